@@ -1,0 +1,387 @@
+"""From a normalised message to the content words the matcher compares.
+
+The :class:`Analyzer` is built once per knowledge base. It owns a private jieba tokenizer whose user
+dictionary holds the knowledge base's own words (keywords, platform names, synonyms, domain words such as
+爆通讯录, 紧急联系人, 征信) so that they stay whole, and it maps what people mix into Chinese back to the
+knowledge base's words:
+
+* English words through a small built-in table and the knowledge base's ``synonyms`` (boss -> 老板);
+* pinyin written in Latin letters ("lvshi", "huankuan", "cuishou") through the pinyin of the knowledge base's
+  own vocabulary, computed with pypinyin at load time;
+* homophone typos (通迅录, 崔收, 征心) the same way: runs of characters the vocabulary does not know are
+  read as pinyin and replaced by the vocabulary word that sounds the same.
+
+Synonyms then map every word to its canonical form and stop words are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+
+import jieba
+from pypinyin import lazy_pinyin
+
+# jieba prints its start-up to stderr through its own logger; keep it at the level of ours.
+jieba.setLogLevel(logging.WARNING)
+
+#: Words that stay whole whatever the knowledge base says.
+DOMAIN_WORDS = (
+    "爆通讯录",
+    "通讯录",
+    "紧急联系人",
+    "联系人",
+    "征信",
+    "百行征信",
+    "征信报告",
+    "催收",
+    "催收员",
+    "催收公司",
+    "第三方",
+    "外包",
+    "录音",
+    "截图",
+    "投诉",
+    "协商",
+    "分期",
+    "延期",
+    "还款",
+    "逾期",
+    "网贷",
+    "口子",
+    "以贷养贷",
+    "精神损失费",
+    "赔偿",
+    "恐吓",
+    "威胁",
+    "辱骂",
+    "骚扰",
+    "报警",
+    "个人信息",
+    "告知函",
+    "银保监",
+    "金融监管局",
+    "互金协会",
+    "12378",
+    "家里人",
+    "打电话",
+    "发短信",
+    "上门",
+    "起诉",
+    "律师函",
+    "冒充",
+    "天星金融",
+    "极融",
+    "减免",
+    "利息",
+    "罚息",
+    "信用",
+    "黑名单",
+    "工作单位",
+    "同事",
+    "领导",
+)
+
+#: English words people mix in, mapped to the Chinese word the knowledge base uses.
+ENGLISH_WORDS = {
+    "boss": "老板",
+    "lawyer": "律师",
+    "police": "警察",
+    "court": "法院",
+    "sue": "起诉",
+    "call": "打电话",
+    "calls": "打电话",
+    "phone": "电话",
+    "sms": "短信",
+    "message": "短信",
+    "text": "短信",
+    "family": "家人",
+    "parents": "父母",
+    "mom": "妈妈",
+    "dad": "爸爸",
+    "wife": "老婆",
+    "husband": "老公",
+    "friend": "朋友",
+    "friends": "朋友",
+    "contacts": "通讯录",
+    "contact": "联系人",
+    "credit": "征信",
+    "loan": "贷款",
+    "loans": "贷款",
+    "debt": "欠款",
+    "overdue": "逾期",
+    "complain": "投诉",
+    "complaint": "投诉",
+    "record": "录音",
+    "recording": "录音",
+    "screenshot": "截图",
+    "threat": "威胁",
+    "threaten": "威胁",
+    "company": "公司",
+    "colleague": "同事",
+    "colleagues": "同事",
+    "legal": "合法",
+    "illegal": "违法",
+    "app": "app",
+    "ai": "ai",
+}
+
+STOP_WORDS = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "呀",
+        "嘛",
+        "哦",
+        "哈",
+        "啦",
+        "么",
+        "哇",
+        "噢",
+        "喔",
+        "诶",
+        "唉",
+        "哎",
+        "呗",
+        "咯",
+        "着",
+        "过",
+        "得",
+        "地",
+        "之",
+        "与",
+        "及",
+        "和",
+        "跟",
+        "或",
+        "或者",
+        "还是",
+        "我",
+        "你",
+        "您",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "咱",
+        "咱们",
+        "俺",
+        "自己",
+        "人家",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "这些",
+        "那些",
+        "这样",
+        "那样",
+        "这么",
+        "那么",
+        "是",
+        "在",
+        "有",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "再",
+        "才",
+        "很",
+        "太",
+        "更",
+        "最",
+        "挺",
+        "真",
+        "好",
+        "就是",
+        "但是",
+        "但",
+        "可是",
+        "而且",
+        "然后",
+        "所以",
+        "因为",
+        "如果",
+        "要是",
+        "一",
+        "个",
+        "一下",
+        "一个",
+        "一些",
+        "有点",
+        "有些",
+        "现在",
+        "已经",
+        "刚",
+        "刚刚",
+        "请问",
+        "请",
+        "问",
+        "想",
+        "想问",
+        "问下",
+        "问一下",
+        "一直",
+        "老是",
+        "总是",
+        "到底",
+        "能",
+        "能不能",
+        "可以",
+        "可不可以",
+        "会",
+        "会不会",
+        "要",
+        "要不要",
+        "该",
+        "应该",
+        "是不是",
+        "有没有",
+        "不",
+        "没",
+        "没有",
+        "呃",
+        "嗯",
+        "额",
+        "啥",
+        "什么",
+        "怎么",
+        "怎样",
+        "怎么办",
+        "咋",
+        "咋办",
+        "咋整",
+        "如何",
+        "为什么",
+        "为啥",
+        "吗",
+        "么",
+        "呢",
+        "哪",
+        "哪里",
+        "哪儿",
+        "谁",
+        "给",
+        "把",
+        "被",
+        "让",
+        "对",
+        "从",
+        "向",
+        "跟",
+        "用",
+        "为",
+        "被",
+        "将",
+    ]
+)
+
+_LATIN = re.compile(r"[a-z]+")
+_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+_DIGITS = re.compile(r"^[\d.:%+\-]+$")
+
+
+def _pinyin_key(word: str) -> str:
+    return "".join(lazy_pinyin(word))
+
+
+class Analyzer:
+    """Turns a normalised message into canonical content tokens (see the module docstring)."""
+
+    def __init__(
+        self,
+        vocabulary: Iterable[str],
+        synonyms: Mapping[str, str],
+        protected: Iterable[str] = (),
+    ) -> None:
+        self.synonyms = dict(synonyms)
+        self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.initialize()
+        whole_words = {*DOMAIN_WORDS, *protected, *self.synonyms, *self.synonyms.values()}
+        for word in whole_words:
+            if len(word) >= 2 and not _LATIN.fullmatch(word):
+                self.tokenizer.add_word(word, freq=200000)
+        # Vocabulary: every Chinese word of two or more characters the knowledge base uses.
+        self.vocabulary: set[str] = {w for w in whole_words if len(w) >= 2 and _HAN_ONLY.match(w)}
+        for text in vocabulary:
+            for token in self.tokenizer.lcut(text, HMM=False):
+                if len(token) >= 2 and _HAN_ONLY.match(token):
+                    self.vocabulary.add(token)
+        self.by_pinyin: dict[str, str] = {}
+        for word in sorted(self.vocabulary, key=lambda w: (-len(w), w)):
+            self.by_pinyin.setdefault(_pinyin_key(word), word)
+        self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
+
+    # ------------------------------------------------------------------------------------------ public
+
+    def tokens(self, normalized: str) -> list[str]:
+        """Canonical content tokens of a normalised message, in order."""
+        text = _LATIN.sub(lambda m: f" {self._latin_to_chinese(m.group())} ", normalized)
+        raw = [t for t in self.tokenizer.lcut(text, HMM=False) if t.strip()]
+        raw = self._repair_homophones(raw)
+        out: list[str] = []
+        for token in raw:
+            token = self.synonyms.get(token, token)
+            if token in STOP_WORDS or _DIGITS.match(token):
+                continue
+            out.append(token)
+        return out
+
+    # ----------------------------------------------------------------------------------------- helpers
+
+    def _latin_to_chinese(self, word: str) -> str:
+        """An English word or a run of pinyin syllables -> the knowledge base's Chinese words."""
+        if word in self.english:
+            return self.english[word]
+        if word in self.by_pinyin:
+            return self.by_pinyin[word]
+        pieces: list[str] = []
+        i = 0
+        while i < len(word):
+            for j in range(min(len(word), i + self._longest_pinyin), i + 3, -1):
+                hit = self.by_pinyin.get(word[i:j])
+                if hit:
+                    pieces.append(hit)
+                    i = j
+                    break
+            else:
+                pieces.append(word[i:])
+                break
+        return " ".join(pieces)
+
+    def _repair_homophones(self, tokens: list[str]) -> list[str]:
+        """Runs of single characters the vocabulary does not know (a typo splits a word into them) are
+        replaced by a vocabulary word with the same pinyin, longest first."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if len(token) != 1 or not _HAN_ONLY.match(token):
+                out.append(token)
+                i += 1
+                continue
+            for length in (4, 3, 2):
+                run = tokens[i : i + length]
+                if len(run) < length:
+                    continue
+                candidate = "".join(run)
+                if _HAN_ONLY.match(candidate):
+                    word = self.by_pinyin.get(_pinyin_key(candidate))
+                    if word:
+                        out.append(word)
+                        i += length
+                        break
+            else:
+                out.append(token)
+                i += 1
+        return out

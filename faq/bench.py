@@ -1,0 +1,153 @@
+"""`faq bench`: per-message latency, cold start and peak memory, at the shipped size and at synthetic sizes.
+
+Each scenario runs in a fresh interpreter (`faq bench --child ...`) so that its cold start and peak RSS are
+its own: the parent times the whole child up to its first reply (interpreter, imports, jieba, loading and
+indexing the knowledge base) and the child times a warm batch of messages one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faq.engine import DEFAULT_KB_PATH, Engine
+
+TARGETS = {"per_message_ms": 2.0, "per_message_10k_ms": 10.0, "cold_start_s": 2.5, "peak_rss_mb": 200.0}
+
+
+def batch_messages(engine: Engine, count: int, seed: int = 7) -> list[str]:
+    """Messages like users send: the knowledge base's questions with a character dropped or swapped, a
+    day count added, or mixed with noise, so that no message is an exact example."""
+    rng = random.Random(seed)
+    pool = [q for intent in engine.kb.intents for q in intent.questions]
+    pool += [q for group in engine.kb.out_of_scope for q in group.questions]
+    extras = ["逾期{}天了", "拖了{}天", "已经{}天没还", "", "😭", "在吗"]
+    out: list[str] = []
+    for _ in range(count):
+        text = list(rng.choice(pool))
+        if len(text) > 3:
+            del text[rng.randrange(len(text))]
+        extra = rng.choice(extras)
+        out.append("".join(text) + extra.format(rng.randint(1, 90)))
+    return out
+
+
+def synthetic_kb(base: Path, examples: int, seed: int = 11) -> Path:
+    """The shipped knowledge base plus synthetic intents up to ``examples`` example questions, made of
+    the shipped vocabulary (so tokens, IDF and fuzzy scoring behave as at real scale)."""
+    rng = random.Random(seed)
+    doc = yaml.safe_load(base.read_text(encoding="utf-8"))
+    engine = Engine.load(base)
+    words = sorted({t for q in engine.matcher.examples for t in engine.analyzer.tokens(q) if len(t) >= 2})
+    have = sum(len(i["questions"]) for i in doc["intents"])
+    n = 0
+    seen: set[str] = set()
+    while have < examples:
+        questions: list[str] = []
+        while len(questions) < 20:
+            q = "".join(rng.sample(words, rng.randint(3, 6))) + rng.choice(["吗", "怎么办", "", "?"])
+            if q not in seen:
+                seen.add(q)
+                questions.append(q)
+        doc["intents"].append(
+            {
+                "id": f"synthetic_{n}",
+                "title": f"合成{n}",
+                "questions": questions,
+                "answer": "合成答案",
+                "sources": ["synthetic"],
+            }
+        )
+        have += len(questions)
+        n += 1
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as handle:
+        yaml.safe_dump(doc, handle, allow_unicode=True, sort_keys=False)
+    return Path(handle.name)
+
+
+def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
+    """Runs in the child process: load, answer once, then time a warm batch."""
+    engine = Engine.load(kb)
+    engine.reply("逾期3天会怎样")
+    batch = batch_messages(engine, messages)
+    for text in batch[:50]:  # warm caches
+        engine.reply(text)
+    timings: list[float] = []
+    for text in batch:
+        start = time.perf_counter()
+        engine.reply(text)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return {
+        "scenario": scenario,
+        "examples": engine.kb.example_count,
+        "p50_ms": timings[len(timings) // 2],
+        "p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    cold = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from faq.engine import Engine; Engine.load({str(kb)!r}).reply('逾期3天会怎样')",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    cold_start = time.perf_counter() - start
+    del cold
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "faq",
+            "bench",
+            "--child",
+            scenario,
+            "--kb",
+            str(kb),
+            "--messages",
+            str(messages),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["cold_start_s"] = cold_start
+    return result
+
+
+def run(kb: Path | None, messages: int, sizes: list[int]) -> list[dict[str, Any]]:
+    base = kb or DEFAULT_KB_PATH
+    results = [_run_child("shipped", base, messages)]
+    for size in sizes:
+        path = synthetic_kb(base, size)
+        try:
+            results.append(_run_child(f"synthetic {size}", path, messages))
+        finally:
+            path.unlink(missing_ok=True)
+    print(f"{'scenario':16} {'examples':>8} {'cold start':>10} {'p50':>8} {'p99':>8} {'peak RSS':>9}")
+    for r in results:
+        print(
+            f"{r['scenario']:16} {r['examples']:8d} {r['cold_start_s']:9.2f}s {r['p50_ms']:6.2f}ms "
+            f"{r['p99_ms']:6.2f}ms {r['peak_rss_mb']:7.0f}MB"
+        )
+    print(
+        f"targets: <= {TARGETS['per_message_ms']} ms/message shipped, <= {TARGETS['per_message_10k_ms']} ms at 10k, "
+        f"cold start <= {TARGETS['cold_start_s']} s, peak RSS <= {TARGETS['peak_rss_mb']:.0f} MB"
+    )
+    return results

@@ -1,0 +1,285 @@
+"""The engine: one knowledge base, its analyser and matcher, and the rules that turn a message into a reply.
+
+>>> engine = Engine.load("intents.yaml")          # doctest: +SKIP
+>>> engine.reply("拖了12天了会打给我老公吗").intent  # doctest: +SKIP
+'family_contact'
+
+Nothing here knows about Telegram: the console chat, the bot and `faq ask` all call :meth:`Engine.reply`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from faq.analyze import Analyzer
+from faq.days import parse_days
+from faq.kb import GENERAL, KnowledgeBase, Stage, load_knowledge_base
+from faq.matcher import Match, Matcher, MatcherConfig
+from faq.normalize import is_traditional, normalize, safe_text, to_traditional
+from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
+
+DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
+#: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
+STAGE_INTENT = "collection_process"
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What the engine read in a message before composing the reply (also used by `faq eval`)."""
+
+    normalized: str
+    traditional: bool
+    days: int | None
+    platform: str | None
+    crisis: bool
+    match: Match
+
+
+class Engine:
+    def __init__(self, kb: KnowledgeBase, config: MatcherConfig | None = None) -> None:
+        self.kb = kb
+        vocabulary: list[str] = []
+        protected: list[str] = []
+        for intent in kb.intents:
+            vocabulary += [*intent.questions, intent.title]
+            protected += [normalize(k) for k in intent.keywords]
+        for group in kb.out_of_scope:
+            vocabulary += group.questions
+        for platform in kb.platforms:
+            protected += [normalize(name) for name in platform.names]
+        self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
+        self.matcher = Matcher(kb, self.analyzer, config)
+        self._platform_names = sorted(
+            ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
+        )
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, config: MatcherConfig | None = None) -> Engine:
+        """Load and validate a knowledge base (raises :class:`faq.kb.KnowledgeBaseError`)."""
+        return cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
+
+    # ---------------------------------------------------------------------------------- understanding
+
+    def detect_platform(self, normalized: str) -> str | None:
+        """The platform a message names. Names of three or more characters are found anywhere; shorter
+        ones (天星) only as a whole word, so that 今天星期几 names no platform."""
+        compact = normalized.replace(" ", "")
+        words: set[str] | None = None
+        for name, platform_id in self._platform_names:
+            if not name or name not in compact:
+                continue
+            if len(name) >= 3:
+                return platform_id
+            if words is None:
+                words = set(self.analyzer.tokenizer.lcut(normalized, HMM=False))
+            if name in words:
+                return platform_id
+        return None
+
+    def is_crisis(self, normalized: str) -> bool:
+        compact = normalized.replace(" ", "")
+        return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
+
+    def understand(self, message: str | bytes | None) -> Understanding:
+        raw = safe_text(message)
+        normalized = normalize(raw)
+        day_count = parse_days(normalized) if normalized else None
+        return Understanding(
+            normalized=normalized,
+            traditional=is_traditional(raw),
+            days=day_count.days if day_count else None,
+            platform=self.detect_platform(normalized),
+            crisis=self.is_crisis(normalized),
+            match=self.matcher.match(normalized),
+        )
+
+    # ---------------------------------------------------------------------------------------- replies
+
+    def reply(self, message: str | bytes | None) -> Reply:
+        """The reply to one user message. Never raises for any input."""
+        u = self.understand(message)
+        if not u.normalized:
+            return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
+        reply = self._compose(u)
+        if u.crisis:
+            crisis_part = Part(self.kb.crisis.answer)
+            parts = (
+                (crisis_part,)
+                if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST)
+                else (
+                    crisis_part,
+                    *reply.parts,
+                )
+            )
+            reply = replace(reply, kind=ReplyKind.CRISIS, parts=parts, suggestions=(), crisis=True)
+        return self._finish(reply, u.traditional)
+
+    def _compose(self, u: Understanding) -> Reply:
+        match = u.match
+
+        def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
+            return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
+
+        stage_parts, stage_ref = self._stage_parts(u.days, u.platform) if u.days is not None else ((), None)
+        if match.out_of_scope is not None:
+            group = next(g for g in self.kb.out_of_scope if g.id == match.out_of_scope)
+            if group.answer:
+                return make(
+                    ReplyKind.OUT_OF_SCOPE,
+                    (Part(group.answer), *stage_parts),
+                    stage=stage_ref,
+                    out_of_scope=group.id,
+                )
+        if match.intent is not None and not match.ambiguous:
+            intent = self.kb.intent(match.intent)
+            assert intent is not None
+            return make(
+                ReplyKind.ANSWER,
+                (Part(intent.answer), *stage_parts),
+                intent=intent.id,
+                stage=stage_ref,
+                related=self._suggestions(intent.related),
+            )
+        if stage_parts:
+            intent = self.kb.intent(STAGE_INTENT)
+            return make(
+                ReplyKind.STAGE,
+                (*stage_parts, Part(self.kb.texts.disclaimer)),
+                intent=intent.id if intent else None,
+                stage=stage_ref,
+                related=self._suggestions(match.intents(MAX_SUGGESTIONS) if match.intent else ()),
+            )
+        if match.out_of_scope is not None:
+            return make(
+                ReplyKind.OUT_OF_SCOPE,
+                (Part(self.kb.texts.fallback),),
+                out_of_scope=match.out_of_scope,
+                suggestions=self._suggestions(self._topic_ids()[:MAX_SUGGESTIONS]),
+            )
+        suggestions = self._suggestions(match.intents(MAX_SUGGESTIONS))
+        if match.intent is not None:  # ambiguous between close intents
+            return make(ReplyKind.SUGGEST, (Part(self.kb.texts.did_you_mean),), suggestions=suggestions)
+        return make(ReplyKind.FALLBACK, (Part(self.kb.texts.fallback),), suggestions=suggestions)
+
+    def answer_intent(
+        self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
+    ) -> Reply | None:
+        """The answer of a chosen intent (a button press), optionally with a stage block."""
+        intent = self.kb.intent(intent_id)
+        if intent is None:
+            return None
+        stage_parts, stage_ref = self._stage_parts(days, platform) if days is not None else ((), None)
+        reply = Reply(
+            ReplyKind.ANSWER,
+            (Part(intent.answer), *stage_parts),
+            intent=intent.id,
+            confidence=1.0,
+            days=days,
+            platform=platform,
+            stage=stage_ref,
+            related=self._suggestions(intent.related),
+        )
+        return self._finish(reply, traditional)
+
+    def stage_reply(self, days: int, platform: str | None = None, traditional: bool = False) -> Reply:
+        """The stage block for ``days`` overdue (``/stage N``)."""
+        parts, ref = self._stage_parts(days, platform)
+        intent = self.kb.intent(STAGE_INTENT)
+        reply = Reply(
+            ReplyKind.STAGE,
+            (*parts, Part(self.kb.texts.disclaimer)),
+            intent=intent.id if intent else None,
+            confidence=1.0,
+            days=days,
+            platform=platform,
+            stage=ref,
+            related=self._suggestions(intent.related if intent else ()),
+        )
+        return self._finish(reply, traditional)
+
+    def text(self, key: str, traditional: bool = False) -> str:
+        """A fixed text from the knowledge base (``welcome``, ``help``, ...), in the user's script."""
+        value = str(getattr(self.kb.texts, key))
+        return to_traditional(value) if traditional else value
+
+    def topics(self, traditional: bool = False) -> list[Suggestion]:
+        """Every intent as (id, title), in the knowledge base's order: the topic menu."""
+        return [self._convert_suggestion(s, traditional) for s in self._suggestions(self._topic_ids())]
+
+    def title(self, intent_id: str, traditional: bool = False) -> str | None:
+        intent = self.kb.intent(intent_id)
+        if intent is None:
+            return None
+        return to_traditional(intent.title) if traditional else intent.title
+
+    def parse_platform(self, text: str) -> str | None:
+        """A platform id from free text such as a /stage argument ("极融", "jirong", "天星")."""
+        normalized = normalize(text)
+        if self.kb.platform(normalized.strip()):
+            return normalized.strip()
+        return self.detect_platform(normalized)
+
+    # ---------------------------------------------------------------------------------------- helpers
+
+    def _topic_ids(self) -> list[str]:
+        return [intent.id for intent in self.kb.intents]
+
+    def _suggestions(self, ids: Iterable[str]) -> tuple[Suggestion, ...]:
+        out: list[Suggestion] = []
+        for intent_id in ids:
+            intent = self.kb.intent(intent_id)
+            if intent is not None:
+                out.append(Suggestion(intent.id, intent.title))
+        return tuple(out)
+
+    def _stage_parts(
+        self, days: int | None, platform: str | None
+    ) -> tuple[tuple[Part, ...], StageRef | None]:
+        if days is None:
+            return (), None
+        stage = self.kb.stage_for(days, platform)
+        return (self._stage_part(stage, days, platform),), StageRef(
+            stage.platform, stage.min_days, stage.max_days
+        )
+
+    def _stage_part(self, stage: Stage, days: int, platform: str | None) -> Part:
+        texts = self.kb.texts
+        named = self.kb.platform(platform)
+        platform_name = named.display_name if named and stage.platform != GENERAL else "一般情况"
+        if days <= 0:
+            heading = texts.stage_not_overdue.format(days=days, platform=platform_name)
+        else:
+            heading = texts.stage_heading.format(days=days, platform=platform_name)
+        lines = [f"【{stage.title}】"]
+        for label, body in (
+            (texts.stage_expect, stage.expect),
+            (texts.stage_rights, stage.rights),
+            (texts.stage_todo, stage.todo),
+        ):
+            lines.append(f"{label}:\n{body}" if "\n" in body else f"{label}:{body}")
+        if stage.platform == GENERAL:
+            lines.append(texts.stage_general_note)
+        return Part("\n".join(lines), heading)
+
+    @staticmethod
+    def _convert_suggestion(s: Suggestion, traditional: bool) -> Suggestion:
+        return Suggestion(s.intent, to_traditional(s.title)) if traditional else s
+
+    def _finish(self, reply: Reply, traditional: bool) -> Reply:
+        """Convert the reply to Traditional characters when the user wrote in them."""
+        if not traditional:
+            return reply
+        return replace(
+            reply,
+            parts=tuple(
+                Part(to_traditional(p.body), to_traditional(p.heading) if p.heading else None)
+                for p in reply.parts
+            ),
+            suggestions=tuple(self._convert_suggestion(s, True) for s in reply.suggestions),
+            related=tuple(self._convert_suggestion(s, True) for s in reply.related),
+            traditional=True,
+        )

@@ -1,0 +1,596 @@
+"""The knowledge base: `intents.yaml` loaded into frozen dataclasses, validated with file and line numbers.
+
+`load_knowledge_base(path)` returns a :class:`KnowledgeBase` or raises :class:`KnowledgeBaseError` listing
+every problem as ``file:line: [intent id] message``. The schema is documented in ``docs/knowledge-base.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faq.normalize import normalize
+
+TELEGRAM_MESSAGE_LIMIT = 4096
+MIN_EXAMPLES_WARNING = 8
+GENERAL = "general"
+
+TEXT_KEYS = (
+    "welcome",
+    "help",
+    "fallback",
+    "did_you_mean",
+    "none_of_these",
+    "none_of_these_reply",
+    "disclaimer",
+    "non_text",
+    "empty",
+    "rate_limited",
+    "error",
+    "feedback_thanks",
+    "stage_heading",
+    "stage_not_overdue",
+    "stage_expect",
+    "stage_rights",
+    "stage_todo",
+    "stage_general_note",
+)
+TOP_KEYS = {"version", "texts", "crisis", "platforms", "stages", "synonyms", "out_of_scope", "intents"}
+INTENT_KEYS = {"id", "title", "questions", "answer", "keywords", "related", "sources"}
+STAGE_KEYS = {"min_days", "max_days", "title", "expect", "rights", "todo"}
+PLATFORM_KEYS = {"id", "names"}
+OUT_OF_SCOPE_KEYS = {"id", "answer", "questions"}
+CRISIS_KEYS = {"patterns", "answer"}
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+    keywords: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    platform: str
+    min_days: int
+    max_days: int | None
+    title: str
+    expect: str
+    rights: str
+    todo: str
+
+    def contains(self, days: int) -> bool:
+        return days >= self.min_days and (self.max_days is None or days <= self.max_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    id: str
+    names: tuple[str, ...]
+
+    @property
+    def display_name(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScopeGroup:
+    id: str
+    questions: tuple[str, ...]
+    answer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Crisis:
+    patterns: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    welcome: str
+    help: str
+    fallback: str
+    did_you_mean: str
+    none_of_these: str
+    none_of_these_reply: str
+    disclaimer: str
+    non_text: str
+    empty: str
+    rate_limited: str
+    error: str
+    feedback_thanks: str
+    stage_heading: str
+    stage_not_overdue: str
+    stage_expect: str
+    stage_rights: str
+    stage_todo: str
+    stage_general_note: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    path: Path
+    texts: Texts
+    crisis: Crisis
+    platforms: tuple[Platform, ...]
+    stages: Mapping[str, tuple[Stage, ...]]
+    synonyms: Mapping[str, str]
+    out_of_scope: tuple[OutOfScopeGroup, ...]
+    intents: tuple[Intent, ...]
+    _by_id: dict[str, Intent] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({intent.id: intent for intent in self.intents})
+
+    def intent(self, intent_id: str) -> Intent | None:
+        return self._by_id.get(intent_id)
+
+    def platform(self, platform_id: str | None) -> Platform | None:
+        return next((p for p in self.platforms if p.id == platform_id), None)
+
+    def stage_for(self, days: int, platform_id: str | None = None) -> Stage:
+        """The stage of ``days`` overdue on a platform (its own table, else ``general``); days <= 0 is the
+        first stage."""
+        table = self.stages.get(platform_id or GENERAL) or self.stages[GENERAL]
+        clamped = max(days, table[0].min_days)
+        return next(stage for stage in table if stage.contains(clamped))
+
+    @property
+    def example_count(self) -> int:
+        return sum(len(intent.questions) for intent in self.intents)
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    intent_id: str | None
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        who = f" [{self.intent_id}]" if self.intent_id else ""
+        label = "" if self.severity == "error" else "warning: "
+        return f"{where}:{who} {label}{self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    """A knowledge base that cannot be used; ``problems`` holds every error found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --------------------------------------------------------------------------------- YAML with line numbers
+
+
+class _LineDict(dict[Any, Any]):
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _LineList(list[Any]):
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings and sequences remember their line numbers (1-based) and which refuses
+    duplicate keys (plain PyYAML keeps the last one silently)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    result = _LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _line(node: Any, key: Any = None) -> int:
+    if key is not None and isinstance(node, _LineDict):
+        return node.key_lines.get(key, node.line)
+    return getattr(node, "line", 0)
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+class _Collector:
+    """Collects problems while the document is read, so that one pass reports all of them."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def error(self, line: int, message: str, intent_id: str | None = None) -> None:
+        self.problems.append(Problem(self.file, line, intent_id, message))
+
+    def warning(self, line: int, message: str, intent_id: str | None = None) -> None:
+        self.problems.append(Problem(self.file, line, intent_id, message, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def unknown_keys(
+        self, node: dict[Any, Any], allowed: set[str], what: str, intent_id: str | None = None
+    ) -> None:
+        for key in node:
+            if key not in allowed:
+                self.error(_line(node, key), f"unknown key {key!r} in {what}", intent_id)
+
+    def text(
+        self, node: Any, key: str, what: str, intent_id: str | None = None, required: bool = True
+    ) -> str:
+        value = node.get(key) if isinstance(node, dict) else None
+        if value is None:
+            if required:
+                self.error(_line(node), f"{what}: missing {key!r}", intent_id)
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.error(_line(node, key), f"{what}: {key!r} must be non-empty text", intent_id)
+            return ""
+        return value.strip()
+
+    def strings(self, node: Any, key: str, what: str, intent_id: str | None = None) -> tuple[str, ...]:
+        value = node.get(key) if isinstance(node, dict) else None
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+            self.error(_line(node, key), f"{what}: {key!r} must be a list of texts", intent_id)
+            return ()
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def load_knowledge_base(path: str | Path) -> KnowledgeBase:
+    """Read, parse and validate ``path``; raise :class:`KnowledgeBaseError` listing every error."""
+    kb, problems = check_knowledge_base(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or kb is None:
+        raise KnowledgeBaseError(errors or [Problem(str(path), 0, None, "cannot be loaded")])
+    return kb
+
+
+def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Like :func:`load_knowledge_base` but returns the problems (errors and warnings) instead of raising;
+    the knowledge base is None when there are errors."""
+    path = Path(path)
+    out = _Collector(str(path))
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        out.error(0, f"cannot read the file: {exc}")
+        return None, out.problems
+    try:
+        doc = yaml.load(raw, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        out.error(line, f"YAML syntax error: {problem}")
+        return None, out.problems
+    if not isinstance(doc, _LineDict):
+        out.error(1, "the file must be a mapping with the keys " + ", ".join(sorted(TOP_KEYS)))
+        return None, out.problems
+
+    out.unknown_keys(doc, TOP_KEYS, "the top level")
+    texts = _read_texts(doc, out)
+    crisis = _read_crisis(doc, out)
+    platforms = _read_platforms(doc, out)
+    stages = _read_stages(doc, out, {p.id for p in platforms})
+    synonyms = _read_synonyms(doc, out)
+    out_of_scope = _read_out_of_scope(doc, out)
+    intents = _read_intents(doc, out)
+    _check_cross_references(intents, out_of_scope, doc, out)
+
+    if out.errors or texts is None or crisis is None:
+        return None, out.problems
+    kb = KnowledgeBase(
+        path=path,
+        texts=texts,
+        crisis=crisis,
+        platforms=platforms,
+        stages=stages,
+        synonyms=synonyms,
+        out_of_scope=out_of_scope,
+        intents=intents,
+    )
+    return kb, out.problems
+
+
+def _section(doc: _LineDict, key: str, kind: type, out: _Collector) -> Any:
+    value = doc.get(key)
+    if value is None:
+        out.error(_line(doc), f"missing top-level section {key!r}")
+        return None
+    if not isinstance(value, kind):
+        out.error(_line(doc, key), f"{key!r} must be a {'mapping' if kind is dict else 'list'}")
+        return None
+    return value
+
+
+def _read_texts(doc: _LineDict, out: _Collector) -> Texts | None:
+    node = _section(doc, "texts", dict, out)
+    if node is None:
+        return None
+    out.unknown_keys(node, set(TEXT_KEYS), "texts")
+    values = {key: out.text(node, key, "texts") for key in TEXT_KEYS}
+    for key in ("stage_heading", "stage_not_overdue"):
+        try:
+            values[key].format(days=1, platform="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            out.error(
+                _line(node, key), f"texts.{key}: bad template ({exc}); use only {{days}} and {{platform}}"
+            )
+    return Texts(**values)
+
+
+def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
+    node = _section(doc, "crisis", dict, out)
+    if node is None:
+        return None
+    out.unknown_keys(node, CRISIS_KEYS, "crisis")
+    patterns = tuple(normalize(p) for p in out.strings(node, "patterns", "crisis"))
+    if not patterns:
+        out.error(_line(node), "crisis: 'patterns' must list at least one pattern")
+    return Crisis(patterns=tuple(p for p in patterns if p), answer=out.text(node, "answer", "crisis"))
+
+
+def _read_platforms(doc: _LineDict, out: _Collector) -> tuple[Platform, ...]:
+    node = _section(doc, "platforms", list, out)
+    platforms: list[Platform] = []
+    for item in node or []:
+        if not isinstance(item, dict):
+            out.error(_line(node), "platforms: each entry must be a mapping {id, names}")
+            continue
+        out.unknown_keys(item, PLATFORM_KEYS, "a platform")
+        pid = item.get("id")
+        if not isinstance(pid, str) or not _ID.match(pid) or pid == GENERAL:
+            out.error(_line(item), f"platforms: bad id {pid!r}")
+            continue
+        names = out.strings(item, "names", f"platform {pid}")
+        if not names:
+            out.error(_line(item), f"platform {pid}: 'names' must list at least one name")
+            continue
+        if any(p.id == pid for p in platforms):
+            out.error(_line(item), f"platforms: duplicate id {pid!r}")
+        platforms.append(Platform(pid, names))
+    return tuple(platforms)
+
+
+def _read_stages(doc: _LineDict, out: _Collector, platform_ids: set[str]) -> dict[str, tuple[Stage, ...]]:
+    node = _section(doc, "stages", dict, out)
+    if node is None:
+        return {}
+    if GENERAL not in node:
+        out.error(_line(node), f"stages: a {GENERAL!r} table is required")
+    tables: dict[str, tuple[Stage, ...]] = {}
+    for pid, rows in node.items():
+        if pid != GENERAL and pid not in platform_ids:
+            out.error(_line(node, pid), f"stages: {pid!r} is not a platform id")
+        if not isinstance(rows, list) or not rows:
+            out.error(_line(node, pid), f"stages.{pid}: must be a non-empty list of day ranges")
+            continue
+        stages = [s for s in (_read_stage(pid, row, out) for row in rows) if s is not None]
+        if len(stages) == len(rows):
+            _check_stage_ranges(pid, stages, rows, out)
+        tables[pid] = tuple(stages)
+    return tables
+
+
+def _read_stage(pid: str, row: Any, out: _Collector) -> Stage | None:
+    if not isinstance(row, dict):
+        out.error(_line(row), f"stages.{pid}: each range must be a mapping")
+        return None
+    out.unknown_keys(row, STAGE_KEYS, f"stages.{pid}")
+    low, high = row.get("min_days"), row.get("max_days", "missing")
+    if not isinstance(low, int) or isinstance(low, bool) or low < 0:
+        out.error(_line(row), f"stages.{pid}: min_days must be a whole number >= 0")
+        return None
+    if high == "missing" or not (high is None or (isinstance(high, int) and not isinstance(high, bool))):
+        out.error(_line(row), f"stages.{pid}: max_days must be a whole number or null (open end)")
+        return None
+    if high is not None and high < low:
+        out.error(_line(row), f"stages.{pid}: max_days {high} is below min_days {low}")
+        return None
+    what = f"stages.{pid} {low}-{'' if high is None else high}"
+    texts = {key: out.text(row, key, what) for key in ("title", "expect", "rights", "todo")}
+    return Stage(platform=pid, min_days=low, max_days=high, **texts)
+
+
+def _check_stage_ranges(pid: str, stages: list[Stage], rows: list[Any], out: _Collector) -> None:
+    if stages[0].min_days != 0:
+        out.error(_line(rows[0]), f"stages.{pid}: the first range must start at 0 days")
+    pairs = zip(zip(stages, rows, strict=True), zip(stages[1:], rows[1:], strict=True), strict=False)
+    for (prev, prev_row), (cur, cur_row) in pairs:
+        if prev.max_days is None:
+            out.error(_line(prev_row), f"stages.{pid}: only the last range may be open (max_days: null)")
+            continue
+        if cur.min_days <= prev.max_days:
+            out.error(
+                _line(cur_row), f"stages.{pid}: range starting at {cur.min_days} overlaps the one before"
+            )
+        elif cur.min_days > prev.max_days + 1:
+            out.error(
+                _line(cur_row),
+                f"stages.{pid}: gap between {prev.max_days} and {cur.min_days} days (ranges are inclusive)",
+            )
+    if stages[-1].max_days is not None:
+        out.error(_line(rows[-1]), f"stages.{pid}: the last range must be open (max_days: null)")
+
+
+def _read_synonyms(doc: _LineDict, out: _Collector) -> dict[str, str]:
+    node = doc.get("synonyms")
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        out.error(_line(doc, "synonyms"), "synonyms must be a mapping word -> canonical word")
+        return {}
+    synonyms: dict[str, str] = {}
+    for word, canonical in node.items():
+        if not isinstance(canonical, str | int) or not str(word).strip() or not str(canonical).strip():
+            out.error(_line(node, word), f"synonyms: {word!r} must map to a word")
+            continue
+        key, value = normalize(str(word)), normalize(str(canonical))
+        if key and value and key != value:
+            synonyms[key] = value
+    return synonyms
+
+
+def _read_out_of_scope(doc: _LineDict, out: _Collector) -> tuple[OutOfScopeGroup, ...]:
+    node = doc.get("out_of_scope")
+    if node is None:
+        return ()
+    if not isinstance(node, list):
+        out.error(
+            _line(doc, "out_of_scope"), "out_of_scope must be a list of groups {id, answer?, questions}"
+        )
+        return ()
+    groups: list[OutOfScopeGroup] = []
+    for item in node:
+        if not isinstance(item, dict):
+            out.error(_line(node), "out_of_scope: each group must be a mapping {id, answer?, questions}")
+            continue
+        out.unknown_keys(item, OUT_OF_SCOPE_KEYS, "an out_of_scope group")
+        gid = item.get("id")
+        if not isinstance(gid, str) or not _ID.match(gid):
+            out.error(_line(item), f"out_of_scope: bad id {gid!r}")
+            continue
+        questions = out.strings(item, "questions", f"out_of_scope {gid}", gid)
+        if not questions:
+            out.error(_line(item), "out_of_scope group without questions", gid)
+        answer = out.text(item, "answer", f"out_of_scope {gid}", gid, required=False) or None
+        if answer and len(answer) > TELEGRAM_MESSAGE_LIMIT:
+            out.error(_line(item, "answer"), f"answer is {len(answer)} characters, over Telegram's 4096", gid)
+        groups.append(OutOfScopeGroup(gid, questions, answer))
+    return tuple(groups)
+
+
+def _read_intents(doc: _LineDict, out: _Collector) -> tuple[Intent, ...]:
+    node = _section(doc, "intents", list, out)
+    intents: list[Intent] = []
+    seen: dict[str, int] = {}
+    for item in node or []:
+        if not isinstance(item, dict):
+            out.error(_line(node), "intents: each intent must be a mapping")
+            continue
+        iid = item.get("id")
+        if not isinstance(iid, str) or not _ID.match(iid):
+            out.error(_line(item), f"intent with a missing or bad id {iid!r} (use lower_case_words)")
+            continue
+        if iid in seen:
+            out.error(_line(item), f"duplicate intent id (first at line {seen[iid]})", iid)
+            continue
+        seen[iid] = _line(item)
+        out.unknown_keys(item, INTENT_KEYS, "an intent", iid)
+        questions = out.strings(item, "questions", "intent", iid)
+        if not questions:
+            out.error(_line(item), "intent without questions", iid)
+        elif len(questions) < MIN_EXAMPLES_WARNING:
+            out.warning(
+                _line(item, "questions"), f"only {len(questions)} example questions (8+ advised)", iid
+            )
+        answer = out.text(item, "answer", "intent", iid)
+        if len(answer) > TELEGRAM_MESSAGE_LIMIT:
+            out.error(_line(item, "answer"), f"answer is {len(answer)} characters, over Telegram's 4096", iid)
+        title = out.text(item, "title", "intent", iid, required=False) or (questions[0] if questions else iid)
+        sources = out.strings(item, "sources", "intent", iid)
+        if not sources:
+            out.error(_line(item), "intent without 'sources' (name the article or law behind it)", iid)
+        intents.append(
+            Intent(
+                id=iid,
+                title=title,
+                questions=questions,
+                answer=answer,
+                keywords=out.strings(item, "keywords", "intent", iid),
+                related=out.strings(item, "related", "intent", iid),
+                sources=sources,
+                line=_line(item),
+            )
+        )
+    return tuple(intents)
+
+
+def _question_lines(item: Any) -> Iterator[tuple[str, int]]:
+    questions = item.get("questions") if isinstance(item, dict) else None
+    if isinstance(questions, _LineList):
+        for text, line in zip(questions, questions.item_lines, strict=False):
+            yield str(text), line
+
+
+def _check_cross_references(
+    intents: tuple[Intent, ...], groups: tuple[OutOfScopeGroup, ...], doc: _LineDict, out: _Collector
+) -> None:
+    ids = {intent.id for intent in intents}
+    items = {item.get("id"): item for item in (doc.get("intents") or []) if isinstance(item, dict)}
+    for intent in intents:
+        for target in intent.related:
+            if target not in ids:
+                out.error(
+                    _line(items.get(intent.id), "related"), f"related: unknown intent {target!r}", intent.id
+                )
+            elif target == intent.id:
+                out.error(
+                    _line(items.get(intent.id), "related"),
+                    "related: an intent cannot relate to itself",
+                    intent.id,
+                )
+
+    # Duplicate example questions, also once Traditional becomes Simplified and punctuation is dropped.
+    owners: dict[str, str] = {}
+    sources: list[tuple[str, Any]] = [(intent.id, items.get(intent.id)) for intent in intents]
+    sources += [
+        (f"out_of_scope:{g.id}", item) for g, item in zip(groups, doc.get("out_of_scope") or [], strict=False)
+    ]
+    for owner, item in sources:
+        for text, line in _question_lines(item):
+            key = normalize(text)
+            if not key:
+                continue
+            first = owners.get(key)
+            if first is None:
+                owners[key] = owner
+            elif first == owner:
+                out.error(line, f"duplicate example question {text!r}", owner)
+            else:
+                out.error(line, f"example question {text!r} is also an example of {first}", owner)

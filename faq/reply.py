@@ -1,0 +1,84 @@
+"""What the engine answers: a :class:`Reply`, the same for the console, Telegram and `faq ask --json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ReplyKind(StrEnum):
+    ANSWER = "answer"  # a matched intent (maybe with a stage block)
+    STAGE = "stage"  # a pure day-count message: the stage block
+    SUGGEST = "suggest"  # unsure between a few intents: "did you mean"
+    FALLBACK = "fallback"  # nothing matched: "I don't know this one" + suggestions
+    OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
+    CRISIS = "crisis"  # self-harm or despair: crisis help first
+    EMPTY = "empty"  # nothing to read
+
+
+@dataclass(frozen=True, slots=True)
+class StageRef:
+    platform: str  # platform id or "general"
+    min_days: int
+    max_days: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"platform": self.platform, "min_days": self.min_days, "max_days": self.max_days}
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One block of a reply: an optional heading (shown bold on Telegram) and its body (plain text)."""
+
+    body: str
+    heading: str | None = None
+
+    def plain(self) -> str:
+        return f"{self.heading}\n{self.body}" if self.heading else self.body
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    intent: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    parts: tuple[Part, ...]
+    intent: str | None = None
+    confidence: float = 0.0
+    days: int | None = None
+    platform: str | None = None
+    stage: StageRef | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    related: tuple[Suggestion, ...] = ()
+    traditional: bool = False
+    out_of_scope: str | None = None  # the out_of_scope group recognised, if any
+    crisis: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(part.plain() for part in self.parts)
+
+    @property
+    def fell_back(self) -> bool:
+        """True when the user did not get an answer to a question we know (for the learning log)."""
+        return self.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST, ReplyKind.OUT_OF_SCOPE)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "days": self.days,
+            "platform": self.platform,
+            "stage": self.stage.to_json() if self.stage else None,
+            "suggestions": [s.intent for s in self.suggestions],
+            "answer": self.text,
+            "kind": self.kind.value,
+            "out_of_scope": self.out_of_scope,
+            "crisis": self.crisis,
+        }
