@@ -16,12 +16,18 @@ Synonyms then map every word to its canonical form and stop words are dropped.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping
 
+# pypinyin's phrase dictionary costs ~50 MB and 0.2 s at start; the analyser needs only per-character
+# readings, and considers every reading of a polyphonic character (还: hai / huan) itself.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+
 import jieba
-from pypinyin import lazy_pinyin
+from pypinyin import Style, pinyin
 
 # jieba prints its start-up to stderr through its own logger; keep it at the level of ours.
 jieba.setLogLevel(logging.WARNING)
@@ -286,12 +292,23 @@ STOP_WORDS = frozenset(
 )
 
 _LATIN = re.compile(r"[a-z]+")
+_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _DIGITS = re.compile(r"^[\d.:%+\-]+$")
 
 
-def _pinyin_key(word: str) -> str:
-    return "".join(lazy_pinyin(word))
+MAX_READINGS = 16
+
+
+def _pinyin_keys(word: str) -> list[str]:
+    """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16)."""
+    readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
+    keys: list[str] = []
+    for combo in itertools.product(*readings):
+        keys.append("".join(combo))
+        if len(keys) >= MAX_READINGS:
+            break
+    return keys
 
 
 class Analyzer:
@@ -319,14 +336,15 @@ class Analyzer:
                     self.vocabulary.add(token)
         self.by_pinyin: dict[str, str] = {}
         for word in sorted(self.vocabulary, key=lambda w: (-len(w), w)):
-            self.by_pinyin.setdefault(_pinyin_key(word), word)
+            for key in _pinyin_keys(word):
+                self.by_pinyin.setdefault(key, word)
         self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
 
     # ------------------------------------------------------------------------------------------ public
 
     def tokens(self, normalized: str) -> list[str]:
         """Canonical content tokens of a normalised message, in order."""
-        text = _LATIN.sub(lambda m: f" {self._latin_to_chinese(m.group())} ", normalized)
+        text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", normalized)
         raw = [t for t in self.tokenizer.lcut(text, HMM=False) if t.strip()]
         raw = self._repair_homophones(raw)
         out: list[str] = []
@@ -338,6 +356,16 @@ class Analyzer:
         return out
 
     # ----------------------------------------------------------------------------------------- helpers
+
+    def _latin_run_to_chinese(self, run: str) -> str:
+        """Words in Latin letters: English words one by one; pinyin syllables possibly spread over several
+        space-separated words ("jinji lianxiren") read together."""
+        words = run.split(" ")
+        if len(words) > 1 and not any(w in self.english for w in words):
+            joined = self._latin_to_chinese("".join(words))
+            if not _LATIN.search(joined):
+                return joined
+        return " ".join(self._latin_to_chinese(w) for w in words)
 
     def _latin_to_chinese(self, word: str) -> str:
         """An English word or a run of pinyin syllables -> the knowledge base's Chinese words."""
@@ -360,28 +388,35 @@ class Analyzer:
         return " ".join(pieces)
 
     def _repair_homophones(self, tokens: list[str]) -> list[str]:
-        """Runs of single characters the vocabulary does not know (a typo splits a word into them) are
-        replaced by a vocabulary word with the same pinyin, longest first."""
+        """A typo splits a word into pieces the vocabulary does not know (通迅录 -> 通 / 迅 / 录, 爆通迅录 ->
+        爆通 / 迅 / 录). Windows of up to four characters made of short tokens, at least one of them unknown,
+        are replaced by the vocabulary word with the same pinyin, longest window first."""
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            token = tokens[i]
-            if len(token) != 1 or not _HAN_ONLY.match(token):
-                out.append(token)
+            replacement = self._homophone_at(tokens, i)
+            if replacement is None:
+                out.append(tokens[i])
                 i += 1
-                continue
-            for length in (4, 3, 2):
-                run = tokens[i : i + length]
-                if len(run) < length:
-                    continue
-                candidate = "".join(run)
-                if _HAN_ONLY.match(candidate):
-                    word = self.by_pinyin.get(_pinyin_key(candidate))
-                    if word:
-                        out.append(word)
-                        i += length
-                        break
             else:
-                out.append(token)
-                i += 1
+                word, width = replacement
+                out.append(word)
+                i += width
         return out
+
+    def _homophone_at(self, tokens: list[str], i: int) -> tuple[str, int] | None:
+        for width in (4, 3, 2):
+            window = tokens[i : i + width]
+            if len(window) < 2 or len(window) < width:
+                continue
+            if any(len(t) > 2 or not _HAN_ONLY.match(t) for t in window):
+                continue
+            if all(t in self.vocabulary for t in window) or any(t in STOP_WORDS for t in window):
+                continue
+            candidate = "".join(window)
+            if len(candidate) > 4:
+                continue
+            word = next((self.by_pinyin[k] for k in _pinyin_keys(candidate) if k in self.by_pinyin), None)
+            if word:
+                return word, width
+        return None

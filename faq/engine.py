@@ -25,6 +25,12 @@ DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 #: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
 STAGE_INTENT = "collection_process"
 MAX_SUGGESTIONS = 3
+#: Words that, next to a day count, ask nothing more than "what happens at this stage".
+DAY_WORDS = frozenset(
+    """逾期 逾 期 拖 拖了 拖欠 晚 晚还 晚还了 超期 过期 迟还 延期 欠 欠了 没还 还 还款 还不上 还不起 到期 还款日
+    天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
+    会怎样 怎么样 咋样 咋 样 会 啥 情况 呢 已经 快 差不多 大概 左右 平台 借款 网贷 贷款 overdue""".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ class Engine:
         for platform in kb.platforms:
             protected += [normalize(name) for name in platform.names]
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
-        self.matcher = Matcher(kb, self.analyzer, config)
+        self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         self._platform_names = sorted(
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
         )
@@ -88,14 +94,29 @@ class Engine:
         raw = safe_text(message)
         normalized = normalize(raw)
         day_count = parse_days(normalized) if normalized else None
+        question = normalized
+        if day_count is not None:
+            # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
+            # (the stage block answers it), "拖了12天了会打给我老公吗" asks about family.
+            start, end = day_count.span
+            question = f"{normalized[:start]} {normalized[end:]}"
+            if self._only_day_words(question):
+                question = ""
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw),
             days=day_count.days if day_count else None,
             platform=self.detect_platform(normalized),
             crisis=self.is_crisis(normalized),
-            match=self.matcher.match(normalized),
+            match=self.matcher.match(question)
+            if question
+            else Match(intent=None, confidence=0.0, ranking=()),
         )
+
+    def _only_day_words(self, text: str) -> bool:
+        """True when nothing but overdue wording and platform names is left (a pure day-count message)."""
+        platform_words = {name for name, _ in self._platform_names}
+        return all(token in DAY_WORDS or token in platform_words for token in self.analyzer.tokens(text))
 
     # ---------------------------------------------------------------------------------------- replies
 

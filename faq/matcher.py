@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -35,11 +36,11 @@ class MatcherConfig:
     overlap_weight: float = 0.35  # IDF-weighted Dice of message and example
     containment_weight: float = 0.15  # how much of the example the message covers (long messages)
     fuzzy_weight: float = 0.25  # RapidFuzz token_sort_ratio
-    vocabulary_weight: float = 0.25  # how much of the message the intent's whole vocabulary covers
+    vocabulary_weight: float = 0.40  # how much of the message the intent's whole vocabulary covers
     keyword_bonus: float = 0.08
     max_keyword_bonus: float = 0.16
     #: Below this score the engine says "I don't know this one" (calibrated with `faq eval`).
-    threshold: float = 0.30
+    threshold: float = 0.35
     #: Top two intents closer than this (and the top below `confident`) -> "did you mean".
     ambiguity_margin: float = 0.03
     confident: float = 0.55
@@ -69,41 +70,61 @@ class Match:
 
 
 class Matcher:
-    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer, config: MatcherConfig | None = None) -> None:
+    """The index over analysed example questions; build it with :meth:`from_kb`."""
+
+    def __init__(
+        self,
+        owners: list[str],
+        examples: list[str],
+        token_lists: list[list[str]],
+        keywords: dict[str, list[str]],
+        analyzer: Analyzer,
+        config: MatcherConfig | None = None,
+    ) -> None:
         self.config = config or MatcherConfig()
         self.analyzer = analyzer
-        owners: list[str] = []
-        examples: list[str] = []
-        for intent in kb.intents:
-            for question in intent.questions:
-                owners.append(intent.id)
-                examples.append(question)
-        for group in kb.out_of_scope:
-            for question in group.questions:
-                owners.append(OOS_PREFIX + group.id)
-                examples.append(question)
         self.owners = owners
         self.examples = examples
+        self.token_lists = token_lists
+        self.keywords = keywords
         self.owner_names = sorted(set(owners))
         owner_index = {name: i for i, name in enumerate(self.owner_names)}
         self.owner_of = np.array([owner_index[o] for o in owners], dtype=np.int32)
-
-        token_lists = [analyzer.tokens(normalize(q)) for q in examples]
         self.token_strings = [" ".join(tokens) for tokens in token_lists]
         self.idf = self._inverse_document_frequency(token_lists, owners)
         self.default_idf = max(self.idf.values(), default=1.0)
-        self.index: dict[str, list[int]] = defaultdict(list)
+        index: dict[str, list[int]] = defaultdict(list)
         self.mass = np.zeros(len(examples), dtype=np.float64)
         for i, tokens in enumerate(token_lists):
             for token in set(tokens):
-                self.index[token].append(i)
+                index[token].append(i)
                 self.mass[i] += self.idf[token]
-        self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in self.index.items()}
+        self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
         self.token_owners = {t: np.unique(self.owner_of[ids]) for t, ids in self.index_arrays.items()}
-        self.keywords: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase, analyzer: Analyzer, config: MatcherConfig | None = None) -> Matcher:
+        owners: list[str] = []
+        examples: list[str] = []
         for intent in kb.intents:
-            words = {normalize(k) for k in intent.keywords}
-            self.keywords[intent.id] = sorted(w for w in words if w)
+            owners += [intent.id] * len(intent.questions)
+            examples += intent.questions
+        for group in kb.out_of_scope:
+            owners += [OOS_PREFIX + group.id] * len(group.questions)
+            examples += group.questions
+        token_lists = [analyzer.tokens(normalize(q)) for q in examples]
+        keywords = {intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w}) for intent in kb.intents}
+        return cls(owners, examples, token_lists, keywords, analyzer, config)
+
+    def without(self, index: int) -> Matcher:
+        """The same index with one example left out, as if it had never been written (leave-one-out)."""
+
+        def drop(items: list[Any]) -> list[Any]:
+            return items[:index] + items[index + 1 :]
+
+        return Matcher(
+            drop(self.owners), drop(self.examples), drop(self.token_lists), self.keywords, self.analyzer, self.config
+        )
 
     @staticmethod
     def _inverse_document_frequency(token_lists: list[list[str]], owners: list[str]) -> dict[str, float]:
@@ -156,12 +177,12 @@ class Matcher:
                 coverage[owners] += self.idf[token]
         return coverage / (total + 1e-9)
 
-    def match(self, normalized: str, exclude: int | None = None) -> Match:
-        """Match a normalised message; ``exclude`` leaves one example out (for leave-one-out checks)."""
-        return decide(self.rank(normalized, exclude), self.config)
+    def match(self, normalized: str) -> Match:
+        return decide(self.rank(normalized), self.config)
 
     def rank(self, normalized: str, exclude: int | None = None) -> tuple[Candidate, ...]:
-        """Every intent and out-of-scope group with its best score for the message, best first."""
+        """Every intent and out-of-scope group with its best score for the message, best first;
+        ``exclude`` takes one example out of the nearest-example search (its words still count)."""
         tokens = self.analyzer.tokens(normalized)
         if not tokens or not self.examples:
             return ()
