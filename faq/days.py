@@ -1,0 +1,563 @@
+"""Find how long a borrower is overdue in a chat message.
+
+``parse_days(text)`` returns a :class:`DayCount` (overdue days, whether the figure is approximate, and
+the character span of the phrase it came from) or ``None`` when the message states no overdue duration.
+
+The function is pure, never raises and does no per-call heavy work: the text is folded with one
+``str.translate`` (full-width ASCII -> ASCII, the few Traditional characters the patterns use ->
+Simplified; every mapping is one character to one character, so spans stay valid for the caller's
+text), one precompiled regex finds every candidate, and small anchored regexes judge each
+candidate's left and right context inside its clause. Chinese numerals are converted with ``cn2an``
+behind an ``lru_cache``.
+
+Rules
+-----
+Quantities
+    Arabic (``4``, ``1.5``) or Chinese (``十二``, ``一百二十``, ``两``, ``俩`` = 2, ``仨`` = 3)
+    numerals followed by a unit: 天/日/tian/day = 1, 周/星期/礼拜/week = 7, 个月/month = 30,
+    年/year = 365 (at most ten years; ``2024年`` is a date). Ordinals ``第X天`` count as X days.
+    Half units: ``半个月`` 15, ``大半个月`` 20, ``小半个月`` 10, ``半年`` 180, ``大半年`` 240,
+    ``一个半月`` 45, ``一年半`` 545. Compounds ``两个月零五天`` add up (65).
+Approximations (``approximate=True``)
+    ``五六天`` -> 6 and ``三五天`` -> 5 (the upper bound), ``X多``/``X余`` with X a multiple of ten
+    -> X + 5 (``一百多`` -> 150), ``十几`` -> 15, ``几`` -> 3, ``几十`` -> 30, ``十来`` -> 10,
+    ``个把月`` -> 30, ``一个多月`` -> 40 (months: +10; weeks: +3; years: +35, so ``一年多`` -> 400),
+    prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
+Not yet overdue (never approximate)
+    ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
+    ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``离还款日还有3天`` -> -3; a bare
+    ``还没逾期``/``还没到期``/``未逾期`` -> 0.
+Which quantities are overdue durations
+    A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
+    overdue verb (逾期, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了, 没还, 还不上, 已经,
+    过了, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
+    *bare* and still counts (in this bot a bare duration means overdue days: ``十五天了咋办``)
+    unless its context says it is something else:
+
+    * a loan term, a request or a waiting time: nearest marker to the left is 借/贷款/期限/分期/
+      申请/协商/宽限/缓冲/提前/给我/等/打了/每/想 ... (``借了3个月``, ``申请延期一个月``);
+    * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
+      最近三个月, 给我3天, 宽限几天, 分12个月;
+    * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
+    * frequencies: ``一天打了六个电话``, ``一周三次`` (unless directly after an overdue verb);
+    * bare only: followed by 内/以内/后/到账/利息/利率 (``3天内还清``, ``3天后还``);
+    * ``几天`` followed by a question (``逾期几天会上征信``), a bare ``一天`` not followed by 了;
+    * dates and clock times: ``6月18号``, ``6月18日``, ``2024年5月``, ``21:30``; bare ``X月`` and
+      ``X日`` only count directly after an overdue verb (``拖了两月``, ``逾期3日``).
+
+    Amounts (``8000块``, ``3万``), counts (``3次``, ``3条短信``), hours (``48小时``), percentages,
+    instalments (``分6期``, ``12期``) and phone numbers never match a day/week/month/year unit.
+Choosing
+    Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
+    quantities; among equals the last one wins. Only the first ``MAX_SCAN`` characters are
+    searched (a Telegram message holds at most 4096), which bounds the time spent on garbage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final, NamedTuple
+
+import cn2an
+
+__all__ = ["MAX_DAYS", "MAX_SCAN", "DayCount", "parse_days"]
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """An overdue duration found in a message."""
+
+    days: int  # overdue days; 0 = due today; negative = not yet due (明天才到期 -> -1)
+    approximate: bool  # 二十多天, 五六天, 差不多两周, 大半个月 ...
+    span: tuple[int, int]  # character span of the matched phrase in the input
+
+
+MAX_DAYS: Final = 36_500
+MAX_SCAN: Final = 5_000  # characters searched; a Telegram message holds at most 4096
+_MAX_YEARS: Final = 10
+_WINDOW: Final = 12  # characters of context looked at on each side of a quantity
+
+_STRONG: Final = 3  # attached to an overdue verb, or an explicit due-date phrase
+_STATUS: Final = 2  # 还没逾期 / 还没到期 without a number
+_BARE: Final = 1  # a duration with no verb around it
+
+# --------------------------------------------------------------------------------------------------
+# Character folding (1:1, so spans computed on the folded text are valid for the input)
+# --------------------------------------------------------------------------------------------------
+
+_TRADITIONAL: Final = (
+    "過遲還週個兩禮幾來後經沒號萬塊時點緩衝寬嗎離約貸帳賬費電話條將當這麼錢請協辦內頭連續為現從應該"
+    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩壹貳參叁肆伍陸柒捌玖拾佰仟〇"
+)
+_SIMPLIFIED: Final = (
+    "过迟还周个两礼几来后经没号万块时点缓冲宽吗离约贷账账费电话条将当这么钱请协办内头连续为现从应该"
+    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩一二三三四五六七八九十百千〇"
+)
+
+
+def _build_fold_table() -> dict[int, str]:
+    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
+    table[0x3000] = " "  # ideographic space
+    for trad, simp in zip(_TRADITIONAL, _SIMPLIFIED, strict=True):
+        if trad != simp:
+            table[ord(trad)] = simp
+    return table
+
+
+_FOLD: Final = _build_fold_table()
+
+# --------------------------------------------------------------------------------------------------
+# Patterns
+# --------------------------------------------------------------------------------------------------
+
+_CN: Final = "零〇一二两俩仨三四五六七八九十百千几"
+_SP: Final = r"\s{0,2}"
+
+_MASTER: Final = re.compile(
+    rf"""
+    (?P<due>
+        (?P<due_day>大后天|后天|明天|明日|今天|今日){_SP}(?:就|才|是|为|也)?{_SP}
+        (?:(?:最后)?还款日|到期日?|截止|最后一天|最后期限|(?:要|需要|得|该)还)
+      | (?:最后还款日|还款日|到期日|到期时间|到期){_SP}(?:是|在|就是|为|就在)?{_SP}
+        (?P<due_day2>大后天|后天|明天|明日|今天|今日)
+    )
+  | (?P<status>
+        (?<!有)(?:还没有?|还未|尚未|并没有?|没有?|未|不算|还不算){_SP}(?:逾期|到期|过期|到还款日)
+        (?!{_SP}[0-9{_CN}半多])
+    )
+  | (?P<dur>
+        (?P<ord>第{_SP})?
+        (?:
+            (?P<ar>(?<![0-9.])[0-9]{{1,6}}(?:\.[0-9]{{1,2}})?)
+          | (?P<cn>(?<![{_CN}])(?:好(?=几))?[{_CN}]{{1,10}})
+          | (?P<half>(?P<halfmod>[大小])?半)
+          | (?P<geba>个把)
+        )
+        {_SP}(?P<suf>多|余|来)?{_SP}
+        (?P<unit>
+            (?P<day>天|日|tian(?![a-z])|days?(?![a-z]))
+          | (?P<week>个?(?P<wmore>多)?(?:星期|礼拜|周|weeks?(?![a-z])))
+          | (?P<month>(?P<mge>个)?(?P<mmore>多)?(?P<mhalf>半)?月|months?(?![a-z]))
+          | (?P<year>年|years?(?![a-z]))
+        )
+        (?P<after_half>半)?
+        (?P<after_more>多(?!少)|余)?
+        (?P<asuf>{_SP}(?:左右|上下|出头))?
+    )
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+_DUE_OFFSETS: Final = {"今天": 0, "今日": 0, "明天": -1, "明日": -1, "后天": -2, "大后天": -3}
+
+_LEFT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*$")
+_RIGHT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*")
+
+# left context, anchored at the quantity
+_APPROX_BEFORE: Final = re.compile(
+    r"(?:快要|都快|快|将近|接近|差不多|大概|大约|约莫|约|估计|可能|几乎|大致|不到|没有到|没到|不足|(?<!最)近)"
+    r"(?:有|是|要|到)?\s{0,2}$"
+)
+_RANGE_BEFORE: Final = re.compile(
+    rf"(?:(?<![0-9.])[0-9]{{1,4}}|(?<![{_CN}])[{_CN}]{{1,4}}){_SP}(?:-|~|到|至|—){_SP}$"
+)
+_FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过|还差|差){_SP}$")
+_COUNTDOWN_WORDS: Final = re.compile(r"离|距")
+_EXCLUDED_BEFORE: Final = re.compile(
+    r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
+)
+_YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
+_VERB: Final = re.compile(
+    r"逾期了?|yu\s?qi|overdue|late|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
+    r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过了",
+    re.IGNORECASE,
+)
+_NOT_OVERDUE_MARKER: Final = re.compile(
+    r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
+    r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
+)
+
+# right context, anchored right after the quantity
+_DUE_AFTER: Final = re.compile(
+    rf"{_SP}(?:就|才|后|之后|以后)?{_SP}(?:就|才|要)?{_SP}(?:到期|还款|要还|到还款日|逾期|截止)"
+)
+_AFTER_THEN_DUE: Final = re.compile(
+    rf"{_SP}(?:后|之后|以后){_SP}(?:就|才|要)?{_SP}(?:到期|到还款日|逾期|截止)"
+)
+_EXCLUDED_AFTER: Final = re.compile(
+    rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账)"
+)
+_AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
+_AGO_OVERDUE_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
+_BARE_EXCLUDED_AFTER: Final = re.compile(
+    rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间)"
+)
+_FREQUENCY_AFTER: Final = re.compile(
+    rf"{_SP}(?:就|都|要|会|能|可以|最多|至少|能够)?{_SP}"
+    rf"(?:打|催|发|接|来|call|给我打|[0-9{_CN}好]{{1,4}}{_SP}(?:个|次|通|条|遍|回))",
+    re.IGNORECASE,
+)
+_QUESTION_AFTER: Final = re.compile(rf"{_SP}(?:会|就|算|能|才|开始|后|以后|之后|内|以内|可以|[?？吗呢])")
+_STRONG_AFTER: Final = re.compile(
+    rf"{_SP}(?:了{_SP})?(?:还没有?还|没有?还|未还|还不上|还不起|没钱还|都没还|逾期|没处理)"
+)
+_LE_AFTER: Final = re.compile(rf"{_SP}了")
+_DATE_AFTER_YEAR: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]{{1,3}}{_SP}月|底|初|中|末|份|级)")
+_DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
+_COMPOUND_GAP: Final = re.compile(rf"{_SP}(?:零|又|加)?{_SP}")
+
+# --------------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------------
+
+_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SPECIAL_NUMBERS: Final = {"俩": 2.0, "仨": 3.0}
+_UNIT_DAYS: Final = {"day": 1, "week": 7, "month": 30, "year": 365}
+_UNIT_RANK: Final = {"day": 0, "week": 1, "month": 2, "year": 3}
+_HALF_UNIT_DAYS: Final = {"day": 0, "week": 3, "month": 15, "year": 180}  # 一年半, 两个半月, 两周半
+_MORE_UNIT_DAYS: Final = {"day": 0, "week": 3, "month": 10, "year": 35}  # 一年多, 一个多月, 一周多
+_HALF_DAYS: Final = {  # 半个月, 大半个月, 半年 ...
+    "month": {"": 15, "大": 20, "小": 10},
+    "year": {"": 180, "大": 240, "小": 90},
+}
+_HALF_MORE_DAYS: Final = {"month": 5, "year": 30}  # 半个多月 20, 半年多 210
+
+
+def _more_bonus(number: float) -> float:
+    """What ``多`` adds to a round number: 十多 -> +5, 二十多 -> +5, 一百多 -> +50, 3多 -> +0."""
+    if number < 10 or number != int(number) or int(number) % 10:
+        return 0.0
+    step = 10
+    while int(number) % (step * 10) == 0:
+        step *= 10
+    return step / 2
+
+
+def _cn2an(token: str) -> float | None:
+    try:
+        value = cn2an.cn2an(token, "smart")
+    except Exception:  # cn2an raises ValueError and friends on malformed numerals
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _collapse_adjacent_pair(token: str) -> tuple[str, bool] | None:
+    """``五六`` -> ``六``, ``十七八`` -> ``十八``, ``二三十`` -> ``三十``, ``三五`` -> ``五`` (approximate).
+
+    Two non-zero digits side by side never occur in a well-formed numeral, so any other pair is
+    rejected rather than read digit by digit.
+    """
+    for i in range(len(token) - 1):
+        low, high = _DIGITS.get(token[i]), _DIGITS.get(token[i + 1])
+        if low is None or high is None:
+            continue
+        if high - low == 1 or (low, high) == (3, 5):
+            return token[:i] + token[i + 1 :], True
+        return None
+    return token, False
+
+
+def _ji_number(token: str) -> float | None:
+    """``几`` 3, ``十几`` 15, ``二十几`` 25, ``几十`` 30, ``几百`` 300."""
+    if token == "几":
+        return 3.0
+    if token.count("几") != 1:
+        return None
+    if token.endswith("几"):
+        base = _cn2an(token[:-1])
+        bonus = _more_bonus(base) if base is not None else 0.0
+        return base + bonus if base is not None and bonus else None
+    if token.startswith("几"):
+        return _cn2an("三" + token[1:])
+    return None
+
+
+@lru_cache(maxsize=2048)
+def _chinese_number(token: str) -> tuple[float, bool] | None:
+    """Value of a Chinese numeral token and whether it is approximate, or None if malformed."""
+    approximate = token.startswith("好")  # 好几
+    token = token.removeprefix("好").replace("两", "二").lstrip("零〇")
+    if token in _SPECIAL_NUMBERS:
+        return _SPECIAL_NUMBERS[token], False
+    if not token or "俩" in token or "仨" in token:
+        return None
+    if "几" in token:
+        value = _ji_number(token)
+        return (value, True) if value is not None else None
+    collapsed = _collapse_adjacent_pair(token)
+    if collapsed is None:
+        return None
+    token, pair = collapsed
+    value = _cn2an(token)
+    return (value, approximate or pair) if value is not None else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Quantities
+# --------------------------------------------------------------------------------------------------
+
+
+class _Quantity(NamedTuple):
+    start: int
+    end: int
+    days: int
+    approximate: bool
+    unit: str  # day / week / month / year
+    bare_month: bool  # "3月" without 个: a date unless right after an overdue verb
+    ri: bool  # "3日": a date unless right after an overdue verb
+    ji_only: bool  # "几天": may be a question ("逾期几天会...")
+    single_day: bool  # "一天": usually "some day" / "per day"
+    ordinal: bool  # 第X天
+
+
+class _Candidate(NamedTuple):
+    start: int
+    end: int
+    days: int
+    approximate: bool
+    priority: int
+
+
+def _unit_of(match: re.Match[str]) -> str:
+    for unit in ("day", "week", "month", "year"):
+        if match[unit] is not None:
+            return unit
+    raise AssertionError("unreachable: the unit group always matches")  # pragma: no cover
+
+
+def _half_quantity_days(match: re.Match[str], unit: str) -> tuple[int, bool] | None:
+    """半个月 / 大半个月 / 半年 / 半个多月 ..."""
+    if unit not in _HALF_DAYS:
+        return None
+    modifier = match["halfmod"] or ""
+    days = _HALF_DAYS[unit][modifier]
+    more = bool(match["mmore"] or match["after_more"] or match["suf"])
+    if more:
+        days += _HALF_MORE_DAYS[unit]
+    return days, more or bool(modifier)
+
+
+def _count_of(match: re.Match[str]) -> tuple[float, bool] | None:
+    """The number in front of the unit, with 多/余/来 applied."""
+    if match["geba"] is not None:
+        count, approximate = 1.0, True
+    elif match["ar"] is not None:
+        count, approximate = float(match["ar"]), False
+    else:
+        parsed = _chinese_number(match["cn"])
+        if parsed is None:
+            return None
+        count, approximate = parsed
+    suffix = match["suf"]
+    if suffix in ("多", "余"):
+        count += _more_bonus(count)
+        approximate = True
+    elif suffix == "来":
+        approximate = True
+    return count, approximate
+
+
+def _measure(match: re.Match[str]) -> _Quantity | None:
+    """Turn a duration match into days, or None when it cannot be a duration."""
+    unit = _unit_of(match)
+    if match["half"] is not None:
+        half = _half_quantity_days(match, unit)
+        if half is None:
+            return None
+        days, approximate = half
+        count = 0.5
+    else:
+        counted = _count_of(match)
+        if counted is None:
+            return None
+        count, approximate = counted
+        if unit == "year" and count > _MAX_YEARS:
+            return None
+        total = count * _UNIT_DAYS[unit]
+        if match["mhalf"] or match["after_half"]:
+            total += _HALF_UNIT_DAYS[unit]
+            approximate = approximate or unit in ("day", "week")
+        if match["wmore"] or match["mmore"] or match["after_more"]:
+            total += _MORE_UNIT_DAYS[unit]
+            approximate = True
+        days = int(total + 0.5)
+    if match["asuf"]:
+        approximate = True
+    if days > MAX_DAYS:
+        return None
+    bare_month = unit == "month" and match["month"] == "月" and match["geba"] is None
+    return _Quantity(
+        start=match.start("dur"),
+        end=match.end("dur"),
+        days=days,
+        approximate=approximate,
+        unit=unit,
+        bare_month=bare_month,
+        ri=match["day"] == "日",
+        ji_only=match["cn"] == "几",
+        single_day=unit == "day" and count == 1 and not approximate and not match["ord"],
+        ordinal=bool(match["ord"]),
+    )
+
+
+def _merge_compound(first: _Quantity, second: _Quantity, text: str) -> _Quantity | None:
+    """``两个月零五天`` -> 65, ``一年三个月`` -> 455: a bigger unit directly followed by a smaller one."""
+    if _UNIT_RANK[first.unit] <= _UNIT_RANK[second.unit] or first.ordinal or second.ordinal:
+        return None
+    if _COMPOUND_GAP.fullmatch(text, first.end, second.start) is None:
+        return None
+    return first._replace(
+        end=second.end,
+        days=min(first.days + second.days, MAX_DAYS),
+        approximate=first.approximate or second.approximate,
+        unit=second.unit,
+        ri=second.ri,
+        single_day=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Context
+# --------------------------------------------------------------------------------------------------
+
+
+def _left_clause(text: str, start: int) -> str:
+    window = text[max(0, start - _WINDOW) : start]
+    found = _LEFT_CLAUSE.search(window)
+    return found.group() if found else ""
+
+
+def _right_clause(text: str, end: int) -> str:
+    found = _RIGHT_CLAUSE.match(text, end, min(len(text), end + _WINDOW))
+    return found.group() if found else ""
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    matches = list(pattern.finditer(text))
+    return matches[-1] if matches else None
+
+
+class _Attachment(NamedTuple):
+    attached: bool  # the nearest marker on the left is an overdue verb
+    blocked: bool  # the nearest marker on the left says "not overdue" (借了, 申请, 等了 ...)
+    adjacent: bool  # the verb is directly in front of the quantity (逾期一天...)
+
+
+def _attachment(left: str, right: str) -> _Attachment:
+    """How the quantity relates to the overdue verbs and not-overdue markers on its left."""
+    verb = _last(_VERB, left)
+    other = _last(_NOT_OVERDUE_MARKER, left)
+    if verb is not None and verb["ext"] and not verb["ext_le"] and not _LE_AFTER.match(right):
+        return _Attachment(False, True, False)  # 申请延期3个月 / 能延期一个月吗: asking for an extension
+    if verb is None:
+        return _Attachment(False, other is not None, False)
+    if other is not None and other.end() > verb.end():
+        return _Attachment(False, True, False)
+    return _Attachment(True, False, not left[verb.end() :].strip())
+
+
+def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
+    """Decide whether a quantity is an overdue duration, and how strongly."""
+    start, approximate = quantity.start, quantity.approximate
+    left, right = _left_clause(text, start), _right_clause(text, quantity.end)
+
+    prefix = _APPROX_BEFORE.search(left)
+    if prefix is not None:
+        start -= len(left) - prefix.start()
+        left, approximate = left[: prefix.start()], True
+    span_range = _RANGE_BEFORE.search(left)
+    if span_range is not None:
+        start -= len(left) - span_range.start()
+        left, approximate = left[: span_range.start()], True
+
+    def candidate(days: int, priority: int) -> _Candidate:
+        return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority)
+
+    if not quantity.ordinal:
+        if _FUTURE_BEFORE.search(left) and (_DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(left)):
+            return candidate(-quantity.days, _STRONG)
+        if _AFTER_THEN_DUE.match(right):
+            return candidate(-quantity.days, _STRONG)
+    if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
+        return None
+    if _EXCLUDED_AFTER.match(right):
+        return None
+    if _AGO_AFTER.match(right):
+        return candidate(quantity.days, _STRONG) if _AGO_OVERDUE_AFTER.match(right) else None
+    if quantity.ji_only and _QUESTION_AFTER.match(text, quantity.end):
+        return None
+
+    verb = _attachment(left, right)
+    strong_after = _STRONG_AFTER.match(right) is not None
+    if (quantity.bare_month or quantity.ri) and not verb.attached:
+        return None
+    if quantity.bare_month and _DATE_AFTER_MONTH.match(right):
+        return None
+    if quantity.unit == "year" and _DATE_AFTER_YEAR.match(right):
+        return None
+    if _FREQUENCY_AFTER.match(right) and not verb.adjacent:
+        return None  # 一天打了六个电话 / 三天打十几次
+    if verb.blocked and not strong_after:
+        return None
+    if verb.attached or strong_after:
+        return candidate(quantity.days, _STRONG)
+    if _BARE_EXCLUDED_AFTER.match(right):
+        return None
+    if quantity.single_day and not _LE_AFTER.match(right):
+        return None
+    return candidate(quantity.days, _BARE)
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> list[re.Match[str] | _Quantity]:
+    """Due-date / status matches and measured durations in order, compounds merged."""
+    tokens: list[re.Match[str] | _Quantity] = []
+    for match in _MASTER.finditer(text):
+        if match["dur"] is None:
+            tokens.append(match)
+            continue
+        quantity = _measure(match)
+        if quantity is None:
+            continue
+        previous = tokens[-1] if tokens else None
+        if isinstance(previous, _Quantity):
+            merged = _merge_compound(previous, quantity, text)
+            if merged is not None:
+                tokens[-1] = merged
+                continue
+        tokens.append(quantity)
+    return tokens
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    for token in _tokens(text):
+        if isinstance(token, _Quantity):
+            judged = _judge(token, text)
+            if judged is not None:
+                found.append(judged)
+        elif token["due"] is not None:
+            day = token["due_day"] or token["due_day2"]
+            found.append(_Candidate(token.start(), token.end(), _DUE_OFFSETS[day], False, _STRONG))
+        else:
+            found.append(_Candidate(token.start(), token.end(), 0, False, _STATUS))
+    return found
+
+
+def parse_days(text: str) -> DayCount | None:
+    """Find how many days overdue a message says the borrower is (see the module docstring)."""
+    if not isinstance(text, str) or not text:
+        return None
+    best: _Candidate | None = None
+    for found in _candidates(text[:MAX_SCAN].translate(_FOLD)):
+        if best is None or found.priority >= best.priority:
+            best = found
+    if best is None:
+        return None
+    return DayCount(days=best.days, approximate=best.approximate, span=(best.start, best.end))

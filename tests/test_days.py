@@ -1,0 +1,389 @@
+"""Tests for faq.days.parse_days: table-driven examples plus hypothesis properties."""
+
+from __future__ import annotations
+
+import time
+
+import cn2an
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faq.days import MAX_SCAN, DayCount, parse_days
+
+# (message, expected days or None)
+EXACT_NUMBERS = [
+    ("逾期4天", 4),
+    ("逾期十二天", 12),
+    ("三十五天了", 35),
+    ("逾期 15 天", 15),
+    ("逾期两天", 2),
+    ("逾期一百二十天", 120),
+    ("逾期五十天", 50),
+    ("逾期二十天了", 20),
+    ("俩天", 2),
+    ("三天", 3),
+    ("一天了", 1),
+    ("逾期1天", 1),
+    ("逾期一天", 1),
+    ("逾期 1.5 个月", 45),
+]
+
+WEEKS = [
+    ("三周", 21),
+    ("两个礼拜", 14),
+    ("一个星期", 7),
+    ("一个星期了", 7),
+    ("仨星期", 21),
+    ("晚还了一周", 7),
+    ("逾期了一个多星期", 10),
+]
+
+MONTHS_AND_YEARS = [
+    ("半个月", 15),
+    ("大半个月", 20),
+    ("逾期半个多月", 20),
+    ("一个月", 30),
+    ("五个月", 150),
+    ("两个多月", 70),
+    ("一个多月", 40),
+    ("一个半月", 45),
+    ("个把月", 30),
+    ("一两个月", 60),
+    ("好几个月了", 90),
+    ("欠了两个月了", 60),
+    ("逾期两月了", 60),
+    ("拖欠了俩月", 60),
+    ("半年", 180),
+    ("逾期快半年了", 180),
+    ("一年", 365),
+    ("一年多", 400),
+    ("一年半", 545),
+    ("两年", 730),
+    ("欠款三年了", 1095),
+    ("两个月零五天", 65),
+    ("逾期了两个月零十天", 70),
+    ("拖了一年零三个月", 455),
+]
+
+ORDINALS = [
+    ("第12天", 12),
+    ("第十五天", 15),
+    ("逾期第3天", 3),
+    ("逾期第一天", 1),
+]
+
+APPROXIMATIONS = [
+    ("五六天", 6),
+    ("七八天", 8),
+    ("十七八天", 18),
+    ("二三十天", 30),
+    ("三五天", 5),
+    ("二十多天", 25),
+    ("逾期了二十余天", 25),
+    ("十多天", 15),
+    ("十几天", 15),
+    ("迟还十几天", 15),
+    ("十来天", 10),
+    ("逾期一百多天", 150),
+    ("差不多两周", 14),
+    ("快一个月了", 30),
+    ("一周左右", 7),
+    ("逾期十天左右", 10),
+    ("逾期将近两个月", 60),
+    ("逾期不到一周", 7),
+    ("我已经逾期了大概三个星期", 21),
+    ("几天", 3),
+    ("逾期几天了", 3),
+    ("逾期好几天了", 3),
+    ("逾期几十天了", 30),
+    ("逾期3到5天", 5),
+]
+
+VERBS_AND_CONTEXTS = [
+    ("拖了3天", 3),
+    ("拖欠十天了", 10),
+    ("晚还了5天", 5),
+    ("超期20天", 20),
+    ("过期两周", 14),
+    ("遲還了5天", 5),
+    ("迟还了五天", 5),
+    ("延期3天了", 3),
+    ("欠了两个月了", 60),
+    ("3天没还", 3),
+    ("还不上三个月了", 90),
+    ("已经10天了", 10),
+    ("逾期第十天", 10),
+    ("超过还款日5天", 5),
+    ("huankuan日过了3天", 3),
+    ("yuqi 5 tian", 5),
+    ("YUQI 5 TIAN", 5),
+    ("逾期5tian", 5),
+    ("逾期5 days", 5),
+    ("overdue 10 days", 10),
+    ("十五天了咋办", 15),
+    ("35天了会怎样", 35),
+    ("三十五天了还没还", 35),
+    ("逾期一百二十天了还没还", 120),
+    ("三天前就逾期了", 3),
+    ("目前逾期3天", 3),
+    ("逾期了,3天了", 3),
+    ("他们说逾期3个月就起诉", 90),
+]
+
+TRADITIONAL_AND_FULL_WIDTH = [
+    ("過期兩週", 14),
+    ("逾期兩個月", 60),
+    ("過期一個禮拜", 7),
+    ("遲還了三週", 21),
+    ("已經逾期半個月了", 15),
+    ("還有3天到期", -3),
+    ("逾期１５天", 15),
+    ("逾期４天", 4),
+]
+
+NOT_YET_DUE = [
+    ("今天到期", 0),
+    ("今天是还款日", 0),
+    ("还款日是今天", 0),
+    ("明天才到期", -1),
+    ("明天还款日", -1),
+    ("到期日是明天", -1),
+    ("后天到期", -2),
+    ("大后天到期", -3),
+    ("还有3天到期", -3),
+    ("还有三天才还款", -3),
+    ("还有两天就逾期了", -2),
+    ("离还款日还有3天", -3),
+    ("3天后到期", -3),
+    ("差3天到期", -3),
+    ("还没逾期", 0),
+    ("还没到期", 0),
+    ("未逾期", 0),
+    ("还没逾期 还有3天到期", -3),
+    ("今天到期 逾期会怎样", 0),
+]
+
+EXCLUSIONS = [
+    ("借了8000块", None),
+    ("欠了5000元", None),
+    ("3万", None),
+    ("一天打了六个电话", None),
+    ("一天打十几次", None),
+    ("一天打三次", None),
+    ("我逾期了，他们一天打三次", None),
+    ("晚上9点", None),
+    ("21:30", None),
+    ("13812345678", None),
+    ("6月18号", None),
+    ("6月18日", None),
+    ("2024年5月", None),
+    ("分6期", None),
+    ("12期", None),
+    ("利率24%", None),
+    ("年化36%", None),
+    ("48小时", None),
+    ("72小时", None),
+    ("逾期24小时", None),
+    ("3次", None),
+    ("3条短信", None),
+    ("1-3个月缓冲期", None),
+    ("能申请1-3个月的延期吗", None),
+    ("15天缓冲期", None),
+    ("每天", None),
+    ("天天打", None),
+    ("申请延期一个月", None),
+    ("能延期一个月吗", None),
+    ("借了3个月", None),
+    ("还款期限7天", None),
+    ("有一天", None),
+    ("前几天逾期了", None),
+    ("这两天一直打电话", None),
+    ("过两天就还", None),
+    ("再等三天", None),
+    ("最近三个月", None),
+    ("给我3天", None),
+    ("宽限几天", None),
+    ("分12个月", None),
+    ("3天内还清", None),
+    ("3天到账", None),
+    ("一年前借的", None),
+    ("一个月利息多少", None),
+    ("三天两头打电话", None),
+    ("一天到晚打", None),
+    ("逾期几天会上征信", None),
+    ("逾期几天?", None),
+    ("逾期15年", None),
+    ("逾期99999天", None),
+    ("", None),
+    ("你好", None),
+]
+
+MIXED = [
+    ("借了5000逾期十天了", 10),
+    ("借了3个月，逾期10天", 10),
+    ("逾期3天，之前借了3个月", 3),
+    ("逾期3天了，一个月前借的", 3),
+    ("逾期3天，一天打了六个电话", 3),
+    ("逾期3天 5个电话", 3),
+    ("借了8000块 拖了两个月了", 60),
+    ("还没逾期 但是这两天一直打电话", 0),
+    ("逾期三天后会怎样", 3),
+    ("逾期3天了，不对，逾期5天了", 5),
+    ("三天了 逾期十天了", 10),
+]
+
+ALL_CASES = (
+    EXACT_NUMBERS
+    + WEEKS
+    + MONTHS_AND_YEARS
+    + ORDINALS
+    + APPROXIMATIONS
+    + VERBS_AND_CONTEXTS
+    + TRADITIONAL_AND_FULL_WIDTH
+    + NOT_YET_DUE
+    + EXCLUSIONS
+    + MIXED
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), ALL_CASES)
+def test_parse_days(text: str, expected: int | None) -> None:
+    result = parse_days(text)
+    if expected is None:
+        assert result is None
+    else:
+        assert result is not None
+        assert result.days == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "approximate"),
+    [
+        ("逾期4天", False),
+        ("一个月", False),
+        ("半年", False),
+        ("第十五天", False),
+        ("五六天", True),
+        ("二十多天", True),
+        ("十几天", True),
+        ("十来天", True),
+        ("差不多两周", True),
+        ("快一个月了", True),
+        ("一周左右", True),
+        ("大半个月", True),
+        ("一个多月", True),
+        ("几天", True),
+        ("明天才到期", False),
+        ("还没逾期", False),
+    ],
+)
+def test_approximate_flag(text: str, approximate: bool) -> None:
+    result = parse_days(text)
+    assert result is not None
+    assert result.approximate is approximate
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("逾期4天", "4天"),
+        ("借了5000逾期十天了", "十天"),
+        ("逾期 15 天", "15 天"),
+        ("第十五天", "第十五天"),
+        ("差不多两周", "差不多两周"),
+        ("一周左右", "一周左右"),
+        ("明天才到期", "明天才到期"),
+        ("還有3天到期", "3天"),
+        ("已經逾期半個月了", "半個月"),
+        ("两个月零五天", "两个月零五天"),
+    ],
+)
+def test_span_points_at_phrase(text: str, phrase: str) -> None:
+    result = parse_days(text)
+    assert result is not None
+    start, end = result.span
+    assert text[start:end] == phrase
+
+
+def test_result_type() -> None:
+    assert parse_days("逾期4天") == DayCount(days=4, approximate=False, span=(2, 4))
+
+
+def test_long_garbage_is_fast() -> None:
+    for text in ("十天" * 50_000, "1" * 100_000, "一" * 100_000, "逾期3天" * 20_000, " " * 100_000):
+        started = time.perf_counter()
+        result = parse_days(text)
+        assert time.perf_counter() - started < 1.0
+        assert result is None or result.span[1] <= min(len(text), MAX_SCAN)
+
+
+def test_typical_message_is_fast() -> None:
+    parse_days("借了5000逾期十天了怎么办")  # warm the numeral cache
+    runs = 2_000
+    started = time.perf_counter()
+    for _ in range(runs):
+        parse_days("借了5000逾期十天了怎么办")
+    assert (time.perf_counter() - started) / runs < 1e-3  # ~20 µs in practice; loose for slow CI
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=500)
+@given(st.text())
+def test_never_raises_and_span_inside_text(text: str) -> None:
+    result = parse_days(text)
+    if result is not None:
+        assert isinstance(result, DayCount)
+        start, end = result.span
+        assert 0 <= start < end <= len(text)
+
+
+@given(
+    st.text(
+        alphabet="逾期拖欠了还没有到今明后天周星期礼拜个月年半多几十来一二两三五六七八九零百0123456789 ,-"
+    )
+)
+def test_never_raises_on_domain_alphabet(text: str) -> None:
+    result = parse_days(text)
+    if result is not None:
+        start, end = result.span
+        assert 0 <= start < end <= len(text)
+
+
+@given(st.integers(min_value=1, max_value=400))
+def test_overdue_arabic_days(n: int) -> None:
+    result = parse_days(f"逾期{n}天")
+    assert result is not None
+    assert result.days == n
+    assert not result.approximate
+
+
+@given(st.integers(min_value=1, max_value=400))
+def test_overdue_chinese_days(n: int) -> None:
+    result = parse_days(f"逾期{cn2an.an2cn(n)}天")
+    assert result is not None
+    assert result.days == n
+
+
+@given(st.integers(min_value=1, max_value=400))
+def test_overdue_weeks(n: int) -> None:
+    for text in (f"逾期{n}周", f"逾期{cn2an.an2cn(n)}周"):
+        result = parse_days(text)
+        assert result is not None
+        assert result.days == 7 * n
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_amounts_hours_rates_instalments_are_not_days(n: int) -> None:
+    for text in (f"借了{n}块", f"欠了{n}元", f"{n}小时", f"利率{n}%", f"年化{n}%", f"分{n}期", f"{n}次"):
+        assert parse_days(text) is None, text
+
+
+@given(st.integers(min_value=1, max_value=12), st.integers(min_value=1, max_value=31))
+def test_dates_are_not_days(month: int, day: int) -> None:
+    for text in (f"{month}月{day}号", f"{month}月{day}日", f"2024年{month}月"):
+        assert parse_days(text) is None, text
