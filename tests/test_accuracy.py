@@ -1,0 +1,57 @@
+"""The engine's figures on the dev set (tests/data/dev.yaml, written independently of intents.yaml).
+
+These are the issue's targets; the README reports the measured numbers (`python -m faq eval`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq.engine import Engine
+from faq.evaluate import EvalReport, evaluate, load_dataset, predict
+
+DEV_SET = Path(__file__).resolve().parent / "data" / "dev.yaml"
+
+
+@pytest.fixture(scope="module")
+def report(engine: Engine) -> EvalReport:
+    return evaluate(engine, load_dataset(DEV_SET), with_baseline=True)
+
+
+def test_dev_set_is_large_and_independent(engine: Engine) -> None:
+    dataset = load_dataset(DEV_SET)
+    assert len(dataset) >= 150
+    styles = {ex.style for ex in dataset}
+    assert {"traditional", "colloquial", "typo", "pinyin", "oos"} <= styles
+    examples = {q for intent in engine.kb.intents for q in intent.questions}
+    examples |= {q for group in engine.kb.out_of_scope for q in group.questions}
+    assert not examples & {ex.text for ex in dataset}, "dev questions must never be copied into intents.yaml"
+
+
+def test_top1_accuracy(report: EvalReport) -> None:
+    assert report.metrics.accuracy >= 0.90, report.metrics
+
+
+def test_out_of_scope_rejection(report: EvalReport) -> None:
+    assert report.metrics.rejection >= 0.85, report.metrics
+
+
+def test_day_count_platform_and_stage(report: EvalReport) -> None:
+    assert report.metrics.day_accuracy >= 0.95, report.day_misses
+    assert report.metrics.false_day_counts <= 0.02 * report.metrics.no_day_messages, report.day_misses
+
+
+def test_clearly_above_tfidf_baseline(report: EvalReport) -> None:
+    assert report.baseline is not None
+    accuracy, rejection = report.baseline
+    assert report.metrics.accuracy >= accuracy + 0.10
+    assert report.metrics.accuracy + report.metrics.rejection >= accuracy + rejection + 0.10
+
+
+def test_leave_one_out_over_the_knowledge_base(report: EvalReport) -> None:
+    assert report.leave_one_out >= 0.65  # true leave-one-out: the example's words are forgotten too
+
+
+def test_prediction_is_deterministic(engine: Engine) -> None:
+    assert predict(engine, "逾期十五天会爆通讯录吗") == predict(engine, "逾期十五天会爆通讯录吗")

@@ -1,0 +1,178 @@
+"""The engine's replies: intents, stage blocks, scripts, crisis, refusals, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faq.engine import Engine
+from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize
+from faq.reply import ReplyKind
+
+
+def test_combined_day_count_question(engine: Engine) -> None:
+    reply = engine.reply("拖了12天了会打给我老公吗")
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.intent == "family_contact"
+    assert reply.days == 12
+    assert reply.stage is not None and (reply.stage.platform, reply.stage.min_days, reply.stage.max_days) == (
+        "general",
+        8,
+        15,
+    )
+    family = engine.kb.intent("family_contact")
+    assert family is not None
+    assert reply.parts[0].body == family.answer
+    assert reply.parts[1].heading is not None and "12" in reply.parts[1].heading
+    assert len(reply.related) >= 2
+
+
+def test_pure_day_count_gets_the_stage_block(engine: Engine) -> None:
+    reply = engine.reply("逾期十五天了咋办")
+    assert reply.days == 15
+    assert reply.stage is not None and reply.stage.min_days == 8
+    assert any(part.heading and "15" in part.heading for part in reply.parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "platform", "stage"),
+    [
+        ("极融逾期5天会怎样", "jirong", (4, 7)),
+        ("極融過期兩天會怎樣", "jirong", (1, 3)),
+        ("天星金融逾期20天", "tianxing", (16, 30)),
+        ("天星逾期第8天会怎样", "tianxing", (8, 15)),
+        ("逾期三个月了", None, (31, None)),
+        ("明天才到期 会怎样", None, (0, 0)),
+    ],
+)
+def test_platform_stage_tables(
+    engine: Engine, text: str, platform: str | None, stage: tuple[int, int | None]
+) -> None:
+    reply = engine.reply(text)
+    assert reply.platform == platform
+    assert reply.stage is not None
+    assert (reply.stage.min_days, reply.stage.max_days) == stage
+    expected_table = platform or "general"
+    assert reply.stage.platform == expected_table
+
+
+def test_platform_names_are_whole_words(engine: Engine) -> None:
+    assert engine.detect_platform(normalize("今天星期几")) is None
+    assert engine.detect_platform(normalize("天星逾期了")) == "tianxing"
+
+
+def test_traditional_in_traditional_out(engine: Engine) -> None:
+    reply = engine.reply("逾期會不會打給我爸媽")
+    assert reply.traditional
+    assert reply.intent == "family_contact"
+    assert is_traditional(reply.text)
+    assert all(is_traditional(s.title) or s.title == engine.title(s.intent) for s in reply.related)
+    simplified = engine.reply("逾期会不会打给我爸妈")
+    assert not simplified.traditional
+    assert simplified.text != reply.text
+
+
+def test_crisis_comes_first(engine: Engine) -> None:
+    reply = engine.reply("逾期三个月了 真的不想活了")
+    assert reply.kind is ReplyKind.CRISIS
+    assert reply.crisis
+    assert reply.parts[0].body == engine.kb.crisis.answer
+    assert "12356" in reply.parts[0].body
+    assert reply.days == 90  # the rest of the help still follows
+
+
+@pytest.mark.parametrize("text", ["吓死我了 催收又打电话", "烦死了天天催", "急死了 逾期了"])
+def test_everyday_exaggeration_is_not_a_crisis(engine: Engine, text: str) -> None:
+    assert not engine.reply(text).crisis
+
+
+def test_loan_requests_are_refused_politely(engine: Engine) -> None:
+    reply = engine.reply("推荐个下款快的口子")
+    assert reply.intent is None
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE
+    assert reply.out_of_scope == "loan_request"
+
+
+def test_unknown_question_falls_back_with_suggestions(engine: Engine) -> None:
+    reply = engine.reply("量子计算机的原理是什么")
+    assert reply.intent is None
+    assert reply.kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "!!!", "😭😭", None, b"\xff\xfe", "<b>", "\x00"])
+def test_empty_or_noise_is_answered_kindly(engine: Engine, text: str | bytes | None) -> None:
+    reply = engine.reply(text)
+    assert reply.text
+    assert reply.kind in (ReplyKind.EMPTY, ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
+
+
+def test_huge_message_is_cut_before_work(engine: Engine) -> None:
+    text = "逾期十天会爆通讯录吗" + "啊" * 12_000
+    reply = engine.reply(text)
+    assert reply.intent == "contact_list"
+    assert len(normalize(text)) <= MAX_INPUT_CHARS
+
+
+def test_html_is_not_interpreted(engine: Engine) -> None:
+    reply = engine.reply("<script>alert(1)</script> 会爆通讯录吗")
+    assert reply.intent == "contact_list"
+    assert "<script>" not in reply.text
+
+
+def test_pinyin_and_english_words(engine: Engine) -> None:
+    assert engine.reply("会打电话给我的lvshi吗").intent is not None
+    assert engine.reply("cuishou会不会打给我boss").intent == "contact_list"
+
+
+def test_homophone_typo_is_repaired(engine: Engine) -> None:
+    tokens = engine.analyzer.tokens(normalize("会不会爆通迅录"))
+    assert "通讯录" in tokens
+
+
+def test_answer_intent_and_stage_reply(engine: Engine) -> None:
+    reply = engine.answer_intent("complain", traditional=True)
+    assert reply is not None and reply.traditional and reply.intent == "complain"
+    assert engine.answer_intent("no_such_intent") is None
+    stage = engine.stage_reply(10, "jirong")
+    assert stage.stage is not None and (stage.stage.platform, stage.stage.min_days) == ("jirong", 8)
+    assert engine.kb.texts.disclaimer in stage.text
+
+
+def test_json_shape(engine: Engine) -> None:
+    data = engine.reply("极融逾期5天会联系家人吗").to_json()
+    assert set(data) >= {"intent", "confidence", "days", "platform", "stage", "suggestions", "answer"}
+    assert 0.0 <= data["confidence"] <= 1.0
+    assert data["stage"] == {"platform": "jirong", "min_days": 4, "max_days": 7}
+
+
+def test_no_advertisement_reaches_the_bot(engine: Engine) -> None:
+    """The first source article ends in loan advertisements; none of their titles may appear anywhere."""
+    banned = ["长劲鹿", "七天贷", "秒下", "惠农e贷", "社保卡", "口子靠谱", "精彩推荐", "mianjianghao", "关注后私信"]
+    everything = [engine.kb.texts.welcome, engine.kb.texts.help, engine.kb.crisis.answer]
+    everything += [intent.answer for intent in engine.kb.intents]
+    everything += [g.answer or "" for g in engine.kb.out_of_scope]
+    everything += [s.expect + s.rights + s.todo for table in engine.kb.stages.values() for s in table]
+    for text in everything:
+        for word in banned:
+            assert word not in text
+
+
+def test_every_intent_is_sourced(engine: Engine) -> None:
+    for intent in engine.kb.intents:
+        assert intent.sources, intent.id
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_a_reply(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.text.strip()
+    assert 0.0 <= reply.confidence <= 1.0
+    assert len(reply.text) <= 4096
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_get_a_reply(engine: Engine, data: bytes) -> None:
+    assert engine.reply(data).text.strip()
