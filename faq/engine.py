@@ -155,7 +155,7 @@ class Engine:
                     stage=stage_ref,
                     out_of_scope=group.id,
                 )
-        if match.intent is not None and not match.ambiguous:
+        if match.intent is not None and not match.ambiguous and not (stage_parts and match.intent == STAGE_INTENT):
             intent = self.kb.intent(match.intent)
             assert intent is not None
             return make(
