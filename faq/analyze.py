@@ -183,10 +183,15 @@ class Analyzer:
                 self.tokenizer.add_word(word, freq=200000)
         # Vocabulary: every Chinese word of two or more characters the knowledge base uses.
         self.vocabulary: set[str] = {w for w in whole_words if len(w) >= 2 and _HAN_ONLY.match(w)}
+        #: Numbers the knowledge base itself asks about (12378, 110, 12356): kept as words; other numbers
+        #: (amounts, days, times) are dropped.
+        self.known_numbers: set[str] = set()
         for text in vocabulary:
-            for token in self.tokenizer.lcut(text, HMM=False):
+            for token in self.tokenizer.lcut(text.lower(), HMM=False):
                 if len(token) >= 2 and _HAN_ONLY.match(token):
                     self.vocabulary.add(token)
+                elif len(token) >= 3 and token.isdigit():
+                    self.known_numbers.add(token)
         self.by_pinyin: dict[str, str] = {}
         for word in sorted(self.vocabulary, key=lambda w: (-len(w), w)):
             for key in _pinyin_keys(word):
@@ -200,13 +205,14 @@ class Analyzer:
         text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", normalized)
         raw = [t for t in self.tokenizer.lcut(text, HMM=False) if t.strip()]
         raw = self._repair_homophones(raw)
-        out: list[str] = []
-        for token in raw:
-            token = self.synonyms.get(token, token)
-            if token in STOP_WORDS or _DIGITS.match(token):
-                continue
-            out.append(token)
-        return out
+        canonical = [self.synonyms.get(token, token) for token in raw]
+        content = [
+            t
+            for t in canonical
+            if t not in STOP_WORDS and not (_DIGITS.match(t) and t not in self.known_numbers)
+        ]
+        # A message made only of function words ("你是谁", "在吗") is matched on those words.
+        return content or [t for t in canonical if not _DIGITS.match(t)]
 
     # ----------------------------------------------------------------------------------------- helpers
 

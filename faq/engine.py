@@ -25,6 +25,7 @@ DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 #: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
 STAGE_INTENT = "collection_process"
 MAX_SUGGESTIONS = 3
+MIN_SUGGESTION_SCORE = 0.2
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
 DAY_WORDS = frozenset(
     """逾期 逾 期 拖 拖了 拖欠 晚 晚还 晚还了 超期 过期 迟还 延期 欠 欠了 没还 还 还款 还不上 还不起 到期 还款日
@@ -102,16 +103,25 @@ class Engine:
             question = f"{normalized[:start]} {normalized[end:]}"
             if self._only_day_words(question):
                 question = ""
+        crisis = self.is_crisis(normalized)
+        if crisis:
+            question = self._without_crisis_words(question)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw),
             days=day_count.days if day_count else None,
             platform=self.detect_platform(normalized),
-            crisis=self.is_crisis(normalized),
+            crisis=crisis,
             match=self.matcher.match(question)
             if question
             else Match(intent=None, confidence=0.0, ranking=()),
         )
+
+    def _without_crisis_words(self, text: str) -> str:
+        """The message without its words of despair, so that what else it asks is matched on its own."""
+        for pattern in self.kb.crisis.patterns:
+            text = text.replace(pattern, " ")
+        return text.strip()
 
     def _only_day_words(self, text: str) -> bool:
         """True when nothing but overdue wording and platform names is left (a pure day-count message)."""
@@ -155,7 +165,11 @@ class Engine:
                     stage=stage_ref,
                     out_of_scope=group.id,
                 )
-        if match.intent is not None and not match.ambiguous and not (stage_parts and match.intent == STAGE_INTENT):
+        if (
+            match.intent is not None
+            and not match.ambiguous
+            and not (stage_parts and match.intent == STAGE_INTENT)
+        ):
             intent = self.kb.intent(match.intent)
             assert intent is not None
             return make(
@@ -181,7 +195,7 @@ class Engine:
                 out_of_scope=match.out_of_scope,
                 suggestions=self._suggestions(self._topic_ids()[:MAX_SUGGESTIONS]),
             )
-        suggestions = self._suggestions(match.intents(MAX_SUGGESTIONS))
+        suggestions = self._suggestions(self._suggested_ids(match))
         if match.intent is not None:  # ambiguous between close intents
             return make(ReplyKind.SUGGEST, (Part(self.kb.texts.did_you_mean),), suggestions=suggestions)
         return make(ReplyKind.FALLBACK, (Part(self.kb.texts.fallback),), suggestions=suggestions)
@@ -245,6 +259,14 @@ class Engine:
         return self.detect_platform(normalized)
 
     # ---------------------------------------------------------------------------------------- helpers
+
+    def _suggested_ids(self, match: Match) -> list[str]:
+        """Up to three intents worth offering: those the message resembles at all, else the first topics
+        of the knowledge base (the questions people ask most)."""
+        resembling = [
+            c.owner for c in match.ranking if not c.is_out_of_scope and c.score >= MIN_SUGGESTION_SCORE
+        ]
+        return resembling[:MAX_SUGGESTIONS] or self._topic_ids()[:MAX_SUGGESTIONS]
 
     def _topic_ids(self) -> list[str]:
         return [intent.id for intent in self.kb.intents]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq.analyze import Analyzer
+from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.kb import KnowledgeBase
 from faq.normalize import normalize
 
@@ -37,6 +37,9 @@ class MatcherConfig:
     containment_weight: float = 0.15  # how much of the example the message covers (long messages)
     fuzzy_weight: float = 0.25  # RapidFuzz token_sort_ratio
     vocabulary_weight: float = 0.40  # how much of the message the intent's whole vocabulary covers
+    #: An out-of-scope example that lacks a domain word of the message (催收, 逾期, 通讯录 ...: the analyser's
+    #: domain words that at least two intents use) loses this much: "催收短信发到我老婆手机上" is not "手机短信怎么批量删除".
+    domain_penalty: float = 0.10
     keyword_bonus: float = 0.08
     max_keyword_bonus: float = 0.16
     #: Below this score the engine says "I don't know this one" (calibrated with `faq eval`).
@@ -101,6 +104,14 @@ class Matcher:
                 self.mass[i] += self.idf[token]
         self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
         self.token_owners = {t: np.unique(self.owner_of[ids]) for t, ids in self.index_arrays.items()}
+        intent_owners: dict[str, set[str]] = defaultdict(set)
+        for tokens, owner in zip(token_lists, owners, strict=True):
+            if not owner.startswith(OOS_PREFIX):
+                for token in tokens:
+                    intent_owners[token].add(owner)
+        self.domain_words = frozenset(
+            t for t, o in intent_owners.items() if len(o) >= 2 and t in DOMAIN_WORDS
+        )
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase, analyzer: Analyzer, config: MatcherConfig | None = None) -> Matcher:
@@ -113,7 +124,10 @@ class Matcher:
             owners += [OOS_PREFIX + group.id] * len(group.questions)
             examples += group.questions
         token_lists = [analyzer.tokens(normalize(q)) for q in examples]
-        keywords = {intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w}) for intent in kb.intents}
+        keywords = {
+            intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
+            for intent in kb.intents
+        }
         return cls(owners, examples, token_lists, keywords, analyzer, config)
 
     def without(self, index: int) -> Matcher:
@@ -123,7 +137,12 @@ class Matcher:
             return items[:index] + items[index + 1 :]
 
         return Matcher(
-            drop(self.owners), drop(self.examples), drop(self.token_lists), self.keywords, self.analyzer, self.config
+            drop(self.owners),
+            drop(self.examples),
+            drop(self.token_lists),
+            self.keywords,
+            self.analyzer,
+            self.config,
         )
 
     @staticmethod
@@ -192,13 +211,20 @@ class Matcher:
         best = np.full(len(self.owner_names), -1.0)
         np.maximum.at(best, self.owner_of, scores)
         best = best + self.config.vocabulary_weight * self.vocabulary_coverage(tokens)
-        best_example: dict[str, str] = {}
+        best_example: dict[str, int] = {}
         for i in np.argsort(-scores, kind="stable")[: max(64, len(self.owner_names) * 4)]:
-            best_example.setdefault(self.owners[i], self.examples[i])
+            best_example.setdefault(self.owners[i], int(i))
         bonus = self._keyword_bonus(normalized, tokens)
+        domain = self.domain_words.intersection(tokens)
+        if domain:
+            for owner, i in best_example.items():
+                if owner.startswith(OOS_PREFIX) and not domain <= set(self.token_lists[i]):
+                    bonus[owner] = bonus.get(owner, 0.0) - self.config.domain_penalty
         candidates = (
             Candidate(
-                name, min(1.0, max(0.0, float(best[k])) + bonus.get(name, 0.0)), best_example.get(name, "")
+                name,
+                min(1.0, max(0.0, float(best[k]) + bonus.get(name, 0.0))),
+                self.examples[best_example[name]] if name in best_example else "",
             )
             for k, name in enumerate(self.owner_names)
         )
