@@ -1,0 +1,144 @@
+"""Builds the python-telegram-bot :class:`~telegram.ext.Application`: settings, handlers, rate limiting, and
+the start-up / shutdown hooks (command list, usage store)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChosenInlineResultHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.handlers import Handlers
+from bot.ratelimit import FloodLimiter
+from bot.service import Assistant, EngineHolder, Stats, start_store
+from faq.usage import UsageStore
+
+logger = logging.getLogger(__name__)
+
+#: The updates the bot asks Telegram for (polling and webhook alike).
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+]
+
+COMMANDS = [
+    BotCommand("start", "开始:功能介绍和话题菜单"),
+    BotCommand("topics", "全部常见问题"),
+    BotCommand("stage", "逾期N天会怎样,例如 /stage 10 或 /stage 10 极融"),
+    BotCommand("help", "怎么提问"),
+]
+
+#: Retries of a request Telegram answered with 429 (after waiting the time it asks for).
+MAX_RETRIES_429 = 3
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(settings: Settings, holder: EngineHolder, store: UsageStore) -> BotApplication:
+    """The application for polling (with an updater) or webhook mode (without one: updates come from
+    :mod:`bot.webhook`). Nothing is contacted until it is initialised."""
+    if not settings.token:
+        raise ValueError("build_application needs a bot token")
+    stats = Stats()
+    limiter = FloodLimiter(settings.flood_limit, settings.flood_window)
+    assistant = Assistant(holder, store, stats)
+    handlers = Handlers(settings, assistant, limiter)
+
+    async def post_init(application: BotApplication) -> None:
+        assistant.store = await start_store(assistant.store)
+        try:
+            await application.bot.set_my_commands(COMMANDS)
+        except TelegramError as exc:
+            logger.warning("could not register the command list: %s", exc)
+
+    async def post_shutdown(application: BotApplication) -> None:
+        await assistant.drain()
+        try:
+            await assistant.store.close()
+        except Exception:
+            logger.exception("usage log: error while closing the store")
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_limit, max_retries=MAX_RETRIES_429))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+        if settings.base_file_url:
+            builder = builder.base_file_url(settings.base_file_url)
+    if settings.mode.value == "webhook":
+        builder = builder.updater(None)
+    application: BotApplication = builder.build()
+
+    def spawn(coro: Coroutine[Any, Any, Any]) -> None:
+        # Store writes: tracked by PTB (awaited by stop()) while running; during shutdown our own tasks,
+        # awaited in post_shutdown before the store closes.
+        if application.running:
+            application.create_task(coro)
+        else:
+            assistant.track(coro)
+
+    assistant.spawner = spawn
+    register_handlers(application, handlers)
+    application.bot_data["handlers"] = handlers
+    application.bot_data["holder"] = holder
+    return application
+
+
+def register_handlers(application: BotApplication, handlers: Handlers) -> None:
+    messages = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+    application.add_handler(CommandHandler("start", handlers.start, filters=messages))
+    application.add_handler(CommandHandler("help", handlers.help, filters=messages))
+    application.add_handler(CommandHandler("topics", handlers.topics, filters=messages))
+    application.add_handler(CommandHandler(["stage", "days"], handlers.stage, filters=messages))
+    application.add_handler(CommandHandler("reload", handlers.reload, filters=messages))
+    application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))
+    application.add_handler(
+        MessageHandler(messages & filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command)
+    )
+    application.add_handler(
+        MessageHandler(messages & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, handlers.text)
+    )
+    application.add_handler(
+        MessageHandler(messages & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.non_text)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline))
+    application.add_handler(ChosenInlineResultHandler(handlers.chosen_inline))
+    application.add_error_handler(handlers.error)
+
+
+def handlers_of(application: BotApplication) -> Handlers:
+    handlers = application.bot_data["handlers"]
+    assert isinstance(handlers, Handlers)
+    return handlers

@@ -1,0 +1,306 @@
+"""Pure rendering: an engine :class:`~faq.reply.Reply` -> Telegram HTML chunks with inline keyboards, and the
+callback data of the buttons (encode / decode).
+
+Nothing here talks to Telegram. Every chunk fits Telegram's 4096-character limit (measured in UTF-16 code
+units of the HTML source, which is never shorter than the parsed text), split at paragraph, then line,
+then character boundaries; the buttons go on the last chunk. A crisis reply's first part is always a
+message of its own, sent first.
+
+Callback data (Telegram allows 64 bytes):
+
+- ``i:<s|t>:<intent_id>``: show an intent's answer (``s`` Simplified, ``t`` Traditional);
+  ``h:<s|t>:<digest>`` when the id would not fit;
+- ``f:<u|d|n>:<s|t>:<answer_id>``: 👍 / 👎 / "都不是" on an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from faq.reply import Part, Reply, ReplyKind, Suggestion
+from faq.usage import Feedback
+
+MESSAGE_LIMIT = 4096
+CALLBACK_LIMIT = 64
+MAX_RELATED = 3
+MAX_SUGGESTIONS = 3
+THUMBS_UP = "👍"
+THUMBS_DOWN = "👎"
+
+_FEEDBACK_CODES = {Feedback.UP: "u", Feedback.DOWN: "d", Feedback.NONE_OF_THESE: "n"}
+_FEEDBACK_VALUES = {code: value for value, code in _FEEDBACK_CODES.items()}
+_ANSWER_ID = re.compile(r"^[0-9a-f]{1,40}$")
+_INTENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# ------------------------------------------------------------------------------------------ callback data
+
+
+@dataclass(frozen=True, slots=True)
+class IntentPress:
+    """A topic / related / suggestion button: ``intent`` or, for very long ids, their ``digest``."""
+
+    intent: str | None
+    digest: str | None
+    traditional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackPress:
+    answer_id: str
+    value: Feedback
+    traditional: bool
+
+
+def intent_digest(intent_id: str) -> str:
+    return hashlib.blake2s(intent_id.encode(), digest_size=8).hexdigest()
+
+
+def encode_intent(intent_id: str, traditional: bool = False) -> str:
+    script = "t" if traditional else "s"
+    data = f"i:{script}:{intent_id}"
+    if len(data.encode()) <= CALLBACK_LIMIT:
+        return data
+    return f"h:{script}:{intent_digest(intent_id)}"
+
+
+def encode_feedback(answer_id: str, value: Feedback, traditional: bool = False) -> str:
+    data = f"f:{_FEEDBACK_CODES[value]}:{'t' if traditional else 's'}:{answer_id}"
+    if len(data.encode()) > CALLBACK_LIMIT:
+        raise ValueError(f"answer id too long for callback data: {answer_id!r}")
+    return data
+
+
+def decode_callback(data: str | None) -> IntentPress | FeedbackPress | None:
+    """The press a callback data string stands for, or None for anything unknown or malformed."""
+    if not data or len(data) > CALLBACK_LIMIT:
+        return None
+    fields = data.split(":")
+    if fields[0] in ("i", "h") and len(fields) == 3 and fields[1] in ("s", "t") and fields[2]:
+        traditional = fields[1] == "t"
+        if fields[0] == "i":
+            return IntentPress(fields[2], None, traditional) if _INTENT_ID.match(fields[2]) else None
+        return IntentPress(None, fields[2], traditional)
+    if (
+        fields[0] == "f"
+        and len(fields) == 4
+        and fields[1] in _FEEDBACK_VALUES
+        and fields[2] in ("s", "t")
+        and _ANSWER_ID.match(fields[3])
+    ):
+        return FeedbackPress(fields[3], _FEEDBACK_VALUES[fields[1]], fields[2] == "t")
+    return None
+
+
+def resolve_intent(press: IntentPress, intent_ids: Iterable[str]) -> str | None:
+    """The intent id of a press (looking a digest up among ``intent_ids``)."""
+    if press.intent is not None:
+        return press.intent
+    return next((i for i in intent_ids if intent_digest(i) == press.digest), None)
+
+
+# ------------------------------------------------------------------------------------------------- text
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    html: str
+    joiner: str  # what goes before it when it continues the current chunk
+
+
+def _hard_split(text: str, limit: int, wrap: tuple[str, str] = ("", "")) -> list[str]:
+    """Cut ``text`` into escaped pieces of at most ``limit`` UTF-16 units (``wrap`` included)."""
+    budget = limit - utf16_len(wrap[0] + wrap[1])
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in text:
+        escaped = escape(char)
+        width = utf16_len(escaped)
+        if size + width > budget and current:
+            pieces.append(wrap[0] + "".join(current) + wrap[1])
+            current, size = [], 0
+        current.append(escaped)
+        size += width
+    if current:
+        pieces.append(wrap[0] + "".join(current) + wrap[1])
+    return pieces
+
+
+def _text_units(body: str, limit: int, first_joiner: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", body) if p.strip()]
+    for paragraph in paragraphs:
+        joiner = first_joiner if not units else "\n\n"
+        escaped = escape(paragraph)
+        if utf16_len(escaped) <= limit:
+            units.append(_Unit(escaped, joiner))
+            continue
+        for line_no, line in enumerate(paragraph.split("\n")):
+            line_joiner = joiner if line_no == 0 else "\n"
+            escaped_line = escape(line)
+            if utf16_len(escaped_line) <= limit:
+                units.append(_Unit(escaped_line, line_joiner))
+                continue
+            for piece_no, piece in enumerate(_hard_split(line, limit)):
+                units.append(_Unit(piece, line_joiner if piece_no == 0 else ""))
+    return units
+
+
+def _part_units(part: Part, limit: int) -> list[_Unit]:
+    units: list[_Unit] = []
+    if part.heading and part.heading.strip():
+        heading = part.heading.strip()
+        bold = f"<b>{escape(heading)}</b>"
+        if utf16_len(bold) <= limit:
+            units.append(_Unit(bold, "\n\n"))
+        else:
+            units += [
+                _Unit(p, "\n\n" if i == 0 else "")
+                for i, p in enumerate(_hard_split(heading, limit, ("<b>", "</b>")))
+            ]
+    units += _text_units(part.body, limit, "\n" if units else "\n\n")
+    return units
+
+
+def _pack(units: Sequence[_Unit], limit: int) -> list[str]:
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        candidate = current + unit.joiner + unit.html if current else unit.html
+        if utf16_len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                chunks.append(current)
+            current = unit.html
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def render_parts(parts: Iterable[Part], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """HTML chunks (each <= ``limit``) for the parts: headings bold, everything escaped."""
+    units = [unit for part in parts for unit in _part_units(part, limit)]
+    return _pack(units, limit)
+
+
+def render_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """HTML chunks for a plain text (a fixed text from the knowledge base)."""
+    return render_parts([Part(text)], limit)
+
+
+# ---------------------------------------------------------------------------------------------- buttons
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    html: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+def intent_buttons(
+    suggestions: Iterable[Suggestion], traditional: bool, limit: int
+) -> list[list[InlineKeyboardButton]]:
+    return [
+        [InlineKeyboardButton(s.title, callback_data=encode_intent(s.intent, traditional))]
+        for s in list(suggestions)[:limit]
+    ]
+
+
+def feedback_row(answer_id: str, traditional: bool) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(THUMBS_UP, callback_data=encode_feedback(answer_id, Feedback.UP, traditional)),
+        InlineKeyboardButton(
+            THUMBS_DOWN, callback_data=encode_feedback(answer_id, Feedback.DOWN, traditional)
+        ),
+    ]
+
+
+def is_feedback_row(row: Sequence[InlineKeyboardButton]) -> bool:
+    return any(isinstance(b.callback_data, str) and b.callback_data.startswith("f:") for b in row)
+
+
+def reply_keyboard(reply: Reply, answer_id: str, none_of_these: str) -> InlineKeyboardMarkup | None:
+    """The buttons under a reply: suggestions + "都不是", or related questions + 👍 👎."""
+    trad = reply.traditional
+    rows: list[list[InlineKeyboardButton]]
+    if reply.suggestions:
+        rows = intent_buttons(reply.suggestions, trad, MAX_SUGGESTIONS)
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    none_of_these, callback_data=encode_feedback(answer_id, Feedback.NONE_OF_THESE, trad)
+                )
+            ]
+        )
+    elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE, ReplyKind.OUT_OF_SCOPE):
+        rows = intent_buttons(reply.related, trad, MAX_RELATED)
+        rows.append(feedback_row(answer_id, trad))
+    elif reply.kind is ReplyKind.CRISIS:
+        rows = intent_buttons(reply.related, trad, MAX_RELATED)
+    else:
+        rows = []
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def render_reply(reply: Reply, answer_id: str, none_of_these: str, limit: int = MESSAGE_LIMIT) -> list[Chunk]:
+    """The messages to send for a reply, in order; the keyboard is on the last one.
+
+    A crisis reply's first part (the crisis help) is always a message of its own, first and without buttons.
+    """
+    if reply.kind is ReplyKind.CRISIS and reply.parts:
+        head = render_parts(reply.parts[:1], limit)
+        rest = render_parts(reply.parts[1:], limit)
+    else:
+        head, rest = [], render_parts(reply.parts, limit)
+    markup = reply_keyboard(reply, answer_id, none_of_these)
+    chunks = [Chunk(h) for h in head] + [Chunk(h) for h in rest]
+    if not chunks:
+        chunks = [Chunk(escape(reply.text) or "…")]
+    if markup is not None:
+        last = chunks[-1]
+        chunks[-1] = Chunk(last.html, markup)
+    return chunks
+
+
+def menu_keyboard(
+    topics: Sequence[Suggestion], traditional: bool, limit: int = 90
+) -> InlineKeyboardMarkup | None:
+    rows = intent_buttons(topics, traditional, limit)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The keyboard minus its 👍 👎 row (after a vote); None when nothing is left."""
+    if markup is None:
+        return None
+    rows = [list(row) for row in markup.inline_keyboard if not is_feedback_row(row)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def single_message(reply: Reply, limit: int = MESSAGE_LIMIT) -> str:
+    """The reply as one HTML message (inline results): the chunks that fit, then "…" if cut."""
+    chunks = render_parts(reply.parts, limit - 2)
+    if not chunks:
+        return escape(reply.text)[:limit] or "…"
+    out = chunks[0]
+    for chunk in chunks[1:]:
+        if utf16_len(out + "\n\n" + chunk) > limit - 2:
+            return out + "\n…"
+        out += "\n\n" + chunk
+    return out

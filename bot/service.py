@@ -1,0 +1,331 @@
+"""The reply logic shared by the Telegram handlers and the console chat.
+
+- :class:`EngineHolder` owns the current :class:`~faq.engine.Engine`; ``/reload`` (or SIGHUP) loads the
+  knowledge base again and swaps it in one assignment, keeping the last good one when the file is invalid.
+- :class:`Assistant` turns a message, a button press or ``/stage N`` into an :class:`Answered` (the engine's
+  reply + a fresh answer id), counts it, logs one structured line and hands the usage event to the store
+  without waiting for it.
+- :class:`Stats`: the in-process counters for ``/stats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.log import log_event, log_update
+from faq.engine import DEFAULT_KB_PATH, Engine
+from faq.kb import KnowledgeBaseError
+from faq.normalize import is_traditional, to_traditional
+from faq.reply import Reply, ReplyKind
+from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore, new_answer_id
+
+logger = logging.getLogger(__name__)
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], object]
+MAX_STAGE_DAYS = 36_500
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_NUMBER = re.compile(r"(?<!\d)([-+]?\d{1,18})")
+
+# Bot-level texts (the knowledge base holds the borrower-facing ones); Simplified, converted on demand.
+STAGE_USAGE = "用法:/stage 天数 [平台],例如 /stage 10 或 /stage 10 极融"
+TOPICS_HEADING = "常见问题,点一个看回答:"
+ADMIN_ONLY = "抱歉,这个命令只供维护者使用。直接打字提问就可以。"
+RELOAD_OK = "知识库已重新加载:{intents} 个话题,{examples} 条例句。"
+RELOAD_FAILED = "新的知识库有错误,没有加载;机器人继续使用之前的版本。请修改后再发 /reload:"
+
+
+def localize(text: str, traditional: bool) -> str:
+    return to_traditional(text) if traditional else text
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def script_of(text: str) -> bool | None:
+    """True / False when the text shows the user's script (it has Chinese characters), else None."""
+    return is_traditional(text) if has_han(text) else None
+
+
+# ------------------------------------------------------------------------------------------- the engine
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    ok: bool
+    message: str  # a summary when ok, else the KnowledgeBaseError text (one line per problem)
+    intents: int = 0
+    examples: int = 0
+
+
+class EngineHolder:
+    """The current engine; ``engine`` is replaced atomically (one attribute assignment) on reload."""
+
+    def __init__(self, engine: Engine, path: Path | None = None) -> None:
+        self.engine = engine
+        self.path = Path(path) if path else DEFAULT_KB_PATH
+        self.loaded_at = time.time()
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> EngineHolder:
+        """Load the knowledge base (raises :class:`KnowledgeBaseError` when it is invalid)."""
+        return cls(Engine.load(path), path)
+
+    async def reload(self) -> ReloadResult:
+        async with self._lock:
+            try:
+                engine = await asyncio.to_thread(Engine.load, self.path)
+            except KnowledgeBaseError as exc:
+                log_event(
+                    "reload", level=logging.WARNING, logger=__name__, ok=False, problems=len(exc.problems)
+                )
+                return ReloadResult(False, str(exc))
+            except Exception as exc:  # never lose the running knowledge base
+                logger.exception("reload failed")
+                return ReloadResult(False, f"{self.path}: {type(exc).__name__}: {exc}")
+            self.engine = engine
+            self.loaded_at = time.time()
+            kb = engine.kb
+            log_event("reload", logger=__name__, ok=True, intents=len(kb.intents), examples=kb.example_count)
+            return ReloadResult(
+                True,
+                RELOAD_OK.format(intents=len(kb.intents), examples=kb.example_count),
+                len(kb.intents),
+                kb.example_count,
+            )
+
+
+# ------------------------------------------------------------------------------------------------ stats
+
+
+@dataclass
+class Stats:
+    started: float = field(default_factory=time.time)
+    messages: int = 0  # text messages (and captions) received
+    answered: int = 0  # replies with an answer or a stage block
+    fallbacks: int = 0  # fallback / did-you-mean / out-of-scope replies
+    crisis: int = 0
+    buttons: int = 0  # topic / related / suggestion presses
+    feedback: Counter[str] = field(default_factory=Counter)
+    inline: int = 0
+    non_text: int = 0
+    rate_limited: int = 0
+    errors: int = 0
+    intents: Counter[str] = field(default_factory=Counter)
+
+    def count(self, reply: Reply) -> None:
+        if reply.kind is ReplyKind.CRISIS:
+            self.crisis += 1
+        if reply.fell_back:
+            self.fallbacks += 1
+        elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE) or (
+            reply.kind is ReplyKind.CRISIS and reply.intent
+        ):
+            self.answered += 1
+        if reply.intent and not reply.fell_back:
+            self.intents[reply.intent] += 1
+
+    def render(self) -> str:
+        uptime = int(time.time() - self.started)
+        hours, rest = divmod(uptime, 3600)
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.started))
+        lines = [
+            f"since start ({started}, up {hours}h{rest // 60:02d}m):",
+            f"messages: {self.messages}",
+            f"answered: {self.answered}",
+            f"fallbacks: {self.fallbacks}",
+            f"crisis: {self.crisis}",
+            f"button presses: {self.buttons}",
+            f"feedback: 👍 {self.feedback['up']}  👎 {self.feedback['down']}  "
+            f"none of these {self.feedback['none_of_these']}",
+            f"inline queries: {self.inline}",
+            f"non-text: {self.non_text}",
+            f"rate-limited: {self.rate_limited}",
+            f"errors: {self.errors}",
+            "top intents: "
+            + (", ".join(f"{intent} {n}" for intent, n in self.intents.most_common(5)) or "-"),
+        ]
+        return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------------- assistant
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    reply: Reply
+    answer_id: str
+    user_id: int | str
+    chat_type: str
+    question: str | None
+    started: float  # time.perf_counter() when the update arrived
+
+
+def parse_stage_args(engine: Engine, args: str) -> tuple[int, str | None] | None:
+    """``"10 极融"`` -> (10, "jirong"); also "10天", "极融 十天", "两个月"; None without a day count."""
+    args = args.strip()
+    if not args:
+        return None
+    platform = engine.parse_platform(args)
+    match = _NUMBER.search(args)
+    if match is not None:
+        days = int(match.group(1))
+    else:
+        days_found = engine.understand(args).days
+        if days_found is None:
+            return None
+        days = days_found
+    return max(-MAX_STAGE_DAYS, min(days, MAX_STAGE_DAYS)), platform
+
+
+class Assistant:
+    def __init__(
+        self,
+        holder: EngineHolder,
+        store: UsageStore | None = None,
+        stats: Stats | None = None,
+        spawn: Spawn | None = None,
+    ) -> None:
+        self.holder = holder
+        self.store: UsageStore = store or NullStore()
+        self.stats = stats or Stats()
+        self.spawner = spawn
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def engine(self) -> Engine:
+        return self.holder.engine
+
+    def text(self, key: str, traditional: bool = False) -> str:
+        return self.engine.text(key, traditional)
+
+    # --- understanding ---------------------------------------------------------------------------------
+
+    def ask(self, text: str, *, user_id: int | str, chat_type: str, started: float | None = None) -> Answered:
+        started = time.perf_counter() if started is None else started
+        self.stats.messages += 1
+        reply = self.engine.reply(text)
+        return Answered(reply, new_answer_id(), user_id, chat_type, text, started)
+
+    def choose(
+        self,
+        intent_id: str,
+        traditional: bool,
+        *,
+        user_id: int | str,
+        chat_type: str,
+        started: float | None = None,
+    ) -> Answered | None:
+        started = time.perf_counter() if started is None else started
+        reply = self.engine.answer_intent(intent_id, traditional=traditional)
+        if reply is None:
+            return None
+        self.stats.buttons += 1
+        return Answered(reply, new_answer_id(), user_id, chat_type, None, started)
+
+    def stage(
+        self,
+        args: str,
+        traditional: bool,
+        *,
+        user_id: int | str,
+        chat_type: str,
+        started: float | None = None,
+    ) -> Answered | None:
+        """``/stage N [platform]``; None when no day count was given (show :data:`STAGE_USAGE`)."""
+        started = time.perf_counter() if started is None else started
+        parsed = parse_stage_args(self.engine, args)
+        if parsed is None:
+            return None
+        days, platform = parsed
+        reply = self.engine.stage_reply(days, platform, traditional=traditional)
+        return Answered(reply, new_answer_id(), user_id, chat_type, None, started)
+
+    # --- bookkeeping -----------------------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a store write in the background (never awaited in the reply path)."""
+        if self.spawner is not None:
+            self.spawner(coro)
+            return
+        self.track(coro)
+
+    def track(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` as a task of our own, awaited by :meth:`drain`."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for background writes started with the default spawner (the console's exit)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def finish(
+        self, answered: Answered, *, update: str, update_id: int | None = None, sent: bool = True
+    ) -> None:
+        """Count the reply, record its usage event in the background and log the update's line."""
+        reply = answered.reply
+        latency_ms = (time.perf_counter() - answered.started) * 1000
+        self.stats.count(reply)
+        event = AnswerEvent(
+            answer_id=answered.answer_id,
+            user_id=answered.user_id,
+            chat_type=answered.chat_type,
+            intent=reply.intent,
+            confidence=reply.confidence,
+            days=reply.days,
+            platform=reply.platform,
+            fell_back=reply.fell_back,
+            latency_ms=latency_ms,
+            kind=reply.kind.value,
+            question=answered.question,
+        )
+        self.spawn(self.store.record_answer(event))
+        log_update(
+            answered.question,
+            type=update,
+            id=update_id,
+            chat=answered.chat_type,
+            kind=reply.kind.value,
+            intent=reply.intent,
+            confidence=round(reply.confidence, 3),
+            days=reply.days,
+            platform=reply.platform,
+            traditional=reply.traditional,
+            sent=sent,
+            latency_ms=round(latency_ms, 1),
+        )
+
+    def feedback(self, answer_id: str, user_id: int | str, value: Feedback) -> None:
+        self.stats.feedback[value.value] += 1
+        self.spawn(self.store.record_feedback(answer_id, user_id, value))
+
+
+async def start_store(store: UsageStore) -> UsageStore:
+    """``await store.start()``; a store that cannot start is replaced by :class:`NullStore` (the bot keeps
+    answering without the usage log)."""
+    try:
+        await store.start()
+    except Exception:
+        logger.exception("usage log: could not start the store; continuing without the usage log")
+        return NullStore()
+    return store
+
+
+def open_usage_store(env: Mapping[str, str]) -> UsageStore:
+    """The usage store the environment asks for (:mod:`faq.storage`: SQLite by default, PostgreSQL with
+    ``DATABASE_URL``, off with ``USAGE_LOG=0``); not started yet. Raises
+    :class:`faq.storage.StoreSettingsError` for unusable settings."""
+    from faq.storage import StoreSettings, open_store
+
+    return open_store(StoreSettings.from_env(env))
