@@ -90,7 +90,9 @@ class Console:
             return True
         if text.startswith("/"):
             return self.command(text)
-        self.show(self.assistant.ask(text, user_id=CONSOLE_USER, chat_type="console"))
+        self.show(
+            self.assistant.ask(text, user_id=CONSOLE_USER, chat_type="console", traditional=self.traditional)
+        )
         return True
 
     def choose(self, choice: Suggestion) -> None:

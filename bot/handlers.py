@@ -331,9 +331,13 @@ class Handlers:
                 return
         if not await self._allowed(update, context):
             return
-        self._traditional(update, text)
+        traditional = self._traditional(update, text)
         answered = self.assistant.ask(
-            text, user_id=_user_id(update), chat_type=message.chat.type, started=started
+            text,
+            user_id=_user_id(update),
+            chat_type=message.chat.type,
+            started=started,
+            traditional=traditional,
         )
         await self._send_answer(message, answered, update)
 

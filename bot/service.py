@@ -210,10 +210,19 @@ class Assistant:
 
     # --- understanding ---------------------------------------------------------------------------------
 
-    def ask(self, text: str, *, user_id: int | str, chat_type: str, started: float | None = None) -> Answered:
+    def ask(
+        self,
+        text: str,
+        *,
+        user_id: int | str,
+        chat_type: str,
+        started: float | None = None,
+        traditional: bool | None = None,
+    ) -> Answered:
+        """Answer a message; ``traditional`` is the user's script when the text itself does not show it."""
         started = time.perf_counter() if started is None else started
         self.stats.messages += 1
-        reply = self.engine.reply(text)
+        reply = self.engine.reply(text, traditional=traditional if script_of(text) is None else None)
         return Answered(reply, new_answer_id(), user_id, chat_type, text, started)
 
     def choose(

@@ -91,7 +91,7 @@ class Engine:
         compact = normalized.replace(" ", "")
         return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
 
-    def understand(self, message: str | bytes | None) -> Understanding:
+    def understand(self, message: str | bytes | None, traditional: bool | None = None) -> Understanding:
         raw = safe_text(message)
         normalized = normalize(raw)
         day_count = parse_days(normalized) if normalized else None
@@ -108,7 +108,7 @@ class Engine:
             question = self._without_crisis_words(question)
         return Understanding(
             normalized=normalized,
-            traditional=is_traditional(raw),
+            traditional=is_traditional(raw) if traditional is None else traditional,
             days=day_count.days if day_count else None,
             platform=self.detect_platform(normalized),
             crisis=crisis,
@@ -130,9 +130,11 @@ class Engine:
 
     # ---------------------------------------------------------------------------------------- replies
 
-    def reply(self, message: str | bytes | None) -> Reply:
-        """The reply to one user message. Never raises for any input."""
-        u = self.understand(message)
+    def reply(self, message: str | bytes | None, traditional: bool | None = None) -> Reply:
+        """The reply to one user message. Never raises for any input. ``traditional`` forces the reply's
+        script (a front end that remembers it for messages without Chinese characters); None: the message's
+        own script."""
+        u = self.understand(message, traditional)
         if not u.normalized:
             return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
         reply = self._compose(u)

@@ -176,3 +176,10 @@ def test_any_text_gets_a_reply(engine: Engine, text: str) -> None:
 @given(st.binary(max_size=200))
 def test_any_bytes_get_a_reply(engine: Engine, data: bytes) -> None:
     assert engine.reply(data).text.strip()
+
+
+def test_front_end_can_carry_the_users_script(engine: Engine) -> None:
+    """"逾期10天" has no Traditional character; a user who wrote Traditional before still gets Traditional."""
+    assert not engine.reply("10天").traditional
+    reply = engine.reply("逾期10天", traditional=True)
+    assert reply.traditional and is_traditional(reply.text)
