@@ -133,6 +133,16 @@ class Handlers:
             return (user.language_code or "").lower() in TRADITIONAL_LANGUAGES
         return False
 
+    async def _refused_unless_admin(self, update: Update, message: Message) -> bool:
+        """Maintainer commands: a polite refusal (and True) for anyone not in ADMIN_IDS."""
+        user = update.effective_user
+        if self.settings.is_admin(user.id if user else None):
+            return False
+        trad = self._traditional(update)
+        await self._send_chunks(message, self._text_chunks(localize(ADMIN_ONLY, trad)))
+        log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="refused")
+        return True
+
     async def _allowed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         """The per-user flood limit; admins are exempt. Over the limit: one polite note per window."""
         user = update.effective_user
@@ -269,13 +279,7 @@ class Handlers:
         message = update.effective_message
         if message is None:
             return
-        user = update.effective_user
-        if not self.settings.is_admin(user.id if user else None):
-            trad = self._traditional(update)
-            await self._send_chunks(message, self._text_chunks(localize(ADMIN_ONLY, trad)))
-            log_update(
-                type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="refused"
-            )
+        if await self._refused_unless_admin(update, message):
             return
         result = await self.assistant.holder.reload()
         if result.ok:
@@ -299,10 +303,7 @@ class Handlers:
         message = update.effective_message
         if message is None:
             return
-        user = update.effective_user
-        if not self.settings.is_admin(user.id if user else None):
-            trad = self._traditional(update)
-            await self._send_chunks(message, self._text_chunks(localize(ADMIN_ONLY, trad)))
+        if await self._refused_unless_admin(update, message):
             return
         try:
             summary = await self.assistant.store.summary(7)
