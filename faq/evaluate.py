@@ -9,6 +9,7 @@ and the same accuracy for a TF-IDF character n-gram baseline over the same examp
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -84,16 +85,34 @@ class EvalReport:
     baseline: tuple[float, float] | None = None
 
 
+TEXT_KEYS = ("text", "question", "message", "q")
+INTENT_KEYS = ("intent", "expected", "label")
+
+
 def load_dataset(path: str | Path) -> list[Example]:
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    rows = doc.get("questions", []) if isinstance(doc, dict) else doc
+    """Read a dataset: YAML or JSON, a list of rows or ``{questions: [...]}``; the text under ``text``
+    (or ``question`` / ``message``), the expected intent under ``intent`` (or ``expected`` / ``label``;
+    null, "none" or "out_of_scope" = out of scope); JSON Lines (``.jsonl``) too."""
+    raw = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith(".jsonl"):
+        doc: Any = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    else:
+        doc = yaml.safe_load(raw)
+    if isinstance(doc, dict):
+        doc = doc.get("questions") or doc.get("examples") or []
     examples: list[Example] = []
-    for row in rows:
+    for row in doc:
+        text = next((row[k] for k in TEXT_KEYS if k in row), None)
+        if text is None:
+            raise ValueError(f"{path}: a row without text: {row!r}")
+        intent = next((row[k] for k in INTENT_KEYS if k in row), None)
+        if isinstance(intent, str) and intent.lower() in ("", "none", "null", "out_of_scope", "oos"):
+            intent = None
         stage = row.get("stage")
         examples.append(
             Example(
-                text=str(row["text"]),
-                intent=row.get("intent"),
+                text=str(text),
+                intent=intent,
                 days=row.get("days", NOT_GIVEN),
                 platform=row.get("platform"),
                 stage=(stage[0], stage[1]) if stage else None,

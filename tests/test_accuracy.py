@@ -55,3 +55,14 @@ def test_leave_one_out_over_the_knowledge_base(report: EvalReport) -> None:
 
 def test_prediction_is_deterministic(engine: Engine) -> None:
     assert predict(engine, "逾期十五天会爆通讯录吗") == predict(engine, "逾期十五天会爆通讯录吗")
+
+
+def test_other_dataset_shapes_load(tmp_path: Path) -> None:
+    """A held-out set written by someone else may use other key names or JSON Lines."""
+    path = tmp_path / "held_out.jsonl"
+    path.write_text(
+        '{"question": "会爆通讯录吗", "expected": "contact_list"}\n{"message": "今天天气", "label": "none"}\n',
+        encoding="utf-8",
+    )
+    rows = load_dataset(path)
+    assert [(r.text, r.intent) for r in rows] == [("会爆通讯录吗", "contact_list"), ("今天天气", None)]
