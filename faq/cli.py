@@ -124,14 +124,18 @@ def run_check(args: argparse.Namespace) -> int:
     warnings = [p for p in problems if p.severity == "warning"]
     if kb is not None:
         engine = Engine(kb)
-        lines = {intent.id: intent.line for intent in kb.intents}
+        lines = {
+            (intent.id, question): line
+            for intent in kb.intents
+            for question, line in zip(intent.questions, intent.question_lines, strict=False)
+        }
         for owner, example, better, score in misplaced_examples(engine):
             if owner.startswith("oos:"):
                 continue
             warnings.append(
                 Problem(
                     str(args.path),
-                    lines.get(owner, 0),
+                    lines.get((owner, example), 0),
                     owner,
                     f"example {example!r} matches {better} better than its own intent ({score:.2f})",
                     "warning",

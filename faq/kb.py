@@ -62,6 +62,7 @@ class Intent:
     related: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     line: int = 0
+    question_lines: tuple[int, ...] = ()  # the line of each example question, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,6 +547,7 @@ def _read_intents(doc: _LineDict, out: _Collector) -> tuple[Intent, ...]:
                 related=out.strings(item, "related", "intent", iid),
                 sources=sources,
                 line=_line(item),
+                question_lines=tuple(line for text, line in _question_lines(item) if text.strip()),
             )
         )
     return tuple(intents)

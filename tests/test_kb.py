@@ -211,3 +211,18 @@ def test_check_command_fails_on_broken_file(tmp_path: Path, capsys: pytest.Captu
     path = write(tmp_path, doc)
     assert faq_main(["check", str(path)]) == 1
     assert "[family_contact] related: unknown intent 'nope'" in capsys.readouterr().out
+
+
+def test_check_warns_about_an_example_that_belongs_elsewhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SHIPPED.read_text(encoding="utf-8")
+    anchor = "      - 怎么保留催收证据\n"
+    assert anchor in text
+    path = tmp_path / "intents.yaml"
+    path.write_text(text.replace(anchor, anchor + "      - 会不会爆通讯录啊\n", 1), encoding="utf-8")
+    assert faq_main(["check", str(path)]) == 0  # a warning, not an error
+    out = capsys.readouterr().out
+    line = line_of(path, "会不会爆通讯录啊")
+    assert f"{path}:{line}: [evidence] warning: example '会不会爆通讯录啊' matches contact_list" in out
+    assert out.strip().endswith("0 errors, 1 warnings")
