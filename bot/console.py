@@ -19,8 +19,6 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO, TextIO
 
 from bot.service import (
-    STAGE_USAGE,
-    TOPICS_HEADING,
     Answered,
     Assistant,
     EngineHolder,
@@ -36,7 +34,6 @@ CONSOLE_USER = "console"
 NONE_OF_THESE = "__none_of_these__"
 MAX_LINE_BYTES = 64 * 1024
 CHOOSE_HINT = "(输入编号选择)"
-RELATED_HEADING = "相关问题:"
 BYE = "再见,保重。"
 
 
@@ -74,7 +71,7 @@ class Console:
             none = Suggestion(NONE_OF_THESE, self.assistant.text("none_of_these", reply.traditional))
             self.show_choices(None, [*reply.suggestions, none], reply.traditional)
         else:
-            self.show_choices(RELATED_HEADING, reply.related, reply.traditional)
+            self.show_choices(self.assistant.engine.text("related_heading"), reply.related, reply.traditional)
         self.assistant.finish(answered, update="console")
 
     # --- input ----------------------------------------------------------------------------------------
@@ -121,16 +118,20 @@ class Console:
             welcome = self.assistant.text("welcome", trad)
             disclaimer = self.assistant.text("disclaimer", trad)
             self.say(welcome if disclaimer in welcome else f"{welcome}\n\n{disclaimer}")
-            self.show_choices(TOPICS_HEADING, self.assistant.engine.topics(trad))
+            self.show_choices(
+                self.assistant.engine.text("topics_heading"), self.assistant.engine.topics(trad)
+            )
         elif name == "/topics":
-            self.show_choices(TOPICS_HEADING, self.assistant.engine.topics(trad))
+            self.show_choices(
+                self.assistant.engine.text("topics_heading"), self.assistant.engine.topics(trad)
+            )
         elif name in ("/stage", "/days"):
             seen = script_of(args)
             answered = self.assistant.stage(
                 args, trad if seen is None else seen, user_id=CONSOLE_USER, chat_type="console"
             )
             if answered is None:
-                self.say(localize(STAGE_USAGE, trad))
+                self.say(self.assistant.engine.text("stage_usage", trad))
             else:
                 self.show(answered)
         elif name == "/stats":

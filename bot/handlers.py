@@ -44,14 +44,10 @@ from bot.render import (
     without_feedback,
 )
 from bot.service import (
-    ADMIN_ONLY,
     RELOAD_FAILED,
-    STAGE_USAGE,
-    TOPICS_HEADING,
     Answered,
     Assistant,
     Stats,
-    localize,
     script_of,
 )
 from faq.reply import Reply, ReplyKind, Suggestion
@@ -60,7 +56,6 @@ from faq.usage import AnswerEvent, Feedback, new_answer_id
 logger = logging.getLogger(__name__)
 
 TRADITIONAL_LANGUAGES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
-STALE_BUTTON = "这个话题已经更新了,请发 /topics 重新选择。"
 MAX_INLINE_TOPICS = 30
 MAX_REMEMBERED_USERS = 50_000
 
@@ -139,7 +134,7 @@ class Handlers:
         if self.settings.is_admin(user.id if user else None):
             return False
         trad = self._traditional(update)
-        await self._send_chunks(message, self._text_chunks(localize(ADMIN_ONLY, trad)))
+        await self._send_chunks(message, self._text_chunks(self.assistant.engine.text("admin_only", trad)))
         log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="refused")
         return True
 
@@ -252,7 +247,9 @@ class Handlers:
             return
         trad = self._traditional(update)
         menu = menu_keyboard(self.assistant.engine.topics(trad), trad)
-        await self._send_chunks(message, self._text_chunks(localize(TOPICS_HEADING, trad), menu))
+        await self._send_chunks(
+            message, self._text_chunks(self.assistant.engine.text("topics_heading", trad), menu)
+        )
         log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="topics")
 
     async def stage(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -266,7 +263,9 @@ class Handlers:
             args, trad, user_id=_user_id(update), chat_type=_chat_type(update), started=started
         )
         if answered is None:
-            await self._send_chunks(message, self._text_chunks(localize(STAGE_USAGE, trad)))
+            await self._send_chunks(
+                message, self._text_chunks(self.assistant.engine.text("stage_usage", trad))
+            )
             log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="usage")
             return
         await self._send_answer(message, answered, update)
@@ -397,7 +396,9 @@ class Handlers:
             else None
         )
         if answered is None or chat is None:
-            await query.answer(localize(STALE_BUTTON, press.traditional) if answered is None else None)
+            await query.answer(
+                self.assistant.engine.text("stale_button", press.traditional) if answered is None else None
+            )
             log_update(type="callback_query", id=update.update_id, kind="stale_button")
             return
         await query.answer()

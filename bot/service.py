@@ -35,9 +35,6 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = re.compile(r"(?<!\d)([-+]?\d{1,18})")
 
 # Bot-level texts (the knowledge base holds the borrower-facing ones); Simplified, converted on demand.
-STAGE_USAGE = "用法:/stage 天数 [平台],例如 /stage 10 或 /stage 10 极融"
-TOPICS_HEADING = "常见问题,点一个看回答:"
-ADMIN_ONLY = "抱歉,这个命令只供维护者使用。直接打字提问就可以。"
 RELOAD_OK = "知识库已重新加载:{intents} 个话题,{examples} 条例句。"
 RELOAD_FAILED = "新的知识库有错误,没有加载;机器人继续使用之前的版本。请修改后再发 /reload:"
 
@@ -250,7 +247,7 @@ class Assistant:
         chat_type: str,
         started: float | None = None,
     ) -> Answered | None:
-        """``/stage N [platform]``; None when no day count was given (show :data:`STAGE_USAGE`)."""
+        """``/stage N [platform]``; None when no day count was given (show the ``stage_usage`` text)."""
         started = time.perf_counter() if started is None else started
         parsed = parse_stage_args(self.engine, args)
         if parsed is None:

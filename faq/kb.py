@@ -39,6 +39,11 @@ TEXT_KEYS = (
     "stage_rights",
     "stage_todo",
     "stage_general_note",
+    "topics_heading",
+    "related_heading",
+    "stage_usage",
+    "admin_only",
+    "stale_button",
 )
 TOP_KEYS = {"version", "texts", "crisis", "platforms", "stages", "synonyms", "out_of_scope", "intents"}
 INTENT_KEYS = {"id", "title", "questions", "answer", "keywords", "related", "sources"}
@@ -122,6 +127,11 @@ class Texts:
     stage_rights: str
     stage_todo: str
     stage_general_note: str
+    topics_heading: str
+    related_heading: str
+    stage_usage: str
+    admin_only: str
+    stale_button: str
 
 
 @dataclass(frozen=True)

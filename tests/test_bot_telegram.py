@@ -452,7 +452,7 @@ async def test_an_error_is_logged_and_apologised_for(
         def __getattr__(self, name: str) -> Any:
             return getattr(engine, name)
 
-        def reply(self, text: str) -> Any:
+        def reply(self, text: str, traditional: bool | None = None) -> Any:
             raise RuntimeError("boom")
 
     bot.holder.engine = Broken()
