@@ -89,6 +89,43 @@ DOMAIN_WORDS = (
     "领导",
 )
 
+#: Everyday words newer than jieba's dictionary (微信 would split into 微 / 信): kept whole so that they
+#: count as what they are, often the sign of a question about something else.
+EVERYDAY_WORDS = (
+    "微信",
+    "支付宝",
+    "花呗",
+    "借呗",
+    "白条",
+    "美团",
+    "抖音",
+    "淘宝",
+    "拼多多",
+    "京东",
+    "网银",
+    "银行卡",
+    "信用卡",
+    "房贷",
+    "车贷",
+    "助学贷款",
+    "公积金",
+    "社保卡",
+    "身份证",
+    "驾照",
+    "护照",
+    "签证",
+    "快递",
+    "外卖",
+    "宽带",
+    "物业",
+    "话费",
+    "手机号",
+    "验证码",
+    "截图",
+    "录屏",
+    "备忘录",
+)
+
 #: English words people mix in, mapped to the Chinese word the knowledge base uses.
 ENGLISH_WORDS = {
     "boss": "老板",
@@ -177,7 +214,7 @@ class Analyzer:
         self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
-        whole_words = {*DOMAIN_WORDS, *protected, *self.synonyms, *self.synonyms.values()}
+        whole_words = {*DOMAIN_WORDS, *EVERYDAY_WORDS, *protected, *self.synonyms, *self.synonyms.values()}
         for word in whole_words:
             if len(word) >= 2 and not _LATIN.fullmatch(word):
                 self.tokenizer.add_word(word, freq=200000)

@@ -502,7 +502,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if verb.blocked and not strong_after:
         return None
     if verb.attached or strong_after:
-        return candidate(quantity.days, _STRONG)
+        # A vague 几天 ("晚几天还") gives way to anything precise, such as a due date (明天到期).
+        return candidate(quantity.days, _BARE if quantity.ji_only else _STRONG)
     if _BARE_EXCLUDED_AFTER.match(right):
         return None
     if quantity.single_day and not _LE_AFTER.match(right):

@@ -387,3 +387,12 @@ def test_amounts_hours_rates_instalments_are_not_days(n: int) -> None:
 def test_dates_are_not_days(month: int, day: int) -> None:
     for text in (f"{month}月{day}号", f"{month}月{day}日", f"2024年{month}月"):
         assert parse_days(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("我明天到期但是钱不够 能不能晚几天还", -1), ("后天到期 晚几天还会怎样", -2), ("逾期几天了", 3)],
+)
+def test_vague_few_days_gives_way_to_a_due_date(text: str, days: int) -> None:
+    found = parse_days(text)
+    assert found is not None and found.days == days
