@@ -187,8 +187,11 @@ _AFTER_THEN_DUE: Final = re.compile(
     rf"{_SP}(?:后|之后|以后){_SP}(?:就|才|要)?{_SP}(?:到期|到还款日|逾期|截止)"
 )
 _EXCLUDED_AFTER: Final = re.compile(
-    rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账)"
+    rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账"
+    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销)"  # 一个月工资: a monthly amount, not a duration
 )
+#: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
+_QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
 _AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
 _AGO_OVERDUE_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
 _BARE_EXCLUDED_AFTER: Final = re.compile(
@@ -486,7 +489,7 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return None
     if _AGO_AFTER.match(right):
         return candidate(quantity.days, _STRONG) if _AGO_OVERDUE_AFTER.match(right) else None
-    if quantity.ji_only and _QUESTION_AFTER.match(text, quantity.end):
+    if quantity.ji_only and (_QUESTION_AFTER.match(text, quantity.end) or _QUESTION_BEFORE.search(left)):
         return None
 
     verb = _attachment(left, right)

@@ -396,3 +396,8 @@ def test_dates_are_not_days(month: int, day: int) -> None:
 def test_vague_few_days_gives_way_to_a_due_date(text: str, days: int) -> None:
     found = parse_days(text)
     assert found is not None and found.days == days
+
+
+@pytest.mark.parametrize("text", ["逾期记录会保留几年", "催收员一个月工资多少", "要等几天才有结果"])
+def test_questions_about_durations_and_monthly_amounts_are_not_day_counts(text: str) -> None:
+    assert parse_days(text) is None
