@@ -9,12 +9,13 @@ Nothing here knows about Telegram: the console chat, the bot and `faq ask` all c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faq.analyze import Analyzer
+from faq.analyze import STOP_WORDS, Analyzer
 from faq.days import parse_days
 from faq.kb import GENERAL, KnowledgeBase, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
@@ -26,10 +27,14 @@ DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 STAGE_INTENT = "collection_process"
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_SCORE = 0.2
+#: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
+_OVERDUE_VERB_BEFORE = re.compile(
+    r"(?:逾期|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)\s*(?:第\s*)?$"
+)
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
 DAY_WORDS = frozenset(
     """逾期 逾 期 拖 拖了 拖欠 晚 晚还 晚还了 超期 过期 迟还 延期 欠 欠了 没还 还 还款 还不上 还不起 到期 还款日
-    天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
+    天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
     会怎样 怎么样 咋样 咋 样 会 啥 情况 呢 已经 快 差不多 大概 左右 平台 借款 网贷 贷款 overdue""".split()
 )
 
@@ -60,6 +65,11 @@ class Engine:
             protected += [normalize(name) for name in platform.names]
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
+        removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(p.names[0]) for p in kb.platforms)}
+        removable |= {normalize(name) for p in kb.platforms for name in p.names}
+        self._day_words = re.compile(
+            "|".join(re.escape(w) for w in sorted(removable, key=len, reverse=True) if w)
+        )
         self._platform_names = sorted(
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
         )
@@ -100,7 +110,8 @@ class Engine:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
             # (the stage block answers it), "拖了12天了会打给我老公吗" asks about family.
             start, end = day_count.span
-            question = f"{normalized[:start]} {normalized[end:]}"
+            before = _OVERDUE_VERB_BEFORE.sub("", normalized[:start])
+            question = f"{before} {normalized[end:]}"
             if self._only_day_words(question):
                 question = ""
         crisis = self.is_crisis(normalized)
@@ -124,9 +135,9 @@ class Engine:
         return text.strip()
 
     def _only_day_words(self, text: str) -> bool:
-        """True when nothing but overdue wording and platform names is left (a pure day-count message)."""
-        platform_words = {name for name, _ in self._platform_names}
-        return all(token in DAY_WORDS or token in platform_words for token in self.analyzer.tokens(text))
+        """True when nothing but overdue wording, function words and platform names is left (a pure
+        day-count message). Read by substrings, not tokens: jieba may glue 后 and 会 into 后会."""
+        return not self._day_words.sub("", text).strip()
 
     # ---------------------------------------------------------------------------------------- replies
 
@@ -181,7 +192,10 @@ class Engine:
                 stage=stage_ref,
                 related=self._suggestions(intent.related),
             )
-        if stage_parts:
+        confidently_elsewhere = (
+            match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
+        )
+        if stage_parts and not confidently_elsewhere:
             intent = self.kb.intent(STAGE_INTENT)
             return make(
                 ReplyKind.STAGE,

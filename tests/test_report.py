@@ -15,7 +15,7 @@ import yaml
 from conftest import run_async
 
 from faq.engine import Engine
-from faq.kb import load_knowledge_base
+from faq.kb import TEXT_KEYS, load_knowledge_base
 from faq.report import (
     Group,
     Unanswered,
@@ -41,13 +41,7 @@ from faq.usage import AnswerEvent, Feedback, new_answer_id
 
 SHANGHAI = load_timezone("Asia/Shanghai")
 
-_TEXTS = {
-    key: f"{key} 文本"
-    for key in (
-        "welcome help fallback did_you_mean none_of_these none_of_these_reply disclaimer non_text empty "
-        "rate_limited error feedback_thanks stage_expect stage_rights stage_todo stage_general_note"
-    ).split()
-}
+_TEXTS = {key: f"{key} 文本" for key in TEXT_KEYS}
 SMALL_KB: dict[str, Any] = {
     "version": 1,
     "texts": {**_TEXTS, "stage_heading": "逾期{days}天({platform})", "stage_not_overdue": "还没逾期({platform})"},
