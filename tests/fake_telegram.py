@@ -497,29 +497,32 @@ class BotTester:
                 )
             time.sleep(0.02)
 
+    def _first(
+        self, method: str, predicate: Callable[[Call], bool] | None, deadline: float, timeout: float
+    ) -> Call | None:
+        """The first recorded ``method`` call matching ``predicate``; an AssertionError past ``deadline``."""
+        for call in self.calls(method):
+            if predicate is None or predicate(call):
+                return call
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {method} call within {timeout} s; calls: {self.summary()}")
+        return None
+
     async def wait_for(
         self, method: str, predicate: Callable[[Call], bool] | None = None, timeout: float = 10.0
     ) -> Call:
         deadline = time.monotonic() + timeout
-        while True:
-            for call in self.calls(method):
-                if predicate is None or predicate(call):
-                    return call
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {method} call within {timeout} s; calls: {self.summary()}")
+        while (call := self._first(method, predicate, deadline, timeout)) is None:
             await asyncio.sleep(0.01)
+        return call
 
     def wait_for_sync(
         self, method: str, predicate: Callable[[Call], bool] | None = None, timeout: float = 15.0
     ) -> Call:
         deadline = time.monotonic() + timeout
-        while True:
-            for call in self.calls(method):
-                if predicate is None or predicate(call):
-                    return call
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {method} call within {timeout} s; calls: {self.summary()}")
+        while (call := self._first(method, predicate, deadline, timeout)) is None:
             time.sleep(0.02)
+        return call
 
     async def assert_silent(self, chat_id: Any, wait: float = 0.6) -> None:
         """Nothing more is sent to ``chat_id`` within ``wait`` seconds."""
