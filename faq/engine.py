@@ -65,8 +65,7 @@ class Engine:
             protected += [normalize(name) for name in platform.names]
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
-        removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(p.names[0]) for p in kb.platforms)}
-        removable |= {normalize(name) for p in kb.platforms for name in p.names}
+        removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
         self._day_words = re.compile(
             "|".join(re.escape(w) for w in sorted(removable, key=len, reverse=True) if w)
         )
@@ -150,15 +149,9 @@ class Engine:
             return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
         reply = self._compose(u)
         if u.crisis:
-            crisis_part = Part(self.kb.crisis.answer)
-            parts = (
-                (crisis_part,)
-                if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST)
-                else (
-                    crisis_part,
-                    *reply.parts,
-                )
-            )
+            # Crisis help first; what else the message asked follows, unless it was only a fallback.
+            rest = () if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST) else reply.parts
+            parts = (Part(self.kb.crisis.answer), *rest)
             reply = replace(reply, kind=ReplyKind.CRISIS, parts=parts, suggestions=(), crisis=True)
         return self._finish(reply, u.traditional)
 
@@ -168,7 +161,7 @@ class Engine:
         def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
             return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
 
-        stage_parts, stage_ref = self._stage_parts(u.days, u.platform) if u.days is not None else ((), None)
+        stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
         if match.out_of_scope is not None:
             group = next(g for g in self.kb.out_of_scope if g.id == match.out_of_scope)
             if group.answer:
@@ -223,7 +216,7 @@ class Engine:
         intent = self.kb.intent(intent_id)
         if intent is None:
             return None
-        stage_parts, stage_ref = self._stage_parts(days, platform) if days is not None else ((), None)
+        stage_parts, stage_ref = self._stage_parts(days, platform)
         reply = Reply(
             ReplyKind.ANSWER,
             (Part(intent.answer), *stage_parts),
@@ -308,7 +301,9 @@ class Engine:
     def _stage_part(self, stage: Stage, days: int, platform: str | None) -> Part:
         texts = self.kb.texts
         named = self.kb.platform(platform)
-        platform_name = named.display_name if named and stage.platform != GENERAL else "一般情况"
+        platform_name = (
+            named.display_name if named and stage.platform != GENERAL else texts.stage_general_name
+        )
         if days <= 0:
             heading = texts.stage_not_overdue.format(days=days, platform=platform_name)
         else:

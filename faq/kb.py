@@ -39,6 +39,7 @@ TEXT_KEYS = (
     "stage_rights",
     "stage_todo",
     "stage_general_note",
+    "stage_general_name",
     "topics_heading",
     "related_heading",
     "stage_usage",
@@ -127,6 +128,7 @@ class Texts:
     stage_rights: str
     stage_todo: str
     stage_general_note: str
+    stage_general_name: str
     topics_heading: str
     related_heading: str
     stage_usage: str
