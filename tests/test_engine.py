@@ -183,3 +183,10 @@ def test_front_end_can_carry_the_users_script(engine: Engine) -> None:
     assert not engine.reply("10天").traditional
     reply = engine.reply("逾期10天", traditional=True)
     assert reply.traditional and is_traditional(reply.text)
+
+
+@pytest.mark.parametrize(("text", "group"), [("你好", "greeting"), ("在吗", "greeting"), ("谢谢", "thanks")])
+def test_greetings_and_thanks_get_their_own_answer(engine: Engine, text: str, group: str) -> None:
+    reply = engine.reply(text)
+    assert reply.intent is None and reply.out_of_scope == group
+    assert reply.text == next(g.answer for g in engine.kb.out_of_scope if g.id == group)
