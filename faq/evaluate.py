@@ -85,8 +85,8 @@ class EvalReport:
     baseline: tuple[float, float] | None = None
 
 
-TEXT_KEYS = ("text", "question", "message", "q")
-INTENT_KEYS = ("intent", "expected", "label")
+TEXT_KEYS = ("text", "question", "message", "input", "q")
+INTENT_KEYS = ("intent", "expected_intent", "expected", "label")
 
 
 def load_dataset(path: str | Path) -> list[Example]:
