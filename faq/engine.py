@@ -19,13 +19,16 @@ from faq.analyze import STOP_WORDS, Analyzer
 from faq.days import parse_days
 from faq.kb import GENERAL, KnowledgeBase, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
-from faq.normalize import is_traditional, normalize, safe_text, to_traditional
+from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, safe_text, to_traditional
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 #: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
 STAGE_INTENT = "collection_process"
 MAX_SUGGESTIONS = 3
+#: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
+#: words of despair.
+CRISIS_SCAN_CHARS = 4096
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
@@ -101,7 +104,8 @@ class Engine:
         return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
 
     def understand(self, message: str | bytes | None, traditional: bool | None = None) -> Understanding:
-        raw = safe_text(message)
+        whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
+        raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(raw)
         day_count = parse_days(normalized) if normalized else None
         question = normalized
@@ -113,7 +117,10 @@ class Engine:
             question = f"{before} {normalized[end:]}"
             if self._only_day_words(question):
                 question = ""
-        crisis = self.is_crisis(normalized)
+        # Words of despair are looked for in the whole message, not only in the part that is matched.
+        crisis = self.is_crisis(normalized) or (
+            len(whole) > len(raw) and self.is_crisis(normalize(whole, limit=CRISIS_SCAN_CHARS))
+        )
         if crisis:
             question = self._without_crisis_words(question)
         return Understanding(

@@ -190,3 +190,8 @@ def test_greetings_and_thanks_get_their_own_answer(engine: Engine, text: str, gr
     reply = engine.reply(text)
     assert reply.intent is None and reply.out_of_scope == group
     assert reply.text == next(g.answer for g in engine.kb.out_of_scope if g.id == group)
+
+
+def test_despair_at_the_end_of_a_long_message_still_gets_crisis_help(engine: Engine) -> None:
+    reply = engine.reply("逾期了好几个月 催收天天打电话 " * 60 + "我真的不想活了")
+    assert reply.crisis and reply.parts[0].body == engine.kb.crisis.answer
