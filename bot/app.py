@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Settings
+from bot.config import Mode, Settings
 from bot.handlers import Handlers
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
@@ -96,7 +96,7 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
         builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
-    if settings.mode.value == "webhook":
+    if settings.mode is Mode.WEBHOOK:
         builder = builder.updater(None)
     application: BotApplication = builder.build()
 
@@ -111,7 +111,6 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
     assistant.spawner = spawn
     register_handlers(application, handlers)
     application.bot_data["handlers"] = handlers
-    application.bot_data["holder"] = holder
     return application
 
 

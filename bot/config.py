@@ -22,6 +22,8 @@ DEFAULT_FLOOD_LIMIT = 20  # messages per user per minute
 DEFAULT_SEND_RATE_LIMIT = 30.0  # messages per second overall (Telegram's broadcast limit)
 DEFAULT_CONCURRENT_UPDATES = 64
 FLOOD_WINDOW_SECONDS = 60.0
+#: The health check's path (bot.webhook serves it next to the webhook).
+HEALTH_PATH = "/healthz"
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -125,6 +127,11 @@ class Settings:
                 )
             elif parts.scheme == "http":
                 notes.append("WEBHOOK_URL uses http: Telegram's public Bot API only delivers to https URLs")
+            if (parts.path or "/") == HEALTH_PATH:
+                problems.append(
+                    f"WEBHOOK_URL's path must not be {HEALTH_PATH} (the health check is served there); "
+                    "use e.g. https://my-app.example.com/telegram"
+                )
 
         if mode is Mode.AUTO:
             if token is None:

@@ -27,7 +27,7 @@ from bot.service import (
     script_of,
     start_store,
 )
-from faq.reply import Reply, Suggestion
+from faq.reply import Suggestion
 from faq.usage import Feedback, UsageStore
 
 CONSOLE_USER = "console"
@@ -244,8 +244,3 @@ def _isatty(stream: BinaryIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def render_plain(reply: Reply) -> str:
-    """The reply as the console shows it (also handy in tests)."""
-    return reply.text

@@ -23,20 +23,20 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
-from bot.log import log_event, log_update
+from bot.log import log_event, log_update, traceback_without_messages
 from bot.ratelimit import FloodLimiter, Verdict
 from bot.render import (
-    MESSAGE_LIMIT,
     Chunk,
     FeedbackPress,
     IntentPress,
     decode_callback,
     escape,
     menu_keyboard,
+    pre_block,
     render_reply,
     render_text,
     resolve_intent,
@@ -138,13 +138,18 @@ class Handlers:
         log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="refused")
         return True
 
-    async def _allowed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        """The per-user flood limit; admins are exempt. Over the limit: one polite note per window."""
+    async def _allowed(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None
+    ) -> bool:
+        """The per-user flood limit; admins are exempt, and so is a message of despair (``text``): crisis
+        help is never withheld. Over the limit: one polite note per window."""
         user = update.effective_user
         if user is None or self.settings.is_admin(user.id):
             return True
         verdict = self.limiter.check(user.id)
         if verdict is Verdict.ALLOW:
+            return True
+        if text and self.assistant.is_crisis(text):
             return True
         self.stats.rate_limited += 1
         log_update(
@@ -284,11 +289,7 @@ class Handlers:
         if result.ok:
             html_text = escape(f"✅ {result.message}\n{self.assistant.holder.path}")
         else:
-            problems = result.message
-            budget = MESSAGE_LIMIT - 200
-            if len(problems) > budget:
-                problems = problems[:budget].rsplit("\n", 1)[0] + "\n…"
-            html_text = f"❌ {escape(RELOAD_FAILED)}\n<pre>{escape(problems)}</pre>"
+            html_text = pre_block(result.message, f"❌ {escape(RELOAD_FAILED)}\n")
         await self._send_chunks(message, [Chunk(html_text)])
         log_update(
             type=_update_kind(update),
@@ -309,9 +310,7 @@ class Handlers:
         except Exception as exc:  # the store promises not to raise; /stats must work anyway
             summary = f"usage log: unavailable ({type(exc).__name__})"
         text = f"{self.stats.render()}\n\nusage log, last 7 days:\n{summary}"
-        if len(text) > MESSAGE_LIMIT - 20:
-            text = text[: MESSAGE_LIMIT - 20] + "\n…"
-        await self._send_chunks(message, [Chunk(f"<pre>{escape(text)}</pre>")])
+        await self._send_chunks(message, [Chunk(pre_block(text))])
         log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="stats")
 
     # ---------------------------------------------------------------------------------------- messages
@@ -329,7 +328,7 @@ class Handlers:
             addressed, text = self._addressed(message, context.bot)
             if not addressed:
                 return
-        if not await self._allowed(update, context):
+        if not await self._allowed(update, context, text):
             return
         traditional = self._traditional(update, text)
         answered = self.assistant.ask(
@@ -533,18 +532,29 @@ class Handlers:
         if isinstance(error, Forbidden):  # the user blocked the bot or left the group: nothing to say
             log_event("forbidden", logger=__name__, id=update_id, error=str(error)[:200])
             return
-        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
-            # Telegram unreachable or slow (TimedOut, RetryAfter beyond the retries): no traceback needed.
+        if isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest):
+            # Telegram unreachable or slow (TimedOut), or still 429 after AIORateLimiter's retries (RetryAfter
+            # is no NetworkError): no traceback, and no apology that would be refused the same way.
             log_event(
                 "network_error", level=logging.WARNING, logger=__name__, id=update_id, error=repr(error)
             )
             return
-        logger.error(
-            "error id=%s error=%s",
-            update_id,
-            type(error).__name__,
-            exc_info=(type(error), error, error.__traceback__) if error is not None else None,
-        )
+        if error is None:
+            logger.error("error id=%s error=None", update_id)
+        elif isinstance(error, TelegramError):  # Telegram's own words: they never quote the user's text
+            logger.error(
+                "error id=%s error=%s",
+                update_id,
+                type(error).__name__,
+                exc_info=(type(error), error, error.__traceback__),
+            )
+        else:
+            # Any other exception's message may quote the user's text (a KeyError, a ValueError): the stack
+            # at ERROR without the messages, the messages only at DEBUG (like the texts themselves).
+            logger.error(
+                "error id=%s error=%s\n%s", update_id, type(error).__name__, traceback_without_messages(error)
+            )
+            logger.debug("error id=%s message=%s", update_id, error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         if update.effective_message is None and update.callback_query is None:

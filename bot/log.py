@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -136,10 +137,6 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
     return _redactor
 
 
-def redactor() -> Redactor:
-    return _redactor
-
-
 def _value(value: Any) -> str:
     if value is None:
         return "-"
@@ -167,3 +164,23 @@ def log_update(text: str | None = None, **fields: Any) -> None:
     log_event("update", **fields)
     if text is not None and logging.getLogger(UPDATE_LOGGER).isEnabledFor(logging.DEBUG):
         log_event("update_text", level=logging.DEBUG, id=fields.get("id"), text=text[:500])
+
+
+def traceback_without_messages(error: BaseException) -> str:
+    """The traceback of ``error`` (and of its causes) with file, line and code of every frame but without the
+    exceptions' messages, which may quote a user's text: for logging at INFO and above."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    lines: list[str] = []
+    for n, exc in enumerate(reversed(chain)):
+        if n:
+            lines.append("\nwhich led to:\n")
+        lines.append("Traceback (most recent call last):\n")
+        lines += traceback.format_tb(exc.__traceback__)
+        lines.append(f"{type(exc).__module__}.{type(exc).__qualname__} (message logged at DEBUG only)\n")
+    return "".join(lines).rstrip("\n")

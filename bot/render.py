@@ -2,9 +2,11 @@
 callback data of the buttons (encode / decode).
 
 Nothing here talks to Telegram. Every chunk fits Telegram's 4096-character limit (measured in UTF-16 code
-units of the HTML source, which is never shorter than the parsed text), split at paragraph, then line,
-then character boundaries; the buttons go on the last chunk. A crisis reply's first part is always a
-message of its own, sent first.
+units of the HTML source, which is never shorter than the parsed text, whether Telegram counts code points
+or UTF-16 units), split at paragraph, then line, then character boundaries (code points: a surrogate pair is
+never cut, though a multi-code-point emoji may be); the buttons go on the last chunk. No chunk is only
+whitespace (Telegram refuses an empty message). A crisis reply's first part is always a message of its
+own, sent first.
 
 Callback data (Telegram allows 64 bytes):
 
@@ -35,8 +37,8 @@ THUMBS_DOWN = "👎"
 
 _FEEDBACK_CODES = {Feedback.UP: "u", Feedback.DOWN: "d", Feedback.NONE_OF_THESE: "n"}
 _FEEDBACK_VALUES = {code: value for value, code in _FEEDBACK_CODES.items()}
-_ANSWER_ID = re.compile(r"^[0-9a-f]{1,40}$")
-_INTENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ANSWER_ID = re.compile(r"[0-9a-f]{1,40}")  # fullmatch: "$" would accept a trailing newline
+_INTENT_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
 # ------------------------------------------------------------------------------------------ callback data
@@ -85,14 +87,14 @@ def decode_callback(data: str | None) -> IntentPress | FeedbackPress | None:
     if fields[0] in ("i", "h") and len(fields) == 3 and fields[1] in ("s", "t") and fields[2]:
         traditional = fields[1] == "t"
         if fields[0] == "i":
-            return IntentPress(fields[2], None, traditional) if _INTENT_ID.match(fields[2]) else None
+            return IntentPress(fields[2], None, traditional) if _INTENT_ID.fullmatch(fields[2]) else None
         return IntentPress(None, fields[2], traditional)
     if (
         fields[0] == "f"
         and len(fields) == 4
         and fields[1] in _FEEDBACK_VALUES
         and fields[2] in ("s", "t")
-        and _ANSWER_ID.match(fields[3])
+        and _ANSWER_ID.fullmatch(fields[3])
     ):
         return FeedbackPress(fields[3], _FEEDBACK_VALUES[fields[1]], fields[2] == "t")
     return None
@@ -109,7 +111,8 @@ def resolve_intent(press: IntentPress, intent_ids: Iterable[str]) -> str | None:
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    """Telegram's length unit. A lone surrogate (broken input) counts as one unit instead of raising."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def escape(text: str) -> str:
@@ -178,16 +181,18 @@ def _part_units(part: Part, limit: int) -> list[_Unit]:
 
 
 def _pack(units: Sequence[_Unit], limit: int) -> list[str]:
+    """Units -> chunks of at most ``limit``. A unit of nothing but whitespace never starts a chunk: Telegram
+    refuses a message that is empty after trimming ("message text is empty")."""
     chunks: list[str] = []
     current = ""
     for unit in units:
         candidate = current + unit.joiner + unit.html if current else unit.html
         if utf16_len(candidate) <= limit:
-            current = candidate
+            current = candidate if candidate.strip() else ""
         else:
             if current:
                 chunks.append(current)
-            current = unit.html
+            current = unit.html if unit.html.strip() else ""
     if current:
         chunks.append(current)
     return chunks
@@ -202,6 +207,31 @@ def render_parts(parts: Iterable[Part], limit: int = MESSAGE_LIMIT) -> list[str]
 def render_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """HTML chunks for a plain text (a fixed text from the knowledge base)."""
     return render_parts([Part(text)], limit)
+
+
+def pre_block(text: str, prefix_html: str = "", limit: int = MESSAGE_LIMIT) -> str:
+    """``prefix_html`` + ``<pre>text</pre>`` as one message of at most ``limit`` UTF-16 units: the text is
+    escaped first and then cut (at a line end when there is one) with "…" marking the cut, so that neither
+    escaping (``<`` -> ``&lt;``) nor astral characters can push it over Telegram's limit."""
+    closing = "\n…</pre>"
+    budget = limit - utf16_len(prefix_html + "<pre>" + closing)
+    pieces: list[str] = []
+    size = 0
+    cut = False
+    for char in text:
+        escaped = escape(char)
+        width = utf16_len(escaped)
+        if size + width > budget:
+            cut = True
+            break
+        pieces.append(escaped)
+        size += width
+    body = "".join(pieces)
+    if not cut:
+        return f"{prefix_html}<pre>{body}</pre>"
+    if "\n" in body:
+        body = body.rsplit("\n", 1)[0]
+    return f"{prefix_html}<pre>{body}{closing}"
 
 
 # ---------------------------------------------------------------------------------------------- buttons
@@ -270,8 +300,8 @@ def render_reply(reply: Reply, answer_id: str, none_of_these: str, limit: int = 
         head, rest = [], render_parts(reply.parts, limit)
     markup = reply_keyboard(reply, answer_id, none_of_these)
     chunks = [Chunk(h) for h in head] + [Chunk(h) for h in rest]
-    if not chunks:
-        chunks = [Chunk(escape(reply.text) or "…")]
+    if not chunks:  # nothing but whitespace: Telegram refuses an empty message
+        chunks = [Chunk("…")]
     if markup is not None:
         last = chunks[-1]
         chunks[-1] = Chunk(last.html, markup)
@@ -296,8 +326,8 @@ def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarku
 def single_message(reply: Reply, limit: int = MESSAGE_LIMIT) -> str:
     """The reply as one HTML message (inline results): the chunks that fit, then "…" if cut."""
     chunks = render_parts(reply.parts, limit - 2)
-    if not chunks:
-        return escape(reply.text)[:limit] or "…"
+    if not chunks:  # nothing but whitespace
+        return "…"
     out = chunks[0]
     for chunk in chunks[1:]:
         if utf16_len(out + "\n\n" + chunk) > limit - 2:

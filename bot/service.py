@@ -23,7 +23,7 @@ from typing import Any
 from bot.log import log_event, log_update
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
-from faq.normalize import is_traditional, to_traditional
+from faq.normalize import is_traditional, normalize, to_traditional
 from faq.reply import Reply, ReplyKind
 from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore, new_answer_id
 
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], object]
 MAX_STAGE_DAYS = 36_500
+MAX_MESSAGE_CHARS = 4096  # Telegram's limit for a message (captions are shorter)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = re.compile(r"(?<!\d)([-+]?\d{1,18})")
 
@@ -69,7 +70,6 @@ class EngineHolder:
     def __init__(self, engine: Engine, path: Path | None = None) -> None:
         self.engine = engine
         self.path = Path(path) if path else DEFAULT_KB_PATH
-        self.loaded_at = time.time()
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -90,7 +90,6 @@ class EngineHolder:
                 logger.exception("reload failed")
                 return ReloadResult(False, f"{self.path}: {type(exc).__name__}: {exc}")
             self.engine = engine
-            self.loaded_at = time.time()
             kb = engine.kb
             log_event("reload", logger=__name__, ok=True, intents=len(kb.intents), examples=kb.example_count)
             return ReloadResult(
@@ -204,6 +203,11 @@ class Assistant:
 
     def text(self, key: str, traditional: bool = False) -> str:
         return self.engine.text(key, traditional)
+
+    def is_crisis(self, text: str) -> bool:
+        """Whether the message speaks of self-harm or despair (the engine's own check), anywhere in it: not
+        only in the first MAX_INPUT_CHARS characters the engine matches on."""
+        return self.engine.is_crisis(normalize(text, limit=MAX_MESSAGE_CHARS))
 
     # --- understanding ---------------------------------------------------------------------------------
 

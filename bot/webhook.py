@@ -31,7 +31,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import ALLOWED_UPDATES, BotApplication
-from bot.config import Settings
+from bot.config import HEALTH_PATH, Settings
 from bot.log import log_event
 from bot.runner import Signals, start_application, stop_with_timeout
 from bot.service import EngineHolder
@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # Telegram's updates are a few kB
-HEALTH_PATH = "/healthz"
 
 
 def create_web_app(application: BotApplication, secret: str, path: str) -> Starlette:
@@ -127,11 +126,15 @@ class WebhookServer:
         )
         self.server = QuietServer(config)
         self._task: asyncio.Task[None] | None = None
+        self._port: int | None = None
 
     @property
     def port(self) -> int:
-        assert self.sock is not None
-        return int(self.sock.getsockname()[1])
+        """The port listened on (read once: uvicorn closes the socket when it stops)."""
+        if self._port is None:
+            assert self.sock is not None
+            self._port = int(self.sock.getsockname()[1])
+        return self._port
 
     @property
     def done(self) -> asyncio.Task[None] | None:
@@ -147,6 +150,7 @@ class WebhookServer:
                     f"cannot listen on {self.settings.listen_host}:{self.settings.port}: "
                     f"{exc.strerror or exc}"
                 ) from exc
+        port = self.port  # before uvicorn owns the socket
         await start_application(self.application)
         await self.application.start()
         self._task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
@@ -165,7 +169,7 @@ class WebhookServer:
             logger=__name__,
             mode="webhook",
             bot=self.application.bot.username,
-            listen=f"{self.settings.listen_host}:{self.port}",
+            listen=f"{self.settings.listen_host}:{port}",
             path=self.settings.webhook_path,
         )
 
@@ -193,7 +197,8 @@ class WebhookServer:
 
 
 async def run_webhook(application: BotApplication, settings: Settings, holder: EngineHolder) -> None:
-    """Serve the webhook until SIGTERM / SIGINT (or until the web server stops on its own)."""
+    """Serve the webhook until SIGTERM / SIGINT. Should the web server stop on its own, the application is
+    shut down too and :class:`RuntimeError` raised (``python -m bot`` exits with 1)."""
     signals = Signals(holder)
     signals.install()
     try:
@@ -202,5 +207,10 @@ async def run_webhook(application: BotApplication, settings: Settings, holder: E
             assert server.done is not None
             await asyncio.wait({stop_wait, server.done}, return_when=asyncio.FIRST_COMPLETED)
             stop_wait.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stop_wait
+            if not signals.stop.is_set():
+                # Not asked to stop: exit non-zero (after the clean shutdown) so that the platform restarts us.
+                raise RuntimeError("the webhook server stopped unexpectedly")
     finally:
         signals.remove()

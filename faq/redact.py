@@ -3,8 +3,9 @@
 :func:`redact` replaces, in this order,
 
 * e-mail addresses -> ``<邮箱>``, WeChat / QQ / Telegram account names given after 微信/vx/qq/@ -> ``<账号>``;
-* every run of digits (single spaces or dashes between digits allowed, an optional leading ``+``,
-  an optional trailing ``X`` of an ID card) classified by its digits: mainland mobiles (``1[3-9]`` + 9
+* every run of digits (up to two spaces and one dash, dot or underscore between digits allowed, an
+  optional leading ``+``, an optional trailing ``X`` of an ID card; dates such as 2024-03-15 or
+  2024.3.15 stay) classified by its digits: mainland mobiles (``1[3-9]`` + 9
   digits, with ``+86`` / ``86`` or not) and landlines (``0`` + 2-3 digit area code + 7-8 digits, or with
   the area code in brackets) -> ``<电话>``, 18-digit (last one may be X) and 15-digit resident ID numbers
   -> ``<身份证>``, other 13-19 digit runs -> ``<银行卡>``, any other run of 7 or more digits -> ``<号码>``;
@@ -38,7 +39,7 @@ PLACEHOLDERS = (PHONE, ID_CARD, BANK_CARD, EMAIL, AMOUNT, NAME, ACCOUNT, NUMBER)
 #: Longer texts are cut before redaction (Telegram allows 4096 characters; questions are far shorter).
 MAX_TEXT_CHARS = 1000
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－Ｘｘ", "0123456789+-Xx")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．Ｘｘ", "0123456789+-.Xx")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
@@ -48,10 +49,16 @@ _ACCOUNT = re.compile(
 )
 _AT_USERNAME = re.compile(r"(?<![A-Za-z0-9._%+\-])@[A-Za-z][A-Za-z0-9_]{4,31}")
 _BRACKETED_LANDLINE = re.compile(r"[(（]\s*0\d{2,3}\s*[)）]\s*-?\s*\d{7,8}(?!\d)")
-# A run of digits with single separators between them, optional leading +, optional trailing X (ID cards).
-_DIGIT_RUN = re.compile(r"(?<!\d)\+?\d(?:[ \t\u3000\-]?\d)*+(?:[Xx](?![A-Za-z]))?")
-# 2024-03-15: a date written with dashes stays (a due date helps the FAQ; it does not identify anyone).
-_DATE = re.compile(r"(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])")
+# A run of digits, optional leading +, optional trailing X (ID cards). Between two digits: up to two spaces, a
+# dash, dot, underscore or middle dot, up to two spaces (138 1234 5678, 138-1234-5678, 138.1234.5678,
+# 138 - 1234 - 5678 and 138  1234  5678 are all one run).
+_SPACE = r"[ \t\u3000]{0,2}"
+_DIGIT_SEPARATOR = rf"{_SPACE}[\-.\u2010-\u2015_\u00b7]?{_SPACE}"
+_DIGIT_RUN = re.compile(rf"(?<!\d)\+?\d(?:{_DIGIT_SEPARATOR}\d)*+(?:[Xx](?![A-Za-z]))?")
+# 2024-03-15, 2024.3.15: a date stays (a due date helps the FAQ; it does not identify anyone).
+_DATE = re.compile(
+    rf"(?:19|20)\d\d{_SPACE}(?P<sep>[\-.]){_SPACE}(?:0?[1-9]|1[0-2]){_SPACE}(?P=sep){_SPACE}(?:0?[1-9]|[12]\d|3[01])"
+)
 _CHINESE_DIGIT_RUN = re.compile(r"[零〇一二三四五六七八九幺两]{7,}")
 
 _CN_DIGIT = "一二两三四五六七八九十"

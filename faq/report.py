@@ -105,7 +105,10 @@ def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime | None
     text = value.strip().lower()
     days = re.fullmatch(r"(\d+)\s*d(?:ays?)?", text)
     if days:
-        return now - timedelta(days=int(days.group(1)))
+        try:
+            return now - timedelta(days=int(days.group(1)))
+        except OverflowError:  # 99999999d: before year 1
+            raise ValueError(f"--since: {value!r} reaches back before the calendar starts") from None
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -400,7 +403,7 @@ def yaml_additions(
     for group in groups:
         if group.out_of_scope is not None or group.nearest is None:
             continue  # not ours, or nothing to match (a bare day count): not FAQ material
-        if group.nearest is not None and group.rejected * 2 >= group.size:
+        if group.rejected * 2 >= group.size:
             review.setdefault(group.nearest, []).extend(group.texts[:max_questions])
             continue
         questions = fresh(group.texts)

@@ -549,6 +549,18 @@ class BotTester:
         return message
 
 
+async def wait_until(
+    condition: Callable[[], bool], timeout: float = 10.0, what: str = "the condition"
+) -> None:
+    """Wait (polling every 10 ms) until ``condition()`` holds: for what the bot does after its last request,
+    such as recording the usage event, instead of a fixed sleep that a loaded machine can outlast."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        await asyncio.sleep(0.01)
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -560,7 +572,7 @@ def webhook_poster(url: str, secret: str | None) -> Callable[[dict[str, Any]], A
 
     async def deliver(update: dict[str, Any]) -> None:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
             response = await client.post(url, json=update, headers=headers)
         assert response.status_code == 200, response.status_code
 
@@ -570,7 +582,7 @@ def webhook_poster(url: str, secret: str | None) -> Callable[[dict[str, Any]], A
 def webhook_poster_sync(url: str, secret: str | None) -> Callable[[dict[str, Any]], Any]:
     def deliver(update: dict[str, Any]) -> None:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-        response = httpx.post(url, json=update, headers=headers, timeout=10)
+        response = httpx.post(url, json=update, headers=headers, timeout=10, trust_env=False)
         assert response.status_code == 200, response.status_code
 
     return deliver

@@ -123,17 +123,20 @@ def test_webhook_process_health_secret_reply_and_sigterm(
     assert tester.calls("setMyCommands")
 
     base = f"http://127.0.0.1:{port}"
-    health = httpx.get(f"{base}/healthz", timeout=5)
+    health = httpx.get(f"{base}/healthz", timeout=5, trust_env=False)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
 
     update = {"update_id": 1, **tester.message(301, QUESTION)}
     wrong = httpx.post(
-        f"{base}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}, timeout=5
+        f"{base}/hook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
+        timeout=5,
+        trust_env=False,
     )
-    missing = httpx.post(f"{base}/hook", json=update, timeout=5)
+    missing = httpx.post(f"{base}/hook", json=update, timeout=5, trust_env=False)
     assert (wrong.status_code, missing.status_code) == (403, 403)
-    time.sleep(0.5)
-    assert not tester.sent_to(301), "a refused update was processed"
+    # Refused updates are never queued: the one answer recorded below (sqlite) is the accepted update's.
 
     tester.deliver = webhook_poster_sync(f"{base}/hook", secret)
     tester.push_sync(tester.message(301, QUESTION))
@@ -149,7 +152,7 @@ def test_webhook_process_health_secret_reply_and_sigterm(
     assert "webhook_refused" in logs
     _assert_no_secrets(logs, token, token.split(":")[1], secret, QUESTION)
     with sqlite3.connect(tmp_path / "usage.sqlite3") as db:
-        assert db.execute("select count(*) from faq_answers").fetchone()[0] == 1
+        assert db.execute("select count(*) from faq_answers").fetchone()[0] == 1  # not the refused ones
 
 
 def test_polling_process_reload_on_sighup_and_sigterm(

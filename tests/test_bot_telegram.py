@@ -15,10 +15,13 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
-from conftest import BOT_ADMIN_ID, BOT_WEBHOOK_SECRET, SHIPPED_KB, RunningBot
-from fake_telegram import BOT_USERNAME, Call
+from conftest import BOT_ADMIN_ID, BOT_WEBHOOK_SECRET, SHIPPED_KB, RecordingStore, RunningBot
+from fake_telegram import BOT_USERNAME, Call, wait_until
 
+from bot import webhook
+from bot.app import build_application, handlers_of
 from bot.render import MESSAGE_LIMIT, render_reply, utf16_len
+from bot.service import EngineHolder, ReloadResult
 from faq.engine import Engine
 from faq.normalize import is_traditional
 from faq.reply import ReplyKind
@@ -56,6 +59,10 @@ def assert_valid_html(text: str) -> None:
     checker.close()
     assert not checker.stack
     assert re.search(r"&(?!(amp|lt|gt|quot|#\d+);)", text) is None, "unescaped &"
+
+
+def escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def expected_html(engine: Engine, text: str) -> str:
@@ -124,7 +131,7 @@ async def test_simplified_question_gets_the_answer_related_buttons_and_feedback(
     assert [d.split(":", 2)[2] for d in related] == [s.intent for s in expected.related[:3]]
     assert 2 <= len(related) <= 3
     assert [b["text"] for b in reply.buttons[-2:]] == ["👍", "👎"]
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: bot.store.answers, what="the usage event")
     assert [e.intent for e in bot.store.answers] == [expected.intent]
     event = bot.store.answers[0]
     assert event.user_id == 102 and event.chat_type == "private" and event.question == FAMILY_Q
@@ -206,7 +213,7 @@ async def test_related_button_press_answers_the_query_and_sends_the_answer(
     expected = engine.answer_intent(intent)
     assert expected is not None
     assert answer.text == "\n\n".join(c.html for c in render_reply(expected, "0", "x"))
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: len(bot.store.answers) == 2, what="two usage events")
     assert [e.intent for e in bot.store.answers] == ["family_contact", intent]
     assert bot.store.answers[1].question is None
 
@@ -224,7 +231,7 @@ async def test_thumbs_up_records_feedback_and_thanks(start_bot: StartBot, engine
     edit = await bot.wait_for("editMessageReplyMarkup")
     remaining = [b for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]
     assert remaining and not any(b["callback_data"].startswith("f:") for b in remaining)
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: bot.store.answers and bot.store.feedback, what="the answer and the vote")
     answer_id = bot.store.answers[0].answer_id
     assert bot.store.feedback == [(answer_id, 107, Feedback.UP)]
     await bot.assert_silent(107, 0.2)
@@ -244,7 +251,7 @@ async def test_fallback_offers_suggestions_and_none_of_these(
     await press(bot, 108, reply, data[-1])
     follow_up = await bot.pop_message(108)
     assert follow_up.text.startswith(engine.text("none_of_these_reply").split("\n")[0][:10])
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: bot.store.answers and bot.store.feedback, what="the answer and the vote")
     assert bot.store.feedback[0][2] is Feedback.NONE_OF_THESE
     assert bot.store.answers[0].fell_back
 
@@ -290,9 +297,20 @@ async def test_inline_query_offers_articles(start_bot: StartBot, engine: Engine)
 async def test_group_silent_unless_addressed(start_bot: StartBot, engine: Engine) -> None:
     bot = await start_bot()
     group = -5001
-    await bot.push_message(111, FAMILY_Q, chat_type="supergroup", chat_id=group)
+
+    async def assert_ignored() -> None:
+        """Ignored messages are dropped without any request, so once a later addressed message is answered
+        (it waits for Telegram), a reply to them would already be there."""
+        await bot.push_message(111, f"/help@{BOT_USERNAME}", chat_type="supergroup", chat_id=group)
+        barrier = await bot.pop_message(group)
+        assert barrier.text.startswith(engine.text("help").split("\n")[0][:10]), (
+            "an ignored message was answered"
+        )
+        await bot.assert_silent(group, 0.1)
+
+    await bot.push_message(111, COMBINED_Q, chat_type="supergroup", chat_id=group)
     await bot.push_message(111, "/help@SomeOtherBot", chat_type="supergroup", chat_id=group)
-    await bot.assert_silent(group, 0.5)
+    await assert_ignored()
 
     await bot.push_message(111, f"@{BOT_USERNAME} {FAMILY_Q}", chat_type="supergroup", chat_id=group)
     mention = await bot.pop_message(group)
@@ -302,7 +320,7 @@ async def test_group_silent_unless_addressed(start_bot: StartBot, engine: Engine
     await bot.push_message(111, f"@{BOT_USERNAME.lower()}{COMBINED_Q}", chat_type="supergroup", chat_id=group)
     assert (await bot.pop_message(group)).text == expected_html(engine, COMBINED_Q)
     await bot.push_message(111, f"@{BOT_USERNAME}_fan {FAMILY_Q}", chat_type="supergroup", chat_id=group)
-    await bot.assert_silent(group, 0.4)
+    await assert_ignored()
 
     await bot.push_message(111, "/help", chat_type="supergroup", chat_id=group)
     assert (await bot.pop_message(group)).text.startswith(engine.text("help").split("\n")[0][:10])
@@ -317,7 +335,7 @@ async def test_group_silent_unless_addressed(start_bot: StartBot, engine: Engine
     someone_else = {**ours, "from": {"id": 999, "is_bot": False, "first_name": "X"}}
     await bot.push_message(112, COMBINED_Q, chat_type="supergroup", chat_id=group, reply_to=someone_else)
     await bot.push_message(112, None, chat_type="group", chat_id=group, extra={"sticker": _STICKER})
-    await bot.assert_silent(group, 0.5)
+    await assert_ignored()
 
 
 # ---------------------------------------------------------------------------------- unusual messages
@@ -377,7 +395,8 @@ async def test_odd_messages_get_a_friendly_answer(start_bot: StartBot, text: str
     reply = await bot.pop_message(115)
     assert_valid_html(reply.text)
     assert "<script" not in reply.text
-    await bot.assert_silent(115, 0.2)
+    # The usage event is recorded once every chunk is sent: then count them.
+    await wait_until(lambda: bot.store.answers, what="the usage event")
     assert not bot.calls("sendMessage")[1:], "one reply only"
 
 
@@ -410,7 +429,7 @@ async def test_200_users_at_once_each_get_exactly_one_reply(
     for user_id in users:
         reply = await bot.pop_message(user_id, timeout=30)
         assert reply.text == expected[questions[user_id % len(questions)]]
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: len(bot.store.answers) >= 200, timeout=30, what="200 usage events")
     sent = bot.calls("sendMessage")
     assert len(sent) == 200
     assert sorted(c.chat_id for c in sent) == list(users)
@@ -423,12 +442,55 @@ async def test_flood_limit_notes_once_then_stays_quiet(start_bot: StartBot, engi
     texts = [(await bot.pop_message(117)).text for _ in range(4)]  # handled concurrently: any order
     note = engine.text("rate_limited").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert Counter(texts) == Counter({expected_html(engine, FAMILY_Q): 3, note: 1})
-    await bot.assert_silent(117, 0.4)
+    stats = handlers_of(bot.application).stats
+    await wait_until(lambda: stats.rate_limited == 3, what="all six messages handled")
+    await bot.assert_silent(117, 0.2)
     # Admins are exempt.
     for _ in range(5):
         await bot.push_message(BOT_ADMIN_ID, FAMILY_Q)
     for _ in range(5):
         await bot.pop_message(BOT_ADMIN_ID)
+
+
+async def test_crisis_help_is_never_withheld_by_the_flood_limit(start_bot: StartBot, engine: Engine) -> None:
+    bot = await start_bot(flood_limit=1)
+    crisis = "逾期太久了我不想活了,会打给家人吗"
+    expected = engine.reply(crisis)
+    assert expected.kind is ReplyKind.CRISIS
+    await bot.push_message(125, FAMILY_Q)
+    assert (await bot.pop_message(125)).text == expected_html(engine, FAMILY_Q)
+    await bot.push_message(125, FAMILY_Q)
+    note = await bot.pop_message(125)  # over the limit: the polite note
+    assert note.text == escape_html(engine.text("rate_limited"))
+    await bot.push_message(125, crisis)
+    first = await bot.pop_message(125)
+    assert first.text.split("\n")[0] in expected.parts[0].body
+    await bot.push_message(125, FAMILY_Q)  # still over the limit, already told: nothing
+    stats = handlers_of(bot.application).stats
+    await wait_until(lambda: stats.rate_limited == 2, what="the fourth message")
+    await wait_until(lambda: stats.crisis == 1, what="the crisis reply finished")
+    remaining = len(expected.parts) - 1
+    for _ in range(remaining and 1):
+        await bot.pop_message(125)  # the rest of the crisis reply
+    await bot.assert_silent(125, 0.2)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own retry_after use
+async def test_telegram_429_beyond_the_retries_is_a_warning_without_apology(
+    start_bot: StartBot, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.handlers")
+    monkeypatch.setattr("bot.app.MAX_RETRIES_429", 0)  # the first 429 is the last one
+    bot = await start_bot()
+    bot.state.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    await bot.push_message(126, FAMILY_Q)
+    stats = handlers_of(bot.application).stats
+    await wait_until(lambda: stats.errors == 1, what="the error handler")
+    ours = [r for r in caplog.records if r.name == "bot.handlers"]
+    assert [r.levelno for r in ours if r.levelno >= logging.WARNING] == [logging.WARNING]
+    assert any("network_error" in r.getMessage() and "RetryAfter" in r.getMessage() for r in ours)
+    await bot.pop_message(126)  # the refused attempt
+    await bot.assert_silent(126, 0.3)  # no apology: it would be refused the same way
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own retry_after use
@@ -443,7 +505,7 @@ async def test_telegram_429_is_retried(start_bot: StartBot, engine: Engine) -> N
     await bot.assert_silent(118, 0.2)
 
 
-async def test_an_error_is_logged_and_apologised_for(
+async def test_an_error_is_logged_without_the_text_and_apologised_for(
     start_bot: StartBot, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot = await start_bot()
@@ -453,13 +515,21 @@ async def test_an_error_is_logged_and_apologised_for(
             return getattr(engine, name)
 
         def reply(self, text: str, traditional: bool | None = None) -> Any:
-            raise RuntimeError("boom")
+            raise RuntimeError(f"cannot answer {text!r}")  # an exception that quotes the user's text
 
+    caplog.set_level(logging.DEBUG, logger="bot.handlers")
     bot.holder.engine = Broken()
     await bot.push_message(119, FAMILY_Q)
     apology = await bot.pop_message(119)
     assert apology.text == engine.text("error")
-    assert "boom" in caplog.text and bot.settings.token not in caplog.text
+    ours = [r for r in caplog.records if r.name == "bot.handlers"]
+    errors = [logging.Formatter().format(r) for r in ours if r.levelno >= logging.INFO]  # with exc_info
+    assert len(errors) == 1 and "RuntimeError" in errors[0]
+    assert "Traceback" in errors[0] and "raise RuntimeError" in errors[0]  # where it happened
+    # The exception's message is logged at DEBUG only, like the text itself.
+    assert FAMILY_Q not in errors[0]
+    assert any(FAMILY_Q in r.getMessage() for r in ours if r.levelno == logging.DEBUG)
+    assert bot.settings.token not in caplog.text
 
 
 async def test_a_user_who_blocked_the_bot_is_not_apologised_to(
@@ -470,7 +540,9 @@ async def test_a_user_who_blocked_the_bot_is_not_apologised_to(
     bot.state.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     await bot.push_message(124, FAMILY_Q)
     await bot.pop_message(124)  # the refused attempt
-    await bot.assert_silent(124, 0.4)
+    stats = handlers_of(bot.application).stats
+    await wait_until(lambda: stats.errors == 1, what="the error handler")
+    await bot.assert_silent(124, 0.2)
     assert "forbidden" in caplog.text and "Traceback" not in caplog.text
 
 
@@ -510,13 +582,34 @@ async def test_reload_by_admin_good_and_broken_file(
     assert "YAML" in (await bot.pop_message(BOT_ADMIN_ID, timeout=30)).text
 
 
-async def test_admin_commands_refused_for_others(start_bot: StartBot) -> None:
+async def test_reload_problems_are_cut_to_fit_one_message(
+    start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await start_bot()
+    before = bot.holder.engine
+    # Escaping makes "<" four characters long and "😀" is two UTF-16 units: the cut must count both.
+    problems = "\n".join(f"intents.yaml:{n}: [x] bad <key> & 😀😀😀 {'<' * 60}" for n in range(200))
+
+    async def broken_reload() -> ReloadResult:
+        return ReloadResult(False, problems)
+
+    monkeypatch.setattr(bot.holder, "reload", broken_reload)
+    await bot.push_message(BOT_ADMIN_ID, "/reload")
+    failed = await bot.pop_message(BOT_ADMIN_ID)
+    assert failed.text.startswith("❌")
+    assert_valid_html(failed.text)
+    assert "intents.yaml:0: [x] bad &lt;key&gt; &amp; 😀😀😀" in failed.text
+    assert failed.text.endswith("\n…</pre>")
+    assert bot.holder.engine is before
+
+
+async def test_admin_commands_refused_for_others(start_bot: StartBot, engine: Engine) -> None:
     bot = await start_bot()
     for command in ("/reload", "/stats"):
         await bot.push_message(121, command)
         refusal = await bot.pop_message(121)
         assert "维护者" in refusal.text
-    assert bot.holder.engine is not None
+    assert bot.holder.engine is engine  # not reloaded
 
 
 async def test_stats_for_admin(start_bot: StartBot, unknown_question: str) -> None:
@@ -540,7 +633,7 @@ async def test_webhook_secret_and_health(start_bot: StartBot) -> None:
     bot = await start_bot("webhook")
     base = f"http://127.0.0.1:{bot.port}"
     update = bot.message(123, FAMILY_Q)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
         health = await client.get(f"{base}/healthz")
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         wrong = await client.post(
@@ -561,3 +654,27 @@ async def test_webhook_secret_and_health(start_bot: StartBot) -> None:
         assert (await client.get(f"{base}/other")).status_code == 404
     await bot.push(update)
     assert (await bot.pop_message(123)).text
+
+
+async def test_webhook_server_stopping_on_its_own_is_an_error(
+    bot_settings: Callable[..., Any], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not asked to stop: the application is shut down and run_webhook raises (exit code 1, so that the
+    platform restarts the bot) instead of returning as after SIGTERM."""
+    servers: list[webhook.WebhookServer] = []
+
+    class Recorded(webhook.WebhookServer):
+        async def start(self) -> None:
+            await super().start()
+            servers.append(self)  # started: serving, webhook registered
+
+    monkeypatch.setattr(webhook, "WebhookServer", Recorded)
+    settings = bot_settings("webhook")
+    store = RecordingStore()
+    application = build_application(settings, EngineHolder(engine), store)
+    task = asyncio.create_task(webhook.run_webhook(application, settings, EngineHolder(engine)))
+    await wait_until(lambda: bool(servers), what="the webhook server")
+    servers[0].server.should_exit = True  # uvicorn stops by itself
+    with pytest.raises(RuntimeError, match="stopped unexpectedly"):
+        await asyncio.wait_for(task, 20)
+    assert not application.running and store.closed

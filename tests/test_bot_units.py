@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import Mode, Settings, SettingsError, derive_webhook_secret
-from bot.log import REDACTED, JsonFormatter, Redactor, TextFormatter, format_fields
+from bot.log import (
+    REDACTED,
+    JsonFormatter,
+    Redactor,
+    TextFormatter,
+    format_fields,
+    traceback_without_messages,
+)
 from bot.ratelimit import FloodLimiter, Verdict
 from bot.render import (
     CALLBACK_LIMIT,
@@ -22,6 +29,7 @@ from bot.render import (
     decode_callback,
     encode_feedback,
     encode_intent,
+    pre_block,
     render_parts,
     render_reply,
     resolve_intent,
@@ -29,7 +37,7 @@ from bot.render import (
     utf16_len,
     without_feedback,
 )
-from bot.service import EngineHolder, Stats, parse_stage_args
+from bot.service import Assistant, EngineHolder, Stats, parse_stage_args
 from faq.engine import Engine
 from faq.reply import Part, Reply, ReplyKind, Suggestion
 from faq.usage import Feedback
@@ -131,6 +139,7 @@ def test_chunks_always_fit_and_keep_every_character(parts: list[tuple[str, str |
     rendered = render_parts([Part(body, heading) for body, heading in parts], limit)
     for chunk in rendered:
         assert 0 < utf16_len(chunk) <= limit
+        assert chunk.strip(), "Telegram refuses an empty message"
         assert chunk.count("<b>") == chunk.count("</b>")
     # Every non-space character survives, in order.
     expected = "".join(
@@ -138,6 +147,33 @@ def test_chunks_always_fit_and_keep_every_character(parts: list[tuple[str, str |
     )
     got = "".join(ch for ch in _plain(rendered) if not ch.isspace())
     assert got == expected
+
+
+def test_no_chunk_is_only_whitespace() -> None:
+    # A long run of spaces inside a line used to become a chunk of its own ("message text is empty").
+    chunks = render_parts([Part("a" * 59 + " " * 100 + "b")], 60)
+    assert all(c.strip() for c in chunks)
+    assert _plain(chunks).replace(" ", "") == "a" * 59 + "b"
+    whitespace = Reply(ReplyKind.ANSWER, (Part(" \n\n "),), intent="x")
+    assert [c.html for c in render_reply(whitespace, "ab", "都不是")] == ["…"]
+    assert single_message(whitespace) == "…"
+
+
+def test_lone_surrogates_are_measured_not_fatal() -> None:
+    assert utf16_len("\ud800") == 1 and utf16_len("😀") == 2 and utf16_len("逾期") == 2
+    assert _plain(render_parts([Part("a\ud800b")])) == "a\ud800b"
+
+
+def test_pre_block_fits_after_escaping() -> None:
+    assert pre_block("a < b", "<b>x</b>\n") == "<b>x</b>\n<pre>a &lt; b</pre>"
+    for text in ("<" * 5000, "😀" * 3000, "\n".join(["x & y <z>"] * 800)):
+        block = pre_block(text, "❌ 出错了\n")
+        assert utf16_len(block) <= MESSAGE_LIMIT
+        assert block.startswith("❌ 出错了\n<pre>") and block.endswith("\n…</pre>")
+        assert re.search(r"&(?!amp;|lt;|gt;)", block) is None  # no entity cut in half
+    text = "\n".join(f"line {n}" for n in range(2000))
+    body = pre_block(text).removeprefix("<pre>").removesuffix("\n…</pre>")
+    assert text.startswith(body + "\n") and len(body) > 3000  # cut at a line end, not before
 
 
 # ------------------------------------------------------------------------------------------ callbacks
@@ -160,11 +196,24 @@ def test_feedback_callback_round_trip() -> None:
 
 @given(st.text(max_size=100))
 def test_decoding_never_raises(data: str) -> None:
-    decode_callback(data)
+    assert decode_callback(data) is None or isinstance(decode_callback(data), IntentPress | FeedbackPress)
 
 
 @pytest.mark.parametrize(
-    "data", [None, "", "i:x:abc", "i:s:", "i:s:Bad-Id", "f:u:s:XYZ", "f:q:s:ab", "h:s", "x" * 65]
+    "data",
+    [
+        None,
+        "",
+        "i:x:abc",
+        "i:s:",
+        "i:s:Bad-Id",
+        "i:s:family_contact\n",
+        "f:u:s:XYZ",
+        "f:u:s:0a1b\n",
+        "f:q:s:ab",
+        "h:s",
+        "x" * 65,
+    ],
 )
 def test_garbage_callbacks_decode_to_none(data: str | None) -> None:
     assert decode_callback(data) is None
@@ -247,6 +296,14 @@ def test_all_problems_are_reported_at_once() -> None:
     assert len(caught.value.problems) == 8
 
 
+def test_webhook_path_must_not_be_the_health_check() -> None:
+    with pytest.raises(SettingsError, match="/healthz"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example.com/healthz"})
+    assert Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example.com/"}).mode is (
+        Mode.WEBHOOK
+    )
+
+
 def test_webhook_mode_without_url_says_what_to_set() -> None:
     with pytest.raises(SettingsError, match="WEBHOOK_URL"):
         Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, "webhook")
@@ -282,6 +339,24 @@ def test_redaction_of_token_and_secret_everywhere() -> None:
     for formatter in (TextFormatter(redactor), JsonFormatter(redactor)):
         out = formatter.format(_record("oops", exc=error))
         assert TOKEN.split(":")[1] not in out and "failed" in out
+
+
+def test_traceback_without_messages() -> None:
+    secret_text = "我的电话13812345678"
+
+    def inner() -> None:
+        raise KeyError(secret_text)
+
+    try:
+        try:
+            inner()
+        except KeyError as exc:
+            raise ValueError(f"bad {secret_text}") from exc
+    except ValueError as exc:
+        text = traceback_without_messages(exc)
+    assert secret_text not in text
+    assert "builtins.KeyError" in text and "builtins.ValueError" in text and "which led to" in text
+    assert "inner()" in text and text.count("Traceback") == 2
 
 
 def test_fields_are_one_line() -> None:
@@ -322,6 +397,12 @@ def test_stats_counts(engine: Engine) -> None:
     stats.count(Reply(ReplyKind.FALLBACK, (Part("x"),)))
     text = stats.render()
     assert "answered: 1" in text and "fallbacks: 1" in text and "family_contact 1" in text
+
+
+def test_crisis_check_reads_the_whole_message(engine: Engine) -> None:
+    assistant = Assistant(EngineHolder(engine))
+    assert assistant.is_crisis("逾期" * 400 + "我不想活了")  # beyond the engine's first 600 characters
+    assert not assistant.is_crisis("逾期" * 400)
 
 
 async def test_engine_holder_keeps_the_last_good_engine(engine: Engine, tmp_path: Path) -> None:

@@ -146,6 +146,8 @@ def test_parse_since() -> None:
     assert parse_since(None, NOW, UTC) is None
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         parse_since("last week", NOW, UTC)
+    with pytest.raises(ValueError, match="--since"):
+        parse_since("99999999d", NOW, UTC)  # before year 1: was an OverflowError and a traceback
     with pytest.raises(ValueError, match="time zone"):
         load_timezone("Mars/Olympus")
 

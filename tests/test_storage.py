@@ -379,7 +379,7 @@ async def test_slow_database_times_out(database_url: str) -> None:
     started = time.perf_counter()
     results = await asyncio.gather(*(store.record_answer(make_event()) for _ in range(5)))
     assert results == [False] * 5
-    assert time.perf_counter() - started < 1.5
+    assert time.perf_counter() - started < 4  # far below the 5 s write: the timeout, not the write, ended it
     await store.close()
 
 
@@ -464,8 +464,7 @@ def test_settings_defaults(tmp_path: Path) -> None:
     target = database_target(settings.database_url)
     assert target.sqlite_path == (tmp_path / "data" / "faqbot.sqlite3").resolve()
     assert target.url.drivername == "sqlite+aiosqlite"
-    assert "secret" not in repr(settings).lower() or settings.hash_secret not in repr(settings)
-    assert settings.hash_secret not in repr(settings)
+    assert settings.hash_secret and settings.hash_secret not in repr(settings)
 
 
 def test_settings_from_env_values(tmp_path: Path) -> None:
