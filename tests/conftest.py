@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,12 @@ from faq.engine import Engine
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_KB = REPO / "intents.yaml"
 DEV_SET = REPO / "tests" / "data" / "dev.yaml"
+
+# Tests never reach beyond this machine: no proxy setting may route the fake Bot API's clients (httpx,
+# in-process or in a `python -m bot` subprocess) anywhere but 127.0.0.1.
+for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_proxy, None)
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
 # ----------------------------------------------------------------------------------------- engine (lead)
