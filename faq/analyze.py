@@ -190,6 +190,15 @@ _DIGITS = re.compile(r"^[\d.:%+\-]+$")
 MAX_READINGS = 16
 
 
+_FUZZY_INITIALS = re.compile(r"(zh|ch|sh)")
+_FUZZY_FINALS = re.compile(r"(an|en|in)g")
+
+
+def _fuzzy(key: str) -> str:
+    """The spelling typists confuse collapsed (zh/z, ch/c, sh/s, ang/an, eng/en, ing/in): 投述 ~ 投诉."""
+    return _FUZZY_FINALS.sub(r"\1", _FUZZY_INITIALS.sub(lambda m: m.group(1)[0], key))
+
+
 def _pinyin_keys(word: str) -> list[str]:
     """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16)."""
     readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
@@ -230,9 +239,11 @@ class Analyzer:
                 elif len(token) >= 3 and token.isdigit():
                     self.known_numbers.add(token)
         self.by_pinyin: dict[str, str] = {}
+        self.by_fuzzy_pinyin: dict[str, str] = {}
         for word in sorted(self.vocabulary, key=lambda w: (-len(w), w)):
             for key in _pinyin_keys(word):
                 self.by_pinyin.setdefault(key, word)
+                self.by_fuzzy_pinyin.setdefault(_fuzzy(key), word)
         self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
 
     # ------------------------------------------------------------------------------------------ public
@@ -312,7 +323,10 @@ class Analyzer:
             candidate = "".join(window)
             if len(candidate) > 4:
                 continue
-            word = next((self.by_pinyin[k] for k in _pinyin_keys(candidate) if k in self.by_pinyin), None)
+            keys = _pinyin_keys(candidate)
+            word = next((self.by_pinyin[k] for k in keys if k in self.by_pinyin), None) or next(
+                (self.by_fuzzy_pinyin[_fuzzy(k)] for k in keys if _fuzzy(k) in self.by_fuzzy_pinyin), None
+            )
             if word:
                 return word, width
         return None

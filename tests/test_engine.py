@@ -195,3 +195,8 @@ def test_greetings_and_thanks_get_their_own_answer(engine: Engine, text: str, gr
 def test_despair_at_the_end_of_a_long_message_still_gets_crisis_help(engine: Engine) -> None:
     reply = engine.reply("逾期了好几个月 催收天天打电话 " * 60 + "我真的不想活了")
     assert reply.crisis and reply.parts[0].body == engine.kb.crisis.answer
+
+
+@pytest.mark.parametrize(("typed", "word"), [("怎么投述催收", "投诉"), ("征心会花吗", "征信"), ("崔收天天打", "催收")])
+def test_homophone_and_fuzzy_pinyin_typos_are_repaired(engine: Engine, typed: str, word: str) -> None:
+    assert word in engine.analyzer.tokens(normalize(typed))
