@@ -472,47 +472,38 @@ class BotTester:
             return sent[index]
         return None
 
+    def _found(self, call: Call | None, what: str, deadline: float, timeout: float) -> Call | None:
+        """``call`` when it arrived; an AssertionError naming ``what`` once ``deadline`` has passed."""
+        if call is None and time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s; calls: {self.summary()}")
+        return call
+
     async def pop_message(self, chat_id: Any, timeout: float = 10.0) -> Call:
         """The bot's next sendMessage to ``chat_id`` (waits for it)."""
         deadline = time.monotonic() + timeout
-        while True:
-            call = self._next_for(chat_id)
-            if call is not None:
-                return call
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no message to chat {chat_id} within {timeout} s; calls: {self.summary()}"
-                )
+        what = f"message to chat {chat_id}"
+        while (call := self._found(self._next_for(chat_id), what, deadline, timeout)) is None:
             await asyncio.sleep(0.01)
+        return call
 
     def pop_message_sync(self, chat_id: Any, timeout: float = 15.0) -> Call:
         deadline = time.monotonic() + timeout
-        while True:
-            call = self._next_for(chat_id)
-            if call is not None:
-                return call
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no message to chat {chat_id} within {timeout} s; calls: {self.summary()}"
-                )
+        what = f"message to chat {chat_id}"
+        while (call := self._found(self._next_for(chat_id), what, deadline, timeout)) is None:
             time.sleep(0.02)
+        return call
 
-    def _first(
-        self, method: str, predicate: Callable[[Call], bool] | None, deadline: float, timeout: float
-    ) -> Call | None:
-        """The first recorded ``method`` call matching ``predicate``; an AssertionError past ``deadline``."""
-        for call in self.calls(method):
-            if predicate is None or predicate(call):
-                return call
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {method} call within {timeout} s; calls: {self.summary()}")
-        return None
+    def _first(self, method: str, predicate: Callable[[Call], bool] | None) -> Call | None:
+        """The first recorded ``method`` call matching ``predicate``."""
+        return next((c for c in self.calls(method) if predicate is None or predicate(c)), None)
 
     async def wait_for(
         self, method: str, predicate: Callable[[Call], bool] | None = None, timeout: float = 10.0
     ) -> Call:
         deadline = time.monotonic() + timeout
-        while (call := self._first(method, predicate, deadline, timeout)) is None:
+        while (
+            call := self._found(self._first(method, predicate), f"{method} call", deadline, timeout)
+        ) is None:
             await asyncio.sleep(0.01)
         return call
 
@@ -520,7 +511,9 @@ class BotTester:
         self, method: str, predicate: Callable[[Call], bool] | None = None, timeout: float = 15.0
     ) -> Call:
         deadline = time.monotonic() + timeout
-        while (call := self._first(method, predicate, deadline, timeout)) is None:
+        while (
+            call := self._found(self._first(method, predicate), f"{method} call", deadline, timeout)
+        ) is None:
             time.sleep(0.02)
         return call
 
