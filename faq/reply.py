@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -58,7 +58,6 @@ class Reply:
     traditional: bool = False
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def text(self) -> str:
