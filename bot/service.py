@@ -23,7 +23,7 @@ from typing import Any
 from bot.log import log_event, log_update
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
-from faq.normalize import is_traditional, normalize, to_traditional
+from faq.normalize import is_traditional, to_traditional
 from faq.reply import Reply, ReplyKind
 from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore, new_answer_id
 
@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], object]
 MAX_STAGE_DAYS = 36_500
-MAX_MESSAGE_CHARS = 4096  # Telegram's limit for a message (captions are shorter)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = re.compile(r"(?<!\d)([-+]?\d{1,18})")
 
@@ -207,7 +206,7 @@ class Assistant:
     def is_crisis(self, text: str) -> bool:
         """Whether the message speaks of self-harm or despair (the engine's own check), anywhere in it: not
         only in the first MAX_INPUT_CHARS characters the engine matches on."""
-        return self.engine.is_crisis(normalize(text, limit=MAX_MESSAGE_CHARS))
+        return self.engine.speaks_of_crisis(text)
 
     # --- understanding ---------------------------------------------------------------------------------
 

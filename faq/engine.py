@@ -103,6 +103,11 @@ class Engine:
         compact = normalized.replace(" ", "")
         return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
 
+    def speaks_of_crisis(self, message: str | bytes | None) -> bool:
+        """Whether a raw message speaks of self-harm or despair anywhere in it (up to Telegram's 4096
+        characters), not only in the part that is matched."""
+        return self.is_crisis(normalize(message, limit=CRISIS_SCAN_CHARS))
+
     def understand(self, message: str | bytes | None, traditional: bool | None = None) -> Understanding:
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
@@ -117,10 +122,7 @@ class Engine:
             question = f"{before} {normalized[end:]}"
             if self._only_day_words(question):
                 question = ""
-        # Words of despair are looked for in the whole message, not only in the part that is matched.
-        crisis = self.is_crisis(normalized) or (
-            len(whole) > len(raw) and self.is_crisis(normalize(whole, limit=CRISIS_SCAN_CHARS))
-        )
+        crisis = self.is_crisis(normalized) or (len(whole) > len(raw) and self.speaks_of_crisis(whole))
         if crisis:
             question = self._without_crisis_words(question)
         return Understanding(
