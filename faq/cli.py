@@ -77,16 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 def run_ask(args: argparse.Namespace) -> int:
     engine = Engine.load(args.kb)
     words = list(args.text)
-    if words == ["-"]:
-        for raw in sys.stdin.buffer:
-            line = safe_text(raw.rstrip(b"\r\n"), limit=len(raw) + 1)
-            _print_reply(engine, line, args.json)
-        return 0
-    if words:
+    if words and words != ["-"]:
         _print_reply(engine, " ".join(words), args.json)
         return 0
-    print("输入问题,回车发送;Ctrl-D 退出。", file=sys.stderr)
-    for raw in sys.stdin.buffer:
+    if not words:
+        print("输入问题,回车发送;Ctrl-D 退出。", file=sys.stderr)
+    for raw in sys.stdin.buffer:  # one message a line; broken UTF-8 replaced
         _print_reply(engine, safe_text(raw.rstrip(b"\r\n"), limit=len(raw) + 1), args.json)
     return 0
 
