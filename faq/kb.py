@@ -47,7 +47,9 @@ TEXT_KEYS = (
     "stale_button",
 )
 TOP_KEYS = {"version", "texts", "crisis", "platforms", "stages", "synonyms", "out_of_scope", "intents"}
-INTENT_KEYS = {"id", "title", "questions", "answer", "keywords", "related", "sources"}
+INTENT_KEYS = {"id", "title", "summary", "ask", "questions", "answer", "details", "keywords", "related", "sources"}
+#: The direct answer shown first (bold on Telegram) must fit on a phone's line or two.
+MAX_SUMMARY_CHARS = 80
 STAGE_KEYS = {"min_days", "max_days", "title", "expect", "rights", "todo"}
 PLATFORM_KEYS = {"id", "names"}
 OUT_OF_SCOPE_KEYS = {"id", "answer", "questions"}
@@ -67,6 +69,12 @@ class Intent:
     keywords: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    #: One direct sentence that answers the question (shown first, <= MAX_SUMMARY_CHARS characters).
+    summary: str = ""
+    #: The longer explanation and legal bases, sent behind a "详细说明" button; empty when there is none.
+    details: str = ""
+    #: The intent written as the user's next question, for follow-up buttons ("不接电话会怎样?").
+    ask: str = ""
     line: int = 0
     question_lines: tuple[int, ...] = ()  # the line of each example question, for messages
 
@@ -546,6 +554,11 @@ def _read_intents(doc: _LineDict, out: _Collector) -> tuple[Intent, ...]:
         if len(answer) > TELEGRAM_MESSAGE_LIMIT:
             out.error(_line(item, "answer"), f"answer is {len(answer)} characters, over Telegram's 4096", iid)
         title = out.text(item, "title", "intent", iid, required=False) or (questions[0] if questions else iid)
+        summary = out.text(item, "summary", "intent", iid, required=False)
+        if len(summary) > MAX_SUMMARY_CHARS:
+            out.error(
+                _line(item, "summary"), f"summary is {len(summary)} characters (at most {MAX_SUMMARY_CHARS})", iid
+            )
         sources = out.strings(item, "sources", "intent", iid)
         if not sources:
             out.error(_line(item), "intent without 'sources' (name the article or law behind it)", iid)
@@ -558,6 +571,9 @@ def _read_intents(doc: _LineDict, out: _Collector) -> tuple[Intent, ...]:
                 keywords=out.strings(item, "keywords", "intent", iid),
                 related=out.strings(item, "related", "intent", iid),
                 sources=sources,
+                summary=summary,
+                details=out.text(item, "details", "intent", iid, required=False),
+                ask=out.text(item, "ask", "intent", iid, required=False),
                 line=_line(item),
                 question_lines=tuple(line for text, line in _question_lines(item) if text.strip()),
             )
