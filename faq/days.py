@@ -25,7 +25,7 @@ Approximations (``approximate=True``)
     prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
-    ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``离还款日还有3天`` -> -3; a bare
+    ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期`` -> 0.
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
@@ -36,6 +36,8 @@ Which quantities are overdue durations
 
     * a loan term, a request or a waiting time: nearest marker to the left is 借/贷款/期限/分期/
       申请/协商/宽限/缓冲/提前/给我/等/打了/每/想 ... (``借了3个月``, ``申请延期一个月``);
+    * time since the debt was settled: nearest marker to the left is 结清/还清/还完/还上/上岸
+      (``结清一个月了``, ``还清三天了``), unless the quantity is followed by 没还/逾期;
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
       最近三个月, 给我3天, 宽限几天, 分12个月;
     * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
@@ -164,7 +166,8 @@ _RANGE_BEFORE: Final = re.compile(
     rf"(?:(?<![0-9.])[0-9]{{1,4}}|(?<![{_CN}])[{_CN}]{{1,4}}){_SP}(?:-|~|到|至|—){_SP}$"
 )
 _FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过|还差|差){_SP}$")
-_COUNTDOWN_WORDS: Final = re.compile(r"离|距")
+#: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
+_COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
     r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
 )
@@ -175,7 +178,7 @@ _VERB: Final = re.compile(
     re.IGNORECASE,
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
-    r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
+    r"结清了?|还清了?|还完了?|还上了?|清账|上岸了?|借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
 )
 
