@@ -12,6 +12,12 @@ knowledge base's words:
   read as pinyin and replaced by the vocabulary word that sounds the same.
 
 Synonyms then map every word to its canonical form and stop words are dropped.
+
+Incidental details are removed before any of that (:meth:`Analyzer.strip_incidental`): amounts (两千块,
+5万, 3000元), borrowing verbs in the past (借了, 欠了, 贷了, 借的) and lender names (借呗, 信用卡, 建行 ...
+from the knowledge base's ``lenders``). They say who lent how much, never what is asked, so they must
+neither pull a message towards an intent nor towards an out-of-scope group ("我借了两千块" is not a loan
+request). Examples and messages go through the same step.
 """
 
 from __future__ import annotations
@@ -181,6 +187,16 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
+_NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十几]+[十百]?)"
+#: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块).
+AMOUNT = re.compile(
+    rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb)?|多?(?:块钱|块|元|rmb)|[wk](?![a-z]))", re.IGNORECASE
+)
+#: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
+#: 欠了 / 贷了 / 借的 / 欠下).
+BORROWING_VERB = re.compile(
+    r"(?:借款|贷款|借|欠|贷)(?:了|的|过|下)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?", re.IGNORECASE
+)
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
@@ -218,7 +234,12 @@ class Analyzer:
         vocabulary: Iterable[str],
         synonyms: Mapping[str, str],
         protected: Iterable[str] = (),
+        incidental: Iterable[str] = (),
     ) -> None:
+        names = sorted({n for n in incidental if n}, key=len, reverse=True)
+        self._incidental = re.compile(
+            "|".join([*(re.escape(n) for n in names), AMOUNT.pattern, BORROWING_VERB.pattern]), re.IGNORECASE
+        )
         self.synonyms = dict(synonyms)
         self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
         self.tokenizer = jieba.Tokenizer()
@@ -240,17 +261,29 @@ class Analyzer:
                     self.known_numbers.add(token)
         self.by_pinyin: dict[str, str] = {}
         self.by_fuzzy_pinyin: dict[str, str] = {}
-        for word in sorted(self.vocabulary, key=lambda w: (-len(w), w)):
-            for key in _pinyin_keys(word):
-                self.by_pinyin.setdefault(key, word)
-                self.by_fuzzy_pinyin.setdefault(_fuzzy(key), word)
+        # Every word's usual reading first (pypinyin lists a character's readings most common first),
+        # so that a rare reading (读 dou) never takes the key of a word's usual one (投 tou).
+        words = sorted(self.vocabulary, key=lambda w: (-len(w), w))
+        keys_of = {word: _pinyin_keys(word) for word in words}
+        for usual_only in (True, False):
+            for word in words:
+                for key in keys_of[word][:1] if usual_only else keys_of[word]:
+                    self.by_pinyin.setdefault(key, word)
+                    self.by_fuzzy_pinyin.setdefault(_fuzzy(key), word)
         self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
 
     # ------------------------------------------------------------------------------------------ public
 
+    def strip_incidental(self, normalized: str) -> str:
+        """The message without amounts, past borrowing verbs and lender names (see the module docstring)."""
+        return self._incidental.sub(" ", normalized)
+
     def tokens(self, normalized: str) -> list[str]:
-        """Canonical content tokens of a normalised message, in order."""
-        text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", normalized)
+        """Canonical content tokens of a normalised message, in order (incidental details left out)."""
+        text = self.strip_incidental(normalized)
+        if not text.strip():
+            return []
+        text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
         raw = [t for t in self.tokenizer.lcut(text, HMM=False) if t.strip()]
         raw = self._repair_homophones(raw)
         canonical = [self.synonyms.get(token, token) for token in raw]
@@ -324,9 +357,14 @@ class Analyzer:
             if len(candidate) > 4:
                 continue
             keys = _pinyin_keys(candidate)
-            word = next((self.by_pinyin[k] for k in keys if k in self.by_pinyin), None) or next(
-                (self.by_fuzzy_pinyin[_fuzzy(k)] for k in keys if _fuzzy(k) in self.by_fuzzy_pinyin), None
-            )
+            word = None
+            for group in (keys[:1], keys[1:]):  # the usual reading, exact then fuzzy, before rare ones
+                word = next((self.by_pinyin[k] for k in group if k in self.by_pinyin), None) or next(
+                    (self.by_fuzzy_pinyin[_fuzzy(k)] for k in group if _fuzzy(k) in self.by_fuzzy_pinyin),
+                    None,
+                )
+                if word:
+                    break
             if word:
                 return word, width
         return None

@@ -37,7 +37,7 @@ _OVERDUE_VERB_BEFORE = re.compile(
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
 DAY_WORDS = frozenset(
     """逾期 逾 期 拖 拖了 拖欠 晚 晚还 晚还了 超期 过期 迟还 延期 欠 欠了 没还 还 还款 还不上 还不起 到期 还款日
-    天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
+    今天 目前 如今 天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
     会怎样 怎么样 咋样 咋 样 会 啥 情况 呢 已经 快 差不多 大概 左右 平台 借款 网贷 贷款 overdue""".split()
 )
 
@@ -52,6 +52,7 @@ class Understanding:
     platform: str | None
     crisis: bool
     match: Match
+    lender: str | None = None
 
 
 class Engine:
@@ -66,7 +67,8 @@ class Engine:
             vocabulary += group.questions
         for platform in kb.platforms:
             protected += [normalize(name) for name in platform.names]
-        self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
+        lender_names = [normalize(name) for lender in kb.lenders for name in lender.names]
+        self.analyzer = Analyzer(vocabulary, kb.synonyms, protected, incidental=lender_names)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
         self._day_words = re.compile(
@@ -74,6 +76,10 @@ class Engine:
         )
         self._platform_names = sorted(
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
+        )
+        self._lender_names = sorted(
+            ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
+            key=lambda x: -len(x[0]),
         )
 
     @classmethod
@@ -99,6 +105,24 @@ class Engine:
                 return platform_id
         return None
 
+    def detect_lender(self, normalized: str) -> str | None:
+        """The lender a message names first (its id in ``lenders:``: 建行信用卡 -> the bank); names of two
+        characters only as a whole word."""
+        compact = normalized.replace(" ", "")
+        words: set[str] | None = None
+        found: list[tuple[int, int, str]] = []
+        for name, lender_id in self._lender_names:
+            at = compact.find(name) if name else -1
+            if at < 0:
+                continue
+            if len(name) < 3:
+                if words is None:
+                    words = set(self.analyzer.tokenizer.lcut(normalized, HMM=False))
+                if name not in words:
+                    continue
+            found.append((at, -len(name), lender_id))
+        return min(found)[2] if found else None
+
     def is_crisis(self, normalized: str) -> bool:
         compact = normalized.replace(" ", "")
         return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
@@ -120,7 +144,7 @@ class Engine:
             start, end = day_count.span
             before = _OVERDUE_VERB_BEFORE.sub("", normalized[:start])
             question = f"{before} {normalized[end:]}"
-            if self._only_day_words(question):
+            if self._only_day_words(self.analyzer.strip_incidental(question)):
                 question = ""
         crisis = self.is_crisis(normalized) or (len(whole) > len(raw) and self.speaks_of_crisis(whole))
         if crisis:
@@ -130,6 +154,7 @@ class Engine:
             traditional=is_traditional(raw) if traditional is None else traditional,
             days=day_count.days if day_count else None,
             platform=self.detect_platform(normalized),
+            lender=self.detect_lender(normalized),
             crisis=crisis,
             match=self.matcher.match(question)
             if question
@@ -168,7 +193,15 @@ class Engine:
         match = u.match
 
         def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
-            return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
+            return Reply(
+                kind,
+                parts,
+                days=u.days,
+                platform=u.platform,
+                lender=u.lender,
+                confidence=match.confidence,
+                **fields,
+            )
 
         stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
         if match.out_of_scope is not None:

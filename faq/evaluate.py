@@ -285,19 +285,23 @@ def leave_one_out(engine: Engine) -> float:
     return correct / total if total else 0.0
 
 
+MISPLACED_MARGIN = 0.2
+
+
 def misplaced_examples(engine: Engine) -> list[tuple[str, str, str, float]]:
-    """Examples that match another intent better than their own: each example is matched with itself
-    taken out of the nearest-example search (its intent keeps the words it brings), and reported when
-    another intent or out-of-scope group then scores higher: (own intent, example, better, its score).
+    """Examples that clearly match another intent better than their own: each example is matched with
+    itself taken out of the nearest-example search (its intent keeps the words it brings), and reported
+    when another intent or out-of-scope group is then probable (>= 0.5) and more probable than its own by
+    MISPLACED_MARGIN: (own intent, example, better, its probability).
     A stricter test than a plain lookup (which always finds the example itself) and a milder one than
     leave-one-out (which also forgets the example's words, see :func:`leave_one_out`)."""
     matcher = engine.matcher
     out: list[tuple[str, str, str, float]] = []
     for i, (owner, text) in enumerate(zip(matcher.owners, matcher.examples, strict=True)):
-        ranking = matcher.rank(normalize(text), exclude=i)
+        ranking = matcher.rank(normalize(text), exclude=i, forget_words=False)
         if ranking and ranking[0].owner != owner:
             own = next((c.score for c in ranking if c.owner == owner), 0.0)
-            if ranking[0].score > own:
+            if ranking[0].score >= 0.5 and ranking[0].score > own + MISPLACED_MARGIN:
                 out.append((owner, text, ranking[0].owner, ranking[0].score))
     return out
 

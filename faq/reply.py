@@ -58,6 +58,8 @@ class Reply:
     traditional: bool = False
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
+    #: The lender the message names (an id of intents.yaml's ``lenders:``), if any.
+    lender: str | None = None
 
     @property
     def text(self) -> str:
@@ -80,4 +82,5 @@ class Reply:
             "kind": self.kind.value,
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
+            "lender": self.lender,
         }

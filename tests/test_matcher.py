@@ -1,0 +1,135 @@
+"""The matcher's behaviour on everyday borrower messages: amounts, borrowing verbs, lenders and day counts
+never turn an in-scope question into a refusal; the learnt scorer and its cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faq import cache
+from faq.engine import Engine
+from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
+from faq.reply import ReplyKind
+
+REFUSALS = (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)
+
+# (message, the intent it asks about): each names an amount, a borrowing verb, a lender, a date or a day
+# count beside a clear in-scope question.
+WITH_INCIDENTAL_DETAILS = [
+    ("欠了三千块 拖了5天 会不会打电话给我妈", "family_contact"),
+    ("貸了8000 逾期兩週 會打給我老婆嗎", "family_contact"),
+    ("借了一万二 逾期20天了 会爆通讯录吗", "contact_list"),
+    ("我在借呗借了两万 逾期10天 会被起诉吗", "lawsuit"),
+    ("美团借了3000块 催收天天打电话骂人 怎么投诉", "complain"),
+    ("欠信用卡五万 会坐牢吗", "jail"),
+    ("微粒贷欠了6000 会不会上征信", "credit_report"),
+    ("京东金条借了5000块 逾期一个月了 能协商分期吗", "negotiate"),
+    ("欠了花呗2000 催收说要上门 会来吗", "home_visit"),
+]
+
+# Only a day count and incidental details: the stage block answers, never a refusal.
+DAY_COUNT_ONLY = ["我欠了三千五 逾期九天了", "借了两万块 今天逾期第5天", "分期乐借了4000 逾期十天了"]
+
+
+@pytest.mark.parametrize(("text", "intent"), WITH_INCIDENTAL_DETAILS)
+def test_incidental_details_never_refuse_an_in_scope_question(engine: Engine, text: str, intent: str) -> None:
+    reply = engine.reply(text)
+    assert reply.kind not in REFUSALS, (reply.kind, reply.out_of_scope, reply.confidence)
+    assert reply.intent == intent
+
+
+@pytest.mark.parametrize("text", DAY_COUNT_ONLY)
+def test_a_day_count_with_amounts_gets_the_stage_block(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.kind == ReplyKind.STAGE and reply.days is not None and reply.days > 0
+
+
+def test_a_loan_request_is_still_refused_politely(engine: Engine) -> None:
+    reply = engine.reply("哪个平台能借两万块 推荐一下")
+    assert reply.kind == ReplyKind.OUT_OF_SCOPE and reply.out_of_scope == "loan_request"
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("借了5000 会上门吗", "会上门吗"),
+        ("欠了两千块", ""),
+        ("借呗借的钱 爸妈要还吗", "钱 爸妈要还吗"),
+        ("信用卡欠了3万元", ""),
+    ],
+)
+def test_strip_incidental_removes_amounts_verbs_and_lenders(engine: Engine, text: str, left: str) -> None:
+    assert " ".join(engine.analyzer.strip_incidental(text).split()) == left
+
+
+@pytest.mark.parametrize(
+    ("text", "lender"),
+    [
+        ("借呗逾期了", "jiebei"),
+        ("美团月付逾期", "meituan"),
+        ("建行信用卡逾期三天", "bank_ccb"),
+        ("今天天气", None),
+    ],
+)
+def test_lenders_are_recognised(engine: Engine, text: str, lender: str | None) -> None:
+    reply = engine.reply(text)
+    assert reply.lender == lender
+    assert reply.to_json()["lender"] == lender
+
+
+def test_a_lender_without_a_stage_table_gets_the_general_one(engine: Engine) -> None:
+    reply = engine.reply("借呗逾期12天了")
+    assert reply.lender == "jiebei" and reply.stage is not None and reply.stage.platform == "general"
+
+
+def test_reported_speech_is_about_what_was_said(engine: Engine) -> None:
+    assert engine.reply("催收的人说下周要来我家").intent == "home_visit"
+
+
+# ------------------------------------------------------------------------------------------- scorer
+
+
+def test_the_scorer_is_learnt_and_calibrated(engine: Engine) -> None:
+    model = engine.matcher.model
+    assert len(model.weights) == len(FEATURES)
+    assert 0.0 < model.threshold < 1.0
+    accuracy, rejection, examples = model.calibration
+    assert examples >= engine.kb.example_count and 0.5 < accuracy <= 1.0 and 0.5 < rejection <= 1.0
+    assert engine.matcher.config.threshold == model.threshold
+
+
+def test_probabilities_are_probabilities(engine: Engine) -> None:
+    ranking = engine.matcher.rank("会不会爆通讯录")
+    scores = [c.score for c in ranking]
+    assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
+    assert ranking[0].owner == "contact_list" and ranking[0].score > 0.5
+
+
+def test_newton_logistic_regression_recovers_known_weights() -> None:
+    rng = np.random.default_rng(0)
+    x = np.hstack([rng.normal(size=(4000, 2)), np.ones((4000, 1))])
+    truth = np.array([2.0, -1.0, 0.5])
+    y = (rng.random(4000) < 1 / (1 + np.exp(-x @ truth))).astype(float)
+    assert np.allclose(_fit_logistic(x, y, l2=0.0), truth, atol=0.2)
+
+
+def test_weights_are_cached_and_a_corrupt_cache_is_ignored(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    first = Matcher.from_kb(engine.kb, engine.analyzer)
+    files = list(tmp_path.glob("model-*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["data"]["threshold"] == first.model.threshold
+    assert Matcher.from_kb(engine.kb, engine.analyzer).model == first.model  # read back
+    files[0].write_text("{not json", encoding="utf-8")
+    assert Matcher.from_kb(engine.kb, engine.analyzer).model.weights == pytest.approx(first.model.weights)
+    monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    assert cache.directory() is None
+
+
+def test_split_questions() -> None:
+    assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
+    assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
