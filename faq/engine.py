@@ -220,6 +220,16 @@ class Engine:
         ):
             intent = self.kb.intent(match.intent)
             assert intent is not None
+            second = self.kb.intent(match.second) if match.second else None
+            if second is not None:  # two questions in one message: both answers, each short
+                return make(
+                    ReplyKind.ANSWER,
+                    (*(Part(i.summary or i.answer, heading=i.title) for i in (intent, second)), *stage_parts),
+                    intent=intent.id,
+                    intents=(intent.id, second.id),
+                    stage=stage_ref,
+                    related=self._suggestions([*intent.related, *second.related][:MAX_SUGGESTIONS]),
+                )
             return make(
                 ReplyKind.ANSWER,
                 (Part(intent.answer), *stage_parts),

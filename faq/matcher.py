@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -413,14 +414,17 @@ class Matcher:
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
     def _second_question(self, normalized: str, match: Match) -> str | None:
-        """A second intent when the message asks two things: split after a question particle, each part
-        must be clearly asked on its own (its own match over the threshold, not ambiguous), one part
-        being the whole message's intent and the other a different intent."""
+        """A second intent when the message asks two things: split after question particles and at
+        punctuation, each part must be clearly asked on its own (a question particle or word, its own
+        match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
+        intent and another a different intent."""
         parts = _split_questions(normalized)
         if len(parts) < 2:
             return None
         found: list[str] = []
         for part in parts:
+            if not _ASKS.search(part):
+                continue  # a statement ("网贷逾期了", "上岸了") asks nothing of its own
             m = decide(self.rank(part), self.config)
             if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
                 continue
@@ -552,14 +556,21 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 30)
     return w
 
 
+#: A part of a message asks something when it has a question particle or a question word.
+_ASKS = re.compile(
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪"
+)
+
+
 def _split_questions(normalized: str) -> list[str]:
-    """A message cut after each question particle or question mark ("严重吗会坐牢吗" -> 严重吗 / 会坐牢吗);
-    parts of fewer than three characters are joined to the previous one."""
+    """A message cut after each question particle and at each space (punctuation, once normalised):
+    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗; parts of fewer than three characters are joined to the previous
+    one."""
     parts: list[str] = []
     current = ""
     for ch in normalized:
         current += ch
-        if ch in Matcher._QUESTION_END:
+        if ch in Matcher._QUESTION_END or ch == " ":  # punctuation is a space once normalised
             parts.append(current)
             current = ""
     if current.strip():

@@ -60,6 +60,8 @@ class Reply:
     crisis: bool = False
     #: The lender the message names (an id of intents.yaml's ``lenders:``), if any.
     lender: str | None = None
+    #: Both intents when a message asks two questions and both are answered (the first is ``intent``).
+    intents: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -83,4 +85,5 @@ class Reply:
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
             "lender": self.lender,
+            "intents": list(self.intents) or ([self.intent] if self.intent else []),
         }

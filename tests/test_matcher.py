@@ -133,3 +133,33 @@ def test_weights_are_cached_and_a_corrupt_cache_is_ignored(
 def test_split_questions() -> None:
     assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
     assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
+    assert _split_questions("逾期 3天 会怎样") == ["逾期 3天", "会怎样"]
+
+
+# ------------------------------------------------------------------------------------- two questions
+
+TWO_QUESTIONS = [
+    ("会不会爆我通讯录啊 会影响征信吗", {"contact_list", "credit_report"}),
+    ("催收说要起诉我 起诉了要坐牢吗", {"lawsuit", "jail"}),
+    ("他们会打给我爸吗?会不会上门来?", {"family_contact", "home_visit"}),
+]
+
+
+@pytest.mark.parametrize(("text", "intents"), TWO_QUESTIONS)
+def test_two_questions_get_both_answers(engine: Engine, text: str, intents: set[str]) -> None:
+    reply = engine.reply(text)
+    assert reply.kind == ReplyKind.ANSWER and set(reply.intents) == intents
+    assert reply.intent == reply.intents[0]
+    assert reply.to_json()["intents"] == list(reply.intents)
+    # each answer short: the two summaries (or answers), each under its title
+    assert [p.heading for p in reply.parts[:2]] == [engine.title(i) for i in reply.intents]
+    for part, intent_id in zip(reply.parts, reply.intents, strict=False):
+        intent = engine.kb.intent(intent_id)
+        assert intent is not None and part.body == (intent.summary or intent.answer)
+
+
+@pytest.mark.parametrize("text", ["会爆通讯录吗", "会不会爆通讯录 会不会爆通讯录吗", "逾期了怎么办呢"])
+def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert len(reply.intents) <= 1
+    assert reply.to_json()["intents"] == ([reply.intent] if reply.intent else [])
