@@ -140,7 +140,7 @@ def test_split_questions() -> None:
 
 TWO_QUESTIONS = [
     ("会不会爆我通讯录啊 会影响征信吗", {"contact_list", "credit_report"}),
-    ("催收说要起诉我 起诉了要坐牢吗", {"lawsuit", "jail"}),
+    ("平台真的会起诉我吗 起诉了要坐牢吗", {"lawsuit", "jail"}),
     ("他们会打给我爸吗?会不会上门来?", {"family_contact", "home_visit"}),
 ]
 
@@ -163,3 +163,8 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     reply = engine.reply(text)
     assert len(reply.intents) <= 1
     assert reply.to_json()["intents"] == ([reply.intent] if reply.intent else [])
+
+
+def test_a_glued_day_count_question_gets_the_answer_and_the_stage_block(engine: Engine) -> None:
+    reply = engine.reply("逾期两个月严重吗会被起诉吗")
+    assert reply.intent == "lawsuit" and reply.days == 60 and reply.stage is not None
