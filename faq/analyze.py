@@ -22,11 +22,15 @@ request). Examples and messages go through the same step.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 # pypinyin's phrase dictionary costs ~50 MB and 0.2 s at start; the analyser needs only per-character
 # readings, and considers every reading of a polyphonic character (还: hai / huan) itself.
@@ -34,6 +38,8 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 
 import jieba
 from pypinyin import Style, pinyin
+
+from faq import cache
 
 # jieba prints its start-up to stderr through its own logger; keep it at the level of ours.
 jieba.setLogLevel(logging.WARNING)
@@ -226,6 +232,59 @@ def _pinyin_keys(word: str) -> list[str]:
     return keys
 
 
+class _Overlay(dict[str, int]):
+    """A word-frequency table of an analyser's own words over jieba's shared dictionary: lookups fall
+    through to the shared table, writes stay here (``add_word`` never touches another analyser's)."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: dict[str, int]) -> None:
+        super().__init__()
+        self.base = base
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.base
+
+    def __getitem__(self, key: str) -> int:
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            return self.base[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = dict.get(self, key, _ABSENT)
+        return self.base.get(key, default) if value is _ABSENT else value
+
+
+_ABSENT: Any = object()
+#: Bump when tokens() changes, so that cached analyses are not reused.
+ANALYZER_VERSION = "2"
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+_shared_lock = threading.Lock()
+_shared: jieba.Tokenizer | None = None
+
+
+def _private_tokenizer() -> jieba.Tokenizer:
+    """A jieba tokenizer of its own (words added to it stay its own) over jieba's dictionary loaded once
+    per process: the dictionary costs 56-62 MB, and a /reload would otherwise hold two."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = jieba.Tokenizer()
+            _shared.initialize()
+        base = _shared
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = _Overlay(base.FREQ)
+    tokenizer.total = base.total
+    tokenizer.initialized = True
+    return tokenizer
+
+
 class Analyzer:
     """Turns a normalised message into canonical content tokens (see the module docstring)."""
 
@@ -236,31 +295,62 @@ class Analyzer:
         protected: Iterable[str] = (),
         incidental: Iterable[str] = (),
     ) -> None:
-        names = sorted({n for n in incidental if n}, key=len, reverse=True)
+        names = sorted({n for n in incidental if n}, key=lambda n: (-len(n), n))
         self._incidental = re.compile(
             "|".join([*(re.escape(n) for n in names), AMOUNT.pattern, BORROWING_VERB.pattern]), re.IGNORECASE
         )
         self.synonyms = dict(synonyms)
         self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
-        self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.initialize()
+        self.tokenizer = _private_tokenizer()
         whole_words = {*DOMAIN_WORDS, *EVERYDAY_WORDS, *protected, *self.synonyms, *self.synonyms.values()}
         for word in whole_words:
             if len(word) >= 2 and not _LATIN.fullmatch(word):
                 self.tokenizer.add_word(word, freq=200000)
+        vocabulary = list(vocabulary)
+        #: What the analyser's behaviour depends on (for caches of what it computed).
+        self.fingerprint = _digest(
+            ANALYZER_VERSION,
+            sorted(whole_words),
+            sorted(self.synonyms.items()),
+            names,
+            vocabulary,
+        )
+        cached = cache.load_json("analyzer", self.fingerprint)
+        try:
+            self.vocabulary: set[str] = set(cached["vocabulary"]) if cached else set()
+            self.known_numbers: set[str] = set(cached["known_numbers"]) if cached else set()
+            self.by_pinyin: dict[str, str] = dict(cached["by_pinyin"]) if cached else {}
+            self.by_fuzzy_pinyin: dict[str, str] = dict(cached["by_fuzzy_pinyin"]) if cached else {}
+        except (KeyError, TypeError, ValueError):
+            cached = None
+        if not cached:
+            self._build_vocabulary(vocabulary, whole_words)
+            cache.save_json(
+                "analyzer",
+                self.fingerprint,
+                {
+                    "vocabulary": sorted(self.vocabulary),
+                    "known_numbers": sorted(self.known_numbers),
+                    "by_pinyin": self.by_pinyin,
+                    "by_fuzzy_pinyin": self.by_fuzzy_pinyin,
+                },
+            )
+        self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
+
+    def _build_vocabulary(self, vocabulary: list[str], whole_words: set[str]) -> None:
         # Vocabulary: every Chinese word of two or more characters the knowledge base uses.
-        self.vocabulary: set[str] = {w for w in whole_words if len(w) >= 2 and _HAN_ONLY.match(w)}
+        self.vocabulary = {w for w in whole_words if len(w) >= 2 and _HAN_ONLY.match(w)}
         #: Numbers the knowledge base itself asks about (12378, 110, 12356): kept as words; other numbers
         #: (amounts, days, times) are dropped.
-        self.known_numbers: set[str] = set()
+        self.known_numbers = set()
         for text in vocabulary:
             for token in self.tokenizer.lcut(text.lower(), HMM=False):
                 if len(token) >= 2 and _HAN_ONLY.match(token):
                     self.vocabulary.add(token)
                 elif len(token) >= 3 and token.isdigit():
                     self.known_numbers.add(token)
-        self.by_pinyin: dict[str, str] = {}
-        self.by_fuzzy_pinyin: dict[str, str] = {}
+        self.by_pinyin = {}
+        self.by_fuzzy_pinyin = {}
         # Every word's usual reading first (pypinyin lists a character's readings most common first),
         # so that a rare reading (读 dou) never takes the key of a word's usual one (投 tou).
         words = sorted(self.vocabulary, key=lambda w: (-len(w), w))
@@ -270,7 +360,19 @@ class Analyzer:
                 for key in keys_of[word][:1] if usual_only else keys_of[word]:
                     self.by_pinyin.setdefault(key, word)
                     self.by_fuzzy_pinyin.setdefault(_fuzzy(key), word)
-        self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
+
+    def tokens_of_all(self, texts: list[str]) -> list[list[str]]:
+        """:meth:`tokens` of many normalised texts, cached on disk by the analyser's fingerprint and the
+        texts (the knowledge base's examples are analysed once per version of the file)."""
+        key = _digest(self.fingerprint, texts)
+        cached = cache.load_json("tokens", key)
+        if cached is not None:
+            lists = cached.get("tokens")
+            if isinstance(lists, list) and len(lists) == len(texts):
+                return [[str(t) for t in tokens] for tokens in lists]
+        lists = [self.tokens(text) for text in texts]
+        cache.save_json("tokens", key, {"tokens": lists})
+        return lists
 
     # ------------------------------------------------------------------------------------------ public
 

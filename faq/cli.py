@@ -57,10 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--summary", action="store_true", help="only the table of figures per dataset")
     evaluate.set_defaults(run=run_eval)
 
-    bench = sub.add_parser("bench", help="latency, cold start and memory, also at 1k and 10k examples")
+    bench = sub.add_parser("bench", help="latency, cold start and memory, also at 1k, 10k and 50k examples")
     bench.add_argument("--kb", type=Path, default=None)
     bench.add_argument("--messages", type=int, default=2000, help="messages in the warm batch")
-    bench.add_argument("--sizes", default="1000,10000", help="synthetic knowledge-base sizes (examples)")
+    bench.add_argument(
+        "--sizes", default="1000,10000,50000", help="synthetic knowledge-base sizes (examples)"
+    )
     bench.add_argument("--child", help=argparse.SUPPRESS)
     bench.set_defaults(run=run_bench)
 

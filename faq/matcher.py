@@ -221,7 +221,7 @@ class Matcher:
         for group in kb.out_of_scope:
             owners += [OOS_PREFIX + group.id] * len(group.questions)
             examples += group.questions
-        token_lists = [analyzer.tokens(normalize(q)) for q in examples]
+        token_lists = analyzer.tokens_of_all([normalize(q) for q in examples])
         keywords = {
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
             for intent in kb.intents

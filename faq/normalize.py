@@ -19,7 +19,13 @@ import opencc
 MAX_INPUT_CHARS = 600
 
 _t2s = opencc.OpenCC("t2s")
-_s2t = opencc.OpenCC("s2t")
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> opencc.OpenCC:
+    """The Simplified->Traditional converter (~26 MB), loaded on the first Traditional reply only."""
+    return opencc.OpenCC("s2t")
+
 
 # Anything that is not a letter, a digit, a CJK ideograph or one of the few signs that carry meaning for
 # day counts and amounts (%, :, ., -, +) becomes a space: punctuation, emoji, symbols, control characters.
@@ -46,7 +52,7 @@ def to_simplified(text: str) -> str:
 
 @lru_cache(maxsize=1024)
 def to_traditional(text: str) -> str:
-    return str(_s2t.convert(text))
+    return str(_s2t().convert(text))
 
 
 def is_traditional(text: str) -> bool:
