@@ -15,7 +15,10 @@
 * Chinese personal names in debt phrases: a common surname plus one or two characters right before
   欠/借/还 (张三欠了..., 我跟李四借...) or right after 借给/还给/欠 and before an amount (借给李四3万)
   -> ``<姓名>``. Names are only recognised in these phrases; words that merely start with a surname
-  character (马上还, 周末还, 何时还, 白条还) are left alone.
+  character (马上还, 周末还, 何时还, 白条还) are left alone;
+* personal names where people introduce or mention someone (:mod:`faq.names`): 我叫X, 名字叫X, 姓名X,
+  本人X, 我是X, 我老婆/我老公/我妈/我朋友/紧急联系人X, 他叫X, X是我..., and the surname after 姓
+  (我姓王), in Simplified and Traditional script -> ``<姓名>``.
 
 Any run of digits long enough to identify a person (7 or more) is replaced whatever it turns out to be, so
 that a phone, ID or card number never survives even when it is written oddly. Day counts, dates and small
@@ -25,6 +28,8 @@ numbers stay: the FAQ needs them. Everything here is pure and has no state.
 from __future__ import annotations
 
 import re
+
+from faq.names import find_names, replace_spans
 
 PHONE = "<电话>"
 ID_CARD = "<身份证>"
@@ -128,7 +133,9 @@ def redact(text: str) -> str:
     text = _DIGIT_RUN.sub(_classify_digit_run, text)
     text = _CHINESE_DIGIT_RUN.sub(NUMBER, text)
     text = _redact_amounts(text)
-    return _redact_names(text)
+    text = _redact_names(text)
+    text = replace_spans(text, find_names(text), NAME)
+    return _cut(text)
 
 
 def clean(text: str) -> str:
@@ -136,6 +143,18 @@ def clean(text: str) -> str:
     full-width digits made ASCII so that the patterns see them."""
     text = text[:MAX_TEXT_CHARS].encode("utf-8", errors="replace").decode("utf-8")
     return _CONTROL.sub(" ", text).translate(_FULLWIDTH_DIGITS)
+
+
+def _cut(text: str) -> str:
+    """At most MAX_TEXT_CHARS characters, never ending inside a placeholder (so that redacting the result
+    again changes nothing)."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    text = text[:MAX_TEXT_CHARS]
+    opening = text.rfind("<")
+    if opening > text.rfind(">") and any(p.startswith(text[opening:]) for p in PLACEHOLDERS):
+        text = text[:opening]
+    return text
 
 
 def strip_placeholders(text: str) -> str:
