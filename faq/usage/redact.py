@@ -16,7 +16,7 @@
   欠/借/还 (张三欠了..., 我跟李四借...) or right after 借给/还给/欠 and before an amount (借给李四3万)
   -> ``<姓名>``. Names are only recognised in these phrases; words that merely start with a surname
   character (马上还, 周末还, 何时还, 白条还) are left alone;
-* personal names where people introduce or mention someone (:mod:`faq.names`): 我叫X, 名字叫X, 姓名X,
+* personal names where people introduce or mention someone (:mod:`faq.usage.names`): 我叫X, 名字叫X, 姓名X,
   本人X, 我是X, 我老婆/我老公/我妈/我朋友/紧急联系人X, 他叫X, X是我..., and the surname after 姓
   (我姓王), in Simplified and Traditional script -> ``<姓名>``.
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from faq.names import find_names, replace_spans
+from faq.usage.names import find_names, replace_spans
 
 PHONE = "<电话>"
 ID_CARD = "<身份证>"

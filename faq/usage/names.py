@@ -1,4 +1,4 @@
-"""Personal names where people introduce or mention someone, for :mod:`faq.redact`.
+"""Personal names where people introduce or mention someone, for :mod:`faq.usage.redact`.
 
 Borrowers write "我叫王小明,逾期30天了", "我老婆李娜被催收打电话", "紧急联系人是张伟", "王强是我朋友",
 "本人姓刘". :func:`find_names` returns the spans of such names; it reads a Simplified view of the text (OpenCC,
