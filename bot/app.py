@@ -11,7 +11,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.config import Mode, Settings
+from bot.delivery import RetryingLimiter
 from bot.handlers import Handlers
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
@@ -47,8 +47,12 @@ COMMANDS = [
     BotCommand("help", "怎么提问"),
 ]
 
-#: Retries of a request Telegram answered with 429 (after waiting the time it asks for).
-MAX_RETRIES_429 = 3
+#: Retries of a failed request (429 after the wait Telegram asks for, 5xx, connection errors), all within
+#: bot.delivery.RETRY_BUDGET seconds: see :mod:`bot.delivery`.
+MAX_SEND_RETRIES = 7
+#: Seconds to wait for Telegram's answer to a request once it is sent (PTB's default). A request that
+#: timed out may have been delivered: it is not sent again.
+READ_TIMEOUT = 5.0
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -81,7 +85,8 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
         ApplicationBuilder()
         .token(settings.token)
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_limit, max_retries=MAX_RETRIES_429))
+        .rate_limiter(RetryingLimiter(settings.send_rate_limit, max_attempts=MAX_SEND_RETRIES + 1))
+        .read_timeout(READ_TIMEOUT)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

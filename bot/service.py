@@ -23,7 +23,7 @@ from typing import Any
 from bot.log import log_event, log_update
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
-from faq.normalize import is_traditional, to_traditional
+from faq.normalize import is_traditional, safe_text, to_traditional
 from faq.reply import Reply, ReplyKind
 from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore, new_answer_id
 
@@ -47,8 +47,15 @@ def has_han(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
+def valid_text(text: str) -> str:
+    """``text`` with lone surrogates and other unencodable code points replaced (uncut): Telegram's JSON may
+    carry them, and neither OpenCC, the logs nor the database accept them."""
+    return safe_text(text, len(text))
+
+
 def script_of(text: str) -> bool | None:
     """True / False when the text shows the user's script (it has Chinese characters), else None."""
+    text = valid_text(text)
     return is_traditional(text) if has_han(text) else None
 
 
@@ -222,6 +229,7 @@ class Assistant:
         """Answer a message; ``traditional`` is the user's script when the text itself does not show it."""
         started = time.perf_counter() if started is None else started
         self.stats.messages += 1
+        text = valid_text(text)
         reply = self.engine.reply(text, traditional=traditional if script_of(text) is None else None)
         return Answered(reply, new_answer_id(), user_id, chat_type, text, started)
 

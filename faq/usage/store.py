@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import Table, case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faq.normalize import safe_text
 from faq.usage.events import AnswerEvent, Feedback, NullStore, UsageStore
 from faq.usage.read import UsageData, fetch_usage
 from faq.usage.redact import redact
@@ -270,7 +271,7 @@ class SqlStore:
             text: str | None = None
             reason: str | None = None
             if self.settings.log_questions and event.question and event.kind not in NEVER_KEEP_KINDS:
-                redacted = redact(event.question)
+                redacted = redact(safe_text(event.question, len(event.question)))
                 self.recent.put(event.answer_id, redacted)
                 reason = keep_reason(event, self.settings.low_confidence)
                 text = redacted if reason else None

@@ -1,0 +1,129 @@
+"""Reliability of the Telegram front end (issue 12), in-process against the fake Bot API: unencodable text,
+send retries under injected faults, duplicate update ids, the webhook's body limit and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fake_telegram import Faults, wait_until
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.delivery import Verdict, classify
+from bot.render import render_reply
+from faq.engine import Engine
+
+StartBot = Callable[..., Any]
+
+FAMILY_Q = "逾期多久会打电话给家里人"
+FAMILY_Q_TRAD = "逾期會不會打給家裡人"
+
+
+def expected_html(engine: Engine, text: str) -> str:
+    reply = engine.reply(text)
+    return "\n\n".join(c.html for c in render_reply(reply, "0" * 12, "x"))
+
+
+# ------------------------------------------------------------------------------------ unencodable text
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+@pytest.mark.parametrize("question", [FAMILY_Q, FAMILY_Q_TRAD])
+@pytest.mark.parametrize("junk", ["\ud800", "\udfff\ud83d", "\ud800\u0000\ufffe"])
+async def test_lone_surrogates_get_the_normal_answer(
+    start_bot: StartBot, engine: Engine, mode: str, question: str, junk: str
+) -> None:
+    bot = await start_bot(mode)
+    await bot.push_message(140, question + junk)
+    reply = await bot.pop_message(140)
+    assert reply.text == expected_html(engine, question)
+    await wait_until(lambda: bot.store.answers, what="the usage event")
+    recorded = bot.store.answers[0]
+    assert recorded.intent == engine.reply(question).intent
+    assert recorded.question is not None
+    recorded.question.encode("utf-8")  # storable: no lone surrogate left
+    assert bot.calls("sendMessage") == [reply], "one reply, and no apology"
+
+
+# --------------------------------------------------------------------------------------- send retries
+
+
+def _caused(exc: Exception, cause: BaseException) -> Exception:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+def test_classify_retries_only_what_cannot_have_been_delivered() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1/botX/sendMessage")
+    assert classify(RetryAfter(3)) is Verdict.WAIT
+    assert classify(NetworkError("Bad Gateway")) is Verdict.RETRY  # a 5xx answer
+    closed = httpx.RemoteProtocolError("Server disconnected", request=request)
+    assert classify(_caused(NetworkError("httpx.RemoteProtocolError"), closed)) is Verdict.RETRY
+    refused = httpx.ConnectError("refused", request=request)
+    assert classify(_caused(NetworkError("httpx.ConnectError"), refused)) is Verdict.RETRY
+    assert classify(_caused(TimedOut(), httpx.ConnectTimeout("t", request=request))) is Verdict.RETRY
+    assert classify(_caused(TimedOut(), httpx.PoolTimeout("t", request=request))) is Verdict.RETRY
+    # Sent, then no answer in time: Telegram may have delivered it.
+    assert classify(_caused(TimedOut(), httpx.ReadTimeout("t", request=request))) is Verdict.GIVE_UP
+    assert classify(_caused(TimedOut(), httpx.WriteTimeout("t", request=request))) is Verdict.GIVE_UP
+    assert classify(TimedOut()) is Verdict.GIVE_UP
+    assert classify(BadRequest("chat not found")) is Verdict.GIVE_UP
+    assert classify(Forbidden("blocked")) is Verdict.GIVE_UP
+    assert classify(ValueError("x")) is Verdict.GIVE_UP
+
+
+USERS = range(30_000, 30_100)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+@pytest.mark.parametrize(
+    ("mode", "kinds"),
+    [
+        ("polling", ("502",)),
+        ("polling", ("500", "close")),
+        ("polling", ("429",)),
+        ("polling", ("stall",)),
+        ("polling", ("502", "500", "close", "429", "stall")),
+        ("webhook", ("502", "500", "close", "429", "stall")),
+    ],
+    ids=["polling-502", "polling-500+closed", "polling-429", "polling-stall", "polling-mixed", "webhook-mixed"],
+)
+async def test_every_user_answered_exactly_once_under_faults(
+    start_bot: StartBot,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    kinds: tuple[str, ...],
+) -> None:
+    monkeypatch.setattr("bot.app.READ_TIMEOUT", 0.5)
+    bot = await start_bot(mode)
+    bot.state.inject(Faults(rate=0.3, kinds=kinds, stall=1.5, seed=len(kinds)))
+    deliveries = [bot.push_message(user_id, FAMILY_Q) for user_id in USERS]
+    for chunk in range(0, len(deliveries), 20):
+        await asyncio.gather(*deliveries[chunk : chunk + 20])
+    # Every update handled (its usage event is recorded after the last send attempt), then count.
+    await wait_until(lambda: len(bot.store.answers) >= len(USERS), timeout=60, what="every update handled")
+    injected = [kind for _, _, kind in bot.state.injected]
+    assert len(injected) >= 15 and set(injected) == set(kinds), "the faults were injected"
+    expected = expected_html(engine, FAMILY_Q)
+    for user_id in USERS:
+        delivered = bot.state.delivered_to(user_id)
+        assert len(delivered) == 1, f"user {user_id} got {len(delivered)} replies"
+        assert delivered[0].text == expected
+    assert len(bot.store.answers) == len(USERS)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_429_pauses_only_that_chat(start_bot: StartBot, engine: Engine) -> None:
+    bot = await start_bot()
+    bot.state.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    await bot.push_message(150, FAMILY_Q)
+    await bot.wait_for("sendMessage", lambda c: c.chat_id == 150)  # refused with the 429
+    await bot.push_message(151, FAMILY_Q)
+    await wait_until(lambda: bool(bot.state.delivered_to(150)), timeout=15, what="the retried reply")
+    order = [c.chat_id for c in bot.state.delivered if c.method == "sendMessage"]
+    assert order == [151, 150], "the other chat was not held back by chat 150's 429"
