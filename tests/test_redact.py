@@ -263,6 +263,10 @@ N = NAME
         ("王强是我朋友", f"{N}是我朋友"),
         ("张伟是我的紧急联系人", f"{N}是我的紧急联系人"),
         ("你好，李娜是我老婆", f"你好，{N}是我老婆"),
+        # a name alone at the start, before punctuation; Cantonese 我係
+        ("李娜，30岁，欠了网贷", f"{N}，30岁，欠了网贷"),
+        ("王小明:\n信用卡逾期了", f"{N}:\n信用卡逾期了"),
+        ("我係陳大文,想問下", f"我係{N},想問下"),
         # 姓
         ("本人姓王", f"本人姓{N}"),
         ("我姓刘，逾期了", f"我姓{N}，逾期了"),
@@ -337,6 +341,13 @@ def test_redacts_names(text: str, expected: str) -> None:
         "名字被泄露了",
         "我叫他们别打了",
         "我叫什么名字",
+        # a word alone at the start, before punctuation
+        "高利贷，还要还吗",
+        "周末，催收还打电话",
+        "江苏，逾期三个月",
+        "马上,怎么办",
+        "你好，请问",
+        "我係學生",
         # Traditional
         "我是學生",
         "我是借唄逾期",

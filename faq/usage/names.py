@@ -8,8 +8,9 @@ A name is looked for only right after a *trigger*, and what is taken depends on 
 
 * strong triggers (我叫, 名字叫, 姓名, 真名...): a common surname (single or compound) and one or two more
   characters, or two or three characters without a surname (我叫小明);
-* person triggers (我是, 本人, 他叫, 我老婆/我老公/我妈/我朋友/紧急联系人... with an optional 是/叫/:), and a
-  name at the start of a clause followed by 是我/是本人: a common surname that is not mostly a function word
+* person triggers (我是, 我係, 本人, 他叫, 我老婆/我老公/我妈/我朋友/紧急联系人... with an optional 是/叫/:),
+  a name at the start of a clause followed by 是我/是本人, and a name alone at the start of the message or a
+  line, before punctuation ("李娜，30岁，欠了网贷"): a common surname that is not mostly a function word
   (not 和 来 都 ...) and one or two more characters, unless the text there starts with an ordinary word;
 * 姓 (我姓王, 免贵姓欧阳): the surname alone.
 
@@ -79,7 +80,7 @@ _STRONG_TRIGGERS = (
     "真名叫 真名是 真名 真实姓名是 真实姓名 本名叫 本名是 本名"
 ).split()
 _PERSON_TRIGGERS = (
-    "我是 他是 她是 本人是 本人 他叫 她叫 叫 老婆 老公 妻子 丈夫 爱人 媳妇 太太 对象 男朋友 女朋友 男友 女友 "
+    "我是 我系 他是 她是 本人是 本人 他叫 她叫 叫 老婆 老公 妻子 丈夫 爱人 媳妇 太太 对象 男朋友 女朋友 男友 女友 "
     "妈妈 爸爸 老妈 老爸 母亲 父亲 妈 爸 哥哥 姐姐 弟弟 妹妹 哥 姐 弟 妹 儿子 女儿 朋友 同事 同学 室友 亲戚 "
     "表哥 表姐 表弟 表妹 堂哥 堂姐 舅舅 姑姑 阿姨 叔叔 婆婆 公公 岳父 岳母 老板 领导 紧急联系人 紧急联络人 "
     "联系人 联络人 担保人 借款人 催收员"
@@ -95,6 +96,8 @@ _TRIGGERS = re.compile(
 _STRONG = frozenset(_STRONG_TRIGGERS)
 # A name at the start of a clause, followed by 是我 / 是本人 ("王强是我朋友"): the name is the text before.
 _IS_ME = re.compile(r"是(?:我|本人)")
+# A name alone at the start of the message or a line, then punctuation ("李娜，30岁，欠了网贷").
+_SIGNED = re.compile(r"(?m)^[\s\"'“‘「『]*(?P<name>[\u4e00-\u9fff]{2,4})(?=[\s,，.。、;；:：!！?？~～)）])")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -122,6 +125,9 @@ def find_names(text: str) -> list[tuple[int, int]]:
             spans.append((start, end))
     for m in _IS_ME.finditer(view):
         spans += _name_before(view, m.start())
+    for m in _SIGNED.finditer(view):
+        if _name_end(view, m.start("name"), strong=False) == m.end("name"):
+            spans.append((m.start("name"), m.end("name")))
     return merge_spans(spans)
 
 
