@@ -7,7 +7,8 @@ character by character, so that spans are the same in the original), so Traditio
 A name is looked for only right after a *trigger*, and what is taken depends on how surely a name follows:
 
 * strong triggers (我叫, 名字叫, 姓名, 真名...): a common surname (single or compound) and one or two more
-  characters, or two or three characters without a surname (我叫小明);
+  characters, two or three characters without a surname (我叫小明), or up to three words in Latin letters
+  (我叫Wang Xiaoming);
 * person triggers (我是, 我係, 本人, 他叫, 我老婆/我老公/我妈/我朋友/紧急联系人... with an optional 是/叫/:),
   a name at the start of a clause followed by 是我/是本人, and a name alone at the start of the message or a
   line, before punctuation ("李娜，30岁，欠了网贷"): a common surname that is not mostly a function word
@@ -99,6 +100,8 @@ _IS_ME = re.compile(r"是(?:我|本人)")
 # A name alone at the start of the message or a line, then punctuation ("李娜，30岁，欠了网贷").
 _SIGNED = re.compile(r"(?m)^[\s\"'“‘「『]*(?P<name>[\u4e00-\u9fff]{2,4})(?=[\s,，.。、;；:：!！?？~～)）])")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# After a strong trigger, a name in Latin letters: "我叫Wang Xiaoming", "姓名: Li Na".
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z'\-]{1,19}(?: [A-Za-z][A-Za-z'\-]{0,19}){0,2}")
 
 
 def find_names(text: str) -> list[tuple[int, int]]:
@@ -120,7 +123,8 @@ def find_names(text: str) -> list[tuple[int, int]]:
         assert sep is not None  # it matches the empty string
         start = sep.end()
         strong = trigger in _STRONG or sep.group("verb") in ("叫", "名叫")
-        end = _name_end(view, start, strong)
+        latin = _LATIN_NAME.match(view, start) if strong else None
+        end = latin.end() if latin else _name_end(view, start, strong)
         if end:
             spans.append((start, end))
     for m in _IS_ME.finditer(view):
