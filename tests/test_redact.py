@@ -61,6 +61,11 @@ from faq.usage.redact import (
         ("加我vx: wang_123", "加我vx: <账号>"),
         ("qq12345678", f"qq{NUMBER}"),
         ("一三八一二三四五六七八", NUMBER),
+        ("电话幺三八一二三四五六七八", f"电话{NUMBER}"),
+        ("一三八 一二三四 五六七八", NUMBER),
+        ("138一二三四5678", NUMBER),
+        ("壹叁捌壹贰叁肆伍陆柒捌", NUMBER),
+        ("手机1 3 8 1 2 3 4 5 6 7 8", f"手机{PHONE}"),
         # amounts and names
         ("张三欠了5000元", f"{NAME}欠了{AMOUNT}"),
         ("借给李四3万", f"借给{NAME}{AMOUNT}"),

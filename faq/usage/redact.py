@@ -9,7 +9,8 @@
   digits, with ``+86`` / ``86`` or not) and landlines (``0`` + 2-3 digit area code + 7-8 digits, or with
   the area code in brackets) -> ``<电话>``, 18-digit (last one may be X) and 15-digit resident ID numbers
   -> ``<身份证>``, other 13-19 digit runs -> ``<银行卡>``, any other run of 7 or more digits -> ``<号码>``;
-  runs of 7 or more Chinese digits (一三八...) -> ``<号码>``;
+  runs of 7 or more digits spelt in Chinese or mixed (一三八..., 幺三八, 壹叁捌, 138一二三四5678, 一三八 一二三四
+  五六七八) -> ``<号码>``;
 * amounts of money, all of them: a number with a money unit (5000元, 3万, 1.5w, 两千块, 一万五), after a
   currency sign (¥5000), or right after 欠/借/还/贷/本金/利息/额度... (欠了5000, 借我3000) -> ``<金额>``;
 * Chinese personal names in debt phrases: a common surname plus one or two characters right before
@@ -64,7 +65,10 @@ _DIGIT_RUN = re.compile(rf"(?<!\d)\+?\d(?:{_DIGIT_SEPARATOR}\d)*+(?:[Xx](?![A-Za
 _DATE = re.compile(
     rf"(?:19|20)\d\d{_SPACE}(?P<sep>[\-.]){_SPACE}(?:0?[1-9]|1[0-2]){_SPACE}(?P=sep){_SPACE}(?:0?[1-9]|[12]\d|3[01])"
 )
-_CHINESE_DIGIT_RUN = re.compile(r"[零〇一二三四五六七八九幺两]{7,}")
+# Digits spelt in Chinese (一三八, 幺, financial 壹贰叁), alone or mixed with Arabic ones (138一二三四5678), with
+# the same separators as Arabic runs: 7 or more of them are a number.
+_CN_DIGITS = "零〇一二三四五六七八九幺两壹贰貳叁參叄肆伍陆陸柒捌玖"
+_CHINESE_DIGIT_RUN = re.compile(rf"[0-9{_CN_DIGITS}](?:{_DIGIT_SEPARATOR}[0-9{_CN_DIGITS}])*+")
 
 _CN_DIGIT = "一二两三四五六七八九十"
 _CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
@@ -131,7 +135,7 @@ def redact(text: str) -> str:
     text = _AT_USERNAME.sub(ACCOUNT, text)
     text = _BRACKETED_LANDLINE.sub(PHONE, text)
     text = _DIGIT_RUN.sub(_classify_digit_run, text)
-    text = _CHINESE_DIGIT_RUN.sub(NUMBER, text)
+    text = _CHINESE_DIGIT_RUN.sub(_chinese_digit_run, text)
     text = _redact_amounts(text)
     text = _redact_names(text)
     text = replace_spans(text, find_names(text), NAME)
@@ -191,6 +195,12 @@ def _classify_digit_run(match: re.Match[str]) -> str:
     if _DATE.fullmatch(run):
         return run
     return classify_number(run) or run
+
+
+def _chinese_digit_run(match: re.Match[str]) -> str:
+    run = match.group()
+    digits = sum(1 for ch in run if ch.isdigit() or ch in _CN_DIGITS)
+    return NUMBER if digits >= 7 and not run.isascii() else run
 
 
 def _is_mobile(digits: str) -> bool:
