@@ -3,7 +3,7 @@
 :func:`redact` replaces, in this order,
 
 * e-mail addresses -> ``<邮箱>``, WeChat / QQ / Telegram account names given after 微信/vx/qq/@ -> ``<账号>``;
-* every run of digits (up to two spaces and one dash, dot or underscore between digits allowed, an
+* every run of digits (up to two spaces and one dash, dot, slash or underscore between digits allowed, an
   optional leading ``+``, an optional trailing ``X`` of an ID card; dates such as 2024-03-15 or
   2024.3.15 stay) classified by its digits: mainland mobiles (``1[3-9]`` + 9
   digits, with ``+86`` / ``86`` or not) and landlines (``0`` + 2-3 digit area code + 7-8 digits, or with
@@ -45,7 +45,7 @@ PLACEHOLDERS = (PHONE, ID_CARD, BANK_CARD, EMAIL, AMOUNT, NAME, ACCOUNT, NUMBER)
 #: Longer texts are cut before redaction (Telegram allows 4096 characters; questions are far shorter).
 MAX_TEXT_CHARS = 1000
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．Ｘｘ", "0123456789+-.Xx")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．／Ｘｘ", "0123456789+-./Xx")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
@@ -59,11 +59,11 @@ _BRACKETED_LANDLINE = re.compile(r"[(（]\s*0\d{2,3}\s*[)）]\s*-?\s*\d{7,8}(?!\
 # dash, dot, underscore or middle dot, up to two spaces (138 1234 5678, 138-1234-5678, 138.1234.5678,
 # 138 - 1234 - 5678 and 138  1234  5678 are all one run).
 _SPACE = r"[ \t\u3000]{0,2}"
-_DIGIT_SEPARATOR = rf"{_SPACE}[\-.\u2010-\u2015_\u00b7]?{_SPACE}"
+_DIGIT_SEPARATOR = rf"{_SPACE}[\-./\u2010-\u2015_\u00b7]?{_SPACE}"
 _DIGIT_RUN = re.compile(rf"(?<!\d)\+?\d(?:{_DIGIT_SEPARATOR}\d)*+(?:[Xx](?![A-Za-z]))?")
-# 2024-03-15, 2024.3.15: a date stays (a due date helps the FAQ; it does not identify anyone).
+# 2024-03-15, 2024.3.15, 2024/3/15: a date stays (a due date helps the FAQ; it does not identify anyone).
 _DATE = re.compile(
-    rf"(?:19|20)\d\d{_SPACE}(?P<sep>[\-.]){_SPACE}(?:0?[1-9]|1[0-2]){_SPACE}(?P=sep){_SPACE}(?:0?[1-9]|[12]\d|3[01])"
+    rf"(?:19|20)\d\d{_SPACE}(?P<sep>[\-./]){_SPACE}(?:0?[1-9]|1[0-2]){_SPACE}(?P=sep){_SPACE}(?:0?[1-9]|[12]\d|3[01])"
 )
 # Digits spelt in Chinese (一三八, 幺, financial 壹贰叁), alone or mixed with Arabic ones (138一二三四5678), with
 # the same separators as Arabic runs: 7 or more of them are a number.
