@@ -646,12 +646,16 @@ def test_refused_questions_reach_the_report_and_no_personal_data_the_database(
 def test_render_text_lists_refusals_apart(oos_engine: Engine) -> None:
     refused = answer("信用卡逾期了会怎样", kind="out_of_scope", reason="out_of_scope")
     quiet = answer(None, kind="out_of_scope")
-    data = UsageData(answers=[refused, quiet], feedback=[])
+    complained = answer("逾期了能借钱吗", kind="out_of_scope", reason="out_of_scope")
+    data = UsageData(
+        answers=[refused, quiet, complained], feedback=[vote(complained.answer_id, Feedback.NONE_OF_THESE)]
+    )
     groups = build_groups(
         collect_refused(data), engine_tokenizer(oos_engine), engine_ranker(oos_engine),
         refusal=engine_refusal(oos_engine),
     )
     text = render_text(data, [], [], UTC, ReportOptions(), "title", groups)
-    assert "Refused as out of scope: 1 questions in 1 groups (of 2 refusals" in text
+    assert "Refused as out of scope: 1 questions in 1 groups (of 3 refusals" in text
     assert "1 refusals kept no text" in text
+    assert "(1 that users complained about are listed with the unanswered questions above)" in text
     assert "#1      1x  refused as unrelated 1; nearest credit_report" in text

@@ -711,7 +711,7 @@ def render_text(
             verdict = f"nearest {group.nearest} ({group.score:.2f}): new topic?"
         lines.append(f"#{n:<3} {group.size:>4}x  {verdict}  [{reasons}]")
         lines += _examples(group, options.examples)
-    lines += _refused_section(answers, refused, options)
+    lines += _refused_section(data, votes, refused, options)
     return "\n".join(lines) + "\n"
 
 
@@ -725,10 +725,12 @@ def _examples(group: Group, examples: int) -> list[str]:
     return lines
 
 
-def _refused_section(answers: Sequence[AnswerRow], groups: Sequence[Group], options: ReportOptions) -> list[str]:
+def _refused_section(
+    data: UsageData, votes: Mapping[str, str], groups: Sequence[Group], options: ReportOptions
+) -> list[str]:
     """The questions refused as out of scope, grouped, each group with what refuses it and its nearest
     intent: a group of in-scope questions here is a missing topic (or examples the intent lacks)."""
-    refusals = [r for r in answers if r.kind == OUT_OF_SCOPE]
+    refusals = [r for r in data.answers if r.kind == OUT_OF_SCOPE]
     listed = sum(g.size for g in groups)
     lines = [
         "",
@@ -737,9 +739,13 @@ def _refused_section(answers: Sequence[AnswerRow], groups: Sequence[Group], opti
     ]
     without_text = sum(1 for r in refusals if not r.question)
     if without_text:
-        lines.append(f"({without_text} refusals kept no text: LOG_QUESTIONS=0 or nothing left after redaction)")
-    complained = len(refusals) - without_text - listed
-    if complained > 0:
+        lines.append(f"({without_text} refusals kept no text, e.g. with LOG_QUESTIONS=0)")
+    complained = sum(
+        1
+        for r in refusals
+        if r.question and votes.get(r.answer_id) in (Feedback.DOWN.value, Feedback.NONE_OF_THESE.value)
+    )
+    if complained:
         lines.append(f"({complained} that users complained about are listed with the unanswered questions above)")
     for n, group in enumerate(groups, 1):
         nearest = f"nearest {group.nearest} ({group.score:.2f})" if group.nearest else "resembles no intent"
