@@ -22,7 +22,7 @@ so a name ends where the sentence goes on without punctuation ("我老公王强�
 as 安逸花 or 平安普惠 whole: jieba's dictionary words of 2-4 characters that start with a surname character, are
 not tagged as a person's name and are frequent (at least :data:`ORDINARY_MIN_FREQ`; at this level 5 of 4,218
 common full names collide, e.g. 苏丹), plus :data:`EXTRA_ORDINARY_WORDS`. The dictionary is read once, on first
-use (about 0.25 s).
+use (about 0.2 s).
 """
 
 from __future__ import annotations
@@ -234,23 +234,14 @@ def _starts_ordinary_word(view: str, i: int, compound: bool) -> bool:
 def ordinary_words() -> frozenset[str]:
     """Frequent dictionary words (2-4 characters) that start with a surname character and are not names."""
     words = set(EXTRA_ORDINARY_WORDS)
-    starts = SURNAMES | {c[0] for c in COMPOUND_SURNAMES}
+    starts = "".join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES}))
+    # A line of jieba's dictionary: word, frequency, part of speech (nr* = a person's name).
+    line = re.compile(rf"^([{starts}]\S{{1,3}}) ([1-9]\d{{{len(str(ORDINARY_MIN_FREQ)) - 1},}}) (?!nr)\S+$", re.M)
     try:
         import jieba
 
-        path = Path(jieba.__file__).resolve().parent / "dict.txt"
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if not line or line[0] not in starts:
-                    continue
-                parts = line.split()
-                if (
-                    len(parts) == 3
-                    and 2 <= len(parts[0]) <= 4
-                    and not parts[2].startswith("nr")
-                    and int(parts[1]) >= ORDINARY_MIN_FREQ
-                ):
-                    words.add(parts[0])
+        text = (Path(jieba.__file__).resolve().parent / "dict.txt").read_text(encoding="utf-8")
     except (ImportError, OSError, ValueError):  # no dictionary: the hand-written words still hold
-        pass
+        return frozenset(words)
+    words.update(m.group(1) for m in line.finditer(text) if int(m.group(2)) >= ORDINARY_MIN_FREQ)
     return frozenset(words)
