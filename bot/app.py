@@ -13,18 +13,22 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.config import Mode, Settings
 from bot.delivery import RetryingLimiter
 from bot.handlers import Handlers
+from bot.ledger import Claim, RecentIds, UpdateLedger
+from bot.log import log_event
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
 from faq.usage import UsageStore
@@ -57,9 +61,12 @@ READ_TIMEOUT = 5.0
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings, holder: EngineHolder, store: UsageStore) -> BotApplication:
+def build_application(
+    settings: Settings, holder: EngineHolder, store: UsageStore, ledger: UpdateLedger | None = None
+) -> BotApplication:
     """The application for polling (with an updater) or webhook mode (without one: updates come from
-    :mod:`bot.webhook`). Nothing is contacted until it is initialised."""
+    :mod:`bot.webhook`, which deduplicates them itself). In polling mode a repeated ``update_id`` is dropped
+    (in memory, and through ``ledger`` across restarts). Nothing is contacted until it is initialised."""
     if not settings.token:
         raise ValueError("build_application needs a bot token")
     stats = Stats()
@@ -69,6 +76,8 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
 
     async def post_init(application: BotApplication) -> None:
         assistant.store = await start_store(assistant.store)
+        if ledger is not None and settings.mode is not Mode.WEBHOOK:
+            await ledger.start()
         try:
             await application.bot.set_my_commands(COMMANDS)
         except TelegramError as exc:
@@ -76,6 +85,8 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
 
     async def post_shutdown(application: BotApplication) -> None:
         await assistant.drain()
+        if ledger is not None and settings.mode is not Mode.WEBHOOK:
+            await ledger.close()
         try:
             await assistant.store.close()
         except Exception:
@@ -114,9 +125,27 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
             assistant.track(coro)
 
     assistant.spawner = spawn
+    if settings.mode is not Mode.WEBHOOK:
+        application.add_handler(TypeHandler(Update, deduplicator(ledger)), group=-1)
     register_handlers(application, handlers)
     application.bot_data["handlers"] = handlers
     return application
+
+
+def deduplicator(ledger: UpdateLedger | None) -> Any:
+    """A callback (for a group -1 TypeHandler) that stops an update whose id was seen before."""
+    recent = RecentIds()
+
+    async def dedupe(update: Update, context: Any) -> None:
+        update_id = update.update_id
+        duplicate = not recent.add(update_id)
+        if not duplicate and ledger is not None:
+            duplicate = await ledger.claim(update_id, None) is Claim.DUPLICATE
+        if duplicate:
+            log_event("duplicate_update", logger=__name__, id=update_id)
+            raise ApplicationHandlerStop
+
+    return dedupe
 
 
 def register_handlers(application: BotApplication, handlers: Handlers) -> None:

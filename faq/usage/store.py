@@ -44,12 +44,12 @@ from faq.usage.redact import redact
 from faq.usage.schema import (
     SCHEMA_VERSION,
     SchemaTooNewError,
-    _create_engine,
     _now,
     _utc_naive,
     answers,
     feedback,
     migrate,
+    open_engine,
 )
 from faq.usage.settings import StoreSettings, database_target, user_hash
 
@@ -466,7 +466,7 @@ class SqlStore:
             if self.target.sqlite_path is not None:
                 await asyncio.to_thread(self.target.sqlite_path.parent.mkdir, parents=True, exist_ok=True)
             if self._engine is None:
-                self._engine = _create_engine(self.target, writer=True)
+                self._engine = open_engine(self.target, writer=True)
             async with self._engine.connect() as conn:
                 await conn.execution_options(faq_immediate=True)
                 async with conn.begin():
