@@ -11,12 +11,16 @@ from typing import Any
 import httpx
 import pytest
 from conftest import BOT_WEBHOOK_SECRET as SECRET
-from fake_telegram import Faults, update_body, wait_until, webhook_headers
+from conftest import RecordingStore
+from fake_telegram import FakeTelegram, Faults, update_body, wait_until, webhook_headers
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.app import build_application
 from bot.delivery import Verdict, classify
 from bot.ledger import Claim, UpdateLedger
 from bot.render import render_reply
+from bot.service import EngineHolder
+from bot.webhook import WebhookServer, bind_socket
 from faq.engine import Engine
 
 StartBot = Callable[..., Any]
@@ -217,3 +221,63 @@ async def test_the_ledger_keeps_no_readable_text(tmp_path: Path) -> None:
     assert await ledger.pending() == 0
     assert await ledger.claim(5, body) is Claim.DUPLICATE
     await ledger.close()
+
+
+# ----------------------------------------------------------------------------- body limit, readiness
+
+
+async def test_a_chunked_body_over_the_limit_is_refused_while_reading(start_bot: StartBot) -> None:
+    """A chunked body (no Content-Length) of 2 MB, and then the client stops sending without ending it: a
+    server that read bodies whole would wait for the rest; this one answers 413 once 1 MB arrived."""
+    bot = await start_bot("webhook")
+    reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+    head = (
+        "POST /telegram HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    writer.write(head.encode())
+    chunk = b"x" * 65_536
+    for _ in range(32):  # 2 MB, never terminated
+        writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 20)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 413"), status_line
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+        assert (await client.get(f"http://127.0.0.1:{bot.port}/livez")).status_code == 200
+    await bot.push_message(230, FAMILY_Q)  # still serving updates
+    assert (await bot.pop_message(230)).text
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_healthz_is_ready_only_after_set_webhook_livez_always(
+    bot_settings: Callable[..., Any], engine: Engine, fake_telegram: FakeTelegram
+) -> None:
+    settings = bot_settings("webhook")
+    fake_telegram.bot(settings.token).inject(
+        Faults(rate=1.0, kinds=("429",), methods=frozenset({"setWebhook"}), max_per_chat=1, retry_after=2)
+    )
+    application = build_application(settings, EngineHolder(engine), RecordingStore())
+    server = WebhookServer(application, settings, bind_socket("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{server.port}"
+    starting = asyncio.create_task(server.start())
+    try:
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+
+            async def status(path: str) -> int | None:
+                try:
+                    return (await client.get(base + path)).status_code
+                except httpx.TransportError:
+                    return None  # not listening yet
+
+            while await status("/livez") != 200:
+                await asyncio.sleep(0.02)
+            assert not fake_telegram.bot(settings.token).webhook, "setWebhook has not succeeded yet"
+            health = await client.get(base + "/healthz")
+            assert (health.status_code, health.json()) == (503, {"status": "starting"})
+            await starting
+            assert fake_telegram.bot(settings.token).webhook["url"] == settings.webhook_url
+            health = await client.get(base + "/healthz")
+            assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    finally:
+        await server.stop()
