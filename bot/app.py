@@ -31,6 +31,7 @@ from bot.ledger import Claim, RecentIds, UpdateLedger
 from bot.log import log_event
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
+from bot.shared import KnowledgeBaseVersion, SharedFloodLimiter
 from faq.usage import UsageStore
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,11 @@ def build_application(
         raise ValueError("build_application needs a bot token")
     stats = Stats()
     limiter = FloodLimiter(settings.flood_limit, settings.flood_window)
+    kb_version: KnowledgeBaseVersion | None = None
+    if ledger is not None:  # replicas share the flood limit and /reload through the ledger's database
+        limiter = SharedFloodLimiter(ledger, settings.token, settings.flood_limit, settings.flood_window)
+        kb_version = KnowledgeBaseVersion(ledger, lambda: holder.reload(broadcast=False))
+        holder.broadcast = kb_version.bump
     assistant = Assistant(holder, store, stats)
     handlers = Handlers(settings, assistant, limiter)
 
@@ -78,6 +84,8 @@ def build_application(
         assistant.store = await start_store(assistant.store)
         if ledger is not None and settings.mode is not Mode.WEBHOOK:
             await ledger.start()
+        if kb_version is not None:
+            kb_version.start()
         try:
             await application.bot.set_my_commands(COMMANDS)
         except TelegramError as exc:
@@ -85,6 +93,8 @@ def build_application(
 
     async def post_shutdown(application: BotApplication) -> None:
         await assistant.drain()
+        if kb_version is not None:
+            await kb_version.stop()
         if ledger is not None and settings.mode is not Mode.WEBHOOK:
             await ledger.close()
         try:

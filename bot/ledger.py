@@ -85,6 +85,24 @@ bot_updates = Table(
     Index("ix_bot_updates_received", "received_at"),
 )
 
+#: Flood-limit counts shared by replicas (bot/shared.py): hits of one user (keyed hash) in one window.
+bot_flood = Table(
+    "bot_flood",
+    metadata,
+    Column("user_key", String(64), primary_key=True),
+    Column("window", BigInteger, primary_key=True, autoincrement=False),  # window start, epoch seconds
+    Column("hits", BigInteger, nullable=False),
+)
+
+#: The knowledge base's version (one row): a /reload on any replica bumps it, every replica reloads.
+bot_kb_version = Table(
+    "bot_kb_version",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
 PENDING = "pending"
 DONE = "done"
 
@@ -239,6 +257,14 @@ class UpdateLedger:
                     error=describe_error(exc),
                 )
             return default
+
+    async def engine(self) -> AsyncEngine:
+        """The ledger's engine, ready (tables created); for the other state replicas share (bot/shared.py)."""
+        return await self._engine_ready()
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
 
     async def _engine_ready(self) -> AsyncEngine:
         if not self._ready:
