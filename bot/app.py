@@ -13,20 +13,25 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.config import Mode, Settings
 from bot.delivery import RetryingLimiter
 from bot.handlers import Handlers
+from bot.ledger import Claim, RecentIds, UpdateLedger
+from bot.log import log_event
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
+from bot.shared import KnowledgeBaseVersion, SharedFloodLimiter
 from faq.usage import UsageStore
 
 logger = logging.getLogger(__name__)
@@ -57,18 +62,30 @@ READ_TIMEOUT = 5.0
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings, holder: EngineHolder, store: UsageStore) -> BotApplication:
+def build_application(
+    settings: Settings, holder: EngineHolder, store: UsageStore, ledger: UpdateLedger | None = None
+) -> BotApplication:
     """The application for polling (with an updater) or webhook mode (without one: updates come from
-    :mod:`bot.webhook`). Nothing is contacted until it is initialised."""
+    :mod:`bot.webhook`, which deduplicates them itself). In polling mode a repeated ``update_id`` is dropped
+    (in memory, and through ``ledger`` across restarts). Nothing is contacted until it is initialised."""
     if not settings.token:
         raise ValueError("build_application needs a bot token")
     stats = Stats()
     limiter = FloodLimiter(settings.flood_limit, settings.flood_window)
+    kb_version: KnowledgeBaseVersion | None = None
+    if ledger is not None:  # replicas share the flood limit and /reload through the ledger's database
+        limiter = SharedFloodLimiter(ledger, settings.token, settings.flood_limit, settings.flood_window)
+        kb_version = KnowledgeBaseVersion(ledger, lambda: holder.reload(broadcast=False))
+        holder.broadcast = kb_version.bump
     assistant = Assistant(holder, store, stats)
     handlers = Handlers(settings, assistant, limiter)
 
     async def post_init(application: BotApplication) -> None:
         assistant.store = await start_store(assistant.store)
+        if ledger is not None and settings.mode is not Mode.WEBHOOK:
+            await ledger.start()
+        if kb_version is not None:
+            kb_version.start()
         try:
             await application.bot.set_my_commands(COMMANDS)
         except TelegramError as exc:
@@ -76,6 +93,10 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
 
     async def post_shutdown(application: BotApplication) -> None:
         await assistant.drain()
+        if kb_version is not None:
+            await kb_version.stop()
+        if ledger is not None and settings.mode is not Mode.WEBHOOK:
+            await ledger.close()
         try:
             await assistant.store.close()
         except Exception:
@@ -114,9 +135,27 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
             assistant.track(coro)
 
     assistant.spawner = spawn
+    if settings.mode is not Mode.WEBHOOK:
+        application.add_handler(TypeHandler(Update, deduplicator(ledger)), group=-1)
     register_handlers(application, handlers)
     application.bot_data["handlers"] = handlers
     return application
+
+
+def deduplicator(ledger: UpdateLedger | None) -> Any:
+    """A callback (for a group -1 TypeHandler) that stops an update whose id was seen before."""
+    recent = RecentIds()
+
+    async def dedupe(update: Update, context: Any) -> None:
+        update_id = update.update_id
+        duplicate = not recent.add(update_id)
+        if not duplicate and ledger is not None:
+            duplicate = await ledger.claim(update_id, None) is Claim.DUPLICATE
+        if duplicate:
+            log_event("duplicate_update", logger=__name__, id=update_id)
+            raise ApplicationHandlerStop
+
+    return dedupe
 
 
 def register_handlers(application: BotApplication, handlers: Handlers) -> None:

@@ -77,13 +77,23 @@ class EngineHolder:
         self.engine = engine
         self.path = Path(path) if path else DEFAULT_KB_PATH
         self._lock = asyncio.Lock()
+        #: Called after a successful reload asked for here (/reload, SIGHUP), to make the other replicas
+        #: reload too (bot.shared.KnowledgeBaseVersion.bump).
+        self.broadcast: Callable[[], Coroutine[Any, Any, object]] | None = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> EngineHolder:
         """Load the knowledge base (raises :class:`KnowledgeBaseError` when it is invalid)."""
         return cls(Engine.load(path), path)
 
-    async def reload(self) -> ReloadResult:
+    async def reload(self, *, broadcast: bool = True) -> ReloadResult:
+        """Load the knowledge base again; with ``broadcast`` (the default) other replicas follow."""
+        result = await self._reload()
+        if result.ok and broadcast and self.broadcast is not None:
+            await self.broadcast()
+        return result
+
+    async def _reload(self) -> ReloadResult:
         async with self._lock:
             try:
                 engine = await asyncio.to_thread(Engine.load, self.path)

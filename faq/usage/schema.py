@@ -130,7 +130,7 @@ def _aware(at: datetime) -> datetime:
 # ---------------------------------------------------------------------------------------------- engine
 
 
-def _create_engine(target: DatabaseTarget, *, writer: bool) -> AsyncEngine:
+def open_engine(target: DatabaseTarget, *, writer: bool) -> AsyncEngine:
     if target.dialect == "sqlite":
         if target.sqlite_path is None:
             engine = create_async_engine(target.url, poolclass=StaticPool)
