@@ -77,7 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kb", type=Path, default=None, help="knowledge base for grouping and stages (default: intents.yaml)"
     )
-    parser.add_argument("--yaml", action="store_true", help="print only YAML: questions to add, new intents")
+    parser.add_argument(
+        "--yaml",
+        action="store_true",
+        help="print only YAML: questions to add and new intents, for unanswered and for refused questions",
+    )
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw answers per day and the fallback rate")
     parser.add_argument(
         "--similarity",
