@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import tempfile
 from pathlib import Path
@@ -58,6 +59,37 @@ def save_json(kind: str, key: str, data: dict[str, Any]) -> None:
             json.dump({"key": key, "data": data}, handle)
         os.replace(temporary, path)
     except OSError:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def load_marshal(kind: str, key: str) -> Any:
+    """A value saved by :func:`save_marshal` (builtin types only), or None."""
+    root = directory()
+    if root is None:
+        return None
+    try:
+        with (root / f"{kind}-{key[:40]}.marshal").open("rb") as handle:
+            stored_key, value = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return value if stored_key == key else None
+
+
+def save_marshal(kind: str, key: str, value: Any) -> None:
+    root = directory()
+    if root is None:
+        return
+    path = root / f"{kind}-{key[:40]}.marshal"
+    temporary: str | None = None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=root, delete=False, suffix=".tmp") as handle:
+            temporary = handle.name
+            marshal.dump((key, value), handle)
+        os.replace(temporary, path)
+    except (OSError, ValueError):
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)

@@ -24,8 +24,8 @@ milliseconds) estimates P(owner is the right answer | features) from the knowled
 each scored as if it were a new message: leave-one-out (the example taken out of the nearest-example
 search and out of its owner's vocabulary), and every out-of-scope example once more with its whole group
 held out, as an off-topic message the knowledge base has never seen. The acceptance threshold is then
-calibrated on those same held-out predictions: the one that maximises the in-scope examples' accuracy plus
-the held-out out-of-scope examples' rejection. The best intent wins when its probability clears the
+calibrated on those same held-out predictions: the lowest one within ``CALIBRATION_TOLERANCE`` of the best
+in-scope accuracy plus out-of-scope rejection (the curve is flat over a wide range). The best intent wins when its probability clears the
 threshold and no out-of-scope group is more probable; when the runner-up is within ``ambiguity_margin``
 (and the best is not ``confident``) the engine offers suggestions.
 
@@ -55,7 +55,7 @@ from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-1"
+MODEL_VERSION = "lr-2"
 FEATURES = (
     "overlap",
     "containment",
@@ -533,10 +533,16 @@ class Matcher:
             accuracy = sum(1 for o in outcomes if o[0] and o[1] and _accepted(o[2], o[3], t)) / n_in
             rejection = sum(1 for o in outcomes if not o[0] and not _accepted(o[2], o[3], t)) / n_out
             scored.append((accuracy + rejection, t, accuracy, rejection))
+        self.calibration_curve = [(t, a, r) for _, t, a, r in scored]
         top = max(s[0] for s in scored)
-        plateau = [s for s in scored if s[0] >= top - 1e-9]
-        chosen = plateau[len(plateau) // 2]
+        # The objective is flat over a wide range; within CALIBRATION_TOLERANCE of its best, answer more:
+        # a wrong refusal leaves a frightened borrower without an answer, while the out-of-scope groups,
+        # not the threshold, turn away most off-topic messages.
+        chosen = next(s for s in scored if s[0] >= top - CALIBRATION_TOLERANCE)
         return chosen[1], chosen[2], chosen[3]
+
+
+CALIBRATION_TOLERANCE = 0.02
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 30) -> np.ndarray:
