@@ -168,3 +168,33 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
 def test_a_glued_day_count_question_gets_the_answer_and_the_stage_block(engine: Engine) -> None:
     reply = engine.reply("逾期两个月严重吗会被起诉吗")
     assert reply.intent == "lawsuit" and reply.days == 60 and reply.stage is not None
+
+
+# ------------------------------------------------------------------------------ knowledge base, memory
+
+
+def test_lenders_section_is_validated(tmp_path: Path) -> None:
+    from faq.kb import check_knowledge_base
+
+    shipped = Path(__file__).resolve().parent.parent / "intents.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    anchor = "lenders:\n"
+    assert anchor in text
+    path = tmp_path / "intents.yaml"
+    path.write_text(
+        text.replace(anchor, anchor + "  - id: Bad-Id\n    names: [某某贷]\n  - id: empty\n", 1),
+        encoding="utf-8",
+    )
+    kb, problems = check_knowledge_base(path)
+    messages = [p.message for p in problems if p.severity == "error"]
+    assert kb is None
+    assert any("bad id 'Bad-Id'" in m for m in messages) and any("lender empty" in m for m in messages)
+
+
+def test_analysers_share_one_dictionary_but_keep_their_own_words(engine: Engine) -> None:
+    from faq.analyze import Analyzer
+
+    other = Analyzer(["怎么办"], {}, protected=["某某某专用词"])
+    assert other.tokenizer.FREQ.base is engine.analyzer.tokenizer.FREQ.base
+    assert "某某某专用词" in other.tokenizer.FREQ and "某某某专用词" not in engine.analyzer.tokenizer.FREQ
+    assert other.tokens("某某某专用词怎么办") == ["某某某专用词"]
