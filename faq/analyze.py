@@ -47,6 +47,9 @@ jieba.setLogLevel(logging.WARNING)
 
 #: Words that stay whole whatever the knowledge base says.
 DOMAIN_WORDS = (
+    "不还",
+    "没还",
+    "还不上",
     "爆通讯录",
     "通讯录",
     "紧急联系人",
@@ -202,7 +205,9 @@ AMOUNT = re.compile(
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
 #: 欠了 / 贷了 / 借的 / 欠下).
 BORROWING_VERB = re.compile(
-    r"(?:借款|贷款|借|欠|贷)(?:了|的|过|下)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?", re.IGNORECASE
+    r"(?:借款|贷款|借|欠|贷)(?:了|的|过|下)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?"
+    r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))",  # 网上借钱逾期: borrowed, not asking
+    re.IGNORECASE,
 )
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
@@ -259,7 +264,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 
 
 def _digest(*parts: Any) -> str:
@@ -410,8 +415,11 @@ class Analyzer:
 
     # ------------------------------------------------------------------------------------------ public
 
-    def strip_incidental(self, normalized: str) -> str:
-        """The message without amounts, past borrowing verbs and lender names (see the module docstring)."""
+    def strip_incidental(self, normalized: str, keep_length: bool = False) -> str:
+        """The message without amounts, past borrowing verbs and lender names (see the module docstring),
+        each replaced by one space, or by as many spaces as it had characters (``keep_length``)."""
+        if keep_length:
+            return self._incidental.sub(lambda m: " " * len(m.group()), normalized)
         return self._incidental.sub(" ", normalized)
 
     def tokens(self, normalized: str) -> list[str]:

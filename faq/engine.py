@@ -137,14 +137,16 @@ class Engine:
         raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(raw)
         day_count = parse_days(normalized) if normalized else None
-        question = normalized
+        # Amounts, lenders and past borrowing verbs blanked out where they stand (spans stay valid), before
+        # the day count is taken out: "网上借钱逾期一个月" borrowed, it does not ask to borrow.
+        question = self.analyzer.strip_incidental(normalized, keep_length=True)
         if day_count is not None:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
             # (the stage block answers it), "拖了12天了会打给我老公吗" asks about family.
             start, end = day_count.span
-            before = _OVERDUE_VERB_BEFORE.sub("", normalized[:start])
-            question = f"{before} {normalized[end:]}"
-            if self._only_day_words(self.analyzer.strip_incidental(question)):
+            before = _OVERDUE_VERB_BEFORE.sub("", question[:start])
+            question = f"{before} {question[end:]}"
+            if self._only_day_words(question):
                 question = ""
         crisis = self.is_crisis(normalized) or (len(whole) > len(raw) and self.speaks_of_crisis(whole))
         if crisis:

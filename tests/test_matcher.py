@@ -198,3 +198,16 @@ def test_analysers_share_one_dictionary_but_keep_their_own_words(engine: Engine)
     assert other.tokenizer.FREQ.base is engine.analyzer.tokenizer.FREQ.base
     assert "某某某专用词" in other.tokenizer.FREQ and "某某某专用词" not in engine.analyzer.tokenizer.FREQ
     assert other.tokens("某某某专用词怎么办") == ["某某某专用词"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("在网上借款逾期两个月了会怎样", ReplyKind.STAGE), ("借钱不还会坐牢吗", ReplyKind.ANSWER)],
+)
+def test_borrowed_money_is_not_a_loan_request(engine: Engine, text: str, kind: ReplyKind) -> None:
+    reply = engine.reply(text)
+    assert reply.kind == kind and reply.out_of_scope is None
+
+
+def test_asking_to_borrow_is_still_a_loan_request(engine: Engine) -> None:
+    assert engine.reply("哪里还能借到钱").out_of_scope == "loan_request"
