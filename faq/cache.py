@@ -21,7 +21,12 @@ def directory() -> Path | None:
     configured = os.environ.get("FAQ_CACHE_DIR")
     if configured is not None:
         return None if configured.strip().lower() in ("", "off", "0", "none") else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home directory (some containers): no cache
+            return None
     return Path(base) / "loan-faq-bot"
 
 

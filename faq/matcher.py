@@ -385,10 +385,11 @@ class Matcher:
         return replace(match, second=second) if second else match
 
     def rank(
-        self, normalized: str, exclude: int | None = None, forget_words: bool = True
+        self, normalized: str, exclude: int | None = None, forget_words: bool = False
     ) -> tuple[Candidate, ...]:
         """The most probable intents and out-of-scope groups for the message, best first; ``exclude``
-        takes one example out (leave-one-out, see :meth:`features`)."""
+        takes one example out of the nearest-example search (its owner keeps the words it brings unless
+        ``forget_words``: then it is true leave-one-out, see :meth:`features`)."""
         tokens = self.analyzer.tokens(normalized)
         if not tokens or not self.examples:
             return ()
