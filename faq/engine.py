@@ -10,16 +10,36 @@ Nothing here knows about Telegram: the console chat, the bot and `faq ask` all c
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from faq import compose
 from faq.analyze import STOP_WORDS, Analyzer
+from faq.context import (
+    Context,
+    after_reply,
+    asks_if_true,
+    current,
+    is_same_topic,
+    match_offered,
+    strip_followup_words,
+)
 from faq.days import parse_days
-from faq.kb import GENERAL, KnowledgeBase, Stage, load_knowledge_base
+from faq.kb import GENERAL, Intent, KnowledgeBase, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
-from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, safe_text, to_traditional
+from faq.normalize import (
+    MAX_INPUT_CHARS,
+    is_traditional,
+    normalize,
+    reader_variant,
+    reader_words,
+    safe_text,
+    to_traditional,
+    use_reader_words,
+)
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -42,6 +62,34 @@ DAY_WORDS = frozenset(
 )
 
 
+#: Words that say the debt is already paid: no stage block then ("结清一个月了" is no day count).
+_PAID_OFF = re.compile(r"结清|还清|已还款|已经还了|已经还上|全部还了|都还了|还完了|已还完|还咗")
+#: A follow-up marker: "那20天呢", "如果是极融", "换成30天".
+_FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
+#: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
+_MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
+#: Characters of the user's own words quoted back in "did you mean".
+QUOTE_CHARS = 24
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    traditional: bool
+    variant: str | None
+    words: tuple[str, ...]
+
+
+def _stage_key(stage: StageRef | None) -> str | None:
+    return f"{stage.platform}:{stage.min_days}-{stage.max_days}" if stage else None
+
+
+def _shown_key(intent_id: str, stage: StageRef | None) -> str:
+    return f"{intent_id}|{_stage_key(stage)}"
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     """What the engine read in a message before composing the reply (also used by `faq eval`)."""
@@ -52,6 +100,11 @@ class Understanding:
     platform: str | None
     crisis: bool
     match: Match
+    raw: str = ""
+    paid_off: bool = False
+    #: Nothing but a day count and/or platform, said as a follow-up ("那20天呢", "极融呢").
+    bare: bool = False
+    fear: bool = False
 
 
 class Engine:
@@ -113,6 +166,13 @@ class Engine:
         raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(raw)
         day_count = parse_days(normalized) if normalized else None
+        stripped = strip_followup_words(normalized)
+        offset = len(normalized) - len(stripped)
+        if day_count is None and stripped != normalized:  # "那20天呢": the parser wants the number first
+            found = parse_days(stripped)
+            if found is not None:
+                day_count = replace(found, span=(found.span[0] + offset, found.span[1] + offset))
+        paid_off = bool(_PAID_OFF.search(normalized))
         question = normalized
         if day_count is not None:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
@@ -122,19 +182,35 @@ class Engine:
             question = f"{before} {normalized[end:]}"
             if self._only_day_words(question):
                 question = ""
+        if paid_off:
+            question = normalized  # "结清一个月了": no day count, the whole message is the question
+        platform = self.detect_platform(normalized)
+        bare = (
+            (day_count is not None or platform is not None)
+            and self._only_day_words(strip_followup_words(question))
+            and (bool(_FOLLOWUP_MARK.search(normalized)) or len(normalized.replace(" ", "")) <= 6)
+        )
         crisis = self.is_crisis(normalized) or (len(whole) > len(raw) and self.speaks_of_crisis(whole))
         if crisis:
             question = self._without_crisis_words(question)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
-            days=day_count.days if day_count else None,
-            platform=self.detect_platform(normalized),
+            days=None if paid_off or day_count is None else day_count.days,
+            platform=platform,
             crisis=crisis,
             match=self.matcher.match(question)
             if question
             else Match(intent=None, confidence=0.0, ranking=()),
+            raw=raw,
+            paid_off=paid_off,
+            bare=bare,
+            fear=self._shows_fear(normalized),
         )
+
+    def _shows_fear(self, normalized: str) -> bool:
+        compact = normalized.replace(" ", "")
+        return any(normalize(word).replace(" ", "") in compact for word in self.kb.texts.fear_words if word)
 
     def _without_crisis_words(self, text: str) -> str:
         """The message without its words of despair, so that what else it asks is matched on its own."""
@@ -150,22 +226,167 @@ class Engine:
     # ---------------------------------------------------------------------------------------- replies
 
     def reply(self, message: str | bytes | None, traditional: bool | None = None) -> Reply:
-        """The reply to one user message. Never raises for any input. ``traditional`` forces the reply's
-        script (a front end that remembers it for messages without Chinese characters); None: the message's
-        own script."""
+        """The reply to one user message on its own (no conversation). Never raises for any input.
+        ``traditional`` forces the reply's script (a front end that remembers it for messages without
+        Chinese characters); None: the message's own script."""
+        return self.converse(message, None, traditional=traditional)[0]
+
+    def converse(
+        self,
+        message: str | bytes | None,
+        context: Context | None,
+        now: float | None = None,
+        traditional: bool | None = None,
+    ) -> tuple[Reply, Context]:
+        """The reply to a message in a conversation, and the conversation's next context.
+
+        The context (at most 30 minutes old) resolves follow-ups: a typed message is first matched against
+        the buttons just offered; "那20天呢" / "极融呢" re-ask the last topic with the new day count or
+        platform; "那我该怎么办", "还有别的办法吗", "是真的吗" stay on the last topic; a question without a day
+        count or platform inherits them. The same full text is never sent twice in a row."""
+        now = time.time() if now is None else now
+        ctx = current(context, now)
         u = self.understand(message, traditional)
+        style = self._style(u, ctx)
         if not u.normalized:
-            return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
-        reply = self._compose(u)
+            reply = Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),))
+            return self._deliver(reply, ctx, now, style)
+        reply = self._converse(u, ctx)
         if u.crisis:
             # Crisis help first; what else the message asked follows, unless it was only a fallback.
             rest = () if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST) else reply.parts
             parts = (Part(self.kb.crisis.answer), *rest)
             reply = replace(reply, kind=ReplyKind.CRISIS, parts=parts, suggestions=(), crisis=True)
-        return self._finish(reply, u.traditional)
+        return self._deliver(reply, ctx, now, style)
 
-    def _compose(self, u: Understanding) -> Reply:
+    def press(
+        self,
+        intent_id: str,
+        context: Context | None,
+        now: float | None = None,
+        traditional: bool = False,
+        days: int | None = None,
+        platform: str | None = None,
+    ) -> tuple[Reply, Context] | None:
+        """A button press in a conversation (the button carries the days and platform); None for an unknown
+        intent. Pressing the topic just shown gives its key points, not the same text again."""
+        now = time.time() if now is None else now
+        ctx = current(context, now)
+        intent = self.kb.intent(intent_id)
+        if intent is None:
+            return None
+        days = days if days is not None else (ctx.days if ctx else None)
+        platform = platform if platform is not None else (ctx.platform if ctx else None)
+        reply = self._intent_reply(intent, days, platform, ctx, fear=False, followup="button")
+        return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    def more(
+        self,
+        context: Context | None,
+        now: float | None = None,
+        traditional: bool = False,
+        intent_id: str | None = None,
+        days: int | None = None,
+        platform: str | None = None,
+    ) -> tuple[Reply, Context]:
+        """The details behind the "详细说明" button / ``/more``: of ``intent_id`` (a button) or of the last
+        topic in the context."""
+        now = time.time() if now is None else now
+        ctx = current(context, now)
+        intent = self.kb.intent(intent_id or (ctx.intent if ctx else None) or "")
+        if intent is None:
+            reply = Reply(ReplyKind.DETAILS, (Part(self.kb.texts.no_more_details or self.kb.texts.help),))
+            return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+        days = days if days is not None else (ctx.days if ctx else None)
+        platform = platform if platform is not None else (ctx.platform if ctx else None)
+        details = self._details_of(intent, days, platform)
+        body = details or self.kb.texts.no_more_details or intent.answer
+        reply = Reply(
+            ReplyKind.DETAILS,
+            (Part(body, intent.title),),
+            intent=intent.id,
+            confidence=1.0,
+            days=days,
+            platform=platform,
+            related=self._asks(intent.related),
+            summary=None,
+            details=details or None,
+            followup="details",
+        )
+        return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    def answer_intent(
+        self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
+    ) -> Reply | None:
+        """The answer of a chosen intent outside a conversation (inline mode), optionally with a stage block."""
+        pressed = self.press(intent_id, None, traditional=traditional, days=days, platform=platform)
+        return pressed[0] if pressed else None
+
+    def stage_reply(
+        self,
+        days: int,
+        platform: str | None = None,
+        traditional: bool = False,
+        context: Context | None = None,
+        now: float | None = None,
+    ) -> Reply:
+        """The stage block for ``days`` overdue (``/stage N``)."""
+        return self.stage_turn(days, platform, traditional, context, now)[0]
+
+    def stage_turn(
+        self,
+        days: int,
+        platform: str | None = None,
+        traditional: bool = False,
+        context: Context | None = None,
+        now: float | None = None,
+    ) -> tuple[Reply, Context]:
+        now = time.time() if now is None else now
+        ctx = current(context, now)
+        reply = self._stage_only(days, platform)
+        return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    # ------------------------------------------------------------------------------------ composition
+
+    def _converse(self, u: Understanding, ctx: Context | None) -> Reply:
         match = u.match
+        topic = ctx.intent if ctx and ctx.intent else (STAGE_INTENT if ctx and ctx.days is not None else None)
+        if ctx is not None and topic is not None:
+            offered = match_offered(u.normalized, ctx.offered)
+            intent = self.kb.intent(offered) if offered else None
+            if intent is not None:
+                days = u.days if u.days is not None else (None if u.paid_off else ctx.days)
+                return self._intent_reply(
+                    intent, days, u.platform or ctx.platform, ctx, fear=u.fear, followup="button"
+                )
+            if u.bare:
+                days = u.days if u.days is not None else ctx.days
+                platform = u.platform or ctx.platform
+                last = self.kb.intent(topic)
+                kind = "days" if u.days is not None else "platform"
+                if last is None or last.id == STAGE_INTENT or ctx.kind == ReplyKind.STAGE.value:
+                    if days is not None:
+                        return replace(self._stage_only(days, platform), followup=kind)
+                else:
+                    return self._intent_reply(last, days, platform, ctx, fear=u.fear, followup=kind)
+            if is_same_topic(u.normalized):
+                last = self.kb.intent(topic)
+                if last is not None:
+                    return self._same_topic(last, ctx, verify=asks_if_true(u.normalized), fear=u.fear)
+        elif is_same_topic(u.normalized) and not u.days:
+            # "那我该怎么办" with nothing before it: ask what the situation is, never guess a topic.
+            return self._fallback(u)
+        return self._compose(u, ctx)
+
+    def _compose(self, u: Understanding, ctx: Context | None) -> Reply:
+        match = u.match
+        inherited = False
+        days, platform = u.days, u.platform
+        if ctx is not None and not u.paid_off:
+            if days is None and ctx.days is not None:
+                days, inherited = ctx.days, True
+            if platform is None and ctx.platform is not None:
+                platform, inherited = ctx.platform, inherited or days is not None
 
         def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
             return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
@@ -187,62 +408,184 @@ class Engine:
         ):
             intent = self.kb.intent(match.intent)
             assert intent is not None
-            return make(
-                ReplyKind.ANSWER,
-                (Part(intent.answer), *stage_parts),
-                intent=intent.id,
-                stage=stage_ref,
-                related=self._suggestions(intent.related),
+            reply = self._intent_reply(
+                intent, days, platform, ctx, fear=u.fear, followup="inherit" if inherited else None
             )
+            return replace(reply, confidence=match.confidence)
         confidently_elsewhere = (
             match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
         )
         if stage_parts and not confidently_elsewhere:
-            intent = self.kb.intent(STAGE_INTENT)
-            return make(
-                ReplyKind.STAGE,
-                (*stage_parts, Part(self.kb.texts.disclaimer)),
-                intent=intent.id if intent else None,
-                stage=stage_ref,
-                related=self._suggestions(match.intents(MAX_SUGGESTIONS) if match.intent else ()),
-            )
+            reply = self._stage_only(u.days or 0, u.platform)
+            related = self._asks(match.intents(MAX_SUGGESTIONS) if match.intent else ())
+            return replace(reply, confidence=match.confidence, related=related or reply.related)
         if match.out_of_scope is not None:
-            return make(
-                ReplyKind.OUT_OF_SCOPE,
-                (Part(self.kb.texts.fallback),),
-                out_of_scope=match.out_of_scope,
-                suggestions=self._suggestions(self._topic_ids()[:MAX_SUGGESTIONS]),
-            )
-        suggestions = self._suggestions(self._suggested_ids(match))
-        if match.intent is not None:  # ambiguous between close intents
-            return make(ReplyKind.SUGGEST, (Part(self.kb.texts.did_you_mean),), suggestions=suggestions)
-        return make(ReplyKind.FALLBACK, (Part(self.kb.texts.fallback),), suggestions=suggestions)
+            return replace(self._fallback(u), out_of_scope=match.out_of_scope, kind=ReplyKind.OUT_OF_SCOPE)
+        if match.intent is not None:  # ambiguous between close intents: "did you mean", in their words
+            suggestions = self._asks(self._suggested_ids(match))
+            texts = self.kb.texts
+            if texts.did_you_mean_quote:
+                words = compose.quote(u.raw, QUOTE_CHARS)
+                text = texts.did_you_mean_quote.replace("{words}", words)
+                return make(ReplyKind.SUGGEST, (Part(text),), suggestions=suggestions)
+            return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
+        return self._fallback(u)
 
-    def answer_intent(
-        self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
-    ) -> Reply | None:
-        """The answer of a chosen intent (a button press), optionally with a stage block."""
-        intent = self.kb.intent(intent_id)
-        if intent is None:
-            return None
+    def _fallback(self, u: Understanding) -> Reply:
+        """Nothing matched: ask what worries the user most, with situation buttons."""
+        texts = self.kb.texts
+        if texts.ask_situation and texts.situations:
+            suggestions = tuple(
+                Suggestion(intent_id, label)
+                for label, intent_id in texts.situations
+                if self.kb.intent(intent_id) is not None
+            )
+            body = texts.ask_situation
+        else:
+            suggestions = self._suggestions(self._topic_ids()[:MAX_SUGGESTIONS])
+            body = texts.fallback
+        heading = texts.reassure if u.fear and texts.reassure else None
+        return Reply(
+            ReplyKind.FALLBACK,
+            (Part(body, heading),),
+            days=u.days,
+            platform=u.platform,
+            confidence=u.match.confidence,
+            suggestions=suggestions,
+        )
+
+    def _intent_reply(
+        self,
+        intent: Intent,
+        days: int | None,
+        platform: str | None,
+        ctx: Context | None,
+        *,
+        fear: bool,
+        followup: str | None,
+    ) -> Reply:
+        """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
+        few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
-        reply = Reply(
+        key = _shown_key(intent.id, stage_ref)
+        if ctx is not None and ctx.shown == key:
+            return self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
+        summary, body = self._summary_and_body(intent)
+        lead = self._stage_lead(intent, days, platform)
+        # When the stage decides the answer its line leads, and the general sentence (which could
+        # contradict it: "一般不会一逾期就打给家人" at day 20) is left out.
+        heading = lead or summary
+        same_topic = ctx is not None and ctx.intent == intent.id and ctx.kind in ("answer", "details")
+        if same_topic:
+            body = ""  # only the new part: the stage of the new day count or platform
+        if stage_parts and ctx is not None and ctx.stage_shown == _stage_key(stage_ref) and not same_topic:
+            stage_parts = self._stage_parts(days, platform, brief=True)[0]  # the whole block was just shown
+        prefix = self.kb.texts.reassure if fear and self.kb.texts.reassure else ""
+        budget = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix)
+        budget -= sum(len(p.plain()) + 2 for p in stage_parts)
+        first, rest = compose.split_to_budget(body, max(budget, 0))
+        details = "\n\n".join(x for x in (rest, intent.details) if x)
+        parts = (Part(first, f"{prefix}{heading}" if heading else (prefix or None)), *stage_parts)
+        return Reply(
             ReplyKind.ANSWER,
-            (Part(intent.answer), *stage_parts),
+            tuple(p for p in parts if p.body or p.heading),
             intent=intent.id,
             confidence=1.0,
             days=days,
             platform=platform,
             stage=stage_ref,
-            related=self._suggestions(intent.related),
+            related=self._asks(intent.related),
+            summary=heading or None,
+            details=details or None,
+            followup=followup,
         )
-        return self._finish(reply, traditional)
 
-    def stage_reply(self, days: int, platform: str | None = None, traditional: bool = False) -> Reply:
-        """The stage block for ``days`` overdue (``/stage N``)."""
+    def _recap(
+        self,
+        intent: Intent,
+        days: int | None,
+        platform: str | None,
+        stage_ref: StageRef | None,
+        ctx: Context,
+        *,
+        fear: bool,
+    ) -> Reply:
+        """The same topic again: "上面说过的要点" in one or two lines, then the buttons (and the details)."""
+        summary = self._heading(intent, days, platform)
+        texts = self.kb.texts
+        lines = [summary] if summary else []
+        if days is not None and stage_ref is not None:
+            stage = self.kb.stage_for(days, platform)
+            todo = compose.bullets(stage.todo)[:2]
+            if todo:
+                lines.append(f"{texts.stage_todo}:" + ";".join(todo))
+        heading = (texts.reassure if fear and texts.reassure else "") + (texts.recap_heading or "")
+        details = self._details_of(intent, days, platform)
+        return Reply(
+            ReplyKind.ANSWER,
+            (Part("\n".join(lines) or intent.title, heading or None),),
+            intent=intent.id,
+            confidence=1.0,
+            days=days,
+            platform=platform,
+            stage=stage_ref,
+            related=self._asks(intent.related),
+            summary=summary or None,
+            details=details or None,
+            followup="repeat",
+        )
+
+    def _same_topic(self, intent: Intent, ctx: Context, *, verify: bool, fear: bool) -> Reply:
+        """"那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
+        (the details, or what to do at this stage), else the key points again, short."""
+        days, platform = ctx.days, ctx.platform
+        stage_parts, stage_ref = self._stage_parts(days, platform)
+        details = self._details_of(intent, days, platform)
+        summary = self._heading(intent, days, platform)
+        texts = self.kb.texts
+        prefix = texts.reassure if fear and texts.reassure else ""
+        if not verify and days is not None and stage_ref is not None:
+            stage = self.kb.stage_for(days, platform)
+            label = self._stage_label(days, platform, stage)
+            parts: tuple[Part, ...] = (
+                Part(stage.todo.strip(), f"{prefix}{label} · {texts.stage_todo}"),
+            )
+            return Reply(
+                ReplyKind.ANSWER,
+                parts,
+                intent=intent.id,
+                confidence=1.0,
+                days=days,
+                platform=platform,
+                stage=stage_ref,
+                related=self._asks(intent.related),
+                summary=f"{label} · {texts.stage_todo}",
+                details=details or None,
+                followup="topic",
+            )
+        if details and not ctx.details_shown:
+            first, rest = compose.split_to_budget(details, compose.FIRST_MESSAGE_BUDGET - len(summary))
+            return Reply(
+                ReplyKind.ANSWER,
+                (Part(first, f"{prefix}{summary}" if summary else prefix or None),),
+                intent=intent.id,
+                confidence=1.0,
+                days=days,
+                platform=platform,
+                stage=stage_ref,
+                related=self._asks(intent.related),
+                summary=summary or None,
+                details=rest or None,
+                followup="topic",
+            )
+        recap = self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
+        return replace(recap, followup="topic")
+
+    def _stage_only(self, days: int, platform: str | None) -> Reply:
         parts, ref = self._stage_parts(days, platform)
         intent = self.kb.intent(STAGE_INTENT)
-        reply = Reply(
+        heading = parts[0].heading if parts else None
+        return Reply(
             ReplyKind.STAGE,
             (*parts, Part(self.kb.texts.disclaimer)),
             intent=intent.id if intent else None,
@@ -250,14 +593,124 @@ class Engine:
             days=days,
             platform=platform,
             stage=ref,
-            related=self._suggestions(intent.related if intent else ()),
+            related=self._asks(intent.related if intent else ()),
+            summary=heading,
         )
-        return self._finish(reply, traditional)
 
-    def text(self, key: str, traditional: bool = False) -> str:
+    def _stage_lead(self, intent: Intent, days: int | None, platform: str | None) -> str | None:
+        """The sentence that says what the stage means for the question, when the stage decides it: the
+        first line about the intent's keywords in this stage, else in the latest earlier stage of the same
+        table ("从逾期4天起,…")."""
+        if days is None or days <= 0:
+            return None
+        stage = self.kb.stage_for(days, platform)
+        label = self._stage_label(days, platform, stage)
+        words = self._topic_words(intent)
+        table = self.kb.stages.get(stage.platform, ())
+        earlier = [s for s in table if s.min_days <= stage.min_days]
+        for candidate in reversed(earlier):
+            line = compose.stage_lead(words, candidate.expect)
+            if not line:
+                continue
+            sentence = compose.clean_lead(line)
+            if candidate is not stage and candidate.min_days > 0:
+                sentence = f"从逾期{candidate.min_days}天起,{sentence}"
+            return f"{label}:{sentence}"
+        return None
+
+    def _heading(self, intent: Intent, days: int | None, platform: str | None) -> str:
+        return self._stage_lead(intent, days, platform) or self._summary_and_body(intent)[0]
+
+    def _summary_and_body(self, intent: Intent) -> tuple[str, str]:
+        """The intent's summary and the answer to show under it; without a summary, the answer's first
+        sentence (taken out of the answer)."""
+        if intent.summary:
+            return intent.summary, intent.answer
+        return compose.first_sentence(intent.answer)
+
+    def _details_of(self, intent: Intent, days: int | None, platform: str | None) -> str:
+        """The text behind "详细说明": what did not fit in the first message, and the intent's details."""
+        reply = self._intent_reply(intent, days, platform, None, fear=False, followup=None)
+        return reply.details or ""
+
+    def _topic_words(self, intent: Intent) -> list[str]:
+        words = [normalize(k).replace(" ", "") for k in intent.keywords]
+        return [w for w in words if w and w not in DAY_WORDS]
+
+    def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
+        named = self.kb.platform(platform)
+        name = named.display_name if named and stage.platform != GENERAL else None
+        return f"{name}逾期{days}天" if name else f"逾期{days}天"
+
+    def _style(
+        self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None
+    ) -> _Style:
+        """The script, regional variant and own words of the reader (this message, else the chat's)."""
+        if u is not None and u.raw and _HAN.search(u.raw):
+            trad = u.traditional
+            variant = reader_variant(u.raw) if trad else None
+            words = reader_words(u.raw) if trad else ()
+            if ctx is not None and trad and ctx.variant == "hk":
+                variant = "hk"  # one Cantonese message is enough to know the reader
+            return _Style(trad, variant, (*words, *(ctx.words if ctx else ())))
+        if u is not None:
+            trad = u.traditional
+        elif traditional is not None:
+            trad = traditional
+        else:
+            trad = ctx.traditional if ctx else False
+        if ctx is not None and trad:
+            return _Style(True, ctx.variant, ctx.words)
+        return _Style(trad, None, ())
+
+    def _deliver(self, reply: Reply, ctx: Context | None, now: float, style: _Style) -> tuple[Reply, Context]:
+        """Finish the reply (crisis help line, mainland note, script) and compute the next context."""
+        texts = self.kb.texts
+        if ctx is not None and ctx.in_crisis_window(now) and not reply.crisis:
+            footer = self.crisis_footer()
+            if footer:
+                reply = replace(reply, parts=(*reply.parts, Part(footer)))
+        if style.traditional and texts.mainland_note and _MAINLAND.search(reply.text):
+            reply = replace(reply, parts=(*reply.parts, Part(texts.mainland_note)))
+        finished = self._finish(reply, style.traditional, style.variant, style.words)
+        shown = None
+        if reply.kind is ReplyKind.ANSWER and reply.intent:
+            if reply.followup in ("repeat", "topic"):
+                shown = ctx.shown if ctx else None
+            else:
+                shown = _shown_key(reply.intent, reply.stage)
+        stage_shown = None
+        if any(p.heading and reply.stage and "【" in p.body for p in reply.parts):
+            stage_shown = _stage_key(reply.stage)
+        offered = (*finished.suggestions, *finished.related)
+        next_ctx = after_reply(
+            ctx,
+            now=now,
+            kind=reply.kind.value,
+            intent=reply.intent if reply.kind is not ReplyKind.DETAILS else (ctx.intent if ctx else None),
+            days=reply.days,
+            platform=reply.platform,
+            shown=shown,
+            stage_shown=stage_shown,
+            offered=offered,
+            details_shown=reply.kind is ReplyKind.DETAILS
+            or (bool(ctx and ctx.details_shown) and reply.followup in ("repeat", "topic")),
+            traditional=style.traditional,
+            variant=style.variant,
+            words=style.words,
+            crisis=reply.crisis,
+        )
+        return finished, next_ctx
+
+    def crisis_footer(self) -> str:
+        """HOOK for the crisis helper: the one help line that ends every reply for 30 minutes after a crisis
+        reply in the same chat. Today the knowledge base's ``texts.crisis_footer``."""
+        return self.kb.texts.crisis_footer
+
+    def text(self, key: str, traditional: bool = False, variant: str | None = None) -> str:
         """A fixed text from the knowledge base (``welcome``, ``help``, ...), in the user's script."""
         value = str(getattr(self.kb.texts, key))
-        return to_traditional(value) if traditional else value
+        return to_traditional(value, variant) if traditional else value
 
     def topics(self, traditional: bool = False) -> list[Suggestion]:
         """Every intent as (id, title), in the knowledge base's order: the topic menu."""
@@ -298,12 +751,16 @@ class Engine:
         return tuple(out)
 
     def _stage_parts(
-        self, days: int | None, platform: str | None
+        self, days: int | None, platform: str | None, brief: bool = False
     ) -> tuple[tuple[Part, ...], StageRef | None]:
         if days is None:
             return (), None
         stage = self.kb.stage_for(days, platform)
-        return (self._stage_part(stage, days, platform),), StageRef(
+        part = self._stage_part(stage, days, platform)
+        if brief:  # only what usually happens, without the rights and to-dos just shown
+            texts = self.kb.texts
+            part = Part(f"【{stage.title}】\n{texts.stage_expect}:\n{stage.expect.strip()}", part.heading)
+        return (part,), StageRef(
             stage.platform, stage.min_days, stage.max_days
         )
 
@@ -328,21 +785,40 @@ class Engine:
             lines.append(texts.stage_general_note)
         return Part("\n".join(lines), heading)
 
-    @staticmethod
-    def _convert_suggestion(s: Suggestion, traditional: bool) -> Suggestion:
-        return Suggestion(s.intent, to_traditional(s.title)) if traditional else s
+    def _asks(self, ids: Iterable[str]) -> tuple[Suggestion, ...]:
+        """Follow-up buttons written as the user's next question (an intent's ``ask``, else its title)."""
+        out: list[Suggestion] = []
+        for intent_id in ids:
+            intent = self.kb.intent(intent_id)
+            if intent is not None:
+                out.append(Suggestion(intent.id, intent.ask or intent.title))
+        return tuple(out)
 
-    def _finish(self, reply: Reply, traditional: bool) -> Reply:
-        """Convert the reply to Traditional characters when the user wrote in them."""
+    @staticmethod
+    def _convert_suggestion(
+        s: Suggestion, traditional: bool, variant: str | None = None, words: tuple[str, ...] = ()
+    ) -> Suggestion:
+        if not traditional:
+            return s
+        return Suggestion(s.intent, use_reader_words(to_traditional(s.title, variant), words))
+
+    def _finish(
+        self, reply: Reply, traditional: bool, variant: str | None = None, words: tuple[str, ...] = ()
+    ) -> Reply:
+        """Convert the reply to Traditional characters when the user wrote in them: Taiwan or Hong Kong
+        forms (``variant``), in the reader's own words (聯絡人 for someone who wrote 聯絡人)."""
         if not traditional:
             return reply
+
+        def convert(text: str | None) -> str | None:
+            return use_reader_words(to_traditional(text, variant), words) if text else text
+
         return replace(
             reply,
-            parts=tuple(
-                Part(to_traditional(p.body), to_traditional(p.heading) if p.heading else None)
-                for p in reply.parts
-            ),
-            suggestions=tuple(self._convert_suggestion(s, True) for s in reply.suggestions),
-            related=tuple(self._convert_suggestion(s, True) for s in reply.related),
+            parts=tuple(Part(convert(p.body) or "", convert(p.heading)) for p in reply.parts),
+            suggestions=tuple(self._convert_suggestion(s, True, variant, words) for s in reply.suggestions),
+            related=tuple(self._convert_suggestion(s, True, variant, words) for s in reply.related),
+            summary=convert(reply.summary),
+            details=convert(reply.details),
             traditional=True,
         )

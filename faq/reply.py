@@ -14,6 +14,7 @@ class ReplyKind(StrEnum):
     FALLBACK = "fallback"  # nothing matched: "I don't know this one" + suggestions
     OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
     CRISIS = "crisis"  # self-harm or despair: crisis help first
+    DETAILS = "details"  # the longer explanation behind the "详细说明" button / `/more`
     EMPTY = "empty"  # nothing to read
 
 
@@ -35,7 +36,9 @@ class Part:
     heading: str | None = None
 
     def plain(self) -> str:
-        return f"{self.heading}\n{self.body}" if self.heading else self.body
+        if self.heading and self.body:
+            return f"{self.heading}\n{self.body}"
+        return self.heading or self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,12 @@ class Reply:
     traditional: bool = False
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
+    #: The direct sentence shown first (bold on Telegram); None for replies without one.
+    summary: str | None = None
+    #: The longer explanation behind the "详细说明" button (`/more` in the console); None when there is none.
+    details: str | None = None
+    #: How the chat's context was used: "days", "platform", "topic", "button", "repeat", "inherit"; None.
+    followup: str | None = None
 
     @property
     def text(self) -> str:
@@ -80,4 +89,7 @@ class Reply:
             "kind": self.kind.value,
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
+            "summary": self.summary,
+            "details": self.details,
+            "followup": self.followup,
         }
