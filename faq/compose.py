@@ -42,7 +42,7 @@ def first_sentence(answer: str, limit: int = MAX_SUMMARY_CHARS) -> tuple[str, st
             return "", text
         cut = clauses[-1]
         sentence = text[:cut].strip()
-    sentence = sentence.rstrip(",,;;::")
+    sentence = re.sub(r"[,,;;::]+$", "", sentence)
     return sentence, text[cut:].strip()
 
 
@@ -79,7 +79,7 @@ def stage_lead(words: Iterable[str], expect: str) -> str | None:
 
 def clean_lead(line: str) -> str:
     """A stage line as a sentence: source notes in brackets dropped, a full stop at the end."""
-    line = _SOURCE_NOTE.sub("", line).strip().rstrip("。.;;,,")
+    line = re.sub(r"[。.;;,,]+$", "", _SOURCE_NOTE.sub("", line).strip())
     return line + "。" if line else line
 
 

@@ -349,7 +349,6 @@ class Engine:
     # ------------------------------------------------------------------------------------ composition
 
     def _converse(self, u: Understanding, ctx: Context | None) -> Reply:
-        match = u.match
         topic = ctx.intent if ctx and ctx.intent else (STAGE_INTENT if ctx and ctx.days is not None else None)
         if ctx is not None and topic is not None:
             offered = match_offered(u.normalized, ctx.offered)
@@ -485,6 +484,8 @@ class Engine:
         budget -= sum(len(p.plain()) + 2 for p in stage_parts)
         first, rest = compose.split_to_budget(body, max(budget, 0))
         details = "\n\n".join(x for x in (rest, intent.details) if x)
+        if same_topic:
+            details = self._details_of(intent, days, platform)
         parts = (Part(first, f"{prefix}{heading}" if heading else (prefix or None)), *stage_parts)
         return Reply(
             ReplyKind.ANSWER,
@@ -536,10 +537,10 @@ class Engine:
         )
 
     def _same_topic(self, intent: Intent, ctx: Context, *, verify: bool, fear: bool) -> Reply:
-        """"那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
+        """ "那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
         (the details, or what to do at this stage), else the key points again, short."""
         days, platform = ctx.days, ctx.platform
-        stage_parts, stage_ref = self._stage_parts(days, platform)
+        _, stage_ref = self._stage_parts(days, platform)
         details = self._details_of(intent, days, platform)
         summary = self._heading(intent, days, platform)
         texts = self.kb.texts
@@ -547,9 +548,7 @@ class Engine:
         if not verify and days is not None and stage_ref is not None:
             stage = self.kb.stage_for(days, platform)
             label = self._stage_label(days, platform, stage)
-            parts: tuple[Part, ...] = (
-                Part(stage.todo.strip(), f"{prefix}{label} · {texts.stage_todo}"),
-            )
+            parts: tuple[Part, ...] = (Part(stage.todo.strip(), f"{prefix}{label} · {texts.stage_todo}"),)
             return Reply(
                 ReplyKind.ANSWER,
                 parts,
@@ -642,9 +641,7 @@ class Engine:
         name = named.display_name if named and stage.platform != GENERAL else None
         return f"{name}逾期{days}天" if name else f"逾期{days}天"
 
-    def _style(
-        self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None
-    ) -> _Style:
+    def _style(self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None) -> _Style:
         """The script, regional variant and own words of the reader (this message, else the chat's)."""
         if u is not None and u.raw and _HAN.search(u.raw):
             trad = u.traditional
@@ -760,9 +757,7 @@ class Engine:
         if brief:  # only what usually happens, without the rights and to-dos just shown
             texts = self.kb.texts
             part = Part(f"【{stage.title}】\n{texts.stage_expect}:\n{stage.expect.strip()}", part.heading)
-        return (part,), StageRef(
-            stage.platform, stage.min_days, stage.max_days
-        )
+        return (part,), StageRef(stage.platform, stage.min_days, stage.max_days)
 
     def _stage_part(self, stage: Stage, days: int, platform: str | None) -> Part:
         texts = self.kb.texts
