@@ -164,6 +164,7 @@ def run_check(args: argparse.Namespace) -> int:
                     "warning",
                 )
             )
+        warnings += _first_message_check(engine, str(args.path))
         stages = ", ".join(f"{pid} {len(rows)}" for pid, rows in kb.stages.items())
         oos = sum(len(g.questions) for g in kb.out_of_scope)
         print(
@@ -174,6 +175,36 @@ def run_check(args: argparse.Namespace) -> int:
         print(problem)
     print(f"{len(errors)} errors, {len(warnings)} warnings")
     return 1 if errors else 0
+
+
+def _first_message_check(engine: Engine, path: str) -> list[Problem]:
+    """Print the first-message length distribution; a warning when fewer than 90 % fit in 500 characters."""
+    from faq.engine import FIRST_MESSAGE_LIMIT, FIRST_MESSAGE_SHARE
+
+    measured = engine.first_messages()
+    lengths = sorted(len(reply.text) for _, reply in measured)
+    within = sum(1 for n in lengths if n <= FIRST_MESSAGE_LIMIT)
+    share = within / len(lengths) if lengths else 1.0
+
+    def pct(p: float) -> int:
+        return lengths[min(len(lengths) - 1, int(p * len(lengths)))] if lengths else 0
+
+    print(
+        f"first messages ({len(lengths)}: every intent, no day count and 5/12/20/45 days per stage table): "
+        f"median {pct(0.5)}, p90 {pct(0.9)}, max {lengths[-1] if lengths else 0} characters; "
+        f"{within} ({share:.0%}) within {FIRST_MESSAGE_LIMIT}; "
+        f"{sum(1 for i in engine.kb.intents if i.summary)} of {len(engine.kb.intents)} intents have a summary "
+        "(the others show their answer's first sentence first)"
+    )
+    problems: list[Problem] = []
+    if share < FIRST_MESSAGE_SHARE:
+        over = [name for name, reply in measured if len(reply.text) > FIRST_MESSAGE_LIMIT]
+        problems.append(
+            Problem(path, 0, None, f"only {share:.0%} of first messages within {FIRST_MESSAGE_LIMIT} "
+                    f"characters (at least {FIRST_MESSAGE_SHARE:.0%} wanted), e.g. {', '.join(over[:5])}",
+                    "warning")
+        )
+    return problems
 
 
 # ----------------------------------------------------------------------------------------------- eval

@@ -68,6 +68,9 @@ _PAID_OFF = re.compile(r"结清|还清|已还款|已经还了|已经还上|全�
 _FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
 _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
+#: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
+FIRST_MESSAGE_LIMIT = 500
+FIRST_MESSAGE_SHARE = 0.9
 #: Characters of the user's own words quoted back in "did you mean".
 QUOTE_CHARS = 24
 
@@ -703,6 +706,19 @@ class Engine:
         """HOOK for the crisis helper: the one help line that ends every reply for 30 minutes after a crisis
         reply in the same chat. Today the knowledge base's ``texts.crisis_footer``."""
         return self.kb.texts.crisis_footer
+
+    def first_messages(self, days: Iterable[int | None] = (None, 5, 12, 20, 45)) -> list[tuple[str, Reply]]:
+        """Every intent's first message (a button press: no context), without a day count and at each of
+        ``days`` on every stage table: what ``faq check`` measures against FIRST_MESSAGE_LIMIT."""
+        out: list[tuple[str, Reply]] = []
+        platforms: list[str | None] = [None, *(p.id for p in self.kb.platforms)]
+        for intent in self.kb.intents:
+            for day in days:
+                for platform in platforms if day is not None else [None]:
+                    reply = self.answer_intent(intent.id, days=day, platform=platform)
+                    if reply is not None:
+                        out.append((f"{intent.id} days={day} platform={platform}", reply))
+        return out
 
     def text(self, key: str, traditional: bool = False, variant: str | None = None) -> str:
         """A fixed text from the knowledge base (``welcome``, ``help``, ...), in the user's script."""
