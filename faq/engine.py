@@ -480,13 +480,25 @@ class Engine:
         same_topic = ctx is not None and ctx.intent == intent.id and ctx.kind in ("answer", "details")
         if same_topic:
             body = ""  # only the new part: the stage of the new day count or platform
-        if stage_parts and ctx is not None and ctx.stage_shown == _stage_key(stage_ref) and not same_topic:
-            stage_parts = self._stage_parts(days, platform, brief=True)[0]  # the whole block was just shown
         prefix = self.kb.texts.reassure if fear and self.kb.texts.reassure else ""
+        stage_details = ""
+        if stage_parts and ctx is not None and ctx.stage_shown == _stage_key(stage_ref) and not same_topic:
+            stage_parts = self._stage_parts(days, platform, level=3)[0]  # the whole block was just shown
+        elif stage_parts:
+            # The stage block shrinks (its general note, then its rights, then its to-dos go behind
+            # "详细说明") until the first message fits; the answer itself is cut last.
+            room = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix) - len(body) - 2
+            full = stage_parts
+            for level in range(4):
+                stage_parts = self._stage_parts(days, platform, level=level)[0]
+                if sum(len(p.plain()) + 2 for p in stage_parts) <= room:
+                    break
+            if stage_parts != full:
+                stage_details = "\n".join(p.plain() for p in full)
         budget = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix)
         budget -= sum(len(p.plain()) + 2 for p in stage_parts)
         first, rest = compose.split_to_budget(body, max(budget, 0))
-        details = "\n\n".join(x for x in (rest, intent.details) if x)
+        details = "\n\n".join(x for x in (rest, intent.details, stage_details) if x)
         if same_topic:
             details = self._details_of(intent, days, platform)
         parts = (Part(first, f"{prefix}{heading}" if heading else (prefix or None)), *stage_parts)
@@ -764,18 +776,18 @@ class Engine:
         return tuple(out)
 
     def _stage_parts(
-        self, days: int | None, platform: str | None, brief: bool = False
+        self, days: int | None, platform: str | None, level: int = 0
     ) -> tuple[tuple[Part, ...], StageRef | None]:
+        """The stage block of ``days`` on ``platform``'s table. ``level`` shortens it: 1 without the general
+        timeline's note, 2 also without the rights, 3 only what usually happens."""
         if days is None:
             return (), None
         stage = self.kb.stage_for(days, platform)
-        part = self._stage_part(stage, days, platform)
-        if brief:  # only what usually happens, without the rights and to-dos just shown
-            texts = self.kb.texts
-            part = Part(f"【{stage.title}】\n{texts.stage_expect}:\n{stage.expect.strip()}", part.heading)
-        return (part,), StageRef(stage.platform, stage.min_days, stage.max_days)
+        return (self._stage_part(stage, days, platform, level),), StageRef(
+            stage.platform, stage.min_days, stage.max_days
+        )
 
-    def _stage_part(self, stage: Stage, days: int, platform: str | None) -> Part:
+    def _stage_part(self, stage: Stage, days: int, platform: str | None, level: int = 0) -> Part:
         texts = self.kb.texts
         named = self.kb.platform(platform)
         platform_name = (
@@ -786,13 +798,15 @@ class Engine:
         else:
             heading = texts.stage_heading.format(days=days, platform=platform_name)
         lines = [f"【{stage.title}】"]
-        for label, body in (
-            (texts.stage_expect, stage.expect),
-            (texts.stage_rights, stage.rights),
-            (texts.stage_todo, stage.todo),
-        ):
+        fields = [(texts.stage_expect, stage.expect)]
+        if level < 2:
+            fields.append((texts.stage_rights, stage.rights))
+        if level < 3:
+            fields.append((texts.stage_todo, stage.todo))
+        for label, body in fields:
+            body = body.strip()
             lines.append(f"{label}:\n{body}" if "\n" in body else f"{label}:{body}")
-        if stage.platform == GENERAL:
+        if stage.platform == GENERAL and level == 0:
             lines.append(texts.stage_general_note)
         return Part("\n".join(lines), heading)
 
