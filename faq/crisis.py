@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from faq.normalize import is_traditional, normalize, safe_text, to_simplified
+from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 
 # Per-character readings only (see faq/analyze.py): every reading of a polyphonic character is considered.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
@@ -138,6 +138,10 @@ _FUZZY_INITIALS = re.compile(r"(zh|ch|sh)")
 _FUZZY_FINALS = re.compile(r"(an|en|in)g")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+#: One Han character, a run of Latin letters, or any other character (the homophone scan's units).
+_TOKEN = re.compile(r"[\u3400-\u9fff]|[a-z]+|.")
+#: Words around a short pinyin cue typed as one run ("woxiangsi", "zhendexiangsile").
+_PINYIN_AROUND = re.compile(r"^(?:wo|zhende|zhen|hao|hen|jiu|ye|zhishi|zhenshi|shizai)*(.+?)(?:le|a|ya|ba|la|ne)*$")
 
 
 def _fuzzy(key: str) -> str:
@@ -146,11 +150,12 @@ def _fuzzy(key: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _reading(char: str) -> str:
-    """The usual toneless reading of one character, spelling confusions collapsed; '|' for a non-Han."""
-    if not _HAN.match(char):
-        return "|"
-    readings = lazy_pinyin(char, errors="ignore")
+def _reading(token: str) -> str:
+    """The usual toneless reading of one character, spelling confusions collapsed; a short Latin word is
+    read as the syllable it spells ("我想sha了自己"); '|' for anything else."""
+    if not _HAN.match(token):
+        return _fuzzy(token) if token.isascii() and token.isalpha() and len(token) <= 6 else "|"
+    readings = lazy_pinyin(token, errors="ignore")
     return _fuzzy(readings[0]) if readings and readings[0].isalpha() else "|"
 
 
@@ -178,7 +183,8 @@ class _Compiled:
 
 
 def _compact(text: str) -> str:
-    return text.replace(" ", "")
+    """No spaces, and 著 read as 着 (OpenCC keeps 著, which Traditional writers use for 活著, 睡不著)."""
+    return text.replace(" ", "").replace("著", "着")
 
 
 class CrisisDetector:
@@ -251,14 +257,21 @@ class CrisisDetector:
         mainland = says(Region.MAINLAND)
         if says("cantonese"):
             # Hong Kong writes Cantonese in Traditional characters, Guangdong mostly in Simplified.
-            if traditional or to_simplified(nfkc[:SCAN_CHARS]) != nfkc[:SCAN_CHARS]:
+            sample = nfkc[:SCAN_CHARS]
+            if traditional or to_simplified(sample) != sample:
                 return Region.HONG_KONG, None
+            if to_traditional(sample) == sample:  # no script evidence either way
+                return Region.HONG_KONG, None if mainland else Region.MAINLAND
             return Region.MAINLAND, None if mainland else Region.HONG_KONG
         if mainland:
             return Region.MAINLAND, None
         if traditional:
             return Region.TAIWAN, Region.HONG_KONG
         return Region.MAINLAND, None
+
+    @property
+    def distress_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(self._c.distress_patterns)
 
     def help_for(self, region: Region) -> RegionHelp:
         return self.rules.help.get(region) or self.rules.help[Region.MAINLAND]
@@ -292,7 +305,11 @@ class CrisisDetector:
                 for key, cue in c.embedded_pinyin.items():
                     if key in joined:
                         return f"pinyin:{cue}"
-                # Short keys: the whole run, or consecutive whole words ("wo xiang si" / "zi sha").
+                # Short keys: the whole run (but for a pronoun and particles), or consecutive whole words
+                # ("woxiangsi", "wo xiang si", "zi sha").
+                core = _PINYIN_AROUND.match(joined)
+                if core and core.group(1) in c.whole_pinyin:
+                    return f"pinyin:{c.whole_pinyin[core.group(1)]}"
                 for start in range(len(words)):
                     piece = ""
                     for word in words[start : start + 4]:
@@ -301,7 +318,7 @@ class CrisisDetector:
                         if short:
                             return f"pinyin:{short}"
         if c.homophones and _HAN.search(cleared):
-            readings = [_reading(ch) for ch in cleared]
+            readings = [_reading(token) for token in _TOKEN.findall(cleared)]
             n = MIN_HOMOPHONE_SYLLABLES
             for i in range(len(readings) - n + 1):
                 for syllables, cue in c.homophones.get(tuple(readings[i : i + n]), ()):
@@ -322,3 +339,100 @@ class CrisisDetector:
 def normalize_cues(cues: Iterable[str]) -> tuple[str, ...]:
     """Cue texts as the detector compares them (Simplified, lower case, no spaces)."""
     return tuple(c for c in (_compact(normalize(cue, limit=SCAN_CHARS)) for cue in cues) if c)
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """How a detector does on a labelled set: crisis recall, distress recognised, false alarms."""
+
+    crisis_total: int
+    crisis_found: int
+    distress_total: int
+    distress_found: int  # recognised as distress or crisis
+    negative_total: int
+    false_alarms: int  # negatives read as crisis
+    negative_distress: int  # negatives read as distress (a warm sentence added; reported, not a goal)
+    missed: tuple[str, ...] = ()
+    alarms: tuple[str, ...] = ()
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float:
+        return part / whole if whole else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self._rate(self.crisis_found, self.crisis_total)
+
+    @property
+    def distress_recall(self) -> float:
+        return self._rate(self.distress_found, self.distress_total)
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self._rate(self.false_alarms, self.negative_total)
+
+    def render(self) -> str:
+        lines = [
+            f"crisis recall        {self.recall:6.1%}  ({self.crisis_found}/{self.crisis_total})",
+            f"distress recognised  {self.distress_recall:6.1%}  ({self.distress_found}/{self.distress_total})",
+            f"false alarms         {self.false_alarm_rate:6.1%}  ({self.false_alarms}/{self.negative_total})",
+            f"negatives as distress        ({self.negative_distress}/{self.negative_total})",
+        ]
+        lines += [f"  missed: {text[:60]}" for text in self.missed]
+        lines += [f"  false alarm: {text[:60]}" for text in self.alarms]
+        return "\n".join(lines)
+
+
+def evaluate(
+    detector: CrisisDetector, crisis: Iterable[str], distress: Iterable[str], negative: Iterable[str]
+) -> Figures:
+    """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
+    crisis, distress, negative = list(crisis), list(distress), list(negative)
+    missed = tuple(t for t in crisis if not detector.detect(t).crisis)
+    distress_found = 0
+    for text in distress:
+        signal = detector.detect(text)
+        distress_found += signal.crisis or signal.distress
+    signals = [(text, detector.detect(text)) for text in negative]
+    alarms = tuple(text for text, signal in signals if signal.crisis)
+    return Figures(
+        crisis_total=len(crisis),
+        crisis_found=len(crisis) - len(missed),
+        distress_total=len(distress),
+        distress_found=distress_found,
+        negative_total=len(negative),
+        false_alarms=len(alarms),
+        negative_distress=sum(signal.distress for _, signal in signals),
+        missed=missed,
+        alarms=alarms,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m faq.crisis [SET.yaml] [--kb intents.yaml]``: the figures of a labelled set."""
+    import argparse
+    from pathlib import Path
+
+    import yaml
+
+    from faq.kb import load_knowledge_base
+
+    root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(prog="python -m faq.crisis", description=main.__doc__)
+    parser.add_argument("set", nargs="?", default=str(root / "tests" / "data" / "crisis_dev.yaml"))
+    parser.add_argument("--kb", default=str(root / "intents.yaml"))
+    args = parser.parse_args(argv)
+    labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
+    detector = CrisisDetector(load_knowledge_base(args.kb).crisis)
+    figures = evaluate(
+        detector, labelled.get("crisis", ()), labelled.get("distress", ()), labelled.get("negative", ())
+    )
+    print(figures.render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -149,7 +149,10 @@ class Engine:
     def _without_distress_words(self, text: str) -> str:
         """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on
         its own; empty when nothing with content is left."""
-        rest = self._distress_words.sub(" ", text).strip()
+        rest = text
+        for pattern in self.crisis.distress_patterns:
+            rest = pattern.sub(" ", rest)
+        rest = self._distress_words.sub(" ", rest).strip()
         return rest if rest and self.analyzer.tokens(rest) else ""
 
     def _only_day_words(self, text: str) -> bool:
