@@ -75,7 +75,7 @@ class Engine:
         self._distress_words = re.compile(
             r"(?:我|真的?|都|快要?|要|已经|整个人|简直|每天|天天|好|太|很)*(?:"
             + "|".join(re.escape(c) for c in sorted(kb.crisis.distress, key=len, reverse=True))
-            + r")(?:了|啦|掉了|的)?"
+            + r")(?:家人|家里人|屋企人|爸妈|父母|老婆孩子|老婆|老公|孩子|任何人|人)?(?:了|啦|掉了|的)?"
         )
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
