@@ -72,6 +72,8 @@ class Context:
     #: The words the reader uses where Chinese has several (聯絡人 / 聯繫人), kept for the next replies.
     words: tuple[str, ...] = ()
     crisis_until: float = 0.0
+    #: The region whose help lines the crisis reply gave ("mainland", "hong_kong", "taiwan").
+    crisis_region: str | None = None
 
     def alive(self, now: float) -> bool:
         return 0 <= now - self.at <= EXPIRY_SECONDS
@@ -91,7 +93,7 @@ def current(context: Context | None, now: float) -> Context | None:
     if context.alive(now):
         return context
     if context.in_crisis_window(now):
-        return Context(crisis_until=context.crisis_until, at=context.at)
+        return Context(crisis_until=context.crisis_until, crisis_region=context.crisis_region, at=context.at)
     return None
 
 
@@ -167,6 +169,7 @@ def after_reply(
     variant: str | None,
     words: Sequence[str],
     crisis: bool,
+    help_region: str | None = None,
 ) -> Context:
     """The context after a reply. A reply that was no answer (fallback, did-you-mean, greeting) keeps the
     topic, days and platform of the turn before, so that the user can go on from there."""
@@ -187,6 +190,7 @@ def after_reply(
         variant=variant,
         words=tuple(dict.fromkeys([*words, *base.words]))[:8],
         crisis_until=now + CRISIS_FOOTER_SECONDS if crisis else base.crisis_until,
+        crisis_region=help_region if crisis else base.crisis_region,
     )
 
 

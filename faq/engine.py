@@ -27,6 +27,7 @@ from faq.context import (
     match_offered,
     strip_followup_words,
 )
+from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
 from faq.kb import GENERAL, Intent, KnowledgeBase, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
@@ -49,6 +50,7 @@ MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
+_NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
@@ -108,6 +110,8 @@ class Understanding:
     #: Nothing but a day count and/or platform, said as a follow-up ("那20天呢", "极融呢").
     bare: bool = False
     fear: bool = False
+    #: What the crisis detector read in the whole message (distress, the reader's region, the cue).
+    signal: Signal = _NO_SIGNAL
 
 
 class Engine:
@@ -122,6 +126,13 @@ class Engine:
             vocabulary += group.questions
         for platform in kb.platforms:
             protected += [normalize(name) for name in platform.names]
+        self.crisis = CrisisDetector(kb.crisis)
+        #: A distress cue with the little words around it ("我快崩溃了"), removed before matching.
+        self._distress_words = re.compile(
+            r"(?:我|真的?|都|快要?|要|已经|整个人|简直|每天|天天|好|太|很)*(?:"
+            + "|".join(re.escape(c) for c in sorted(kb.crisis.distress, key=len, reverse=True))
+            + r")(?:家人|家里人|屋企人|爸妈|父母|老婆孩子|老婆|老公|孩子|任何人|人)?(?:了|啦|掉了|的)?"
+        )
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
@@ -155,53 +166,51 @@ class Engine:
                 return platform_id
         return None
 
-    def is_crisis(self, normalized: str) -> bool:
-        compact = normalized.replace(" ", "")
-        return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
-
     def speaks_of_crisis(self, message: str | bytes | None) -> bool:
         """Whether a raw message speaks of self-harm or despair anywhere in it (up to Telegram's 4096
         characters), not only in the part that is matched."""
-        return self.is_crisis(normalize(message, limit=CRISIS_SCAN_CHARS))
+        return self.crisis.detect(message).crisis
 
     def understand(self, message: str | bytes | None, traditional: bool | None = None) -> Understanding:
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(raw)
-        day_count = parse_days(normalized) if normalized else None
-        stripped = strip_followup_words(normalized)
-        offset = len(normalized) - len(stripped)
-        if day_count is None and stripped != normalized:  # "那20天呢": the parser wants the number first
+        signal = self.crisis.detect(whole)
+        # Distress is answered first (see reply); what else the message asks is read without it.
+        asked = self._without_distress_words(normalized) if signal.distress else normalized
+        day_count = parse_days(asked) if asked and not signal.crisis else None
+        stripped = strip_followup_words(asked)
+        offset = len(asked) - len(stripped)
+        if day_count is None and stripped != asked and not signal.crisis:  # "那20天呢": number first
             found = parse_days(stripped)
             if found is not None:
                 day_count = replace(found, span=(found.span[0] + offset, found.span[1] + offset))
         paid_off = bool(_PAID_OFF.search(normalized))
-        question = normalized
+        question = asked
         if day_count is not None:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
             # (the stage block answers it), "拖了12天了会打给我老公吗" asks about family.
             start, end = day_count.span
-            before = _OVERDUE_VERB_BEFORE.sub("", normalized[:start])
-            question = f"{before} {normalized[end:]}"
+            before = _OVERDUE_VERB_BEFORE.sub("", asked[:start])
+            question = f"{before} {asked[end:]}"
             if self._only_day_words(question):
                 question = ""
         if paid_off:
-            question = normalized  # "结清一个月了": no day count, the whole message is the question
+            question = asked  # "结清一个月了": no day count, the whole message is the question
         platform = self.detect_platform(normalized)
         bare = (
             (day_count is not None or platform is not None)
             and self._only_day_words(strip_followup_words(question))
             and (bool(_FOLLOWUP_MARK.search(normalized)) or len(normalized.replace(" ", "")) <= 6)
         )
-        crisis = self.is_crisis(normalized) or (len(whole) > len(raw) and self.speaks_of_crisis(whole))
-        if crisis:
-            question = self._without_crisis_words(question)
+        if signal.crisis:
+            question = ""  # support only: nothing else is answered in this turn
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
             days=None if paid_off or day_count is None else day_count.days,
             platform=platform,
-            crisis=crisis,
+            crisis=signal.crisis,
             match=self.matcher.match(question)
             if question
             else Match(intent=None, confidence=0.0, ranking=()),
@@ -209,17 +218,21 @@ class Engine:
             paid_off=paid_off,
             bare=bare,
             fear=self._shows_fear(normalized),
+            signal=signal,
         )
 
     def _shows_fear(self, normalized: str) -> bool:
         compact = normalized.replace(" ", "")
         return any(normalize(word).replace(" ", "") in compact for word in self.kb.texts.fear_words if word)
 
-    def _without_crisis_words(self, text: str) -> str:
-        """The message without its words of despair, so that what else it asks is matched on its own."""
-        for pattern in self.kb.crisis.patterns:
-            text = text.replace(pattern, " ")
-        return text.strip()
+    def _without_distress_words(self, text: str) -> str:
+        """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on
+        its own; empty when nothing with content is left."""
+        rest = text
+        for pattern in self.crisis.distress_patterns:
+            rest = pattern.sub(" ", rest)
+        rest = self._distress_words.sub(" ", rest).strip()
+        return rest if rest and self.analyzer.tokens(rest) else ""
 
     def _only_day_words(self, text: str) -> bool:
         """True when nothing but overdue wording, function words and platform names is left (a pure
@@ -251,15 +264,22 @@ class Engine:
         ctx = current(context, now)
         u = self.understand(message, traditional)
         style = self._style(u, ctx)
+        if u.crisis:  # support, and only that
+            return self._deliver(self.crisis_reply(u.signal, u.traditional), ctx, now, style)
         if not u.normalized:
             reply = Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),))
             return self._deliver(reply, ctx, now, style)
         reply = self._converse(u, ctx)
-        if u.crisis:
-            # Crisis help first; what else the message asked follows, unless it was only a fallback.
-            rest = () if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST) else reply.parts
-            parts = (Part(self.kb.crisis.answer), *rest)
-            reply = replace(reply, kind=ReplyKind.CRISIS, parts=parts, suggestions=(), crisis=True)
+        if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
+            # Nothing else asked: the emotional-support answer (or the warm sentence alone).
+            emotional = self.kb.intent(self.kb.crisis.distress_intent)
+            reply = (
+                self._intent_reply(emotional, u.days, u.platform, None, fear=False, followup=None)
+                if emotional is not None
+                else replace(reply, parts=())
+            )
+        if u.signal.distress:
+            reply = self._with_distress(reply, u.signal, u.traditional)
         return self._deliver(reply, ctx, now, style)
 
     def press(
@@ -678,13 +698,16 @@ class Engine:
     def _deliver(self, reply: Reply, ctx: Context | None, now: float, style: _Style) -> tuple[Reply, Context]:
         """Finish the reply (crisis help line, mainland note, script) and compute the next context."""
         texts = self.kb.texts
-        if ctx is not None and ctx.in_crisis_window(now) and not reply.crisis:
-            footer = self.crisis_footer()
-            if footer:
-                reply = replace(reply, parts=(*reply.parts, Part(footer)))
-        if style.traditional and texts.mainland_note and _MAINLAND.search(reply.text):
-            reply = replace(reply, parts=(*reply.parts, Part(texts.mainland_note)))
-        finished = self._finish(reply, style.traditional, style.variant, style.words)
+        if reply.crisis:
+            finished = reply  # already in the reader's script and region
+        else:
+            if style.traditional and texts.mainland_note and _MAINLAND.search(reply.text):
+                reply = replace(reply, parts=(*reply.parts, Part(texts.mainland_note)))
+            finished = self._finish(reply, style.traditional, style.variant, style.words)
+            if ctx is not None and ctx.in_crisis_window(now):
+                footer = self.crisis_footer(ctx.crisis_region, style.traditional)
+                if footer:
+                    finished = replace(finished, parts=(*finished.parts, Part(footer)))
         shown = None
         if reply.kind is ReplyKind.ANSWER and reply.intent:
             if reply.followup in ("repeat", "topic"):
@@ -711,13 +734,54 @@ class Engine:
             variant=style.variant,
             words=style.words,
             crisis=reply.crisis,
+            help_region=reply.help_region if reply.crisis else None,
         )
         return finished, next_ctx
 
-    def crisis_footer(self) -> str:
-        """HOOK for the crisis helper: the one help line that ends every reply for 30 minutes after a crisis
-        reply in the same chat. Today the knowledge base's ``texts.crisis_footer``."""
-        return self.kb.texts.crisis_footer
+    # ------------------------------------------------------------------------------------ crisis help
+
+    def crisis_reply(self, signal: Signal, traditional: bool = False) -> Reply:
+        """Support, and only that: warm words with the help lines of the reader's region (a message of
+        its own), then a gentle offer to talk about the debt later with ONE button (``related``)."""
+        help = self.crisis.help_for(signal.region)
+        answer = help.answer
+        if signal.also is not None:
+            answer = f"{answer}\n{self.crisis.help_for(signal.also).elsewhere}"
+        button = Suggestion(self.kb.crisis.offer_intent, help.offer_button)
+        local = traditional and help.region is Region.MAINLAND  # the other regions' texts are Traditional
+        return Reply(
+            ReplyKind.CRISIS,
+            (Part(self._script(answer, local)), Part(self._script(help.offer, local))),
+            related=(self._convert_suggestion(button, local),),
+            traditional=traditional,
+            crisis=True,
+            distress=signal.distress,
+            help_region=help.region.value,
+        )
+
+    def crisis_footer(self, region: str | Region | None, traditional: bool = False) -> str:
+        """The one line that ends every reply for a while after a crisis reply (the conversation context
+        keeps the time and the region: :attr:`faq.context.Context.crisis_until`, ``crisis_region``)."""
+        try:
+            help = self.crisis.help_for(Region(region or Region.MAINLAND))
+        except ValueError:
+            help = self.crisis.help_for(Region.MAINLAND)
+        return self._script(help.footer, traditional and help.region is Region.MAINLAND)
+
+    def _with_distress(self, reply: Reply, signal: Signal, traditional: bool) -> Reply:
+        """One warm, true sentence with the region's help line before the answer (in Simplified for a
+        mainland reader: the reply is converted as a whole afterwards)."""
+        help = self.crisis.help_for(signal.region)
+        return replace(
+            reply,
+            parts=(Part(help.distress), *reply.parts),
+            distress=True,
+            help_region=help.region.value,
+        )
+
+    @staticmethod
+    def _script(text: str, traditional: bool) -> str:
+        return to_traditional(text) if traditional else text
 
     def first_messages(self, days: Iterable[int | None] = (None, 5, 12, 20, 45)) -> list[tuple[str, Reply]]:
         """Every intent's first message (a button press: no context), without a day count and at each of

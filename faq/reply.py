@@ -13,7 +13,7 @@ class ReplyKind(StrEnum):
     SUGGEST = "suggest"  # unsure between a few intents: "did you mean"
     FALLBACK = "fallback"  # nothing matched: "I don't know this one" + suggestions
     OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
-    CRISIS = "crisis"  # self-harm or despair: crisis help first
+    CRISIS = "crisis"  # self-harm or despair: crisis help, and only that
     DETAILS = "details"  # the longer explanation behind the "详细说明" button / `/more`
     EMPTY = "empty"  # nothing to read
 
@@ -67,6 +67,11 @@ class Reply:
     details: str | None = None
     #: How the chat's context was used: "days", "platform", "topic", "button", "repeat", "inherit"; None.
     followup: str | None = None
+    #: Distress without self-harm: a warm sentence with a help line comes before the answer.
+    distress: bool = False
+    #: The region whose help lines a crisis or distress reply gave ("mainland", "hong_kong", "taiwan"); a
+    #: front end remembers it to end later replies with :meth:`faq.engine.Engine.crisis_footer`.
+    help_region: str | None = None
 
     @property
     def text(self) -> str:
@@ -92,4 +97,6 @@ class Reply:
             "summary": self.summary,
             "details": self.details,
             "followup": self.followup,
+            "distress": self.distress,
+            "help_region": self.help_region,
         }
