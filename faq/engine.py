@@ -708,6 +708,7 @@ class Engine:
                 footer = self.crisis_footer(ctx.crisis_region, style.traditional)
                 if footer:
                     finished = replace(finished, parts=(*finished.parts, Part(footer)))
+            finished = self._fit(finished)
         shown = None
         if reply.kind is ReplyKind.ANSWER and reply.intent:
             if reply.followup in ("repeat", "topic"):
@@ -737,6 +738,27 @@ class Engine:
             help_region=reply.help_region if reply.crisis else None,
         )
         return finished, next_ctx
+
+    @staticmethod
+    def _fit(reply: Reply) -> Reply:
+        """An answer that grew over FIRST_MESSAGE_LIMIT (a warm sentence, the mainland note, the help line
+        were added) gives up the end of its answer body to the details, never the sentence that answers."""
+        over = len(reply.text) - FIRST_MESSAGE_LIMIT
+        if over <= 0 or reply.kind is not ReplyKind.ANSWER or not reply.summary:
+            return reply
+        index = next(
+            (i for i, p in enumerate(reply.parts) if p.heading and reply.summary in p.heading and p.body), None
+        )
+        if index is None:
+            return reply
+        part = reply.parts[index]
+        first, rest = compose.split_to_budget(part.body, max(len(part.body) - over, 0))
+        if not rest:
+            return reply
+        parts = list(reply.parts)
+        parts[index] = Part(first, part.heading)
+        details = "\n\n".join(x for x in (rest, reply.details) if x)
+        return replace(reply, parts=tuple(p for p in parts if p.body or p.heading), details=details)
 
     # ------------------------------------------------------------------------------------ crisis help
 
