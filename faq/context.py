@@ -49,6 +49,7 @@ _SAME_TOPIC = re.compile(
     r")\s*(?:呢|啊|呀|吗|嘛|㗎|啦)*$"
 )
 _VERIFY = re.compile(r"真|系咪|靠谱|可信")
+_WHAT_NOW = re.compile(r"怎么办|咋办|怎么做|咋做|点算|点做|做什么|怎么处理|接下来")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,10 @@ class Context:
     variant: str | None = None  # "tw" / "hk" for readers of Traditional, else None
     #: The words the reader uses where Chinese has several (聯絡人 / 聯繫人), kept for the next replies.
     words: tuple[str, ...] = ()
+    #: The reader of Traditional was told once that the hotlines and 征信 named are mainland China's.
+    mainland_noted: bool = False
+    #: A key of the last reply's first block (its text is never sent twice in a row).
+    last_text: str | None = None
     crisis_until: float = 0.0
     #: The region whose help lines the crisis reply gave ("mainland", "hong_kong", "taiwan").
     crisis_region: str | None = None
@@ -123,6 +128,10 @@ def asks_if_true(normalized: str) -> bool:
     return bool(_VERIFY.search(normalized))
 
 
+def asks_what_now(normalized: str) -> bool:
+    return bool(_WHAT_NOW.search(normalized))
+
+
 def match_offered(normalized: str, offered: Sequence[Suggestion], simplify: bool = True) -> str | None:
     """The intent of an offered button the typed message is (nearly) the same as, else None.
 
@@ -170,6 +179,8 @@ def after_reply(
     words: Sequence[str],
     crisis: bool,
     help_region: str | None = None,
+    mainland_noted: bool = False,
+    last_text: str | None = None,
 ) -> Context:
     """The context after a reply. A reply that was no answer (fallback, did-you-mean, greeting) keeps the
     topic, days and platform of the turn before, so that the user can go on from there."""
@@ -191,6 +202,8 @@ def after_reply(
         words=tuple(dict.fromkeys([*words, *base.words]))[:8],
         crisis_until=now + CRISIS_FOOTER_SECONDS if crisis else base.crisis_until,
         crisis_region=help_region if crisis else base.crisis_region,
+        mainland_noted=mainland_noted,
+        last_text=last_text,
     )
 
 

@@ -9,6 +9,7 @@ Nothing here knows about Telegram: the console chat, the bot and `faq ask` all c
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from faq.context import (
     Context,
     after_reply,
     asks_if_true,
+    asks_what_now,
     current,
     is_same_topic,
     match_offered,
@@ -89,6 +91,11 @@ class _Style:
 
 def _stage_key(stage: StageRef | None) -> str | None:
     return f"{stage.platform}:{stage.min_days}-{stage.max_days}" if stage else None
+
+
+def _text_key(heading: str | None, body: str) -> str:
+    """A short key for a reply's first block, to tell whether the same text would be sent again."""
+    return hashlib.blake2s(f"{heading}\n{body}".encode(), digest_size=8).hexdigest()
 
 
 def _shown_key(intent_id: str, stage: StageRef | None) -> str:
@@ -394,7 +401,13 @@ class Engine:
             if is_same_topic(u.normalized):
                 last = self.kb.intent(topic)
                 if last is not None:
-                    return self._same_topic(last, ctx, verify=asks_if_true(u.normalized), fear=u.fear)
+                    return self._same_topic(
+                        last,
+                        ctx,
+                        verify=asks_if_true(u.normalized),
+                        what_now=asks_what_now(u.normalized),
+                        fear=u.fear,
+                    )
         elif is_same_topic(u.normalized) and not u.days:
             # "那我该怎么办" with nothing before it: ask what the situation is, never guess a topic.
             return self._fallback(u)
@@ -557,9 +570,12 @@ class Engine:
                 lines.append(f"{texts.stage_todo}:" + ";".join(todo))
         heading = (texts.reassure if fear and texts.reassure else "") + (texts.recap_heading or "")
         details = self._details_of(intent, days, platform)
+        part = Part("\n".join(lines) or intent.title, heading or None)
+        if texts.recap_more and ctx.last_text == _text_key(part.heading, part.body):
+            part = Part(texts.recap_more)  # the key points were just sent: ask what else, with the buttons
         return Reply(
             ReplyKind.ANSWER,
-            (Part("\n".join(lines) or intent.title, heading or None),),
+            (part,),
             intent=intent.id,
             confidence=1.0,
             days=days,
@@ -571,19 +587,19 @@ class Engine:
             followup="repeat",
         )
 
-    def _same_topic(self, intent: Intent, ctx: Context, *, verify: bool, fear: bool) -> Reply:
+    def _same_topic(
+        self, intent: Intent, ctx: Context, *, verify: bool, what_now: bool, fear: bool
+    ) -> Reply:
         """ "那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
-        (the details, or what to do at this stage), else the key points again, short."""
+        (what to do now, the details with the legal bases), else the key points again, short."""
         days, platform = ctx.days, ctx.platform
         _, stage_ref = self._stage_parts(days, platform)
         details = self._details_of(intent, days, platform)
         summary = self._heading(intent, days, platform)
         texts = self.kb.texts
         prefix = texts.reassure if fear and texts.reassure else ""
-        if not verify and days is not None and stage_ref is not None:
-            stage = self.kb.stage_for(days, platform)
-            label = self._stage_label(days, platform, stage)
-            parts: tuple[Part, ...] = (Part(stage.todo.strip(), f"{prefix}{label} · {texts.stage_todo}"),)
+
+        def make(parts: tuple[Part, ...], heading: str | None, **fields: Any) -> Reply:
             return Reply(
                 ReplyKind.ANSWER,
                 parts,
@@ -593,27 +609,36 @@ class Engine:
                 platform=platform,
                 stage=stage_ref,
                 related=self._asks(intent.related),
-                summary=f"{label} · {texts.stage_todo}",
-                details=details or None,
+                summary=heading,
                 followup="topic",
+                **fields,
             )
+
+        todo = self._todo(intent, days, platform)
+        todo_key = _text_key(f"{prefix}{todo[0]}" if todo[0] else prefix or None, todo[1]) if todo else None
+        if what_now and todo is not None and ctx.last_text != todo_key:
+            heading, body = todo
+            shown = f"{prefix}{heading}" if heading else prefix or None
+            return make((Part(body, shown),), heading or body, details=details or None)
         if details and not ctx.details_shown:
             first, rest = compose.split_to_budget(details, compose.FIRST_MESSAGE_BUDGET - len(summary))
-            return Reply(
-                ReplyKind.ANSWER,
-                (Part(first, f"{prefix}{summary}" if summary else prefix or None),),
-                intent=intent.id,
-                confidence=1.0,
-                days=days,
-                platform=platform,
-                stage=stage_ref,
-                related=self._asks(intent.related),
-                summary=summary or None,
-                details=rest or None,
-                followup="topic",
-            )
+            heading = f"{prefix}{summary}" if summary else prefix or None
+            return make((Part(first, heading),), summary or None, details=rest or None, shows_details=True)
+        if not verify and todo is not None and ctx.last_text != todo_key:
+            heading, body = todo
+            shown = f"{prefix}{heading}" if heading else prefix or None
+            return make((Part(body, shown),), heading or body, details=details or None)
         recap = self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
         return replace(recap, followup="topic")
+
+    def _todo(self, intent: Intent, days: int | None, platform: str | None) -> tuple[str | None, str] | None:
+        """(heading, body) of what to do now: the stage's to-dos with a day count, else the answer's own
+        "现在…" line."""
+        if days is not None:
+            stage = self.kb.stage_for(days, platform)
+            return f"{self._stage_label(days, platform, stage)} · {self.kb.texts.stage_todo}", stage.todo.strip()
+        line = next((x.strip() for x in intent.answer.splitlines() if x.strip().startswith("现在")), None)
+        return (None, line) if line else None
 
     def _stage_only(self, days: int, platform: str | None) -> Reply:
         parts, ref = self._stage_parts(days, platform)
@@ -698,11 +723,14 @@ class Engine:
     def _deliver(self, reply: Reply, ctx: Context | None, now: float, style: _Style) -> tuple[Reply, Context]:
         """Finish the reply (crisis help line, mainland note, script) and compute the next context."""
         texts = self.kb.texts
+        noted = bool(ctx and ctx.mainland_noted)
         if reply.crisis:
             finished = reply  # already in the reader's script and region
         else:
-            if style.traditional and texts.mainland_note and _MAINLAND.search(reply.text):
+            # Once per conversation: the hotlines and 征信 named are mainland China's.
+            if style.traditional and texts.mainland_note and not noted and _MAINLAND.search(reply.text):
                 reply = replace(reply, parts=(*reply.parts, Part(texts.mainland_note)))
+                noted = True
             finished = self._finish(reply, style.traditional, style.variant, style.words)
             if ctx is not None and ctx.in_crisis_window(now):
                 footer = self.crisis_footer(ctx.crisis_region, style.traditional)
@@ -730,7 +758,10 @@ class Engine:
             stage_shown=stage_shown,
             offered=offered,
             details_shown=reply.kind is ReplyKind.DETAILS
+            or reply.shows_details
             or (bool(ctx and ctx.details_shown) and reply.followup in ("repeat", "topic")),
+            mainland_noted=noted,
+            last_text=_text_key(reply.parts[0].heading, reply.parts[0].body) if reply.parts else None,
             traditional=style.traditional,
             variant=style.variant,
             words=style.words,

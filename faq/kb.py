@@ -55,6 +55,7 @@ OPTIONAL_TEXT_KEYS = (
     "more_hint",
     "no_more_details",
     "recap_heading",
+    "recap_more",
     "reassure",
     "ask_situation",
     "did_you_mean_quote",
@@ -174,6 +175,7 @@ class Texts:
     more_hint: str = ""
     no_more_details: str = ""
     recap_heading: str = ""
+    recap_more: str = ""
     reassure: str = ""
     ask_situation: str = ""
     did_you_mean_quote: str = ""

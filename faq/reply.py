@@ -67,6 +67,8 @@ class Reply:
     details: str | None = None
     #: How the chat's context was used: "days", "platform", "topic", "button", "repeat", "inherit"; None.
     followup: str | None = None
+    #: The reply shows the topic's details (so that the next "是真的吗" does not show them again).
+    shows_details: bool = False
     #: Distress without self-harm: a warm sentence with a help line comes before the answer.
     distress: bool = False
     #: The region whose help lines a crisis or distress reply gave ("mainland", "hong_kong", "taiwan"); a

@@ -189,6 +189,18 @@ def test_the_same_question_twice_gets_the_key_points_not_the_same_text(engine: E
     assert again.related  # buttons to go on
 
 
+@pytest.mark.parametrize("first", ["逾期20天会打给我家人吗", "催收说要上门找我", "催收話要上門搵我,點算"])
+def test_follow_ups_never_send_the_same_text_twice_in_a_row(engine: Engine, first: str) -> None:
+    chat = Chat(engine)
+    texts = [chat.say(first).text]
+    for message in ("那我该怎么办", "还有别的办法吗", "是真的吗", "还有别的办法吗", "那我该怎么办", "是真的吗"):
+        reply = chat.say(message)
+        assert reply.followup in ("topic", "repeat"), message
+        texts.append(reply.text)
+    for before, after in zip(texts, texts[1:], strict=False):
+        assert before != after
+
+
 def test_pressing_the_topic_just_shown_does_not_repeat_it(engine: Engine) -> None:
     chat = Chat(engine)
     first = chat.say("怎么投诉催收")
