@@ -7,6 +7,7 @@ The Telegram front end's conversations are in tests/test_bot_conversation.py."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -197,7 +198,7 @@ def test_follow_ups_never_send_the_same_text_twice_in_a_row(engine: Engine, firs
         reply = chat.say(message)
         assert reply.followup in ("topic", "repeat"), message
         texts.append(reply.text)
-    for before, after in zip(texts, texts[1:], strict=False):
+    for before, after in itertools.pairwise(texts):
         assert before != after
 
 
