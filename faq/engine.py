@@ -134,6 +134,9 @@ class Engine:
         for platform in kb.platforms:
             protected += [normalize(name) for name in platform.names]
         self.crisis = CrisisDetector(kb.crisis)
+        self._fear_words = tuple(
+            w for w in (normalize(word).replace(" ", "") for word in kb.texts.fear_words) if w
+        )
         #: A distress cue with the little words around it ("我快崩溃了"), removed before matching.
         self._distress_words = re.compile(
             r"(?:我|真的?|都|快要?|要|已经|整个人|简直|每天|天天|好|太|很)*(?:"
@@ -230,7 +233,7 @@ class Engine:
 
     def _shows_fear(self, normalized: str) -> bool:
         compact = normalized.replace(" ", "")
-        return any(normalize(word).replace(" ", "") in compact for word in self.kb.texts.fear_words if word)
+        return any(word in compact for word in self._fear_words)
 
     def _without_distress_words(self, text: str) -> str:
         """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on
