@@ -3,7 +3,7 @@
 Table-driven: every intent carries the fields the bot shows (summary, ask, sources, enough examples); the key
 facts of current law and industry rules are in the intent a user reaches for them; and the claims a legal
 review found wrong appear nowhere a user can see them (fixed texts, stage tables, intents' summary / answer /
-details, out-of-scope answers).
+details / sources, out-of-scope answers).
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def visible_texts(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
     for intent in kb.intents:
         for field in ("title", "summary", "answer", "details", "ask"):
             yield f"intents.{intent.id}.{field}", getattr(intent, field)
+        for number, source in enumerate(intent.sources):  # not shown today, but may be behind "依据"
+            yield f"intents.{intent.id}.sources[{number}]", source
 
 
 # ------------------------------------------------------------------------------------------ every intent
