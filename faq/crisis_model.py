@@ -10,7 +10,7 @@ threats by others and the knowledge base's own questions = 0), scores what the r
 Each clause of a message is scored on its own (a long message cannot add up to despair from many small
 weights) and the highest score counts. Features are the 1-3 character n-grams of the normalised text
 (Simplified, no spaces, present or not). Training is plain full-batch gradient descent in numpy with L2
-and balanced classes, deterministic, run by ``python -m faq.crisis train`` which writes the weights beside
+and despair weighted 3:1, deterministic, run by ``python -m faq.crisis train`` which writes the weights beside
 ``intents.yaml`` (``crisis_model.json``); the running bot only adds up weights.
 """
 
@@ -111,6 +111,7 @@ def train(
     labels: Sequence[int],
     *,
     l2: float = 0.01,
+    positive_weight: float = 3.0,
     iterations: int = 400,
     rate: float = 1.0,
     crisis_at: float = 0.8,
@@ -125,9 +126,8 @@ def train(
         grams = sorted(ngrams(text))
         rows.append(np.array([vocabulary.setdefault(g, len(vocabulary)) for g in grams], dtype=np.int64))
     y = np.asarray(labels, dtype=np.float64)
-    positives = max(float(y.sum()), 1.0)
-    negatives = max(float(len(y) - y.sum()), 1.0)
-    sample_weight = np.where(y > 0, len(y) / (2 * positives), len(y) / (2 * negatives))
+    # A fixed weight (not balanced by counts): the model does not drift when the knowledge base grows.
+    sample_weight = np.where(y > 0, positive_weight, 1.0)
     lengths = np.array([len(r) for r in rows])
     flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     owner = np.repeat(np.arange(len(rows)), lengths)
