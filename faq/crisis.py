@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from faq.crisis_model import CrisisModel
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 
 # Per-character readings only (see faq/analyze.py): every reading of a polyphonic character is considered.
@@ -52,6 +53,8 @@ MIN_HOMOPHONE_SYLLABLES = 3
 #: Pinyin keys shorter than this must be a whole Latin word or run to count ("zisha", not "...zisha...").
 MIN_EMBEDDED_PINYIN = 9
 MAX_READINGS = 16
+#: The model's weights, beside the knowledge base (written by ``python -m faq.crisis train``).
+MODEL_FILE = "crisis_model.json"
 
 
 class Region(StrEnum):
@@ -110,6 +113,8 @@ class CrisisRules:
     offer_intent: str
     #: The intent a distressed reader who asked nothing else is answered with.
     distress_intent: str = "emotional"
+    #: The second opinion on what the rules do not recognise (faq/crisis_model.py); None: rules only.
+    model: CrisisModel | None = None
 
     @property
     def answer(self) -> str:
@@ -233,6 +238,13 @@ class CrisisDetector:
         cleared = self._clear_negatives(_compact(text))
         cue = self._crisis_cue(cleared, text)
         distress = self._distress_cue(cleared)
+        model = self.rules.model
+        if cue is None and model is not None:
+            p = model.probability(self.model_text(text))
+            if p >= model.crisis_at:
+                cue = f"model:{p:.2f}"
+            elif p >= model.distress_at and distress is None:
+                distress = f"model:{p:.2f}"
         return Signal(
             crisis=cue is not None,
             distress=distress is not None,
@@ -268,6 +280,10 @@ class CrisisDetector:
         if traditional:
             return Region.TAIWAN, Region.HONG_KONG
         return Region.MAINLAND, None
+
+    def model_text(self, normalized: str) -> str:
+        """What the model reads: each clause without spaces and with hyperbole blanked out."""
+        return " ".join(self._clear_negatives(_compact(clause)) for clause in normalized.split(" "))
 
     @property
     def distress_patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -411,24 +427,58 @@ def evaluate(
     )
 
 
+def training_set(
+    detector: CrisisDetector, labelled: Mapping[str, Iterable[str]], ordinary: Iterable[str]
+) -> tuple[list[str], list[int]]:
+    """Texts (as the model reads them) and labels: the labelled crisis messages are 1; distress,
+    negatives and ``ordinary`` questions (the knowledge base's, also typed in pinyin) are 0."""
+    ordinary = list(ordinary)
+    typed = [" ".join(lazy_pinyin(q)) for q in ordinary[::3]] + ["".join(lazy_pinyin(q)) for q in ordinary[1::6]]
+    texts: list[str] = []
+    labels: list[int] = []
+    for label, group in (
+        (1, labelled.get("crisis", ())),
+        (0, [*labelled.get("distress", ()), *labelled.get("negative", ()), *ordinary, *typed]),
+    ):
+        for text in group:
+            texts.append(_compact(detector.model_text(normalize(text, limit=SCAN_CHARS))))
+            labels.append(label)
+    return texts, labels
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m faq.crisis [SET.yaml] [--kb intents.yaml]``: the figures of a labelled set."""
+    """``python -m faq.crisis [SET.yaml]``: the figures of a labelled set; ``python -m faq.crisis train``:
+    retrain the model on the dev set and the knowledge base's questions, and write it beside the KB."""
     import argparse
+    from dataclasses import replace
     from pathlib import Path
 
     import yaml
 
+    from faq.crisis_model import train
     from faq.kb import load_knowledge_base
 
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(prog="python -m faq.crisis", description=main.__doc__)
+    parser.add_argument("command", nargs="?", default="eval", choices=("eval", "train"))
     parser.add_argument("set", nargs="?", default=str(root / "tests" / "data" / "crisis_dev.yaml"))
     parser.add_argument("--kb", default=str(root / "intents.yaml"))
+    parser.add_argument("--rules-only", action="store_true", help="evaluate without the model")
     args = parser.parse_args(argv)
     labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
-    detector = CrisisDetector(load_knowledge_base(args.kb).crisis)
+    kb = load_knowledge_base(args.kb)
+    if args.command == "train":
+        rules_only = CrisisDetector(replace(kb.crisis, model=None))
+        ordinary = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
+        texts, labels = training_set(rules_only, labelled, ordinary)
+        model = train(texts, labels)
+        out = Path(args.kb).parent / MODEL_FILE
+        model.save(out)
+        print(f"{out}: {len(model.weights)} weights from {len(texts)} messages ({sum(labels)} crisis)")
+        return 0
+    rules = replace(kb.crisis, model=None) if args.rules_only else kb.crisis
     figures = evaluate(
-        detector, labelled.get("crisis", ()), labelled.get("distress", ()), labelled.get("negative", ())
+        CrisisDetector(rules), labelled.get("crisis", ()), labelled.get("distress", ()), labelled.get("negative", ())
     )
     print(figures.render())
     return 0

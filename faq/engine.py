@@ -176,6 +176,10 @@ class Engine:
                 return platform_id
         return None
 
+    def is_crisis(self, text: str) -> bool:
+        """Whether ``text`` (raw or normalised) speaks of self-harm: the crisis detector's verdict."""
+        return self.crisis.detect(text).crisis
+
     def speaks_of_crisis(self, message: str | bytes | None) -> bool:
         """Whether a raw message speaks of self-harm or despair anywhere in it (up to Telegram's 4096
         characters), not only in the part that is matched."""

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, normalize_cues
+from faq.crisis_model import CrisisModel
 from faq.normalize import normalize
 
 TELEGRAM_MESSAGE_LIMIT = 4096
@@ -81,6 +82,7 @@ CRISIS_KEYS = {
     "offer_intent",
     "distress_intent",
     "help",
+    "model",
 }
 CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
 HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere"}
@@ -474,6 +476,15 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
     help_by_region = _read_crisis_help(node, out)
     if help_by_region is None:
         return None
+    model: CrisisModel | None = None
+    model_name = out.text(node, "model", "crisis", required=False)
+    if model_name:
+        try:
+            model = CrisisModel.load(Path(out.file).parent / model_name)
+        except FileNotFoundError:
+            pass  # rules only (a copy of intents.yaml elsewhere); tests/test_crisis.py checks the shipped one
+        except (OSError, ValueError) as exc:
+            out.error(_line(node, "model"), f"crisis.model: cannot load {model_name!r} ({exc})")
     return CrisisRules(
         cues=cues,
         patterns=patterns["patterns"],
@@ -485,6 +496,7 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         help=help_by_region,
         offer_intent=out.text(node, "offer_intent", "crisis"),
         distress_intent=out.text(node, "distress_intent", "crisis", required=False) or "emotional",
+        model=model,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from kb_fixtures import minimal_crisis
 
 from bot.service import Assistant, EngineHolder
 from faq.cli import main as faq_main
-from faq.crisis import CrisisDetector, Region, evaluate
+from faq.crisis import CrisisDetector, Region, evaluate, training_set
+from faq.crisis_model import CrisisModel, train
 from faq.engine import Engine
 from faq.kb import TEXT_KEYS, check_knowledge_base
 from faq.normalize import is_traditional
@@ -330,3 +332,56 @@ def test_shipped_help_lines_carry_their_sources(engine: Engine) -> None:
     assert numbers[Region.HONG_KONG][:2] == ["18111", "2389 2222"]
     assert numbers[Region.TAIWAN][:3] == ["1925", "1995", "1980"]
     assert all(line.source for r in Region for line in engine.crisis.help_for(r).lines)
+
+
+# ------------------------------------------------------------------------------------------- the model
+
+HOLDOUT = Path(__file__).resolve().parent / "data" / "crisis_holdout.yaml"
+
+
+def test_held_out_figures_rules_and_model(engine: Engine) -> None:
+    """Messages never used for rules or training: what the detector does on phrasings nobody tuned it for
+    (the figures are in the report of issue 10; the floors keep them from silently getting worse)."""
+    held = yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))
+    both = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    rules = evaluate(
+        CrisisDetector(replace(engine.kb.crisis, model=None)), held["crisis"], held["distress"], held["negative"]
+    )
+    print(f"\nheld out, rules and model:\n{both.render()}\nheld out, rules only:\n{rules.render()}")
+    assert both.recall >= 0.8
+    assert both.recall > rules.recall  # the model finds what the rules miss
+    assert both.false_alarm_rate <= 0.1
+
+
+def test_shipped_model_is_trained_on_the_current_dev_set(engine: Engine, labelled: dict[str, Any]) -> None:
+    """After the dev set, the cues or the questions change, `python -m faq.crisis train` must be run."""
+    shipped = engine.kb.crisis.model
+    assert shipped is not None
+    kb = engine.kb
+    rules_only = CrisisDetector(replace(kb.crisis, model=None))
+    ordinary = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
+    texts, labels = training_set(rules_only, labelled, ordinary)
+    fresh = train(texts, labels, crisis_at=shipped.crisis_at, distress_at=shipped.distress_at)
+    assert fresh.to_json() == shipped.to_json()
+
+
+def test_model_scores_each_clause_and_round_trips(tmp_path: Path) -> None:
+    model = train(["想死", "不想活", "逾期了怎么办", "会打给家人吗"], [1, 1, 0, 0], iterations=200)
+    assert model.probability("不想活") > 0.5 > model.probability("会打给家人吗")
+    # a long ordinary message does not add up to despair; one clause of despair in it is found
+    assert model.probability("逾期了怎么办 " * 100) < 0.5
+    assert model.probability("逾期了怎么办 " * 100 + "想死") > 0.5
+    path = tmp_path / "m.json"
+    model.save(path)
+    assert CrisisModel.load(path) == model or CrisisModel.load(path).to_json() == model.to_json()
+    with pytest.raises(ValueError):
+        CrisisModel.from_json({"weights": []})
+
+
+def test_a_missing_model_means_rules_only_and_a_broken_one_is_an_error(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    crisis["model"] = "nowhere.json"
+    assert _kb_with(tmp_path, crisis) == []  # rules only
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    crisis["model"] = "broken.json"
+    assert any("crisis.model: cannot load" in e for e in _kb_with(tmp_path, crisis))
