@@ -19,18 +19,18 @@ import opencc
 MAX_INPUT_CHARS = 600
 
 _t2s = opencc.OpenCC("t2s")
-_s2t = opencc.OpenCC("s2t")
 #: Readers of Traditional Chinese: Taiwan forms and vocabulary (``s2twp``), Hong Kong forms (``s2hk``).
-_CONVERTERS = {"t": _s2t, "tw": opencc.OpenCC("s2twp"), "hk": opencc.OpenCC("s2hk")}
+#: Without a known region (fixed texts such as /help): Taiwan character forms (``s2tw``), no vocabulary change.
+_CONVERTERS = {"t": opencc.OpenCC("s2tw"), "tw": opencc.OpenCC("s2twp"), "hk": opencc.OpenCC("s2hk")}
 #: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.
 _ALWAYS_FIX = {"爲": "為", "覈": "核", "纔": "才"}
 #: Taiwan readers write 裡 著 群 台 (OpenCC's s2twp keeps 平臺 and 一臺) and 訊息 for messages.
 _TW_FIX = {"裏": "裡", "着": "著", "羣": "群", "平臺": "平台", "一臺": "一台", "資訊": "訊息"}
 _HK_FIX = {"平臺": "平台", "一臺": "一台"}
-_FIXES = {"t": _ALWAYS_FIX, "tw": {**_ALWAYS_FIX, **_TW_FIX}, "hk": {**_ALWAYS_FIX, **_HK_FIX}}
+_FIXES = {"t": {**_ALWAYS_FIX, **_HK_FIX}, "tw": {**_ALWAYS_FIX, **_TW_FIX}, "hk": {**_ALWAYS_FIX, **_HK_FIX}}
 #: Words of one meaning that readers write differently: the reply uses the reader's own one.
 READER_WORDS: tuple[tuple[str, ...], ...] = (
-    ("聯絡人", "聯繫人", "联络人", "联系人"),
+    ("聯絡人", "聯繫人"),
     ("簡訊", "短信"),
     ("訊息", "信息", "資訊"),
     ("平台", "平臺"),
@@ -66,7 +66,8 @@ def to_simplified(text: str) -> str:
 @lru_cache(maxsize=2048)
 def to_traditional(text: str, variant: str | None = None) -> str:
     """Simplified -> Traditional for a reader: ``"tw"`` Taiwan (OpenCC ``s2twp``, 聯絡人, 簡訊), ``"hk"`` Hong
-    Kong (``s2hk``), None / ``"t"`` plain ``s2t``; never 爲 / 覈 / 纔 (and, for Taiwan, never 裏 / 着 / 羣)."""
+    Kong (``s2hk``), None / ``"t"`` character forms only (``s2tw``); never 爲 / 覈 / 纔 (and, for Taiwan, never
+    裏 / 着 / 羣)."""
     key = variant if variant in _CONVERTERS else "t"
     text = str(_CONVERTERS[key].convert(text))
     for wrong, right in _FIXES[key].items():
