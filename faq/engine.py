@@ -75,6 +75,8 @@ _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(
 #: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
 FIRST_MESSAGE_LIMIT = 500
 FIRST_MESSAGE_SHARE = 0.9
+#: Where the user's own words go in "did you mean" (filled in after the script conversion).
+_QUOTE = "\ue000"
 #: Characters of the user's own words quoted back in "did you mean".
 QUOTE_CHARS = 24
 
@@ -468,8 +470,9 @@ class Engine:
             texts = self.kb.texts
             if texts.did_you_mean_quote:
                 words = compose.quote(u.raw, QUOTE_CHARS)
-                text = texts.did_you_mean_quote.replace("{words}", words)
-                return make(ReplyKind.SUGGEST, (Part(text),), suggestions=suggestions)
+                # The user's words go in after the script conversion, exactly as they wrote them.
+                text = texts.did_you_mean_quote.replace("{words}", _QUOTE)
+                return make(ReplyKind.SUGGEST, (Part(text),), suggestions=suggestions, quote=words)
             return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
         return self._fallback(u)
 
@@ -739,6 +742,9 @@ class Engine:
                 reply = replace(reply, parts=(*reply.parts, Part(texts.mainland_note)))
                 noted = True
             finished = self._finish(reply, style.traditional, style.variant, style.words)
+            if reply.quote is not None:
+                quoted = tuple(Part(p.body.replace(_QUOTE, reply.quote), p.heading) for p in finished.parts)
+                finished = replace(finished, parts=quoted)
             if ctx is not None and ctx.in_crisis_window(now):
                 footer = self.crisis_footer(ctx.crisis_region, style.traditional)
                 if footer:

@@ -25,8 +25,8 @@ _CONVERTERS = {"t": opencc.OpenCC("s2tw"), "tw": opencc.OpenCC("s2twp"), "hk": o
 #: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.
 _ALWAYS_FIX = {"爲": "為", "覈": "核", "纔": "才"}
 #: Taiwan readers write 裡 著 群 台 (OpenCC's s2twp keeps 平臺 and 一臺) and 訊息 for messages.
-_TW_FIX = {"裏": "裡", "着": "著", "羣": "群", "平臺": "平台", "一臺": "一台", "資訊": "訊息"}
-_HK_FIX = {"平臺": "平台", "一臺": "一台"}
+_TW_FIX = {"裏": "裡", "着": "著", "羣": "群", "臺": "台", "資訊": "訊息"}
+_HK_FIX = {"臺": "台"}
 _FIXES = {"t": {**_ALWAYS_FIX, **_HK_FIX}, "tw": {**_ALWAYS_FIX, **_TW_FIX}, "hk": {**_ALWAYS_FIX, **_HK_FIX}}
 #: Words of one meaning that readers write differently: the reply uses the reader's own one.
 READER_WORDS: tuple[tuple[str, ...], ...] = (

@@ -69,6 +69,8 @@ class Reply:
     followup: str | None = None
     #: The reply shows the topic's details (so that the next "是真的吗" does not show them again).
     shows_details: bool = False
+    #: The user's own words quoted by "did you mean" (kept out of the script conversion).
+    quote: str | None = None
     #: Distress without self-harm: a warm sentence with a help line comes before the answer.
     distress: bool = False
     #: The region whose help lines a crisis or distress reply gave ("mainland", "hong_kong", "taiwan"); a

@@ -234,6 +234,11 @@ def test_did_you_mean_quotes_the_users_words(engine: Engine) -> None:
             if reply.kind is ReplyKind.SUGGEST:
                 assert f"“{message}”" in reply.text
                 assert reply.suggestions
+                # A reader of Traditional sees their own words, untouched by the script conversion.
+                written = to_traditional(message, "tw").replace("訊息", "信息")
+                traditional = engine.reply(written)
+                if traditional.kind is ReplyKind.SUGGEST:
+                    assert f"“{written}”" in traditional.text and traditional.traditional
                 return
     pytest.skip("no ambiguous message found among title pairs")
 
