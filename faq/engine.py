@@ -116,6 +116,8 @@ class Understanding:
     match: Match
     raw: str = ""
     paid_off: bool = False
+    #: The duration a paid-off message names ("逾期了两个多月,后来还清了"): reported, but no stage block.
+    named_days: int | None = None
     #: Nothing but a day count and/or platform, said as a follow-up ("那20天呢", "极融呢").
     bare: bool = False
     fear: bool = False
@@ -232,6 +234,7 @@ class Engine:
             else Match(intent=None, confidence=0.0, ranking=()),
             raw=raw,
             paid_off=paid_off,
+            named_days=day_count.days if day_count else None,
             bare=bare,
             fear=self._shows_fear(normalized),
             signal=signal,
@@ -296,6 +299,11 @@ class Engine:
             )
         if u.signal.distress:
             reply = self._with_distress(reply, u.signal, u.traditional)
+        if u.paid_off and u.named_days is not None and reply.days is None:
+            # The duration is reported (days, stage) but the paid-off reader gets no stage block, and the
+            # conversation does not take it as an overdue count.
+            _, ref = self._stage_parts(u.named_days, u.platform)
+            reply = replace(reply, days=u.named_days, stage=ref, followup=reply.followup or "paid_off")
         return self._deliver(reply, ctx, now, style)
 
     def press(
@@ -765,7 +773,7 @@ class Engine:
             now=now,
             kind=reply.kind.value,
             intent=reply.intent if reply.kind is not ReplyKind.DETAILS else (ctx.intent if ctx else None),
-            days=reply.days,
+            days=None if reply.followup == "paid_off" else reply.days,
             platform=reply.platform,
             shown=shown,
             stage_shown=stage_shown,

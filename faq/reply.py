@@ -66,6 +66,7 @@ class Reply:
     #: The longer explanation behind the "详细说明" button (`/more` in the console); None when there is none.
     details: str | None = None
     #: How the chat's context was used: "days", "platform", "topic", "button", "repeat", "inherit"; None.
+    #: "paid_off": the message says the debt is paid, so its day count is reported but no stage is shown.
     followup: str | None = None
     #: The reply shows the topic's details (so that the next "是真的吗" does not show them again).
     shows_details: bool = False

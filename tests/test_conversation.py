@@ -257,10 +257,16 @@ def test_stage_first_and_no_contradiction_at_day_20(engine: Engine) -> None:
 
 
 def test_no_stage_block_once_paid_off(engine: Engine) -> None:
-    for message in ("结清一个月了还有人打电话催我", "逾期了三天已经还了,会不会上征信"):
+    for message, days in (("结清一个月了还有人打电话催我", 30), ("逾期了三天已经还了,会不会上征信", 3)):
         reply = engine.reply(message)
-        assert reply.days is None and reply.stage is None, message
-        assert "【" not in reply.text, message
+        assert reply.days == days and reply.followup == "paid_off", message  # the duration named
+        assert "【" not in reply.text and not (reply.summary or "").startswith("逾期"), message
+        stage = engine.stage_reply(days)
+        assert stage.parts[0].plain() not in reply.text
+    # Nor is it taken as an overdue count for the next question.
+    chat = Chat(engine)
+    chat.say("结清一个月了还有人打电话催我")
+    assert chat.say("会打给我家人吗").days is None
 
 
 # ------------------------------------------------------------------------------------------ Traditional
