@@ -435,3 +435,11 @@ def test_faq_ask_json_chat_is_one_conversation() -> None:
     )
     second = json.loads(alone.stdout.decode().splitlines()[1])
     assert second["platform"] is None and second["followup"] is None
+
+
+def test_more_without_a_topic_is_a_friendly_text(engine: Engine) -> None:
+    reply, context = engine.more(None)
+    assert reply.kind is ReplyKind.DETAILS and reply.text == engine.kb.texts.no_more_details
+    assert context.intent is None
+    unknown, _ = engine.more(None, intent_id="no_such_intent")
+    assert unknown.text == engine.kb.texts.no_more_details
