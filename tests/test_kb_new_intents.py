@@ -43,7 +43,19 @@ MIN_EXAMPLES = 20
 
 #: intent -> facts that must appear in the first message (summary + answer) ...
 FIRST_MESSAGE_FACTS: dict[str, tuple[str, ...]] = {
-    "lawsuit": ("12368", "15天", "答辩", "简易程序", "缺席判决", "调解", "抗辩", "冻结", "限制高消费"),
+    "lawsuit": (
+        "12368",
+        "15天",
+        "答辩",
+        "简易程序",
+        "缺席判决",
+        "调解",
+        "抗辩",
+        "冻结",
+        "限制高消费",
+        "失信被执行人",
+        "生活必需品",
+    ),
     "jail": ("民事纠纷", "骗贷", "恶意透支", "司法拘留", "第313条"),
     "home_visit": ("2人", "22点", "8点", "同意", "张贴", "110"),
     "interest_fees": ("4倍", "LPR", "24%", "砍头息", "第670条"),
@@ -54,7 +66,7 @@ FIRST_MESSAGE_FACTS: dict[str, tuple[str, ...]] = {
     "statute_of_limitations": ("3年", "第188", "第195条", "短信", "抗辩"),
     "avoid_contact": ("紧急联系人", "起诉", "公告送达", "缺席判决", "时效"),
     "platform_closed": ("放款机构", "官方", "个人账户", "征信"),
-    "illegal_lending": ("放款机构", "714高炮", "套路贷", "110", "地方金融管理"),
+    "illegal_lending": ("放款机构", "714高炮", "套路贷", "110", "地方金融管理局"),
     "emotional": ("12356", "110", "120"),
 }
 #: ... and facts that must appear somewhere users can read them (summary, answer or details).
@@ -166,13 +178,14 @@ def _self_match_rate(engine: Engine, intent_id: str) -> float:
 
 @pytest.mark.parametrize("intent_id", NEW_INTENTS)
 def test_own_examples_match_their_intent(engine: Engine, intent_id: str) -> None:
-    # Measured at 0.94-1.00 per intent (2026-11-26); below 0.8 the examples overlap a neighbour.
+    # Measured 1.00 for every new intent (2026-11-26, after the merge with kb-existing); below 0.8 the
+    # examples overlap a neighbour.
     assert _self_match_rate(engine, intent_id) >= 0.8
 
 
 def test_leave_one_out_over_the_new_intents(engine: Engine) -> None:
     """Each example matched by an index rebuilt without it (its words forgotten too): how well the other
-    examples of an intent generalise. Measured 0.67 over the 13 new intents (per intent 0.48-0.87)."""
+    examples of an intent generalise. Measured 0.735 over the 13 new intents (per intent 0.59-0.92)."""
     matcher = engine.matcher
     if not hasattr(matcher, "without"):
         pytest.skip("this matcher cannot leave an example out")
@@ -182,7 +195,7 @@ def test_leave_one_out_over_the_new_intents(engine: Engine) -> None:
             ranking = matcher.without(i).rank(normalize(text))
             total += 1
             correct += bool(ranking) and ranking[0].owner == owner
-    assert correct / total >= 0.6
+    assert correct / total >= 0.65
 
 
 REAL_DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "real_queries_dev.yaml"
