@@ -115,6 +115,9 @@ class CrisisRules:
     distress_intent: str = "emotional"
     #: The second opinion on what the rules do not recognise (faq/crisis_model.py); None: rules only.
     model: CrisisModel | None = None
+    #: The model is asked only about messages with one of these words (death, ending, leaving, means):
+    #: it must not read "我想知道欠了多少" as despair for its 我想. Empty: always.
+    model_needs: tuple[str, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -206,15 +209,18 @@ class CrisisDetector:
                 c.cues.append((kind, compact))
                 if not _HAN.search(compact):
                     continue
+                # Homophones: the usual reading of each character, as the message's characters are read
+                # (every reading would let a rare one match: 活 is also read guo, 不想再过 ~ 不想再活).
+                usual = tuple(_reading(ch) for ch in compact)
+                if len(usual) >= MIN_HOMOPHONE_SYLLABLES and "|" not in usual:
+                    c.homophones.setdefault(usual[:MIN_HOMOPHONE_SYLLABLES], []).append((usual, compact))
                 for syllables in _syllable_readings(compact):
                     key = _fuzzy("".join(syllables))
                     if len(key) >= MIN_EMBEDDED_PINYIN:
                         c.embedded_pinyin.setdefault(key, compact)
                     elif len(syllables) >= 2:
                         c.whole_pinyin.setdefault(key, compact)
-                    if len(syllables) >= MIN_HOMOPHONE_SYLLABLES:
-                        fuzzy = tuple(map(_fuzzy, syllables))
-                        c.homophones.setdefault(fuzzy[:MIN_HOMOPHONE_SYLLABLES], []).append((fuzzy, compact))
+
         c.patterns = [re.compile(p) for p in rules.patterns]
         negatives = [re.escape(_compact(p)) for p in sorted(rules.not_crisis, key=len, reverse=True) if p]
         negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
@@ -239,7 +245,8 @@ class CrisisDetector:
         cue = self._crisis_cue(cleared, text)
         distress = self._distress_cue(cleared)
         model = self.rules.model
-        if cue is None and model is not None:
+        needs = self.rules.model_needs
+        if cue is None and model is not None and (not needs or any(w in cleared for w in needs)):
             p = model.probability(self.model_text(text))
             if p >= model.crisis_at:
                 cue = f"model:{p:.2f}"

