@@ -37,8 +37,10 @@ CIVIL_PROCEDURE_2023: list[tuple[str, str]] = [
 
 #: Statements no page confirmed: they must not be attributed to the rule they were said to come from.
 UNCONFIRMED_ATTRIBUTIONS: list[tuple[str, str]] = [
-    ("a third party's refusal obliges collectors to stop (not in any summary of the 2026 guideline)",
-     r"明确(要求不要?再联系|拒绝)[^。\n]{0,6}(应当|应)停止"),
+    (
+        "a third party's refusal obliges collectors to stop (not in any summary of the 2026 guideline)",
+        r"明确(要求不要?再联系|拒绝)[^。\n]{0,6}(应当|应)停止",
+    ),
     ("the 2025 national standard's hours", r"国家标准[^。\n]{0,60}22[::点]"),
 ]
 
@@ -79,7 +81,9 @@ def test_civil_procedure_articles_are_the_2023_numbers(kb: KnowledgeBase, rule: 
     ]
     assert cited, f"no line states '{rule}' with its article"
     wanted = article.removeprefix("第").removesuffix("条").split("、")
-    wrong = [(w, line) for w, line in cited if not any(f"第{n}" in line or f"、{n}条" in line for n in wanted)]
+    wrong = [
+        (w, line) for w, line in cited if not any(f"第{n}" in line or f"、{n}条" in line for n in wanted)
+    ]
     assert not wrong, wrong
 
 
