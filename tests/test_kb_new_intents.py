@@ -166,13 +166,14 @@ def _self_match_rate(engine: Engine, intent_id: str) -> float:
 
 @pytest.mark.parametrize("intent_id", NEW_INTENTS)
 def test_own_examples_match_their_intent(engine: Engine, intent_id: str) -> None:
-    # Measured at 0.94-1.00 per intent (2026-11-26); below 0.8 the examples overlap a neighbour.
+    # Measured 1.00 for every new intent (2026-11-26, after the merge with kb-existing); below 0.8 the
+    # examples overlap a neighbour.
     assert _self_match_rate(engine, intent_id) >= 0.8
 
 
 def test_leave_one_out_over_the_new_intents(engine: Engine) -> None:
     """Each example matched by an index rebuilt without it (its words forgotten too): how well the other
-    examples of an intent generalise. Measured 0.67 over the 13 new intents (per intent 0.48-0.87)."""
+    examples of an intent generalise. Measured 0.735 over the 13 new intents (per intent 0.59-0.92)."""
     matcher = engine.matcher
     if not hasattr(matcher, "without"):
         pytest.skip("this matcher cannot leave an example out")
@@ -182,7 +183,7 @@ def test_leave_one_out_over_the_new_intents(engine: Engine) -> None:
             ranking = matcher.without(i).rank(normalize(text))
             total += 1
             correct += bool(ranking) and ranking[0].owner == owner
-    assert correct / total >= 0.6
+    assert correct / total >= 0.65
 
 
 REAL_DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "real_queries_dev.yaml"
