@@ -43,7 +43,19 @@ MIN_EXAMPLES = 20
 
 #: intent -> facts that must appear in the first message (summary + answer) ...
 FIRST_MESSAGE_FACTS: dict[str, tuple[str, ...]] = {
-    "lawsuit": ("12368", "15天", "答辩", "简易程序", "缺席判决", "调解", "抗辩", "冻结", "限制高消费"),
+    "lawsuit": (
+        "12368",
+        "15天",
+        "答辩",
+        "简易程序",
+        "缺席判决",
+        "调解",
+        "抗辩",
+        "冻结",
+        "限制高消费",
+        "失信被执行人",
+        "生活必需品",
+    ),
     "jail": ("民事纠纷", "骗贷", "恶意透支", "司法拘留", "第313条"),
     "home_visit": ("2人", "22点", "8点", "同意", "张贴", "110"),
     "interest_fees": ("4倍", "LPR", "24%", "砍头息", "第670条"),
@@ -54,7 +66,7 @@ FIRST_MESSAGE_FACTS: dict[str, tuple[str, ...]] = {
     "statute_of_limitations": ("3年", "第188", "第195条", "短信", "抗辩"),
     "avoid_contact": ("紧急联系人", "起诉", "公告送达", "缺席判决", "时效"),
     "platform_closed": ("放款机构", "官方", "个人账户", "征信"),
-    "illegal_lending": ("放款机构", "714高炮", "套路贷", "110", "地方金融管理"),
+    "illegal_lending": ("放款机构", "714高炮", "套路贷", "110", "地方金融管理局"),
     "emotional": ("12356", "110", "120"),
 }
 #: ... and facts that must appear somewhere users can read them (summary, answer or details).
