@@ -36,8 +36,6 @@ Which quantities are overdue durations
 
     * a loan term, a request or a waiting time: nearest marker to the left is 借/贷款/期限/分期/
       申请/协商/宽限/缓冲/提前/给我/等/打了/每/想 ... (``借了3个月``, ``申请延期一个月``);
-    * time since the debt was settled: nearest marker to the left is 结清/还清/还完/还上/上岸
-      (``结清一个月了``, ``还清三天了``), unless the quantity is followed by 没还/逾期;
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
       最近三个月, 给我3天, 宽限几天, 分12个月;
     * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
@@ -178,7 +176,7 @@ _VERB: Final = re.compile(
     re.IGNORECASE,
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
-    r"结清了?|还清了?|还完了?|还上了?|清账|上岸了?|借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
+    r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
 )
 

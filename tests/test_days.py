@@ -233,17 +233,9 @@ MIXED = [
     ("三天了 逾期十天了", 10),
 ]
 
-# Time since the debt was settled, loan terms and countdowns to the due date are not overdue days.
-SETTLED_TERMS_COUNTDOWNS = [
-    ("结清一个月了", None),
-    ("已经还清三天了 征信什么时候恢复", None),
-    ("还完两个月了", None),
-    ("已结清两个月 记录还在吗", None),
-    ("结清后三个月能恢复吗", None),
-    ("上岸半年了", None),
-    ("还清一年了征信还有记录", None),
-    ("逾期一个月后结清了", 30),
-    ("结清了 之前逾期了20天", 20),
+# Loan terms and countdowns to the due date are not overdue days. (Time since the debt was settled,
+# "结清一个月了", stays a duration here; the engine reads such a message as paid off: no stage block.)
+TERMS_AND_COUNTDOWNS = [
     ("借了3个月", None),
     ("贷了一年", None),
     ("分12期", None),
@@ -265,7 +257,7 @@ ALL_CASES = (
     + NOT_YET_DUE
     + EXCLUSIONS
     + MIXED
-    + SETTLED_TERMS_COUNTDOWNS
+    + TERMS_AND_COUNTDOWNS
 )
 
 
