@@ -28,9 +28,10 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,7 +51,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.log import log_event
 from faq.usage.schema import open_engine
@@ -70,6 +71,12 @@ WARNING_INTERVAL = 60.0
 RECENT_IDS = 100_000
 _PG_LOCK = 0x6661715F6C656467  # "faq_ledg"
 _KEY_CONTEXT = b"loan-faq-bot update ledger key v1"
+
+#: Writes grouped into one transaction at most.
+BATCH = 200
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[T]]
 
 metadata = MetaData()
 
@@ -181,6 +188,8 @@ class UpdateLedger:
         self._lock = asyncio.Lock()
         self._purger: asyncio.Task[None] | None = None
         self._last_warning = -WARNING_INTERVAL
+        self._queue: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"UpdateLedger({self.target.describe()})"
@@ -194,6 +203,9 @@ class UpdateLedger:
         return bool(ok)
 
     async def close(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), TIMEOUT)
         if self._purger is not None:
             self._purger.cancel()
             with contextlib.suppress(BaseException):
@@ -266,6 +278,37 @@ class UpdateLedger:
     def dialect(self) -> str:
         return self.target.dialect
 
+    async def run(self, work: Work[T]) -> T:
+        """Run ``work(conn)`` in a transaction shared with the other writes queued meanwhile (group commit:
+        a burst of updates costs a few transactions, and SQLite sees one writer). Its result once that
+        transaction committed; the exception if it failed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((work, future))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_queued())
+        return await asyncio.shield(future)
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            try:
+                engine = await self._engine_ready()
+                results: list[Any] = []
+                async with engine.begin() as conn:
+                    for work, _future in batch:
+                        results.append(await work(conn))
+            except BaseException as exc:
+                for _work, future in batch:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_work, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
     async def _engine_ready(self) -> AsyncEngine:
         if not self._ready:
             await self._ensure_ready()
@@ -291,7 +334,6 @@ class UpdateLedger:
         return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(bot_updates)
 
     async def _claim(self, update_id: int, body: bytes | None) -> Claim:
-        engine = await self._engine_ready()
         now = self.clock()
         row = {
             "update_id": update_id,
@@ -302,7 +344,8 @@ class UpdateLedger:
         }
         statement = self._insert(self.target.dialect).values(row).on_conflict_do_nothing()
         c = bot_updates.c
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> Claim:
             if (await conn.execute(statement)).rowcount == 1:
                 return Claim.NEW
             taken = await conn.execute(
@@ -312,24 +355,29 @@ class UpdateLedger:
             )
             return Claim.NEW if taken.rowcount == 1 else Claim.DUPLICATE
 
+        return await self.run(work)
+
     async def _done(self, update_id: int) -> bool:
-        engine = await self._engine_ready()
-        async with engine.begin() as conn:
+        async def work(conn: AsyncConnection) -> bool:
             await conn.execute(
                 update(bot_updates).where(bot_updates.c.update_id == update_id).values(state=DONE, body=None)
             )
-        return True
+            return True
+
+        return await self.run(work)
 
     async def _release(self, ids: list[int]) -> bool:
-        engine = await self._engine_ready()
         past = _naive(self.clock() - timedelta(seconds=1))
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> bool:
             await conn.execute(
                 update(bot_updates)
                 .where(bot_updates.c.update_id.in_(ids), bot_updates.c.state == PENDING)
                 .values(lease_until=past)
             )
-        return True
+            return True
+
+        return await self.run(work)
 
     async def _take_over(self, limit: int) -> list[tuple[int, bytes]]:
         engine = await self._engine_ready()

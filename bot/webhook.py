@@ -3,11 +3,12 @@
 Following PTB's ``examples/customwebhookbot/starlettebot.py`` (the application runs without an updater,
 the web server next to it in the same event loop), with what a bot that must lose nothing needs on top:
 
-- **at-least-once in, exactly-once out**: an update is answered 200 only once it is safe: after it was
-  handled, or (at shutdown) once it is durably in the update ledger (:mod:`bot.ledger`), from where any
-  replica handles it after a restart. Each update is handled *inside* its request, so Telegram's
-  ``max_connections`` (set with ``setWebhook``, ``WEBHOOK_MAX_CONNECTIONS``) is the backpressure: there is
-  no in-memory queue to lose;
+- **at-least-once in, exactly-once out**: an update is answered 200 only once it is safe: once it is
+  durably in the update ledger (:mod:`bot.ledger`), from where this replica handles it at once and any
+  replica after a restart; or, without a ledger (or with its database down), after it was handled. At most
+  ``BACKLOG_PER_SLOT x CONCURRENT_UPDATES`` accepted updates wait for handling; beyond that a request is
+  answered only once its update was handled, so Telegram's ``max_connections`` (set with ``setWebhook``,
+  ``WEBHOOK_MAX_CONNECTIONS``) is the backpressure, not an unbounded in-memory queue;
 - **deduplication**: a redelivered ``update_id`` is answered 200 and not handled again (in memory, and
   across replicas through the ledger's unique key);
 - **shutdown** (SIGTERM): new updates get 503 (Telegram delivers them again, to this replica after its
@@ -57,6 +58,8 @@ MAX_BODY_BYTES = 1 << 20  # Telegram's updates are a few kB
 #: platform kills after ~10 s).
 DRAIN_GRACE = 5.0
 STOP_WITHIN = 9.0
+#: Updates accepted ahead of handling per concurrent slot (only those already durable in the ledger).
+BACKLOG_PER_SLOT = 4
 #: How often pending updates whose lease ran out are looked for (other replicas' leftovers).
 RECOVER_INTERVAL = 2.0
 
@@ -91,6 +94,8 @@ class Intake:
         self.recent = RecentIds()
         self.accepting = True
         self.slots = asyncio.Semaphore(max(1, concurrency))
+        #: Durable updates answered before they were handled, at most (beyond, requests wait: backpressure).
+        self.max_backlog = max(1, concurrency) * BACKLOG_PER_SLOT
         self.handled = 0
         self.duplicates = 0
         self._inflight: dict[asyncio.Task[bool], tuple[int, bool]] = {}
@@ -112,8 +117,11 @@ class Intake:
                 return 200
             self.recent.discard(update_id)
             return 503
-        task = self._spawn(update_id, data, durable=claim is Claim.NEW)
-        safe = await asyncio.shield(task)
+        durable = claim is Claim.NEW
+        task = self._spawn(update_id, data, durable=durable)
+        if durable and len(self._inflight) <= self.max_backlog:
+            return 200  # in the ledger: handled now in the background, or after a restart by any replica
+        safe = await asyncio.shield(task)  # not durable, or too much in hand: answer once handled
         return 200 if safe else 503
 
     def _duplicate(self, update_id: int) -> int:
@@ -141,7 +149,9 @@ class Intake:
         except Exception:  # process_update routes handler errors to the error handler; this is PTB itself
             logger.exception("update id=%s could not be processed", update_id)
         self.handled += 1
-        if durable and self.ledger is not None:
+        if self.ledger is not None:
+            # Also when the claim timed out: it may still be written (the ledger writes in order), and
+            # must not be taken over later as a pending update.
             await self.ledger.done(update_id)
         return True
 
