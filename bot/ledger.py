@@ -1,7 +1,7 @@
 """The update ledger: which Telegram updates this bot (every replica of it) has accepted and handled.
 
-One table, ``bot_updates``, in the usage log's database (``DATABASE_URL``: SQLite for one machine,
-PostgreSQL for replicas), keyed by ``update_id``:
+One table, ``bot_updates``, in the usage log's database (``DATABASE_URL``: PostgreSQL for replicas; for
+one machine with SQLite, a file next to the usage log's), keyed by ``update_id``:
 
 - **dedupe**: an update is *claimed* by inserting its id; a second delivery of the same id (Telegram
   redelivers when a webhook was slow or failed, possibly to another replica) finds the row and is not
@@ -66,7 +66,7 @@ LEASE = 60.0
 #: Done rows are kept this long for deduplication, then purged.
 KEEP_DONE = timedelta(hours=26)
 PURGE_INTERVAL = 3600.0
-TIMEOUT = 3.0
+TIMEOUT = 10.0
 WARNING_INTERVAL = 60.0
 RECENT_IDS = 100_000
 _PG_LOCK = 0x6661715F6C656467  # "faq_ledg"
@@ -237,6 +237,23 @@ class UpdateLedger:
             return True
         return bool(await self._guard(self._release(ids), "could not release updates", False))
 
+    async def renew(self, update_ids: Iterable[int]) -> bool:
+        """Extend our leases on updates still waiting or being handled here."""
+        ids = list(update_ids)
+        if not ids:
+            return True
+        until = _naive(self.clock() + timedelta(seconds=self.lease))
+
+        async def work(conn: AsyncConnection) -> bool:
+            await conn.execute(
+                update(bot_updates)
+                .where(bot_updates.c.update_id.in_(ids), bot_updates.c.state == PENDING)
+                .values(lease_until=until)
+            )
+            return True
+
+        return bool(await self._guard(self.run(work), "could not renew leases", False))
+
     async def take_over(self, limit: int = 20) -> list[tuple[int, bytes]]:
         """Pending updates whose lease ran out, now leased to us: (update_id, JSON body) to handle."""
         result = await self._guard(self._take_over(limit), "could not look for pending updates", [])
@@ -284,6 +301,7 @@ class UpdateLedger:
         transaction committed; the exception if it failed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        future.add_done_callback(_retrieve)  # a caller that gave up (timeout) must not leave it unread
         self._queue.append((work, future))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write_queued())
@@ -380,12 +398,12 @@ class UpdateLedger:
         return await self.run(work)
 
     async def _take_over(self, limit: int) -> list[tuple[int, bytes]]:
-        engine = await self._engine_ready()
         now = self.clock()
         c = bot_updates.c
         until = _naive(now + timedelta(seconds=self.lease))
-        taken: list[tuple[int, bytes]] = []
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> list[tuple[int, bytes]]:
+            taken: list[tuple[int, bytes]] = []
             candidates = (
                 await conn.execute(
                     select(c.update_id, c.body)
@@ -409,7 +427,9 @@ class UpdateLedger:
                     )
                     continue
                 taken.append((int(update_id), body))
-        return taken
+            return taken
+
+        return await self.run(work)
 
     async def _count(self, state: str) -> int:
         engine = await self._engine_ready()
@@ -418,13 +438,15 @@ class UpdateLedger:
             return int((await conn.execute(query)).scalar() or 0)
 
     async def _purge(self) -> int:
-        engine = await self._engine_ready()
         cutoff = _naive(self.clock() - KEEP_DONE)
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> int:
             result = await conn.execute(
                 delete(bot_updates).where(bot_updates.c.state == DONE, bot_updates.c.received_at < cutoff)
             )
-        return max(result.rowcount or 0, 0)
+            return max(result.rowcount or 0, 0)
+
+        return await self.run(work)
 
     async def _purge_hourly(self) -> None:
         while True:
@@ -432,15 +454,32 @@ class UpdateLedger:
             await asyncio.sleep(PURGE_INTERVAL)
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def ledger_url(database_url: str) -> str:
+    """The ledger's database: ``DATABASE_URL`` itself for PostgreSQL (shared by replicas); for SQLite a
+    file of its own next to the usage log (``faqbot.sqlite3`` -> ``faqbot-updates.sqlite3``), so that the
+    two never wait for each other's write lock."""
+    target = database_target(database_url)
+    if target.sqlite_path is None:
+        return database_url
+    path = target.sqlite_path
+    return f"sqlite:///{path.with_name(path.stem + '-updates' + (path.suffix or '.sqlite3'))}"
+
+
 def ledger_from_env(env: Mapping[str, str], token: str | None) -> UpdateLedger | None:
-    """The ledger in ``DATABASE_URL`` (else in the usage log's default SQLite file), keyed by the bot token;
-    None without a token, or with the usage log switched off and no ``DATABASE_URL`` (memory only)."""
+    """The ledger for ``DATABASE_URL`` (else next to the usage log's default SQLite file; see
+    :func:`ledger_url`), keyed by the bot token; None without a token, or with the usage log switched off
+    and no ``DATABASE_URL`` (then deduplication is in memory only)."""
     if not token:
         return None
     explicit = (env.get("DATABASE_URL") or "").strip()
     if not explicit and (env.get("USAGE_LOG") or "").strip().lower() in ("0", "false", "no", "off"):
         return None
-    return UpdateLedger(default_database_url(env), token)
+    return UpdateLedger(ledger_url(default_database_url(env)), token)
 
 
 def _create_tables(conn: Connection) -> None:

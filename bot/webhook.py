@@ -6,7 +6,7 @@ the web server next to it in the same event loop), with what a bot that must los
 - **at-least-once in, exactly-once out**: an update is answered 200 only once it is safe: once it is
   durably in the update ledger (:mod:`bot.ledger`), from where this replica handles it at once and any
   replica after a restart; or, without a ledger (or with its database down), after it was handled. At most
-  ``BACKLOG_PER_SLOT x CONCURRENT_UPDATES`` accepted updates wait for handling; beyond that a request is
+  :data:`MAX_BACKLOG` accepted updates wait for handling; beyond that a request is
   answered only once its update was handled, so Telegram's ``max_connections`` (set with ``setWebhook``,
   ``WEBHOOK_MAX_CONNECTIONS``) is the backpressure, not an unbounded in-memory queue;
 - **deduplication**: a redelivered ``update_id`` is answered 200 and not handled again (in memory, and
@@ -58,10 +58,13 @@ MAX_BODY_BYTES = 1 << 20  # Telegram's updates are a few kB
 #: platform kills after ~10 s).
 DRAIN_GRACE = 5.0
 STOP_WITHIN = 9.0
-#: Updates accepted ahead of handling per concurrent slot (only those already durable in the ledger).
-BACKLOG_PER_SLOT = 4
+#: Updates accepted ahead of handling at most (only those already durable in the ledger): replies go out
+#: at SEND_RATE_LIMIT (30/s), so a burst is acknowledged at once and answered over the next minute.
+MAX_BACKLOG = 2000
 #: How often pending updates whose lease ran out are looked for (other replicas' leftovers).
 RECOVER_INTERVAL = 2.0
+#: How often the leases of the updates in hand are extended (well within bot.ledger.LEASE).
+RENEW_INTERVAL = 15.0
 
 
 class BodyTooLarge(Exception):
@@ -95,7 +98,7 @@ class Intake:
         self.accepting = True
         self.slots = asyncio.Semaphore(max(1, concurrency))
         #: Durable updates answered before they were handled, at most (beyond, requests wait: backpressure).
-        self.max_backlog = max(1, concurrency) * BACKLOG_PER_SLOT
+        self.max_backlog = MAX_BACKLOG
         self.handled = 0
         self.duplicates = 0
         self._inflight: dict[asyncio.Task[bool], tuple[int, bool]] = {}
@@ -164,10 +167,24 @@ class Intake:
     async def recover_once(self) -> int:
         """Handle pending updates whose lease ran out (a stopped replica's, or this one's before a
         restart); the number taken over."""
-        if self.ledger is None or not self.accepting:
-            return 0
-        taken = await self.ledger.take_over()
+        total = 0
+        while self.ledger is not None and self.accepting:
+            room = min(100, self.max_backlog - len(self._inflight))
+            if room <= 0:
+                break
+            taken = await self._take_over(room)
+            total += taken
+            if taken < room:
+                break
+        return total
+
+    async def _take_over(self, limit: int) -> int:
+        assert self.ledger is not None
+        taken = await self.ledger.take_over(limit)
+        in_hand = {entry[0] for entry in self._inflight.values()}
         for update_id, body in taken:
+            if update_id in in_hand:  # ours already (its lease ran out while it waited): renewed below
+                continue
             try:
                 data = json.loads(body)
             except ValueError:
@@ -180,8 +197,12 @@ class Intake:
         return len(taken)
 
     async def _recover_loop(self) -> None:
+        last_renewal = time.monotonic()
         while self.accepting:
             try:
+                if self.ledger is not None and time.monotonic() - last_renewal >= RENEW_INTERVAL:
+                    last_renewal = time.monotonic()
+                    await self.ledger.renew(entry[0] for entry in list(self._inflight.values()) if entry[1])
                 await self.recover_once()
             except Exception:
                 logger.exception("recovery of pending updates failed")

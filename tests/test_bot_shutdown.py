@@ -92,6 +92,7 @@ async def test_sigterm_during_a_burst_loses_nothing_and_repeats_nothing(
     tester.state.inject(Faults(rate=0.05, kinds=("429",), retry_after=8, max_per_chat=1, seed=7))
     port = free_port()
     db = tmp_path / "usage.sqlite3"
+    ledger = tmp_path / "usage-updates.sqlite3"  # the ledger's own file next to the usage log
     env = {
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_BASE_URL": fake_telegram.base_url,
@@ -134,7 +135,7 @@ async def test_sigterm_during_a_burst_loses_nothing_and_repeats_nothing(
 
     await _wait(lambda: answered() == BURST, 60, "every user answered")
     await _wait(
-        lambda: _count(db, "select count(*) from bot_updates where state = 'done'") == BURST,
+        lambda: _count(ledger, "select count(*) from bot_updates where state = 'done'") == BURST,
         30,
         "every update marked done",
     )
@@ -149,4 +150,4 @@ async def test_sigterm_during_a_burst_loses_nothing_and_repeats_nothing(
     assert drained is not None and drained.group(3) == "0", "nothing accepted was dropped"
     if int(drained.group(2)):  # handed over to the next start: it said so
         assert "recovered_updates" in second.logs
-    assert _count(db, "select count(*) from bot_updates where body is not null") == 0
+    assert _count(ledger, "select count(*) from bot_updates where body is not null") == 0
