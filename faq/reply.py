@@ -13,7 +13,7 @@ class ReplyKind(StrEnum):
     SUGGEST = "suggest"  # unsure between a few intents: "did you mean"
     FALLBACK = "fallback"  # nothing matched: "I don't know this one" + suggestions
     OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
-    CRISIS = "crisis"  # self-harm or despair: crisis help first
+    CRISIS = "crisis"  # self-harm or despair: crisis help, and only that
     EMPTY = "empty"  # nothing to read
 
 
@@ -58,6 +58,11 @@ class Reply:
     traditional: bool = False
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
+    #: Distress without self-harm: a warm sentence with a help line comes before the answer.
+    distress: bool = False
+    #: The region whose help lines a crisis or distress reply gave ("mainland", "hong_kong", "taiwan"); a
+    #: front end remembers it to end later replies with :meth:`faq.engine.Engine.crisis_footer`.
+    help_region: str | None = None
 
     @property
     def text(self) -> str:
@@ -80,4 +85,6 @@ class Reply:
             "kind": self.kind.value,
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
+            "distress": self.distress,
+            "help_region": self.help_region,
         }

@@ -408,7 +408,8 @@ def test_keep_reason() -> None:
     assert keep_reason(make_event(confidence=0.5), 0.5) is None
     assert keep_reason(make_event(kind="stage", confidence=0.0), 0.5) is None
     assert keep_reason(make_event(kind="crisis", fell_back=True), 0.5) is None
-    assert keep_reason(make_event(kind="out_of_scope", fell_back=True), 0.5) == "fallback"
+    assert keep_reason(make_event(kind="out_of_scope", fell_back=True), 0.5) == "out_of_scope"
+    assert keep_reason(make_event(kind="out_of_scope", fell_back=False, confidence=0.9), 0.5) == "out_of_scope"
 
 
 async def test_missing_secret_is_replaced(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ answers = Table(
     Column("latency_ms", Float, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("question", Text),  # redacted; only when it helps the FAQ
-    Column("question_reason", String(16)),  # why it was kept: fallback | low_confidence
+    Column("question_reason", String(16)),  # why it was kept: fallback | out_of_scope | low_confidence
     Index("ix_faq_answers_at", "at"),
     Index("ix_faq_answers_answer_id", "answer_id"),
 )

@@ -9,7 +9,8 @@ Privacy, by construction:
 * user ids are kept only as a keyed hash (HMAC-SHA256, :func:`user_hash`) with a secret from
   ``USER_HASH_SECRET``, else derived from ``TELEGRAM_BOT_TOKEN``, else (console mode) generated once and
   kept next to the SQLite file;
-* a message's text is kept only when it helps the FAQ (fallbacks, low confidence, "都不是" and 👎; see
+* a message's text is kept only when it helps the FAQ (fallbacks, refusals as out of scope, low confidence,
+  "都不是" and 👎; see
   :func:`keep_reason`), always redacted (:mod:`faq.usage.redact`), and never with ``LOG_QUESTIONS=0``;
 * rows older than ``LOG_RETENTION_DAYS`` are deleted at start and then daily (:meth:`SqlStore.purge_expired`).
 
@@ -85,6 +86,8 @@ def keep_reason(event: AnswerEvent, low_confidence: float) -> str | None:
     """Why the text of an answered message is worth keeping, or None (then it is not stored)."""
     if event.kind in NEVER_KEEP_KINDS:
         return None
+    if event.kind == "out_of_scope":  # refused as not ours: where missing topics hide (`faq report`)
+        return "out_of_scope"
     if event.fell_back:
         return "fallback"
     if is_low_confidence(event.kind, event.confidence, low_confidence):
