@@ -56,7 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.log import log_event
 from faq.usage.schema import open_engine
 from faq.usage.settings import DatabaseTarget, database_target, default_database_url
-from faq.usage.store import describe_error
+from faq.usage.store import describe_error, is_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -311,21 +311,36 @@ class UpdateLedger:
         while self._queue:
             batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
             try:
-                engine = await self._engine_ready()
-                results: list[Any] = []
-                async with engine.begin() as conn:
-                    for work, _future in batch:
-                        results.append(await work(conn))
-            except BaseException as exc:
-                for _work, future in batch:
-                    if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
-                if not isinstance(exc, Exception):
-                    raise
+                results = await self._transaction([work for work, _future in batch])
+            except Exception as exc:
+                if len(batch) == 1 or not _retryable(exc):
+                    _fail(batch, exc)
+                    continue
+                # One write spoiled the shared transaction (e.g. a deadlock with another replica writing
+                # the same ids in another order): each on its own, so that only a real failure fails.
+                for work, future in batch:
+                    try:
+                        result = (await self._transaction([work]))[0]
+                    except Exception as single:
+                        _fail([(work, future)], single)
+                    else:
+                        if not future.done():
+                            future.set_result(result)
                 continue
+            except BaseException:
+                _fail(batch, RuntimeError("the ledger's writer was cancelled"))
+                raise
             for (_work, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    async def _transaction(self, works: list[Work[Any]]) -> list[Any]:
+        engine = await self._engine_ready()
+        results: list[Any] = []
+        async with engine.begin() as conn:
+            for work in works:
+                results.append(await work(conn))
+        return results
 
     async def _engine_ready(self) -> AsyncEngine:
         if not self._ready:
@@ -452,6 +467,17 @@ class UpdateLedger:
         while True:
             await self.purge()
             await asyncio.sleep(PURGE_INTERVAL)
+
+
+def _fail(batch: list[tuple[Work[Any], asyncio.Future[Any]]], exc: Exception) -> None:
+    for _work, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Not a connection problem (then every write would fail again at once): worth one more try each."""
+    return not isinstance(exc, OSError | TimeoutError) and not is_unreachable(exc)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
