@@ -103,6 +103,7 @@ class Intake:
         self.duplicates = 0
         self._inflight: dict[asyncio.Task[bool], tuple[int, bool]] = {}
         self._recoverer: asyncio.Task[None] | None = None
+        self._deferred: list[int] = []  # durable updates not started because shutdown began
 
     async def receive(self, update_id: int, data: dict[str, Any], body: bytes) -> int:
         """The HTTP status to answer Telegram with for one update."""
@@ -142,6 +143,9 @@ class Intake:
         """Handle one update; True when it is safe to tell Telegram it was received."""
         try:
             async with self.slots:
+                if durable and not self.accepting:  # shutting down: not started, left to the next start
+                    self._deferred.append(update_id)
+                    return True
                 update = Update.de_json(data, self.application.bot)
                 await self.application.process_update(update)
         except asyncio.CancelledError:
@@ -211,8 +215,9 @@ class Intake:
     # ---------------------------------------------------------------------------------------- shutdown
 
     async def drain(self, grace: float = DRAIN_GRACE) -> None:
-        """Stop accepting; let the updates being handled finish within ``grace`` seconds; cut the rest short
-        and release them in the ledger for the next replica."""
+        """Stop accepting; let the updates being handled finish within ``grace`` seconds (those in the ledger
+        and not started yet are not started); cut the rest short; release what is left in the ledger for
+        the next start or another replica."""
         self.accepting = False
         if self._recoverer is not None:
             self._recoverer.cancel()
@@ -227,13 +232,13 @@ class Intake:
             task.cancel()
         if left:
             await asyncio.gather(*left, return_exceptions=True)
-        released = [entry[0] for entry in left.values() if entry is not None and entry[1]]
+        released = self._deferred + [entry[0] for entry in left.values() if entry is not None and entry[1]]
         if released and self.ledger is not None:
             await self.ledger.release(released)
         log_event(
             "drained",
             logger=__name__,
-            finished=len(tasks) - len(left),
+            finished=len(tasks) - len(left) - len(self._deferred),
             released=len(released),
             dropped=len(left) - len(released),
         )
