@@ -232,7 +232,8 @@ class Intake:
             task.cancel()
         if left:
             await asyncio.gather(*left, return_exceptions=True)
-        released = self._deferred + [entry[0] for entry in left.values() if entry is not None and entry[1]]
+        cut = [entry[0] for entry in left.values() if entry is not None and entry[1]]
+        released = self._deferred + cut
         if released and self.ledger is not None:
             await self.ledger.release(released)
         log_event(
@@ -240,7 +241,7 @@ class Intake:
             logger=__name__,
             finished=len(tasks) - len(left) - len(self._deferred),
             released=len(released),
-            dropped=len(left) - len(released),
+            dropped=len(left) - len(cut),
         )
 
 
