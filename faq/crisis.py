@@ -380,6 +380,8 @@ class Figures:
     negative_distress: int  # negatives read as distress (a warm sentence added; reported, not a goal)
     missed: tuple[str, ...] = ()
     alarms: tuple[str, ...] = ()
+    #: distress messages read as neither distress nor crisis
+    distress_missed: tuple[str, ...] = ()
 
     @staticmethod
     def _rate(part: int, whole: int) -> float:
@@ -405,6 +407,7 @@ class Figures:
             f"negatives as distress        ({self.negative_distress}/{self.negative_total})",
         ]
         lines += [f"  missed: {text[:60]}" for text in self.missed]
+        lines += [f"  distress missed: {text[:60]}" for text in self.distress_missed]
         lines += [f"  false alarm: {text[:60]}" for text in self.alarms]
         return "\n".join(lines)
 
@@ -415,22 +418,20 @@ def evaluate(
     """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
     crisis, distress, negative = list(crisis), list(distress), list(negative)
     missed = tuple(t for t in crisis if not detector.detect(t).crisis)
-    distress_found = 0
-    for text in distress:
-        signal = detector.detect(text)
-        distress_found += signal.crisis or signal.distress
+    distress_missed = tuple(t for t in distress if not ((signal := detector.detect(t)).crisis or signal.distress))
     signals = [(text, detector.detect(text)) for text in negative]
     alarms = tuple(text for text, signal in signals if signal.crisis)
     return Figures(
         crisis_total=len(crisis),
         crisis_found=len(crisis) - len(missed),
         distress_total=len(distress),
-        distress_found=distress_found,
+        distress_found=len(distress) - len(distress_missed),
         negative_total=len(negative),
         false_alarms=len(alarms),
         negative_distress=sum(signal.distress for _, signal in signals),
         missed=missed,
         alarms=alarms,
+        distress_missed=distress_missed,
     )
 
 
