@@ -222,7 +222,12 @@ class CrisisDetector:
                         c.whole_pinyin.setdefault(key, compact)
 
         c.patterns = [re.compile(p) for p in rules.patterns]
-        negatives = [re.escape(_compact(p)) for p in sorted(rules.not_crisis, key=len, reverse=True) if p]
+        # A hyperbole ending in 死 is not hyperbole when the writer is its object (饿死自己, 淹死我自己).
+        negatives = [
+            re.escape(_compact(p)) + ("(?!我?自己)" if _compact(p).endswith("死") else "")
+            for p in sorted(rules.not_crisis, key=len, reverse=True)
+            if p
+        ]
         negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
         c.not_crisis = re.compile("|".join(negatives)) if negatives else None
         c.distress = [_compact(d) for d in rules.distress if _compact(d)]
