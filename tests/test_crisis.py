@@ -125,6 +125,31 @@ def test_how_a_cue_was_found(detector: CrisisDetector, text: str, cue: str) -> N
     assert signal.crisis and signal.cue is not None and signal.cue.startswith(cue + ":")
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("woxiangzisha", "pinyin"),  # the final "a" of zisha is not a particle
+        ("wo zhen de bu xiang huo le", "pinyin"),
+        ("我想紫砂", "homophone"),  # two syllables after a word of intent
+        ("我想跳娄", "homophone"),
+        ("想轻声", "homophone"),
+        ("我想饿死自己", "pattern"),  # 饿死 is hyperbole, 饿死自己 is not
+    ],
+)
+def test_typed_and_structural_cues(detector: CrisisDetector, text: str, cue: str) -> None:
+    signal = detector.detect(text)
+    assert signal.crisis and signal.cue is not None and signal.cue.startswith(cue + ":"), signal
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wo xiang si ni le", "饿死了,先吃饭", "我想上调额度", "我要资金周转", "那个跳楼机好玩吗", "他说想自杀,我怎么劝他",
+     "我妈去年走了,她的欠款要还吗", "网贷逾期无力偿还怎么办", "这是我最后一期了吧", "我想活下去,怎么还这些钱"],
+)  # fmt: skip
+def test_homophones_and_others_are_not_read_into_ordinary_words(detector: CrisisDetector, text: str) -> None:
+    assert not detector.detect(text).crisis, detector.detect(text)
+
+
 def test_the_whole_message_is_read(engine: Engine, detector: CrisisDetector) -> None:
     filler = "逾期了好几个月,催收天天打电话,"
     assert detector.detect(filler * 150 + "我只想一了百了" + filler * 50).crisis  # ~4000 characters
