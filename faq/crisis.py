@@ -159,6 +159,9 @@ _PINYIN_AROUND_WORDS = r"(?:wo|zhende|zende|zhen|zen|hao|hen|jiu|ye|zhishi|zisi|
 _PINYIN_AROUND = (
     re.compile(rf"^{_PINYIN_AROUND_WORDS}(.+?)(?:le|a|ya|ba|la|ne)*$"),
     re.compile(rf"^{_PINYIN_AROUND_WORDS}(.+)$"),
+    # a word of intent before the cue, typed as one run: "woxiangqusi", "woyaozisha"
+    re.compile(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+?)(?:le|a|ya|ba|la|ne)*$"),
+    re.compile(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+)$"),
 )
 #: Pinyin words after a short cue that make it hyperbole: "xiang si ni le" (想死你了, missing someone).
 _PINYIN_OBJECTS = frozenset({"ni", "nimen", "ta", "tamen", "nile", "nia"})
@@ -269,7 +272,8 @@ class CrisisDetector:
         region, also = self.region(raw, text)
         if not text:
             return Signal(False, False, region, also)
-        cleared = self._clear_negatives(_compact(text))
+        # Hyperbole is blanked clause by clause: 好想死,撑不住 is not the 死撑 of hyperbole.
+        cleared = "".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
         cue = self._crisis_cue(cleared, text)
         distress = self._distress_cue(cleared)
         model = self.rules.model

@@ -384,8 +384,9 @@ HOLDOUT3 = Path(__file__).resolve().parent / "data" / "crisis_holdout3.yaml"
 def test_third_held_out_set_figures(engine: Engine) -> None:
     """Written by the crisis2 helper after the rules were extended for a second held-out set (measured held
     out at 79.7% / 71.0% / 8.3% false alarms, then moved into the dev set), and measured once: 50.0% crisis
-    recall (21/42), 60.0% distress (12/20), 2.5% false alarms (1/40). The floors are those figures, so that
-    they cannot silently get worse; they are far from the issue's 98%."""
+    recall (21/42), 60.0% distress (12/20), 2.5% false alarms (1/40), far from the issue's 98%. Its misses were
+    then read and their families extended (it reads 100% since, no longer a held-out figure); the floors are
+    the honest first figures, so that they cannot silently get worse."""
     held = yaml.safe_load(HOLDOUT3.read_text(encoding="utf-8"))
     assert len(held["crisis"]) >= 40 and len(held["distress"]) >= 20 and len(held["negative"]) >= 40
     figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
