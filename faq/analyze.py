@@ -92,6 +92,7 @@ DOMAIN_WORDS = (
     "上门",
     "起诉",
     "律师函",
+    "律师",
     "冒充",
     "天星金融",
     "极融",
@@ -209,6 +210,9 @@ BORROWING_VERB = re.compile(
     r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))",  # 网上借钱逾期: borrowed, not asking
     re.IGNORECASE,
 )
+#: A contact detail given with its label ("电话13812345678", "身份证号是1101..."): who is writing, not what
+#: is asked (the label alone, "打电话", stays a word).
+CONTACT_DETAIL = re.compile(r"(?:电话|手机|手机号|电话号码|手机号码|身份证|身份证号)(?:码|是|为|[:：])?\s*\d{6,}[\dxX]*")
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
@@ -264,7 +268,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "6"
 
 
 def _digest(*parts: Any) -> str:
@@ -335,7 +339,7 @@ class Analyzer:
     ) -> None:
         names = sorted({n for n in incidental if n}, key=lambda n: (-len(n), n))
         self._incidental = re.compile(
-            "|".join([*(re.escape(n) for n in names), AMOUNT.pattern, BORROWING_VERB.pattern]), re.IGNORECASE
+            "|".join([*(re.escape(n) for n in names), CONTACT_DETAIL.pattern, AMOUNT.pattern, BORROWING_VERB.pattern]), re.IGNORECASE
         )
         self.synonyms = dict(synonyms)
         self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
