@@ -55,7 +55,7 @@ from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-4"
+MODEL_VERSION = "lr-7"
 FEATURES = (
     "overlap",
     "containment",
@@ -386,7 +386,10 @@ class Matcher:
     def probabilities(self, features: _Features) -> np.ndarray:
         z = features.matrix @ np.asarray(self.model.weights)
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        return np.where(features.allowed, p, 0.0)
+        # An owner that shares nothing with the message (no word, character or keyword) is no answer,
+        # whatever its base rate.
+        evidence = features.matrix[:, [0, 2, 3, 4, 5]].max(axis=1) > 0
+        return np.where(features.allowed & evidence, p, 0.0)
 
     # ------------------------------------------------------------------------------------------ match
 
@@ -513,10 +516,13 @@ class Matcher:
                 held.append((features, right))
         x = np.vstack(rows)
         y = np.concatenate(labels)
-        weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS))
+        # Too few held-out predictions say little about how to combine the features: then the weights
+        # are pulled towards DEFAULT_WEIGHTS instead of towards zero, and the threshold is the default.
+        scarce = len(held) < MIN_CALIBRATION
+        weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         threshold, accuracy, rejection = self._calibrate(held)
-        if len(held) < MIN_CALIBRATION:
+        if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
 
@@ -561,15 +567,16 @@ class Matcher:
 CALIBRATION_TOLERANCE = 0.02
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
-#: base (26 intents, ~900 examples, 1072 held-out predictions), rounded. Training is a maximum a posteriori
-#: estimate under a Gaussian prior centred here (strength ``MatcherConfig.l2``), so that a tiny knowledge
-#: base, whose dozen examples say little about how to combine the features, keeps a sensible scorer
-#: instead of a degenerate one, while a large one is decided by its own data.
-DEFAULT_WEIGHTS = (1.0, 1.0, 4.0, 1.7, 1.9, 3.6, 2.6, 0.0, -1.7, -2.9, 0.3, -7.3)
+#: base (26 intents, ~900 examples, 1072 held-out predictions), rounded. A knowledge base with fewer than
+#: MIN_CALIBRATION held-out predictions is trained as a maximum a posteriori estimate under a Gaussian
+#: prior centred here (strength ``MatcherConfig.l2``), so that a dozen examples, which say little about
+#: how to combine the features, give a sensible scorer instead of a degenerate one; a larger one is
+#: decided by its own data (ridge towards zero, as before).
+DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, -7.2)
 #: The threshold used when there are too few held-out predictions to calibrate one (see
-#: MIN_CALIBRATION); calibrated on the shipped knowledge base it is 0.17.
+#: MIN_CALIBRATION); calibrated on the shipped knowledge base it is 0.18.
 DEFAULT_THRESHOLD = 0.2
-#: Calibrate the threshold only from at least this many held-out predictions.
+#: Below this many held-out predictions: the prior above and DEFAULT_THRESHOLD.
 MIN_CALIBRATION = 150
 
 
@@ -577,10 +584,13 @@ def _fit_logistic(
     x: np.ndarray, y: np.ndarray, l2: float, prior: np.ndarray | None = None, iterations: int = 30
 ) -> np.ndarray:
     """Logistic regression by Newton's method (IRLS) with a Gaussian prior: the weights are pulled
-    towards ``prior`` (zeros by default) with strength ``l2``."""
+    towards ``prior`` with strength ``l2``; without a prior, towards zero (ridge), the bias (the last
+    column) unpenalised."""
     centre = np.zeros(x.shape[1]) if prior is None else np.asarray(prior, dtype=np.float64)
     w = centre.copy()
     penalty = np.full(x.shape[1], l2)
+    if prior is None:
+        penalty[-1] = 0.0  # ridge: the bias (last column) is free, the data decides the base rate
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
         gradient = x.T @ (p - y) + penalty * (w - centre)
