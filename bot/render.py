@@ -278,7 +278,7 @@ def reply_keyboard(reply: Reply, answer_id: str, none_of_these: str) -> InlineKe
                 )
             ]
         )
-    elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE, ReplyKind.OUT_OF_SCOPE):
+    elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE, ReplyKind.OUT_OF_SCOPE, ReplyKind.APR):
         rows = intent_buttons(reply.related, trad, MAX_RELATED)
         rows.append(feedback_row(answer_id, trad))
     elif reply.kind is ReplyKind.CRISIS:

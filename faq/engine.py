@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from faq import apr
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.days import parse_days
 from faq.kb import GENERAL, KnowledgeBase, Stage, load_knowledge_base
@@ -55,8 +56,11 @@ class Understanding:
 
 
 class Engine:
-    def __init__(self, kb: KnowledgeBase, config: MatcherConfig | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, config: MatcherConfig | None = None, rates: apr.RateTexts | None = None
+    ) -> None:
         self.kb = kb
+        self.rates = rates or apr.load_rate_texts()
         vocabulary: list[str] = []
         protected: list[str] = []
         for intent in kb.intents:
@@ -156,7 +160,7 @@ class Engine:
         u = self.understand(message, traditional)
         if not u.normalized:
             return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
-        reply = self._compose(u)
+        reply = self._compose(u) if u.crisis else (self._rate(message, u) or self._compose(u))
         if u.crisis:
             # Crisis help first; what else the message asked follows, unless it was only a fallback.
             rest = () if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST) else reply.parts
@@ -217,6 +221,28 @@ class Engine:
         if match.intent is not None:  # ambiguous between close intents
             return make(ReplyKind.SUGGEST, (Part(self.kb.texts.did_you_mean),), suggestions=suggestions)
         return make(ReplyKind.FALLBACK, (Part(self.kb.texts.fallback),), suggestions=suggestions)
+
+    def _rate(self, message: str | bytes | None, u: Understanding) -> Reply | None:
+        """A message with a loan's figures: its real annual rate, or a question for what is missing."""
+        figures = apr.parse_loan(message)
+        if not apr.is_rate_message(message, figures):
+            return None
+        result = apr.annual_rate(figures)
+        rate = round(result.percent, 1) if isinstance(result, apr.Rate) else None
+        text = (
+            apr.explain(result, self.rates)
+            if isinstance(result, apr.Rate)
+            else apr.ask_for(result, self.rates)
+        )
+        topic = self.kb.intent(apr.RATE_INTENT)
+        return Reply(
+            ReplyKind.APR,
+            (Part(text),),
+            intent=topic.id if topic else None,
+            confidence=1.0,
+            apr=rate,
+            related=self._suggestions(topic.related if topic else ()),
+        )
 
     def answer_intent(
         self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None

@@ -15,6 +15,7 @@ class ReplyKind(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
     CRISIS = "crisis"  # self-harm or despair: crisis help first
     EMPTY = "empty"  # nothing to read
+    APR = "apr"  # a loan's figures: its real annual rate, or what is missing to compute it (faq/apr.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Reply:
     traditional: bool = False
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
+    apr: float | None = None  # the real annual rate in percent (kind "apr"), rounded to 0.1
 
     @property
     def text(self) -> str:
@@ -80,4 +82,5 @@ class Reply:
             "kind": self.kind.value,
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
+            "apr": self.apr,
         }
