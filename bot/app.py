@@ -27,6 +27,8 @@ from bot.config import Mode, Settings
 from bot.handlers import Handlers
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
+from bot.tools import register_tools
+from faq.complaint import load_templates
 from faq.usage import UsageStore
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ COMMANDS = [
     BotCommand("start", "开始:功能介绍和话题菜单"),
     BotCommand("topics", "全部常见问题"),
     BotCommand("stage", "逾期N天会怎样,例如 /stage 10 或 /stage 10 极融"),
+    BotCommand("rate", "算借款的真实年化利率"),
+    BotCommand("complaint", "生成催收投诉信"),
     BotCommand("help", "怎么提问"),
 ]
 
@@ -110,6 +114,7 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
 
     assistant.spawner = spawn
     register_handlers(application, handlers)
+    register_tools(application, handlers, load_templates())
     application.bot_data["handlers"] = handlers
     return application
 

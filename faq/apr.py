@@ -170,7 +170,8 @@ def _fold(message: str | bytes | None) -> str:
     return re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
 
 
-def _term_days(text: str) -> int | None:
+def parse_term(text: str) -> int | None:
+    """Days in a loan term: "7天" 7, "两周" 14, "一个月" 30, "半个月" 15, "1年" 365; None otherwise."""
     text = text.replace(" ", "")
     if text in ("半个月", "半月"):
         return 15
@@ -267,7 +268,7 @@ def _store(found: dict[str, Any], name: str, m: re.Match[str]) -> bool:
             found["period_days"] = 7
         return True
     if name in ("single", "term") and "term_days" not in found:
-        days = _term_days(groups["term"])
+        days = parse_term(groups["term"])
         if days is None:
             return False
         found["term_days"] = days
