@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint check eval bench report clean
+.PHONY: run test lint check eval bench report lock clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ test: lint $(STAMP)  ## ruff, mypy and the whole test suite
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check faq bot tests
+	$(VENV)/bin/ruff check faq bot tests scripts
 	$(VENV)/bin/mypy faq bot
 
 check: $(STAMP)  ## validate intents.yaml
@@ -33,6 +33,10 @@ bench: $(STAMP)  ## latency, cold start and memory
 
 report: $(STAMP)  ## what users asked (the usage log)
 	$(PY) -m faq report
+
+lock: $(STAMP)  ## regenerate requirements.txt (the deploy lock) from pyproject.toml
+	$(PY) -m pip install --quiet 'uv>=0.5,<1'
+	$(PY) scripts/lock.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -24,8 +24,8 @@ from bot.config import Mode, Settings, SettingsError
 from bot.log import configure_logging, secrets_from_env
 from bot.service import EngineHolder, open_usage_store
 from faq.kb import KnowledgeBaseError
-from faq.storage import StoreSettingsError
 from faq.usage import UsageStore
+from faq.usage.settings import StoreSettingsError
 
 logger = logging.getLogger("bot")
 

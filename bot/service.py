@@ -332,9 +332,10 @@ async def start_store(store: UsageStore) -> UsageStore:
 
 
 def open_usage_store(env: Mapping[str, str]) -> UsageStore:
-    """The usage store the environment asks for (:mod:`faq.storage`: SQLite by default, PostgreSQL with
+    """The usage store the environment asks for (:mod:`faq.usage.store`: SQLite by default, PostgreSQL with
     ``DATABASE_URL``, off with ``USAGE_LOG=0``); not started yet. Raises
-    :class:`faq.storage.StoreSettingsError` for unusable settings."""
-    from faq.storage import StoreSettings, open_store
+    :class:`faq.usage.settings.StoreSettingsError` for unusable settings."""
+    from faq.usage.settings import StoreSettings
+    from faq.usage.store import open_store
 
     return open_store(StoreSettings.from_env(env))

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="what users asked: counts, fallbacks, unanswered questions as YAML"
     )
     try:
-        from faq import report as report_module
+        from faq.usage import report as report_module
     except ImportError:  # pragma: no cover - the module ships with the package
         pass
     else:

@@ -169,7 +169,7 @@ async def start_bot(
         yield start
 
 
-# ------------------------------------------------------------------------ storage (usage log; faq/storage.py)
+# ------------------------------------------------------------------------ storage (usage log; faq/usage/)
 # A throw-away PostgreSQL server (tests/postgres.py) started once per session, a fresh database per test, and
 # `database_url`, parametrized over SQLite and PostgreSQL so that every storage test runs on both. Without
 # PostgreSQL binaries the PostgreSQL cases are skipped locally and fail under CI (CI=true).

@@ -1,4 +1,4 @@
-"""Redaction of personal data (faq/redact.py): examples, things that must stay, and properties."""
+"""Redaction of personal data (faq/usage/redact.py): examples, things that must stay, and properties."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq.redact import (
+from faq.usage.redact import (
     AMOUNT,
     BANK_CARD,
     EMAIL,

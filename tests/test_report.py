@@ -1,4 +1,4 @@
-"""`faq report` (faq/report.py): statistics, grouping of unanswered questions, YAML, plot, end to end."""
+"""`faq report` (faq/usage/report.py): statistics, grouping of unanswered questions, YAML, plot, end to end."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from conftest import run_async
 
 from faq.engine import Engine
 from faq.kb import TEXT_KEYS, load_knowledge_base
-from faq.report import (
+from faq.usage import AnswerEvent, Feedback, new_answer_id
+from faq.usage.read import AnswerRow, FeedbackRow, UsageData
+from faq.usage.report import (
     Group,
     Unanswered,
     add_arguments,
@@ -36,8 +38,8 @@ from faq.report import (
     table,
     yaml_additions,
 )
-from faq.storage import AnswerRow, FeedbackRow, SqlStore, StoreSettings, UsageData
-from faq.usage import AnswerEvent, Feedback, new_answer_id
+from faq.usage.settings import StoreSettings
+from faq.usage.store import SqlStore
 
 SHANGHAI = load_timezone("Asia/Shanghai")
 

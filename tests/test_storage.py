@@ -1,4 +1,4 @@
-"""The usage log (faq/storage.py) on SQLite and on a real PostgreSQL: the same cases for both backends."""
+"""The usage log (faq/usage/) on SQLite and on a real PostgreSQL: the same cases for both backends."""
 
 from __future__ import annotations
 
@@ -16,24 +16,25 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from faq.storage import (
-    SCHEMA_VERSION,
+from faq.usage import AnswerEvent, Feedback, NullStore, new_answer_id
+from faq.usage.schema import SCHEMA_VERSION, schema_version
+from faq.usage.settings import (
     SECRET_FILE_NAME,
-    RecentTexts,
-    SqlStore,
     StoreSettings,
     StoreSettingsError,
+    database_target,
+    resolve_hash_secret,
+    user_hash,
+)
+from faq.usage.store import (
+    RecentTexts,
+    SqlStore,
     _Warner,
     answer_row,
-    database_target,
     describe_error,
     keep_reason,
     open_store,
-    resolve_hash_secret,
-    schema_version,
-    user_hash,
 )
-from faq.usage import AnswerEvent, Feedback, NullStore, new_answer_id
 
 SECRET = "test-secret-0123456789"
 USER_ID = 987654321012
@@ -337,7 +338,7 @@ async def test_dead_postgres_never_blocks_or_raises(caplog: pytest.LogCaptureFix
     store = SqlStore(settings_for(f"postgresql://postgres@127.0.0.1:{port}/postgres"))
     event = fallback_event(f"我的电话{PHONE}")
     started = time.perf_counter()
-    with caplog.at_level(logging.WARNING, logger="faq.storage"):
+    with caplog.at_level(logging.WARNING, logger="faq.usage.store"):
         await store.start()
         assert await store.record_answer(event) is False
         assert await store.record_feedback(event.answer_id, USER_ID, Feedback.DOWN) is False
@@ -437,7 +438,7 @@ def test_recent_texts_are_bounded() -> None:
 def test_warnings_are_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
     warn = _Warner(interval=60.0, clock=lambda: now[0])
-    with caplog.at_level(logging.WARNING, logger="faq.storage"):
+    with caplog.at_level(logging.WARNING, logger="faq.usage.store"):
         warn("first")
         warn("second")
         now[0] = 61.0

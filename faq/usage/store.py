@@ -1,7 +1,8 @@
 """The usage log: what users asked and how it went, in SQLite (default) or PostgreSQL (``DATABASE_URL``).
 
 One code path for both: SQLAlchemy 2 Core with async drivers (aiosqlite, asyncpg). The front ends call
-:func:`open_store` with :meth:`StoreSettings.from_env` and then the :class:`faq.usage.UsageStore` methods.
+:func:`open_store` with :meth:`faq.usage.settings.StoreSettings.from_env` and then the
+:class:`faq.usage.UsageStore` methods.
 
 Privacy, by construction:
 
@@ -9,7 +10,7 @@ Privacy, by construction:
   ``USER_HASH_SECRET``, else derived from ``TELEGRAM_BOT_TOKEN``, else (console mode) generated once and
   kept next to the SQLite file;
 * a message's text is kept only when it helps the FAQ (fallbacks, low confidence, "都不是" and 👎; see
-  :func:`keep_reason`), always redacted (:mod:`faq.redact`), and never with ``LOG_QUESTIONS=0``;
+  :func:`keep_reason`), always redacted (:mod:`faq.usage.redact`), and never with ``LOG_QUESTIONS=0``;
 * rows older than ``LOG_RETENTION_DAYS`` are deleted at start and then daily (:meth:`SqlStore.purge_expired`).
 
 Writes never block or break replies: every method catches every error, gives up after a timeout (2 s) and
@@ -23,57 +24,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 import math
-import os
 import secrets
-import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Connection,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    case,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-)
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Table, case, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faq.redact import redact
-from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore
+from faq.usage.events import AnswerEvent, Feedback, NullStore, UsageStore
+from faq.usage.read import UsageData, fetch_usage
+from faq.usage.redact import redact
+from faq.usage.schema import (
+    SCHEMA_VERSION,
+    SchemaTooNewError,
+    _create_engine,
+    _now,
+    _utc_naive,
+    answers,
+    feedback,
+    migrate,
+)
+from faq.usage.settings import StoreSettings, database_target, user_hash
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SQLITE_PATH = Path("data") / "faqbot.sqlite3"
-SECRET_FILE_NAME = "user_hash_secret"
-DEFAULT_RETENTION_DAYS = 90
-DEFAULT_LOW_CONFIDENCE = 0.5
-#: Every store method gives up after this many seconds (writes, feedback, /stats).
-DEFAULT_TIMEOUT = 2.0
 #: Creating or migrating the schema at start may take longer (first connection, TLS handshake).
 START_TIMEOUT = 10.0
 PURGE_INTERVAL = 24 * 3600.0
@@ -88,316 +68,6 @@ RECENT_TEXTS_TTL = 3600.0
 LOW_CONFIDENCE_KINDS = frozenset({"answer", "stage"})
 #: Kinds whose text is never kept: a crisis message is nobody's FAQ material.
 NEVER_KEEP_KINDS = frozenset({"crisis", "empty"})
-SCHEMA_VERSION = 1
-_PG_MIGRATION_LOCK = 0x6661715F75736167  # pg_advisory_xact_lock key: "faq_usag"
-_SECRET_CONTEXT = b"loan-faq-bot usage-log user hash v1"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-# ------------------------------------------------------------------------------------------- settings
-
-
-class StoreSettingsError(ValueError):
-    """The environment's usage-log settings cannot be used; ``problems`` lists every one of them."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    database_url: str = field(repr=False)  # may hold a password
-    hash_secret: str = field(repr=False)
-    log_questions: bool = True
-    retention_days: int = DEFAULT_RETENTION_DAYS  # 0 keeps rows forever
-    low_confidence: float = DEFAULT_LOW_CONFIDENCE
-    enabled: bool = True
-    timeout: float = DEFAULT_TIMEOUT
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> StoreSettings:
-        """Read ``USAGE_LOG``, ``DATABASE_URL``, ``USER_HASH_SECRET`` (or ``TELEGRAM_BOT_TOKEN``),
-        ``LOG_QUESTIONS``, ``LOG_RETENTION_DAYS`` and ``LOW_CONFIDENCE``; raise :class:`StoreSettingsError`
-        listing every bad value. In console mode (no secret, no token) the hash secret is generated once and
-        kept in the data directory next to the SQLite file."""
-        env = os.environ if environ is None else environ
-        base = cwd or Path.cwd()
-        problems: list[str] = []
-
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            return value.strip() or None if value is not None else None
-
-        enabled = _parse_bool(get("USAGE_LOG"), True, "USAGE_LOG", problems)
-        log_questions = _parse_bool(get("LOG_QUESTIONS"), True, "LOG_QUESTIONS", problems)
-        retention = _parse_number(get("LOG_RETENTION_DAYS"), DEFAULT_RETENTION_DAYS, "LOG_RETENTION_DAYS", problems)
-        if retention < 0 or retention != int(retention):
-            problems.append(f"LOG_RETENTION_DAYS must be a whole number of days >= 0 (got {retention})")
-        low = _parse_number(get("LOW_CONFIDENCE"), DEFAULT_LOW_CONFIDENCE, "LOW_CONFIDENCE", problems)
-        if not 0.0 <= low <= 1.0:
-            problems.append(f"LOW_CONFIDENCE must be between 0 and 1 (got {low})")
-        database_url = default_database_url(env, base)
-        try:
-            target = database_target(database_url, base)
-        except StoreSettingsError as exc:
-            problems += exc.problems
-            target = None
-        if problems:
-            raise StoreSettingsError(problems)
-        if target is not None and target.sqlite_path is not None:
-            database_url = f"sqlite:///{target.sqlite_path}"  # absolute: independent of a later chdir
-        secret = ""
-        if enabled and target is not None:
-            data_dir = target.sqlite_path.parent if target.sqlite_path else (base / DEFAULT_SQLITE_PATH).parent
-            secret = resolve_hash_secret(env, data_dir)
-        return cls(
-            database_url=database_url,
-            hash_secret=secret,
-            log_questions=log_questions,
-            retention_days=int(retention),
-            low_confidence=low,
-            enabled=enabled,
-        )
-
-
-def default_database_url(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
-    """``DATABASE_URL``, else the SQLite file ``data/faqbot.sqlite3`` under ``cwd`` (the current directory)."""
-    env = os.environ if environ is None else environ
-    explicit = (env.get("DATABASE_URL") or "").strip()
-    if explicit:
-        return explicit
-    return f"sqlite:///{((cwd or Path.cwd()) / DEFAULT_SQLITE_PATH).resolve()}"
-
-
-def _parse_bool(value: str | None, default: bool, name: str, problems: list[str]) -> bool:
-    if value is None:
-        return default
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    problems.append(f"{name} must be 1 or 0 (also true/false, yes/no, on/off); got {value!r}")
-    return default
-
-
-def _parse_number(value: str | None, default: float, name: str, problems: list[str]) -> float:
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        problems.append(f"{name} must be a number (got {value!r})")
-        return default
-    if not math.isfinite(number):
-        problems.append(f"{name} must be a finite number (got {value!r})")
-        return default
-    return number
-
-
-def resolve_hash_secret(environ: Mapping[str, str], data_dir: Path) -> str:
-    """``USER_HASH_SECRET``; else an HMAC of a fixed label keyed with ``TELEGRAM_BOT_TOKEN`` (every replica
-    derives the same one); else a random secret generated once and kept in ``data_dir`` (console mode)."""
-    explicit = (environ.get("USER_HASH_SECRET") or "").strip()
-    if explicit:
-        return explicit
-    token = (environ.get("TELEGRAM_BOT_TOKEN") or "").strip()
-    if token:
-        return hmac.new(token.encode(), _SECRET_CONTEXT, hashlib.sha256).hexdigest()
-    return _local_secret(data_dir / SECRET_FILE_NAME)
-
-
-def _local_secret(path: Path) -> str:
-    try:
-        existing = path.read_text(encoding="ascii").strip()
-        if existing:
-            return existing
-    except FileNotFoundError:
-        pass
-    except (OSError, UnicodeDecodeError) as exc:
-        logger.warning("usage log: cannot read %s (%s); using a temporary user-hash secret", path, exc)
-        return secrets.token_hex(32)
-    secret = secrets.token_hex(32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return path.read_text(encoding="ascii").strip() or secret
-    except OSError as exc:
-        logger.warning(
-            "usage log: cannot keep the user-hash secret in %s (%s); hashes will change at the next start",
-            path,
-            type(exc).__name__,
-        )
-        return secret
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret + "\n")
-    return secret
-
-
-def user_hash(secret: str, user_id: int | str) -> str:
-    """The keyed hash that stands for a user id in the log (HMAC-SHA256, hex)."""
-    return hmac.new(secret.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()
-
-
-# ---------------------------------------------------------------------------------- database address
-
-
-@dataclass(frozen=True)
-class DatabaseTarget:
-    """A database URL rewritten for SQLAlchemy's async drivers."""
-
-    url: URL = field(repr=False)
-    connect_args: dict[str, Any] = field(default_factory=dict, repr=False)
-    sqlite_path: Path | None = None  # None for PostgreSQL and for ":memory:"
-
-    @property
-    def dialect(self) -> str:
-        return "sqlite" if self.url.drivername.startswith("sqlite") else "postgresql"
-
-    def describe(self) -> str:
-        """The address without its password (for messages)."""
-        if self.dialect == "sqlite":
-            return f"sqlite:///{self.sqlite_path}" if self.sqlite_path else "sqlite (in memory)"
-        return str(self.url.set(drivername="postgresql").render_as_string(hide_password=True))
-
-
-_SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
-
-
-def database_target(database_url: str, cwd: Path | None = None) -> DatabaseTarget:
-    """``sqlite:///PATH`` (relative to ``cwd``) or ``postgres(ql)://...`` as Heroku, Render and Railway give
-    it -> the async driver's URL and connect arguments. libpq's ``sslmode`` (which asyncpg does not accept
-    in the URL) becomes asyncpg's ``ssl`` argument; ``sslrootcert`` a verifying SSL context;
-    ``connect_timeout`` asyncpg's ``timeout``; ``application_name`` a server setting."""
-    raw = database_url.strip()
-    try:
-        url = make_url(raw)
-    except ArgumentError:
-        raise StoreSettingsError(
-            ["DATABASE_URL is not a database URL (expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB)"]
-        ) from None
-    backend = url.drivername.split("+", 1)[0]
-    if backend == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:"):
-            return DatabaseTarget(url.set(drivername="sqlite+aiosqlite", database=":memory:"), {}, None)
-        path = Path(database).expanduser()
-        if not path.is_absolute():
-            path = (cwd or Path.cwd()) / path
-        return DatabaseTarget(url.set(drivername="sqlite+aiosqlite", database=str(path)), {}, path)
-    if backend not in ("postgres", "postgresql"):
-        raise StoreSettingsError(
-            [f"DATABASE_URL: unsupported database {backend!r} (use sqlite:///PATH or postgresql://...)"]
-        )
-    query = dict(url.query)
-    connect_args: dict[str, Any] = {}
-    sslmode = _query_value(query.pop("sslmode", None))
-    rootcert = _query_value(query.pop("sslrootcert", None))
-    if sslmode is not None:
-        if sslmode not in _SSLMODES:
-            raise StoreSettingsError([f"DATABASE_URL: unknown sslmode {sslmode!r}"])
-        connect_args["ssl"] = sslmode
-    if rootcert and sslmode in ("verify-ca", "verify-full"):
-        context = ssl.create_default_context(cafile=rootcert)
-        context.check_hostname = sslmode == "verify-full"
-        connect_args["ssl"] = context
-    timeout = _query_value(query.pop("connect_timeout", None))
-    if timeout is not None:
-        try:
-            connect_args["timeout"] = float(timeout)
-        except ValueError:
-            raise StoreSettingsError([f"DATABASE_URL: connect_timeout must be a number (got {timeout!r})"]) from None
-    application = _query_value(query.pop("application_name", None))
-    if application:
-        connect_args["server_settings"] = {"application_name": application}
-    for libpq_only in ("sslcert", "sslkey", "sslcrl", "channel_binding", "target_session_attrs", "gssencmode"):
-        query.pop(libpq_only, None)
-    return DatabaseTarget(url.set(drivername="postgresql+asyncpg", query=query), connect_args, None)
-
-
-def _query_value(value: str | Sequence[str] | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value[-1] if value else None
-
-
-# ---------------------------------------------------------------------------------------------- schema
-
-metadata = MetaData()
-
-schema_version = Table(
-    "faq_schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("applied_at", DateTime, nullable=False),
-)
-
-_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
-
-answers = Table(
-    "faq_answers",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("at", DateTime, nullable=False),  # UTC, without time zone
-    Column("answer_id", String(32), nullable=False),
-    Column("user_hash", String(64), nullable=False),
-    Column("chat_type", String(16), nullable=False),
-    Column("intent", String(64)),
-    Column("confidence", Float, nullable=False),
-    Column("days", Integer),
-    Column("platform", String(32)),
-    Column("fell_back", Boolean, nullable=False),
-    Column("latency_ms", Float, nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("question", Text),  # redacted; only when it helps the FAQ
-    Column("question_reason", String(16)),  # why it was kept: fallback | low_confidence
-    Index("ix_faq_answers_at", "at"),
-    Index("ix_faq_answers_answer_id", "answer_id"),
-)
-
-feedback = Table(
-    "faq_feedback",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("at", DateTime, nullable=False),
-    Column("answer_id", String(32), nullable=False),
-    Column("user_hash", String(64), nullable=False),
-    Column("value", String(16), nullable=False),  # faq.usage.Feedback
-    Column("question", Text),  # redacted text of the answered message, for 👎 and 都不是
-    Index("ix_faq_feedback_at", "at"),
-    Index("ix_faq_feedback_answer_id", "answer_id"),
-)
-
-
-def _migration_1(conn: Connection) -> None:
-    # Version 1 is the tables as first released. Later versions append a function that ALTERs them.
-    for table in (answers, feedback):
-        table.create(conn, checkfirst=True)
-
-
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migration_1}
-
-
-class SchemaTooNewError(RuntimeError):
-    pass
-
-
-def migrate(conn: Connection) -> int:
-    """Bring the schema to :data:`SCHEMA_VERSION` inside the caller's transaction; return the version found.
-    Two replicas starting at once are serialised by an advisory lock (PostgreSQL) or ``BEGIN IMMEDIATE``
-    (SQLite, see :func:`_sqlite_begin`)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-    schema_version.create(conn, checkfirst=True)
-    found = int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
-    if found > SCHEMA_VERSION:
-        raise SchemaTooNewError(f"the usage log's schema is version {found}; this code knows {SCHEMA_VERSION}")
-    for version in range(found + 1, SCHEMA_VERSION + 1):
-        MIGRATIONS[version](conn)
-        conn.execute(insert(schema_version).values(version=version, applied_at=_utc_naive(_now())))
-    return found
 
 
 # ----------------------------------------------------------------------------------------- pure helpers
@@ -420,21 +90,6 @@ def is_low_confidence(kind: str, confidence: float, low_confidence: float) -> bo
     if kind == "stage" and confidence <= 0.0:
         return False
     return kind in LOW_CONFIDENCE_KINDS and confidence < low_confidence
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc_naive(at: datetime) -> datetime:
-    """Stored timestamps are UTC without a time zone (the same in SQLite and PostgreSQL)."""
-    if at.tzinfo is None:
-        return at
-    return at.astimezone(UTC).replace(tzinfo=None)
-
-
-def _aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _short(value: object, limit: int) -> str | None:
@@ -566,47 +221,6 @@ class _Pending:
     table: Table
     row: dict[str, Any]
     future: asyncio.Future[bool]
-
-
-def _create_engine(target: DatabaseTarget, *, writer: bool) -> AsyncEngine:
-    if target.dialect == "sqlite":
-        if target.sqlite_path is None:
-            engine = create_async_engine(target.url, poolclass=StaticPool)
-        else:
-            engine = create_async_engine(target.url, connect_args={"timeout": 5.0})
-        _configure_sqlite(engine, writer=writer)
-        return engine
-    connect_args = {"timeout": 5.0, "command_timeout": 30.0, **target.connect_args}
-    return create_async_engine(
-        target.url,
-        connect_args=connect_args,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
-        pool_timeout=10.0,
-        pool_recycle=1800,
-    )
-
-
-def _configure_sqlite(engine: AsyncEngine, *, writer: bool) -> None:
-    """WAL mode and a busy timeout, and transactions that SQLAlchemy begins itself (the recipe for
-    pysqlite/aiosqlite): ``BEGIN IMMEDIATE`` when the ``faq_immediate`` execution option is set."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("PRAGMA busy_timeout = 5000")
-            if writer:
-                cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = NORMAL")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _sqlite_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("faq_immediate") else "BEGIN")
 
 
 class SqlStore:
@@ -880,82 +494,6 @@ def format_summary(days: int, totals: Sequence[Any], top: Iterable[Sequence[Any]
         f" · 都不是 {votes.get(Feedback.NONE_OF_THESE.value, 0)}"
     )
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerRow:
-    at: datetime  # UTC, aware
-    answer_id: str
-    user_hash: str
-    chat_type: str
-    intent: str | None
-    confidence: float
-    days: int | None
-    platform: str | None
-    fell_back: bool
-    latency_ms: float
-    kind: str
-    question: str | None
-    question_reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackRow:
-    at: datetime  # UTC, aware
-    answer_id: str
-    user_hash: str
-    value: str
-    question: str | None
-
-
-@dataclass(frozen=True)
-class UsageData:
-    answers: list[AnswerRow]
-    feedback: list[FeedbackRow]
-
-
-async def fetch_usage(engine: AsyncEngine, since: datetime | None = None) -> UsageData:
-    cutoff = _utc_naive(since) if since is not None else None
-    a, f = answers.c, feedback.c
-    answer_query = select(*[a[col.name] for col in fields(AnswerRow)]).order_by(a.at, a.id)
-    feedback_query = select(*[f[col.name] for col in fields(FeedbackRow)]).order_by(f.at, f.id)
-    if cutoff is not None:
-        answer_query = answer_query.where(a.at >= cutoff)
-        feedback_query = feedback_query.where(f.at >= cutoff)
-    async with engine.connect() as conn:
-        answer_rows = (await conn.execute(answer_query)).all()
-        feedback_rows = (await conn.execute(feedback_query)).all()
-    return UsageData(
-        answers=[AnswerRow(_aware(r[0]), *r[1:]) for r in answer_rows],
-        feedback=[FeedbackRow(_aware(r[0]), *r[1:]) for r in feedback_rows],
-    )
-
-
-class UsageLogMissingError(Exception):
-    """There is no usage log at the address given (nothing recorded yet, or a wrong address)."""
-
-
-async def read_usage(database_url: str, since: datetime | None = None) -> UsageData:
-    """Read the usage log at ``database_url`` without changing it (the maintainer's report). Raises
-    :class:`UsageLogMissingError` when there is none, and the driver's errors when it cannot be read."""
-    target = database_target(database_url)
-    if target.sqlite_path is not None and not target.sqlite_path.is_file():
-        raise UsageLogMissingError(f"no usage log at {target.describe()} (nothing recorded yet?)")
-    engine = _create_engine(target, writer=False)
-    try:
-        async with engine.connect() as conn:
-            has_tables = await conn.run_sync(
-                lambda sync: sync.dialect.has_table(sync, answers.name)
-                and sync.dialect.has_table(sync, feedback.name)
-            )
-        if not has_tables:
-            raise UsageLogMissingError(f"{target.describe()} holds no usage log (nothing recorded yet?)")
-        return await fetch_usage(engine, since)
-    finally:
-        await engine.dispose()
 
 
 # ------------------------------------------------------------------------------------------------ open

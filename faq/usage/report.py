@@ -31,12 +31,12 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from faq.normalize import normalize
-from faq.redact import strip_placeholders
-from faq.usage import Feedback
+from faq.usage.events import Feedback
+from faq.usage.redact import strip_placeholders
 
 if TYPE_CHECKING:  # imported where needed: `faq ask` & co. need not load SQLAlchemy or the engine here
     from faq.engine import Engine
-    from faq.storage import AnswerRow, FeedbackRow, UsageData
+    from faq.usage.read import AnswerRow, FeedbackRow, UsageData
 
 DEFAULT_SIMILARITY = 60.0  # RapidFuzz token_sort_ratio (0-100) between analysed questions of one group
 DEFAULT_FIT = 0.35  # a group's mean score for its nearest intent at or above which it "fits" that intent
@@ -495,7 +495,7 @@ def render_text(
     options: ReportOptions,
     title: str,
 ) -> str:
-    from faq.storage import is_low_confidence
+    from faq.usage.store import is_low_confidence
 
     votes = latest_feedback(data.feedback)
     answers = data.answers
@@ -641,13 +641,9 @@ def stage_labeler(engine: Engine) -> Callable[[int, str | None], str]:
 
 def run(args: argparse.Namespace) -> int:
     from faq.engine import Engine
-    from faq.storage import (
-        StoreSettingsError,
-        UsageLogMissingError,
-        default_database_url,
-        describe_error,
-        read_usage,
-    )
+    from faq.usage.read import UsageLogMissingError, read_usage
+    from faq.usage.settings import StoreSettingsError, default_database_url
+    from faq.usage.store import describe_error
 
     try:
         tz = load_timezone(args.tz)
@@ -705,7 +701,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _describe_url(url: str) -> str:
-    from faq.storage import StoreSettingsError, database_target
+    from faq.usage.settings import StoreSettingsError, database_target
 
     try:
         return database_target(url).describe()
