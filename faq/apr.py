@@ -53,7 +53,8 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN = "零〇一二两俩三四五六七八九十百千万"
 #: One amount: starts with a digit or a Chinese numeral, may mix both with units (1万2, 2.5k).
 _NUM = rf"[\d{_CN}][\d.{_CN}kw]*"
-_AMT = rf"(?P<amt>{_NUM})\s*(?:元|块钱?|rmb|人民币)?"
+#: An amount of money: never one followed by a unit of time or a count ("催收一天", "打了8次").
+_AMT = rf"(?P<amt>{_NUM})(?![\d.{_CN}kw])(?!天|日|次|个|周|星期|礼拜|年|号|点|分钟|小时|条|通)\s*(?:元|块钱?|rmb|人民币)?"
 _FEE_WORDS = "砍头息|服务费|手续费|押金|会员费|保险费|审核费|担保费|中介费|咨询费|管理费|保证金|认证费|砍头"
 
 
@@ -173,8 +174,10 @@ def _fold(message: str | bytes | None) -> str:
 def parse_term(text: str) -> int | None:
     """Days in a loan term: "7天" 7, "两周" 14, "一个月" 30, "半个月" 15, "1年" 365; None otherwise."""
     text = text.replace(" ", "")
-    if text in ("半个月", "半月"):
-        return 15
+    fixed = {"半个月": 15, "半月": 15, "下个月": 30, "下月": 30, "半年": 180, "下周": 7, "下个星期": 7}
+    if text in fixed:
+        return fixed[text]
+    text = re.sub(r"个(?=周|星期|礼拜)", "", text)
     m = re.fullmatch(rf"(?P<n>[\d.{_CN}]+)(?P<unit>天|日|周|星期|礼拜|个月|月|年)", text)
     if not m:
         return None
@@ -186,7 +189,7 @@ def parse_term(text: str) -> int | None:
     return days if 0 < days <= MAX_TERM_DAYS else None
 
 
-_TERM = rf"(?:半个?月|[\d.{_CN}]+\s*(?:天|日|周|星期|礼拜|个月|月|年))"
+_TERM = rf"(?:半个?月|下个?月|半年|下个?星期|下周|[\d.{_CN}]+\s*(?:天|日|个?周|个?星期|个?礼拜|个月|月|年))"
 #: (field, pattern) in the order they are tried; each match's text is blanked so later patterns do not
 #: read the same figure again ("每期还500" is no single repayment, "砍头息扣了500" no principal).
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -216,7 +219,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "fees",
-            rf"(?:先|提前|预先|直接|被)?\s*(?:扣|收)\s*(?:了|掉|走)?\s*(?:我)?\s*{_AMT}",
+            rf"(?:先|提前|预先|直接|被)?\s*(?<!催)(?:扣|收)\s*(?:了|掉|走)?\s*(?:我)?\s*{_AMT}",
         ),
         (
             "received",
@@ -231,6 +234,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("instalments", rf"分\s*(?P<n>[\d{_CN}]+)\s*个?月"),
         ("weeks", rf"分\s*(?P<n>[\d{_CN}]+)\s*(?:个?周|个?星期|个?礼拜)"),
         ("instalments", rf"还\s*(?P<n>[\d{_CN}]+)\s*个月"),
+        # Last resorts: "还2000" with no term before it, a bare term ("期限" unsaid: "借3000 7天 到期还3500").
+        ("due", rf"(?<!每)(?:要|需要|得|需)?\s*还(?:款|了)?\s*{_AMT}(?!\s*(?:个|期|天|周|星期|礼拜|年|月))"),
+        (
+            "bare_term",
+            rf"(?<![\d.{_CN}])(?<!逾期)(?<!逾期 )(?<!拖了)(?<!逾)(?<!拖)(?<!超)(?<!晚)(?<!第)(?P<term>{_TERM})",
+        ),
     )
 )
 _WEEKLY = ("每周", "每星期", "每礼拜", "周供")
@@ -267,7 +276,7 @@ def _store(found: dict[str, Any], name: str, m: re.Match[str]) -> bool:
         if groups["per"] in _WEEKLY:
             found["period_days"] = 7
         return True
-    if name in ("single", "term") and "term_days" not in found:
+    if name in ("single", "term", "bare_term") and "term_days" not in found:
         days = parse_term(groups["term"])
         if days is None:
             return False
@@ -381,8 +390,27 @@ def needed(figures: LoanFigures) -> tuple[str, ...]:
     return tuple(missing)
 
 
+def resolved(figures: LoanFigures) -> LoanFigures:
+    """Figures read in the light of each other: a single repayment stated with instalments is their total
+    ("分12期 还6000"); a term in months (or weeks) with a monthly (weekly) instalment is their count
+    ("12个月 每月还500")."""
+    f = figures
+    if f.instalments is not None and f.instalment is None and f.total is None and f.repayment is not None:
+        f = replace(f, total=f.repayment, repayment=None, term_days=None)
+    if (
+        f.instalment is not None
+        and f.instalments is None
+        and f.repayment is None
+        and f.term_days is not None
+        and f.term_days % f.period_days == 0
+    ):
+        f = replace(f, instalments=f.term_days // f.period_days, term_days=None)
+    return f
+
+
 def annual_rate(figures: LoanFigures) -> Rate | Missing:
     """The annual rate on the money actually received, or what is missing to compute it."""
+    figures = resolved(figures)
     missing = needed(figures)
     if missing:
         return Missing(figures, missing)
@@ -598,12 +626,15 @@ def is_rate_message(message: str | bytes | None, figures: LoanFigures | None = N
     """Whether a message asks for a loan's rate: figures enough to compute one (unless it is a collection
     question that only mentions them), or any figure together with words about the cost ("借了10000
     这个利息合法吗"). "借了5000逾期10天会怎样" is neither."""
-    f = figures if figures is not None else parse_loan(message)
+    f = resolved(figures if figures is not None else parse_loan(message))
     if f.empty:
         return False
     text = _fold(message)
     if _LOAN_REQUEST.search(text):
         return False  # "借两万分12期哪个平台利息最低": asking for a loan (refused elsewhere), not a rate
+    money = (f.principal, f.received, f.fees, f.instalment, f.repayment, f.total)
+    if all(v is None for v in money):
+        return False  # a term or a count alone ("一天打了5个电话合法吗") is no loan's figure
     asks_cost = bool(_RATE_WORDS.search(text))
     if not needed(f):
         return asks_cost or not _OVERDUE_WORDS.search(text)

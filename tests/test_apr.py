@@ -120,7 +120,15 @@ PHRASINGS: list[tuple[str, LoanFigures]] = [
     ("借了10000 这个利息合法吗", F(principal=10000)),
     ("分了12期 借5000", F(principal=5000, instalments=12)),
     ("借5000 每个月还600 利息高吗", F(principal=5000, instalment=600)),
-    ("借4000 到手3500 一个月后还 利息多少", F(principal=4000, received=3500)),
+    ("借4000 到手3500 一个月后还 利息多少", F(principal=4000, received=3500, term_days=30)),
+    ("借款10000元,分12期,每期还款1000元", F(principal=10000, instalments=12, instalment=1000)),
+    ("借1万 12期 每月还1000", F(principal=10000, instalments=12, instalment=1000)),
+    ("借了3000 7天 还3500", F(principal=3000, term_days=7, repayment=3500)),
+    ("借3000,一个星期还3600", F(principal=3000, term_days=7, repayment=3600)),
+    ("借3000 下个月还3300", F(principal=3000, term_days=30, repayment=3300)),
+    ("借1w 每月还1000 还12个月", F(principal=10000, instalment=1000, instalments=12)),
+    ("借2000 到手1600 还2000 期限7天", F(principal=2000, received=1600, repayment=2000, term_days=7)),
+    ("借2000 到手1600 还2000 逾期3天了", F(principal=2000, received=1600, repayment=2000)),
     ("逾期十五天了会怎样", F()),
     ("会爆通讯录吗", F()),
 ]
@@ -207,6 +215,19 @@ def test_principal_is_what_was_received_670() -> None:
     assert on_received.percent > on_contract.percent + 10
 
 
+@pytest.mark.parametrize(
+    ("message", "received", "payment", "periods"),
+    [
+        ("借5000 分12期还6600", 5000, 550, 12),  # a repayment stated with instalments is their total
+        ("借5000,到账4500,12个月,每月还500", 4500, 500, 12),  # 12 months of monthly payments
+    ],
+)
+def test_figures_read_together(message: str, received: float, payment: float, periods: int) -> None:
+    result = annual_rate(parse_loan(message))
+    assert isinstance(result, Rate) and result.method == "instalments"
+    assert result.annual == pytest.approx(irr_by_roots(received, payment, periods) * 12, abs=1e-7)
+
+
 def test_total_instead_of_instalment() -> None:
     result = annual_rate(parse_loan("借1万 分12期 一共还13000"))
     assert isinstance(result, Rate)
@@ -225,9 +246,11 @@ def test_no_interest_is_no_cost() -> None:
         ("借了10000 这个利息合法吗", ("schedule",)),
         ("分了12期 借5000", ("instalment",)),
         ("借5000 每个月还600 利息高吗", ("instalments",)),
-        ("借4000 到手3500 一个月后还 利息多少", ("schedule",)),
+        ("借4000 到手3500 一个月后还 利息多少", ("repayment",)),
+        ("借2000 到手1600 还2000 逾期3天了 利息合法吗", ("term_days",)),
         ("借款期限7天 到手2800", ("repayment",)),
-        ("到手2800 还3500", ("schedule",)),
+        ("到手2800 还3500", ("term_days",)),
+        ("到手2800 利息多少", ("schedule",)),
     ],
 )
 def test_not_enough_figures(message: str, needed: tuple[str, ...]) -> None:
@@ -320,6 +343,8 @@ def test_engine_missing_figures_asks(engine: Engine) -> None:
         "借了8000逾期十二天 会联系我家里人吗",
         "借三万分24期 哪家利息最低",
         "利息太高了可以不还吗",
+        "催收一天打我七八次电话 这合法吗",
+        "信用卡逾期一年的利息怎么算",
         "借了1万 分12期 每期还1000 现在逾期20天了怎么办",
     ],
 )
