@@ -28,7 +28,6 @@ from bot.handlers import Handlers
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
 from bot.tools import register_tools
-from faq.complaint import load_templates
 from faq.usage import UsageStore
 
 logger = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
 
     assistant.spawner = spawn
     register_handlers(application, handlers)
-    register_tools(application, handlers, load_templates())
+    register_tools(application, handlers)
     application.bot_data["handlers"] = handlers
     return application
 

@@ -28,7 +28,6 @@ from bot.service import (
     start_store,
 )
 from bot.tools import ConsoleTools
-from faq.complaint import load_templates
 from faq.reply import Suggestion
 from faq.usage import Feedback, UsageStore
 
@@ -46,9 +45,7 @@ class Console:
         self.traditional = False
         self.choices: list[Suggestion] = []
         self.last_answer_id: str | None = None
-        self.tools = ConsoleTools(
-            self.say, lambda: assistant.engine.rates, load_templates(), assistant.is_crisis
-        )
+        self.tools = ConsoleTools(self.say, lambda: assistant.engine, assistant.is_crisis)
 
     # --- output ---------------------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ from faq.complaint import (
 
 if TYPE_CHECKING:
     from bot.handlers import Handlers
+    from faq.engine import Engine
 
 FLOW_TTL = 30 * 60  # seconds a flow waits for the next answer
 MAX_FLOWS = 10_000
@@ -408,9 +409,8 @@ def markup(step: Step, flow_id: str, traditional: bool) -> InlineKeyboardMarkup 
 class ToolHandlers:
     """The Telegram side of the flows; registered before the question handlers (group -1)."""
 
-    def __init__(self, handlers: Handlers, templates: Templates) -> None:
+    def __init__(self, handlers: Handlers) -> None:
         self.handlers = handlers
-        self.templates = templates
         self.flows = FlowStore()
 
     async def rate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -418,7 +418,7 @@ class ToolHandlers:
         await self._start(update, context, flow)
 
     async def complaint(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._start(update, context, ComplaintFlow(self.templates))
+        await self._start(update, context, ComplaintFlow(self.handlers.assistant.engine.complaints))
 
     async def _start(self, update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow) -> None:
         message = update.effective_message
@@ -520,9 +520,9 @@ class ToolHandlers:
         await self.handlers._send_to_chat(context.bot, chat_id, chunks)
 
 
-def register_tools(application: Any, handlers: Handlers, templates: Templates) -> ToolHandlers:
+def register_tools(application: Any, handlers: Handlers) -> ToolHandlers:
     """Add the /rate and /complaint handlers in group -1, ahead of the question handlers."""
-    tools = ToolHandlers(handlers, templates)
+    tools = ToolHandlers(handlers)
     messages = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
     application.add_handler(CommandHandler("rate", tools.rate, filters=messages), group=-1)
     application.add_handler(CommandHandler("complaint", tools.complaint, filters=messages), group=-1)
@@ -541,15 +541,10 @@ class ConsoleTools:
     """The flows in the console chat: buttons become numbered choices; typing numbers presses them."""
 
     def __init__(
-        self,
-        say: Callable[[str], None],
-        rates: Callable[[], apr.RateTexts],
-        templates: Templates,
-        is_crisis: Callable[[str], bool],
+        self, say: Callable[[str], None], engine: Callable[[], Engine], is_crisis: Callable[[str], bool]
     ) -> None:
         self.say = say
-        self.rates = rates
-        self.templates = templates
+        self.engine = engine  # the current one (a /reload replaces it)
         self.is_crisis = is_crisis
         self.flow: Flow | None = None
         self.choices: list[Button] = []
@@ -560,7 +555,8 @@ class ConsoleTools:
         if name not in ("/rate", "/complaint"):
             return False
         self.traditional = traditional
-        self.flow = RateFlow(self.rates()) if name == "/rate" else ComplaintFlow(self.templates)
+        engine = self.engine()
+        self.flow = RateFlow(engine.rates) if name == "/rate" else ComplaintFlow(engine.complaints)
         self._show(self.flow.start(args))
         return True
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faq import apr
+from faq import apr, complaint
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.days import parse_days
-from faq.kb import GENERAL, KnowledgeBase, Stage, load_knowledge_base
+from faq.kb import GENERAL, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
 from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, safe_text, to_traditional
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
@@ -55,12 +55,35 @@ class Understanding:
     match: Match
 
 
+def _tool_texts(
+    kb: KnowledgeBase, rates: apr.RateTexts | None, complaints: complaint.Templates | None
+) -> tuple[apr.RateTexts, complaint.Templates]:
+    """The tools' texts (rate.yaml, complaints.yaml: beside the knowledge base when there, else the
+    shipped ones); a broken file is a broken knowledge base (``/reload`` keeps the last good one)."""
+    folder = Path(kb.path).parent
+    try:
+        if rates is None:
+            local = folder / apr.DEFAULT_RATE_PATH.name
+            rates = apr.load_rate_texts(local if local.exists() else None)
+        if complaints is None:
+            local = folder / complaint.DEFAULT_COMPLAINTS_PATH.name
+            complaints = complaint.load_templates(local if local.exists() else None)
+    except (apr.RateTextsError, complaint.ComplaintError) as exc:
+        where, _, detail = str(exc).partition(": ")
+        raise KnowledgeBaseError([Problem(where, 0, None, detail)]) from exc
+    return rates, complaints
+
+
 class Engine:
     def __init__(
-        self, kb: KnowledgeBase, config: MatcherConfig | None = None, rates: apr.RateTexts | None = None
+        self,
+        kb: KnowledgeBase,
+        config: MatcherConfig | None = None,
+        rates: apr.RateTexts | None = None,
+        complaints: complaint.Templates | None = None,
     ) -> None:
         self.kb = kb
-        self.rates = rates or apr.load_rate_texts()
+        self.rates, self.complaints = _tool_texts(kb, rates, complaints)
         vocabulary: list[str] = []
         protected: list[str] = []
         for intent in kb.intents:

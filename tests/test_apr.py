@@ -367,3 +367,25 @@ def test_ask_json_has_apr() -> None:
     first, second = (json.loads(line) for line in done.stdout.decode().splitlines())
     assert first["kind"] == "apr" and first["apr"] == 1042.9
     assert second["kind"] != "apr" and second["apr"] is None
+
+
+def test_tool_files_beside_the_kb_are_used_and_checked(tmp_path: Path) -> None:
+    """rate.yaml / complaints.yaml next to a knowledge base are read with it; a broken one is a broken
+    knowledge base (exit 2 with the file named), so that /reload keeps the last good copy."""
+    import shutil
+
+    shutil.copy(REPO / "intents.yaml", tmp_path / "intents.yaml")
+    rate = (REPO / "rate.yaml").read_text(encoding="utf-8").replace("one_year: 3.0", "one_year: 3.5", 1)
+    (tmp_path / "rate.yaml").write_text(rate, encoding="utf-8")
+    engine = Engine.load(tmp_path / "intents.yaml")
+    assert engine.rates.lpr == 3.5 and engine.complaints.issues  # the shipped complaints.yaml
+    (tmp_path / "complaints.yaml").write_text("issues: {}\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "faq", "ask", "--kb", str(tmp_path / "intents.yaml"), "借3000 7天后还3500"],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert str(tmp_path / "complaints.yaml") in done.stderr.decode() and b"Traceback" not in done.stderr
