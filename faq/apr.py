@@ -535,9 +535,25 @@ def _money(value: float) -> str:
 
 
 def explain(result: Rate, texts: RateTexts) -> str:
-    """The answer: the money received, the plan, the total cost, the annual rate and what it means."""
+    """The answer, short first: the rate and what it means, then the figures it was computed from (money
+    received, 砍头息, the plan, the total cost), what the same plan would cost at 24 %, the footer."""
     t = texts.texts
     f = result.figures
+    head: list[str] = []
+    if result.cost <= 0:
+        head.append(t["no_cost"])
+    else:
+        head.append(t["rate"].format(rate=f"{result.percent:.1f}"))
+        lpr = {"lpr4": f"{texts.lpr4:g}", "lpr": f"{texts.lpr:g}", "lpr_date": texts.lpr_date.isoformat()}
+        percent = round(result.percent, 1)
+        if percent <= texts.lpr4:
+            head.append(t["verdict_low"].format(**lpr))
+        elif percent <= 24:
+            head.append(t["verdict_private"].format(**lpr))
+        elif percent <= 36:
+            head.append(t["verdict_24"].format(**lpr))
+        else:
+            head.append(t["verdict_36"].format(**lpr))
     lines = [t["heading"], t["received"].format(received=_money(result.received))]
     if result.deducted > 0 and f.principal is not None:
         lines.append(
@@ -558,26 +574,13 @@ def explain(result: Rate, texts: RateTexts) -> str:
         )
     else:
         lines.append(t["plan_single"].format(days=f.term_days, repaid=_money(result.repaid)))
-    if result.cost <= 0:
-        lines.append(t["no_cost"])
-        return "\n".join([*lines, t["footer"]])
-    lines.append(t["cost"].format(cost=_money(result.cost)))
-    lines.append(t["rate"].format(rate=f"{result.percent:.1f}"))
-    lpr = {"lpr4": f"{texts.lpr4:g}", "lpr": f"{texts.lpr:g}", "lpr_date": texts.lpr_date.isoformat()}
-    percent = round(result.percent, 1)
-    if percent <= texts.lpr4:
-        lines.append(t["verdict_low"].format(**lpr))
-    elif percent <= 24:
-        lines.append(t["verdict_private"].format(**lpr))
-    elif percent <= 36:
-        lines.append(t["verdict_24"].format(**lpr))
-    else:
-        lines.append(t["verdict_36"].format(**lpr))
-    if percent > 24:
+    if result.cost > 0:
+        lines.append(t["cost"].format(cost=_money(result.cost)))
+    if result.percent > 24:
         most = max_payment(result.received, 0.24, result)
         what = "每期" if result.method == "instalments" else "到期一共"
         lines.append(t["at_most"].format(line="24", amount=_money(most), what=what))
-    return "\n".join([*lines, t["footer"]])
+    return "\n\n".join(["\n".join(head), "\n".join(lines), t["footer"]])
 
 
 def ask_for(missing: Missing, texts: RateTexts) -> str:
