@@ -389,3 +389,43 @@ def test_tool_files_beside_the_kb_are_used_and_checked(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert str(tmp_path / "complaints.yaml") in done.stderr.decode() and b"Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet="借到手分期每还天个月一二两三四五六七八九十百千万元块0123456789.,kw 扣息年化", max_size=60
+    )
+)
+def test_parser_and_rate_never_raise(text: str) -> None:
+    figures = parse_loan(text)
+    result = annual_rate(figures)
+    if isinstance(result, Rate):
+        assert result.received > 0 and result.annual == result.annual  # not NaN
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    received=st.integers(min_value=500, max_value=200_000),
+    markup=st.floats(min_value=0.001, max_value=3.0),
+    periods=st.integers(min_value=1, max_value=36),
+)
+def test_instalment_irr_matches_polynomial_roots(received: int, markup: float, periods: int) -> None:
+    payment = received * (1 + markup) / periods
+    result = annual_rate(F(received=received, instalments=periods, instalment=payment))
+    assert isinstance(result, Rate)
+    expected = irr_by_roots(received, payment, periods) * 12
+    assert result.annual == pytest.approx(expected, rel=1e-6, abs=1e-8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(amount=st.integers(min_value=1, max_value=99_999_999))
+def test_arabic_amounts_round_trip(amount: int) -> None:
+    assert parse_amount(str(amount)) == amount
+    assert parse_amount(f"{amount:,}") == amount
