@@ -85,8 +85,12 @@ class Flow(Protocol):
     def typed(self, text: str) -> Step | None: ...
 
 
+_QUESTION = re.compile(r"[吗嗎么麼?？]|会不会|會不會|能不能|是不是|怎样|怎樣|咋")
+
+
 def _looks_like_question(text: str) -> bool:
-    return len(re.findall(r"[\u3400-\u9fff]", text)) >= 4
+    """A message that reads as a question of its own rather than an answer to the form."""
+    return bool(_QUESTION.search(text)) or len(re.findall(r"[\u3400-\u9fff]", text)) >= 4
 
 
 def _cancel_row() -> list[Button]:
@@ -286,7 +290,7 @@ class ComplaintFlow:
 
     def typed(self, text: str) -> Step | None:
         if self.stage == "platform":
-            if len(text.strip()) > 40:
+            if len(text.strip()) > 40 or _QUESTION.search(text):
                 return None
             try:
                 self.platform = clean_platform(text)
@@ -510,6 +514,11 @@ class ToolHandlers:
         )
         raise ApplicationHandlerStop
 
+    async def other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any other command closes the chat's form (and is then handled as usual)."""
+        if update.effective_chat is not None:
+            self.flows.end(update.effective_chat.id)
+
     async def _show(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, active: Active, step: Step
     ) -> None:
@@ -528,6 +537,7 @@ def register_tools(application: Any, handlers: Handlers) -> ToolHandlers:
     application.add_handler(CommandHandler("complaint", tools.complaint, filters=messages), group=-1)
     application.add_handler(CallbackQueryHandler(tools.button, pattern=f"^{CALLBACK_PREFIX}"), group=-1)
     application.add_handler(MessageHandler(messages & filters.TEXT & ~filters.COMMAND, tools.text), group=-1)
+    application.add_handler(MessageHandler(messages & filters.COMMAND, tools.other_command), group=-1)
     return tools
 
 
@@ -562,7 +572,11 @@ class ConsoleTools:
 
     def handle(self, text: str, traditional: bool) -> bool:
         """A line while a flow is open: True when the flow took it."""
-        if self.flow is None or text.startswith("/"):
+        if self.flow is None:
+            return False
+        if text.startswith("/"):
+            self.flow = None  # another command closes the form
+            self.choices = []
             return False
         if self.is_crisis(text):
             self.flow = None

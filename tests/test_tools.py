@@ -231,3 +231,32 @@ async def test_telegram_complaint_in_a_group_points_to_private_chat(start_bot: S
     await bot.push_message(305, "/complaint", chat_type="group")
     reply = await bot.pop_message(-100_000 - 305)
     assert "私聊" in reply.text
+
+
+async def test_telegram_questions_and_other_commands_leave_the_form(
+    start_bot: StartBot, engine: Engine
+) -> None:
+    bot = await start_bot()
+    user = 306
+    await bot.push_message(user, "/complaint")
+    await bot.pop_message(user)
+    await bot.push_message(user, "会爆通讯录吗")  # a question, not a platform's name
+    answer = await bot.pop_message(user)
+    assert answer.text.startswith(engine.reply("会爆通讯录吗").parts[0].body.split("\n")[0][:10])
+    assert "从什么时候开始" not in answer.text
+    await bot.push_message(user, "/rate")
+    await bot.pop_message(user)
+    await bot.push_message(user, "/topics")
+    await bot.pop_message(user)
+    await bot.push_message(user, "4500")  # the form is closed: no longer an answer to it
+    reply = await bot.pop_message(user)
+    assert "分期还" not in str(reply.buttons) and "实际到手" not in reply.text
+
+
+async def test_console_other_command_closes_the_form(engine: Engine) -> None:
+    run = ConsoleRun(engine)
+    run.send("/rate")
+    run.send("/topics")
+    assert run.console.tools.flow is None
+    assert "怎么还" not in run.send("4500")
+    await run.assistant.drain()
