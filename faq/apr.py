@@ -135,6 +135,9 @@ class LoanFigures:
     repayment: float | None = None  # one repayment of everything ("7天后还3000")
     term_days: int | None = None  # days until that repayment
     total: float | None = None  # everything repaid ("一共还6000")
+    monthly_rate: float | None = None  # a stated rate per month, as a fraction ("月息1分" 0.01)
+    daily_rate: float | None = None  # a stated rate per day ("日息万五" 0.0005, "日利率0.1%")
+    interest: float | None = None  # interest stated as an amount per month ("每月利息300")
 
     @property
     def empty(self) -> bool:
@@ -167,7 +170,7 @@ def _fold(message: str | bytes | None) -> str:
     text = unicodedata.normalize("NFKC", safe_text(message))
     text = to_simplified(text).lower()
     text = re.sub(r"(?<=\d)[,,](?=\d{3}(?!\d))", "", text)
-    text = re.sub(r"[^\w\u3400-\u9fff.%]+", " ", text)
+    text = re.sub(r"[^\w\u3400-\u9fff.%‰]+", " ", text)
     return re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
 
 
@@ -189,12 +192,54 @@ def parse_term(text: str) -> int | None:
     return days if 0 < days <= MAX_TERM_DAYS else None
 
 
+#: A stated rate: 1.5%, 1.5‰, 百分之一, 万分之五, 万五 (0.05 %), 1分 (1 %), 1分5 (1.5 %), 8厘 (0.8 %).
+_RATE_VALUE = (
+    rf"(?:[\d.]+\s*[%‰]|(?:百|千|万)分之[\d.{_CN}]+|万[\d一二两三四五六七八九](?![\d{_CN}])"
+    rf"|[\d.{_CN}]+\s*分(?:[\d一二两三四五六七八九](?!\s*[期天月个]))?|[\d.{_CN}]+\s*厘)"
+)
+
+
+def parse_rate(text: str) -> float | None:
+    """A stated rate as a fraction: "1.5%" 0.015, "万五" 0.0005, "1分" 0.01, "1分5" 0.015, "8厘" 0.008."""
+    text = text.replace(" ", "")
+    m = re.fullmatch(r"([\d.]+)([%‰])", text)
+    if m:
+        value = parse_amount(m[1])
+        return None if value is None else value / (100 if m[2] == "%" else 1000)
+    m = re.fullmatch(rf"(百|千|万)分之([\d.{_CN}]+)", text)
+    if m:
+        value = parse_amount(m[2])
+        return None if value is None else value / {"百": 100, "千": 1000, "万": 10000}[m[1]]
+    m = re.fullmatch(r"万([\d一二两三四五六七八九])", text)
+    if m:
+        value = parse_amount(m[1])
+        return None if value is None else value / 10000
+    m = re.fullmatch(rf"([\d.{_CN}]+)分([\d一二两三四五六七八九])?", text)
+    if m:
+        whole, tenth = parse_amount(m[1]), parse_amount(m[2]) if m[2] else 0.0
+        return None if whole is None or tenth is None else (whole + tenth / 10) / 100
+    m = re.fullmatch(rf"([\d.{_CN}]+)厘", text)
+    if m:
+        value = parse_amount(m[1])
+        return None if value is None else value / 1000
+    return None
+
+
 _TERM = rf"(?:半个?月|下个?月|半年|下个?星期|下周|[\d.{_CN}]+\s*(?:天|日|个?周|个?星期|个?礼拜|个月|月|年))"
 #: (field, pattern) in the order they are tried; each match's text is blanked so later patterns do not
 #: read the same figure again ("每期还500" is no single repayment, "砍头息扣了500" no principal).
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
+        (
+            "monthly_rate",
+            rf"(?:月息|月利率|月利|月费率|每月利率|月费)\s*(?:是|为|才|只有|按)?\s*(?P<rate>{_RATE_VALUE})",
+        ),
+        (
+            "daily_rate",
+            rf"(?:日息|日利率|日利|日费率|每天利息|每日利息|天息)\s*(?:是|为|才|只有|按)?\s*(?P<rate>{_RATE_VALUE})",
+        ),
+        ("interest", rf"(?:每个?月|一个月|月)\s*(?:的)?\s*利?息\s*(?:是|为|要|收|交|付)?\s*{_AMT}"),
         (
             "instalment",
             rf"(?P<per>每期|每个?月|每周|每星期|每礼拜|月供|周供|一期|一个月|一月)\s*(?:要|需要|需|得|都)?\s*"
@@ -271,6 +316,15 @@ def _store(found: dict[str, Any], name: str, m: re.Match[str]) -> bool:
     amount = _leading_amount(groups["amt"]) if groups.get("amt") else None
     if "amt" in groups and (amount is None or not 0 < amount <= MAX_AMOUNT):
         return False
+    if name in ("monthly_rate", "daily_rate") and name not in found:
+        rate = parse_rate(groups["rate"])
+        if rate is None or not 0 < rate <= (0.5 if name == "monthly_rate" else 0.05):
+            return False
+        found[name] = rate
+        return True
+    if name == "interest" and "interest" not in found:
+        found["interest"] = amount
+        return True
     if name == "instalment" and "instalment" not in found:
         found["instalment"] = amount
         if groups["per"] in _WEEKLY:
@@ -320,7 +374,8 @@ class Rate:
     received: float  # the base: money actually received (民法典 670)
     repaid: float  # everything paid back
     annual: float  # annual rate as a fraction (0.24 = 24 %)
-    method: str  # "instalments" or "single"
+    method: str  # "instalments", "single" or "interest_only" (interest monthly, the principal at the end)
+    assumed_flat: bool = False  # a stated monthly rate on the principal each period (等本等息) was assumed
 
     @property
     def cost(self) -> float:
@@ -364,6 +419,56 @@ def periodic_irr(received: float, payment: float, periods: int) -> float:
     return (low + high) / 2
 
 
+def irr(received: float, payments: list[float]) -> float:
+    """The rate per period at which ``payments`` (one at the end of each period) repay ``received``."""
+
+    def pv(rate: float) -> float:
+        return sum(p / (1 + rate) ** k for k, p in enumerate(payments, start=1))
+
+    low, high = -0.9999, 1.0
+    while pv(high) > received and high < 1e6:
+        high *= 2
+    for _ in range(200):
+        mid = (low + high) / 2
+        if pv(mid) > received:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-13:
+            break
+    return (low + high) / 2
+
+
+def _monthly_interest(f: LoanFigures) -> float | None:
+    """Interest per month a stated rate or amount means, on the contract amount (else the received)."""
+    base = f.principal if f.principal is not None else f.received
+    if f.interest is not None:
+        return f.interest
+    if base is None:
+        return None
+    if f.monthly_rate is not None:
+        return base * f.monthly_rate
+    if f.daily_rate is not None:
+        return base * f.daily_rate * 30
+    return None
+
+
+def _stated(f: LoanFigures) -> bool:
+    return f.monthly_rate is not None or f.daily_rate is not None or f.interest is not None
+
+
+def _interest_only_months(f: LoanFigures) -> int | None:
+    """Months of an interest-only loan (interest monthly, principal at the end): a stated monthly rate or
+    amount with a term in whole months and nothing else said about the repayments."""
+    if not _stated(f) or f.daily_rate is not None or f.instalments is not None:
+        return None
+    if f.instalment is not None or f.repayment is not None or f.total is not None:
+        return None
+    if f.term_days is None or f.term_days % 30 or _monthly_interest(f) is None:
+        return None
+    return f.term_days // 30
+
+
 def needed(figures: LoanFigures) -> tuple[str, ...]:
     """What is missing to compute a rate (empty when nothing is)."""
     missing: list[str] = []
@@ -371,6 +476,8 @@ def needed(figures: LoanFigures) -> tuple[str, ...]:
     if received is None or received <= 0:
         missing.append("received")
     f = figures
+    if _interest_only_months(f):
+        return tuple(missing)
     if f.instalments is not None and (f.instalment is not None or f.total is not None):
         return tuple(missing)
     if f.repayment is not None and f.term_days is not None:
@@ -395,6 +502,18 @@ def resolved(figures: LoanFigures) -> LoanFigures:
     ("分12期 还6000"); a term in months (or weeks) with a monthly (weekly) instalment is their count
     ("12个月 每月还500")."""
     f = figures
+    interest = _monthly_interest(f)
+    principal = f.principal if f.principal is not None else f.received
+    if interest is not None and principal is not None and f.instalment is None and f.total is None:
+        if f.instalments is not None and f.repayment is None:  # 等本等息: principal/n + interest each time
+            per = interest * f.period_days / 30
+            f = replace(f, instalment=principal / f.instalments + per)
+        elif f.term_days is not None and f.repayment is None and (f.term_days % 30 or f.daily_rate):
+            days = f.term_days
+            if f.daily_rate is not None:
+                f = replace(f, repayment=principal * (1 + f.daily_rate * days))
+            else:
+                f = replace(f, repayment=principal + interest * days / 30)
     if f.instalments is not None and f.instalment is None and f.total is None and f.repayment is not None:
         f = replace(f, total=f.repayment, repayment=None, term_days=None)
     if (
@@ -416,6 +535,16 @@ def annual_rate(figures: LoanFigures) -> Rate | Missing:
         return Missing(figures, missing)
     received = figures.money_received
     assert received is not None
+    months = _interest_only_months(figures)
+    interest = _monthly_interest(figures)
+    principal = figures.principal if figures.principal is not None else received
+    if months and interest is not None:
+        payments = [interest] * months
+        payments[-1] += principal
+        repaid = sum(payments)
+        annual = irr(received, payments) * 12 if repaid > received else (repaid / received - 1) * 12 / months
+        return Rate(figures, received, repaid, annual, "interest_only")
+    flat = _stated(figures) and figures.instalments is not None
     if figures.instalments is not None:
         n = figures.instalments
         payment = figures.instalment if figures.instalment is not None else (figures.total or 0.0) / n
@@ -425,7 +554,7 @@ def annual_rate(figures: LoanFigures) -> Rate | Missing:
             annual = (repaid / received - 1) * per_year / n  # no interest: zero or a (refund) discount
         else:
             annual = periodic_irr(received, payment, n) * per_year
-        return Rate(figures, received, repaid, annual, "instalments")
+        return Rate(figures, received, repaid, annual, "instalments", assumed_flat=flat)
     once = figures.repayment if figures.repayment is not None else figures.total
     days = figures.term_days
     assert once is not None and days is not None
@@ -435,6 +564,8 @@ def annual_rate(figures: LoanFigures) -> Rate | Missing:
 def max_payment(received: float, annual: float, rate: Rate) -> float:
     """What the same plan would cost at most at ``annual`` (each instalment, or the single repayment)."""
     f = rate.figures
+    if rate.method == "interest_only":
+        return received * annual / 12
     if rate.method == "instalments":
         assert f.instalments is not None
         per = annual / PERIODS_PER_YEAR.get(f.period_days, 12)
@@ -456,6 +587,9 @@ TEXT_FIELDS: dict[str, frozenset[str]] = {
     "received": frozenset({"received"}),
     "plan_instalments": frozenset({"n", "payment", "repaid", "unit"}),
     "plan_single": frozenset({"days", "repaid"}),
+    "plan_interest_only": frozenset({"interest", "months", "principal", "repaid"}),
+    "assumed_flat": frozenset({"n"}),
+    "stated": frozenset({"stated", "nominal", "rate"}),
     "cost": frozenset({"cost"}),
     "rate": frozenset({"rate"}),
     "deducted": frozenset({"principal", "received", "deducted"}),
@@ -572,15 +706,41 @@ def explain(result: Rate, texts: RateTexts) -> str:
                 n=f.instalments, payment=_money(payment), repaid=_money(result.repaid), unit=unit
             )
         )
+        if result.assumed_flat:
+            lines.append(t["assumed_flat"].format(n=f.instalments))
+    elif result.method == "interest_only":
+        months = (f.term_days or 0) // 30
+        interest = _monthly_interest(f) or 0.0
+        principal = f.principal if f.principal is not None else result.received
+        lines.append(
+            t["plan_interest_only"].format(
+                interest=_money(interest),
+                months=months,
+                principal=_money(principal),
+                repaid=_money(result.repaid),
+            )
+        )
     else:
         lines.append(t["plan_single"].format(days=f.term_days, repaid=_money(result.repaid)))
+    stated = _stated_rate(f)
+    if stated is not None and result.cost > 0:
+        lines.append(t["stated"].format(stated=stated[0], nominal=stated[1], rate=f"{result.percent:.1f}"))
     if result.cost > 0:
         lines.append(t["cost"].format(cost=_money(result.cost)))
     if result.percent > 24:
         most = max_payment(result.received, 0.24, result)
-        what = "每期" if result.method == "instalments" else "到期一共"
+        what = {"instalments": "每期", "interest_only": "每月利息"}.get(result.method, "到期一共")
         lines.append(t["at_most"].format(line="24", amount=_money(most), what=what))
     return "\n\n".join(["\n".join(head), "\n".join(lines), t["footer"]])
+
+
+def _stated_rate(f: LoanFigures) -> tuple[str, str] | None:
+    """The rate as the lender states it and the annual figure it seems to mean ("月息1%", "12")."""
+    if f.monthly_rate is not None:
+        return f"月息{f.monthly_rate * 100:g}%", f"{f.monthly_rate * 1200:.4g}"
+    if f.daily_rate is not None:
+        return f"日息{f.daily_rate * 100:g}%", f"{f.daily_rate * 36500:.4g}"
+    return None
 
 
 def ask_for(missing: Missing, texts: RateTexts) -> str:
@@ -603,6 +763,11 @@ def ask_for(missing: Missing, texts: RateTexts) -> str:
         known.append(f"{f.term_days}天")
     if f.total is not None:
         known.append(f"一共还{_money(f.total)}元")
+    stated = _stated_rate(f)
+    if stated is not None:
+        known.append(stated[0])
+    if f.interest is not None:
+        known.append(f"每月利息{_money(f.interest)}元")
     intro = texts.texts["ask_intro"].format(known=",".join(known) if known else texts.texts["known_none"])
     return "\n".join([intro, *(f"• {texts.ask[key]}" for key in missing.needed)])
 
@@ -635,7 +800,7 @@ def is_rate_message(message: str | bytes | None, figures: LoanFigures | None = N
     text = _fold(message)
     if _LOAN_REQUEST.search(text):
         return False  # "借两万分12期哪个平台利息最低": asking for a loan (refused elsewhere), not a rate
-    money = (f.principal, f.received, f.fees, f.instalment, f.repayment, f.total)
+    money = (f.principal, f.received, f.fees, f.instalment, f.repayment, f.total, f.interest)
     if all(v is None for v in money):
         return False  # a term or a count alone ("一天打了5个电话合法吗") is no loan's figure
     asks_cost = bool(_RATE_WORDS.search(text))

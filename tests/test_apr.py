@@ -129,6 +129,13 @@ PHRASINGS: list[tuple[str, LoanFigures]] = [
     ("借1w 每月还1000 还12个月", F(principal=10000, instalment=1000, instalments=12)),
     ("借2000 到手1600 还2000 期限7天", F(principal=2000, received=1600, repayment=2000, term_days=7)),
     ("借2000 到手1600 还2000 逾期3天了", F(principal=2000, received=1600, repayment=2000)),
+    ("借10000 月息1分 分12期", F(principal=10000, monthly_rate=0.01, instalments=12)),
+    ("借款1万 月利率1.5% 分12期还款", F(principal=10000, monthly_rate=0.015, instalments=12)),
+    ("借1万 月息1分5 分10期", F(principal=10000, monthly_rate=0.015, instalments=10)),
+    ("借10000 每月利息300 12个月后还本金", F(principal=10000, interest=300, term_days=360)),
+    ("借2000 日息万五 30天", F(principal=2000, daily_rate=0.0005, term_days=30)),
+    ("借3000 日利率0.1% 借7天", F(principal=3000, daily_rate=0.001, term_days=7)),
+    ("借五千 日息千分之三", F(principal=5000, daily_rate=0.003)),
     ("逾期十五天了会怎样", F()),
     ("会爆通讯录吗", F()),
 ]
@@ -226,6 +233,33 @@ def test_figures_read_together(message: str, received: float, payment: float, pe
     result = annual_rate(parse_loan(message))
     assert isinstance(result, Rate) and result.method == "instalments"
     assert result.annual == pytest.approx(irr_by_roots(received, payment, periods) * 12, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # 等本等息 (flat): 10000/12 + 1 % of 10000 each month -> the IRR of 12 payments of 933.33
+        ("借10000 月息1分 分12期", irr_by_roots(10000, 10000 / 12 + 100, 12) * 12),
+        ("借5000 到手4500 月息1.5% 分6期", irr_by_roots(4500, 5000 / 6 + 75, 6) * 12),
+        # interest only at 3 % a month on what was received, principal at the end: exactly 36 %
+        ("借10000 每月利息300 12个月后还本金", 0.36),
+        ("借1万 月息2分 12个月后还本", 0.24),
+        # a daily rate for D days on the money received: daily x 365
+        ("借2000 日息万五 30天", 0.0005 * 365),
+        ("借3000 日利率0.1% 借7天", 0.001 * 365),
+    ],
+)
+def test_stated_rates(message: str, expected: float) -> None:
+    result = annual_rate(parse_loan(message))
+    assert isinstance(result, Rate)
+    assert result.annual == pytest.approx(expected, abs=1e-7)
+
+
+def test_stated_rate_is_shown_against_the_real_one() -> None:
+    result = annual_rate(parse_loan("借10000 月息1分 分12期"))
+    assert isinstance(result, Rate) and result.assumed_flat
+    text = explain(result, load_rate_texts())
+    assert "月息1%" in text and "年12%" in text and "等本等息" in text and "约21.5%" in text
 
 
 def test_total_instead_of_instalment() -> None:
