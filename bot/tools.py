@@ -448,6 +448,8 @@ class ToolHandlers:
         query = update.callback_query
         if query is None or not (query.data or "").startswith(CALLBACK_PREFIX):
             return
+        if not await self.handlers._allowed(update, context):
+            raise ApplicationHandlerStop
         chat = query.message.chat if query.message is not None else None
         flow_id, _, action = (query.data or "")[len(CALLBACK_PREFIX) :].partition(":")
         active = self.flows.get(chat.id) if chat is not None else None
