@@ -133,15 +133,28 @@ def add_tool_commands(sub: Any) -> None:
     complaint.add_argument("--platform", required=True, help="the platform or app, as the user names it")
     complaint.add_argument("--since", required=True, type=_since, help="since when (YYYY-MM-DD, not future)")
     complaint.add_argument(
-        "--issue", action="append", required=True, choices=ISSUE_KEYS, metavar="KEY",
-        help=f"what happened (repeatable): {', '.join(ISSUE_KEYS)}",
+        "--issue", action="extend", required=True, type=_issue_keys, metavar="KEY[,KEY]",
+        help=f"what happened (repeatable, or comma-separated): {', '.join(ISSUE_KEYS)}",
     )  # fmt: skip
     complaint.add_argument(
         "--request", action="append", default=[], metavar="KEY_OR_TEXT",
         help="what you ask for (repeatable): a key of complaints.yaml requests: or your own sentence",
     )  # fmt: skip
     complaint.add_argument("--templates", type=Path, default=None, help="default: complaints.yaml")
+    complaint.add_argument("--json", action="store_true", help="print {lender, regulator, footer} as JSON")
     complaint.set_defaults(run=run_complaint)
+
+
+def _issue_keys(text: str) -> list[str]:
+    from faq.complaint import ISSUE_KEYS
+
+    keys = [k.strip() for k in text.replace(",", ",").split(",") if k.strip()]
+    unknown = [k for k in keys if k not in ISSUE_KEYS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(
+            f"unknown issue key {', '.join(map(repr, unknown)) or repr(text)}; choose from {', '.join(ISSUE_KEYS)}"
+        )
+    return keys
 
 
 def _since(text: str) -> dt.date:
@@ -188,7 +201,14 @@ def run_complaint(args: argparse.Namespace) -> int:
     except ComplaintError as exc:
         print(f"faq complaint: error: {exc}", file=sys.stderr)
         return 2
-    print(f"{lender}\n\n{'=' * 40}\n\n{regulator}\n\n{templates.footer}")
+    if args.json:
+        print(
+            json.dumps(
+                {"lender": lender, "regulator": regulator, "footer": templates.footer}, ensure_ascii=False
+            )
+        )
+    else:
+        print(f"{lender}\n\n{'=' * 40}\n\n{regulator}\n\n{templates.footer}")
     return 0
 
 

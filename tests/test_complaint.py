@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -157,7 +158,8 @@ def test_cli_prints_both_letters() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--since", "2026-10-01", "--issue", "night_call"], "invalid choice: 'night_call'"),
+        (["--since", "2026-10-01", "--issue", "night_call"], "unknown issue key 'night_call'"),
+        (["--since", "2026-10-01", "--issue", "fees,nope"], "unknown issue key 'nope'"),
         (["--since", "2026/10/01", "--issue", "night_calls"], "YYYY-MM-DD"),
         (["--since", "2026-02-30", "--issue", "night_calls"], "没有这一天"),
         (["--since", "2999-01-01", "--issue", "night_calls"], "还没到"),
@@ -169,6 +171,16 @@ def test_cli_bad_input_exits_2(args: list[str], message: str) -> None:
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_cli_comma_separated_issues_and_json() -> None:
+    done = faq(
+        "complaint", "--platform", "某某借", "--since", "2026-10-01", "--issue", "fees,home_visit", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    letters = json.loads(done.stdout)
+    assert set(letters) == {"lender", "regulator", "footer"}
+    assert "《民法典》第670条" in letters["lender"] and "不少于两人" in letters["regulator"]
 
 
 def test_cli_broken_templates_exit_2(tmp_path: Path) -> None:
