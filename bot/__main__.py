@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import run_console
 
             return asyncio.run(run_console(holder, store))
-        return asyncio.run(_serve(settings, holder, store))
+        return asyncio.run(_serve(settings, holder, store, env))
     except KeyboardInterrupt:
         return 0
     except InvalidToken:
@@ -99,14 +99,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-async def _serve(settings: Settings, holder: EngineHolder, store: UsageStore) -> int:
+async def _serve(settings: Settings, holder: EngineHolder, store: UsageStore, env: dict[str, str]) -> int:
     from bot.app import build_application
+    from bot.ledger import ledger_from_env
 
-    application = build_application(settings, holder, store)
+    ledger = ledger_from_env(env, settings.token)
+    application = build_application(settings, holder, store, ledger)
     if settings.mode is Mode.WEBHOOK:
         from bot.webhook import run_webhook
 
-        await run_webhook(application, settings, holder)
+        await run_webhook(application, settings, holder, ledger)
     else:
         from bot.runner import run_polling
 

@@ -11,22 +11,27 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.config import Mode, Settings
+from bot.delivery import RetryingLimiter
 from bot.handlers import Handlers
+from bot.ledger import Claim, RecentIds, UpdateLedger
+from bot.log import log_event
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
+from bot.shared import KnowledgeBaseVersion, SharedFloodLimiter
 from bot.tools import register_tools
 from faq.usage import UsageStore
 
@@ -50,24 +55,43 @@ COMMANDS = [
     BotCommand("help", "怎么提问"),
 ]
 
-#: Retries of a request Telegram answered with 429 (after waiting the time it asks for).
-MAX_RETRIES_429 = 3
+#: Retries of a failed request (429 after the wait Telegram asks for, 5xx, connection errors), all within
+#: bot.delivery.RETRY_BUDGET seconds: see :mod:`bot.delivery`.
+MAX_SEND_RETRIES = 7
+#: Seconds to wait for Telegram's answer to a request once it is sent (PTB's default). A request that
+#: timed out may have been delivered: it is not sent again.
+READ_TIMEOUT = 5.0
 
+#: The handler group of the polling deduplicator: before every other group (the /rate and /complaint
+#: forms are group -1, the question handlers group 0).
+DEDUPE_GROUP = -2
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings, holder: EngineHolder, store: UsageStore) -> BotApplication:
+def build_application(
+    settings: Settings, holder: EngineHolder, store: UsageStore, ledger: UpdateLedger | None = None
+) -> BotApplication:
     """The application for polling (with an updater) or webhook mode (without one: updates come from
-    :mod:`bot.webhook`). Nothing is contacted until it is initialised."""
+    :mod:`bot.webhook`, which deduplicates them itself). In polling mode a repeated ``update_id`` is dropped
+    (in memory, and through ``ledger`` across restarts). Nothing is contacted until it is initialised."""
     if not settings.token:
         raise ValueError("build_application needs a bot token")
     stats = Stats()
     limiter = FloodLimiter(settings.flood_limit, settings.flood_window)
+    kb_version: KnowledgeBaseVersion | None = None
+    if ledger is not None:  # replicas share the flood limit and /reload through the ledger's database
+        limiter = SharedFloodLimiter(ledger, settings.token, settings.flood_limit, settings.flood_window)
+        kb_version = KnowledgeBaseVersion(ledger, lambda: holder.reload(broadcast=False))
+        holder.broadcast = kb_version.bump
     assistant = Assistant(holder, store, stats)
     handlers = Handlers(settings, assistant, limiter)
 
     async def post_init(application: BotApplication) -> None:
         assistant.store = await start_store(assistant.store)
+        if ledger is not None and settings.mode is not Mode.WEBHOOK:
+            await ledger.start()
+        if kb_version is not None:
+            kb_version.start()
         try:
             await application.bot.set_my_commands(COMMANDS)
         except TelegramError as exc:
@@ -75,6 +99,10 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
 
     async def post_shutdown(application: BotApplication) -> None:
         await assistant.drain()
+        if kb_version is not None:
+            await kb_version.stop()
+        if ledger is not None and settings.mode is not Mode.WEBHOOK:
+            await ledger.close()
         try:
             await assistant.store.close()
         except Exception:
@@ -84,7 +112,8 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
         ApplicationBuilder()
         .token(settings.token)
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_limit, max_retries=MAX_RETRIES_429))
+        .rate_limiter(RetryingLimiter(settings.send_rate_limit, max_attempts=MAX_SEND_RETRIES + 1))
+        .read_timeout(READ_TIMEOUT)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -112,10 +141,28 @@ def build_application(settings: Settings, holder: EngineHolder, store: UsageStor
             assistant.track(coro)
 
     assistant.spawner = spawn
+    if settings.mode is not Mode.WEBHOOK:
+        application.add_handler(TypeHandler(Update, deduplicator(ledger)), group=DEDUPE_GROUP)
     register_handlers(application, handlers)
     register_tools(application, handlers)
     application.bot_data["handlers"] = handlers
     return application
+
+
+def deduplicator(ledger: UpdateLedger | None) -> Any:
+    """A callback (for a DEDUPE_GROUP TypeHandler) that stops an update whose id was seen before."""
+    recent = RecentIds()
+
+    async def dedupe(update: Update, context: Any) -> None:
+        update_id = update.update_id
+        duplicate = not recent.add(update_id)
+        if not duplicate and ledger is not None:
+            duplicate = await ledger.claim(update_id, None) is Claim.DUPLICATE
+        if duplicate:
+            log_event("duplicate_update", logger=__name__, id=update_id)
+            raise ApplicationHandlerStop
+
+    return dedupe
 
 
 def register_handlers(application: BotApplication, handlers: Handlers) -> None:

@@ -21,9 +21,13 @@ DEFAULT_LISTEN_HOST = "0.0.0.0"
 DEFAULT_FLOOD_LIMIT = 20  # messages per user per minute
 DEFAULT_SEND_RATE_LIMIT = 30.0  # messages per second overall (Telegram's broadcast limit)
 DEFAULT_CONCURRENT_UPDATES = 64
+#: setWebhook's max_connections: how many updates Telegram sends at once (the webhook's backpressure).
+DEFAULT_MAX_CONNECTIONS = 40
 FLOOD_WINDOW_SECONDS = 60.0
 #: The health check's path (bot.webhook serves it next to the webhook).
 HEALTH_PATH = "/healthz"
+#: Liveness: answers 200 whenever the process serves, also while starting or stopping.
+LIVENESS_PATH = "/livez"
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -67,6 +71,7 @@ class Settings:
     flood_window: float = FLOOD_WINDOW_SECONDS
     send_rate_limit: float = DEFAULT_SEND_RATE_LIMIT
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     log_level: str = "INFO"
     log_format: str = "text"
     #: Things worth a warning at start (not errors), e.g. "PORT is set but WEBHOOK_URL is not".
@@ -127,9 +132,9 @@ class Settings:
                 )
             elif parts.scheme == "http":
                 notes.append("WEBHOOK_URL uses http: Telegram's public Bot API only delivers to https URLs")
-            if (parts.path or "/") == HEALTH_PATH:
+            if (parts.path or "/") in (HEALTH_PATH, LIVENESS_PATH):
                 problems.append(
-                    f"WEBHOOK_URL's path must not be {HEALTH_PATH} (the health check is served there); "
+                    f"WEBHOOK_URL's path must not be {HEALTH_PATH} or {LIVENESS_PATH} (health checks); "
                     "use e.g. https://my-app.example.com/telegram"
                 )
 
@@ -202,6 +207,9 @@ class Settings:
         concurrent = _int(
             get("CONCURRENT_UPDATES"), "CONCURRENT_UPDATES", DEFAULT_CONCURRENT_UPDATES, 1, 4096, problems
         )
+        max_connections = _int(
+            get("WEBHOOK_MAX_CONNECTIONS"), "WEBHOOK_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1, 100, problems
+        )
         send_rate = DEFAULT_SEND_RATE_LIMIT
         raw_rate = get("SEND_RATE_LIMIT")
         if raw_rate is not None:
@@ -238,6 +246,7 @@ class Settings:
             flood_limit=flood_limit,
             send_rate_limit=send_rate,
             concurrent_updates=concurrent,
+            max_connections=max_connections,
             log_level=log_level,
             log_format=log_format,
             notes=tuple(notes),

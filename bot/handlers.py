@@ -146,7 +146,7 @@ class Handlers:
         user = update.effective_user
         if user is None or self.settings.is_admin(user.id):
             return True
-        verdict = self.limiter.check(user.id)
+        verdict = await self.limiter.acheck(user.id)
         if verdict is Verdict.ALLOW:
             return True
         if text and self.assistant.is_crisis(text):

@@ -2,7 +2,8 @@
 
 The first message over the limit gets one polite note (:attr:`Verdict.NOTIFY`); the others in the same
 window are dropped silently (:attr:`Verdict.DROP`) so that a flooding user cannot make the bot flood back.
-State lives in memory (per process): with several webhook replicas each enforces its own share.
+State lives in memory (per process); :class:`bot.shared.SharedFloodLimiter` counts in the database instead,
+so that several webhook replicas share one limit. Handlers call :meth:`FloodLimiter.acheck`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class FloodLimiter:
             return Verdict.DROP
         bucket.notified = True
         return Verdict.NOTIFY
+
+    async def acheck(self, key: Hashable) -> Verdict:
+        """:meth:`check`, awaitable (the shared limiter asks the database)."""
+        return self.check(key)
 
     def _prune(self, now: float) -> None:
         stale = [k for k, b in self._buckets.items() if not b.hits or b.hits[-1] <= now - self.window]

@@ -23,7 +23,7 @@ from typing import Any
 from bot.log import log_event, log_update
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
-from faq.normalize import is_traditional, to_traditional
+from faq.normalize import is_traditional, safe_text, to_traditional
 from faq.reply import Reply, ReplyKind
 from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore, new_answer_id
 
@@ -47,8 +47,15 @@ def has_han(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
+def valid_text(text: str) -> str:
+    """``text`` with lone surrogates and other unencodable code points replaced (uncut): Telegram's JSON may
+    carry them, and neither OpenCC, the logs nor the database accept them."""
+    return safe_text(text, len(text))
+
+
 def script_of(text: str) -> bool | None:
     """True / False when the text shows the user's script (it has Chinese characters), else None."""
+    text = valid_text(text)
     return is_traditional(text) if has_han(text) else None
 
 
@@ -70,13 +77,23 @@ class EngineHolder:
         self.engine = engine
         self.path = Path(path) if path else DEFAULT_KB_PATH
         self._lock = asyncio.Lock()
+        #: Called after a successful reload asked for here (/reload, SIGHUP), to make the other replicas
+        #: reload too (bot.shared.KnowledgeBaseVersion.bump).
+        self.broadcast: Callable[[], Coroutine[Any, Any, object]] | None = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> EngineHolder:
         """Load the knowledge base (raises :class:`KnowledgeBaseError` when it is invalid)."""
         return cls(Engine.load(path), path)
 
-    async def reload(self) -> ReloadResult:
+    async def reload(self, *, broadcast: bool = True) -> ReloadResult:
+        """Load the knowledge base again; with ``broadcast`` (the default) other replicas follow."""
+        result = await self._reload()
+        if result.ok and broadcast and self.broadcast is not None:
+            await self.broadcast()
+        return result
+
+    async def _reload(self) -> ReloadResult:
         async with self._lock:
             try:
                 engine = await asyncio.to_thread(Engine.load, self.path)
@@ -222,6 +239,7 @@ class Assistant:
         """Answer a message; ``traditional`` is the user's script when the text itself does not show it."""
         started = time.perf_counter() if started is None else started
         self.stats.messages += 1
+        text = valid_text(text)
         reply = self.engine.reply(text, traditional=traditional if script_of(text) is None else None)
         return Answered(reply, new_answer_id(), user_id, chat_type, text, started)
 

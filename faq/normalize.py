@@ -56,6 +56,7 @@ def is_traditional(text: str) -> bool:
     enough in a short message; a longer one needs a few, so that a stray variant in Simplified text does
     not switch the reply's script.
     """
+    text = safe_text(text, len(text))  # OpenCC refuses lone surrogates
     simplified = to_simplified(text)
     changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
     if changed == 0:

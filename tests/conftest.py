@@ -84,6 +84,7 @@ class RunningBot:
     settings: Any
     mode: str
     port: int | None = None
+    server: Any = None  # the WebhookServer in webhook mode
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.tester, name)
@@ -149,22 +150,27 @@ async def start_bot(
 
     async with AsyncExitStack() as stack:
 
-        async def start(mode: str = "polling", kb_path: Path | None = None, **overrides: Any) -> RunningBot:
+        async def start(
+            mode: str = "polling", kb_path: Path | None = None, ledger: Any = None, **overrides: Any
+        ) -> RunningBot:
+            """``ledger``: a :class:`bot.ledger.UpdateLedger` (else deduplication in memory only);
+            ``token=`` in ``overrides`` starts a second replica of an earlier bot."""
             settings = bot_settings(mode, **overrides)
             holder = EngineHolder(engine, kb_path)
             store = RecordingStore()
-            application = build_application(settings, holder, store)
+            application = build_application(settings, holder, store, ledger)
             tester = BotTester(fake_telegram, settings.token)
             port = None
+            server = None
             if mode == "webhook":
                 sock = bind_socket("127.0.0.1", 0)
-                server = WebhookServer(application, settings, sock)
+                server = WebhookServer(application, settings, sock, ledger=ledger)
                 await stack.enter_async_context(server)
                 port = server.port
                 tester.deliver = webhook_poster(f"http://127.0.0.1:{port}/telegram", BOT_WEBHOOK_SECRET)
             else:
                 await stack.enter_async_context(polling(application))
-            return RunningBot(tester, application, holder, store, settings, mode, port)
+            return RunningBot(tester, application, holder, store, settings, mode, port, server)
 
         yield start
 

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import socket
 import threading
 import time
@@ -31,8 +32,9 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -58,6 +60,44 @@ _TEXT_FIELDS = {
     "switch_pm_text",
     "language_code",
 }
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Faults the fake injects, decided per (method, chat, attempt) so that they do not depend on the order
+    in which concurrent requests arrive: the ``n``-th request of ``method`` to a chat fails with probability
+    ``rate`` while ``n <= max_per_chat`` (so a client that retries enough always gets through).
+
+    Kinds: ``"502"``, ``"500"`` (error answers), ``"close"`` (the connection is closed without an answer,
+    before the request is acted on), ``"429"`` (``retry_after``), ``"stall"`` (the message IS delivered,
+    then the answer is held ``stall`` seconds: longer than the client's read timeout)."""
+
+    rate: float
+    kinds: tuple[str, ...] = ("502", "500", "close", "429")
+    methods: frozenset[str] = frozenset({"sendMessage"})
+    max_per_chat: int = 3
+    seed: int = 0
+    retry_after: int = 1
+    stall: float = 2.0
+
+    def pick(self, method: str, chat: Any, attempt: int) -> str | None:
+        if method not in self.methods or attempt > self.max_per_chat:
+            return None
+        rng = random.Random(f"{self.seed}:{method}:{chat}:{attempt}")
+        if rng.random() >= self.rate:
+            return None
+        return rng.choice(self.kinds)
+
+
+class HangUp(Response):
+    """Starts an answer, then drops the connection: the client sees it closed without a (complete) answer."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
+        raise ConnectionAbortedError("the fake Bot API hangs up (injected fault)")
 
 
 @dataclass(frozen=True)
@@ -116,6 +156,10 @@ class FakeBot:
         self.webhook: dict[str, Any] = {}
         self.chat_types: dict[int, str] = {}
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.faults: Faults | None = None
+        self.attempts: dict[tuple[str, Any], int] = {}
+        self.delivered: list[Call] = []  # calls acted on (not refused by an injected or queued failure)
+        self.injected: list[tuple[str, Any, str]] = []  # (method, chat, kind) of every injected fault
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
 
@@ -152,6 +196,28 @@ class FakeBot:
             body["parameters"] = parameters
         with self.lock:
             self.failures.setdefault(method, []).append((status, body))
+
+    def inject(self, faults: Faults | None) -> None:
+        with self.lock:
+            self.faults = faults
+
+    def fault_for(self, method: str, params: dict[str, Any]) -> str | None:
+        chat = params.get("chat_id")
+        with self.lock:
+            key = (method, str(chat))
+            self.attempts[key] = attempt = self.attempts.get(key, 0) + 1
+            kind = self.faults.pick(method, chat, attempt) if self.faults is not None else None
+            if kind is not None:
+                self.injected.append((method, chat, kind))
+            return kind
+
+    def deliver_call(self, method: str, params: dict[str, Any]) -> None:
+        with self.lock:
+            self.delivered.append(Call(method, params))
+
+    def delivered_to(self, chat_id: Any, method: str = "sendMessage") -> list[Call]:
+        with self.lock:
+            return [c for c in self.delivered if c.method == method and c.chat_id == chat_id]
 
     def snapshot(self, method: str | None = None) -> list[Call]:
         with self.lock:
@@ -222,7 +288,7 @@ class FakeTelegram:
     # --- HTTP ------------------------------------------------------------------------------------------
 
     def _app(self) -> Starlette:
-        async def endpoint(request: Request) -> AsciiJSONResponse:
+        async def endpoint(request: Request) -> Response:
             token = request.path_params["token"]
             method = request.path_params["method"]
             params = await _read_params(request)
@@ -230,7 +296,28 @@ class FakeTelegram:
             failure = bot.record(method, params)
             if failure is not None:
                 return AsciiJSONResponse(failure[1], status_code=failure[0])
+            fault = bot.fault_for(method, params)
+            if fault in ("502", "500"):
+                status = int(fault)
+                text = "Bad Gateway" if status == 502 else "Internal Server Error"
+                return AsciiJSONResponse({"ok": False, "error_code": status, "description": text}, status)
+            if fault == "429":
+                assert bot.faults is not None
+                wait = bot.faults.retry_after
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
+                return AsciiJSONResponse(body, status_code=429)
+            if fault == "close":
+                return HangUp()
             result = await self._answer(bot, method, params)
+            bot.deliver_call(method, params)
+            if fault == "stall":
+                assert bot.faults is not None
+                await asyncio.sleep(bot.faults.stall)
             return AsciiJSONResponse({"ok": True, "result": result})
 
         return Starlette(routes=[Route("/bot{token}/{method}", endpoint, methods=["GET", "POST"])])
@@ -560,13 +647,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def update_body(update: dict[str, Any]) -> bytes:
+    """An update as Telegram posts it: JSON with \\u escapes (a lone surrogate survives)."""
+    return json.dumps(update, ensure_ascii=True).encode("ascii")
+
+
+def webhook_headers(secret: str | None) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    return headers
+
+
 def webhook_poster(url: str, secret: str | None) -> Callable[[dict[str, Any]], Any]:
     """A ``deliver`` function that POSTs updates to a webhook server (async)."""
 
     async def deliver(update: dict[str, Any]) -> None:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        headers = webhook_headers(secret)
         async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
-            response = await client.post(url, json=update, headers=headers)
+            response = await client.post(url, content=update_body(update), headers=headers)
         assert response.status_code == 200, response.status_code
 
     return deliver
@@ -574,8 +673,8 @@ def webhook_poster(url: str, secret: str | None) -> Callable[[dict[str, Any]], A
 
 def webhook_poster_sync(url: str, secret: str | None) -> Callable[[dict[str, Any]], Any]:
     def deliver(update: dict[str, Any]) -> None:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-        response = httpx.post(url, json=update, headers=headers, timeout=10, trust_env=False)
+        headers = webhook_headers(secret)
+        response = httpx.post(url, content=update_body(update), headers=headers, timeout=10, trust_env=False)
         assert response.status_code == 200, response.status_code
 
     return deliver

@@ -96,6 +96,7 @@ class PostgresServer:
     root: Path | None = None
     user: str | None = None  # the OS user the server runs as when we are root
     log: list[str] = field(default_factory=list)
+    _options: str = ""
 
     @property
     def url(self) -> str:
@@ -161,6 +162,7 @@ class PostgresServer:
                 ]
             )
             try:
+                self._options = options
                 self._run(
                     [str(self.binaries.pg_ctl), "-D", str(data), "-l", str(self.root / "server.log"),
                      "-o", options, "-w", "-t", str(START_TIMEOUT), "start"]
@@ -171,6 +173,18 @@ class PostgresServer:
         self.stop()
         assert last_error is not None
         raise last_error
+
+    def halt(self) -> None:
+        """Stop the server but keep its data (an outage); :meth:`resume` starts it again on the same port."""
+        assert self.root is not None
+        self._run([str(self.binaries.pg_ctl), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop"])
+
+    def resume(self) -> None:
+        assert self.root is not None
+        self._run(
+            [str(self.binaries.pg_ctl), "-D", str(self.root / "data"), "-l", str(self.root / "server.log"),
+             "-o", self._options, "-w", "-t", str(START_TIMEOUT), "start"]
+        )
 
     def stop(self) -> None:
         if self.root is None:

@@ -480,7 +480,7 @@ async def test_telegram_429_beyond_the_retries_is_a_warning_without_apology(
     start_bot: StartBot, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.handlers")
-    monkeypatch.setattr("bot.app.MAX_RETRIES_429", 0)  # the first 429 is the last one
+    monkeypatch.setattr("bot.app.MAX_SEND_RETRIES", 0)  # the first 429 is the last one
     bot = await start_bot()
     bot.state.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     await bot.push_message(126, FAMILY_Q)

@@ -18,19 +18,25 @@ from faq.engine import Engine
 from faq.kb import TEXT_KEYS, load_knowledge_base
 from faq.usage import AnswerEvent, Feedback, new_answer_id
 from faq.usage.read import AnswerRow, FeedbackRow, UsageData
+from faq.usage.redact import NAME, PHONE
 from faq.usage.report import (
     Group,
+    ReportOptions,
     Unanswered,
     add_arguments,
     build_groups,
+    collect_refused,
     collect_unanswered,
     daily_stats,
     engine_ranker,
+    engine_refusal,
     engine_tokenizer,
     group_texts,
     latest_feedback,
     load_timezone,
     parse_since,
+    refused_proposals,
+    render_text,
     render_yaml,
     run,
     stage_counts,
@@ -443,3 +449,213 @@ def test_group_dataclass_fits() -> None:
     assert base.fits(0.35) and not base.fits(0.6)
     assert not replace(base, rejected=2).fits(0.35)
     assert not replace(base, nearest=None).fits(0.0)
+
+
+# ------------------------------------------------------------------------------ refused as out of scope
+
+# The small knowledge base with a catch-all "unrelated" group, as intents.yaml has one: a question about
+# credit cards that is not about points or fees is refused as unrelated, though it may be a missing topic.
+OOS_KB: dict[str, Any] = {
+    **SMALL_KB,
+    "out_of_scope": [
+        *SMALL_KB["out_of_scope"],
+        {"id": "unrelated", "questions": ["信用卡积分能换什么", "信用卡年费怎么免", "社保卡怎么激活", "房贷利率是多少"]},
+    ],
+}
+REFUSED_CREDIT_CARD = ["信用卡逾期了会怎样", "信用卡逾期会怎么样", "信用卡逾期了会怎样啊"]
+
+
+@pytest.fixture(scope="module")
+def oos_kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("oos_kb") / "intents.yaml"
+    path.write_text(yaml.safe_dump(OOS_KB, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def oos_engine(oos_kb_path: Path) -> Engine:
+    return Engine.load(oos_kb_path)
+
+
+def test_collect_refused() -> None:
+    refused = answer("信用卡逾期了会怎样", kind="out_of_scope", reason="out_of_scope")
+    older = answer("推荐个口子", kind="out_of_scope", reason="fallback", at=NOW - timedelta(days=1))  # kept before
+    complained = answer("逾期了能借钱吗", kind="out_of_scope", reason="out_of_scope")
+    no_text = answer(None, kind="out_of_scope")
+    fallback = answer("停息挂账怎么申请")
+    data = UsageData(
+        answers=[refused, older, complained, no_text, fallback],
+        feedback=[vote(complained.answer_id, Feedback.DOWN, "逾期了能借钱吗")],
+    )
+    assert [u.text for u in collect_refused(data)] == ["推荐个口子", "信用卡逾期了会怎样"]  # oldest first
+    assert all(u.reasons == ("out_of_scope",) for u in collect_refused(data))
+    # The complaint is listed once, with the unanswered questions.
+    assert "逾期了能借钱吗" in {u.text for u in collect_unanswered(data)}
+    assert "信用卡逾期了会怎样" not in {u.text for u in collect_unanswered(data)}
+
+
+def refused_items(texts: list[str]) -> list[Unanswered]:
+    return [Unanswered(t, ("out_of_scope",), new_answer_id(), NOW) for t in texts]
+
+
+def test_refused_groups_say_what_refuses_them(oos_engine: Engine) -> None:
+    texts = [*REFUSED_CREDIT_CARD, "推荐个下款快的口子呗", "哪里能借到钱啊", "逾期会上征信吗"]
+    groups = build_groups(
+        refused_items(texts),
+        engine_tokenizer(oos_engine),
+        engine_ranker(oos_engine),
+        refusal=engine_refusal(oos_engine),
+    )
+    by_text = {t: g for g in groups for t in g.texts}
+    credit_card = by_text["信用卡逾期了会怎样"]
+    assert set(credit_card.texts) == set(REFUSED_CREDIT_CARD)
+    assert credit_card.refused_as == {"unrelated": 3} and credit_card.answered_now == 0
+    assert by_text["推荐个下款快的口子呗"].refused_as.get("loan_request")
+    # Refused once, answered by today's knowledge base: counted as such, not as refused.
+    now_answered = by_text["逾期会上征信吗"]
+    assert now_answered.answered_now == 1 and now_answered.refused_as == {}
+    assert sum(g.size for g in groups) == len(texts)
+
+
+def test_refused_yaml_is_ready_to_paste(oos_engine: Engine, oos_kb_path: Path) -> None:
+    texts = [*REFUSED_CREDIT_CARD, "信用卡积分能换什么", "你好呀"]
+    groups = build_groups(
+        refused_items(texts), engine_tokenizer(oos_engine), engine_ranker(oos_engine),
+        refusal=engine_refusal(oos_engine),
+    )
+    kb = oos_engine.kb
+    known = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
+    proposals = refused_proposals(groups, 0.35, known, taken_ids=["new_topic_1"])
+    text = render_yaml({"new_intents": [{"id": "new_topic_1", "questions": ["x"]}]}, ["header"], proposals)
+    doc = yaml.safe_load(text)
+    proposed = [q for qs in doc.get("refused_add_questions", {}).values() for q in qs]
+    proposed += [q for new in doc.get("refused_new_intents", []) for q in new["questions"]]
+    assert set(proposed) == set(REFUSED_CREDIT_CARD)  # not the known example, not the greeting
+    assert "# refused as unrelated 3; nearest intent " in text
+    assert all(new["id"] != "new_topic_1" for new in doc.get("refused_new_intents", []))
+    # Only refusals: still one YAML document, never "{}" followed by keys.
+    alone = yaml.safe_load(render_yaml({}, ["header"], proposals))
+    assert set(alone) <= {"refused_add_questions", "refused_new_intents"} and alone
+    # Pasted into the knowledge base, it still loads.
+    merged = yaml.safe_load(oos_kb_path.read_text(encoding="utf-8"))
+    for intent in merged["intents"]:
+        intent["questions"] += doc.get("refused_add_questions", {}).get(intent["id"], [])
+    merged["intents"] += doc.get("refused_new_intents", [])
+    pasted = oos_kb_path.parent / "pasted.yaml"
+    pasted.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert len(load_knowledge_base(pasted).intents) == 2 + len(doc.get("refused_new_intents", []))
+
+
+def test_refused_proposals_skip_groups_that_resemble_no_intent() -> None:
+    greeting = Group(texts=("你好呀",), counts=(2,), reasons={}, nearest="threats", score=0.05,
+                     refused_as={"greeting": 2})
+    assert refused_proposals([greeting], 0.35) == []
+    loan = Group(texts=("推荐个口子",), counts=(3,), reasons={}, nearest="negotiate", score=0.4,
+                 refused_as={"loan_request": 2, "unrelated": 1})
+    assert refused_proposals([loan], 0.35, deliberate=["loan_request", "greeting"]) == []
+    assert refused_proposals([loan], 0.35)[0].intent == "negotiate"
+    multiline = replace(greeting, texts=("信用卡\n逾期了",), score=0.3)
+    (proposal,) = refused_proposals([multiline], 0.35)
+    assert proposal.skeleton is not None and proposal.questions == ("信用卡 逾期了",)
+    assert yaml.safe_load(render_yaml({}, (), [proposal]))["refused_new_intents"][0]["questions"] == ["信用卡 逾期了"]
+
+
+# Self-introductions and numbers, as a borrower writes them: none of it may reach the database.
+PERSONAL = [
+    ("我叫王小明,信用卡逾期了会怎样", ["王小明"]),
+    ("本人李娜,电话13812345678,信用卡逾期了会怎样", ["李娜", "13812345678"]),
+    ("我老婆张丽被催收打电话，怎么办", ["张丽"]),
+    ("緊急聯絡人是陳大文,會被打電話嗎", ["陳大文"]),
+    ("王强是我朋友，他借了我三千块", ["王强", "三千"]),
+    ("我是刘洋 身份证110105194912310021 逾期15天", ["刘洋", "110105194912310021"]),
+]
+
+
+def record_replies(url: str, engine: Engine, messages: list[str]) -> None:
+    """Record each message's reply as the bot does (bot/service.py builds the same event)."""
+
+    async def go() -> None:
+        store = SqlStore(StoreSettings(database_url=url, hash_secret="k"))
+        await store.start()
+        for n, message in enumerate(messages):
+            reply = engine.reply(message)
+            event = AnswerEvent(
+                answer_id=new_answer_id(),
+                user_id=2000 + n,
+                chat_type="private",
+                intent=reply.intent,
+                confidence=reply.confidence,
+                days=reply.days,
+                platform=reply.platform,
+                fell_back=reply.fell_back,
+                latency_ms=3.0,
+                kind=reply.kind.value,
+                question=message,
+            )
+            assert await store.record_answer(event)
+        await store.close()
+
+    run_async(go())
+
+
+def test_refused_questions_reach_the_report_and_no_personal_data_the_database(
+    database_url: str, oos_kb_path: Path, oos_engine: Engine, capsys: pytest.CaptureFixture[str],
+    no_environment: None,
+) -> None:
+    messages = [
+        *REFUSED_CREDIT_CARD,
+        "推荐个下款快的口子呗",
+        "我不想活了",  # crisis: never kept
+        "逾期会上征信吗",  # answered confidently: not kept
+        *(text for text, _ in PERSONAL),
+    ]
+    record_replies(database_url, oos_engine, messages)
+
+    async def fetch() -> UsageData:
+        store = SqlStore(StoreSettings(database_url=database_url, hash_secret="k"))
+        try:
+            return await store.fetch()
+        finally:
+            await store.close()
+
+    data = run_async(fetch())
+    kept = {row.question: row for row in data.answers if row.question}
+    for text in REFUSED_CREDIT_CARD:
+        assert kept[text].kind == "out_of_scope" and kept[text].question_reason == "out_of_scope"
+    assert "我不想活了" not in kept and "逾期会上征信吗" not in kept
+    stored = " ".join(kept)
+    for text, secrets in PERSONAL:
+        for secret in secrets:
+            assert secret not in stored, (text, stored)
+    assert NAME in stored and PHONE in stored
+
+    assert run(parse(["--db", database_url, "--kb", str(oos_kb_path)])) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("Refused as out of scope"):]
+    assert "refused as unrelated" in section and "信用卡逾期了会怎样" in section
+    assert "refused as loan_request 1" in section
+    assert "王小明" not in out and "13812345678" not in out
+
+    assert run(parse(["--db", database_url, "--kb", str(oos_kb_path), "--yaml"])) == 0
+    doc = yaml.safe_load(capsys.readouterr().out)
+    proposed = [q for qs in doc.get("refused_add_questions", {}).values() for q in qs]
+    proposed += [q for new in doc.get("refused_new_intents", []) for q in new["questions"]]
+    assert "信用卡逾期了会怎样" in proposed
+
+
+def test_render_text_lists_refusals_apart(oos_engine: Engine) -> None:
+    refused = answer("信用卡逾期了会怎样", kind="out_of_scope", reason="out_of_scope")
+    quiet = answer(None, kind="out_of_scope")
+    complained = answer("逾期了能借钱吗", kind="out_of_scope", reason="out_of_scope")
+    data = UsageData(
+        answers=[refused, quiet, complained], feedback=[vote(complained.answer_id, Feedback.NONE_OF_THESE)]
+    )
+    groups = build_groups(
+        collect_refused(data), engine_tokenizer(oos_engine), engine_ranker(oos_engine),
+        refusal=engine_refusal(oos_engine),
+    )
+    text = render_text(data, [], [], UTC, ReportOptions(), "title", groups)
+    assert "Refused as out of scope: 1 questions in 1 groups (of 3 refusals" in text
+    assert "1 refusals kept no text" in text
+    assert "(1 that users complained about are listed with the unanswered questions above)" in text
+    assert "#1      1x  refused as unrelated 1; nearest credit_report" in text

@@ -408,7 +408,8 @@ def test_keep_reason() -> None:
     assert keep_reason(make_event(confidence=0.5), 0.5) is None
     assert keep_reason(make_event(kind="stage", confidence=0.0), 0.5) is None
     assert keep_reason(make_event(kind="crisis", fell_back=True), 0.5) is None
-    assert keep_reason(make_event(kind="out_of_scope", fell_back=True), 0.5) == "fallback"
+    assert keep_reason(make_event(kind="out_of_scope", fell_back=True), 0.5) == "out_of_scope"
+    assert keep_reason(make_event(kind="out_of_scope", fell_back=False, confidence=0.9), 0.5) == "out_of_scope"
 
 
 async def test_missing_secret_is_replaced(tmp_path: Path) -> None:
@@ -524,3 +525,67 @@ def test_database_target_rewrites_paas_urls() -> None:
     for bad in ("mysql://u@h/db", "postgres://u@h/db?sslmode=sometimes", "not a url"):
         with pytest.raises(StoreSettingsError):
             database_target(bad)
+
+
+# --------------------------------------------------------------------------------------- outage buffer
+
+
+async def _wait(condition: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        await asyncio.sleep(0.05)
+
+
+async def test_rows_written_while_sqlite_is_unreachable_are_kept_and_written_later(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("not a directory")  # the database's directory cannot be created: unreachable
+    store = SqlStore(settings_for(f"sqlite:///{blocker / 'faqbot.sqlite3'}"))
+    await store.start()
+    events = [fallback_event(f"问题{i} 我的电话{PHONE}") for i in range(30)]
+    for event in events:
+        assert await store.record_answer(event) is False  # not recorded yet...
+    assert store.buffered == 30  # ...but kept
+    blocker.unlink()  # the database is back
+    await _wait(lambda: store.buffered == 0, "the buffered rows written")
+    data = await store.fetch()
+    assert sorted(a.answer_id for a in data.answers) == sorted(e.answer_id for e in events)
+    assert all(PHONE not in (a.question or "") for a in data.answers), "redacted before buffering"
+    await store.close()
+
+
+async def test_the_outage_buffer_is_bounded(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("x")
+    store = SqlStore(settings_for(f"sqlite:///{blocker / 'faqbot.sqlite3'}"))
+    store.outage_limit = 10
+    events = [make_event() for _ in range(25)]
+    for event in events:
+        await store.record_answer(event)
+    assert store.buffered == 10
+    blocker.unlink()
+    await _wait(lambda: store.buffered == 0, "the buffered rows written")
+    data = await store.fetch()
+    assert [a.answer_id for a in data.answers] == [e.answer_id for e in events[-10:]]  # the newest kept
+    await store.close()
+
+
+async def test_rows_written_while_postgres_is_down_are_written_when_it_returns(
+    postgres_server: Any, postgres_url: str
+) -> None:
+    store = SqlStore(settings_for(postgres_url))
+    await store.start()
+    before = make_event()
+    assert await store.record_answer(before) is True
+    postgres_server.halt()
+    try:
+        during = [make_event() for _ in range(40)]
+        results = await asyncio.gather(*[store.record_answer(e) for e in during])
+        assert not any(results)
+        assert store.buffered == 40
+    finally:
+        postgres_server.resume()
+    await _wait(lambda: store.buffered == 0, "the buffered rows written")
+    data = await store.fetch()
+    assert sorted(a.answer_id for a in data.answers) == sorted(e.answer_id for e in [before, *during])
+    await store.close()

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faq.usage.schema import _aware, _create_engine, _utc_naive, answers, feedback
+from faq.usage.schema import _aware, _utc_naive, answers, feedback, open_engine
 from faq.usage.settings import database_target
 
 
@@ -71,7 +71,7 @@ async def read_usage(database_url: str, since: datetime | None = None) -> UsageD
     target = database_target(database_url)
     if target.sqlite_path is not None and not target.sqlite_path.is_file():
         raise UsageLogMissingError(f"no usage log at {target.describe()} (nothing recorded yet?)")
-    engine = _create_engine(target, writer=False)
+    engine = open_engine(target, writer=False)
     try:
         async with engine.connect() as conn:
             has_tables = await conn.run_sync(

@@ -3,19 +3,23 @@
 :func:`redact` replaces, in this order,
 
 * e-mail addresses -> ``<邮箱>``, WeChat / QQ / Telegram account names given after 微信/vx/qq/@ -> ``<账号>``;
-* every run of digits (up to two spaces and one dash, dot or underscore between digits allowed, an
+* every run of digits (up to two spaces and one dash, dot, slash or underscore between digits allowed, an
   optional leading ``+``, an optional trailing ``X`` of an ID card; dates such as 2024-03-15 or
   2024.3.15 stay) classified by its digits: mainland mobiles (``1[3-9]`` + 9
   digits, with ``+86`` / ``86`` or not) and landlines (``0`` + 2-3 digit area code + 7-8 digits, or with
   the area code in brackets) -> ``<电话>``, 18-digit (last one may be X) and 15-digit resident ID numbers
   -> ``<身份证>``, other 13-19 digit runs -> ``<银行卡>``, any other run of 7 or more digits -> ``<号码>``;
-  runs of 7 or more Chinese digits (一三八...) -> ``<号码>``;
+  runs of 7 or more digits spelt in Chinese or mixed (一三八..., 幺三八, 壹叁捌, 138一二三四5678, 一三八 一二三四
+  五六七八) -> ``<号码>``;
 * amounts of money, all of them: a number with a money unit (5000元, 3万, 1.5w, 两千块, 一万五), after a
   currency sign (¥5000), or right after 欠/借/还/贷/本金/利息/额度... (欠了5000, 借我3000) -> ``<金额>``;
 * Chinese personal names in debt phrases: a common surname plus one or two characters right before
   欠/借/还 (张三欠了..., 我跟李四借...) or right after 借给/还给/欠 and before an amount (借给李四3万)
   -> ``<姓名>``. Names are only recognised in these phrases; words that merely start with a surname
-  character (马上还, 周末还, 何时还, 白条还) are left alone.
+  character (马上还, 周末还, 何时还, 白条还) are left alone;
+* personal names where people introduce or mention someone (:mod:`faq.usage.names`): 我叫X, 名字叫X, 姓名X,
+  本人X, 我是X, 我老婆/我老公/我妈/我朋友/紧急联系人X, 他叫X, X是我..., and the surname after 姓
+  (我姓王), in Simplified and Traditional script -> ``<姓名>``.
 
 Any run of digits long enough to identify a person (7 or more) is replaced whatever it turns out to be, so
 that a phone, ID or card number never survives even when it is written oddly. Day counts, dates and small
@@ -25,6 +29,8 @@ numbers stay: the FAQ needs them. Everything here is pure and has no state.
 from __future__ import annotations
 
 import re
+
+from faq.usage.names import find_names, replace_spans
 
 PHONE = "<电话>"
 ID_CARD = "<身份证>"
@@ -39,7 +45,7 @@ PLACEHOLDERS = (PHONE, ID_CARD, BANK_CARD, EMAIL, AMOUNT, NAME, ACCOUNT, NUMBER)
 #: Longer texts are cut before redaction (Telegram allows 4096 characters; questions are far shorter).
 MAX_TEXT_CHARS = 1000
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．Ｘｘ", "0123456789+-.Xx")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－．／Ｘｘ", "0123456789+-./Xx")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
@@ -53,13 +59,16 @@ _BRACKETED_LANDLINE = re.compile(r"[(（]\s*0\d{2,3}\s*[)）]\s*-?\s*\d{7,8}(?!\
 # dash, dot, underscore or middle dot, up to two spaces (138 1234 5678, 138-1234-5678, 138.1234.5678,
 # 138 - 1234 - 5678 and 138  1234  5678 are all one run).
 _SPACE = r"[ \t\u3000]{0,2}"
-_DIGIT_SEPARATOR = rf"{_SPACE}[\-.\u2010-\u2015_\u00b7]?{_SPACE}"
+_DIGIT_SEPARATOR = rf"{_SPACE}[\-./\u2010-\u2015_\u00b7]?{_SPACE}"
 _DIGIT_RUN = re.compile(rf"(?<!\d)\+?\d(?:{_DIGIT_SEPARATOR}\d)*+(?:[Xx](?![A-Za-z]))?")
-# 2024-03-15, 2024.3.15: a date stays (a due date helps the FAQ; it does not identify anyone).
+# 2024-03-15, 2024.3.15, 2024/3/15: a date stays (a due date helps the FAQ; it does not identify anyone).
 _DATE = re.compile(
-    rf"(?:19|20)\d\d{_SPACE}(?P<sep>[\-.]){_SPACE}(?:0?[1-9]|1[0-2]){_SPACE}(?P=sep){_SPACE}(?:0?[1-9]|[12]\d|3[01])"
+    rf"(?:19|20)\d\d{_SPACE}(?P<sep>[\-./]){_SPACE}(?:0?[1-9]|1[0-2]){_SPACE}(?P=sep){_SPACE}(?:0?[1-9]|[12]\d|3[01])"
 )
-_CHINESE_DIGIT_RUN = re.compile(r"[零〇一二三四五六七八九幺两]{7,}")
+# Digits spelt in Chinese (一三八, 幺, financial 壹贰叁), alone or mixed with Arabic ones (138一二三四5678), with
+# the same separators as Arabic runs: 7 or more of them are a number.
+_CN_DIGITS = "零〇一二三四五六七八九幺两壹贰貳叁參叄肆伍陆陸柒捌玖"
+_CHINESE_DIGIT_RUN = re.compile(rf"[0-9{_CN_DIGITS}](?:{_DIGIT_SEPARATOR}[0-9{_CN_DIGITS}])*+")
 
 _CN_DIGIT = "一二两三四五六七八九十"
 _CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
@@ -126,9 +135,11 @@ def redact(text: str) -> str:
     text = _AT_USERNAME.sub(ACCOUNT, text)
     text = _BRACKETED_LANDLINE.sub(PHONE, text)
     text = _DIGIT_RUN.sub(_classify_digit_run, text)
-    text = _CHINESE_DIGIT_RUN.sub(NUMBER, text)
+    text = _CHINESE_DIGIT_RUN.sub(_chinese_digit_run, text)
     text = _redact_amounts(text)
-    return _redact_names(text)
+    text = _redact_names(text)
+    text = replace_spans(text, find_names(text), NAME)
+    return _cut(text)
 
 
 def clean(text: str) -> str:
@@ -136,6 +147,18 @@ def clean(text: str) -> str:
     full-width digits made ASCII so that the patterns see them."""
     text = text[:MAX_TEXT_CHARS].encode("utf-8", errors="replace").decode("utf-8")
     return _CONTROL.sub(" ", text).translate(_FULLWIDTH_DIGITS)
+
+
+def _cut(text: str) -> str:
+    """At most MAX_TEXT_CHARS characters, never ending inside a placeholder (so that redacting the result
+    again changes nothing)."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    text = text[:MAX_TEXT_CHARS]
+    opening = text.rfind("<")
+    if opening > text.rfind(">") and any(p.startswith(text[opening:]) for p in PLACEHOLDERS):
+        text = text[:opening]
+    return text
 
 
 def strip_placeholders(text: str) -> str:
@@ -172,6 +195,12 @@ def _classify_digit_run(match: re.Match[str]) -> str:
     if _DATE.fullmatch(run):
         return run
     return classify_number(run) or run
+
+
+def _chinese_digit_run(match: re.Match[str]) -> str:
+    run = match.group()
+    digits = sum(1 for ch in run if ch.isdigit() or ch in _CN_DIGITS)
+    return NUMBER if digits >= 7 and not run.isascii() else run
 
 
 def _is_mobile(digits: str) -> bool:

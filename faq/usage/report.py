@@ -1,10 +1,13 @@
 """`python -m faq report`: what users asked, from the usage log, for the maintainer.
 
 Plain-text tables: answers per day with the fallback and 👎 rates, the kinds of reply, the top intents, the
-busiest overdue stages (days and platform mapped to the knowledge base's stage table), and the unanswered
+busiest overdue stages (days and platform mapped to the knowledge base's stage table), the unanswered
 questions (fallbacks, low confidence, "都不是", 👎) grouped by similarity with the engine's own analyser,
-each group with its size, examples and nearest intent. ``--yaml`` prints, instead, ready-to-paste
-``questions:`` additions per nearest intent (when it fits) and new-intent skeletons (when nothing fits).
+each group with its size, examples and nearest intent, and, in a section of their own, the questions refused
+as out of scope (grouped the same way, with the out-of-scope group that refuses them): refusals are where
+missing topics hide. ``--yaml`` prints, instead, ready-to-paste ``questions:`` additions per nearest intent
+(when it fits) and new-intent skeletons (when nothing fits), for the unanswered and, under keys of their own
+(``refused_add_questions``, ``refused_new_intents``), for the refused questions.
 ``--plot FILE.png`` draws answers per day and the fallback rate (needs matplotlib: ``pip install
 '.[plot]'``).
 
@@ -46,8 +49,14 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_GROUPED_TEXTS = 5000  # the most recent unanswered texts are grouped (the similarity matrix is n x n)
 TITLE_CHARS = 16
 
+OUT_OF_SCOPE = "out_of_scope"  # faq.reply.ReplyKind.OUT_OF_SCOPE, and the store's keep reason for it
+#: A refused group is proposed in --yaml only when it resembles some intent at least this much
+#: (faq.engine.MIN_SUGGESTION_SCORE): "你好" or "谢谢" are rightly refused, not a missing topic.
+MIN_REFUSED_SCORE = 0.2
+
 REASON_LABELS = {
     "fallback": "fallback",
+    OUT_OF_SCOPE: "refused",
     "low_confidence": "low confidence",
     Feedback.DOWN.value: "👎",
     Feedback.NONE_OF_THESE.value: "都不是",
@@ -68,7 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kb", type=Path, default=None, help="knowledge base for grouping and stages (default: intents.yaml)"
     )
-    parser.add_argument("--yaml", action="store_true", help="print only YAML: questions to add, new intents")
+    parser.add_argument(
+        "--yaml",
+        action="store_true",
+        help="print only YAML: questions to add and new intents, for unanswered and for refused questions",
+    )
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw answers per day and the fallback rate")
     parser.add_argument(
         "--similarity",
@@ -233,7 +246,7 @@ def collect_unanswered(data: UsageData) -> list[Unanswered]:
     for row in data.answers:
         if not row.question:
             continue
-        if row.kind == "out_of_scope" and votes.get(row.answer_id) not in (
+        if row.kind == OUT_OF_SCOPE and votes.get(row.answer_id) not in (
             Feedback.DOWN.value,
             Feedback.NONE_OF_THESE.value,
         ):
@@ -255,6 +268,19 @@ def collect_unanswered(data: UsageData) -> list[Unanswered]:
             text, reasons, fb.answer_id, current.at if current else fb.at, origin.intent if origin else None
         )
     return sorted(by_answer.values(), key=lambda u: u.at)
+
+
+def collect_refused(data: UsageData) -> list[Unanswered]:
+    """The messages refused as out of scope whose (redacted) text was kept, one per answer, newest last.
+    Those a user complained about (👎 / "都不是") are left out: :func:`collect_unanswered` lists them."""
+    votes = latest_feedback(data.feedback)
+    complained = (Feedback.DOWN.value, Feedback.NONE_OF_THESE.value)
+    refused = [
+        Unanswered(row.question, (OUT_OF_SCOPE,), row.answer_id, row.at)
+        for row in data.answers
+        if row.kind == OUT_OF_SCOPE and row.question and votes.get(row.answer_id) not in complained
+    ]
+    return sorted(refused, key=lambda u: u.at)
 
 
 def group_texts(
@@ -304,6 +330,10 @@ class Group:
     out_of_scope: str | None = None  # the out-of-scope group that beats every intent, if any
     rejected: int = 0  # members whose 👎 / 都不是 was against ``nearest`` itself
     answered: Mapping[str, int] = field(default_factory=dict)
+    #: For refused questions: how many members today's engine refuses as each out-of-scope group, and how
+    #: many it would now answer (the knowledge base changed since).
+    refused_as: Mapping[str, int] = field(default_factory=dict)
+    answered_now: int = 0
 
     @property
     def size(self) -> int:
@@ -321,11 +351,13 @@ def build_groups(
     rank: Callable[[str], Mapping[str, float]],
     similarity: float = DEFAULT_SIMILARITY,
     out_of_scope_min: float = DEFAULT_OUT_OF_SCOPE,
+    refusal: Callable[[str], str | None] | None = None,
 ) -> list[Group]:
     """Group the unanswered texts and find each group's nearest intent. ``rank`` gives a text's score per
     intent and per out-of-scope group (keys ``oos:<id>``), e.g. from ``engine.understand(t).match.ranking``.
     A group looks out of scope when an out-of-scope group scores at least ``out_of_scope_min`` (the
-    matcher's threshold) and more than every intent."""
+    matcher's threshold) and more than every intent. ``refusal`` (for refused questions) gives the
+    out-of-scope group a text is refused as, or None when it is answered (:func:`engine_refusal`)."""
     items = list(items)[-MAX_GROUPED_TEXTS:]
     plain = [_plain(item.text) for item in items]
     groups: list[Group] = []
@@ -343,6 +375,11 @@ def build_groups(
         oos = {o: s / size for o, s in totals.items() if o.startswith("oos:")}
         top_oos = max(oos, key=lambda o: oos[o], default=None)
         reasons = Counter(r for i in indices for r in items[i].reasons)
+        refused_as: Counter[str] = Counter()
+        if refusal is not None:
+            for text in texts:
+                refused_as[refusal(_plain(text)) or ""] += counts[text]
+        answered_now = refused_as.pop("", 0)
         rejected = sum(
             1
             for i in indices
@@ -361,6 +398,8 @@ def build_groups(
                 ),
                 rejected=rejected,
                 answered=dict(Counter(intent for i in indices if (intent := items[i].answered_intent))),
+                refused_as=dict(refused_as.most_common()),
+                answered_now=answered_now,
             )
         )
     return groups
@@ -432,12 +471,121 @@ def yaml_additions(
     return out
 
 
+@dataclass(frozen=True)
+class RefusedProposal:
+    """``--yaml`` for one group of refused questions: questions for an intent, or a new-intent skeleton."""
+
+    questions: tuple[str, ...]
+    note: str  # what the engine did with them: a YAML comment above the proposal
+    intent: str | None = None  # add ``questions`` to this intent ...
+    skeleton: Mapping[str, Any] | None = None  # ... or paste this new intent
+
+
+def refused_proposals(
+    groups: Sequence[Group],
+    fit: float,
+    known_questions: Iterable[str] = (),
+    max_questions: int = 20,
+    taken_ids: Iterable[str] = (),
+    min_score: float = MIN_REFUSED_SCORE,
+    deliberate: Iterable[str] = (),
+) -> list[RefusedProposal]:
+    """Proposals for groups of refused questions: ``questions`` for the nearest intent when the group fits
+    it (the intent lost to an out-of-scope group), a new-intent skeleton when it resembles some intent at
+    all (``min_score``) but fits none. Left out: groups that resemble no intent (你好, 谢谢), groups mostly
+    refused by a ``deliberate`` out-of-scope group (one with an answer of its own, such as a loan request:
+    the text report lists them), and texts that already are example questions."""
+    seen = {normalize(q) for q in known_questions}
+    taken = set(taken_ids)
+    on_purpose = set(deliberate)
+    numbers = (n for n in range(1, 1_000_000) if f"new_topic_{n}" not in taken)
+    out: list[RefusedProposal] = []
+    for group in groups:
+        if group.nearest is None or group.score < min_score:
+            continue
+        if sum(n for name, n in group.refused_as.items() if name in on_purpose) * 2 > group.size:
+            continue
+        questions: list[str] = []
+        for text in (re.sub(r"\s+", " ", t).strip() for t in group.texts):
+            key = normalize(text)
+            if key and key not in seen:
+                seen.add(key)
+                questions.append(text)
+        if not questions:
+            continue
+        questions = questions[:max_questions]
+        note = f"refused as {_refused_label(group)}; nearest intent {group.nearest} ({group.score:.2f})"
+        if group.fits(fit):
+            out.append(RefusedProposal(tuple(questions), note, intent=group.nearest))
+        else:
+            skeleton = {
+                "id": f"new_topic_{next(numbers)}",
+                "title": _title(questions[0]),
+                "questions": questions,
+                "answer": "TODO",
+                "sources": ["TODO"],
+            }
+            out.append(RefusedProposal(tuple(questions), note, skeleton=skeleton))
+    return out
+
+
+def _refused_label(group: Group) -> str:
+    parts = [f"{name} {n}" for name, n in group.refused_as.items()]
+    if group.answered_now:
+        parts.append(f"now answered {group.answered_now}")
+    return ", ".join(parts) or "?"
+
+
+def render_refused_yaml(proposals: Sequence[RefusedProposal]) -> str:
+    """The refused questions' proposals as YAML, each under a comment saying what the engine did with them:
+    ``refused_add_questions`` (intent id -> list of questions) and ``refused_new_intents`` (skeletons)."""
+    if not proposals:
+        return ""
+    lines = [
+        "# refused_add_questions / refused_new_intents: questions the bot refused as out of scope. Paste only",
+        "# those that are in scope (a missing topic), and check that the out_of_scope group that took them",
+        "# has no example question just like them.",
+    ]
+    additions = [p for p in proposals if p.intent is not None]
+    if additions:
+        lines.append("refused_add_questions:")
+        by_intent: dict[str, list[RefusedProposal]] = defaultdict(list)
+        for proposal in additions:
+            assert proposal.intent is not None
+            by_intent[proposal.intent].append(proposal)
+        for intent, items in by_intent.items():
+            lines.append(f"  {_dump_inline(intent)}:")
+            for item in items:
+                lines.append(f"    # {item.note}")
+                lines += [f"    - {_dump_inline(q)}" for q in item.questions]
+    skeletons = [p for p in proposals if p.skeleton is not None]
+    if skeletons:
+        lines.append("refused_new_intents:")
+        for item in skeletons:
+            lines.append(f"  # {item.note}")
+            body = yaml.safe_dump(
+                [dict(item.skeleton or {})], allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False
+            )
+            lines += [f"  {line}" for line in body.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def _dump_inline(value: str) -> str:
+    """One YAML scalar on one line (quoted when it has to be)."""
+    return yaml.safe_dump(value, allow_unicode=True, width=1000, default_style=None).splitlines()[0].removesuffix(
+        " ..."
+    )
+
+
 def _title(text: str) -> str:
     title = re.sub(r"\s+", "", strip_placeholders(text))[:TITLE_CHARS]
     return title or "TODO"
 
 
-def render_yaml(doc: Mapping[str, Any], header: Sequence[str] = ()) -> str:
+def render_yaml(
+    doc: Mapping[str, Any], header: Sequence[str] = (), refused: Sequence[RefusedProposal] = ()
+) -> str:
+    """``doc`` (from :func:`yaml_additions`) and the refused questions' proposals as one YAML document."""
     lines = [f"# {line}" if line else "#" for line in header]
     lines += [
         "# add_questions: paste each list under that intent's `questions:` in intents.yaml.",
@@ -445,10 +593,11 @@ def render_yaml(doc: Mapping[str, Any], header: Sequence[str] = ()) -> str:
         "# answers_to_review: users said these answers did not help; check the answer, not the questions.",
         "# Placeholders such as <金额> or <电话> stand for redacted personal data: reword before pasting.",
     ]
-    if not doc:
+    tail = render_refused_yaml(refused)
+    if not doc and not tail:
         return "\n".join([*lines, "{}  # nothing to add", ""])
     body = yaml.safe_dump(dict(doc), allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
-    return "\n".join(lines) + "\n" + body
+    return "\n".join(lines) + "\n" + (body if doc else "") + tail
 
 
 # -------------------------------------------------------------------------------------------- text out
@@ -494,6 +643,7 @@ def render_text(
     tz: tzinfo,
     options: ReportOptions,
     title: str,
+    refused: Sequence[Group] = (),
 ) -> str:
     from faq.usage.store import is_low_confidence
 
@@ -546,14 +696,11 @@ def render_text(
         else:
             lines.append("(none)")
     unanswered_total = sum(g.size for g in groups)
-    oos = sum(1 for r in answers if r.kind == "out_of_scope")
     lines += [
         "",
         f"Unanswered questions: {unanswered_total} in {len(groups)} groups "
         f"(similarity >= {options.similarity:g}; nearest intent fits from {options.fit:g})",
     ]
-    if oos:
-        lines.append(f"({oos} messages recognised as out of scope are not listed unless a user complained)")
     for n, group in enumerate(groups, 1):
         reasons = ", ".join(f"{REASON_LABELS.get(r, r)} {c}" for r, c in sorted(group.reasons.items()))
         if group.out_of_scope:
@@ -567,12 +714,48 @@ def render_text(
         else:
             verdict = f"nearest {group.nearest} ({group.score:.2f}): new topic?"
         lines.append(f"#{n:<3} {group.size:>4}x  {verdict}  [{reasons}]")
-        for text, count in list(zip(group.texts, group.counts, strict=True))[: options.examples]:
-            suffix = f"  (x{count})" if count > 1 else ""
-            lines.append(f"        - {_one_line(text)}{suffix}")
-        if len(group.texts) > options.examples:
-            lines.append(f"        ... and {len(group.texts) - options.examples} more")
+        lines += _examples(group, options.examples)
+    lines += _refused_section(data, votes, refused, options)
     return "\n".join(lines) + "\n"
+
+
+def _examples(group: Group, examples: int) -> list[str]:
+    lines = []
+    for text, count in list(zip(group.texts, group.counts, strict=True))[:examples]:
+        suffix = f"  (x{count})" if count > 1 else ""
+        lines.append(f"        - {_one_line(text)}{suffix}")
+    if len(group.texts) > examples:
+        lines.append(f"        ... and {len(group.texts) - examples} more")
+    return lines
+
+
+def _refused_section(
+    data: UsageData, votes: Mapping[str, str], groups: Sequence[Group], options: ReportOptions
+) -> list[str]:
+    """The questions refused as out of scope, grouped, each group with what refuses it and its nearest
+    intent: a group of in-scope questions here is a missing topic (or examples the intent lacks)."""
+    refusals = [r for r in data.answers if r.kind == OUT_OF_SCOPE]
+    listed = sum(g.size for g in groups)
+    lines = [
+        "",
+        f"Refused as out of scope: {listed} questions in {len(groups)} groups "
+        f"(of {len(refusals)} refusals; where missing topics hide)",
+    ]
+    without_text = sum(1 for r in refusals if not r.question)
+    if without_text:
+        lines.append(f"({without_text} refusals kept no text, e.g. with LOG_QUESTIONS=0)")
+    complained = sum(
+        1
+        for r in refusals
+        if r.question and votes.get(r.answer_id) in (Feedback.DOWN.value, Feedback.NONE_OF_THESE.value)
+    )
+    if complained:
+        lines.append(f"({complained} that users complained about are listed with the unanswered questions above)")
+    for n, group in enumerate(groups, 1):
+        nearest = f"nearest {group.nearest} ({group.score:.2f})" if group.nearest else "resembles no intent"
+        lines.append(f"#{n:<3} {group.size:>4}x  refused as {_refused_label(group)}; {nearest}")
+        lines += _examples(group, options.examples)
+    return lines
 
 
 def _one_line(text: str, limit: int = 120) -> str:
@@ -619,6 +802,11 @@ def plot(days: Sequence[DayStats], path: Path) -> str | None:
 
 def engine_tokenizer(engine: Engine) -> Callable[[str], list[str]]:
     return lambda text: engine.analyzer.tokens(normalize(text))
+
+
+def engine_refusal(engine: Engine) -> Callable[[str], str | None]:
+    """The out-of-scope group the engine refuses a text as today, or None when it answers it."""
+    return lambda text: engine.reply(text).out_of_scope
 
 
 def engine_ranker(engine: Engine) -> Callable[[str], dict[str, float]]:
@@ -680,17 +868,38 @@ def run(args: argparse.Namespace) -> int:
         options.similarity,
         engine.matcher.config.threshold,
     )
+    refused = build_groups(
+        collect_refused(data),
+        engine_tokenizer(engine),
+        engine_ranker(engine),
+        options.similarity,
+        engine.matcher.config.threshold,
+        refusal=engine_refusal(engine),
+    )
     period = f"since {since.astimezone(tz):%Y-%m-%d %H:%M}" if since else "everything kept"
     if args.yaml:
         known = [q for intent in engine.kb.intents for q in intent.questions]
         known += [q for group in engine.kb.out_of_scope for q in group.questions]
-        doc = yaml_additions(groups, options.fit, known, taken_ids=[i.id for i in engine.kb.intents])
-        header = [f"faq report --yaml: {len(groups)} groups of unanswered questions, {period}"]
-        sys.stdout.write(render_yaml(doc, header))
+        taken = [i.id for i in engine.kb.intents]
+        doc = yaml_additions(groups, options.fit, known, taken_ids=taken)
+        proposed = [q for qs in doc.get("add_questions", {}).values() for q in qs]
+        proposed += [q for new in doc.get("new_intents", []) for q in new["questions"]]
+        taken += [new["id"] for new in doc.get("new_intents", [])]
+        deliberate = [group.id for group in engine.kb.out_of_scope if group.answer]
+        proposals = refused_proposals(
+            refused, options.fit, [*known, *proposed], taken_ids=taken, deliberate=deliberate
+        )
+        header = [
+            f"faq report --yaml: {len(groups)} groups of unanswered questions, "
+            f"{len(refused)} of questions refused as out of scope, {period}",
+            f"refused questions proposed below: {sum(len(p.questions) for p in proposals)}; those refused on "
+            f"purpose ({', '.join(deliberate) or '-'}) are in the text report only",
+        ]
+        sys.stdout.write(render_yaml(doc, header, proposals))
     else:
         stages = stage_counts(data.answers, stage_labeler(engine))
         title = f"Usage report: {period} ({_describe_url(url)})"
-        sys.stdout.write(render_text(data, groups, stages, tz, options, title))
+        sys.stdout.write(render_text(data, groups, stages, tz, options, title, refused))
     if args.plot:
         message = plot(daily_stats(data.answers, latest_feedback(data.feedback), tz), args.plot)
         if message:

@@ -61,7 +61,7 @@ answers = Table(
     Column("latency_ms", Float, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("question", Text),  # redacted; only when it helps the FAQ
-    Column("question_reason", String(16)),  # why it was kept: fallback | low_confidence
+    Column("question_reason", String(16)),  # why it was kept: fallback | out_of_scope | low_confidence
     Index("ix_faq_answers_at", "at"),
     Index("ix_faq_answers_answer_id", "answer_id"),
 )
@@ -130,7 +130,7 @@ def _aware(at: datetime) -> datetime:
 # ---------------------------------------------------------------------------------------------- engine
 
 
-def _create_engine(target: DatabaseTarget, *, writer: bool) -> AsyncEngine:
+def open_engine(target: DatabaseTarget, *, writer: bool) -> AsyncEngine:
     if target.dialect == "sqlite":
         if target.sqlite_path is None:
             engine = create_async_engine(target.url, poolclass=StaticPool)

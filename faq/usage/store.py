@@ -9,7 +9,8 @@ Privacy, by construction:
 * user ids are kept only as a keyed hash (HMAC-SHA256, :func:`user_hash`) with a secret from
   ``USER_HASH_SECRET``, else derived from ``TELEGRAM_BOT_TOKEN``, else (console mode) generated once and
   kept next to the SQLite file;
-* a message's text is kept only when it helps the FAQ (fallbacks, low confidence, "都不是" and 👎; see
+* a message's text is kept only when it helps the FAQ (fallbacks, refusals as out of scope, low confidence,
+  "都不是" and 👎; see
   :func:`keep_reason`), always redacted (:mod:`faq.usage.redact`), and never with ``LOG_QUESTIONS=0``;
 * rows older than ``LOG_RETENTION_DAYS`` are deleted at start and then daily (:meth:`SqlStore.purge_expired`).
 
@@ -17,18 +18,21 @@ Writes never block or break replies: every method catches every error, gives up 
 returns False / a short text; warnings are logged at most once a minute and never contain user text.
 Concurrent writes are grouped into one transaction (group commit), so a burst of updates costs one round
 trip, and SQLite sees a single writer. The database engine is created lazily and reconnects by itself: a
-database that is down at start is retried on the next write.
+database that is down at start is retried on the next write. Rows the database could not take because
+it was unreachable (down, frozen) are kept in a bounded buffer (:data:`OUTAGE_BUFFER` rows, oldest dropped
+first) and written, in order, once it answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
 import secrets
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,18 +41,19 @@ from typing import Any
 from sqlalchemy import Table, case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faq.normalize import safe_text
 from faq.usage.events import AnswerEvent, Feedback, NullStore, UsageStore
 from faq.usage.read import UsageData, fetch_usage
 from faq.usage.redact import redact
 from faq.usage.schema import (
     SCHEMA_VERSION,
     SchemaTooNewError,
-    _create_engine,
     _now,
     _utc_naive,
     answers,
     feedback,
     migrate,
+    open_engine,
 )
 from faq.usage.settings import StoreSettings, database_target, user_hash
 
@@ -61,6 +66,10 @@ WARNING_INTERVAL = 60.0
 #: Writes waiting for the database beyond this are refused at once (a slow database must not fill memory).
 MAX_PENDING = 10_000
 BATCH_SIZE = 500
+#: Rows kept in memory while the database is unreachable, written when it is back (oldest dropped first).
+OUTAGE_BUFFER = 20_000
+#: Seconds between attempts to write the outage buffer: doubling from the first to the last.
+OUTAGE_RETRY = (1.0, 30.0)
 #: Recent answers' redacted texts kept in memory so that a later 👎 / "都不是" can attach the question.
 RECENT_TEXTS = 10_000
 RECENT_TEXTS_TTL = 3600.0
@@ -77,6 +86,8 @@ def keep_reason(event: AnswerEvent, low_confidence: float) -> str | None:
     """Why the text of an answered message is worth keeping, or None (then it is not stored)."""
     if event.kind in NEVER_KEEP_KINDS:
         return None
+    if event.kind == "out_of_scope":  # refused as not ours: where missing topics hide (`faq report`)
+        return "out_of_scope"
     if event.fell_back:
         return "fallback"
     if is_low_confidence(event.kind, event.confidence, low_confidence):
@@ -185,6 +196,21 @@ def describe_error(exc: BaseException) -> str:
 _SERVER_SQLSTATES = ("08", "28", "3D", "53", "57P")
 
 
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether an error says the database cannot be reached (down, frozen, refusing connections) rather
+    than that a row was wrong: then the rows are worth keeping for later."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | TimeoutError) or (
+            _safe_to_show(current) and not isinstance(current, SchemaTooNewError)
+        ):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 def _safe_to_show(exc: BaseException) -> bool:
     if isinstance(exc, OSError | TimeoutError | SchemaTooNewError):
         return True
@@ -239,6 +265,10 @@ class SqlStore:
         self._ready_lock: asyncio.Lock | None = None
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.outage_limit = OUTAGE_BUFFER
+        self._outage: deque[tuple[Table, dict[str, Any]]] = deque()
+        self._outage_dropped = 0
+        self._outage_writer: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
         self._warn = _Warner()
         self._closed = False
@@ -267,7 +297,7 @@ class SqlStore:
             text: str | None = None
             reason: str | None = None
             if self.settings.log_questions and event.question and event.kind not in NEVER_KEEP_KINDS:
-                redacted = redact(event.question)
+                redacted = redact(safe_text(event.question, len(event.question)))
                 self.recent.put(event.answer_id, redacted)
                 reason = keep_reason(event, self.settings.low_confidence)
                 text = redacted if reason else None
@@ -301,8 +331,23 @@ class SqlStore:
             self._warn("could not read the summary (%s)", describe_error(exc))
             return f"usage log: not available right now ({type(exc).__name__})"
 
+    @property
+    def buffered(self) -> int:
+        """Rows waiting in memory for the database to come back."""
+        return len(self._outage)
+
     async def close(self) -> None:
         self._closed = True
+        if self._outage_writer is not None:
+            self._outage_writer.cancel()
+            with contextlib.suppress(BaseException):
+                await self._outage_writer
+            self._outage_writer = None
+        if self._outage:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._write_outage(), self.settings.timeout)
+            if self._outage:
+                self._warn("%d rows kept during a database outage are lost at shutdown", len(self._outage))
         for task in (self._purger,):
             if task is not None:
                 task.cancel()
@@ -429,21 +474,69 @@ class SqlStore:
                 await asyncio.wait_for(self._write(batch), self.settings.timeout)
                 ok = True
             except Exception as exc:
+                unreachable = is_unreachable(exc)
                 self._warn(
-                    "could not record %d rows in %s (%s)", len(batch), self.target.describe(), describe_error(exc)
+                    "could not record %d rows in %s (%s)%s",
+                    len(batch),
+                    self.target.describe(),
+                    describe_error(exc),
+                    "; keeping them until it is back" if unreachable else "",
                 )
+                if unreachable:
+                    self._keep_for_later(batch)
                 ok = False
             for pending in batch:
                 if not pending.future.done():
                     pending.future.set_result(ok)
 
+    def _keep_for_later(self, batch: Sequence[_Pending]) -> None:
+        """Keep rows the database could not take (it is down or frozen) and write them when it is back."""
+        if self._closed:
+            return
+        for pending in batch:
+            if len(self._outage) >= self.outage_limit:
+                self._outage.popleft()
+                self._outage_dropped += 1
+            self._outage.append((pending.table, pending.row))
+        if self._outage_writer is None or self._outage_writer.done():
+            self._outage_writer = asyncio.get_running_loop().create_task(self._drain_outage())
+
+    async def _drain_outage(self) -> None:
+        delay, longest = OUTAGE_RETRY
+        while self._outage and not self._closed:
+            await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(self._write_outage(), max(self.settings.timeout, 5.0))
+            except Exception as exc:
+                logger.debug("usage log: the database is still unreachable (%s)", describe_error(exc))
+                delay = min(delay * 2, longest)
+                continue
+        if self._outage_dropped:
+            self._warn("%d rows were dropped during a database outage (buffer full)", self._outage_dropped)
+            self._outage_dropped = 0
+
+    async def _write_outage(self) -> None:
+        """Write the outage buffer, a batch at a time; a batch leaves the buffer once it is committed."""
+        written = 0
+        while self._outage:
+            batch = list(itertools.islice(self._outage, BATCH_SIZE))
+            await self._write_rows(batch)
+            for _ in batch:
+                self._outage.popleft()
+            written += len(batch)
+        if written:
+            logger.info("usage log: wrote %d rows kept during a database outage", written)
+
     async def _write(self, batch: Sequence[_Pending]) -> None:
+        await self._write_rows([(pending.table, pending.row) for pending in batch])
+
+    async def _write_rows(self, items: Sequence[tuple[Table, dict[str, Any]]]) -> None:
         engine = await self._ready_engine()
         by_table: dict[str, list[dict[str, Any]]] = {}
         tables: dict[str, Table] = {}
-        for pending in batch:
-            by_table.setdefault(pending.table.name, []).append(pending.row)
-            tables[pending.table.name] = pending.table
+        for table, row in items:
+            by_table.setdefault(table.name, []).append(row)
+            tables[table.name] = table
         async with engine.begin() as conn:
             for name, rows in by_table.items():
                 await conn.execute(insert(tables[name]), rows)
@@ -465,7 +558,7 @@ class SqlStore:
             if self.target.sqlite_path is not None:
                 await asyncio.to_thread(self.target.sqlite_path.parent.mkdir, parents=True, exist_ok=True)
             if self._engine is None:
-                self._engine = _create_engine(self.target, writer=True)
+                self._engine = open_engine(self.target, writer=True)
             async with self._engine.connect() as conn:
                 await conn.execution_options(faq_immediate=True)
                 async with conn.begin():

@@ -1,0 +1,401 @@
+"""The update ledger: which Telegram updates this bot (every replica of it) has accepted and handled.
+
+One table, ``bot_updates``, in the usage log's database (``DATABASE_URL``: SQLite for one machine,
+PostgreSQL for replicas), keyed by ``update_id``:
+
+- **dedupe**: an update is *claimed* by inserting its id; a second delivery of the same id (Telegram
+  redelivers when a webhook was slow or failed, possibly to another replica) finds the row and is not
+  handled again;
+- **inbox**: the claim stores the update (encrypted: AES-GCM with a key derived from the bot token, so
+  no message text or name reaches the database readable) and a lease; the row is marked done, and its
+  body deleted, once handled. A row still pending when its lease runs out (its replica was stopped or
+  died) is taken over and handled by any replica: what Telegram was told is accepted is handled even
+  after a restart;
+- done rows are purged after :data:`KEEP_DONE` (Telegram gives up redelivering long before).
+
+Every method catches database errors, gives up after a timeout and reports it (``Claim.UNAVAILABLE``,
+False): the bot keeps answering while the database is down, deduplicating in memory only.
+:class:`RecentIds` is that in-process part (bounded, least recently used out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.log import log_event
+from faq.usage.schema import open_engine
+from faq.usage.settings import DatabaseTarget, database_target, default_database_url
+from faq.usage.store import describe_error
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a claim holds an update before another replica may take it over (handling takes milliseconds;
+#: sends retry for at most 20 s).
+LEASE = 60.0
+#: Done rows are kept this long for deduplication, then purged.
+KEEP_DONE = timedelta(hours=26)
+PURGE_INTERVAL = 3600.0
+TIMEOUT = 3.0
+WARNING_INTERVAL = 60.0
+RECENT_IDS = 100_000
+_PG_LOCK = 0x6661715F6C656467  # "faq_ledg"
+_KEY_CONTEXT = b"loan-faq-bot update ledger key v1"
+
+metadata = MetaData()
+
+bot_updates = Table(
+    "bot_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("state", String(8), nullable=False),  # pending | done
+    Column("lease_until", DateTime, nullable=False),  # UTC, naive
+    Column("received_at", DateTime, nullable=False),
+    Column("body", LargeBinary),  # AES-GCM(nonce + ciphertext) of the update's JSON; NULL once done
+    Index("ix_bot_updates_pending", "state", "lease_until"),
+    Index("ix_bot_updates_received", "received_at"),
+)
+
+#: Flood-limit counts shared by replicas (bot/shared.py): hits of one user (keyed hash) in one window.
+bot_flood = Table(
+    "bot_flood",
+    metadata,
+    Column("user_key", String(64), primary_key=True),
+    Column("window", BigInteger, primary_key=True, autoincrement=False),  # window start, epoch seconds
+    Column("hits", BigInteger, nullable=False),
+)
+
+#: The knowledge base's version (one row): a /reload on any replica bumps it, every replica reloads.
+bot_kb_version = Table(
+    "bot_kb_version",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
+PENDING = "pending"
+DONE = "done"
+
+
+class Claim(Enum):
+    NEW = "new"  # ours to handle (first delivery, or a pending update whose lease ran out)
+    DUPLICATE = "duplicate"  # handled already, or being handled
+    UNAVAILABLE = "unavailable"  # the database did not answer: handle it, deduplicating in memory only
+
+
+def derive_key(secret: str) -> bytes:
+    """The 256-bit AES key of the ledger's bodies, derived from the bot token (same on every replica)."""
+    return hmac.new(secret.encode(), _KEY_CONTEXT, hashlib.sha256).digest()
+
+
+def seal(key: bytes, update_id: int, body: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, body, str(update_id).encode())
+
+
+def unseal(key: bytes, update_id: int, sealed: bytes) -> bytes | None:
+    try:
+        return AESGCM(key).decrypt(sealed[:12], sealed[12:], str(update_id).encode())
+    except (InvalidTag, ValueError):
+        return None
+
+
+class RecentIds:
+    """Update ids seen by this process, bounded (least recently seen out)."""
+
+    def __init__(self, size: int = RECENT_IDS) -> None:
+        self.size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._ids
+
+    def add(self, update_id: int) -> bool:
+        """Remember ``update_id``; False when it was already there."""
+        if update_id in self._ids:
+            self._ids.move_to_end(update_id)
+            return False
+        self._ids[update_id] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+    def discard(self, update_id: int) -> None:
+        self._ids.pop(update_id, None)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _naive(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+class UpdateLedger:
+    """See the module docstring. ``clock`` returns aware UTC datetimes (injectable for tests)."""
+
+    def __init__(
+        self,
+        database_url: str,
+        secret: str,
+        *,
+        lease: float = LEASE,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.target: DatabaseTarget = database_target(database_url)
+        self.key = derive_key(secret)
+        self.lease = lease
+        self.clock = clock
+        self._engine: AsyncEngine | None = None
+        self._ready = False
+        self._lock = asyncio.Lock()
+        self._purger: asyncio.Task[None] | None = None
+        self._last_warning = -WARNING_INTERVAL
+
+    def __repr__(self) -> str:
+        return f"UpdateLedger({self.target.describe()})"
+
+    # ------------------------------------------------------------------------------------- lifecycle
+
+    async def start(self) -> bool:
+        ok = await self._guard(self._ensure_ready(), "cannot open the update ledger", False)
+        if self._purger is None:
+            self._purger = asyncio.get_running_loop().create_task(self._purge_hourly())
+        return bool(ok)
+
+    async def close(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(BaseException):
+                await self._purger
+            self._purger = None
+        if self._engine is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._engine.dispose(), TIMEOUT)
+            self._engine = None
+            self._ready = False
+
+    # ---------------------------------------------------------------------------------------- claims
+
+    async def claim(self, update_id: int, body: bytes | None) -> Claim:
+        """Claim an update for handling (see :class:`Claim`); ``body`` (its JSON) is kept, encrypted, until
+        :meth:`done`, so that it can be handled after a restart. Without a body (polling) the update is
+        recorded as done at once: deduplication only."""
+        result = await self._guard(self._claim(update_id, body), "could not claim an update", None)
+        return result if isinstance(result, Claim) else Claim.UNAVAILABLE
+
+    async def done(self, update_id: int) -> bool:
+        """The update was handled: forget its body, keep its id for deduplication."""
+        return bool(await self._guard(self._done(update_id), "could not mark an update done", False))
+
+    async def release(self, update_ids: Iterable[int]) -> bool:
+        """End our leases now (shutting down): the next replica to look takes these updates over."""
+        ids = list(update_ids)
+        if not ids:
+            return True
+        return bool(await self._guard(self._release(ids), "could not release updates", False))
+
+    async def take_over(self, limit: int = 20) -> list[tuple[int, bytes]]:
+        """Pending updates whose lease ran out, now leased to us: (update_id, JSON body) to handle."""
+        result = await self._guard(self._take_over(limit), "could not look for pending updates", [])
+        return result if isinstance(result, list) else []
+
+    async def pending(self) -> int | None:
+        """How many updates are accepted but not yet handled (None when the database did not answer)."""
+        result = await self._guard(self._count(PENDING), "could not count pending updates", None)
+        return result if isinstance(result, int) else None
+
+    async def purge(self) -> int | None:
+        result = await self._guard(self._purge(), "could not purge the update ledger", None)
+        return result if isinstance(result, int) else None
+
+    # -------------------------------------------------------------------------------- implementation
+
+    async def _guard(self, work: object, what: str, default: object) -> object:
+        assert asyncio.iscoroutine(work)
+        try:
+            return await asyncio.wait_for(work, TIMEOUT)
+        except Exception as exc:
+            now = time.monotonic()
+            if now - self._last_warning >= WARNING_INTERVAL:
+                self._last_warning = now
+                log_event(
+                    "ledger_unavailable",
+                    level=logging.WARNING,
+                    logger=__name__,
+                    what=what,
+                    error=describe_error(exc),
+                )
+            return default
+
+    async def engine(self) -> AsyncEngine:
+        """The ledger's engine, ready (tables created); for the other state replicas share (bot/shared.py)."""
+        return await self._engine_ready()
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    async def _engine_ready(self) -> AsyncEngine:
+        if not self._ready:
+            await self._ensure_ready()
+        assert self._engine is not None
+        return self._engine
+
+    async def _ensure_ready(self) -> bool:
+        async with self._lock:
+            if self._ready:
+                return True
+            if self.target.sqlite_path is not None:
+                await asyncio.to_thread(self.target.sqlite_path.parent.mkdir, parents=True, exist_ok=True)
+            if self._engine is None:
+                self._engine = open_engine(self.target, writer=True)
+            async with self._engine.connect() as conn:
+                await conn.execution_options(faq_immediate=True)
+                async with conn.begin():
+                    await conn.run_sync(_create_tables)
+            self._ready = True
+            return True
+
+    def _insert(self, dialect: str) -> postgresql.Insert | sqlite.Insert:
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(bot_updates)
+
+    async def _claim(self, update_id: int, body: bytes | None) -> Claim:
+        engine = await self._engine_ready()
+        now = self.clock()
+        row = {
+            "update_id": update_id,
+            "state": PENDING if body is not None else DONE,
+            "lease_until": _naive(now + timedelta(seconds=self.lease)),
+            "received_at": _naive(now),
+            "body": seal(self.key, update_id, body) if body is not None else None,
+        }
+        statement = self._insert(self.target.dialect).values(row).on_conflict_do_nothing()
+        c = bot_updates.c
+        async with engine.begin() as conn:
+            if (await conn.execute(statement)).rowcount == 1:
+                return Claim.NEW
+            taken = await conn.execute(
+                update(bot_updates)
+                .where(c.update_id == update_id, c.state == PENDING, c.lease_until < _naive(now))
+                .values(lease_until=row["lease_until"])
+            )
+            return Claim.NEW if taken.rowcount == 1 else Claim.DUPLICATE
+
+    async def _done(self, update_id: int) -> bool:
+        engine = await self._engine_ready()
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(bot_updates).where(bot_updates.c.update_id == update_id).values(state=DONE, body=None)
+            )
+        return True
+
+    async def _release(self, ids: list[int]) -> bool:
+        engine = await self._engine_ready()
+        past = _naive(self.clock() - timedelta(seconds=1))
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(bot_updates)
+                .where(bot_updates.c.update_id.in_(ids), bot_updates.c.state == PENDING)
+                .values(lease_until=past)
+            )
+        return True
+
+    async def _take_over(self, limit: int) -> list[tuple[int, bytes]]:
+        engine = await self._engine_ready()
+        now = self.clock()
+        c = bot_updates.c
+        until = _naive(now + timedelta(seconds=self.lease))
+        taken: list[tuple[int, bytes]] = []
+        async with engine.begin() as conn:
+            candidates = (
+                await conn.execute(
+                    select(c.update_id, c.body)
+                    .where(c.state == PENDING, c.lease_until < _naive(now))
+                    .order_by(c.update_id)
+                    .limit(limit)
+                )
+            ).all()
+            for update_id, sealed in candidates:
+                result = await conn.execute(
+                    update(bot_updates)
+                    .where(c.update_id == update_id, c.state == PENDING, c.lease_until < _naive(now))
+                    .values(lease_until=until)
+                )
+                if result.rowcount != 1:
+                    continue  # another replica took it first
+                body = unseal(self.key, int(update_id), sealed) if sealed else None
+                if body is None:  # unreadable (another token's key): nothing can be done with it
+                    await conn.execute(
+                        update(bot_updates).where(c.update_id == update_id).values(state=DONE, body=None)
+                    )
+                    continue
+                taken.append((int(update_id), body))
+        return taken
+
+    async def _count(self, state: str) -> int:
+        engine = await self._engine_ready()
+        async with engine.connect() as conn:
+            query = select(func.count()).select_from(bot_updates).where(bot_updates.c.state == state)
+            return int((await conn.execute(query)).scalar() or 0)
+
+    async def _purge(self) -> int:
+        engine = await self._engine_ready()
+        cutoff = _naive(self.clock() - KEEP_DONE)
+        async with engine.begin() as conn:
+            result = await conn.execute(
+                delete(bot_updates).where(bot_updates.c.state == DONE, bot_updates.c.received_at < cutoff)
+            )
+        return max(result.rowcount or 0, 0)
+
+    async def _purge_hourly(self) -> None:
+        while True:
+            await self.purge()
+            await asyncio.sleep(PURGE_INTERVAL)
+
+
+def ledger_from_env(env: Mapping[str, str], token: str | None) -> UpdateLedger | None:
+    """The ledger in ``DATABASE_URL`` (else in the usage log's default SQLite file), keyed by the bot token;
+    None without a token, or with the usage log switched off and no ``DATABASE_URL`` (memory only)."""
+    if not token:
+        return None
+    explicit = (env.get("DATABASE_URL") or "").strip()
+    if not explicit and (env.get("USAGE_LOG") or "").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    return UpdateLedger(default_database_url(env), token)
+
+
+def _create_tables(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+    metadata.create_all(conn, checkfirst=True)
