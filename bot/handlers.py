@@ -465,7 +465,7 @@ class Handlers:
             results, cache_time=300, is_personal=reply is None or reply.kind is ReplyKind.EMPTY
         )
         log_update(
-            text or None,
+            None if reply is not None and reply.crisis else (text or None),  # despair is never logged
             type="inline_query",
             id=update.update_id,
             kind=reply.kind.value if reply else "topics",

@@ -303,6 +303,8 @@ class Assistant:
         """Count the reply, record its usage event in the background and log the update's line."""
         reply = answered.reply
         latency_ms = (time.perf_counter() - answered.started) * 1000
+        # Words of despair are never stored nor logged, at any level.
+        question = None if reply.crisis else answered.question
         self.stats.count(reply)
         event = AnswerEvent(
             answer_id=answered.answer_id,
@@ -315,11 +317,11 @@ class Assistant:
             fell_back=reply.fell_back,
             latency_ms=latency_ms,
             kind=reply.kind.value,
-            question=answered.question,
+            question=question,
         )
         self.spawn(self.store.record_answer(event))
         log_update(
-            answered.question,
+            question,
             type=update,
             id=update_id,
             chat=answered.chat_type,

@@ -17,6 +17,7 @@ from typing import Any
 
 from faq import apr, complaint
 from faq.analyze import STOP_WORDS, Analyzer
+from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
 from faq.kb import GENERAL, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
@@ -30,6 +31,7 @@ MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
+_NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
@@ -53,6 +55,8 @@ class Understanding:
     platform: str | None
     crisis: bool
     match: Match
+    #: What the crisis detector read in the whole message (distress, the reader's region, the cue).
+    signal: Signal = _NO_SIGNAL
 
 
 def _tool_texts(
@@ -93,6 +97,13 @@ class Engine:
             vocabulary += group.questions
         for platform in kb.platforms:
             protected += [normalize(name) for name in platform.names]
+        self.crisis = CrisisDetector(kb.crisis)
+        #: A distress cue with the little words around it ("我快崩溃了"), removed before matching.
+        self._distress_words = re.compile(
+            r"(?:我|真的?|都|快要?|要|已经|整个人|简直|每天|天天|好|太|很)*(?:"
+            + "|".join(re.escape(c) for c in sorted(kb.crisis.distress, key=len, reverse=True))
+            + r")(?:家人|家里人|屋企人|爸妈|父母|老婆孩子|老婆|老公|孩子|任何人|人)?(?:了|啦|掉了|的)?"
+        )
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
@@ -126,48 +137,54 @@ class Engine:
                 return platform_id
         return None
 
-    def is_crisis(self, normalized: str) -> bool:
-        compact = normalized.replace(" ", "")
-        return any(pattern.replace(" ", "") in compact for pattern in self.kb.crisis.patterns)
+    def is_crisis(self, text: str) -> bool:
+        """Whether ``text`` (raw or normalised) speaks of self-harm: the crisis detector's verdict."""
+        return self.crisis.detect(text).crisis
 
     def speaks_of_crisis(self, message: str | bytes | None) -> bool:
         """Whether a raw message speaks of self-harm or despair anywhere in it (up to Telegram's 4096
         characters), not only in the part that is matched."""
-        return self.is_crisis(normalize(message, limit=CRISIS_SCAN_CHARS))
+        return self.crisis.detect(message).crisis
 
     def understand(self, message: str | bytes | None, traditional: bool | None = None) -> Understanding:
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(raw)
-        day_count = parse_days(normalized) if normalized else None
-        question = normalized
+        signal = self.crisis.detect(whole)
+        # Distress is answered first (see reply); what else the message asks is read without it.
+        asked = self._without_distress_words(normalized) if signal.distress else normalized
+        day_count = parse_days(asked) if asked and not signal.crisis else None
+        question = asked
         if day_count is not None:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
             # (the stage block answers it), "拖了12天了会打给我老公吗" asks about family.
             start, end = day_count.span
-            before = _OVERDUE_VERB_BEFORE.sub("", normalized[:start])
-            question = f"{before} {normalized[end:]}"
+            before = _OVERDUE_VERB_BEFORE.sub("", asked[:start])
+            question = f"{before} {asked[end:]}"
             if self._only_day_words(question):
                 question = ""
-        crisis = self.is_crisis(normalized) or (len(whole) > len(raw) and self.speaks_of_crisis(whole))
-        if crisis:
-            question = self._without_crisis_words(question)
+        if signal.crisis:
+            question = ""  # support only: nothing else is answered in this turn
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
             days=day_count.days if day_count else None,
             platform=self.detect_platform(normalized),
-            crisis=crisis,
+            crisis=signal.crisis,
             match=self.matcher.match(question)
             if question
             else Match(intent=None, confidence=0.0, ranking=()),
+            signal=signal,
         )
 
-    def _without_crisis_words(self, text: str) -> str:
-        """The message without its words of despair, so that what else it asks is matched on its own."""
-        for pattern in self.kb.crisis.patterns:
-            text = text.replace(pattern, " ")
-        return text.strip()
+    def _without_distress_words(self, text: str) -> str:
+        """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on
+        its own; empty when nothing with content is left."""
+        rest = text
+        for pattern in self.crisis.distress_patterns:
+            rest = pattern.sub(" ", rest)
+        rest = self._distress_words.sub(" ", rest).strip()
+        return rest if rest and self.analyzer.tokens(rest) else ""
 
     def _only_day_words(self, text: str) -> bool:
         """True when nothing but overdue wording, function words and platform names is left (a pure
@@ -181,15 +198,59 @@ class Engine:
         script (a front end that remembers it for messages without Chinese characters); None: the message's
         own script."""
         u = self.understand(message, traditional)
+        if u.crisis:
+            return self.crisis_reply(u.signal, u.traditional)
         if not u.normalized:
             return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
-        reply = self._compose(u) if u.crisis else (self._rate(message, u) or self._compose(u))
-        if u.crisis:
-            # Crisis help first; what else the message asked follows, unless it was only a fallback.
-            rest = () if reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST) else reply.parts
-            parts = (Part(self.kb.crisis.answer), *rest)
-            reply = replace(reply, kind=ReplyKind.CRISIS, parts=parts, suggestions=(), crisis=True)
-        return self._finish(reply, u.traditional)
+        reply = self._rate(message, u) or self._compose(u)
+        if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
+            # Nothing else asked: the emotional-support answer (or the warm sentence alone).
+            emotional = self.answer_intent(self.kb.crisis.distress_intent, days=u.days, platform=u.platform)
+            reply = emotional or replace(reply, parts=())
+        reply = self._finish(reply, u.traditional)
+        return self._with_distress(reply, u.signal) if u.signal.distress else reply
+
+    # ------------------------------------------------------------------------------------ crisis help
+
+    def crisis_reply(self, signal: Signal, traditional: bool = False) -> Reply:
+        """Support, and only that: warm words with the help lines of the reader's region (a message of
+        its own), then a gentle offer to talk about the debt later with ONE button (``related``)."""
+        help = self.crisis.help_for(signal.region)
+        answer = help.answer
+        if signal.also is not None:
+            answer = f"{answer}\n{self.crisis.help_for(signal.also).elsewhere}"
+        button = Suggestion(self.kb.crisis.offer_intent, help.offer_button)
+        local = traditional and help.region is Region.MAINLAND  # the other regions' texts are Traditional
+        return Reply(
+            ReplyKind.CRISIS,
+            (Part(self._script(answer, local)), Part(self._script(help.offer, local))),
+            related=(self._convert_suggestion(button, local),),
+            traditional=traditional,
+            crisis=True,
+            distress=signal.distress,
+            help_region=help.region.value,
+        )
+
+    def crisis_footer(self, region: str | Region | None, traditional: bool = False) -> str:
+        """The one line that ends every reply for a while after a crisis reply (the front end keeps the
+        time and the region: :attr:`Reply.help_region`)."""
+        try:
+            help = self.crisis.help_for(Region(region or Region.MAINLAND))
+        except ValueError:
+            help = self.crisis.help_for(Region.MAINLAND)
+        return self._script(help.footer, traditional and help.region is Region.MAINLAND)
+
+    def _with_distress(self, reply: Reply, signal: Signal) -> Reply:
+        """One warm, true sentence with the region's help line before the answer."""
+        help = self.crisis.help_for(signal.region)
+        sentence = self._script(help.distress, reply.traditional and help.region is Region.MAINLAND)
+        return replace(
+            reply, parts=(Part(sentence), *reply.parts), distress=True, help_region=help.region.value
+        )
+
+    @staticmethod
+    def _script(text: str, traditional: bool) -> str:
+        return to_traditional(text) if traditional else text
 
     def _compose(self, u: Understanding) -> Reply:
         match = u.match

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, normalize_cues
+from faq.crisis_model import CrisisModel
 from faq.normalize import normalize
 
 TELEGRAM_MESSAGE_LIMIT = 4096
@@ -53,7 +55,23 @@ MAX_SUMMARY_CHARS = 80
 STAGE_KEYS = {"min_days", "max_days", "title", "expect", "rights", "todo"}
 PLATFORM_KEYS = {"id", "names"}
 OUT_OF_SCOPE_KEYS = {"id", "answer", "questions"}
-CRISIS_KEYS = {"patterns", "answer"}
+CRISIS_KEYS = {
+    *CUE_KINDS,
+    "patterns",
+    "not_crisis",
+    "not_crisis_patterns",
+    "distress",
+    "distress_patterns",
+    "regions",
+    "offer_intent",
+    "distress_intent",
+    "help",
+    "model",
+    "model_needs",
+}
+CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
+HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere"}
+HELP_LINE_KEYS = {"number", "name", "hours", "source"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -110,10 +128,8 @@ class OutOfScopeGroup:
     answer: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Crisis:
-    patterns: tuple[str, ...]
-    answer: str
+#: The ``crisis:`` section (defined beside its detector in faq/crisis.py).
+Crisis = CrisisRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +358,8 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
     out_of_scope = _read_out_of_scope(doc, out)
     intents = _read_intents(doc, out)
     _check_cross_references(intents, out_of_scope, doc, out)
+    if crisis is not None:
+        _check_crisis_intents(crisis, {intent.id for intent in intents}, doc, out)
 
     if out.errors or texts is None or crisis is None:
         return None, out.problems
@@ -390,10 +408,99 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
     if node is None:
         return None
     out.unknown_keys(node, CRISIS_KEYS, "crisis")
-    patterns = tuple(normalize(p) for p in out.strings(node, "patterns", "crisis"))
-    if not patterns:
-        out.error(_line(node), "crisis: 'patterns' must list at least one pattern")
-    return Crisis(patterns=tuple(p for p in patterns if p), answer=out.text(node, "answer", "crisis"))
+    cues = {kind: normalize_cues(out.strings(node, kind, "crisis")) for kind in CUE_KINDS}
+    if not cues["direct"]:
+        out.error(_line(node), "crisis: 'direct' must list at least one cue")
+    patterns = {key: out.strings(node, key, "crisis") for key in ("patterns", "not_crisis_patterns", "distress_patterns")}
+    for key, sources in patterns.items():
+        for source in sources:
+            try:
+                re.compile(source)
+            except re.error as exc:
+                out.error(_line(node, key), f"crisis.{key}: bad regex {source!r} ({exc})")
+    regions = node.get("regions") or {}
+    region_words: dict[str, tuple[str, ...]] = {}
+    if not isinstance(regions, dict):
+        out.error(_line(node, "regions"), "crisis.regions must be a mapping")
+    else:
+        out.unknown_keys(regions, CRISIS_REGION_WORD_KEYS, "crisis.regions")
+        region_words = {key: normalize_cues(out.strings(regions, key, "crisis.regions")) for key in regions}
+    help_by_region = _read_crisis_help(node, out)
+    if help_by_region is None:
+        return None
+    model: CrisisModel | None = None
+    model_name = out.text(node, "model", "crisis", required=False)
+    if model_name:
+        try:
+            model = CrisisModel.load(Path(out.file).parent / model_name)
+        except FileNotFoundError:
+            pass  # rules only (a copy of intents.yaml elsewhere); tests/test_crisis.py checks the shipped one
+        except (OSError, ValueError) as exc:
+            out.error(_line(node, "model"), f"crisis.model: cannot load {model_name!r} ({exc})")
+    return CrisisRules(
+        cues=cues,
+        patterns=patterns["patterns"],
+        not_crisis=normalize_cues(out.strings(node, "not_crisis", "crisis")),
+        not_crisis_patterns=patterns["not_crisis_patterns"],
+        distress=normalize_cues(out.strings(node, "distress", "crisis")),
+        distress_patterns=patterns["distress_patterns"],
+        region_words=region_words,
+        help=help_by_region,
+        offer_intent=out.text(node, "offer_intent", "crisis"),
+        distress_intent=out.text(node, "distress_intent", "crisis", required=False) or "emotional",
+        model=model,
+        model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
+    )
+
+
+def _read_crisis_help(node: _LineDict, out: _Collector) -> dict[Region, RegionHelp] | None:
+    """``crisis.help``: one entry per region, every help line sourced and shown in the crisis reply."""
+    section = node.get("help")
+    if not isinstance(section, dict):
+        out.error(_line(node, "help"), "crisis: 'help' must map each region (mainland, hong_kong, taiwan)")
+        return None
+    out.unknown_keys(section, {r.value for r in Region}, "crisis.help")
+    result: dict[Region, RegionHelp] = {}
+    for region in Region:
+        entry = section.get(region.value)
+        what = f"crisis.help.{region.value}"
+        if not isinstance(entry, dict):
+            out.error(_line(section), f"{what}: missing (every region needs its help lines)")
+            continue
+        out.unknown_keys(entry, HELP_KEYS, what)
+        lines: list[HelpLine] = []
+        raw_lines = entry.get("lines")
+        if not isinstance(raw_lines, list) or not raw_lines:
+            out.error(_line(entry), f"{what}: 'lines' must list at least one help line")
+            raw_lines = []
+        for item in raw_lines:
+            if not isinstance(item, dict):
+                out.error(_line(entry, "lines"), f"{what}: each line needs number, name and source")
+                continue
+            out.unknown_keys(item, HELP_LINE_KEYS, f"{what}.lines")
+            lines.append(
+                HelpLine(
+                    number=str(item.get("number", "")).strip(),
+                    name=out.text(item, "name", f"{what}.lines"),
+                    hours=out.text(item, "hours", f"{what}.lines", required=False),
+                    source=out.text(item, "source", f"{what}.lines"),
+                )
+            )
+        texts = {key: out.text(entry, key, what) for key in HELP_KEYS - {"lines"}}
+        for line in lines:
+            if not line.number:
+                out.error(_line(entry, "lines"), f"{what}: a help line has no number")
+            elif line.number not in texts["answer"]:
+                out.error(_line(entry, "answer"), f"{what}: the answer does not show the line {line.number}")
+        if lines and lines[0].number:
+            for key in ("footer", "distress", "elsewhere"):
+                if texts[key] and lines[0].number not in texts[key]:
+                    out.error(_line(entry, key), f"{what}: '{key}' must show the first line {lines[0].number}")
+        for key in ("footer", "elsewhere"):
+            if "\n" in texts[key]:
+                out.error(_line(entry, key), f"{what}: '{key}' must be one line")
+        result[region] = RegionHelp(region=region, lines=tuple(lines), **texts)
+    return result if len(result) == len(Region) else None
 
 
 def _read_platforms(doc: _LineDict, out: _Collector) -> tuple[Platform, ...]:
@@ -586,6 +693,14 @@ def _question_lines(item: Any) -> Iterator[tuple[str, int]]:
     if isinstance(questions, _LineList):
         for text, line in zip(questions, questions.item_lines, strict=False):
             yield str(text), line
+
+
+def _check_crisis_intents(crisis: Crisis, ids: set[str], doc: _LineDict, out: _Collector) -> None:
+    """The crisis reply's one button must open an intent. (A missing ``distress_intent`` is allowed: a
+    distressed reader who asked nothing else then gets the warm sentence alone.)"""
+    node = doc.get("crisis")
+    if crisis.offer_intent and crisis.offer_intent not in ids:
+        out.error(_line(node, "offer_intent"), f"crisis.offer_intent: unknown intent {crisis.offer_intent!r}")
 
 
 def _check_cross_references(

@@ -13,7 +13,7 @@ class ReplyKind(StrEnum):
     SUGGEST = "suggest"  # unsure between a few intents: "did you mean"
     FALLBACK = "fallback"  # nothing matched: "I don't know this one" + suggestions
     OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
-    CRISIS = "crisis"  # self-harm or despair: crisis help first
+    CRISIS = "crisis"  # self-harm or despair: crisis help, and only that
     EMPTY = "empty"  # nothing to read
     APR = "apr"  # a loan's figures: its real annual rate, or what is missing to compute it (faq/apr.py)
 
@@ -60,6 +60,11 @@ class Reply:
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
     apr: float | None = None  # the real annual rate in percent (kind "apr"), rounded to 0.1
+    #: Distress without self-harm: a warm sentence with a help line comes before the answer.
+    distress: bool = False
+    #: The region whose help lines a crisis or distress reply gave ("mainland", "hong_kong", "taiwan"); a
+    #: front end remembers it to end later replies with :meth:`faq.engine.Engine.crisis_footer`.
+    help_region: str | None = None
 
     @property
     def text(self) -> str:
@@ -83,4 +88,6 @@ class Reply:
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
             "apr": self.apr,
+            "distress": self.distress,
+            "help_region": self.help_region,
         }

@@ -73,13 +73,13 @@ def test_traditional_in_traditional_out(engine: Engine) -> None:
     assert simplified.text != reply.text
 
 
-def test_crisis_comes_first(engine: Engine) -> None:
+def test_crisis_help_and_only_that(engine: Engine) -> None:
     reply = engine.reply("逾期三个月了 真的不想活了")
     assert reply.kind is ReplyKind.CRISIS
     assert reply.crisis
     assert reply.parts[0].body == engine.kb.crisis.answer
     assert "12356" in reply.parts[0].body
-    assert reply.days == 90  # the rest of the help still follows
+    assert reply.stage is None and reply.intent is None  # no timeline in this turn (tests/test_crisis.py)
 
 
 @pytest.mark.parametrize("text", ["吓死我了 催收又打电话", "烦死了天天催", "急死了 逾期了"])

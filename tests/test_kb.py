@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kb_fixtures import minimal_crisis
 
 from faq.cli import main as faq_main
 from faq.kb import TEXT_KEYS, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
@@ -22,7 +23,7 @@ def minimal_kb() -> dict[str, object]:
     return {
         "version": 1,
         "texts": {key: f"{{days}}{key}" if key.startswith("stage_") else key for key in TEXT_KEYS},
-        "crisis": {"patterns": ["不想活"], "answer": "请拨打 12356"},
+        "crisis": minimal_crisis(),
         "platforms": [{"id": "jirong", "names": ["极融"]}],
         "stages": {
             "general": [_stage(0, 0), _stage(1, 7), _stage(8, None)],

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import run_async
+from kb_fixtures import minimal_crisis
 
 from faq.engine import Engine
 from faq.kb import TEXT_KEYS, load_knowledge_base
@@ -53,7 +54,7 @@ _TEXTS = {key: f"{key} 文本" for key in TEXT_KEYS}
 SMALL_KB: dict[str, Any] = {
     "version": 1,
     "texts": {**_TEXTS, "stage_heading": "逾期{days}天({platform})", "stage_not_overdue": "还没逾期({platform})"},
-    "crisis": {"patterns": ["不想活"], "answer": "请拨打心理援助热线。"},
+    "crisis": minimal_crisis(),
     "platforms": [{"id": "jirong", "names": ["极融"]}],
     "stages": {
         "general": [

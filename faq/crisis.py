@@ -1,0 +1,495 @@
+"""Words of despair: a pure detector run on the whole message (up to Telegram's 4096 characters) before
+anything else.
+
+>>> detector = CrisisDetector(rules)                  # doctest: +SKIP
+>>> detector.detect("还不上了 真的不想活了").crisis   # doctest: +SKIP
+True
+
+The rules are data, kept in the ``crisis:`` section of ``intents.yaml`` so that maintainers can edit them
+(see ``docs/knowledge-base.md``); this module only applies them:
+
+1. The message is normalised like every message (OpenCC Traditional -> Simplified, NFKC, lower case,
+   punctuation -> space), but read whole.
+2. Everyday hyperbole and threats made by others (``not_crisis``: 急死了, 笑死, 想死你了, 死活, 死账,
+   "催收说要弄死我") are blanked out first, so that what is left cannot fire on them.
+3. Crisis: any cue of the lists ``direct``, ``indirect``, ``means``, ``goodbye`` (substrings, spaces
+   ignored), or any regex of ``patterns`` (structures such as 想/准备 + 去死, 安眠药 + 攒/买). Cues are also
+   found when typed in pinyin ("bu xiang huo le", "buxianghuole", spelling confusions zh/z, ing/in
+   forgiven) and, for cues of three or more syllables, when typed with homophones (不想获了).
+4. Distress without self-harm: the ``distress`` cues and ``distress_patterns`` (我快崩溃了, 好几天睡不着).
+5. The region whose help lines the reader needs: Hong Kong for Hong Kong words or Cantonese written in
+   Traditional characters, Taiwan for Taiwan words, the mainland for Simplified text. When that is a
+   guess (other Traditional text: Taiwan; Cantonese in Simplified: Guangdong), ``also`` names Hong Kong,
+   whose line is added.
+
+Nothing here logs or stores the message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+from faq.crisis_model import CrisisModel
+from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
+
+# Per-character readings only (see faq/analyze.py): every reading of a polyphonic character is considered.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+
+from pypinyin import Style, lazy_pinyin, pinyin
+
+#: A message is read whole for despair, up to Telegram's limit.
+SCAN_CHARS = 4096
+#: The cue lists whose words mean crisis, in the order they are reported.
+CUE_KINDS = ("direct", "indirect", "means", "goodbye")
+#: Cues of at least this many syllables are also found when typed with homophones (不想获了).
+MIN_HOMOPHONE_SYLLABLES = 3
+#: Pinyin keys shorter than this must be a whole Latin word or run to count ("zisha", not "...zisha...").
+MIN_EMBEDDED_PINYIN = 9
+MAX_READINGS = 16
+#: The model's weights, beside the knowledge base (written by ``python -m faq.crisis train``).
+MODEL_FILE = "crisis_model.json"
+
+
+class Region(StrEnum):
+    MAINLAND = "mainland"
+    HONG_KONG = "hong_kong"
+    TAIWAN = "taiwan"
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True, slots=True)
+class HelpLine:
+    """One help line as shown to the reader, with where it was verified."""
+
+    number: str
+    name: str
+    hours: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RegionHelp:
+    """What a reader in one region is given, written in that region's script."""
+
+    region: Region
+    lines: tuple[HelpLine, ...]
+    #: The crisis reply: warm words and the help lines (a message of its own, sent first).
+    answer: str
+    #: The gentle offer to talk about the debt later (a second message, with one button).
+    offer: str
+    #: The label of that one button.
+    offer_button: str
+    #: One line that ends every reply in the chat for a while after a crisis reply.
+    footer: str
+    #: One warm, true sentence with a help line, put before the answer to a distressed reader's question.
+    distress: str
+    #: The region's first line for a reader who may be there (added when the region is a guess).
+    elsewhere: str
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    """The ``crisis:`` section of the knowledge base (cue texts already normalised)."""
+
+    cues: Mapping[str, tuple[str, ...]]
+    patterns: tuple[str, ...]
+    not_crisis: tuple[str, ...]
+    not_crisis_patterns: tuple[str, ...]
+    distress: tuple[str, ...]
+    distress_patterns: tuple[str, ...]
+    #: Words that place the reader: ``hong_kong``, ``taiwan``, ``mainland`` and ``cantonese``.
+    region_words: Mapping[str, tuple[str, ...]]
+    help: Mapping[Region, RegionHelp]
+    #: The intent the crisis reply's one button opens (the debt, when the reader is ready).
+    offer_intent: str
+    #: The intent a distressed reader who asked nothing else is answered with.
+    distress_intent: str = "emotional"
+    #: The second opinion on what the rules do not recognise (faq/crisis_model.py); None: rules only.
+    model: CrisisModel | None = None
+    #: The model is asked only about messages with one of these words (death, ending, leaving, means):
+    #: it must not read "我想知道欠了多少" as despair for its 我想. Empty: always.
+    model_needs: tuple[str, ...] = ()
+
+    @property
+    def answer(self) -> str:
+        """The mainland crisis reply (kept for callers written before the regions)."""
+        return self.help[Region.MAINLAND].answer
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What the detector read in a message."""
+
+    crisis: bool
+    distress: bool
+    region: Region
+    #: A second region whose help line is added when the region is a guess (Traditional text without
+    #: regional words: Taiwan, and Hong Kong too; Cantonese in Simplified: the mainland, and Hong Kong too).
+    also: Region | None = None
+    #: The cue that fired, e.g. "direct:不想活", "pattern:...", "pinyin:buxianghuo" (for tests and eval).
+    cue: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ pinyin
+
+
+_FUZZY_INITIALS = re.compile(r"(zh|ch|sh)")
+_FUZZY_FINALS = re.compile(r"(an|en|in)g")
+_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+#: One Han character, a run of Latin letters, or any other character (the homophone scan's units).
+_TOKEN = re.compile(r"[\u3400-\u9fff]|[a-z]+|.")
+#: Words around a short pinyin cue typed as one run ("woxiangsi", "zhendexiangsile").
+_PINYIN_AROUND = re.compile(r"^(?:wo|zhende|zhen|hao|hen|jiu|ye|zhishi|zhenshi|shizai)*(.+?)(?:le|a|ya|ba|la|ne)*$")
+
+
+def _fuzzy(key: str) -> str:
+    """Spellings typists confuse collapsed: zh/z, ch/c, sh/s, ang/an, eng/en, ing/in."""
+    return _FUZZY_FINALS.sub(r"\1", _FUZZY_INITIALS.sub(lambda m: m.group(1)[0], key))
+
+
+@lru_cache(maxsize=8192)
+def _reading(token: str) -> str:
+    """The usual toneless reading of one character, spelling confusions collapsed; a short Latin word is
+    read as the syllable it spells ("我想sha了自己"); '|' for anything else."""
+    if not _HAN.match(token):
+        return _fuzzy(token) if token.isascii() and token.isalpha() and len(token) <= 6 else "|"
+    readings = lazy_pinyin(token, errors="ignore")
+    return _fuzzy(readings[0]) if readings and readings[0].isalpha() else "|"
+
+
+def _syllable_readings(word: str) -> list[tuple[str, ...]]:
+    """Every toneless reading of ``word`` as a tuple of syllables (at most MAX_READINGS)."""
+    readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return list(itertools.islice(itertools.product(*readings), MAX_READINGS))
+
+
+# ---------------------------------------------------------------------------------------- detector
+
+
+@dataclass
+class _Compiled:
+    cues: list[tuple[str, str]] = field(default_factory=list)  # (kind, compact cue)
+    patterns: list[re.Pattern[str]] = field(default_factory=list)
+    not_crisis: re.Pattern[str] | None = None
+    distress: list[str] = field(default_factory=list)
+    distress_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    whole_pinyin: dict[str, str] = field(default_factory=dict)  # short fuzzy key -> cue
+    embedded_pinyin: dict[str, str] = field(default_factory=dict)  # long fuzzy key -> cue
+    #: first three (fuzzy) syllables -> [(all syllables, cue)]
+    homophones: dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+    region_words: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _compact(text: str) -> str:
+    """No spaces, and 著 read as 着 (OpenCC keeps 著, which Traditional writers use for 活著, 睡不著)."""
+    return text.replace(" ", "").replace("著", "着")
+
+
+class CrisisDetector:
+    """Applies :class:`CrisisRules` to messages. Built once per knowledge base; :meth:`detect` is pure."""
+
+    def __init__(self, rules: CrisisRules) -> None:
+        self.rules = rules
+        c = _Compiled()
+        for kind in CUE_KINDS:
+            for cue in rules.cues.get(kind, ()):
+                compact = _compact(cue)
+                if not compact:
+                    continue
+                c.cues.append((kind, compact))
+                if not _HAN.search(compact):
+                    continue
+                # Homophones: the usual reading of each character, as the message's characters are read
+                # (every reading would let a rare one match: 活 is also read guo, 不想再过 ~ 不想再活).
+                usual = tuple(_reading(ch) for ch in compact)
+                if len(usual) >= MIN_HOMOPHONE_SYLLABLES and "|" not in usual:
+                    c.homophones.setdefault(usual[:MIN_HOMOPHONE_SYLLABLES], []).append((usual, compact))
+                for syllables in _syllable_readings(compact):
+                    key = _fuzzy("".join(syllables))
+                    if len(key) >= MIN_EMBEDDED_PINYIN:
+                        c.embedded_pinyin.setdefault(key, compact)
+                    elif len(syllables) >= 2:
+                        c.whole_pinyin.setdefault(key, compact)
+
+        c.patterns = [re.compile(p) for p in rules.patterns]
+        negatives = [re.escape(_compact(p)) for p in sorted(rules.not_crisis, key=len, reverse=True) if p]
+        negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
+        c.not_crisis = re.compile("|".join(negatives)) if negatives else None
+        c.distress = [_compact(d) for d in rules.distress if _compact(d)]
+        c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
+        c.region_words = {
+            region: [_compact(w) for w in words] for region, words in rules.region_words.items()
+        }
+        self._c = c
+
+    # ---------------------------------------------------------------------------------------- public
+
+    def detect(self, message: str | bytes | None) -> Signal:
+        """Read the whole message (up to :data:`SCAN_CHARS` characters)."""
+        raw = safe_text(message, limit=SCAN_CHARS)
+        text = normalize(raw, limit=SCAN_CHARS)
+        region, also = self.region(raw, text)
+        if not text:
+            return Signal(False, False, region, also)
+        cleared = self._clear_negatives(_compact(text))
+        cue = self._crisis_cue(cleared, text)
+        distress = self._distress_cue(cleared)
+        model = self.rules.model
+        needs = self.rules.model_needs
+        if cue is None and model is not None and (not needs or any(w in cleared for w in needs)):
+            p = model.probability(self.model_text(text))
+            if p >= model.crisis_at:
+                cue = f"model:{p:.2f}"
+            elif p >= model.distress_at and distress is None:
+                distress = f"model:{p:.2f}"
+        return Signal(
+            crisis=cue is not None,
+            distress=distress is not None,
+            region=region,
+            also=also,
+            cue=cue or distress,
+        )
+
+    def region(self, raw: str, normalized: str | None = None) -> tuple[Region, Region | None]:
+        """The reader's region, and a second region whose line is added when the first is a guess."""
+        text = _compact(normalized if normalized is not None else normalize(raw, limit=SCAN_CHARS))
+
+        def says(key: str) -> bool:
+            return any(word in text for word in self._c.region_words.get(key, ()))
+
+        if says(Region.HONG_KONG):
+            return Region.HONG_KONG, None
+        if says(Region.TAIWAN):
+            return Region.TAIWAN, None
+        nfkc = unicodedata.normalize("NFKC", raw)
+        traditional = is_traditional(nfkc[:600]) or (len(nfkc) > 600 and is_traditional(nfkc))
+        mainland = says(Region.MAINLAND)
+        if says("cantonese"):
+            # Hong Kong writes Cantonese in Traditional characters, Guangdong mostly in Simplified.
+            sample = nfkc[:SCAN_CHARS]
+            if traditional or to_simplified(sample) != sample:
+                return Region.HONG_KONG, None
+            if to_traditional(sample) == sample:  # no script evidence either way
+                return Region.HONG_KONG, None if mainland else Region.MAINLAND
+            return Region.MAINLAND, None if mainland else Region.HONG_KONG
+        if mainland:
+            return Region.MAINLAND, None
+        if traditional:
+            return Region.TAIWAN, Region.HONG_KONG
+        return Region.MAINLAND, None
+
+    def model_text(self, normalized: str) -> str:
+        """What the model reads: each clause without spaces and with hyperbole blanked out."""
+        return " ".join(self._clear_negatives(_compact(clause)) for clause in normalized.split(" "))
+
+    @property
+    def distress_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(self._c.distress_patterns)
+
+    def help_for(self, region: Region) -> RegionHelp:
+        return self.rules.help.get(region) or self.rules.help[Region.MAINLAND]
+
+    # --------------------------------------------------------------------------------------- helpers
+
+    def _clear_negatives(self, compact: str) -> str:
+        """The text (without spaces) with hyperbole and others' threats blanked out (one '|' each, so
+        that nothing joins across them)."""
+        if self._c.not_crisis is None:
+            return compact
+        return self._c.not_crisis.sub("|", compact)
+
+    def _crisis_cue(self, cleared: str, spaced: str) -> str | None:
+        """The first crisis cue in ``cleared`` (the compact text without hyperbole); ``spaced`` (the
+        normalised text) is read for pinyin words."""
+        for kind, cue in self._c.cues:
+            if cue in cleared:
+                return f"{kind}:{cue}"
+        for pattern in self._c.patterns:
+            if pattern.search(cleared):
+                return f"pattern:{pattern.pattern}"
+        return self._pinyin_cue(cleared, spaced)
+
+    def _pinyin_cue(self, cleared: str, text: str) -> str | None:
+        c = self._c
+        if c.whole_pinyin or c.embedded_pinyin:
+            for run in _LATIN_RUN.findall(text):
+                words = run.split(" ")
+                joined = _fuzzy("".join(words))
+                for key, cue in c.embedded_pinyin.items():
+                    if key in joined:
+                        return f"pinyin:{cue}"
+                # Short keys: the whole run (but for a pronoun and particles), or consecutive whole words
+                # ("woxiangsi", "wo xiang si", "zi sha").
+                core = _PINYIN_AROUND.match(joined)
+                if core and core.group(1) in c.whole_pinyin:
+                    return f"pinyin:{c.whole_pinyin[core.group(1)]}"
+                for start in range(len(words)):
+                    piece = ""
+                    for word in words[start : start + 4]:
+                        piece += word
+                        short = c.whole_pinyin.get(_fuzzy(piece))
+                        if short:
+                            return f"pinyin:{short}"
+        if c.homophones and _HAN.search(cleared):
+            readings = [_reading(token) for token in _TOKEN.findall(cleared)]
+            n = MIN_HOMOPHONE_SYLLABLES
+            for i in range(len(readings) - n + 1):
+                for syllables, cue in c.homophones.get(tuple(readings[i : i + n]), ()):
+                    if tuple(readings[i : i + len(syllables)]) == syllables:
+                        return f"homophone:{cue}"
+        return None
+
+    def _distress_cue(self, cleared: str) -> str | None:
+        for cue in self._c.distress:
+            if cue in cleared:
+                return f"distress:{cue}"
+        for pattern in self._c.distress_patterns:
+            if pattern.search(cleared):
+                return f"distress:{pattern.pattern}"
+        return None
+
+
+def normalize_cues(cues: Iterable[str]) -> tuple[str, ...]:
+    """Cue texts as the detector compares them (Simplified, lower case, no spaces)."""
+    return tuple(c for c in (_compact(normalize(cue, limit=SCAN_CHARS)) for cue in cues) if c)
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """How a detector does on a labelled set: crisis recall, distress recognised, false alarms."""
+
+    crisis_total: int
+    crisis_found: int
+    distress_total: int
+    distress_found: int  # recognised as distress or crisis
+    negative_total: int
+    false_alarms: int  # negatives read as crisis
+    negative_distress: int  # negatives read as distress (a warm sentence added; reported, not a goal)
+    missed: tuple[str, ...] = ()
+    alarms: tuple[str, ...] = ()
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float:
+        return part / whole if whole else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self._rate(self.crisis_found, self.crisis_total)
+
+    @property
+    def distress_recall(self) -> float:
+        return self._rate(self.distress_found, self.distress_total)
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self._rate(self.false_alarms, self.negative_total)
+
+    def render(self) -> str:
+        lines = [
+            f"crisis recall        {self.recall:6.1%}  ({self.crisis_found}/{self.crisis_total})",
+            f"distress recognised  {self.distress_recall:6.1%}  ({self.distress_found}/{self.distress_total})",
+            f"false alarms         {self.false_alarm_rate:6.1%}  ({self.false_alarms}/{self.negative_total})",
+            f"negatives as distress        ({self.negative_distress}/{self.negative_total})",
+        ]
+        lines += [f"  missed: {text[:60]}" for text in self.missed]
+        lines += [f"  false alarm: {text[:60]}" for text in self.alarms]
+        return "\n".join(lines)
+
+
+def evaluate(
+    detector: CrisisDetector, crisis: Iterable[str], distress: Iterable[str], negative: Iterable[str]
+) -> Figures:
+    """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
+    crisis, distress, negative = list(crisis), list(distress), list(negative)
+    missed = tuple(t for t in crisis if not detector.detect(t).crisis)
+    distress_found = 0
+    for text in distress:
+        signal = detector.detect(text)
+        distress_found += signal.crisis or signal.distress
+    signals = [(text, detector.detect(text)) for text in negative]
+    alarms = tuple(text for text, signal in signals if signal.crisis)
+    return Figures(
+        crisis_total=len(crisis),
+        crisis_found=len(crisis) - len(missed),
+        distress_total=len(distress),
+        distress_found=distress_found,
+        negative_total=len(negative),
+        false_alarms=len(alarms),
+        negative_distress=sum(signal.distress for _, signal in signals),
+        missed=missed,
+        alarms=alarms,
+    )
+
+
+def training_set(
+    detector: CrisisDetector, labelled: Mapping[str, Iterable[str]], ordinary: Iterable[str]
+) -> tuple[list[str], list[int]]:
+    """Texts (as the model reads them) and labels: the labelled crisis messages are 1; distress,
+    negatives and ``ordinary`` questions (the knowledge base's, also typed in pinyin) are 0."""
+    ordinary = list(ordinary)
+    typed = [" ".join(lazy_pinyin(q)) for q in ordinary[::3]] + ["".join(lazy_pinyin(q)) for q in ordinary[1::6]]
+    texts: list[str] = []
+    labels: list[int] = []
+    for label, group in (
+        (1, labelled.get("crisis", ())),
+        (0, [*labelled.get("distress", ()), *labelled.get("negative", ()), *ordinary, *typed]),
+    ):
+        for text in group:
+            texts.append(_compact(detector.model_text(normalize(text, limit=SCAN_CHARS))))
+            labels.append(label)
+    return texts, labels
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m faq.crisis [SET.yaml]``: the figures of a labelled set; ``python -m faq.crisis train``:
+    retrain the model on the dev set and the knowledge base's questions, and write it beside the KB."""
+    import argparse
+    from dataclasses import replace
+    from pathlib import Path
+
+    import yaml
+
+    from faq.crisis_model import train
+    from faq.kb import load_knowledge_base
+
+    root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(prog="python -m faq.crisis", description=main.__doc__)
+    parser.add_argument("command", nargs="?", default="eval", choices=("eval", "train"))
+    parser.add_argument("set", nargs="?", default=str(root / "tests" / "data" / "crisis_dev.yaml"))
+    parser.add_argument("--kb", default=str(root / "intents.yaml"))
+    parser.add_argument("--rules-only", action="store_true", help="evaluate without the model")
+    args = parser.parse_args(argv)
+    labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
+    kb = load_knowledge_base(args.kb)
+    if args.command == "train":
+        rules_only = CrisisDetector(replace(kb.crisis, model=None))
+        ordinary = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
+        texts, labels = training_set(rules_only, labelled, ordinary)
+        model = train(texts, labels)
+        out = Path(args.kb).parent / MODEL_FILE
+        model.save(out)
+        print(f"{out}: {len(model.weights)} weights from {len(texts)} messages ({sum(labels)} crisis)")
+        return 0
+    rules = replace(kb.crisis, model=None) if args.rules_only else kb.crisis
+    figures = evaluate(
+        CrisisDetector(rules), labelled.get("crisis", ()), labelled.get("distress", ()), labelled.get("negative", ())
+    )
+    print(figures.render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,407 @@
+"""Crisis and distress (issue 10): the detector on the dev set, the support-only crisis reply with the help
+lines of the reader's region, distress before the answer, the footer, JSON, and crisis texts never kept."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kb_fixtures import minimal_crisis
+
+from bot.service import Assistant, EngineHolder
+from faq.cli import main as faq_main
+from faq.crisis import CrisisDetector, Region, evaluate, training_set
+from faq.crisis_model import CrisisModel, train
+from faq.engine import Engine
+from faq.kb import TEXT_KEYS, check_knowledge_base
+from faq.normalize import is_traditional
+from faq.reply import ReplyKind
+from faq.usage import AnswerEvent
+
+DEV_SET = Path(__file__).resolve().parent / "data" / "crisis_dev.yaml"
+
+
+@pytest.fixture(scope="module")
+def labelled() -> dict[str, Any]:
+    doc = yaml.safe_load(DEV_SET.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def detector(engine: Engine) -> CrisisDetector:
+    return engine.crisis
+
+
+# ------------------------------------------------------------------------------------------ the dev set
+
+
+def test_dev_set_is_big_enough_and_has_no_duplicates(labelled: dict[str, Any]) -> None:
+    assert len(labelled["crisis"]) >= 150
+    assert len(labelled["distress"]) >= 60
+    assert len(labelled["negative"]) >= 100
+    everything = labelled["crisis"] + labelled["distress"] + labelled["negative"]
+    assert len(set(everything)) == len(everything)
+
+
+def test_dev_set_figures(detector: CrisisDetector, labelled: dict[str, Any]) -> None:
+    figures = evaluate(detector, labelled["crisis"], labelled["distress"], labelled["negative"])
+    print("\n" + figures.render())  # the `faq eval`-style figures (pytest -s, or python -m faq.crisis)
+    assert figures.recall >= 0.98, figures.missed
+    assert figures.distress_recall >= 0.85
+    assert figures.false_alarm_rate <= 0.02, figures.alarms
+
+
+def test_every_crisis_reply_is_support_only_with_the_regions_lines(
+    engine: Engine, labelled: dict[str, Any]
+) -> None:
+    for text in labelled["crisis"]:
+        reply = engine.reply(text)
+        if not reply.crisis:
+            continue  # a miss, counted by test_dev_set_figures
+        help = engine.crisis.help_for(Region(reply.help_region))
+        assert reply.kind is ReplyKind.CRISIS
+        assert len(reply.parts) == 2, text  # the help, then the gentle offer
+        assert all(line.number in reply.parts[0].body for line in help.lines), text
+        assert reply.stage is None and reply.intent is None and reply.days is None, text
+        assert reply.suggestions == ()
+        assert [s.intent for s in reply.related] == [engine.kb.crisis.offer_intent]
+        assert not re.search(r"逾期\d+天|通常会发生|/topics", reply.text), text
+        assert not any(intent.title in reply.text for intent in engine.kb.intents), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "逾期30天了 会不会打给家人 我真的不想活了",
+        "拖了12天了会打给我老公吗,我想死",
+        "极融逾期5天怎么投诉 反正我也不想活了",
+    ],
+)
+def test_crisis_reply_has_no_timeline_even_when_the_message_asks(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.CRISIS
+    assert reply.stage is None and reply.intent is None
+    assert "12356" in reply.parts[0].body and "110" in reply.parts[0].body
+
+
+# ---------------------------------------------------------------------------------------- what fires
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["急死了", "烦死了", "吓死我了", "笑死", "累死了", "气死我了", "想死你了", "死活联系不上", "死账怎么办",
+     "呆账会上征信吗", "催收说要弄死我"],
+)  # fmt: skip
+def test_hyperbole_and_threats_by_others_are_not_a_crisis(detector: CrisisDetector, text: str) -> None:
+    assert not detector.detect(text).crisis
+
+
+def test_a_threat_by_others_is_answered_as_the_threats_topic(engine: Engine) -> None:
+    reply = engine.reply("催收说要弄死我")
+    assert not reply.crisis and reply.intent == "threats"
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("bu xiang huo le", "pinyin"),
+        ("buxianghuole", "pinyin"),
+        ("我不想获了", "homophone"),
+        ("我想sha了自己", "homophone"),
+        ("不想活了", "direct"),
+        ("我拿自己的命還", "pattern"),
+        ("安眠药已经攒够了", "pattern"),
+    ],
+)
+def test_how_a_cue_was_found(detector: CrisisDetector, text: str, cue: str) -> None:
+    signal = detector.detect(text)
+    assert signal.crisis and signal.cue is not None and signal.cue.startswith(cue + ":")
+
+
+def test_the_whole_message_is_read(engine: Engine, detector: CrisisDetector) -> None:
+    filler = "逾期了好几个月,催收天天打电话,"
+    assert detector.detect(filler * 150 + "我只想一了百了" + filler * 50).crisis  # ~4000 characters
+    assert engine.reply(filler * 150 + "我只想一了百了").crisis
+    assert not detector.detect(filler * 150).crisis
+    assert engine.speaks_of_crisis(filler * 150 + "想从天台跳下去")
+
+
+def test_a_cue_is_not_joined_across_hyperbole(detector: CrisisDetector) -> None:
+    # "想死" must not be assembled from 想 + the 死 of 死活
+    assert not detector.detect("我想死活不还会怎样").crisis
+    assert detector.detect("烦死了,真的不想活了").crisis
+
+
+# ----------------------------------------------------------------------------------------- regions
+
+
+def test_region_choice_on_the_dev_set(detector: CrisisDetector, labelled: dict[str, Any]) -> None:
+    for case in labelled["regions"]:
+        signal = detector.detect(case["text"])
+        assert signal.crisis, case
+        assert signal.region.value == case["region"], case
+        assert (signal.also.value if signal.also else None) == case.get("also"), case
+
+
+def test_hong_kong_reader_gets_hong_kong_lines_in_traditional(engine: Engine) -> None:
+    reply = engine.reply("我真係唔想再活,欠咗好多錢")
+    assert reply.help_region == "hong_kong" and reply.traditional
+    assert "18111" in reply.parts[0].body and "2389 2222" in reply.parts[0].body and "999" in reply.text
+    assert "12356" not in reply.text
+    assert is_traditional(reply.parts[0].body)
+    assert is_traditional(reply.related[0].title)
+
+
+def test_taiwan_reader_gets_taiwan_lines(engine: Engine) -> None:
+    reply = engine.reply("在台灣欠了卡債,我想自殺")
+    assert reply.help_region == "taiwan"
+    assert all(n in reply.parts[0].body for n in ("1925", "1995", "1980"))
+    assert "12356" not in reply.text and "18111" not in reply.text
+
+
+def test_traditional_reader_of_unknown_region_gets_hong_kong_line_too(engine: Engine) -> None:
+    reply = engine.reply("我已經寫好遺書了")
+    assert reply.help_region == "taiwan"
+    assert "1925" in reply.parts[0].body and "18111" in reply.parts[0].body
+
+
+def test_mainland_reader_forced_to_traditional_gets_traditional_mainland_help(engine: Engine) -> None:
+    reply = engine.reply("bu xiang huo le", traditional=True)
+    assert reply.help_region == "mainland" and reply.traditional
+    assert "12356" in reply.parts[0].body and is_traditional(reply.parts[0].body)
+
+
+# -------------------------------------------------------------------------------------------- footer
+
+
+@pytest.mark.parametrize("region", list(Region))
+def test_footer_is_one_line_with_the_regions_first_number(engine: Engine, region: Region) -> None:
+    footer = engine.crisis_footer(region)
+    assert "\n" not in footer
+    assert engine.crisis.help_for(region).lines[0].number in footer
+    assert engine.crisis_footer(region.value) == footer
+
+
+def test_footer_defaults_to_the_mainland_and_follows_the_script(engine: Engine) -> None:
+    assert "12356" in engine.crisis_footer(None) and "12356" in engine.crisis_footer("nowhere")
+    assert is_traditional(engine.crisis_footer("mainland", traditional=True))
+    assert engine.crisis_footer(engine.reply("唔想再活").help_region) == engine.crisis_footer(Region.HONG_KONG)
+
+
+# ------------------------------------------------------------------------------------------ distress
+
+
+def test_distress_gets_a_warm_sentence_then_the_answer(engine: Engine) -> None:
+    reply = engine.reply("我快崩溃了 会打给我爸妈吗")
+    assert reply.distress and not reply.crisis
+    assert reply.parts[0].body == engine.crisis.help_for(Region.MAINLAND).distress
+    assert "12356" in reply.parts[0].body
+    assert reply.intent == "family_contact"
+    assert reply.kind is ReplyKind.ANSWER
+
+
+def test_distress_alone_gets_the_emotional_answer_or_the_sentence_alone(engine: Engine) -> None:
+    reply = engine.reply("我快崩溃了")
+    assert reply.distress and reply.parts[0].body == engine.crisis.help_for(Region.MAINLAND).distress
+    if engine.kb.intent(engine.kb.crisis.distress_intent) is not None:
+        assert reply.intent == engine.kb.crisis.distress_intent
+    else:
+        assert len(reply.parts) == 1  # no "I cannot answer that" after the warm sentence
+
+
+def test_distress_in_traditional_gets_the_regions_sentence(engine: Engine) -> None:
+    reply = engine.reply("冇面見屋企人,好攰")
+    assert reply.distress and reply.help_region == "hong_kong"
+    assert "18111" in reply.parts[0].body
+
+
+def test_distress_words_do_not_become_a_day_count(engine: Engine) -> None:
+    reply = engine.reply("好几天睡不着")
+    assert reply.distress and reply.stage is None
+
+
+# -------------------------------------------------------------------------------------- json, storage
+
+
+def test_ask_json_has_crisis_and_distress(capsys: pytest.CaptureFixture[str]) -> None:
+    assert faq_main(["ask", "--json", "我快崩溃了 会上征信吗"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["distress"] is True and data["crisis"] is False
+    assert faq_main(["ask", "--json", "不想活了"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["crisis"] is True and data["help_region"] == "mainland" and data["stage"] is None
+
+
+class _RecordingStore:
+    def __init__(self) -> None:
+        self.events: list[AnswerEvent] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def record_answer(self, event: AnswerEvent) -> bool:
+        self.events.append(event)
+        return True
+
+    async def record_feedback(self, *args: Any) -> bool:
+        return False
+
+    async def summary(self, days: int = 7) -> str:
+        return ""
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_crisis_text_is_never_stored_nor_logged(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    store = _RecordingStore()
+    assistant = Assistant(EngineHolder(engine), store=store)  # type: ignore[arg-type]
+    text = "欠了好多钱 我准备好安眠药了"
+    caplog.set_level(logging.DEBUG)
+    answered = assistant.ask(text, user_id=1, chat_type="private")
+    assert answered.reply.crisis
+    assistant.finish(answered, update="message")
+    await assistant.drain()
+    assert [e.kind for e in store.events] == ["crisis"]
+    assert store.events[0].question is None
+    assert not any("安眠药" in record.getMessage() for record in caplog.records)
+    # an ordinary question is still logged at DEBUG (so the check above could fail)
+    plain = assistant.ask("逾期会上征信吗", user_id=1, chat_type="private")
+    assistant.finish(plain, update="message")
+    await assistant.drain()
+    assert store.events[-1].question == "逾期会上征信吗"
+
+
+# -------------------------------------------------------------------------------------- validation
+
+
+def _kb_with(tmp_path: Path, crisis: dict[str, Any]) -> list[str]:
+    doc = {
+        "version": 1,
+        "texts": {key: f"{{days}}{key}" if key.startswith("stage_") else key for key in TEXT_KEYS},
+        "crisis": crisis,
+        "platforms": [],
+        "stages": {"general": [{"min_days": 0, "max_days": None, "title": "t", "expect": "e", "rights": "r",
+                                "todo": "d"}]},
+        "synonyms": {},
+        "out_of_scope": [],
+        "intents": [{"id": "family_contact", "title": "联系家人", "answer": "答", "sources": ["文章一"],
+                     "questions": [f"会不会联系家人{i}" for i in range(8)]}],
+    }  # fmt: skip
+    path = tmp_path / "intents.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _, problems = check_knowledge_base(path)
+    return [p.message for p in problems if p.severity == "error"]
+
+
+def test_minimal_crisis_section_is_valid(tmp_path: Path) -> None:
+    assert _kb_with(tmp_path, minimal_crisis()) == []
+
+
+def test_help_lines_must_be_shown_sourced_and_complete(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    crisis["help"]["taiwan"]["answer"] = "请找人聊聊"
+    crisis["help"]["hong_kong"]["lines"][0].pop("source")
+    del crisis["help"]["mainland"]["footer"]
+    crisis["patterns"] = ["(unclosed"]
+    crisis["offer_intent"] = "nowhere"
+    errors = "\n".join(_kb_with(tmp_path, crisis))
+    assert "crisis.help.taiwan: the answer does not show the line 1925" in errors
+    assert "crisis.help.hong_kong.lines: missing 'source'" in errors
+    assert "crisis.help.mainland: missing 'footer'" in errors
+    assert "crisis.patterns: bad regex" in errors
+    assert "crisis.offer_intent: unknown intent 'nowhere'" in errors
+
+
+def test_a_region_cannot_be_left_out(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    del crisis["help"]["hong_kong"]
+    assert any("crisis.help.hong_kong: missing" in e for e in _kb_with(tmp_path, crisis))
+
+
+def test_shipped_help_lines_carry_their_sources(engine: Engine) -> None:
+    numbers = {r: [line.number for line in engine.crisis.help_for(r).lines] for r in Region}
+    assert numbers[Region.MAINLAND][:3] == ["12356", "110", "120"]
+    assert numbers[Region.HONG_KONG][:2] == ["18111", "2389 2222"]
+    assert numbers[Region.TAIWAN][:3] == ["1925", "1995", "1980"]
+    assert all(line.source for r in Region for line in engine.crisis.help_for(r).lines)
+
+
+# ------------------------------------------------------------------------------------------- the model
+
+HOLDOUT = Path(__file__).resolve().parent / "data" / "crisis_holdout.yaml"
+
+
+def test_held_out_figures_rules_and_model(engine: Engine) -> None:
+    """Messages never used for rules or training: what the detector does on phrasings nobody tuned it for
+    (the figures are in the report of issue 10; the floors keep them from silently getting worse)."""
+    held = yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))
+    both = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    rules = evaluate(
+        CrisisDetector(replace(engine.kb.crisis, model=None)), held["crisis"], held["distress"], held["negative"]
+    )
+    print(f"\nheld out, rules and model:\n{both.render()}\nheld out, rules only:\n{rules.render()}")
+    assert both.recall >= 0.75  # 82-90% as measured; a margin for the knowledge base the model reads
+    assert both.recall > rules.recall  # the model finds what the rules miss
+    assert both.false_alarm_rate <= 0.1
+
+
+def test_shipped_model_is_trained_on_the_current_dev_set(engine: Engine, labelled: dict[str, Any]) -> None:
+    """After the dev set, the cues or the questions change, `python -m faq.crisis train` must be run."""
+    shipped = engine.kb.crisis.model
+    assert shipped is not None
+    kb = engine.kb
+    rules_only = CrisisDetector(replace(kb.crisis, model=None))
+    ordinary = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
+    texts, labels = training_set(rules_only, labelled, ordinary)
+    fresh = train(texts, labels, crisis_at=shipped.crisis_at, distress_at=shipped.distress_at)
+    assert fresh.to_json() == shipped.to_json()
+
+
+def test_model_scores_each_clause_and_round_trips(tmp_path: Path) -> None:
+    model = train(["想死", "不想活", "逾期了怎么办", "会打给家人吗"], [1, 1, 0, 0], iterations=200)
+    assert model.probability("不想活") > 0.5 > model.probability("会打给家人吗")
+    # a long ordinary message does not add up to despair; one clause of despair in it is found
+    assert model.probability("逾期了怎么办 " * 100) < 0.5
+    assert model.probability("逾期了怎么办 " * 100 + "想死") > 0.5
+    path = tmp_path / "m.json"
+    model.save(path)
+    assert CrisisModel.load(path) == model or CrisisModel.load(path).to_json() == model.to_json()
+    with pytest.raises(ValueError):
+        CrisisModel.from_json({"weights": []})
+
+
+def test_a_missing_model_means_rules_only_and_a_broken_one_is_an_error(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    crisis["model"] = "nowhere.json"
+    assert _kb_with(tmp_path, crisis) == []  # rules only
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    crisis["model"] = "broken.json"
+    assert any("crisis.model: cannot load" in e for e in _kb_with(tmp_path, crisis))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我不想再过这种拆东墙补西墙的日子", "我想知道自己一共欠了多少", "我已经准备好了,明天去协商", "我不想连累担保人,怎么办"],
+)
+def test_first_person_plans_are_not_despair(detector: CrisisDetector, text: str) -> None:
+    # 不想再过 is not 不想再活 (活 has a rare reading guo); the model is asked only about words of dying,
+    # ending and leaving, so a plain 我想 / 我准备 is not enough
+    assert not detector.detect(text).crisis
+
+
+def test_the_model_is_asked_only_about_words_of_ending(engine: Engine) -> None:
+    needs = engine.kb.crisis.model_needs
+    assert needs and "死" in needs
+    model = engine.kb.crisis.model
+    assert model is not None
+    text = "我已经准备好了,明天去协商"
+    assert not any(w in text for w in needs)
+    assert engine.crisis.detect(text).cue is None
