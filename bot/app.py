@@ -171,6 +171,7 @@ def register_handlers(application: BotApplication, handlers: Handlers) -> None:
     application.add_handler(CommandHandler("help", handlers.help, filters=messages))
     application.add_handler(CommandHandler("topics", handlers.topics, filters=messages))
     application.add_handler(CommandHandler(["stage", "days"], handlers.stage, filters=messages))
+    application.add_handler(CommandHandler("more", handlers.more, filters=messages))
     application.add_handler(CommandHandler("reload", handlers.reload, filters=messages))
     application.add_handler(CommandHandler("stats", handlers.stats_command, filters=messages))
     application.add_handler(

@@ -1,8 +1,9 @@
 """The console chat: the bot on stdin / stdout, with the same reply logic as Telegram (no account needed).
 
 Suggestions and related questions are printed as numbered choices; typing the number picks one.
-``/start``, ``/help``, ``/topics``, ``/stage N [platform]`` (``/days``), ``/reload``, ``/stats`` and ``/quit``
-work as on Telegram (the console user is the maintainer). It exits cleanly at end of input (EOF, Ctrl-D),
+``/start``, ``/help``, ``/topics``, ``/stage N [platform]`` (``/days``), ``/more`` (the details behind
+Telegram's "详细说明" button), ``/reload``, ``/stats`` and ``/quit`` work as on Telegram (the console user is
+the maintainer). The console is one conversation: follow-ups use the turns before, as in a Telegram chat. It exits cleanly at end of input (EOF, Ctrl-D),
 on Ctrl-C and on SIGTERM. Input is read as bytes and decoded with replacement, so broken UTF-8 cannot
 crash it.
 """
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO, TextIO
 
+from bot.render import MAX_RELATED
 from bot.service import (
     Answered,
     Assistant,
@@ -28,10 +30,11 @@ from bot.service import (
     start_store,
 )
 from bot.tools import ConsoleTools
-from faq.reply import Suggestion
+from faq.reply import ReplyKind, Suggestion
 from faq.usage import Feedback, UsageStore
 
 CONSOLE_USER = "console"
+CONSOLE_CHAT = "console"
 NONE_OF_THESE = "__none_of_these__"
 MAX_LINE_BYTES = 64 * 1024
 CHOOSE_HINT = "(输入编号选择)"
@@ -67,13 +70,16 @@ class Console:
 
     def show(self, answered: Answered) -> None:
         reply = answered.reply
-        self.say(reply.text)
+        hint = self.assistant.text("more_hint", reply.traditional) if reply.details else ""
+        self.say(f"{reply.text}\n{hint}" if hint and reply.kind is not ReplyKind.DETAILS else reply.text)
         self.last_answer_id = answered.answer_id
         if reply.suggestions:
             none = Suggestion(NONE_OF_THESE, self.assistant.text("none_of_these", reply.traditional))
             self.show_choices(None, [*reply.suggestions, none], reply.traditional)
         else:
-            self.show_choices(self.assistant.engine.text("related_heading"), reply.related, reply.traditional)
+            # As many as Telegram shows, so that a number means the same button there.
+            related = reply.related[:MAX_RELATED]
+            self.show_choices(self.assistant.engine.text("related_heading"), related, reply.traditional)
         self.assistant.finish(answered, update="console")
 
     # --- input ----------------------------------------------------------------------------------------
@@ -92,7 +98,13 @@ class Console:
         if text.startswith("/"):
             return self.command(text)
         self.show(
-            self.assistant.ask(text, user_id=CONSOLE_USER, chat_type="console", traditional=self.traditional)
+            self.assistant.ask(
+                text,
+                user_id=CONSOLE_USER,
+                chat_type="console",
+                traditional=self.traditional,
+                chat=CONSOLE_CHAT,
+            )
         )
         return True
 
@@ -104,7 +116,7 @@ class Console:
             self.say(self.assistant.text("none_of_these_reply", self.traditional))
             return
         answered = self.assistant.choose(
-            choice.intent, self.traditional, user_id=CONSOLE_USER, chat_type="console"
+            choice.intent, self.traditional, user_id=CONSOLE_USER, chat_type="console", chat=CONSOLE_CHAT
         )
         if answered is None:
             self.choices = []
@@ -134,12 +146,18 @@ class Console:
         elif name in ("/stage", "/days"):
             seen = script_of(args)
             answered = self.assistant.stage(
-                args, trad if seen is None else seen, user_id=CONSOLE_USER, chat_type="console"
+                args,
+                trad if seen is None else seen,
+                user_id=CONSOLE_USER,
+                chat_type="console",
+                chat=CONSOLE_CHAT,
             )
             if answered is None:
                 self.say(self.assistant.engine.text("stage_usage", trad))
             else:
                 self.show(answered)
+        elif name == "/more":
+            self.show(self.assistant.more(trad, user_id=CONSOLE_USER, chat_type="console", chat=CONSOLE_CHAT))
         elif name == "/stats":
             self.say(self.assistant.stats.render())
         else:

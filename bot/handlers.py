@@ -201,7 +201,8 @@ class Handlers:
     def _chunks(self, answered: Answered) -> list[Chunk]:
         reply = answered.reply
         label = self.assistant.text("none_of_these", reply.traditional)
-        return render_reply(reply, answered.answer_id, label)
+        details = self.assistant.text("details_button", reply.traditional) or None
+        return render_reply(reply, answered.answer_id, label, details_label=details)
 
     def _text_chunks(self, text: str, markup: InlineKeyboardMarkup | None = None) -> list[Chunk]:
         chunks = [Chunk(h) for h in render_text(text)] or [Chunk("…")]
@@ -265,7 +266,12 @@ class Handlers:
         args = " ".join(context.args or [])
         trad = self._traditional(update, args)
         answered = self.assistant.stage(
-            args, trad, user_id=_user_id(update), chat_type=_chat_type(update), started=started
+            args,
+            trad,
+            user_id=_user_id(update),
+            chat_type=_chat_type(update),
+            started=started,
+            chat=message.chat.id,
         )
         if answered is None:
             await self._send_chunks(
@@ -273,6 +279,21 @@ class Handlers:
             )
             log_update(type=_update_kind(update), id=update.update_id, chat=_chat_type(update), kind="usage")
             return
+        await self._send_answer(message, answered, update)
+
+    async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/more``: the details of the last answer in this chat (as the "详细说明" button)."""
+        message = update.effective_message
+        if message is None or not await self._allowed(update, context):
+            return
+        started = time.perf_counter()
+        answered = self.assistant.more(
+            self._traditional(update),
+            user_id=_user_id(update),
+            chat_type=_chat_type(update),
+            started=started,
+            chat=message.chat.id,
+        )
         await self._send_answer(message, answered, update)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -337,6 +358,7 @@ class Handlers:
             chat_type=message.chat.type,
             started=started,
             traditional=traditional,
+            chat=message.chat.id,
         )
         await self._send_answer(message, answered, update)
 
@@ -387,13 +409,31 @@ class Handlers:
         assert isinstance(press, IntentPress)
         engine = self.assistant.engine
         intent_id = resolve_intent(press, (i.id for i in engine.kb.intents))
-        answered = (
-            self.assistant.choose(
-                intent_id, press.traditional, user_id=query.from_user.id, chat_type=chat_type, started=started
+        answered: Answered | None = None
+        chat_key = chat.id if chat is not None else None
+        if intent_id is not None and press.details:
+            if engine.kb.intent(intent_id) is not None:
+                answered = self.assistant.more(
+                    press.traditional,
+                    user_id=query.from_user.id,
+                    chat_type=chat_type,
+                    intent_id=intent_id,
+                    started=started,
+                    chat=chat_key,
+                    days=press.days,
+                    platform=press.platform,
+                )
+        elif intent_id is not None:
+            answered = self.assistant.choose(
+                intent_id,
+                press.traditional,
+                user_id=query.from_user.id,
+                chat_type=chat_type,
+                started=started,
+                chat=chat_key,
+                days=press.days,
+                platform=press.platform if engine.kb.platform(press.platform) else None,
             )
-            if intent_id is not None
-            else None
-        )
         if answered is None or chat is None:
             await query.answer(
                 self.assistant.engine.text("stale_button", press.traditional) if answered is None else None

@@ -11,7 +11,9 @@ own, sent first.
 Callback data (Telegram allows 64 bytes):
 
 - ``i:<s|t>:<intent_id>``: show an intent's answer (``s`` Simplified, ``t`` Traditional);
-  ``h:<s|t>:<digest>`` when the id would not fit;
+  ``h:<s|t>:<digest>`` when the id would not fit; both may end in ``:<days>:<platform>`` (either empty) so
+  that the answer keeps the user's day count and platform;
+- ``m:<s|t>:<intent_id>:<days>:<platform>``: the "详细说明" button (the details of that answer);
 - ``f:<u|d|n>:<s|t>:<answer_id>``: 👍 / 👎 / "都不是" on an answer.
 """
 
@@ -31,7 +33,7 @@ from faq.usage import Feedback
 MESSAGE_LIMIT = 4096
 CALLBACK_LIMIT = 64
 MAX_RELATED = 3
-MAX_SUGGESTIONS = 3
+MAX_SUGGESTIONS = 5  # the fallback's situation buttons; "did you mean" offers 3
 THUMBS_UP = "👍"
 THUMBS_DOWN = "👎"
 
@@ -39,6 +41,8 @@ _FEEDBACK_CODES = {Feedback.UP: "u", Feedback.DOWN: "d", Feedback.NONE_OF_THESE:
 _FEEDBACK_VALUES = {code: value for value, code in _FEEDBACK_CODES.items()}
 _ANSWER_ID = re.compile(r"[0-9a-f]{1,40}")  # fullmatch: "$" would accept a trailing newline
 _INTENT_ID = re.compile(r"[a-z][a-z0-9_]*")
+_DAYS = re.compile(r"-?\d{1,5}")
+_PLATFORM_ID = re.compile(r"[a-z][a-z0-9_]{0,30}")
 
 
 # ------------------------------------------------------------------------------------------ callback data
@@ -51,6 +55,9 @@ class IntentPress:
     intent: str | None
     digest: str | None
     traditional: bool
+    days: int | None = None
+    platform: str | None = None
+    details: bool = False  # the "详细说明" button
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +71,30 @@ def intent_digest(intent_id: str) -> str:
     return hashlib.blake2s(intent_id.encode(), digest_size=8).hexdigest()
 
 
-def encode_intent(intent_id: str, traditional: bool = False) -> str:
+def _situation(days: int | None, platform: str | None) -> str:
+    if days is None and platform is None:
+        return ""
+    return f":{'' if days is None else max(-99_999, min(days, 99_999))}:{platform or ''}"
+
+
+def encode_intent(
+    intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
+) -> str:
     script = "t" if traditional else "s"
-    data = f"i:{script}:{intent_id}"
-    if len(data.encode()) <= CALLBACK_LIMIT:
-        return data
+    tail = _situation(days, platform)
+    for data in (f"i:{script}:{intent_id}{tail}", f"h:{script}:{intent_digest(intent_id)}{tail}"):
+        if len(data.encode()) <= CALLBACK_LIMIT:
+            return data
     return f"h:{script}:{intent_digest(intent_id)}"
+
+
+def encode_details(
+    intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
+) -> str | None:
+    """The "详细说明" button's data, or None when it would not fit in 64 bytes."""
+    script = "t" if traditional else "s"
+    data = f"m:{script}:{intent_id}:{'' if days is None else days}:{platform or ''}"
+    return data if len(data.encode()) <= CALLBACK_LIMIT else None
 
 
 def encode_feedback(answer_id: str, value: Feedback, traditional: bool = False) -> str:
@@ -84,11 +109,24 @@ def decode_callback(data: str | None) -> IntentPress | FeedbackPress | None:
     if not data or len(data) > CALLBACK_LIMIT:
         return None
     fields = data.split(":")
-    if fields[0] in ("i", "h") and len(fields) == 3 and fields[1] in ("s", "t") and fields[2]:
+    if fields[0] in ("i", "h", "m") and len(fields) in (3, 5) and fields[1] in ("s", "t") and fields[2]:
         traditional = fields[1] == "t"
-        if fields[0] == "i":
-            return IntentPress(fields[2], None, traditional) if _INTENT_ID.fullmatch(fields[2]) else None
-        return IntentPress(None, fields[2], traditional)
+        days: int | None = None
+        platform: str | None = None
+        if len(fields) == 5:
+            if fields[3] and not _DAYS.fullmatch(fields[3]):
+                return None
+            if fields[4] and not _PLATFORM_ID.fullmatch(fields[4]):
+                return None
+            days = int(fields[3]) if fields[3] else None
+            platform = fields[4] or None
+        elif fields[0] == "m":
+            return None
+        if fields[0] in ("i", "m"):
+            if not _INTENT_ID.fullmatch(fields[2]):
+                return None
+            return IntentPress(fields[2], None, traditional, days, platform, details=fields[0] == "m")
+        return IntentPress(None, fields[2], traditional, days, platform)
     if (
         fields[0] == "f"
         and len(fields) == 4
@@ -244,10 +282,14 @@ class Chunk:
 
 
 def intent_buttons(
-    suggestions: Iterable[Suggestion], traditional: bool, limit: int
+    suggestions: Iterable[Suggestion],
+    traditional: bool,
+    limit: int,
+    days: int | None = None,
+    platform: str | None = None,
 ) -> list[list[InlineKeyboardButton]]:
     return [
-        [InlineKeyboardButton(s.title, callback_data=encode_intent(s.intent, traditional))]
+        [InlineKeyboardButton(s.title, callback_data=encode_intent(s.intent, traditional, days, platform))]
         for s in list(suggestions)[:limit]
     ]
 
@@ -265,12 +307,16 @@ def is_feedback_row(row: Sequence[InlineKeyboardButton]) -> bool:
     return any(isinstance(b.callback_data, str) and b.callback_data.startswith("f:") for b in row)
 
 
-def reply_keyboard(reply: Reply, answer_id: str, none_of_these: str) -> InlineKeyboardMarkup | None:
-    """The buttons under a reply: suggestions + "都不是", or related questions + 👍 👎."""
+def reply_keyboard(
+    reply: Reply, answer_id: str, none_of_these: str, details_label: str | None = None
+) -> InlineKeyboardMarkup | None:
+    """The buttons under a reply: suggestions + "都不是", or related questions (+ "详细说明") + 👍 👎. The
+    buttons carry the reply's day count and platform."""
     trad = reply.traditional
     rows: list[list[InlineKeyboardButton]]
+    days, platform = reply.days, reply.platform
     if reply.suggestions:
-        rows = intent_buttons(reply.suggestions, trad, MAX_SUGGESTIONS)
+        rows = intent_buttons(reply.suggestions, trad, MAX_SUGGESTIONS, days, platform)
         rows.append(
             [
                 InlineKeyboardButton(
@@ -278,17 +324,32 @@ def reply_keyboard(reply: Reply, answer_id: str, none_of_these: str) -> InlineKe
                 )
             ]
         )
-    elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE, ReplyKind.OUT_OF_SCOPE, ReplyKind.APR):
-        rows = intent_buttons(reply.related, trad, MAX_RELATED)
+    elif reply.kind in (
+        ReplyKind.ANSWER,
+        ReplyKind.STAGE,
+        ReplyKind.OUT_OF_SCOPE,
+        ReplyKind.DETAILS,
+        ReplyKind.APR,
+    ):
+        rows = intent_buttons(reply.related, trad, MAX_RELATED, days, platform)
+        more = encode_details(reply.intent, trad, days, platform) if reply.details and reply.intent else None
+        if more and details_label and reply.kind is not ReplyKind.DETAILS:
+            rows.append([InlineKeyboardButton(details_label, callback_data=more)])
         rows.append(feedback_row(answer_id, trad))
     elif reply.kind is ReplyKind.CRISIS:
-        rows = intent_buttons(reply.related, trad, MAX_RELATED)
+        rows = intent_buttons(reply.related, trad, MAX_RELATED, days, platform)
     else:
         rows = []
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def render_reply(reply: Reply, answer_id: str, none_of_these: str, limit: int = MESSAGE_LIMIT) -> list[Chunk]:
+def render_reply(
+    reply: Reply,
+    answer_id: str,
+    none_of_these: str,
+    limit: int = MESSAGE_LIMIT,
+    details_label: str | None = None,
+) -> list[Chunk]:
     """The messages to send for a reply, in order; the keyboard is on the last one.
 
     A crisis reply's first part (the crisis help) is always a message of its own, first and without buttons.
@@ -298,7 +359,7 @@ def render_reply(reply: Reply, answer_id: str, none_of_these: str, limit: int = 
         rest = render_parts(reply.parts[1:], limit)
     else:
         head, rest = [], render_parts(reply.parts, limit)
-    markup = reply_keyboard(reply, answer_id, none_of_these)
+    markup = reply_keyboard(reply, answer_id, none_of_these, details_label)
     chunks = [Chunk(h) for h in head] + [Chunk(h) for h in rest]
     if not chunks:  # nothing but whitespace: Telegram refuses an empty message
         chunks = [Chunk("…")]

@@ -15,12 +15,13 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.log import log_event, log_update
+from faq.context import ContextStore
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
 from faq.normalize import is_traditional, safe_text, to_traditional
@@ -212,6 +213,8 @@ class Assistant:
         self.stats = stats or Stats()
         self.spawner = spawn
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The conversation of each chat (30 minutes, bounded): follow-ups, days, platform, script.
+        self.contexts = ContextStore()
 
     @property
     def engine(self) -> Engine:
@@ -235,12 +238,20 @@ class Assistant:
         chat_type: str,
         started: float | None = None,
         traditional: bool | None = None,
+        chat: Hashable | None = None,
     ) -> Answered:
-        """Answer a message; ``traditional`` is the user's script when the text itself does not show it."""
+        """Answer a message; ``traditional`` is the user's script when the text itself does not show it.
+        With ``chat`` the message continues that chat's conversation (follow-ups, day count, platform)."""
         started = time.perf_counter() if started is None else started
         self.stats.messages += 1
         text = valid_text(text)
-        reply = self.engine.reply(text, traditional=traditional if script_of(text) is None else None)
+        forced = traditional if script_of(text) is None else None
+        if chat is None:
+            reply = self.engine.reply(text, traditional=forced)
+        else:
+            now = time.time()
+            reply, context = self.engine.converse(text, self.contexts.get(chat, now), now, traditional=forced)
+            self.contexts.set(chat, context)
         return Answered(reply, new_answer_id(), user_id, chat_type, text, started)
 
     def choose(
@@ -251,12 +262,42 @@ class Assistant:
         user_id: int | str,
         chat_type: str,
         started: float | None = None,
+        chat: Hashable | None = None,
+        days: int | None = None,
+        platform: str | None = None,
     ) -> Answered | None:
+        """A topic / related / situation button (carrying the day count and platform of its answer)."""
         started = time.perf_counter() if started is None else started
-        reply = self.engine.answer_intent(intent_id, traditional=traditional)
-        if reply is None:
+        now = time.time()
+        context = self.contexts.get(chat, now) if chat is not None else None
+        pressed = self.engine.press(intent_id, context, now, traditional, days, platform)
+        if pressed is None:
             return None
+        reply, context = pressed
+        if chat is not None:
+            self.contexts.set(chat, context)
         self.stats.buttons += 1
+        return Answered(reply, new_answer_id(), user_id, chat_type, None, started)
+
+    def more(
+        self,
+        traditional: bool,
+        *,
+        user_id: int | str,
+        chat_type: str,
+        intent_id: str | None = None,
+        started: float | None = None,
+        chat: Hashable | None = None,
+        days: int | None = None,
+        platform: str | None = None,
+    ) -> Answered:
+        """The details behind "详细说明" (a button: ``intent_id``) or ``/more`` (the chat's last topic)."""
+        started = time.perf_counter() if started is None else started
+        now = time.time()
+        context = self.contexts.get(chat, now) if chat is not None else None
+        reply, context = self.engine.more(context, now, traditional, intent_id, days, platform)
+        if chat is not None:
+            self.contexts.set(chat, context)
         return Answered(reply, new_answer_id(), user_id, chat_type, None, started)
 
     def stage(
@@ -267,6 +308,7 @@ class Assistant:
         user_id: int | str,
         chat_type: str,
         started: float | None = None,
+        chat: Hashable | None = None,
     ) -> Answered | None:
         """``/stage N [platform]``; None when no day count was given (show the ``stage_usage`` text)."""
         started = time.perf_counter() if started is None else started
@@ -274,7 +316,11 @@ class Assistant:
         if parsed is None:
             return None
         days, platform = parsed
-        reply = self.engine.stage_reply(days, platform, traditional=traditional)
+        now = time.time()
+        context = self.contexts.get(chat, now) if chat is not None else None
+        reply, context = self.engine.stage_turn(days, platform, traditional, context, now)
+        if chat is not None:
+            self.contexts.set(chat, context)
         return Answered(reply, new_answer_id(), user_id, chat_type, None, started)
 
     # --- bookkeeping -----------------------------------------------------------------------------------

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from faq.context import Context
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError, Problem, check_knowledge_base
 from faq.normalize import safe_text
+from faq.reply import Reply
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one message ('-' reads one message a line from stdin)")
     ask.add_argument("text", nargs="*", help="the message; '-' for stdin, nothing for an interactive loop")
     ask.add_argument("--json", action="store_true", help="print one JSON object per message")
+    ask.add_argument(
+        "--chat",
+        action="store_true",
+        help="the messages are one conversation (follow-ups use the turns before; '/more' shows details)",
+    )
     ask.add_argument(
         "--kb", type=Path, default=None, help=f"knowledge base (default: {DEFAULT_KB_PATH.name})"
     )
@@ -83,19 +90,37 @@ def build_parser() -> argparse.ArgumentParser:
 def run_ask(args: argparse.Namespace) -> int:
     engine = Engine.load(args.kb)
     words = list(args.text)
+    chat = Chat(engine) if args.chat else None
     if words and words != ["-"]:
-        _print_reply(engine, " ".join(words), args.json)
+        _print_reply(engine, " ".join(words), args.json, chat)
         return 0
     if not words:
         print("输入问题,回车发送;Ctrl-D 退出。", file=sys.stderr)
     for raw in sys.stdin.buffer:  # one message a line; broken UTF-8 replaced
-        _print_reply(engine, safe_text(raw.rstrip(b"\r\n"), limit=len(raw) + 1), args.json)
+        _print_reply(engine, safe_text(raw.rstrip(b"\r\n"), limit=len(raw) + 1), args.json, chat)
     return 0
 
 
-def _print_reply(engine: Engine, text: str, as_json: bool) -> None:
+class Chat:
+    """``faq ask --chat``: the lines are one conversation (one context, as in a Telegram chat)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.context: Context | None = None
+
+    def reply(self, text: str) -> Reply:
+        if text.strip().lower() == "/more":
+            reply, self.context = self.engine.more(
+                self.context, traditional=bool(self.context and self.context.traditional)
+            )
+            return reply
+        reply, self.context = self.engine.converse(text, self.context)
+        return reply
+
+
+def _print_reply(engine: Engine, text: str, as_json: bool, chat: Chat | None = None) -> None:
     try:
-        reply = engine.reply(text)
+        reply = chat.reply(text) if chat is not None else engine.reply(text)
     except Exception as exc:  # never stop a batch on one bad line
         if as_json:
             print(json.dumps({"error": type(exc).__name__, "answer": None}, ensure_ascii=False), flush=True)
@@ -106,6 +131,8 @@ def _print_reply(engine: Engine, text: str, as_json: bool) -> None:
         print(json.dumps(reply.to_json(), ensure_ascii=False), flush=True)
         return
     print(reply.text)
+    if reply.details and chat is not None:
+        print(engine.text("more_hint", reply.traditional))
     choices = reply.suggestions or reply.related
     for number, suggestion in enumerate(choices, start=1):
         print(f"  {number}. {suggestion.title}")
@@ -240,6 +267,7 @@ def run_check(args: argparse.Namespace) -> int:
                     "warning",
                 )
             )
+        warnings += _first_message_check(engine, str(args.path))
         stages = ", ".join(f"{pid} {len(rows)}" for pid, rows in kb.stages.items())
         oos = sum(len(g.questions) for g in kb.out_of_scope)
         print(
@@ -250,6 +278,36 @@ def run_check(args: argparse.Namespace) -> int:
         print(problem)
     print(f"{len(errors)} errors, {len(warnings)} warnings")
     return 1 if errors else 0
+
+
+def _first_message_check(engine: Engine, path: str) -> list[Problem]:
+    """Print the first-message length distribution; a warning when fewer than 90 % fit in 500 characters."""
+    from faq.engine import FIRST_MESSAGE_LIMIT, FIRST_MESSAGE_SHARE
+
+    measured = engine.first_messages()
+    lengths = sorted(len(reply.text) for _, reply in measured)
+    within = sum(1 for n in lengths if n <= FIRST_MESSAGE_LIMIT)
+    share = within / len(lengths) if lengths else 1.0
+
+    def pct(p: float) -> int:
+        return lengths[min(len(lengths) - 1, int(p * len(lengths)))] if lengths else 0
+
+    print(
+        f"first messages ({len(lengths)}: every intent, no day count and 5/12/20/45 days per stage table): "
+        f"median {pct(0.5)}, p90 {pct(0.9)}, max {lengths[-1] if lengths else 0} characters; "
+        f"{within} ({share:.0%}) within {FIRST_MESSAGE_LIMIT}; "
+        f"{sum(1 for i in engine.kb.intents if i.summary)} of {len(engine.kb.intents)} intents have a summary "
+        "(the others show their answer's first sentence first)"
+    )
+    problems: list[Problem] = []
+    if share < FIRST_MESSAGE_SHARE:
+        over = [name for name, reply in measured if len(reply.text) > FIRST_MESSAGE_LIMIT]
+        problems.append(
+            Problem(path, 0, None, f"only {share:.0%} of first messages within {FIRST_MESSAGE_LIMIT} "
+                    f"characters (at least {FIRST_MESSAGE_SHARE:.0%} wanted), e.g. {', '.join(over[:5])}",
+                    "warning")
+        )
+    return problems
 
 
 # ----------------------------------------------------------------------------------------------- eval

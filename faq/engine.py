@@ -9,19 +9,40 @@ Nothing here knows about Telegram: the console chat, the bot and `faq ask` all c
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faq import apr, complaint
+from faq import apr, complaint, compose
 from faq.analyze import STOP_WORDS, Analyzer
+from faq.context import (
+    Context,
+    after_reply,
+    asks_if_true,
+    asks_what_now,
+    current,
+    is_same_topic,
+    match_offered,
+    strip_followup_words,
+)
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
-from faq.kb import GENERAL, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
+from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
-from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, safe_text, to_traditional
+from faq.normalize import (
+    MAX_INPUT_CHARS,
+    is_traditional,
+    normalize,
+    reader_variant,
+    reader_words,
+    safe_text,
+    to_traditional,
+    use_reader_words,
+)
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -45,6 +66,44 @@ DAY_WORDS = frozenset(
 )
 
 
+#: Words that say the debt is already paid: no stage block then ("结清一个月了" is no day count).
+_PAID_OFF = re.compile(r"结清|还清|已还款|已经还了|已经还上|全部还了|都还了|还完了|已还完|还咗")
+#: A follow-up marker: "那20天呢", "如果是极融", "换成30天".
+_FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
+#: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
+_MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
+#: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
+FIRST_MESSAGE_LIMIT = 500
+FIRST_MESSAGE_SHARE = 0.9
+#: Where the user's own words go in "did you mean" (filled in after the script conversion).
+_QUOTE = "\ue000"
+#: Characters of the user's own words quoted back in "did you mean".
+QUOTE_CHARS = 24
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    traditional: bool
+    variant: str | None
+    words: tuple[str, ...]
+
+
+def _stage_key(stage: StageRef | None) -> str | None:
+    return f"{stage.platform}:{stage.min_days}-{stage.max_days}" if stage else None
+
+
+def _text_key(heading: str | None, body: str) -> str:
+    """A short key for a reply's first block, to tell whether the same text would be sent again."""
+    return hashlib.blake2s(f"{heading}\n{body}".encode(), digest_size=8).hexdigest()
+
+
+def _shown_key(intent_id: str, stage: StageRef | None) -> str:
+    return f"{intent_id}|{_stage_key(stage)}"
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     """What the engine read in a message before composing the reply (also used by `faq eval`)."""
@@ -55,6 +114,13 @@ class Understanding:
     platform: str | None
     crisis: bool
     match: Match
+    raw: str = ""
+    paid_off: bool = False
+    #: The duration a paid-off message names ("逾期了两个多月,后来还清了"): reported, but no stage block.
+    named_days: int | None = None
+    #: Nothing but a day count and/or platform, said as a follow-up ("那20天呢", "极融呢").
+    bare: bool = False
+    fear: bool = False
     #: What the crisis detector read in the whole message (distress, the reader's region, the cue).
     signal: Signal = _NO_SIGNAL
 
@@ -98,6 +164,9 @@ class Engine:
         for platform in kb.platforms:
             protected += [normalize(name) for name in platform.names]
         self.crisis = CrisisDetector(kb.crisis)
+        self._fear_words = tuple(
+            w for w in (normalize(word).replace(" ", "") for word in kb.texts.fear_words) if w
+        )
         #: A distress cue with the little words around it ("我快崩溃了"), removed before matching.
         self._distress_words = re.compile(
             r"(?:我|真的?|都|快要?|要|已经|整个人|简直|每天|天天|好|太|很)*(?:"
@@ -154,6 +223,13 @@ class Engine:
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
         day_count = parse_days(asked) if asked and not signal.crisis else None
+        stripped = strip_followup_words(asked)
+        offset = len(asked) - len(stripped)
+        if day_count is None and stripped != asked and not signal.crisis:  # "那20天呢": number first
+            found = parse_days(stripped)
+            if found is not None:
+                day_count = replace(found, span=(found.span[0] + offset, found.span[1] + offset))
+        paid_off = bool(_PAID_OFF.search(normalized))
         question = asked
         if day_count is not None:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
@@ -163,19 +239,36 @@ class Engine:
             question = f"{before} {asked[end:]}"
             if self._only_day_words(question):
                 question = ""
+        if paid_off:
+            question = asked  # "结清一个月了": no day count, the whole message is the question
+        platform = self.detect_platform(normalized)
+        bare = (
+            (day_count is not None or platform is not None)
+            and self._only_day_words(strip_followup_words(question))
+            and (bool(_FOLLOWUP_MARK.search(normalized)) or len(normalized.replace(" ", "")) <= 6)
+        )
         if signal.crisis:
             question = ""  # support only: nothing else is answered in this turn
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
-            days=day_count.days if day_count else None,
-            platform=self.detect_platform(normalized),
+            days=None if paid_off or day_count is None else day_count.days,
+            platform=platform,
             crisis=signal.crisis,
             match=self.matcher.match(question)
             if question
             else Match(intent=None, confidence=0.0, ranking=()),
+            raw=raw,
+            paid_off=paid_off,
+            named_days=day_count.days if day_count else None,
+            bare=bare,
+            fear=self._shows_fear(normalized),
             signal=signal,
         )
+
+    def _shows_fear(self, normalized: str) -> bool:
+        compact = normalized.replace(" ", "")
+        return any(word in compact for word in self._fear_words)
 
     def _without_distress_words(self, text: str) -> str:
         """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on
@@ -194,117 +287,106 @@ class Engine:
     # ---------------------------------------------------------------------------------------- replies
 
     def reply(self, message: str | bytes | None, traditional: bool | None = None) -> Reply:
-        """The reply to one user message. Never raises for any input. ``traditional`` forces the reply's
-        script (a front end that remembers it for messages without Chinese characters); None: the message's
-        own script."""
+        """The reply to one user message on its own (no conversation). Never raises for any input.
+        ``traditional`` forces the reply's script (a front end that remembers it for messages without
+        Chinese characters); None: the message's own script."""
+        return self.converse(message, None, traditional=traditional)[0]
+
+    def converse(
+        self,
+        message: str | bytes | None,
+        context: Context | None,
+        now: float | None = None,
+        traditional: bool | None = None,
+    ) -> tuple[Reply, Context]:
+        """The reply to a message in a conversation, and the conversation's next context.
+
+        The context (at most 30 minutes old) resolves follow-ups: a typed message is first matched against
+        the buttons just offered; "那20天呢" / "极融呢" re-ask the last topic with the new day count or
+        platform; "那我该怎么办", "还有别的办法吗", "是真的吗" stay on the last topic; a question without a day
+        count or platform inherits them. The same full text is never sent twice in a row."""
+        now = time.time() if now is None else now
+        ctx = current(context, now)
         u = self.understand(message, traditional)
-        if u.crisis:
-            return self.crisis_reply(u.signal, u.traditional)
+        style = self._style(u, ctx)
+        if u.crisis:  # support, and only that
+            return self._deliver(self.crisis_reply(u.signal, u.traditional), ctx, now, style)
         if not u.normalized:
-            return self._finish(Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),)), u.traditional)
-        reply = self._rate(message, u) or self._compose(u)
+            reply = Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),))
+            return self._deliver(reply, ctx, now, style)
+        reply = self._rate(message, u) or self._converse(u, ctx)
         if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
             # Nothing else asked: the emotional-support answer (or the warm sentence alone).
-            emotional = self.answer_intent(self.kb.crisis.distress_intent, days=u.days, platform=u.platform)
-            reply = emotional or replace(reply, parts=())
-        reply = self._finish(reply, u.traditional)
-        return self._with_distress(reply, u.signal) if u.signal.distress else reply
-
-    # ------------------------------------------------------------------------------------ crisis help
-
-    def crisis_reply(self, signal: Signal, traditional: bool = False) -> Reply:
-        """Support, and only that: warm words with the help lines of the reader's region (a message of
-        its own), then a gentle offer to talk about the debt later with ONE button (``related``)."""
-        help = self.crisis.help_for(signal.region)
-        answer = help.answer
-        if signal.also is not None:
-            answer = f"{answer}\n{self.crisis.help_for(signal.also).elsewhere}"
-        button = Suggestion(self.kb.crisis.offer_intent, help.offer_button)
-        local = traditional and help.region is Region.MAINLAND  # the other regions' texts are Traditional
-        return Reply(
-            ReplyKind.CRISIS,
-            (Part(self._script(answer, local)), Part(self._script(help.offer, local))),
-            related=(self._convert_suggestion(button, local),),
-            traditional=traditional,
-            crisis=True,
-            distress=signal.distress,
-            help_region=help.region.value,
-        )
-
-    def crisis_footer(self, region: str | Region | None, traditional: bool = False) -> str:
-        """The one line that ends every reply for a while after a crisis reply (the front end keeps the
-        time and the region: :attr:`Reply.help_region`)."""
-        try:
-            help = self.crisis.help_for(Region(region or Region.MAINLAND))
-        except ValueError:
-            help = self.crisis.help_for(Region.MAINLAND)
-        return self._script(help.footer, traditional and help.region is Region.MAINLAND)
-
-    def _with_distress(self, reply: Reply, signal: Signal) -> Reply:
-        """One warm, true sentence with the region's help line before the answer."""
-        help = self.crisis.help_for(signal.region)
-        sentence = self._script(help.distress, reply.traditional and help.region is Region.MAINLAND)
-        return replace(
-            reply, parts=(Part(sentence), *reply.parts), distress=True, help_region=help.region.value
-        )
-
-    @staticmethod
-    def _script(text: str, traditional: bool) -> str:
-        return to_traditional(text) if traditional else text
-
-    def _compose(self, u: Understanding) -> Reply:
-        match = u.match
-
-        def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
-            return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
-
-        stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
-        if match.out_of_scope is not None:
-            group = next(g for g in self.kb.out_of_scope if g.id == match.out_of_scope)
-            if group.answer:
-                return make(
-                    ReplyKind.OUT_OF_SCOPE,
-                    (Part(group.answer), *stage_parts),
-                    stage=stage_ref,
-                    out_of_scope=group.id,
-                )
-        if (
-            match.intent is not None
-            and not match.ambiguous
-            and not (stage_parts and match.intent == STAGE_INTENT)
-        ):
-            intent = self.kb.intent(match.intent)
-            assert intent is not None
-            return make(
-                ReplyKind.ANSWER,
-                (Part(intent.answer), *stage_parts),
-                intent=intent.id,
-                stage=stage_ref,
-                related=self._suggestions(intent.related),
+            emotional = self.kb.intent(self.kb.crisis.distress_intent)
+            reply = (
+                self._intent_reply(emotional, u.days, u.platform, None, fear=False, followup=None)
+                if emotional is not None
+                else replace(reply, parts=())
             )
-        confidently_elsewhere = (
-            match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
+        if u.signal.distress:
+            reply = self._with_distress(reply, u.signal, u.traditional)
+        if u.paid_off and u.named_days is not None and reply.days is None:
+            # The duration is reported (days, stage) but the paid-off reader gets no stage block, and the
+            # conversation does not take it as an overdue count.
+            _, ref = self._stage_parts(u.named_days, u.platform)
+            reply = replace(reply, days=u.named_days, stage=ref, followup=reply.followup or "paid_off")
+        return self._deliver(reply, ctx, now, style)
+
+    def press(
+        self,
+        intent_id: str,
+        context: Context | None,
+        now: float | None = None,
+        traditional: bool = False,
+        days: int | None = None,
+        platform: str | None = None,
+    ) -> tuple[Reply, Context] | None:
+        """A button press in a conversation (the button carries the days and platform); None for an unknown
+        intent. Pressing the topic just shown gives its key points, not the same text again."""
+        now = time.time() if now is None else now
+        ctx = current(context, now)
+        intent = self.kb.intent(intent_id)
+        if intent is None:
+            return None
+        days = days if days is not None else (ctx.days if ctx else None)
+        platform = platform if platform is not None else (ctx.platform if ctx else None)
+        reply = self._intent_reply(intent, days, platform, ctx, fear=False, followup="button")
+        return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    def more(
+        self,
+        context: Context | None,
+        now: float | None = None,
+        traditional: bool = False,
+        intent_id: str | None = None,
+        days: int | None = None,
+        platform: str | None = None,
+    ) -> tuple[Reply, Context]:
+        """The details behind the "详细说明" button / ``/more``: of ``intent_id`` (a button) or of the last
+        topic in the context."""
+        now = time.time() if now is None else now
+        ctx = current(context, now)
+        intent = self.kb.intent(intent_id or (ctx.intent if ctx else None) or "")
+        if intent is None:
+            reply = Reply(ReplyKind.DETAILS, (Part(self.kb.texts.no_more_details or self.kb.texts.help),))
+            return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+        days = days if days is not None else (ctx.days if ctx else None)
+        platform = platform if platform is not None else (ctx.platform if ctx else None)
+        details = self._details_of(intent, days, platform)
+        body = details or self.kb.texts.no_more_details or intent.answer
+        reply = Reply(
+            ReplyKind.DETAILS,
+            (Part(body, intent.title),),
+            intent=intent.id,
+            confidence=1.0,
+            days=days,
+            platform=platform,
+            related=self._asks(intent.related),
+            summary=None,
+            details=details or None,
+            followup="details",
         )
-        if stage_parts and not confidently_elsewhere:
-            intent = self.kb.intent(STAGE_INTENT)
-            return make(
-                ReplyKind.STAGE,
-                (*stage_parts, Part(self.kb.texts.disclaimer)),
-                intent=intent.id if intent else None,
-                stage=stage_ref,
-                related=self._suggestions(match.intents(MAX_SUGGESTIONS) if match.intent else ()),
-            )
-        if match.out_of_scope is not None:
-            return make(
-                ReplyKind.OUT_OF_SCOPE,
-                (Part(self.kb.texts.fallback),),
-                out_of_scope=match.out_of_scope,
-                suggestions=self._suggestions(self._topic_ids()[:MAX_SUGGESTIONS]),
-            )
-        suggestions = self._suggestions(self._suggested_ids(match))
-        if match.intent is not None:  # ambiguous between close intents
-            return make(ReplyKind.SUGGEST, (Part(self.kb.texts.did_you_mean),), suggestions=suggestions)
-        return make(ReplyKind.FALLBACK, (Part(self.kb.texts.fallback),), suggestions=suggestions)
+        return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
 
     def _rate(self, message: str | bytes | None, u: Understanding) -> Reply | None:
         """A message with a loan's figures: its real annual rate, or a question for what is missing."""
@@ -331,28 +413,305 @@ class Engine:
     def answer_intent(
         self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
     ) -> Reply | None:
-        """The answer of a chosen intent (a button press), optionally with a stage block."""
-        intent = self.kb.intent(intent_id)
-        if intent is None:
-            return None
+        """The answer of a chosen intent outside a conversation (inline mode), optionally with a stage block."""
+        pressed = self.press(intent_id, None, traditional=traditional, days=days, platform=platform)
+        return pressed[0] if pressed else None
+
+    def stage_reply(
+        self,
+        days: int,
+        platform: str | None = None,
+        traditional: bool = False,
+        context: Context | None = None,
+        now: float | None = None,
+    ) -> Reply:
+        """The stage block for ``days`` overdue (``/stage N``)."""
+        return self.stage_turn(days, platform, traditional, context, now)[0]
+
+    def stage_turn(
+        self,
+        days: int,
+        platform: str | None = None,
+        traditional: bool = False,
+        context: Context | None = None,
+        now: float | None = None,
+    ) -> tuple[Reply, Context]:
+        now = time.time() if now is None else now
+        ctx = current(context, now)
+        reply = self._stage_only(days, platform)
+        return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    # ------------------------------------------------------------------------------------ composition
+
+    def _converse(self, u: Understanding, ctx: Context | None) -> Reply:
+        topic = ctx.intent if ctx and ctx.intent else (STAGE_INTENT if ctx and ctx.days is not None else None)
+        if ctx is not None and topic is not None:
+            offered = match_offered(u.normalized, ctx.offered)
+            intent = self.kb.intent(offered) if offered else None
+            if intent is not None:
+                days = u.days if u.days is not None else (None if u.paid_off else ctx.days)
+                return self._intent_reply(
+                    intent, days, u.platform or ctx.platform, ctx, fear=u.fear, followup="button"
+                )
+            if u.bare:
+                days = u.days if u.days is not None else ctx.days
+                platform = u.platform or ctx.platform
+                last = self.kb.intent(topic)
+                kind = "days" if u.days is not None else "platform"
+                if last is None or last.id == STAGE_INTENT or ctx.kind == ReplyKind.STAGE.value:
+                    if days is not None:
+                        return replace(self._stage_only(days, platform), followup=kind)
+                else:
+                    return self._intent_reply(last, days, platform, ctx, fear=u.fear, followup=kind)
+            if is_same_topic(u.normalized):
+                last = self.kb.intent(topic)
+                if last is not None:
+                    return self._same_topic(
+                        last,
+                        ctx,
+                        verify=asks_if_true(u.normalized),
+                        what_now=asks_what_now(u.normalized),
+                        fear=u.fear,
+                    )
+        elif is_same_topic(u.normalized) and not u.days:
+            # "那我该怎么办" with nothing before it: ask what the situation is, never guess a topic.
+            return self._fallback(u)
+        return self._compose(u, ctx)
+
+    def _compose(self, u: Understanding, ctx: Context | None) -> Reply:
+        match = u.match
+        inherited = False
+        days, platform = u.days, u.platform
+        if ctx is not None and not u.paid_off:
+            if days is None and ctx.days is not None:
+                days, inherited = ctx.days, True
+            if platform is None and ctx.platform is not None:
+                platform, inherited = ctx.platform, inherited or days is not None
+
+        def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
+            return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
+
+        stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
+        if match.out_of_scope is not None:
+            group = next(g for g in self.kb.out_of_scope if g.id == match.out_of_scope)
+            if group.answer:
+                return make(
+                    ReplyKind.OUT_OF_SCOPE,
+                    (Part(group.answer), *stage_parts),
+                    stage=stage_ref,
+                    out_of_scope=group.id,
+                )
+        if (
+            match.intent is not None
+            and not match.ambiguous
+            and not (stage_parts and match.intent == STAGE_INTENT)
+        ):
+            intent = self.kb.intent(match.intent)
+            assert intent is not None
+            reply = self._intent_reply(
+                intent, days, platform, ctx, fear=u.fear, followup="inherit" if inherited else None
+            )
+            return replace(reply, confidence=match.confidence)
+        confidently_elsewhere = (
+            match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
+        )
+        if stage_parts and not confidently_elsewhere:
+            reply = self._stage_only(u.days or 0, u.platform)
+            related = self._asks(match.intents(MAX_SUGGESTIONS) if match.intent else ())
+            return replace(reply, confidence=match.confidence, related=related or reply.related)
+        if match.out_of_scope is not None:
+            return replace(self._fallback(u), out_of_scope=match.out_of_scope, kind=ReplyKind.OUT_OF_SCOPE)
+        if match.intent is not None:  # ambiguous between close intents: "did you mean", in their words
+            suggestions = self._asks(self._suggested_ids(match))
+            texts = self.kb.texts
+            if texts.did_you_mean_quote:
+                words = compose.quote(u.raw, QUOTE_CHARS)
+                # The user's words go in after the script conversion, exactly as they wrote them.
+                text = texts.did_you_mean_quote.replace("{words}", _QUOTE)
+                return make(ReplyKind.SUGGEST, (Part(text),), suggestions=suggestions, quote=words)
+            return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
+        return self._fallback(u)
+
+    def _fallback(self, u: Understanding) -> Reply:
+        """Nothing matched: ask what worries the user most, with situation buttons."""
+        texts = self.kb.texts
+        if texts.ask_situation and texts.situations:
+            suggestions = tuple(
+                Suggestion(intent_id, label)
+                for label, intent_id in texts.situations
+                if self.kb.intent(intent_id) is not None
+            )
+            body = texts.ask_situation
+        else:
+            suggestions = self._suggestions(self._topic_ids()[:MAX_SUGGESTIONS])
+            body = texts.fallback
+        heading = texts.reassure if u.fear and texts.reassure else None
+        return Reply(
+            ReplyKind.FALLBACK,
+            (Part(body, heading),),
+            days=u.days,
+            platform=u.platform,
+            confidence=u.match.confidence,
+            suggestions=suggestions,
+        )
+
+    def _intent_reply(
+        self,
+        intent: Intent,
+        days: int | None,
+        platform: str | None,
+        ctx: Context | None,
+        *,
+        fear: bool,
+        followup: str | None,
+    ) -> Reply:
+        """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
+        few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
-        reply = Reply(
+        key = _shown_key(intent.id, stage_ref)
+        if ctx is not None and ctx.shown == key:
+            return self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
+        summary, body = self._summary_and_body(intent)
+        lead = self._stage_lead(intent, days, platform)
+        # When the stage decides the answer its line leads, and the general sentence (which could
+        # contradict it: "一般不会一逾期就打给家人" at day 20) is left out.
+        heading = lead or summary
+        same_topic = ctx is not None and ctx.intent == intent.id and ctx.kind in ("answer", "details")
+        if same_topic:
+            body = ""  # only the new part: the stage of the new day count or platform
+        prefix = self.kb.texts.reassure if fear and self.kb.texts.reassure else ""
+        stage_details = ""
+        if stage_parts and ctx is not None and ctx.stage_shown == _stage_key(stage_ref) and not same_topic:
+            stage_parts = self._stage_parts(days, platform, level=3)[0]  # the whole block was just shown
+        elif stage_parts:
+            # The stage block shrinks (its general note, then its rights, then its to-dos go behind
+            # "详细说明") until the first message fits; the answer itself is cut last.
+            room = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix) - len(body) - 2
+            full = stage_parts
+            for level in range(4):
+                stage_parts = self._stage_parts(days, platform, level=level)[0]
+                if sum(len(p.plain()) + 2 for p in stage_parts) <= room:
+                    break
+            if stage_parts != full:
+                stage_details = "\n".join(p.plain() for p in full)
+        budget = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix)
+        budget -= sum(len(p.plain()) + 2 for p in stage_parts)
+        first, rest = compose.split_to_budget(body, max(budget, 0))
+        details = "\n\n".join(x for x in (rest, intent.details, stage_details) if x)
+        if same_topic:
+            details = self._details_of(intent, days, platform)
+        parts = (Part(first, f"{prefix}{heading}" if heading else (prefix or None)), *stage_parts)
+        return Reply(
             ReplyKind.ANSWER,
-            (Part(intent.answer), *stage_parts),
+            tuple(p for p in parts if p.body or p.heading),
             intent=intent.id,
             confidence=1.0,
             days=days,
             platform=platform,
             stage=stage_ref,
-            related=self._suggestions(intent.related),
+            related=self._asks(intent.related),
+            summary=heading or None,
+            details=details or None,
+            followup=followup,
         )
-        return self._finish(reply, traditional)
 
-    def stage_reply(self, days: int, platform: str | None = None, traditional: bool = False) -> Reply:
-        """The stage block for ``days`` overdue (``/stage N``)."""
+    def _recap(
+        self,
+        intent: Intent,
+        days: int | None,
+        platform: str | None,
+        stage_ref: StageRef | None,
+        ctx: Context,
+        *,
+        fear: bool,
+    ) -> Reply:
+        """The same topic again: "上面说过的要点" in one or two lines, then the buttons (and the details)."""
+        summary = self._heading(intent, days, platform)
+        texts = self.kb.texts
+        lines = [summary] if summary else []
+        if days is not None and stage_ref is not None:
+            stage = self.kb.stage_for(days, platform)
+            todo = compose.bullets(stage.todo)[:2]
+            if todo:
+                lines.append(f"{texts.stage_todo}:" + ";".join(todo))
+        heading = (texts.reassure if fear and texts.reassure else "") + (texts.recap_heading or "")
+        details = self._details_of(intent, days, platform)
+        part = Part("\n".join(lines) or intent.title, heading or None)
+        if texts.recap_more and ctx.last_text == _text_key(part.heading, part.body):
+            part = Part(texts.recap_more)  # the key points were just sent: ask what else, with the buttons
+        return Reply(
+            ReplyKind.ANSWER,
+            (part,),
+            intent=intent.id,
+            confidence=1.0,
+            days=days,
+            platform=platform,
+            stage=stage_ref,
+            related=self._asks(intent.related),
+            summary=summary or None,
+            details=details or None,
+            followup="repeat",
+        )
+
+    def _same_topic(self, intent: Intent, ctx: Context, *, verify: bool, what_now: bool, fear: bool) -> Reply:
+        """ "那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
+        (what to do now, the details with the legal bases), else the key points again, short."""
+        days, platform = ctx.days, ctx.platform
+        _, stage_ref = self._stage_parts(days, platform)
+        details = self._details_of(intent, days, platform)
+        summary = self._heading(intent, days, platform)
+        texts = self.kb.texts
+        prefix = texts.reassure if fear and texts.reassure else ""
+
+        def make(parts: tuple[Part, ...], heading: str | None, **fields: Any) -> Reply:
+            return Reply(
+                ReplyKind.ANSWER,
+                parts,
+                intent=intent.id,
+                confidence=1.0,
+                days=days,
+                platform=platform,
+                stage=stage_ref,
+                related=self._asks(intent.related),
+                summary=heading,
+                followup="topic",
+                **fields,
+            )
+
+        todo = self._todo(intent, days, platform)
+        todo_key = _text_key(f"{prefix}{todo[0]}" if todo[0] else prefix or None, todo[1]) if todo else None
+        if what_now and todo is not None and ctx.last_text != todo_key:
+            heading, body = todo
+            shown = f"{prefix}{heading}" if heading else prefix or None
+            return make((Part(body, shown),), heading or body, details=details or None)
+        if details and not ctx.details_shown:
+            first, rest = compose.split_to_budget(details, compose.FIRST_MESSAGE_BUDGET - len(summary))
+            heading = f"{prefix}{summary}" if summary else prefix or None
+            return make((Part(first, heading),), summary or None, details=rest or None, shows_details=True)
+        if not verify and todo is not None and ctx.last_text != todo_key:
+            heading, body = todo
+            shown = f"{prefix}{heading}" if heading else prefix or None
+            return make((Part(body, shown),), heading or body, details=details or None)
+        recap = self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
+        return replace(recap, followup="topic")
+
+    def _todo(self, intent: Intent, days: int | None, platform: str | None) -> tuple[str | None, str] | None:
+        """(heading, body) of what to do now: the stage's to-dos with a day count, else the answer's own
+        "现在…" line."""
+        if days is not None:
+            stage = self.kb.stage_for(days, platform)
+            return (
+                f"{self._stage_label(days, platform, stage)} · {self.kb.texts.stage_todo}",
+                stage.todo.strip(),
+            )
+        line = next((x.strip() for x in intent.answer.splitlines() if x.strip().startswith("现在")), None)
+        return (None, line) if line else None
+
+    def _stage_only(self, days: int, platform: str | None) -> Reply:
         parts, ref = self._stage_parts(days, platform)
         intent = self.kb.intent(STAGE_INTENT)
-        reply = Reply(
+        heading = parts[0].heading if parts else None
+        return Reply(
             ReplyKind.STAGE,
             (*parts, Part(self.kb.texts.disclaimer)),
             intent=intent.id if intent else None,
@@ -360,14 +719,211 @@ class Engine:
             days=days,
             platform=platform,
             stage=ref,
-            related=self._suggestions(intent.related if intent else ()),
+            related=self._asks(intent.related if intent else ()),
+            summary=heading,
         )
-        return self._finish(reply, traditional)
 
-    def text(self, key: str, traditional: bool = False) -> str:
+    def _stage_lead(self, intent: Intent, days: int | None, platform: str | None) -> str | None:
+        """The sentence that says what the stage means for the question, when the stage decides it: the
+        first line about the intent's keywords in this stage, else in the latest earlier stage of the same
+        table ("从逾期4天起,…")."""
+        if days is None or days <= 0:
+            return None
+        stage = self.kb.stage_for(days, platform)
+        label = self._stage_label(days, platform, stage)
+        words = self._topic_words(intent)
+        table = self.kb.stages.get(stage.platform, ())
+        earlier = [s for s in table if s.min_days <= stage.min_days]
+        for candidate in reversed(earlier):
+            line = compose.stage_lead(words, candidate.expect)
+            if not line:
+                continue
+            sentence = compose.clean_lead(line)
+            if candidate is not stage and candidate.min_days > 0:
+                sentence = f"从逾期{candidate.min_days}天起,{sentence}"
+            return f"{label}:{sentence}"
+        return None
+
+    def _heading(self, intent: Intent, days: int | None, platform: str | None) -> str:
+        return self._stage_lead(intent, days, platform) or self._summary_and_body(intent)[0]
+
+    def _summary_and_body(self, intent: Intent) -> tuple[str, str]:
+        """The intent's summary and the answer to show under it; without a summary, the answer's first
+        sentence (taken out of the answer)."""
+        if intent.summary:
+            return intent.summary, intent.answer
+        return compose.first_sentence(intent.answer)
+
+    def _details_of(self, intent: Intent, days: int | None, platform: str | None) -> str:
+        """The text behind "详细说明": what did not fit in the first message, and the intent's details."""
+        reply = self._intent_reply(intent, days, platform, None, fear=False, followup=None)
+        return reply.details or ""
+
+    def _topic_words(self, intent: Intent) -> list[str]:
+        words = [normalize(k).replace(" ", "") for k in intent.keywords]
+        return [w for w in words if w and w not in DAY_WORDS]
+
+    def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
+        named = self.kb.platform(platform)
+        name = named.display_name if named and stage.platform != GENERAL else None
+        return f"{name}逾期{days}天" if name else f"逾期{days}天"
+
+    def _style(self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None) -> _Style:
+        """The script, regional variant and own words of the reader (this message, else the chat's)."""
+        if u is not None and u.raw and _HAN.search(u.raw):
+            trad = u.traditional
+            variant = reader_variant(u.raw) if trad else None
+            words = reader_words(u.raw) if trad else ()
+            if ctx is not None and trad and ctx.variant == "hk":
+                variant = "hk"  # one Cantonese message is enough to know the reader
+            return _Style(trad, variant, (*words, *(ctx.words if ctx else ())))
+        if u is not None:
+            trad = u.traditional
+        elif traditional is not None:
+            trad = traditional
+        else:
+            trad = ctx.traditional if ctx else False
+        if ctx is not None and trad:
+            return _Style(True, ctx.variant, ctx.words)
+        return _Style(trad, None, ())
+
+    def _deliver(self, reply: Reply, ctx: Context | None, now: float, style: _Style) -> tuple[Reply, Context]:
+        """Finish the reply (crisis help line, mainland note, script) and compute the next context."""
+        texts = self.kb.texts
+        noted = bool(ctx and ctx.mainland_noted)
+        if reply.crisis:
+            finished = reply  # already in the reader's script and region
+        else:
+            # Once per conversation: the hotlines and 征信 named are mainland China's.
+            if style.traditional and texts.mainland_note and not noted and _MAINLAND.search(reply.text):
+                reply = replace(reply, parts=(*reply.parts, Part(texts.mainland_note)))
+                noted = True
+            finished = self._finish(reply, style.traditional, style.variant, style.words)
+            if reply.quote is not None:
+                quoted = tuple(Part(p.body.replace(_QUOTE, reply.quote), p.heading) for p in finished.parts)
+                finished = replace(finished, parts=quoted)
+            if ctx is not None and ctx.in_crisis_window(now):
+                footer = self.crisis_footer(ctx.crisis_region, style.traditional)
+                if footer:
+                    finished = replace(finished, parts=(*finished.parts, Part(footer)))
+            finished = self._fit(finished)
+        shown = None
+        if reply.kind is ReplyKind.ANSWER and reply.intent:
+            if reply.followup in ("repeat", "topic"):
+                shown = ctx.shown if ctx else None
+            else:
+                shown = _shown_key(reply.intent, reply.stage)
+        stage_shown = None
+        if any(p.heading and reply.stage and "【" in p.body for p in reply.parts):
+            stage_shown = _stage_key(reply.stage)
+        offered = (*finished.suggestions, *finished.related)
+        next_ctx = after_reply(
+            ctx,
+            now=now,
+            kind=reply.kind.value,
+            intent=reply.intent if reply.kind is not ReplyKind.DETAILS else (ctx.intent if ctx else None),
+            days=None if reply.followup == "paid_off" else reply.days,
+            platform=reply.platform,
+            shown=shown,
+            stage_shown=stage_shown,
+            offered=offered,
+            details_shown=reply.kind is ReplyKind.DETAILS
+            or reply.shows_details
+            or (bool(ctx and ctx.details_shown) and reply.followup in ("repeat", "topic")),
+            mainland_noted=noted,
+            last_text=_text_key(reply.parts[0].heading, reply.parts[0].body) if reply.parts else None,
+            traditional=style.traditional,
+            variant=style.variant,
+            words=style.words,
+            crisis=reply.crisis,
+            help_region=reply.help_region if reply.crisis else None,
+        )
+        return finished, next_ctx
+
+    @staticmethod
+    def _fit(reply: Reply) -> Reply:
+        """An answer that grew over FIRST_MESSAGE_LIMIT (a warm sentence, the mainland note, the help line
+        were added) gives up the end of its answer body to the details, never the sentence that answers."""
+        over = len(reply.text) - FIRST_MESSAGE_LIMIT
+        if over <= 0 or reply.kind is not ReplyKind.ANSWER or not reply.summary:
+            return reply
+        index = next(
+            (i for i, p in enumerate(reply.parts) if p.heading and reply.summary in p.heading and p.body),
+            None,
+        )
+        if index is None:
+            return reply
+        part = reply.parts[index]
+        first, rest = compose.split_to_budget(part.body, max(len(part.body) - over, 0))
+        if not rest:
+            return reply
+        parts = list(reply.parts)
+        parts[index] = Part(first, part.heading)
+        details = "\n\n".join(x for x in (rest, reply.details) if x)
+        return replace(reply, parts=tuple(p for p in parts if p.body or p.heading), details=details)
+
+    # ------------------------------------------------------------------------------------ crisis help
+
+    def crisis_reply(self, signal: Signal, traditional: bool = False) -> Reply:
+        """Support, and only that: warm words with the help lines of the reader's region (a message of
+        its own), then a gentle offer to talk about the debt later with ONE button (``related``)."""
+        help = self.crisis.help_for(signal.region)
+        answer = help.answer
+        if signal.also is not None:
+            answer = f"{answer}\n{self.crisis.help_for(signal.also).elsewhere}"
+        button = Suggestion(self.kb.crisis.offer_intent, help.offer_button)
+        local = traditional and help.region is Region.MAINLAND  # the other regions' texts are Traditional
+        return Reply(
+            ReplyKind.CRISIS,
+            (Part(self._script(answer, local)), Part(self._script(help.offer, local))),
+            related=(self._convert_suggestion(button, local),),
+            traditional=traditional,
+            crisis=True,
+            distress=signal.distress,
+            help_region=help.region.value,
+        )
+
+    def crisis_footer(self, region: str | Region | None, traditional: bool = False) -> str:
+        """The one line that ends every reply for a while after a crisis reply (the conversation context
+        keeps the time and the region: :attr:`faq.context.Context.crisis_until`, ``crisis_region``)."""
+        try:
+            help = self.crisis.help_for(Region(region or Region.MAINLAND))
+        except ValueError:
+            help = self.crisis.help_for(Region.MAINLAND)
+        return self._script(help.footer, traditional and help.region is Region.MAINLAND)
+
+    def _with_distress(self, reply: Reply, signal: Signal, traditional: bool) -> Reply:
+        """One warm, true sentence with the region's help line before the answer (in Simplified for a
+        mainland reader: the reply is converted as a whole afterwards)."""
+        help = self.crisis.help_for(signal.region)
+        return replace(
+            reply,
+            parts=(Part(help.distress), *reply.parts),
+            distress=True,
+            help_region=help.region.value,
+        )
+
+    @staticmethod
+    def _script(text: str, traditional: bool) -> str:
+        return to_traditional(text) if traditional else text
+
+    def first_messages(self, days: Iterable[int | None] = (None, 5, 12, 20, 45)) -> list[tuple[str, Reply]]:
+        """Every intent's first message (a button press: no context), without a day count and at each of
+        ``days`` on every stage table: what ``faq check`` measures against FIRST_MESSAGE_LIMIT."""
+        out: list[tuple[str, Reply]] = []
+        platforms: list[str | None] = [None, *(p.id for p in self.kb.platforms)]
+        for intent in self.kb.intents:
+            for day in days:
+                for platform in platforms if day is not None else [None]:
+                    reply = self.answer_intent(intent.id, days=day, platform=platform)
+                    if reply is not None:
+                        out.append((f"{intent.id} days={day} platform={platform}", reply))
+        return out
+
+    def text(self, key: str, traditional: bool = False, variant: str | None = None) -> str:
         """A fixed text from the knowledge base (``welcome``, ``help``, ...), in the user's script."""
         value = str(getattr(self.kb.texts, key))
-        return to_traditional(value) if traditional else value
+        return to_traditional(value, variant) if traditional else value
 
     def topics(self, traditional: bool = False) -> list[Suggestion]:
         """Every intent as (id, title), in the knowledge base's order: the topic menu."""
@@ -408,16 +964,18 @@ class Engine:
         return tuple(out)
 
     def _stage_parts(
-        self, days: int | None, platform: str | None
+        self, days: int | None, platform: str | None, level: int = 0
     ) -> tuple[tuple[Part, ...], StageRef | None]:
+        """The stage block of ``days`` on ``platform``'s table. ``level`` shortens it: 1 without the general
+        timeline's note, 2 also without the rights, 3 only what usually happens."""
         if days is None:
             return (), None
         stage = self.kb.stage_for(days, platform)
-        return (self._stage_part(stage, days, platform),), StageRef(
+        return (self._stage_part(stage, days, platform, level),), StageRef(
             stage.platform, stage.min_days, stage.max_days
         )
 
-    def _stage_part(self, stage: Stage, days: int, platform: str | None) -> Part:
+    def _stage_part(self, stage: Stage, days: int, platform: str | None, level: int = 0) -> Part:
         texts = self.kb.texts
         named = self.kb.platform(platform)
         platform_name = (
@@ -428,31 +986,52 @@ class Engine:
         else:
             heading = texts.stage_heading.format(days=days, platform=platform_name)
         lines = [f"【{stage.title}】"]
-        for label, body in (
-            (texts.stage_expect, stage.expect),
-            (texts.stage_rights, stage.rights),
-            (texts.stage_todo, stage.todo),
-        ):
+        fields = [(texts.stage_expect, stage.expect)]
+        if level < 2:
+            fields.append((texts.stage_rights, stage.rights))
+        if level < 3:
+            fields.append((texts.stage_todo, stage.todo))
+        for label, body in fields:
+            body = body.strip()
             lines.append(f"{label}:\n{body}" if "\n" in body else f"{label}:{body}")
-        if stage.platform == GENERAL:
+        if stage.platform == GENERAL and level == 0:
             lines.append(texts.stage_general_note)
         return Part("\n".join(lines), heading)
 
-    @staticmethod
-    def _convert_suggestion(s: Suggestion, traditional: bool) -> Suggestion:
-        return Suggestion(s.intent, to_traditional(s.title)) if traditional else s
+    def _asks(self, ids: Iterable[str]) -> tuple[Suggestion, ...]:
+        """Follow-up buttons written as the user's next question (an intent's ``ask``, else its title)."""
+        out: list[Suggestion] = []
+        for intent_id in ids:
+            intent = self.kb.intent(intent_id)
+            if intent is not None:
+                out.append(Suggestion(intent.id, intent.ask or intent.title))
+        return tuple(out)
 
-    def _finish(self, reply: Reply, traditional: bool) -> Reply:
-        """Convert the reply to Traditional characters when the user wrote in them."""
+    @staticmethod
+    def _convert_suggestion(
+        s: Suggestion, traditional: bool, variant: str | None = None, words: tuple[str, ...] = ()
+    ) -> Suggestion:
+        if not traditional:
+            return s
+        return Suggestion(s.intent, use_reader_words(to_traditional(s.title, variant), words))
+
+    def _finish(
+        self, reply: Reply, traditional: bool, variant: str | None = None, words: tuple[str, ...] = ()
+    ) -> Reply:
+        """Convert the reply to Traditional characters when the user wrote in them: Taiwan or Hong Kong
+        forms (``variant``), in the reader's own words (聯絡人 for someone who wrote 聯絡人)."""
         if not traditional:
             return reply
+
+        def convert(text: str | None) -> str | None:
+            return use_reader_words(to_traditional(text, variant), words) if text else text
+
         return replace(
             reply,
-            parts=tuple(
-                Part(to_traditional(p.body), to_traditional(p.heading) if p.heading else None)
-                for p in reply.parts
-            ),
-            suggestions=tuple(self._convert_suggestion(s, True) for s in reply.suggestions),
-            related=tuple(self._convert_suggestion(s, True) for s in reply.related),
+            parts=tuple(Part(convert(p.body) or "", convert(p.heading)) for p in reply.parts),
+            suggestions=tuple(self._convert_suggestion(s, True, variant, words) for s in reply.suggestions),
+            related=tuple(self._convert_suggestion(s, True, variant, words) for s in reply.related),
+            summary=convert(reply.summary),
+            details=convert(reply.details),
             traditional=True,
         )

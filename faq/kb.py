@@ -48,6 +48,22 @@ TEXT_KEYS = (
     "admin_only",
     "stale_button",
 )
+#: Conversation texts (optional, so that older knowledge bases still load): the "详细说明" button, the recap of a
+#: repeated topic, the calming opening for frightened messages, the helpful fallback, the mainland-only note
+#: for readers of Traditional Chinese.
+OPTIONAL_TEXT_KEYS = (
+    "details_button",
+    "more_hint",
+    "no_more_details",
+    "recap_heading",
+    "recap_more",
+    "reassure",
+    "ask_situation",
+    "did_you_mean_quote",
+    "mainland_note",
+)
+#: List-valued conversation texts: words that show fear, and the fallback's situation buttons.
+LIST_TEXT_KEYS = ("fear_words", "situations")
 TOP_KEYS = {"version", "texts", "crisis", "platforms", "stages", "synonyms", "out_of_scope", "intents"}
 INTENT_KEYS = {"id", "title", "summary", "ask", "questions", "answer", "details", "keywords", "related", "sources"}
 #: The direct answer shown first (bold on Telegram) must fit on a phone's line or two.
@@ -158,6 +174,18 @@ class Texts:
     stage_usage: str
     admin_only: str
     stale_button: str
+    details_button: str = ""
+    more_hint: str = ""
+    no_more_details: str = ""
+    recap_heading: str = ""
+    recap_more: str = ""
+    reassure: str = ""
+    ask_situation: str = ""
+    did_you_mean_quote: str = ""
+    mainland_note: str = ""
+    fear_words: tuple[str, ...] = ()
+    #: (button label, intent id) pairs offered by the fallback ("你现在最担心的是?").
+    situations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -391,8 +419,13 @@ def _read_texts(doc: _LineDict, out: _Collector) -> Texts | None:
     node = _section(doc, "texts", dict, out)
     if node is None:
         return None
-    out.unknown_keys(node, set(TEXT_KEYS), "texts")
-    values = {key: out.text(node, key, "texts") for key in TEXT_KEYS}
+    out.unknown_keys(node, {*TEXT_KEYS, *OPTIONAL_TEXT_KEYS, *LIST_TEXT_KEYS}, "texts")
+    values: dict[str, Any] = {key: out.text(node, key, "texts") for key in TEXT_KEYS}
+    values.update({key: out.text(node, key, "texts", required=False) for key in OPTIONAL_TEXT_KEYS})
+    values["fear_words"] = out.strings(node, "fear_words", "texts")
+    values["situations"] = _read_situations(node, out)
+    if values["did_you_mean_quote"] and "{words}" not in values["did_you_mean_quote"]:
+        out.error(_line(node, "did_you_mean_quote"), "texts.did_you_mean_quote: must contain {words}")
     for key in ("stage_heading", "stage_not_overdue"):
         try:
             values[key].format(days=1, platform="x")
@@ -401,6 +434,22 @@ def _read_texts(doc: _LineDict, out: _Collector) -> Texts | None:
                 _line(node, key), f"texts.{key}: bad template ({exc}); use only {{days}} and {{platform}}"
             )
     return Texts(**values)
+
+
+def _read_situations(node: _LineDict, out: _Collector) -> tuple[tuple[str, str], ...]:
+    items = node.get("situations")
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        out.error(_line(node, "situations"), "texts.situations must be a list of {label, intent}")
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) != {"label", "intent"}:
+            out.error(_line(item) or _line(node, "situations"), "texts.situations: each item is {label, intent}")
+            continue
+        pairs.append((str(item["label"]).strip(), str(item["intent"]).strip()))
+    return tuple(pairs)
 
 
 def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
@@ -707,6 +756,11 @@ def _check_cross_references(
     intents: tuple[Intent, ...], groups: tuple[OutOfScopeGroup, ...], doc: _LineDict, out: _Collector
 ) -> None:
     ids = {intent.id for intent in intents}
+    texts = doc.get("texts")
+    situations = texts.get("situations") if isinstance(texts, dict) else None
+    for item in situations if isinstance(situations, list) else []:
+        if isinstance(item, dict) and item.get("intent") not in ids:
+            out.error(_line(item), f"texts.situations: unknown intent {item.get('intent')!r}")
     items = {item.get("id"): item for item in (doc.get("intents") or []) if isinstance(item, dict)}
     for intent in intents:
         for target in intent.related:

@@ -19,7 +19,26 @@ import opencc
 MAX_INPUT_CHARS = 600
 
 _t2s = opencc.OpenCC("t2s")
-_s2t = opencc.OpenCC("s2t")
+#: Readers of Traditional Chinese: Taiwan forms and vocabulary (``s2twp``), Hong Kong forms (``s2hk``).
+#: Without a known region (fixed texts such as /help): Taiwan character forms (``s2tw``), no vocabulary change.
+_CONVERTERS = {"t": opencc.OpenCC("s2tw"), "tw": opencc.OpenCC("s2twp"), "hk": opencc.OpenCC("s2hk")}
+#: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.
+_ALWAYS_FIX = {"爲": "為", "覈": "核", "纔": "才"}
+#: Taiwan readers write 裡 著 群 台 (OpenCC's s2twp keeps 平臺 and 一臺) and 訊息 for messages.
+_TW_FIX = {"裏": "裡", "着": "著", "羣": "群", "臺": "台", "資訊": "訊息"}
+_HK_FIX = {"臺": "台"}
+_FIXES = {"t": {**_ALWAYS_FIX, **_HK_FIX}, "tw": {**_ALWAYS_FIX, **_TW_FIX}, "hk": {**_ALWAYS_FIX, **_HK_FIX}}
+#: Words of one meaning that readers write differently: the reply uses the reader's own one.
+READER_WORDS: tuple[tuple[str, ...], ...] = (
+    ("聯絡人", "聯繫人"),
+    ("簡訊", "短信"),
+    ("訊息", "信息", "資訊"),
+    ("平台", "平臺"),
+)
+# Cantonese particles and Hong Kong vocabulary: a reader who writes them gets Hong Kong forms.
+_CANTONESE = re.compile(
+    r"[咗嘅唔佢冇㗎哋嚟喺嘢畀噉啲咩]|係咪|係唔係|點算|點樣|點做|點解|咁點|屋企|老細|信貸評級|財務公司|私隱|搵"
+)
 
 # Anything that is not a letter, a digit, a CJK ideograph or one of the few signs that carry meaning for
 # day counts and amounts (%, :, ., -, +) becomes a space: punctuation, emoji, symbols, control characters.
@@ -44,9 +63,36 @@ def to_simplified(text: str) -> str:
     return str(_t2s.convert(text))
 
 
-@lru_cache(maxsize=1024)
-def to_traditional(text: str) -> str:
-    return str(_s2t.convert(text))
+@lru_cache(maxsize=2048)
+def to_traditional(text: str, variant: str | None = None) -> str:
+    """Simplified -> Traditional for a reader: ``"tw"`` Taiwan (OpenCC ``s2twp``, 聯絡人, 簡訊), ``"hk"`` Hong
+    Kong (``s2hk``), None / ``"t"`` character forms only (``s2tw``); never 爲 / 覈 / 纔 (and, for Taiwan, never
+    裏 / 着 / 羣)."""
+    key = variant if variant in _CONVERTERS else "t"
+    text = str(_CONVERTERS[key].convert(text))
+    for wrong, right in _FIXES[key].items():
+        text = text.replace(wrong, right)
+    return text
+
+
+def reader_variant(text: str) -> str:
+    """``"hk"`` when a Traditional message has Cantonese particles or Hong Kong words, else ``"tw"``."""
+    return "hk" if _CANTONESE.search(text) else "tw"
+
+
+def reader_words(text: str) -> tuple[str, ...]:
+    """The words of :data:`READER_WORDS` the reader used in ``text``."""
+    return tuple(word for group in READER_WORDS for word in group if word in text)
+
+
+def use_reader_words(text: str, words: tuple[str, ...]) -> str:
+    """``text`` with each :data:`READER_WORDS` group written the way the reader writes it."""
+    for word in words:
+        group = next((g for g in READER_WORDS if word in g), ())
+        for other in group:
+            if other != word and other not in word:
+                text = text.replace(other, word)
+    return text
 
 
 def is_traditional(text: str) -> bool:

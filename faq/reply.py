@@ -14,6 +14,7 @@ class ReplyKind(StrEnum):
     FALLBACK = "fallback"  # nothing matched: "I don't know this one" + suggestions
     OUT_OF_SCOPE = "out_of_scope"  # recognised as not ours (e.g. asking for a loan)
     CRISIS = "crisis"  # self-harm or despair: crisis help, and only that
+    DETAILS = "details"  # the longer explanation behind the "详细说明" button / `/more`
     EMPTY = "empty"  # nothing to read
     APR = "apr"  # a loan's figures: its real annual rate, or what is missing to compute it (faq/apr.py)
 
@@ -36,7 +37,9 @@ class Part:
     heading: str | None = None
 
     def plain(self) -> str:
-        return f"{self.heading}\n{self.body}" if self.heading else self.body
+        if self.heading and self.body:
+            return f"{self.heading}\n{self.body}"
+        return self.heading or self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,17 @@ class Reply:
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
     apr: float | None = None  # the real annual rate in percent (kind "apr"), rounded to 0.1
+    #: The direct sentence shown first (bold on Telegram); None for replies without one.
+    summary: str | None = None
+    #: The longer explanation behind the "详细说明" button (`/more` in the console); None when there is none.
+    details: str | None = None
+    #: How the chat's context was used: "days", "platform", "topic", "button", "repeat", "inherit"; None.
+    #: "paid_off": the message says the debt is paid, so its day count is reported but no stage is shown.
+    followup: str | None = None
+    #: The reply shows the topic's details (so that the next "是真的吗" does not show them again).
+    shows_details: bool = False
+    #: The user's own words quoted by "did you mean" (kept out of the script conversion).
+    quote: str | None = None
     #: Distress without self-harm: a warm sentence with a help line comes before the answer.
     distress: bool = False
     #: The region whose help lines a crisis or distress reply gave ("mainland", "hong_kong", "taiwan"); a
@@ -88,6 +102,9 @@ class Reply:
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
             "apr": self.apr,
+            "summary": self.summary,
+            "details": self.details,
+            "followup": self.followup,
             "distress": self.distress,
             "help_region": self.help_region,
         }

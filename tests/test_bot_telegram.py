@@ -22,9 +22,10 @@ from bot import webhook
 from bot.app import build_application, handlers_of
 from bot.render import MESSAGE_LIMIT, render_reply, utf16_len
 from bot.service import EngineHolder, ReloadResult
+from faq.context import Context
 from faq.engine import Engine
 from faq.normalize import is_traditional
-from faq.reply import ReplyKind
+from faq.reply import Reply, ReplyKind
 from faq.usage import Feedback
 
 StartBot = Callable[..., Any]
@@ -67,7 +68,22 @@ def escape_html(text: str) -> str:
 
 def expected_html(engine: Engine, text: str) -> str:
     reply = engine.reply(text)
-    return "\n\n".join(c.html for c in render_reply(reply, "0" * 12, "x"))
+    return reply_html(engine, reply)
+
+
+def reply_html(engine: Engine, reply: Reply) -> str:
+    label = engine.text("details_button", reply.traditional)
+    return "\n\n".join(c.html for c in render_reply(reply, "0" * 12, "x", details_label=label))
+
+
+def conversation_html(engine: Engine, texts: list[str]) -> list[str]:
+    """What one chat gets for these messages in a row (the context carries over)."""
+    context: Context | None = None
+    out = []
+    for text in texts:
+        reply, context = engine.converse(text, context)
+        out.append(reply_html(engine, reply))
+    return out
 
 
 def button(call: Call, prefix: str = "", title: str | None = None) -> dict[str, Any]:
@@ -246,7 +262,7 @@ async def test_fallback_offers_suggestions_and_none_of_these(
     await bot.push_message(108, unknown_question)
     reply = await bot.pop_message(108)
     data = reply.callback_data()
-    assert [d.split(":", 2)[2] for d in data[:-1]] == [s.intent for s in expected.suggestions[:3]]
+    assert [d.split(":", 2)[2] for d in data[:-1]] == [s.intent for s in expected.suggestions[:5]]
     assert reply.buttons[-1]["text"] == engine.text("none_of_these")
     await press(bot, 108, reply, data[-1])
     follow_up = await bot.pop_message(108)
@@ -318,7 +334,8 @@ async def test_group_silent_unless_addressed(start_bot: StartBot, engine: Engine
     assert mention.params.get("reply_parameters")  # quotes the question in a group
 
     await bot.push_message(111, f"@{BOT_USERNAME.lower()}{COMBINED_Q}", chat_type="supergroup", chat_id=group)
-    assert (await bot.pop_message(group)).text == expected_html(engine, COMBINED_Q)
+    # The group is one conversation: the same topic again answers only the new part (the 12-day stage).
+    assert (await bot.pop_message(group)).text == conversation_html(engine, [FAMILY_Q, COMBINED_Q])[1]
     await bot.push_message(111, f"@{BOT_USERNAME}_fan {FAMILY_Q}", chat_type="supergroup", chat_id=group)
     await assert_ignored()
 
@@ -330,7 +347,10 @@ async def test_group_silent_unless_addressed(start_bot: StartBot, engine: Engine
 
     ours = bot.sent_message(mention)
     await bot.push_message(112, COMBINED_Q, chat_type="supergroup", chat_id=group, reply_to=ours)
-    assert (await bot.pop_message(group)).text == expected_html(engine, COMBINED_Q)
+    # Asked again in the same chat: its key points, not the same text.
+    repeated = conversation_html(engine, [FAMILY_Q, COMBINED_Q, COMBINED_Q])[2]
+    assert (await bot.pop_message(group)).text == repeated
+    assert "上面说过的要点" in repeated
 
     someone_else = {**ours, "from": {"id": 999, "is_bot": False, "first_name": "X"}}
     await bot.push_message(112, COMBINED_Q, chat_type="supergroup", chat_id=group, reply_to=someone_else)
@@ -441,7 +461,8 @@ async def test_flood_limit_notes_once_then_stays_quiet(start_bot: StartBot, engi
         await bot.push_message(117, FAMILY_Q)
     texts = [(await bot.pop_message(117)).text for _ in range(4)]  # handled concurrently: any order
     note = engine.text("rate_limited").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    assert Counter(texts) == Counter({expected_html(engine, FAMILY_Q): 3, note: 1})
+    # One chat: the first gets the answer, the repeats its key points (never the same text twice).
+    assert Counter(texts) == Counter([*conversation_html(engine, [FAMILY_Q] * 3), note])
     stats = handlers_of(bot.application).stats
     await wait_until(lambda: stats.rate_limited == 3, what="all six messages handled")
     await bot.assert_silent(117, 0.2)
@@ -516,6 +537,9 @@ async def test_an_error_is_logged_without_the_text_and_apologised_for(
 
         def reply(self, text: str, traditional: bool | None = None) -> Any:
             raise RuntimeError(f"cannot answer {text!r}")  # an exception that quotes the user's text
+
+        def converse(self, text: str, *args: Any, **kwargs: Any) -> Any:
+            return self.reply(text)
 
     caplog.set_level(logging.DEBUG, logger="bot.handlers")
     bot.holder.engine = Broken()

@@ -99,13 +99,14 @@ def test_suggestions_get_none_of_these_and_no_feedback() -> None:
     reply = Reply(
         ReplyKind.FALLBACK,
         (Part("不知道"),),
-        suggestions=tuple(Suggestion(f"i{n}", f"T{n}") for n in range(5)),
+        suggestions=tuple(Suggestion(f"i{n}", f"T{n}") for n in range(7)),
         traditional=True,
     )
     (chunk,) = render_reply(reply, "0a1b", "都不是")
     assert chunk.markup is not None
     data = [b.callback_data for row in chunk.markup.inline_keyboard for b in row]
-    assert data == ["i:t:i0", "i:t:i1", "i:t:i2", "f:n:t:0a1b"]
+    # At most five (the fallback's situation buttons), then "都不是".
+    assert data == ["i:t:i0", "i:t:i1", "i:t:i2", "i:t:i3", "i:t:i4", "f:n:t:0a1b"]
 
 
 def test_without_feedback_drops_only_the_vote_row() -> None:

@@ -23,7 +23,9 @@ def test_combined_day_count_question(engine: Engine) -> None:
     )
     family = engine.kb.intent("family_contact")
     assert family is not None
-    assert reply.parts[0].body == family.answer
+    # The answer first: its direct sentence (bold on Telegram), then the points that fit, then the stage.
+    assert reply.summary and reply.parts[0].heading == reply.summary
+    assert reply.parts[0].body and reply.parts[0].body in family.answer
     assert reply.parts[1].heading is not None and "12" in reply.parts[1].heading
     assert len(reply.related) >= 2
 
@@ -148,7 +150,17 @@ def test_json_shape(engine: Engine) -> None:
 
 def test_no_advertisement_reaches_the_bot(engine: Engine) -> None:
     """The first source article ends in loan advertisements; none of their titles may appear anywhere."""
-    banned = ["长劲鹿", "七天贷", "秒下", "惠农e贷", "社保卡", "口子靠谱", "精彩推荐", "mianjianghao", "关注后私信"]
+    banned = [
+        "长劲鹿",
+        "七天贷",
+        "秒下",
+        "惠农e贷",
+        "社保卡",
+        "口子靠谱",
+        "精彩推荐",
+        "mianjianghao",
+        "关注后私信",
+    ]
     everything = [engine.kb.texts.welcome, engine.kb.texts.help, engine.kb.crisis.answer]
     everything += [intent.answer for intent in engine.kb.intents]
     everything += [g.answer or "" for g in engine.kb.out_of_scope]
@@ -179,7 +191,7 @@ def test_any_bytes_get_a_reply(engine: Engine, data: bytes) -> None:
 
 
 def test_front_end_can_carry_the_users_script(engine: Engine) -> None:
-    """"逾期10天" has no Traditional character; a user who wrote Traditional before still gets Traditional."""
+    """ "逾期10天" has no Traditional character; a user who wrote Traditional before still gets Traditional."""
     assert not engine.reply("10天").traditional
     reply = engine.reply("逾期10天", traditional=True)
     assert reply.traditional and is_traditional(reply.text)
@@ -197,6 +209,8 @@ def test_despair_at_the_end_of_a_long_message_still_gets_crisis_help(engine: Eng
     assert reply.crisis and reply.parts[0].body == engine.kb.crisis.answer
 
 
-@pytest.mark.parametrize(("typed", "word"), [("怎么投述催收", "投诉"), ("征心会花吗", "征信"), ("崔收天天打", "催收")])
+@pytest.mark.parametrize(
+    ("typed", "word"), [("怎么投述催收", "投诉"), ("征心会花吗", "征信"), ("崔收天天打", "催收")]
+)
 def test_homophone_and_fuzzy_pinyin_typos_are_repaired(engine: Engine, typed: str, word: str) -> None:
     assert word in engine.analyzer.tokens(normalize(typed))

@@ -57,7 +57,10 @@ def _intent_text(kb: KnowledgeBase, intent_id: str) -> str:
 def visible_texts(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
     """Every text a user can be shown, with where it comes from."""
     for key in kb.texts.__dataclass_fields__:
-        yield f"texts.{key}", getattr(kb.texts, key)
+        value = getattr(kb.texts, key)  # list-valued texts: fear words, (situation label, intent) pairs
+        if not isinstance(value, str):
+            value = "\n".join(item if isinstance(item, str) else item[0] for item in value)
+        yield f"texts.{key}", value
     for platform, stages in kb.stages.items():
         for stage in stages:
             where = f"stages.{platform}[{stage.min_days}-{stage.max_days}]"
