@@ -401,13 +401,17 @@ class Engine:
             else apr.ask_for(result, self.rates)
         )
         topic = self.kb.intent(apr.RATE_INTENT)
+        # The rate's sentence leads (bold), like an answer's summary; the legal bases are the topic's details.
+        heading, _, body = text.partition("\n") if rate is not None else ("", "", text)
         return Reply(
             ReplyKind.APR,
-            (Part(text),),
+            (Part(body.strip(), heading or None),),
             intent=topic.id if topic else None,
             confidence=1.0,
             apr=rate,
-            related=self._suggestions(topic.related if topic else ()),
+            related=self._asks(topic.related) if topic else (),
+            summary=heading or None,
+            details=topic.details if topic else None,
         )
 
     def answer_intent(

@@ -261,3 +261,16 @@ async def test_console_other_command_closes_the_form(engine: Engine) -> None:
     assert run.console.tools.flow is None
     assert "怎么还" not in run.send("4500")
     await run.assistant.drain()
+
+
+async def test_telegram_message_with_figures_gets_the_rate(start_bot: StartBot, engine: Engine) -> None:
+    """Without /rate: a message with a loan's figures is answered with its rate (bold first), the
+    interest topic's related questions and details, and 👍 👎."""
+    bot = await start_bot()
+    await bot.push_message(307, "借3000 砍头息扣了500 实际到手2500 7天后还3000")
+    reply = await bot.pop_message(307)
+    assert reply.text.startswith("<b>") and "约1042.9%" in reply.text.split("</b>")[0]
+    data = [b["callback_data"] for b in reply.buttons]
+    assert any(d.startswith("f:") for d in data)
+    if engine.kb.intent("interest_fees") is not None:
+        assert len([d for d in data if not d.startswith("f:")]) >= 2  # related questions and 详细说明
