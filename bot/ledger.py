@@ -1,7 +1,7 @@
 """The update ledger: which Telegram updates this bot (every replica of it) has accepted and handled.
 
-One table, ``bot_updates``, in the usage log's database (``DATABASE_URL``: SQLite for one machine,
-PostgreSQL for replicas), keyed by ``update_id``:
+One table, ``bot_updates``, in the usage log's database (``DATABASE_URL``: PostgreSQL for replicas; for
+one machine with SQLite, a file next to the usage log's), keyed by ``update_id``:
 
 - **dedupe**: an update is *claimed* by inserting its id; a second delivery of the same id (Telegram
   redelivers when a webhook was slow or failed, possibly to another replica) finds the row and is not
@@ -28,9 +28,10 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,12 +51,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.log import log_event
 from faq.usage.schema import open_engine
 from faq.usage.settings import DatabaseTarget, database_target, default_database_url
-from faq.usage.store import describe_error
+from faq.usage.store import describe_error, is_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +66,17 @@ LEASE = 60.0
 #: Done rows are kept this long for deduplication, then purged.
 KEEP_DONE = timedelta(hours=26)
 PURGE_INTERVAL = 3600.0
-TIMEOUT = 3.0
+TIMEOUT = 10.0
 WARNING_INTERVAL = 60.0
 RECENT_IDS = 100_000
 _PG_LOCK = 0x6661715F6C656467  # "faq_ledg"
 _KEY_CONTEXT = b"loan-faq-bot update ledger key v1"
+
+#: Writes grouped into one transaction at most.
+BATCH = 200
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[T]]
 
 metadata = MetaData()
 
@@ -181,6 +188,8 @@ class UpdateLedger:
         self._lock = asyncio.Lock()
         self._purger: asyncio.Task[None] | None = None
         self._last_warning = -WARNING_INTERVAL
+        self._queue: list[tuple[Work[Any], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"UpdateLedger({self.target.describe()})"
@@ -194,6 +203,9 @@ class UpdateLedger:
         return bool(ok)
 
     async def close(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), TIMEOUT)
         if self._purger is not None:
             self._purger.cancel()
             with contextlib.suppress(BaseException):
@@ -224,6 +236,23 @@ class UpdateLedger:
         if not ids:
             return True
         return bool(await self._guard(self._release(ids), "could not release updates", False))
+
+    async def renew(self, update_ids: Iterable[int]) -> bool:
+        """Extend our leases on updates still waiting or being handled here."""
+        ids = list(update_ids)
+        if not ids:
+            return True
+        until = _naive(self.clock() + timedelta(seconds=self.lease))
+
+        async def work(conn: AsyncConnection) -> bool:
+            await conn.execute(
+                update(bot_updates)
+                .where(bot_updates.c.update_id.in_(ids), bot_updates.c.state == PENDING)
+                .values(lease_until=until)
+            )
+            return True
+
+        return bool(await self._guard(self.run(work), "could not renew leases", False))
 
     async def take_over(self, limit: int = 20) -> list[tuple[int, bytes]]:
         """Pending updates whose lease ran out, now leased to us: (update_id, JSON body) to handle."""
@@ -266,6 +295,53 @@ class UpdateLedger:
     def dialect(self) -> str:
         return self.target.dialect
 
+    async def run(self, work: Work[T]) -> T:
+        """Run ``work(conn)`` in a transaction shared with the other writes queued meanwhile (group commit:
+        a burst of updates costs a few transactions, and SQLite sees one writer). Its result once that
+        transaction committed; the exception if it failed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        future.add_done_callback(_retrieve)  # a caller that gave up (timeout) must not leave it unread
+        self._queue.append((work, future))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_queued())
+        return await asyncio.shield(future)
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            try:
+                results = await self._transaction([work for work, _future in batch])
+            except Exception as exc:
+                if len(batch) == 1 or not _retryable(exc):
+                    _fail(batch, exc)
+                    continue
+                # One write spoiled the shared transaction (e.g. a deadlock with another replica writing
+                # the same ids in another order): each on its own, so that only a real failure fails.
+                for work, future in batch:
+                    try:
+                        result = (await self._transaction([work]))[0]
+                    except Exception as single:
+                        _fail([(work, future)], single)
+                    else:
+                        if not future.done():
+                            future.set_result(result)
+                continue
+            except BaseException:
+                _fail(batch, RuntimeError("the ledger's writer was cancelled"))
+                raise
+            for (_work, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _transaction(self, works: list[Work[Any]]) -> list[Any]:
+        engine = await self._engine_ready()
+        results: list[Any] = []
+        async with engine.begin() as conn:
+            for work in works:
+                results.append(await work(conn))
+        return results
+
     async def _engine_ready(self) -> AsyncEngine:
         if not self._ready:
             await self._ensure_ready()
@@ -291,7 +367,6 @@ class UpdateLedger:
         return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(bot_updates)
 
     async def _claim(self, update_id: int, body: bytes | None) -> Claim:
-        engine = await self._engine_ready()
         now = self.clock()
         row = {
             "update_id": update_id,
@@ -302,7 +377,8 @@ class UpdateLedger:
         }
         statement = self._insert(self.target.dialect).values(row).on_conflict_do_nothing()
         c = bot_updates.c
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> Claim:
             if (await conn.execute(statement)).rowcount == 1:
                 return Claim.NEW
             taken = await conn.execute(
@@ -312,32 +388,37 @@ class UpdateLedger:
             )
             return Claim.NEW if taken.rowcount == 1 else Claim.DUPLICATE
 
+        return await self.run(work)
+
     async def _done(self, update_id: int) -> bool:
-        engine = await self._engine_ready()
-        async with engine.begin() as conn:
+        async def work(conn: AsyncConnection) -> bool:
             await conn.execute(
                 update(bot_updates).where(bot_updates.c.update_id == update_id).values(state=DONE, body=None)
             )
-        return True
+            return True
+
+        return await self.run(work)
 
     async def _release(self, ids: list[int]) -> bool:
-        engine = await self._engine_ready()
         past = _naive(self.clock() - timedelta(seconds=1))
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> bool:
             await conn.execute(
                 update(bot_updates)
                 .where(bot_updates.c.update_id.in_(ids), bot_updates.c.state == PENDING)
                 .values(lease_until=past)
             )
-        return True
+            return True
+
+        return await self.run(work)
 
     async def _take_over(self, limit: int) -> list[tuple[int, bytes]]:
-        engine = await self._engine_ready()
         now = self.clock()
         c = bot_updates.c
         until = _naive(now + timedelta(seconds=self.lease))
-        taken: list[tuple[int, bytes]] = []
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> list[tuple[int, bytes]]:
+            taken: list[tuple[int, bytes]] = []
             candidates = (
                 await conn.execute(
                     select(c.update_id, c.body)
@@ -361,7 +442,9 @@ class UpdateLedger:
                     )
                     continue
                 taken.append((int(update_id), body))
-        return taken
+            return taken
+
+        return await self.run(work)
 
     async def _count(self, state: str) -> int:
         engine = await self._engine_ready()
@@ -370,13 +453,15 @@ class UpdateLedger:
             return int((await conn.execute(query)).scalar() or 0)
 
     async def _purge(self) -> int:
-        engine = await self._engine_ready()
         cutoff = _naive(self.clock() - KEEP_DONE)
-        async with engine.begin() as conn:
+
+        async def work(conn: AsyncConnection) -> int:
             result = await conn.execute(
                 delete(bot_updates).where(bot_updates.c.state == DONE, bot_updates.c.received_at < cutoff)
             )
-        return max(result.rowcount or 0, 0)
+            return max(result.rowcount or 0, 0)
+
+        return await self.run(work)
 
     async def _purge_hourly(self) -> None:
         while True:
@@ -384,15 +469,43 @@ class UpdateLedger:
             await asyncio.sleep(PURGE_INTERVAL)
 
 
+def _fail(batch: list[tuple[Work[Any], asyncio.Future[Any]]], exc: Exception) -> None:
+    for _work, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Not a connection problem (then every write would fail again at once): worth one more try each."""
+    return not isinstance(exc, OSError | TimeoutError) and not is_unreachable(exc)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def ledger_url(database_url: str) -> str:
+    """The ledger's database: ``DATABASE_URL`` itself for PostgreSQL (shared by replicas); for SQLite a
+    file of its own next to the usage log (``faqbot.sqlite3`` -> ``faqbot-updates.sqlite3``), so that the
+    two never wait for each other's write lock."""
+    target = database_target(database_url)
+    if target.sqlite_path is None:
+        return database_url
+    path = target.sqlite_path
+    return f"sqlite:///{path.with_name(path.stem + '-updates' + (path.suffix or '.sqlite3'))}"
+
+
 def ledger_from_env(env: Mapping[str, str], token: str | None) -> UpdateLedger | None:
-    """The ledger in ``DATABASE_URL`` (else in the usage log's default SQLite file), keyed by the bot token;
-    None without a token, or with the usage log switched off and no ``DATABASE_URL`` (memory only)."""
+    """The ledger for ``DATABASE_URL`` (else next to the usage log's default SQLite file; see
+    :func:`ledger_url`), keyed by the bot token; None without a token, or with the usage log switched off
+    and no ``DATABASE_URL`` (then deduplication is in memory only)."""
     if not token:
         return None
     explicit = (env.get("DATABASE_URL") or "").strip()
     if not explicit and (env.get("USAGE_LOG") or "").strip().lower() in ("0", "false", "no", "off"):
         return None
-    return UpdateLedger(default_database_url(env), token)
+    return UpdateLedger(ledger_url(default_database_url(env)), token)
 
 
 def _create_tables(conn: Connection) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger import UpdateLedger, bot_flood, bot_kb_version
 from bot.log import log_event
@@ -84,7 +85,6 @@ class SharedFloodLimiter(FloodLimiter):
         return Verdict.NOTIFY if hits == self.limit + 1 else Verdict.DROP
 
     async def _hit(self, user_key: str) -> int:
-        engine = await self.ledger.engine()
         now = self.wall()
         window = int(now // self.window * self.window)
         insert = (postgresql.insert if self.ledger.dialect == "postgresql" else sqlite.insert)(bot_flood)
@@ -96,12 +96,17 @@ class SharedFloodLimiter(FloodLimiter):
             )
             .returning(bot_flood.c.hits)
         )
-        async with engine.begin() as conn:
+        purge = now - self._last_purge > self.window
+        if purge:
+            self._last_purge = now
+
+        async def work(conn: AsyncConnection) -> int:
             hits = int((await conn.execute(statement)).scalar_one())
-            if now - self._last_purge > self.window:
-                self._last_purge = now
+            if purge:
                 await conn.execute(delete(bot_flood).where(bot_flood.c.window < window - self.window))
-        return hits
+            return hits
+
+        return await self.ledger.run(work)
 
 
 class KnowledgeBaseVersion:

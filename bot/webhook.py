@@ -3,11 +3,12 @@
 Following PTB's ``examples/customwebhookbot/starlettebot.py`` (the application runs without an updater,
 the web server next to it in the same event loop), with what a bot that must lose nothing needs on top:
 
-- **at-least-once in, exactly-once out**: an update is answered 200 only once it is safe: after it was
-  handled, or (at shutdown) once it is durably in the update ledger (:mod:`bot.ledger`), from where any
-  replica handles it after a restart. Each update is handled *inside* its request, so Telegram's
-  ``max_connections`` (set with ``setWebhook``, ``WEBHOOK_MAX_CONNECTIONS``) is the backpressure: there is
-  no in-memory queue to lose;
+- **at-least-once in, exactly-once out**: an update is answered 200 only once it is safe: once it is
+  durably in the update ledger (:mod:`bot.ledger`), from where this replica handles it at once and any
+  replica after a restart; or, without a ledger (or with its database down), after it was handled. At most
+  :data:`MAX_BACKLOG` accepted updates wait for handling; beyond that a request is
+  answered only once its update was handled, so Telegram's ``max_connections`` (set with ``setWebhook``,
+  ``WEBHOOK_MAX_CONNECTIONS``) is the backpressure, not an unbounded in-memory queue;
 - **deduplication**: a redelivered ``update_id`` is answered 200 and not handled again (in memory, and
   across replicas through the ledger's unique key);
 - **shutdown** (SIGTERM): new updates get 503 (Telegram delivers them again, to this replica after its
@@ -57,8 +58,13 @@ MAX_BODY_BYTES = 1 << 20  # Telegram's updates are a few kB
 #: platform kills after ~10 s).
 DRAIN_GRACE = 5.0
 STOP_WITHIN = 9.0
+#: Updates accepted ahead of handling at most (only those already durable in the ledger): replies go out
+#: at SEND_RATE_LIMIT (30/s), so a burst is acknowledged at once and answered over the next minute.
+MAX_BACKLOG = 2000
 #: How often pending updates whose lease ran out are looked for (other replicas' leftovers).
 RECOVER_INTERVAL = 2.0
+#: How often the leases of the updates in hand are extended (well within bot.ledger.LEASE).
+RENEW_INTERVAL = 15.0
 
 
 class BodyTooLarge(Exception):
@@ -91,10 +97,13 @@ class Intake:
         self.recent = RecentIds()
         self.accepting = True
         self.slots = asyncio.Semaphore(max(1, concurrency))
+        #: Durable updates answered before they were handled, at most (beyond, requests wait: backpressure).
+        self.max_backlog = MAX_BACKLOG
         self.handled = 0
         self.duplicates = 0
         self._inflight: dict[asyncio.Task[bool], tuple[int, bool]] = {}
         self._recoverer: asyncio.Task[None] | None = None
+        self._deferred: list[int] = []  # durable updates not started because shutdown began
 
     async def receive(self, update_id: int, data: dict[str, Any], body: bytes) -> int:
         """The HTTP status to answer Telegram with for one update."""
@@ -112,8 +121,11 @@ class Intake:
                 return 200
             self.recent.discard(update_id)
             return 503
-        task = self._spawn(update_id, data, durable=claim is Claim.NEW)
-        safe = await asyncio.shield(task)
+        durable = claim is Claim.NEW
+        task = self._spawn(update_id, data, durable=durable)
+        if durable and len(self._inflight) <= self.max_backlog:
+            return 200  # in the ledger: handled now in the background, or after a restart by any replica
+        safe = await asyncio.shield(task)  # not durable, or too much in hand: answer once handled
         return 200 if safe else 503
 
     def _duplicate(self, update_id: int) -> int:
@@ -131,6 +143,9 @@ class Intake:
         """Handle one update; True when it is safe to tell Telegram it was received."""
         try:
             async with self.slots:
+                if durable and not self.accepting:  # shutting down: not started, left to the next start
+                    self._deferred.append(update_id)
+                    return True
                 update = Update.de_json(data, self.application.bot)
                 await self.application.process_update(update)
         except asyncio.CancelledError:
@@ -141,7 +156,9 @@ class Intake:
         except Exception:  # process_update routes handler errors to the error handler; this is PTB itself
             logger.exception("update id=%s could not be processed", update_id)
         self.handled += 1
-        if durable and self.ledger is not None:
+        if self.ledger is not None:
+            # Also when the claim timed out: it may still be written (the ledger writes in order), and
+            # must not be taken over later as a pending update.
             await self.ledger.done(update_id)
         return True
 
@@ -154,10 +171,24 @@ class Intake:
     async def recover_once(self) -> int:
         """Handle pending updates whose lease ran out (a stopped replica's, or this one's before a
         restart); the number taken over."""
-        if self.ledger is None or not self.accepting:
-            return 0
-        taken = await self.ledger.take_over()
+        total = 0
+        while self.ledger is not None and self.accepting:
+            room = min(100, self.max_backlog - len(self._inflight))
+            if room <= 0:
+                break
+            taken = await self._take_over(room)
+            total += taken
+            if taken < room:
+                break
+        return total
+
+    async def _take_over(self, limit: int) -> int:
+        assert self.ledger is not None
+        taken = await self.ledger.take_over(limit)
+        in_hand = {entry[0] for entry in self._inflight.values()}
         for update_id, body in taken:
+            if update_id in in_hand:  # ours already (its lease ran out while it waited): renewed below
+                continue
             try:
                 data = json.loads(body)
             except ValueError:
@@ -170,8 +201,12 @@ class Intake:
         return len(taken)
 
     async def _recover_loop(self) -> None:
+        last_renewal = time.monotonic()
         while self.accepting:
             try:
+                if self.ledger is not None and time.monotonic() - last_renewal >= RENEW_INTERVAL:
+                    last_renewal = time.monotonic()
+                    await self.ledger.renew(entry[0] for entry in list(self._inflight.values()) if entry[1])
                 await self.recover_once()
             except Exception:
                 logger.exception("recovery of pending updates failed")
@@ -180,8 +215,9 @@ class Intake:
     # ---------------------------------------------------------------------------------------- shutdown
 
     async def drain(self, grace: float = DRAIN_GRACE) -> None:
-        """Stop accepting; let the updates being handled finish within ``grace`` seconds; cut the rest short
-        and release them in the ledger for the next replica."""
+        """Stop accepting; let the updates being handled finish within ``grace`` seconds (those in the ledger
+        and not started yet are not started); cut the rest short; release what is left in the ledger for
+        the next start or another replica."""
         self.accepting = False
         if self._recoverer is not None:
             self._recoverer.cancel()
@@ -196,15 +232,16 @@ class Intake:
             task.cancel()
         if left:
             await asyncio.gather(*left, return_exceptions=True)
-        released = [entry[0] for entry in left.values() if entry is not None and entry[1]]
+        cut = [entry[0] for entry in left.values() if entry is not None and entry[1]]
+        released = self._deferred + cut
         if released and self.ledger is not None:
             await self.ledger.release(released)
         log_event(
             "drained",
             logger=__name__,
-            finished=len(tasks) - len(left),
+            finished=len(tasks) - len(left) - len(self._deferred),
             released=len(released),
-            dropped=len(left) - len(released),
+            dropped=len(left) - len(cut),
         )
 
 

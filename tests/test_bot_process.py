@@ -123,8 +123,12 @@ def test_webhook_process_health_secret_reply_and_sigterm(
     assert tester.calls("setMyCommands")
 
     base = f"http://127.0.0.1:{port}"
-    health = httpx.get(f"{base}/healthz", timeout=5, trust_env=False)
-    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    deadline = time.monotonic() + 30  # ready once setWebhook's answer is in, a moment after the call
+    while (health := httpx.get(f"{base}/healthz", timeout=5, trust_env=False)).status_code != 200:
+        assert health.json() == {"status": "starting"} and time.monotonic() < deadline, health.text
+        time.sleep(0.05)
+    assert health.json() == {"status": "ok"}
+    assert httpx.get(f"{base}/livez", timeout=5, trust_env=False).status_code == 200
 
     update = {"update_id": 1, **tester.message(301, QUESTION)}
     wrong = httpx.post(

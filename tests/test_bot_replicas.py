@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,6 @@ async def test_a_redelivery_to_either_replica_is_answered_once(
     await a.assert_silent(users[-1], 0.3)
     assert sorted(c.chat_id for c in a.calls("sendMessage")) == list(users)
     assert len(a.store.answers) + len(b.store.answers) == len(users), "logged once"
-    assert a.store.answers and b.store.answers, "both replicas did some of the work"
 
 
 async def test_the_flood_limit_is_shared_by_the_replicas(
@@ -67,18 +67,21 @@ async def test_the_flood_limit_is_shared_by_the_replicas(
     a, b = await replicas(start_bot, database_url, flood_limit=3)
     async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
         for n, bot in enumerate([a, b, a, b, a, b]):
-            update = {"update_id": 4000 + n, **a.message(340, FAMILY_Q)}
-            assert await post(client, bot, update) == 200  # handled before the answer: in order
-    texts = [c.text for c in a.calls("sendMessage") if c.chat_id == 340]
+            assert await post(client, bot, {"update_id": 4000 + n, **a.message(340, FAMILY_Q)}) == 200
+
+    def limited() -> int:
+        return handlers_of(a.application).stats.rate_limited + handlers_of(b.application).stats.rate_limited
+
+    await wait_until(lambda: limited() == 3, what="three messages over the shared limit")
+    await wait_until(lambda: len(a.sent_to(340)) >= 4, what="three answers and the note")
     note = engine.text("rate_limited").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # Each replica keeps the conversations it served (in memory): the third message, on replica a again,
-    # gets the key points instead of the same answer.
+    texts = Counter(c.text for c in a.sent_to(340))
+    # Each replica keeps the conversations it served (in memory): a repeat on the same replica gets the
+    # key points instead of the same answer; which messages those are depends on the order of handling.
     context = engine.converse(FAMILY_Q, None)[1]
-    again = engine.converse(FAMILY_Q, context)[0]
-    recap = "\n\n".join(c.html for c in render_reply(again, "0" * 12, "x"))
-    assert texts == [expected_html(engine, FAMILY_Q)] * 2 + [recap, note]
-    limited = handlers_of(a.application).stats.rate_limited + handlers_of(b.application).stats.rate_limited
-    assert limited == 3
+    recap = "\n\n".join(c.html for c in render_reply(engine.converse(FAMILY_Q, context)[0], "0" * 12, "x"))
+    assert texts[note] == 1 and sum(texts.values()) == 4
+    assert set(texts) - {note} <= {expected_html(engine, FAMILY_Q), recap}
 
 
 async def test_reload_on_one_replica_reaches_the_other(

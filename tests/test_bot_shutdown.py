@@ -92,6 +92,7 @@ async def test_sigterm_during_a_burst_loses_nothing_and_repeats_nothing(
     tester.state.inject(Faults(rate=0.05, kinds=("429",), retry_after=8, max_per_chat=1, seed=7))
     port = free_port()
     db = tmp_path / "usage.sqlite3"
+    ledger = tmp_path / "usage-updates.sqlite3"  # the ledger's own file next to the usage log
     env = {
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_BASE_URL": fake_telegram.base_url,
@@ -134,7 +135,7 @@ async def test_sigterm_during_a_burst_loses_nothing_and_repeats_nothing(
 
     await _wait(lambda: answered() == BURST, 60, "every user answered")
     await _wait(
-        lambda: _count(db, "select count(*) from bot_updates where state = 'done'") == BURST,
+        lambda: _count(ledger, "select count(*) from bot_updates where state = 'done'") == BURST,
         30,
         "every update marked done",
     )
@@ -149,4 +150,54 @@ async def test_sigterm_during_a_burst_loses_nothing_and_repeats_nothing(
     assert drained is not None and drained.group(3) == "0", "nothing accepted was dropped"
     if int(drained.group(2)):  # handed over to the next start: it said so
         assert "recovered_updates" in second.logs
-    assert _count(db, "select count(*) from bot_updates where body is not null") == 0
+    assert _count(ledger, "select count(*) from bot_updates where body is not null") == 0
+
+
+async def test_two_replica_processes_on_one_postgres_share_dedupe_and_reload(
+    fake_telegram: FakeTelegram, postgres_url: str, tmp_path: Path, processes: list[BotProcess]
+) -> None:
+    """Two ``python -m bot`` webhook processes (replicas behind a load balancer) with one DATABASE_URL:
+    every update sent to both is answered once, and SIGHUP on one reloads the other too."""
+    token = fake_telegram.new_token()
+    tester = BotTester(fake_telegram, token)
+    ports = [free_port(), free_port()]
+    replicas = []
+    for n, port in enumerate(ports):
+        env = {
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_BASE_URL": fake_telegram.base_url,
+            "WEBHOOK_URL": "https://bot.example.com/hook",
+            "LISTEN_HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DATABASE_URL": postgres_url,
+            "LOG_LEVEL": "INFO",
+        }
+        replica = BotProcess(env, tmp_path / f"replica{n}")
+        processes.append(replica)
+        replicas.append(replica)
+    for replica in replicas:
+        await asyncio.to_thread(replica.wait_for_log, "started mode=webhook", 30)
+
+    users = list(range(41_000, 41_100))
+    updates = [{"update_id": 7000 + i, **tester.message(u, QUESTION)} for i, u in enumerate(users)]
+    secret = derive_webhook_secret(token)
+    to_a = Telegram(f"http://127.0.0.1:{ports[0]}/hook", secret)
+    to_b = Telegram(f"http://127.0.0.1:{ports[1]}/hook", secret)
+    await asyncio.gather(to_a.deliver(updates), to_b.deliver(updates[::-1]))  # each update to both
+    assert len(to_a.accepted) == len(to_b.accepted) == len(users)
+
+    def answered() -> int:
+        return len({c.chat_id for c in tester.state.delivered if c.method == "sendMessage"})
+
+    await _wait(lambda: answered() == len(users), 60, "every user answered")
+    replicas[0].proc.send_signal(signal.SIGHUP)
+    await asyncio.to_thread(replicas[1].wait_for_log, "reload_requested", 30)
+    await asyncio.to_thread(replicas[1].wait_for_log, "reload ok=True", 30)
+    for replica in replicas:
+        code, _took = await asyncio.to_thread(replica.stop)
+        assert code == 0, replica.logs[-3000:]
+    delivered = [c.chat_id for c in tester.state.delivered if c.method == "sendMessage"]
+    assert sorted(delivered) == users, "each user answered exactly once"
+    logs = replicas[0].logs + replicas[1].logs
+    assert "Traceback" not in logs
+    assert token not in logs and secret not in logs and QUESTION not in logs
