@@ -56,16 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, default=DEFAULT_KB_PATH)
     check.set_defaults(run=run_check)
 
-    evaluate = sub.add_parser("eval", help="accuracy on a labelled dataset (see tests/data/README.md)")
-    evaluate.add_argument("dataset", type=Path)
+    evaluate = sub.add_parser("eval", help="accuracy on labelled datasets (see tests/data/README.md)")
+    evaluate.add_argument(
+        "dataset",
+        type=Path,
+        nargs="*",
+        help="datasets (default: tests/data/dev*.yaml and ../shared/data/real_queries_dev.yaml when present)",
+    )
     evaluate.add_argument("--kb", type=Path, default=None)
-    evaluate.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF baseline")
+    evaluate.add_argument("--no-baseline", action="store_true", help="skip the baselines")
+    evaluate.add_argument("--summary", action="store_true", help="only the table of figures per dataset")
     evaluate.set_defaults(run=run_eval)
 
-    bench = sub.add_parser("bench", help="latency, cold start and memory, also at 1k and 10k examples")
+    bench = sub.add_parser("bench", help="latency, cold start and memory, also at 1k, 10k and 50k examples")
     bench.add_argument("--kb", type=Path, default=None)
     bench.add_argument("--messages", type=int, default=2000, help="messages in the warm batch")
-    bench.add_argument("--sizes", default="1000,10000", help="synthetic knowledge-base sizes (examples)")
+    bench.add_argument(
+        "--sizes", default="1000,10000,50000", help="synthetic knowledge-base sizes (examples)"
+    )
     bench.add_argument("--child", help=argparse.SUPPRESS)
     bench.set_defaults(run=run_bench)
 
@@ -314,11 +322,27 @@ def _first_message_check(engine: Engine, path: str) -> list[Problem]:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from faq.evaluate import evaluate, format_report, load_dataset
+    from faq.evaluate import (
+        LogisticBaseline,
+        default_datasets,
+        evaluate,
+        format_report,
+        format_summary,
+        load_dataset,
+    )
 
     engine = Engine.load(args.kb)
-    dataset = load_dataset(args.dataset)
-    format_report(evaluate(engine, dataset, with_baseline=not args.no_baseline))
+    paths = args.dataset or default_datasets()
+    lr = None if args.no_baseline else LogisticBaseline.train(engine)
+    reports = []
+    for path in paths:
+        report = evaluate(engine, load_dataset(path), with_baseline=not args.no_baseline, lr=lr)
+        reports.append((path, report))
+        if not args.summary:
+            print(f"== {path}")
+            format_report(report)
+            print()
+    format_summary(engine, reports, lr)
     return 0
 
 

@@ -63,6 +63,10 @@ class Reply:
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
     apr: float | None = None  # the real annual rate in percent (kind "apr"), rounded to 0.1
+    #: The lender the message names (an id of intents.yaml's ``lenders:``), if any.
+    lender: str | None = None
+    #: Both intents when a message asks two questions and both are answered (the first is ``intent``).
+    intents: tuple[str, ...] = ()
     #: The direct sentence shown first (bold on Telegram); None for replies without one.
     summary: str | None = None
     #: The longer explanation behind the "详细说明" button (`/more` in the console); None when there is none.
@@ -102,6 +106,8 @@ class Reply:
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
             "apr": self.apr,
+            "lender": self.lender,
+            "intents": list(self.intents) or ([self.intent] if self.intent else []),
             "summary": self.summary,
             "details": self.details,
             "followup": self.followup,
