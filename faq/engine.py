@@ -424,6 +424,9 @@ class Engine:
         if not apr.is_rate_message(message, figures):
             return None
         result = apr.annual_rate(figures)
+        other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
+        if isinstance(result, apr.Missing) and other:
+            return None  # too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗")
         rate = round(result.percent, 1) if isinstance(result, apr.Rate) else None
         text = (
             apr.explain(result, self.rates)

@@ -463,3 +463,11 @@ def test_instalment_irr_matches_polynomial_roots(received: int, markup: float, p
 def test_arabic_amounts_round_trip(amount: int) -> None:
     assert parse_amount(str(amount)) == amount
     assert parse_amount(f"{amount:,}") == amount
+
+
+def test_too_few_figures_and_another_question_keeps_its_answer(engine: Engine) -> None:
+    """A message whose figures are not enough for a rate and that asks something else the knowledge base
+    answers gets that answer, not a request for more figures."""
+    for intent in engine.kb.intents:
+        for question in intent.questions:
+            assert engine.reply(question).kind.value != "apr", (intent.id, question)
