@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT = 1.0
 #: Expired rows are deleted at most this often (by the replica that writes).
 PURGE_INTERVAL = 60.0
+#: After the database did not answer, replies use the replica's memory this long before asking again.
+RETRY_AFTER = 5.0
 WARNING_INTERVAL = 60.0
 _KEY_CONTEXT = b"loan-faq-bot conversation key v1"
 _ID = re.compile(r"^[A-Za-z0-9_.:|-]{1,64}$")
@@ -174,15 +176,23 @@ class SharedContexts:
         self.timeout = timeout
         self.clock = clock
         self._last_purge = float("-inf")
+        self._down_until = float("-inf")
         self._last_warning = -WARNING_INTERVAL
 
     def chat_key(self, chat: Hashable) -> str:
         return hmac.new(self.key, str(chat).encode(), hashlib.sha256).hexdigest()
 
     async def load(self, chat: Hashable, now: float) -> Context | None:
+        """The chat's context (None: the database has none, or it expired); raises
+        :class:`ContextUnavailable` when the database did not answer within :attr:`timeout`, and for
+        :data:`RETRY_AFTER` seconds after that without asking (a frozen database costs one wait, not one
+        per reply)."""
+        if time.monotonic() < self._down_until:
+            raise ContextUnavailable("the database did not answer a moment ago")
         try:
             row = await asyncio.wait_for(self._select(self.chat_key(chat), now), self.timeout)
         except Exception as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER
             self._warn("load", exc)
             raise ContextUnavailable(describe_error(exc)) from exc
         return current(from_row(row, self.buttons), now) if row is not None else None
@@ -191,6 +201,7 @@ class SharedContexts:
         try:
             await asyncio.wait_for(self._upsert(to_row(self.chat_key(chat), context)), self.timeout)
         except Exception as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER
             self._warn("save", exc)
 
     async def purge(self) -> int:

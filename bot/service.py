@@ -225,6 +225,8 @@ class Assistant:
         self.contexts = ContextStore()
         self.shared = shared
         self.clock = clock
+        self._turn_locks: dict[Hashable, asyncio.Lock] = {}
+        self._turns: dict[Hashable, int] = {}
 
     @property
     def engine(self) -> Engine:
@@ -250,21 +252,32 @@ class Assistant:
             return
         from bot.conversations import ContextUnavailable
 
-        now = self.clock()
-        before: Context | None
+        # One turn of a chat at a time in this replica (updates are handled concurrently): a second message
+        # of the same chat reads the context the first one wrote.
+        lock = self._turn_locks.setdefault(chat, asyncio.Lock())
+        self._turns[chat] = self._turns.get(chat, 0) + 1
         try:
-            before = await self.shared.load(chat, now)
-        except ContextUnavailable:
-            before = self.contexts.peek(chat)
-        else:
-            if before is None:
-                self.contexts.discard(chat)
-            else:
-                self.contexts.set(chat, before)
-        yield
-        after = self.contexts.peek(chat)
-        if after is not None and after is not before:
-            await self.shared.save(chat, after)
+            async with lock:
+                now = self.clock()
+                before: Context | None
+                shared = True
+                try:
+                    before = await self.shared.load(chat, now)
+                except ContextUnavailable:  # go on with this replica's memory; do not wait a second time
+                    before, shared = self.contexts.peek(chat), False
+                else:
+                    if before is None:
+                        self.contexts.discard(chat)
+                    else:
+                        self.contexts.set(chat, before)
+                yield
+                after = self.contexts.peek(chat)
+                if shared and after is not None and after is not before:
+                    await self.shared.save(chat, after)
+        finally:
+            self._turns[chat] -= 1
+            if not self._turns[chat]:
+                del self._turns[chat], self._turn_locks[chat]
 
     def ask(
         self,

@@ -5,6 +5,7 @@ that does not answer leaves the replica with its own memory."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from conftest import RunningBot
 from fake_telegram import Call, wait_until
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from test_bot_replicas import post
 
 from bot.app import handlers_of
@@ -201,20 +202,48 @@ def test_rows_carry_only_ids_and_the_offered_buttons_come_back(engine: Engine) -
     assert (back.intent, back.days, back.at) == (context.intent, context.days, context.at)
 
 
-async def test_a_database_that_does_not_answer_leaves_the_replica_its_memory(engine: Engine) -> None:
+async def test_a_database_that_does_not_answer_leaves_the_replica_its_memory(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     ledger = UpdateLedger("postgresql://faq@127.0.0.1:9/none", "token")
     shared = SharedContexts(ledger, "token", lambda ids, ctx: offered_buttons(engine, ids, ctx), timeout=0.5)
     assistant = Assistant(EngineHolder(engine), shared=shared)
+    caplog.set_level(logging.INFO)
     try:
-        with pytest.raises(ContextUnavailable):
-            await shared.load(5, 0.0)
         async with assistant.conversation(5):
             assistant.ask("天星金融逾期10天", user_id=5, chat_type="private", chat=5)
         async with assistant.conversation(5):
             answered = assistant.ask(FAMILY, user_id=5, chat_type="private", chat=5)
         assert "天星金融" in answered.reply.text
+        with pytest.raises(ContextUnavailable):
+            await shared.load(5, 0.0)
     finally:
         await ledger.close()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot.conversations"]
+    assert len(warnings) == 1, "one warning, not one per reply"
+    assert not any("天星" in r.getMessage() or "家人" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_existing_ledger_database_gains_the_context_table(database_url: str) -> None:
+    """The ledger's tables are created when missing (bot/ledger.py ``_create_tables``): a database made
+    before this table existed gets it on the next start, and the other tables keep their rows."""
+    old = UpdateLedger(database_url, "token")
+    try:
+        db = await old.engine()
+        async with db.begin() as conn:
+            await conn.run_sync(lambda sync: bot_context.drop(sync))
+            names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert "bot_context" not in names and "bot_updates" in names
+    finally:
+        await old.close()
+    restarted = UpdateLedger(database_url, "token")
+    try:
+        db = await restarted.engine()
+        async with db.connect() as conn:
+            names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert {"bot_context", "bot_updates", "bot_flood"} <= set(names)
+    finally:
+        await restarted.close()
 
 
 def test_offered_buttons_are_rebuilt_in_the_readers_script(engine: Engine) -> None:
