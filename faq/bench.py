@@ -1,13 +1,18 @@
 """`faq bench`: per-message latency, cold start and peak memory, at the shipped size and at synthetic sizes.
 
-Each scenario runs in a fresh interpreter (`faq bench --child ...`) so that its cold start and peak RSS are
-its own: the parent times the whole child up to its first reply (interpreter, imports, jieba, loading and
-indexing the knowledge base) and the child times a warm batch of messages one by one.
+Each scenario runs in fresh interpreters (`faq bench --child ...`) so that its cold start and peak RSS are
+its own: the parent times a whole child up to its first reply (interpreter, imports, jieba, loading and
+indexing the knowledge base, training the scorer), first with an empty cache directory (the first start
+after the knowledge base changed) and then with the cache that run left (every later start), in wall time
+and in CPU time (user + system: on a busy machine wall time also counts waiting for a core). The child
+then times a warm batch of messages one by one, and builds a second engine while the first is alive, as
+/reload does, for the peak RSS during a reload.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import subprocess
@@ -21,7 +26,15 @@ import yaml
 
 from faq.engine import DEFAULT_KB_PATH, Engine
 
-TARGETS = {"per_message_ms": 2.0, "per_message_10k_ms": 10.0, "cold_start_s": 2.5, "peak_rss_mb": 200.0}
+TARGETS = {
+    "per_message_ms": 0.5,
+    "per_message_10k_ms": 2.0,
+    "per_message_50k_ms": 10.0,
+    "cold_start_s": 1.0,
+    "cold_start_10k_s": 3.0,
+    "peak_rss_mb": 150.0,
+    "reload_rss_mb": 200.0,
+}
 
 
 def batch_messages(engine: Engine, count: int, seed: int = 7) -> list[str]:
@@ -87,18 +100,24 @@ def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
         engine.reply(text)
         timings.append((time.perf_counter() - start) * 1000)
     timings.sort()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    reloaded = Engine.load(kb)  # /reload: the new engine is built while the old one still serves
+    reloaded.reply("逾期3天会怎样")
     return {
         "scenario": scenario,
         "examples": engine.kb.example_count,
         "p50_ms": timings[len(timings) // 2],
         "p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak,
+        "reload_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
+def _cold_start(kb: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of a fresh interpreter up to its first reply."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    cold = subprocess.run(
+    subprocess.run(
         [
             sys.executable,
             "-c",
@@ -106,28 +125,39 @@ def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
         ],
         check=True,
         capture_output=True,
+        env=env,
     )
-    cold_start = time.perf_counter() - start
-    del cold
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "faq",
-            "bench",
-            "--child",
-            scenario,
-            "--kb",
-            str(kb),
-            "--messages",
-            str(messages),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="faq-bench-cache-") as cache_dir:
+        env = {**os.environ, "FAQ_CACHE_DIR": cache_dir}
+        first = _cold_start(kb, env)
+        cached = _cold_start(kb, env)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "faq",
+                "bench",
+                "--child",
+                scenario,
+                "--kb",
+                str(kb),
+                "--messages",
+                str(messages),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    result["cold_start_s"] = cold_start
+    result["first_start_s"], result["first_start_cpu_s"] = first
+    result["cold_start_s"], result["cold_start_cpu_s"] = cached
     return result
 
 
@@ -140,14 +170,22 @@ def run(kb: Path | None, messages: int, sizes: list[int]) -> list[dict[str, Any]
             results.append(_run_child(f"synthetic {size}", path, messages))
         finally:
             path.unlink(missing_ok=True)
-    print(f"{'scenario':16} {'examples':>8} {'cold start':>10} {'p50':>8} {'p99':>8} {'peak RSS':>9}")
+    print(
+        f"{'scenario':16} {'examples':>8} {'first start':>18} {'cached start':>18} {'p50':>8} {'p99':>8} "
+        f"{'peak RSS':>9} {'at reload':>9}"
+    )
     for r in results:
         print(
-            f"{r['scenario']:16} {r['examples']:8d} {r['cold_start_s']:9.2f}s {r['p50_ms']:6.2f}ms "
-            f"{r['p99_ms']:6.2f}ms {r['peak_rss_mb']:7.0f}MB"
+            f"{r['scenario']:16} {r['examples']:8d} "
+            f"{r['first_start_s']:6.2f}s ({r['first_start_cpu_s']:5.2f}s cpu) "
+            f"{r['cold_start_s']:6.2f}s ({r['cold_start_cpu_s']:5.2f}s cpu) {r['p50_ms']:6.2f}ms "
+            f"{r['p99_ms']:6.2f}ms {r['peak_rss_mb']:7.0f}MB {r['reload_rss_mb']:7.0f}MB"
         )
+    t = TARGETS
     print(
-        f"targets: <= {TARGETS['per_message_ms']} ms/message shipped, <= {TARGETS['per_message_10k_ms']} ms at 10k, "
-        f"cold start <= {TARGETS['cold_start_s']} s, peak RSS <= {TARGETS['peak_rss_mb']:.0f} MB"
+        f"targets: <= {t['per_message_ms']} ms/message shipped, <= {t['per_message_10k_ms']} ms at 10k, "
+        f"<= {t['per_message_50k_ms']} ms at 50k; cold start <= {t['cold_start_s']} s shipped, "
+        f"<= {t['cold_start_10k_s']} s at 10k; peak RSS <= {t['peak_rss_mb']:.0f} MB, "
+        f"<= {t['reload_rss_mb']:.0f} MB during /reload"
     )
     return results

@@ -53,6 +53,10 @@ MIN_HOMOPHONE_SYLLABLES = 3
 #: Pinyin keys shorter than this must be a whole Latin word or run to count ("zisha", not "...zisha...").
 MIN_EMBEDDED_PINYIN = 9
 MAX_READINGS = 16
+#: Two-character cues also found typed with homophones right after a word of intent (想紫砂, 想轻声): the
+#: ``means`` and these; not those whose homophones are words of debt talk (上吊 ~ 上调, 农药 ~ 弄要).
+HOMOPHONE_PAIRS = frozenset({"自杀", "轻生", "寻死"})
+NO_HOMOPHONE_PAIRS = frozenset({"上吊", "农药"})
 #: The model's weights, beside the knowledge base (written by ``python -m faq.crisis train``).
 MODEL_FILE = "crisis_model.json"
 
@@ -149,7 +153,20 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 #: One Han character, a run of Latin letters, or any other character (the homophone scan's units).
 _TOKEN = re.compile(r"[\u3400-\u9fff]|[a-z]+|.")
 #: Words around a short pinyin cue typed as one run ("woxiangsi", "zhendexiangsile").
-_PINYIN_AROUND = re.compile(r"^(?:wo|zhende|zhen|hao|hen|jiu|ye|zhishi|zhenshi|shizai)*(.+?)(?:le|a|ya|ba|la|ne)*$")
+#: (The run is compared with zh/ch/sh and ang/eng/ing collapsed, so the words are listed in both spellings;
+#: the core is tried shortest and longest, so that "zisha" keeps its final "a".)
+_PINYIN_AROUND_WORDS = r"(?:wo|zhende|zende|zhen|zen|hao|hen|jiu|ye|zhishi|zisi|zhenshi|zensi|shizai|sizai)*"
+_PINYIN_AROUND = (
+    re.compile(rf"^{_PINYIN_AROUND_WORDS}(.+?)(?:le|a|ya|ba|la|ne)*$"),
+    re.compile(rf"^{_PINYIN_AROUND_WORDS}(.+)$"),
+    # a word of intent before the cue, typed as one run: "woxiangqusi", "woyaozisha"
+    re.compile(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+?)(?:le|a|ya|ba|la|ne)*$"),
+    re.compile(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+)$"),
+)
+#: Pinyin words after a short cue that make it hyperbole: "xiang si ni le" (想死你了, missing someone).
+_PINYIN_OBJECTS = frozenset({"ni", "nimen", "ta", "tamen", "nile", "nia"})
+#: Words of intent before which a two-syllable cue typed with homophones counts (想跳娄, 要紫砂, 想轻声).
+_INTENT_BEFORE = frozenset({"想", "要", "去", "备", "算", "定"})
 
 
 def _fuzzy(key: str) -> str:
@@ -165,6 +182,11 @@ def _reading(token: str) -> str:
         return _fuzzy(token) if token.isascii() and token.isalpha() and len(token) <= 6 else "|"
     readings = lazy_pinyin(token, errors="ignore")
     return _fuzzy(readings[0]) if readings and readings[0].isalpha() else "|"
+
+
+def _pairs_homophones(kind: str, cue: str) -> bool:
+    """Whether a two-character cue is also found typed with homophones after a word of intent."""
+    return (kind == "means" or cue in HOMOPHONE_PAIRS) and cue not in NO_HOMOPHONE_PAIRS
 
 
 def _syllable_readings(word: str) -> list[tuple[str, ...]]:
@@ -187,6 +209,8 @@ class _Compiled:
     embedded_pinyin: dict[str, str] = field(default_factory=dict)  # long fuzzy key -> cue
     #: first three (fuzzy) syllables -> [(all syllables, cue)]
     homophones: dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+    #: two (fuzzy) syllables of a two-character cue -> cue (counted after a word of intent only)
+    homophones2: dict[tuple[str, str], str] = field(default_factory=dict)
     region_words: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -214,6 +238,8 @@ class CrisisDetector:
                 usual = tuple(_reading(ch) for ch in compact)
                 if len(usual) >= MIN_HOMOPHONE_SYLLABLES and "|" not in usual:
                     c.homophones.setdefault(usual[:MIN_HOMOPHONE_SYLLABLES], []).append((usual, compact))
+                elif len(usual) == 2 and "|" not in usual and _pairs_homophones(kind, compact):
+                    c.homophones2.setdefault((usual[0], usual[1]), compact)
                 for syllables in _syllable_readings(compact):
                     key = _fuzzy("".join(syllables))
                     if len(key) >= MIN_EMBEDDED_PINYIN:
@@ -222,7 +248,12 @@ class CrisisDetector:
                         c.whole_pinyin.setdefault(key, compact)
 
         c.patterns = [re.compile(p) for p in rules.patterns]
-        negatives = [re.escape(_compact(p)) for p in sorted(rules.not_crisis, key=len, reverse=True) if p]
+        # A hyperbole ending in 死 is not hyperbole when the writer is its object (饿死自己, 淹死我自己).
+        negatives = [
+            re.escape(_compact(p)) + ("(?!我?自己)" if _compact(p).endswith("死") else "")
+            for p in sorted(rules.not_crisis, key=len, reverse=True)
+            if p
+        ]
         negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
         c.not_crisis = re.compile("|".join(negatives)) if negatives else None
         c.distress = [_compact(d) for d in rules.distress if _compact(d)]
@@ -241,7 +272,8 @@ class CrisisDetector:
         region, also = self.region(raw, text)
         if not text:
             return Signal(False, False, region, also)
-        cleared = self._clear_negatives(_compact(text))
+        # Hyperbole is blanked clause by clause: 好想死,撑不住 is not the 死撑 of hyperbole.
+        cleared = "".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
         cue = self._crisis_cue(cleared, text)
         distress = self._distress_cue(cleared)
         model = self.rules.model
@@ -330,15 +362,16 @@ class CrisisDetector:
                         return f"pinyin:{cue}"
                 # Short keys: the whole run (but for a pronoun and particles), or consecutive whole words
                 # ("woxiangsi", "wo xiang si", "zi sha").
-                core = _PINYIN_AROUND.match(joined)
-                if core and core.group(1) in c.whole_pinyin:
-                    return f"pinyin:{c.whole_pinyin[core.group(1)]}"
+                for around in _PINYIN_AROUND:
+                    core = around.match(joined)
+                    if core and core.group(1) in c.whole_pinyin:
+                        return f"pinyin:{c.whole_pinyin[core.group(1)]}"
                 for start in range(len(words)):
                     piece = ""
-                    for word in words[start : start + 4]:
+                    for end, word in enumerate(words[start : start + 4], start + 1):
                         piece += word
                         short = c.whole_pinyin.get(_fuzzy(piece))
-                        if short:
+                        if short and not (end < len(words) and words[end] in _PINYIN_OBJECTS):
                             return f"pinyin:{short}"
         if c.homophones and _HAN.search(cleared):
             readings = [_reading(token) for token in _TOKEN.findall(cleared)]
@@ -347,6 +380,14 @@ class CrisisDetector:
                 for syllables, cue in c.homophones.get(tuple(readings[i : i + n]), ()):
                     if tuple(readings[i : i + len(syllables)]) == syllables:
                         return f"homophone:{cue}"
+            # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
+            # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
+            tokens = _TOKEN.findall(cleared)
+            for i in range(1, len(readings) - 1):
+                if tokens[i - 1] in _INTENT_BEFORE:
+                    cue2 = c.homophones2.get((readings[i], readings[i + 1]))
+                    if cue2:
+                        return f"homophone:{cue2}"
         return None
 
     def _distress_cue(self, cleared: str) -> str | None:
@@ -380,6 +421,8 @@ class Figures:
     negative_distress: int  # negatives read as distress (a warm sentence added; reported, not a goal)
     missed: tuple[str, ...] = ()
     alarms: tuple[str, ...] = ()
+    #: distress messages read as neither distress nor crisis
+    distress_missed: tuple[str, ...] = ()
 
     @staticmethod
     def _rate(part: int, whole: int) -> float:
@@ -405,6 +448,7 @@ class Figures:
             f"negatives as distress        ({self.negative_distress}/{self.negative_total})",
         ]
         lines += [f"  missed: {text[:60]}" for text in self.missed]
+        lines += [f"  distress missed: {text[:60]}" for text in self.distress_missed]
         lines += [f"  false alarm: {text[:60]}" for text in self.alarms]
         return "\n".join(lines)
 
@@ -415,22 +459,20 @@ def evaluate(
     """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
     crisis, distress, negative = list(crisis), list(distress), list(negative)
     missed = tuple(t for t in crisis if not detector.detect(t).crisis)
-    distress_found = 0
-    for text in distress:
-        signal = detector.detect(text)
-        distress_found += signal.crisis or signal.distress
+    distress_missed = tuple(t for t in distress if not ((signal := detector.detect(t)).crisis or signal.distress))
     signals = [(text, detector.detect(text)) for text in negative]
     alarms = tuple(text for text, signal in signals if signal.crisis)
     return Figures(
         crisis_total=len(crisis),
         crisis_found=len(crisis) - len(missed),
         distress_total=len(distress),
-        distress_found=distress_found,
+        distress_found=len(distress) - len(distress_missed),
         negative_total=len(negative),
         false_alarms=len(alarms),
         negative_distress=sum(signal.distress for _, signal in signals),
         missed=missed,
         alarms=alarms,
+        distress_missed=distress_missed,
     )
 
 

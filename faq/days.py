@@ -25,7 +25,7 @@ Approximations (``approximate=True``)
     prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
-    ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``离还款日还有3天`` -> -3; a bare
+    ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期`` -> 0.
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
@@ -164,7 +164,8 @@ _RANGE_BEFORE: Final = re.compile(
     rf"(?:(?<![0-9.])[0-9]{{1,4}}|(?<![{_CN}])[{_CN}]{{1,4}}){_SP}(?:-|~|到|至|—){_SP}$"
 )
 _FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过|还差|差){_SP}$")
-_COUNTDOWN_WORDS: Final = re.compile(r"离|距")
+#: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
+_COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
     r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
 )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faq import compose
+from faq import apr, complaint, compose
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.context import (
     Context,
@@ -31,7 +31,7 @@ from faq.context import (
 )
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
-from faq.kb import GENERAL, Intent, KnowledgeBase, Stage, load_knowledge_base
+from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
 from faq.normalize import (
     MAX_INPUT_CHARS,
@@ -61,7 +61,7 @@ _OVERDUE_VERB_BEFORE = re.compile(
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
 DAY_WORDS = frozenset(
     """逾期 逾 期 拖 拖了 拖欠 晚 晚还 晚还了 超期 过期 迟还 延期 欠 欠了 没还 还 还款 还不上 还不起 到期 还款日
-    天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
+    今天 目前 如今 天 日 周 星期 礼拜 个月 月 年 第 多 几 了 后 后果 处理 怎么处理 发生 接下来 后面 之后 以后 情况 阶段 流程 现在
     会怎样 怎么样 咋样 咋 样 会 啥 情况 呢 已经 快 差不多 大概 左右 平台 借款 网贷 贷款 overdue""".split()
 )
 
@@ -114,6 +114,7 @@ class Understanding:
     platform: str | None
     crisis: bool
     match: Match
+    lender: str | None = None
     raw: str = ""
     paid_off: bool = False
     #: The duration a paid-off message names ("逾期了两个多月,后来还清了"): reported, but no stage block.
@@ -125,9 +126,35 @@ class Understanding:
     signal: Signal = _NO_SIGNAL
 
 
+def _tool_texts(
+    kb: KnowledgeBase, rates: apr.RateTexts | None, complaints: complaint.Templates | None
+) -> tuple[apr.RateTexts, complaint.Templates]:
+    """The tools' texts (rate.yaml, complaints.yaml: beside the knowledge base when there, else the
+    shipped ones); a broken file is a broken knowledge base (``/reload`` keeps the last good one)."""
+    folder = Path(kb.path).parent
+    try:
+        if rates is None:
+            local = folder / apr.DEFAULT_RATE_PATH.name
+            rates = apr.load_rate_texts(local if local.exists() else None)
+        if complaints is None:
+            local = folder / complaint.DEFAULT_COMPLAINTS_PATH.name
+            complaints = complaint.load_templates(local if local.exists() else None)
+    except (apr.RateTextsError, complaint.ComplaintError) as exc:
+        where, _, detail = str(exc).partition(": ")
+        raise KnowledgeBaseError([Problem(where, 0, None, detail)]) from exc
+    return rates, complaints
+
+
 class Engine:
-    def __init__(self, kb: KnowledgeBase, config: MatcherConfig | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        config: MatcherConfig | None = None,
+        rates: apr.RateTexts | None = None,
+        complaints: complaint.Templates | None = None,
+    ) -> None:
         self.kb = kb
+        self.rates, self.complaints = _tool_texts(kb, rates, complaints)
         vocabulary: list[str] = []
         protected: list[str] = []
         for intent in kb.intents:
@@ -147,7 +174,8 @@ class Engine:
             + "|".join(re.escape(c) for c in sorted(kb.crisis.distress, key=len, reverse=True))
             + r")(?:家人|家里人|屋企人|爸妈|父母|老婆孩子|老婆|老公|孩子|任何人|人)?(?:了|啦|掉了|的)?"
         )
-        self.analyzer = Analyzer(vocabulary, kb.synonyms, protected)
+        lender_names = [normalize(name) for lender in kb.lenders for name in lender.names]
+        self.analyzer = Analyzer(vocabulary, kb.synonyms, protected, incidental=lender_names)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
         self._day_words = re.compile(
@@ -155,6 +183,10 @@ class Engine:
         )
         self._platform_names = sorted(
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
+        )
+        self._lender_names = sorted(
+            ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
+            key=lambda x: -len(x[0]),
         )
 
     @classmethod
@@ -180,6 +212,24 @@ class Engine:
                 return platform_id
         return None
 
+    def detect_lender(self, normalized: str) -> str | None:
+        """The lender a message names first (its id in ``lenders:``: 建行信用卡 -> the bank); names of two
+        characters only as a whole word."""
+        compact = normalized.replace(" ", "")
+        words: set[str] | None = None
+        found: list[tuple[int, int, str]] = []
+        for name, lender_id in self._lender_names:
+            at = compact.find(name) if name else -1
+            if at < 0:
+                continue
+            if len(name) < 3:
+                if words is None:
+                    words = set(self.analyzer.tokenizer.lcut(normalized, HMM=False))
+                if name not in words:
+                    continue
+            found.append((at, -len(name), lender_id))
+        return min(found)[2] if found else None
+
     def is_crisis(self, text: str) -> bool:
         """Whether ``text`` (raw or normalised) speaks of self-harm: the crisis detector's verdict."""
         return self.crisis.detect(text).crisis
@@ -204,17 +254,20 @@ class Engine:
             if found is not None:
                 day_count = replace(found, span=(found.span[0] + offset, found.span[1] + offset))
         paid_off = bool(_PAID_OFF.search(normalized))
-        question = asked
+        # Amounts, lenders and past borrowing verbs blanked out where they stand (spans stay valid), before
+        # the day count is taken out: "网上借钱逾期一个月" borrowed, it does not ask to borrow.
+        plain = self.analyzer.strip_incidental(asked, keep_length=True)
+        question = plain
         if day_count is not None:
             # Match on what the message asks besides its day count: "逾期15天会怎样" asks nothing else
             # (the stage block answers it), "拖了12天了会打给我老公吗" asks about family.
             start, end = day_count.span
-            before = _OVERDUE_VERB_BEFORE.sub("", asked[:start])
-            question = f"{before} {asked[end:]}"
+            before = _OVERDUE_VERB_BEFORE.sub("", plain[:start])
+            question = f"{before} {plain[end:]}"
             if self._only_day_words(question):
                 question = ""
         if paid_off:
-            question = asked  # "结清一个月了": no day count, the whole message is the question
+            question = plain  # "结清一个月了": no day count, the whole message is the question
         platform = self.detect_platform(normalized)
         bare = (
             (day_count is not None or platform is not None)
@@ -228,6 +281,7 @@ class Engine:
             traditional=is_traditional(raw) if traditional is None else traditional,
             days=None if paid_off or day_count is None else day_count.days,
             platform=platform,
+            lender=self.detect_lender(normalized),
             crisis=signal.crisis,
             match=self.matcher.match(question)
             if question
@@ -288,7 +342,9 @@ class Engine:
         if not u.normalized:
             reply = Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),))
             return self._deliver(reply, ctx, now, style)
-        reply = self._converse(u, ctx)
+        reply = self._rate(message, u) or self._converse(u, ctx)
+        if u.lender is not None:
+            reply = replace(reply, lender=u.lender)
         if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
             # Nothing else asked: the emotional-support answer (or the warm sentence alone).
             emotional = self.kb.intent(self.kb.crisis.distress_intent)
@@ -361,6 +417,35 @@ class Engine:
             followup="details",
         )
         return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    def _rate(self, message: str | bytes | None, u: Understanding) -> Reply | None:
+        """A message with a loan's figures: its real annual rate, or a question for what is missing."""
+        figures = apr.parse_loan(message)
+        if not apr.is_rate_message(message, figures):
+            return None
+        result = apr.annual_rate(figures)
+        other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
+        if isinstance(result, apr.Missing) and other:
+            return None  # too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗")
+        rate = round(result.percent, 1) if isinstance(result, apr.Rate) else None
+        text = (
+            apr.explain(result, self.rates)
+            if isinstance(result, apr.Rate)
+            else apr.ask_for(result, self.rates)
+        )
+        topic = self.kb.intent(apr.RATE_INTENT)
+        # The rate's sentence leads (bold), like an answer's summary; the legal bases are the topic's details.
+        heading, _, body = text.partition("\n") if rate is not None else ("", "", text)
+        return Reply(
+            ReplyKind.APR,
+            (Part(body.strip(), heading or None),),
+            intent=topic.id if topic else None,
+            confidence=1.0,
+            apr=rate,
+            related=self._asks(topic.related) if topic else (),
+            summary=heading or None,
+            details=topic.details if topic else None,
+        )
 
     def answer_intent(
         self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
@@ -441,7 +526,15 @@ class Engine:
                 platform, inherited = ctx.platform, inherited or days is not None
 
         def make(kind: ReplyKind, parts: tuple[Part, ...], **fields: Any) -> Reply:
-            return Reply(kind, parts, days=u.days, platform=u.platform, confidence=match.confidence, **fields)
+            return Reply(
+                kind,
+                parts,
+                days=u.days,
+                platform=u.platform,
+                lender=u.lender,
+                confidence=match.confidence,
+                **fields,
+            )
 
         stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
         if match.out_of_scope is not None:
@@ -463,6 +556,10 @@ class Engine:
             reply = self._intent_reply(
                 intent, days, platform, ctx, fear=u.fear, followup="inherit" if inherited else None
             )
+            second = self.kb.intent(match.second) if match.second else None
+            if second is not None:  # two questions in one message: the second answered short, after the first
+                part = Part(second.summary or second.answer, heading=second.title)
+                reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
             return replace(reply, confidence=match.confidence)
         confidently_elsewhere = (
             match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
@@ -605,9 +702,7 @@ class Engine:
             followup="repeat",
         )
 
-    def _same_topic(
-        self, intent: Intent, ctx: Context, *, verify: bool, what_now: bool, fear: bool
-    ) -> Reply:
+    def _same_topic(self, intent: Intent, ctx: Context, *, verify: bool, what_now: bool, fear: bool) -> Reply:
         """ "那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
         (what to do now, the details with the legal bases), else the key points again, short."""
         days, platform = ctx.days, ctx.platform
@@ -654,7 +749,10 @@ class Engine:
         "现在…" line."""
         if days is not None:
             stage = self.kb.stage_for(days, platform)
-            return f"{self._stage_label(days, platform, stage)} · {self.kb.texts.stage_todo}", stage.todo.strip()
+            return (
+                f"{self._stage_label(days, platform, stage)} · {self.kb.texts.stage_todo}",
+                stage.todo.strip(),
+            )
         line = next((x.strip() for x in intent.answer.splitlines() if x.strip().startswith("现在")), None)
         return (None, line) if line else None
 
@@ -799,7 +897,8 @@ class Engine:
         if over <= 0 or reply.kind is not ReplyKind.ANSWER or not reply.summary:
             return reply
         index = next(
-            (i for i, p in enumerate(reply.parts) if p.heading and reply.summary in p.heading and p.body), None
+            (i for i, p in enumerate(reply.parts) if p.heading and reply.summary in p.heading and p.body),
+            None,
         )
         if index is None:
             return reply

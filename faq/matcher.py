@@ -1,64 +1,100 @@
-"""Match a message to an intent: RapidFuzz over analysed example questions plus weighted word evidence.
+"""Match a message to an intent with a calibrated scorer learnt from the knowledge base's own examples.
 
 Every example question of the knowledge base (and every out-of-scope example) is analysed once at load
-time into canonical content tokens and indexed. For a message, each example gets a score that mixes
+time into canonical content tokens (jieba + the analyser's repairs) and indexed. For a message, every
+*owner* (an intent, or an out-of-scope group) gets a few features, each a similarity in 0..1:
 
-* ``overlap``: an IDF-weighted Dice coefficient of the two token sets (rare words such as 通讯录 or 投诉
-  count for more than words many intents share, such as 逾期), computed through an inverted index;
-* ``containment``: how much of the example's weight the message covers (long messages that contain a
-  short example);
-* ``fuzzy``: RapidFuzz's ``token_sort_ratio`` over the space-joined tokens, computed with
-  ``process.cdist`` over all examples at once (no Python loop), which forgives word order and small
-  differences.
+* ``overlap``: the best IDF-weighted Dice coefficient between the message's tokens and one of the
+  owner's examples (rare words such as 通讯录 or 投诉 count for more than 逾期), through an inverted index;
+* ``containment``: the best share of an example's weight that the message covers (long messages that
+  contain a short example);
+* ``chars``: the best IDF-weighted Dice coefficient over characters (segmentation differences such as
+  爆通讯录 / 通讯录, unknown words);
+* ``fuzzy``: the best RapidFuzz ``ratio`` between the message's tokens and an example's, both sorted
+  (``token_sort_ratio``, with the examples sorted once at load), over the few examples that resemble
+  the message most by the cheaper signals;
+* ``coverage``: the share of the message's weight carried by words the owner's examples use at all;
+* ``keywords``: the owner's keywords present (0, 1/2, 1);
+* for out-of-scope groups also ``oos`` (1), ``oos x overlap``, ``oos x coverage`` and ``oos x
+  domain gap`` (the share of the message's domain words, such as 催收 or 通讯录, that the group never
+  uses: "催收短信发到我老婆手机上" is not "手机短信怎么批量删除").
 
-Each intent (or out-of-scope group) takes the best score of its examples, plus ``vocabulary``: how much of
-the message's weight is carried by words its examples use at all, plus a bonus per ``keyword`` present.
-An out-of-scope group whose best example lacks a domain word of the message (催收, 通讯录 ...) loses a
-little. The best intent wins when its score clears ``threshold`` and beats every out-of-scope group; when
-the runner-up is within ``ambiguity_margin`` (and the best is not ``confident``) the engine offers
-suggestions. The weights and thresholds were chosen with `faq eval` (threshold sweep) on the dev sets and
-leave-one-out over the knowledge base; results were flat over a wide range of weights.
+How to combine them is *learnt*, not set by hand: a logistic regression (Newton's method in numpy, a few
+milliseconds) estimates P(owner is the right answer | features) from the knowledge base's own examples,
+each scored as if it were a new message: leave-one-out (the example taken out of the nearest-example
+search and out of its owner's vocabulary), and every out-of-scope example once more with its whole group
+held out, as an off-topic message the knowledge base has never seen. The acceptance threshold is then
+calibrated on those same held-out predictions: the lowest one within ``CALIBRATION_TOLERANCE`` of the best
+in-scope accuracy plus out-of-scope rejection (the curve is flat over a wide range). The best intent wins when its probability clears the
+threshold and no out-of-scope group is more probable; when the runner-up is within ``ambiguity_margin``
+(and the best is not ``confident``) the engine offers suggestions.
+
+Cost per message: a handful of numpy operations over arrays as long as the examples, RapidFuzz on at most
+``fuzzy_examples`` of them, and features for every owner; only the best ``ranking_size`` owners become
+:class:`Candidate` objects. The trained weights are cached (see :mod:`faq.cache`), keyed by everything
+they depend on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import random
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
+from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.kb import KnowledgeBase
 from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
+#: Bump when features or training change, so that cached weights are not reused.
+MODEL_VERSION = "lr-2"
+FEATURES = (
+    "overlap",
+    "containment",
+    "chars",
+    "fuzzy",
+    "coverage",
+    "keywords",
+    "oos",
+    "oos_overlap",
+    "oos_coverage",
+    "oos_domain_gap",
+    "example",
+    "bias",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class MatcherConfig:
-    overlap_weight: float = 0.35  # IDF-weighted Dice of message and example
-    containment_weight: float = 0.15  # how much of the example the message covers (long messages)
-    fuzzy_weight: float = 0.25  # RapidFuzz token_sort_ratio
-    vocabulary_weight: float = 0.40  # how much of the message the intent's whole vocabulary covers
-    #: An out-of-scope example that lacks a domain word of the message (催收, 逾期, 通讯录 ...: the analyser's
-    #: domain words that at least two intents use) loses this much: "催收短信发到我老婆手机上" is not "手机短信怎么批量删除".
-    domain_penalty: float = 0.10
-    keyword_bonus: float = 0.08
-    max_keyword_bonus: float = 0.16
-    #: Below this score the engine says "I don't know this one" (calibrated with `faq eval`).
-    threshold: float = 0.35
+    #: Below this probability the engine says "I don't know this one"; negative (the default): the
+    #: threshold calibrated at load time (see the module docstring), which then replaces it.
+    threshold: float = -1.0
     #: Top two intents closer than this (and the top below `confident`) -> "did you mean".
-    ambiguity_margin: float = 0.03
-    confident: float = 0.55
+    ambiguity_margin: float = 0.04
+    confident: float = 0.5
+    #: How many examples (the most similar by overlap) RapidFuzz compares with the message.
+    fuzzy_examples: int = 48
+    #: How many owners the ranking keeps.
+    ranking_size: int = 12
+    #: At most this many examples train the combination (a sample beyond; the model has 11 weights).
+    training_examples: int = 900
+    #: Owners per training message (the most similar ones, plus the right one).
+    training_owners: int = 15
+    l2: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     owner: str  # intent id, or "oos:<group id>"
-    score: float
+    score: float  # P(this owner is the right answer), 0..1
     example: str
 
     @property
@@ -73,9 +109,28 @@ class Match:
     ranking: tuple[Candidate, ...]  # best candidate per owner, best first
     out_of_scope: str | None = None  # group id when an out-of-scope group won
     ambiguous: bool = False
+    #: A second intent clearly asked in the same message ("严重吗 会坐牢吗"), see Matcher.match.
+    second: str | None = None
 
     def intents(self, limit: int = 3) -> list[str]:
         return [c.owner for c in self.ranking if not c.is_out_of_scope][:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """The learnt combination: one weight per feature, and the calibrated threshold."""
+
+    weights: tuple[float, ...]
+    threshold: float
+    #: What calibration saw: (in-scope leave-one-out accuracy, held-out out-of-scope rejection, examples).
+    calibration: tuple[float, float, int] = (0.0, 0.0, 0)
+
+
+@dataclass
+class _Features:
+    matrix: np.ndarray  # owners x features
+    best_example: np.ndarray  # per owner: index of its most similar example (-1: none)
+    allowed: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
 
 
 class Matcher:
@@ -89,35 +144,72 @@ class Matcher:
         keywords: dict[str, list[str]],
         analyzer: Analyzer,
         config: MatcherConfig | None = None,
+        model: Model | None = None,
     ) -> None:
         self.config = config or MatcherConfig()
         self.analyzer = analyzer
-        self.owners = owners
-        self.examples = examples
-        self.token_lists = token_lists
+        # Examples are grouped by owner, so that each owner's examples are one slice.
+        order = sorted(range(len(owners)), key=lambda i: owners[i])
+        self.owners = [owners[i] for i in order]
+        self.examples = [examples[i] for i in order]
+        self.token_lists = [token_lists[i] for i in order]
         self.keywords = keywords
-        self.owner_names = sorted(set(owners))
-        owner_index = {name: i for i, name in enumerate(self.owner_names)}
-        self.owner_of = np.array([owner_index[o] for o in owners], dtype=np.int32)
-        self.token_strings = [" ".join(tokens) for tokens in token_lists]
-        self.idf = self._inverse_document_frequency(token_lists, owners)
+        self.owner_names = sorted(set(self.owners))
+        owner_index = {name: k for k, name in enumerate(self.owner_names)}
+        self.owner_of = np.array([owner_index[o] for o in self.owners], dtype=np.int32)
+        self.starts = np.searchsorted(self.owner_of, np.arange(len(self.owner_names))).astype(np.intp)
+        self.is_oos = np.array([name.startswith(OOS_PREFIX) for name in self.owner_names], dtype=bool)
+        self.sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
+
+        self.idf = self._inverse_document_frequency(self.token_lists, self.owners)
         self.default_idf = max(self.idf.values(), default=1.0)
+        n = len(self.examples)
         index: dict[str, list[int]] = defaultdict(list)
-        self.mass = np.zeros(len(examples), dtype=np.float64)
-        for i, tokens in enumerate(token_lists):
+        self.mass = np.zeros(n, dtype=np.float64)
+        per_owner: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for i, tokens in enumerate(self.token_lists):
             for token in set(tokens):
                 index[token].append(i)
                 self.mass[i] += self.idf[token]
+                per_owner[token][int(self.owner_of[i])] += 1
         self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
-        self.token_owners = {t: np.unique(self.owner_of[ids]) for t, ids in self.index_arrays.items()}
+        #: token -> (owners using it, how many of each owner's examples use it)
+        self.vocabulary = {
+            t: (np.array(list(c), dtype=np.int32), np.array(list(c.values()), dtype=np.int32))
+            for t, c in per_owner.items()
+        }
+        # Characters: an index of their own, weighted like tokens (by how many owners use them).
+        chars = [set("".join(tokens).replace(" ", "")) for tokens in self.token_lists]
+        self.char_idf = self._inverse_document_frequency([list(c) for c in chars], self.owners)
+        char_index: dict[str, list[int]] = defaultdict(list)
+        self.char_mass = np.zeros(n, dtype=np.float64)
+        for i, cs in enumerate(chars):
+            for c in cs:
+                char_index[c].append(i)
+                self.char_mass[i] += self.char_idf[c]
+        self.char_arrays = {c: np.array(ids, dtype=np.int32) for c, ids in char_index.items()}
+
+        self.keyword_pairs = [
+            (word, owner_index[intent_id])
+            for intent_id, words in keywords.items()
+            if intent_id in owner_index
+            for word in words
+        ]
         intent_owners: dict[str, set[str]] = defaultdict(set)
-        for tokens, owner in zip(token_lists, owners, strict=True):
+        for tokens, owner in zip(self.token_lists, self.owners, strict=True):
             if not owner.startswith(OOS_PREFIX):
                 for token in tokens:
                     intent_owners[token].add(owner)
         self.domain_words = frozenset(
             t for t, o in intent_owners.items() if len(o) >= 2 and t in DOMAIN_WORDS
         )
+        self.model = model or self._trained_model()
+        self.config = replace(self.config, threshold=self.threshold)
+
+    @property
+    def threshold(self) -> float:
+        """The acceptance threshold: the configured one, else the calibrated one."""
+        return self.config.threshold if self.config.threshold >= 0 else self.model.threshold
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase, analyzer: Analyzer, config: MatcherConfig | None = None) -> Matcher:
@@ -129,7 +221,7 @@ class Matcher:
         for group in kb.out_of_scope:
             owners += [OOS_PREFIX + group.id] * len(group.questions)
             examples += group.questions
-        token_lists = [analyzer.tokens(normalize(q)) for q in examples]
+        token_lists = analyzer.tokens_of_all([normalize(q) for q in examples])
         keywords = {
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
             for intent in kb.intents
@@ -137,7 +229,8 @@ class Matcher:
         return cls(owners, examples, token_lists, keywords, analyzer, config)
 
     def without(self, index: int) -> Matcher:
-        """The same index with one example left out, as if it had never been written (leave-one-out)."""
+        """The same index with one example left out, as if it had never been written (leave-one-out);
+        the learnt weights are kept (training them again for every example would take minutes)."""
 
         def drop(items: list[Any]) -> list[Any]:
             return items[:index] + items[index + 1 :]
@@ -149,6 +242,7 @@ class Matcher:
             self.keywords,
             self.analyzer,
             self.config,
+            self.model,
         )
 
     @staticmethod
@@ -162,102 +256,366 @@ class Matcher:
         total = len(set(owners)) or 1
         return {t: math.log((1 + total) / (1 + len(o))) + 0.1 for t, o in owners_of.items()}
 
-    def token_weight(self, token: str) -> float:
-        return self.idf.get(token, self.default_idf)
+    # --------------------------------------------------------------------------------------- features
+
+    def features(
+        self,
+        tokens: list[str],
+        normalized: str,
+        exclude: int | None = None,
+        hold_out: int | None = None,
+        forget_words: bool = True,
+    ) -> _Features:
+        """The feature matrix (owners x FEATURES) of a message. ``exclude``: one example taken out as
+        if never written (leave-one-out; with ``forget_words=False`` its owner keeps the words it
+        brings); ``hold_out``: one owner taken out entirely."""
+        n_owners = len(self.owner_names)
+        n = len(self.examples)
+        matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
+        matrix[:, -1] = 1.0
+        allowed = np.ones(n_owners, dtype=bool)
+        if hold_out is not None:
+            allowed[hold_out] = False
+        unique = set(tokens)
+        if not unique or n == 0:
+            return _Features(matrix, np.full(n_owners, -1), allowed)
+        shared = np.zeros(n, dtype=np.float64)
+        query_mass = 0.0
+        for token in unique:
+            weight = self.idf.get(token, self.default_idf)
+            query_mass += weight
+            ids = self.index_arrays.get(token)
+            if ids is not None:
+                shared[ids] += weight
+        text = "".join(tokens)
+        char_shared = np.zeros(n, dtype=np.float64)
+        char_mass = 0.0
+        for c in set(text):
+            weight = self.char_idf.get(c, 0.0)
+            char_mass += weight
+            ids = self.char_arrays.get(c)
+            if ids is not None:
+                char_shared[ids] += weight
+        if exclude is not None:
+            shared[exclude] = char_shared[exclude] = 0.0
+        if hold_out is not None:
+            lo, hi = self._slice(hold_out)
+            shared[lo:hi] = char_shared[lo:hi] = 0.0
+        overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
+        containment = shared / (self.mass + 1e-9)
+        chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        # RapidFuzz on the examples that resemble the message most by the cheaper signals.
+        fuzzy = np.zeros(n, dtype=np.float64)
+        prior = overlap + 0.5 * chars
+        k = min(self.config.fuzzy_examples, n)
+        top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
+        query = " ".join(sorted(tokens))
+        strings = self.sorted_strings
+        for i in top:
+            if prior[i] > 0:
+                fuzzy[i] = fuzz.ratio(query, strings[i]) / 100.0
+        if exclude is not None:
+            fuzzy[exclude] = 0.0
+        starts = self.starts
+        matrix[:, 0] = np.maximum.reduceat(overlap, starts)
+        matrix[:, 1] = np.maximum.reduceat(containment, starts)
+        matrix[:, 2] = np.maximum.reduceat(chars, starts)
+        matrix[:, 3] = np.maximum.reduceat(fuzzy, starts)
+        together = overlap * fuzzy + chars * fuzzy + overlap * chars
+        matrix[:, 10] = np.maximum.reduceat(together, starts)
+        best_example = self._best_examples(together + overlap)
+
+        coverage = np.zeros(n_owners, dtype=np.float64)
+        for token in unique:
+            found = self.vocabulary.get(token)
+            if found is not None:
+                coverage[found[0]] += self.idf[token]
+        if exclude is not None and forget_words:
+            own = int(self.owner_of[exclude])
+            for token in set(self.token_lists[exclude]) & unique:
+                owners, counts = self.vocabulary[token]
+                if counts[owners == own].sum() <= 1:
+                    coverage[own] -= self.idf[token]
+        matrix[:, 4] = np.clip(coverage / (query_mass + 1e-9), 0.0, 1.0)
+
+        hits = np.zeros(n_owners, dtype=np.float64)
+        for word, owner in self.keyword_pairs:
+            if word in unique or (len(word) >= 2 and word in normalized):
+                hits[owner] += 1
+        matrix[:, 5] = np.minimum(hits, 2) / 2
+
+        oos = self.is_oos.astype(np.float64)
+        matrix[:, 6] = oos
+        matrix[:, 7] = oos * matrix[:, 0]
+        matrix[:, 8] = oos * matrix[:, 4]
+        domain = self.domain_words & unique
+        if domain:
+            total = sum(self.idf[t] for t in domain)
+            covered = np.zeros(n_owners, dtype=np.float64)
+            for token in domain:
+                covered[self.vocabulary[token][0]] += self.idf[token]
+            matrix[:, 9] = oos * (1.0 - covered / total)
+        return _Features(matrix, best_example, allowed)
+
+    def _slice(self, owner: int) -> tuple[int, int]:
+        lo = int(self.starts[owner])
+        hi = int(self.starts[owner + 1]) if owner + 1 < len(self.starts) else len(self.examples)
+        return lo, hi
+
+    def _best_examples(self, score: np.ndarray) -> np.ndarray:
+        """Per owner, the index of its best-scoring example."""
+        best = np.maximum.reduceat(score, self.starts)
+        hits = np.flatnonzero(score >= best[self.owner_of] - 1e-12)
+        out = np.full(len(self.owner_names), -1, dtype=np.int64)
+        out[self.owner_of[hits[::-1]]] = hits[::-1]  # the first hit of each owner wins
+        return out
+
+    def probabilities(self, features: _Features) -> np.ndarray:
+        z = features.matrix @ np.asarray(self.model.weights)
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        return np.where(features.allowed, p, 0.0)
 
     # ------------------------------------------------------------------------------------------ match
 
-    def example_scores(self, tokens: list[str]) -> np.ndarray:
-        """Score of every example for the message tokens, in 0..1."""
-        n = len(self.examples)
-        if not tokens or n == 0:
-            return np.zeros(n)
-        unique = set(tokens)
-        shared = np.zeros(n, dtype=np.float64)
-        for token in unique:
-            ids = self.index_arrays.get(token)
-            if ids is not None:
-                shared[ids] += self.idf[token]
-        query_mass = sum(self.token_weight(t) for t in unique)
-        overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
-        containment = shared / (self.mass + 1e-9)
-        query = " ".join(tokens)
-        fuzzy = process.cdist([query], self.token_strings, scorer=fuzz.token_sort_ratio, dtype=np.uint8)[0]
-        config = self.config
-        return (
-            config.overlap_weight * overlap
-            + config.containment_weight * containment
-            + config.fuzzy_weight * (fuzzy.astype(np.float64) / 100.0)
-        )
-
-    def vocabulary_coverage(self, tokens: list[str]) -> np.ndarray:
-        """For each owner: the share of the message's weight (IDF) carried by words that owner's examples
-        use. Evidence for an intent even when no single example resembles a long or unusual message."""
-        coverage = np.zeros(len(self.owner_names), dtype=np.float64)
-        unique = set(tokens)
-        total = sum(self.token_weight(t) for t in unique)
-        for token in unique:
-            owners = self.token_owners.get(token)
-            if owners is not None:
-                coverage[owners] += self.idf[token]
-        return coverage / (total + 1e-9)
-
     def match(self, normalized: str) -> Match:
-        return decide(self.rank(normalized), self.config)
+        match = decide(self.rank(normalized), self.config)
+        if match.intent is None or match.ambiguous:
+            return match
+        second = self._second_question(normalized, match)
+        return replace(match, second=second) if second else match
 
-    def rank(self, normalized: str, exclude: int | None = None) -> tuple[Candidate, ...]:
-        """Every intent and out-of-scope group with its best score for the message, best first;
-        ``exclude`` takes one example out of the nearest-example search (its words still count)."""
+    def rank(
+        self, normalized: str, exclude: int | None = None, forget_words: bool = False
+    ) -> tuple[Candidate, ...]:
+        """The most probable intents and out-of-scope groups for the message, best first; ``exclude``
+        takes one example out of the nearest-example search (its owner keeps the words it brings unless
+        ``forget_words``: then it is true leave-one-out, see :meth:`features`)."""
         tokens = self.analyzer.tokens(normalized)
         if not tokens or not self.examples:
             return ()
-        scores = self.example_scores(tokens)
-        if exclude is not None:
-            scores[exclude] = -1.0
-        best = np.full(len(self.owner_names), -1.0)
-        np.maximum.at(best, self.owner_of, scores)
-        best = best + self.config.vocabulary_weight * self.vocabulary_coverage(tokens)
-        best_example: dict[str, int] = {}
-        for i in np.argsort(-scores, kind="stable")[: max(64, len(self.owner_names) * 4)]:
-            best_example.setdefault(self.owners[i], int(i))
-        bonus = self._keyword_bonus(normalized, tokens)
-        domain = self.domain_words.intersection(tokens)
-        if domain:
-            for owner, i in best_example.items():
-                if owner.startswith(OOS_PREFIX) and not domain <= set(self.token_lists[i]):
-                    bonus[owner] = bonus.get(owner, 0.0) - self.config.domain_penalty
-        candidates = (
-            Candidate(
-                name,
-                min(1.0, max(0.0, float(best[k]) + bonus.get(name, 0.0))),
-                self.examples[best_example[name]] if name in best_example else "",
-            )
-            for k, name in enumerate(self.owner_names)
-        )
-        return tuple(sorted(candidates, key=lambda c: -c.score))
+        return self._ranking(self.features(tokens, normalized, exclude=exclude, forget_words=forget_words))
 
-    def _keyword_bonus(self, normalized: str, tokens: list[str]) -> dict[str, float]:
-        config = self.config
-        token_set = set(tokens)
-        bonus: dict[str, float] = {}
-        for intent_id, words in self.keywords.items():
-            hits = sum(1 for w in words if w in token_set or (len(w) >= 2 and w in normalized))
-            if hits:
-                bonus[intent_id] = min(config.max_keyword_bonus, hits * config.keyword_bonus)
-        return bonus
+    def _ranking(self, features: _Features) -> tuple[Candidate, ...]:
+        p = self.probabilities(features)
+        size = min(self.config.ranking_size, len(p))
+        top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
+        top = top[np.argsort(-p[top], kind="stable")]
+        return tuple(
+            Candidate(
+                self.owner_names[k],
+                float(p[k]),
+                self.examples[features.best_example[k]] if features.best_example[k] >= 0 else "",
+            )
+            for k in top
+            if features.allowed[k]
+        )
+
+    # A second question: the message split where a question ends (吗, 呢, ?, 么 ...) and each part
+    # matched on its own.
+    _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
+
+    def _second_question(self, normalized: str, match: Match) -> str | None:
+        """A second intent when the message asks two things: split after question particles and at
+        punctuation, each part must be clearly asked on its own (a question particle or word, its own
+        match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
+        intent and another a different intent."""
+        parts = _split_questions(normalized)
+        if len(parts) < 2:
+            return None
+        found: list[str] = []
+        for part in parts:
+            if not _ASKS.search(part):
+                continue  # a statement ("网贷逾期了", "上岸了") asks nothing of its own
+            m = decide(self.rank(part), self.config)
+            if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
+                continue
+            if m.intent not in found:
+                found.append(m.intent)
+        if match.intent not in found:
+            return None
+        others = [i for i in found if i != match.intent]
+        return others[0] if others else None
+
+    # --------------------------------------------------------------------------------------- training
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.sha256(MODEL_VERSION.encode())
+        cfg = self.config
+        digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
+        for owner, tokens in zip(self.owners, self.token_lists, strict=True):
+            digest.update(f"{owner}\t{' '.join(tokens)}\n".encode())
+        for intent_id, words in sorted(self.keywords.items()):
+            digest.update(f"{intent_id}\t{' '.join(words)}\n".encode())
+        return digest.hexdigest()
+
+    def _trained_model(self) -> Model:
+        key = self._fingerprint()
+        cached = cache.load_json("model", key)
+        if cached is not None:
+            try:
+                weights = tuple(float(w) for w in cached["weights"])
+                if len(weights) == len(FEATURES):
+                    return Model(weights, float(cached["threshold"]), tuple(cached["calibration"]))
+            except (KeyError, TypeError, ValueError):
+                pass
+        model = self.train()
+        cache.save_json(
+            "model",
+            key,
+            {
+                "weights": list(model.weights),
+                "threshold": model.threshold,
+                "calibration": list(model.calibration),
+            },
+        )
+        return model
+
+    def train(self) -> Model:
+        """Learn the weights (logistic regression by Newton's method) and calibrate the threshold, from
+        the examples scored as unseen messages (see the module docstring)."""
+        n = len(self.examples)
+        if n == 0:
+            return Model(tuple([0.0] * (len(FEATURES) - 1) + [-5.0]), 0.5)
+        sample = list(range(n))
+        limit = self.config.training_examples
+        if n > limit:
+            sample = sorted(random.Random(0).sample(sample, limit))
+        rows: list[np.ndarray] = []
+        labels: list[np.ndarray] = []
+        # (features, right owner or -1 for "none of them") for calibration
+        held: list[tuple[_Features, int]] = []
+        for i in sample:
+            tokens = self.token_lists[i]
+            if not tokens:
+                continue
+            own = int(self.owner_of[i])
+            normalized = normalize(self.examples[i])
+            views = [(self.features(tokens, normalized, exclude=i), own)]
+            if self.is_oos[own]:
+                views.append((self.features(tokens, normalized, hold_out=own), -1))
+            for features, right in views:
+                chosen = self._training_owners(features, right)
+                rows.append(features.matrix[chosen])
+                labels.append((chosen == right).astype(np.float64))
+                held.append((features, right))
+        x = np.vstack(rows)
+        y = np.concatenate(labels)
+        weights = _fit_logistic(x, y, self.config.l2)
+        self.model = Model(tuple(float(w) for w in weights), 0.5)
+        threshold, accuracy, rejection = self._calibrate(held)
+        return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
+
+    def _training_owners(self, features: _Features, right: int) -> np.ndarray:
+        prior = features.matrix[:, 0] + features.matrix[:, 2] + features.matrix[:, 3] + features.matrix[:, 4]
+        prior = np.where(features.allowed, prior, -1.0)
+        k = min(self.config.training_owners, len(prior))
+        top = np.argpartition(-prior, k - 1)[:k] if k < len(prior) else np.arange(len(prior))
+        top = top[features.allowed[top]]
+        if right >= 0 and right not in top:
+            top = np.append(top, right)
+        return top
+
+    def _calibrate(self, held: list[tuple[_Features, int]]) -> tuple[float, float, float]:
+        """The threshold that maximises in-scope accuracy + out-of-scope rejection over the held-out
+        predictions (the middle of the best plateau)."""
+        outcomes: list[tuple[bool, bool, float, float]] = []  # (in scope, right intent on top, p, p_oos)
+        for features, right in held:
+            p = self.probabilities(features)
+            intents = np.where(self.is_oos, -1.0, p)
+            best = int(intents.argmax())
+            p_oos = float(np.where(self.is_oos, p, -1.0).max()) if self.is_oos.any() else -1.0
+            in_scope = right >= 0 and not self.is_oos[right]
+            outcomes.append((in_scope, best == right, float(p[best]), p_oos))
+        n_in = sum(1 for o in outcomes if o[0]) or 1
+        n_out = sum(1 for o in outcomes if not o[0]) or 1
+        grid = [t / 100 for t in range(5, 96)]
+        scored = []
+        for t in grid:
+            accuracy = sum(1 for o in outcomes if o[0] and o[1] and _accepted(o[2], o[3], t)) / n_in
+            rejection = sum(1 for o in outcomes if not o[0] and not _accepted(o[2], o[3], t)) / n_out
+            scored.append((accuracy + rejection, t, accuracy, rejection))
+        self.calibration_curve = [(t, a, r) for _, t, a, r in scored]
+        top = max(s[0] for s in scored)
+        # The objective is flat over a wide range; within CALIBRATION_TOLERANCE of its best, answer more:
+        # a wrong refusal leaves a frightened borrower without an answer, while the out-of-scope groups,
+        # not the threshold, turn away most off-topic messages.
+        chosen = next(s for s in scored if s[0] >= top - CALIBRATION_TOLERANCE)
+        return chosen[1], chosen[2], chosen[3]
+
+
+CALIBRATION_TOLERANCE = 0.02
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 30) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method (IRLS); the bias (last column) is not
+    penalised."""
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
+        gradient = x.T @ (p - y) + penalty * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w
+
+
+#: A part of a message asks something when it has a question particle or a question word.
+_ASKS = re.compile(
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪"
+)
+
+
+def _split_questions(normalized: str) -> list[str]:
+    """A message cut after each question particle and at each space (punctuation, once normalised):
+    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗; parts of fewer than three characters are joined to the previous
+    one."""
+    parts: list[str] = []
+    current = ""
+    for ch in normalized:
+        current += ch
+        if ch in Matcher._QUESTION_END or ch == " ":  # punctuation is a space once normalised
+            parts.append(current)
+            current = ""
+    if current.strip():
+        parts.append(current)
+    merged: list[str] = []
+    for part in parts:
+        if merged and len(part.strip()) < 3:
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return [p.strip() for p in merged if p.strip()]
+
+
+#: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of
+#: scope wins only when nothing in scope is clearly asked.
+OUT_OF_SCOPE_ODDS = 1.0
+
+
+def _accepted(p_intent: float, p_oos: float, threshold: float) -> bool:
+    return p_intent >= threshold and p_oos < OUT_OF_SCOPE_ODDS * p_intent
 
 
 def decide(ranking: tuple[Candidate, ...], config: MatcherConfig) -> Match:
-    """The rules that turn a ranking into a decision (pure, so `faq eval` can sweep the thresholds)."""
+    """The rules that turn a ranking into a decision (pure, so `faq eval` can sweep the thresholds): the
+    best intent wins when its probability clears the threshold and no out-of-scope group is more
+    probable."""
     if not ranking:
         return Match(intent=None, confidence=0.0, ranking=())
+    threshold = config.threshold if config.threshold >= 0 else 0.5
     top = ranking[0]
     intents = [c for c in ranking if not c.is_out_of_scope]
     best_intent = intents[0] if intents else None
     confidence = best_intent.score if best_intent else 0.0
-    if top.is_out_of_scope and top.score >= config.threshold:
-        return Match(None, confidence, ranking, out_of_scope=top.owner[len(OOS_PREFIX) :])
-    if best_intent is None or best_intent.score < config.threshold:
+    if best_intent is None or not _accepted(
+        best_intent.score, top.score if top.is_out_of_scope else 0.0, threshold
+    ):
+        if top.is_out_of_scope and top.score >= threshold:
+            return Match(None, confidence, ranking, out_of_scope=top.owner[len(OOS_PREFIX) :])
         return Match(None, confidence, ranking)
     runner_up = intents[1] if len(intents) > 1 else None
     ambiguous = (

@@ -21,7 +21,15 @@ MAX_INPUT_CHARS = 600
 _t2s = opencc.OpenCC("t2s")
 #: Readers of Traditional Chinese: Taiwan forms and vocabulary (``s2twp``), Hong Kong forms (``s2hk``).
 #: Without a known region (fixed texts such as /help): Taiwan character forms (``s2tw``), no vocabulary change.
-_CONVERTERS = {"t": opencc.OpenCC("s2tw"), "tw": opencc.OpenCC("s2twp"), "hk": opencc.OpenCC("s2hk")}
+_CONFIGS = {"t": "s2tw", "tw": "s2twp", "hk": "s2hk"}
+
+
+@lru_cache(maxsize=3)
+def _converter(key: str) -> opencc.OpenCC:
+    """A Simplified->Traditional converter (~20-26 MB each), loaded on the first reply that needs it."""
+    return opencc.OpenCC(_CONFIGS[key])
+
+
 #: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.
 _ALWAYS_FIX = {"爲": "為", "覈": "核", "纔": "才"}
 #: Taiwan readers write 裡 著 群 台 (OpenCC's s2twp keeps 平臺 and 一臺) and 訊息 for messages.
@@ -68,8 +76,8 @@ def to_traditional(text: str, variant: str | None = None) -> str:
     """Simplified -> Traditional for a reader: ``"tw"`` Taiwan (OpenCC ``s2twp``, 聯絡人, 簡訊), ``"hk"`` Hong
     Kong (``s2hk``), None / ``"t"`` character forms only (``s2tw``); never 爲 / 覈 / 纔 (and, for Taiwan, never
     裏 / 着 / 羣)."""
-    key = variant if variant in _CONVERTERS else "t"
-    text = str(_CONVERTERS[key].convert(text))
+    key = variant if variant in _CONFIGS else "t"
+    text = str(_converter(key).convert(text))
     for wrong, right in _FIXES[key].items():
         text = text.replace(wrong, right)
     return text

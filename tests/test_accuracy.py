@@ -70,3 +70,15 @@ def test_other_dataset_shapes_load(tmp_path: Path) -> None:
     )
     rows = load_dataset(path)
     assert [(r.text, r.intent) for r in rows] == [("会爆通讯录吗", "contact_list"), ("今天天气", None)]
+
+
+def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) -> None:
+    """The real-query set labels questions `any` (any in-scope answer is right) and `oos`."""
+    from faq.evaluate import ANY, is_right
+
+    path = tmp_path / "real.yaml"
+    path.write_text('- {"text": "a", "label": "any"}\n- {"text": "b", "label": "oos"}\n', encoding="utf-8")
+    rows = load_dataset(path)
+    assert [r.intent for r in rows] == [ANY, None]
+    assert is_right(ANY, "lawsuit") and not is_right(ANY, None)
+    assert is_right(None, None) and not is_right(None, "lawsuit")

@@ -125,6 +125,31 @@ def test_how_a_cue_was_found(detector: CrisisDetector, text: str, cue: str) -> N
     assert signal.crisis and signal.cue is not None and signal.cue.startswith(cue + ":")
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("woxiangzisha", "pinyin"),  # the final "a" of zisha is not a particle
+        ("wo zhen de bu xiang huo le", "pinyin"),
+        ("我想紫砂", "homophone"),  # two syllables after a word of intent
+        ("我想跳娄", "homophone"),
+        ("想轻声", "homophone"),
+        ("我想饿死自己", "pattern"),  # 饿死 is hyperbole, 饿死自己 is not
+    ],
+)
+def test_typed_and_structural_cues(detector: CrisisDetector, text: str, cue: str) -> None:
+    signal = detector.detect(text)
+    assert signal.crisis and signal.cue is not None and signal.cue.startswith(cue + ":"), signal
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wo xiang si ni le", "饿死了,先吃饭", "我想上调额度", "我要资金周转", "那个跳楼机好玩吗", "他说想自杀,我怎么劝他",
+     "我妈去年走了,她的欠款要还吗", "网贷逾期无力偿还怎么办", "这是我最后一期了吧", "我想活下去,怎么还这些钱"],
+)  # fmt: skip
+def test_homophones_and_others_are_not_read_into_ordinary_words(detector: CrisisDetector, text: str) -> None:
+    assert not detector.detect(text).crisis, detector.detect(text)
+
+
 def test_the_whole_message_is_read(engine: Engine, detector: CrisisDetector) -> None:
     filler = "逾期了好几个月,催收天天打电话,"
     assert detector.detect(filler * 150 + "我只想一了百了" + filler * 50).crisis  # ~4000 characters
@@ -351,6 +376,40 @@ def test_held_out_figures_rules_and_model(engine: Engine) -> None:
     assert both.recall >= 0.75  # 82-90% as measured; a margin for the knowledge base the model reads
     assert both.recall > rules.recall  # the model finds what the rules miss
     assert both.false_alarm_rate <= 0.1
+
+
+HOLDOUT3 = Path(__file__).resolve().parent / "data" / "crisis_holdout3.yaml"
+
+
+def test_third_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis2 helper after the rules were extended for a second held-out set (measured held
+    out at 79.7% / 71.0% / 8.3% false alarms, then moved into the dev set), and measured once: 50.0% crisis
+    recall (21/42), 60.0% distress (12/20), 2.5% false alarms (1/40), far from the issue's 98%. Its misses were
+    then read and their families extended (it reads 100% since, no longer a held-out figure); the floors are
+    the honest first figures, so that they cannot silently get worse."""
+    held = yaml.safe_load(HOLDOUT3.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 40 and len(held["distress"]) >= 20 and len(held["negative"]) >= 40
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nthird held-out set:\n{figures.render()}")
+    assert figures.recall >= 21 / 42
+    assert figures.distress_recall >= 12 / 20
+    assert figures.false_alarm_rate <= 1 / 40
+
+
+HOLDOUT4 = Path(__file__).resolve().parent / "data" / "crisis_holdout4.yaml"
+
+
+def test_fourth_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis2 helper at the end, after all its rule changes, and measured once (at c1aa5d8):
+    76.0% crisis recall (19/25; rules alone 60.0%), 50.0% distress (5/10), 5.0% false alarms (1/20). This is
+    the honest figure of the layer on new phrasings. Its misses were then read and their families extended
+    (it reads 100% since); the floors are the honest first figures."""
+    held = yaml.safe_load(HOLDOUT4.read_text(encoding="utf-8"))
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nfourth held-out set:\n{figures.render()}")
+    assert figures.recall >= 19 / 25
+    assert figures.distress_recall >= 5 / 10
+    assert figures.false_alarm_rate <= 1 / 20
 
 
 def test_shipped_model_is_trained_on_the_current_dev_set(engine: Engine, labelled: dict[str, Any]) -> None:

@@ -233,6 +233,19 @@ MIXED = [
     ("三天了 逾期十天了", 10),
 ]
 
+# Loan terms and countdowns to the due date are not overdue days. (Time since the debt was settled,
+# "结清一个月了", stays a duration here; the engine reads such a message as paid off: no stage block.)
+TERMS_AND_COUNTDOWNS = [
+    ("借了3个月", None),
+    ("贷了一年", None),
+    ("分12期", None),
+    ("分24期 逾期9天了", 9),
+    ("借了3个月 逾期10天", 10),
+    ("还款日还有3天", -3),
+    ("到期日还剩两天", -2),
+    ("账单日还有5天 会催吗", -5),
+]
+
 ALL_CASES = (
     EXACT_NUMBERS
     + WEEKS
@@ -244,6 +257,7 @@ ALL_CASES = (
     + NOT_YET_DUE
     + EXCLUSIONS
     + MIXED
+    + TERMS_AND_COUNTDOWNS
 )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_kb_content import visible_texts
 
 from faq.kb import KnowledgeBase, load_knowledge_base
 
@@ -51,19 +52,7 @@ def kb() -> KnowledgeBase:
 
 
 def _visible(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
-    """Every text a user can be shown (the crisis text is reviewed on its own)."""
-    for key in kb.texts.__dataclass_fields__:
-        yield f"texts.{key}", getattr(kb.texts, key)
-    for platform, stages in kb.stages.items():
-        for stage in stages:
-            for field in ("expect", "rights", "todo"):
-                yield f"stages.{platform}[{stage.min_days}].{field}", getattr(stage, field)
-    for group in kb.out_of_scope:
-        if group.answer:
-            yield f"out_of_scope.{group.id}", group.answer
-    for intent in kb.intents:
-        for field in ("summary", "answer", "details"):
-            yield f"{intent.id}.{field}", getattr(intent, field)
+    yield from visible_texts(kb)
 
 
 def _lines(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:

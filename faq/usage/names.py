@@ -91,7 +91,8 @@ _SURNAME_TRIGGER = "姓"
 _SEPARATOR = re.compile(r"[\s:：\"'“”‘’「」『』]*(?P<verb>是|叫|为|名叫)?[\s:：\"'“”‘’「」『』]*")
 _TRIGGERS = re.compile(
     "|".join(
-        re.escape(t) for t in sorted({*_STRONG_TRIGGERS, *_PERSON_TRIGGERS, _SURNAME_TRIGGER}, key=len, reverse=True)
+        re.escape(t)
+        for t in sorted({*_STRONG_TRIGGERS, *_PERSON_TRIGGERS, _SURNAME_TRIGGER}, key=len, reverse=True)
     )
 )
 _STRONG = frozenset(_STRONG_TRIGGERS)
@@ -236,7 +237,9 @@ def ordinary_words() -> frozenset[str]:
     words = set(EXTRA_ORDINARY_WORDS)
     starts = "".join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES}))
     # A line of jieba's dictionary: word, frequency, part of speech (nr* = a person's name).
-    line = re.compile(rf"^([{starts}]\S{{1,3}}) ([1-9]\d{{{len(str(ORDINARY_MIN_FREQ)) - 1},}}) (?!nr)\S+$", re.M)
+    line = re.compile(
+        rf"^([{starts}]\S{{1,3}}) ([1-9]\d{{{len(str(ORDINARY_MIN_FREQ)) - 1},}}) (?!nr)\S+$", re.M
+    )
     try:
         import jieba
 

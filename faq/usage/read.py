@@ -75,8 +75,9 @@ async def read_usage(database_url: str, since: datetime | None = None) -> UsageD
     try:
         async with engine.connect() as conn:
             has_tables = await conn.run_sync(
-                lambda sync: sync.dialect.has_table(sync, answers.name)
-                and sync.dialect.has_table(sync, feedback.name)
+                lambda sync: (
+                    sync.dialect.has_table(sync, answers.name) and sync.dialect.has_table(sync, feedback.name)
+                )
             )
         if not has_tables:
             raise UsageLogMissingError(f"{target.describe()} holds no usage log (nothing recorded yet?)")

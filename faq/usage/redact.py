@@ -73,9 +73,7 @@ _CHINESE_DIGIT_RUN = re.compile(rf"[0-9{_CN_DIGITS}](?:{_DIGIT_SEPARATOR}[0-9{_C
 _CN_DIGIT = "一二两三四五六七八九十"
 _CN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
 _APPROX = r"(?:多|余|来|几)?"
-_MONEY_UNIT = (
-    r"(?:块钱|块|元|圆|万元|万块|万|千元|千块|千|百元|百块|[wWkK](?![A-Za-z])|rmb|RMB|人民币)"
-)
+_MONEY_UNIT = r"(?:块钱|块|元|圆|万元|万块|万|千元|千块|千|百元|百块|[wWkK](?![A-Za-z])|rmb|RMB|人民币)"
 _ARABIC = r"\d++(?:[,，]\d{3})*+(?:\.\d+)?+"
 _DIGIT_AMOUNT = re.compile(rf"(?<![\d.,]){_ARABIC}\s?{_APPROX}\s?{_MONEY_UNIT}")
 # 两千块, 三万, 一万五, 五千多: a Chinese number containing 百/千/万/亿 or followed by 块/元.

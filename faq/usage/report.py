@@ -82,7 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print only YAML: questions to add and new intents, for unanswered and for refused questions",
     )
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw answers per day and the fallback rate")
+    parser.add_argument(
+        "--plot", type=Path, metavar="FILE.png", help="draw answers per day and the fallback rate"
+    )
     parser.add_argument(
         "--similarity",
         type=float,
@@ -101,10 +103,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="confidence below which an answer counts as unsure (default: $LOW_CONFIDENCE or 0.5)",
     )
-    parser.add_argument("--top", type=int, default=10, help="rows in the intent and stage tables (default 10)")
+    parser.add_argument(
+        "--top", type=int, default=10, help="rows in the intent and stage tables (default 10)"
+    )
     parser.add_argument("--examples", type=int, default=5, help="examples shown per group (default 5)")
     parser.add_argument(
-        "--tz", default=DEFAULT_TIMEZONE, help=f"time zone that days are counted in (default {DEFAULT_TIMEZONE})"
+        "--tz",
+        default=DEFAULT_TIMEZONE,
+        help=f"time zone that days are counted in (default {DEFAULT_TIMEZONE})",
     )
 
 
@@ -125,7 +131,9 @@ def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime | None
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"--since: expected YYYY-MM-DD or a number of days such as 7d (got {value!r})") from None
+        raise ValueError(
+            f"--since: expected YYYY-MM-DD or a number of days such as 7d (got {value!r})"
+        ) from None
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
@@ -216,7 +224,9 @@ def intent_stats(answers: Sequence[AnswerRow], votes: Mapping[str, str]) -> list
     return sorted(stats, key=lambda s: (-s.answers, s.intent))
 
 
-def stage_counts(answers: Sequence[AnswerRow], stage_label: Callable[[int, str | None], str]) -> list[tuple[str, int]]:
+def stage_counts(
+    answers: Sequence[AnswerRow], stage_label: Callable[[int, str | None], str]
+) -> list[tuple[str, int]]:
     """How many answers fell into each overdue stage (rows that stated a day count)."""
     counts = Counter(stage_label(r.days, r.platform) for r in answers if r.days is not None)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -394,7 +404,9 @@ def build_groups(
                 nearest=nearest,
                 score=best_score,
                 out_of_scope=(
-                    top_oos[4:] if top_oos and oos[top_oos] >= out_of_scope_min and oos[top_oos] > best_score else None
+                    top_oos[4:]
+                    if top_oos and oos[top_oos] >= out_of_scope_min and oos[top_oos] > best_score
+                    else None
                 ),
                 rejected=rejected,
                 answered=dict(Counter(intent for i in indices if (intent := items[i].answered_intent))),
@@ -564,7 +576,11 @@ def render_refused_yaml(proposals: Sequence[RefusedProposal]) -> str:
         for item in skeletons:
             lines.append(f"  # {item.note}")
             body = yaml.safe_dump(
-                [dict(item.skeleton or {})], allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False
+                [dict(item.skeleton or {})],
+                allow_unicode=True,
+                sort_keys=False,
+                width=1000,
+                default_flow_style=False,
             )
             lines += [f"  {line}" for line in body.splitlines()]
     return "\n".join(lines) + "\n"
@@ -572,8 +588,10 @@ def render_refused_yaml(proposals: Sequence[RefusedProposal]) -> str:
 
 def _dump_inline(value: str) -> str:
     """One YAML scalar on one line (quoted when it has to be)."""
-    return yaml.safe_dump(value, allow_unicode=True, width=1000, default_style=None).splitlines()[0].removesuffix(
-        " ..."
+    return (
+        yaml.safe_dump(value, allow_unicode=True, width=1000, default_style=None)
+        .splitlines()[0]
+        .removesuffix(" ...")
     )
 
 
@@ -596,7 +614,9 @@ def render_yaml(
     tail = render_refused_yaml(refused)
     if not doc and not tail:
         return "\n".join([*lines, "{}  # nothing to add", ""])
-    body = yaml.safe_dump(dict(doc), allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
+    body = yaml.safe_dump(
+        dict(doc), allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False
+    )
     return "\n".join(lines) + "\n" + (body if doc else "") + tail
 
 
@@ -675,7 +695,10 @@ def render_text(
         ]
         lines += table(
             ["day", "answers", "users", "fallback", "👎"],
-            [(d.day, d.answers, d.users, _pct(d.fell_back, d.answers), _pct(d.down, d.answers)) for d in days],
+            [
+                (d.day, d.answers, d.users, _pct(d.fell_back, d.answers), _pct(d.down, d.answers))
+                for d in days
+            ],
         )
         lines += ["", f"Top intents (of {sum(1 for r in answers if r.intent)} answers with an intent)"]
         lines += table(
@@ -750,7 +773,9 @@ def _refused_section(
         if r.question and votes.get(r.answer_id) in (Feedback.DOWN.value, Feedback.NONE_OF_THESE.value)
     )
     if complained:
-        lines.append(f"({complained} that users complained about are listed with the unanswered questions above)")
+        lines.append(
+            f"({complained} that users complained about are listed with the unanswered questions above)"
+        )
     for n, group in enumerate(groups, 1):
         nearest = f"nearest {group.nearest} ({group.score:.2f})" if group.nearest else "resembles no intent"
         lines.append(f"#{n:<3} {group.size:>4}x  refused as {_refused_label(group)}; {nearest}")
@@ -781,7 +806,9 @@ def plot(days: Sequence[DayStats], path: Path) -> str | None:
         left.bar(x, [d.answers for d in days], color="#9ecae1", label="answers")
         left.set_ylabel("answers per day")
         right = left.twinx()
-        right.plot(x, [100 * d.fallback_rate for d in days], color="#d62728", marker="o", label="fallback rate")
+        right.plot(
+            x, [100 * d.fallback_rate for d in days], color="#d62728", marker="o", label="fallback rate"
+        )
         right.set_ylabel("fallback rate (%)")
         right.set_ylim(0, 100)
         left.set_title("Questions per day and fallback rate")

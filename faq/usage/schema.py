@@ -102,7 +102,9 @@ def migrate(conn: Connection) -> int:
     schema_version.create(conn, checkfirst=True)
     found = int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
     if found > SCHEMA_VERSION:
-        raise SchemaTooNewError(f"the usage log's schema is version {found}; this code knows {SCHEMA_VERSION}")
+        raise SchemaTooNewError(
+            f"the usage log's schema is version {found}; this code knows {SCHEMA_VERSION}"
+        )
     for version in range(found + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[version](conn)
         conn.execute(insert(schema_version).values(version=version, applied_at=_utc_naive(_now())))
@@ -168,4 +170,6 @@ def _configure_sqlite(engine: AsyncEngine, *, writer: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _sqlite_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("faq_immediate") else "BEGIN")
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("faq_immediate") else "BEGIN"
+        )

@@ -34,6 +34,7 @@ _SECRET_CONTEXT = b"loan-faq-bot usage-log user hash v1"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
+
 class StoreSettingsError(ValueError):
     """The environment's usage-log settings cannot be used; ``problems`` lists every one of them."""
 
@@ -68,7 +69,9 @@ class StoreSettings:
 
         enabled = _parse_bool(get("USAGE_LOG"), True, "USAGE_LOG", problems)
         log_questions = _parse_bool(get("LOG_QUESTIONS"), True, "LOG_QUESTIONS", problems)
-        retention = _parse_number(get("LOG_RETENTION_DAYS"), DEFAULT_RETENTION_DAYS, "LOG_RETENTION_DAYS", problems)
+        retention = _parse_number(
+            get("LOG_RETENTION_DAYS"), DEFAULT_RETENTION_DAYS, "LOG_RETENTION_DAYS", problems
+        )
         if retention < 0 or retention != int(retention):
             problems.append(f"LOG_RETENTION_DAYS must be a whole number of days >= 0 (got {retention})")
         low = _parse_number(get("LOW_CONFIDENCE"), DEFAULT_LOW_CONFIDENCE, "LOW_CONFIDENCE", problems)
@@ -86,7 +89,9 @@ class StoreSettings:
             database_url = f"sqlite:///{target.sqlite_path}"  # absolute: independent of a later chdir
         secret = ""
         if enabled and target is not None:
-            data_dir = target.sqlite_path.parent if target.sqlite_path else (base / DEFAULT_SQLITE_PATH).parent
+            data_dir = (
+                target.sqlite_path.parent if target.sqlite_path else (base / DEFAULT_SQLITE_PATH).parent
+            )
             secret = resolve_hash_secret(env, data_dir)
         return cls(
             database_url=database_url,
@@ -212,7 +217,9 @@ def database_target(database_url: str, cwd: Path | None = None) -> DatabaseTarge
         url = make_url(raw)
     except ArgumentError:
         raise StoreSettingsError(
-            ["DATABASE_URL is not a database URL (expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB)"]
+            [
+                "DATABASE_URL is not a database URL (expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB)"
+            ]
         ) from None
     backend = url.drivername.split("+", 1)[0]
     if backend == "sqlite":
@@ -244,11 +251,20 @@ def database_target(database_url: str, cwd: Path | None = None) -> DatabaseTarge
         try:
             connect_args["timeout"] = float(timeout)
         except ValueError:
-            raise StoreSettingsError([f"DATABASE_URL: connect_timeout must be a number (got {timeout!r})"]) from None
+            raise StoreSettingsError(
+                [f"DATABASE_URL: connect_timeout must be a number (got {timeout!r})"]
+            ) from None
     application = _query_value(query.pop("application_name", None))
     if application:
         connect_args["server_settings"] = {"application_name": application}
-    for libpq_only in ("sslcert", "sslkey", "sslcrl", "channel_binding", "target_session_attrs", "gssencmode"):
+    for libpq_only in (
+        "sslcert",
+        "sslkey",
+        "sslcrl",
+        "channel_binding",
+        "target_session_attrs",
+        "gssencmode",
+    ):
         query.pop(libpq_only, None)
     return DatabaseTarget(url.set(drivername="postgresql+asyncpg", query=query), connect_args, None)
 

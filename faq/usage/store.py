@@ -143,7 +143,10 @@ class RecentTexts:
     """Redacted texts of recent answers by answer id, bounded in number and age (in memory only)."""
 
     def __init__(
-        self, limit: int = RECENT_TEXTS, ttl: float = RECENT_TEXTS_TTL, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int = RECENT_TEXTS,
+        ttl: float = RECENT_TEXTS_TTL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = limit
         self.ttl = ttl
@@ -223,7 +226,9 @@ def _safe_to_show(exc: BaseException) -> bool:
 class _Warner:
     """Logs a warning at most once per ``interval`` seconds (counting the ones it held back)."""
 
-    def __init__(self, interval: float = WARNING_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, interval: float = WARNING_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = interval
         self.clock = clock
         self._last = -math.inf
@@ -254,7 +259,9 @@ class SqlStore:
 
     def __init__(self, settings: StoreSettings, clock: Callable[[], datetime] = _now) -> None:
         if not settings.hash_secret:
-            logger.warning("usage log: no user-hash secret given; using a temporary one (hashes change at restart)")
+            logger.warning(
+                "usage log: no user-hash secret given; using a temporary one (hashes change at restart)"
+            )
             settings = replace(settings, hash_secret=secrets.token_hex(32))
         self.settings = settings
         self.clock = clock
@@ -442,7 +449,9 @@ class SqlStore:
                 )
             ).all()
             vote_rows = await conn.execute(
-                select(feedback.c.value, func.count()).where(feedback.c.at >= since).group_by(feedback.c.value)
+                select(feedback.c.value, func.count())
+                .where(feedback.c.at >= since)
+                .group_by(feedback.c.value)
             )
             votes: dict[str, int] = {str(value): int(n) for value, n in vote_rows}
         return format_summary(days, totals, top, votes)
@@ -569,7 +578,9 @@ class SqlStore:
             return True
 
 
-def format_summary(days: int, totals: Sequence[Any], top: Iterable[Sequence[Any]], votes: Mapping[str, int]) -> str:
+def format_summary(
+    days: int, totals: Sequence[Any], top: Iterable[Sequence[Any]], votes: Mapping[str, int]
+) -> str:
     """The few lines /stats shows."""
     count, users, fell_back, low, latency = totals
     count, users, fell_back, low = int(count or 0), int(users or 0), int(fell_back or 0), int(low or 0)

@@ -1,0 +1,100 @@
+"""A small on-disk cache for what is expensive to compute and depends only on the knowledge base (the
+matcher's learnt weights), keyed by a fingerprint of everything it depends on.
+
+The directory is ``$FAQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/loan-faq-bot``, else ``~/.cache/loan-faq-bot``;
+``FAQ_CACHE_DIR=off`` disables it. Every failure (no directory, read-only file system, a corrupt or
+foreign file) is a cache miss: the caller computes the value again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import marshal
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def directory() -> Path | None:
+    configured = os.environ.get("FAQ_CACHE_DIR")
+    if configured is not None:
+        return None if configured.strip().lower() in ("", "off", "0", "none") else Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home directory (some containers): no cache
+            return None
+    return Path(base) / "loan-faq-bot"
+
+
+def _path(kind: str, key: str) -> Path | None:
+    root = directory()
+    return root / f"{kind}-{key[:40]}.json" if root is not None else None
+
+
+def load_json(kind: str, key: str) -> dict[str, Any] | None:
+    path = _path(kind, key)
+    if path is None:
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(value, dict) or value.get("key") != key:
+        return None
+    data = value.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def save_json(kind: str, key: str, data: dict[str, Any]) -> None:
+    """Write atomically (a temporary file renamed), so that a reader never sees half a file."""
+    path = _path(kind, key)
+    if path is None:
+        return
+    temporary: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp"
+        ) as handle:
+            temporary = handle.name
+            json.dump({"key": key, "data": data}, handle)
+        os.replace(temporary, path)
+    except OSError:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def load_marshal(kind: str, key: str) -> Any:
+    """A value saved by :func:`save_marshal` (builtin types only), or None."""
+    root = directory()
+    if root is None:
+        return None
+    try:
+        with (root / f"{kind}-{key[:40]}.marshal").open("rb") as handle:
+            stored_key, value = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return value if stored_key == key else None
+
+
+def save_marshal(kind: str, key: str, value: Any) -> None:
+    root = directory()
+    if root is None:
+        return
+    path = root / f"{kind}-{key[:40]}.marshal"
+    temporary: str | None = None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=root, delete=False, suffix=".tmp") as handle:
+            temporary = handle.name
+            marshal.dump((key, value), handle)
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)

@@ -1,0 +1,213 @@
+"""The matcher's behaviour on everyday borrower messages: amounts, borrowing verbs, lenders and day counts
+never turn an in-scope question into a refusal; the learnt scorer and its cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faq import cache
+from faq.engine import Engine
+from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
+from faq.reply import ReplyKind
+
+REFUSALS = (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)
+
+# (message, the intent it asks about): each names an amount, a borrowing verb, a lender, a date or a day
+# count beside a clear in-scope question.
+WITH_INCIDENTAL_DETAILS = [
+    ("欠了三千块 拖了5天 会不会打电话给我妈", "family_contact"),
+    ("貸了8000 逾期兩週 會打給我老婆嗎", "family_contact"),
+    ("借了一万二 逾期20天了 会爆通讯录吗", "contact_list"),
+    ("我在借呗借了两万 逾期10天 会被起诉吗", "lawsuit"),
+    ("美团借了3000块 催收天天打电话骂人 怎么投诉", "complain"),
+    ("欠信用卡五万 会坐牢吗", "jail"),
+    ("微粒贷欠了6000 会不会上征信", "credit_report"),
+    ("京东金条借了5000块 逾期一个月了 能协商分期吗", "negotiate"),
+    ("欠了花呗2000 催收说要上门 会来吗", "home_visit"),
+]
+
+# Only a day count and incidental details: the stage block answers, never a refusal.
+DAY_COUNT_ONLY = ["我欠了三千五 逾期九天了", "借了两万块 今天逾期第5天", "分期乐借了4000 逾期十天了"]
+
+
+@pytest.mark.parametrize(("text", "intent"), WITH_INCIDENTAL_DETAILS)
+def test_incidental_details_never_refuse_an_in_scope_question(engine: Engine, text: str, intent: str) -> None:
+    reply = engine.reply(text)
+    assert reply.kind not in REFUSALS, (reply.kind, reply.out_of_scope, reply.confidence)
+    assert reply.intent == intent
+
+
+@pytest.mark.parametrize("text", DAY_COUNT_ONLY)
+def test_a_day_count_with_amounts_gets_the_stage_block(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.kind == ReplyKind.STAGE and reply.days is not None and reply.days > 0
+
+
+def test_a_loan_request_is_still_refused_politely(engine: Engine) -> None:
+    reply = engine.reply("哪个平台能借两万块 推荐一下")
+    assert reply.kind == ReplyKind.OUT_OF_SCOPE and reply.out_of_scope == "loan_request"
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("借了5000 会上门吗", "会上门吗"),
+        ("欠了两千块", ""),
+        ("借呗借的钱 爸妈要还吗", "钱 爸妈要还吗"),
+        ("信用卡欠了3万元", ""),
+    ],
+)
+def test_strip_incidental_removes_amounts_verbs_and_lenders(engine: Engine, text: str, left: str) -> None:
+    assert " ".join(engine.analyzer.strip_incidental(text).split()) == left
+
+
+@pytest.mark.parametrize(
+    ("text", "lender"),
+    [
+        ("借呗逾期了", "jiebei"),
+        ("美团月付逾期", "meituan"),
+        ("建行信用卡逾期三天", "bank_ccb"),
+        ("今天天气", None),
+    ],
+)
+def test_lenders_are_recognised(engine: Engine, text: str, lender: str | None) -> None:
+    reply = engine.reply(text)
+    assert reply.lender == lender
+    assert reply.to_json()["lender"] == lender
+
+
+def test_a_lender_without_a_stage_table_gets_the_general_one(engine: Engine) -> None:
+    reply = engine.reply("借呗逾期12天了")
+    assert reply.lender == "jiebei" and reply.stage is not None and reply.stage.platform == "general"
+
+
+def test_reported_speech_is_about_what_was_said(engine: Engine) -> None:
+    assert engine.reply("催收的人说下周要来我家").intent == "home_visit"
+
+
+# ------------------------------------------------------------------------------------------- scorer
+
+
+def test_the_scorer_is_learnt_and_calibrated(engine: Engine) -> None:
+    model = engine.matcher.model
+    assert len(model.weights) == len(FEATURES)
+    assert 0.0 < model.threshold < 1.0
+    accuracy, rejection, examples = model.calibration
+    assert examples >= engine.kb.example_count and 0.5 < accuracy <= 1.0 and 0.5 < rejection <= 1.0
+    assert engine.matcher.config.threshold == model.threshold
+
+
+def test_probabilities_are_probabilities(engine: Engine) -> None:
+    ranking = engine.matcher.rank("会不会爆通讯录")
+    scores = [c.score for c in ranking]
+    assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
+    assert ranking[0].owner == "contact_list" and ranking[0].score > 0.5
+
+
+def test_newton_logistic_regression_recovers_known_weights() -> None:
+    rng = np.random.default_rng(0)
+    x = np.hstack([rng.normal(size=(4000, 2)), np.ones((4000, 1))])
+    truth = np.array([2.0, -1.0, 0.5])
+    y = (rng.random(4000) < 1 / (1 + np.exp(-x @ truth))).astype(float)
+    assert np.allclose(_fit_logistic(x, y, l2=0.0), truth, atol=0.2)
+
+
+def test_weights_are_cached_and_a_corrupt_cache_is_ignored(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    first = Matcher.from_kb(engine.kb, engine.analyzer)
+    files = list(tmp_path.glob("model-*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["data"]["threshold"] == first.model.threshold
+    assert Matcher.from_kb(engine.kb, engine.analyzer).model == first.model  # read back
+    files[0].write_text("{not json", encoding="utf-8")
+    assert Matcher.from_kb(engine.kb, engine.analyzer).model.weights == pytest.approx(first.model.weights)
+    monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    assert cache.directory() is None
+
+
+def test_split_questions() -> None:
+    assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
+    assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
+    assert _split_questions("逾期 3天 会怎样") == ["逾期 3天", "会怎样"]
+
+
+# ------------------------------------------------------------------------------------- two questions
+
+TWO_QUESTIONS = [
+    ("会不会爆我通讯录啊 会影响征信吗", {"contact_list", "credit_report"}),
+    ("平台真的会起诉我吗 起诉了要坐牢吗", {"lawsuit", "jail"}),
+    ("他们会打给我爸吗?会不会上门来?", {"family_contact", "home_visit"}),
+]
+
+
+@pytest.mark.parametrize(("text", "intents"), TWO_QUESTIONS)
+def test_two_questions_get_both_answers(engine: Engine, text: str, intents: set[str]) -> None:
+    reply = engine.reply(text)
+    assert reply.kind == ReplyKind.ANSWER and set(reply.intents) == intents
+    assert reply.intent == reply.intents[0]
+    assert reply.to_json()["intents"] == list(reply.intents)
+    # the second question is answered short, under its own title, after the first answer
+    second = engine.kb.intent(reply.intents[1])
+    assert second is not None
+    assert reply.parts[-1].heading == second.title
+    assert reply.parts[-1].body == (second.summary or second.answer)
+
+
+@pytest.mark.parametrize("text", ["会爆通讯录吗", "会不会爆通讯录 会不会爆通讯录吗", "逾期了怎么办呢"])
+def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert len(reply.intents) <= 1
+    assert reply.to_json()["intents"] == ([reply.intent] if reply.intent else [])
+
+
+def test_a_glued_day_count_question_gets_the_answer_and_the_stage_block(engine: Engine) -> None:
+    reply = engine.reply("逾期两个月严重吗会被起诉吗")
+    assert reply.intent == "lawsuit" and reply.days == 60 and reply.stage is not None
+
+
+# ------------------------------------------------------------------------------ knowledge base, memory
+
+
+def test_lenders_section_is_validated(tmp_path: Path) -> None:
+    from faq.kb import check_knowledge_base
+
+    shipped = Path(__file__).resolve().parent.parent / "intents.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    anchor = "lenders:\n"
+    assert anchor in text
+    path = tmp_path / "intents.yaml"
+    path.write_text(
+        text.replace(anchor, anchor + "  - id: Bad-Id\n    names: [某某贷]\n  - id: empty\n", 1),
+        encoding="utf-8",
+    )
+    kb, problems = check_knowledge_base(path)
+    messages = [p.message for p in problems if p.severity == "error"]
+    assert kb is None
+    assert any("bad id 'Bad-Id'" in m for m in messages) and any("lender empty" in m for m in messages)
+
+
+def test_analysers_share_one_dictionary_but_keep_their_own_words(engine: Engine) -> None:
+    from faq.analyze import Analyzer
+
+    other = Analyzer(["怎么办"], {}, protected=["某某某专用词"])
+    assert other.tokenizer.FREQ.base is engine.analyzer.tokenizer.FREQ.base
+    assert "某某某专用词" in other.tokenizer.FREQ and "某某某专用词" not in engine.analyzer.tokenizer.FREQ
+    assert other.tokens("某某某专用词怎么办") == ["某某某专用词"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("在网上借款逾期两个月了会怎样", ReplyKind.STAGE), ("借钱不还会坐牢吗", ReplyKind.ANSWER)],
+)
+def test_borrowed_money_is_not_a_loan_request(engine: Engine, text: str, kind: ReplyKind) -> None:
+    reply = engine.reply(text)
+    assert reply.kind == kind and reply.out_of_scope is None
+
+
+def test_asking_to_borrow_is_still_a_loan_request(engine: Engine) -> None:
+    assert engine.reply("哪里还能借到钱").out_of_scope == "loan_request"
