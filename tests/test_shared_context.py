@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import httpx
@@ -252,3 +252,17 @@ def test_offered_buttons_are_rebuilt_in_the_readers_script(engine: Engine) -> No
     assert buttons and all(isinstance(b, Suggestion) and b.intent == "family_contact" for b in buttons)
     plain = offered_buttons(engine, ["family_contact"], Context())
     assert [b.title for b in buttons] != [b.title for b in plain]
+
+
+def test_every_context_field_survives_the_database(engine: Engine) -> None:
+    """A field added to Context later must be stored too (or this fails): every field set, round-tripped."""
+    context = Context(
+        intent="family_contact", days=20, platform="tianxing", at=1234.5, kind="answer",
+        shown="family_contact|tianxing:16-30", offered=(Suggestion("evidence", "怎么留证据?"),),
+        stage_shown="tianxing:16-30", details_shown=True, traditional=True, variant="hk", words=("聯絡人",),
+        mainland_noted=True, last_text="0123456789abcdef", crisis_until=4321.0, crisis_region="hong_kong",
+    )
+    assert all(getattr(context, f.name) != f.default for f in fields(Context)), "set every field here"
+    back = from_row(to_row("k" * 64, context), lambda ids, ctx: tuple(Suggestion(i, "") for i in ids))
+    assert replace(back, offered=context.offered) == context
+    assert [s.intent for s in back.offered] == ["evidence"]
