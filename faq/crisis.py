@@ -122,6 +122,8 @@ class CrisisRules:
     #: The model is asked only about messages with one of these words (death, ending, leaving, means):
     #: it must not read "我想知道欠了多少" as despair for its 我想. Empty: always.
     model_needs: tuple[str, ...] = ()
+    #: The high-recall safety net under the cue lists (``crisis.safety_net``); None: cue lists only.
+    safety_net: SafetyNet | None = None
 
     @property
     def answer(self) -> str:
@@ -195,6 +197,109 @@ def _syllable_readings(word: str) -> list[tuple[str, ...]]:
     return list(itertools.islice(itertools.product(*readings), MAX_READINGS))
 
 
+# -------------------------------------------------------------------------------------- safety net
+
+
+@dataclass(frozen=True)
+class SafetyNet:
+    """``crisis.safety_net``: a high-recall layer that generalises instead of enumerating phrasings.
+
+    A clause (the text between punctuation) is a crisis when it holds a death character (``death``, 死)
+    not read as hyperbole, or a match of ``ending`` (ending one's life, means and places, life as payment)
+    or ``farewell`` (goodbyes and handing over), and the clause is not explained by someone else as its
+    subject or speaker (``others``). A death character is hyperbole when one of ``hyperbole_before``
+    (累, 饿, 吓, 笑 ...) precedes it (skipping ``particles`` such as 得要/快), when it begins one of
+    ``not_after`` compounds (死账, 死机, 死活, 想死你), or when the clause is passive (被 ... 死).
+    ``general_questions`` (a debt question about death in general: 人死了债..., 继承) excuse the death
+    character in the whole message (not ``ending`` or ``farewell``). All are regexes except ``death``,
+    ``hyperbole_before``, ``particles`` and ``not_after`` (plain texts)."""
+
+    death: tuple[str, ...] = ()
+    hyperbole_before: tuple[str, ...] = ()
+    particles: str = ""
+    not_after: tuple[str, ...] = ()
+    ending: tuple[str, ...] = ()
+    farewell: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    general_questions: tuple[str, ...] = ()
+
+
+def _any(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    joined = "|".join(f"(?:{p})" for p in patterns if p)
+    return re.compile(joined) if joined else None
+
+
+@dataclass(frozen=True)
+class CompiledNet:
+    """A :class:`SafetyNet` with its regexes compiled (built once per knowledge base)."""
+
+    net: SafetyNet
+    ending: tuple[re.Pattern[str], ...]
+    farewell: tuple[re.Pattern[str], ...]
+    others: re.Pattern[str] | None
+    general: re.Pattern[str] | None
+
+    @classmethod
+    def build(cls, net: SafetyNet) -> CompiledNet:
+        return cls(
+            net,
+            tuple(re.compile(p) for p in net.ending if p),
+            tuple(re.compile(p) for p in net.farewell if p),
+            _any(net.others),
+            _any(net.general_questions),
+        )
+
+
+def death_is_hyperbole(clause: str, at: int, net: SafetyNet) -> bool:
+    """Whether the death character at ``clause[at]`` is everyday hyperbole or a compound (累死了, 吓死人,
+    想死你了, 死账, 死机, 被打死), by the general rule of :class:`SafetyNet`."""
+    death = next((d for d in net.death if clause.startswith(d, at)), "")
+    after = clause[at + len(death) :]
+    if any(after.startswith(word) for word in net.not_after):
+        return True
+    before = clause[:at]
+    if "被" in before:
+        return True
+    stripped = before.rstrip(net.particles) if net.particles else before
+    return any(stripped.endswith(word) for word in net.hyperbole_before if word)
+
+
+def _clause_of(text: str, at: int) -> tuple[int, int]:
+    start = text.rfind(" ", 0, at) + 1
+    end = text.find(" ", at)
+    return start, len(text) if end < 0 else end
+
+
+def safety_net_cue(compiled: CompiledNet, text: str) -> str | None:
+    """The safety net's cue in ``text`` (clauses separated by single spaces, hyperbole blanked), or None.
+
+    Pure: ``text`` is the message as :meth:`CrisisDetector.detect` reads it."""
+    net = compiled.net
+
+    def explained(at: int) -> bool:
+        start, end = _clause_of(text, at)
+        return compiled.others is not None and compiled.others.search(text, start, end) is not None
+
+    for kind, patterns in (("ending", compiled.ending), ("farewell", compiled.farewell)):
+        for pattern in patterns:
+            # Every match, overlapping ones too; whose clause is the one where the match ends (its act).
+            match = pattern.search(text)
+            while match is not None:
+                if not explained(max(match.start(), match.end() - 1)):
+                    return f"net-{kind}:{match.group(0)}"
+                match = pattern.search(text, match.start() + 1)
+    if compiled.general is not None and compiled.general.search(text):
+        return None
+    for death in net.death:
+        at = text.find(death)
+        while at >= 0:
+            start, end = _clause_of(text, at)
+            if not death_is_hyperbole(text[start:end], at - start, net) and not explained(at):
+                return f"net-death:{text[max(start, at - 3) : at + len(death) + 2]}"
+            at = text.find(death, at + 1)
+    return None
+
+
 # ---------------------------------------------------------------------------------------- detector
 
 
@@ -262,6 +367,7 @@ class CrisisDetector:
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
         self._c = c
+        self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
 
     # ---------------------------------------------------------------------------------------- public
 
@@ -275,6 +381,9 @@ class CrisisDetector:
         # Hyperbole is blanked clause by clause: 好想死,撑不住 is not the 死撑 of hyperbole.
         cleared = "".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
         cue = self._crisis_cue(cleared, text)
+        if cue is None and self._net is not None:
+            clauses = " ".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
+            cue = safety_net_cue(self._net, clauses)
         distress = self._distress_cue(cleared)
         model = self.rules.model
         needs = self.rules.model_needs
