@@ -212,12 +212,15 @@ class SafetyNet:
     ``not_after`` compounds (死账, 死机, 死活, 想死你), or when the clause is passive (被 ... 死).
     ``general_questions`` (a debt question about death in general: 人死了债..., 继承) excuse the death
     character in the whole message (not ``ending`` or ``farewell``). All are regexes except ``death``,
-    ``hyperbole_before``, ``particles`` and ``not_after`` (plain texts)."""
+    ``hyperbole_before``, ``particles``, ``not_after`` and ``intent_before`` (plain texts)."""
 
     death: tuple[str, ...] = ()
     hyperbole_before: tuple[str, ...] = ()
     particles: str = ""
     not_after: tuple[str, ...] = ()
+    #: Words of intent before a death character (想, 要, 去, 寻, 该, 不如, 让我): read in the text before the
+    #: phrase lists blanked hyperbole.
+    intent_before: tuple[str, ...] = ()
     ending: tuple[str, ...] = ()
     farewell: tuple[str, ...] = ()
     others: tuple[str, ...] = ()
@@ -261,6 +264,8 @@ def death_is_hyperbole(clause: str, at: int, net: SafetyNet) -> bool:
     if "被" in before:
         return True
     stripped = before.rstrip(net.particles) if net.particles else before
+    if before and not stripped and "我" not in before:
+        return True  # an exclamation opening the clause: 要死了, 快死了 (not 我要死了)
     return any(stripped.endswith(word) for word in net.hyperbole_before if word)
 
 
@@ -270,15 +275,17 @@ def _clause_of(text: str, at: int) -> tuple[int, int]:
     return start, len(text) if end < 0 else end
 
 
-def safety_net_cue(compiled: CompiledNet, text: str) -> str | None:
+def safety_net_cue(compiled: CompiledNet, text: str, raw: str | None = None) -> str | None:
     """The safety net's cue in ``text`` (clauses separated by single spaces, hyperbole blanked), or None.
 
-    Pure: ``text`` is the message as :meth:`CrisisDetector.detect` reads it."""
+    ``raw`` is the same text before hyperbole was blanked (the default: ``text``): the death character is
+    judged there by the net's own general rule, not by the phrase lists (which read any unknown X死了 as
+    hyperbole). Pure: both are the message as :meth:`CrisisDetector.detect` reads it."""
     net = compiled.net
 
-    def explained(at: int) -> bool:
-        start, end = _clause_of(text, at)
-        return compiled.others is not None and compiled.others.search(text, start, end) is not None
+    def explained(at: int, where: str = text) -> bool:
+        start, end = _clause_of(where, at)
+        return compiled.others is not None and compiled.others.search(where, start, end) is not None
 
     for kind, patterns in (("ending", compiled.ending), ("farewell", compiled.farewell)):
         for pattern in patterns:
@@ -288,16 +295,38 @@ def safety_net_cue(compiled: CompiledNet, text: str) -> str | None:
                 if not explained(max(match.start(), match.end() - 1)):
                     return f"net-{kind}:{match.group(0)}"
                 match = pattern.search(text, match.start() + 1)
-    if compiled.general is not None and compiled.general.search(text):
+    raw = text if raw is None else raw
+    if compiled.general is not None and compiled.general.search(raw):
         return None
-    for death in net.death:
-        at = text.find(death)
-        while at >= 0:
-            start, end = _clause_of(text, at)
-            if not death_is_hyperbole(text[start:end], at - start, net) and not explained(at):
-                return f"net-death:{text[max(start, at - 3) : at + len(death) + 2]}"
-            at = text.find(death, at + 1)
+    # In the blanked text every death character left is judged by the hyperbole rule; in the text before
+    # blanking (where the phrase lists read any unknown X死了 as hyperbole) only one right after a word of
+    # intent counts (想死, 要死, 相死 typed for 想死).
+    for where, intent_only in ((text, False), (raw, True)):
+        for death in net.death:
+            at = where.find(death)
+            while at >= 0:
+                start, end = _clause_of(where, at)
+                clause, i = where[start:end], at - start
+                counts = _after_intent(clause, i, net) if intent_only else True
+                if counts and not death_is_hyperbole(clause, i, net) and not explained(at, where):
+                    return f"net-death:{where[max(start, at - 3) : at + len(death) + 2]}"
+                at = where.find(death, at + 1)
     return None
+
+
+#: Before a word of intent, what makes it not the writer's intent: another person (你去死), a degree
+#: complement (高得要死), a concession (死也要) or an adjective (该死的).
+_NOT_INTENT_BEFORE = ("你", "他", "她", "得", "也", "的", "真")
+
+
+def _after_intent(clause: str, at: int, net: SafetyNet) -> bool:
+    """Whether the death character at ``clause[at]`` follows a word of intent that is the writer's."""
+    before = clause[:at]
+    for word in net.intent_before:
+        if word and before.endswith(word):
+            prefix = before[: -len(word)]
+            return not (prefix.endswith(_NOT_INTENT_BEFORE) and not prefix.endswith(("我真", "我也")))
+    return False
 
 
 # ---------------------------------------------------------------------------------------- detector
@@ -382,8 +411,9 @@ class CrisisDetector:
         cleared = "".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
         cue = self._crisis_cue(cleared, text)
         if cue is None and self._net is not None:
-            clauses = " ".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
-            cue = safety_net_cue(self._net, clauses)
+            clauses = [_compact(clause) for clause in text.split(" ")]
+            cleared_clauses = " ".join(self._clear_negatives(clause) for clause in clauses)
+            cue = safety_net_cue(self._net, cleared_clauses, " ".join(clauses))
         distress = self._distress_cue(cleared)
         model = self.rules.model
         needs = self.rules.model_needs

@@ -548,3 +548,21 @@ def test_safety_net_bad_regex_is_reported(tmp_path: Path) -> None:
     kb, problems = check_knowledge_base(path)
     assert kb is None
     assert any("safety_net.farewell: bad regex" in str(p) for p in problems), problems
+
+
+HOLDOUT6 = Path(__file__).resolve().parent / "data" / "crisis_holdout6.yaml"
+
+
+def test_sixth_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis3 helper after the first safety net (32 crisis, 15 distress, 31 negatives) and
+    measured once (at d2f9897): 53.1% crisis recall (17/32; rules without the model 46.9%), 80.0% distress
+    (12/15), 9.7% false alarms (3/31): the net generalised much less than hoped. Its misses (plans with a
+    means or a place but no word of death, a death word typed with a homophone, 不该活, 对唔住 ... 下世) were
+    then read and the net's families widened, so it is no longer held out; the floors keep what was reached."""
+    held = yaml.safe_load(HOLDOUT6.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 30 and len(held["distress"]) >= 15 and len(held["negative"]) >= 30
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nsixth held-out set:\n{figures.render()}")
+    assert figures.recall >= 31 / 32, figures.missed
+    assert figures.distress_recall >= 0.95, figures.distress_missed
+    assert figures.false_alarm_rate <= 1 / 31, figures.alarms
