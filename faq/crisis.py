@@ -283,16 +283,20 @@ def safety_net_cue(compiled: CompiledNet, text: str, raw: str | None = None) -> 
     hyperbole). Pure: both are the message as :meth:`CrisisDetector.detect` reads it."""
     net = compiled.net
 
-    def explained(at: int, where: str = text) -> bool:
+    def explained(at: int, where: str = text, inside: tuple[int, int] = (0, 0)) -> bool:
+        """Whether someone else is the subject of the clause at ``at`` (words inside the match ``inside``,
+        such as 让她来收拾, are part of the structure, not another subject)."""
         start, end = _clause_of(where, at)
-        return compiled.others is not None and compiled.others.search(where, start, end) is not None
+        if compiled.others is None:
+            return False
+        return any(not (inside[0] <= m.start() < inside[1]) for m in compiled.others.finditer(where, start, end))
 
     for kind, patterns in (("ending", compiled.ending), ("farewell", compiled.farewell)):
         for pattern in patterns:
             # Every match, overlapping ones too; whose clause is the one where the match ends (its act).
             match = pattern.search(text)
             while match is not None:
-                if not explained(max(match.start(), match.end() - 1)):
+                if not explained(max(match.start(), match.end() - 1), text, match.span()):
                     return f"net-{kind}:{match.group(0)}"
                 match = pattern.search(text, match.start() + 1)
     raw = text if raw is None else raw

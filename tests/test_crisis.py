@@ -566,3 +566,21 @@ def test_sixth_held_out_set_figures(engine: Engine) -> None:
     assert figures.recall >= 31 / 32, figures.missed
     assert figures.distress_recall >= 0.95, figures.distress_missed
     assert figures.false_alarm_rate <= 1 / 31, figures.alarms
+
+
+HOLDOUT7 = Path(__file__).resolve().parent / "data" / "crisis_holdout7.yaml"
+
+
+def test_seventh_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis3 helper after the net was widened from set 6 (32 crisis, 15 distress, 30
+    negatives) and measured once (at 96a5b2e): 43.8% crisis recall (14/32; rules without the model 37.5%),
+    73.3% distress (11/15), 13.3% false alarms (4/30). Its misses (plans said through their consequences, a
+    place alone, possessive handovers, 永远闭上眼睛, 找不到人了 永远) were then read and the net's families
+    widened, so it is no longer held out; the floors keep what was reached."""
+    held = yaml.safe_load(HOLDOUT7.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 30 and len(held["distress"]) >= 15 and len(held["negative"]) >= 30
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nseventh held-out set:\n{figures.render()}")
+    assert figures.recall >= 31 / 32, figures.missed
+    assert figures.distress_recall >= 0.95, figures.distress_missed
+    assert figures.false_alarm_rate <= 2 / 30, figures.alarms
