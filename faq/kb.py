@@ -105,6 +105,7 @@ CRISIS_KEYS = {
     "help",
     "model",
     "model_needs",
+    "model_alone_at",
     "safety_net",
 }
 SAFETY_NET_KEYS = {
@@ -556,7 +557,18 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         model=model,
         model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
         safety_net=_read_safety_net(node, out),
+        model_alone_at=_read_probability(node, "model_alone_at", out),
     )
+
+
+def _read_probability(node: _LineDict, key: str, out: _Collector) -> float | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        out.error(_line(node, key), f"crisis.{key} must be a probability (0 < p <= 1)")
+        return None
+    return float(value)
 
 
 def _read_safety_net(node: _LineDict, out: _Collector) -> SafetyNet | None:
