@@ -32,6 +32,7 @@ from bot.log import log_event
 from bot.ratelimit import FloodLimiter
 from bot.service import Assistant, EngineHolder, Stats, start_store
 from bot.shared import KnowledgeBaseVersion, SharedFloodLimiter
+from bot.tools import register_tools
 from faq.usage import UsageStore
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ COMMANDS = [
     BotCommand("start", "开始:功能介绍和话题菜单"),
     BotCommand("topics", "全部常见问题"),
     BotCommand("stage", "逾期N天会怎样,例如 /stage 10 或 /stage 10 极融"),
+    BotCommand("rate", "算借款的真实年化利率"),
+    BotCommand("complaint", "生成催收投诉信"),
     BotCommand("help", "怎么提问"),
 ]
 
@@ -59,6 +62,9 @@ MAX_SEND_RETRIES = 7
 #: timed out may have been delivered: it is not sent again.
 READ_TIMEOUT = 5.0
 
+#: The handler group of the polling deduplicator: before every other group (the /rate and /complaint
+#: forms are group -1, the question handlers group 0).
+DEDUPE_GROUP = -2
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -136,14 +142,15 @@ def build_application(
 
     assistant.spawner = spawn
     if settings.mode is not Mode.WEBHOOK:
-        application.add_handler(TypeHandler(Update, deduplicator(ledger)), group=-1)
+        application.add_handler(TypeHandler(Update, deduplicator(ledger)), group=DEDUPE_GROUP)
     register_handlers(application, handlers)
+    register_tools(application, handlers)
     application.bot_data["handlers"] = handlers
     return application
 
 
 def deduplicator(ledger: UpdateLedger | None) -> Any:
-    """A callback (for a group -1 TypeHandler) that stops an update whose id was seen before."""
+    """A callback (for a DEDUPE_GROUP TypeHandler) that stops an update whose id was seen before."""
     recent = RecentIds()
 
     async def dedupe(update: Update, context: Any) -> None:

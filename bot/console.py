@@ -29,6 +29,7 @@ from bot.service import (
     script_of,
     start_store,
 )
+from bot.tools import ConsoleTools
 from faq.reply import ReplyKind, Suggestion
 from faq.usage import Feedback, UsageStore
 
@@ -47,6 +48,7 @@ class Console:
         self.traditional = False
         self.choices: list[Suggestion] = []
         self.last_answer_id: str | None = None
+        self.tools = ConsoleTools(self.say, lambda: assistant.engine, assistant.is_crisis)
 
     # --- output ---------------------------------------------------------------------------------------
 
@@ -88,6 +90,8 @@ class Console:
         seen = script_of(text)
         if seen is not None:
             self.traditional = seen
+        if self.tools.handle(text, self.traditional):
+            return True
         if text.isdigit() and self.choices and 1 <= int(text) <= len(self.choices):
             self.choose(self.choices[int(text) - 1])
             return True
@@ -126,6 +130,8 @@ class Console:
         trad = self.traditional
         if name in ("/quit", "/exit"):
             return False
+        if self.tools.command(name, args, trad if script_of(args) is None else bool(script_of(args))):
+            return True
         if name == "/start":
             welcome = self.assistant.text("welcome", trad)
             disclaimer = self.assistant.text("disclaimer", trad)

@@ -324,7 +324,13 @@ def reply_keyboard(
                 )
             ]
         )
-    elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE, ReplyKind.OUT_OF_SCOPE, ReplyKind.DETAILS):
+    elif reply.kind in (
+        ReplyKind.ANSWER,
+        ReplyKind.STAGE,
+        ReplyKind.OUT_OF_SCOPE,
+        ReplyKind.DETAILS,
+        ReplyKind.APR,
+    ):
         rows = intent_buttons(reply.related, trad, MAX_RELATED, days, platform)
         more = encode_details(reply.intent, trad, days, platform) if reply.details and reply.intent else None
         if more and details_label and reply.kind is not ReplyKind.DETAILS:

@@ -140,7 +140,7 @@ class Stats:
             self.crisis += 1
         if reply.fell_back:
             self.fallbacks += 1
-        elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE) or (
+        elif reply.kind in (ReplyKind.ANSWER, ReplyKind.STAGE, ReplyKind.APR) or (
             reply.kind is ReplyKind.CRISIS and reply.intent
         ):
             self.answered += 1

@@ -1,12 +1,16 @@
-"""The maintainer's command line: `python -m faq {ask,check,eval,bench,report}` (also installed as `faq`)."""
+"""The maintainer's command line: `python -m faq {ask,check,eval,bench,report,rate,complaint}` (also installed
+as `faq`)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from faq.context import Context
 from faq.engine import DEFAULT_KB_PATH, Engine
@@ -72,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--child", help=argparse.SUPPRESS)
     bench.set_defaults(run=run_bench)
+
+    add_tool_commands(sub)
 
     report = sub.add_parser(
         "report", help="what users asked: counts, fallbacks, unanswered questions as YAML"
@@ -142,6 +148,103 @@ def _print_reply(engine: Engine, text: str, as_json: bool, chat: Chat | None = N
     if reply.days is not None:
         meta += f" days={reply.days} platform={reply.platform}"
     print(meta + "]\n", flush=True)
+
+
+# -------------------------------------------------------------------------------------- rate, complaint
+
+
+def add_tool_commands(sub: Any) -> None:
+    from faq.complaint import ISSUE_KEYS
+
+    rate = sub.add_parser("rate", help="the real annual rate of a loan described in words")
+    rate.add_argument("text", nargs="+", help='e.g. "借5000到手4500 分12期 每期还500"')
+    rate.add_argument("--json", action="store_true", help="print the figures and the rate as JSON")
+    rate.add_argument("--rates", type=Path, default=None, help="rate texts (default: rate.yaml)")
+    rate.set_defaults(run=run_rate)
+
+    complaint = sub.add_parser(
+        "complaint", help="complaint letters (to the lender and to the regulator); nothing is stored"
+    )
+    complaint.add_argument("--platform", required=True, help="the platform or app, as the user names it")
+    complaint.add_argument("--since", required=True, type=_since, help="since when (YYYY-MM-DD, not future)")
+    complaint.add_argument(
+        "--issue", action="extend", required=True, type=_issue_keys, metavar="KEY[,KEY]",
+        help=f"what happened (repeatable, or comma-separated): {', '.join(ISSUE_KEYS)}",
+    )  # fmt: skip
+    complaint.add_argument(
+        "--request", action="append", default=[], metavar="KEY_OR_TEXT",
+        help="what you ask for (repeatable): a key of complaints.yaml requests: or your own sentence",
+    )  # fmt: skip
+    complaint.add_argument("--templates", type=Path, default=None, help="default: complaints.yaml")
+    complaint.add_argument("--json", action="store_true", help="print {lender, regulator, footer} as JSON")
+    complaint.set_defaults(run=run_complaint)
+
+
+def _issue_keys(text: str) -> list[str]:
+    from faq.complaint import ISSUE_KEYS
+
+    keys = [k.strip() for k in text.replace(",", ",").split(",") if k.strip()]
+    unknown = [k for k in keys if k not in ISSUE_KEYS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(
+            f"unknown issue key {', '.join(map(repr, unknown)) or repr(text)}; choose from {', '.join(ISSUE_KEYS)}"
+        )
+    return keys
+
+
+def _since(text: str) -> dt.date:
+    from faq.complaint import ComplaintError, parse_since
+
+    try:
+        return parse_since(text)
+    except ComplaintError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def run_rate(args: argparse.Namespace) -> int:
+    from faq import apr
+
+    try:
+        texts = apr.load_rate_texts(args.rates)
+    except apr.RateTextsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    message = " ".join(args.text)
+    figures = apr.parse_loan(message)
+    result = apr.annual_rate(figures)
+    if args.json:
+        out: dict[str, Any] = {"figures": dataclasses.asdict(figures)}
+        if isinstance(result, apr.Rate):
+            out |= {"apr": round(result.percent, 1), "cost": round(result.cost, 2), "method": result.method}
+        else:
+            out |= {"apr": None, "missing": list(result.needed)}
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(apr.explain(result, texts) if isinstance(result, apr.Rate) else apr.ask_for(result, texts))
+    return 0
+
+
+def run_complaint(args: argparse.Namespace) -> int:
+    from faq.complaint import ComplaintError, ComplaintRequest, clean_platform, load_templates, write_letters
+
+    try:
+        templates = load_templates(args.templates)
+        request = ComplaintRequest(
+            clean_platform(args.platform), args.since, tuple(args.issue), tuple(args.request)
+        )
+        lender, regulator = write_letters(request, templates)
+    except ComplaintError as exc:
+        print(f"faq complaint: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(
+            json.dumps(
+                {"lender": lender, "regulator": regulator, "footer": templates.footer}, ensure_ascii=False
+            )
+        )
+    else:
+        print(f"{lender}\n\n{'=' * 40}\n\n{regulator}\n\n{templates.footer}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------- check

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faq import compose
+from faq import apr, complaint, compose
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.context import (
     Context,
@@ -31,7 +31,7 @@ from faq.context import (
 )
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
-from faq.kb import GENERAL, Intent, KnowledgeBase, Stage, load_knowledge_base
+from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import Match, Matcher, MatcherConfig
 from faq.normalize import (
     MAX_INPUT_CHARS,
@@ -126,9 +126,35 @@ class Understanding:
     signal: Signal = _NO_SIGNAL
 
 
+def _tool_texts(
+    kb: KnowledgeBase, rates: apr.RateTexts | None, complaints: complaint.Templates | None
+) -> tuple[apr.RateTexts, complaint.Templates]:
+    """The tools' texts (rate.yaml, complaints.yaml: beside the knowledge base when there, else the
+    shipped ones); a broken file is a broken knowledge base (``/reload`` keeps the last good one)."""
+    folder = Path(kb.path).parent
+    try:
+        if rates is None:
+            local = folder / apr.DEFAULT_RATE_PATH.name
+            rates = apr.load_rate_texts(local if local.exists() else None)
+        if complaints is None:
+            local = folder / complaint.DEFAULT_COMPLAINTS_PATH.name
+            complaints = complaint.load_templates(local if local.exists() else None)
+    except (apr.RateTextsError, complaint.ComplaintError) as exc:
+        where, _, detail = str(exc).partition(": ")
+        raise KnowledgeBaseError([Problem(where, 0, None, detail)]) from exc
+    return rates, complaints
+
+
 class Engine:
-    def __init__(self, kb: KnowledgeBase, config: MatcherConfig | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        config: MatcherConfig | None = None,
+        rates: apr.RateTexts | None = None,
+        complaints: complaint.Templates | None = None,
+    ) -> None:
         self.kb = kb
+        self.rates, self.complaints = _tool_texts(kb, rates, complaints)
         vocabulary: list[str] = []
         protected: list[str] = []
         for intent in kb.intents:
@@ -316,7 +342,7 @@ class Engine:
         if not u.normalized:
             reply = Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),))
             return self._deliver(reply, ctx, now, style)
-        reply = self._converse(u, ctx)
+        reply = self._rate(message, u) or self._converse(u, ctx)
         if u.lender is not None:
             reply = replace(reply, lender=u.lender)
         if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
@@ -391,6 +417,35 @@ class Engine:
             followup="details",
         )
         return self._deliver(reply, ctx, now, self._style(None, ctx, traditional))
+
+    def _rate(self, message: str | bytes | None, u: Understanding) -> Reply | None:
+        """A message with a loan's figures: its real annual rate, or a question for what is missing."""
+        figures = apr.parse_loan(message)
+        if not apr.is_rate_message(message, figures):
+            return None
+        result = apr.annual_rate(figures)
+        other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
+        if isinstance(result, apr.Missing) and other:
+            return None  # too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗")
+        rate = round(result.percent, 1) if isinstance(result, apr.Rate) else None
+        text = (
+            apr.explain(result, self.rates)
+            if isinstance(result, apr.Rate)
+            else apr.ask_for(result, self.rates)
+        )
+        topic = self.kb.intent(apr.RATE_INTENT)
+        # The rate's sentence leads (bold), like an answer's summary; the legal bases are the topic's details.
+        heading, _, body = text.partition("\n") if rate is not None else ("", "", text)
+        return Reply(
+            ReplyKind.APR,
+            (Part(body.strip(), heading or None),),
+            intent=topic.id if topic else None,
+            confidence=1.0,
+            apr=rate,
+            related=self._asks(topic.related) if topic else (),
+            summary=heading or None,
+            details=topic.details if topic else None,
+        )
 
     def answer_intent(
         self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
@@ -647,9 +702,7 @@ class Engine:
             followup="repeat",
         )
 
-    def _same_topic(
-        self, intent: Intent, ctx: Context, *, verify: bool, what_now: bool, fear: bool
-    ) -> Reply:
+    def _same_topic(self, intent: Intent, ctx: Context, *, verify: bool, what_now: bool, fear: bool) -> Reply:
         """ "那我该怎么办" / "还有别的办法吗" / "是真的吗" on the last topic: what has not been said yet
         (what to do now, the details with the legal bases), else the key points again, short."""
         days, platform = ctx.days, ctx.platform
@@ -696,7 +749,10 @@ class Engine:
         "现在…" line."""
         if days is not None:
             stage = self.kb.stage_for(days, platform)
-            return f"{self._stage_label(days, platform, stage)} · {self.kb.texts.stage_todo}", stage.todo.strip()
+            return (
+                f"{self._stage_label(days, platform, stage)} · {self.kb.texts.stage_todo}",
+                stage.todo.strip(),
+            )
         line = next((x.strip() for x in intent.answer.splitlines() if x.strip().startswith("现在")), None)
         return (None, line) if line else None
 
@@ -841,7 +897,8 @@ class Engine:
         if over <= 0 or reply.kind is not ReplyKind.ANSWER or not reply.summary:
             return reply
         index = next(
-            (i for i, p in enumerate(reply.parts) if p.heading and reply.summary in p.heading and p.body), None
+            (i for i, p in enumerate(reply.parts) if p.heading and reply.summary in p.heading and p.body),
+            None,
         )
         if index is None:
             return reply

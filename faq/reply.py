@@ -16,6 +16,7 @@ class ReplyKind(StrEnum):
     CRISIS = "crisis"  # self-harm or despair: crisis help, and only that
     DETAILS = "details"  # the longer explanation behind the "详细说明" button / `/more`
     EMPTY = "empty"  # nothing to read
+    APR = "apr"  # a loan's figures: its real annual rate, or what is missing to compute it (faq/apr.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class Reply:
     traditional: bool = False
     out_of_scope: str | None = None  # the out_of_scope group recognised, if any
     crisis: bool = False
+    apr: float | None = None  # the real annual rate in percent (kind "apr"), rounded to 0.1
     #: The lender the message names (an id of intents.yaml's ``lenders:``), if any.
     lender: str | None = None
     #: Both intents when a message asks two questions and both are answered (the first is ``intent``).
@@ -103,6 +105,7 @@ class Reply:
             "kind": self.kind.value,
             "out_of_scope": self.out_of_scope,
             "crisis": self.crisis,
+            "apr": self.apr,
             "lender": self.lender,
             "intents": list(self.intents) or ([self.intent] if self.intent else []),
             "summary": self.summary,
