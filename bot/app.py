@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 
 from bot.config import Mode, Settings
+from bot.conversations import SharedContexts, offered_buttons
 from bot.delivery import RetryingLimiter
 from bot.handlers import Handlers
 from bot.ledger import Claim, RecentIds, UpdateLedger
@@ -83,7 +84,10 @@ def build_application(
         limiter = SharedFloodLimiter(ledger, settings.token, settings.flood_limit, settings.flood_window)
         kb_version = KnowledgeBaseVersion(ledger, lambda: holder.reload(broadcast=False))
         holder.broadcast = kb_version.bump
-    assistant = Assistant(holder, store, stats)
+    shared: SharedContexts | None = None
+    if ledger is not None:  # ... and each chat's conversation context
+        shared = SharedContexts(ledger, settings.token, lambda ids, ctx: offered_buttons(holder.engine, ids, ctx))
+    assistant = Assistant(holder, store, stats, shared=shared)
     handlers = Handlers(settings, assistant, limiter)
 
     async def post_init(application: BotApplication) -> None:

@@ -265,14 +265,15 @@ class Handlers:
         started = time.perf_counter()
         args = " ".join(context.args or [])
         trad = self._traditional(update, args)
-        answered = self.assistant.stage(
-            args,
-            trad,
-            user_id=_user_id(update),
-            chat_type=_chat_type(update),
-            started=started,
-            chat=message.chat.id,
-        )
+        async with self.assistant.conversation(message.chat.id):
+            answered = self.assistant.stage(
+                args,
+                trad,
+                user_id=_user_id(update),
+                chat_type=_chat_type(update),
+                started=started,
+                chat=message.chat.id,
+            )
         if answered is None:
             await self._send_chunks(
                 message, self._text_chunks(self.assistant.engine.text("stage_usage", trad))
@@ -287,13 +288,14 @@ class Handlers:
         if message is None or not await self._allowed(update, context):
             return
         started = time.perf_counter()
-        answered = self.assistant.more(
-            self._traditional(update),
-            user_id=_user_id(update),
-            chat_type=_chat_type(update),
-            started=started,
-            chat=message.chat.id,
-        )
+        async with self.assistant.conversation(message.chat.id):
+            answered = self.assistant.more(
+                self._traditional(update),
+                user_id=_user_id(update),
+                chat_type=_chat_type(update),
+                started=started,
+                chat=message.chat.id,
+            )
         await self._send_answer(message, answered, update)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -352,14 +354,15 @@ class Handlers:
         if not await self._allowed(update, context, text):
             return
         traditional = self._traditional(update, text)
-        answered = self.assistant.ask(
-            text,
-            user_id=_user_id(update),
-            chat_type=message.chat.type,
-            started=started,
-            traditional=traditional,
-            chat=message.chat.id,
-        )
+        async with self.assistant.conversation(message.chat.id):
+            answered = self.assistant.ask(
+                text,
+                user_id=_user_id(update),
+                chat_type=message.chat.type,
+                started=started,
+                traditional=traditional,
+                chat=message.chat.id,
+            )
         await self._send_answer(message, answered, update)
 
     async def _send_answer(self, message: Message, answered: Answered, update: Update) -> None:
@@ -411,29 +414,30 @@ class Handlers:
         intent_id = resolve_intent(press, (i.id for i in engine.kb.intents))
         answered: Answered | None = None
         chat_key = chat.id if chat is not None else None
-        if intent_id is not None and press.details:
-            if engine.kb.intent(intent_id) is not None:
-                answered = self.assistant.more(
+        async with self.assistant.conversation(chat_key if intent_id is not None else None):
+            if intent_id is not None and press.details:
+                if engine.kb.intent(intent_id) is not None:
+                    answered = self.assistant.more(
+                        press.traditional,
+                        user_id=query.from_user.id,
+                        chat_type=chat_type,
+                        intent_id=intent_id,
+                        started=started,
+                        chat=chat_key,
+                        days=press.days,
+                        platform=press.platform,
+                    )
+            elif intent_id is not None:
+                answered = self.assistant.choose(
+                    intent_id,
                     press.traditional,
                     user_id=query.from_user.id,
                     chat_type=chat_type,
-                    intent_id=intent_id,
                     started=started,
                     chat=chat_key,
                     days=press.days,
-                    platform=press.platform,
+                    platform=press.platform if engine.kb.platform(press.platform) else None,
                 )
-        elif intent_id is not None:
-            answered = self.assistant.choose(
-                intent_id,
-                press.traditional,
-                user_id=query.from_user.id,
-                chat_type=chat_type,
-                started=started,
-                chat=chat_key,
-                days=press.days,
-                platform=press.platform if engine.kb.platform(press.platform) else None,
-            )
         if answered is None or chat is None:
             await query.answer(
                 self.assistant.engine.text("stale_button", press.traditional) if answered is None else None

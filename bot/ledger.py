@@ -37,9 +37,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     DateTime,
+    Double,
     Index,
     LargeBinary,
     MetaData,
@@ -108,6 +110,33 @@ bot_kb_version = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
     Column("at", DateTime, nullable=False),
+)
+
+#: Each chat's conversation context, shared by replicas (bot/conversations.py): keyed by a keyed hash of
+#: the chat id; ids, numbers, flags and hashes only (no message text); rows expire (``expires_at``, epoch
+#: seconds) 30 minutes after the last turn, or at the end of a crisis window, and are purged.
+bot_context = Table(
+    "bot_context",
+    metadata,
+    Column("chat_key", String(64), primary_key=True),
+    Column("intent", String(64)),
+    Column("days", BigInteger),
+    Column("platform", String(64)),
+    Column("kind", String(64)),
+    Column("traditional", Boolean, nullable=False, default=False),
+    Column("variant", String(64)),
+    Column("words", String(64)),  # the reader's vocabulary among faq.normalize.READER_WORDS
+    Column("offered", String(1024)),  # intent ids of the buttons offered, comma-separated
+    Column("shown", String(64)),
+    Column("stage_shown", String(64)),
+    Column("last_text", String(64)),  # a hash of the last reply's first block
+    Column("details_shown", Boolean, nullable=False, default=False),
+    Column("mainland_noted", Boolean, nullable=False, default=False),
+    Column("crisis_until", Double, nullable=False, default=0.0),
+    Column("crisis_region", String(64)),
+    Column("at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Index("ix_bot_context_expires", "expires_at"),
 )
 
 PENDING = "pending"

@@ -11,22 +11,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.log import log_event, log_update
-from faq.context import ContextStore
+from faq.context import Context, ContextStore
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
 from faq.normalize import is_traditional, safe_text, to_traditional
 from faq.reply import Reply, ReplyKind
 from faq.usage import AnswerEvent, Feedback, NullStore, UsageStore, new_answer_id
+
+if TYPE_CHECKING:
+    from bot.conversations import ContextBackend
 
 logger = logging.getLogger(__name__)
 
@@ -207,14 +211,22 @@ class Assistant:
         store: UsageStore | None = None,
         stats: Stats | None = None,
         spawn: Spawn | None = None,
+        shared: ContextBackend | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.holder = holder
         self.store: UsageStore = store or NullStore()
         self.stats = stats or Stats()
         self.spawner = spawn
         self._tasks: set[asyncio.Task[Any]] = set()
-        #: The conversation of each chat (30 minutes, bounded): follow-ups, days, platform, script.
+        #: The conversation of each chat (30 minutes, bounded): follow-ups, days, platform, script. With a
+        #: ``shared`` backend (replicas: bot/conversations.py) this is the replica's cache and fallback,
+        #: filled by :meth:`conversation`.
         self.contexts = ContextStore()
+        self.shared = shared
+        self.clock = clock
+        self._turn_locks: dict[Hashable, asyncio.Lock] = {}
+        self._turns: dict[Hashable, int] = {}
 
     @property
     def engine(self) -> Engine:
@@ -229,6 +241,43 @@ class Assistant:
         return self.engine.speaks_of_crisis(text)
 
     # --- understanding ---------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def conversation(self, chat: Hashable | None) -> AsyncIterator[None]:
+        """Around a turn of ``chat`` (:meth:`ask`, :meth:`choose`, :meth:`more`, :meth:`stage`): its context
+        is read from the shared backend first (another replica may have served the last turn) and written
+        back after. When the backend does not answer, the turn goes on with this replica's memory."""
+        if chat is None or self.shared is None:
+            yield
+            return
+        from bot.conversations import ContextUnavailable
+
+        # One turn of a chat at a time in this replica (updates are handled concurrently): a second message
+        # of the same chat reads the context the first one wrote.
+        lock = self._turn_locks.setdefault(chat, asyncio.Lock())
+        self._turns[chat] = self._turns.get(chat, 0) + 1
+        try:
+            async with lock:
+                now = self.clock()
+                before: Context | None
+                shared = True
+                try:
+                    before = await self.shared.load(chat, now)
+                except ContextUnavailable:  # go on with this replica's memory; do not wait a second time
+                    before, shared = self.contexts.peek(chat), False
+                else:
+                    if before is None:
+                        self.contexts.discard(chat)
+                    else:
+                        self.contexts.set(chat, before)
+                yield
+                after = self.contexts.peek(chat)
+                if shared and after is not None and after is not before:
+                    await self.shared.save(chat, after)
+        finally:
+            self._turns[chat] -= 1
+            if not self._turns[chat]:
+                del self._turns[chat], self._turn_locks[chat]
 
     def ask(
         self,
@@ -249,7 +298,7 @@ class Assistant:
         if chat is None:
             reply = self.engine.reply(text, traditional=forced)
         else:
-            now = time.time()
+            now = self.clock()
             reply, context = self.engine.converse(text, self.contexts.get(chat, now), now, traditional=forced)
             self.contexts.set(chat, context)
         return Answered(reply, new_answer_id(), user_id, chat_type, text, started)
@@ -268,7 +317,7 @@ class Assistant:
     ) -> Answered | None:
         """A topic / related / situation button (carrying the day count and platform of its answer)."""
         started = time.perf_counter() if started is None else started
-        now = time.time()
+        now = self.clock()
         context = self.contexts.get(chat, now) if chat is not None else None
         pressed = self.engine.press(intent_id, context, now, traditional, days, platform)
         if pressed is None:
@@ -293,7 +342,7 @@ class Assistant:
     ) -> Answered:
         """The details behind "详细说明" (a button: ``intent_id``) or ``/more`` (the chat's last topic)."""
         started = time.perf_counter() if started is None else started
-        now = time.time()
+        now = self.clock()
         context = self.contexts.get(chat, now) if chat is not None else None
         reply, context = self.engine.more(context, now, traditional, intent_id, days, platform)
         if chat is not None:
@@ -316,7 +365,7 @@ class Assistant:
         if parsed is None:
             return None
         days, platform = parsed
-        now = time.time()
+        now = self.clock()
         context = self.contexts.get(chat, now) if chat is not None else None
         reply, context = self.engine.stage_turn(days, platform, traditional, context, now)
         if chat is not None:

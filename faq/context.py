@@ -228,5 +228,12 @@ class ContextStore:
         while len(self._data) > self.size:
             self._data.popitem(last=False)
 
+    def peek(self, chat: Hashable) -> Context | None:
+        """The context last set for ``chat`` as it is (expired or not), without touching the order."""
+        return self._data.get(chat)
+
+    def discard(self, chat: Hashable) -> None:
+        self._data.pop(chat, None)
+
     def __len__(self) -> int:
         return len(self._data)

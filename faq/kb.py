@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, normalize_cues
+from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, SafetyNet, normalize_cues
 from faq.crisis_model import CrisisModel
 from faq.normalize import normalize
 
@@ -105,7 +105,22 @@ CRISIS_KEYS = {
     "help",
     "model",
     "model_needs",
+    "model_alone_at",
+    "safety_net",
 }
+SAFETY_NET_KEYS = {
+    "death",
+    "hyperbole_before",
+    "particles",
+    "not_after",
+    "intent_before",
+    "ending",
+    "farewell",
+    "others",
+    "general_questions",
+}
+#: The safety net's keys that are regexes (compiled when the knowledge base is loaded).
+SAFETY_NET_REGEX_KEYS = ("ending", "farewell", "others", "general_questions")
 CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
 HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere"}
 HELP_LINE_KEYS = {"number", "name", "hours", "source"}
@@ -541,6 +556,48 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         distress_intent=out.text(node, "distress_intent", "crisis", required=False) or "emotional",
         model=model,
         model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
+        safety_net=_read_safety_net(node, out),
+        model_alone_at=_read_probability(node, "model_alone_at", out),
+    )
+
+
+def _read_probability(node: _LineDict, key: str, out: _Collector) -> float | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        out.error(_line(node, key), f"crisis.{key} must be a probability (0 < p <= 1)")
+        return None
+    return float(value)
+
+
+def _read_safety_net(node: _LineDict, out: _Collector) -> SafetyNet | None:
+    """``crisis.safety_net`` (see faq/crisis.py :class:`SafetyNet`); regexes are checked here."""
+    section = node.get("safety_net")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        out.error(_line(node, "safety_net"), "crisis.safety_net must be a mapping")
+        return None
+    out.unknown_keys(section, SAFETY_NET_KEYS, "crisis.safety_net")
+    lists = {key: out.strings(section, key, "crisis.safety_net") for key in SAFETY_NET_KEYS - {"particles"}}
+    for key in SAFETY_NET_REGEX_KEYS:
+        for source in lists[key]:
+            try:
+                re.compile(source)
+            except re.error as exc:
+                out.error(_line(section, key), f"crisis.safety_net.{key}: bad regex {source!r} ({exc})")
+                return None
+    return SafetyNet(
+        death=normalize_cues(lists["death"]),
+        hyperbole_before=normalize_cues(lists["hyperbole_before"]),
+        particles=str(section.get("particles") or ""),
+        not_after=normalize_cues(lists["not_after"]),
+        intent_before=normalize_cues(lists["intent_before"]),
+        ending=tuple(str(p) for p in lists["ending"]),
+        farewell=tuple(str(p) for p in lists["farewell"]),
+        others=tuple(str(p) for p in lists["others"]),
+        general_questions=tuple(str(p) for p in lists["general_questions"]),
     )
 
 

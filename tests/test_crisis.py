@@ -464,3 +464,159 @@ def test_the_model_is_asked_only_about_words_of_ending(engine: Engine) -> None:
     text = "我已经准备好了,明天去协商"
     assert not any(w in text for w in needs)
     assert engine.crisis.detect(text).cue is None
+
+
+# -------------------------------------------------------------------------------------- the safety net
+
+HOLDOUT5 = Path(__file__).resolve().parent / "data" / "crisis_holdout5.yaml"
+
+
+def test_fifth_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis3 helper before reading the rules (91 crisis, 42 distress, 84 negatives) and
+    measured once on the layer as it stood (at 54e44fd): 74.7% crisis recall (68/91), 73.8% distress
+    (31/42), 6.0% false alarms (5/84). The safety net and a few distress shapes were then built with it in
+    view (it reads 100% / 100% / 0% since, no longer a held-out figure); the floors keep what was reached."""
+    held = yaml.safe_load(HOLDOUT5.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 80 and len(held["distress"]) >= 40 and len(held["negative"]) >= 80
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nfifth held-out set:\n{figures.render()}")
+    assert figures.recall >= 0.98, figures.missed
+    assert figures.distress_recall >= 0.95, figures.distress_missed
+    assert figures.false_alarm_rate <= 0.02, figures.alarms
+
+
+def test_safety_net_finds_what_the_cue_lists_miss(engine: Engine) -> None:
+    """The net is a layer of its own: without it the fifth set loses most of what it gained."""
+    held = yaml.safe_load(HOLDOUT5.read_text(encoding="utf-8"))
+    without = CrisisDetector(replace(engine.kb.crisis, safety_net=None))
+    with_net = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    no_net = evaluate(without, held["crisis"], held["distress"], held["negative"])
+    assert with_net.crisis_found - no_net.crisis_found >= 10
+
+
+@pytest.mark.parametrize(
+    "clause, at, hyperbole",
+    [
+        ("累死了", 1, True),
+        ("今天热得要死", 5, True),
+        ("吓死宝宝了", 1, True),
+        ("这是死账吗", 2, True),
+        ("手机死机了", 2, True),
+        ("游戏里又被打死了", 6, True),
+        ("我要死了", 2, False),
+        ("我想死", 2, False),
+        ("让我死吧", 2, False),
+    ],
+)
+def test_death_character_hyperbole_rule(engine: Engine, clause: str, at: int, hyperbole: bool) -> None:
+    from faq.crisis import death_is_hyperbole
+
+    net = engine.kb.crisis.safety_net
+    assert net is not None
+    assert clause[at] == "死"
+    assert death_is_hyperbole(clause, at, net) is hyperbole
+
+
+@pytest.mark.parametrize(
+    "message, crisis",
+    [
+        # not in any cue list: found by the general rule
+        ("钥匙放在鞋柜上,等你们发现的时候我应该不在了", True),
+        ("这辈子就到这里吧,对不起大家", True),
+        ("以后爸妈就拜托你了", True),
+        ("河边风很大,我一会儿就下去", True),
+        ("等我走了以后,卡里的钱留给我弟,这是最后能做的", True),
+        # explained by someone else, a general debt question, or hyperbole
+        ("催收在电话里说让我去跳河", False),
+        ("借款人死了以后网贷谁还", False),
+        ("他爸爸上周走了,后事是他办的", False),
+        ("朋友让我照顾好他女儿", False),
+        ("穷死了,这个月又还不上", False),
+        ("我想结束这段合作关系,提前还清", False),
+    ],
+)
+def test_safety_net_messages(engine: Engine, message: str, crisis: bool) -> None:
+    assert engine.crisis.detect(message).crisis is crisis, engine.crisis.detect(message).cue
+
+
+def test_safety_net_bad_regex_is_reported(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parent.parent / "intents.yaml").read_text(encoding="utf-8")
+    broken = text.replace("    farewell:\n", "    farewell:\n      - '(?:unclosed'\n", 1)
+    assert broken != text
+    path = tmp_path / "intents.yaml"
+    path.write_text(broken, encoding="utf-8")
+    kb, problems = check_knowledge_base(path)
+    assert kb is None
+    assert any("safety_net.farewell: bad regex" in str(p) for p in problems), problems
+
+
+HOLDOUT6 = Path(__file__).resolve().parent / "data" / "crisis_holdout6.yaml"
+
+
+def test_sixth_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis3 helper after the first safety net (32 crisis, 15 distress, 31 negatives) and
+    measured once (at d2f9897): 53.1% crisis recall (17/32; rules without the model 46.9%), 80.0% distress
+    (12/15), 9.7% false alarms (3/31): the net generalised much less than hoped. Its misses (plans with a
+    means or a place but no word of death, a death word typed with a homophone, 不该活, 对唔住 ... 下世) were
+    then read and the net's families widened, so it is no longer held out; the floors keep what was reached."""
+    held = yaml.safe_load(HOLDOUT6.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 30 and len(held["distress"]) >= 15 and len(held["negative"]) >= 30
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nsixth held-out set:\n{figures.render()}")
+    assert figures.recall >= 31 / 32, figures.missed
+    assert figures.distress_recall >= 0.95, figures.distress_missed
+    assert figures.false_alarm_rate <= 1 / 31, figures.alarms
+
+
+HOLDOUT7 = Path(__file__).resolve().parent / "data" / "crisis_holdout7.yaml"
+
+
+def test_seventh_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis3 helper after the net was widened from set 6 (32 crisis, 15 distress, 30
+    negatives) and measured once (at 96a5b2e): 43.8% crisis recall (14/32; rules without the model 37.5%),
+    73.3% distress (11/15), 13.3% false alarms (4/30). Its misses (plans said through their consequences, a
+    place alone, possessive handovers, 永远闭上眼睛, 找不到人了 永远) were then read and the net's families
+    widened, so it is no longer held out; the floors keep what was reached."""
+    held = yaml.safe_load(HOLDOUT7.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 30 and len(held["distress"]) >= 15 and len(held["negative"]) >= 30
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\nseventh held-out set:\n{figures.render()}")
+    assert figures.recall >= 31 / 32, figures.missed
+    assert figures.distress_recall >= 0.95, figures.distress_missed
+    assert figures.false_alarm_rate <= 2 / 30, figures.alarms
+
+
+HOLDOUT8 = Path(__file__).resolve().parent / "data" / "crisis_holdout8.yaml"
+
+
+def test_eighth_held_out_set_figures(engine: Engine) -> None:
+    """Written by the crisis3 helper at the very end and measured once (at c791a35): 53.1% crisis recall
+    (17/32; rules without the model 43.8%), 66.7% distress (10/15), 10.0% false alarms (3/30). That is the
+    honest figure of the layer on phrasings nobody tuned it for, far below the issue's 98%. Then
+    ``model_alone_at`` (chosen on the ordinary and negative sets: no new false alarm there; 59.4% here) and
+    its misses' families were added (84.4% / 100% / 0% since: no longer held out); the floors are the
+    honest first figures."""
+    held = yaml.safe_load(HOLDOUT8.read_text(encoding="utf-8"))
+    assert len(held["crisis"]) >= 30 and len(held["distress"]) >= 15 and len(held["negative"]) >= 30
+    figures = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    print(f"\neighth held-out set:\n{figures.render()}")
+    assert figures.recall >= 17 / 32, figures.missed
+    assert figures.distress_recall >= 10 / 15, figures.distress_missed
+    assert figures.false_alarm_rate <= 3 / 30, figures.alarms
+
+
+def test_a_very_sure_model_needs_no_word_of_dying(engine: Engine) -> None:
+    """`model_alone_at`: above it the model counts without one of `model_needs`; it finds crisis messages on
+    the held-out sets that the gate hid, and adds no false alarm on their negatives."""
+    assert engine.kb.crisis.model_alone_at is not None
+    gated = CrisisDetector(replace(engine.kb.crisis, model_alone_at=None))
+    found = {"alone": 0, "gated": 0}
+    alarms = {"alone": 0, "gated": 0}
+    for path in (HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8):
+        held = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, det in (("alone", engine.crisis), ("gated", gated)):
+            figures = evaluate(det, held["crisis"], held["distress"], held["negative"])
+            found[name] += figures.crisis_found
+            alarms[name] += figures.false_alarms
+    assert found["alone"] > found["gated"]
+    assert alarms["alone"] == alarms["gated"]
