@@ -25,8 +25,8 @@ lint: $(STAMP)
 check: $(STAMP)  ## validate intents.yaml
 	$(PY) -m faq check
 
-eval: $(STAMP)  ## accuracy on the dev set
-	$(PY) -m faq eval tests/data/dev.yaml
+eval: $(STAMP)  ## accuracy on every dev set and the real borrower queries, beside the baseline
+	$(PY) -m faq eval
 
 bench: $(STAMP)  ## latency, cold start and memory
 	$(PY) -m faq bench

@@ -53,6 +53,7 @@ COMMANDS = [
     BotCommand("stage", "逾期N天会怎样,例如 /stage 10 或 /stage 10 极融"),
     BotCommand("rate", "算借款的真实年化利率"),
     BotCommand("complaint", "生成催收投诉信"),
+    BotCommand("more", "上一个回答的详细说明和法律依据"),
     BotCommand("help", "怎么提问"),
 ]
 
