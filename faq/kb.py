@@ -653,24 +653,7 @@ def _read_crisis_help(node: _LineDict, out: _Collector) -> dict[Region, RegionHe
 
 def _read_platforms(doc: _LineDict, out: _Collector) -> tuple[Platform, ...]:
     node = _section(doc, "platforms", list, out)
-    platforms: list[Platform] = []
-    for item in node or []:
-        if not isinstance(item, dict):
-            out.error(_line(node), "platforms: each entry must be a mapping {id, names}")
-            continue
-        out.unknown_keys(item, PLATFORM_KEYS, "a platform")
-        pid = item.get("id")
-        if not isinstance(pid, str) or not _ID.match(pid) or pid == GENERAL:
-            out.error(_line(item), f"platforms: bad id {pid!r}")
-            continue
-        names = out.strings(item, "names", f"platform {pid}")
-        if not names:
-            out.error(_line(item), f"platform {pid}: 'names' must list at least one name")
-            continue
-        if any(p.id == pid for p in platforms):
-            out.error(_line(item), f"platforms: duplicate id {pid!r}")
-        platforms.append(Platform(pid, names))
-    return tuple(platforms)
+    return tuple(Platform(pid, names) for pid, names in _named_entries(node, "platforms", "platform", out))
 
 
 def _read_lenders(doc: _LineDict, out: _Collector) -> tuple[Lender, ...]:
@@ -681,24 +664,29 @@ def _read_lenders(doc: _LineDict, out: _Collector) -> tuple[Lender, ...]:
     if not isinstance(node, list):
         out.error(_line(doc, "lenders"), "'lenders' must be a list")
         return ()
-    lenders: list[Lender] = []
-    for item in node:
+    return tuple(Lender(lid, names) for lid, names in _named_entries(node, "lenders", "lender", out))
+
+
+def _named_entries(node: Any, section: str, what: str, out: _Collector) -> list[tuple[str, tuple[str, ...]]]:
+    """The valid ``{id, names}`` entries of a platforms-like section (errors for the others)."""
+    entries: list[tuple[str, tuple[str, ...]]] = []
+    for item in node or []:
         if not isinstance(item, dict):
-            out.error(_line(node), "lenders: each entry must be a mapping {id, names}")
+            out.error(_line(node), f"{section}: each entry must be a mapping {{id, names}}")
             continue
-        out.unknown_keys(item, PLATFORM_KEYS, "a lender")
-        lid = item.get("id")
-        if not isinstance(lid, str) or not _ID.match(lid) or lid == GENERAL:
-            out.error(_line(item), f"lenders: bad id {lid!r}")
+        out.unknown_keys(item, PLATFORM_KEYS, f"a {what}")
+        entry_id = item.get("id")
+        if not isinstance(entry_id, str) or not _ID.match(entry_id) or entry_id == GENERAL:
+            out.error(_line(item), f"{section}: bad id {entry_id!r}")
             continue
-        names = out.strings(item, "names", f"lender {lid}")
+        names = out.strings(item, "names", f"{what} {entry_id}")
         if not names:
-            out.error(_line(item), f"lender {lid}: 'names' must list at least one name")
+            out.error(_line(item), f"{what} {entry_id}: 'names' must list at least one name")
             continue
-        if any(lender.id == lid for lender in lenders):
-            out.error(_line(item), f"lenders: duplicate id {lid!r}")
-        lenders.append(Lender(lid, names))
-    return tuple(lenders)
+        if any(existing == entry_id for existing, _ in entries):
+            out.error(_line(item), f"{section}: duplicate id {entry_id!r}")
+        entries.append((entry_id, names))
+    return entries
 
 
 def _read_stages(doc: _LineDict, out: _Collector, platform_ids: set[str]) -> dict[str, tuple[Stage, ...]]:
