@@ -56,7 +56,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.log import log_event
-from faq.usage.schema import open_engine
+from faq.usage.schema import prepare_writer
 from faq.usage.settings import DatabaseTarget, database_target, default_database_url
 from faq.usage.store import describe_error, is_unreachable
 
@@ -381,14 +381,7 @@ class UpdateLedger:
         async with self._lock:
             if self._ready:
                 return True
-            if self.target.sqlite_path is not None:
-                await asyncio.to_thread(self.target.sqlite_path.parent.mkdir, parents=True, exist_ok=True)
-            if self._engine is None:
-                self._engine = open_engine(self.target, writer=True)
-            async with self._engine.connect() as conn:
-                await conn.execution_options(faq_immediate=True)
-                async with conn.begin():
-                    await conn.run_sync(_create_tables)
+            self._engine, _ = await prepare_writer(self.target, self._engine, _create_tables)
             self._ready = True
             return True
 

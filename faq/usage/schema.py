@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -150,6 +151,25 @@ def open_engine(target: DatabaseTarget, *, writer: bool) -> AsyncEngine:
         pool_timeout=10.0,
         pool_recycle=1800,
     )
+
+
+_Prepared = TypeVar("_Prepared")
+
+
+async def prepare_writer(
+    target: DatabaseTarget, engine: AsyncEngine | None, prepare: Callable[[Connection], _Prepared]
+) -> tuple[AsyncEngine, _Prepared]:
+    """The writer engine for ``target`` (``engine`` when already open), with a SQLite file's folder created
+    and ``prepare`` (create tables, migrate) run in one ``BEGIN IMMEDIATE`` transaction."""
+    if target.sqlite_path is not None:
+        await asyncio.to_thread(target.sqlite_path.parent.mkdir, parents=True, exist_ok=True)
+    if engine is None:
+        engine = open_engine(target, writer=True)
+    async with engine.connect() as conn:
+        await conn.execution_options(faq_immediate=True)
+        async with conn.begin():
+            result = await conn.run_sync(prepare)
+    return engine, result
 
 
 def _configure_sqlite(engine: AsyncEngine, *, writer: bool) -> None:

@@ -53,7 +53,7 @@ from faq.usage.schema import (
     answers,
     feedback,
     migrate,
-    open_engine,
+    prepare_writer,
 )
 from faq.usage.settings import StoreSettings, database_target, user_hash
 
@@ -564,14 +564,7 @@ class SqlStore:
         async with self._ready_lock:
             if self._ready:
                 return True
-            if self.target.sqlite_path is not None:
-                await asyncio.to_thread(self.target.sqlite_path.parent.mkdir, parents=True, exist_ok=True)
-            if self._engine is None:
-                self._engine = open_engine(self.target, writer=True)
-            async with self._engine.connect() as conn:
-                await conn.execution_options(faq_immediate=True)
-                async with conn.begin():
-                    found = await conn.run_sync(migrate)
+            self._engine, found = await prepare_writer(self.target, self._engine, migrate)
             if found < SCHEMA_VERSION:
                 logger.info("usage log: schema at version %d (was %d)", SCHEMA_VERSION, found)
             self._ready = True
