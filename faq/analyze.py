@@ -22,6 +22,7 @@ request). Examples and messages go through the same step.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -220,6 +221,8 @@ _DIGITS = re.compile(r"^[\d.:%+\-]+$")
 
 
 MAX_READINGS = 16
+#: How many looked-up windows an analyser remembers (a few MB at most; cleared when full).
+HOMOPHONE_CACHE = 50_000
 
 
 _FUZZY_INITIALS = re.compile(r"(zh|ch|sh)")
@@ -231,9 +234,18 @@ def _fuzzy(key: str) -> str:
     return _FUZZY_FINALS.sub(r"\1", _FUZZY_INITIALS.sub(lambda m: m.group(1)[0], key))
 
 
+@functools.lru_cache(maxsize=20_000)
+def _readings(char: str) -> tuple[str, ...]:
+    """Every toneless pinyin reading of one character, the most common first (none for a non-Han one)."""
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(found[0]) if found else ()
+
+
 def _pinyin_keys(word: str) -> list[str]:
-    """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16)."""
-    readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
+    """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16).
+    Read character by character (pypinyin's phrase dictionary is not loaded, so a word's readings are
+    its characters' readings), each character looked up once per process."""
+    readings = [r for r in (_readings(c) for c in word) if r]
     keys: list[str] = []
     for combo in itertools.product(*readings):
         keys.append("".join(combo))
@@ -379,6 +391,8 @@ class Analyzer:
                 },
             )
         self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
+        #: Windows of characters already looked up -> their homophone in the vocabulary (or None).
+        self._homophones: dict[str, str | None] = {}
 
     def _build_vocabulary(self, vocabulary: list[str], whole_words: set[str]) -> None:
         # Vocabulary: every Chinese word of two or more characters the knowledge base uses.
@@ -478,41 +492,54 @@ class Analyzer:
     def _repair_homophones(self, tokens: list[str]) -> list[str]:
         """A typo splits a word into pieces the vocabulary does not know (通迅录 -> 通 / 迅 / 录, 爆通迅录 ->
         爆通 / 迅 / 录). Windows of up to four characters made of short tokens, at least one of them unknown,
-        are replaced by the vocabulary word with the same pinyin, longest window first."""
+        none of them a stop word, are replaced by the vocabulary word with the same pinyin, longest window
+        first."""
+        vocabulary = self.vocabulary
+        # per token: could it be part of a window (one or two Han characters, not a stop word), is it unknown
+        usable = [len(t) <= 2 and t not in STOP_WORDS and bool(_HAN_ONLY.match(t)) for t in tokens]
+        unknown = [t not in vocabulary for t in tokens]
         out: list[str] = []
+        n = len(tokens)
         i = 0
-        while i < len(tokens):
-            replacement = self._homophone_at(tokens, i)
+        while i < n:
+            replacement = None
+            if usable[i] and i + 1 < n and usable[i + 1]:
+                for width in (4, 3, 2):
+                    j = i + width
+                    if j > n or not all(usable[i:j]) or not any(unknown[i:j]):
+                        continue
+                    candidate = "".join(tokens[i:j])
+                    if len(candidate) > 4:
+                        continue
+                    word = self._homophone_of(candidate)
+                    if word:
+                        replacement = word, width
+                        break
             if replacement is None:
                 out.append(tokens[i])
                 i += 1
             else:
-                word, width = replacement
-                out.append(word)
-                i += width
+                out.append(replacement[0])
+                i += replacement[1]
         return out
 
-    def _homophone_at(self, tokens: list[str], i: int) -> tuple[str, int] | None:
-        for width in (4, 3, 2):
-            window = tokens[i : i + width]
-            if len(window) < 2 or len(window) < width:
-                continue
-            if any(len(t) > 2 or not _HAN_ONLY.match(t) for t in window):
-                continue
-            if all(t in self.vocabulary for t in window) or any(t in STOP_WORDS for t in window):
-                continue
-            candidate = "".join(window)
-            if len(candidate) > 4:
-                continue
-            keys = _pinyin_keys(candidate)
-            word = None
-            for group in (keys[:1], keys[1:]):  # the usual reading, exact then fuzzy, before rare ones
-                word = next((self.by_pinyin[k] for k in group if k in self.by_pinyin), None) or next(
-                    (self.by_fuzzy_pinyin[_fuzzy(k)] for k in group if _fuzzy(k) in self.by_fuzzy_pinyin),
-                    None,
-                )
-                if word:
-                    break
+    def _homophone_of(self, candidate: str) -> str | None:
+        """The vocabulary word that sounds like ``candidate`` (its usual reading, exact then fuzzy, before
+        rare readings), or None; remembered per analyser (pypinyin is the costly part of a message)."""
+        try:
+            return self._homophones[candidate]
+        except KeyError:
+            pass
+        keys = _pinyin_keys(candidate)
+        word = None
+        for group in (keys[:1], keys[1:]):
+            word = next((self.by_pinyin[k] for k in group if k in self.by_pinyin), None) or next(
+                (self.by_fuzzy_pinyin[_fuzzy(k)] for k in group if _fuzzy(k) in self.by_fuzzy_pinyin),
+                None,
+            )
             if word:
-                return word, width
-        return None
+                break
+        if len(self._homophones) >= HOMOPHONE_CACHE:
+            self._homophones.clear()
+        self._homophones[candidate] = word
+        return word
