@@ -27,6 +27,7 @@ import hashlib
 import itertools
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -324,6 +325,53 @@ def _dictionary() -> tuple[dict[str, int], int]:
     return freq, total
 
 
+class _Tokenizer(jieba.Tokenizer):
+    """jieba's tokenizer over an :class:`_Overlay`, with its two hot loops (the DAG of dictionary words
+    and the best route through it) reading the overlay's two plain dicts directly instead of through
+    the overlay's Python-level methods: the same segmentation, about twice as fast."""
+
+    def get_DAG(self, sentence: str) -> dict[int, list[int]]:
+        own, base = self.FREQ, self.FREQ.base
+        own_get, base_get = dict.get, base.get
+        dag: dict[int, list[int]] = {}
+        n = len(sentence)
+        for k in range(n):
+            ends: list[int] = []
+            i = k
+            frag = sentence[k]
+            while i < n:
+                count = own_get(own, frag, _ABSENT)
+                if count is _ABSENT:
+                    count = base_get(frag, _ABSENT)
+                    if count is _ABSENT:
+                        break
+                if count:
+                    ends.append(i)
+                i += 1
+                frag = sentence[k : i + 1]
+            dag[k] = ends or [k]
+        return dag
+
+    def calc(self, sentence: str, DAG: dict[int, list[int]], route: dict[int, tuple[float, int]]) -> None:
+        own, base = self.FREQ, self.FREQ.base
+        own_get, base_get = dict.get, base.get
+        n = len(sentence)
+        route[n] = (0, 0)
+        logtotal = math.log(self.total)
+        for idx in range(n - 1, -1, -1):
+            best: tuple[float, int] | None = None
+            for x in DAG[idx]:
+                frag = sentence[idx : x + 1]
+                count = own_get(own, frag, _ABSENT)
+                if count is _ABSENT:
+                    count = base_get(frag)
+                candidate = (math.log(count or 1) - logtotal + route[x + 1][0], x)
+                if best is None or candidate > best:
+                    best = candidate
+            assert best is not None
+            route[idx] = best
+
+
 def _private_tokenizer() -> jieba.Tokenizer:
     """A jieba tokenizer of its own (words added to it stay its own) over one shared dictionary per
     process (see :data:`MIN_WORD_FREQUENCY`): a /reload must not hold two."""
@@ -332,7 +380,7 @@ def _private_tokenizer() -> jieba.Tokenizer:
         if _shared is None:
             _shared = _dictionary()
         base, total = _shared
-    tokenizer = jieba.Tokenizer()
+    tokenizer = _Tokenizer()
     tokenizer.FREQ = _Overlay(base)
     tokenizer.total = total
     tokenizer.initialized = True

@@ -173,11 +173,14 @@ class Matcher:
                 self.mass[i] += self.idf[token]
                 per_owner[token][int(self.owner_of[i])] += 1
         self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
+        self._positions = np.arange(n, dtype=np.int64)
         #: token -> (owners using it, how many of each owner's examples use it)
         self.vocabulary = {
             t: (np.array(list(c), dtype=np.int32), np.array(list(c.values()), dtype=np.int32))
             for t, c in per_owner.items()
         }
+        #: token -> the owners using it (for the coverage feature)
+        self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
         chars = [set("".join(tokens).replace(" ", "")) for tokens in self.token_lists]
         self.char_idf = self._inverse_document_frequency([list(c) for c in chars], self.owners)
@@ -298,11 +301,16 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
-        containment = shared / (self.mass + 1e-9)
-        chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        # Per example: overlap, containment, chars, fuzzy, the three together, and the shared weight; their
+        # per-owner maxima are taken in one reduceat.
+        rows = np.empty((6, n), dtype=np.float64)
+        overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
+        overlap[:] = 2.0 * shared / (query_mass + self.mass + 1e-9)
+        containment[:] = shared / (self.mass + 1e-9)
+        chars[:] = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        rows[5] = shared
         # RapidFuzz on the examples that resemble the message most by the cheaper signals.
-        fuzzy = np.zeros(n, dtype=np.float64)
+        fuzzy[:] = 0.0
         prior = overlap + 0.5 * chars
         k = min(self.config.fuzzy_examples, n)
         top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
@@ -315,19 +323,12 @@ class Matcher:
         if exclude is not None:
             fuzzy[exclude] = 0.0
         starts = self.starts
-        matrix[:, 0] = np.maximum.reduceat(overlap, starts)
-        matrix[:, 1] = np.maximum.reduceat(containment, starts)
-        matrix[:, 2] = np.maximum.reduceat(chars, starts)
-        matrix[:, 3] = np.maximum.reduceat(fuzzy, starts)
-        together = overlap * fuzzy + chars * fuzzy + overlap * chars
-        matrix[:, 10] = np.maximum.reduceat(together, starts)
+        together[:] = overlap * fuzzy + chars * fuzzy + overlap * chars
+        maxima = np.maximum.reduceat(rows, starts, axis=1)
+        matrix[:, [0, 1, 2, 3, 10]] = maxima[:5].T
         best_example = self._best_examples(together + overlap)
 
-        coverage = np.zeros(n_owners, dtype=np.float64)
-        for token in unique:
-            found = self.vocabulary.get(token)
-            if found is not None:
-                coverage[found[0]] += self.idf[token]
+        coverage = _gather(self.vocabulary_owners, self.idf, unique, n_owners)
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in set(self.token_lists[exclude]) & unique:
@@ -337,12 +338,10 @@ class Matcher:
         coverage = np.clip(coverage / (query_mass + 1e-9), 0.0, 1.0)
         # An out-of-scope group has no topic of its own (律师资格证 and 打电话总占线 are both "unrelated"):
         # the words of all its examples together cover nothing; what one of its examples covers does.
-        per_example = np.maximum.reduceat(shared, starts) / (query_mass + 1e-9)
+        per_example = maxima[5] / (query_mass + 1e-9)
         matrix[:, 4] = np.where(self.is_oos, np.minimum(per_example, coverage), coverage)
 
-        hits = np.zeros(n_owners, dtype=np.float64)
-        for owner in self._keyword_hits(unique, normalized):
-            hits[owner] += 1
+        hits = np.bincount(self._keyword_hits(unique, normalized), minlength=n_owners)
         matrix[:, 5] = np.minimum(hits, 2) / 2
 
         oos = self.is_oos.astype(np.float64)
@@ -388,10 +387,9 @@ class Matcher:
     def _best_examples(self, score: np.ndarray) -> np.ndarray:
         """Per owner, the index of its best-scoring example."""
         best = np.maximum.reduceat(score, self.starts)
-        hits = np.flatnonzero(score >= best[self.owner_of] - 1e-12)
-        out = np.full(len(self.owner_names), -1, dtype=np.int64)
-        out[self.owner_of[hits[::-1]]] = hits[::-1]  # the first hit of each owner wins
-        return out
+        # the first example of each owner within 1e-12 of its best (every owner has an example)
+        at = np.where(score >= best[self.owner_of] - 1e-12, self._positions, len(score))
+        return np.minimum.reduceat(at, self.starts)
 
     def probabilities(self, features: _Features) -> np.ndarray:
         z = features.matrix @ np.asarray(self.model.weights)
@@ -591,12 +589,16 @@ MIN_CALIBRATION = 150
 def _gather(index: dict[str, np.ndarray], weights: dict[str, float], keys: set[str], n: int) -> np.ndarray:
     """Per example, the summed weight of the ``keys`` it contains (through the inverted ``index``), in
     one ``bincount`` instead of one scatter per key."""
-    found = [(index[k], weights[k]) for k in keys if k in index]
+    found = [k for k in keys if k in index]
     if not found:
         return np.zeros(n, dtype=np.float64)
-    ids = np.concatenate([ids for ids, _ in found])
-    w = np.repeat([weight for _, weight in found], [len(ids) for ids, _ in found])
-    return np.bincount(ids, weights=w, minlength=n).astype(np.float64, copy=False)
+    arrays = [index[k] for k in found]
+    ids = np.concatenate(arrays)
+    w = np.repeat(
+        np.fromiter((weights[k] for k in found), np.float64, len(found)),
+        np.fromiter((len(a) for a in arrays), np.intp, len(arrays)),
+    )
+    return np.bincount(ids, weights=w, minlength=n)
 
 
 def _fit_logistic(
