@@ -184,6 +184,7 @@ class Engine:
         self._platform_names = sorted(
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
         )
+        self._topic_words_of: dict[str, list[str]] = {}
         self._lender_names = sorted(
             ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
             key=lambda x: -len(x[0]),
@@ -809,8 +810,11 @@ class Engine:
         return reply.details or ""
 
     def _topic_words(self, intent: Intent) -> list[str]:
-        words = [normalize(k).replace(" ", "") for k in intent.keywords]
-        return [w for w in words if w and w not in DAY_WORDS]
+        words = self._topic_words_of.get(intent.id)
+        if words is None:  # normalised once per intent (the knowledge base does not change under an engine)
+            words = [w for w in (normalize(k).replace(" ", "") for k in intent.keywords) if w and w not in DAY_WORDS]
+            self._topic_words_of[intent.id] = words
+        return words
 
     def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
         named = self.kb.platform(platform)
