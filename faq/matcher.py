@@ -55,7 +55,7 @@ from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-7"
+MODEL_VERSION = "lr-8"
 FEATURES = (
     "overlap",
     "containment",
@@ -291,7 +291,13 @@ class Matcher:
             return _Features(matrix, np.full(n_owners, -1), allowed)
         idf = self.idf
         default_idf = self.default_idf
-        query_mass = sum(idf.get(token, default_idf) for token in unique)
+        char_idf = self.char_idf
+        # A word the knowledge base never uses weighs the most (it is evidence of something else), but an
+        # unknown single character (按, 收) only what that character weighs in the knowledge base's words.
+        query_mass = sum(
+            idf.get(token, char_idf.get(token, default_idf) if len(token) == 1 else default_idf)
+            for token in unique
+        )
         shared = _gather(self.index_arrays, idf, unique, n)
         letters = set("".join(tokens))
         char_mass = sum(self.char_idf.get(c, 0.0) for c in letters)

@@ -211,3 +211,18 @@ def test_borrowed_money_is_not_a_loan_request(engine: Engine, text: str, kind: R
 
 def test_asking_to_borrow_is_still_a_loan_request(engine: Engine) -> None:
     assert engine.reply("哪里还能借到钱").out_of_scope == "loan_request"
+
+
+def test_an_unknown_single_character_weighs_what_the_character_weighs(engine: Engine) -> None:
+    """jieba leaves words it does not know as single characters (按, 收): such a character weighs what it
+    weighs in the knowledge base's words, not as much as a whole word the knowledge base never uses."""
+    matcher = engine.matcher
+    char = next(c for c, w in sorted(matcher.char_idf.items(), key=lambda x: x[1]) if c not in matcher.idf)
+    unknown_word = "氪氙氡"  # never in the knowledge base
+    assert unknown_word not in matcher.idf
+    owner = matcher.owner_names.index("interest_fees")
+    coverage = FEATURES.index("coverage")
+    with_char = matcher.features(["利息", char], "利息" + char).matrix[owner, coverage]
+    with_word = matcher.features(["利息", unknown_word], "利息" + unknown_word).matrix[owner, coverage]
+    alone = matcher.features(["利息"], "利息").matrix[owner, coverage]
+    assert with_word < with_char < alone
