@@ -41,7 +41,13 @@ Which quantities are overdue durations
     * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
     * frequencies: ``一天打了六个电话``, ``一周三次`` (unless directly after an overdue verb);
     * bare only: followed by 内/以内/后/到账/利息/利率 (``3天内还清``, ``3天后还``);
-    * ``几天`` followed by a question (``逾期几天会上征信``), a bare ``一天`` not followed by 了;
+    * ``几天`` followed by a question (``逾期几天会上征信``) or by anything but 了/没还 (``几年消除``,
+      ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了;
+    * the length of something else: followed by 诉讼时效/时效/有效期 or by 消除/清除/恢复/作废 ...
+      (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``);
+    * ``近五年`` at the head of a clause: the period looked back over (``近三年有过逾期``), unless an
+      overdue verb precedes it or 没还 follows (``逾期近两个月``, ``近两个月没还``);
+    * 过期 of something that is not a debt (``身份证过期3天了``, ``优惠券过期一周``);
     * dates and clock times: ``6月18号``, ``6月18日``, ``2024年5月``, ``21:30``; bare ``X月`` and
       ``X日`` only count directly after an overdue verb (``拖了两月``, ``逾期3日``).
 
@@ -177,7 +183,7 @@ _VERB: Final = re.compile(
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
-    r"|结清了?|(?<!不)还清了?|(?<!不)还完了?|已还款|时效|有效期|保留|保存"  # 结清一个月了: time since the debt was settled
+    r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
 )
 

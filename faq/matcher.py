@@ -42,6 +42,7 @@ import math
 import random
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -407,11 +408,17 @@ class Matcher:
 
     # ------------------------------------------------------------------------------------------ match
 
-    def match(self, normalized: str) -> Match:
+    def match(
+        self, normalized: str, whole: str | None = None, answered: Callable[[str], bool] | None = None
+    ) -> Match:
+        """The decision for a message. ``whole``: the message as written, when ``normalized`` is only
+        what it asks besides its day count (the engine takes "逾期一个月" out); a second question is
+        looked for in the whole message, whose parts keep their own words ("房贷逾期一个月严重吗").
+        ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again."""
         match = decide(self.rank(normalized), self.config)
         if match.intent is None or match.ambiguous:
             return match
-        second = self._second_question(normalized, match)
+        second = self._second_question(whole or normalized, match, answered)
         return replace(match, second=second) if second else match
 
     def rank(
@@ -444,12 +451,18 @@ class Matcher:
     # matched on its own.
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
-    def _second_question(self, normalized: str, match: Match) -> str | None:
+    def _second_question(
+        self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
+    ) -> str | None:
         """A second intent when the message asks two things: split after question particles and at
         punctuation, each part must be clearly asked on its own (a question particle or word, its own
         match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
         intent and another a different intent."""
-        parts = [part for part in _split_questions(normalized) if _ASKS.search(part)]
+        parts = [
+            part
+            for part in _split_questions(normalized)
+            if _ASKS.search(part) and not (answered is not None and answered(part))
+        ]
         if len(parts) < 2:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []

@@ -429,9 +429,6 @@ def test_questions_about_durations_and_monthly_amounts_are_not_day_counts(text: 
         "近两年征信有逾期记录",
         "驾照过期10天了怎么办",  # 过期 of something that is not a debt
         "优惠券过期一周了",
-        "结清两个月了 征信什么时候更新",  # time since the debt was settled
-        "已经还清半年了",
-        "欠款还完3天了",
     ],
 )
 def test_periods_asked_about_and_other_clocks_are_not_overdue(text: str) -> None:
@@ -446,7 +443,6 @@ def test_periods_asked_about_and_other_clocks_are_not_overdue(text: str) -> None
         ("逾期将近两个月了", 60),  # 近 after an overdue verb: nearly
         ("近两个月没还", 60),
         ("网贷过期两周了", 14),  # 过期 of a loan is overdue
-        ("逾期三个月了还清要多久", 90),  # the settling verb after the quantity does not block it
     ],
 )
 def test_stated_durations_still_count(text: str, days: int) -> None:

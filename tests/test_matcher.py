@@ -165,6 +165,28 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     assert reply.to_json()["intents"] == ([reply.intent] if reply.intent else [])
 
 
+@pytest.mark.parametrize(
+    ("text", "intents", "days"),
+    [
+        ("信用卡逾期半个月严重吗会不会坐牢", ("jail", "collection_process"), 15),
+        ("逾期一周了会上征信吗会打给家里人吗", ("family_contact", "credit_report"), 7),
+    ],
+)
+def test_two_glued_questions_with_a_day_count_get_both_answers(
+    engine: Engine, text: str, intents: tuple[str, str], days: int
+) -> None:
+    """The day count is taken out of what is matched, but the second question is looked for in the
+    message as written: "逾期半个月严重吗" keeps its words and is a question of its own."""
+    reply = engine.reply(text)
+    assert reply.intents == intents and reply.days == days and reply.stage is not None
+
+
+@pytest.mark.parametrize("text", ["逾期10天会怎么样 会不会爆通讯录", "逾期3天了怎么办 会上门吗"])
+def test_a_part_the_stage_block_answers_is_no_second_question(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert len(reply.intents) <= 1 and reply.stage is not None
+
+
 def test_a_glued_day_count_question_gets_the_answer_and_the_stage_block(engine: Engine) -> None:
     reply = engine.reply("逾期两个月严重吗会被起诉吗")
     assert reply.intent == "lawsuit" and reply.days == 60 and reply.stage is not None
