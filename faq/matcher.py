@@ -56,7 +56,7 @@ from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-8"
+MODEL_VERSION = "lr-9"
 FEATURES = (
     "overlap",
     "containment",
@@ -291,14 +291,7 @@ class Matcher:
         if not unique or n == 0:
             return _Features(matrix, np.full(n_owners, -1), allowed)
         idf = self.idf
-        default_idf = self.default_idf
-        char_idf = self.char_idf
-        # A word the knowledge base never uses weighs the most (it is evidence of something else), but an
-        # unknown single character (按, 收) only what that character weighs in the knowledge base's words.
-        query_mass = sum(
-            idf.get(token, char_idf.get(token, default_idf) if len(token) == 1 else default_idf)
-            for token in unique
-        )
+        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in unique)
         shared = _gather(self.index_arrays, idf, unique, n)
         letters = set("".join(tokens))
         char_mass = sum(self.char_idf.get(c, 0.0) for c in letters)
@@ -372,6 +365,14 @@ class Matcher:
             covered = np.where(self.is_oos, np.maximum.reduceat(in_example, starts), covered)
             matrix[:, 9] = oos * (1.0 - covered / total)
         return _Features(matrix, best_example, allowed)
+
+    def _unknown_weight(self, token: str) -> float:
+        """The weight of a word no example uses: what its characters weigh on average in the knowledge
+        base's words (国家标准, 起算: a way of saying something the examples say otherwise; 按, 收: jieba's
+        leftovers of a word it does not know), the most a word can weigh when its characters are unknown
+        too (a sign of another subject)."""
+        char_idf, default = self.char_idf, self.default_idf
+        return sum(char_idf.get(c, default) for c in token) / len(token) if token else default
 
     def _keyword_hits(self, unique: set[str], normalized: str) -> list[int]:
         """The owner of every keyword the message has, among its tokens or (two characters or more) in

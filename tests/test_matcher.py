@@ -248,3 +248,17 @@ def test_an_unknown_single_character_weighs_what_the_character_weighs(engine: En
     with_word = matcher.features(["利息", unknown_word], "利息" + unknown_word).matrix[owner, coverage]
     alone = matcher.features(["利息"], "利息").matrix[owner, coverage]
     assert with_word < with_char < alone
+
+
+def test_an_unknown_word_of_known_characters_backs_off_to_them(engine: Engine) -> None:
+    """A word no example uses but made of the knowledge base's characters (another way of saying what the
+    examples say) weighs what its characters weigh; a word of unknown characters weighs the most."""
+    matcher = engine.matcher
+    common = sorted((c for c in matcher.char_idf if c not in matcher.idf), key=lambda c: matcher.char_idf[c])
+    word = next(a + b for a in common[:20] for b in common[:20] if a != b and a + b not in matcher.idf)
+    assert matcher._unknown_weight(word) < matcher._unknown_weight("氪氙") == matcher.default_idf
+    owner = matcher.owner_names.index("interest_fees")
+    coverage = FEATURES.index("coverage")
+    backed_off = matcher.features(["利息", word], "利息" + word).matrix[owner, coverage]
+    foreign = matcher.features(["利息", "氪氙"], "利息氪氙").matrix[owner, coverage]
+    assert foreign < backed_off
