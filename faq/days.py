@@ -66,8 +66,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, NamedTuple
 
-import cn2an
-
 __all__ = ["MAX_DAYS", "MAX_SCAN", "DayCount", "parse_days"]
 
 
@@ -257,6 +255,10 @@ def _more_bonus(number: float) -> float:
 
 
 def _cn2an(token: str) -> float | None:
+    # cn2an is imported at its first use: importing it builds three converters from YAML (~0.2 s), which
+    # would delay every start; the first message with a Chinese numeral pays it once instead.
+    import cn2an
+
     try:
         value = cn2an.cn2an(token, "smart")
     except Exception:  # cn2an raises ValueError and friends on malformed numerals
