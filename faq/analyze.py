@@ -22,10 +22,12 @@ request). Examples and messages go through the same step.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -220,6 +222,8 @@ _DIGITS = re.compile(r"^[\d.:%+\-]+$")
 
 
 MAX_READINGS = 16
+#: How many looked-up windows an analyser remembers (a few MB at most; cleared when full).
+HOMOPHONE_CACHE = 50_000
 
 
 _FUZZY_INITIALS = re.compile(r"(zh|ch|sh)")
@@ -231,9 +235,18 @@ def _fuzzy(key: str) -> str:
     return _FUZZY_FINALS.sub(r"\1", _FUZZY_INITIALS.sub(lambda m: m.group(1)[0], key))
 
 
+@functools.lru_cache(maxsize=20_000)
+def _readings(char: str) -> tuple[str, ...]:
+    """Every toneless pinyin reading of one character, the most common first (none for a non-Han one)."""
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(found[0]) if found else ()
+
+
 def _pinyin_keys(word: str) -> list[str]:
-    """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16)."""
-    readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
+    """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16).
+    Read character by character (pypinyin's phrase dictionary is not loaded, so a word's readings are
+    its characters' readings), each character looked up once per process."""
+    readings = [r for r in (_readings(c) for c in word) if r]
     keys: list[str] = []
     for combo in itertools.product(*readings):
         keys.append("".join(combo))
@@ -312,6 +325,53 @@ def _dictionary() -> tuple[dict[str, int], int]:
     return freq, total
 
 
+class _Tokenizer(jieba.Tokenizer):
+    """jieba's tokenizer over an :class:`_Overlay`, with its two hot loops (the DAG of dictionary words
+    and the best route through it) reading the overlay's two plain dicts directly instead of through
+    the overlay's Python-level methods: the same segmentation, about twice as fast."""
+
+    def get_DAG(self, sentence: str) -> dict[int, list[int]]:
+        own, base = self.FREQ, self.FREQ.base
+        own_get, base_get = dict.get, base.get
+        dag: dict[int, list[int]] = {}
+        n = len(sentence)
+        for k in range(n):
+            ends: list[int] = []
+            i = k
+            frag = sentence[k]
+            while i < n:
+                count = own_get(own, frag, _ABSENT)
+                if count is _ABSENT:
+                    count = base_get(frag, _ABSENT)
+                    if count is _ABSENT:
+                        break
+                if count:
+                    ends.append(i)
+                i += 1
+                frag = sentence[k : i + 1]
+            dag[k] = ends or [k]
+        return dag
+
+    def calc(self, sentence: str, DAG: dict[int, list[int]], route: dict[int, tuple[float, int]]) -> None:
+        own, base = self.FREQ, self.FREQ.base
+        own_get, base_get = dict.get, base.get
+        n = len(sentence)
+        route[n] = (0, 0)
+        logtotal = math.log(self.total)
+        for idx in range(n - 1, -1, -1):
+            best: tuple[float, int] | None = None
+            for x in DAG[idx]:
+                frag = sentence[idx : x + 1]
+                count = own_get(own, frag, _ABSENT)
+                if count is _ABSENT:
+                    count = base_get(frag)
+                candidate = (math.log(count or 1) - logtotal + route[x + 1][0], x)
+                if best is None or candidate > best:
+                    best = candidate
+            assert best is not None
+            route[idx] = best
+
+
 def _private_tokenizer() -> jieba.Tokenizer:
     """A jieba tokenizer of its own (words added to it stay its own) over one shared dictionary per
     process (see :data:`MIN_WORD_FREQUENCY`): a /reload must not hold two."""
@@ -320,7 +380,7 @@ def _private_tokenizer() -> jieba.Tokenizer:
         if _shared is None:
             _shared = _dictionary()
         base, total = _shared
-    tokenizer = jieba.Tokenizer()
+    tokenizer = _Tokenizer()
     tokenizer.FREQ = _Overlay(base)
     tokenizer.total = total
     tokenizer.initialized = True
@@ -379,6 +439,8 @@ class Analyzer:
                 },
             )
         self._longest_pinyin = max((len(k) for k in self.by_pinyin), default=0)
+        #: Windows of characters already looked up -> their homophone in the vocabulary (or None).
+        self._homophones: dict[str, str | None] = {}
 
     def _build_vocabulary(self, vocabulary: list[str], whole_words: set[str]) -> None:
         # Vocabulary: every Chinese word of two or more characters the knowledge base uses.
@@ -478,41 +540,54 @@ class Analyzer:
     def _repair_homophones(self, tokens: list[str]) -> list[str]:
         """A typo splits a word into pieces the vocabulary does not know (通迅录 -> 通 / 迅 / 录, 爆通迅录 ->
         爆通 / 迅 / 录). Windows of up to four characters made of short tokens, at least one of them unknown,
-        are replaced by the vocabulary word with the same pinyin, longest window first."""
+        none of them a stop word, are replaced by the vocabulary word with the same pinyin, longest window
+        first."""
+        vocabulary = self.vocabulary
+        # per token: could it be part of a window (one or two Han characters, not a stop word), is it unknown
+        usable = [len(t) <= 2 and t not in STOP_WORDS and bool(_HAN_ONLY.match(t)) for t in tokens]
+        unknown = [t not in vocabulary for t in tokens]
         out: list[str] = []
+        n = len(tokens)
         i = 0
-        while i < len(tokens):
-            replacement = self._homophone_at(tokens, i)
+        while i < n:
+            replacement = None
+            if usable[i] and i + 1 < n and usable[i + 1]:
+                for width in (4, 3, 2):
+                    j = i + width
+                    if j > n or not all(usable[i:j]) or not any(unknown[i:j]):
+                        continue
+                    candidate = "".join(tokens[i:j])
+                    if len(candidate) > 4:
+                        continue
+                    word = self._homophone_of(candidate)
+                    if word:
+                        replacement = word, width
+                        break
             if replacement is None:
                 out.append(tokens[i])
                 i += 1
             else:
-                word, width = replacement
-                out.append(word)
-                i += width
+                out.append(replacement[0])
+                i += replacement[1]
         return out
 
-    def _homophone_at(self, tokens: list[str], i: int) -> tuple[str, int] | None:
-        for width in (4, 3, 2):
-            window = tokens[i : i + width]
-            if len(window) < 2 or len(window) < width:
-                continue
-            if any(len(t) > 2 or not _HAN_ONLY.match(t) for t in window):
-                continue
-            if all(t in self.vocabulary for t in window) or any(t in STOP_WORDS for t in window):
-                continue
-            candidate = "".join(window)
-            if len(candidate) > 4:
-                continue
-            keys = _pinyin_keys(candidate)
-            word = None
-            for group in (keys[:1], keys[1:]):  # the usual reading, exact then fuzzy, before rare ones
-                word = next((self.by_pinyin[k] for k in group if k in self.by_pinyin), None) or next(
-                    (self.by_fuzzy_pinyin[_fuzzy(k)] for k in group if _fuzzy(k) in self.by_fuzzy_pinyin),
-                    None,
-                )
-                if word:
-                    break
+    def _homophone_of(self, candidate: str) -> str | None:
+        """The vocabulary word that sounds like ``candidate`` (its usual reading, exact then fuzzy, before
+        rare readings), or None; remembered per analyser (pypinyin is the costly part of a message)."""
+        try:
+            return self._homophones[candidate]
+        except KeyError:
+            pass
+        keys = _pinyin_keys(candidate)
+        word = None
+        for group in (keys[:1], keys[1:]):
+            word = next((self.by_pinyin[k] for k in group if k in self.by_pinyin), None) or next(
+                (self.by_fuzzy_pinyin[_fuzzy(k)] for k in group if _fuzzy(k) in self.by_fuzzy_pinyin),
+                None,
+            )
             if word:
-                return word, width
-        return None
+                break
+        if len(self._homophones) >= HOMOPHONE_CACHE:
+            self._homophones.clear()
+        self._homophones[candidate] = word
+        return word

@@ -41,7 +41,13 @@ Which quantities are overdue durations
     * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
     * frequencies: ``一天打了六个电话``, ``一周三次`` (unless directly after an overdue verb);
     * bare only: followed by 内/以内/后/到账/利息/利率 (``3天内还清``, ``3天后还``);
-    * ``几天`` followed by a question (``逾期几天会上征信``), a bare ``一天`` not followed by 了;
+    * ``几天`` followed by a question (``逾期几天会上征信``) or by anything but 了/没还 (``几年消除``,
+      ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了;
+    * the length of something else: followed by 诉讼时效/时效/有效期 or by 消除/清除/恢复/作废 ...
+      (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``);
+    * ``近五年`` at the head of a clause: the period looked back over (``近三年有过逾期``), unless an
+      overdue verb precedes it or 没还 follows (``逾期近两个月``, ``近两个月没还``);
+    * 过期 of something that is not a debt (``身份证过期3天了``, ``优惠券过期一周``);
     * dates and clock times: ``6月18号``, ``6月18日``, ``2024年5月``, ``21:30``; bare ``X月`` and
       ``X日`` only count directly after an overdue verb (``拖了两月``, ``逾期3日``).
 
@@ -59,8 +65,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, NamedTuple
-
-import cn2an
 
 __all__ = ["MAX_DAYS", "MAX_SCAN", "DayCount", "parse_days"]
 
@@ -177,6 +181,7 @@ _VERB: Final = re.compile(
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
+    r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
 )
 
@@ -189,7 +194,17 @@ _AFTER_THEN_DUE: Final = re.compile(
 )
 _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账"
-    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销)"  # 一个月工资: a monthly amount, not a duration
+    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
+    # 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state
+    rf"|诉讼时效|时效|有效期|保存期|保留期|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
+)
+#: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
+#: an overdue verb comes before it (逾期近两个月 = nearly two months).
+_LOOK_BACK: Final = re.compile(r"近(?:有|是|要|到)?\s{0,2}$")
+#: 过期 of something that is not a debt: 身份证过期3天了, 优惠券过期一周.
+_EXPIRES: Final = re.compile(
+    r"(?:身份证|驾照|驾驶证|护照|签证|通行证|居住证|证件|执照|优惠券|券|会员|套餐|流量|食品|食物|牛奶|面包|零食|药品?"
+    r"|化妆品|罐头|饮料|密码|验证码|二维码|链接|快递|包裹|车险|保险|年检|合同)\s{0,2}(?:已经|都|早就|已)?\s{0,2}过期了?\s{0,2}$"
 )
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
@@ -240,6 +255,10 @@ def _more_bonus(number: float) -> float:
 
 
 def _cn2an(token: str) -> float | None:
+    # cn2an is imported at its first use: importing it builds three converters from YAML (~0.2 s), which
+    # would delay every start; the first message with a Chinese numeral pays it once instead.
+    import cn2an
+
     try:
         value = cn2an.cn2an(token, "smart")
     except Exception:  # cn2an raises ValueError and friends on malformed numerals
@@ -469,8 +488,11 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
 
     prefix = _APPROX_BEFORE.search(left)
     if prefix is not None:
+        look_back = _LOOK_BACK.search(prefix.group()) is not None
         start -= len(left) - prefix.start()
         left, approximate = left[: prefix.start()], True
+        if look_back and not (_attachment(left, right).attached or _STRONG_AFTER.match(right)):
+            return None  # 近五年有一次逾期: the last five years, not five years overdue
     span_range = _RANGE_BEFORE.search(left)
     if span_range is not None:
         start -= len(left) - span_range.start()
@@ -491,6 +513,10 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if _AGO_AFTER.match(right):
         return candidate(quantity.days, _STRONG) if _AGO_OVERDUE_AFTER.match(right) else None
     if quantity.ji_only and (_QUESTION_AFTER.match(text, quantity.end) or _QUESTION_BEFORE.search(left)):
+        return None
+    if quantity.ji_only and right.strip() and not (_LE_AFTER.match(right) or _STRONG_AFTER.match(right)):
+        return None  # 几年消除 / 逾期几年利息怎么算: "how many" asks about a period; 逾期几天了 states one
+    if _EXPIRES.search(left):
         return None
 
     verb = _attachment(left, right)

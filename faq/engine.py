@@ -184,6 +184,7 @@ class Engine:
         self._platform_names = sorted(
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
         )
+        self._topic_words_of: dict[str, list[str]] = {}
         self._lender_names = sorted(
             ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
             key=lambda x: -len(x[0]),
@@ -276,6 +277,13 @@ class Engine:
         )
         if signal.crisis:
             question = ""  # support only: nothing else is answered in this turn
+        if not question:
+            match = Match(intent=None, confidence=0.0, ranking=())
+        elif day_count is not None and not paid_off:
+            # a second question is looked for in the message with its day count ("逾期两个月严重吗会被起诉吗")
+            match = self.matcher.match(question, whole=plain, answered=self._answered_by_stage)
+        else:
+            match = self.matcher.match(question)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -283,9 +291,7 @@ class Engine:
             platform=platform,
             lender=self.detect_lender(normalized),
             crisis=signal.crisis,
-            match=self.matcher.match(question)
-            if question
-            else Match(intent=None, confidence=0.0, ranking=()),
+            match=match,
             raw=raw,
             paid_off=paid_off,
             named_days=day_count.days if day_count else None,
@@ -293,6 +299,15 @@ class Engine:
             fear=self._shows_fear(normalized),
             signal=signal,
         )
+
+    def _answered_by_stage(self, part: str) -> bool:
+        """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage
+        block answers it, so it is no second question."""
+        found = parse_days(part)
+        if found is None:
+            return False
+        start, end = found.span
+        return self._only_day_words(_OVERDUE_VERB_BEFORE.sub("", part[:start]) + " " + part[end:])
 
     def _shows_fear(self, normalized: str) -> bool:
         compact = normalized.replace(" ", "")
@@ -809,8 +824,11 @@ class Engine:
         return reply.details or ""
 
     def _topic_words(self, intent: Intent) -> list[str]:
-        words = [normalize(k).replace(" ", "") for k in intent.keywords]
-        return [w for w in words if w and w not in DAY_WORDS]
+        words = self._topic_words_of.get(intent.id)
+        if words is None:  # normalised once per intent (the knowledge base does not change under an engine)
+            words = [w for w in (normalize(k).replace(" ", "") for k in intent.keywords) if w and w not in DAY_WORDS]
+            self._topic_words_of[intent.id] = words
+        return words
 
     def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
         named = self.kb.platform(platform)

@@ -496,6 +496,13 @@ def format_summary(
         )
     loo = reports[0][1].leave_one_out if reports else leave_one_out(engine)
     show(f"leave-one-out over the knowledge base's examples: engine {loo:.1%}")
+    model = engine.matcher.model
+    accepted, rejected, held = model.calibration
+    show(
+        f"engine threshold {engine.matcher.threshold:.2f}, calibrated on {int(held)} held-out predictions of the "
+        f"knowledge base (each example left out, each out-of-scope group held out whole): "
+        f"{accepted:.1%} of in-scope examples answered right, {rejected:.1%} of out-of-scope ones refused"
+    )
     if lr is not None:
         show(
             f"LR baseline over the same examples, {LogisticBaseline.FOLDS}-fold cross-validated: "

@@ -42,11 +42,12 @@ import math
 import random
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
@@ -55,7 +56,7 @@ from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-7"
+MODEL_VERSION = "lr-9"
 FEATURES = (
     "overlap",
     "containment",
@@ -173,11 +174,14 @@ class Matcher:
                 self.mass[i] += self.idf[token]
                 per_owner[token][int(self.owner_of[i])] += 1
         self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
+        self._positions = np.arange(n, dtype=np.int64)
         #: token -> (owners using it, how many of each owner's examples use it)
         self.vocabulary = {
             t: (np.array(list(c), dtype=np.int32), np.array(list(c.values()), dtype=np.int32))
             for t, c in per_owner.items()
         }
+        #: token -> the owners using it (for the coverage feature)
+        self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
         chars = [set("".join(tokens).replace(" ", "")) for tokens in self.token_lists]
         self.char_idf = self._inverse_document_frequency([list(c) for c in chars], self.owners)
@@ -195,6 +199,13 @@ class Matcher:
             if intent_id in owner_index
             for word in words
         ]
+        #: keyword -> its entries in keyword_pairs; first two characters -> (entry, keyword) of two or more
+        self._keywords_by_word: dict[str, list[int]] = defaultdict(list)
+        self._keywords_by_start: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for pair, (word, _) in enumerate(self.keyword_pairs):
+            self._keywords_by_word[word].append(pair)
+            if len(word) >= 2:
+                self._keywords_by_start[word[:2]].append((pair, word))
         intent_owners: dict[str, set[str]] = defaultdict(set)
         for tokens, owner in zip(self.token_lists, self.owners, strict=True):
             if not owner.startswith(OOS_PREFIX):
@@ -279,57 +290,45 @@ class Matcher:
         unique = set(tokens)
         if not unique or n == 0:
             return _Features(matrix, np.full(n_owners, -1), allowed)
-        shared = np.zeros(n, dtype=np.float64)
-        query_mass = 0.0
-        for token in unique:
-            weight = self.idf.get(token, self.default_idf)
-            query_mass += weight
-            ids = self.index_arrays.get(token)
-            if ids is not None:
-                shared[ids] += weight
-        text = "".join(tokens)
-        char_shared = np.zeros(n, dtype=np.float64)
-        char_mass = 0.0
-        for c in set(text):
-            weight = self.char_idf.get(c, 0.0)
-            char_mass += weight
-            ids = self.char_arrays.get(c)
-            if ids is not None:
-                char_shared[ids] += weight
+        idf = self.idf
+        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in unique)
+        shared = _gather(self.index_arrays, idf, unique, n)
+        letters = set("".join(tokens))
+        char_mass = sum(self.char_idf.get(c, 0.0) for c in letters)
+        char_shared = _gather(self.char_arrays, self.char_idf, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
-        containment = shared / (self.mass + 1e-9)
-        chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        # Per example: overlap, containment, chars, fuzzy, the three together, and the shared weight; their
+        # per-owner maxima are taken in one reduceat.
+        rows = np.empty((6, n), dtype=np.float64)
+        overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
+        overlap[:] = 2.0 * shared / (query_mass + self.mass + 1e-9)
+        containment[:] = shared / (self.mass + 1e-9)
+        chars[:] = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        rows[5] = shared
         # RapidFuzz on the examples that resemble the message most by the cheaper signals.
-        fuzzy = np.zeros(n, dtype=np.float64)
+        fuzzy[:] = 0.0
         prior = overlap + 0.5 * chars
         k = min(self.config.fuzzy_examples, n)
         top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
-        query = " ".join(sorted(tokens))
-        strings = self.sorted_strings
-        for i in top:
-            if prior[i] > 0:
-                fuzzy[i] = fuzz.ratio(query, strings[i]) / 100.0
+        top = top[prior[top] > 0]
+        if len(top):
+            query = " ".join(sorted(tokens))
+            strings = self.sorted_strings
+            scores = process.cdist([query], [strings[i] for i in top], scorer=fuzz.ratio, dtype=np.float64)
+            fuzzy[top] = scores[0] / 100.0
         if exclude is not None:
             fuzzy[exclude] = 0.0
         starts = self.starts
-        matrix[:, 0] = np.maximum.reduceat(overlap, starts)
-        matrix[:, 1] = np.maximum.reduceat(containment, starts)
-        matrix[:, 2] = np.maximum.reduceat(chars, starts)
-        matrix[:, 3] = np.maximum.reduceat(fuzzy, starts)
-        together = overlap * fuzzy + chars * fuzzy + overlap * chars
-        matrix[:, 10] = np.maximum.reduceat(together, starts)
+        together[:] = overlap * fuzzy + chars * fuzzy + overlap * chars
+        maxima = np.maximum.reduceat(rows, starts, axis=1)
+        matrix[:, [0, 1, 2, 3, 10]] = maxima[:5].T
         best_example = self._best_examples(together + overlap)
 
-        coverage = np.zeros(n_owners, dtype=np.float64)
-        for token in unique:
-            found = self.vocabulary.get(token)
-            if found is not None:
-                coverage[found[0]] += self.idf[token]
+        coverage = _gather(self.vocabulary_owners, self.idf, unique, n_owners)
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in set(self.token_lists[exclude]) & unique:
@@ -339,13 +338,10 @@ class Matcher:
         coverage = np.clip(coverage / (query_mass + 1e-9), 0.0, 1.0)
         # An out-of-scope group has no topic of its own (律师资格证 and 打电话总占线 are both "unrelated"):
         # the words of all its examples together cover nothing; what one of its examples covers does.
-        per_example = np.maximum.reduceat(shared, starts) / (query_mass + 1e-9)
+        per_example = maxima[5] / (query_mass + 1e-9)
         matrix[:, 4] = np.where(self.is_oos, np.minimum(per_example, coverage), coverage)
 
-        hits = np.zeros(n_owners, dtype=np.float64)
-        for word, owner in self.keyword_pairs:
-            if word in unique or (len(word) >= 2 and word in normalized):
-                hits[owner] += 1
+        hits = np.bincount(self._keyword_hits(unique, normalized), minlength=n_owners)
         matrix[:, 5] = np.minimum(hits, 2) / 2
 
         oos = self.is_oos.astype(np.float64)
@@ -370,6 +366,27 @@ class Matcher:
             matrix[:, 9] = oos * (1.0 - covered / total)
         return _Features(matrix, best_example, allowed)
 
+    def _unknown_weight(self, token: str) -> float:
+        """The weight of a word no example uses: what its characters weigh on average in the knowledge
+        base's words (国家标准, 起算: a way of saying something the examples say otherwise; 按, 收: jieba's
+        leftovers of a word it does not know), the most a word can weigh when its characters are unknown
+        too (a sign of another subject)."""
+        char_idf, default = self.char_idf, self.default_idf
+        return sum(char_idf.get(c, default) for c in token) / len(token) if token else default
+
+    def _keyword_hits(self, unique: set[str], normalized: str) -> list[int]:
+        """The owner of every keyword the message has, among its tokens or (two characters or more) in
+        its text, once per keyword entry: found through the keywords' first two characters, so that a
+        message costs what its length costs, not what the number of keywords costs."""
+        found: set[int] = set()
+        for token in unique:
+            found.update(self._keywords_by_word.get(token, ()))
+        for k in range(len(normalized) - 1):
+            for pair, word in self._keywords_by_start.get(normalized[k : k + 2], ()):
+                if pair not in found and normalized.startswith(word, k):
+                    found.add(pair)
+        return [self.keyword_pairs[pair][1] for pair in found]
+
     def _slice(self, owner: int) -> tuple[int, int]:
         lo = int(self.starts[owner])
         hi = int(self.starts[owner + 1]) if owner + 1 < len(self.starts) else len(self.examples)
@@ -378,10 +395,9 @@ class Matcher:
     def _best_examples(self, score: np.ndarray) -> np.ndarray:
         """Per owner, the index of its best-scoring example."""
         best = np.maximum.reduceat(score, self.starts)
-        hits = np.flatnonzero(score >= best[self.owner_of] - 1e-12)
-        out = np.full(len(self.owner_names), -1, dtype=np.int64)
-        out[self.owner_of[hits[::-1]]] = hits[::-1]  # the first hit of each owner wins
-        return out
+        # the first example of each owner within 1e-12 of its best (every owner has an example)
+        at = np.where(score >= best[self.owner_of] - 1e-12, self._positions, len(score))
+        return np.minimum.reduceat(at, self.starts)
 
     def probabilities(self, features: _Features) -> np.ndarray:
         z = features.matrix @ np.asarray(self.model.weights)
@@ -393,11 +409,17 @@ class Matcher:
 
     # ------------------------------------------------------------------------------------------ match
 
-    def match(self, normalized: str) -> Match:
+    def match(
+        self, normalized: str, whole: str | None = None, answered: Callable[[str], bool] | None = None
+    ) -> Match:
+        """The decision for a message. ``whole``: the message as written, when ``normalized`` is only
+        what it asks besides its day count (the engine takes "逾期一个月" out); a second question is
+        looked for in the whole message, whose parts keep their own words ("房贷逾期一个月严重吗").
+        ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again."""
         match = decide(self.rank(normalized), self.config)
         if match.intent is None or match.ambiguous:
             return match
-        second = self._second_question(normalized, match)
+        second = self._second_question(whole or normalized, match, answered)
         return replace(match, second=second) if second else match
 
     def rank(
@@ -430,18 +452,22 @@ class Matcher:
     # matched on its own.
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
-    def _second_question(self, normalized: str, match: Match) -> str | None:
+    def _second_question(
+        self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
+    ) -> str | None:
         """A second intent when the message asks two things: split after question particles and at
         punctuation, each part must be clearly asked on its own (a question particle or word, its own
         match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
         intent and another a different intent."""
-        parts = _split_questions(normalized)
+        parts = [
+            part
+            for part in _split_questions(normalized)
+            if _ASKS.search(part) and not (answered is not None and answered(part))
+        ]
         if len(parts) < 2:
-            return None
+            return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
         for part in parts:
-            if not _ASKS.search(part):
-                continue  # a statement ("网贷逾期了", "上岸了") asks nothing of its own
             m = decide(self.rank(part), self.config)
             if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
                 continue
@@ -578,6 +604,21 @@ DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, -7.2
 DEFAULT_THRESHOLD = 0.2
 #: Below this many held-out predictions: the prior above and DEFAULT_THRESHOLD.
 MIN_CALIBRATION = 150
+
+
+def _gather(index: dict[str, np.ndarray], weights: dict[str, float], keys: set[str], n: int) -> np.ndarray:
+    """Per example, the summed weight of the ``keys`` it contains (through the inverted ``index``), in
+    one ``bincount`` instead of one scatter per key."""
+    found = [k for k in keys if k in index]
+    if not found:
+        return np.zeros(n, dtype=np.float64)
+    arrays = [index[k] for k in found]
+    ids = np.concatenate(arrays)
+    w = np.repeat(
+        np.fromiter((weights[k] for k in found), np.float64, len(found)),
+        np.fromiter((len(a) for a in arrays), np.intp, len(arrays)),
+    )
+    return np.bincount(ids, weights=w, minlength=n)
 
 
 def _fit_logistic(

@@ -415,3 +415,36 @@ def test_vague_few_days_gives_way_to_a_due_date(text: str, days: int) -> None:
 @pytest.mark.parametrize("text", ["逾期记录会保留几年", "催收员一个月工资多少", "要等几天才有结果"])
 def test_questions_about_durations_and_monthly_amounts_are_not_day_counts(text: str) -> None:
     assert parse_days(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不良记录要几年才能消掉",  # 几 + a continuation: how many, not how long overdue
+        "网贷逾期几年之后利息还会涨吗",
+        "欠款的诉讼时效是3年吗",
+        "2年诉讼时效从哪天起算",
+        "逾期5年以后能自动清除吗",
+        "近三年有过两次逾期能办房贷吗",  # the period looked back over
+        "近两年征信有逾期记录",
+        "驾照过期10天了怎么办",  # 过期 of something that is not a debt
+        "优惠券过期一周了",
+    ],
+)
+def test_periods_asked_about_and_other_clocks_are_not_overdue(text: str) -> None:
+    assert parse_days(text) is None, parse_days(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("拖了几天了", 3),  # 几 stated, then 了
+        ("几天没还了", 3),
+        ("逾期将近两个月了", 60),  # 近 after an overdue verb: nearly
+        ("近两个月没还", 60),
+        ("网贷过期两周了", 14),  # 过期 of a loan is overdue
+    ],
+)
+def test_stated_durations_still_count(text: str, days: int) -> None:
+    found = parse_days(text)
+    assert found is not None and found.days == days, found

@@ -165,6 +165,28 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     assert reply.to_json()["intents"] == ([reply.intent] if reply.intent else [])
 
 
+@pytest.mark.parametrize(
+    ("text", "intents", "days"),
+    [
+        ("信用卡逾期半个月严重吗会不会坐牢", ("jail", "collection_process"), 15),
+        ("逾期一周了会上征信吗会打给家里人吗", ("family_contact", "credit_report"), 7),
+    ],
+)
+def test_two_glued_questions_with_a_day_count_get_both_answers(
+    engine: Engine, text: str, intents: tuple[str, str], days: int
+) -> None:
+    """The day count is taken out of what is matched, but the second question is looked for in the
+    message as written: "逾期半个月严重吗" keeps its words and is a question of its own."""
+    reply = engine.reply(text)
+    assert reply.intents == intents and reply.days == days and reply.stage is not None
+
+
+@pytest.mark.parametrize("text", ["逾期10天会怎么样 会不会爆通讯录", "逾期3天了怎么办 会上门吗"])
+def test_a_part_the_stage_block_answers_is_no_second_question(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert len(reply.intents) <= 1 and reply.stage is not None
+
+
 def test_a_glued_day_count_question_gets_the_answer_and_the_stage_block(engine: Engine) -> None:
     reply = engine.reply("逾期两个月严重吗会被起诉吗")
     assert reply.intent == "lawsuit" and reply.days == 60 and reply.stage is not None
@@ -211,3 +233,32 @@ def test_borrowed_money_is_not_a_loan_request(engine: Engine, text: str, kind: R
 
 def test_asking_to_borrow_is_still_a_loan_request(engine: Engine) -> None:
     assert engine.reply("哪里还能借到钱").out_of_scope == "loan_request"
+
+
+def test_an_unknown_single_character_weighs_what_the_character_weighs(engine: Engine) -> None:
+    """jieba leaves words it does not know as single characters (按, 收): such a character weighs what it
+    weighs in the knowledge base's words, not as much as a whole word the knowledge base never uses."""
+    matcher = engine.matcher
+    char = next(c for c, w in sorted(matcher.char_idf.items(), key=lambda x: x[1]) if c not in matcher.idf)
+    unknown_word = "氪氙氡"  # never in the knowledge base
+    assert unknown_word not in matcher.idf
+    owner = matcher.owner_names.index("interest_fees")
+    coverage = FEATURES.index("coverage")
+    with_char = matcher.features(["利息", char], "利息" + char).matrix[owner, coverage]
+    with_word = matcher.features(["利息", unknown_word], "利息" + unknown_word).matrix[owner, coverage]
+    alone = matcher.features(["利息"], "利息").matrix[owner, coverage]
+    assert with_word < with_char < alone
+
+
+def test_an_unknown_word_of_known_characters_backs_off_to_them(engine: Engine) -> None:
+    """A word no example uses but made of the knowledge base's characters (another way of saying what the
+    examples say) weighs what its characters weigh; a word of unknown characters weighs the most."""
+    matcher = engine.matcher
+    common = sorted((c for c in matcher.char_idf if c not in matcher.idf), key=lambda c: matcher.char_idf[c])
+    word = next(a + b for a in common[:20] for b in common[:20] if a != b and a + b not in matcher.idf)
+    assert matcher._unknown_weight(word) < matcher._unknown_weight("氪氙") == matcher.default_idf
+    owner = matcher.owner_names.index("interest_fees")
+    coverage = FEATURES.index("coverage")
+    backed_off = matcher.features(["利息", word], "利息" + word).matrix[owner, coverage]
+    foreign = matcher.features(["利息", "氪氙"], "利息氪氙").matrix[owner, coverage]
+    assert foreign < backed_off
