@@ -16,8 +16,25 @@ from kb_fixtures import minimal_crisis
 
 from bot.service import Assistant, EngineHolder
 from faq.cli import main as faq_main
-from faq.crisis import CrisisDetector, Region, evaluate, training_set
-from faq.crisis_model import CrisisModel, train
+from faq.crisis import (
+    CrisisDetector,
+    Region,
+    author_files,
+    evaluate,
+    model_settings,
+    read_labelled,
+    training_set,
+)
+from faq.crisis_model import (
+    WINDOW_CHARS,
+    CrisisModel,
+    Settings,
+    digest,
+    split_syllables,
+    syllables,
+    train,
+    windows,
+)
 from faq.engine import Engine
 from faq.kb import TEXT_KEYS, check_knowledge_base
 from faq.normalize import is_traditional
@@ -412,29 +429,56 @@ def test_fourth_held_out_set_figures(engine: Engine) -> None:
     assert figures.false_alarm_rate <= 1 / 20
 
 
-def test_shipped_model_is_trained_on_the_current_dev_set(engine: Engine, labelled: dict[str, Any]) -> None:
-    """After the dev set, the cues or the questions change, `python -m faq.crisis train` must be run."""
+def test_shipped_model_is_trained_on_the_current_crisis_files(engine: Engine) -> None:
+    """After a crisis training file, the cues or the settings change, `python -m faq.crisis train` must be
+    run. The knowledge base's example questions are not training data: editing them needs no retrain."""
     shipped = engine.kb.crisis.model
     assert shipped is not None
-    kb = engine.kb
-    rules_only = CrisisDetector(replace(kb.crisis, model=None))
-    ordinary = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
-    texts, labels = training_set(rules_only, labelled, ordinary)
-    fresh = train(texts, labels, crisis_at=shipped.crisis_at, distress_at=shipped.distress_at)
-    assert fresh.to_json() == shipped.to_json()
+    groups = author_files()
+    assert {"dev", "holdout1", "holdout3-4", "holdout5-8"} <= set(groups)
+    assert not any("holdout9" in p.name for paths in groups.values() for p in paths)
+    labelled = read_labelled(p for paths in groups.values() for p in paths)
+    texts, labels = training_set(CrisisDetector(replace(engine.kb.crisis, model=None)), labelled)
+    assert digest(texts, labels, model_settings(shipped)) == shipped.trained_on, "run `python -m faq.crisis train`"
 
 
-def test_model_scores_each_clause_and_round_trips(tmp_path: Path) -> None:
-    model = train(["想死", "不想活", "逾期了怎么办", "会打给家人吗"], [1, 1, 0, 0], iterations=200)
-    assert model.probability("不想活") > 0.5 > model.probability("会打给家人吗")
+def test_training_data_does_not_read_the_knowledge_base(engine: Engine) -> None:
+    """The model's training set is the same whatever the intents' example questions say."""
+    labelled = read_labelled(p for paths in author_files().values() for p in paths)
+    rules = CrisisDetector(replace(engine.kb.crisis, model=None))
+    texts, _ = training_set(rules, labelled)
+    questions = {rules.model_text(q) for intent in engine.kb.intents for q in intent.questions}
+    assert len(questions & set(texts)) < 5  # only where a crisis file and the KB happen to share a question
+
+
+def test_model_scores_each_window_and_round_trips(tmp_path: Path) -> None:
+    texts = ["想死", "不想活了", "我想自杀", "逾期了怎么办 不想活了", "好累 撑不住了", "每天都在哭", "逾期了怎么办",
+             "会打给家人吗", "利息多少"]
+    labels = [2, 2, 2, 2, 1, 1, 0, 0, 0]
+    model = train(texts * 3, labels * 3, Settings(c=10.0, min_count=1))
+    assert model.probability("不想活了") > 0.5 > model.probability("会打给家人吗")
+    assert model.scores("每天都在哭").despair > 0.5
     # a long ordinary message does not add up to despair; one clause of despair in it is found
     assert model.probability("逾期了怎么办 " * 100) < 0.5
-    assert model.probability("逾期了怎么办 " * 100 + "想死") > 0.5
+    assert model.probability("逾期了怎么办 " * 100 + "不想活了") > 0.5
+    # the sound channel: homophones and pinyin share features with the characters
+    assert model.probability("bu xiang huo le") > model.probability("hui da gei jia ren ma")
     path = tmp_path / "m.json"
     model.save(path)
-    assert CrisisModel.load(path) == model or CrisisModel.load(path).to_json() == model.to_json()
+    assert CrisisModel.load(path).to_json() == model.to_json()
     with pytest.raises(ValueError):
         CrisisModel.from_json({"weights": []})
+    with pytest.raises(ValueError):
+        CrisisModel.from_json({**model.to_json(), "version": 1})
+
+
+def test_windows_and_syllables() -> None:
+    assert windows("我 不想 活了") == [["我", "不想", "活了"]]
+    long = " ".join(["逾期了怎么办"] * 30)
+    assert all(sum(map(len, w)) <= WINDOW_CHARS for w in windows(long))
+    assert split_syllables("buxianghuole") == ("bu", "xian", "huo", "le")  # xiang ~ xian (ang/an forgiven)
+    assert split_syllables("kms") is None
+    assert syllables("不想获了") == syllables("bu xiang huo le".replace(" ", "")) == syllables("不想活了")
 
 
 def test_a_missing_model_means_rules_only_and_a_broken_one_is_an_error(tmp_path: Path) -> None:
@@ -486,10 +530,13 @@ def test_fifth_held_out_set_figures(engine: Engine) -> None:
 
 
 def test_safety_net_finds_what_the_cue_lists_miss(engine: Engine) -> None:
-    """The net is a layer of its own: without it the fifth set loses most of what it gained."""
+    """The net is a layer of its own: without it (and without the model, trained on this set since) the
+    fifth set loses most of what it gained."""
     held = yaml.safe_load(HOLDOUT5.read_text(encoding="utf-8"))
-    without = CrisisDetector(replace(engine.kb.crisis, safety_net=None))
-    with_net = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    without = CrisisDetector(replace(engine.kb.crisis, safety_net=None, model=None))
+    with_net = evaluate(
+        CrisisDetector(replace(engine.kb.crisis, model=None)), held["crisis"], held["distress"], held["negative"]
+    )
     no_net = evaluate(without, held["crisis"], held["distress"], held["negative"])
     assert with_net.crisis_found - no_net.crisis_found >= 10
 
