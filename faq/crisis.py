@@ -372,6 +372,8 @@ class Policy:
     net: bool = True
     #: whether the cue lists, patterns and distress cues count (off: the model alone, for measuring it)
     rules: bool = True
+    #: a cue or the net is overruled when the model's crisis probability is below this
+    veto_below: float | None = None
 
     @classmethod
     def of(cls, rules: CrisisRules) -> Policy:
@@ -381,6 +383,7 @@ class Policy:
             distress_at=model.distress_at if model is not None else None,
             gate=bool(rules.model_needs),
             alone_at=rules.model_alone_at,
+            veto_below=model.veto_below if model is not None else None,
         )
 
 
@@ -391,12 +394,13 @@ def combine(reading: Reading, policy: Policy) -> Signal:
     cue = (reading.cue or (reading.net if policy.net else None)) if policy.rules else None
     distress = reading.distress if policy.rules else None
     scores = reading.scores
+    if cue is not None and scores is not None and policy.veto_below is not None and scores.crisis < policy.veto_below:
+        cue = None  # the model, trained on every author, is sure this is not a crisis
     if cue is None and scores is not None and policy.crisis_at is not None:
         gated = policy.gate and not reading.needed and (policy.alone_at is None or scores.crisis < policy.alone_at)
-        if gated:
-            pass  # without a word of dying, ending, leaving or means, only a very sure model counts
-        elif scores.crisis >= policy.crisis_at:
+        if not gated and scores.crisis >= policy.crisis_at:
             cue = f"model:{scores.crisis:.2f}"
+        # distress is not gated: despair without a word of dying is what distress is
         elif policy.distress_at is not None and scores.despair >= policy.distress_at and distress is None:
             distress = f"model:{scores.despair:.2f}"
     return Signal(
@@ -479,9 +483,10 @@ class CrisisDetector:
 
     # ---------------------------------------------------------------------------------------- public
 
-    def read(self, message: str | bytes | None) -> Reading:
+    def read(self, message: str | bytes | None, *, always_score: bool = False) -> Reading:
         """Every part of the layer on the whole message (up to :data:`SCAN_CHARS` characters), before they
-        are combined by :meth:`decide` (kept apart for the cross-author evaluation)."""
+        are combined by :meth:`decide` (kept apart for the cross-author evaluation). The model is asked
+        only when no cue fired, unless ``always_score``."""
         raw = safe_text(message, limit=SCAN_CHARS)
         text = normalize(raw, limit=SCAN_CHARS)
         region, also = self.region(raw, text)
@@ -504,7 +509,11 @@ class CrisisDetector:
             net=net,
             distress=self._distress_cue(cleared),
             needed=not needs or any(w in cleared for w in needs),
-            scores=model.scores(" ".join(cleared_clauses)) if model is not None else None,
+            scores=(
+                model.scores(" ".join(cleared_clauses))
+                if model is not None and (always_score or model.veto_below is not None or (cue is None and net is None))
+                else None
+            ),
         )
 
     def decide(self, reading: Reading) -> Signal:
@@ -789,7 +798,7 @@ def out_of_group_readings(
         model = train_detector(rules, others, settings)
         detector = CrisisDetector(replace(rules, model=model))
         for label in ("crisis", "distress", "negative"):
-            records += [Record(name, label, t, detector.read(t)) for t in held[label]]
+            records += [Record(name, label, t, detector.read(t, always_score=True)) for t in held[label]]
     return records
 
 
@@ -891,15 +900,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("train", "crossval"):
         # The rules alone (the shipped model may be stale or of an older version): the knowledge base is read
-        # from a copy without the model beside it; the settings come from the shipped model when it loads.
+        # from a copy without the model beside it. The settings are the code's (faq/crisis_model.py Settings).
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "intents.yaml"
             shutil.copyfile(args.kb, copy)
             kb = load_knowledge_base(copy)
-        try:
-            settings = model_settings(CrisisModel.load(Path(args.kb).parent / MODEL_FILE))
-        except (OSError, ValueError):
-            settings = Settings()
+        settings = Settings()
     else:
         kb = load_knowledge_base(args.kb)
     if args.command == "train":
@@ -916,7 +922,7 @@ def main(argv: list[str] | None = None) -> int:
         records = out_of_group_readings(kb.crisis, groups, settings)
         everything = read_labelled(p for paths in groups.values() for p in paths)
         full = CrisisDetector(replace(kb.crisis, model=train_detector(kb.crisis, everything, settings)))
-        ordinary = {name: [full.read(q) for q in qs] for name, qs in ordinary_questions().items()}
+        ordinary = {name: [full.read(q, always_score=True) for q in qs] for name, qs in ordinary_questions().items()}
         policy = Policy.of(replace(kb.crisis, model=thresholds_only(settings)))
         if args.rules_only:
             policy = replace(policy, crisis_at=None)
@@ -940,19 +946,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def model_settings(model: CrisisModel | None) -> Settings:
-    """The settings the shipped model was trained with (its thresholds included), or the defaults."""
-    if model is None:
-        return Settings()
-    known = {k: v for k, v in model.settings.items() if k in Settings.__dataclass_fields__}
-    return replace(Settings(**known), crisis_at=model.crisis_at, distress_at=model.distress_at)  # type: ignore[arg-type]
-
-
 def thresholds_only(settings: Settings) -> CrisisModel:
     """A model without features that carries the thresholds (``decide`` reads scores already computed)."""
     import numpy as np
 
-    return CrisisModel({}, np.zeros((0, 3), dtype=np.float32), np.zeros(3), settings.crisis_at, settings.distress_at)
+    return CrisisModel(
+        {}, np.zeros((0, 3), dtype=np.float32), np.zeros(3), settings.crisis_at, settings.distress_at, settings.veto_below
+    )
 
 
 if __name__ == "__main__":

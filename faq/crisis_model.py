@@ -209,7 +209,9 @@ class CrisisModel:
     weights: np.ndarray
     bias: np.ndarray
     crisis_at: float = 0.5
-    distress_at: float = 0.5
+    distress_at: float = 0.7
+    #: a cue or the safety net is overruled below this crisis probability (None: never)
+    veto_below: float | None = None
     #: A digest of the training data and settings (tests check it against the crisis files).
     trained_on: str = ""
     settings: Mapping[str, object] = field(default_factory=dict)
@@ -247,6 +249,7 @@ class CrisisModel:
             "classes": list(CLASSES),
             "crisis_at": self.crisis_at,
             "distress_at": self.distress_at,
+            "veto_below": self.veto_below,
             "trained_on": self.trained_on,
             "settings": dict(self.settings),
             "bias": [round(float(b), 4) for b in self.bias],
@@ -264,9 +267,12 @@ class CrisisModel:
             raise ValueError(f"crisis model version {data.get('version')!r}, expected {FEATURES_VERSION} (retrain it)")
         if len(bias) != len(CLASSES) or len(weights) != len(names) * len(CLASSES):
             raise ValueError("crisis model: 'weights' must hold three per feature and 'bias' three")
-        crisis_at, distress_at = data.get("crisis_at", 0.5), data.get("distress_at", 0.5)
+        crisis_at, distress_at = data.get("crisis_at", 0.5), data.get("distress_at", 0.7)
+        veto = data.get("veto_below")
         if not isinstance(crisis_at, int | float) or not isinstance(distress_at, int | float):
             raise ValueError("'crisis_at' and 'distress_at' must be numbers")
+        if veto is not None and not isinstance(veto, int | float):
+            raise ValueError("'veto_below' must be a number or null")
         settings = data.get("settings", {})
         return cls(
             vocabulary={str(name): i for i, name in enumerate(names)},
@@ -274,6 +280,7 @@ class CrisisModel:
             bias=np.asarray(bias, dtype=np.float64),
             crisis_at=float(crisis_at),
             distress_at=float(distress_at),
+            veto_below=float(veto) if veto is not None else None,
             trained_on=str(data.get("trained_on", "")),
             settings=dict(settings) if isinstance(settings, dict) else {},
         )
@@ -301,7 +308,9 @@ class Settings:
     #: features seen in fewer training messages are not used
     min_count: int = 2
     crisis_at: float = 0.5
-    distress_at: float = 0.5
+    distress_at: float = 0.85
+    #: a cue or the safety net is overruled when the model's crisis probability is below this (None: never)
+    veto_below: float | None = 0.05
 
 
 def digest(texts: Sequence[str], labels: Sequence[int], settings: Settings) -> str:
@@ -359,6 +368,7 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
         bias=np.round(bias, 4),
         crisis_at=settings.crisis_at,
         distress_at=settings.distress_at,
+        veto_below=settings.veto_below,
         trained_on=digest(texts, labels, settings),
         settings={"c": settings.c, "distress_weight": settings.distress_weight,
                   "crisis_weight": settings.crisis_weight, "min_count": settings.min_count},

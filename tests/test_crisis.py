@@ -21,7 +21,6 @@ from faq.crisis import (
     Region,
     author_files,
     evaluate,
-    model_settings,
     read_labelled,
     training_set,
 )
@@ -36,7 +35,7 @@ from faq.crisis_model import (
     windows,
 )
 from faq.engine import Engine
-from faq.kb import TEXT_KEYS, check_knowledge_base
+from faq.kb import TEXT_KEYS, check_knowledge_base, load_knowledge_base
 from faq.normalize import is_traditional
 from faq.reply import ReplyKind
 from faq.usage import AnswerEvent
@@ -439,16 +438,24 @@ def test_shipped_model_is_trained_on_the_current_crisis_files(engine: Engine) ->
     assert not any("holdout9" in p.name for paths in groups.values() for p in paths)
     labelled = read_labelled(p for paths in groups.values() for p in paths)
     texts, labels = training_set(CrisisDetector(replace(engine.kb.crisis, model=None)), labelled)
-    assert digest(texts, labels, model_settings(shipped)) == shipped.trained_on, "run `python -m faq.crisis train`"
+    assert digest(texts, labels, Settings()) == shipped.trained_on, "run `python -m faq.crisis train`"
 
 
-def test_training_data_does_not_read_the_knowledge_base(engine: Engine) -> None:
-    """The model's training set is the same whatever the intents' example questions say."""
+def test_editing_the_example_questions_needs_no_retrain(engine: Engine, tmp_path: Path) -> None:
+    """The model's training data is the crisis files alone: a knowledge base whose example questions
+    changed gives the same training set (the same digest) as the shipped model's."""
+    shipped = engine.kb.crisis.model
+    assert shipped is not None
+    text = (Path(__file__).resolve().parent.parent / "intents.yaml").read_text(encoding="utf-8")
+    question = engine.kb.intents[0].questions[0]
+    edited = text.replace(f"- {question}\n", "- 这是一个改过的例句,逾期了怎么办\n", 1)
+    assert edited != text
+    (tmp_path / "intents.yaml").write_text(edited, encoding="utf-8")
+    kb = load_knowledge_base(tmp_path / "intents.yaml")
+    assert question not in kb.intents[0].questions
     labelled = read_labelled(p for paths in author_files().values() for p in paths)
-    rules = CrisisDetector(replace(engine.kb.crisis, model=None))
-    texts, _ = training_set(rules, labelled)
-    questions = {rules.model_text(q) for intent in engine.kb.intents for q in intent.questions}
-    assert len(questions & set(texts)) < 5  # only where a crisis file and the KB happen to share a question
+    texts, labels = training_set(CrisisDetector(replace(kb.crisis, model=None)), labelled)
+    assert digest(texts, labels, Settings()) == shipped.trained_on
 
 
 def test_model_scores_each_window_and_round_trips(tmp_path: Path) -> None:
@@ -500,14 +507,21 @@ def test_first_person_plans_are_not_despair(detector: CrisisDetector, text: str)
     assert not detector.detect(text).crisis
 
 
-def test_the_model_is_asked_only_about_words_of_ending(engine: Engine) -> None:
-    needs = engine.kb.crisis.model_needs
-    assert needs and "死" in needs
-    model = engine.kb.crisis.model
-    assert model is not None
-    text = "我已经准备好了,明天去协商"
-    assert not any(w in text for w in needs)
-    assert engine.crisis.detect(text).cue is None
+def test_the_gate_and_the_veto_when_configured() -> None:
+    """`model_needs` (off in the shipped rules: it cut cross-author recall) keeps the model from calling a
+    crisis without one of its words; `veto_below` overrules a cue the model is sure is not a crisis."""
+    from faq.crisis import Policy, Reading, combine
+    from faq.crisis_model import Scores
+
+    sure = Reading(Region.MAINLAND, scores=Scores(crisis=0.8, despair=0.9), needed=False)
+    assert combine(sure, Policy(crisis_at=0.5, distress_at=0.7, gate=False)).crisis
+    gated = combine(sure, Policy(crisis_at=0.5, distress_at=0.7, gate=True))
+    assert not gated.crisis and gated.distress  # despair is not gated
+    assert combine(sure, Policy(crisis_at=0.5, distress_at=0.7, gate=True, alone_at=0.75)).crisis
+    cue = Reading(Region.MAINLAND, cue="direct:想死", scores=Scores(crisis=0.01, despair=0.02))
+    assert combine(cue, Policy(crisis_at=0.5, distress_at=0.7)).crisis
+    assert not combine(cue, Policy(crisis_at=0.5, distress_at=0.7, veto_below=0.05)).crisis
+    assert combine(cue, Policy(crisis_at=0.5, distress_at=0.7, veto_below=0.05, rules=True)).cue is None
 
 
 # -------------------------------------------------------------------------------------- the safety net
@@ -560,6 +574,7 @@ def test_death_character_hyperbole_rule(engine: Engine, clause: str, at: int, hy
 
     net = engine.kb.crisis.safety_net
     assert net is not None
+    net = replace(net, death=("死",))  # off in the shipped rules (37.7% precision across new authors)
     assert clause[at] == "死"
     assert death_is_hyperbole(clause, at, net) is hyperbole
 
@@ -583,7 +598,8 @@ def test_death_character_hyperbole_rule(engine: Engine, clause: str, at: int, hy
     ],
 )
 def test_safety_net_messages(engine: Engine, message: str, crisis: bool) -> None:
-    assert engine.crisis.detect(message).crisis is crisis, engine.crisis.detect(message).cue
+    rules = CrisisDetector(replace(engine.kb.crisis, model=None))  # the net itself, without the model
+    assert rules.detect(message).crisis is crisis, rules.detect(message).cue
 
 
 def test_safety_net_bad_regex_is_reported(tmp_path: Path) -> None:
@@ -650,20 +666,3 @@ def test_eighth_held_out_set_figures(engine: Engine) -> None:
     assert figures.recall >= 17 / 32, figures.missed
     assert figures.distress_recall >= 10 / 15, figures.distress_missed
     assert figures.false_alarm_rate <= 3 / 30, figures.alarms
-
-
-def test_a_very_sure_model_needs_no_word_of_dying(engine: Engine) -> None:
-    """`model_alone_at`: above it the model counts without one of `model_needs`; it finds crisis messages on
-    the held-out sets that the gate hid, and adds no false alarm on their negatives."""
-    assert engine.kb.crisis.model_alone_at is not None
-    gated = CrisisDetector(replace(engine.kb.crisis, model_alone_at=None))
-    found = {"alone": 0, "gated": 0}
-    alarms = {"alone": 0, "gated": 0}
-    for path in (HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8):
-        held = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for name, det in (("alone", engine.crisis), ("gated", gated)):
-            figures = evaluate(det, held["crisis"], held["distress"], held["negative"])
-            found[name] += figures.crisis_found
-            alarms[name] += figures.false_alarms
-    assert found["alone"] > found["gated"]
-    assert alarms["alone"] == alarms["gated"]
