@@ -459,11 +459,9 @@ class Matcher:
         punctuation, each part must be clearly asked on its own (a question particle or word, its own
         match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
         intent and another a different intent."""
-        parts = [
-            part
-            for part in _split_questions(normalized)
-            if _ASKS.search(part) and not (answered is not None and answered(part))
-        ]
+        parts = [part for part in _split_questions(normalized) if _ASKS.search(part)]
+        if len(parts) >= 2 and answered is not None:
+            parts = [part for part in parts if not answered(part)]
         if len(parts) < 2:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
