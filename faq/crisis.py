@@ -878,7 +878,7 @@ def sweep(records: list[Record], ordinary: Mapping[str, list[Reading]], base: Po
                 per = [figures_of(policy, [r for r in records if r.group == g]) for g in groups]
                 alarms = sum(combine(r, policy).crisis for rs in ordinary.values() for r in rs)
                 lines.append(
-                    f"{gate!s:<5} {net!s:<5} {crisis_at:.1f} {distress_at:.1f} | {pooled.recall:6.1%} "
+                    f"{gate!s:<5} {net!s:<5} {crisis_at:.2f} {distress_at:.2f} | {pooled.recall:6.1%} "
                     f"{pooled.distress_recall:6.1%} {pooled.false_alarm_rate:5.1%} | "
                     f"{min(f.recall for f in per):6.1%} {min(f.distress_recall for f in per):6.1%} "
                     f"{max(f.false_alarm_rate for f in per):5.1%} | {alarms}"
