@@ -107,8 +107,9 @@ def is_traditional(text: str) -> bool:
     """True when the message is written in Traditional characters.
 
     A character counts when OpenCC's Traditional->Simplified conversion changes it. One such character is
-    enough in a short message; a longer one needs a few, so that a stray variant in Simplified text does
-    not switch the reply's script.
+    enough in a message of up to 20 Han characters (most Traditional sentences of that length have only one:
+    "我想從淡水河跳下去", "外包催收公司查得到嗎"); a longer one needs two, so that a stray variant in long
+    Simplified text does not switch the reply's script.
     """
     text = safe_text(text, len(text))  # OpenCC refuses lone surrogates
     simplified = to_simplified(text)
@@ -116,7 +117,7 @@ def is_traditional(text: str) -> bool:
     if changed == 0:
         return False
     han = len(_HAN.findall(text))
-    return changed >= 2 or han <= 8
+    return changed >= 2 or han <= 20
 
 
 def normalize(text: str | bytes | None, limit: int = MAX_INPUT_CHARS) -> str:

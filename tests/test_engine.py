@@ -218,3 +218,17 @@ def test_despair_at_the_end_of_a_long_message_still_gets_crisis_help(engine: Eng
 )
 def test_homophone_and_fuzzy_pinyin_typos_are_repaired(engine: Engine, typed: str, word: str) -> None:
     assert word in engine.analyzer.tokens(normalize(typed))
+
+
+@pytest.mark.parametrize(
+    ("text", "traditional"),
+    [
+        ("我在高雄欠卡債", True),  # one Traditional character in a short message
+        ("我在新北市板橋區上班,信用卡逾期兩個月", True),
+        ("我在板桥上班,信用卡逾期快两个月會被起诉吗", True),  # one in 20 Han characters
+        ("我在新北市板桥区上班,信用卡逾期了快两个月會不会被起诉", False),  # one stray in 26
+        ("信用卡逾期两个月会被起诉吗", False),
+    ],
+)
+def test_script_of_a_message(text: str, traditional: bool) -> None:
+    assert is_traditional(text) is traditional
