@@ -720,6 +720,8 @@ AUTHOR_FILES: dict[str, tuple[str, ...]] = {
     "holdout1": ("crisis_holdout.yaml",),
     "holdout3-4": ("crisis_holdout3.yaml", "crisis_holdout4.yaml"),
     "holdout5-8": ("crisis_holdout5.yaml", "crisis_holdout6.yaml", "crisis_holdout7.yaml", "crisis_holdout8.yaml"),
+    # everyday questions only (a frozen copy of the KB's examples, see the file): in every fold's training
+    "ordinary": ("crisis_ordinary.yaml",),
 }
 TRAIN_GLOB = "crisis_train_*.yaml"
 #: Labels of the lists of a crisis file (``ordinary``: everyday debt questions, trained on as neither).
@@ -794,6 +796,8 @@ def out_of_group_readings(
     for name, paths in groups.items():
         others = read_labelled([p for other, ps in groups.items() if other != name for p in ps])
         held = read_labelled(paths)
+        if not any(held[label] for label in ("crisis", "distress", "negative")):
+            continue  # a file of everyday questions only: in every other fold's training
         others["ordinary"] += held["ordinary"]  # background negatives, in every fold (not measured here)
         model = train_detector(rules, others, settings)
         detector = CrisisDetector(replace(rules, model=model))
@@ -865,15 +869,16 @@ def sweep(records: list[Record], ordinary: Mapping[str, list[Reading]], base: Po
     """Pooled and worst-group figures for thresholds, the gate and the net (``crossval --sweep``)."""
     groups = list(dict.fromkeys(r.group for r in records))
     lines = ["gate net crisis_at distress_at | pooled recall distress FA | worst-group recall distress FA | ordinary"]
-    for gate, net in itertools.product((True, False), (True, False)):
+    for net in (True, False):
+        gate = base.gate
         for crisis_at in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-            for distress_at in (0.3, 0.5, 0.7):
+            for distress_at in (0.5, 0.7, 0.85):
                 policy = replace(base, gate=gate, net=net, crisis_at=crisis_at, distress_at=distress_at)
                 pooled = figures_of(policy, records)
                 per = [figures_of(policy, [r for r in records if r.group == g]) for g in groups]
                 alarms = sum(combine(r, policy).crisis for rs in ordinary.values() for r in rs)
                 lines.append(
-                    f"{gate!s:<5} {net!s:<5} {crisis_at:.1f} {distress_at:.1f} | {pooled.recall:6.1%} "
+                    f"{gate!s:<5} {net!s:<5} {crisis_at:.2f} {distress_at:.2f} | {pooled.recall:6.1%} "
                     f"{pooled.distress_recall:6.1%} {pooled.false_alarm_rate:5.1%} | "
                     f"{min(f.recall for f in per):6.1%} {min(f.distress_recall for f in per):6.1%} "
                     f"{max(f.false_alarm_rate for f in per):5.1%} | {alarms}"

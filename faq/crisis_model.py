@@ -37,7 +37,7 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 from pypinyin import lazy_pinyin
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 CHAR_NGRAMS = (1, 2, 3, 4)
 SYLLABLE_NGRAMS = (1, 2, 3)
 #: Consecutive clauses are scored together up to this many characters.
@@ -67,6 +67,10 @@ SYLLABLES = frozenset(
     zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo""".split()
 )
 _MAX_SYLLABLE = max(map(len, SYLLABLES))
+#: Sounds of words of self-harm that are also everyday debt words (上吊 ~ 上调 "shang diao", 农药 ~ 弄要
+#: "nong yao"; faq/crisis.py NO_HOMOPHONE_PAIRS for the rules): no sound feature holds them; the characters
+#: still do.
+AMBIGUOUS_SOUNDS = ("san diao", "nong yao")
 _FUZZY_INITIALS = re.compile(r"^(zh|ch|sh)")
 _FUZZY_FINALS = re.compile(r"(an|en|in)g$")
 #: A Han character, a Latin word, or one other character.
@@ -133,7 +137,9 @@ def clause_features(clause: str, into: set[str]) -> None:
             for i in range(len(sounds) - size + 1):
                 gram = sounds[i : i + size]
                 if all(gram):
-                    into.add("~" + " ".join(gram))
+                    key = " ".join(gram)
+                    if size == 1 or not any(a in key for a in AMBIGUOUS_SOUNDS):
+                        into.add("~" + key)
 
 
 def clauses(text: str) -> list[str]:
@@ -307,10 +313,18 @@ class Settings:
     crisis_weight: float = 2.0
     #: features seen in fewer training messages are not used
     min_count: int = 2
-    crisis_at: float = 0.5
+    #: the value of a one-character or one-syllable feature (others: 1). Below 1 it is regularised more
+    #: strongly, so that a lone 想 or 死 cannot decide a short message (folded into the saved weights)
+    unigram_value: float = 0.5
+    crisis_at: float = 0.6
     distress_at: float = 0.85
     #: a cue or the safety net is overruled when the model's crisis probability is below this (None: never)
     veto_below: float | None = 0.05
+
+
+def is_unigram(feature: str) -> bool:
+    """One character, or one syllable of the sound channel."""
+    return len(feature) == 1 or (feature.startswith("~") and " " not in feature)
 
 
 def digest(texts: Sequence[str], labels: Sequence[int], settings: Settings) -> str:
@@ -345,7 +359,8 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
     for row in rows:
         indices += [index[f] for f in row if f in index]
         indptr.append(len(indices))
-    x = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), len(names)))
+    value = np.array([settings.unigram_value if is_unigram(f) else 1.0 for f in names])
+    x = csr_matrix((value[indices], indices, indptr), shape=(len(rows), len(names)))
     y = np.asarray(labels)
     weight = np.where(y == 2, settings.crisis_weight, np.where(y == 1, settings.distress_weight, 1.0))
     present = sorted(set(labels))
@@ -360,6 +375,7 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
         for j, label in enumerate(fit.classes_):
             coef[:, label] = fit.coef_[j]
             bias[label] = fit.intercept_[j]
+    coef *= value[:, None]  # scoring adds up weights of features present (value folded in)
     keep = np.abs(coef).max(axis=1) >= MIN_WEIGHT
     kept = [f for f, k in zip(names, keep, strict=True) if k]
     return CrisisModel(
@@ -371,6 +387,7 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
         veto_below=settings.veto_below,
         trained_on=digest(texts, labels, settings),
         settings={"c": settings.c, "distress_weight": settings.distress_weight,
-                  "crisis_weight": settings.crisis_weight, "min_count": settings.min_count},
+                  "crisis_weight": settings.crisis_weight, "min_count": settings.min_count,
+                  "unigram_value": settings.unigram_value},
     )
 

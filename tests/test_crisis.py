@@ -666,3 +666,23 @@ def test_eighth_held_out_set_figures(engine: Engine) -> None:
     assert figures.recall >= 17 / 32, figures.missed
     assert figures.distress_recall >= 10 / 15, figures.distress_missed
     assert figures.false_alarm_rate <= 3 / 30, figures.alarms
+
+
+def test_cross_author_evaluation_leaves_each_group_out(engine: Engine, tmp_path: Path) -> None:
+    """`python -m faq.crisis crossval`: each group is read by a model that never saw it; every group's
+    messages are measured once, and a file of everyday questions only is trained on, never measured."""
+    from faq.crisis import Policy, figures_of, out_of_group_readings
+
+    a = {"crisis": ["我不想活了", "真的想死", "活着没意思"], "distress": ["每天都在哭"], "negative": ["累死了", "笑死我了"]}
+    b = {"crisis": ["我想自杀", "不想活下去了"], "distress": ["好几天睡不着"], "negative": ["急死了"]}
+    for name, doc in (("crisis_train_a.yaml", a), ("crisis_train_b.yaml", b), ("crisis_ordinary.yaml",
+                                                                               {"ordinary": ["逾期了怎么办"]})):
+        (tmp_path / name).write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    groups = author_files(tmp_path)
+    assert set(groups) == {"ordinary", "train_a", "train_b"}
+    records = out_of_group_readings(engine.kb.crisis, groups, Settings(min_count=1))
+    assert {r.group for r in records} == {"train_a", "train_b"}
+    assert sorted(r.text for r in records) == sorted(t for doc in (a, b) for k in doc for t in doc[k])
+    assert all(r.reading.scores is not None for r in records)
+    figures = figures_of(Policy.of(engine.kb.crisis), records)
+    assert figures.crisis_total == 5 and figures.negative_total == 3
