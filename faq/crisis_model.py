@@ -1,101 +1,288 @@
-"""A second opinion on despair: a small logistic regression over character n-grams.
+"""The generaliser of the crisis layer: a three-class logistic regression (neither / distress / crisis).
 
-The rules of :mod:`faq.crisis` recognise the phrasings someone wrote down; people find others. This model,
-trained on the labelled messages of ``tests/data/crisis_dev.yaml`` (crisis = 1; distress, hyperbole,
-threats by others and the knowledge base's own questions = 0), scores what the rules did not recognise:
+The rules of :mod:`faq.crisis` recognise the phrasings someone wrote down; people find others. This model is
+trained on every labelled crisis file (``tests/data/crisis_dev.yaml``, the measured held-out sets and the
+training corpora, see :data:`faq.crisis.TRAINING_FILES`) and on nothing else: the knowledge base's example
+questions are not read, so editing them never makes ``crisis_model.json`` stale.
 
-* probability >= ``crisis_at``: crisis help;
-* probability >= ``distress_at``: the distress sentence with the help line, then the answer.
+Features of a piece of text (already normalised: Simplified, lower case, punctuation as spaces):
 
-Each clause of a message is scored on its own (a long message cannot add up to despair from many small
-weights) and the highest score counts. Features are the 1-3 character n-grams of the normalised text
-(Simplified, no spaces, present or not). Training is plain full-batch gradient descent in numpy with L2
-and despair weighted 3:1, deterministic, run by ``python -m faq.crisis train`` which writes the weights beside
-``intents.yaml`` (``crisis_model.json``); the running bot only adds up weights.
+* character 1-4-grams of each clause (n-grams do not cross punctuation or a blanked-out phrase ``|``);
+* a sound channel: syllable 1-3-grams of the same clause, each Han character read as its usual toneless
+  pinyin and each Latin word cut into pinyin syllables, with the spellings typists confuse collapsed
+  (zh/z, ch/c, sh/s, ang/an, eng/en, ing/in). 不想获了, "bu xiang huo le" and "buxianghuole" share their
+  syllable features with 不想活了, so typos, homophones and pinyin need no list of their own.
+
+A message is scored in windows of consecutive clauses of at most :data:`WINDOW_CHARS` characters (a short
+message is one window; a long one cannot add up to despair from many small weights) and the highest
+probability of each class counts. Scoring is a dictionary look-up per feature and one sum of weight rows
+(numpy); training (``python -m faq.crisis train``) uses scikit-learn's multinomial logistic regression.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
+import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-NGRAM_SIZES = (1, 2, 3)
-#: A clause longer than this is scored in pieces of this many characters (overlapping by half).
-CLAUSE_CHARS = 60
-#: Weights smaller than this are dropped from the saved model (they change no decision).
-MIN_WEIGHT = 0.02
-_CLAUSE_BREAK = re.compile(r"[ |]+")
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+
+from pypinyin import lazy_pinyin
+
+#: Bumped whenever features change (a model of another version is refused: retrain).
+FEATURES_VERSION = 2
+CHAR_NGRAMS = (1, 2, 3, 4)
+SYLLABLE_NGRAMS = (1, 2, 3)
+#: Consecutive clauses are scored together up to this many characters.
+WINDOW_CHARS = 64
+#: Weights whose largest magnitude over the classes is below this are dropped from the saved model.
+MIN_WEIGHT = 0.01
+CLASSES = ("neither", "distress", "crisis")
+
+#: Toneless pinyin syllables (pypinyin's readings, and lv/nv as typed), for cutting Latin words.
+SYLLABLES = frozenset(
+    """a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce
+    cei cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun
+    chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de dei den deng di dia dian diao die ding diu
+    dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen feng fo fou fu ga gai gan gang gao ge gei
+    gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua
+    huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang
+    kao ke kei ken keng kong kou ku kua kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia lian
+    liang liao lie lin ling liu lo long lou lu luan lue lun luo lv lve ma mai man mang mao me mei men meng mi
+    mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie nin ning
+    niu nong nou nu nuan nue nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou
+    pu qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun ran rang rao re ren reng ri rong rou ru
+    rua ruan rui run ruo sa sai san sang sao se sen seng sha shai shan shang shao she shei shen sheng shi shou
+    shu shua shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai tan tang tao te tei teng
+    ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang
+    xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za
+    zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua
+    zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo""".split()
+)
+_MAX_SYLLABLE = max(map(len, SYLLABLES))
+_FUZZY_INITIALS = re.compile(r"^(zh|ch|sh)")
+_FUZZY_FINALS = re.compile(r"(an|en|in)g$")
+#: A Han character, a Latin word, or one other character.
+_UNIT = re.compile(r"[\u3400-\u9fff]|[a-z]+|.")
+_LATIN_WORD = re.compile(r"[a-z]+")
 
 
-def ngrams(text: str) -> set[str]:
-    """The character n-grams of ``text`` (already normalised, without spaces)."""
-    return {text[i : i + n] for n in NGRAM_SIZES for i in range(len(text) - n + 1)}
+def fuzzy(syllable: str) -> str:
+    """A syllable with the spellings typists confuse collapsed (zh/z, ch/c, sh/s, ang/an, eng/en, ing/in)."""
+    return _FUZZY_FINALS.sub(r"\1", _FUZZY_INITIALS.sub(lambda m: m.group(1)[0], syllable))
+
+
+@lru_cache(maxsize=16384)
+def _han_reading(ch: str) -> str:
+    readings = lazy_pinyin(ch, errors="ignore")
+    return fuzzy(readings[0]) if readings and readings[0].isalpha() else ""
+
+
+@lru_cache(maxsize=8192)
+def split_syllables(word: str) -> tuple[str, ...] | None:
+    """A Latin word cut into pinyin syllables (the fewest), or None when it is not pinyin."""
+    n = len(word)
+    # fewest[i]: the fewest syllables that spell word[:i], and where the last one starts
+    fewest: list[tuple[int, int] | None] = [(0, 0)] + [None] * n
+    for end in range(1, n + 1):
+        for start in range(max(0, end - _MAX_SYLLABLE), end):
+            prev, here = fewest[start], fewest[end]
+            if prev is not None and word[start:end] in SYLLABLES and (here is None or prev[0] + 1 < here[0]):
+                fewest[end] = (prev[0] + 1, start)
+    cuts: list[str] = []
+    end = n
+    while end > 0:
+        step = fewest[end]
+        if step is None:
+            return None
+        cuts.append(fuzzy(word[step[1] : end]))
+        end = step[1]
+    return tuple(reversed(cuts)) if cuts else None
+
+
+def syllables(clause: str) -> list[str]:
+    """The clause read aloud: one (fuzzy) syllable per Han character and per pinyin syllable of a Latin
+    word; a Latin word that is not pinyin stays a word; '' marks anything else (a break)."""
+    out: list[str] = []
+    for unit in _UNIT.findall(clause):
+        if len(unit) == 1 and "\u3400" <= unit <= "\u9fff":
+            out.append(_han_reading(unit))
+        elif unit[0].isascii() and unit[0].isalpha():
+            cut = split_syllables(unit) if len(unit) <= 40 else None
+            out.extend(cut if cut else (unit,))
+        else:
+            out.append("")
+    return out
+
+
+def clause_features(clause: str, into: set[str]) -> None:
+    """Add the features of one clause (no spaces) to ``into``."""
+    for piece in clause.split("|"):
+        n = len(piece)
+        for size in CHAR_NGRAMS:
+            into.update(piece[i : i + size] for i in range(n - size + 1))
+        sounds = syllables(piece)
+        for size in SYLLABLE_NGRAMS:
+            for i in range(len(sounds) - size + 1):
+                gram = sounds[i : i + size]
+                if all(gram):
+                    into.add("~" + " ".join(gram))
 
 
 def clauses(text: str) -> list[str]:
-    """The pieces a message is scored in: its clauses (split at spaces, i.e. punctuation, and at '|'),
-    long ones cut into overlapping windows."""
-    pieces: list[str] = []
-    for clause in _CLAUSE_BREAK.split(text):
-        if len(clause) <= CLAUSE_CHARS:
-            if clause:
-                pieces.append(clause)
+    """The clauses of a normalised message: split at spaces (punctuation), with consecutive Latin words
+    kept together ("bu xiang huo le" is one clause, its words joined)."""
+    out: list[str] = []
+    latin = False
+    for token in text.split(" "):
+        if not token:
             continue
-        step = CLAUSE_CHARS // 2
-        pieces += [clause[i : i + CLAUSE_CHARS] for i in range(0, len(clause) - step, step)]
-    return pieces
+        is_latin = _LATIN_WORD.fullmatch(token) is not None
+        if is_latin and latin and out:
+            out[-1] += token
+        else:
+            out.append(token)
+        latin = is_latin
+    return out
 
 
-@dataclass(frozen=True)
+def windows(text: str) -> list[list[str]]:
+    """Maximal runs of consecutive clauses of at most :data:`WINDOW_CHARS` characters (a longer clause is
+    cut into overlapping pieces); a short message is one window."""
+    parts: list[str] = []
+    for clause in clauses(text):
+        if len(clause) <= WINDOW_CHARS:
+            parts.append(clause)
+        else:
+            step = WINDOW_CHARS // 2
+            parts += [clause[i : i + WINDOW_CHARS] for i in range(0, len(clause) - step, step)]
+    out: list[list[str]] = []
+    reached = 0
+    for start in range(len(parts)):
+        end, size = start, 0
+        while end < len(parts) and (end == start or size + len(parts[end]) <= WINDOW_CHARS):
+            size += len(parts[end])
+            end += 1
+        if end > reached:
+            out.append(parts[start:end])
+            reached = end
+        if reached == len(parts):
+            break
+    return out
+
+
+def features(window: Iterable[str]) -> set[str]:
+    """The features of a run of clauses."""
+    into: set[str] = set()
+    for clause in window:
+        clause_features(clause, into)
+    return into
+
+
+def message_features(text: str) -> set[str]:
+    """The features of a whole message, as it is trained on (every clause)."""
+    return features(clauses(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """The highest probability of each class over the windows of a message."""
+
+    crisis: float
+    #: distress or crisis
+    despair: float
+
+
+@dataclass(frozen=True, eq=False)
 class CrisisModel:
-    bias: float
-    weights: Mapping[str, float]
-    crisis_at: float = 0.8
+    """A trained model: its feature rows, bias per class, and the thresholds the layer applies."""
+
+    vocabulary: Mapping[str, int]
+    #: (features, 3) weights for neither / distress / crisis
+    weights: np.ndarray
+    bias: np.ndarray
+    crisis_at: float = 0.5
     distress_at: float = 0.7
+    #: a cue or the safety net is overruled below this crisis probability (None: never)
+    veto_below: float | None = None
+    #: A digest of the training data and settings (tests check it against the crisis files).
+    trained_on: str = ""
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def probabilities(self, window: Iterable[str]) -> np.ndarray:
+        """neither / distress / crisis for one run of clauses."""
+        vocabulary = self.vocabulary
+        rows = [vocabulary[f] for f in features(window) if f in vocabulary]
+        z = self.bias + self.weights[rows].sum(axis=0) if rows else self.bias.copy()
+        z = np.exp(z - z.max())
+        return np.asarray(z / z.sum())
+
+    def scores(self, text: str) -> Scores:
+        """The highest crisis and despair (distress or crisis) probabilities over the windows of ``text``
+        (normalised; '|' marks blanked-out hyperbole)."""
+        crisis = despair = 0.0
+        for window in windows(text):
+            p = self.probabilities(window)
+            crisis = max(crisis, float(p[2]))
+            despair = max(despair, float(p[1] + p[2]))
+        return Scores(crisis, despair)
 
     def probability(self, text: str) -> float:
-        """The highest probability of despair over the clauses of ``text`` (normalised: Simplified, lower
-        case, punctuation as spaces; '|' marks blanked-out hyperbole)."""
-        best = -math.inf
-        for clause in clauses(text):
-            best = max(best, self.bias + sum(self.weights.get(g, 0.0) for g in ngrams(clause)))
-        if best == -math.inf:
-            return 0.0
-        return 1.0 / (1.0 + math.exp(-max(min(best, 50.0), -50.0)))
+        """The highest crisis probability over the windows of ``text``."""
+        return self.scores(text).crisis
 
     # ------------------------------------------------------------------------------------------- files
 
     def to_json(self) -> dict[str, object]:
+        names = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         return {
-            "about": "faq/crisis_model.py: logistic regression over character 1-3-grams; retrain with "
-            "`python -m faq.crisis train`",
+            "about": "faq/crisis_model.py: neither/distress/crisis logistic regression over character 1-4-grams "
+            "and syllable 1-3-grams; retrain with `python -m faq.crisis train`",
+            "version": FEATURES_VERSION,
+            "classes": list(CLASSES),
             "crisis_at": self.crisis_at,
             "distress_at": self.distress_at,
-            "bias": round(self.bias, 4),
-            "weights": {g: round(w, 4) for g, w in sorted(self.weights.items())},
+            "veto_below": self.veto_below,
+            "trained_on": self.trained_on,
+            "settings": dict(self.settings),
+            "bias": [round(float(b), 4) for b in self.bias],
+            "features": names,
+            # one row of three weights per feature, flattened, in thousandths
+            "weights": [round(float(w) * 1000) for w in self.weights.reshape(-1)],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> CrisisModel:
-        weights = data.get("weights")
-        bias = data.get("bias")
-        if not isinstance(weights, dict) or not isinstance(bias, int | float):
-            raise ValueError("a crisis model needs 'bias' and 'weights'")
-        crisis_at = data.get("crisis_at", 0.8)
-        distress_at = data.get("distress_at", 0.7)
+        names, weights, bias = data.get("features"), data.get("weights"), data.get("bias")
+        if not isinstance(names, list) or not isinstance(weights, list) or not isinstance(bias, list):
+            raise ValueError("a crisis model needs 'features', 'weights' and 'bias' (retrain it)")
+        if data.get("version") != FEATURES_VERSION:
+            raise ValueError(f"crisis model version {data.get('version')!r}, expected {FEATURES_VERSION} (retrain it)")
+        if len(bias) != len(CLASSES) or len(weights) != len(names) * len(CLASSES):
+            raise ValueError("crisis model: 'weights' must hold three per feature and 'bias' three")
+        crisis_at, distress_at = data.get("crisis_at", 0.5), data.get("distress_at", 0.7)
+        veto = data.get("veto_below")
         if not isinstance(crisis_at, int | float) or not isinstance(distress_at, int | float):
             raise ValueError("'crisis_at' and 'distress_at' must be numbers")
+        if veto is not None and not isinstance(veto, int | float):
+            raise ValueError("'veto_below' must be a number or null")
+        settings = data.get("settings", {})
         return cls(
-            bias=float(bias),
-            weights={str(g): float(w) for g, w in weights.items()},
+            vocabulary={str(name): i for i, name in enumerate(names)},
+            weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(CLASSES)) / 1000,
+            bias=np.asarray(bias, dtype=np.float64),
             crisis_at=float(crisis_at),
             distress_at=float(distress_at),
+            veto_below=float(veto) if veto is not None else None,
+            trained_on=str(data.get("trained_on", "")),
+            settings=dict(settings) if isinstance(settings, dict) else {},
         )
 
     @classmethod
@@ -103,44 +290,87 @@ class CrisisModel:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def train(
-    texts: Sequence[str],
-    labels: Sequence[int],
-    *,
-    l2: float = 0.01,
-    positive_weight: float = 3.0,
-    iterations: int = 400,
-    rate: float = 1.0,
-    crisis_at: float = 0.8,
-    distress_at: float = 0.7,
-) -> CrisisModel:
-    """Fit the model on normalised ``texts`` (no spaces) with labels 1 (despair) and 0."""
+# ------------------------------------------------------------------------------------------ training
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a model is fitted (chosen by the cross-author evaluation, ``python -m faq.crisis crossval``)."""
+
+    #: inverse L2 strength (scikit-learn's C)
+    c: float = 1.0
+    #: sample weight of distress and crisis messages (neither = 1)
+    distress_weight: float = 1.5
+    crisis_weight: float = 2.0
+    #: features seen in fewer training messages are not used
+    min_count: int = 2
+    crisis_at: float = 0.5
+    distress_at: float = 0.85
+    #: a cue or the safety net is overruled when the model's crisis probability is below this (None: never)
+    veto_below: float | None = 0.05
+
+
+def digest(texts: Sequence[str], labels: Sequence[int], settings: Settings) -> str:
+    """What a model was trained on: the texts, their labels, the settings and the feature version."""
+    h = hashlib.sha256(f"v{FEATURES_VERSION} {settings!r}\n".encode())
+    for text, label in zip(texts, labels, strict=True):
+        h.update(f"{label}\t{text}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None = None) -> CrisisModel:
+    """Fit the model on normalised ``texts`` with labels 0 (neither), 1 (distress), 2 (crisis).
+
+    Deterministic (lbfgs from zeros). Needs scikit-learn (a test/maintainer dependency); the running bot
+    only adds up the saved weights."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    settings = settings or Settings()
     if len(texts) != len(labels) or not texts:
         raise ValueError("texts and labels must be non-empty and of the same length")
-    vocabulary: dict[str, int] = {}
-    rows: list[np.ndarray] = []
-    for text in texts:
-        grams = sorted(ngrams(text))
-        rows.append(np.array([vocabulary.setdefault(g, len(vocabulary)) for g in grams], dtype=np.int64))
-    y = np.asarray(labels, dtype=np.float64)
-    # A fixed weight (not balanced by counts): the model does not drift when the knowledge base grows.
-    sample_weight = np.where(y > 0, positive_weight, 1.0)
-    lengths = np.array([len(r) for r in rows])
-    flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(rows)), lengths)
-    w = np.zeros(len(vocabulary))
-    b = 0.0
-    n = len(y)
-    for _ in range(iterations):
-        z = np.bincount(owner, weights=w[flat], minlength=n) + b
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-        err = (p - y) * sample_weight
-        grad = np.bincount(flat, weights=err[owner], minlength=len(w)) / n + l2 * w
-        w -= rate * grad
-        b -= rate * float(err.mean())
-    names = sorted(vocabulary, key=vocabulary.__getitem__)
-    weights = {g: float(w[i]) for i, g in enumerate(names) if abs(w[i]) >= MIN_WEIGHT}
-    return CrisisModel(bias=b, weights=weights, crisis_at=crisis_at, distress_at=distress_at)
+    if set(labels) - {0, 1, 2}:
+        raise ValueError("labels are 0 (neither), 1 (distress) or 2 (crisis)")
+    rows = [sorted(message_features(t)) for t in texts]
+    counts: dict[str, int] = {}
+    for row in rows:
+        for f in row:
+            counts[f] = counts.get(f, 0) + 1
+    names = sorted(f for f, n in counts.items() if n >= settings.min_count)
+    index = {f: i for i, f in enumerate(names)}
+    indptr, indices = [0], []
+    for row in rows:
+        indices += [index[f] for f in row if f in index]
+        indptr.append(len(indices))
+    x = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), len(names)))
+    y = np.asarray(labels)
+    weight = np.where(y == 2, settings.crisis_weight, np.where(y == 1, settings.distress_weight, 1.0))
+    present = sorted(set(labels))
+    fit = LogisticRegression(C=settings.c, max_iter=3000, tol=1e-6)
+    fit.fit(x, y, sample_weight=weight)
+    coef = np.zeros((len(names), len(CLASSES)))
+    bias = np.full(len(CLASSES), -30.0)
+    if len(present) == 2:  # a binary fit: one column for the second class
+        coef[:, present[1]] = fit.coef_[0]
+        bias[present[0]], bias[present[1]] = 0.0, float(fit.intercept_[0])
+    else:
+        for j, label in enumerate(fit.classes_):
+            coef[:, label] = fit.coef_[j]
+            bias[label] = fit.intercept_[j]
+    keep = np.abs(coef).max(axis=1) >= MIN_WEIGHT
+    kept = [f for f, k in zip(names, keep, strict=True) if k]
+    return CrisisModel(
+        vocabulary={f: i for i, f in enumerate(kept)},
+        weights=np.round(coef[keep] * 1000).astype(np.float32) / 1000,
+        bias=np.round(bias, 4),
+        crisis_at=settings.crisis_at,
+        distress_at=settings.distress_at,
+        veto_below=settings.veto_below,
+        trained_on=digest(texts, labels, settings),
+        settings={"c": settings.c, "distress_weight": settings.distress_weight,
+                  "crisis_weight": settings.crisis_weight, "min_count": settings.min_count},
+    )
+

@@ -16,10 +16,26 @@ from kb_fixtures import minimal_crisis
 
 from bot.service import Assistant, EngineHolder
 from faq.cli import main as faq_main
-from faq.crisis import CrisisDetector, Region, evaluate, training_set
-from faq.crisis_model import CrisisModel, train
+from faq.crisis import (
+    CrisisDetector,
+    Region,
+    author_files,
+    evaluate,
+    read_labelled,
+    training_set,
+)
+from faq.crisis_model import (
+    WINDOW_CHARS,
+    CrisisModel,
+    Settings,
+    digest,
+    split_syllables,
+    syllables,
+    train,
+    windows,
+)
 from faq.engine import Engine
-from faq.kb import TEXT_KEYS, check_knowledge_base
+from faq.kb import TEXT_KEYS, check_knowledge_base, load_knowledge_base
 from faq.normalize import is_traditional
 from faq.reply import ReplyKind
 from faq.usage import AnswerEvent
@@ -412,29 +428,64 @@ def test_fourth_held_out_set_figures(engine: Engine) -> None:
     assert figures.false_alarm_rate <= 1 / 20
 
 
-def test_shipped_model_is_trained_on_the_current_dev_set(engine: Engine, labelled: dict[str, Any]) -> None:
-    """After the dev set, the cues or the questions change, `python -m faq.crisis train` must be run."""
+def test_shipped_model_is_trained_on_the_current_crisis_files(engine: Engine) -> None:
+    """After a crisis training file, the cues or the settings change, `python -m faq.crisis train` must be
+    run. The knowledge base's example questions are not training data: editing them needs no retrain."""
     shipped = engine.kb.crisis.model
     assert shipped is not None
-    kb = engine.kb
-    rules_only = CrisisDetector(replace(kb.crisis, model=None))
-    ordinary = [q for i in kb.intents for q in i.questions] + [q for g in kb.out_of_scope for q in g.questions]
-    texts, labels = training_set(rules_only, labelled, ordinary)
-    fresh = train(texts, labels, crisis_at=shipped.crisis_at, distress_at=shipped.distress_at)
-    assert fresh.to_json() == shipped.to_json()
+    groups = author_files()
+    assert {"dev", "holdout1", "holdout3-4", "holdout5-8"} <= set(groups)
+    assert not any("holdout9" in p.name for paths in groups.values() for p in paths)
+    labelled = read_labelled(p for paths in groups.values() for p in paths)
+    texts, labels = training_set(CrisisDetector(replace(engine.kb.crisis, model=None)), labelled)
+    assert digest(texts, labels, Settings()) == shipped.trained_on, "run `python -m faq.crisis train`"
 
 
-def test_model_scores_each_clause_and_round_trips(tmp_path: Path) -> None:
-    model = train(["想死", "不想活", "逾期了怎么办", "会打给家人吗"], [1, 1, 0, 0], iterations=200)
-    assert model.probability("不想活") > 0.5 > model.probability("会打给家人吗")
+def test_editing_the_example_questions_needs_no_retrain(engine: Engine, tmp_path: Path) -> None:
+    """The model's training data is the crisis files alone: a knowledge base whose example questions
+    changed gives the same training set (the same digest) as the shipped model's."""
+    shipped = engine.kb.crisis.model
+    assert shipped is not None
+    text = (Path(__file__).resolve().parent.parent / "intents.yaml").read_text(encoding="utf-8")
+    question = engine.kb.intents[0].questions[0]
+    edited = text.replace(f"- {question}\n", "- 这是一个改过的例句,逾期了怎么办\n", 1)
+    assert edited != text
+    (tmp_path / "intents.yaml").write_text(edited, encoding="utf-8")
+    kb = load_knowledge_base(tmp_path / "intents.yaml")
+    assert question not in kb.intents[0].questions
+    labelled = read_labelled(p for paths in author_files().values() for p in paths)
+    texts, labels = training_set(CrisisDetector(replace(kb.crisis, model=None)), labelled)
+    assert digest(texts, labels, Settings()) == shipped.trained_on
+
+
+def test_model_scores_each_window_and_round_trips(tmp_path: Path) -> None:
+    texts = ["想死", "不想活了", "我想自杀", "逾期了怎么办 不想活了", "好累 撑不住了", "每天都在哭", "逾期了怎么办",
+             "会打给家人吗", "利息多少"]
+    labels = [2, 2, 2, 2, 1, 1, 0, 0, 0]
+    model = train(texts * 3, labels * 3, Settings(c=10.0, min_count=1))
+    assert model.probability("不想活了") > 0.5 > model.probability("会打给家人吗")
+    assert model.scores("每天都在哭").despair > 0.5
     # a long ordinary message does not add up to despair; one clause of despair in it is found
     assert model.probability("逾期了怎么办 " * 100) < 0.5
-    assert model.probability("逾期了怎么办 " * 100 + "想死") > 0.5
+    assert model.probability("逾期了怎么办 " * 100 + "不想活了") > 0.5
+    # the sound channel: homophones and pinyin share features with the characters
+    assert model.probability("bu xiang huo le") > model.probability("hui da gei jia ren ma")
     path = tmp_path / "m.json"
     model.save(path)
-    assert CrisisModel.load(path) == model or CrisisModel.load(path).to_json() == model.to_json()
+    assert CrisisModel.load(path).to_json() == model.to_json()
     with pytest.raises(ValueError):
         CrisisModel.from_json({"weights": []})
+    with pytest.raises(ValueError):
+        CrisisModel.from_json({**model.to_json(), "version": 1})
+
+
+def test_windows_and_syllables() -> None:
+    assert windows("我 不想 活了") == [["我", "不想", "活了"]]
+    long = " ".join(["逾期了怎么办"] * 30)
+    assert all(sum(map(len, w)) <= WINDOW_CHARS for w in windows(long))
+    assert split_syllables("buxianghuole") == ("bu", "xian", "huo", "le")  # xiang ~ xian (ang/an forgiven)
+    assert split_syllables("kms") is None
+    assert syllables("不想获了") == syllables("bu xiang huo le".replace(" ", "")) == syllables("不想活了")
 
 
 def test_a_missing_model_means_rules_only_and_a_broken_one_is_an_error(tmp_path: Path) -> None:
@@ -456,14 +507,21 @@ def test_first_person_plans_are_not_despair(detector: CrisisDetector, text: str)
     assert not detector.detect(text).crisis
 
 
-def test_the_model_is_asked_only_about_words_of_ending(engine: Engine) -> None:
-    needs = engine.kb.crisis.model_needs
-    assert needs and "死" in needs
-    model = engine.kb.crisis.model
-    assert model is not None
-    text = "我已经准备好了,明天去协商"
-    assert not any(w in text for w in needs)
-    assert engine.crisis.detect(text).cue is None
+def test_the_gate_and_the_veto_when_configured() -> None:
+    """`model_needs` (off in the shipped rules: it cut cross-author recall) keeps the model from calling a
+    crisis without one of its words; `veto_below` overrules a cue the model is sure is not a crisis."""
+    from faq.crisis import Policy, Reading, combine
+    from faq.crisis_model import Scores
+
+    sure = Reading(Region.MAINLAND, scores=Scores(crisis=0.8, despair=0.9), needed=False)
+    assert combine(sure, Policy(crisis_at=0.5, distress_at=0.7, gate=False)).crisis
+    gated = combine(sure, Policy(crisis_at=0.5, distress_at=0.7, gate=True))
+    assert not gated.crisis and gated.distress  # despair is not gated
+    assert combine(sure, Policy(crisis_at=0.5, distress_at=0.7, gate=True, alone_at=0.75)).crisis
+    cue = Reading(Region.MAINLAND, cue="direct:想死", scores=Scores(crisis=0.01, despair=0.02))
+    assert combine(cue, Policy(crisis_at=0.5, distress_at=0.7)).crisis
+    assert not combine(cue, Policy(crisis_at=0.5, distress_at=0.7, veto_below=0.05)).crisis
+    assert combine(cue, Policy(crisis_at=0.5, distress_at=0.7, veto_below=0.05, rules=True)).cue is None
 
 
 # -------------------------------------------------------------------------------------- the safety net
@@ -486,10 +544,13 @@ def test_fifth_held_out_set_figures(engine: Engine) -> None:
 
 
 def test_safety_net_finds_what_the_cue_lists_miss(engine: Engine) -> None:
-    """The net is a layer of its own: without it the fifth set loses most of what it gained."""
+    """The net is a layer of its own: without it (and without the model, trained on this set since) the
+    fifth set loses most of what it gained."""
     held = yaml.safe_load(HOLDOUT5.read_text(encoding="utf-8"))
-    without = CrisisDetector(replace(engine.kb.crisis, safety_net=None))
-    with_net = evaluate(engine.crisis, held["crisis"], held["distress"], held["negative"])
+    without = CrisisDetector(replace(engine.kb.crisis, safety_net=None, model=None))
+    with_net = evaluate(
+        CrisisDetector(replace(engine.kb.crisis, model=None)), held["crisis"], held["distress"], held["negative"]
+    )
     no_net = evaluate(without, held["crisis"], held["distress"], held["negative"])
     assert with_net.crisis_found - no_net.crisis_found >= 10
 
@@ -513,6 +574,7 @@ def test_death_character_hyperbole_rule(engine: Engine, clause: str, at: int, hy
 
     net = engine.kb.crisis.safety_net
     assert net is not None
+    net = replace(net, death=("死",))  # off in the shipped rules (37.7% precision across new authors)
     assert clause[at] == "死"
     assert death_is_hyperbole(clause, at, net) is hyperbole
 
@@ -536,7 +598,8 @@ def test_death_character_hyperbole_rule(engine: Engine, clause: str, at: int, hy
     ],
 )
 def test_safety_net_messages(engine: Engine, message: str, crisis: bool) -> None:
-    assert engine.crisis.detect(message).crisis is crisis, engine.crisis.detect(message).cue
+    rules = CrisisDetector(replace(engine.kb.crisis, model=None))  # the net itself, without the model
+    assert rules.detect(message).crisis is crisis, rules.detect(message).cue
 
 
 def test_safety_net_bad_regex_is_reported(tmp_path: Path) -> None:
@@ -603,20 +666,3 @@ def test_eighth_held_out_set_figures(engine: Engine) -> None:
     assert figures.recall >= 17 / 32, figures.missed
     assert figures.distress_recall >= 10 / 15, figures.distress_missed
     assert figures.false_alarm_rate <= 3 / 30, figures.alarms
-
-
-def test_a_very_sure_model_needs_no_word_of_dying(engine: Engine) -> None:
-    """`model_alone_at`: above it the model counts without one of `model_needs`; it finds crisis messages on
-    the held-out sets that the gate hid, and adds no false alarm on their negatives."""
-    assert engine.kb.crisis.model_alone_at is not None
-    gated = CrisisDetector(replace(engine.kb.crisis, model_alone_at=None))
-    found = {"alone": 0, "gated": 0}
-    alarms = {"alone": 0, "gated": 0}
-    for path in (HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8):
-        held = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for name, det in (("alone", engine.crisis), ("gated", gated)):
-            figures = evaluate(det, held["crisis"], held["distress"], held["negative"])
-            found[name] += figures.crisis_found
-            alarms[name] += figures.false_alarms
-    assert found["alone"] > found["gated"]
-    assert alarms["alone"] == alarms["gated"]
