@@ -44,7 +44,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -92,8 +92,9 @@ class MatcherConfig:
     l2: float = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One owner in a ranking (a named tuple: a ranking builds a dozen of them per message)."""
+
     owner: str  # intent id, or "oos:<group id>"
     score: float  # P(this owner is the right answer), 0..1
     example: str
@@ -438,14 +439,17 @@ class Matcher:
         size = min(self.config.ranking_size, len(p))
         top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
         top = top[np.argsort(-p[top], kind="stable")]
+        names, examples = self.owner_names, self.examples
         return tuple(
-            Candidate(
-                self.owner_names[k],
-                float(p[k]),
-                self.examples[features.best_example[k]] if features.best_example[k] >= 0 else "",
+            Candidate(names[k], score, examples[best] if best >= 0 else "")
+            for k, score, best, allowed in zip(
+                top.tolist(),
+                p[top].tolist(),
+                features.best_example[top].tolist(),
+                features.allowed[top].tolist(),
+                strict=True,
             )
-            for k in top
-            if features.allowed[k]
+            if allowed
         )
 
     # A second question: the message split where a question ends (吗, 呢, ?, 么 ...) and each part
@@ -459,11 +463,9 @@ class Matcher:
         punctuation, each part must be clearly asked on its own (a question particle or word, its own
         match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
         intent and another a different intent."""
-        parts = [
-            part
-            for part in _split_questions(normalized)
-            if _ASKS.search(part) and not (answered is not None and answered(part))
-        ]
+        parts = [part for part in _split_questions(normalized) if _ASKS.search(part)]
+        if len(parts) >= 2 and answered is not None:
+            parts = [part for part in parts if not answered(part)]
         if len(parts) < 2:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
