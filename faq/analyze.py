@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -39,10 +40,20 @@ from typing import Any
 # readings, and considers every reading of a polyphonic character (还: hai / huan) itself.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 
-import jieba
 from pypinyin import Style, pinyin
 
 from faq import cache
+
+# jieba 0.42 imports pkg_resources (about 0.15 s and several MB at every start) only to open its own data
+# files; marked missing while jieba is imported, jieba opens the same files by path (its own fallback).
+_PKG_RESOURCES_LOADED = "pkg_resources" in sys.modules
+if not _PKG_RESOURCES_LOADED:
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+try:
+    import jieba
+finally:
+    if not _PKG_RESOURCES_LOADED:
+        del sys.modules["pkg_resources"]
 
 # jieba prints its start-up to stderr through its own logger; keep it at the level of ours.
 jieba.setLogLevel(logging.WARNING)

@@ -292,7 +292,10 @@ _WEEKLY = ("每周", "每星期", "每礼拜", "周供")
 
 def parse_loan(message: str | bytes | None) -> LoanFigures:
     """The loan figures a message states (fields it does not state stay None). Never raises."""
-    text = _fold(message)
+    return _parse_folded(_fold(message))
+
+
+def _parse_folded(text: str) -> LoanFigures:
     found: dict[str, Any] = {}
     for name, pattern in _PATTERNS:
         for m in pattern.finditer(text):
@@ -794,10 +797,28 @@ def is_rate_message(message: str | bytes | None, figures: LoanFigures | None = N
     """Whether a message asks for a loan's rate: figures enough to compute one (unless it is a collection
     question that only mentions them), or any figure together with words about the cost ("借了10000
     这个利息合法吗"). "借了5000逾期10天会怎样" is neither."""
-    f = resolved(figures if figures is not None else parse_loan(message))
+    text = _fold(message)
+    return _is_rate_folded(text, figures if figures is not None else _parse_folded(text))
+
+
+#: A numeral: every amount (``_AMT``) starts with one, so a message without any states no money.
+_NUMERAL = re.compile(rf"[\d{_CN}]")
+
+
+def rate_figures(message: str | bytes | None) -> LoanFigures | None:
+    """The figures of a message that asks for a loan's rate (see :func:`is_rate_message`), else None: the
+    message is folded once, and one without a numeral (most messages) is settled by one search."""
+    text = _fold(message)
+    if not _NUMERAL.search(text):
+        return None  # no amount can be read: no money figure, so no rate question
+    figures = _parse_folded(text)
+    return figures if _is_rate_folded(text, figures) else None
+
+
+def _is_rate_folded(text: str, figures: LoanFigures) -> bool:
+    f = resolved(figures)
     if f.empty:
         return False
-    text = _fold(message)
     if _LOAN_REQUEST.search(text):
         return False  # "借两万分12期哪个平台利息最低": asking for a loan (refused elsewhere), not a rate
     money = (f.principal, f.received, f.fees, f.instalment, f.repayment, f.total, f.interest)

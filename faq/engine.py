@@ -435,8 +435,8 @@ class Engine:
 
     def _rate(self, message: str | bytes | None, u: Understanding) -> Reply | None:
         """A message with a loan's figures: its real annual rate, or a question for what is missing."""
-        figures = apr.parse_loan(message)
-        if not apr.is_rate_message(message, figures):
+        figures = apr.rate_figures(message)
+        if figures is None:
             return None
         result = apr.annual_rate(figures)
         other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous

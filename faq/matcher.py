@@ -215,6 +215,10 @@ class Matcher:
         self.domain_words = frozenset(
             t for t, o in intent_owners.items() if len(o) >= 2 and t in DOMAIN_WORDS
         )
+        # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather.
+        self._weighted_tokens = _weighted(self.index_arrays, self.idf)
+        self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
+        self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         self.model = model or self._trained_model()
         self.config = replace(self.config, threshold=self.threshold)
 
@@ -293,10 +297,10 @@ class Matcher:
             return _Features(matrix, np.full(n_owners, -1), allowed)
         idf = self.idf
         query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in unique)
-        shared = _gather(self.index_arrays, idf, unique, n)
+        shared = _gather(self._weighted_tokens, unique, n)
         letters = set("".join(tokens))
         char_mass = sum(self.char_idf.get(c, 0.0) for c in letters)
-        char_shared = _gather(self.char_arrays, self.char_idf, letters, n)
+        char_shared = _gather(self._weighted_chars, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
         if hold_out is not None:
@@ -329,7 +333,7 @@ class Matcher:
         matrix[:, [0, 1, 2, 3, 10]] = maxima[:5].T
         best_example = self._best_examples(together + overlap)
 
-        coverage = _gather(self.vocabulary_owners, self.idf, unique, n_owners)
+        coverage = _gather(self._weighted_owners, unique, n_owners)
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in set(self.token_lists[exclude]) & unique:
@@ -405,7 +409,8 @@ class Matcher:
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
         # An owner that shares nothing with the message (no word, character or keyword) is no answer,
         # whatever its base rate.
-        evidence = features.matrix[:, [0, 2, 3, 4, 5]].max(axis=1) > 0
+        m = features.matrix
+        evidence = np.maximum(m[:, 0], m[:, 2:6].max(axis=1)) > 0  # columns 0, 2, 3, 4, 5
         return np.where(features.allowed & evidence, p, 0.0)
 
     # ------------------------------------------------------------------------------------------ match
@@ -608,18 +613,22 @@ DEFAULT_THRESHOLD = 0.2
 MIN_CALIBRATION = 150
 
 
-def _gather(index: dict[str, np.ndarray], weights: dict[str, float], keys: set[str], n: int) -> np.ndarray:
-    """Per example, the summed weight of the ``keys`` it contains (through the inverted ``index``), in
-    one ``bincount`` instead of one scatter per key."""
-    found = [k for k in keys if k in index]
+def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """An inverted index with its key's weight beside every id (built once, read by :func:`_gather`)."""
+    return {k: (ids, np.full(len(ids), weights[k], dtype=np.float64)) for k, ids in index.items()}
+
+
+def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: set[str], n: int) -> np.ndarray:
+    """Per example, the summed weight of the ``keys`` it contains (through the weighted inverted
+    ``index``), in one ``bincount`` instead of one scatter per key."""
+    found = [index[k] for k in keys if k in index]
     if not found:
         return np.zeros(n, dtype=np.float64)
-    arrays = [index[k] for k in found]
-    ids = np.concatenate(arrays)
-    w = np.repeat(
-        np.fromiter((weights[k] for k in found), np.float64, len(found)),
-        np.fromiter((len(a) for a in arrays), np.intp, len(arrays)),
-    )
+    if len(found) == 1:
+        ids, w = found[0]
+    else:
+        ids = np.concatenate([f[0] for f in found])
+        w = np.concatenate([f[1] for f in found])
     return np.bincount(ids, weights=w, minlength=n)
 
 
