@@ -27,7 +27,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import pairwise
+from math import exp
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +73,7 @@ _MAX_SYLLABLE = max(map(len, SYLLABLES))
 #: "nong yao"; faq/crisis.py NO_HOMOPHONE_PAIRS for the rules): no sound feature holds them; the characters
 #: still do.
 AMBIGUOUS_SOUNDS = ("san diao", "nong yao")
+_AMBIGUOUS = re.compile("|".join(map(re.escape, AMBIGUOUS_SOUNDS)))
 _FUZZY_INITIALS = re.compile(r"^(zh|ch|sh)")
 _FUZZY_FINALS = re.compile(r"(an|en|in)g$")
 #: A Han character, a Latin word, or one other character.
@@ -127,19 +130,24 @@ def syllables(clause: str) -> list[str]:
 
 
 def clause_features(clause: str, into: set[str]) -> None:
-    """Add the features of one clause (no spaces) to ``into``."""
+    """Add the features of one clause (no spaces) to ``into``.
+
+    Hot path (every message is scored): n-grams are built in C-level loops and added in the same order as
+    ever (characters by size then position, then syllables by size then position), so the set is the
+    same set and its weights are summed in the same order."""
     for piece in clause.split("|"):
         n = len(piece)
+        cut = piece.__getitem__
         for size in CHAR_NGRAMS:
-            into.update(piece[i : i + size] for i in range(n - size + 1))
+            if n >= size:
+                into.update(map(cut, map(slice, range(n - size + 1), range(size, n + 1))))
         sounds = syllables(piece)
-        for size in SYLLABLE_NGRAMS:
-            for i in range(len(sounds) - size + 1):
-                gram = sounds[i : i + size]
-                if all(gram):
-                    key = " ".join(gram)
-                    if size == 1 or not any(a in key for a in AMBIGUOUS_SOUNDS):
-                        into.add("~" + key)
+        into.update(["~" + a for a in sounds if a])
+        grams = [f"~{a} {b}" for a, b in pairwise(sounds) if a and b]
+        grams += [f"~{a} {b} {c}" for a, b, c in zip(sounds, sounds[1:], sounds[2:], strict=False) if a and b and c]
+        if grams and _AMBIGUOUS.search("\n".join(grams)):
+            grams = [g for g in grams if _AMBIGUOUS.search(g) is None]
+        into.update(grams)
 
 
 def clauses(text: str) -> list[str]:
@@ -222,22 +230,39 @@ class CrisisModel:
     trained_on: str = ""
     settings: Mapping[str, object] = field(default_factory=dict)
 
+    @cached_property
+    def _bias(self) -> tuple[float, float, float]:
+        b = self.bias.tolist()
+        return b[0], b[1], b[2]
+
     def probabilities(self, window: Iterable[str]) -> np.ndarray:
         """neither / distress / crisis for one run of clauses."""
-        vocabulary = self.vocabulary
-        rows = [vocabulary[f] for f in features(window) if f in vocabulary]
-        z = self.bias + self.weights[rows].sum(axis=0) if rows else self.bias.copy()
-        z = np.exp(z - z.max())
-        return np.asarray(z / z.sum())
+        return np.asarray(self._softmax(window))
+
+    def _softmax(self, window: Iterable[str]) -> tuple[float, float, float]:
+        """:meth:`probabilities` as three floats: one numpy call (the sum of the weight rows of the features
+        present), the rest in plain floats (numpy's per-call cost dominates three numbers)."""
+        get = self.vocabulary.get
+        rows = [i for i in map(get, features(window)) if i is not None]
+        bias = self._bias
+        if rows:
+            total = self.weights[rows].sum(axis=0).tolist()
+            z = [bias[0] + total[0], bias[1] + total[1], bias[2] + total[2]]
+        else:
+            z = list(bias)
+        top = max(z)
+        e0, e1, e2 = exp(z[0] - top), exp(z[1] - top), exp(z[2] - top)
+        whole = e0 + e1 + e2
+        return e0 / whole, e1 / whole, e2 / whole
 
     def scores(self, text: str) -> Scores:
         """The highest crisis and despair (distress or crisis) probabilities over the windows of ``text``
         (normalised; '|' marks blanked-out hyperbole)."""
         crisis = despair = 0.0
         for window in windows(text):
-            p = self.probabilities(window)
-            crisis = max(crisis, float(p[2]))
-            despair = max(despair, float(p[1] + p[2]))
+            _, distress, p_crisis = self._softmax(window)
+            crisis = max(crisis, p_crisis)
+            despair = max(despair, distress + p_crisis)
         return Scores(crisis, despair)
 
     def probability(self, text: str) -> float:
