@@ -27,17 +27,19 @@ Nothing here logs or stores the message.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from faq.crisis_model import CrisisModel, Scores, Settings, train
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
@@ -219,6 +221,124 @@ def _syllable_readings(word: str) -> list[tuple[str, ...]]:
     return list(itertools.islice(itertools.product(*readings), MAX_READINGS))
 
 
+# ------------------------------------------------------------------------------------------ screening
+
+try:  # the regex parser of the standard library (private): used only to read a pattern's first characters
+    _SRE_PARSE: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - another Python: every pattern is simply always run
+    _SRE_PARSE = None
+#: Class ranges up to this size are expanded into the characters they hold (larger ones: "any character").
+_MAX_RANGE = 64
+
+
+def _first_of(items: Any) -> tuple[set[str], bool] | None:
+    """The characters a sequence of parsed regex items can start with, and whether it can match empty
+    text; None when unknown (any character, a large class, a category, a backreference, a flag)."""
+    first: set[str] = set()
+    for op, av in items:
+        name = getattr(op, "name", "")
+        if name == "LITERAL":
+            return first | {chr(av)}, False
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue  # zero-width: the next item starts the match
+        if name == "IN":
+            chars: set[str] = set()
+            for item_op, item_av in av:
+                item_name = getattr(item_op, "name", "")
+                if item_name == "LITERAL":
+                    chars.add(chr(item_av))
+                elif item_name == "RANGE" and item_av[1] - item_av[0] <= _MAX_RANGE:
+                    chars.update(map(chr, range(item_av[0], item_av[1] + 1)))
+                else:
+                    return None  # NEGATE, CATEGORY, a large range
+            return first | chars, False
+        if name == "BRANCH":
+            branches = [_first_of(branch.data) for branch in av[1]]
+            if any(b is None for b in branches):
+                return None
+            known = [b for b in branches if b is not None]
+            here, empty = set().union(*(b[0] for b in known)), any(b[1] for b in known)
+        elif name == "SUBPATTERN":
+            if av[1] or av[2]:
+                return None  # inline flags (?i:...)
+            inner = _first_of(av[3].data)
+            if inner is None:
+                return None
+            here, empty = inner
+        elif name == "ATOMIC_GROUP":
+            inner = _first_of(av.data)
+            if inner is None:
+                return None
+            here, empty = inner
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            inner = _first_of(av[2].data if hasattr(av[2], "data") else av[2])
+            if inner is None:
+                return None
+            here, empty = inner[0], inner[1] or av[0] == 0
+        else:
+            return None  # ANY, NOT_LITERAL, GROUPREF, ...
+        first |= here
+        if not empty:
+            return first, False
+    return first, True
+
+
+def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters every match of ``pattern`` starts with one of, or None when that is not a small known
+    set (the pattern can match empty text, starts with any character, a category, a flag ...). A text
+    without any of them cannot match: the screen that lets the detector skip most patterns."""
+    if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        found = _first_of(_SRE_PARSE.parse(pattern.pattern, pattern.flags).data)
+    except Exception:  # an unreadable pattern is simply always run
+        return None
+    if found is None or found[1] or not found[0]:
+        return None
+    return frozenset(found[0])
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Which items of a list (cue texts or regexes) can occur in a text, by the characters they can start
+    with: the items are then tried in their order, only those that can occur (the same first hit)."""
+
+    by_char: Mapping[str, tuple[int, ...]]
+    #: items whose first characters are unknown: always tried
+    always: tuple[int, ...]
+
+    @classmethod
+    def of(cls, firsts: Sequence[Iterable[str] | None]) -> Screen:
+        by_char: dict[str, list[int]] = {}
+        always: list[int] = []
+        for i, chars in enumerate(firsts):
+            if chars is None:
+                always.append(i)
+            else:
+                for ch in set(chars):
+                    by_char.setdefault(ch, []).append(i)
+        return cls({ch: tuple(ids) for ch, ids in by_char.items()}, tuple(always))
+
+    @classmethod
+    def of_texts(cls, texts: Sequence[str]) -> Screen:
+        return cls.of([t[:1] or None for t in texts])
+
+    @classmethod
+    def of_patterns(cls, patterns: Sequence[re.Pattern[str]]) -> Screen:
+        return cls.of([first_chars(p) for p in patterns])
+
+    def candidates(self, chars: set[str] | frozenset[str]) -> list[int]:
+        """The indices (in order) of the items that can occur in a text made of ``chars``."""
+        by_char = self.by_char
+        hits = chars & by_char.keys()
+        if not hits and not self.always:
+            return []
+        found = set(self.always)
+        for ch in hits:
+            found.update(by_char[ch])
+        return sorted(found)
+
+
 # -------------------------------------------------------------------------------------- safety net
 
 
@@ -263,15 +383,22 @@ class CompiledNet:
     farewell: tuple[re.Pattern[str], ...]
     others: re.Pattern[str] | None
     general: re.Pattern[str] | None
+    #: which of ``ending`` / ``farewell`` can match a text, by its characters
+    ending_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    farewell_screen: Screen = field(default_factory=lambda: Screen({}, ()))
 
     @classmethod
     def build(cls, net: SafetyNet) -> CompiledNet:
+        ending = tuple(re.compile(p) for p in net.ending if p)
+        farewell = tuple(re.compile(p) for p in net.farewell if p)
         return cls(
             net,
-            tuple(re.compile(p) for p in net.ending if p),
-            tuple(re.compile(p) for p in net.farewell if p),
+            ending,
+            farewell,
             _any(net.others),
             _any(net.general_questions),
+            Screen.of_patterns(ending),
+            Screen.of_patterns(farewell),
         )
 
 
@@ -313,8 +440,12 @@ def safety_net_cue(compiled: CompiledNet, text: str, raw: str | None = None) -> 
             return False
         return any(not (inside[0] <= m.start() < inside[1]) for m in compiled.others.finditer(where, start, end))
 
-    for kind, patterns in (("ending", compiled.ending), ("farewell", compiled.farewell)):
-        for pattern in patterns:
+    chars = set(text)
+    for kind, patterns, screen in (
+        ("ending", compiled.ending, compiled.ending_screen),
+        ("farewell", compiled.farewell, compiled.farewell_screen),
+    ):
+        for pattern in map(patterns.__getitem__, screen.candidates(chars)):
             # Every match, overlapping ones too; whose clause is the one where the match ends (its act).
             match = pattern.search(text)
             while match is not None:
@@ -429,6 +560,13 @@ class _Compiled:
     #: two (fuzzy) syllables of a two-character cue -> cue (counted after a word of intent only)
     homophones2: dict[tuple[str, str], str] = field(default_factory=dict)
     region_words: dict[str, list[str]] = field(default_factory=dict)
+    #: which cues, patterns, distress cues and distress patterns can occur in a text, by its characters
+    cue_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    distress_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    distress_pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    #: the characters a blanked phrase starts with (None: unknown, always run the substitution)
+    not_crisis_first: frozenset[str] | None = None
 
 
 def _compact(text: str) -> str:
@@ -478,6 +616,11 @@ class CrisisDetector:
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
+        c.cue_screen = Screen.of_texts([cue for _, cue in c.cues])
+        c.pattern_screen = Screen.of_patterns(c.patterns)
+        c.distress_screen = Screen.of_texts(c.distress)
+        c.distress_pattern_screen = Screen.of_patterns(c.distress_patterns)
+        c.not_crisis_first = first_chars(c.not_crisis) if c.not_crisis is not None else None
         self._c = c
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
 
@@ -496,7 +639,8 @@ class CrisisDetector:
         clauses = [_compact(clause) for clause in text.split(" ")]
         cleared_clauses = [self._clear_negatives(clause) for clause in clauses]
         cleared = "".join(cleared_clauses)
-        cue = self._crisis_cue(cleared, text)
+        chars = set(cleared)
+        cue = self._crisis_cue(cleared, text, chars)
         net = None
         if cue is None and self._net is not None:
             net = safety_net_cue(self._net, " ".join(cleared_clauses), " ".join(clauses))
@@ -507,7 +651,7 @@ class CrisisDetector:
             also,
             cue=cue,
             net=net,
-            distress=self._distress_cue(cleared),
+            distress=self._distress_cue(cleared, chars),
             needed=not needs or any(w in cleared for w in needs),
             scores=(
                 model.scores(" ".join(cleared_clauses))
@@ -569,17 +713,23 @@ class CrisisDetector:
     def _clear_negatives(self, compact: str) -> str:
         """The text (without spaces) with hyperbole and others' threats blanked out (one '|' each, so
         that nothing joins across them)."""
-        if self._c.not_crisis is None:
+        c = self._c
+        if c.not_crisis is None or (c.not_crisis_first is not None and c.not_crisis_first.isdisjoint(compact)):
             return compact
-        return self._c.not_crisis.sub("|", compact)
+        return c.not_crisis.sub("|", compact)
 
-    def _crisis_cue(self, cleared: str, spaced: str) -> str | None:
+    def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
         """The first crisis cue in ``cleared`` (the compact text without hyperbole); ``spaced`` (the
-        normalised text) is read for pinyin words."""
-        for kind, cue in self._c.cues:
+        normalised text) is read for pinyin words. ``chars``: the characters of ``cleared`` (only the cues
+        and patterns that can start with one of them are tried, in their order)."""
+        c = self._c
+        chars = set(cleared) if chars is None else chars
+        for i in c.cue_screen.candidates(chars):
+            kind, cue = c.cues[i]
             if cue in cleared:
                 return f"{kind}:{cue}"
-        for pattern in self._c.patterns:
+        for i in c.pattern_screen.candidates(chars):
+            pattern = c.patterns[i]
             if pattern.search(cleared):
                 return f"pattern:{pattern.pattern}"
         return self._pinyin_cue(cleared, spaced)
@@ -623,11 +773,14 @@ class CrisisDetector:
                         return f"homophone:{cue2}"
         return None
 
-    def _distress_cue(self, cleared: str) -> str | None:
-        for cue in self._c.distress:
-            if cue in cleared:
-                return f"distress:{cue}"
-        for pattern in self._c.distress_patterns:
+    def _distress_cue(self, cleared: str, chars: set[str] | None = None) -> str | None:
+        c = self._c
+        chars = set(cleared) if chars is None else chars
+        for i in c.distress_screen.candidates(chars):
+            if c.distress[i] in cleared:
+                return f"distress:{c.distress[i]}"
+        for i in c.distress_pattern_screen.candidates(chars):
+            pattern = c.distress_patterns[i]
             if pattern.search(cleared):
                 return f"distress:{pattern.pattern}"
         return None
