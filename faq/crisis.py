@@ -298,14 +298,83 @@ def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return frozenset(found[0])
 
 
+#: Characters common in borrowers' messages: a screen keys a rule by another of its characters when it can.
+COMMON_CHARS = frozenset("我的了不是要会还有人吗怎么你他她在就能去都说也被到想一个逾期款钱借贷天月家打电话催收没")
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _required_of(items: Any) -> list[frozenset[str]]:
+    """Sets of characters of which every match of a sequence of parsed regex items holds at least one (one
+    set per item that cannot match empty text and whose first characters are known)."""
+    out: list[frozenset[str]] = []
+    for op, av in items:
+        name = getattr(op, "name", "")
+        if name == "LITERAL":
+            out.append(frozenset(chr(av)))
+        elif name in ("IN", "BRANCH"):
+            found = _first_of([(op, av)])
+            if found is not None and not found[1] and found[0]:
+                out.append(frozenset(found[0]))
+            if name == "BRANCH":  # one set of each branch, the most selective: a match holds one of them
+                best = [_most_selective(_required_of(branch.data)) for branch in av[1]]
+                if best and all(b is not None for b in best):
+                    out.append(frozenset().union(*(b for b in best if b is not None)))
+        elif name == "SUBPATTERN" and not (av[1] or av[2]):
+            out += _required_of(av[3].data)
+        elif name == "ATOMIC_GROUP":
+            out += _required_of(av.data)
+        elif name in _REPEATS and av[0] >= 1:
+            out += _required_of(av[2].data if hasattr(av[2], "data") else av[2])
+        # anything else (assertions, optional parts, any character): nothing required from it
+    return out
+
+
+def _selectivity(chars: frozenset[str]) -> tuple[int, int, list[str]]:
+    return len(chars & COMMON_CHARS), len(chars), sorted(chars)
+
+
+def _most_selective(sets: list[frozenset[str]]) -> frozenset[str] | None:
+    return min(sets, key=_selectivity) if sets else None
+
+
+def required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
+    selective first (fewest common characters); empty when none is known. A text that misses one of
+    them cannot match."""
+    if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return ()
+    try:
+        sets = _required_of(_SRE_PARSE.parse(pattern.pattern, pattern.flags).data)
+    except Exception:  # an unreadable pattern is simply always run
+        return ()
+    first = first_chars(pattern)
+    if first is not None:
+        sets.append(first)
+    return tuple(sorted(set(sets), key=_selectivity))
+
+
+def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The most selective of :func:`required_sets` (None when none is known)."""
+    sets = required_sets(pattern)
+    return sets[0] if sets else None
+
+
+def _key_char(text: str) -> str | None:
+    """The character a cue text is screened by: its first that is not common (its first if all are)."""
+    return next((ch for ch in text if ch not in COMMON_CHARS), text[:1] or None)
+
+
 @dataclass(frozen=True)
 class Screen:
-    """Which items of a list (cue texts or regexes) can occur in a text, by the characters they can start
-    with: the items are then tried in their order, only those that can occur (the same first hit)."""
+    """Which items of a list (cue texts or regexes) can occur in a text, by characters every occurrence
+    holds one of (:func:`required_chars`; a cue text's least common character): the items are then tried
+    in their order, only those that can occur (the same first hit as trying them all)."""
 
     by_char: Mapping[str, tuple[int, ...]]
-    #: items whose first characters are unknown: always tried
+    #: items whose characters are unknown: always tried
     always: tuple[int, ...]
+    #: per item (when known), further sets of characters of which a text must hold one each
+    also_needs: Mapping[int, tuple[frozenset[str], ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, firsts: Sequence[Iterable[str] | None]) -> Screen:
@@ -321,11 +390,13 @@ class Screen:
 
     @classmethod
     def of_texts(cls, texts: Sequence[str]) -> Screen:
-        return cls.of([t[:1] or None for t in texts])
+        return cls.of([_key_char(t) for t in texts])
 
     @classmethod
     def of_patterns(cls, patterns: Sequence[re.Pattern[str]]) -> Screen:
-        return cls.of([first_chars(p) for p in patterns])
+        sets = [required_sets(p) for p in patterns]
+        screen = cls.of([s[0] if s else None for s in sets])
+        return replace(screen, also_needs={i: s[1:] for i, s in enumerate(sets) if len(s) > 1})
 
     def candidates(self, chars: set[str] | frozenset[str]) -> list[int]:
         """The indices (in order) of the items that can occur in a text made of ``chars``."""
@@ -336,7 +407,10 @@ class Screen:
         found = set(self.always)
         for ch in hits:
             found.update(by_char[ch])
-        return sorted(found)
+        needs = self.also_needs
+        return [
+            i for i in sorted(found) if i not in needs or not any(s.isdisjoint(chars) for s in needs[i])
+        ]
 
 
 # -------------------------------------------------------------------------------------- safety net
@@ -757,18 +831,21 @@ class CrisisDetector:
                         if short and not (end < len(words) and words[end] in _PINYIN_OBJECTS):
                             return f"pinyin:{short}"
         if c.homophones and _HAN.search(cleared):
-            readings = [_reading(token) for token in _TOKEN.findall(cleared)]
-            n = MIN_HOMOPHONE_SYLLABLES
-            for i in range(len(readings) - n + 1):
-                for syllables, cue in c.homophones.get(tuple(readings[i : i + n]), ()):
+            tokens = _TOKEN.findall(cleared)
+            readings = list(map(_reading, tokens))
+            get = c.homophones.get
+            # the keys: the readings of MIN_HOMOPHONE_SYLLABLES consecutive tokens
+            starts = (readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES))
+            for i, first in enumerate(zip(*starts, strict=False)):
+                for syllables, cue in get(first, ()):
                     if tuple(readings[i : i + len(syllables)]) == syllables:
                         return f"homophone:{cue}"
             # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
             # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
-            tokens = _TOKEN.findall(cleared)
-            for i in range(1, len(readings) - 1):
-                if tokens[i - 1] in _INTENT_BEFORE:
-                    cue2 = c.homophones2.get((readings[i], readings[i + 1]))
+            last = len(readings) - 1
+            for before, token in enumerate(tokens):
+                if token in _INTENT_BEFORE and before + 1 < last:
+                    cue2 = c.homophones2.get((readings[before + 1], readings[before + 2]))
                     if cue2:
                         return f"homophone:{cue2}"
         return None
