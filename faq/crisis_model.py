@@ -25,7 +25,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import pairwise
@@ -205,6 +206,72 @@ def message_features(text: str) -> set[str]:
     return features(clauses(text))
 
 
+class FeatureIndex(Mapping[str, int]):
+    """The model's feature names -> their weight rows, held compactly (a fraction of a dict of strings): the
+    names joined into one string with their start offsets, and their ``hash()`` values sorted beside their
+    rows. A look-up finds the hash by binary search (numpy, for all the features of a window at once) and
+    then compares the name itself, so the answer is exactly a dict's. Hashes are computed in the running
+    process (Python salts its string hash per process). Names that share a hash with another (it happens:
+    "ag" and 条 have the same bytes) keep a plain dict of their own."""
+
+    __slots__ = ("_collided", "_hashes", "_rows", "_starts", "_text")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        n = len(names)
+        self._text = "".join(names)
+        self._starts = array("q", [0])
+        total = 0
+        for name in names:
+            total += len(name)
+            self._starts.append(total)
+        hashes = np.fromiter(map(hash, names), dtype=np.int64, count=n)
+        order = np.argsort(hashes, kind="stable")
+        hashes = hashes[order]
+        first = np.ones(n, dtype=bool)
+        first[1:] = hashes[1:] != hashes[:-1]
+        #: names whose hash an earlier name already has (found through that name's entry)
+        self._collided: dict[str, int] = {names[row]: row for row in order[~first].tolist()}
+        self._hashes = hashes[first]
+        self._rows = order[first].astype(np.int64)
+
+    def _name(self, row: int) -> str:
+        return self._text[self._starts[row] : self._starts[row + 1]]
+
+    def rows(self, names: Iterable[str]) -> list[int]:
+        """The rows of those of ``names`` that are features, in the order of ``names``."""
+        keys = list(names)
+        size = len(self._hashes)
+        if not keys or not size:
+            return []
+        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        at = np.searchsorted(self._hashes, wanted)
+        np.minimum(at, size - 1, out=at)
+        hit = np.flatnonzero(self._hashes[at] == wanted)
+        text, starts, collided = self._text, self._starts, self._collided
+        out: list[int] = []
+        for i, row in zip(hit.tolist(), self._rows[at[hit]].tolist(), strict=True):
+            if text[starts[row] : starts[row + 1]] == keys[i]:
+                out.append(row)
+            elif collided and (other := collided.get(keys[i])) is not None:
+                out.append(other)
+        return out
+
+    def __getitem__(self, name: str) -> int:
+        found = self.rows((name,)) if isinstance(name, str) else []
+        if not found:
+            raise KeyError(name)
+        return found[0]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and bool(self.rows((name,)))
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._name(row) for row in range(len(self._starts) - 1))
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Scores:
     """The highest probability of each class over the windows of a message."""
@@ -242,8 +309,12 @@ class CrisisModel:
     def _softmax(self, window: Iterable[str]) -> tuple[float, float, float]:
         """:meth:`probabilities` as three floats: one numpy call (the sum of the weight rows of the features
         present), the rest in plain floats (numpy's per-call cost dominates three numbers)."""
-        get = self.vocabulary.get
-        rows = [i for i in map(get, features(window)) if i is not None]
+        vocabulary = self.vocabulary
+        if isinstance(vocabulary, FeatureIndex):
+            rows = vocabulary.rows(features(window))
+        else:
+            get = vocabulary.get
+            rows = [i for i in map(get, features(window)) if i is not None]
         bias = self._bias
         if rows:
             total = self.weights[rows].sum(axis=0).tolist()
@@ -272,7 +343,8 @@ class CrisisModel:
     # ------------------------------------------------------------------------------------------- files
 
     def to_json(self) -> dict[str, object]:
-        names = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        vocabulary = self.vocabulary
+        names = list(vocabulary) if isinstance(vocabulary, FeatureIndex) else sorted(vocabulary, key=vocabulary.__getitem__)
         return {
             "about": "faq/crisis_model.py: neither/distress/crisis logistic regression over character 1-4-grams "
             "and syllable 1-3-grams; retrain with `python -m faq.crisis train`",
@@ -306,7 +378,7 @@ class CrisisModel:
             raise ValueError("'veto_below' must be a number or null")
         settings = data.get("settings", {})
         return cls(
-            vocabulary={str(name): i for i, name in enumerate(names)},
+            vocabulary=FeatureIndex([str(name) for name in names]),
             weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(CLASSES)) / 1000,
             bias=np.asarray(bias, dtype=np.float64),
             crisis_at=float(crisis_at),
@@ -404,7 +476,7 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
     keep = np.abs(coef).max(axis=1) >= MIN_WEIGHT
     kept = [f for f, k in zip(names, keep, strict=True) if k]
     return CrisisModel(
-        vocabulary={f: i for i, f in enumerate(kept)},
+        vocabulary=FeatureIndex(kept),
         weights=np.round(coef[keep] * 1000).astype(np.float32) / 1000,
         bias=np.round(bias, 4),
         crisis_at=settings.crisis_at,

@@ -28,6 +28,7 @@ from faq.crisis import (
 from faq.crisis_model import (
     WINDOW_CHARS,
     CrisisModel,
+    FeatureIndex,
     Settings,
     digest,
     split_syllables,
@@ -754,3 +755,27 @@ def test_screened_rules_find_what_every_rule_finds(detector: CrisisDetector, lab
             assert detector._distress_cue(cleared) == brute_distress
             checked += 1
     assert checked > 1000
+
+
+def test_feature_index_answers_like_a_dict() -> None:
+    """The compact feature index gives exactly a dict's rows, in the order asked, also for names whose
+    string hash is another's ("ag" and 条 are the same bytes)."""
+    names = ["ag", "条", "~xiang si", "想死", "x", "不想活了", "aw", "睡"]
+    index = FeatureIndex(names)
+    plain = {name: i for i, name in enumerate(names)}
+    asked = ["睡", "nope", "条", "ag", "想", "~xiang si", "条x", "不想活了", "aw", "x"]
+    assert index.rows(asked) == [plain[n] for n in asked if n in plain]
+    assert list(index) == names and len(index) == len(names)
+    assert all(index[n] == i for i, n in enumerate(names))
+    assert "想" not in index and "条" in index
+    with pytest.raises(KeyError):
+        index["nope"]
+    assert FeatureIndex([]).rows(["a"]) == []
+
+
+def test_shipped_model_index_matches_its_file() -> None:
+    model_file = Path(__file__).resolve().parent.parent / "crisis_model.json"
+    names = json.loads(model_file.read_text(encoding="utf-8"))["features"]
+    index = CrisisModel.load(model_file).vocabulary
+    assert isinstance(index, FeatureIndex)
+    assert index.rows([*names[::-1], "not a feature"]) == list(range(len(names)))[::-1]
