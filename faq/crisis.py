@@ -639,8 +639,8 @@ class _Compiled:
     pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
     distress_screen: Screen = field(default_factory=lambda: Screen({}, ()))
     distress_pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
-    #: the characters a blanked phrase starts with (None: unknown, always run the substitution)
-    not_crisis_first: frozenset[str] | None = None
+    #: sets of characters of which every blanked phrase holds one each (empty: always run the substitution)
+    not_crisis_needs: tuple[frozenset[str], ...] = ()
 
 
 def _compact(text: str) -> str:
@@ -694,7 +694,7 @@ class CrisisDetector:
         c.pattern_screen = Screen.of_patterns(c.patterns)
         c.distress_screen = Screen.of_texts(c.distress)
         c.distress_pattern_screen = Screen.of_patterns(c.distress_patterns)
-        c.not_crisis_first = first_chars(c.not_crisis) if c.not_crisis is not None else None
+        c.not_crisis_needs = required_sets(c.not_crisis) if c.not_crisis is not None else ()
         self._c = c
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
 
@@ -788,8 +788,11 @@ class CrisisDetector:
         """The text (without spaces) with hyperbole and others' threats blanked out (one '|' each, so
         that nothing joins across them)."""
         c = self._c
-        if c.not_crisis is None or (c.not_crisis_first is not None and c.not_crisis_first.isdisjoint(compact)):
+        if c.not_crisis is None:
             return compact
+        for chars in c.not_crisis_needs:
+            if chars.isdisjoint(compact):
+                return compact
         return c.not_crisis.sub("|", compact)
 
     def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
