@@ -15,8 +15,9 @@ Features of a piece of text (already normalised: Simplified, lower case, punctua
 
 A message is scored in windows of consecutive clauses of at most :data:`WINDOW_CHARS` characters (a short
 message is one window; a long one cannot add up to despair from many small weights) and the highest
-probability of each class counts. Scoring is a dictionary look-up per feature and one sum of weight rows
-(numpy); training (``python -m faq.crisis train``) uses scikit-learn's multinomial logistic regression.
+probability of each class counts. Scoring looks the window's features up in :class:`FeatureIndex` (the
+64k names held compactly: ~3.8 MB resident instead of ~9 MB as a dict of strings) and adds up their weight
+rows (numpy); training (``python -m faq.crisis train``) uses scikit-learn's multinomial logistic regression.
 """
 
 from __future__ import annotations
