@@ -27,17 +27,19 @@ Nothing here logs or stores the message.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from faq.crisis_model import CrisisModel, Scores, Settings, train
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
@@ -219,6 +221,198 @@ def _syllable_readings(word: str) -> list[tuple[str, ...]]:
     return list(itertools.islice(itertools.product(*readings), MAX_READINGS))
 
 
+# ------------------------------------------------------------------------------------------ screening
+
+try:  # the regex parser of the standard library (private): used only to read a pattern's first characters
+    _SRE_PARSE: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - another Python: every pattern is simply always run
+    _SRE_PARSE = None
+#: Class ranges up to this size are expanded into the characters they hold (larger ones: "any character").
+_MAX_RANGE = 64
+
+
+def _first_of(items: Any) -> tuple[set[str], bool] | None:
+    """The characters a sequence of parsed regex items can start with, and whether it can match empty
+    text; None when unknown (any character, a large class, a category, a backreference, a flag)."""
+    first: set[str] = set()
+    for op, av in items:
+        name = getattr(op, "name", "")
+        if name == "LITERAL":
+            return first | {chr(av)}, False
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue  # zero-width: the next item starts the match
+        if name == "IN":
+            chars: set[str] = set()
+            for item_op, item_av in av:
+                item_name = getattr(item_op, "name", "")
+                if item_name == "LITERAL":
+                    chars.add(chr(item_av))
+                elif item_name == "RANGE" and item_av[1] - item_av[0] <= _MAX_RANGE:
+                    chars.update(map(chr, range(item_av[0], item_av[1] + 1)))
+                else:
+                    return None  # NEGATE, CATEGORY, a large range
+            return first | chars, False
+        if name == "BRANCH":
+            branches = [_first_of(branch.data) for branch in av[1]]
+            if any(b is None for b in branches):
+                return None
+            known = [b for b in branches if b is not None]
+            here, empty = set().union(*(b[0] for b in known)), any(b[1] for b in known)
+        elif name == "SUBPATTERN":
+            if av[1] or av[2]:
+                return None  # inline flags (?i:...)
+            inner = _first_of(av[3].data)
+            if inner is None:
+                return None
+            here, empty = inner
+        elif name == "ATOMIC_GROUP":
+            inner = _first_of(av.data)
+            if inner is None:
+                return None
+            here, empty = inner
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            inner = _first_of(av[2].data if hasattr(av[2], "data") else av[2])
+            if inner is None:
+                return None
+            here, empty = inner[0], inner[1] or av[0] == 0
+        else:
+            return None  # ANY, NOT_LITERAL, GROUPREF, ...
+        first |= here
+        if not empty:
+            return first, False
+    return first, True
+
+
+def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters every match of ``pattern`` starts with one of, or None when that is not a small known
+    set (the pattern can match empty text, starts with any character, a category, a flag ...). A text
+    without any of them cannot match: the screen that lets the detector skip most patterns."""
+    if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        found = _first_of(_SRE_PARSE.parse(pattern.pattern, pattern.flags).data)
+    except Exception:  # an unreadable pattern is simply always run
+        return None
+    if found is None or found[1] or not found[0]:
+        return None
+    return frozenset(found[0])
+
+
+#: Characters common in borrowers' messages: a screen keys a rule by another of its characters when it can.
+COMMON_CHARS = frozenset("我的了不是要会还有人吗怎么你他她在就能去都说也被到想一个逾期款钱借贷天月家打电话催收没")
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _required_of(items: Any) -> list[frozenset[str]]:
+    """Sets of characters of which every match of a sequence of parsed regex items holds at least one (one
+    set per item that cannot match empty text and whose first characters are known)."""
+    out: list[frozenset[str]] = []
+    for op, av in items:
+        name = getattr(op, "name", "")
+        if name == "LITERAL":
+            out.append(frozenset(chr(av)))
+        elif name in ("IN", "BRANCH"):
+            found = _first_of([(op, av)])
+            if found is not None and not found[1] and found[0]:
+                out.append(frozenset(found[0]))
+            if name == "BRANCH":  # one set of each branch, the most selective: a match holds one of them
+                best = [_most_selective(_required_of(branch.data)) for branch in av[1]]
+                if best and all(b is not None for b in best):
+                    out.append(frozenset().union(*(b for b in best if b is not None)))
+        elif name == "SUBPATTERN" and not (av[1] or av[2]):
+            out += _required_of(av[3].data)
+        elif name == "ATOMIC_GROUP":
+            out += _required_of(av.data)
+        elif name in _REPEATS and av[0] >= 1:
+            out += _required_of(av[2].data if hasattr(av[2], "data") else av[2])
+        # anything else (assertions, optional parts, any character): nothing required from it
+    return out
+
+
+def _selectivity(chars: frozenset[str]) -> tuple[int, int, list[str]]:
+    return len(chars & COMMON_CHARS), len(chars), sorted(chars)
+
+
+def _most_selective(sets: list[frozenset[str]]) -> frozenset[str] | None:
+    return min(sets, key=_selectivity) if sets else None
+
+
+def required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
+    selective first (fewest common characters); empty when none is known. A text that misses one of
+    them cannot match."""
+    if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return ()
+    try:
+        sets = _required_of(_SRE_PARSE.parse(pattern.pattern, pattern.flags).data)
+    except Exception:  # an unreadable pattern is simply always run
+        return ()
+    first = first_chars(pattern)
+    if first is not None:
+        sets.append(first)
+    return tuple(sorted(set(sets), key=_selectivity))
+
+
+def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The most selective of :func:`required_sets` (None when none is known)."""
+    sets = required_sets(pattern)
+    return sets[0] if sets else None
+
+
+def _key_char(text: str) -> str | None:
+    """The character a cue text is screened by: its first that is not common (its first if all are)."""
+    return next((ch for ch in text if ch not in COMMON_CHARS), text[:1] or None)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Which items of a list (cue texts or regexes) can occur in a text, by characters every occurrence
+    holds one of (:func:`required_chars`; a cue text's least common character): the items are then tried
+    in their order, only those that can occur (the same first hit as trying them all)."""
+
+    by_char: Mapping[str, tuple[int, ...]]
+    #: items whose characters are unknown: always tried
+    always: tuple[int, ...]
+    #: per item (when known), further sets of characters of which a text must hold one each
+    also_needs: Mapping[int, tuple[frozenset[str], ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, firsts: Sequence[Iterable[str] | None]) -> Screen:
+        by_char: dict[str, list[int]] = {}
+        always: list[int] = []
+        for i, chars in enumerate(firsts):
+            if chars is None:
+                always.append(i)
+            else:
+                for ch in set(chars):
+                    by_char.setdefault(ch, []).append(i)
+        return cls({ch: tuple(ids) for ch, ids in by_char.items()}, tuple(always))
+
+    @classmethod
+    def of_texts(cls, texts: Sequence[str]) -> Screen:
+        return cls.of([_key_char(t) for t in texts])
+
+    @classmethod
+    def of_patterns(cls, patterns: Sequence[re.Pattern[str]]) -> Screen:
+        sets = [required_sets(p) for p in patterns]
+        screen = cls.of([s[0] if s else None for s in sets])
+        return replace(screen, also_needs={i: s[1:] for i, s in enumerate(sets) if len(s) > 1})
+
+    def candidates(self, chars: set[str] | frozenset[str]) -> list[int]:
+        """The indices (in order) of the items that can occur in a text made of ``chars``."""
+        by_char = self.by_char
+        hits = chars & by_char.keys()
+        if not hits and not self.always:
+            return []
+        found = set(self.always)
+        for ch in hits:
+            found.update(by_char[ch])
+        needs = self.also_needs
+        return [
+            i for i in sorted(found) if i not in needs or not any(s.isdisjoint(chars) for s in needs[i])
+        ]
+
+
 # -------------------------------------------------------------------------------------- safety net
 
 
@@ -263,15 +457,22 @@ class CompiledNet:
     farewell: tuple[re.Pattern[str], ...]
     others: re.Pattern[str] | None
     general: re.Pattern[str] | None
+    #: which of ``ending`` / ``farewell`` can match a text, by its characters
+    ending_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    farewell_screen: Screen = field(default_factory=lambda: Screen({}, ()))
 
     @classmethod
     def build(cls, net: SafetyNet) -> CompiledNet:
+        ending = tuple(re.compile(p) for p in net.ending if p)
+        farewell = tuple(re.compile(p) for p in net.farewell if p)
         return cls(
             net,
-            tuple(re.compile(p) for p in net.ending if p),
-            tuple(re.compile(p) for p in net.farewell if p),
+            ending,
+            farewell,
             _any(net.others),
             _any(net.general_questions),
+            Screen.of_patterns(ending),
+            Screen.of_patterns(farewell),
         )
 
 
@@ -313,8 +514,12 @@ def safety_net_cue(compiled: CompiledNet, text: str, raw: str | None = None) -> 
             return False
         return any(not (inside[0] <= m.start() < inside[1]) for m in compiled.others.finditer(where, start, end))
 
-    for kind, patterns in (("ending", compiled.ending), ("farewell", compiled.farewell)):
-        for pattern in patterns:
+    chars = set(text)
+    for kind, patterns, screen in (
+        ("ending", compiled.ending, compiled.ending_screen),
+        ("farewell", compiled.farewell, compiled.farewell_screen),
+    ):
+        for pattern in map(patterns.__getitem__, screen.candidates(chars)):
             # Every match, overlapping ones too; whose clause is the one where the match ends (its act).
             match = pattern.search(text)
             while match is not None:
@@ -429,6 +634,13 @@ class _Compiled:
     #: two (fuzzy) syllables of a two-character cue -> cue (counted after a word of intent only)
     homophones2: dict[tuple[str, str], str] = field(default_factory=dict)
     region_words: dict[str, list[str]] = field(default_factory=dict)
+    #: which cues, patterns, distress cues and distress patterns can occur in a text, by its characters
+    cue_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    distress_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    distress_pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
+    #: sets of characters of which every blanked phrase holds one each (empty: always run the substitution)
+    not_crisis_needs: tuple[frozenset[str], ...] = ()
 
 
 def _compact(text: str) -> str:
@@ -478,6 +690,11 @@ class CrisisDetector:
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
+        c.cue_screen = Screen.of_texts([cue for _, cue in c.cues])
+        c.pattern_screen = Screen.of_patterns(c.patterns)
+        c.distress_screen = Screen.of_texts(c.distress)
+        c.distress_pattern_screen = Screen.of_patterns(c.distress_patterns)
+        c.not_crisis_needs = required_sets(c.not_crisis) if c.not_crisis is not None else ()
         self._c = c
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
 
@@ -496,7 +713,8 @@ class CrisisDetector:
         clauses = [_compact(clause) for clause in text.split(" ")]
         cleared_clauses = [self._clear_negatives(clause) for clause in clauses]
         cleared = "".join(cleared_clauses)
-        cue = self._crisis_cue(cleared, text)
+        chars = set(cleared)
+        cue = self._crisis_cue(cleared, text, chars)
         net = None
         if cue is None and self._net is not None:
             net = safety_net_cue(self._net, " ".join(cleared_clauses), " ".join(clauses))
@@ -507,7 +725,7 @@ class CrisisDetector:
             also,
             cue=cue,
             net=net,
-            distress=self._distress_cue(cleared),
+            distress=self._distress_cue(cleared, chars),
             needed=not needs or any(w in cleared for w in needs),
             scores=(
                 model.scores(" ".join(cleared_clauses))
@@ -569,17 +787,26 @@ class CrisisDetector:
     def _clear_negatives(self, compact: str) -> str:
         """The text (without spaces) with hyperbole and others' threats blanked out (one '|' each, so
         that nothing joins across them)."""
-        if self._c.not_crisis is None:
+        c = self._c
+        if c.not_crisis is None:
             return compact
-        return self._c.not_crisis.sub("|", compact)
+        for chars in c.not_crisis_needs:
+            if chars.isdisjoint(compact):
+                return compact
+        return c.not_crisis.sub("|", compact)
 
-    def _crisis_cue(self, cleared: str, spaced: str) -> str | None:
+    def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
         """The first crisis cue in ``cleared`` (the compact text without hyperbole); ``spaced`` (the
-        normalised text) is read for pinyin words."""
-        for kind, cue in self._c.cues:
+        normalised text) is read for pinyin words. ``chars``: the characters of ``cleared`` (only the cues
+        and patterns that can start with one of them are tried, in their order)."""
+        c = self._c
+        chars = set(cleared) if chars is None else chars
+        for i in c.cue_screen.candidates(chars):
+            kind, cue = c.cues[i]
             if cue in cleared:
                 return f"{kind}:{cue}"
-        for pattern in self._c.patterns:
+        for i in c.pattern_screen.candidates(chars):
+            pattern = c.patterns[i]
             if pattern.search(cleared):
                 return f"pattern:{pattern.pattern}"
         return self._pinyin_cue(cleared, spaced)
@@ -607,27 +834,33 @@ class CrisisDetector:
                         if short and not (end < len(words) and words[end] in _PINYIN_OBJECTS):
                             return f"pinyin:{short}"
         if c.homophones and _HAN.search(cleared):
-            readings = [_reading(token) for token in _TOKEN.findall(cleared)]
-            n = MIN_HOMOPHONE_SYLLABLES
-            for i in range(len(readings) - n + 1):
-                for syllables, cue in c.homophones.get(tuple(readings[i : i + n]), ()):
+            tokens = _TOKEN.findall(cleared)
+            readings = list(map(_reading, tokens))
+            get = c.homophones.get
+            # the keys: the readings of MIN_HOMOPHONE_SYLLABLES consecutive tokens
+            starts = (readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES))
+            for i, first in enumerate(zip(*starts, strict=False)):
+                for syllables, cue in get(first, ()):
                     if tuple(readings[i : i + len(syllables)]) == syllables:
                         return f"homophone:{cue}"
             # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
             # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
-            tokens = _TOKEN.findall(cleared)
-            for i in range(1, len(readings) - 1):
-                if tokens[i - 1] in _INTENT_BEFORE:
-                    cue2 = c.homophones2.get((readings[i], readings[i + 1]))
+            last = len(readings) - 1
+            for before, token in enumerate(tokens):
+                if token in _INTENT_BEFORE and before + 1 < last:
+                    cue2 = c.homophones2.get((readings[before + 1], readings[before + 2]))
                     if cue2:
                         return f"homophone:{cue2}"
         return None
 
-    def _distress_cue(self, cleared: str) -> str | None:
-        for cue in self._c.distress:
-            if cue in cleared:
-                return f"distress:{cue}"
-        for pattern in self._c.distress_patterns:
+    def _distress_cue(self, cleared: str, chars: set[str] | None = None) -> str | None:
+        c = self._c
+        chars = set(cleared) if chars is None else chars
+        for i in c.distress_screen.candidates(chars):
+            if c.distress[i] in cleared:
+                return f"distress:{c.distress[i]}"
+        for i in c.distress_pattern_screen.candidates(chars):
+            pattern = c.distress_patterns[i]
             if pattern.search(cleared):
                 return f"distress:{pattern.pattern}"
         return None

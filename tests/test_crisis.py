@@ -21,12 +21,14 @@ from faq.crisis import (
     Region,
     author_files,
     evaluate,
+    first_chars,
     read_labelled,
     training_set,
 )
 from faq.crisis_model import (
     WINDOW_CHARS,
     CrisisModel,
+    FeatureIndex,
     Settings,
     digest,
     split_syllables,
@@ -710,3 +712,70 @@ def test_cross_author_evaluation_leaves_each_group_out(engine: Engine, tmp_path:
     assert all(r.reading.scores is not None for r in records)
     figures = figures_of(Policy.of(engine.kb.crisis), records)
     assert figures.crisis_total == 5 and figures.negative_total == 3
+
+
+# ------------------------------------------------------------------------------------------ screening
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("(?:想|要)去?死[了啊]", {"想", "要"}),
+        (r"\b去死", {"去"}),
+        ("(我|你)?(想|要)死", {"我", "你", "想", "要"}),
+        ("(?=我)想死", {"想"}),
+        ("(?:x|)y", {"x", "y"}),
+        (".死", None),  # any character
+        (r"\d+天", None),  # a category
+        ("(?i)abc", None),  # a flag
+        ("死?", None),  # can match empty text
+    ],
+)
+def test_first_chars(pattern: str, expected: set[str] | None) -> None:
+    found = first_chars(re.compile(pattern))
+    assert found == (frozenset(expected) if expected is not None else None)
+
+
+def test_screened_rules_find_what_every_rule_finds(detector: CrisisDetector, labelled: dict[str, Any]) -> None:
+    """The screens (only cues and patterns that can start with a character of the text are tried) give
+    the first hit of trying every cue and pattern in order, on every message of the dev set."""
+    c = detector._c
+    checked = 0
+    for key in ("crisis", "distress", "negative", "ordinary"):
+        for text in labelled.get(key) or ():
+            cleared = detector.model_text(text).replace(" ", "")
+            brute = next((f"{k}:{cue}" for k, cue in c.cues if cue in cleared), None) or next(
+                (f"pattern:{p.pattern}" for p in c.patterns if p.search(cleared)), None
+            )
+            screened = detector._crisis_cue(cleared, "")
+            assert screened == brute or (brute is None and screened is not None and screened.startswith(("pinyin", "homophone")))
+            brute_distress = next((f"distress:{d}" for d in c.distress if d in cleared), None) or next(
+                (f"distress:{p.pattern}" for p in c.distress_patterns if p.search(cleared)), None
+            )
+            assert detector._distress_cue(cleared) == brute_distress
+            checked += 1
+    assert checked > 1000
+
+
+def test_feature_index_answers_like_a_dict() -> None:
+    """The compact feature index gives exactly a dict's rows, in the order asked, also for names whose
+    string hash is another's ("ag" and 条 are the same bytes)."""
+    names = ["ag", "条", "~xiang si", "想死", "x", "不想活了", "aw", "睡"]
+    index = FeatureIndex(names)
+    plain = {name: i for i, name in enumerate(names)}
+    asked = ["睡", "nope", "条", "ag", "想", "~xiang si", "条x", "不想活了", "aw", "x"]
+    assert index.rows(asked) == [plain[n] for n in asked if n in plain]
+    assert list(index) == names and len(index) == len(names)
+    assert all(index[n] == i for i, n in enumerate(names))
+    assert "想" not in index and "条" in index
+    with pytest.raises(KeyError):
+        index["nope"]
+    assert FeatureIndex([]).rows(["a"]) == []
+
+
+def test_shipped_model_index_matches_its_file() -> None:
+    model_file = Path(__file__).resolve().parent.parent / "crisis_model.json"
+    names = json.loads(model_file.read_text(encoding="utf-8"))["features"]
+    index = CrisisModel.load(model_file).vocabulary
+    assert isinstance(index, FeatureIndex)
+    assert index.rows([*names[::-1], "not a feature"]) == list(range(len(names)))[::-1]
