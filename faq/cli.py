@@ -331,8 +331,12 @@ def run_eval(args: argparse.Namespace) -> int:
         load_dataset,
     )
 
-    engine = Engine.load(args.kb)
     paths = args.dataset or default_datasets()
+    missing = [str(path) for path in paths if not Path(path).is_file()]
+    if missing:
+        print(f"faq eval: no such dataset: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    engine = Engine.load(args.kb)
     lr = None if args.no_baseline else LogisticBaseline.train(engine)
     reports = []
     for path in paths:

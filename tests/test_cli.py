@@ -65,3 +65,10 @@ def test_eval_prints_the_report() -> None:
         "prec",
     ):
         assert heading in out
+
+
+def test_eval_refuses_a_missing_dataset_without_a_traceback(tmp_path: Path) -> None:
+    done = faq("eval", "--no-baseline", str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2
+    assert "no such dataset" in done.stderr.decode() and "nope.yaml" in done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode()
