@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from faq.engine import Engine
-from faq.evaluate import EvalReport, evaluate, load_dataset, predict
+from faq.evaluate import EvalReport, evaluate, is_right, load_dataset, predict
+from faq.normalize import normalize
 
 DATA = Path(__file__).resolve().parent / "data"
 DEV_SET = DATA / "dev.yaml"
@@ -82,3 +83,27 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
     assert [r.intent for r in rows] == [ANY, None]
     assert is_right(ANY, "lawsuit") and not is_right(ANY, None)
     assert is_right(None, None) and not is_right(None, "lawsuit")
+
+
+#: Held-out sets written on 2026-11-26 by a helper who never saw intents.yaml's examples or the dev sets'
+#: misses, measured once on the merged engine (README): everyday messages with amounts, lenders and day
+#: counts (209, all in scope) 84.7 % right with 15 refused; search-style queries 90.6 % in-scope / 92.1 %
+#: rejection on the 271 that no example of intents.yaml equals (13 short queries were written identically
+#: by both authors; they are left out of the measure). The issue's targets for the everyday set (none
+#: refused, >= 95 %) are not met; these floors keep the measured figures from slipping.
+HELD_OUT = {"everyday_holdout": (0.84, None), "search_holdout": (0.90, 0.92)}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) -> None:
+    examples = {normalize(q) for intent in engine.kb.intents for q in intent.questions}
+    examples |= {normalize(q) for group in engine.kb.out_of_scope for q in group.questions}
+    dataset = [ex for ex in load_dataset(DATA / f"{name}.yaml") if normalize(ex.text) not in examples]
+    assert len(dataset) >= 200
+    right = [is_right(ex.intent, predict(engine, ex.text).intent) for ex in dataset]
+    in_scope = [ok for ex, ok in zip(dataset, right, strict=True) if ex.intent is not None]
+    out_of_scope = [ok for ex, ok in zip(dataset, right, strict=True) if ex.intent is None]
+    accuracy, rejection = HELD_OUT[name]
+    assert sum(in_scope) / len(in_scope) >= accuracy
+    if rejection is not None:
+        assert sum(out_of_scope) / len(out_of_scope) >= rejection
