@@ -923,11 +923,19 @@ def evaluate(
     detector: CrisisDetector, crisis: Iterable[str], distress: Iterable[str], negative: Iterable[str]
 ) -> Figures:
     """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
-    crisis, distress, negative = list(crisis), list(distress), list(negative)
-    missed = tuple(t for t in crisis if not detector.detect(t).crisis)
-    distress_missed = tuple(t for t in distress if not ((signal := detector.detect(t)).crisis or signal.distress))
-    signals = [(text, detector.detect(text)) for text in negative]
-    alarms = tuple(text for text, signal in signals if signal.crisis)
+    labelled = (("crisis", crisis), ("distress", distress), ("negative", negative))
+    return tally((text, label, detector.detect(text)) for label, texts in labelled for text in texts)
+
+
+def tally(verdicts: Iterable[tuple[str, str, Signal]]) -> Figures:
+    """The figures of (text, label, signal) verdicts; labels are crisis, distress or negative."""
+    verdicts = list(verdicts)
+    crisis = [t for t, label, _ in verdicts if label == "crisis"]
+    missed = tuple(t for t, label, s in verdicts if label == "crisis" and not s.crisis)
+    distress = [t for t, label, _ in verdicts if label == "distress"]
+    distress_missed = tuple(t for t, label, s in verdicts if label == "distress" and not (s.crisis or s.distress))
+    negative = [(t, s) for t, label, s in verdicts if label == "negative"]
+    alarms = tuple(t for t, s in negative if s.crisis)
     return Figures(
         crisis_total=len(crisis),
         crisis_found=len(crisis) - len(missed),
@@ -935,7 +943,7 @@ def evaluate(
         distress_found=len(distress) - len(distress_missed),
         negative_total=len(negative),
         false_alarms=len(alarms),
-        negative_distress=sum(signal.distress for _, signal in signals),
+        negative_distress=sum(s.distress for _, s in negative),
         missed=missed,
         alarms=alarms,
         distress_missed=distress_missed,
@@ -1056,26 +1064,7 @@ def ordinary_questions(root: Path = DATA_DIR.parent.parent) -> dict[str, list[st
 
 def figures_of(policy: Policy, records: Iterable[Record]) -> Figures:
     """The figures of the layer (the readings combined by ``policy``) on some records."""
-    records = list(records)
-    verdicts = [(r, combine(r.reading, policy)) for r in records]
-    crisis = [r.text for r, s in verdicts if r.label == "crisis"]
-    missed = tuple(r.text for r, s in verdicts if r.label == "crisis" and not s.crisis)
-    distress = [r for r, s in verdicts if r.label == "distress"]
-    distress_missed = tuple(r.text for r, s in verdicts if r.label == "distress" and not (s.crisis or s.distress))
-    negative = [(r, s) for r, s in verdicts if r.label == "negative"]
-    alarms = tuple(r.text for r, s in negative if s.crisis)
-    return Figures(
-        crisis_total=len(crisis),
-        crisis_found=len(crisis) - len(missed),
-        distress_total=len(distress),
-        distress_found=len(distress) - len(distress_missed),
-        negative_total=len(negative),
-        false_alarms=len(alarms),
-        negative_distress=sum(s.distress for _, s in negative),
-        missed=missed,
-        alarms=alarms,
-        distress_missed=distress_missed,
-    )
+    return tally((r.text, r.label, combine(r.reading, policy)) for r in records)
 
 
 def crossval_table(policy: Policy, records: list[Record], ordinary: Mapping[str, list[Reading]]) -> str:
