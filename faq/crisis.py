@@ -283,19 +283,34 @@ def _first_of(items: Any) -> tuple[set[str], bool] | None:
     return first, True
 
 
-def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """The characters every match of ``pattern`` starts with one of, or None when that is not a small known
-    set (the pattern can match empty text, starts with any character, a category, a flag ...). A text
-    without any of them cannot match: the screen that lets the detector skip most patterns."""
+def _parsed(pattern: re.Pattern[str]) -> Any | None:
+    """The parsed items of ``pattern`` (None when they cannot be read safely: no parser, a flag that
+    changes which characters match, a parse error)."""
     if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
         return None
     try:
-        found = _first_of(_SRE_PARSE.parse(pattern.pattern, pattern.flags).data)
+        return _SRE_PARSE.parse(pattern.pattern, pattern.flags).data
+    except Exception:  # an unreadable pattern is simply always run
+        return None
+
+
+def _first_known(items: Any) -> frozenset[str] | None:
+    """The characters every match of parsed ``items`` starts with one of, when that is a small known set."""
+    try:
+        found = _first_of(items)
     except Exception:  # an unreadable pattern is simply always run
         return None
     if found is None or found[1] or not found[0]:
         return None
     return frozenset(found[0])
+
+
+def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters every match of ``pattern`` starts with one of, or None when that is not a small known
+    set (the pattern can match empty text, starts with any character, a category, a flag ...). A text
+    without any of them cannot match: the screen that lets the detector skip most patterns."""
+    items = _parsed(pattern)
+    return None if items is None else _first_known(items)
 
 
 #: Characters common in borrowers' messages: a screen keys a rule by another of its characters when it can.
@@ -341,22 +356,17 @@ def required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
     selective first (fewest common characters); empty when none is known. A text that misses one of
     them cannot match."""
-    if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
+    items = _parsed(pattern)
+    if items is None:
         return ()
     try:
-        sets = _required_of(_SRE_PARSE.parse(pattern.pattern, pattern.flags).data)
+        sets = _required_of(items)
     except Exception:  # an unreadable pattern is simply always run
         return ()
-    first = first_chars(pattern)
+    first = _first_known(items)  # the same parse: a pattern is read once
     if first is not None:
         sets.append(first)
     return tuple(sorted(set(sets), key=_selectivity))
-
-
-def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """The most selective of :func:`required_sets` (None when none is known)."""
-    sets = required_sets(pattern)
-    return sets[0] if sets else None
 
 
 def _key_char(text: str) -> str | None:
@@ -367,7 +377,7 @@ def _key_char(text: str) -> str | None:
 @dataclass(frozen=True)
 class Screen:
     """Which items of a list (cue texts or regexes) can occur in a text, by characters every occurrence
-    holds one of (:func:`required_chars`; a cue text's least common character): the items are then tried
+    holds one of (the first of :func:`required_sets`; a cue text's least common character): the items are then tried
     in their order, only those that can occur (the same first hit as trying them all)."""
 
     by_char: Mapping[str, tuple[int, ...]]
