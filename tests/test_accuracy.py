@@ -23,15 +23,19 @@ def report(engine: Engine, request: pytest.FixtureRequest) -> EvalReport:
     return evaluate(engine, load_dataset(request.param), with_baseline=True)
 
 
+def example_questions(engine: Engine) -> set[str]:
+    """Every example question of the knowledge base: its intents' and its out-of-scope groups'."""
+    questions = {q for intent in engine.kb.intents for q in intent.questions}
+    return questions | {q for group in engine.kb.out_of_scope for q in group.questions}
+
+
 @pytest.mark.parametrize("path", DEV_SETS, ids=lambda p: p.stem)
 def test_dev_set_is_large_and_independent(engine: Engine, path: Path) -> None:
     dataset = load_dataset(path)
     assert len(dataset) >= 150
     styles = {ex.style for ex in dataset}
     assert {"traditional", "colloquial", "typo", "pinyin", "oos"} <= styles
-    examples = {q for intent in engine.kb.intents for q in intent.questions}
-    examples |= {q for group in engine.kb.out_of_scope for q in group.questions}
-    assert not examples & {ex.text for ex in dataset}, "dev questions must never be copied into intents.yaml"
+    assert not example_questions(engine) & {ex.text for ex in dataset}, "dev questions must never be copied into intents.yaml"
 
 
 def test_top1_accuracy(report: EvalReport) -> None:
@@ -98,8 +102,7 @@ HELD_OUT = {"everyday_holdout": (0.84, None), "search_holdout": (0.90, 0.92)}
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) -> None:
-    examples = {normalize(q) for intent in engine.kb.intents for q in intent.questions}
-    examples |= {normalize(q) for group in engine.kb.out_of_scope for q in group.questions}
+    examples = {normalize(q) for q in example_questions(engine)}
     dataset = [ex for ex in load_dataset(DATA / f"{name}.yaml") if normalize(ex.text) not in examples]
     assert len(dataset) >= 200
     right = [is_right(ex.intent, predict(engine, ex.text).intent) for ex in dataset]
