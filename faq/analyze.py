@@ -561,26 +561,28 @@ class Analyzer:
         n = len(tokens)
         i = 0
         while i < n:
-            replacement = None
-            if usable[i] and i + 1 < n and usable[i + 1]:
-                for width in (4, 3, 2):
-                    j = i + width
-                    if j > n or not all(usable[i:j]) or not any(unknown[i:j]):
-                        continue
-                    candidate = "".join(tokens[i:j])
-                    if len(candidate) > 4:
-                        continue
-                    word = self._homophone_of(candidate)
-                    if word:
-                        replacement = word, width
-                        break
-            if replacement is None:
-                out.append(tokens[i])
-                i += 1
-            else:
-                out.append(replacement[0])
-                i += replacement[1]
+            found = self._window_at(tokens, i, usable, unknown) if usable[i] and i + 1 < n and usable[i + 1] else None
+            word, width = found or (tokens[i], 1)
+            out.append(word)
+            i += width
         return out
+
+    def _window_at(
+        self, tokens: list[str], i: int, usable: list[bool], unknown: list[bool]
+    ) -> tuple[str, int] | None:
+        """The vocabulary word a window starting at token ``i`` sounds like, and the window's width in
+        tokens (the longest first), or None."""
+        for width in (4, 3, 2):
+            j = i + width
+            if j > len(tokens) or not all(usable[i:j]) or not any(unknown[i:j]):
+                continue
+            candidate = "".join(tokens[i:j])
+            if len(candidate) > 4:
+                continue
+            word = self._homophone_of(candidate)
+            if word:
+                return word, width
+        return None
 
     def _homophone_of(self, candidate: str) -> str | None:
         """The vocabulary word that sounds like ``candidate`` (its usual reading, exact then fuzzy, before
