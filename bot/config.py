@@ -30,7 +30,8 @@ HEALTH_PATH = "/healthz"
 LIVENESS_PATH = "/livez"
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
-_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+#: Telegram accepts 1-256 characters; fewer than 16 is guessable (and too short to redact from logs safely).
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -164,7 +165,8 @@ class Settings:
         secret = get("WEBHOOK_SECRET")
         if secret is not None and not _SECRET.match(secret):
             problems.append(
-                "WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, '_' and '-' (1 to 256 characters)"
+                "WEBHOOK_SECRET must be 16 to 256 characters of A-Z, a-z, 0-9, '_' and '-' "
+                "(a shorter one is easy to guess; or leave it unset to derive one from the token)"
             )
         if secret is None and token is not None and mode is Mode.WEBHOOK:
             secret = derive_webhook_secret(token)

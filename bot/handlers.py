@@ -100,11 +100,17 @@ def _update_kind(update: Update) -> str:
     return "message"
 
 
+#: Telegram sends an inline query per keystroke, so inline queries get their own, wider limit (per process:
+#: they are cheap, and Telegram caches the answers) rather than eating into the user's message limit.
+INLINE_QUERIES_PER_MESSAGE = 5
+
+
 class Handlers:
     def __init__(self, settings: Settings, assistant: Assistant, limiter: FloodLimiter) -> None:
         self.settings = settings
         self.assistant = assistant
         self.limiter = limiter
+        self.inline_limiter = FloodLimiter(limiter.limit * INLINE_QUERIES_PER_MESSAGE, limiter.window)
         self.scripts = ScriptMemory()
 
     @property
@@ -482,6 +488,12 @@ class Handlers:
         if query is None:
             return
         self.stats.inline += 1
+        if not self.settings.is_admin(query.from_user.id):
+            if self.inline_limiter.check(query.from_user.id) is not Verdict.ALLOW:
+                self.stats.rate_limited += 1
+                log_update(type="inline_query", id=update.update_id, kind="rate_limited")
+                await query.answer([], cache_time=0, is_personal=True)  # stop the client's spinner, say nothing
+                return
         text = query.query.strip()
         trad = self._traditional(update, text)
         engine = self.assistant.engine

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import re
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], object]
+#: Votes remembered for /stats so that a double tap on 👍 counts once (the oldest are forgotten first).
+MAX_REMEMBERED_VOTES = 10_000
 MAX_STAGE_DAYS = 36_500
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = re.compile(r"(?<!\d)([-+]?\d{1,18})")
@@ -132,12 +134,24 @@ class Stats:
     fallbacks: int = 0  # fallback / did-you-mean / out-of-scope replies
     crisis: int = 0
     buttons: int = 0  # topic / related / suggestion presses
-    feedback: Counter[str] = field(default_factory=Counter)
+    feedback: Counter[str] = field(default_factory=Counter)  # one vote per user and answer: the latest
     inline: int = 0
     non_text: int = 0
     rate_limited: int = 0
     errors: int = 0
     intents: Counter[str] = field(default_factory=Counter)
+    _votes: OrderedDict[tuple[str, str], str] = field(default_factory=OrderedDict, repr=False)
+
+    def vote(self, answer_id: str, user_id: int | str, value: str) -> None:
+        """Count a 👍 / 👎 / "都不是": a double tap counts once, a changed mind moves the vote."""
+        key = (answer_id, str(user_id))
+        previous = self._votes.pop(key, None)
+        if previous is not None:
+            self.feedback[previous] -= 1
+        self._votes[key] = value
+        self.feedback[value] += 1
+        if len(self._votes) > MAX_REMEMBERED_VOTES:
+            self._votes.popitem(last=False)
 
     def count(self, reply: Reply) -> None:
         if reply.kind is ReplyKind.CRISIS:
@@ -431,7 +445,7 @@ class Assistant:
         )
 
     def feedback(self, answer_id: str, user_id: int | str, value: Feedback) -> None:
-        self.stats.feedback[value.value] += 1
+        self.stats.vote(answer_id, user_id, value.value)
         self.spawn(self.store.record_feedback(answer_id, user_id, value))
 
 

@@ -307,6 +307,22 @@ async def test_inline_query_offers_articles(start_bot: StartBot, engine: Engine)
     assert [r["title"] for r in topics.params["results"]] == [t.title for t in engine.topics()][:30]
 
 
+async def test_inline_queries_have_their_own_wider_flood_limit(start_bot: StartBot, engine: Engine) -> None:
+    """One query per keystroke: five per allowed message, then empty answers; messages keep their limit."""
+    from bot.handlers import INLINE_QUERIES_PER_MESSAGE
+
+    bot = await start_bot(flood_limit=1)
+    allowed = INLINE_QUERIES_PER_MESSAGE
+    for _ in range(allowed + 2):
+        await bot.push(bot.inline_query(131, FAMILY_Q))
+    await wait_until(lambda: len(bot.calls("answerInlineQuery")) == allowed + 2, what="every inline answer")
+    sizes = sorted(len(c.params["results"]) for c in bot.calls("answerInlineQuery"))
+    assert sizes[:2] == [0, 0] and min(sizes[2:]) >= 2
+    assert handlers_of(bot.application).stats.rate_limited == 2
+    await bot.push_message(131, FAMILY_Q)  # the message limit was not spent by the inline queries
+    assert (await bot.pop_message(131)).text == expected_html(engine, FAMILY_Q)
+
+
 # -------------------------------------------------------------------------------------------- groups
 
 

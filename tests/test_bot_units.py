@@ -243,7 +243,7 @@ def test_settings_read_every_variable(tmp_path: Path) -> None:
         {
             "TELEGRAM_BOT_TOKEN": f"  {TOKEN} ",
             "WEBHOOK_URL": "https://a.example.com/t",
-            "WEBHOOK_SECRET": "s3cret_-X",
+            "WEBHOOK_SECRET": "s3cret_-X_0123456789",
             "PORT": "9000",
             "LISTEN_HOST": "127.0.0.1",
             "TELEGRAM_BASE_URL": "http://localhost:8081",
@@ -257,7 +257,7 @@ def test_settings_read_every_variable(tmp_path: Path) -> None:
         }
     )
     assert s.token == TOKEN
-    assert s.webhook_secret == "s3cret_-X"
+    assert s.webhook_secret == "s3cret_-X_0123456789"
     assert (s.port, s.listen_host) == (9000, "127.0.0.1")
     assert s.base_url == "http://localhost:8081/bot"
     assert s.base_file_url == "http://localhost:8081/file/bot"
@@ -295,6 +295,13 @@ def test_all_problems_are_reported_at_once() -> None:
     ):
         assert name in text
     assert len(caught.value.problems) == 8
+
+
+@pytest.mark.parametrize("secret", ["abc", "s3cret_-X", "x" * 15, "y" * 257])
+def test_a_guessable_or_overlong_webhook_secret_is_refused(secret: str) -> None:
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET must be 16 to 256"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": secret})
+    assert Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "z" * 16}).webhook_secret == "z" * 16
 
 
 def test_webhook_path_must_not_be_the_health_check() -> None:
@@ -413,3 +420,14 @@ async def test_engine_holder_keeps_the_last_good_engine(engine: Engine, tmp_path
     result = await holder.reload()
     assert not result.ok and str(broken) in result.message
     assert holder.engine is engine
+
+
+def test_stats_count_one_vote_per_user_and_answer() -> None:
+    stats = Stats()
+    stats.vote("a1", 1, "up")
+    stats.vote("a1", 1, "up")  # a double tap
+    stats.vote("a2", 1, "down")
+    stats.vote("a2", 1, "up")  # a changed mind
+    stats.vote("a1", 2, "down")  # someone else in a group
+    assert (stats.feedback["up"], stats.feedback["down"]) == (2, 1)
+    assert "👍 2  👎 1" in stats.render()

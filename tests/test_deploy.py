@@ -23,6 +23,7 @@ from conftest import REPO
 from fake_telegram import BotTester, FakeTelegram, free_port
 
 from bot.config import HEALTH_PATH
+from bot.runner import SHUTDOWN_TIMEOUT
 
 sys.path.insert(0, str(REPO / "scripts"))
 import lock
@@ -134,6 +135,9 @@ def test_platform_files_describe_only_real_settings() -> None:
     render_env = {item["key"] for item in render["services"][0]["envVars"]}
     assert render_env <= known, render_env - known
     assert {"TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "DATABASE_URL"} <= render_env
+    # Render's generated values are base64 (+ / =): not a valid webhook secret, so the token's is derived.
+    generated = {item["key"] for item in render["services"][0]["envVars"] if item.get("generateValue")}
+    assert "WEBHOOK_SECRET" not in generated
 
 
 def test_dockerfile_builds_a_small_non_root_image_from_the_lock() -> None:
@@ -175,6 +179,8 @@ def test_fly_toml_checks_health_on_the_port_the_image_listens_on() -> None:
     assert str(service["internal_port"]) == fly["env"]["PORT"] == "8080"
     assert [check["path"] for check in service["checks"]] == [HEALTH_PATH]
     assert fly["build"]["dockerfile"] == "Dockerfile"
+    # Fly kills 5 s after SIGTERM unless told otherwise; the bot's own shutdown may take longer.
+    assert fly["kill_timeout"] > SHUTDOWN_TIMEOUT + 2
 
 
 # -------------------------------------------------------------------------- the web process, as built

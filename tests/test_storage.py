@@ -213,6 +213,11 @@ async def test_summary(store: SqlStore) -> None:
         assert await store.record_answer(event)
     assert await store.record_feedback(events[0].answer_id, USER_ID, Feedback.UP)
     assert await store.record_feedback(events[3].answer_id, USER_ID, Feedback.DOWN)
+    # A double tap is one vote; a user who changes their mind moves their vote; another user votes too.
+    assert await store.record_feedback(events[0].answer_id, USER_ID, Feedback.UP)
+    assert await store.record_feedback(events[1].answer_id, USER_ID, Feedback.DOWN)
+    assert await store.record_feedback(events[1].answer_id, USER_ID, Feedback.UP)
+    assert await store.record_feedback(events[0].answer_id, USER_ID + 1, Feedback.DOWN)
     old = make_event(at=datetime.now(UTC) - timedelta(days=30))
     assert await store.record_answer(old)
     summary = await store.summary(7)
@@ -220,7 +225,7 @@ async def test_summary(store: SqlStore) -> None:
     assert "fell back: 2 (33.3%)" in summary
     assert "low confidence: 1 (16.7%)" in summary
     assert "family_contact 3" in summary and "complain 1" in summary
-    assert "👍 1 · 👎 1 · 都不是 0" in summary
+    assert "👍 2 · 👎 2 · 都不是 0" in summary
     assert len(summary.splitlines()) <= 6
 
 

@@ -448,9 +448,15 @@ class SqlStore:
                     .limit(3)
                 )
             ).all()
+            # One vote per user and answer, the latest: a double tap or a changed mind is not two votes.
+            latest = (
+                select(func.max(feedback.c.id))
+                .where(feedback.c.at >= since)
+                .group_by(feedback.c.answer_id, feedback.c.user_hash)
+            )
             vote_rows = await conn.execute(
                 select(feedback.c.value, func.count())
-                .where(feedback.c.at >= since)
+                .where(feedback.c.id.in_(latest.scalar_subquery()))
                 .group_by(feedback.c.value)
             )
             votes: dict[str, int] = {str(value): int(n) for value, n in vote_rows}
