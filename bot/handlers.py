@@ -488,12 +488,12 @@ class Handlers:
         if query is None:
             return
         self.stats.inline += 1
-        if not self.settings.is_admin(query.from_user.id):
-            if self.inline_limiter.check(query.from_user.id) is not Verdict.ALLOW:
-                self.stats.rate_limited += 1
-                log_update(type="inline_query", id=update.update_id, kind="rate_limited")
-                await query.answer([], cache_time=0, is_personal=True)  # stop the client's spinner, say nothing
-                return
+        user_id = query.from_user.id
+        if not self.settings.is_admin(user_id) and self.inline_limiter.check(user_id) is not Verdict.ALLOW:
+            self.stats.rate_limited += 1
+            log_update(type="inline_query", id=update.update_id, kind="rate_limited")
+            await query.answer([], cache_time=0, is_personal=True)  # stop the client's spinner, say nothing
+            return
         text = query.query.strip()
         trad = self._traditional(update, text)
         engine = self.assistant.engine
