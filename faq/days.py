@@ -93,11 +93,11 @@ _BARE: Final = 1  # a duration with no verb around it
 
 _TRADITIONAL: Final = (
     "過遲還週個兩禮幾來後經沒號萬塊時點緩衝寬嗎離約貸帳賬費電話條將當這麼錢請協辦內頭連續為現從應該"
-    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩壹貳參叁肆伍陸柒捌玖拾佰仟〇"
+    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩結違罰滯納騷擾壹貳參叁肆伍陸柒捌玖拾佰仟〇"
 )
 _SIMPLIFIED: Final = (
     "过迟还周个两礼几来后经没号万块时点缓冲宽吗离约贷账账费电话条将当这么钱请协办内头连续为现从应该"
-    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩一二三三四五六七八九十百千〇"
+    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩结违罚滞纳骚扰一二三三四五六七八九十百千〇"
 )
 
 
@@ -171,11 +171,13 @@ _FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过
 #: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
 _COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
-    r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
+    r"(?:这|那|(?<![目当])前|(?<![超经挺熬撑])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 _VERB: Final = re.compile(
-    r"逾期了?|yu\s?qi|overdue|late|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
+    # 逾期 and the ways people mistype it (逾其, yu期, yq); 挺过/熬过 three years = held out that long
+    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi)了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late|(?:挺|熬|撑)过了?"
+    r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
     r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过了",
     re.IGNORECASE,
 )
@@ -183,6 +185,10 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
+    # 结清一个月了 / 还完半年了: time since the debt was settled, not overdue
+    r"|结清|还清|还完|还上了|已还款?|上岸"
+    # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on
+    r"|违约金|罚息|滞纳金|利息|骚扰"
 )
 
 # right context, anchored right after the quantity
@@ -194,9 +200,19 @@ _AFTER_THEN_DUE: Final = re.compile(
 )
 _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账"
-    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
-    # 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state
-    rf"|诉讼时效|时效|有效期|保存期|保留期|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
+    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销)"  # 一个月工资: a monthly amount, not a duration
+)
+#: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
+#: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
+_OTHER_CLOCK: Final = (
+    r"(?:诉讼时效|时效|有效期|保存期|保留期"
+    rf"|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
+)
+_OTHER_CLOCK_AFTER: Final = re.compile(rf"{_SP}的?{_SP}{_OTHER_CLOCK}")
+_OTHER_CLOCK_RIGHT_AFTER: Final = re.compile(rf"的?{_OTHER_CLOCK}")
+#: 一周就要还, 7天到期, 三个月还款: the loan's term (when it falls due), not a time overdue.
+_TERM_AFTER: Final = re.compile(
+    rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该){_SP}还|到期|还款(?!日)|还钱)"
 )
 #: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
 #: an overdue verb comes before it (逾期近两个月 = nearly two months).
@@ -225,7 +241,9 @@ _STRONG_AFTER: Final = re.compile(
 _LE_AFTER: Final = re.compile(rf"{_SP}了")
 _DATE_AFTER_YEAR: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]{{1,3}}{_SP}月|底|初|中|末|份|级)")
 _DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
-_COMPOUND_GAP: Final = re.compile(rf"{_SP}(?:零|又|加)?{_SP}")
+#: 两个月零五天, 一年三个月: directly adjacent or joined by 零/又/加. A space alone separates two phrases
+#: ("逾期一个月 一天打十几次": a month overdue, then a frequency), never one compound.
+_COMPOUND_GAP: Final = re.compile(rf"(?:{_SP}(?:零|又|加){_SP})?")
 
 # --------------------------------------------------------------------------------------------------
 # Numbers
@@ -508,7 +526,10 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
             return candidate(-quantity.days, _STRONG)
     if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
         return None
+    verb = _attachment(left, right)
     if _EXCLUDED_AFTER.match(right):
+        return None
+    if (_OTHER_CLOCK_RIGHT_AFTER if verb.adjacent else _OTHER_CLOCK_AFTER).match(right):
         return None
     if _AGO_AFTER.match(right):
         return candidate(quantity.days, _STRONG) if _AGO_OVERDUE_AFTER.match(right) else None
@@ -519,8 +540,9 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if _EXPIRES.search(left):
         return None
 
-    verb = _attachment(left, right)
     strong_after = _STRONG_AFTER.match(right) is not None
+    if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
+        return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due
     if (quantity.bare_month or quantity.ri) and not verb.attached:
         return None
     if quantity.bare_month and _DATE_AFTER_MONTH.match(right):
