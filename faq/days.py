@@ -26,16 +26,23 @@ Approximations (``approximate=True``)
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
     ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
-    ``还没逾期``/``还没到期``/``未逾期`` -> 0.
+    ``还没逾期``/``还没到期``/``未逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
+    is no count at all: never a positive one.
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
-    overdue verb (逾期, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了, 没还, 还不上, 已经,
-    过了, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
+    overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了,
+    没还, 还不上, 已经, 过了, 挺过/熬过, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
     *bare* and still counts (in this bot a bare duration means overdue days: ``十五天了咋办``)
     unless its context says it is something else:
 
     * a loan term, a request or a waiting time: nearest marker to the left is 借/贷款/期限/分期/
       申请/协商/宽限/缓冲/提前/给我/等/打了/每/想 ... (``借了3个月``, ``申请延期一个月``);
+    * time since the debt was settled: nearest marker 结清/还清/还完/还上了/已还/上岸 (``结清一个月了``,
+      ``还完半年了``; ``逾期两个月 后来还清了`` keeps its 60);
+    * a charge per unit of time or how long something else went on: nearest marker 违约金/罚息/滞纳金/
+      利息/骚扰 (``违约金一天要多少``, ``被骚扰了几个月``);
+    * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
+      到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
       最近三个月, 给我3天, 宽限几天, 分12个月;
     * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
@@ -44,7 +51,8 @@ Which quantities are overdue durations
     * ``几天`` followed by a question (``逾期几天会上征信``) or by anything but 了/没还 (``几年消除``,
       ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了;
     * the length of something else: followed by 诉讼时效/时效/有效期 or by 消除/清除/恢复/作废 ...
-      (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``);
+      (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``); after a space
+      these start a new phrase when the overdue verb is right before the quantity (``逾期超过三年 时效过了``);
     * ``近五年`` at the head of a clause: the period looked back over (``近三年有过逾期``), unless an
       overdue verb precedes it or 没还 follows (``逾期近两个月``, ``近两个月没还``);
     * 过期 of something that is not a debt (``身份证过期3天了``, ``优惠券过期一周``);
@@ -53,6 +61,7 @@ Which quantities are overdue durations
 
     Amounts (``8000块``, ``3万``), counts (``3次``, ``3条短信``), hours (``48小时``), percentages,
     instalments (``分6期``, ``12期``) and phone numbers never match a day/week/month/year unit.
+    Compounds join only directly or through 零/又/加: ``逾期一个月 一天打十几次`` is 30, not 31.
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
     quantities; among equals the last one wins. Only the first ``MAX_SCAN`` characters are
@@ -520,8 +529,10 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority)
 
     if not quantity.ordinal:
-        if _FUTURE_BEFORE.search(left) and (_DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(left)):
-            return candidate(-quantity.days, _STRONG)
+        if _FUTURE_BEFORE.search(left):
+            if _DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(left):
+                return candidate(-quantity.days, _STRONG)
+            return None  # 还有2天 / 还剩一周: time left, never time overdue
         if _AFTER_THEN_DUE.match(right):
             return candidate(-quantity.days, _STRONG)
     if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
