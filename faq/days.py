@@ -505,7 +505,8 @@ def _attachment(left: str, right: str) -> _Attachment:
         return _Attachment(False, other is not None, False)
     if other is not None and other.end() > verb.end():
         return _Attachment(False, True, False)
-    return _Attachment(True, False, not left[verb.end() :].strip())
+    # 咗 is Cantonese 了 (迟咗两日): the verb is still right before the quantity
+    return _Attachment(True, False, not left[verb.end() :].strip().removeprefix("咗").strip())
 
 
 def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
