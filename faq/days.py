@@ -31,7 +31,7 @@ Not yet overdue (never approximate)
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
     overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了,
-    没还, 还不上, 已经, 过了, 挺过/熬过, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
+    没还, 还不上, 已经, 过了, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
     *bare* and still counts (in this bot a bare duration means overdue days: ``十五天了咋办``)
     unless its context says it is something else:
 
@@ -180,12 +180,12 @@ _FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过
 #: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
 _COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
-    r"(?:这|那|(?<![目当])前|(?<![超经挺熬撑])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
+    r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 _VERB: Final = re.compile(
-    # 逾期 and the ways people mistype it (逾其, yu期, yq); 挺过/熬过 three years = held out that long
-    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi)了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late|(?:挺|熬|撑)过了?"
+    # 逾期 and the ways people mistype it (逾其, yu期, yq)
+    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi)了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
     r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过了",
     re.IGNORECASE,

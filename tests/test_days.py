@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq.days import MAX_SCAN, DayCount, parse_days
+from faq.engine import Engine
 
 # (message, expected days or None)
 EXACT_NUMBERS = [
@@ -280,14 +281,13 @@ PER_UNIT_AND_OTHER_SPANS = [
     ("被催收骚扰了两个月", None),
 ]
 
-# Mistyped and romanised 逾期, and holding out (挺过/熬过) a number of years.
+# Mistyped and romanised 逾期; a space after 逾期超过N年 starts a new phrase.
 TYPOS_AND_HOLDING_OUT = [
     ("逾其5天了", 5),
     ("yu期两周", 14),
     ("yq 20天", 20),
     ("渝期三天", 3),
     ("迟咗三日还钱 会点", 3),  # Cantonese 咗 = 了: still right after the verb
-    ("熬过两年就不用还了吗", 730),
     ("逾期超过四年 诉讼时效是不是过了", 1460),
     ("两年的诉讼时效", None),
 ]
@@ -564,3 +564,15 @@ def test_a_space_keeps_a_duration_apart_from_a_frequency(months: int, every: str
     text = f"逾期{cn2an.an2cn(months)}个月 {every}{times}次"
     found = parse_days(text)
     assert found is not None and found.days == 30 * months, (text, found)
+
+
+@pytest.mark.parametrize("typo", ["逾其", "yu期", "yq "])
+@pytest.mark.parametrize(
+    "message", ["花呗{}两周了 会不会上门", "{}20天 会不会打给我家里人", "借了三千 {}一个月了 会被起诉吗"]
+)
+def test_a_mistyped_overdue_verb_reads_like_the_right_one(engine: Engine, typo: str, message: str) -> None:
+    """The day count is read through the typo, and the question beside it is matched as if 逾期 were
+    spelled right (the typo goes away with the count, like 逾期 does)."""
+    right, typed = engine.reply(message.format("逾期")), engine.reply(message.format(typo))
+    assert right.days is not None
+    assert (typed.days, typed.intent) == (right.days, right.intent), message.format(typo)
