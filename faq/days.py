@@ -473,8 +473,8 @@ def _merge_compound(first: _Quantity, second: _Quantity, text: str) -> _Quantity
 # --------------------------------------------------------------------------------------------------
 
 
-def _left_clause(text: str, start: int) -> str:
-    window = text[max(0, start - _WINDOW) : start]
+def _left_clause(text: str, start: int, width: int = _WINDOW) -> str:
+    window = text[max(0, start - width) : start]
     found = _LEFT_CLAUSE.search(window)
     return found.group() if found else ""
 
@@ -531,7 +531,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
 
     if not quantity.ordinal:
         if _FUTURE_BEFORE.search(left):
-            if _DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(left):
+            # the due date may be named further back: 离还款deadline还有三天
+            if _DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(_left_clause(text, start, 2 * _WINDOW)):
                 return candidate(-quantity.days, _STRONG)
             return None  # 还有2天 / 还剩一周: time left, never time overdue
         if _AFTER_THEN_DUE.match(right):

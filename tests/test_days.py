@@ -244,6 +244,7 @@ TERMS_AND_COUNTDOWNS = [
     ("还款日还有3天", -3),
     ("到期日还剩两天", -2),
     ("账单日还有5天 会催吗", -5),
+    ("离我那张信用卡的还款日还有四天", -4),  # the due date named further back
 ]
 
 # The time since a debt was settled is no overdue duration; the time overdue before settling still is.
