@@ -193,11 +193,12 @@ _VERB: Final = re.compile(
 _NOT_OVERDUE_MARKER: Final = re.compile(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
-    r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
+    r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求|还要|还得"
     # 结清一个月了 / 还完半年了: time since the debt was settled, not overdue
     r"|结清|还清|还完|还上了|已还款?|上岸"
-    # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on
-    r"|违约金|罚息|滞纳金|利息|骚扰"
+    # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on;
+    # 不良记录5年: how long a record is kept
+    r"|违约金|罚息|滞纳金|利息|骚扰|记录"
 )
 
 # right context, anchored right after the quantity
@@ -214,7 +215,7 @@ _EXCLUDED_AFTER: Final = re.compile(
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
 _OTHER_CLOCK: Final = (
-    r"(?:诉讼时效|时效|有效期|保存期|保留期"
+    r"(?:诉讼时效|时效|有效期|保存期|保留期|(?:是|要)?从(?:什么时候|何时|哪天|哪一天)(?:开始|起)?算|起算"
     rf"|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
 )
 _OTHER_CLOCK_AFTER: Final = re.compile(rf"{_SP}的?{_SP}{_OTHER_CLOCK}")
@@ -573,6 +574,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return None
     if quantity.single_day and not _LE_AFTER.match(right):
         return None
+    if quantity.ji_only and left.strip() and not _LE_AFTER.match(right):
+        return None  # 诉讼时效几年 / 网贷几年: a noun then 几 asks how many; a lone 几天 answers one
     return candidate(quantity.days, _BARE)
 
 

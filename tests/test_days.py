@@ -280,6 +280,16 @@ PER_UNIT_AND_OTHER_SPANS = [
     ("滞纳金一个月多少", None),
     ("逾期后违约金一天收多少", None),
     ("被催收骚扰了两个月", None),
+    ("不良记录两年是从什么时候算", None),  # how long a record is kept, and from when
+    ("家里人还要住院三个星期", None),
+    ("这个月还得熬十几天", None),
+]
+
+# A noun then a bare 几 asks how many; a lone 几天 (an answer to "how long?") states a few days.
+HOW_MANY = [
+    ("冷静期是几天", None),
+    ("征信查询几年", None),
+    ("几天了", 3),
 ]
 
 # Mistyped and romanised 逾期; a space after 逾期超过N年 starts a new phrase.
@@ -310,6 +320,7 @@ ALL_CASES = (
     + PHRASES_APART
     + PER_UNIT_AND_OTHER_SPANS
     + TYPOS_AND_HOLDING_OUT
+    + HOW_MANY
 )
 
 
