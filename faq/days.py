@@ -31,7 +31,8 @@ Not yet overdue (never approximate)
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
     overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了,
-    没还, 还不上, 已经, 过了, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
+    没还, 还不上, 已经, 过了, yuqi, overdue ...; Cantonese 咗 after it is 了) or when it is followed by
+    没还/还没还/还不上/逾期.  Otherwise it is
     *bare* and still counts (in this bot a bare duration means overdue days: ``十五天了咋办``)
     unless its context says it is something else:
 
@@ -39,8 +40,9 @@ Which quantities are overdue durations
       申请/协商/宽限/缓冲/提前/给我/等/打了/每/想 ... (``借了3个月``, ``申请延期一个月``);
     * time since the debt was settled: nearest marker 结清/还清/还完/还上了/已还/上岸 (``结清一个月了``,
       ``还完半年了``; ``逾期两个月 后来还清了`` keeps its 60);
-    * a charge per unit of time or how long something else went on: nearest marker 违约金/罚息/滞纳金/
-      利息/骚扰 (``违约金一天要多少``, ``被骚扰了几个月``);
+    * a charge per unit of time or how long something else went on or is still to go: nearest marker
+      违约金/罚息/滞纳金/利息/骚扰/记录/还要/还得 (``违约金一天要多少``, ``被骚扰了几个月``, ``不良记录5年``,
+      ``还要住院两个星期``);
     * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
       到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
@@ -49,8 +51,9 @@ Which quantities are overdue durations
     * frequencies: ``一天打了六个电话``, ``一周三次`` (unless directly after an overdue verb);
     * bare only: followed by 内/以内/后/到账/利息/利率 (``3天内还清``, ``3天后还``);
     * ``几天`` followed by a question (``逾期几天会上征信``) or by anything but 了/没还 (``几年消除``,
-      ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了;
-    * the length of something else: followed by 诉讼时效/时效/有效期 or by 消除/清除/恢复/作废 ...
+      ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了, a bare
+      ``几`` after a noun (``诉讼时效几年``, ``冷静期是几天``; a lone ``几天``/``几天了`` still states 3);
+    * the length of something else: followed by 诉讼时效/时效/有效期/从什么时候算 or by 消除/清除/恢复/作废 ...
       (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``); after a space
       these start a new phrase when the overdue verb is right before the quantity (``逾期超过三年 时效过了``);
     * ``近五年`` at the head of a clause: the period looked back over (``近三年有过逾期``), unless an

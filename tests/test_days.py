@@ -588,3 +588,18 @@ def test_a_mistyped_overdue_verb_reads_like_the_right_one(engine: Engine, typo: 
     right, typed = engine.reply(message.format("逾期")), engine.reply(message.format(typo))
     assert right.days is not None
     assert (typed.days, typed.intent) == (right.days, right.intent), message.format(typo)
+
+
+@given(
+    st.sampled_from(["逾期", "拖了", "欠了"]),
+    st.integers(min_value=1, max_value=10),  # years beyond ten are not read (a date, a typo)
+    _written,
+    st.sampled_from(list(_UNITS)),
+    st.sampled_from([" 后来还清了", " 上周结清了", "才还完 ", " 已经全部还上了"]),
+)
+def test_the_time_overdue_before_settling_still_counts(
+    verb: str, n: int, written: str, unit: str, settled: str
+) -> None:
+    text = f"{verb}{_numeral(n, written)}{unit}{settled}"
+    found = parse_days(text)
+    assert found is not None and found.days == n * _UNITS[unit], (text, found)
