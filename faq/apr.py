@@ -787,6 +787,11 @@ _RATE_WORDS = re.compile(r"利息|利率|年化|息|高利贷|合法吗|砍头|�
 _OVERDUE_WORDS = re.compile(r"逾期|催收|拖了|拖欠|还不上|还不起|没还|爆通讯录|起诉|上门|征信")
 
 
+#: Charges for paying late: "逾期10天 罚息已经500了 这么高合法吗" asks about the penalty of being overdue
+#: (answered with the day count), not for the loan's rate.
+_PENALTY_WORDS = re.compile(r"罚息|违约金|滞纳金|逾期费|逾期利息")
+
+
 #: A loan request or a comparison of lenders: never answered with a rate (the bot recommends no lender).
 _LOAN_REQUEST = re.compile(
     r"哪个平台|哪家|哪个app|推荐|哪里(?:能)?借|去哪借|能借到|想借|口子|下款快|好下款|利息最低"
@@ -827,4 +832,5 @@ def _is_rate_folded(text: str, figures: LoanFigures) -> bool:
     asks_cost = bool(_RATE_WORDS.search(text))
     if not needed(f):
         return asks_cost or not _OVERDUE_WORDS.search(text)
-    return asks_cost
+    # Too few figures for a rate: a question about the penalty of being overdue is no rate question.
+    return asks_cost and not (_PENALTY_WORDS.search(text) and _OVERDUE_WORDS.search(text))

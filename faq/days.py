@@ -26,25 +26,36 @@ Approximations (``approximate=True``)
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
     ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
-    ``还没逾期``/``还没到期``/``未逾期`` -> 0.
+    ``还没逾期``/``还没到期``/``未逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
+    is no count at all: never a positive one.
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
-    overdue verb (逾期, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了, 没还, 还不上, 已经,
-    过了, yuqi, overdue ...) or when it is followed by 没还/还没还/还不上/逾期.  Otherwise it is
+    overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了,
+    没还, 还不上, 已经, 过了, yuqi, overdue ...; Cantonese 咗 after it is 了) or when it is followed by
+    没还/还没还/还不上/逾期.  Otherwise it is
     *bare* and still counts (in this bot a bare duration means overdue days: ``十五天了咋办``)
     unless its context says it is something else:
 
     * a loan term, a request or a waiting time: nearest marker to the left is 借/贷款/期限/分期/
       申请/协商/宽限/缓冲/提前/给我/等/打了/每/想 ... (``借了3个月``, ``申请延期一个月``);
+    * time since the debt was settled: nearest marker 结清/还清/还完/还上了/已还/上岸 (``结清一个月了``,
+      ``还完半年了``; ``逾期两个月 后来还清了`` keeps its 60);
+    * a charge per unit of time or how long something else went on or is still to go: nearest marker
+      违约金/罚息/滞纳金/利息/骚扰/记录/还要/还得 (``违约金一天要多少``, ``被骚扰了几个月``, ``不良记录5年``,
+      ``还要住院两个星期``);
+    * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
+      到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
       最近三个月, 给我3天, 宽限几天, 分12个月;
     * followed by 缓冲/宽限/延期/免息/期限/分期 (``15天缓冲期``, ``1-3个月的延期``);
     * frequencies: ``一天打了六个电话``, ``一周三次`` (unless directly after an overdue verb);
     * bare only: followed by 内/以内/后/到账/利息/利率 (``3天内还清``, ``3天后还``);
     * ``几天`` followed by a question (``逾期几天会上征信``) or by anything but 了/没还 (``几年消除``,
-      ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了;
-    * the length of something else: followed by 诉讼时效/时效/有效期 or by 消除/清除/恢复/作废 ...
-      (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``);
+      ``逾期几年利息怎么算``: "how many" asks about a period), a bare ``一天`` not followed by 了, a bare
+      ``几`` after a noun (``诉讼时效几年``, ``冷静期是几天``; a lone ``几天``/``几天了`` still states 3);
+    * the length of something else: followed by 诉讼时效/时效/有效期/从什么时候算 or by 消除/清除/恢复/作废 ...
+      (``3年诉讼时效``, ``5年后自动清除``), after 时效/保留/保存 (``诉讼时效是3年``); after a space
+      these start a new phrase when the overdue verb is right before the quantity (``逾期超过三年 时效过了``);
     * ``近五年`` at the head of a clause: the period looked back over (``近三年有过逾期``), unless an
       overdue verb precedes it or 没还 follows (``逾期近两个月``, ``近两个月没还``);
     * 过期 of something that is not a debt (``身份证过期3天了``, ``优惠券过期一周``);
@@ -53,6 +64,7 @@ Which quantities are overdue durations
 
     Amounts (``8000块``, ``3万``), counts (``3次``, ``3条短信``), hours (``48小时``), percentages,
     instalments (``分6期``, ``12期``) and phone numbers never match a day/week/month/year unit.
+    Compounds join only directly or through 零/又/加: ``逾期一个月 一天打十几次`` is 30, not 31.
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
     quantities; among equals the last one wins. Only the first ``MAX_SCAN`` characters are
@@ -93,11 +105,11 @@ _BARE: Final = 1  # a duration with no verb around it
 
 _TRADITIONAL: Final = (
     "過遲還週個兩禮幾來後經沒號萬塊時點緩衝寬嗎離約貸帳賬費電話條將當這麼錢請協辦內頭連續為現從應該"
-    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩壹貳參叁肆伍陸柒捌玖拾佰仟〇"
+    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩結違罰滯納騷擾壹貳參叁肆伍陸柒捌玖拾佰仟〇"
 )
 _SIMPLIFIED: Final = (
     "过迟还周个两礼几来后经没号万块时点缓冲宽吗离约贷账账费电话条将当这么钱请协办内头连续为现从应该"
-    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩一二三三四五六七八九十百千〇"
+    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩结违罚滞纳骚扰一二三三四五六七八九十百千〇"
 )
 
 
@@ -175,14 +187,21 @@ _EXCLUDED_BEFORE: Final = re.compile(
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 _VERB: Final = re.compile(
-    r"逾期了?|yu\s?qi|overdue|late|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
+    # 逾期 and the ways people mistype it (逾其, yu期, yq)
+    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi)了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
+    r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
     r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过了",
     re.IGNORECASE,
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
-    r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求"
+    r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求|还要|还得"
+    # 结清一个月了 / 还完半年了: time since the debt was settled, not overdue
+    r"|结清|还清|还完|还上了|已还款?|上岸"
+    # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on;
+    # 不良记录5年: how long a record is kept
+    r"|违约金|罚息|滞纳金|利息|骚扰|记录"
 )
 
 # right context, anchored right after the quantity
@@ -194,9 +213,19 @@ _AFTER_THEN_DUE: Final = re.compile(
 )
 _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账"
-    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
-    # 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state
-    rf"|诉讼时效|时效|有效期|保存期|保留期|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
+    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销)"  # 一个月工资: a monthly amount, not a duration
+)
+#: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
+#: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
+_OTHER_CLOCK: Final = (
+    r"(?:诉讼时效|时效|有效期|保存期|保留期|(?:是|要)?从(?:什么时候|何时|哪天|哪一天)(?:开始|起)?算|起算"
+    rf"|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
+)
+_OTHER_CLOCK_AFTER: Final = re.compile(rf"{_SP}的?{_SP}{_OTHER_CLOCK}")
+_OTHER_CLOCK_RIGHT_AFTER: Final = re.compile(rf"的?{_OTHER_CLOCK}")
+#: 一周就要还, 7天到期, 三个月还款: the loan's term (when it falls due), not a time overdue.
+_TERM_AFTER: Final = re.compile(
+    rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该){_SP}还|到期|还款(?!日)|还钱)"
 )
 #: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
 #: an overdue verb comes before it (逾期近两个月 = nearly two months).
@@ -225,7 +254,9 @@ _STRONG_AFTER: Final = re.compile(
 _LE_AFTER: Final = re.compile(rf"{_SP}了")
 _DATE_AFTER_YEAR: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]{{1,3}}{_SP}月|底|初|中|末|份|级)")
 _DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
-_COMPOUND_GAP: Final = re.compile(rf"{_SP}(?:零|又|加)?{_SP}")
+#: 两个月零五天, 一年三个月: directly adjacent or joined by 零/又/加. A space alone separates two phrases
+#: ("逾期一个月 一天打十几次": a month overdue, then a frequency), never one compound.
+_COMPOUND_GAP: Final = re.compile(rf"(?:{_SP}(?:零|又|加){_SP})?")
 
 # --------------------------------------------------------------------------------------------------
 # Numbers
@@ -446,8 +477,8 @@ def _merge_compound(first: _Quantity, second: _Quantity, text: str) -> _Quantity
 # --------------------------------------------------------------------------------------------------
 
 
-def _left_clause(text: str, start: int) -> str:
-    window = text[max(0, start - _WINDOW) : start]
+def _left_clause(text: str, start: int, width: int = _WINDOW) -> str:
+    window = text[max(0, start - width) : start]
     found = _LEFT_CLAUSE.search(window)
     return found.group() if found else ""
 
@@ -478,7 +509,8 @@ def _attachment(left: str, right: str) -> _Attachment:
         return _Attachment(False, other is not None, False)
     if other is not None and other.end() > verb.end():
         return _Attachment(False, True, False)
-    return _Attachment(True, False, not left[verb.end() :].strip())
+    # 咗 is Cantonese 了 (迟咗两日): the verb is still right before the quantity
+    return _Attachment(True, False, not left[verb.end() :].strip().removeprefix("咗").strip())
 
 
 def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
@@ -502,13 +534,19 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority)
 
     if not quantity.ordinal:
-        if _FUTURE_BEFORE.search(left) and (_DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(left)):
-            return candidate(-quantity.days, _STRONG)
+        if _FUTURE_BEFORE.search(left):
+            # the due date may be named further back: 离还款deadline还有三天
+            if _DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(_left_clause(text, start, 2 * _WINDOW)):
+                return candidate(-quantity.days, _STRONG)
+            return None  # 还有2天 / 还剩一周: time left, never time overdue
         if _AFTER_THEN_DUE.match(right):
             return candidate(-quantity.days, _STRONG)
     if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
         return None
+    verb = _attachment(left, right)
     if _EXCLUDED_AFTER.match(right):
+        return None
+    if (_OTHER_CLOCK_RIGHT_AFTER if verb.adjacent else _OTHER_CLOCK_AFTER).match(right):
         return None
     if _AGO_AFTER.match(right):
         return candidate(quantity.days, _STRONG) if _AGO_OVERDUE_AFTER.match(right) else None
@@ -519,8 +557,9 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if _EXPIRES.search(left):
         return None
 
-    verb = _attachment(left, right)
     strong_after = _STRONG_AFTER.match(right) is not None
+    if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
+        return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due
     if (quantity.bare_month or quantity.ri) and not verb.attached:
         return None
     if quantity.bare_month and _DATE_AFTER_MONTH.match(right):
@@ -538,6 +577,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return None
     if quantity.single_day and not _LE_AFTER.match(right):
         return None
+    if quantity.ji_only and left.strip() and not _LE_AFTER.match(right):
+        return None  # 诉讼时效几年 / 网贷几年: a noun then 几 asks how many; a lone 几天 answers one
     return candidate(quantity.days, _BARE)
 
 

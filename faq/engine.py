@@ -56,7 +56,8 @@ _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
-    r"(?:逾期|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)\s*(?:第\s*)?$"
+    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)"
+    r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
 DAY_WORDS = frozenset(

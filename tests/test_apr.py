@@ -388,6 +388,24 @@ def test_engine_leaves_other_questions_alone(engine: Engine, message: str) -> No
     assert not is_rate_message(message) or reply.kind.value == "crisis"
 
 
+@pytest.mark.parametrize(
+    ("message", "days"),
+    [
+        ("借了8000 拖了两周 违约金都600了 这么高合法吗", 14),
+        ("欠了三千块 逾期20天 滞纳金收了好几百 正常吗", 20),
+    ],
+)
+def test_a_penalty_question_with_a_day_count_is_no_rate_question(
+    engine: Engine, message: str, days: int
+) -> None:
+    """Too few figures for a rate, a time overdue and a late-payment charge: the question is the penalty of
+    being overdue, answered with the day count, not a request for the loan's schedule."""
+    assert not is_rate_message(message)
+    reply = engine.reply(message)
+    assert reply.kind.value != "apr" and reply.days == days
+    assert is_rate_message("借了8000 这个利息合法吗")  # without a time overdue it still asks for the figures
+
+
 def test_ask_json_has_apr() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "faq", "ask", "--json", "-"],

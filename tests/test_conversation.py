@@ -257,12 +257,14 @@ def test_stage_first_and_no_contradiction_at_day_20(engine: Engine) -> None:
 
 
 def test_no_stage_block_once_paid_off(engine: Engine) -> None:
-    for message, days in (("结清一个月了还有人打电话催我", 30), ("逾期了三天已经还了,会不会上征信", 3)):
+    # The time overdue before paying off is reported; the time since paying off is no day count at all.
+    for message, days in (("逾期了三天已经还了,会不会上征信", 3), ("结清一个月了还有人打电话催我", None)):
         reply = engine.reply(message)
-        assert reply.days == days and reply.followup == "paid_off", message  # the duration named
+        assert reply.days == days, message
+        assert days is None or reply.followup == "paid_off", message
         assert "【" not in reply.text and not (reply.summary or "").startswith("逾期"), message
-        stage = engine.stage_reply(days)
-        assert stage.parts[0].plain() not in reply.text
+        for stage_days in (3, 30):
+            assert engine.stage_reply(stage_days).parts[0].plain() not in reply.text, message
     # Nor is it taken as an overdue count for the next question.
     chat = Chat(engine)
     chat.say("结清一个月了还有人打电话催我")

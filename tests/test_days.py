@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq.days import MAX_SCAN, DayCount, parse_days
+from faq.engine import Engine
 
 # (message, expected days or None)
 EXACT_NUMBERS = [
@@ -233,8 +234,7 @@ MIXED = [
     ("三天了 逾期十天了", 10),
 ]
 
-# Loan terms and countdowns to the due date are not overdue days. (Time since the debt was settled,
-# "结清一个月了", stays a duration here; the engine reads such a message as paid off: no stage block.)
+# Loan terms and countdowns to the due date are not overdue days.
 TERMS_AND_COUNTDOWNS = [
     ("借了3个月", None),
     ("贷了一年", None),
@@ -244,6 +244,63 @@ TERMS_AND_COUNTDOWNS = [
     ("还款日还有3天", -3),
     ("到期日还剩两天", -2),
     ("账单日还有5天 会催吗", -5),
+    ("离我那张信用卡的还款日还有四天", -4),  # the due date named further back
+]
+
+# The time since a debt was settled is no overdue duration; the time overdue before settling still is.
+SETTLED = [
+    ("结清两个月了", None),
+    ("都还清三年了 为啥还查得到", None),
+    ("还完快半年了 记录还在", None),
+    ("已经上岸一年多了", None),
+    ("我早就还上了 已还款十多天", None),
+    ("逾期了四十天 上个月还清了", 40),
+    ("拖了两周 后来结清了", 14),
+]
+
+# When a loan falls due (its term) is not a time overdue, unless the overdue verb stands right before it.
+TERMS_FALLING_DUE = [
+    ("这种口子十天就得还", None),
+    ("这笔贷款15天到期", None),
+    ("欠的那个一个月就要还款", None),
+    ("逾期5天还款会怎样", 5),
+    ("三天还没还", 3),
+]
+
+# A space between two phrases never makes one compound duration.
+PHRASES_APART = [
+    ("逾期两个月 一天打好几个电话", 60),
+    ("逾期一周 一天打三次", 7),
+    ("拖了一年 三个月前开始被催", 365),
+]
+
+# Charges per unit of time, and how long something else went on, are not overdue durations.
+PER_UNIT_AND_OTHER_SPANS = [
+    ("罚息一天几十块", None),
+    ("滞纳金一个月多少", None),
+    ("逾期后违约金一天收多少", None),
+    ("被催收骚扰了两个月", None),
+    ("不良记录两年是从什么时候算", None),  # how long a record is kept, and from when
+    ("家里人还要住院三个星期", None),
+    ("这个月还得熬十几天", None),
+]
+
+# A noun then a bare 几 asks how many; a lone 几天 (an answer to "how long?") states a few days.
+HOW_MANY = [
+    ("冷静期是几天", None),
+    ("征信查询几年", None),
+    ("几天了", 3),
+]
+
+# Mistyped and romanised 逾期; a space after 逾期超过N年 starts a new phrase.
+TYPOS_AND_HOLDING_OUT = [
+    ("逾其5天了", 5),
+    ("yu期两周", 14),
+    ("yq 20天", 20),
+    ("渝期三天", 3),
+    ("迟咗三日还钱 会点", 3),  # Cantonese 咗 = 了: still right after the verb
+    ("逾期超过四年 诉讼时效是不是过了", 1460),
+    ("两年的诉讼时效", None),
 ]
 
 ALL_CASES = (
@@ -258,6 +315,12 @@ ALL_CASES = (
     + EXCLUSIONS
     + MIXED
     + TERMS_AND_COUNTDOWNS
+    + SETTLED
+    + TERMS_FALLING_DUE
+    + PHRASES_APART
+    + PER_UNIT_AND_OTHER_SPANS
+    + TYPOS_AND_HOLDING_OUT
+    + HOW_MANY
 )
 
 
@@ -448,3 +511,95 @@ def test_periods_asked_about_and_other_clocks_are_not_overdue(text: str) -> None
 def test_stated_durations_still_count(text: str, days: int) -> None:
     found = parse_days(text)
     assert found is not None and found.days == days, found
+
+
+_UNITS = {"天": 1, "周": 7, "个星期": 7, "个月": 30, "年": 365}
+_numbers = st.integers(min_value=1, max_value=60)
+_written = st.sampled_from(["arabic", "chinese"])
+
+
+def _numeral(n: int, written: str) -> str:
+    return str(n) if written == "arabic" else cn2an.an2cn(n)
+
+
+@given(
+    st.sampled_from(["结清", "还清", "还完", "已经结清", "都还清", "早就还完", "全部还清"]),
+    st.sampled_from(["", "快", "差不多", "都"]),
+    _numbers,
+    _written,
+    st.sampled_from(list(_UNITS)),
+    st.sampled_from(["", "了", "了 征信还有记录吗", "了还在催"]),
+)
+def test_settled_for_a_while_is_never_overdue(
+    settled: str, about: str, n: int, written: str, unit: str, tail: str
+) -> None:
+    text = f"{settled}{about}{_numeral(n, written)}{unit}{tail}"
+    assert parse_days(text) is None, text
+
+
+@given(
+    st.sampled_from(["还款日还有", "离还款日还有", "距离到期日还有", "到期日还剩", "还有"]),
+    st.integers(min_value=1, max_value=30),
+    _written,
+    st.sampled_from(["", "到期", "就到期了", "才还款"]),
+)
+def test_days_left_before_the_due_date_are_never_overdue(
+    prefix: str, n: int, written: str, tail: str
+) -> None:
+    text = f"{prefix}{_numeral(n, written)}天{tail}"
+    found = parse_days(text)
+    assert found is None or found.days <= 0, (text, found)
+    if tail or prefix != "还有":  # a countdown: the days left, as a negative count
+        assert found is not None and found.days == -n, (text, found)
+
+
+@given(
+    st.sampled_from(["", "欠了几个口子 ", "这个贷款", "那笔钱"]),
+    _numbers,
+    _written,
+    st.sampled_from(list(_UNITS)),
+    st.sampled_from(["就要还", "就得还", "到期", "就到期"]),
+)
+def test_when_a_loan_falls_due_is_no_overdue_count(
+    lead: str, n: int, written: str, unit: str, due: str
+) -> None:
+    text = f"{lead}{_numeral(n, written)}{unit}{due}"
+    assert parse_days(text) is None, text
+
+
+@given(
+    st.integers(min_value=1, max_value=11),
+    st.sampled_from(["一天打", "一周催", "一天发"]),
+    st.integers(min_value=2, max_value=20),
+)
+def test_a_space_keeps_a_duration_apart_from_a_frequency(months: int, every: str, times: int) -> None:
+    text = f"逾期{cn2an.an2cn(months)}个月 {every}{times}次"
+    found = parse_days(text)
+    assert found is not None and found.days == 30 * months, (text, found)
+
+
+@pytest.mark.parametrize("typo", ["逾其", "yu期", "yq "])
+@pytest.mark.parametrize(
+    "message", ["花呗{}两周了 会不会上门", "{}20天 会不会打给我家里人", "借了三千 {}一个月了 会被起诉吗"]
+)
+def test_a_mistyped_overdue_verb_reads_like_the_right_one(engine: Engine, typo: str, message: str) -> None:
+    """The day count is read through the typo, and the question beside it is matched as if 逾期 were
+    spelled right (the typo goes away with the count, like 逾期 does)."""
+    right, typed = engine.reply(message.format("逾期")), engine.reply(message.format(typo))
+    assert right.days is not None
+    assert (typed.days, typed.intent) == (right.days, right.intent), message.format(typo)
+
+
+@given(
+    st.sampled_from(["逾期", "拖了", "欠了"]),
+    st.integers(min_value=1, max_value=10),  # years beyond ten are not read (a date, a typo)
+    _written,
+    st.sampled_from(list(_UNITS)),
+    st.sampled_from([" 后来还清了", " 上周结清了", "才还完 ", " 已经全部还上了"]),
+)
+def test_the_time_overdue_before_settling_still_counts(
+    verb: str, n: int, written: str, unit: str, settled: str
+) -> None:
+    text = f"{verb}{_numeral(n, written)}{unit}{settled}"
+    found = parse_days(text)
+    assert found is not None and found.days == n * _UNITS[unit], (text, found)
