@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import itertools
 import json
 import logging
@@ -32,6 +33,7 @@ import os
 import re
 import sys
 import threading
+import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,8 +49,31 @@ from faq import cache
 # jieba 0.42 imports pkg_resources (about 0.15 s and several MB at every start) only to open its own data
 # files; marked missing while jieba is imported, jieba opens the same files by path (its own fallback).
 _PKG_RESOURCES_LOADED = "pkg_resources" in sys.modules
+
+
+class _LazyHMM(types.ModuleType):
+    """Stands for ``jieba.finalseg`` (the HMM that guesses words missing from the dictionary: ~17 MB of
+    probability tables and ~30 ms at import). The engine always segments with ``HMM=False``, so jieba never
+    reads it; should anything ask for it (``HMM=True``, ``del_word``), the real module is imported then and
+    serves every request through this one."""
+
+    def __getattr__(self, name: str) -> Any:
+        real = sys.modules.get(_HMM_MODULE)
+        if real is None or real is self:
+            del sys.modules[_HMM_MODULE]
+            try:
+                real = importlib.import_module(_HMM_MODULE)
+            finally:
+                sys.modules.setdefault(_HMM_MODULE, self)
+        return getattr(real, name)
+
+
+_HMM_MODULE = "jieba.finalseg"
+_HMM_WAS_LOADED = _HMM_MODULE in sys.modules
 if not _PKG_RESOURCES_LOADED:
     sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+if not _HMM_WAS_LOADED:
+    sys.modules[_HMM_MODULE] = _LazyHMM(_HMM_MODULE)
 try:
     import jieba
 finally:

@@ -1,0 +1,30 @@
+"""The analyser's start-up economies: jieba's HMM tables are never loaded by the engine, and still work when
+something asks for them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+_PROBE = """
+import sys
+from faq.engine import Engine
+engine = Engine.load()
+for text in ("逾期3天会怎样", "拖了12天了会打给我老公吗", "極融逾期多久會聯繫緊急聯絡人", "cuishou da dianhua"):
+    engine.reply(text)
+print(type(sys.modules["jieba.finalseg"]).__name__)
+tokenizer = engine.analyzer.tokenizer
+print("/".join(tokenizer.lcut("他来到了网易杭研大厦", HMM=False)))
+print("/".join(tokenizer.lcut("他来到了网易杭研大厦", HMM=True)))
+print(type(sys.modules["jieba.finalseg"]).__name__)
+"""
+
+
+def test_replies_never_load_the_hmm_and_hmm_still_works_on_demand() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], check=True, capture_output=True, text=True, timeout=120
+    ).stdout.split()
+    assert out[0] == "_LazyHMM"  # replies segment with HMM=False only: the tables stay on disk
+    assert "杭研" not in out[1].split("/")  # without the HMM an unknown word stays in pieces
+    assert "杭研" in out[2].split("/")  # asked for, the HMM is imported and guesses the word
+    assert out[3] == "module"
