@@ -506,13 +506,14 @@ class Analyzer:
         """:meth:`tokens` of many normalised texts, cached on disk by the analyser's fingerprint and the
         texts (the knowledge base's examples are analysed once per version of the file)."""
         key = _digest(self.fingerprint, texts)
-        cached = cache.load_json("tokens", key)
-        if cached is not None:
-            lists = cached.get("tokens")
-            if isinstance(lists, list) and len(lists) == len(texts):
-                return [[str(t) for t in tokens] for tokens in lists]
-        lists = [self.tokens(text) for text in texts]
-        cache.save_json("tokens", key, {"tokens": lists})
+        cached = cache.load_marshal("tokens", key)
+        if isinstance(cached, list) and len(cached) == len(texts) and all(type(t) is list for t in cached):
+            return cached
+        # Interned: the same word in 50,000 examples is one string, not 50,000 (and one for every engine
+        # of the process, during /reload too); marshal keeps them interned and shared in the cache file.
+        intern = sys.intern
+        lists = [[intern(t) for t in self.tokens(text)] for text in texts]
+        cache.save_marshal("tokens", key, lists)
         return lists
 
     # ------------------------------------------------------------------------------------------ public

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+from faq.analyze import Analyzer
 
 _PROBE = """
 import sys
@@ -28,3 +33,19 @@ def test_replies_never_load_the_hmm_and_hmm_still_works_on_demand() -> None:
     assert "杭研" not in out[1].split("/")  # without the HMM an unknown word stays in pieces
     assert "杭研" in out[2].split("/")  # asked for, the HMM is imported and guesses the word
     assert out[3] == "module"
+
+
+def test_analysed_examples_are_cached_interned_and_a_corrupt_cache_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    texts = ["逾期了会爆通讯录吗", "催收打电话给我爸妈", "逾期了会不会上征信"]
+    analyzer = Analyzer(texts, {"爸妈": "父母"})
+    first = analyzer.tokens_of_all(texts)
+    assert first == [analyzer.tokens(t) for t in texts]
+    (stored,) = tmp_path.glob("tokens-*.marshal")
+    again = analyzer.tokens_of_all(texts)  # read back from the file
+    assert again == first
+    assert again[0][0] is again[2][0] is sys.intern("逾期")  # one string per word, shared
+    stored.write_bytes(b"not marshal")
+    assert analyzer.tokens_of_all(texts) == first
