@@ -34,7 +34,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -361,10 +361,33 @@ def _dictionary() -> tuple[dict[str, int], int]:
     return freq, total
 
 
+#: At most this many runs are remembered while the knowledge base is read (a bound, whatever its size).
+MAX_REMEMBERED_BLOCKS = 200_000
+
+
 class _Tokenizer(jieba.Tokenizer):
     """jieba's tokenizer over an :class:`_Overlay`, with its two hot loops (the DAG of dictionary words
     and the best route through it) reading the overlay's two plain dicts directly instead of through
-    the overlay's Python-level methods: the same segmentation, about twice as fast."""
+    the overlay's Python-level methods: the same segmentation, about twice as fast.
+
+    While :attr:`blocks` is a dict (the analyser sets one while it reads the knowledge base), each run of
+    Han characters and letters is segmented once and its words remembered: the examples are read twice at
+    load (their words for the vocabulary, then their tokens), mostly in the same runs."""
+
+    #: run of characters -> its words (HMM off), or None: not remembered
+    blocks: dict[str, list[str]] | None = None
+
+    def _Tokenizer__cut_DAG_NO_HMM(self, sentence: str) -> Iterator[str]:  # jieba.Tokenizer.__cut_DAG_NO_HMM
+        blocks = self.blocks
+        if blocks is None:
+            yield from _cut_block(self, sentence)
+            return
+        words = blocks.get(sentence)
+        if words is None:
+            words = list(_cut_block(self, sentence))
+            if len(blocks) < MAX_REMEMBERED_BLOCKS:
+                blocks[sentence] = words
+        yield from words
 
     def get_DAG(self, sentence: str) -> dict[int, list[int]]:
         own, base = self.FREQ, self.FREQ.base
@@ -408,7 +431,11 @@ class _Tokenizer(jieba.Tokenizer):
             route[idx] = best
 
 
-def _private_tokenizer() -> jieba.Tokenizer:
+#: jieba's segmentation of one run of characters without the HMM (name-mangled in jieba.Tokenizer).
+_cut_block: Callable[[jieba.Tokenizer, str], Iterator[str]] = jieba.Tokenizer._Tokenizer__cut_DAG_NO_HMM
+
+
+def _private_tokenizer() -> _Tokenizer:
     """A jieba tokenizer of its own (words added to it stay its own) over one shared dictionary per
     process (see :data:`MIN_WORD_FREQUENCY`): a /reload must not hold two."""
     global _shared
@@ -463,6 +490,9 @@ class Analyzer:
         except (KeyError, TypeError, ValueError):
             cached = None
         if not cached:
+            # the runs segmented here are remembered for tokens_of_all (the examples once more), which
+            # lets them go
+            self.tokenizer.blocks = {}
             self._build_vocabulary(vocabulary, whole_words)
             cache.save_json(
                 "analyzer",
@@ -505,14 +535,19 @@ class Analyzer:
     def tokens_of_all(self, texts: list[str]) -> list[list[str]]:
         """:meth:`tokens` of many normalised texts, cached on disk by the analyser's fingerprint and the
         texts (the knowledge base's examples are analysed once per version of the file)."""
-        key = _digest(self.fingerprint, texts)
-        cached = cache.load_marshal("tokens", key)
-        if isinstance(cached, list) and len(cached) == len(texts) and all(type(t) is list for t in cached):
-            return cached
-        # Interned: the same word in 50,000 examples is one string, not 50,000 (and one for every engine
-        # of the process, during /reload too); marshal keeps them interned and shared in the cache file.
-        intern = sys.intern
-        lists = [[intern(t) for t in self.tokens(text)] for text in texts]
+        try:
+            key = _digest(self.fingerprint, texts)
+            cached = cache.load_marshal("tokens", key)
+            if isinstance(cached, list) and len(cached) == len(texts) and all(type(t) is list for t in cached):
+                return cached
+            # Interned: the same word in 50,000 examples is one string, not 50,000 (and one for every
+            # engine of the process, during /reload too); marshal keeps them interned and shared in the file.
+            intern = sys.intern
+            if self.tokenizer.blocks is None:
+                self.tokenizer.blocks = {}
+            lists = [[intern(t) for t in self.tokens(text)] for text in texts]
+        finally:
+            self.tokenizer.blocks = None  # messages are segmented afresh (their runs are rarely the same)
         cache.save_marshal("tokens", key, lists)
         return lists
 

@@ -41,7 +41,9 @@ def test_analysed_examples_are_cached_interned_and_a_corrupt_cache_is_a_miss(
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     texts = ["逾期了会爆通讯录吗", "催收打电话给我爸妈", "逾期了会不会上征信"]
     analyzer = Analyzer(texts, {"爸妈": "父母"})
+    assert analyzer.tokenizer.blocks  # the runs segmented for the vocabulary are remembered for the examples
     first = analyzer.tokens_of_all(texts)
+    assert analyzer.tokenizer.blocks is None  # ... and let go once they are read: messages are cut afresh
     assert first == [analyzer.tokens(t) for t in texts]
     (stored,) = tmp_path.glob("tokens-*.marshal")
     again = analyzer.tokens_of_all(texts)  # read back from the file
