@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from faq.analyze import Analyzer
+from faq.analyze import Analyzer, _dictionary
 
 _PROBE = """
 import sys
@@ -51,3 +51,15 @@ def test_analysed_examples_are_cached_interned_and_a_corrupt_cache_is_a_miss(
     assert again[0][0] is again[2][0] is sys.intern("逾期")  # one string per word, shared
     stored.write_bytes(b"not marshal")
     assert analyzer.tokens_of_all(texts) == first
+
+
+def test_the_reduced_jieba_dictionary_reads_back_from_its_cache_as_it_was_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    built = _dictionary()
+    (stored,) = tmp_path.glob("dictionary-*.marshal")
+    assert _dictionary() == built  # read back: the same words, prefixes, counts and total
+    assert built[0]["逾期"] > 0 and built[0]["通讯"] >= 0 and "通" in built[0]
+    stored.write_bytes(b"\x00broken")
+    assert _dictionary() == built
