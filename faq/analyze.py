@@ -35,7 +35,7 @@ import sys
 import threading
 import types
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +371,10 @@ def _dictionary() -> tuple[dict[str, int], int]:
     return freq, total
 
 
+#: jieba's own patterns: runs of Han characters and letters; white space; one letter or digit.
+_RE_HAN: re.Pattern[str] = jieba.re_han_default
+_RE_SKIP: re.Pattern[str] = jieba.re_skip_default
+_RE_ENG: re.Pattern[str] = jieba.re_eng
 #: At most this many runs are remembered while the knowledge base is read (a bound, whatever its size).
 MAX_REMEMBERED_BLOCKS = 200_000
 
@@ -387,17 +391,92 @@ class _Tokenizer(jieba.Tokenizer):
     #: run of characters -> its words (HMM off), or None: not remembered
     blocks: dict[str, list[str]] | None = None
 
+    def words(self, sentence: str) -> list[str]:
+        """``lcut(sentence, HMM=False)`` in plain loops (jieba's chain of generators costs about as much as
+        the segmentation itself): the same words."""
+        out: list[str] = []
+        for block in _RE_HAN.split(sentence):
+            if not block:
+                continue
+            if _RE_HAN.match(block):
+                out += self._block_words(block)
+            else:
+                for piece in _RE_SKIP.split(block):
+                    if _RE_SKIP.match(piece):
+                        out.append(piece)
+                    else:
+                        out += piece
+        return out
+
     def _Tokenizer__cut_DAG_NO_HMM(self, sentence: str) -> Iterator[str]:  # jieba.Tokenizer.__cut_DAG_NO_HMM
+        yield from self._block_words(sentence)
+
+    def _block_words(self, block: str) -> list[str]:
+        """The words of one run of Han characters and letters (jieba's ``__cut_DAG_NO_HMM``)."""
         blocks = self.blocks
-        if blocks is None:
-            yield from _cut_block(self, sentence)
-            return
-        words = blocks.get(sentence)
-        if words is None:
-            words = list(_cut_block(self, sentence))
-            if len(blocks) < MAX_REMEMBERED_BLOCKS:
-                blocks[sentence] = words
-        yield from words
+        if blocks is not None:
+            words = blocks.get(block)
+            if words is None:
+                words = self._segment(block)
+                if len(blocks) < MAX_REMEMBERED_BLOCKS:
+                    blocks[block] = words
+            return words
+        return self._segment(block)
+
+    def _segment(self, sentence: str) -> list[str]:
+        """:meth:`get_DAG` and :meth:`calc` in one pass (each fragment looked up once, its count kept for
+        the route), then jieba's walk along the best route: the same words, the same arithmetic."""
+        own, base = self.FREQ, self.FREQ.base
+        own_get, base_get = dict.get, base.get
+        log = math.log
+        n = len(sentence)
+        # per start: (end, count) of every dictionary word starting there
+        found: list[list[tuple[int, int]]] = []
+        for k in range(n):
+            ends: list[tuple[int, int]] = []
+            i = k
+            frag = sentence[k]
+            while i < n:
+                count = own_get(own, frag, _ABSENT)
+                if count is _ABSENT:
+                    count = base_get(frag, _ABSENT)
+                    if count is _ABSENT:
+                        break
+                if count:
+                    ends.append((i, count))
+                i += 1
+                frag = sentence[k : i + 1]
+            found.append(ends)
+        logtotal = log(self.total)
+        route: list[tuple[float, int]] = [(0, 0)] * (n + 1)
+        for idx in range(n - 1, -1, -1):
+            ends = found[idx]
+            if not ends:  # no word starts here: the character alone, its count (0 or none) read as 1
+                route[idx] = (log(1) - logtotal + route[idx + 1][0], idx)
+                continue
+            best = (log(ends[0][1]) - logtotal + route[ends[0][0] + 1][0], ends[0][0])
+            for x, count in ends[1:]:
+                candidate = (log(count) - logtotal + route[x + 1][0], x)
+                if candidate > best:
+                    best = candidate
+            route[idx] = best
+        words: list[str] = []
+        x = 0
+        buf = ""
+        while x < n:
+            y = route[x][1] + 1
+            word = sentence[x:y]
+            if y - x == 1 and _RE_ENG.match(word):  # single letters and digits are joined ("12378")
+                buf += word
+            else:
+                if buf:
+                    words.append(buf)
+                    buf = ""
+                words.append(word)
+            x = y
+        if buf:
+            words.append(buf)
+        return words
 
     def get_DAG(self, sentence: str) -> dict[int, list[int]]:
         own, base = self.FREQ, self.FREQ.base
@@ -439,10 +518,6 @@ class _Tokenizer(jieba.Tokenizer):
                     best = candidate
             assert best is not None
             route[idx] = best
-
-
-#: jieba's segmentation of one run of characters without the HMM (name-mangled in jieba.Tokenizer).
-_cut_block: Callable[[jieba.Tokenizer, str], Iterator[str]] = jieba.Tokenizer._Tokenizer__cut_DAG_NO_HMM
 
 
 def _private_tokenizer() -> _Tokenizer:
@@ -525,7 +600,7 @@ class Analyzer:
         #: (amounts, days, times) are dropped.
         self.known_numbers = set()
         for text in vocabulary:
-            for token in self.tokenizer.lcut(text.lower(), HMM=False):
+            for token in self.tokenizer.words(text.lower()):
                 if len(token) >= 2 and _HAN_ONLY.match(token):
                     self.vocabulary.add(token)
                 elif len(token) >= 3 and token.isdigit():
@@ -576,7 +651,7 @@ class Analyzer:
         if not text.strip():
             return []
         text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
-        raw = [t for t in self.tokenizer.lcut(text, HMM=False) if t.strip()]
+        raw = [t for t in self.tokenizer.words(text) if t.strip()]
         raw = self._repair_homophones(raw)
         canonical = [self.synonyms.get(token, token) for token in raw]
         content = [

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jieba
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faq.analyze import Analyzer, _dictionary
 
@@ -63,3 +66,21 @@ def test_the_reduced_jieba_dictionary_reads_back_from_its_cache_as_it_was_built(
     assert built[0]["逾期"] > 0 and built[0]["通讯"] >= 0 and "通" in built[0]
     stored.write_bytes(b"\x00broken")
     assert _dictionary() == built
+
+
+_ANALYZER = Analyzer(["逾期了会爆通讯录吗", "催收打电话给我爸妈", "12378投诉有用吗"], {"爸妈": "父母"})
+_PLAIN = jieba.Tokenizer()  # jieba itself, over the same words: the reference
+_PLAIN.FREQ = {**_ANALYZER.tokenizer.FREQ.base, **dict(_ANALYZER.tokenizer.FREQ)}
+_PLAIN.total = _ANALYZER.tokenizer.total
+_PLAIN.initialized = True
+_PIECES = st.sampled_from(
+    ["逾期", "爆通讯录", "催收", "打电话", "征信", "我", "了", "吗", "abc", "12378", "3", "x", " ", "\t", "\r\n",
+     ",", "。", "?", "😭", "+", "#", "&", ".", "_", "%", "-", "ａ", "網貸", "一个月", "通迅录", "緊急聯絡人"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES | st.characters(), max_size=30).map("".join))
+def test_the_tokenizer_segments_exactly_as_jieba_without_hmm(text: str) -> None:
+    assert _ANALYZER.tokenizer.words(text) == _PLAIN.lcut(text, HMM=False)
+    assert _ANALYZER.tokenizer.lcut(text, HMM=False) == _PLAIN.lcut(text, HMM=False)
