@@ -673,6 +673,8 @@ class _Compiled:
     #: two (fuzzy) syllables of a two-character cue -> cue (counted after a word of intent only)
     homophones2: dict[tuple[str, str], str] = field(default_factory=dict)
     region_words: dict[str, list[str]] = field(default_factory=dict)
+    #: per region, one pattern of its words (found in one pass over the text)
+    region_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
     #: which cues, patterns, distress cues and distress patterns can occur in a text, by its characters
     cue_screen: Screen = field(default_factory=lambda: Screen({}, ()))
     pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
@@ -768,6 +770,9 @@ class CrisisDetector:
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
+        c.region_patterns = {
+            region: re.compile("|".join(map(re.escape, words))) for region, words in c.region_words.items() if words
+        }
         c.cue_screen = Screen.of_texts([cue for _, cue in c.cues])
         c.pattern_screen = Screen.of_patterns(c.patterns)
         c.distress_screen = Screen.of_texts(c.distress)
@@ -826,8 +831,9 @@ class CrisisDetector:
         """The reader's region, and a second region whose line is added when the first is a guess."""
         text = _compact(normalized if normalized is not None else normalize(raw, limit=SCAN_CHARS))
 
-        def says(key: str) -> bool:
-            return any(word in text for word in self._c.region_words.get(key, ()))
+        def says(key: str) -> bool:  # one of the key's words is in the text
+            pattern = self._c.region_patterns.get(key)
+            return pattern is not None and pattern.search(text) is not None
 
         if says(Region.HONG_KONG):
             return Region.HONG_KONG, None
