@@ -27,11 +27,13 @@ Nothing here logs or stores the message.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import itertools
 import os
 import re
 import shutil
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from faq import cache
 from faq.crisis_model import CrisisModel, Scores, Settings, train
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 
@@ -352,10 +355,36 @@ def _most_selective(sets: list[frozenset[str]]) -> frozenset[str] | None:
     return min(sets, key=_selectivity) if sets else None
 
 
+#: :func:`required_sets` of every pattern read in this process, by (pattern, flags): it depends on nothing
+#: else but this module's code and Python's regex parser (see :data:`_SCREENS_VERSION`).
+_REQUIRED: dict[tuple[str, int], tuple[frozenset[str], ...]] = {}
+
+
+def _code_version() -> str | None:
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes() + sys.version.encode()).hexdigest()
+    except OSError:  # pragma: no cover - no source file (a frozen application): no disk cache
+        return None
+
+
+#: What the screens read from a pattern depend on besides the pattern itself: a cache of them on disk is
+#: keyed by it, so that any change to this file or to Python reads every pattern again.
+_SCREENS_VERSION = _code_version()
+
+
 def required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
     selective first (fewest common characters); empty when none is known. A text that misses one of
-    them cannot match."""
+    them cannot match. Read once per pattern and process (parsing the ~1,000 crisis patterns is ~0.05 s
+    of every start: :class:`CrisisDetector` also keeps them on disk)."""
+    key = (pattern.pattern, pattern.flags)
+    found = _REQUIRED.get(key)
+    if found is None:
+        found = _REQUIRED[key] = _read_required_sets(pattern)
+    return found
+
+
+def _read_required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     items = _parsed(pattern)
     if items is None:
         return ()
@@ -644,6 +673,8 @@ class _Compiled:
     #: two (fuzzy) syllables of a two-character cue -> cue (counted after a word of intent only)
     homophones2: dict[tuple[str, str], str] = field(default_factory=dict)
     region_words: dict[str, list[str]] = field(default_factory=dict)
+    #: per region, one pattern of its words (found in one pass over the text)
+    region_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
     #: which cues, patterns, distress cues and distress patterns can occur in a text, by its characters
     cue_screen: Screen = field(default_factory=lambda: Screen({}, ()))
     pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
@@ -651,6 +682,41 @@ class _Compiled:
     distress_pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
     #: sets of characters of which every blanked phrase holds one each (empty: always run the substitution)
     not_crisis_needs: tuple[frozenset[str], ...] = ()
+
+
+def _screens_key(rules: CrisisRules) -> str | None:
+    """The on-disk cache key of the screens of ``rules``' patterns (None: no cache)."""
+    if _SCREENS_VERSION is None:
+        return None
+    net = rules.safety_net
+    parts = [
+        _SCREENS_VERSION,
+        *rules.patterns,
+        *rules.distress_patterns,
+        *rules.not_crisis,
+        *rules.not_crisis_patterns,
+        *((*net.ending, *net.farewell) if net is not None else ()),
+    ]
+    return hashlib.sha256("\n\x00".join(parts).encode()).hexdigest()
+
+
+def _load_screens(key: str) -> None:
+    """Fill :data:`_REQUIRED` from the disk cache (anything unexpected in it: ignored, read again)."""
+    stored = cache.load_marshal("crisis-screens", key)
+    if not isinstance(stored, list):
+        return
+    found: dict[tuple[str, int], tuple[frozenset[str], ...]] = {}
+    for entry in stored:
+        if not (isinstance(entry, list) and len(entry) == 3):
+            return
+        pattern, flags, sets = entry
+        if not (isinstance(pattern, str) and isinstance(flags, int) and isinstance(sets, list)):
+            return
+        if not all(isinstance(s, frozenset) and all(isinstance(ch, str) for ch in s) for s in sets):
+            return
+        found[(pattern, flags)] = tuple(sets)
+    for k, v in found.items():
+        _REQUIRED.setdefault(k, v)
 
 
 def _compact(text: str) -> str:
@@ -663,6 +729,10 @@ class CrisisDetector:
 
     def __init__(self, rules: CrisisRules) -> None:
         self.rules = rules
+        screens_key = _screens_key(rules)
+        known = len(_REQUIRED)
+        if screens_key is not None:
+            _load_screens(screens_key)
         c = _Compiled()
         for kind in CUE_KINDS:
             for cue in rules.cues.get(kind, ()):
@@ -700,6 +770,9 @@ class CrisisDetector:
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
+        c.region_patterns = {
+            region: re.compile("|".join(map(re.escape, words))) for region, words in c.region_words.items() if words
+        }
         c.cue_screen = Screen.of_texts([cue for _, cue in c.cues])
         c.pattern_screen = Screen.of_patterns(c.patterns)
         c.distress_screen = Screen.of_texts(c.distress)
@@ -707,6 +780,8 @@ class CrisisDetector:
         c.not_crisis_needs = required_sets(c.not_crisis) if c.not_crisis is not None else ()
         self._c = c
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
+        if screens_key is not None and len(_REQUIRED) > known:
+            cache.save_marshal("crisis-screens", screens_key, [[p, f, list(sets)] for (p, f), sets in _REQUIRED.items()])
 
     # ---------------------------------------------------------------------------------------- public
 
@@ -756,8 +831,9 @@ class CrisisDetector:
         """The reader's region, and a second region whose line is added when the first is a guess."""
         text = _compact(normalized if normalized is not None else normalize(raw, limit=SCAN_CHARS))
 
-        def says(key: str) -> bool:
-            return any(word in text for word in self._c.region_words.get(key, ()))
+        def says(key: str) -> bool:  # one of the key's words is in the text
+            pattern = self._c.region_patterns.get(key)
+            return pattern is not None and pattern.search(text) is not None
 
         if says(Region.HONG_KONG):
             return Region.HONG_KONG, None

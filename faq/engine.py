@@ -190,6 +190,10 @@ class Engine:
             ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
             key=lambda x: -len(x[0]),
         )
+        self._lenders_by_first_char: dict[str, list[tuple[str, str]]] = {}
+        for name, lender_id in self._lender_names:
+            if name:
+                self._lenders_by_first_char.setdefault(name[0], []).append((name, lender_id))
 
     @classmethod
     def load(cls, path: str | Path | None = None, config: MatcherConfig | None = None) -> Engine:
@@ -220,8 +224,9 @@ class Engine:
         compact = normalized.replace(" ", "")
         words: set[str] | None = None
         found: list[tuple[int, int, str]] = []
-        for name, lender_id in self._lender_names:
-            at = compact.find(name) if name else -1
+        by_char = self._lenders_by_first_char  # only names whose first character the message has
+        for name, lender_id in (entry for ch in by_char.keys() & set(compact) for entry in by_char[ch]):
+            at = compact.find(name)
             if at < 0:
                 continue
             if len(name) < 3:

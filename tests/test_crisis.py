@@ -779,3 +779,22 @@ def test_shipped_model_index_matches_its_file() -> None:
     index = CrisisModel.load(model_file).vocabulary
     assert isinstance(index, FeatureIndex)
     assert index.rows([*names[::-1], "not a feature"]) == list(range(len(names)))[::-1]
+
+
+def test_pattern_screens_read_back_from_the_disk_cache_are_the_same(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faq.crisis as crisis_module
+
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(crisis_module, "_REQUIRED", {})
+    computed = CrisisDetector(engine.kb.crisis)
+    (stored,) = tmp_path.glob("crisis-screens-*.marshal")
+    monkeypatch.setattr(crisis_module, "_REQUIRED", {})
+    with monkeypatch.context() as reading:  # every pattern's screen comes from the file: none is parsed
+        reading.setattr(crisis_module, "_read_required_sets", lambda p: pytest.fail(f"parsed {p.pattern}"))
+        from_disk = CrisisDetector(engine.kb.crisis)
+    assert from_disk._c == computed._c and from_disk._net == computed._net
+    stored.write_bytes(b"\x00broken")
+    monkeypatch.setattr(crisis_module, "_REQUIRED", {})
+    assert CrisisDetector(engine.kb.crisis)._c == computed._c

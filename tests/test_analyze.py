@@ -1,0 +1,86 @@
+"""The analyser's start-up economies: jieba's HMM tables are never loaded by the engine, and still work when
+something asks for them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jieba
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faq.analyze import Analyzer, _dictionary
+
+_PROBE = """
+import sys
+from faq.engine import Engine
+engine = Engine.load()
+for text in ("逾期3天会怎样", "拖了12天了会打给我老公吗", "極融逾期多久會聯繫緊急聯絡人", "cuishou da dianhua"):
+    engine.reply(text)
+print(type(sys.modules["jieba.finalseg"]).__name__)
+tokenizer = engine.analyzer.tokenizer
+print("/".join(tokenizer.lcut("他来到了网易杭研大厦", HMM=False)))
+print("/".join(tokenizer.lcut("他来到了网易杭研大厦", HMM=True)))
+print(type(sys.modules["jieba.finalseg"]).__name__)
+"""
+
+
+def test_replies_never_load_the_hmm_and_hmm_still_works_on_demand() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], check=True, capture_output=True, text=True, timeout=120
+    ).stdout.split()
+    assert out[0] == "_LazyHMM"  # replies segment with HMM=False only: the tables stay on disk
+    assert "杭研" not in out[1].split("/")  # without the HMM an unknown word stays in pieces
+    assert "杭研" in out[2].split("/")  # asked for, the HMM is imported and guesses the word
+    assert out[3] == "module"
+
+
+def test_analysed_examples_are_cached_interned_and_a_corrupt_cache_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    texts = ["逾期了会爆通讯录吗", "催收打电话给我爸妈", "逾期了会不会上征信"]
+    analyzer = Analyzer(texts, {"爸妈": "父母"})
+    assert analyzer.tokenizer.blocks  # the runs segmented for the vocabulary are remembered for the examples
+    first = analyzer.tokens_of_all(texts)
+    assert analyzer.tokenizer.blocks is None  # ... and let go once they are read: messages are cut afresh
+    assert first == [analyzer.tokens(t) for t in texts]
+    (stored,) = tmp_path.glob("tokens-*.marshal")
+    again = analyzer.tokens_of_all(texts)  # read back from the file
+    assert again == first
+    assert again[0][0] is again[2][0] is sys.intern("逾期")  # one string per word, shared
+    stored.write_bytes(b"not marshal")
+    assert analyzer.tokens_of_all(texts) == first
+
+
+def test_the_reduced_jieba_dictionary_reads_back_from_its_cache_as_it_was_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    built = _dictionary()
+    (stored,) = tmp_path.glob("dictionary-*.marshal")
+    assert _dictionary() == built  # read back: the same words, prefixes, counts and total
+    assert built[0]["逾期"] > 0 and built[0]["通讯"] >= 0 and "通" in built[0]
+    stored.write_bytes(b"\x00broken")
+    assert _dictionary() == built
+
+
+_ANALYZER = Analyzer(["逾期了会爆通讯录吗", "催收打电话给我爸妈", "12378投诉有用吗"], {"爸妈": "父母"})
+_PLAIN = jieba.Tokenizer()  # jieba itself, over the same words: the reference
+_PLAIN.FREQ = {**_ANALYZER.tokenizer.FREQ.base, **dict(_ANALYZER.tokenizer.FREQ)}
+_PLAIN.total = _ANALYZER.tokenizer.total
+_PLAIN.initialized = True
+_PIECES = st.sampled_from(
+    ["逾期", "爆通讯录", "催收", "打电话", "征信", "我", "了", "吗", "abc", "12378", "3", "x", " ", "\t", "\r\n",
+     ",", "。", "?", "😭", "+", "#", "&", ".", "_", "%", "-", "ａ", "網貸", "一个月", "通迅录", "緊急聯絡人"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES | st.characters(), max_size=30).map("".join))
+def test_the_tokenizer_segments_exactly_as_jieba_without_hmm(text: str) -> None:
+    assert _ANALYZER.tokenizer.words(text) == _PLAIN.lcut(text, HMM=False)
+    assert _ANALYZER.tokenizer.lcut(text, HMM=False) == _PLAIN.lcut(text, HMM=False)
