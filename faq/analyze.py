@@ -426,27 +426,9 @@ class _Tokenizer(jieba.Tokenizer):
     def _segment(self, sentence: str) -> list[str]:
         """:meth:`get_DAG` and :meth:`calc` in one pass (each fragment looked up once, its count kept for
         the route), then jieba's walk along the best route: the same words, the same arithmetic."""
-        own, base = self.FREQ, self.FREQ.base
-        own_get, base_get = dict.get, base.get
         log = math.log
         n = len(sentence)
-        # per start: (end, count) of every dictionary word starting there
-        found: list[list[tuple[int, int]]] = []
-        for k in range(n):
-            ends: list[tuple[int, int]] = []
-            i = k
-            frag = sentence[k]
-            while i < n:
-                count = own_get(own, frag, _ABSENT)
-                if count is _ABSENT:
-                    count = base_get(frag, _ABSENT)
-                    if count is _ABSENT:
-                        break
-                if count:
-                    ends.append((i, count))
-                i += 1
-                frag = sentence[k : i + 1]
-            found.append(ends)
+        found = self._words_at(sentence)
         logtotal = log(self.total)
         route: list[tuple[float, int]] = [(0, 0)] * (n + 1)
         for idx in range(n - 1, -1, -1):
@@ -478,13 +460,16 @@ class _Tokenizer(jieba.Tokenizer):
             words.append(buf)
         return words
 
-    def get_DAG(self, sentence: str) -> dict[int, list[int]]:
+    def _words_at(self, sentence: str) -> list[list[tuple[int, int]]]:
+        """For every start, (end, count) of each dictionary word starting there: jieba's DAG with the
+        counts its route needs, each fragment looked up once (a prefix absent from the dictionary ends
+        the search, a prefix with count 0 is not a word)."""
         own, base = self.FREQ, self.FREQ.base
         own_get, base_get = dict.get, base.get
-        dag: dict[int, list[int]] = {}
         n = len(sentence)
+        found: list[list[tuple[int, int]]] = []
         for k in range(n):
-            ends: list[int] = []
+            ends: list[tuple[int, int]] = []
             i = k
             frag = sentence[k]
             while i < n:
@@ -494,11 +479,14 @@ class _Tokenizer(jieba.Tokenizer):
                     if count is _ABSENT:
                         break
                 if count:
-                    ends.append(i)
+                    ends.append((i, count))
                 i += 1
                 frag = sentence[k : i + 1]
-            dag[k] = ends or [k]
-        return dag
+            found.append(ends)
+        return found
+
+    def get_DAG(self, sentence: str) -> dict[int, list[int]]:
+        return {k: [end for end, _ in ends] or [k] for k, ends in enumerate(self._words_at(sentence))}
 
     def calc(self, sentence: str, DAG: dict[int, list[int]], route: dict[int, tuple[float, int]]) -> None:
         own, base = self.FREQ, self.FREQ.base
