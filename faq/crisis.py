@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -106,6 +106,9 @@ class RegionHelp:
     distress: str
     #: The region's first line for a reader who may be there (added when the region is a guess).
     elsewhere: str
+    #: For a reader who fears for someone else ("我朋友说他想不开"): how to help that person, with the
+    #: lines; empty: the reader's own crisis reply.
+    someone_else: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ class Reading:
     #: whether the message has a word of ``model_needs`` (or the list is empty)
     needed: bool = False
     scores: Scores | None = None
+    #: the cue of the lists or patterns speaks of someone else (see :func:`about_someone_else`)
+    someone_else: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,9 @@ class Signal:
     also: Region | None = None
     #: The cue that fired, e.g. "direct:不想活", "pattern:...", "pinyin:buxianghuo" (for tests and eval).
     cue: str | None = None
+    #: The person at risk is someone the reader writes about ("我朋友说他想不开"), not the reader: the
+    #: reply tells them how to help that person (and where to turn if they cannot go on themselves).
+    someone_else: bool = False
 
 
 # ------------------------------------------------------------------------------------------ pinyin
@@ -653,7 +661,55 @@ def combine(reading: Reading, policy: Policy) -> Signal:
         region=reading.region,
         also=reading.also,
         cue=cue or distress,
+        someone_else=cue is not None and cue == reading.cue and reading.someone_else,
     )
+
+
+# ------------------------------------------------------------------------------------- who is at risk
+
+#: Other people a reader may fear for (Simplified, as normalised; 佢 is Cantonese for he/she).
+_OTHER_PERSON = (
+    r"(?<![a-z])ta(?:们)?(?![a-z])|[他她佢](?:们|哋)?|男朋友|女朋友|朋友|老公|老婆|丈夫|妻子|男友|女友|对象|"
+    r"爸妈|爸爸|妈妈|老爸|老妈|父亲|母亲|父母|爸|妈|儿子|女儿|孩子|小孩|哥哥|姐姐|弟弟|妹妹|哥|姐|弟|妹|"
+    r"同事|同学|室友|闺蜜|兄弟|老豆|老母|阿妈|阿爸|家人|亲戚|舅舅|叔叔|阿姨"
+)
+#: The reader as the subject (我的 / 我们 / 我家 are not the reader alone).
+_SELF = r"我(?!的|们|哋|家)|自己|本人|俺"
+_PERSONS = re.compile(f"(?P<other>{_OTHER_PERSON})|(?P<self>{_SELF})")
+#: Words before a person that make them an object, not the one who speaks of dying: 对不起爸妈, 为了孩子,
+#: 跟我妈说.
+_AS_OBJECT = re.compile(r"(?:对不起|对唔住|为了|舍不得|连累|拖累|告诉|跟|和|同|给|俾|让|替|对|把|被|帮|陪|叫|问)$")
+#: A clause that goes on with the previous one's subject: "我老公欠了网贷 说不想活了".
+_CONTINUES = re.compile(
+    r"(?:昨天|昨晚|今天|今晚|刚才|刚刚|前几天|最近|这几天)?(?:还|又|也|一直|天天|总是|整天|老是)?(?:说|讲|话|留|发)"
+)
+
+
+def last_person(text: str) -> str | None:
+    """Who is the last subject named in ``text`` (compact, Simplified): "other", "self" or None."""
+    found = None
+    for match in _PERSONS.finditer(text):
+        if match["other"] is not None:
+            if not _AS_OBJECT.search(text[max(0, match.start() - 3) : match.start()]):
+                found = "other"
+        else:
+            found = "self"
+    return found
+
+
+def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], int | None]) -> bool:
+    """Whether the crisis cue speaks of someone other than the reader: the last person named before it
+    in its clause (or, when the clause goes on with 说 / 也 ..., in the clause before) is someone else.
+    ``cue_at`` gives where the cue starts in a clause (None: not there). Pure; doubt means the reader."""
+    for i, clause in enumerate(clauses):
+        start = cue_at(clause)
+        if start is None:
+            continue
+        person = last_person(clause[:start])
+        if person is None and i > 0 and _CONTINUES.match(clause):
+            person = last_person(clauses[i - 1])
+        return person == "other"
+    return False
 
 
 # ---------------------------------------------------------------------------------------- detector
@@ -809,6 +865,7 @@ class CrisisDetector:
             region,
             also,
             cue=cue,
+            someone_else=cue is not None and about_someone_else(cleared_clauses, self._cue_finder(cue)),
             net=net,
             distress=self._distress_cue(cleared, chars),
             needed=not needs or any(w in cleared for w in needs),
@@ -880,6 +937,21 @@ class CrisisDetector:
             if chars.isdisjoint(compact):
                 return compact
         return c.not_crisis.sub("|", compact)
+
+    def _cue_finder(self, label: str) -> Callable[[str], int | None]:
+        """Where the cue of a label (from :meth:`_crisis_cue`) starts in a clause; pinyin: never found."""
+        kind, _, what = label.partition(":")
+        if kind == "pattern":
+            pattern = next((p for p in self._c.patterns if p.pattern == what), None)
+
+            def by_pattern(clause: str) -> int | None:
+                match = pattern.search(clause) if pattern is not None else None
+                return match.start() if match else None
+
+            return by_pattern
+        if kind in self.rules.cues:
+            return lambda clause: clause.find(what) if what in clause else None
+        return lambda clause: None
 
     def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
         """The first crisis cue in ``cleared`` (the compact text without hyperbole); ``spaced`` (the

@@ -941,7 +941,7 @@ class Engine:
         """Support, and only that: warm words with the help lines of the reader's region (a message of
         its own), then a gentle offer to talk about the debt later with ONE button (``related``)."""
         help = self.crisis.help_for(signal.region)
-        answer = help.answer
+        answer = help.someone_else if signal.someone_else and help.someone_else else help.answer
         if signal.also is not None:
             answer = f"{answer}\n{self.crisis.help_for(signal.also).elsewhere}"
         button = Suggestion(self.kb.crisis.offer_intent, help.offer_button)

@@ -122,7 +122,9 @@ SAFETY_NET_KEYS = {
 #: The safety net's keys that are regexes (compiled when the knowledge base is loaded).
 SAFETY_NET_REGEX_KEYS = ("ending", "farewell", "others", "general_questions")
 CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
-HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere"}
+HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere", "someone_else"}
+#: Optional help texts (the crisis reply is used without them).
+OPTIONAL_HELP_KEYS = {"someone_else"}
 HELP_LINE_KEYS = {"number", "name", "hours", "source"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -634,12 +636,16 @@ def _read_crisis_help(node: _LineDict, out: _Collector) -> dict[Region, RegionHe
                     source=out.text(item, "source", f"{what}.lines"),
                 )
             )
-        texts = {key: out.text(entry, key, what) for key in HELP_KEYS - {"lines"}}
+        texts = {
+            key: out.text(entry, key, what, required=key not in OPTIONAL_HELP_KEYS) for key in HELP_KEYS - {"lines"}
+        }
         for line in lines:
             if not line.number:
                 out.error(_line(entry, "lines"), f"{what}: a help line has no number")
-            elif line.number not in texts["answer"]:
-                out.error(_line(entry, "answer"), f"{what}: the answer does not show the line {line.number}")
+                continue
+            for key in ("answer", "someone_else"):
+                if texts[key] and line.number not in texts[key]:
+                    out.error(_line(entry, key), f"{what}: '{key}' does not show the line {line.number}")
         if lines and lines[0].number:
             for key in ("footer", "distress", "elsewhere"):
                 if texts[key] and lines[0].number not in texts[key]:

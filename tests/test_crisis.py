@@ -17,6 +17,8 @@ from kb_fixtures import minimal_crisis
 from bot.service import Assistant, EngineHolder
 from faq.cli import main as faq_main
 from faq.crisis import (
+    about_someone_else,
+    last_person,
     CrisisDetector,
     Region,
     author_files,
@@ -356,7 +358,7 @@ def test_help_lines_must_be_shown_sourced_and_complete(tmp_path: Path) -> None:
     crisis["patterns"] = ["(unclosed"]
     crisis["offer_intent"] = "nowhere"
     errors = "\n".join(_kb_with(tmp_path, crisis))
-    assert "crisis.help.taiwan: the answer does not show the line 1925" in errors
+    assert "crisis.help.taiwan: 'answer' does not show the line 1925" in errors
     assert "crisis.help.hong_kong.lines: missing 'source'" in errors
     assert "crisis.help.mainland: missing 'footer'" in errors
     assert "crisis.patterns: bad regex" in errors
@@ -798,3 +800,58 @@ def test_pattern_screens_read_back_from_the_disk_cache_are_the_same(
     stored.write_bytes(b"\x00broken")
     monkeypatch.setattr(crisis_module, "_REQUIRED", {})
     assert CrisisDetector(engine.kb.crisis)._c == computed._c
+
+
+# ------------------------------------------------------------------------------ someone else at risk
+
+#: Our own wording: the person at risk is someone the reader writes about ...
+ABOUT_SOMEONE_ELSE = [
+    "我表哥天天说不想活了 我能做点什么",
+    "老公欠了一屁股网贷 昨天还说不想活了",
+    "我闺蜜说她真的活不下去了",
+    "我爸留了遗书 现在打不通电话",
+    "佢話唔想活咗",
+]
+#: ... and the reader themself, whoever else the message names.
+ABOUT_THE_READER = [
+    "我不想活了",
+    "对不起爸妈 我真的不想活了",
+    "为了孩子 不想活了也要撑",
+    "我跟我老婆说我不想活了",
+    "我和老公都不想活了",
+    "朋友都不理我了 我不想活了",
+]
+
+
+@pytest.mark.parametrize("text", ABOUT_SOMEONE_ELSE)
+def test_a_reader_who_fears_for_someone_else_is_told_how_to_help_them(engine: Engine, text: str) -> None:
+    signal = engine.crisis.detect(text)
+    assert signal.crisis and signal.someone_else, signal
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.CRISIS
+    help = engine.crisis.help_for(signal.region)
+    assert reply.parts[0].body.startswith(help.someone_else.split("\n")[0][:8])
+    assert all(line.number in reply.parts[0].body for line in help.lines)
+
+
+@pytest.mark.parametrize("text", ABOUT_THE_READER)
+def test_the_reader_at_risk_gets_their_own_crisis_reply(engine: Engine, text: str) -> None:
+    signal = engine.crisis.detect(text)
+    assert signal.crisis and not signal.someone_else, signal
+    assert engine.reply(text).parts[0].body.startswith(engine.crisis.help_for(signal.region).answer[:8])
+
+
+def test_who_is_named_last_before_the_cue_decides() -> None:
+    assert last_person("我朋友说他") == "other"
+    assert last_person("我妈因为我的债说要") == "other"  # 我的: not the reader as subject
+    assert last_person("我跟我妈说我") == "self"
+    assert last_person("对不起爸妈") is None  # the parents are spoken to, not speaking
+    assert last_person("") is None
+    # a clause that goes on with the previous one's subject
+    assert about_someone_else(["我老公欠了网贷", "说不想活了"], lambda c: c.find("不想活") if "不想活" in c else None)
+    assert not about_someone_else(["我老公欠了网贷", "不想活了"], lambda c: c.find("不想活") if "不想活" in c else None)
+
+
+def test_every_regions_someone_else_reply_shows_its_lines(engine: Engine) -> None:
+    for help in engine.kb.crisis.help.values():
+        assert help.someone_else and all(line.number in help.someone_else for line in help.lines)
