@@ -17,13 +17,13 @@ from kb_fixtures import minimal_crisis
 from bot.service import Assistant, EngineHolder
 from faq.cli import main as faq_main
 from faq.crisis import (
-    about_someone_else,
-    last_person,
     CrisisDetector,
     Region,
+    about_someone_else,
     author_files,
     evaluate,
     first_chars,
+    last_person,
     read_labelled,
     training_set,
 )
