@@ -52,11 +52,12 @@ from rapidfuzz import fuzz, process
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.kb import KnowledgeBase
+from faq.ngrams import NgramModel
 from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-9"
+MODEL_VERSION = "lr-10"
 FEATURES = (
     "overlap",
     "containment",
@@ -69,6 +70,7 @@ FEATURES = (
     "oos_coverage",
     "oos_domain_gap",
     "example",
+    "ngrams",
     "bias",
 )
 
@@ -147,7 +149,10 @@ class Matcher:
         analyzer: Analyzer,
         config: MatcherConfig | None = None,
         model: Model | None = None,
+        ngrams: tuple[NgramModel, int] | None = None,
     ) -> None:
+        """``ngrams``: the n-gram model of a matcher this one is that matcher less one example (the
+        model, and that example's index in it), see :meth:`without`."""
         self.config = config or MatcherConfig()
         self.analyzer = analyzer
         # Examples are grouped by owner, so that each owner's examples are one slice.
@@ -219,6 +224,16 @@ class Matcher:
         self._weighted_tokens = _weighted(self.index_arrays, self.idf)
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
+        if ngrams is None:
+            texts = [analyzer.strip_incidental(normalize(e)) for e in self.examples]
+            self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+            self._ngram_exclude: int | None = None
+        else:
+            self.ngrams, self._ngram_exclude = ngrams
+            if self.ngrams.n_owners != len(self.owner_names):  # the example left out was its owner's last
+                texts = [analyzer.strip_incidental(normalize(e)) for e in self.examples]
+                self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+                self._ngram_exclude = None
         self.model = model or self._trained_model()
         self.config = replace(self.config, threshold=self.threshold)
 
@@ -259,6 +274,7 @@ class Matcher:
             self.analyzer,
             self.config,
             self.model,
+            (self.ngrams, index),
         )
 
     @staticmethod
@@ -369,6 +385,10 @@ class Matcher:
             # for a group: the share of the domain words that none of its examples uses on its own
             covered = np.where(self.is_oos, np.maximum.reduceat(in_example, starts), covered)
             matrix[:, 9] = oos * (1.0 - covered / total)
+        # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
+        vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        left_out = self._ngram_exclude if self._ngram_exclude is not None else exclude
+        matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
         return _Features(matrix, best_example, allowed)
 
     def _unknown_weight(self, token: str) -> float:
@@ -560,7 +580,8 @@ class Matcher:
         return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
 
     def _training_owners(self, features: _Features, right: int) -> np.ndarray:
-        prior = features.matrix[:, 0] + features.matrix[:, 2] + features.matrix[:, 3] + features.matrix[:, 4]
+        m = features.matrix
+        prior = m[:, 0] + m[:, 2] + m[:, 3] + m[:, 4] + m[:, 11]
         prior = np.where(features.allowed, prior, -1.0)
         k = min(self.config.training_owners, len(prior))
         top = np.argpartition(-prior, k - 1)[:k] if k < len(prior) else np.arange(len(prior))
@@ -605,7 +626,7 @@ CALIBRATION_TOLERANCE = 0.02
 #: prior centred here (strength ``MatcherConfig.l2``), so that a dozen examples, which say little about
 #: how to combine the features, give a sensible scorer instead of a degenerate one; a larger one is
 #: decided by its own data (ridge towards zero, as before).
-DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, -7.2)
+DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, 2.0, -7.2)
 #: The threshold used when there are too few held-out predictions to calibrate one (see
 #: MIN_CALIBRATION); calibrated on the shipped knowledge base it is 0.18.
 DEFAULT_THRESHOLD = 0.2

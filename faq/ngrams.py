@@ -1,0 +1,175 @@
+"""A class-level character n-gram model of the knowledge base: multinomial naive Bayes over TF-IDF.
+
+The matcher's other features compare a message with one example at a time (the best example of each
+owner). What a plain text classifier sees is different: the n-grams of *all* of an owner's examples
+together, each weighted by how rare it is. This model gives the matcher that view as one more feature
+per owner: the posterior P(owner | message) of a multinomial naive Bayes classifier over
+
+* character 1-3-grams of every space-separated chunk of the normalised text, padded with a space at
+  both ends (what scikit-learn calls ``char_wb``), and
+* the analyser's canonical words (so synonyms, Cantonese and repaired typos count as the words they
+  stand for),
+
+each channel TF-IDF weighted (sublinear tf, smoothed idf) and L2-normalised per example, like the
+logistic-regression baseline of ``faq eval`` reads them. Naive Bayes is chosen because it is trained by
+counting (numpy only, milliseconds) and because leaving one example out is exact and cheap: only its
+own owner's counts change. The matcher's combiner is trained on rows where the message's own example is
+left out of this model too (:meth:`NgramModel.scores` with ``exclude``), so it learns how far to trust
+the feature on messages the model has not seen (the idf is kept from all examples: a small leak).
+
+Cost per message: the n-grams of the message (a few dozen dictionary look-ups), one ``bincount`` over
+the owners that use them, and a softmax over the owners.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Additive (Lidstone) smoothing of the per-owner n-gram distribution.
+ALPHA = 0.05
+#: Word-channel entries are kept apart from character n-grams by this prefix.
+_WORD = "\x00"
+
+
+def grams(normalized: str, tokens: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """The character 1-3-grams (``char_wb``) of a normalised text and its canonical words, counted."""
+    chars: Counter[str] = Counter()
+    for chunk in normalized.split():
+        padded = f" {chunk} "
+        size = len(padded)
+        for n in (1, 2, 3):
+            for k in range(size - n + 1):
+                gram = padded[k : k + n]
+                if gram != " ":
+                    chars[gram] += 1
+    words: Counter[str] = Counter(_WORD + t for t in tokens if t.strip())
+    return chars, words
+
+
+@dataclass
+class _Vector:
+    ids: np.ndarray  # int32 vocabulary ids
+    weights: np.ndarray  # float64 TF-IDF weights (each channel L2-normalised)
+
+
+class NgramModel:
+    """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
+
+    def __init__(
+        self, texts: list[str], token_lists: list[list[str]], owner_of: np.ndarray, n_owners: int
+    ) -> None:
+        counted = [grams(t, tokens) for t, tokens in zip(texts, token_lists, strict=True)]
+        vocabulary: dict[str, int] = {}
+        document_frequency: list[int] = []
+        for chars, words in counted:
+            for gram in (*chars, *words):
+                at = vocabulary.get(gram)
+                if at is None:
+                    vocabulary[gram] = len(document_frequency)
+                    document_frequency.append(1)
+                else:
+                    document_frequency[at] += 1
+        self.vocabulary = vocabulary
+        n = len(texts)
+        df = np.asarray(document_frequency, dtype=np.float64)
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0 if len(df) else np.zeros(0)
+        self.n_owners = n_owners
+        self.owner_of = np.asarray(owner_of, dtype=np.int64)
+        self.vectors = [self._vector(chars, words) for chars, words in counted]
+        size = len(vocabulary)
+        # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
+        if n and size:
+            keys = np.concatenate([self.owner_of[i] * size + v.ids for i, v in enumerate(self.vectors)])
+            values = np.concatenate([v.weights for v in self.vectors])
+            unique, inverse = np.unique(keys, return_inverse=True)
+            summed = np.bincount(inverse, weights=values)
+        else:
+            unique = np.zeros(0, dtype=np.int64)
+            summed = np.zeros(0)
+        owners, gram_ids = np.divmod(unique, max(size, 1))
+        self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
+        self.alpha_mass = ALPHA * max(size, 1)
+        self.log_denominator = np.log(self.totals + self.alpha_mass)
+        examples_per_owner = np.bincount(self.owner_of, minlength=n_owners).astype(np.float64)
+        self.examples_per_owner = examples_per_owner
+        self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
+        # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
+        order = np.argsort(gram_ids, kind="stable")
+        gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
+        bounds = np.searchsorted(gram_ids, np.arange(size + 1))
+        self.counts = summed  # per posting, for leave-one-out
+        self.posting_owner = owners.astype(np.int32)
+        self.posting_gain = np.log((summed + ALPHA) / ALPHA)
+        self.bounds = bounds
+
+    def _vector(self, chars: Counter[str], words: Counter[str]) -> _Vector:
+        ids: list[int] = []
+        weights: list[float] = []
+        for channel in (chars, words):
+            start = len(weights)
+            for gram, tf in channel.items():
+                at = self.vocabulary.get(gram)
+                if at is None:
+                    continue
+                ids.append(at)
+                weights.append((1.0 + math.log(tf)) * float(self.idf[at]))
+            norm = math.sqrt(sum(w * w for w in weights[start:]))
+            if norm > 0:
+                for k in range(start, len(weights)):
+                    weights[k] /= norm
+        return _Vector(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64))
+
+    def vector(self, normalized: str, tokens: list[str]) -> _Vector:
+        return self._vector(*grams(normalized, tokens))
+
+    def scores(self, vector: _Vector, exclude: int | None = None) -> np.ndarray:
+        """Per owner, log P(owner) + sum of weight x log P(n-gram | owner) (up to a constant);
+        ``exclude``: one example taken out of its owner's counts (exact leave-one-out)."""
+        n_owners = self.n_owners
+        if not len(vector.ids):
+            return self.log_prior.copy()
+        starts = self.bounds[vector.ids]
+        ends = self.bounds[vector.ids + 1]
+        lengths = ends - starts
+        if lengths.sum():
+            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
+            owners = self.posting_owner[take]
+            gains = self.posting_gain[take] * np.repeat(vector.weights, lengths)
+            gain = np.bincount(owners, weights=gains, minlength=n_owners)
+        else:
+            gain = np.zeros(n_owners)
+        mass = float(vector.weights.sum())
+        score = self.log_prior + gain - mass * self.log_denominator
+        if exclude is not None:
+            own = int(self.owner_of[exclude])
+            removed = self.vectors[exclude]
+            counts = dict.fromkeys(vector.ids.tolist(), 0.0)
+            for s, e, gram in zip(starts.tolist(), ends.tolist(), vector.ids.tolist(), strict=True):
+                hit = np.nonzero(self.posting_owner[s:e] == own)[0]
+                if len(hit):
+                    counts[gram] = float(self.counts[s + hit[0]])
+            for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
+                if gram in counts:
+                    counts[gram] = max(counts[gram] - w, 0.0)
+            own_gain = sum(
+                w * math.log((counts[g] + ALPHA) / ALPHA)
+                for g, w in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True)
+            )
+            total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
+            left = self.examples_per_owner[own] - 1
+            prior = math.log(left / max(len(self.vectors) - 1, 1)) if left > 0 else -30.0
+            score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
+        return score
+
+    def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: int | None = None) -> np.ndarray:
+        """P(owner | message) over the ``allowed`` owners (0 for the others)."""
+        score = np.where(allowed, self.scores(vector, exclude), -np.inf)
+        top = score.max()
+        if not np.isfinite(top):
+            return np.zeros(self.n_owners)
+        p = np.exp(score - top)
+        return p / p.sum()
