@@ -277,19 +277,27 @@ class Engine:
         )
         if signal.crisis:
             question = ""  # support only: nothing else is answered in this turn
+        lender = self.detect_lender(normalized)
+        # Loan context: a day count, platform, lender, amount or borrowing verb (what strip_incidental
+        # blanked out). The matcher then answers an in-scope question more readily (see decide).
+        context = (
+            day_count is not None or platform is not None or lender is not None or plain.split() != asked.split()
+        )
         if not question:
             match = Match(intent=None, confidence=0.0, ranking=())
         elif day_count is not None and not paid_off:
             # a second question is looked for in the message with its day count ("逾期两个月严重吗会被起诉吗")
-            match = self.matcher.match(question, whole=plain, answered=self._answered_by_stage)
+            match = self.matcher.match(
+                question, whole=plain, answered=self._answered_by_stage, context=context
+            )
         else:
-            match = self.matcher.match(question)
+            match = self.matcher.match(question, context=context)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
             days=None if paid_off or day_count is None else day_count.days,
             platform=platform,
-            lender=self.detect_lender(normalized),
+            lender=lender,
             crisis=signal.crisis,
             match=match,
             raw=raw,

@@ -80,6 +80,11 @@ class MatcherConfig:
     #: Below this probability the engine says "I don't know this one"; negative (the default): the
     #: threshold calibrated at load time (see the module docstring), which then replaces it.
     threshold: float = -1.0
+    #: The threshold for a message with loan or collection context (a domain word such as 催收 or 征信, or,
+    #: from the engine, a day count, lender, amount or borrowing verb): there an in-scope question is
+    #: almost always meant, and out of scope wins only through an out-of-scope group (see decide).
+    #: Negative: the same as ``threshold``.
+    context_threshold: float = 0.1
     #: Top two intents closer than this (and the top below `confident`) -> "did you mean".
     ambiguity_margin: float = 0.04
     confident: float = 0.5
@@ -435,14 +440,26 @@ class Matcher:
 
     # ------------------------------------------------------------------------------------------ match
 
+    def has_context(self, tokens: list[str]) -> bool:
+        """Whether a message's words place it in the domain: a word at least two intents use that is a
+        domain word (催收, 征信, 逾期, 网贷 ...)."""
+        return not self.domain_words.isdisjoint(tokens)
+
     def match(
-        self, normalized: str, whole: str | None = None, answered: Callable[[str], bool] | None = None
+        self,
+        normalized: str,
+        whole: str | None = None,
+        answered: Callable[[str], bool] | None = None,
+        context: bool = False,
     ) -> Match:
         """The decision for a message. ``whole``: the message as written, when ``normalized`` is only
         what it asks besides its day count (the engine takes "逾期一个月" out); a second question is
         looked for in the whole message, whose parts keep their own words ("房贷逾期一个月严重吗").
-        ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again."""
-        match = decide(self.rank(normalized), self.config)
+        ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again.
+        ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
+        tokens = self.analyzer.tokens(normalized)
+        ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
+        match = decide(ranking, self.config, context=context or self.has_context(tokens))
         if match.intent is None or match.ambiguous:
             return match
         second = self._second_question(whole or normalized, match, answered)
@@ -712,13 +729,15 @@ def _accepted(p_intent: float, p_oos: float, threshold: float) -> bool:
     return p_intent >= threshold and p_oos < OUT_OF_SCOPE_ODDS * p_intent
 
 
-def decide(ranking: tuple[Candidate, ...], config: MatcherConfig) -> Match:
+def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool = False) -> Match:
     """The rules that turn a ranking into a decision (pure, so `faq eval` can sweep the thresholds): the
-    best intent wins when its probability clears the threshold and no out-of-scope group is more
-    probable."""
+    best intent wins when its probability clears the threshold (``context_threshold`` for a message with
+    loan or collection context) and no out-of-scope group is more probable."""
     if not ranking:
         return Match(intent=None, confidence=0.0, ranking=())
     threshold = config.threshold if config.threshold >= 0 else 0.5
+    if context and config.context_threshold >= 0:
+        threshold = min(threshold, config.context_threshold)
     top = ranking[0]
     intents = [c for c in ranking if not c.is_out_of_scope]
     best_intent = intents[0] if intents else None

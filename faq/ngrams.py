@@ -35,19 +35,21 @@ ALPHA = 0.05
 _WORD = "\x00"
 
 
-def grams(normalized: str, tokens: list[str]) -> tuple[Counter[str], Counter[str]]:
-    """The character 1-3-grams (``char_wb``) of a normalised text and its canonical words, counted."""
-    chars: Counter[str] = Counter()
+def _char_grams(normalized: str) -> list[str]:
+    """The character 1-3-grams of every space-separated chunk, padded with a space (``char_wb``)."""
+    out: list[str] = []
     for chunk in normalized.split():
         padded = f" {chunk} "
         size = len(padded)
-        for n in (1, 2, 3):
-            for k in range(size - n + 1):
-                gram = padded[k : k + n]
-                if gram != " ":
-                    chars[gram] += 1
-    words: Counter[str] = Counter(_WORD + t for t in tokens if t.strip())
-    return chars, words
+        out += chunk  # the 1-grams (the padding spaces are no 1-gram)
+        out += [padded[k : k + 2] for k in range(size - 1)]
+        out += [padded[k : k + 3] for k in range(size - 2)]
+    return out
+
+
+def grams(normalized: str, tokens: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """The character 1-3-grams (``char_wb``) of a normalised text and its canonical words, counted."""
+    return Counter(_char_grams(normalized)), Counter(_WORD + t for t in tokens if t.strip())
 
 
 @dataclass
@@ -77,6 +79,7 @@ class NgramModel:
         n = len(texts)
         df = np.asarray(document_frequency, dtype=np.float64)
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0 if len(df) else np.zeros(0)
+        self._idf: list[float] = self.idf.tolist()
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
         self.vectors = [self._vector(chars, words) for chars, words in counted]
@@ -86,7 +89,7 @@ class NgramModel:
             keys = np.concatenate([self.owner_of[i] * size + v.ids for i, v in enumerate(self.vectors)])
             values = np.concatenate([v.weights for v in self.vectors])
             unique, inverse = np.unique(keys, return_inverse=True)
-            summed = np.bincount(inverse, weights=values)
+            summed: np.ndarray = np.bincount(inverse, weights=values)
         else:
             unique = np.zeros(0, dtype=np.int64)
             summed = np.zeros(0)
@@ -124,7 +127,25 @@ class NgramModel:
         return _Vector(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64))
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
-        return self._vector(*grams(normalized, tokens))
+        """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""
+        get = self.vocabulary.get
+        idf = self._idf
+        log, sqrt = math.log, math.sqrt
+        ids: list[int] = []
+        weights: list[float] = []
+        for channel in (
+            Counter([get(g, -1) for g in _char_grams(normalized)]),
+            Counter([get(_WORD + t, -1) for t in tokens if t.strip()]),
+        ):
+            channel.pop(-1, None)
+            if not channel:
+                continue
+            keys = list(channel)
+            values = [(1.0 + log(tf)) * idf[k] for k, tf in channel.items()]
+            norm = sqrt(sum(w * w for w in values))
+            ids += keys
+            weights += [w / norm for w in values]
+        return _Vector(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64))
 
     def scores(self, vector: _Vector, exclude: int | None = None) -> np.ndarray:
         """Per owner, log P(owner) + sum of weight x log P(n-gram | owner) (up to a constant);
@@ -139,7 +160,7 @@ class NgramModel:
             take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
             owners = self.posting_owner[take]
             gains = self.posting_gain[take] * np.repeat(vector.weights, lengths)
-            gain = np.bincount(owners, weights=gains, minlength=n_owners)
+            gain: np.ndarray = np.bincount(owners, weights=gains, minlength=n_owners)
         else:
             gain = np.zeros(n_owners)
         mass = float(vector.weights.sum())
