@@ -560,6 +560,9 @@ class Engine:
             )
 
         stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
+        if stage_parts and match.intent == STAGE_INTENT and match.second and not match.ambiguous:
+            # "逾期一个月严重吗 会坐牢吗": the other question's answer leads, the stage block follows it
+            match = replace(match, intent=match.second, second=match.intent)
         if match.out_of_scope is not None:
             group = next(g for g in self.kb.out_of_scope if g.id == match.out_of_scope)
             if group.answer:

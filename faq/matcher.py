@@ -462,8 +462,8 @@ class Matcher:
         match = decide(ranking, self.config, context=context or self.has_context(tokens))
         if match.intent is None or match.ambiguous:
             return match
-        second = self._second_question(whole or normalized, match, answered)
-        return replace(match, second=second) if second else match
+        pair = self._two_questions(whole or normalized, match, answered)
+        return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
     def rank(
         self, normalized: str, exclude: int | None = None, forget_words: bool = False
@@ -498,29 +498,32 @@ class Matcher:
     # matched on its own.
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
-    def _second_question(
+    def _two_questions(
         self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
-    ) -> str | None:
-        """A second intent when the message asks two things: split after question particles and at
-        punctuation, each part must be clearly asked on its own (a question particle or word, its own
-        match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
-        intent and another a different intent."""
+    ) -> tuple[str, str] | None:
+        """Two intents, in the order the message asks them, when it asks two things: split after question
+        particles and at punctuation, each part must be clearly asked on its own (a question particle or
+        word, its own match at least 0.5 and over the threshold, not ambiguous), one part being the whole
+        message's intent and another a different intent."""
         parts = [part for part in _split_questions(normalized) if _ASKS.search(part)]
         if len(parts) >= 2 and answered is not None:
             parts = [part for part in parts if not answered(part)]
         if len(parts) < 2:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
+        firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
         for part in parts:
             m = decide(self.rank(part), self.config)
             if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
                 continue
             if m.intent not in found:
                 found.append(m.intent)
-        if match.intent not in found:
+                firsts[m.intent] = bool(_ASKS_PLAINLY.search(part))
+        if match.intent not in found or len(found) < 2:
             return None
-        others = [i for i in found if i != match.intent]
-        return others[0] if others else None
+        if found[0] == match.intent or not firsts[found[0]]:
+            return match.intent, next(i for i in found if i != match.intent)
+        return found[0], match.intent  # the question asked first (and asked plainly) is answered first
 
     # --------------------------------------------------------------------------------------- training
 
@@ -696,6 +699,11 @@ def _fit_logistic(
 _ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪"
 )
+
+
+#: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
+#: "借了几个口子").
+_ASKS_PLAINLY = re.compile(r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何")
 
 
 def _split_questions(normalized: str) -> list[str]:

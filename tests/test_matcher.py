@@ -11,6 +11,7 @@ import pytest
 
 from faq import cache
 from faq.engine import Engine
+from faq.evaluate import Example, Prediction, is_answered
 from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
 from faq.reply import ReplyKind
 
@@ -160,6 +161,43 @@ def test_two_questions_get_both_answers(engine: Engine, text: str, intents: set[
     assert reply.parts[-1].body == (second.summary or second.answer)
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("借了三千 会不会被告啊 要不要坐牢", "lawsuit", "jail"),
+        ("真的要坐牢吗 会不会被法院起诉", "jail", "lawsuit"),
+        ("拖了两个礼拜 会上征信吗 会不会打给我老妈", "credit_report", "family_contact"),
+        ("会不会打给我老妈 会上征信吗", "family_contact", "credit_report"),
+    ],
+)
+def test_two_questions_are_answered_in_the_order_they_are_asked(
+    engine: Engine, text: str, first: str, second: str
+) -> None:
+    assert engine.reply(text).intents == (first, second)
+
+
+def test_a_statement_with_a_counting_word_is_no_first_question(engine: Engine) -> None:
+    """"借了几个口子" counts, it does not ask: the question actually asked keeps the lead."""
+    reply = engine.reply("我借了几个口子 有一个已经拖了十来天 他们会打电话给我爸妈吗 会不会上门")
+    assert reply.intents[:1] == ("family_contact",)
+
+
+def test_eval_scores_two_questions_strictly_but_by_order() -> None:
+    ask = Example("x", "lawsuit", also="jail")
+    plain = Example("x", "lawsuit")
+
+    def said(*intents: str) -> Prediction:
+        return Prediction(intents[0] if intents else None, 1.0, None, None, None, intents)
+
+    assert is_answered(ask, said("lawsuit"))
+    assert is_answered(ask, said("lawsuit", "jail"))
+    assert is_answered(ask, said("jail", "lawsuit"))  # the labelled second question first, then the label
+    assert not is_answered(ask, said("jail"))
+    assert not is_answered(ask, said("credit_report", "lawsuit"))
+    assert not is_answered(plain, said("jail", "lawsuit"))  # no second question labelled: first must be right
+    assert not is_answered(ask, said())
+
+
 @pytest.mark.parametrize("text", ["会爆通讯录吗", "会不会爆通讯录 会不会爆通讯录吗", "逾期了怎么办呢"])
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     reply = engine.reply(text)
@@ -171,7 +209,7 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     ("text", "intents", "days"),
     [
         ("信用卡逾期半个月严重吗会不会坐牢", ("jail", "collection_process"), 15),
-        ("逾期一周了会上征信吗会打给家里人吗", ("family_contact", "credit_report"), 7),
+        ("逾期一周了会上征信吗会打给家里人吗", ("credit_report", "family_contact"), 7),
     ],
 )
 def test_two_glued_questions_with_a_day_count_get_both_answers(
