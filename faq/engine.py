@@ -32,7 +32,7 @@ from faq.context import (
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
-from faq.matcher import Match, Matcher, MatcherConfig
+from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
 from faq.normalize import (
     MAX_INPUT_CHARS,
     is_traditional,
@@ -1025,10 +1025,11 @@ class Engine:
     def _suggested_ids(self, match: Match) -> list[str]:
         """Up to three intents worth offering: those the message resembles at all, else the first topics
         of the knowledge base (the questions people ask most)."""
-        resembling = [
-            c.owner for c in match.ranking if not c.is_out_of_scope and c.score >= MIN_SUGGESTION_SCORE
-        ]
-        return resembling[:MAX_SUGGESTIONS] or self._topic_ids()[:MAX_SUGGESTIONS]
+        intents = [c for c in match.ranking if not c.is_out_of_scope]
+        resembling = [c.owner for c in intents if c.score >= MIN_SUGGESTION_SCORE]
+        # a message with loan context that none resembles much: the likeliest ones (see matcher.decide)
+        likeliest = [c.owner for c in intents if c.score >= SUGGESTION_FLOOR]
+        return (resembling or likeliest)[:MAX_SUGGESTIONS] or self._topic_ids()[:MAX_SUGGESTIONS]
 
     def _topic_ids(self) -> list[str]:
         return [intent.id for intent in self.kb.intents]

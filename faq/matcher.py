@@ -392,7 +392,8 @@ class Matcher:
             matrix[:, 9] = oos * (1.0 - covered / total)
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
-        left_out = self._ngram_exclude if self._ngram_exclude is not None else exclude
+        # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
+        left_out = self._ngram_exclude if self._ngram_exclude is not None else (exclude if forget_words else None)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
         return _Features(matrix, best_example, allowed)
 
@@ -733,6 +734,10 @@ def _split_questions(normalized: str) -> list[str]:
 OUT_OF_SCOPE_ODDS = 1.0
 
 
+#: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
+SUGGESTION_FLOOR = 0.02
+
+
 def _accepted(p_intent: float, p_oos: float, threshold: float) -> bool:
     return p_intent >= threshold and p_oos < OUT_OF_SCOPE_ODDS * p_intent
 
@@ -755,6 +760,9 @@ def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool 
     ):
         if top.is_out_of_scope and top.score >= threshold:
             return Match(None, confidence, ranking, out_of_scope=top.owner[len(OOS_PREFIX) :])
+        if context and best_intent is not None and best_intent.score >= SUGGESTION_FLOOR:
+            # Loan context but no clear question: "did you mean" with the likeliest intents, never a refusal.
+            return Match(best_intent.owner, confidence, ranking, ambiguous=True)
         return Match(None, confidence, ranking)
     runner_up = intents[1] if len(intents) > 1 else None
     ambiguous = (
