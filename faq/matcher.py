@@ -105,6 +105,8 @@ class Candidate(NamedTuple):
     owner: str  # intent id, or "oos:<group id>"
     score: float  # P(this owner is the right answer), 0..1
     example: str
+    #: Whether the message shares a word (or a keyword) with the owner, not only characters.
+    words: bool = True
 
     @property
     def is_out_of_scope(self) -> bool:
@@ -460,7 +462,9 @@ class Matcher:
         ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
         tokens = self.analyzer.tokens(normalized)
         ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
-        match = decide(ranking, self.config, context=context or self.has_context(tokens))
+        # A message left with nothing but numerals ("三千五" less its amount) asks nothing: no lower threshold.
+        asks = any(not _NUMERAL.fullmatch(t) for t in tokens)
+        match = decide(ranking, self.config, context=asks and (context or self.has_context(tokens)))
         if match.intent is None or match.ambiguous:
             return match
         pair = self._two_questions(whole or normalized, match, answered)
@@ -483,13 +487,16 @@ class Matcher:
         top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
         top = top[np.argsort(-p[top], kind="stable")]
         names, examples = self.owner_names, self.examples
+        m = features.matrix[top]
+        shares = ((m[:, 0] > 0) | (m[:, 5] > 0)).tolist()
         return tuple(
-            Candidate(names[k], score, examples[best] if best >= 0 else "")
-            for k, score, best, allowed in zip(
+            Candidate(names[k], score, examples[best] if best >= 0 else "", words)
+            for k, score, best, allowed, words in zip(
                 top.tolist(),
                 p[top].tolist(),
                 features.best_example[top].tolist(),
                 features.allowed[top].tolist(),
+                shares,
                 strict=True,
             )
             if allowed
@@ -734,6 +741,8 @@ def _split_questions(normalized: str) -> list[str]:
 OUT_OF_SCOPE_ODDS = 1.0
 
 
+_NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多]+")
+
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
 
@@ -749,11 +758,12 @@ def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool 
     if not ranking:
         return Match(intent=None, confidence=0.0, ranking=())
     threshold = config.threshold if config.threshold >= 0 else 0.5
-    if context and config.context_threshold >= 0:
-        threshold = min(threshold, config.context_threshold)
     top = ranking[0]
     intents = [c for c in ranking if not c.is_out_of_scope]
     best_intent = intents[0] if intents else None
+    if context and config.context_threshold >= 0 and best_intent is not None and best_intent.words:
+        # (a shared word, not a stray character such as the 五 an amount leaves behind)
+        threshold = min(threshold, config.context_threshold)
     confidence = best_intent.score if best_intent else 0.0
     if best_intent is None or not _accepted(
         best_intent.score, top.score if top.is_out_of_scope else 0.0, threshold
