@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -64,30 +65,38 @@ class NgramModel:
     def __init__(
         self, texts: list[str], token_lists: list[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
-        counted = [grams(t, tokens) for t, tokens in zip(texts, token_lists, strict=True)]
+        # One pass in Python gives every (example, channel, n-gram, count); the weighting is numpy.
         vocabulary: dict[str, int] = {}
-        document_frequency: list[int] = []
-        for chars, words in counted:
-            for gram in (*chars, *words):
-                at = vocabulary.get(gram)
-                if at is None:
-                    vocabulary[gram] = len(document_frequency)
-                    document_frequency.append(1)
-                else:
-                    document_frequency[at] += 1
+        ids: list[int] = []
+        tfs: list[int] = []
+        segments: list[int] = []  # 2 x example + channel
+        for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
+            for channel, counted in enumerate(grams(text, tokens)):
+                for gram, tf in counted.items():
+                    ids.append(vocabulary.setdefault(gram, len(vocabulary)))
+                    tfs.append(tf)
+                    segments.append(2 * i + channel)
         self.vocabulary = vocabulary
         n = len(texts)
-        df = np.asarray(document_frequency, dtype=np.float64)
-        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0 if len(df) else np.zeros(0)
+        flat_ids = np.asarray(ids, dtype=np.int64)
+        segment = np.asarray(segments, dtype=np.int64)
+        df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         self._idf: list[float] = self.idf.tolist()
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
-        self.vectors = [self._vector(chars, words) for chars, words in counted]
+        weights = (1.0 + np.log(np.asarray(tfs, dtype=np.float64))) * self.idf[flat_ids]
+        norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
+        weights = weights / np.maximum(norms[segment], 1e-12)
+        bounds_of = np.searchsorted(segment // 2, np.arange(n + 1))
+        self.vectors = [
+            _Vector(flat_ids[a:b], weights[a:b]) for a, b in pairwise(bounds_of.tolist())
+        ]
         size = len(vocabulary)
         # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
         if n and size:
-            keys = np.concatenate([self.owner_of[i] * size + v.ids for i, v in enumerate(self.vectors)])
-            values = np.concatenate([v.weights for v in self.vectors])
+            keys = self.owner_of[segment // 2] * size + flat_ids
+            values = weights
             unique, inverse = np.unique(keys, return_inverse=True)
             summed: np.ndarray = np.bincount(inverse, weights=values)
         else:
@@ -108,23 +117,6 @@ class NgramModel:
         self.posting_owner = owners.astype(np.int32)
         self.posting_gain = np.log((summed + ALPHA) / ALPHA)
         self.bounds = bounds
-
-    def _vector(self, chars: Counter[str], words: Counter[str]) -> _Vector:
-        ids: list[int] = []
-        weights: list[float] = []
-        for channel in (chars, words):
-            start = len(weights)
-            for gram, tf in channel.items():
-                at = self.vocabulary.get(gram)
-                if at is None:
-                    continue
-                ids.append(at)
-                weights.append((1.0 + math.log(tf)) * float(self.idf[at]))
-            norm = math.sqrt(sum(w * w for w in weights[start:]))
-            if norm > 0:
-                for k in range(start, len(weights)):
-                    weights[k] /= norm
-        return _Vector(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64))
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
         """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""
