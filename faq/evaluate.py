@@ -535,6 +535,13 @@ def format_summary(
         show(
             f"{path.name:28} {m.in_scope + m.out_of_scope:4d} {m.accuracy:15.1%} {m.rejection:9.1%} {cal} {at:>16}"
         )
+    pairs = sum(r.metrics.two_questions for _, r in reports)
+    if pairs:
+        both = sum(r.metrics.both_answered for _, r in reports)
+        show(
+            f"two questions: {both} of {pairs} labelled pairs got both answers; a message with `also` counts "
+            "as right when its label is answered first, or second right after the `also` question"
+        )
     loo = reports[0][1].leave_one_out if reports else leave_one_out(engine)
     show(f"leave-one-out over the knowledge base's examples: engine {loo:.1%}")
     model = engine.matcher.model
