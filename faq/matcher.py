@@ -722,14 +722,20 @@ def _fit_logistic(
 
 
 #: A part of a message asks something when it has a question particle or a question word.
+#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
+_CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
 _ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪"
+    + _CANTONESE_ASKS
 )
 
 
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
 #: "借了几个口子").
-_ASKS_PLAINLY = re.compile(r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何")
+_ASKS_PLAINLY = re.compile(
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家"
+    + _CANTONESE_ASKS
+)
 
 
 def _split_questions(normalized: str) -> list[str]:

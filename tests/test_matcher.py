@@ -166,7 +166,7 @@ def test_two_questions_get_both_answers(engine: Engine, text: str, intents: set[
     [
         ("借了三千 会不会被告啊 要不要坐牢", "lawsuit", "jail"),
         ("真的要坐牢吗 会不会被法院起诉", "jail", "lawsuit"),
-        ("拖了两个礼拜 会上征信吗 会不会打给我老妈", "credit_report", "family_contact"),
+        ("已经拖了两个礼拜 征信会不会受影响 他们会联系我老妈吗", "credit_report", "family_contact"),
         ("会不会打给我老妈 会上征信吗", "family_contact", "credit_report"),
     ],
 )
@@ -196,6 +196,41 @@ def test_eval_scores_two_questions_strictly_but_by_order() -> None:
     assert not is_answered(ask, said("credit_report", "lawsuit"))
     assert not is_answered(plain, said("jail", "lawsuit"))  # no second question labelled: first must be right
     assert not is_answered(ask, said())
+
+
+CANTONESE_AND_TAIWANESE = [
+    ("平台話要入稟告我 真係會咩", "lawsuit"),
+    ("有人叫我過錢去佢私人戶口 呢啲係咪呃人", "scam"),
+    ("我想熄咗部手機 唔聽佢哋電話", "avoid_contact"),
+    ("追數公司係外判嘅 佢哋有冇權追我", "third_party_collection"),
+    ("佢哋話聽日上嚟搵我", "home_visit"),
+    ("被催收嗆到失眠 可以向他們求償嗎", "compensation"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), CANTONESE_AND_TAIWANESE)
+def test_cantonese_and_taiwanese_wording(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent
+
+
+def test_cantonese_two_questions(engine: Engine) -> None:
+    assert engine.reply("佢哋會唔會打俾我阿媽 會唔會上門").intents == ("family_contact", "home_visit")
+
+
+def test_a_leftover_numeral_is_no_question(engine: Engine) -> None:
+    """"三千五" less its amount leaves 五: no intent is accepted on it, the stage block answers."""
+    reply = engine.reply("我欠了三千五 逾期九天了")
+    assert reply.kind == ReplyKind.STAGE and reply.days == 9
+
+
+def test_loan_context_without_a_clear_question_offers_topics_not_a_refusal(engine: Engine) -> None:
+    reply = engine.reply("借呗欠了五千 可唔可以唔還咗佢")
+    assert reply.kind == ReplyKind.SUGGEST and reply.suggestions
+
+
+def test_out_of_scope_still_wins_without_an_in_scope_question(engine: Engine) -> None:
+    for text in ("逾期过的人还能在哪个平台借到钱", "征信不好 哪里还能办到贷款 借了五千急用"):
+        assert engine.reply(text).kind == ReplyKind.OUT_OF_SCOPE, text
 
 
 @pytest.mark.parametrize("text", ["会爆通讯录吗", "会不会爆通讯录 会不会爆通讯录吗", "逾期了怎么办呢"])
