@@ -226,7 +226,7 @@ def evaluate(
     report.per_intent = _per_intent(dataset, predictions)
     report.confusion = _confusion(dataset, predictions)
     report.sweep = threshold_sweep(engine, dataset)
-    report.leave_one_out = _leave_one_out_once(engine)  # the knowledge base's figure, the same for every set
+    report.leave_one_out = leave_one_out(engine)  # the knowledge base's figure, the same for every set
     if with_baseline:
         report.baseline = tfidf_baseline(engine, dataset)
     if lr is not None:
@@ -299,27 +299,19 @@ def threshold_sweep(engine: Engine, dataset: Sequence[Example]) -> list[tuple[fl
     return rows
 
 
-_LEAVE_ONE_OUT: dict[int, tuple[Any, float]] = {}
-
-
-def _leave_one_out_once(engine: Engine) -> float:
-    """:func:`leave_one_out`, computed once per matcher (it takes minutes and is the same for every set)."""
-    key = id(engine.matcher)
-    found = _LEAVE_ONE_OUT.get(key)
-    if found is None or found[0] is not engine.matcher:
-        found = (engine.matcher, leave_one_out(engine))
-        _LEAVE_ONE_OUT.clear()  # only the last matcher's (engines are not kept alive)
-        _LEAVE_ONE_OUT[key] = found
-    return float(found[1])
-
-
-def leave_one_out(engine: Engine) -> float:
-    """Top-1 accuracy over the knowledge base's own examples, each matched by an index rebuilt without it
-    (its words, IDF and vocabulary forgotten too; the analyser stays), so a run costs seconds."""
+def leave_one_out(engine: Engine, rebuild: bool = False) -> float:
+    """Top-1 accuracy over the knowledge base's own examples, each matched as an unseen message: taken
+    out of the nearest-example search, out of its owner's vocabulary and out of the n-gram counts (the
+    rows the combiner is trained on), in a few seconds. ``rebuild``: each matched by an index rebuilt
+    without it (the IDF recomputed too), a few minutes; on the shipped knowledge base (1,990 examples)
+    the two differ by 0.2 points (87.6 % rebuilt, 87.8 % not)."""
     matcher = engine.matcher
     total = correct = 0
     for i, (owner, text) in enumerate(zip(matcher.owners, matcher.examples, strict=True)):
-        ranking = matcher.without(i).rank(normalize(text))
+        if rebuild:
+            ranking = matcher.without(i).rank(normalize(text))
+        else:
+            ranking = matcher.rank(normalize(text), exclude=i, forget_words=True)
         if ranking:
             total += 1
             correct += ranking[0].owner == owner

@@ -70,12 +70,12 @@ from rapidfuzz import fuzz, process
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.kb import KnowledgeBase
-from faq.ngrams import NgramModel
+from faq.ngrams import NgramModel, Removed
 from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-10"
+MODEL_VERSION = "lr-11"
 FEATURES = (
     "overlap",
     "containment",
@@ -174,10 +174,10 @@ class Matcher:
         analyzer: Analyzer,
         config: MatcherConfig | None = None,
         model: Model | None = None,
-        ngrams: tuple[NgramModel, int] | None = None,
+        ngrams: tuple[NgramModel, Removed] | None = None,
     ) -> None:
         """``ngrams``: the n-gram model of a matcher this one is that matcher less one example (the
-        model, and that example's index in it), see :meth:`without`."""
+        model, and that example's owner and vector), see :meth:`without`."""
         self.config = config or MatcherConfig()
         self.analyzer = analyzer
         # Examples are grouped by owner, so that each owner's examples are one slice.
@@ -252,7 +252,7 @@ class Matcher:
         if ngrams is None:
             texts = [analyzer.strip_incidental(normalize(e)) for e in self.examples]
             self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
-            self._ngram_exclude: int | None = None
+            self._ngram_exclude: Removed | None = None
         else:
             self.ngrams, self._ngram_exclude = ngrams
             if self.ngrams.n_owners != len(self.owner_names):  # the example left out was its owner's last
@@ -299,8 +299,13 @@ class Matcher:
             self.analyzer,
             self.config,
             self.model,
-            (self.ngrams, index),
+            (self.ngrams, self._removed(index)),
         )
+
+    def _removed(self, index: int) -> Removed:
+        """An example as the n-gram model needs it to leave it out: its owner and its vector."""
+        text = self.analyzer.strip_incidental(normalize(self.examples[index]))
+        return int(self.owner_of[index]), self.ngrams.vector(text, self.token_lists[index])
 
     @staticmethod
     def _inverse_document_frequency(token_lists: list[list[str]], owners: list[str]) -> dict[str, float]:
@@ -413,7 +418,9 @@ class Matcher:
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
         # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
-        left_out = self._ngram_exclude if self._ngram_exclude is not None else (exclude if forget_words else None)
+        left_out = self._ngram_exclude
+        if left_out is None and exclude is not None and forget_words:
+            left_out = self._removed(exclude)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
         return _Features(matrix, best_example, allowed)
 
@@ -557,6 +564,7 @@ class Matcher:
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
+        digest.update(repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode())  # a small KB's prior
         for owner, tokens in zip(self.owners, self.token_lists, strict=True):
             digest.update(f"{owner}\t{' '.join(tokens)}\n".encode())
         for intent_id, words in sorted(self.keywords.items()):
@@ -616,8 +624,11 @@ class Matcher:
         x = np.vstack(rows)
         y = np.concatenate(labels)
         # Too few held-out predictions say little about how to combine the features: then the weights
-        # are pulled towards DEFAULT_WEIGHTS instead of towards zero, and the threshold is the default.
+        # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
+        # (its weight stays 0), and the threshold is the default.
         scarce = len(held) < MIN_CALIBRATION
+        if scarce:
+            x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         threshold, accuracy, rejection = self._calibrate(held)
@@ -667,12 +678,15 @@ class Matcher:
 CALIBRATION_TOLERANCE = 0.02
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
-#: base (26 intents, 1,990 examples, 1,032 held-out predictions), rounded. A knowledge base with fewer than
+#: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0
+#: for ``ngrams``: a small knowledge base is trained without that feature (a class-level model of a
+#: dozen examples is no evidence). With it, the shipped one learns (0.3, 0.3, 2.5, 2.4, 0.5, 1.9, 2.8,
+#: -1.1, -1.4, -1.2, 0.6, 5.1, -7.6). A knowledge base with fewer than
 #: MIN_CALIBRATION held-out predictions is trained as a maximum a posteriori estimate under a Gaussian
 #: prior centred here (strength ``MatcherConfig.l2``), so that a dozen examples, which say little about
 #: how to combine the features, give a sensible scorer instead of a degenerate one; a larger one is
 #: decided by its own data (ridge towards zero, as before).
-DEFAULT_WEIGHTS = (0.4, 0.3, 2.6, 2.3, 0.5, 1.9, 2.8, -1.1, -1.4, -1.2, 0.6, 5.1, -7.6)
+DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, 0.0, -7.2)
 #: The threshold used when there are too few held-out predictions to calibrate one (see
 #: MIN_CALIBRATION); calibrated on the shipped knowledge base it is 0.53 (0.18 before the n-gram feature).
 DEFAULT_THRESHOLD = 0.2

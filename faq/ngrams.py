@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
@@ -59,6 +58,10 @@ class _Vector:
     weights: np.ndarray  # float64 TF-IDF weights (each channel L2-normalised)
 
 
+#: An example taken out of the model: its owner's index and its vector.
+Removed = tuple[int, _Vector]
+
+
 class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
@@ -88,10 +91,7 @@ class NgramModel:
         weights = (1.0 + np.log(np.asarray(tfs, dtype=np.float64))) * self.idf[flat_ids]
         norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
         weights = weights / np.maximum(norms[segment], 1e-12)
-        bounds_of = np.searchsorted(segment // 2, np.arange(n + 1))
-        self.vectors = [
-            _Vector(flat_ids[a:b], weights[a:b]) for a, b in pairwise(bounds_of.tolist())
-        ]
+        self.n_examples = n
         size = len(vocabulary)
         # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
         if n and size:
@@ -113,9 +113,9 @@ class NgramModel:
         order = np.argsort(gram_ids, kind="stable")
         gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
         bounds = np.searchsorted(gram_ids, np.arange(size + 1))
-        self.counts = summed  # per posting, for leave-one-out
+        self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
         self.posting_owner = owners.astype(np.int32)
-        self.posting_gain = np.log((summed + ALPHA) / ALPHA)
+        self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
         self.bounds = bounds
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
@@ -139,9 +139,10 @@ class NgramModel:
             weights += [w / norm for w in values]
         return _Vector(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64))
 
-    def scores(self, vector: _Vector, exclude: int | None = None) -> np.ndarray:
+    def scores(self, vector: _Vector, exclude: Removed | None = None) -> np.ndarray:
         """Per owner, log P(owner) + sum of weight x log P(n-gram | owner) (up to a constant);
-        ``exclude``: one example taken out of its owner's counts (exact leave-one-out)."""
+        ``exclude``: one example (its owner and its vector, see :meth:`vector`) taken out of its owner's
+        counts (exact leave-one-out)."""
         n_owners = self.n_owners
         if not len(vector.ids):
             return self.log_prior.copy()
@@ -158,8 +159,7 @@ class NgramModel:
         mass = float(vector.weights.sum())
         score = self.log_prior + gain - mass * self.log_denominator
         if exclude is not None:
-            own = int(self.owner_of[exclude])
-            removed = self.vectors[exclude]
+            own, removed = exclude
             counts = dict.fromkeys(vector.ids.tolist(), 0.0)
             for s, e, gram in zip(starts.tolist(), ends.tolist(), vector.ids.tolist(), strict=True):
                 hit = np.nonzero(self.posting_owner[s:e] == own)[0]
@@ -174,11 +174,11 @@ class NgramModel:
             )
             total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
             left = self.examples_per_owner[own] - 1
-            prior = math.log(left / max(len(self.vectors) - 1, 1)) if left > 0 else -30.0
+            prior = math.log(left / max(self.n_examples - 1, 1)) if left > 0 else -30.0
             score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
         return score
 
-    def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: int | None = None) -> np.ndarray:
+    def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: Removed | None = None) -> np.ndarray:
         """P(owner | message) over the ``allowed`` owners (0 for the others)."""
         score = np.where(allowed, self.scores(vector, exclude), -np.inf)
         top = score.max()
