@@ -24,6 +24,7 @@ the owners that use them, and a softmax over the owners.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 
@@ -69,26 +70,26 @@ class NgramModel:
         self, texts: list[str], token_lists: list[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
         # One pass in Python gives every (example, channel, n-gram, count); the weighting is numpy.
+        # (compact arrays, not lists of Python ints: a 50k-example knowledge base has millions of entries)
         vocabulary: dict[str, int] = {}
-        ids: list[int] = []
-        tfs: list[int] = []
-        segments: list[int] = []  # 2 x example + channel
+        ids = array("q")
+        tfs = array("q")
+        segments = array("q")  # 2 x example + channel
         for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
             for channel, counted in enumerate(grams(text, tokens)):
-                for gram, tf in counted.items():
-                    ids.append(vocabulary.setdefault(gram, len(vocabulary)))
-                    tfs.append(tf)
-                    segments.append(2 * i + channel)
+                ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in counted])
+                tfs.extend(counted.values())
+                segments.extend([2 * i + channel] * len(counted))
         self.vocabulary = vocabulary
         n = len(texts)
-        flat_ids = np.asarray(ids, dtype=np.int64)
-        segment = np.asarray(segments, dtype=np.int64)
+        flat_ids = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
+        segment = np.frombuffer(segments, dtype=np.int64) if segments else np.zeros(0, dtype=np.int64)
         df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         self._idf: list[float] = self.idf.tolist()
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
-        weights = (1.0 + np.log(np.asarray(tfs, dtype=np.float64))) * self.idf[flat_ids]
+        weights = (1.0 + np.log(np.frombuffer(tfs, dtype=np.int64).astype(np.float64))) * self.idf[flat_ids]
         norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
         weights = weights / np.maximum(norms[segment], 1e-12)
         self.n_examples = n
