@@ -70,6 +70,7 @@ from rapidfuzz import fuzz, process
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.kb import KnowledgeBase
+from faq.ngrams import VERSION as ngram_version
 from faq.ngrams import NgramModel, Removed
 from faq.normalize import normalize
 
@@ -250,8 +251,7 @@ class Matcher:
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         if ngrams is None:
-            texts = [analyzer.strip_incidental(normalize(e)) for e in self.examples]
-            self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+            self.ngrams = self._ngram_model()
             self._ngram_exclude: Removed | None = None
         else:
             self.ngrams, self._ngram_exclude = ngrams
@@ -301,6 +301,23 @@ class Matcher:
             self.model,
             (self.ngrams, self._removed(index)),
         )
+
+    def _ngram_model(self) -> NgramModel:
+        """The n-gram model of the examples, from the on-disk cache when it was built before."""
+        texts = [self.analyzer.strip_incidental(normalize(e)) for e in self.examples]
+        digest = hashlib.sha256(ngram_version.encode())
+        for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
+            digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
+        key = digest.hexdigest()
+        state = cache.load_marshal("ngrams", key)
+        if state is not None:
+            try:
+                return NgramModel.from_state(state)
+            except (KeyError, TypeError, ValueError):
+                pass
+        model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+        cache.save_marshal("ngrams", key, model.state())
+        return model
 
     def _removed(self, index: int) -> Removed:
         """An example as the n-gram model needs it to leave it out: its owner and its vector."""

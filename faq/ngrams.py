@@ -27,9 +27,25 @@ import math
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+#: Bump when the n-grams, weighting or model change, so that cached models are not reused.
+VERSION = "nb-1"
+#: The model's arrays (what :meth:`NgramModel.state` keeps besides the vocabulary).
+_ARRAYS = (
+    "idf",
+    "owner_of",
+    "totals",
+    "log_denominator",
+    "examples_per_owner",
+    "log_prior",
+    "counts",
+    "posting_owner",
+    "posting_gain",
+    "bounds",
+)
 #: Additive (Lidstone) smoothing of the per-owner n-gram distribution.
 ALPHA = 0.05
 #: Word-channel entries are kept apart from character n-grams by this prefix.
@@ -118,6 +134,36 @@ class NgramModel:
         self.posting_owner = owners.astype(np.int32)
         self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
         self.bounds = bounds
+
+    def state(self) -> dict[str, Any]:
+        """What the model is, in builtin types (for :func:`faq.cache.save_marshal`)."""
+        out: dict[str, Any] = {
+            "version": VERSION,
+            "vocabulary": self.vocabulary,
+            "n_owners": self.n_owners,
+            "n_examples": self.n_examples,
+            "alpha_mass": self.alpha_mass,
+        }
+        for name in _ARRAYS:
+            values: np.ndarray = getattr(self, name)
+            out[name] = (values.dtype.str, values.tobytes())
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> NgramModel:
+        """The model :meth:`state` described (raises KeyError, TypeError or ValueError on a foreign one)."""
+        if state["version"] != VERSION:
+            raise ValueError("another version of the n-gram model")
+        model = cls.__new__(cls)
+        model.vocabulary = dict(state["vocabulary"])
+        model.n_owners = int(state["n_owners"])
+        model.n_examples = int(state["n_examples"])
+        model.alpha_mass = float(state["alpha_mass"])
+        for name in _ARRAYS:
+            dtype, raw = state[name]
+            setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
+        model._idf = model.idf.tolist()
+        return model
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
         """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""

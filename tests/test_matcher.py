@@ -13,6 +13,7 @@ from faq import cache
 from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
 from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
+from faq.ngrams import NgramModel
 from faq.reply import ReplyKind
 
 REFUSALS = (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)
@@ -131,6 +132,25 @@ def test_weights_are_cached_and_a_corrupt_cache_is_ignored(
     assert Matcher.from_kb(engine.kb, engine.analyzer).model.weights == pytest.approx(first.model.weights)
     monkeypatch.setenv("FAQ_CACHE_DIR", "off")
     assert cache.directory() is None
+
+
+def test_the_ngram_model_is_cached_and_a_foreign_state_is_refused(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    built = Matcher.from_kb(engine.kb, engine.analyzer)
+    assert len(list(tmp_path.glob("ngrams-*.marshal"))) == 1
+    read = Matcher.from_kb(engine.kb, engine.analyzer)  # from the cache
+    allowed = np.ones(len(built.owner_names), dtype=bool)
+    for text in ("催收天天打电话给我妈", "佢哋會唔會告我", "逾期了"):
+        tokens = engine.analyzer.tokens(text)
+        mine, theirs = built.ngrams.vector(text, tokens), read.ngrams.vector(text, tokens)
+        assert np.array_equal(built.ngrams.posterior(mine, allowed), read.ngrams.posterior(theirs, allowed))
+    state = built.ngrams.state()
+    with pytest.raises(ValueError):
+        NgramModel.from_state({**state, "version": "nb-0"})
+    with pytest.raises(KeyError):
+        NgramModel.from_state({k: v for k, v in state.items() if k != "bounds"})
 
 
 def test_split_questions() -> None:
