@@ -32,7 +32,7 @@ from faq.context import (
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import parse_days
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
-from faq.matcher import Match, Matcher, MatcherConfig
+from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
 from faq.normalize import (
     MAX_INPUT_CHARS,
     is_traditional,
@@ -283,19 +283,27 @@ class Engine:
         )
         if signal.crisis:
             question = ""  # support only: nothing else is answered in this turn
+        lender = self.detect_lender(normalized)
+        # Loan context: a day count, platform, lender, amount or borrowing verb (what strip_incidental
+        # blanked out). The matcher then answers an in-scope question more readily (see decide).
+        context = (
+            day_count is not None or platform is not None or lender is not None or plain.split() != asked.split()
+        )
         if not question:
             match = Match(intent=None, confidence=0.0, ranking=())
         elif day_count is not None and not paid_off:
             # a second question is looked for in the message with its day count ("逾期两个月严重吗会被起诉吗")
-            match = self.matcher.match(question, whole=plain, answered=self._answered_by_stage)
+            match = self.matcher.match(
+                question, whole=plain, answered=self._answered_by_stage, context=context
+            )
         else:
-            match = self.matcher.match(question)
+            match = self.matcher.match(question, context=context)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
             days=None if paid_off or day_count is None else day_count.days,
             platform=platform,
-            lender=self.detect_lender(normalized),
+            lender=lender,
             crisis=signal.crisis,
             match=match,
             raw=raw,
@@ -558,6 +566,9 @@ class Engine:
             )
 
         stage_parts, stage_ref = self._stage_parts(u.days, u.platform)
+        if stage_parts and match.intent == STAGE_INTENT and match.second and not match.ambiguous:
+            # "逾期一个月严重吗 会坐牢吗": the other question's answer leads, the stage block follows it
+            match = replace(match, intent=match.second, second=match.intent)
         if match.out_of_scope is not None:
             group = next(g for g in self.kb.out_of_scope if g.id == match.out_of_scope)
             if group.answer:
@@ -1020,10 +1031,11 @@ class Engine:
     def _suggested_ids(self, match: Match) -> list[str]:
         """Up to three intents worth offering: those the message resembles at all, else the first topics
         of the knowledge base (the questions people ask most)."""
-        resembling = [
-            c.owner for c in match.ranking if not c.is_out_of_scope and c.score >= MIN_SUGGESTION_SCORE
-        ]
-        return resembling[:MAX_SUGGESTIONS] or self._topic_ids()[:MAX_SUGGESTIONS]
+        intents = [c for c in match.ranking if not c.is_out_of_scope]
+        resembling = [c.owner for c in intents if c.score >= MIN_SUGGESTION_SCORE]
+        # a message with loan context that none resembles much: the likeliest ones (see matcher.decide)
+        likeliest = [c.owner for c in intents if c.score >= SUGGESTION_FLOOR]
+        return (resembling or likeliest)[:MAX_SUGGESTIONS] or self._topic_ids()[:MAX_SUGGESTIONS]
 
     def _topic_ids(self) -> list[str]:
         return [intent.id for intent in self.kb.intents]

@@ -38,6 +38,8 @@ class Example:
     platform: str | None = None
     stage: tuple[int, int | None] | None = None
     style: str = ""
+    #: The intent of a second question the message clearly asks too (``also:``), if any.
+    also: str | None = None
 
     @property
     def has_day_label(self) -> bool:
@@ -51,6 +53,8 @@ class Prediction:
     days: int | None
     platform: str | None
     stage: tuple[int, int | None] | None
+    #: Every intent answered, in the reply's order (two when the message asks two questions).
+    intents: tuple[str, ...] = ()
 
 
 @dataclass
@@ -63,6 +67,9 @@ class Metrics:
     day_correct: int = 0
     false_day_counts: int = 0
     no_day_messages: int = 0
+    #: Messages labelled with a second question (``also``), and how many got both answers.
+    two_questions: int = 0
+    both_answered: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -101,6 +108,20 @@ class BaselineFigures:
     calibrated: tuple[float, float, float]  # (threshold, in-scope accuracy, rejection)
     best: tuple[float, float, float]
     at_engine_rejection: tuple[float, float, float] | None
+
+
+def is_answered(example: Example, prediction: Prediction) -> bool:
+    """Whether the engine answered ``example`` right. Strict but order-aware for two questions: the
+    labelled intent must be answered first, or second right after the labelled second question
+    (``also``); a reply that answers only the ``also`` question, or the two in another pairing, is wrong."""
+    if example.intent is None or example.intent == ANY:
+        return is_right(example.intent, prediction.intent)
+    answered = prediction.intents or ((prediction.intent,) if prediction.intent else ())
+    if not answered:
+        return False
+    if answered[0] == example.intent:
+        return True
+    return example.also is not None and answered[:2] == (example.also, example.intent)
 
 
 def is_right(expected: str | None, got: str | None) -> bool:
@@ -144,6 +165,7 @@ def load_dataset(path: str | Path) -> list[Example]:
                 platform=row.get("platform"),
                 stage=(stage[0], stage[1]) if stage else None,
                 style=str(row.get("style", "")),
+                also=row.get("also") or None,
             )
         )
     return examples
@@ -152,7 +174,9 @@ def load_dataset(path: str | Path) -> list[Example]:
 def predict(engine: Engine, text: str) -> Prediction:
     reply = engine.reply(text)
     stage = (reply.stage.min_days, reply.stage.max_days) if reply.stage else None
-    return Prediction(reply.intent, reply.confidence, reply.days, reply.platform, stage)
+    return Prediction(
+        reply.intent, reply.confidence, reply.days, reply.platform, stage, reply.intents or ()
+    )
 
 
 def evaluate(
@@ -169,7 +193,10 @@ def evaluate(
     predictions = [predict(engine, ex.text) for ex in dataset]
     styles: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for ex, pred in zip(dataset, predictions, strict=True):
-        ok = is_right(ex.intent, pred.intent)
+        ok = is_answered(ex, pred)
+        if ex.also is not None:
+            metrics.two_questions += 1
+            metrics.both_answered += {ex.intent, ex.also} <= set(pred.intents)
         if ex.intent is None:
             metrics.out_of_scope += 1
             metrics.rejected += ok
@@ -236,7 +263,7 @@ def _confusion(dataset: Sequence[Example], predictions: Sequence[Prediction]) ->
     pairs = Counter(
         (ex.intent or "(out of scope)", p.intent or "(rejected)")
         for ex, p in zip(dataset, predictions, strict=True)
-        if not is_right(ex.intent, p.intent)
+        if not is_answered(ex, p)
     )
     return [(a, b, n) for (a, b), n in pairs.most_common()]
 
@@ -272,13 +299,19 @@ def threshold_sweep(engine: Engine, dataset: Sequence[Example]) -> list[tuple[fl
     return rows
 
 
-def leave_one_out(engine: Engine) -> float:
-    """Top-1 accuracy over the knowledge base's own examples, each matched by an index rebuilt without it
-    (its words, IDF and vocabulary forgotten too; the analyser stays), so a run costs seconds."""
+def leave_one_out(engine: Engine, rebuild: bool = False) -> float:
+    """Top-1 accuracy over the knowledge base's own examples, each matched as an unseen message: taken
+    out of the nearest-example search, out of its owner's vocabulary and out of the n-gram counts (the
+    rows the combiner is trained on), in a few seconds. ``rebuild``: each matched by an index rebuilt
+    without it (the IDF recomputed too), a few minutes; on the shipped knowledge base (1,990 examples)
+    the two differ by 0.2 points (87.6 % rebuilt, 87.8 % not)."""
     matcher = engine.matcher
     total = correct = 0
     for i, (owner, text) in enumerate(zip(matcher.owners, matcher.examples, strict=True)):
-        ranking = matcher.without(i).rank(normalize(text))
+        if rebuild:
+            ranking = matcher.without(i).rank(normalize(text))
+        else:
+            ranking = matcher.rank(normalize(text), exclude=i, forget_words=True)
         if ranking:
             total += 1
             correct += ranking[0].owner == owner
@@ -494,6 +527,13 @@ def format_summary(
         show(
             f"{path.name:28} {m.in_scope + m.out_of_scope:4d} {m.accuracy:15.1%} {m.rejection:9.1%} {cal} {at:>16}"
         )
+    pairs = sum(r.metrics.two_questions for _, r in reports)
+    if pairs:
+        both = sum(r.metrics.both_answered for _, r in reports)
+        show(
+            f"two questions: {both} of {pairs} labelled pairs got both answers; a message with `also` counts "
+            "as right when its label is answered first, or second right after the `also` question"
+        )
     loo = reports[0][1].leave_one_out if reports else leave_one_out(engine)
     show(f"leave-one-out over the knowledge base's examples: engine {loo:.1%}")
     model = engine.matcher.model
@@ -516,6 +556,11 @@ def format_report(report: EvalReport, show: Callable[[str], None] = print) -> No
     show(f"out-of-scope rejection    {m.rejection:7.1%}  ({m.rejected}/{m.out_of_scope})")
     show(f"day count+platform+stage  {m.day_accuracy:7.1%}  ({m.day_correct}/{m.day_messages})")
     show(f"false day counts          {m.false_day_counts:7d}  (of {m.no_day_messages} messages without one)")
+    if m.two_questions:
+        show(
+            f"two questions             {m.both_answered:7d}  of {m.two_questions} got both answers (a message "
+            "with `also` is right when its label is answered first, or second after `also`)"
+        )
     show(f"leave-one-out (kb)        {report.leave_one_out:7.1%}")
     if report.baseline:
         acc, rej = report.baseline

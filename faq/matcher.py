@@ -17,7 +17,13 @@ time into canonical content tokens (jieba + the analyser's repairs) and indexed.
 * ``keywords``: the owner's keywords present (0, 1/2, 1);
 * for out-of-scope groups also ``oos`` (1), ``oos x overlap``, ``oos x coverage`` and ``oos x
   domain gap`` (the share of the message's domain words, such as 催收 or 通讯录, that the group never
-  uses: "催收短信发到我老婆手机上" is not "手机短信怎么批量删除").
+  uses: "催收短信发到我老婆手机上" is not "手机短信怎么批量删除");
+* ``ngrams``: the class-level view a plain text classifier has, P(owner | message) under a multinomial
+  naive Bayes model over TF-IDF character 1-3-grams and canonical words of *all* the owner's examples
+  together (:mod:`faq.ngrams`). The logistic-regression baseline of ``faq eval`` beat the per-example
+  features on everyday text; this feature lets the combiner learn from what it sees. For the combiner's
+  training rows it is computed with the row's own example left out of the n-gram counts too (exact
+  leave-one-out, cheap for naive Bayes), so the combiner learns how far to trust it on unseen messages.
 
 How to combine them is *learnt*, not set by hand: a logistic regression (Newton's method in numpy, a few
 milliseconds) estimates P(owner is the right answer | features) from the knowledge base's own examples,
@@ -28,6 +34,18 @@ calibrated on those same held-out predictions: the lowest one within ``CALIBRATI
 in-scope accuracy plus out-of-scope rejection (the curve is flat over a wide range). The best intent wins when its probability clears the
 threshold and no out-of-scope group is more probable; when the runner-up is within ``ambiguity_margin``
 (and the best is not ``confident``) the engine offers suggestions.
+
+Loan context. A message with a domain word (催收, 征信, 逾期 ...) or, as the engine tells, a day count,
+lender, platform, amount or borrowing verb, almost always asks something in scope; there the threshold
+is ``context_threshold`` (0.1, tuned on the dev sets: the calibration above cannot set it, because its
+held-out out-of-scope rows are whole groups taken away, so loan requests look in scope to it), provided
+the best intent shares a word with the message that is not a stray numeral. Out of scope still wins
+when an out-of-scope group is more probable (loan requests, mortgage fees). With loan context and no
+intent over even that threshold, the likeliest intents are offered ("did you mean"), never a refusal.
+
+Two questions. The message is cut after question particles and at punctuation; when two parts are each
+clearly asked (their own match >= 0.5) and one of them is the whole message's intent, both are answered,
+the one asked first (a part that asks plainly, with 吗, 会不会, 怎么 ..., not a counting 几) first.
 
 Cost per message: a handful of numpy operations over arrays as long as the examples, RapidFuzz on at most
 ``fuzzy_examples`` of them, and features for every owner; only the best ``ranking_size`` owners become
@@ -52,11 +70,13 @@ from rapidfuzz import fuzz, process
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.kb import KnowledgeBase
+from faq.ngrams import VERSION as ngram_version
+from faq.ngrams import NgramModel, Removed
 from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
-MODEL_VERSION = "lr-9"
+MODEL_VERSION = "lr-11"
 FEATURES = (
     "overlap",
     "containment",
@@ -69,6 +89,7 @@ FEATURES = (
     "oos_coverage",
     "oos_domain_gap",
     "example",
+    "ngrams",
     "bias",
 )
 
@@ -78,6 +99,11 @@ class MatcherConfig:
     #: Below this probability the engine says "I don't know this one"; negative (the default): the
     #: threshold calibrated at load time (see the module docstring), which then replaces it.
     threshold: float = -1.0
+    #: The threshold for a message with loan or collection context (a domain word such as 催收 or 征信, or,
+    #: from the engine, a day count, lender, amount or borrowing verb): there an in-scope question is
+    #: almost always meant, and out of scope wins only through an out-of-scope group (see decide).
+    #: Negative: the same as ``threshold``.
+    context_threshold: float = 0.1
     #: Top two intents closer than this (and the top below `confident`) -> "did you mean".
     ambiguity_margin: float = 0.04
     confident: float = 0.5
@@ -98,6 +124,8 @@ class Candidate(NamedTuple):
     owner: str  # intent id, or "oos:<group id>"
     score: float  # P(this owner is the right answer), 0..1
     example: str
+    #: Whether the message shares a word (or a keyword) with the owner, not only characters.
+    words: bool = True
 
     @property
     def is_out_of_scope(self) -> bool:
@@ -147,7 +175,10 @@ class Matcher:
         analyzer: Analyzer,
         config: MatcherConfig | None = None,
         model: Model | None = None,
+        ngrams: tuple[NgramModel, Removed] | None = None,
     ) -> None:
+        """``ngrams``: the n-gram model of a matcher this one is that matcher less one example (the
+        model, and that example's owner and vector), see :meth:`without`."""
         self.config = config or MatcherConfig()
         self.analyzer = analyzer
         # Examples are grouped by owner, so that each owner's examples are one slice.
@@ -219,6 +250,15 @@ class Matcher:
         self._weighted_tokens = _weighted(self.index_arrays, self.idf)
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
+        if ngrams is None:
+            self.ngrams = self._ngram_model()
+            self._ngram_exclude: Removed | None = None
+        else:
+            self.ngrams, self._ngram_exclude = ngrams
+            if self.ngrams.n_owners != len(self.owner_names):  # the example left out was its owner's last
+                texts = [analyzer.strip_incidental(normalize(e)) for e in self.examples]
+                self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+                self._ngram_exclude = None
         self.model = model or self._trained_model()
         self.config = replace(self.config, threshold=self.threshold)
 
@@ -259,7 +299,30 @@ class Matcher:
             self.analyzer,
             self.config,
             self.model,
+            (self.ngrams, self._removed(index)),
         )
+
+    def _ngram_model(self) -> NgramModel:
+        """The n-gram model of the examples, from the on-disk cache when it was built before."""
+        texts = [self.analyzer.strip_incidental(normalize(e)) for e in self.examples]
+        digest = hashlib.sha256(ngram_version.encode())
+        for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
+            digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
+        key = digest.hexdigest()
+        state = cache.load_marshal("ngrams", key)
+        if state is not None:
+            try:
+                return NgramModel.from_state(state)
+            except (KeyError, TypeError, ValueError):
+                pass
+        model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+        cache.save_marshal("ngrams", key, model.state())
+        return model
+
+    def _removed(self, index: int) -> Removed:
+        """An example as the n-gram model needs it to leave it out: its owner and its vector."""
+        text = self.analyzer.strip_incidental(normalize(self.examples[index]))
+        return int(self.owner_of[index]), self.ngrams.vector(text, self.token_lists[index])
 
     @staticmethod
     def _inverse_document_frequency(token_lists: list[list[str]], owners: list[str]) -> dict[str, float]:
@@ -369,6 +432,13 @@ class Matcher:
             # for a group: the share of the domain words that none of its examples uses on its own
             covered = np.where(self.is_oos, np.maximum.reduceat(in_example, starts), covered)
             matrix[:, 9] = oos * (1.0 - covered / total)
+        # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
+        vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
+        left_out = self._ngram_exclude
+        if left_out is None and exclude is not None and forget_words:
+            left_out = self._removed(exclude)
+        matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
         return _Features(matrix, best_example, allowed)
 
     def _unknown_weight(self, token: str) -> float:
@@ -415,18 +485,32 @@ class Matcher:
 
     # ------------------------------------------------------------------------------------------ match
 
+    def has_context(self, tokens: list[str]) -> bool:
+        """Whether a message's words place it in the domain: a word at least two intents use that is a
+        domain word (催收, 征信, 逾期, 网贷 ...)."""
+        return not self.domain_words.isdisjoint(tokens)
+
     def match(
-        self, normalized: str, whole: str | None = None, answered: Callable[[str], bool] | None = None
+        self,
+        normalized: str,
+        whole: str | None = None,
+        answered: Callable[[str], bool] | None = None,
+        context: bool = False,
     ) -> Match:
         """The decision for a message. ``whole``: the message as written, when ``normalized`` is only
         what it asks besides its day count (the engine takes "逾期一个月" out); a second question is
         looked for in the whole message, whose parts keep their own words ("房贷逾期一个月严重吗").
-        ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again."""
-        match = decide(self.rank(normalized), self.config)
+        ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again.
+        ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
+        tokens = self.analyzer.tokens(normalized)
+        ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
+        # A message left with nothing but numerals ("三千五" less its amount) asks nothing: no lower threshold.
+        asks = any(not _NUMERAL.fullmatch(t) for t in tokens)
+        match = decide(ranking, self.config, context=asks and (context or self.has_context(tokens)))
         if match.intent is None or match.ambiguous:
             return match
-        second = self._second_question(whole or normalized, match, answered)
-        return replace(match, second=second) if second else match
+        pair = self._two_questions(whole or normalized, match, answered)
+        return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
     def rank(
         self, normalized: str, exclude: int | None = None, forget_words: bool = False
@@ -445,13 +529,16 @@ class Matcher:
         top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
         top = top[np.argsort(-p[top], kind="stable")]
         names, examples = self.owner_names, self.examples
+        m = features.matrix[top]
+        shares = ((m[:, 0] > 0) | (m[:, 5] > 0)).tolist()
         return tuple(
-            Candidate(names[k], score, examples[best] if best >= 0 else "")
-            for k, score, best, allowed in zip(
+            Candidate(names[k], score, examples[best] if best >= 0 else "", words)
+            for k, score, best, allowed, words in zip(
                 top.tolist(),
                 p[top].tolist(),
                 features.best_example[top].tolist(),
                 features.allowed[top].tolist(),
+                shares,
                 strict=True,
             )
             if allowed
@@ -461,29 +548,32 @@ class Matcher:
     # matched on its own.
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
-    def _second_question(
+    def _two_questions(
         self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
-    ) -> str | None:
-        """A second intent when the message asks two things: split after question particles and at
-        punctuation, each part must be clearly asked on its own (a question particle or word, its own
-        match at least 0.5 and over the threshold, not ambiguous), one part being the whole message's
-        intent and another a different intent."""
+    ) -> tuple[str, str] | None:
+        """Two intents, in the order the message asks them, when it asks two things: split after question
+        particles and at punctuation, each part must be clearly asked on its own (a question particle or
+        word, its own match at least 0.5 and over the threshold, not ambiguous), one part being the whole
+        message's intent and another a different intent."""
         parts = [part for part in _split_questions(normalized) if _ASKS.search(part)]
         if len(parts) >= 2 and answered is not None:
             parts = [part for part in parts if not answered(part)]
         if len(parts) < 2:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
+        firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
         for part in parts:
             m = decide(self.rank(part), self.config)
             if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
                 continue
             if m.intent not in found:
                 found.append(m.intent)
-        if match.intent not in found:
+                firsts[m.intent] = bool(_ASKS_PLAINLY.search(part))
+        if match.intent not in found or len(found) < 2:
             return None
-        others = [i for i in found if i != match.intent]
-        return others[0] if others else None
+        if found[0] == match.intent or not firsts[found[0]]:
+            return match.intent, next(i for i in found if i != match.intent)
+        return found[0], match.intent  # the question asked first (and asked plainly) is answered first
 
     # --------------------------------------------------------------------------------------- training
 
@@ -491,6 +581,7 @@ class Matcher:
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
+        digest.update(repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode())  # a small KB's prior
         for owner, tokens in zip(self.owners, self.token_lists, strict=True):
             digest.update(f"{owner}\t{' '.join(tokens)}\n".encode())
         for intent_id, words in sorted(self.keywords.items()):
@@ -550,8 +641,11 @@ class Matcher:
         x = np.vstack(rows)
         y = np.concatenate(labels)
         # Too few held-out predictions say little about how to combine the features: then the weights
-        # are pulled towards DEFAULT_WEIGHTS instead of towards zero, and the threshold is the default.
+        # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
+        # (its weight stays 0), and the threshold is the default.
         scarce = len(held) < MIN_CALIBRATION
+        if scarce:
+            x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         threshold, accuracy, rejection = self._calibrate(held)
@@ -560,7 +654,8 @@ class Matcher:
         return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
 
     def _training_owners(self, features: _Features, right: int) -> np.ndarray:
-        prior = features.matrix[:, 0] + features.matrix[:, 2] + features.matrix[:, 3] + features.matrix[:, 4]
+        m = features.matrix
+        prior = m[:, 0] + m[:, 2] + m[:, 3] + m[:, 4] + m[:, 11]
         prior = np.where(features.allowed, prior, -1.0)
         k = min(self.config.training_owners, len(prior))
         top = np.argpartition(-prior, k - 1)[:k] if k < len(prior) else np.arange(len(prior))
@@ -600,14 +695,17 @@ class Matcher:
 CALIBRATION_TOLERANCE = 0.02
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
-#: base (26 intents, ~900 examples, 1072 held-out predictions), rounded. A knowledge base with fewer than
+#: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0
+#: for ``ngrams``: a small knowledge base is trained without that feature (a class-level model of a
+#: dozen examples is no evidence). With it, the shipped one learns (0.3, 0.3, 2.5, 2.4, 0.5, 1.9, 2.8,
+#: -1.1, -1.4, -1.2, 0.6, 5.1, -7.6). A knowledge base with fewer than
 #: MIN_CALIBRATION held-out predictions is trained as a maximum a posteriori estimate under a Gaussian
 #: prior centred here (strength ``MatcherConfig.l2``), so that a dozen examples, which say little about
 #: how to combine the features, give a sensible scorer instead of a degenerate one; a larger one is
 #: decided by its own data (ridge towards zero, as before).
-DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, -7.2)
+DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, 0.0, -7.2)
 #: The threshold used when there are too few held-out predictions to calibrate one (see
-#: MIN_CALIBRATION); calibrated on the shipped knowledge base it is 0.18.
+#: MIN_CALIBRATION); calibrated on the shipped knowledge base it is 0.53 (0.18 before the n-gram feature).
 DEFAULT_THRESHOLD = 0.2
 #: Below this many held-out predictions: the prior above and DEFAULT_THRESHOLD.
 MIN_CALIBRATION = 150
@@ -655,8 +753,19 @@ def _fit_logistic(
 
 
 #: A part of a message asks something when it has a question particle or a question word.
+#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
+_CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
 _ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪"
+    + _CANTONESE_ASKS
+)
+
+
+#: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
+#: "借了几个口子").
+_ASKS_PLAINLY = re.compile(
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家"
+    + _CANTONESE_ASKS
 )
 
 
@@ -687,26 +796,38 @@ def _split_questions(normalized: str) -> list[str]:
 OUT_OF_SCOPE_ODDS = 1.0
 
 
+_NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多]+")
+
+#: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
+SUGGESTION_FLOOR = 0.02
+
+
 def _accepted(p_intent: float, p_oos: float, threshold: float) -> bool:
     return p_intent >= threshold and p_oos < OUT_OF_SCOPE_ODDS * p_intent
 
 
-def decide(ranking: tuple[Candidate, ...], config: MatcherConfig) -> Match:
+def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool = False) -> Match:
     """The rules that turn a ranking into a decision (pure, so `faq eval` can sweep the thresholds): the
-    best intent wins when its probability clears the threshold and no out-of-scope group is more
-    probable."""
+    best intent wins when its probability clears the threshold (``context_threshold`` for a message with
+    loan or collection context) and no out-of-scope group is more probable."""
     if not ranking:
         return Match(intent=None, confidence=0.0, ranking=())
     threshold = config.threshold if config.threshold >= 0 else 0.5
     top = ranking[0]
     intents = [c for c in ranking if not c.is_out_of_scope]
     best_intent = intents[0] if intents else None
+    if context and config.context_threshold >= 0 and best_intent is not None and best_intent.words:
+        # (a shared word, not a stray character such as the 五 an amount leaves behind)
+        threshold = min(threshold, config.context_threshold)
     confidence = best_intent.score if best_intent else 0.0
     if best_intent is None or not _accepted(
         best_intent.score, top.score if top.is_out_of_scope else 0.0, threshold
     ):
         if top.is_out_of_scope and top.score >= threshold:
             return Match(None, confidence, ranking, out_of_scope=top.owner[len(OOS_PREFIX) :])
+        if context and best_intent is not None and best_intent.score >= SUGGESTION_FLOOR:
+            # Loan context but no clear question: "did you mean" with the likeliest intents, never a refusal.
+            return Match(best_intent.owner, confidence, ranking, ambiguous=True)
         return Match(None, confidence, ranking)
     runner_up = intents[1] if len(intents) > 1 else None
     ambiguous = (

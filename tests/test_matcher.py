@@ -11,7 +11,9 @@ import pytest
 
 from faq import cache
 from faq.engine import Engine
+from faq.evaluate import Example, Prediction, is_answered
 from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
+from faq.ngrams import NgramModel
 from faq.reply import ReplyKind
 
 REFUSALS = (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)
@@ -132,6 +134,25 @@ def test_weights_are_cached_and_a_corrupt_cache_is_ignored(
     assert cache.directory() is None
 
 
+def test_the_ngram_model_is_cached_and_a_foreign_state_is_refused(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    built = Matcher.from_kb(engine.kb, engine.analyzer)
+    assert len(list(tmp_path.glob("ngrams-*.marshal"))) == 1
+    read = Matcher.from_kb(engine.kb, engine.analyzer)  # from the cache
+    allowed = np.ones(len(built.owner_names), dtype=bool)
+    for text in ("催收天天打电话给我妈", "佢哋會唔會告我", "逾期了"):
+        tokens = engine.analyzer.tokens(text)
+        mine, theirs = built.ngrams.vector(text, tokens), read.ngrams.vector(text, tokens)
+        assert np.array_equal(built.ngrams.posterior(mine, allowed), read.ngrams.posterior(theirs, allowed))
+    state = built.ngrams.state()
+    with pytest.raises(ValueError):
+        NgramModel.from_state({**state, "version": "nb-0"})
+    with pytest.raises(KeyError):
+        NgramModel.from_state({k: v for k, v in state.items() if k != "bounds"})
+
+
 def test_split_questions() -> None:
     assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
     assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
@@ -160,6 +181,78 @@ def test_two_questions_get_both_answers(engine: Engine, text: str, intents: set[
     assert reply.parts[-1].body == (second.summary or second.answer)
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("借了三千 会不会被告啊 要不要坐牢", "lawsuit", "jail"),
+        ("真的要坐牢吗 会不会被法院起诉", "jail", "lawsuit"),
+        ("已经拖了两个礼拜 征信会不会受影响 他们会联系我老妈吗", "credit_report", "family_contact"),
+        ("会不会打给我老妈 会上征信吗", "family_contact", "credit_report"),
+    ],
+)
+def test_two_questions_are_answered_in_the_order_they_are_asked(
+    engine: Engine, text: str, first: str, second: str
+) -> None:
+    assert engine.reply(text).intents == (first, second)
+
+
+def test_a_statement_with_a_counting_word_is_no_first_question(engine: Engine) -> None:
+    """"借了几个口子" counts, it does not ask: the question actually asked keeps the lead."""
+    reply = engine.reply("我借了几个口子 有一个已经拖了十来天 他们会打电话给我爸妈吗 会不会上门")
+    assert reply.intents[:1] == ("family_contact",)
+
+
+def test_eval_scores_two_questions_strictly_but_by_order() -> None:
+    ask = Example("x", "lawsuit", also="jail")
+    plain = Example("x", "lawsuit")
+
+    def said(*intents: str) -> Prediction:
+        return Prediction(intents[0] if intents else None, 1.0, None, None, None, intents)
+
+    assert is_answered(ask, said("lawsuit"))
+    assert is_answered(ask, said("lawsuit", "jail"))
+    assert is_answered(ask, said("jail", "lawsuit"))  # the labelled second question first, then the label
+    assert not is_answered(ask, said("jail"))
+    assert not is_answered(ask, said("credit_report", "lawsuit"))
+    assert not is_answered(plain, said("jail", "lawsuit"))  # no second question labelled: first must be right
+    assert not is_answered(ask, said())
+
+
+CANTONESE_AND_TAIWANESE = [
+    ("平台話要入稟告我 真係會咩", "lawsuit"),
+    ("有人叫我過錢去佢私人戶口 呢啲係咪呃人", "scam"),
+    ("我想熄咗部手機 唔聽佢哋電話", "avoid_contact"),
+    ("追數公司係外判嘅 佢哋有冇權追我", "third_party_collection"),
+    ("佢哋話聽日上嚟搵我", "home_visit"),
+    ("被催收嗆到失眠 可以向他們求償嗎", "compensation"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), CANTONESE_AND_TAIWANESE)
+def test_cantonese_and_taiwanese_wording(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent
+
+
+def test_cantonese_two_questions(engine: Engine) -> None:
+    assert engine.reply("佢哋會唔會打俾我阿媽 會唔會上門").intents == ("family_contact", "home_visit")
+
+
+def test_a_leftover_numeral_is_no_question(engine: Engine) -> None:
+    """"三千五" less its amount leaves 五: no intent is accepted on it, the stage block answers."""
+    reply = engine.reply("我欠了三千五 逾期九天了")
+    assert reply.kind == ReplyKind.STAGE and reply.days == 9
+
+
+def test_loan_context_without_a_clear_question_offers_topics_not_a_refusal(engine: Engine) -> None:
+    reply = engine.reply("借呗欠了五千 可唔可以唔還咗佢")
+    assert reply.kind == ReplyKind.SUGGEST and reply.suggestions
+
+
+def test_out_of_scope_still_wins_without_an_in_scope_question(engine: Engine) -> None:
+    for text in ("逾期过的人还能在哪个平台借到钱", "征信不好 哪里还能办到贷款 借了五千急用"):
+        assert engine.reply(text).kind == ReplyKind.OUT_OF_SCOPE, text
+
+
 @pytest.mark.parametrize("text", ["会爆通讯录吗", "会不会爆通讯录 会不会爆通讯录吗", "逾期了怎么办呢"])
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     reply = engine.reply(text)
@@ -171,7 +264,7 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     ("text", "intents", "days"),
     [
         ("信用卡逾期半个月严重吗会不会坐牢", ("jail", "collection_process"), 15),
-        ("逾期一周了会上征信吗会打给家里人吗", ("family_contact", "credit_report"), 7),
+        ("逾期一周了会上征信吗会打给家里人吗", ("credit_report", "family_contact"), 7),
     ],
 )
 def test_two_glued_questions_with_a_day_count_get_both_answers(

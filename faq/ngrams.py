@@ -1,0 +1,235 @@
+"""A class-level character n-gram model of the knowledge base: multinomial naive Bayes over TF-IDF.
+
+The matcher's other features compare a message with one example at a time (the best example of each
+owner). What a plain text classifier sees is different: the n-grams of *all* of an owner's examples
+together, each weighted by how rare it is. This model gives the matcher that view as one more feature
+per owner: the posterior P(owner | message) of a multinomial naive Bayes classifier over
+
+* character 1-3-grams of every space-separated chunk of the normalised text, padded with a space at
+  both ends (what scikit-learn calls ``char_wb``), and
+* the analyser's canonical words (so synonyms, Cantonese and repaired typos count as the words they
+  stand for),
+
+each channel TF-IDF weighted (sublinear tf, smoothed idf) and L2-normalised per example, like the
+logistic-regression baseline of ``faq eval`` reads them. Naive Bayes is chosen because it is trained by
+counting (numpy only, milliseconds) and because leaving one example out is exact and cheap: only its
+own owner's counts change. The matcher's combiner is trained on rows where the message's own example is
+left out of this model too (:meth:`NgramModel.scores` with ``exclude``), so it learns how far to trust
+the feature on messages the model has not seen (the idf is kept from all examples: a small leak).
+
+Cost per message: the n-grams of the message (a few dozen dictionary look-ups), one ``bincount`` over
+the owners that use them, and a softmax over the owners.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Bump when the n-grams, weighting or model change, so that cached models are not reused.
+VERSION = "nb-1"
+#: The model's arrays (what :meth:`NgramModel.state` keeps besides the vocabulary).
+_ARRAYS = (
+    "idf",
+    "owner_of",
+    "totals",
+    "log_denominator",
+    "examples_per_owner",
+    "log_prior",
+    "counts",
+    "posting_owner",
+    "posting_gain",
+    "bounds",
+)
+#: Additive (Lidstone) smoothing of the per-owner n-gram distribution.
+ALPHA = 0.05
+#: Word-channel entries are kept apart from character n-grams by this prefix.
+_WORD = "\x00"
+
+
+def _char_grams(normalized: str) -> list[str]:
+    """The character 1-3-grams of every space-separated chunk, padded with a space (``char_wb``)."""
+    out: list[str] = []
+    for chunk in normalized.split():
+        padded = f" {chunk} "
+        size = len(padded)
+        out += chunk  # the 1-grams (the padding spaces are no 1-gram)
+        out += [padded[k : k + 2] for k in range(size - 1)]
+        out += [padded[k : k + 3] for k in range(size - 2)]
+    return out
+
+
+def grams(normalized: str, tokens: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """The character 1-3-grams (``char_wb``) of a normalised text and its canonical words, counted."""
+    return Counter(_char_grams(normalized)), Counter(_WORD + t for t in tokens if t.strip())
+
+
+@dataclass
+class _Vector:
+    ids: np.ndarray  # int32 vocabulary ids
+    weights: np.ndarray  # float64 TF-IDF weights (each channel L2-normalised)
+
+
+#: An example taken out of the model: its owner's index and its vector.
+Removed = tuple[int, _Vector]
+
+
+class NgramModel:
+    """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
+
+    def __init__(
+        self, texts: list[str], token_lists: list[list[str]], owner_of: np.ndarray, n_owners: int
+    ) -> None:
+        # One pass in Python gives every (example, channel, n-gram, count); the weighting is numpy.
+        # (compact arrays, not lists of Python ints: a 50k-example knowledge base has millions of entries)
+        vocabulary: dict[str, int] = {}
+        ids = array("q")
+        tfs = array("q")
+        segments = array("q")  # 2 x example + channel
+        for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
+            for channel, counted in enumerate(grams(text, tokens)):
+                ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in counted])
+                tfs.extend(counted.values())
+                segments.extend([2 * i + channel] * len(counted))
+        self.vocabulary = vocabulary
+        n = len(texts)
+        flat_ids = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
+        segment = np.frombuffer(segments, dtype=np.int64) if segments else np.zeros(0, dtype=np.int64)
+        df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        self._idf: list[float] = self.idf.tolist()
+        self.n_owners = n_owners
+        self.owner_of = np.asarray(owner_of, dtype=np.int64)
+        weights = (1.0 + np.log(np.frombuffer(tfs, dtype=np.int64).astype(np.float64))) * self.idf[flat_ids]
+        norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
+        weights = weights / np.maximum(norms[segment], 1e-12)
+        self.n_examples = n
+        size = len(vocabulary)
+        # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
+        if n and size:
+            keys = self.owner_of[segment // 2] * size + flat_ids
+            values = weights
+            unique, inverse = np.unique(keys, return_inverse=True)
+            summed: np.ndarray = np.bincount(inverse, weights=values)
+        else:
+            unique = np.zeros(0, dtype=np.int64)
+            summed = np.zeros(0)
+        owners, gram_ids = np.divmod(unique, max(size, 1))
+        self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
+        self.alpha_mass = ALPHA * max(size, 1)
+        self.log_denominator = np.log(self.totals + self.alpha_mass)
+        examples_per_owner = np.bincount(self.owner_of, minlength=n_owners).astype(np.float64)
+        self.examples_per_owner = examples_per_owner
+        self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
+        # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
+        order = np.argsort(gram_ids, kind="stable")
+        gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
+        bounds = np.searchsorted(gram_ids, np.arange(size + 1))
+        self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
+        self.posting_owner = owners.astype(np.int32)
+        self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
+        self.bounds = bounds
+
+    def state(self) -> dict[str, Any]:
+        """What the model is, in builtin types (for :func:`faq.cache.save_marshal`)."""
+        out: dict[str, Any] = {
+            "version": VERSION,
+            "vocabulary": self.vocabulary,
+            "n_owners": self.n_owners,
+            "n_examples": self.n_examples,
+            "alpha_mass": self.alpha_mass,
+        }
+        for name in _ARRAYS:
+            values: np.ndarray = getattr(self, name)
+            out[name] = (values.dtype.str, values.tobytes())
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> NgramModel:
+        """The model :meth:`state` described (raises KeyError, TypeError or ValueError on a foreign one)."""
+        if state["version"] != VERSION:
+            raise ValueError("another version of the n-gram model")
+        model = cls.__new__(cls)
+        model.vocabulary = dict(state["vocabulary"])
+        model.n_owners = int(state["n_owners"])
+        model.n_examples = int(state["n_examples"])
+        model.alpha_mass = float(state["alpha_mass"])
+        for name in _ARRAYS:
+            dtype, raw = state[name]
+            setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
+        model._idf = model.idf.tolist()
+        return model
+
+    def vector(self, normalized: str, tokens: list[str]) -> _Vector:
+        """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""
+        get = self.vocabulary.get
+        idf = self._idf
+        log, sqrt = math.log, math.sqrt
+        ids: list[int] = []
+        weights: list[float] = []
+        for channel in (
+            Counter([get(g, -1) for g in _char_grams(normalized)]),
+            Counter([get(_WORD + t, -1) for t in tokens if t.strip()]),
+        ):
+            channel.pop(-1, None)
+            if not channel:
+                continue
+            keys = list(channel)
+            values = [(1.0 + log(tf)) * idf[k] for k, tf in channel.items()]
+            norm = sqrt(sum(w * w for w in values))
+            ids += keys
+            weights += [w / norm for w in values]
+        return _Vector(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64))
+
+    def scores(self, vector: _Vector, exclude: Removed | None = None) -> np.ndarray:
+        """Per owner, log P(owner) + sum of weight x log P(n-gram | owner) (up to a constant);
+        ``exclude``: one example (its owner and its vector, see :meth:`vector`) taken out of its owner's
+        counts (exact leave-one-out)."""
+        n_owners = self.n_owners
+        if not len(vector.ids):
+            return self.log_prior.copy()
+        starts = self.bounds[vector.ids]
+        ends = self.bounds[vector.ids + 1]
+        lengths = ends - starts
+        if lengths.sum():
+            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
+            owners = self.posting_owner[take]
+            gains = self.posting_gain[take] * np.repeat(vector.weights, lengths)
+            gain: np.ndarray = np.bincount(owners, weights=gains, minlength=n_owners)
+        else:
+            gain = np.zeros(n_owners)
+        mass = float(vector.weights.sum())
+        score = self.log_prior + gain - mass * self.log_denominator
+        if exclude is not None:
+            own, removed = exclude
+            counts = dict.fromkeys(vector.ids.tolist(), 0.0)
+            for s, e, gram in zip(starts.tolist(), ends.tolist(), vector.ids.tolist(), strict=True):
+                hit = np.nonzero(self.posting_owner[s:e] == own)[0]
+                if len(hit):
+                    counts[gram] = float(self.counts[s + hit[0]])
+            for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
+                if gram in counts:
+                    counts[gram] = max(counts[gram] - w, 0.0)
+            own_gain = sum(
+                w * math.log((counts[g] + ALPHA) / ALPHA)
+                for g, w in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True)
+            )
+            total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
+            left = self.examples_per_owner[own] - 1
+            prior = math.log(left / max(self.n_examples - 1, 1)) if left > 0 else -30.0
+            score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
+        return score
+
+    def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: Removed | None = None) -> np.ndarray:
+        """P(owner | message) over the ``allowed`` owners (0 for the others)."""
+        score = np.where(allowed, self.scores(vector, exclude), -np.inf)
+        top = score.max()
+        if not np.isfinite(top):
+            return np.zeros(self.n_owners)
+        p = np.exp(score - top)
+        return p / p.sum()
