@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 #: Bump when the n-grams, weighting or model change, so that cached models are not reused.
-VERSION = "nb-1"
+VERSION = "nb-2"
 #: The model's arrays (what :meth:`NgramModel.state` keeps besides the vocabulary).
 _ARRAYS = (
     "idf",
@@ -50,6 +50,10 @@ _ARRAYS = (
 ALPHA = 0.05
 #: Word-channel entries are kept apart from character n-grams by this prefix.
 _WORD = "\x00"
+#: From this many examples, n-grams found in one example only are left out: they cannot help that example
+#: once it is left out and rarely help a new message, and at 50k examples they are most of the vocabulary
+#: (memory, and the time to build it). Below it (the shipped knowledge base) every n-gram counts.
+PRUNE_FROM = 5_000
 
 
 def _char_grams(normalized: str) -> list[str]:
@@ -96,16 +100,26 @@ class NgramModel:
                 ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in counted])
                 tfs.extend(counted.values())
                 segments.extend([2 * i + channel] * len(counted))
-        self.vocabulary = vocabulary
         n = len(texts)
         flat_ids = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
         segment = np.frombuffer(segments, dtype=np.int64) if segments else np.zeros(0, dtype=np.int64)
+        tf = np.frombuffer(tfs, dtype=np.int64) if tfs else np.zeros(0, dtype=np.int64)
         df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
+        if n >= PRUNE_FROM and len(vocabulary):
+            keep = df >= 2
+            new_id = np.cumsum(keep) - 1
+            kept = keep[flat_ids]
+            flat_ids, segment, tf = new_id[flat_ids[kept]], segment[kept], tf[kept]
+            del ids, segments, tfs  # the buffers of the unpruned arrays
+            kept_list = keep.tolist()
+            vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
+            df = df[keep]
+        self.vocabulary = vocabulary
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         self._idf: list[float] = self.idf.tolist()
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
-        weights = (1.0 + np.log(np.frombuffer(tfs, dtype=np.int64).astype(np.float64))) * self.idf[flat_ids]
+        weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
         norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
         weights = weights / np.maximum(norms[segment], 1e-12)
         self.n_examples = n

@@ -357,3 +357,20 @@ def test_an_unknown_word_of_known_characters_backs_off_to_them(engine: Engine) -
     backed_off = matcher.features(["利息", word], "利息" + word).matrix[owner, coverage]
     foreign = matcher.features(["利息", "氪氙"], "利息氪氙").matrix[owner, coverage]
     assert foreign < backed_off
+
+
+def test_large_knowledge_bases_leave_out_ngrams_of_a_single_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from faq import ngrams
+
+    texts = ["会打给家人吗", "会打给家人吗 真的", "爆通讯录违法吗"]
+    tokens = [["打", "家人"], ["打", "家人"], ["通讯录", "违法"]]
+    owners = np.array([0, 0, 1])
+    whole = NgramModel(texts, tokens, owners, 2)
+    monkeypatch.setattr(ngrams, "PRUNE_FROM", 3)
+    pruned = NgramModel(texts, tokens, owners, 2)
+    assert "通讯" in whole.vocabulary and "通讯" not in pruned.vocabulary  # one example only
+    assert "家人" in pruned.vocabulary and len(pruned.vocabulary) < len(whole.vocabulary)
+    vector = pruned.vector("会打给家人吗", ["打", "家人"])
+    assert pruned.posterior(vector, np.array([True, True])).argmax() == 0
