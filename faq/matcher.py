@@ -201,7 +201,7 @@ class Matcher:
         self.mass = np.zeros(n, dtype=np.float64)
         per_owner: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for i, tokens in enumerate(self.token_lists):
-            for token in set(tokens):
+            for token in sorted(set(tokens)):  # sorted: the same sums whatever the hash seed
                 index[token].append(i)
                 self.mass[i] += self.idf[token]
                 per_owner[token][int(self.owner_of[i])] += 1
@@ -215,8 +215,8 @@ class Matcher:
         #: token -> the owners using it (for the coverage feature)
         self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
-        chars = [set("".join(tokens).replace(" ", "")) for tokens in self.token_lists]
-        self.char_idf = self._inverse_document_frequency([list(c) for c in chars], self.owners)
+        chars = [sorted(set("".join(tokens).replace(" ", ""))) for tokens in self.token_lists]
+        self.char_idf = self._inverse_document_frequency(chars, self.owners)
         char_index: dict[str, list[int]] = defaultdict(list)
         self.char_mass = np.zeros(n, dtype=np.float64)
         for i, cs in enumerate(chars):
@@ -359,10 +359,12 @@ class Matcher:
         if not unique or n == 0:
             return _Features(matrix, np.full(n_owners, -1), allowed)
         idf = self.idf
-        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in unique)
+        # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
+        # is not associative, so that replies would differ in their last digits from process to process.
+        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in sorted(unique))
         shared = _gather(self._weighted_tokens, unique, n)
         letters = set("".join(tokens))
-        char_mass = sum(self.char_idf.get(c, 0.0) for c in letters)
+        char_mass = sum(self.char_idf.get(c, 0.0) for c in sorted(letters))
         char_shared = _gather(self._weighted_chars, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
@@ -399,7 +401,7 @@ class Matcher:
         coverage = _gather(self._weighted_owners, unique, n_owners)
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
-            for token in set(self.token_lists[exclude]) & unique:
+            for token in sorted(set(self.token_lists[exclude]) & unique):
                 owners, counts = self.vocabulary[token]
                 if counts[owners == own].sum() <= 1:
                     coverage[own] -= self.idf[token]
@@ -416,7 +418,7 @@ class Matcher:
         matrix[:, 6] = oos
         matrix[:, 7] = oos * matrix[:, 0]
         matrix[:, 8] = oos * matrix[:, 4]
-        domain = self.domain_words & unique
+        domain = sorted(self.domain_words & unique)
         if domain:
             total = sum(self.idf[t] for t in domain)
             covered = np.zeros(n_owners, dtype=np.float64)
@@ -719,7 +721,7 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
 def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: set[str], n: int) -> np.ndarray:
     """Per example, the summed weight of the ``keys`` it contains (through the weighted inverted
     ``index``), in one ``bincount`` instead of one scatter per key."""
-    found = [index[k] for k in keys if k in index]
+    found = [index[k] for k in sorted(keys) if k in index]  # sorted: the same sums in every process
     if not found:
         return np.zeros(n, dtype=np.float64)
     if len(found) == 1:

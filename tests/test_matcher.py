@@ -360,8 +360,6 @@ def test_an_unknown_word_of_known_characters_backs_off_to_them(engine: Engine) -
 
 
 def test_large_knowledge_bases_leave_out_ngrams_of_a_single_example(monkeypatch: pytest.MonkeyPatch) -> None:
-    import numpy as np
-
     from faq import ngrams
 
     texts = ["会打给家人吗", "会打给家人吗 真的", "爆通讯录违法吗"]
@@ -374,3 +372,26 @@ def test_large_knowledge_bases_leave_out_ngrams_of_a_single_example(monkeypatch:
     assert "家人" in pruned.vocabulary and len(pruned.vocabulary) < len(whole.vocabulary)
     vector = pruned.vector("会打给家人吗", ["打", "家人"])
     assert pruned.posterior(vector, np.array([True, True])).argmax() == 0
+
+
+def test_replies_are_the_same_whatever_pythons_hash_seed() -> None:
+    """Set order follows PYTHONHASHSEED; the matcher's sums must not (trained afresh in each process)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from faq.engine import Engine\n"
+        "e = Engine.load()\n"
+        "for q in ['能延期吗', '催收说要去我单位闹', '逾期5天 會聯繫緊急聯絡人嗎', '我想注销所有网贷账户']:\n"
+        "    r = e.reply(q)\n"
+        "    print(r.kind.value, r.intent, repr(r.confidence))\n"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "FAQ_CACHE_DIR": "off"}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, check=True
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 4
