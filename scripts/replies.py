@@ -11,9 +11,9 @@ search_holdout.yaml, ../shared/data/real_queries_dev.yaml when present), of ever
 JSON, as `faq ask --json` prints it, and the top five of the matcher's ranking to 1e-6), then the first 3,000
 once more as one conversation (context, follow-ups, the crisis footer). Never the new held-out set.
 
-PYTHONHASHSEED=0: the matcher sums some floats in the order of a set of strings, whose order Python salts per
-process, so that a ranking score can differ in its last digits between two runs (and, at a tie, a score by a few
-points); fix the seed to compare two versions of the code.
+PYTHONHASHSEED=0 is no longer needed (the matcher sums over sets in sorted order since 2026-11-26, so that
+replies are the same in every process), but harmless. Never the held-out sets everyday_holdout2.yaml and
+search_holdout2.yaml either.
 """
 
 from __future__ import annotations
