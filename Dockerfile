@@ -21,6 +21,10 @@ COPY . .
 # Run as an unprivileged user; it owns data/ (the SQLite usage log when DATABASE_URL is not set).
 RUN useradd --system --create-home --uid 10001 bot && mkdir -p data && chown bot:bot data
 USER bot
+# Build the engine's cache now (analysed examples, trained weights, n-gram model; keyed by the knowledge
+# base and the code), so that every container starts from it (~0.5 s) instead of building it (~1.3 s).
+# It also refuses an image whose intents.yaml has errors.
+RUN python -m faq check > /dev/null
 
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \

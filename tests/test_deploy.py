@@ -158,6 +158,9 @@ def test_dockerfile_builds_a_small_non_root_image_from_the_lock() -> None:
     user = [args for instruction, args in instructions if instruction == "USER"]
     assert user and user[-1] not in ("root", "0")
     assert kinds.index("USER") < kinds.index("CMD")
+    # The engine's cache is built at build time, as the user that runs the bot (its home holds the cache).
+    last_user = max(i for i, (k, _) in enumerate(instructions) if k == "USER")
+    assert any(k == "RUN" and "python -m faq check" in a for k, a in instructions[last_user:])
 
     env = " ".join(args for instruction, args in instructions if instruction == "ENV")
     assert "PORT=8080" in env
