@@ -814,7 +814,7 @@ def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool 
     loan or collection context) and no out-of-scope group is more probable."""
     if not ranking:
         return Match(intent=None, confidence=0.0, ranking=())
-    threshold = config.threshold if config.threshold >= 0 else 0.5
+    refuse_from = threshold = config.threshold if config.threshold >= 0 else 0.5
     top = ranking[0]
     intents = [c for c in ranking if not c.is_out_of_scope]
     best_intent = intents[0] if intents else None
@@ -825,7 +825,9 @@ def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool 
     if best_intent is None or not _accepted(
         best_intent.score, top.score if top.is_out_of_scope else 0.0, threshold
     ):
-        if top.is_out_of_scope and top.score >= threshold:
+        # Loan context lowers the bar for answering, never the bar for refusing: "逾期五天 我想问下" is not a
+        # loan request because its 我想 resembles one a little.
+        if top.is_out_of_scope and top.score >= refuse_from:
             return Match(None, confidence, ranking, out_of_scope=top.owner[len(OOS_PREFIX) :])
         if context and best_intent is not None and best_intent.score >= SUGGESTION_FLOOR:
             # Loan context but no clear question: "did you mean" with the likeliest intents, never a refusal.

@@ -395,3 +395,19 @@ def test_replies_are_the_same_whatever_pythons_hash_seed() -> None:
         )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] and outputs[0].count("\n") == 4
+
+
+def test_loan_context_lowers_the_bar_for_answering_never_for_refusing() -> None:
+    from faq.matcher import Candidate, MatcherConfig, decide
+
+    config = MatcherConfig(threshold=0.5, context_threshold=0.1)
+    ranking = (Candidate("oos:loan_request", 0.3, "我想借钱"), Candidate("collection_process", 0.05, "逾期会怎样"))
+    assert decide(ranking, config, context=True).out_of_scope is None  # 0.3 < 0.5: not a refusal
+    assert decide(ranking, config, context=False).out_of_scope is None
+    sure = (Candidate("oos:loan_request", 0.7, "我想借钱"), Candidate("collection_process", 0.05, "逾期会怎样"))
+    assert decide(sure, config, context=True).out_of_scope == "loan_request"
+
+
+def test_a_day_count_with_a_vague_ask_gets_its_stage_not_the_loan_refusal(engine: Engine) -> None:
+    reply = engine.reply("逾期五天 我想问下")
+    assert reply.kind.value == "stage" and reply.days == 5
