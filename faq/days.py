@@ -81,6 +81,32 @@ from typing import Final, NamedTuple
 __all__ = ["MAX_DAYS", "MAX_SCAN", "DayCount", "parse_days"]
 
 
+class StatedDays(int):
+    """An approximate day count that remembers how the reader said it ("一个多月" is 40 days for the stage
+    tables, but a heading must not tell the reader "逾期40天"). An ``int`` everywhere else."""
+
+    said: str
+
+    def __new__(cls, days: int, said: str) -> StatedDays:
+        value = super().__new__(cls, days)
+        value.said = said
+        return value
+
+    def __reduce__(self) -> tuple[type[StatedDays], tuple[int, str]]:
+        return (StatedDays, (int(self), self.said))
+
+
+def stated(days: int, said: str | None) -> int:
+    """``days``, carrying ``said`` (the reader's own words) when there are any."""
+    return StatedDays(days, said) if said else days
+
+
+def as_said(days: int) -> str:
+    """How a day count is shown: the reader's words for an approximate one ("一个多月"), else "N天"."""
+    said = getattr(days, "said", None)
+    return said if said else f"{days}天"
+
+
 @dataclass(frozen=True, slots=True)
 class DayCount:
     """An overdue duration found in a message."""

@@ -30,7 +30,7 @@ from faq.context import (
     strip_followup_words,
 )
 from faq.crisis import CrisisDetector, Region, Signal
-from faq.days import parse_days
+from faq.days import DayCount, as_said, parse_days, stated
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
 from faq.normalize import (
@@ -90,6 +90,15 @@ class _Style:
     traditional: bool
     variant: str | None
     words: tuple[str, ...]
+
+
+def _said(text: str, day_count: DayCount) -> str | None:
+    """The reader's own words for an approximate day count ("一个多月", "大半年"), else None."""
+    if not day_count.approximate:
+        return None
+    start, end = day_count.span
+    said = text[start:end].strip()
+    return said if said and "{" not in said and "}" not in said else None
 
 
 def _stage_key(stage: StageRef | None) -> str | None:
@@ -301,7 +310,7 @@ class Engine:
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
-            days=None if paid_off or day_count is None else day_count.days,
+            days=None if paid_off or day_count is None else stated(day_count.days, _said(asked, day_count)),
             platform=platform,
             lender=lender,
             crisis=signal.crisis,
@@ -850,7 +859,7 @@ class Engine:
     def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
         named = self.kb.platform(platform)
         name = named.display_name if named and stage.platform != GENERAL else None
-        return f"{name}逾期{days}天" if name else f"逾期{days}天"
+        return f"{name}逾期{as_said(days)}" if name else f"逾期{as_said(days)}"
 
     def _style(self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None) -> _Style:
         """The script, regional variant and own words of the reader (this message, else the chat's)."""
@@ -1069,7 +1078,9 @@ class Engine:
         if days <= 0:
             heading = texts.stage_not_overdue.format(days=days, platform=platform_name)
         else:
-            heading = texts.stage_heading.format(days=days, platform=platform_name)
+            said = getattr(days, "said", None)
+            template = texts.stage_heading.replace("{days}天", said) if said else texts.stage_heading
+            heading = template.format(days=days, platform=platform_name)
         lines = [f"【{stage.title}】"]
         fields = [(texts.stage_expect, stage.expect)]
         if level < 2:

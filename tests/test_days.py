@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import pickle
 import time
 
 import cn2an
@@ -9,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq.days import MAX_SCAN, DayCount, parse_days
+from faq.days import MAX_SCAN, DayCount, StatedDays, as_said, parse_days, stated
 from faq.engine import Engine
 
 # (message, expected days or None)
@@ -603,3 +605,13 @@ def test_the_time_overdue_before_settling_still_counts(
     text = f"{verb}{_numeral(n, written)}{unit}{settled}"
     found = parse_days(text)
     assert found is not None and found.days == n * _UNITS[unit], (text, found)
+
+
+def test_an_approximate_count_is_shown_in_the_readers_words(engine: Engine) -> None:
+    reply = engine.reply("逾期一个多月了 会怎样")
+    assert reply.days == 40 and "逾期一个多月" in reply.text and "逾期40天" not in reply.text
+    assert "逾期15天" in engine.reply("逾期十五天 会怎样").text  # an exact count stays a number
+    days = stated(40, "一个多月")
+    assert isinstance(days, StatedDays) and days == 40 and as_said(days) == "一个多月" and as_said(15) == "15天"
+    assert json.dumps({"days": days}) == '{"days": 40}' and pickle.loads(pickle.dumps(days)).said == "一个多月"
+    assert stated(15, None) == 15 and type(stated(15, None)) is int
