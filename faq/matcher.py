@@ -40,7 +40,8 @@ lender, platform, amount or borrowing verb, almost always asks something in scop
 is ``context_threshold`` (0.1, tuned on the dev sets: the calibration above cannot set it, because its
 held-out out-of-scope rows are whole groups taken away, so loan requests look in scope to it), provided
 the best intent shares a word with the message that is not a stray numeral. Out of scope still wins
-when an out-of-scope group is more probable (loan requests, mortgage fees). With loan context and no
+when an out-of-scope group is more probable and clears the calibrated threshold (loan requests): loan
+context lowers the bar for answering, never the bar for refusing. With loan context and no
 intent over even that threshold, the likeliest intents are offered ("did you mean"), never a refusal.
 
 Two questions. The message is cut after question particles and at punctuation; when two parts are each
