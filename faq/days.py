@@ -78,7 +78,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, NamedTuple
 
-__all__ = ["MAX_DAYS", "MAX_SCAN", "DayCount", "parse_days"]
+__all__ = ["MAX_DAYS", "MAX_SCAN", "OVERDUE_TYPOS", "DayCount", "StatedDays", "as_said", "parse_days", "stated"]
 
 
 class StatedDays(int):
@@ -212,9 +212,10 @@ _EXCLUDED_BEFORE: Final = re.compile(
     r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
+#: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
+OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|yu\s?期|逾\s?qi"
 _VERB: Final = re.compile(
-    # 逾期 and the ways people mistype it (逾其, yu期, yq)
-    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi)了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
+    rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
     r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过了",
     re.IGNORECASE,

@@ -30,7 +30,7 @@ from faq.context import (
     strip_followup_words,
 )
 from faq.crisis import CrisisDetector, Region, Signal
-from faq.days import DayCount, as_said, parse_days, stated
+from faq.days import OVERDUE_TYPOS, DayCount, as_said, parse_days, stated
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
 from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
 from faq.normalize import (
@@ -56,7 +56,7 @@ _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
-    r"(?:逾期|逾其|愈期|渝期|yu\s?期|逾\s?qi|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)"
+    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)"
     r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
@@ -859,7 +859,7 @@ class Engine:
     def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
         named = self.kb.platform(platform)
         name = named.display_name if named and stage.platform != GENERAL else None
-        return f"{name}逾期{as_said(days)}" if name else f"逾期{as_said(days)}"
+        return f"{name or ''}逾期{as_said(days)}"
 
     def _style(self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None) -> _Style:
         """The script, regional variant and own words of the reader (this message, else the chat's)."""
@@ -1078,8 +1078,8 @@ class Engine:
         if days <= 0:
             heading = texts.stage_not_overdue.format(days=days, platform=platform_name)
         else:
-            said = getattr(days, "said", None)
-            template = texts.stage_heading.replace("{days}天", said) if said else texts.stage_heading
+            # "{days}天" as the reader said it ("逾期一个多月"); an exact count reads the same either way
+            template = texts.stage_heading.replace("{days}天", as_said(days))
             heading = template.format(days=days, platform=platform_name)
         lines = [f"【{stage.title}】"]
         fields = [(texts.stage_expect, stage.expect)]

@@ -110,6 +110,13 @@ class BaselineFigures:
     at_engine_rejection: tuple[float, float, float] | None
 
 
+#: How :func:`is_answered` scores a message that asks two questions (printed with the figures).
+TWO_QUESTION_RULE = (
+    "a message with `also` counts as right when its label is answered first, or second right after the `also` "
+    "question"
+)
+
+
 def is_answered(example: Example, prediction: Prediction) -> bool:
     """Whether the engine answered ``example`` right. Strict but order-aware for two questions: the
     labelled intent must be answered first, or second right after the labelled second question
@@ -531,8 +538,7 @@ def format_summary(
     if pairs:
         both = sum(r.metrics.both_answered for _, r in reports)
         show(
-            f"two questions: {both} of {pairs} labelled pairs got both answers; a message with `also` counts "
-            "as right when its label is answered first, or second right after the `also` question"
+            f"two questions: {both} of {pairs} labelled pairs got both answers; {TWO_QUESTION_RULE}"
         )
     loo = reports[0][1].leave_one_out if reports else leave_one_out(engine)
     show(f"leave-one-out over the knowledge base's examples: engine {loo:.1%}")
@@ -558,8 +564,8 @@ def format_report(report: EvalReport, show: Callable[[str], None] = print) -> No
     show(f"false day counts          {m.false_day_counts:7d}  (of {m.no_day_messages} messages without one)")
     if m.two_questions:
         show(
-            f"two questions             {m.both_answered:7d}  of {m.two_questions} got both answers (a message "
-            "with `also` is right when its label is answered first, or second after `also`)"
+            f"two questions             {m.both_answered:7d}  of {m.two_questions} got both answers "
+            f"({TWO_QUESTION_RULE})"
         )
     show(f"leave-one-out (kb)        {report.leave_one_out:7.1%}")
     if report.baseline:

@@ -257,7 +257,7 @@ class Matcher:
         else:
             self.ngrams, self._ngram_exclude = ngrams
             if self.ngrams.n_owners != len(self.owner_names):  # the example left out was its owner's last
-                texts = [analyzer.strip_incidental(normalize(e)) for e in self.examples]
+                texts = [self._ngram_text(e) for e in self.examples]
                 self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
                 self._ngram_exclude = None
         self.model = model or self._trained_model()
@@ -305,7 +305,7 @@ class Matcher:
 
     def _ngram_model(self) -> NgramModel:
         """The n-gram model of the examples, from the on-disk cache when it was built before."""
-        texts = [self.analyzer.strip_incidental(normalize(e)) for e in self.examples]
+        texts = [self._ngram_text(e) for e in self.examples]
         digest = hashlib.sha256(ngram_version.encode())
         for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
             digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
@@ -320,9 +320,14 @@ class Matcher:
         cache.save_marshal("ngrams", key, model.state())
         return model
 
+    def _ngram_text(self, example: str) -> str:
+        """What the n-gram model reads of an example: normalised, amounts, lenders and borrowing verbs
+        blanked out (as the engine blanks them in a message)."""
+        return self.analyzer.strip_incidental(normalize(example))
+
     def _removed(self, index: int) -> Removed:
         """An example as the n-gram model needs it to leave it out: its owner and its vector."""
-        text = self.analyzer.strip_incidental(normalize(self.examples[index]))
+        text = self._ngram_text(self.examples[index])
         return int(self.owner_of[index]), self.ngrams.vector(text, self.token_lists[index])
 
     @staticmethod
