@@ -60,9 +60,11 @@ import hashlib
 import math
 import random
 import re
+from array import array
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -195,36 +197,36 @@ class Matcher:
         self.is_oos = np.array([name.startswith(OOS_PREFIX) for name in self.owner_names], dtype=bool)
         self.sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
 
-        self.idf = self._inverse_document_frequency(self.token_lists, self.owners)
-        self.default_idf = max(self.idf.values(), default=1.0)
         n = len(self.examples)
-        index: dict[str, list[int]] = defaultdict(list)
-        self.mass = np.zeros(n, dtype=np.float64)
-        per_owner: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for i, tokens in enumerate(self.token_lists):
-            for token in sorted(set(tokens)):  # sorted: the same sums whatever the hash seed
-                index[token].append(i)
-                self.mass[i] += self.idf[token]
-                per_owner[token][int(self.owner_of[i])] += 1
-        self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
+        n_owners = len(self.owner_names)
+        # The inverted indexes are built from compact arrays of (example, key) postings in helper functions,
+        # so that no per-example list of keys or per-key list of Python ints outlives its step (at 50k
+        # examples those were ~50 MB alive while the n-gram model loaded).
+        tokens_index = _Postings.of(([*set(tokens)] for tokens in self.token_lists), self.owner_of, n_owners)
+        first_seen = dict.fromkeys(t for tokens in self.token_lists for t in tokens)  # the IDF's key order
+        self.idf = {t: tokens_index.idf[t] for t in first_seen}
+        del first_seen
+        self.default_idf = max(self.idf.values(), default=1.0)
+        self.mass = tokens_index.mass(self.idf, n)
+        self.index_arrays = tokens_index.examples_by_key()
         self._positions = np.arange(n, dtype=np.int64)
         #: token -> (owners using it, how many of each owner's examples use it)
-        self.vocabulary = {
-            t: (np.array(list(c), dtype=np.int32), np.array(list(c.values()), dtype=np.int32))
-            for t, c in per_owner.items()
-        }
+        self.vocabulary = tokens_index.owners_by_key()
         #: token -> the owners using it (for the coverage feature)
         self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
+        #: words at least two intents use that are domain words (see has_context)
+        self.domain_words = frozenset(
+            t for t in tokens_index.used_by_owners(2, ~self.is_oos) if t in DOMAIN_WORDS
+        )
+        del tokens_index
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
-        chars = [sorted(set("".join(tokens).replace(" ", ""))) for tokens in self.token_lists]
-        self.char_idf = self._inverse_document_frequency(chars, self.owners)
-        char_index: dict[str, list[int]] = defaultdict(list)
-        self.char_mass = np.zeros(n, dtype=np.float64)
-        for i, cs in enumerate(chars):
-            for c in cs:
-                char_index[c].append(i)
-                self.char_mass[i] += self.char_idf[c]
-        self.char_arrays = {c: np.array(ids, dtype=np.int32) for c, ids in char_index.items()}
+        chars = _Postings.of(
+            ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists), self.owner_of, n_owners
+        )
+        self.char_idf = chars.idf
+        self.char_mass = chars.mass(self.char_idf, n)
+        self.char_arrays = chars.examples_by_key()
+        del chars
 
         self.keyword_pairs = [
             (word, owner_index[intent_id])
@@ -239,14 +241,6 @@ class Matcher:
             self._keywords_by_word[word].append(pair)
             if len(word) >= 2:
                 self._keywords_by_start[word[:2]].append((pair, word))
-        intent_owners: dict[str, set[str]] = defaultdict(set)
-        for tokens, owner in zip(self.token_lists, self.owners, strict=True):
-            if not owner.startswith(OOS_PREFIX):
-                for token in tokens:
-                    intent_owners[token].add(owner)
-        self.domain_words = frozenset(
-            t for t, o in intent_owners.items() if len(o) >= 2 and t in DOMAIN_WORDS
-        )
         # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather.
         self._weighted_tokens = _weighted(self.index_arrays, self.idf)
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
@@ -329,17 +323,6 @@ class Matcher:
         """An example as the n-gram model needs it to leave it out: its owner and its vector."""
         text = self._ngram_text(self.examples[index])
         return int(self.owner_of[index]), self.ngrams.vector(text, self.token_lists[index])
-
-    @staticmethod
-    def _inverse_document_frequency(token_lists: list[list[str]], owners: list[str]) -> dict[str, float]:
-        """IDF over owners (intents and out-of-scope groups), not examples: a word that every intent uses
-        says nothing about which intent is meant."""
-        owners_of: dict[str, set[str]] = defaultdict(set)
-        for tokens, owner in zip(token_lists, owners, strict=True):
-            for token in tokens:
-                owners_of[token].add(owner)
-        total = len(set(owners)) or 1
-        return {t: math.log((1 + total) / (1 + len(o))) + 0.1 for t, o in owners_of.items()}
 
     # --------------------------------------------------------------------------------------- features
 
@@ -717,6 +700,83 @@ DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, 0.0,
 DEFAULT_THRESHOLD = 0.2
 #: Below this many held-out predictions: the prior above and DEFAULT_THRESHOLD.
 MIN_CALIBRATION = 150
+
+
+class _Postings:
+    """Every (example, key) pair of an inverted index (a key: a word, or a character), in compact arrays:
+    example by example, each example's keys in sorted order (the order the matcher's sums run in), key ids
+    in the order the keys are first seen. The index's dictionaries are built from it without a Python
+    object per pair."""
+
+    def __init__(
+        self, keys: list[str], key_of: np.ndarray, example_of: np.ndarray, owner_of: np.ndarray, n_owners: int
+    ) -> None:
+        self.keys = keys
+        self.key_of = key_of  # int32, per pair
+        self.example_of = example_of  # int32, per pair
+        self.owner_of = owner_of  # per example
+        self.n_owners = n_owners
+        # The pairs sorted by key (stable: each key's examples in increasing order), and each key's bounds.
+        order = np.argsort(key_of, kind="stable")
+        self._examples_by_key = example_of[order]
+        self._key_sorted = key_of[order]
+        self._bounds = np.searchsorted(self._key_sorted, np.arange(len(keys) + 1))
+        # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
+        # come in increasing order): the owner, how many of its examples use the key, the key.
+        owners = owner_of[self._examples_by_key].astype(np.int64)
+        pair = self._key_sorted.astype(np.int64) * max(n_owners, 1) + owners
+        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, np.intp)
+        self._run_owner = owners[starts].astype(np.int32)
+        self._run_count = np.diff(np.r_[starts, len(pair)]).astype(np.int32)
+        self._run_key = self._key_sorted[starts]
+        self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
+        owners_per_key = np.diff(self._run_bounds)
+        total = n_owners or 1
+        # IDF over owners (intents and out-of-scope groups), not examples: a word that every intent uses
+        # says nothing about which intent is meant.
+        self.idf = {
+            k: math.log((1 + total) / (1 + c)) + 0.1 for k, c in zip(keys, owners_per_key.tolist(), strict=True)
+        }
+
+    @classmethod
+    def of(cls, keys_per_example: Iterable[list[str]], owner_of: np.ndarray, n_owners: int) -> _Postings:
+        """The pairs of examples given as their (distinct) keys, one list per example (sorted here)."""
+        ids: dict[str, int] = {}
+        key_of = array("i")
+        example_of = array("i")
+        for i, keys in enumerate(keys_per_example):
+            keys.sort()  # the same sums whatever the hash seed
+            key_of.extend([ids.setdefault(k, len(ids)) for k in keys])
+            example_of.extend(repeat(i, len(keys)))
+        return cls(
+            list(ids),
+            np.frombuffer(key_of, dtype=np.int32) if key_of else np.zeros(0, dtype=np.int32),
+            np.frombuffer(example_of, dtype=np.int32) if example_of else np.zeros(0, dtype=np.int32),
+            owner_of,
+            n_owners,
+        )
+
+    def mass(self, weights: dict[str, float], n: int) -> np.ndarray:
+        """Per example, the summed weight of its keys, added in the order of its sorted keys."""
+        per_key = np.array([weights[k] for k in self.keys], dtype=np.float64)
+        return np.bincount(self.example_of, weights=per_key[self.key_of], minlength=n).astype(np.float64)
+
+    def examples_by_key(self) -> dict[str, np.ndarray]:
+        """key -> the examples using it (int32, increasing; views of one array)."""
+        examples, bounds = self._examples_by_key, self._bounds.tolist()
+        return {k: examples[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
+
+    def owners_by_key(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """key -> (the owners using it, increasing; how many of each owner's examples use it), int32."""
+        owners, counts, bounds = self._run_owner, self._run_count, self._run_bounds.tolist()
+        return {
+            k: (owners[bounds[i] : bounds[i + 1]], counts[bounds[i] : bounds[i + 1]]) for i, k in enumerate(self.keys)
+        }
+
+    def used_by_owners(self, at_least: int, among: np.ndarray) -> list[str]:
+        """The keys that at least ``at_least`` of the owners marked in ``among`` use."""
+        counted = np.bincount(self._run_key[among[self._run_owner]], minlength=len(self.keys))
+        return [k for k, c in zip(self.keys, counted.tolist(), strict=True) if c >= at_least]
 
 
 def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
