@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,7 @@ class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
     def __init__(
-        self, texts: list[str], token_lists: list[list[str]], owner_of: np.ndarray, n_owners: int
+        self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
         # One pass in Python gives every (example, channel, n-gram, count); the weighting is numpy.
         # (compact arrays, not lists of Python ints: a 50k-example knowledge base has millions of entries)
@@ -145,7 +146,8 @@ class NgramModel:
         gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
         bounds = np.searchsorted(gram_ids, np.arange(size + 1))
         self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
-        self.posting_owner = owners.astype(np.int32)
+        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
+        self.posting_owner = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
         self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
         self.bounds = bounds
 
@@ -169,7 +171,9 @@ class NgramModel:
         if state["version"] != VERSION:
             raise ValueError("another version of the n-gram model")
         model = cls.__new__(cls)
-        model.vocabulary = dict(state["vocabulary"])
+        vocabulary = state["vocabulary"]
+        # marshal gives a fresh dict: kept as it is (a copy of ~100k entries at 50k examples is ~4 MB more)
+        model.vocabulary = vocabulary if type(vocabulary) is dict else dict(vocabulary)
         model.n_owners = int(state["n_owners"])
         model.n_examples = int(state["n_examples"])
         model.alpha_mass = float(state["alpha_mass"])
