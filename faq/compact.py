@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import operator
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import overload
+
+import numpy as np
 
 
 class Strings(Sequence[str]):
@@ -96,3 +98,77 @@ class TokenLists(Sequence[list[str]]):
         bounds, words, ids = self._bounds, self._words, self._ids
         for k in range(len(bounds) - 1):
             yield [words[w] for w in ids[bounds[k] : bounds[k + 1]]]
+
+
+class StringIndex(Mapping[str, int]):
+    """A read-only map from distinct strings to their positions, answering exactly as a dict would in a
+    fraction of its memory: the strings joined into one with their bounds, and their ``hash()`` values
+    sorted beside their positions. :meth:`ids` looks many keys up at once (one binary search in numpy,
+    then each candidate's string compared with the key). Hashes are computed in the running process
+    (Python salts its string hash per process); strings whose hash an earlier string already has keep a
+    small dict of their own."""
+
+    __slots__ = ("_bounds", "_collided", "_hashes", "_positions", "_text")
+
+    def __init__(self, text: str, bounds: array[int]) -> None:
+        """``text``: the strings joined; ``bounds``: where each starts, and the end (n + 1 values)."""
+        self._text = text
+        self._bounds = bounds
+        n = len(bounds) - 1
+        hashes = np.fromiter(map(hash, iter(self)), dtype=np.int64, count=n)
+        order = np.argsort(hashes, kind="stable")
+        hashes = hashes[order]
+        first = np.ones(n, dtype=bool)
+        first[1:] = hashes[1:] != hashes[:-1]
+        #: strings whose hash an earlier string already has (position by string)
+        self._collided: dict[str, int] = {self._name(p): p for p in order[~first].tolist()}
+        self._hashes = hashes[first]
+        self._positions = order[first].astype(np.int32)
+
+    @classmethod
+    def of(cls, strings: Iterable[str]) -> StringIndex:
+        """The index of ``strings`` (distinct), each at its position."""
+        held = Strings(strings)
+        return cls(held._text, held._bounds)
+
+    def joined(self) -> tuple[str, array[int]]:
+        """The strings joined, and their bounds (what the constructor takes)."""
+        return self._text, self._bounds
+
+    def _name(self, position: int) -> str:
+        return self._text[self._bounds[position] : self._bounds[position + 1]]
+
+    def __len__(self) -> int:
+        return len(self._bounds) - 1
+
+    def __iter__(self) -> Iterator[str]:
+        text, bounds = self._text, self._bounds
+        for k in range(len(bounds) - 1):
+            yield text[bounds[k] : bounds[k + 1]]
+
+    def __getitem__(self, key: str) -> int:
+        position = self.ids([key])[0] if isinstance(key, str) else -1
+        if position < 0:
+            raise KeyError(key)
+        return position
+
+    def ids(self, keys: list[str]) -> list[int]:
+        """The position of each key, -1 for a key that is not in the index (``[d.get(k, -1) for k in keys]``)."""
+        size = len(self._hashes)
+        if not keys or not size:
+            return [-1] * len(keys)
+        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        at = np.searchsorted(self._hashes, wanted)
+        np.minimum(at, size - 1, out=at)
+        found = (self._hashes[at] == wanted).tolist()
+        positions = self._positions[at].tolist()
+        text, bounds, collided = self._text, self._bounds, self._collided
+        out: list[int] = []
+        for key, hit, p in zip(keys, found, positions, strict=True):
+            if hit and text[bounds[p] : bounds[p + 1]] == key:
+                out.append(p)
+            elif hit and collided:
+                out.append(collided.get(key, -1))
+            else:
+                out.append(-1)
+        return out
