@@ -60,6 +60,7 @@ import hashlib
 import math
 import random
 import re
+import weakref
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -257,6 +258,8 @@ class Matcher:
                 self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
                 self._ngram_exclude = None
         self.model = model or self._trained_model()
+        if ngrams is None:  # its own n-gram model: the leave-one-out counts come back when needed
+            self.ngrams.release_counts(_counts_of(weakref.ref(self)))
         # Read per example only while training and for leave-one-out: held compactly (~5 MB less at 50k).
         self.token_lists = TokenLists(self.token_lists)
         self.config = replace(self.config, threshold=self.threshold)
@@ -290,6 +293,7 @@ class Matcher:
         def drop(items: Sequence[Any]) -> list[Any]:
             return [*items[:index], *items[index + 1 :]]
 
+        self.ngrams.counts  # noqa: B018 (restored if released: the smaller matcher leaves examples out)
         return Matcher(
             drop(self.owners),
             drop(self.examples),
@@ -704,6 +708,19 @@ DEFAULT_WEIGHTS = (1.1, 0.9, 4.1, 1.6, 1.9, 3.7, 2.7, 0.5, -2.2, -3.1, 0.4, 0.0,
 DEFAULT_THRESHOLD = 0.2
 #: Below this many held-out predictions: the prior above and DEFAULT_THRESHOLD.
 MIN_CALIBRATION = 150
+
+
+def _counts_of(matcher: weakref.ref[Matcher]) -> Callable[[], np.ndarray]:
+    """How a matcher's n-gram model gets its leave-one-out counts back (from the cache, or built again),
+    without keeping the matcher alive."""
+
+    def restore() -> np.ndarray:
+        owner = matcher()
+        if owner is None:
+            raise RuntimeError("the matcher of this n-gram model is gone")
+        return owner._ngram_model().counts
+
+    return restore
 
 
 class _Postings:

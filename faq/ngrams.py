@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +94,8 @@ def _joined(index: StringIndex) -> tuple[str, bytes]:
 class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
+    _counts: np.ndarray | None
+
     def __init__(
         self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
@@ -155,10 +157,31 @@ class NgramModel:
         gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
         bounds = np.searchsorted(gram_ids, np.arange(size + 1))
         self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
+        self._restore: Callable[[], np.ndarray] | None = None
         # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
         self.posting_owner = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
         self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
         self.bounds = bounds
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Per posting, its owner's summed weight of the n-gram (float32). Read only to leave an example
+        out (:meth:`scores` with ``exclude``: training, leave-one-out evaluation); see :meth:`release_counts`."""
+        if self._counts is None:
+            if self._restore is None:
+                raise RuntimeError("the n-gram model's leave-one-out counts were released for good")
+            self._counts = self._restore()
+        return self._counts
+
+    @counts.setter
+    def counts(self, values: np.ndarray) -> None:
+        self._counts = values
+
+    def release_counts(self, restore: Callable[[], np.ndarray]) -> None:
+        """Let the leave-one-out counts go while the model only answers messages (5.6 MB at 50k examples);
+        should they be needed again, ``restore`` gives them back (the same values)."""
+        self._restore = restore
+        self._counts = None
 
     def state(self) -> dict[str, Any]:
         """What the model is, in builtin types (for :func:`faq.cache.save_marshal`)."""
@@ -181,6 +204,7 @@ class NgramModel:
         if state["version"] != VERSION:
             raise ValueError("another version of the n-gram model")
         model = cls.__new__(cls)
+        model._restore = None
         vocabulary = state["vocabulary"]
         if isinstance(vocabulary, tuple):
             text, raw_bounds = vocabulary
