@@ -28,6 +28,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,55 @@ def _joined(index: StringIndex) -> tuple[str, bytes]:
     return text, bounds.tobytes()
 
 
+def _counted(
+    texts: list[str], token_lists: Sequence[list[str]], prune: bool
+) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (example, channel, n-gram, count) in compact arrays: the vocabulary (n-gram -> id, ids in the
+    order the n-grams are first seen), and per entry the n-gram's id, its segment (2 x example + channel)
+    and its count; and per n-gram the number of segments it is in. With ``prune``, n-grams found in one
+    segment only are left out (see PRUNE_FROM).
+
+    One pass in Python gives the entries; the weighting is numpy. To prune, a first pass counts the
+    segments of every n-gram's hash (one int64 per entry), so that the vocabulary and the entries hold only
+    the n-grams whose hash is in two segments or more (at 50k examples most n-grams are in one): every
+    n-gram that stays is among them, and the exact count below drops the few that only shared a hash."""
+    frequent: set[int] | None = None
+    if prune:
+        hashes = array("q")
+        for text, tokens in zip(texts, token_lists, strict=True):
+            for counted in grams(text, tokens):
+                hashes.extend(map(hash, counted))
+        found, times = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+        del hashes
+        frequent = set(found[times >= 2].tolist())
+        del found, times
+    vocabulary: dict[str, int] = {}
+    ids = array("i")
+    tfs = array("i")
+    segments = array("i")  # 2 x example + channel
+    for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
+        for channel, counted in enumerate(grams(text, tokens)):
+            kept = list(counted) if frequent is None else [g for g in counted if hash(g) in frequent]
+            ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in kept])
+            tfs.extend([counted[gram] for gram in kept])
+            segments.extend(repeat(2 * i + channel, len(kept)))
+    del frequent
+    flat_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
+    segment = np.frombuffer(segments, dtype=np.int32) if segments else np.zeros(0, dtype=np.int32)
+    tf = np.frombuffer(tfs, dtype=np.int32) if tfs else np.zeros(0, dtype=np.int32)
+    df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
+    if prune and len(vocabulary):
+        keep = df >= 2
+        new_id = np.cumsum(keep) - 1
+        kept_entries = keep[flat_ids]
+        flat_ids, segment, tf = new_id[flat_ids[kept_entries]], segment[kept_entries], tf[kept_entries]
+        del ids, segments, tfs, kept_entries  # the buffers of the unpruned arrays
+        kept_list = keep.tolist()
+        vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
+        df = df[keep]
+    return vocabulary, flat_ids, segment, tf, df
+
+
 class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
@@ -99,31 +149,8 @@ class NgramModel:
     def __init__(
         self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
-        # One pass in Python gives every (example, channel, n-gram, count); the weighting is numpy.
-        # (compact arrays, not lists of Python ints: a 50k-example knowledge base has millions of entries)
-        vocabulary: dict[str, int] = {}
-        ids = array("q")
-        tfs = array("q")
-        segments = array("q")  # 2 x example + channel
-        for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
-            for channel, counted in enumerate(grams(text, tokens)):
-                ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in counted])
-                tfs.extend(counted.values())
-                segments.extend([2 * i + channel] * len(counted))
         n = len(texts)
-        flat_ids = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
-        segment = np.frombuffer(segments, dtype=np.int64) if segments else np.zeros(0, dtype=np.int64)
-        tf = np.frombuffer(tfs, dtype=np.int64) if tfs else np.zeros(0, dtype=np.int64)
-        df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
-        if n >= PRUNE_FROM and len(vocabulary):
-            keep = df >= 2
-            new_id = np.cumsum(keep) - 1
-            kept = keep[flat_ids]
-            flat_ids, segment, tf = new_id[flat_ids[kept]], segment[kept], tf[kept]
-            del ids, segments, tfs  # the buffers of the unpruned arrays
-            kept_list = keep.tolist()
-            vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
-            df = df[keep]
+        vocabulary, flat_ids, segment, tf, df = _counted(texts, token_lists, prune=n >= PRUNE_FROM)
         #: n-gram -> id; from PRUNE_FROM examples a StringIndex (the same answers, ~12 MB less at 50k)
         self.vocabulary: dict[str, int] | StringIndex = StringIndex.of(vocabulary) if n >= PRUNE_FROM else vocabulary
         del vocabulary
@@ -132,16 +159,20 @@ class NgramModel:
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
         weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
+        del tf
         norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
         weights = weights / np.maximum(norms[segment], 1e-12)
+        del norms
         self.n_examples = n
         size = len(self.vocabulary)
         # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
         if n and size:
             keys = self.owner_of[segment // 2] * size + flat_ids
-            values = weights
+            del segment, flat_ids
             unique, inverse = np.unique(keys, return_inverse=True)
-            summed: np.ndarray = np.bincount(inverse, weights=values)
+            del keys
+            summed: np.ndarray = np.bincount(inverse, weights=weights)
+            del inverse, weights
         else:
             unique = np.zeros(0, dtype=np.int64)
             summed = np.zeros(0)
