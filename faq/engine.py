@@ -209,6 +209,7 @@ class Engine:
         """Load and validate a knowledge base (raises :class:`faq.kb.KnowledgeBaseError`); the memory the
         build used and no longer needs is given back (:func:`faq.memory.release`), so that a later /reload
         builds its engine on top of what this one keeps, not of what building it took."""
+        memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
         engine = cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
         memory.release()
         return engine

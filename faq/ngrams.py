@@ -87,6 +87,14 @@ class _Vector:
 Removed = tuple[int, _Vector]
 
 
+def _floats(values: np.ndarray) -> array[float]:
+    """The values as Python floats are read one by one (``values[k]``, as :meth:`NgramModel.vector` reads
+    the idf), in an ``array('d')``: 8 bytes each instead of a list's 32 (3.2 MB less at 50k examples)."""
+    out = array("d")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return out
+
+
 def _joined(index: StringIndex) -> tuple[str, bytes]:
     text, bounds = index.joined()
     return text, bounds.tobytes()
@@ -155,7 +163,7 @@ class NgramModel:
         self.vocabulary: dict[str, int] | StringIndex = StringIndex.of(vocabulary) if n >= PRUNE_FROM else vocabulary
         del vocabulary
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        self._idf: list[float] = self.idf.tolist()
+        self._idf = _floats(self.idf)
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
         weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
@@ -250,7 +258,7 @@ class NgramModel:
         for name in _ARRAYS:
             dtype, raw = state[name]
             setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
-        model._idf = model.idf.tolist()
+        model._idf = _floats(model.idf)
         return model
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
