@@ -738,18 +738,25 @@ class _Postings:
         self.owner_of = owner_of  # per example
         self.n_owners = n_owners
         # The pairs sorted by key (stable: each key's examples in increasing order), and each key's bounds.
+        # (temporaries freed as soon as they are read: at 50k examples there are 500k character pairs, and
+        # this runs while the engine that serves is still alive, during /reload)
         order = np.argsort(key_of, kind="stable")
         self._examples_by_key = example_of[order]
-        self._key_sorted = key_of[order]
-        self._bounds = np.searchsorted(self._key_sorted, np.arange(len(keys) + 1))
+        key_sorted = key_of[order]
+        del order
+        self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
         # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
         # come in increasing order): the owner, how many of its examples use the key, the key.
-        owners = owner_of[self._examples_by_key].astype(np.int64)
-        pair = self._key_sorted.astype(np.int64) * max(n_owners, 1) + owners
-        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, np.intp)
+        owners = owner_of[self._examples_by_key]
+        change = np.ones(len(owners), dtype=bool)
+        change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
+        starts = np.flatnonzero(change)
+        del change
         self._run_owner = owners[starts].astype(np.int32)
-        self._run_count = np.diff(np.r_[starts, len(pair)]).astype(np.int32)
-        self._run_key = self._key_sorted[starts]
+        del owners
+        self._run_count = np.diff(np.append(starts, len(key_sorted))).astype(np.int32)
+        self._run_key = key_sorted[starts]
+        del key_sorted, starts
         self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
         owners_per_key = np.diff(self._run_bounds)
         total = n_owners or 1
