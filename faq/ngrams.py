@@ -115,9 +115,9 @@ def _counted(
     frequent: set[int] | None = None
     if prune:
         hashes = array("q")
-        for text, tokens in zip(texts, token_lists, strict=True):
-            for counted in grams(text, tokens):
-                hashes.extend(map(hash, counted))
+        for text, tokens in zip(texts, token_lists, strict=True):  # (the distinct n-grams: the keys of grams())
+            hashes.extend(map(hash, set(_char_grams(text))))
+            hashes.extend(map(hash, {_WORD + t for t in tokens if t.strip()}))
         found, times = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
         del hashes
         frequent = set(found[times >= 2].tolist())
