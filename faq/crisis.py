@@ -671,14 +671,21 @@ def combine(reading: Reading, policy: Policy) -> Signal:
 _OTHER_PERSON = (
     r"(?<![a-z])ta(?:们)?(?![a-z])|[他她佢](?:们|哋)?|男朋友|女朋友|朋友|老公|老婆|丈夫|妻子|男友|女友|对象|"
     r"爸妈|爸爸|妈妈|老爸|老妈|父亲|母亲|父母|爸|妈|儿子|女儿|孩子|小孩|哥哥|姐姐|弟弟|妹妹|哥|姐|弟|妹|"
-    r"同事|同学|室友|闺蜜|兄弟|老豆|老母|阿妈|阿爸|家人|亲戚|舅舅|叔叔|阿姨"
+    r"同事|同学|室友|闺蜜|兄弟|老豆|老母|阿妈|阿爸|家人|亲戚|舅舅|叔叔|阿姨|"
+    r"个仔|个女|个囡|囡囡|爷爷|奶奶|外婆|外公"
 )
 #: The reader as the subject (我的 / 我们 / 我家 are not the reader alone).
 _SELF = r"我(?!的|们|哋|家)|自己|本人|俺"
-_PERSONS = re.compile(f"(?P<other>{_OTHER_PERSON})|(?P<self>{_SELF})")
+#: A person followed by 的 is a possessor (我妈的安眠药), not the subject.
+_PERSONS = re.compile(f"(?P<other>{_OTHER_PERSON})(?!的|生日)|(?P<self>{_SELF})")
 #: Words before a person that make them an object, not the one who speaks of dying: 对不起爸妈, 为了孩子,
-#: 跟我妈说.
-_AS_OBJECT = re.compile(r"(?:对不起|对唔住|为了|舍不得|连累|拖累|告诉|跟|和|同|给|俾|让|替|对|把|被|帮|陪|叫|问)$")
+#: 跟我妈说, 带着孩子; before the reader: 威胁我, 跟我说 (the other person is still the subject).
+_AS_OBJECT = re.compile(
+    r"(?:对不起|对唔住|为了|舍不得|连累|拖累|告诉|跟|和|同|给|俾|让|替|对|把|被|帮|陪|叫|问|带着|带|"
+    r"威胁|恐吓|吓唬|骂|求|逼|打给|找)(?:[一二两三四五六七八九十几]个|这个|那个)?$"
+)
+#: What names no subject: an oath (我他妈的想死) and a time clause (我想在他们来之前...).
+_NOT_A_SUBJECT = re.compile(r"他妈的?|特么|tmd|在[^在]{1,10}?(?:之前|以前|之后|以后|的时候)")
 #: A clause that goes on with the previous one's subject: "我老公欠了网贷 说不想活了".
 _CONTINUES = re.compile(
     r"(?:昨天|昨晚|今天|今晚|刚才|刚刚|前几天|最近|这几天)?(?:还|又|也|一直|天天|总是|整天|老是)?(?:说|讲|话|留|发)"
@@ -686,30 +693,53 @@ _CONTINUES = re.compile(
 
 
 def last_person(text: str) -> str | None:
-    """Who is the last subject named in ``text`` (compact, Simplified): "other", "self" or None."""
+    """Who is the last subject named in ``text`` (compact, Simplified): "other", "self" or None. A person
+    after a word that makes them an object (跟我妈, 威胁我), a possessor (我妈的) and anyone named in an
+    oath or a time clause (我他妈的, 在他们来之前) is not a subject."""
+    text = _NOT_A_SUBJECT.sub("|", text)
     found = None
     for match in _PERSONS.finditer(text):
-        if match["other"] is not None:
-            if not _AS_OBJECT.search(text[max(0, match.start() - 3) : match.start()]):
-                found = "other"
-        else:
-            found = "self"
+        if _AS_OBJECT.search(text[max(0, match.start() - 5) : match.start()]):
+            continue
+        found = "other" if match["other"] is not None else "self"
     return found
 
 
-def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], int | None]) -> bool:
-    """Whether the crisis cue speaks of someone other than the reader: the last person named before it
-    in its clause (or, when the clause goes on with 说 / 也 ..., in the clause before) is someone else.
-    ``cue_at`` gives where the cue starts in a clause (None: not there). Pure; doubt means the reader."""
+#: Before a cue of relief (解脱, 轻松): the people named are the ones relieved by the reader's absence
+#: ("我不在了他们就解脱了"), not the ones at risk.
+_RELIEVED = re.compile(r"(?:就|也|都|会|就会|也会|都会)$")
+#: A cue that itself names the reader (没有我会更好; not the 我 of 自我了断) or speaks to someone (不能陪你).
+_READER_IN_CUE = re.compile(r"(?<!自)我|你")
+#: Someone's words about themself (男朋友说他欠了太多钱): a clause without a subject after it goes on with
+#: their words (..., 不想活了). Not "老公说要离婚, 不想活了", whose second clause may be the reader's.
+_SAYING = re.compile(r"(?:说|讲|话|写|留言|发消息|发短信|发微信|告诉我|跟我讲)(?:他|她|佢)")
+
+
+def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], tuple[int, int] | None]) -> bool:
+    """Whether the crisis cue speaks of someone other than the reader: in every clause where the cue is
+    found, the last person named before it (or, when the clause goes on with 说 / 也 ..., in the clause
+    before) is someone else. ``cue_at`` gives where the cue is in a clause (start, end; None: not there).
+    The reader, whoever is named: a cue that itself says 我 or speaks to 你 (没有我会更好, 妈妈不能陪你长大了:
+    the reader writes as the parent), and others relieved (他们就解脱了). Pure; doubt means the reader."""
+    found = False
     for i, clause in enumerate(clauses):
-        start = cue_at(clause)
-        if start is None:
+        span = cue_at(clause)
+        if span is None:
             continue
+        start, end = span
+        if _READER_IN_CUE.search(clause, start, end):
+            return False
+        if clause.startswith(("解脱", "轻松"), start) and _RELIEVED.search(clause[:start]):
+            return False
         person = last_person(clause[:start])
-        if person is None and i > 0 and _CONTINUES.match(clause):
-            person = last_person(clauses[i - 1])
-        return person == "other"
-    return False
+        if person is None and i > 0:
+            before = clauses[i - 1]
+            if _CONTINUES.match(clause) or (_SAYING.search(before) and last_person(before) == "other"):
+                person = last_person(before)
+        if person != "other":
+            return False
+        found = True
+    return found
 
 
 # ---------------------------------------------------------------------------------------- detector
@@ -938,19 +968,24 @@ class CrisisDetector:
                 return compact
         return c.not_crisis.sub("|", compact)
 
-    def _cue_finder(self, label: str) -> Callable[[str], int | None]:
-        """Where the cue of a label (from :meth:`_crisis_cue`) starts in a clause; pinyin: never found."""
+    def _cue_finder(self, label: str) -> Callable[[str], tuple[int, int] | None]:
+        """Where the cue of a label (from :meth:`_crisis_cue`) is in a clause; pinyin: never found."""
         kind, _, what = label.partition(":")
         if kind == "pattern":
             pattern = next((p for p in self._c.patterns if p.pattern == what), None)
 
-            def by_pattern(clause: str) -> int | None:
+            def by_pattern(clause: str) -> tuple[int, int] | None:
                 match = pattern.search(clause) if pattern is not None else None
-                return match.start() if match else None
+                return match.span() if match else None
 
             return by_pattern
         if kind in self.rules.cues:
-            return lambda clause: clause.find(what) if what in clause else None
+
+            def by_text(clause: str) -> tuple[int, int] | None:
+                at = clause.find(what)
+                return (at, at + len(what)) if at >= 0 else None
+
+            return by_text
         return lambda clause: None
 
     def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
@@ -1047,6 +1082,12 @@ class Figures:
     alarms: tuple[str, ...] = ()
     #: distress messages read as neither distress nor crisis
     distress_missed: tuple[str, ...] = ()
+    #: messages about someone else at risk (``someone_else``), and those read as a crisis about them
+    someone_else_total: int = 0
+    someone_else_found: int = 0
+    someone_else_missed: tuple[str, ...] = ()
+    #: crisis messages (the reader at risk) read as a crisis about someone else
+    reader_as_someone_else: tuple[str, ...] = ()
 
     @staticmethod
     def _rate(part: int, whole: int) -> float:
@@ -1064,30 +1105,49 @@ class Figures:
     def false_alarm_rate(self) -> float:
         return self._rate(self.false_alarms, self.negative_total)
 
+    @property
+    def someone_else_recall(self) -> float:
+        return self._rate(self.someone_else_found, self.someone_else_total)
+
     def render(self) -> str:
         lines = [
             f"crisis recall        {self.recall:6.1%}  ({self.crisis_found}/{self.crisis_total})",
             f"distress recognised  {self.distress_recall:6.1%}  ({self.distress_found}/{self.distress_total})",
             f"false alarms         {self.false_alarm_rate:6.1%}  ({self.false_alarms}/{self.negative_total})",
             f"negatives as distress        ({self.negative_distress}/{self.negative_total})",
+            f"crisis read as someone else's        ({len(self.reader_as_someone_else)}/{self.crisis_found})",
         ]
+        if self.someone_else_total:
+            lines.append(
+                f"someone else at risk {self.someone_else_recall:6.1%}  ({self.someone_else_found}/"
+                f"{self.someone_else_total}: a crisis about someone else)"
+            )
         lines += [f"  missed: {text[:60]}" for text in self.missed]
+        lines += [f"  someone else missed: {text[:60]}" for text in self.someone_else_missed]
+        lines += [f"  read as someone else's: {text[:60]}" for text in self.reader_as_someone_else]
         lines += [f"  distress missed: {text[:60]}" for text in self.distress_missed]
         lines += [f"  false alarm: {text[:60]}" for text in self.alarms]
         return "\n".join(lines)
 
 
 def evaluate(
-    detector: CrisisDetector, crisis: Iterable[str], distress: Iterable[str], negative: Iterable[str]
+    detector: CrisisDetector,
+    crisis: Iterable[str],
+    distress: Iterable[str],
+    negative: Iterable[str],
+    someone_else: Iterable[str] = (),
 ) -> Figures:
     """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
-    labelled = (("crisis", crisis), ("distress", distress), ("negative", negative))
+    labelled = (("crisis", crisis), ("distress", distress), ("negative", negative), ("someone_else", someone_else))
     return tally((text, label, detector.detect(text)) for label, texts in labelled for text in texts)
 
 
 def tally(verdicts: Iterable[tuple[str, str, Signal]]) -> Figures:
-    """The figures of (text, label, signal) verdicts; labels are crisis, distress or negative."""
+    """The figures of (text, label, signal) verdicts; labels are crisis, distress, negative or someone_else
+    (a crisis about someone the reader knows)."""
     verdicts = list(verdicts)
+    others = [(t, s) for t, label, s in verdicts if label == "someone_else"]
+    others_missed = tuple(t for t, s in others if not (s.crisis and s.someone_else))
     crisis = [t for t, label, _ in verdicts if label == "crisis"]
     missed = tuple(t for t, label, s in verdicts if label == "crisis" and not s.crisis)
     distress = [t for t, label, _ in verdicts if label == "distress"]
@@ -1105,6 +1165,10 @@ def tally(verdicts: Iterable[tuple[str, str, Signal]]) -> Figures:
         missed=missed,
         alarms=alarms,
         distress_missed=distress_missed,
+        someone_else_total=len(others),
+        someone_else_found=len(others) - len(others_missed),
+        someone_else_missed=others_missed,
+        reader_as_someone_else=tuple(t for t, label, s in verdicts if label == "crisis" and s.crisis and s.someone_else),
     )
 
 
@@ -1123,8 +1187,11 @@ AUTHOR_FILES: dict[str, tuple[str, ...]] = {
     "ordinary": ("crisis_ordinary.yaml",),
 }
 TRAIN_GLOB = "crisis_train_*.yaml"
-#: Labels of the lists of a crisis file (``ordinary``: everyday debt questions, trained on as neither).
-LABELS = {"crisis": 2, "distress": 1, "negative": 0, "ordinary": 0}
+#: Labels of the lists of a crisis file (``ordinary``: everyday debt questions, trained on as neither;
+#: ``someone_else``: someone the reader knows is at risk, trained on as crisis).
+LABELS = {"crisis": 2, "someone_else": 2, "distress": 1, "negative": 0, "ordinary": 0}
+#: The lists measured (``ordinary`` is background).
+MEASURED = ("crisis", "someone_else", "distress", "negative")
 
 
 def author_files(data_dir: Path = DATA_DIR) -> dict[str, tuple[Path, ...]]:
@@ -1181,7 +1248,7 @@ class Record:
     """One labelled message of a left-out group, read by the layer whose model did not see that group."""
 
     group: str
-    label: str  # crisis, distress, negative, ordinary
+    label: str  # crisis, someone_else, distress, negative
     text: str
     reading: Reading
 
@@ -1195,12 +1262,12 @@ def out_of_group_readings(
     for name, paths in groups.items():
         others = read_labelled([p for other, ps in groups.items() if other != name for p in ps])
         held = read_labelled(paths)
-        if not any(held[label] for label in ("crisis", "distress", "negative")):
+        if not any(held[label] for label in MEASURED):
             continue  # a file of everyday questions only: in every other fold's training
         others["ordinary"] += held["ordinary"]  # background negatives, in every fold (not measured here)
         model = train_detector(rules, others, settings)
         detector = CrisisDetector(replace(rules, model=model))
-        for label in ("crisis", "distress", "negative"):
+        for label in MEASURED:
             records += [Record(name, label, t, detector.read(t, always_score=True)) for t in held[label]]
     return records
 
@@ -1227,14 +1294,18 @@ def figures_of(policy: Policy, records: Iterable[Record]) -> Figures:
 
 def crossval_table(policy: Policy, records: list[Record], ordinary: Mapping[str, list[Reading]]) -> str:
     """One line per left-out group, the pooled figures, and the ordinary questions read as crisis."""
-    lines = [f"{'left out':<12} {'crisis recall':>20} {'distress recog.':>20} {'false alarms':>18}"]
+    lines = [
+        f"{'left out':<12} {'crisis recall':>20} {'distress recog.':>20} {'false alarms':>18} "
+        f"{'someone else':>12} {'reader as else':>14}"
+    ]
     groups = list(dict.fromkeys(r.group for r in records))
     for name in [*groups, "all"]:
         f = figures_of(policy, [r for r in records if name in ("all", r.group)])
         lines.append(
             f"{name:<12} {f.recall:>8.1%} ({f.crisis_found:>4}/{f.crisis_total:<4}) "
             f"{f.distress_recall:>8.1%} ({f.distress_found:>4}/{f.distress_total:<4}) "
-            f"{f.false_alarm_rate:>6.1%} ({f.false_alarms:>3}/{f.negative_total:<4})"
+            f"{f.false_alarm_rate:>6.1%} ({f.false_alarms:>3}/{f.negative_total:<4}) "
+            f"{f.someone_else_found:>5}/{f.someone_else_total:<6} {len(f.reader_as_someone_else):>14}"
         )
     for name, readings in ordinary.items():
         signals = [combine(r, policy) for r in readings]
@@ -1325,7 +1396,11 @@ def main(argv: list[str] | None = None) -> int:
     labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
     rules = replace(kb.crisis, model=None) if args.rules_only else kb.crisis
     figures = evaluate(
-        CrisisDetector(rules), labelled.get("crisis", ()), labelled.get("distress", ()), labelled.get("negative", ())
+        CrisisDetector(rules),
+        labelled.get("crisis", ()),
+        labelled.get("distress", ()),
+        labelled.get("negative", ()),
+        labelled.get("someone_else", ()),
     )
     print(figures.render())
     return 0
