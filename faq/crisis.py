@@ -745,6 +745,28 @@ def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], tuple[int
 # ---------------------------------------------------------------------------------------- detector
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A crisis cue of the rules: its label ("direct:不想活", "pattern:…", "pinyin:…", "homophone:…"), where
+    it matched in the compact text read, and what finds it again in one clause (the cue text or the
+    compiled pattern that matched; pinyin and homophones are not located)."""
+
+    label: str
+    span: tuple[int, int] | None = None
+    text: str | None = None
+    pattern: re.Pattern[str] | None = None
+
+    def locate(self, clause: str) -> tuple[int, int] | None:
+        """Where the cue is in ``clause`` (start, end), None when it is not there (or not located)."""
+        if self.pattern is not None:
+            match = self.pattern.search(clause)
+            return match.span() if match else None
+        if self.text:
+            at = clause.find(self.text)
+            return (at, at + len(self.text)) if at >= 0 else None
+        return None
+
+
 @dataclass
 class _Compiled:
     cues: list[tuple[str, str]] = field(default_factory=list)  # (kind, compact cue)
@@ -885,7 +907,8 @@ class CrisisDetector:
         cleared_clauses = [self._clear_negatives(clause) for clause in clauses]
         cleared = "".join(cleared_clauses)
         chars = set(cleared)
-        cue = self._crisis_cue(cleared, text, chars)
+        found = self._crisis_cue(cleared, text, chars)
+        cue = found.label if found is not None else None
         net = None
         if cue is None and self._net is not None:
             net = safety_net_cue(self._net, " ".join(cleared_clauses), " ".join(clauses))
@@ -895,7 +918,7 @@ class CrisisDetector:
             region,
             also,
             cue=cue,
-            someone_else=cue is not None and about_someone_else(cleared_clauses, self._cue_finder(cue)),
+            someone_else=found is not None and about_someone_else(cleared_clauses, found.locate),
             net=net,
             distress=self._distress_cue(cleared, chars),
             needed=not needs or any(w in cleared for w in needs),
@@ -968,41 +991,24 @@ class CrisisDetector:
                 return compact
         return c.not_crisis.sub("|", compact)
 
-    def _cue_finder(self, label: str) -> Callable[[str], tuple[int, int] | None]:
-        """Where the cue of a label (from :meth:`_crisis_cue`) is in a clause; pinyin: never found."""
-        kind, _, what = label.partition(":")
-        if kind == "pattern":
-            pattern = next((p for p in self._c.patterns if p.pattern == what), None)
-
-            def by_pattern(clause: str) -> tuple[int, int] | None:
-                match = pattern.search(clause) if pattern is not None else None
-                return match.span() if match else None
-
-            return by_pattern
-        if kind in self.rules.cues:
-
-            def by_text(clause: str) -> tuple[int, int] | None:
-                at = clause.find(what)
-                return (at, at + len(what)) if at >= 0 else None
-
-            return by_text
-        return lambda clause: None
-
-    def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
-        """The first crisis cue in ``cleared`` (the compact text without hyperbole); ``spaced`` (the
-        normalised text) is read for pinyin words. ``chars``: the characters of ``cleared`` (only the cues
-        and patterns that can start with one of them are tried, in their order)."""
+    def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> Found | None:
+        """The first crisis cue in ``cleared`` (the compact text without hyperbole) and where it matched;
+        ``spaced`` (the normalised text) is read for pinyin words. ``chars``: the characters of ``cleared``
+        (only the cues and patterns that can start with one of them are tried, in their order)."""
         c = self._c
         chars = set(cleared) if chars is None else chars
         for i in c.cue_screen.candidates(chars):
             kind, cue = c.cues[i]
-            if cue in cleared:
-                return f"{kind}:{cue}"
+            at = cleared.find(cue)
+            if at >= 0:
+                return Found(f"{kind}:{cue}", (at, at + len(cue)), text=cue)
         for i in c.pattern_screen.candidates(chars):
             pattern = c.patterns[i]
-            if pattern.search(cleared):
-                return f"pattern:{pattern.pattern}"
-        return self._pinyin_cue(cleared, spaced)
+            match = pattern.search(cleared)
+            if match:
+                return Found(f"pattern:{pattern.pattern}", match.span(), pattern=pattern)
+        label = self._pinyin_cue(cleared, spaced)
+        return Found(label) if label is not None else None
 
     def _pinyin_cue(self, cleared: str, text: str) -> str | None:
         c = self._c

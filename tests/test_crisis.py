@@ -750,7 +750,10 @@ def test_screened_rules_find_what_every_rule_finds(detector: CrisisDetector, lab
             brute = next((f"{k}:{cue}" for k, cue in c.cues if cue in cleared), None) or next(
                 (f"pattern:{p.pattern}" for p in c.patterns if p.search(cleared)), None
             )
-            screened = detector._crisis_cue(cleared, "")
+            found = detector._crisis_cue(cleared, "")
+            screened = found.label if found is not None else None
+            if found is not None and found.span is not None:  # where it matched is where it is found again
+                assert found.locate(cleared) == found.span
             assert screened == brute or (brute is None and screened is not None and screened.startswith(("pinyin", "homophone")))
             brute_distress = next((f"distress:{d}" for d in c.distress if d in cleared), None) or next(
                 (f"distress:{p.pattern}" for p in c.distress_patterns if p.search(cleared)), None
