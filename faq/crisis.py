@@ -109,6 +109,9 @@ class RegionHelp:
     #: For a reader who fears for someone else ("我朋友说他想不开"): how to help that person, with the
     #: lines; empty: the reader's own crisis reply.
     someone_else: str = ""
+    #: For a reader whose someone close died by suicide and who asks about the debt ("我老公上个月自杀了 网贷
+    #: 要我还吗"): one line of condolence with the first help line, before the answer; empty: ``distress``.
+    bereaved: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,9 @@ class CrisisRules:
     model_alone_at: float | None = None
     #: The high-recall safety net under the cue lists (``crisis.safety_net``); None: cue lists only.
     safety_net: SafetyNet | None = None
+    #: Someone close who died by suicide, asked about as a debt question (regexes over each clause, Simplified,
+    #: no spaces, before hyperbole is blanked): not a crisis; the region's ``bereaved`` line before the answer.
+    bereaved_patterns: tuple[str, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -161,6 +167,8 @@ class Reading:
     scores: Scores | None = None
     #: the cue of the lists or patterns speaks of someone else (see :func:`about_someone_else`)
     someone_else: bool = False
+    #: a pattern of ``bereaved_patterns`` (someone close died by suicide)
+    bereaved: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +186,9 @@ class Signal:
     #: The person at risk is someone the reader writes about ("我朋友说他想不开"), not the reader: the
     #: reply tells them how to help that person (and where to turn if they cannot go on themselves).
     someone_else: bool = False
+    #: Not a crisis: someone close to the reader died by suicide (a question of liability, answered): the
+    #: answer comes after the region's ``bereaved`` line (``distress`` is set too, so that a line comes first).
+    bereaved: bool = False
 
 
 # ------------------------------------------------------------------------------------------ pinyin
@@ -645,6 +656,7 @@ def combine(reading: Reading, policy: Policy) -> Signal:
     the model. Pure."""
     cue = (reading.cue or (reading.net if policy.net else None)) if policy.rules else None
     distress = reading.distress if policy.rules else None
+    bereaved = reading.bereaved if policy.rules else None
     scores = reading.scores
     if cue is not None and scores is not None and policy.veto_below is not None and scores.crisis < policy.veto_below:
         cue = None  # the model, trained on every author, is sure this is not a crisis
@@ -655,13 +667,15 @@ def combine(reading: Reading, policy: Policy) -> Signal:
         # distress is not gated: despair without a word of dying is what distress is
         elif policy.distress_at is not None and scores.despair >= policy.distress_at and distress is None:
             distress = f"model:{scores.despair:.2f}"
+    bereaved = bereaved if cue is None else None  # the crisis reply wins
     return Signal(
         crisis=cue is not None,
-        distress=distress is not None,
+        distress=distress is not None or bereaved is not None,
         region=reading.region,
         also=reading.also,
-        cue=cue or distress,
+        cue=cue or distress or bereaved,
         someone_else=cue is not None and cue == reading.cue and reading.someone_else,
+        bereaved=bereaved is not None,
     )
 
 
@@ -774,6 +788,8 @@ class _Compiled:
     not_crisis: re.Pattern[str] | None = None
     distress: list[str] = field(default_factory=list)
     distress_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    #: ``bereaved_patterns`` as one pattern (None: none)
+    bereaved: re.Pattern[str] | None = None
     whole_pinyin: dict[str, str] = field(default_factory=dict)  # short fuzzy key -> cue
     embedded_pinyin: dict[str, str] = field(default_factory=dict)  # long fuzzy key -> cue
     #: first three (fuzzy) syllables -> [(all syllables, cue)]
@@ -875,6 +891,7 @@ class CrisisDetector:
         c.not_crisis = re.compile("|".join(negatives)) if negatives else None
         c.distress = [_compact(d) for d in rules.distress if _compact(d)]
         c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
+        c.bereaved = _any(rules.bereaved_patterns)
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
@@ -921,6 +938,7 @@ class CrisisDetector:
             someone_else=found is not None and about_someone_else(cleared_clauses, found.locate),
             net=net,
             distress=self._distress_cue(cleared, chars),
+            bereaved=self._bereaved(clauses),
             needed=not needs or any(w in cleared for w in needs),
             scores=(
                 model.scores(" ".join(cleared_clauses))
@@ -1050,6 +1068,18 @@ class CrisisDetector:
                     cue2 = c.homophones2.get((readings[before + 1], readings[before + 2]))
                     if cue2:
                         return f"homophone:{cue2}"
+        return None
+
+    def _bereaved(self, clauses: Sequence[str]) -> str | None:
+        """``bereaved:<what matched>`` when a clause (before hyperbole is blanked) says someone close died by
+        suicide."""
+        pattern = self._c.bereaved
+        if pattern is None:
+            return None
+        for clause in clauses:
+            match = pattern.search(clause)
+            if match:
+                return f"bereaved:{match.group(0)}"
         return None
 
     def _distress_cue(self, cleared: str, chars: set[str] | None = None) -> str | None:

@@ -383,8 +383,9 @@ class Engine:
         reply = self._rate(message, u) or self._converse(u, ctx)
         if u.lender is not None:
             reply = replace(reply, lender=u.lender)
-        if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
-            # Nothing else asked: the emotional-support answer (or the warm sentence alone).
+        if u.signal.distress and not u.signal.bereaved and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
+            # Nothing else asked: the emotional-support answer (or the warm sentence alone). A bereaved
+            # reader asked about the debt: the suggestions stay, after the condolence line.
             emotional = self.kb.intent(self.kb.crisis.distress_intent)
             reply = (
                 self._intent_reply(emotional, u.days, u.platform, None, fear=False, followup=None)
@@ -989,9 +990,10 @@ class Engine:
         """One warm, true sentence with the region's help line before the answer (in Simplified for a
         mainland reader: the reply is converted as a whole afterwards)."""
         help = self.crisis.help_for(signal.region)
+        line = help.bereaved if signal.bereaved and help.bereaved else help.distress
         return replace(
             reply,
-            parts=(Part(help.distress), *reply.parts),
+            parts=(Part(line), *reply.parts),
             distress=True,
             help_region=help.region.value,
         )

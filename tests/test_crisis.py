@@ -905,6 +905,33 @@ def test_others_words_hyperbole_and_past_deaths_are_not_a_crisis(engine: Engine,
     assert engine.reply(text).kind is not ReplyKind.CRISIS
 
 
+#: Someone close died by suicide and the reader asks about the debt: the answer, after a line of condolence
+#: with the region's first help line (not a crisis reply, not the distress sentence).
+BEREAVED = [
+    ("我老公上个月自杀了 留下的网贷我要还吗", Region.MAINLAND),
+    ("我朋友因为欠网贷跳楼了,他爸妈要替他还吗", Region.MAINLAND),
+    ("我爸前年自殺了 他的卡債會找我嗎", Region.TAIWAN),
+]
+
+
+@pytest.mark.parametrize(("text", "region"), BEREAVED)
+def test_a_bereaved_reader_gets_a_line_of_condolence_then_the_answer(engine: Engine, text: str, region: Region) -> None:
+    signal = engine.crisis.detect(text)
+    assert not signal.crisis and signal.bereaved and signal.region is region, signal
+    reply = engine.reply(text)
+    help = engine.crisis.help_for(region)
+    assert reply.kind is not ReplyKind.CRISIS and reply.intent is not None
+    assert reply.parts[0].body == help.bereaved and help.lines[0].number in help.bereaved
+    assert help.distress not in [part.body for part in reply.parts]
+
+
+@pytest.mark.parametrize(
+    "text", ["借款人自杀了 家人要还吗", "听说有人被催收逼得跳楼了", "我爸去年去世了 债要我还吗", "我老公自杀未遂 现在在医院"]
+)
+def test_no_condolence_for_strangers_natural_deaths_or_someone_still_alive(engine: Engine, text: str) -> None:
+    assert not engine.crisis.detect(text).bereaved
+
+
 @pytest.mark.parametrize("text", ABOUT_THE_READER)
 def test_the_reader_at_risk_gets_their_own_crisis_reply(engine: Engine, text: str) -> None:
     signal = engine.crisis.detect(text)
@@ -947,3 +974,9 @@ def test_who_is_named_last_before_the_cue_decides() -> None:
 def test_every_regions_someone_else_reply_shows_its_lines(engine: Engine) -> None:
     for help in engine.kb.crisis.help.values():
         assert help.someone_else and all(line.number in help.someone_else for line in help.lines)
+
+
+def test_a_bereaved_line_must_show_the_first_number(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    crisis["help"]["mainland"]["bereaved"] = "听到这件事,我很难过。"
+    assert any("'bereaved' must show the first line" in e for e in _kb_with(tmp_path, crisis))
