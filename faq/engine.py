@@ -383,9 +383,8 @@ class Engine:
         reply = self._rate(message, u) or self._converse(u, ctx)
         if u.lender is not None:
             reply = replace(reply, lender=u.lender)
-        if u.signal.distress and not u.signal.bereaved and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
-            # Nothing else asked: the emotional-support answer (or the warm sentence alone). A bereaved
-            # reader asked about the debt: the suggestions stay, after the condolence line.
+        if u.signal.distress and reply.kind in (ReplyKind.FALLBACK, ReplyKind.SUGGEST):
+            # Nothing else asked: the emotional-support answer (or the warm sentence alone).
             emotional = self.kb.intent(self.kb.crisis.distress_intent)
             reply = (
                 self._intent_reply(emotional, u.days, u.platform, None, fear=False, followup=None)
