@@ -79,6 +79,8 @@ class _Vector:
     weights: np.ndarray  # float64 TF-IDF weights (each channel L2-normalised)
 
 
+#: A text's vector over the model's n-grams (see :meth:`NgramModel.vector`).
+Vector = _Vector
 #: An example taken out of the model: its owner's index and its vector.
 Removed = tuple[int, _Vector]
 
