@@ -212,8 +212,11 @@ class NgramModel:
         starts = self.bounds[vector.ids]
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
-        if lengths.sum():
-            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
+        size = int(lengths.sum())
+        owners = None
+        if size:
+            # the postings of every n-gram of the message, one after the other
+            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
             owners = self.posting_owner[take]
             gains = self.posting_gain[take] * np.repeat(vector.weights, lengths)
             gain: np.ndarray = np.bincount(owners, weights=gains, minlength=n_owners)
@@ -223,11 +226,12 @@ class NgramModel:
         score = self.log_prior + gain - mass * self.log_denominator
         if exclude is not None:
             own, removed = exclude
-            counts = dict.fromkeys(vector.ids.tolist(), 0.0)
-            for s, e, gram in zip(starts.tolist(), ends.tolist(), vector.ids.tolist(), strict=True):
-                hit = np.nonzero(self.posting_owner[s:e] == own)[0]
-                if len(hit):
-                    counts[gram] = float(self.counts[s + hit[0]])
+            # the owner's count of each of the message's n-grams (an owner has one posting per n-gram)
+            own_counts = np.zeros(len(vector.ids))
+            if owners is not None:
+                mine = owners == own
+                own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
+            counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
             for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
                 if gram in counts:
                     counts[gram] = max(counts[gram] - w, 0.0)
