@@ -733,10 +733,18 @@ class Matcher:
         n_in = sum(1 for o in outcomes if o[0]) or 1
         n_out = sum(1 for o in outcomes if not o[0]) or 1
         grid = [t / 100 for t in range(5, 96)]
+        # Counted for every threshold at once (numpy): _accepted(p, p_oos, t) for every outcome and t.
+        scope_of = np.array([o[0] for o in outcomes], dtype=bool)
+        right_of = np.array([o[1] for o in outcomes], dtype=bool)
+        best_of = np.array([o[2] for o in outcomes], dtype=np.float64)
+        oos_of = np.array([o[3] for o in outcomes], dtype=np.float64)
+        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[None, :]
+        answered_right = (accepted & (scope_of & right_of)[None, :]).sum(axis=1).tolist()
+        refused = (~accepted & ~scope_of[None, :]).sum(axis=1).tolist()
         scored = []
-        for t in grid:
-            accuracy = sum(1 for o in outcomes if o[0] and o[1] and _accepted(o[2], o[3], t)) / n_in
-            rejection = sum(1 for o in outcomes if not o[0] and not _accepted(o[2], o[3], t)) / n_out
+        for t, n_right, n_refused in zip(grid, answered_right, refused, strict=True):
+            accuracy = n_right / n_in
+            rejection = n_refused / n_out
             scored.append((accuracy + rejection, t, accuracy, rejection))
         self.calibration_curve = [(t, a, r) for _, t, a, r in scored]
         top = max(s[0] for s in scored)

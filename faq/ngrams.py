@@ -231,13 +231,16 @@ class NgramModel:
             if owners is not None:
                 mine = owners == own
                 own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
-            counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
-            for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
-                if gram in counts:
-                    counts[gram] = max(counts[gram] - w, 0.0)
+            if removed is vector:  # (training: the message is the example left out; its n-grams are unique)
+                left = np.maximum(own_counts - vector.weights, 0.0).tolist()
+            else:
+                counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
+                for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
+                    if gram in counts:
+                        counts[gram] = max(counts[gram] - w, 0.0)
+                left = [counts[g] for g in vector.ids.tolist()]
             own_gain = sum(
-                w * math.log((counts[g] + ALPHA) / ALPHA)
-                for g, w in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True)
+                w * math.log((c + ALPHA) / ALPHA) for c, w in zip(left, vector.weights.tolist(), strict=True)
             )
             total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
             left = self.examples_per_owner[own] - 1
@@ -247,9 +250,11 @@ class NgramModel:
 
     def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: Removed | None = None) -> np.ndarray:
         """P(owner | message) over the ``allowed`` owners (0 for the others)."""
-        score = np.where(allowed, self.scores(vector, exclude), -np.inf)
+        score = self.scores(vector, exclude)
+        if not allowed.all():
+            score = np.where(allowed, score, -np.inf)
         top = score.max()
-        if not np.isfinite(top):
+        if not math.isfinite(top):
             return np.zeros(self.n_owners)
         p = np.exp(score - top)
         return p / p.sum()

@@ -122,7 +122,13 @@ def is_traditional(text: str) -> bool:
 
 def normalize(text: str | bytes | None, limit: int = MAX_INPUT_CHARS) -> str:
     """The canonical form the engine works on (see the module docstring)."""
-    text = safe_text(text, limit)
+    return _normalized(safe_text(text, limit))
+
+
+@lru_cache(maxsize=256)
+def _normalized(text: str) -> str:
+    """:func:`normalize` of a text already made safe and cut (remembered: the engine and the crisis layer
+    both normalise every message)."""
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text).lower()
     text = _NOISE.sub(" ", text).replace("_", " ")
