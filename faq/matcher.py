@@ -446,12 +446,11 @@ class Matcher:
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
-                owners, counts = self.vocabulary[token]
-                if counts[owners == own].sum() <= 1:
+                if self._examples_using(token).get(own, 0) <= 1:
                     coverage[own] -= self.idf[token]
         scale = query_mass + 1e-9
         coverage /= scale
-        np.clip(coverage, 0.0, 1.0, out=coverage)
+        np.minimum(np.maximum(coverage, 0.0, out=coverage), 1.0, out=coverage)  # clip to 0..1
         # An out-of-scope group has no topic of its own (律师资格证 and 打电话总占线 are both "unrelated"):
         # the words of all its examples together cover nothing; what one of its examples covers does.
         per_example = maxima[5] / scale
@@ -491,6 +490,19 @@ class Matcher:
             left_out = removed or self._removed(exclude)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
         return _Features(matrix, best_score, allowed)
+
+    def _examples_using(self, token: str) -> dict[int, int]:
+        """Owner -> how many of its examples use ``token`` (from :attr:`vocabulary`, remembered per token:
+        training asks it for every word of every example it leaves out)."""
+        found = self._owner_counts.get(token)
+        if found is None:
+            owners, counts = self.vocabulary[token]
+            found = self._owner_counts[token] = dict(zip(owners.tolist(), counts.tolist(), strict=True))
+        return found
+
+    @cached_property
+    def _owner_counts(self) -> dict[str, dict[int, int]]:
+        return {}
 
     def _unknown_weight(self, token: str) -> float:
         """The weight of a word no example uses: what its characters weigh on average in the knowledge
@@ -704,6 +716,7 @@ class Matcher:
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         threshold, accuracy, rejection = self._calibrate(held)
+        self.__dict__.pop("_owner_counts", None)  # (only training asks it: not kept)
         if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
