@@ -109,6 +109,9 @@ class RegionHelp:
     #: For a reader who fears for someone else ("我朋友说他想不开"): how to help that person, with the
     #: lines; empty: the reader's own crisis reply.
     someone_else: str = ""
+    #: For a reader whose someone close died by suicide and who asks about the debt ("我老公上个月自杀了 网贷
+    #: 要我还吗"): one line of condolence with the first help line, before the answer; empty: ``distress``.
+    bereaved: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,9 @@ class CrisisRules:
     model_alone_at: float | None = None
     #: The high-recall safety net under the cue lists (``crisis.safety_net``); None: cue lists only.
     safety_net: SafetyNet | None = None
+    #: Someone close who died by suicide, asked about as a debt question (regexes over each clause, Simplified,
+    #: no spaces, before hyperbole is blanked): not a crisis; the region's ``bereaved`` line before the answer.
+    bereaved_patterns: tuple[str, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -161,6 +167,8 @@ class Reading:
     scores: Scores | None = None
     #: the cue of the lists or patterns speaks of someone else (see :func:`about_someone_else`)
     someone_else: bool = False
+    #: a pattern of ``bereaved_patterns`` (someone close died by suicide)
+    bereaved: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +186,9 @@ class Signal:
     #: The person at risk is someone the reader writes about ("我朋友说他想不开"), not the reader: the
     #: reply tells them how to help that person (and where to turn if they cannot go on themselves).
     someone_else: bool = False
+    #: Not a crisis: someone close to the reader died by suicide (a question of liability, answered): the
+    #: answer comes after the region's ``bereaved`` line (``distress`` is set too, so that a line comes first).
+    bereaved: bool = False
 
 
 # ------------------------------------------------------------------------------------------ pinyin
@@ -645,6 +656,7 @@ def combine(reading: Reading, policy: Policy) -> Signal:
     the model. Pure."""
     cue = (reading.cue or (reading.net if policy.net else None)) if policy.rules else None
     distress = reading.distress if policy.rules else None
+    bereaved = reading.bereaved if policy.rules else None
     scores = reading.scores
     if cue is not None and scores is not None and policy.veto_below is not None and scores.crisis < policy.veto_below:
         cue = None  # the model, trained on every author, is sure this is not a crisis
@@ -655,13 +667,15 @@ def combine(reading: Reading, policy: Policy) -> Signal:
         # distress is not gated: despair without a word of dying is what distress is
         elif policy.distress_at is not None and scores.despair >= policy.distress_at and distress is None:
             distress = f"model:{scores.despair:.2f}"
+    bereaved = bereaved if cue is None else None  # the crisis reply wins
     return Signal(
         crisis=cue is not None,
-        distress=distress is not None,
+        distress=distress is not None or bereaved is not None,
         region=reading.region,
         also=reading.also,
-        cue=cue or distress,
+        cue=cue or distress or bereaved,
         someone_else=cue is not None and cue == reading.cue and reading.someone_else,
+        bereaved=bereaved is not None,
     )
 
 
@@ -671,14 +685,21 @@ def combine(reading: Reading, policy: Policy) -> Signal:
 _OTHER_PERSON = (
     r"(?<![a-z])ta(?:们)?(?![a-z])|[他她佢](?:们|哋)?|男朋友|女朋友|朋友|老公|老婆|丈夫|妻子|男友|女友|对象|"
     r"爸妈|爸爸|妈妈|老爸|老妈|父亲|母亲|父母|爸|妈|儿子|女儿|孩子|小孩|哥哥|姐姐|弟弟|妹妹|哥|姐|弟|妹|"
-    r"同事|同学|室友|闺蜜|兄弟|老豆|老母|阿妈|阿爸|家人|亲戚|舅舅|叔叔|阿姨"
+    r"同事|同学|室友|闺蜜|兄弟|老豆|老母|阿妈|阿爸|家人|亲戚|舅舅|叔叔|阿姨|"
+    r"个仔|个女|个囡|囡囡|爷爷|奶奶|外婆|外公"
 )
 #: The reader as the subject (我的 / 我们 / 我家 are not the reader alone).
 _SELF = r"我(?!的|们|哋|家)|自己|本人|俺"
-_PERSONS = re.compile(f"(?P<other>{_OTHER_PERSON})|(?P<self>{_SELF})")
+#: A person followed by 的 is a possessor (我妈的安眠药), not the subject.
+_PERSONS = re.compile(f"(?P<other>{_OTHER_PERSON})(?!的|生日)|(?P<self>{_SELF})")
 #: Words before a person that make them an object, not the one who speaks of dying: 对不起爸妈, 为了孩子,
-#: 跟我妈说.
-_AS_OBJECT = re.compile(r"(?:对不起|对唔住|为了|舍不得|连累|拖累|告诉|跟|和|同|给|俾|让|替|对|把|被|帮|陪|叫|问)$")
+#: 跟我妈说, 带着孩子; before the reader: 威胁我, 跟我说 (the other person is still the subject).
+_AS_OBJECT = re.compile(
+    r"(?:对不起|对唔住|为了|舍不得|连累|拖累|告诉|跟|和|同|给|俾|让|替|对|把|被|帮|陪|叫|问|带着|带|"
+    r"威胁|恐吓|吓唬|骂|求|逼|打给|找)(?:[一二两三四五六七八九十几]个|这个|那个)?$"
+)
+#: What names no subject: an oath (我他妈的想死) and a time clause (我想在他们来之前...).
+_NOT_A_SUBJECT = re.compile(r"他妈的?|特么|tmd|在[^在]{1,10}?(?:之前|以前|之后|以后|的时候)")
 #: A clause that goes on with the previous one's subject: "我老公欠了网贷 说不想活了".
 _CONTINUES = re.compile(
     r"(?:昨天|昨晚|今天|今晚|刚才|刚刚|前几天|最近|这几天)?(?:还|又|也|一直|天天|总是|整天|老是)?(?:说|讲|话|留|发)"
@@ -686,33 +707,78 @@ _CONTINUES = re.compile(
 
 
 def last_person(text: str) -> str | None:
-    """Who is the last subject named in ``text`` (compact, Simplified): "other", "self" or None."""
+    """Who is the last subject named in ``text`` (compact, Simplified): "other", "self" or None. A person
+    after a word that makes them an object (跟我妈, 威胁我), a possessor (我妈的) and anyone named in an
+    oath or a time clause (我他妈的, 在他们来之前) is not a subject."""
+    text = _NOT_A_SUBJECT.sub("|", text)
     found = None
     for match in _PERSONS.finditer(text):
-        if match["other"] is not None:
-            if not _AS_OBJECT.search(text[max(0, match.start() - 3) : match.start()]):
-                found = "other"
-        else:
-            found = "self"
+        if _AS_OBJECT.search(text[max(0, match.start() - 5) : match.start()]):
+            continue
+        found = "other" if match["other"] is not None else "self"
     return found
 
 
-def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], int | None]) -> bool:
-    """Whether the crisis cue speaks of someone other than the reader: the last person named before it
-    in its clause (or, when the clause goes on with 说 / 也 ..., in the clause before) is someone else.
-    ``cue_at`` gives where the cue starts in a clause (None: not there). Pure; doubt means the reader."""
+#: Before a cue of relief (解脱, 轻松): the people named are the ones relieved by the reader's absence
+#: ("我不在了他们就解脱了"), not the ones at risk.
+_RELIEVED = re.compile(r"(?:就|也|都|会|就会|也会|都会)$")
+#: A cue that itself names the reader (没有我会更好; not the 我 of 自我了断) or speaks to someone (不能陪你).
+_READER_IN_CUE = re.compile(r"(?<!自)我|你")
+#: Someone's words about themself (男朋友说他欠了太多钱): a clause without a subject after it goes on with
+#: their words (..., 不想活了). Not "老公说要离婚, 不想活了", whose second clause may be the reader's.
+_SAYING = re.compile(r"(?:说|讲|话|写|留言|发消息|发短信|发微信|告诉我|跟我讲)(?:他|她|佢)")
+
+
+def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], tuple[int, int] | None]) -> bool:
+    """Whether the crisis cue speaks of someone other than the reader: in every clause where the cue is
+    found, the last person named before it (or, when the clause goes on with 说 / 也 ..., in the clause
+    before) is someone else. ``cue_at`` gives where the cue is in a clause (start, end; None: not there).
+    The reader, whoever is named: a cue that itself says 我 or speaks to 你 (没有我会更好, 妈妈不能陪你长大了:
+    the reader writes as the parent), and others relieved (他们就解脱了). Pure; doubt means the reader."""
+    found = False
     for i, clause in enumerate(clauses):
-        start = cue_at(clause)
-        if start is None:
+        span = cue_at(clause)
+        if span is None:
             continue
+        start, end = span
+        if _READER_IN_CUE.search(clause, start, end):
+            return False
+        if clause.startswith(("解脱", "轻松"), start) and _RELIEVED.search(clause[:start]):
+            return False
         person = last_person(clause[:start])
-        if person is None and i > 0 and _CONTINUES.match(clause):
-            person = last_person(clauses[i - 1])
-        return person == "other"
-    return False
+        if person is None and i > 0:
+            before = clauses[i - 1]
+            if _CONTINUES.match(clause) or (_SAYING.search(before) and last_person(before) == "other"):
+                person = last_person(before)
+        if person != "other":
+            return False
+        found = True
+    return found
 
 
 # ---------------------------------------------------------------------------------------- detector
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A crisis cue of the rules: its label ("direct:不想活", "pattern:…", "pinyin:…", "homophone:…"), where
+    it matched in the compact text read, and what finds it again in one clause (the cue text or the
+    compiled pattern that matched; pinyin and homophones are not located)."""
+
+    label: str
+    span: tuple[int, int] | None = None
+    text: str | None = None
+    pattern: re.Pattern[str] | None = None
+
+    def locate(self, clause: str) -> tuple[int, int] | None:
+        """Where the cue is in ``clause`` (start, end), None when it is not there (or not located)."""
+        if self.pattern is not None:
+            match = self.pattern.search(clause)
+            return match.span() if match else None
+        if self.text:
+            at = clause.find(self.text)
+            return (at, at + len(self.text)) if at >= 0 else None
+        return None
 
 
 @dataclass
@@ -722,6 +788,8 @@ class _Compiled:
     not_crisis: re.Pattern[str] | None = None
     distress: list[str] = field(default_factory=list)
     distress_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    #: ``bereaved_patterns`` as one pattern (None: none)
+    bereaved: re.Pattern[str] | None = None
     whole_pinyin: dict[str, str] = field(default_factory=dict)  # short fuzzy key -> cue
     embedded_pinyin: dict[str, str] = field(default_factory=dict)  # long fuzzy key -> cue
     #: first three (fuzzy) syllables -> [(all syllables, cue)]
@@ -823,6 +891,7 @@ class CrisisDetector:
         c.not_crisis = re.compile("|".join(negatives)) if negatives else None
         c.distress = [_compact(d) for d in rules.distress if _compact(d)]
         c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
+        c.bereaved = _any(rules.bereaved_patterns)
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
         }
@@ -855,7 +924,8 @@ class CrisisDetector:
         cleared_clauses = [self._clear_negatives(clause) for clause in clauses]
         cleared = "".join(cleared_clauses)
         chars = set(cleared)
-        cue = self._crisis_cue(cleared, text, chars)
+        found = self._crisis_cue(cleared, text, chars)
+        cue = found.label if found is not None else None
         net = None
         if cue is None and self._net is not None:
             net = safety_net_cue(self._net, " ".join(cleared_clauses), " ".join(clauses))
@@ -865,9 +935,10 @@ class CrisisDetector:
             region,
             also,
             cue=cue,
-            someone_else=cue is not None and about_someone_else(cleared_clauses, self._cue_finder(cue)),
+            someone_else=found is not None and about_someone_else(cleared_clauses, found.locate),
             net=net,
             distress=self._distress_cue(cleared, chars),
+            bereaved=self._bereaved(clauses),
             needed=not needs or any(w in cleared for w in needs),
             scores=(
                 model.scores(" ".join(cleared_clauses))
@@ -938,36 +1009,24 @@ class CrisisDetector:
                 return compact
         return c.not_crisis.sub("|", compact)
 
-    def _cue_finder(self, label: str) -> Callable[[str], int | None]:
-        """Where the cue of a label (from :meth:`_crisis_cue`) starts in a clause; pinyin: never found."""
-        kind, _, what = label.partition(":")
-        if kind == "pattern":
-            pattern = next((p for p in self._c.patterns if p.pattern == what), None)
-
-            def by_pattern(clause: str) -> int | None:
-                match = pattern.search(clause) if pattern is not None else None
-                return match.start() if match else None
-
-            return by_pattern
-        if kind in self.rules.cues:
-            return lambda clause: clause.find(what) if what in clause else None
-        return lambda clause: None
-
-    def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> str | None:
-        """The first crisis cue in ``cleared`` (the compact text without hyperbole); ``spaced`` (the
-        normalised text) is read for pinyin words. ``chars``: the characters of ``cleared`` (only the cues
-        and patterns that can start with one of them are tried, in their order)."""
+    def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> Found | None:
+        """The first crisis cue in ``cleared`` (the compact text without hyperbole) and where it matched;
+        ``spaced`` (the normalised text) is read for pinyin words. ``chars``: the characters of ``cleared``
+        (only the cues and patterns that can start with one of them are tried, in their order)."""
         c = self._c
         chars = set(cleared) if chars is None else chars
         for i in c.cue_screen.candidates(chars):
             kind, cue = c.cues[i]
-            if cue in cleared:
-                return f"{kind}:{cue}"
+            at = cleared.find(cue)
+            if at >= 0:
+                return Found(f"{kind}:{cue}", (at, at + len(cue)), text=cue)
         for i in c.pattern_screen.candidates(chars):
             pattern = c.patterns[i]
-            if pattern.search(cleared):
-                return f"pattern:{pattern.pattern}"
-        return self._pinyin_cue(cleared, spaced)
+            match = pattern.search(cleared)
+            if match:
+                return Found(f"pattern:{pattern.pattern}", match.span(), pattern=pattern)
+        label = self._pinyin_cue(cleared, spaced)
+        return Found(label) if label is not None else None
 
     def _pinyin_cue(self, cleared: str, text: str) -> str | None:
         c = self._c
@@ -1011,6 +1070,18 @@ class CrisisDetector:
                         return f"homophone:{cue2}"
         return None
 
+    def _bereaved(self, clauses: Sequence[str]) -> str | None:
+        """``bereaved:<what matched>`` when a clause (before hyperbole is blanked) says someone close died by
+        suicide."""
+        pattern = self._c.bereaved
+        if pattern is None:
+            return None
+        for clause in clauses:
+            match = pattern.search(clause)
+            if match:
+                return f"bereaved:{match.group(0)}"
+        return None
+
     def _distress_cue(self, cleared: str, chars: set[str] | None = None) -> str | None:
         c = self._c
         chars = set(cleared) if chars is None else chars
@@ -1047,6 +1118,12 @@ class Figures:
     alarms: tuple[str, ...] = ()
     #: distress messages read as neither distress nor crisis
     distress_missed: tuple[str, ...] = ()
+    #: messages about someone else at risk (``someone_else``), and those read as a crisis about them
+    someone_else_total: int = 0
+    someone_else_found: int = 0
+    someone_else_missed: tuple[str, ...] = ()
+    #: crisis messages (the reader at risk) read as a crisis about someone else
+    reader_as_someone_else: tuple[str, ...] = ()
 
     @staticmethod
     def _rate(part: int, whole: int) -> float:
@@ -1064,30 +1141,49 @@ class Figures:
     def false_alarm_rate(self) -> float:
         return self._rate(self.false_alarms, self.negative_total)
 
+    @property
+    def someone_else_recall(self) -> float:
+        return self._rate(self.someone_else_found, self.someone_else_total)
+
     def render(self) -> str:
         lines = [
             f"crisis recall        {self.recall:6.1%}  ({self.crisis_found}/{self.crisis_total})",
             f"distress recognised  {self.distress_recall:6.1%}  ({self.distress_found}/{self.distress_total})",
             f"false alarms         {self.false_alarm_rate:6.1%}  ({self.false_alarms}/{self.negative_total})",
             f"negatives as distress        ({self.negative_distress}/{self.negative_total})",
+            f"crisis read as someone else's        ({len(self.reader_as_someone_else)}/{self.crisis_found})",
         ]
+        if self.someone_else_total:
+            lines.append(
+                f"someone else at risk {self.someone_else_recall:6.1%}  ({self.someone_else_found}/"
+                f"{self.someone_else_total}: a crisis about someone else)"
+            )
         lines += [f"  missed: {text[:60]}" for text in self.missed]
+        lines += [f"  someone else missed: {text[:60]}" for text in self.someone_else_missed]
+        lines += [f"  read as someone else's: {text[:60]}" for text in self.reader_as_someone_else]
         lines += [f"  distress missed: {text[:60]}" for text in self.distress_missed]
         lines += [f"  false alarm: {text[:60]}" for text in self.alarms]
         return "\n".join(lines)
 
 
 def evaluate(
-    detector: CrisisDetector, crisis: Iterable[str], distress: Iterable[str], negative: Iterable[str]
+    detector: CrisisDetector,
+    crisis: Iterable[str],
+    distress: Iterable[str],
+    negative: Iterable[str],
+    someone_else: Iterable[str] = (),
 ) -> Figures:
     """Run the detector on labelled messages (e.g. tests/data/crisis_dev.yaml)."""
-    labelled = (("crisis", crisis), ("distress", distress), ("negative", negative))
+    labelled = (("crisis", crisis), ("distress", distress), ("negative", negative), ("someone_else", someone_else))
     return tally((text, label, detector.detect(text)) for label, texts in labelled for text in texts)
 
 
 def tally(verdicts: Iterable[tuple[str, str, Signal]]) -> Figures:
-    """The figures of (text, label, signal) verdicts; labels are crisis, distress or negative."""
+    """The figures of (text, label, signal) verdicts; labels are crisis, distress, negative or someone_else
+    (a crisis about someone the reader knows)."""
     verdicts = list(verdicts)
+    others = [(t, s) for t, label, s in verdicts if label == "someone_else"]
+    others_missed = tuple(t for t, s in others if not (s.crisis and s.someone_else))
     crisis = [t for t, label, _ in verdicts if label == "crisis"]
     missed = tuple(t for t, label, s in verdicts if label == "crisis" and not s.crisis)
     distress = [t for t, label, _ in verdicts if label == "distress"]
@@ -1105,6 +1201,10 @@ def tally(verdicts: Iterable[tuple[str, str, Signal]]) -> Figures:
         missed=missed,
         alarms=alarms,
         distress_missed=distress_missed,
+        someone_else_total=len(others),
+        someone_else_found=len(others) - len(others_missed),
+        someone_else_missed=others_missed,
+        reader_as_someone_else=tuple(t for t, label, s in verdicts if label == "crisis" and s.crisis and s.someone_else),
     )
 
 
@@ -1123,8 +1223,11 @@ AUTHOR_FILES: dict[str, tuple[str, ...]] = {
     "ordinary": ("crisis_ordinary.yaml",),
 }
 TRAIN_GLOB = "crisis_train_*.yaml"
-#: Labels of the lists of a crisis file (``ordinary``: everyday debt questions, trained on as neither).
-LABELS = {"crisis": 2, "distress": 1, "negative": 0, "ordinary": 0}
+#: Labels of the lists of a crisis file (``ordinary``: everyday debt questions, trained on as neither;
+#: ``someone_else``: someone the reader knows is at risk, trained on as crisis).
+LABELS = {"crisis": 2, "someone_else": 2, "distress": 1, "negative": 0, "ordinary": 0}
+#: The lists measured (``ordinary`` is background).
+MEASURED = ("crisis", "someone_else", "distress", "negative")
 
 
 def author_files(data_dir: Path = DATA_DIR) -> dict[str, tuple[Path, ...]]:
@@ -1181,7 +1284,7 @@ class Record:
     """One labelled message of a left-out group, read by the layer whose model did not see that group."""
 
     group: str
-    label: str  # crisis, distress, negative, ordinary
+    label: str  # crisis, someone_else, distress, negative
     text: str
     reading: Reading
 
@@ -1195,12 +1298,12 @@ def out_of_group_readings(
     for name, paths in groups.items():
         others = read_labelled([p for other, ps in groups.items() if other != name for p in ps])
         held = read_labelled(paths)
-        if not any(held[label] for label in ("crisis", "distress", "negative")):
+        if not any(held[label] for label in MEASURED):
             continue  # a file of everyday questions only: in every other fold's training
         others["ordinary"] += held["ordinary"]  # background negatives, in every fold (not measured here)
         model = train_detector(rules, others, settings)
         detector = CrisisDetector(replace(rules, model=model))
-        for label in ("crisis", "distress", "negative"):
+        for label in MEASURED:
             records += [Record(name, label, t, detector.read(t, always_score=True)) for t in held[label]]
     return records
 
@@ -1227,14 +1330,18 @@ def figures_of(policy: Policy, records: Iterable[Record]) -> Figures:
 
 def crossval_table(policy: Policy, records: list[Record], ordinary: Mapping[str, list[Reading]]) -> str:
     """One line per left-out group, the pooled figures, and the ordinary questions read as crisis."""
-    lines = [f"{'left out':<12} {'crisis recall':>20} {'distress recog.':>20} {'false alarms':>18}"]
+    lines = [
+        f"{'left out':<12} {'crisis recall':>20} {'distress recog.':>20} {'false alarms':>18} "
+        f"{'someone else':>12} {'reader as else':>14}"
+    ]
     groups = list(dict.fromkeys(r.group for r in records))
     for name in [*groups, "all"]:
         f = figures_of(policy, [r for r in records if name in ("all", r.group)])
         lines.append(
             f"{name:<12} {f.recall:>8.1%} ({f.crisis_found:>4}/{f.crisis_total:<4}) "
             f"{f.distress_recall:>8.1%} ({f.distress_found:>4}/{f.distress_total:<4}) "
-            f"{f.false_alarm_rate:>6.1%} ({f.false_alarms:>3}/{f.negative_total:<4})"
+            f"{f.false_alarm_rate:>6.1%} ({f.false_alarms:>3}/{f.negative_total:<4}) "
+            f"{f.someone_else_found:>5}/{f.someone_else_total:<6} {len(f.reader_as_someone_else):>14}"
         )
     for name, readings in ordinary.items():
         signals = [combine(r, policy) for r in readings]
@@ -1325,7 +1432,11 @@ def main(argv: list[str] | None = None) -> int:
     labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
     rules = replace(kb.crisis, model=None) if args.rules_only else kb.crisis
     figures = evaluate(
-        CrisisDetector(rules), labelled.get("crisis", ()), labelled.get("distress", ()), labelled.get("negative", ())
+        CrisisDetector(rules),
+        labelled.get("crisis", ()),
+        labelled.get("distress", ()),
+        labelled.get("negative", ()),
+        labelled.get("someone_else", ()),
     )
     print(figures.render())
     return 0

@@ -31,7 +31,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from math import exp
 from pathlib import Path
 
@@ -225,10 +225,7 @@ class FeatureIndex(Mapping[str, int]):
         n = len(names)
         self._text = "".join(names)
         self._starts = array("q", [0])
-        total = 0
-        for name in names:
-            total += len(name)
-            self._starts.append(total)
+        self._starts.extend(accumulate(map(len, names)))  # where each name ends in _text
         hashes = np.fromiter(map(hash, names), dtype=np.int64, count=n)
         order = np.argsort(hashes, kind="stable")
         hashes = hashes[order]

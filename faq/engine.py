@@ -994,9 +994,10 @@ class Engine:
         """One warm, true sentence with the region's help line before the answer (in Simplified for a
         mainland reader: the reply is converted as a whole afterwards)."""
         help = self.crisis.help_for(signal.region)
+        line = help.bereaved if signal.bereaved and help.bereaved else help.distress
         return replace(
             reply,
-            parts=(Part(help.distress), *reply.parts),
+            parts=(Part(line), *reply.parts),
             distress=True,
             help_region=help.region.value,
         )

@@ -99,6 +99,7 @@ CRISIS_KEYS = {
     "not_crisis_patterns",
     "distress",
     "distress_patterns",
+    "bereaved_patterns",
     "regions",
     "offer_intent",
     "distress_intent",
@@ -122,9 +123,11 @@ SAFETY_NET_KEYS = {
 #: The safety net's keys that are regexes (compiled when the knowledge base is loaded).
 SAFETY_NET_REGEX_KEYS = ("ending", "farewell", "others", "general_questions")
 CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
-HELP_KEYS = {"lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere", "someone_else"}
-#: Optional help texts (the crisis reply is used without them).
-OPTIONAL_HELP_KEYS = {"someone_else"}
+HELP_KEYS = {
+    "lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere", "someone_else", "bereaved"
+}
+#: Optional help texts (the crisis reply, or the distress sentence, is used without them).
+OPTIONAL_HELP_KEYS = {"someone_else", "bereaved"}
 HELP_LINE_KEYS = {"number", "name", "hours", "source"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -519,7 +522,10 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
     cues = {kind: normalize_cues(out.strings(node, kind, "crisis")) for kind in CUE_KINDS}
     if not cues["direct"]:
         out.error(_line(node), "crisis: 'direct' must list at least one cue")
-    patterns = {key: out.strings(node, key, "crisis") for key in ("patterns", "not_crisis_patterns", "distress_patterns")}
+    patterns = {
+        key: out.strings(node, key, "crisis")
+        for key in ("patterns", "not_crisis_patterns", "distress_patterns", "bereaved_patterns")
+    }
     for key, sources in patterns.items():
         for source in sources:
             try:
@@ -552,6 +558,7 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         not_crisis_patterns=patterns["not_crisis_patterns"],
         distress=normalize_cues(out.strings(node, "distress", "crisis")),
         distress_patterns=patterns["distress_patterns"],
+        bereaved_patterns=patterns["bereaved_patterns"],
         region_words=region_words,
         help=help_by_region,
         offer_intent=out.text(node, "offer_intent", "crisis"),
@@ -647,7 +654,7 @@ def _read_crisis_help(node: _LineDict, out: _Collector) -> dict[Region, RegionHe
                 if texts[key] and line.number not in texts[key]:
                     out.error(_line(entry, key), f"{what}: '{key}' does not show the line {line.number}")
         if lines and lines[0].number:
-            for key in ("footer", "distress", "elsewhere"):
+            for key in ("footer", "distress", "elsewhere", "bereaved"):
                 if texts[key] and lines[0].number not in texts[key]:
                     out.error(_line(entry, key), f"{what}: '{key}' must show the first line {lines[0].number}")
         for key in ("footer", "elsewhere"):

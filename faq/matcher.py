@@ -65,6 +65,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -76,7 +77,7 @@ from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.compact import COMPACT_FROM, Strings, TokenLists
 from faq.kb import KnowledgeBase
 from faq.ngrams import VERSION as ngram_version
-from faq.ngrams import NgramModel, Removed
+from faq.ngrams import NgramModel, Removed, Vector
 from faq.normalize import normalize
 
 OOS_PREFIX = "oos:"
@@ -164,7 +165,9 @@ class Model:
 @dataclass
 class _Features:
     matrix: np.ndarray  # owners x features
-    best_example: np.ndarray  # per owner: index of its most similar example (-1: none)
+    #: per example: how similar it is to the message (overlap x fuzzy + chars x fuzzy + overlap x chars +
+    #: overlap), from which a ranking takes each owner's most similar example (None: no example)
+    example_score: np.ndarray | None
     allowed: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
 
 
@@ -195,7 +198,7 @@ class _Held:
         return cls(m[:, _DENSE], (m[:, _KEYWORDS] * 2).astype(np.int8), kept_gap, features.allowed)
 
     def features(self, is_oos: np.ndarray) -> _Features:
-        """The features as they were (bit for bit; the nearest examples are not kept)."""
+        """The features as they were (bit for bit; the examples' scores are not kept)."""
         n = len(self.dense)
         matrix = np.zeros((n, len(FEATURES)), dtype=np.float64)
         matrix[:, _DENSE] = self.dense
@@ -209,7 +212,7 @@ class _Held:
         matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
         matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
         matrix[:, -1] = 1.0
-        return _Features(matrix, np.full(n, -1), self.allowed)
+        return _Features(matrix, None, self.allowed)
 
 
 class Matcher:
@@ -383,6 +386,20 @@ class Matcher:
 
     # --------------------------------------------------------------------------------------- features
 
+    #: The FEATURES columns that are per-owner maxima over examples (overlap, containment, chars, fuzzy,
+    #: example).
+    _MAXIMA_COLUMNS = np.array([0, 1, 2, 3, 10])
+
+    @cached_property
+    def _mass_eps(self) -> np.ndarray:
+        """``mass + 1e-9``, the denominator of containment."""
+        return self.mass + 1e-9
+
+    @cached_property
+    def _oos_column(self) -> np.ndarray:
+        """1.0 for the out-of-scope groups, 0.0 for the intents."""
+        return self.is_oos.astype(np.float64)
+
     def features(
         self,
         tokens: list[str],
@@ -390,10 +407,13 @@ class Matcher:
         exclude: int | None = None,
         hold_out: int | None = None,
         forget_words: bool = True,
+        vector: Vector | None = None,
+        removed: Removed | None = None,
     ) -> _Features:
         """The feature matrix (owners x FEATURES) of a message. ``exclude``: one example taken out as
         if never written (leave-one-out; with ``forget_words=False`` its owner keeps the words it
-        brings); ``hold_out``: one owner taken out entirely."""
+        brings); ``hold_out``: one owner taken out entirely. ``vector`` (the message's n-gram vector) and
+        ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training)."""
         n_owners = len(self.owner_names)
         n = len(self.examples)
         matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
@@ -403,14 +423,16 @@ class Matcher:
             allowed[hold_out] = False
         unique = set(tokens)
         if not unique or n == 0:
-            return _Features(matrix, np.full(n_owners, -1), allowed)
+            return _Features(matrix, None, allowed)
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
-        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in sorted(unique))
-        shared = _gather(self._weighted_tokens, unique, n)
-        letters = set("".join(tokens))
-        char_mass = sum(self.char_idf.get(c, 0.0) for c in sorted(letters))
+        ordered = sorted(unique)
+        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
+        shared = _gather(self._weighted_tokens, ordered, n)
+        letters = sorted(set("".join(tokens)))
+        char_idf = self.char_idf
+        char_mass = sum(char_idf.get(c, 0.0) for c in letters)
         char_shared = _gather(self._weighted_chars, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
@@ -418,49 +440,68 @@ class Matcher:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
         # Per example: overlap, containment, chars, fuzzy, the three together, and the shared weight; their
-        # per-owner maxima are taken in one reduceat.
+        # per-owner maxima are taken in one reduceat. (Each in place, in the same order of operations as
+        # the plain expressions in the comments, so that every value is the same to the last bit.)
         rows = np.empty((6, n), dtype=np.float64)
         overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
-        overlap[:] = 2.0 * shared / (query_mass + self.mass + 1e-9)
-        containment[:] = shared / (self.mass + 1e-9)
-        chars[:] = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
+        np.multiply(shared, 2.0, out=overlap)
+        np.add(self.mass, query_mass, out=together)
+        together += 1e-9
+        overlap /= together
+        # containment = shared / (self.mass + 1e-9)
+        np.divide(shared, self._mass_eps, out=containment)
+        # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        np.multiply(char_shared, 2.0, out=chars)
+        np.add(self.char_mass, char_mass, out=together)
+        together += 1e-9
+        chars /= together
         rows[5] = shared
         # RapidFuzz on the examples that resemble the message most by the cheaper signals.
         fuzzy[:] = 0.0
-        prior = overlap + 0.5 * chars
+        prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
+        prior += overlap
         k = min(self.config.fuzzy_examples, n)
         top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
         top = top[prior[top] > 0]
         if len(top):
             query = " ".join(sorted(tokens))
             strings = self.sorted_strings
-            scores = process.cdist([query], [strings[i] for i in top], scorer=fuzz.ratio, dtype=np.float64)
+            picked = top.tolist()
+            scores = process.cdist([query], [strings[i] for i in picked], scorer=fuzz.ratio, dtype=np.float64)
             fuzzy[top] = scores[0] / 100.0
         if exclude is not None:
             fuzzy[exclude] = 0.0
         starts = self.starts
-        together[:] = overlap * fuzzy + chars * fuzzy + overlap * chars
+        # together = overlap * fuzzy + chars * fuzzy + overlap * chars
+        np.multiply(overlap, fuzzy, out=together)
+        together += chars * fuzzy
+        together += overlap * chars
         maxima = np.maximum.reduceat(rows, starts, axis=1)
-        matrix[:, [0, 1, 2, 3, 10]] = maxima[:5].T
-        best_example = self._best_examples(together + overlap)
+        matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
+        # (the best example of each owner is looked for only when a ranking shows it, see _Features)
+        best_score = together + overlap
 
-        coverage = _gather(self._weighted_owners, unique, n_owners)
+        coverage = _gather(self._weighted_owners, ordered, n_owners)
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
-                owners, counts = self.vocabulary[token]
-                if counts[owners == own].sum() <= 1:
+                if self._examples_using(token).get(own, 0) <= 1:
                     coverage[own] -= self.idf[token]
-        coverage = np.clip(coverage / (query_mass + 1e-9), 0.0, 1.0)
+        scale = query_mass + 1e-9
+        coverage /= scale
+        np.minimum(np.maximum(coverage, 0.0, out=coverage), 1.0, out=coverage)  # clip to 0..1
         # An out-of-scope group has no topic of its own (律师资格证 and 打电话总占线 are both "unrelated"):
         # the words of all its examples together cover nothing; what one of its examples covers does.
-        per_example = maxima[5] / (query_mass + 1e-9)
-        matrix[:, 4] = np.where(self.is_oos, np.minimum(per_example, coverage), coverage)
+        per_example = maxima[5] / scale
+        is_oos = self.is_oos
+        matrix[:, 4] = np.where(is_oos, np.minimum(per_example, coverage), coverage)
 
-        hits = np.bincount(self._keyword_hits(unique, normalized), minlength=n_owners)
-        matrix[:, 5] = np.minimum(hits, 2) / 2
+        hits = self._keyword_hits(unique, normalized)
+        if hits:
+            matrix[:, 5] = np.minimum(np.bincount(hits, minlength=n_owners), 2) / 2
 
-        oos = self.is_oos.astype(np.float64)
+        oos = self._oos_column
         matrix[:, 6] = oos
         matrix[:, 7] = oos * matrix[:, 0]
         matrix[:, 8] = oos * matrix[:, 4]
@@ -478,16 +519,30 @@ class Matcher:
             if exclude is not None:
                 in_example[exclude] = 0.0
             # for a group: the share of the domain words that none of its examples uses on its own
-            covered = np.where(self.is_oos, np.maximum.reduceat(in_example, starts), covered)
+            covered = np.where(is_oos, np.maximum.reduceat(in_example, starts), covered)
             matrix[:, 9] = oos * (1.0 - covered / total)
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
-        vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        if vector is None:
+            vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
         # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
         left_out = self._ngram_exclude
         if left_out is None and exclude is not None and forget_words:
-            left_out = self._removed(exclude)
+            left_out = removed or self._removed(exclude)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
-        return _Features(matrix, best_example, allowed)
+        return _Features(matrix, best_score, allowed)
+
+    def _examples_using(self, token: str) -> dict[int, int]:
+        """Owner -> how many of its examples use ``token`` (from :attr:`vocabulary`, remembered per token:
+        training asks it for every word of every example it leaves out)."""
+        found = self._owner_counts.get(token)
+        if found is None:
+            owners, counts = self.vocabulary[token]
+            found = self._owner_counts[token] = dict(zip(owners.tolist(), counts.tolist(), strict=True))
+        return found
+
+    @cached_property
+    def _owner_counts(self) -> dict[str, dict[int, int]]:
+        return {}
 
     def _unknown_weight(self, token: str) -> float:
         """The weight of a word no example uses: what its characters weigh on average in the knowledge
@@ -579,12 +634,14 @@ class Matcher:
         names, examples = self.owner_names, self.examples
         m = features.matrix[top]
         shares = ((m[:, 0] > 0) | (m[:, 5] > 0)).tolist()
+        score = features.example_score
+        best_example = self._best_examples(score) if score is not None else np.full(len(p), -1)
         return tuple(
             Candidate(names[k], score, examples[best] if best >= 0 else "", words)
             for k, score, best, allowed, words in zip(
                 top.tolist(),
                 p[top].tolist(),
-                features.best_example[top].tolist(),
+                best_example[top].tolist(),
                 features.allowed[top].tolist(),
                 shares,
                 strict=True,
@@ -678,9 +735,11 @@ class Matcher:
                 continue
             own = int(self.owner_of[i])
             normalized = normalize(self.examples[i])
-            views = [(self.features(tokens, normalized, exclude=i), own)]
+            # the example's n-gram vector, read once: as the message's, and as what is left out of the model
+            vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+            views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]
             if self.is_oos[own]:
-                views.append((self.features(tokens, normalized, hold_out=own), -1))
+                views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
             for features, right in views:
                 chosen = self._training_owners(features, right)
                 rows.append(features.matrix[chosen])
@@ -697,6 +756,7 @@ class Matcher:
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         threshold, accuracy, rejection = self._calibrate(held)
+        self.__dict__.pop("_owner_counts", None)  # (only training asks it: not kept)
         if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
@@ -726,10 +786,18 @@ class Matcher:
         n_in = sum(1 for o in outcomes if o[0]) or 1
         n_out = sum(1 for o in outcomes if not o[0]) or 1
         grid = [t / 100 for t in range(5, 96)]
+        # Counted for every threshold at once (numpy): _accepted(p, p_oos, t) for every outcome and t.
+        scope_of = np.array([o[0] for o in outcomes], dtype=bool)
+        right_of = np.array([o[1] for o in outcomes], dtype=bool)
+        best_of = np.array([o[2] for o in outcomes], dtype=np.float64)
+        oos_of = np.array([o[3] for o in outcomes], dtype=np.float64)
+        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[None, :]
+        answered_right = (accepted & (scope_of & right_of)[None, :]).sum(axis=1).tolist()
+        refused = (~accepted & ~scope_of[None, :]).sum(axis=1).tolist()
         scored = []
-        for t in grid:
-            accuracy = sum(1 for o in outcomes if o[0] and o[1] and _accepted(o[2], o[3], t)) / n_in
-            rejection = sum(1 for o in outcomes if not o[0] and not _accepted(o[2], o[3], t)) / n_out
+        for t, n_right, n_refused in zip(grid, answered_right, refused, strict=True):
+            accuracy = n_right / n_in
+            rejection = n_refused / n_out
             scored.append((accuracy + rejection, t, accuracy, rejection))
         self.calibration_curve = [(t, a, r) for _, t, a, r in scored]
         top = max(s[0] for s in scored)
@@ -863,10 +931,11 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
     return {k: (ids, np.broadcast_to(np.float64(weights[k]), (len(ids),))) for k, ids in index.items()}
 
 
-def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: set[str], n: int) -> np.ndarray:
+def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n: int) -> np.ndarray:
     """Per example, the summed weight of the ``keys`` it contains (through the weighted inverted
-    ``index``), in one ``bincount`` instead of one scatter per key."""
-    found = [index[k] for k in sorted(keys) if k in index]  # sorted: the same sums in every process
+    ``index``), in one ``bincount`` instead of one scatter per key. ``keys`` come sorted: the same sums in
+    every process, whatever the hash seed."""
+    found = [index[k] for k in keys if k in index]
     if not found:
         return np.zeros(n, dtype=np.float64)
     if len(found) == 1:

@@ -83,6 +83,8 @@ class _Vector:
     weights: np.ndarray  # float64 TF-IDF weights (each channel L2-normalised)
 
 
+#: A text's vector over the model's n-grams (see :meth:`NgramModel.vector`).
+Vector = _Vector
 #: An example taken out of the model: its owner's index and its vector.
 Removed = tuple[int, _Vector]
 
@@ -296,8 +298,11 @@ class NgramModel:
         starts = self.bounds[vector.ids]
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
-        if lengths.sum():
-            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
+        size = int(lengths.sum())
+        owners = None
+        if size:
+            # the postings of every n-gram of the message, one after the other
+            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
             owners = self.posting_owner[take]
             gains = self.posting_gain[take] * np.repeat(vector.weights, lengths)
             gain: np.ndarray = np.bincount(owners, weights=gains, minlength=n_owners)
@@ -307,17 +312,21 @@ class NgramModel:
         score = self.log_prior + gain - mass * self.log_denominator
         if exclude is not None:
             own, removed = exclude
-            counts = dict.fromkeys(vector.ids.tolist(), 0.0)
-            for s, e, gram in zip(starts.tolist(), ends.tolist(), vector.ids.tolist(), strict=True):
-                hit = np.nonzero(self.posting_owner[s:e] == own)[0]
-                if len(hit):
-                    counts[gram] = float(self.counts[s + hit[0]])
-            for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
-                if gram in counts:
-                    counts[gram] = max(counts[gram] - w, 0.0)
+            # the owner's count of each of the message's n-grams (an owner has one posting per n-gram)
+            own_counts = np.zeros(len(vector.ids))
+            if owners is not None:
+                mine = owners == own
+                own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
+            if removed is vector:  # (training: the message is the example left out; its n-grams are unique)
+                left = np.maximum(own_counts - vector.weights, 0.0).tolist()
+            else:
+                counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
+                for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
+                    if gram in counts:
+                        counts[gram] = max(counts[gram] - w, 0.0)
+                left = [counts[g] for g in vector.ids.tolist()]
             own_gain = sum(
-                w * math.log((counts[g] + ALPHA) / ALPHA)
-                for g, w in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True)
+                w * math.log((c + ALPHA) / ALPHA) for c, w in zip(left, vector.weights.tolist(), strict=True)
             )
             total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
             left = self.examples_per_owner[own] - 1
@@ -327,9 +336,11 @@ class NgramModel:
 
     def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: Removed | None = None) -> np.ndarray:
         """P(owner | message) over the ``allowed`` owners (0 for the others)."""
-        score = np.where(allowed, self.scores(vector, exclude), -np.inf)
+        score = self.scores(vector, exclude)
+        if not allowed.all():
+            score = np.where(allowed, score, -np.inf)
         top = score.max()
-        if not np.isfinite(top):
+        if not math.isfinite(top):
             return np.zeros(self.n_owners)
         p = np.exp(score - top)
         return p / p.sum()

@@ -122,7 +122,13 @@ def is_traditional(text: str) -> bool:
 
 def normalize(text: str | bytes | None, limit: int = MAX_INPUT_CHARS) -> str:
     """The canonical form the engine works on (see the module docstring)."""
-    text = safe_text(text, limit)
+    return _normalized(safe_text(text, limit))
+
+
+@lru_cache(maxsize=16)
+def _normalized(text: str) -> str:
+    """:func:`normalize` of a text already made safe and cut. The last few are remembered: the engine and
+    the crisis layer both normalise every message (a few, not more: a message may be 4096 characters)."""
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text).lower()
     text = _NOISE.sub(" ", text).replace("_", " ")

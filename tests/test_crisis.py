@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ def test_typed_and_structural_cues(detector: CrisisDetector, text: str, cue: str
 
 @pytest.mark.parametrize(
     "text",
-    ["wo xiang si ni le", "饿死了,先吃饭", "我想上调额度", "我要资金周转", "那个跳楼机好玩吗", "他说想自杀,我怎么劝他",
+    ["wo xiang si ni le", "饿死了,先吃饭", "我想上调额度", "我要资金周转", "那个跳楼机好玩吗",
      "我妈去年走了,她的欠款要还吗", "网贷逾期无力偿还怎么办", "这是我最后一期了吧", "我想活下去,怎么还这些钱"],
 )  # fmt: skip
 def test_homophones_and_others_are_not_read_into_ordinary_words(detector: CrisisDetector, text: str) -> None:
@@ -749,7 +750,10 @@ def test_screened_rules_find_what_every_rule_finds(detector: CrisisDetector, lab
             brute = next((f"{k}:{cue}" for k, cue in c.cues if cue in cleared), None) or next(
                 (f"pattern:{p.pattern}" for p in c.patterns if p.search(cleared)), None
             )
-            screened = detector._crisis_cue(cleared, "")
+            found = detector._crisis_cue(cleared, "")
+            screened = found.label if found is not None else None
+            if found is not None and found.span is not None:  # where it matched is where it is found again
+                assert found.locate(cleared) == found.span
             assert screened == brute or (brute is None and screened is not None and screened.startswith(("pinyin", "homophone")))
             brute_distress = next((f"distress:{d}" for d in c.distress if d in cleared), None) or next(
                 (f"distress:{p.pattern}" for p in c.distress_patterns if p.search(cleared)), None
@@ -812,6 +816,29 @@ ABOUT_SOMEONE_ELSE = [
     "我爸留了遗书 现在打不通电话",
     "佢話唔想活咗",
 ]
+#: ... when they say so in so many words (said, wrote, threatened to, seems to), in every region's script:
+#: before 2026-11-26 a `not_crisis_patterns` entry set these aside as "others' deaths" (see docs/crisis.md).
+SOMEONE_ELSE_IN_SO_MANY_WORDS = [
+    ("我老婆说她想自杀", Region.MAINLAND),
+    ("我老公跟我说他想自杀 我该怎么劝他", Region.MAINLAND),
+    ("室友说她想跳楼 我该怎么办", Region.MAINLAND),
+    ("我姐说她想死", Region.MAINLAND),
+    ("同事跟我说她想跳楼", Region.MAINLAND),
+    ("我女儿在日记里写她想死", Region.MAINLAND),
+    ("我儿子说要跳楼了", Region.MAINLAND),
+    ("我朋友昨天差点跳楼了 现在还是不说话", Region.MAINLAND),
+    ("男朋友扬言要去死", Region.MAINLAND),
+    ("我看到我老公在网上查怎么自杀", Region.MAINLAND),
+    ("我老公说要杀了自己", Region.MAINLAND),
+    ("我爸好像想不开 一直说活着没意思", Region.MAINLAND),
+    ("我妈说不想活了想吃药", Region.MAINLAND),
+    ("我媽說她想自殺 我該怎麼辦", Region.TAIWAN),
+    ("男朋友威脅我說要跳樓", Region.TAIWAN),
+    ("我男友說他想死,我該怎麼幫他", Region.TAIWAN),
+    ("我個仔話唔想活", Region.HONG_KONG),
+    ("佢話想死,點算好", Region.HONG_KONG),
+    ("我老婆話佢想食安眠藥", Region.HONG_KONG),
+]
 #: ... and the reader themself, whoever else the message names.
 ABOUT_THE_READER = [
     "我不想活了",
@@ -820,6 +847,30 @@ ABOUT_THE_READER = [
     "我跟我老婆说我不想活了",
     "我和老公都不想活了",
     "朋友都不理我了 我不想活了",
+    "我他妈的想死",  # an oath, not his mother
+    "我拿了我妈的安眠药 准备今晚全吃了",  # her pills: the possessor is not the subject
+    "我想在他们来之前结束自己",  # a person in a time clause
+    "我带着孩子真的活不下去了",  # the child goes along: the reader is at risk (and the child)
+]
+#: Not a crisis: others' words and threats to the reader, hyperbole, deaths that already happened (a
+#: question of liability, answered), news and hearsay about strangers.
+NOT_SOMEONE_AT_RISK = [
+    "催收说要弄死我",
+    "他们说让我去死",
+    "催收说我不还就去死吧",
+    "急死了",
+    "笑死",
+    "后悔死了",
+    "我爸去年去世了 债要我还吗",
+    "听说有人被催收逼得跳楼了",
+    "新闻说有人因为网贷自杀了",
+    "借款人自杀了 家人要还吗",
+    "我老公去年走了 他的网贷我要还吗",
+    "我朋友因为网贷跳楼了,家里人要替他还吗",
+    "我老婆说我再借就打死我",
+    "朋友说他玩游戏又死了十次",
+    "我爸说我死了也得还",  # the father's words about the reader
+    "我妈说我不如去死",  # a parent's curse, like a collector's
 ]
 
 
@@ -832,6 +883,53 @@ def test_a_reader_who_fears_for_someone_else_is_told_how_to_help_them(engine: En
     help = engine.crisis.help_for(signal.region)
     assert reply.parts[0].body.startswith(help.someone_else.split("\n")[0][:8])
     assert all(line.number in reply.parts[0].body for line in help.lines)
+
+
+@pytest.mark.parametrize(("text", "region"), SOMEONE_ELSE_IN_SO_MANY_WORDS)
+def test_someone_close_who_says_they_want_to_die_is_a_crisis_about_them(
+    engine: Engine, text: str, region: Region
+) -> None:
+    signal = engine.crisis.detect(text)
+    assert signal.crisis and signal.someone_else, signal
+    assert signal.region is region
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.CRISIS and reply.intent is None and reply.stage is None
+    help = engine.crisis.help_for(region)
+    assert reply.parts[0].body.startswith(help.someone_else.split("\n")[0][:8])
+    assert all(line.number in reply.parts[0].body for line in help.lines)
+
+
+@pytest.mark.parametrize("text", NOT_SOMEONE_AT_RISK)
+def test_others_words_hyperbole_and_past_deaths_are_not_a_crisis(engine: Engine, text: str) -> None:
+    assert not engine.crisis.detect(text).crisis, engine.crisis.detect(text)
+    assert engine.reply(text).kind is not ReplyKind.CRISIS
+
+
+#: Someone close died by suicide and the reader asks about the debt: the answer, after a line of condolence
+#: with the region's first help line (not a crisis reply, not the distress sentence).
+BEREAVED = [
+    ("我老公上个月自杀了 留下的网贷我要还吗", Region.MAINLAND),
+    ("我朋友因为欠网贷跳楼了,他爸妈要替他还吗", Region.MAINLAND),
+    ("我爸前年自殺了 他的卡債會找我嗎", Region.TAIWAN),
+]
+
+
+@pytest.mark.parametrize(("text", "region"), BEREAVED)
+def test_a_bereaved_reader_gets_a_line_of_condolence_then_the_answer(engine: Engine, text: str, region: Region) -> None:
+    signal = engine.crisis.detect(text)
+    assert not signal.crisis and signal.bereaved and signal.region is region, signal
+    reply = engine.reply(text)
+    help = engine.crisis.help_for(region)
+    assert reply.kind is not ReplyKind.CRISIS and reply.intent is not None
+    assert reply.parts[0].body == help.bereaved and help.lines[0].number in help.bereaved
+    assert help.distress not in [part.body for part in reply.parts]
+
+
+@pytest.mark.parametrize(
+    "text", ["借款人自杀了 家人要还吗", "听说有人被催收逼得跳楼了", "我爸去年去世了 债要我还吗", "我老公自杀未遂 现在在医院"]
+)
+def test_no_condolence_for_strangers_natural_deaths_or_someone_still_alive(engine: Engine, text: str) -> None:
+    assert not engine.crisis.detect(text).bereaved
 
 
 @pytest.mark.parametrize("text", ABOUT_THE_READER)
@@ -847,11 +945,38 @@ def test_who_is_named_last_before_the_cue_decides() -> None:
     assert last_person("我跟我妈说我") == "self"
     assert last_person("对不起爸妈") is None  # the parents are spoken to, not speaking
     assert last_person("") is None
+    assert last_person("我他妈的") == "self"  # an oath
+    assert last_person("把我妈的") is None  # her pills: a possessor is not the subject (doubt: the reader)
+    assert last_person("我想在他们来之前") == "self"  # a time clause
+    assert last_person("男朋友威胁我说要") == "other"  # the reader as the object
+    assert last_person("我个仔话") == "other"  # Cantonese: my son
     # a clause that goes on with the previous one's subject
-    assert about_someone_else(["我老公欠了网贷", "说不想活了"], lambda c: c.find("不想活") if "不想活" in c else None)
-    assert not about_someone_else(["我老公欠了网贷", "不想活了"], lambda c: c.find("不想活") if "不想活" in c else None)
+    def cue_at(cue: str) -> Callable[[str], tuple[int, int] | None]:
+        return lambda c: (c.find(cue), c.find(cue) + len(cue)) if cue in c else None
+
+    assert about_someone_else(["我老公欠了网贷", "说不想活了"], cue_at("不想活"))
+    assert not about_someone_else(["我老公欠了网贷", "不想活了"], cue_at("不想活"))
+    # every clause with the cue must be about the other person: the reader may echo it
+    assert not about_someone_else(["他们说还不上就用命还", "我想好了", "那就用命还"], cue_at("用命还"))
+    # a cue that says 我, or speaks to 你, is the reader's (writing as the parent: 妈妈不能陪你长大了)
+    assert not about_someone_else(["孩子没有我会过得更好"], cue_at("没有我会过得更好"))
+    assert not about_someone_else(["宝宝对不起", "妈妈不能陪你长大了"], cue_at("不能陪你长大"))
+    # those relieved by the reader's absence are not the ones at risk
+    assert not about_someone_else(["我不在了他们就解脱了"], cue_at("解脱"))
+    # a clause without a subject goes on with someone's words about themself, not with any words of theirs
+    assert about_someone_else(["男朋友说他欠了太多钱", "不想活了"], cue_at("不想活"))
+    assert not about_someone_else(["老公说要离婚", "不想活了"], cue_at("不想活"))
+    assert about_someone_else(["我爸喝了酒说要自我了断"], cue_at("自我了断"))  # 自我 is not the reader
+    assert last_person("我带着两个孩子") == "self"
+    assert last_person("过完孩子生日那天就去") is None
 
 
 def test_every_regions_someone_else_reply_shows_its_lines(engine: Engine) -> None:
     for help in engine.kb.crisis.help.values():
         assert help.someone_else and all(line.number in help.someone_else for line in help.lines)
+
+
+def test_a_bereaved_line_must_show_the_first_number(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    crisis["help"]["mainland"]["bereaved"] = "听到这件事,我很难过。"
+    assert any("'bereaved' must show the first line" in e for e in _kb_with(tmp_path, crisis))
