@@ -36,7 +36,7 @@ import numpy as np
 from faq.compact import StringIndex
 
 #: Bump when the n-grams, weighting or model change, so that cached models are not reused.
-VERSION = "nb-2"
+VERSION = "nb-3"
 #: The model's arrays (what :meth:`NgramModel.state` keeps besides the vocabulary).
 _ARRAYS = (
     "idf",
@@ -224,8 +224,9 @@ class NgramModel:
         self._restore = restore
         self._counts = None
 
-    def state(self) -> dict[str, Any]:
-        """What the model is, in builtin types (for :func:`faq.cache.save_marshal`)."""
+    def state(self, counts: bool = True) -> dict[str, Any]:
+        """What the model is, in builtin types (for :func:`faq.cache.save_marshal`); without ``counts``,
+        without the leave-one-out counts (a model read from it gets them through :meth:`release_counts`)."""
         out: dict[str, Any] = {
             "version": VERSION,
             # a StringIndex as its joined strings and their bounds (read back 3x faster than a dict)
@@ -235,8 +236,9 @@ class NgramModel:
             "alpha_mass": self.alpha_mass,
         }
         for name in _ARRAYS:
-            values: np.ndarray = getattr(self, name)
-            out[name] = (values.dtype.str, values.tobytes())
+            if name != "counts" or counts:
+                values: np.ndarray = getattr(self, name)
+                out[name] = (values.dtype.str, values.tobytes())
         return out
 
     @classmethod
@@ -257,7 +259,10 @@ class NgramModel:
         model.n_owners = int(state["n_owners"])
         model.n_examples = int(state["n_examples"])
         model.alpha_mass = float(state["alpha_mass"])
+        model._counts = None
         for name in _ARRAYS:
+            if name == "counts" and name not in state:
+                continue
             dtype, raw = state[name]
             setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
         model._idf = _floats(model.idf)
