@@ -463,8 +463,11 @@ class Engine:
             return None
         result = apr.annual_rate(figures)
         other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
-        if isinstance(result, apr.Missing) and other:
-            return None  # too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗")
+        if isinstance(result, apr.Missing) and (other or u.match.out_of_scope is not None):
+            # Too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗"), or one the
+            # matcher turned away as out of scope ("房贷100万 30年 利率3.1% 每个月要还多少": a mortgage's
+            # payment, not the cost of an overdue loan): no request for the loan's schedule.
+            return None
         rate = round(result.percent, 1) if isinstance(result, apr.Rate) else None
         text = (
             apr.explain(result, self.rates)

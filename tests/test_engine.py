@@ -232,3 +232,20 @@ def test_homophone_and_fuzzy_pinyin_typos_are_repaired(engine: Engine, typed: st
 )
 def test_script_of_a_message(text: str, traditional: bool) -> None:
     assert is_traditional(text) is traditional
+
+
+def test_figures_in_an_out_of_scope_question_get_no_rate_request(engine: Engine) -> None:
+    """A mortgage's monthly payment names an amount and a term, too few figures for a rate: the matcher turns
+    it away as out of scope, and the rate tool does not answer instead by asking for the loan's schedule."""
+    reply = engine.reply("买房贷了80万 分25年 月供大概多少")
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None and reply.apr is None
+    # with figures enough for a rate, or a cost question in scope, the rate tool still answers
+    assert engine.reply("借5000到手4500 分12期 每期还500").kind is ReplyKind.APR
+    assert engine.reply("借了10000 这个利息合法吗").kind is ReplyKind.APR
+
+
+def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
+    """"先还一半" is a share, not one yuan repaid: no rate is computed from it."""
+    from faq.apr import parse_loan
+
+    assert parse_loan("借了6000 明天能先还一半吗").repayment is None
