@@ -70,6 +70,7 @@ from rapidfuzz import fuzz, process
 
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
+from faq.context import is_same_topic
 from faq.kb import KnowledgeBase
 from faq.ngrams import VERSION as ngram_version
 from faq.ngrams import NgramModel, Removed
@@ -510,15 +511,50 @@ class Matcher:
         looked for in the whole message, whose parts keep their own words ("房贷逾期一个月严重吗").
         ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again.
         ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
+        normalized = _bluff_as_doubt(normalized)
         tokens = self.analyzer.tokens(normalized)
         ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
         # A message left with nothing but numerals ("三千五" less its amount) asks nothing: no lower threshold.
         asks = any(not _NUMERAL.fullmatch(t) for t in tokens)
-        match = decide(ranking, self.config, context=asks and (context or self.has_context(tokens)))
+        context = asks and (context or self.has_context(tokens))
+        match = decide(ranking, self.config, context=context)
+        said = self._reported(normalized, match, context)
+        if said is not None:
+            match = said
         if match.intent is None or match.ambiguous:
             return match
         pair = self._two_questions(whole or normalized, match, answered)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
+
+    def _reported(self, normalized: str, match: Match, context: bool) -> Match | None:
+        """Reported speech: "催收说要起诉我" asks about being sued, not about being threatened. When the
+        message reports what a collector said they would do (说要, 扬言, 威胁说 ...), what was said (its
+        clause) is matched on its own; its intent answers when it is a legal action (LEGAL_ACTION_INTENTS:
+        being sued, being arrested), clearly asked (at least 0.5 and the threshold), and the whole message
+        is matched as a threat, not clearly matched, or matched less surely than what was said."""
+        found = _REPORTED.search(normalized)
+        if found is None:
+            return None
+        # what was said: up to the end of its clause ("说要曝光我 这违法吗 怎么留证据" said 曝光我)
+        clause, _, rest = normalized[found.end() :].strip().partition(" ")
+        if not clause:
+            return None
+        tokens = self.analyzer.tokens(clause)
+        if not tokens:
+            return None
+        said = decide(self._ranking(self.features(tokens, clause)), self.config, context=context)
+        if said.intent not in LEGAL_ACTION_INTENTS or said.ambiguous:
+            return None
+        if said.confidence < max(self.threshold, 0.5):
+            return None
+        if match.intent not in (THREATS_INTENT, None) and not match.ambiguous:
+            # Matched as another topic: what was said answers only when the message asks nothing else than
+            # whether it is true ("催收扬言下周去法院起诉我 真的会吗" resembles "催收扬言明天上门"), never
+            # when it asks a question of its own ("催收说要起诉我 我会坐牢吗").
+            rest = rest.strip()
+            if rest and not is_same_topic(rest):
+                return None
+        return replace(match, intent=said.intent, confidence=said.confidence, ambiguous=False, out_of_scope=None)
 
     def rank(
         self, normalized: str, exclude: int | None = None, forget_words: bool = False
@@ -805,6 +841,33 @@ OUT_OF_SCOPE_ODDS = 1.0
 
 
 _NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多]+")
+
+#: The intent about threats and intimidation: a reported threat to sue or to call the police is about
+#: being sued or arrested (see Matcher._reported).
+THREATS_INTENT = "threats"
+
+#: A reported threat to sue or to have the reader arrested asks whether that can happen: the legal topics
+#: answer it. A reported threat of harm, exposure or a visit ("威胁说要找人上门打我") stays a threat.
+LEGAL_ACTION_INTENTS = frozenset({"lawsuit", "jail"})
+
+#: What a collector said they would do: "说要起诉我", "扬言要上门", "威胁我说要把我送进去", "说会爆通讯录".
+_REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
+
+#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own.
+_BLUFF = re.compile(
+    r"(?:是不是|是|只是|就是)?(?:在)?(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
+)
+
+
+def _bluff_as_doubt(normalized: str) -> str:
+    """A reported threat followed by "是吓唬我的吗" asks whether it is true ("是真的吗"): the bluff question is
+    read as that doubt, so that 吓唬 (a synonym of 威胁) does not turn "催收说要起诉我 是吓唬我的吗" into a
+    question about threats."""
+    found = _REPORTED.search(normalized)
+    if found is None:
+        return normalized
+    head, tail = normalized[: found.end()], normalized[found.end() :]
+    return head + _BLUFF.sub(" 是真的吗 ", tail)
 
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
