@@ -32,7 +32,7 @@ from faq.context import (
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import OVERDUE_TYPOS, DayCount, as_said, parse_days, stated
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
-from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
+from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig, asks_something
 from faq.normalize import (
     MAX_INPUT_CHARS,
     is_traditional,
@@ -307,6 +307,8 @@ class Engine:
             )
         else:
             match = self.matcher.match(question, context=context)
+        if signal.distress and question:
+            match = self._distress_first(question, match)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -322,6 +324,25 @@ class Engine:
             fear=self._shows_fear(normalized),
             signal=signal,
         )
+
+    def _distress_first(self, question: str, match: Match) -> Match:
+        """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
+        害怕 该怎么办"): the emotional-support topic answers, not a topic the leftover words resemble a little
+        (below the threshold, answered only because loan context lowers the bar) or merely name ("负债").
+        A question beside the distress ("好焦虑 会坐牢吗"), or a clear match, keeps its answer."""
+        topic = self.kb.crisis.distress_intent
+        if self.kb.intent(topic) is None or match.intent == topic:
+            return match
+        if match.out_of_scope is not None:
+            return match
+        if match.intent is not None and not match.ambiguous:
+            asks = asks_something(question)
+            # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
+            # unless the leftover is a bare word ("负债") that asks nothing
+            named_only = not asks and len(self.analyzer.tokens(question)) <= 1
+            if (match.confidence >= self.matcher.threshold or asks) and not named_only:
+                return match
+        return Match(intent=topic, confidence=match.confidence, ranking=match.ranking)
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage

@@ -813,6 +813,12 @@ _ASKS_PLAINLY = re.compile(
 )
 
 
+def asks_something(normalized: str) -> bool:
+    """Whether a message (or part) asks anything: a question particle or a question word (a bare noun such as
+    "负债" or a statement asks nothing)."""
+    return bool(_ASKS.search(normalized))
+
+
 def _split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
     "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗; parts of fewer than three characters are joined to the previous

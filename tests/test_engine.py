@@ -249,3 +249,20 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
     from faq.apr import parse_loan
 
     assert parse_loan("借了6000 明天能先还一半吗").repayment is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # distress and nothing clearly asked besides: the emotional-support topic
+        ("网贷 焦虑 整夜失眠", "emotional"),
+        ("欠信用卡 好焦虑", "emotional"),
+        ("欠了五万 天天害怕 压力好大 不知道怎么办", "emotional"),
+        # distress beside a clear question: that question's answer (after the warm sentence)
+        ("好焦虑 逾期了会坐牢吗", "jail"),
+        ("我好害怕 他们会打给我爸妈吗", "family_contact"),
+    ],
+)
+def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
+    reply = engine.reply(text)
+    assert reply.distress and reply.intent == intent
