@@ -596,28 +596,43 @@ class Matcher:
         self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
     ) -> tuple[str, str] | None:
         """Two intents, in the order the message asks them, when it asks two things: split after question
-        particles and at punctuation, each part must be clearly asked on its own (a question particle or
-        word, its own match at least 0.5 and over the threshold, not ambiguous), one part being the whole
-        message's intent and another a different intent."""
-        parts = [part for part in _split_questions(normalized) if _ASKS.search(part)]
-        if len(parts) >= 2 and answered is not None:
-            parts = [part for part in parts if not answered(part)]
-        if len(parts) < 2:
+        particles and at punctuation, each question must be clearly asked (a question particle or word,
+        its match at least 0.5 and over the threshold, not ambiguous), one being the whole message's intent
+        and another a different intent. A question is matched on its own and with the statements before
+        it (see _question_units): with them when alone it says nothing clear ("合唔合法", "还要还吗") or
+        when with them it is the whole message's question ("他们打到我公司了 这样合法吗")."""
+        units = [(q, u) for q, u in _question_units(normalized) if _ends_a_question(q)]
+        if len(units) >= 2 and answered is not None:
+            units = [(q, u) for q, u in units if not answered(q)]
+        if len(units) < 2:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
         firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
-        for part in parts:
-            m = decide(self.rank(part), self.config)
-            if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
+        for question, unit in units:
+            m = self._clearly_asked(question)
+            if unit != question and (m is None or m.intent != match.intent):
+                # "这样合法吗" alone is about calls; with "他们打电话到我公司了" before it, about the workplace
+                with_statements = self._clearly_asked(unit)
+                if with_statements is not None and (m is None or with_statements.intent == match.intent):
+                    m = with_statements
+            if m is None:
                 continue
-            if m.intent not in found:
+            if m.intent is not None and m.intent not in found:
                 found.append(m.intent)
-                firsts[m.intent] = bool(_ASKS_PLAINLY.search(part))
+                firsts[m.intent] = bool(_ASKS_PLAINLY.search(question))
         if match.intent not in found or len(found) < 2:
             return None
         if found[0] == match.intent or not firsts[found[0]]:
             return match.intent, next(i for i in found if i != match.intent)
         return found[0], match.intent  # the question asked first (and asked plainly) is answered first
+
+    def _clearly_asked(self, part: str) -> Match | None:
+        """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
+        threshold, not ambiguous), else None."""
+        m = decide(self.rank(part), self.config)
+        if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
+            return None
+        return m
 
     # --------------------------------------------------------------------------------------- training
 
@@ -800,7 +815,7 @@ def _fit_logistic(
 #: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
 _CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
 _ASKS = re.compile(
-    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪"
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
     + _CANTONESE_ASKS
 )
 
@@ -808,7 +823,7 @@ _ASKS = re.compile(
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
 #: "借了几个口子").
 _ASKS_PLAINLY = re.compile(
-    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家"
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家|找谁"
     + _CANTONESE_ASKS
 )
 
@@ -819,14 +834,20 @@ def asks_something(normalized: str) -> bool:
     return bool(_ASKS.search(normalized))
 
 
+#: 么 that ends a word, not a question: 怎么, 什么, 那么, 这么, 多么, 要么, 为什么, 干么.
+_MO_IN_A_WORD = frozenset("怎什那这多要为干")
+
+
 def _split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
-    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗; parts of fewer than three characters are joined to the previous
-    one."""
+    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question); parts of fewer than
+    three characters are joined to the previous one."""
     parts: list[str] = []
     current = ""
     for ch in normalized:
         current += ch
+        if ch == "么" and len(current) >= 2 and current[-2] in _MO_IN_A_WORD:
+            continue
         if ch in Matcher._QUESTION_END or ch == " ":  # punctuation is a space once normalised
             parts.append(current)
             current = ""
@@ -839,6 +860,33 @@ def _split_questions(normalized: str) -> list[str]:
         else:
             merged.append(part)
     return [p.strip() for p in merged if p.strip()]
+
+
+#: Words with a question character that ask nothing: a count (十几个, 好几天) or where someone lives (知道我住哪).
+_NOT_ASKING = re.compile(r"[十好]几|住哪")
+
+
+def _ends_a_question(part: str) -> bool:
+    """Whether a part of a message asks something (see _ASKS), not counting the 几 of 一天十几个 or the 哪
+    of 说知道我住哪."""
+    return bool(_ASKS.search(_NOT_ASKING.sub(" ", part)))
+
+
+def _question_units(normalized: str) -> list[tuple[str, str]]:
+    """The parts of a message that may ask something, each as (the part, the part with the statements
+    before it): "佢哋打俾我公司同事 合唔合法 可以点投诉" -> ("佢哋打俾我公司同事 合唔合法" with the statement,
+    "可以点投诉"). A short question such as 合法吗, 可以吗 or 还要还吗 asks about what was just said; statements
+    after the last question come last, asking nothing of their own."""
+    units: list[tuple[str, str]] = []
+    pending: list[str] = []
+    for part in _split_questions(normalized):
+        pending.append(part)
+        if _ends_a_question(part):
+            units.append((part, " ".join(pending)))
+            pending = []
+    if pending:
+        units.append((pending[-1], " ".join(pending)))
+    return units
 
 
 #: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of

@@ -12,7 +12,7 @@ import pytest
 from faq import cache
 from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
-from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
+from faq.matcher import FEATURES, Matcher, _fit_logistic, _question_units, _split_questions
 from faq.ngrams import NgramModel
 from faq.reply import ReplyKind
 
@@ -186,6 +186,17 @@ def test_split_questions() -> None:
     assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
     assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
     assert _split_questions("逾期 3天 会怎样") == ["逾期 3天", "会怎样"]
+    # the 么 of 怎么 / 什么 ends no question: "该怎么安排" stays whole
+    assert _split_questions("该怎么安排还款 能协商吗") == ["该怎么安排还款", "能协商吗"]
+
+
+def test_a_short_question_asks_about_the_statements_before_it() -> None:
+    assert _question_units("他们打到我单位了 合法吗 去哪里投诉") == [
+        ("合法吗", "他们打到我单位了 合法吗"),
+        ("去哪里投诉", "去哪里投诉"),
+    ]
+    # a count (十几个) or 知道我住哪 asks nothing
+    assert [q for q, _ in _question_units("一天打十几个 说知道我住哪 怎么办")] == ["怎么办"]
 
 
 # ------------------------------------------------------------------------------------- two questions
@@ -194,6 +205,9 @@ TWO_QUESTIONS = [
     ("会不会爆我通讯录啊 会影响征信吗", {"contact_list", "credit_report"}),
     ("平台真的会起诉我吗 起诉了要坐牢吗", {"lawsuit", "jail"}),
     ("他们会打给我爸吗?会不会上门来?", {"family_contact", "home_visit"}),
+    # a statement and a short question about it, then a second question
+    ("借了三千 逾期一周 他们打电话到我公司了 这样合法吗 我去哪里投诉", {"contact_list", "complain"}),
+    ("欠了四个平台一共6万 逾期十天 应该先还哪一笔 能不能跟平台谈分期", {"debt_management", "negotiate"}),
 ]
 
 
