@@ -56,7 +56,7 @@ _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
-    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)"
+    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|过咗期|过了期|迟还了?|欠了|延期了?)"
     r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
@@ -262,6 +262,25 @@ class Engine:
         signal = self.crisis.detect(whole)
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
+        if signal.distress and not signal.crisis:
+            # A distress cue may take a day count with it ("逾期40天 每天睡不着": N天...睡不 is a cue): the
+            # count is kept, the distress words are taken out around it.
+            said = parse_days(normalized)
+            if (
+                said is not None
+                and (not asked or parse_days(asked) is None)
+                and _OVERDUE_VERB_BEFORE.search(normalized[: said.span[0]])
+            ):
+                start, end = said.span
+                asked = " ".join(
+                    part
+                    for part in (
+                        self._without_distress_words(normalized[:start]),
+                        normalized[start:end],
+                        self._without_distress_words(normalized[end:]),
+                    )
+                    if part
+                )
         day_count = parse_days(asked) if asked and not signal.crisis else None
         stripped = strip_followup_words(asked)
         offset = len(asked) - len(stripped)
@@ -282,8 +301,9 @@ class Engine:
             question = f"{before} {plain[end:]}"
             if self._only_day_words(question):
                 question = ""
-        if paid_off:
-            question = plain  # "结清一个月了": no day count, the whole message is the question
+        if paid_off or (day_count is not None and day_count.hypothetical):
+            # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question.
+            question = plain
         platform = self.detect_platform(normalized)
         bare = (
             (day_count is not None or platform is not None)
@@ -504,6 +524,8 @@ class Engine:
             intent=topic.id if topic else None,
             confidence=1.0,
             apr=rate,
+            days=u.days,  # "借了1万 逾期15天 利息一天50合法吗": the count is kept for the conversation
+            platform=u.platform,
             related=self._asks(topic.related) if topic else (),
             summary=heading or None,
             details=topic.details if topic else None,
