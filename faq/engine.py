@@ -56,7 +56,8 @@ _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
-    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|过咗期|过了期|迟还了?|欠了|延期了?)"
+    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
+    r"|迟还[了咗]?|迟[了咗]|欠了|延期了?)"
     r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
@@ -504,6 +505,10 @@ class Engine:
             return None
         result = apr.annual_rate(figures)
         other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
+        if other and u.days is not None and u.days > 0:
+            # Overdue and asking something else ("逾期38天 每月要还2800 还不起 能不能商量再分长一点 停一停罚息"):
+            # the loan's figures are its story, the question is the other topic's.
+            return None
         if isinstance(result, apr.Missing) and (other or u.match.out_of_scope is not None):
             # Too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗"), or one the
             # matcher turned away as out of scope ("房贷100万 30年 利率3.1% 每个月要还多少": a mortgage's

@@ -266,3 +266,16 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
 def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
     reply = engine.reply(text)
     assert reply.distress and reply.intent == intent
+
+
+def test_an_overdue_reader_asking_something_else_gets_that_answer_not_a_rate(engine: Engine) -> None:
+    """The loan's figures are the story of someone overdue who asks to renegotiate: the rate tool does not
+    answer instead (it still does when the question is the cost itself)."""
+    reply = engine.reply("在分期乐借了2万 分12期 每期还2000 现在逾期20天 实在还不起 能不能跟平台商量延期")
+    assert reply.kind is not ReplyKind.APR and reply.intent == "negotiate" and reply.days == 20
+    assert engine.reply("借了1万 分6期 每期还2000 逾期10天 这利息合法吗").kind is ReplyKind.APR
+
+
+def test_a_cantonese_overdue_verb_is_taken_out_with_the_day_count(engine: Engine) -> None:
+    understood = engine.understand("借咗网贷五千 迟咗十日 佢哋会唔会打俾我老细")
+    assert understood.days == 10 and understood.match.intent == "contact_list"
