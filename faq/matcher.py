@@ -629,7 +629,11 @@ class Matcher:
     def _clearly_asked(self, part: str) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
+        part = _bluff_as_doubt(part)
         m = decide(self.rank(part), self.config)
+        said = self._reported(part, m, context=False)  # "催收说要告我 是真的吗" asks about being sued
+        if said is not None:
+            m = said
         if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
             return None
         return m

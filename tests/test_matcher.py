@@ -208,6 +208,8 @@ TWO_QUESTIONS = [
     # a statement and a short question about it, then a second question
     ("借了三千 逾期一周 他们打电话到我公司了 这样合法吗 我去哪里投诉", {"contact_list", "complain"}),
     ("欠了四个平台一共6万 逾期十天 应该先还哪一笔 能不能跟平台谈分期", {"debt_management", "negotiate"}),
+    # a reported threat to sue, doubted, then a question of its own
+    ("欠了美团七千 逾期一个月 催收说要起诉我 是真的吗 会不会坐牢", {"lawsuit", "jail"}),
 ]
 
 
