@@ -279,3 +279,10 @@ def test_an_overdue_reader_asking_something_else_gets_that_answer_not_a_rate(eng
 def test_a_cantonese_overdue_verb_is_taken_out_with_the_day_count(engine: Engine) -> None:
     understood = engine.understand("借咗网贷五千 迟咗十日 佢哋会唔会打俾我老细")
     assert understood.days == 10 and understood.match.intent == "contact_list"
+
+
+@pytest.mark.parametrize("text", ["催收打电话叫我不还钱就去死", "催收骂我死全家"])
+def test_a_collector_telling_the_reader_to_die_is_abuse(engine: Engine, text: str) -> None:
+    """A collector's "去死" is abuse (threats), never read as 去世 (a borrower's death, family liability)."""
+    reply = engine.reply(text)
+    assert not reply.crisis and reply.intent == "threats"
