@@ -870,14 +870,19 @@ def _split_questions(normalized: str) -> list[str]:
     return [p.strip() for p in merged if p.strip()]
 
 
-#: Words with a question character that ask nothing: a count (十几个, 好几天) or where someone lives (知道我住哪).
-_NOT_ASKING = re.compile(r"[十好]几|住哪")
+#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天) or where
+#: someone lives (知道我住哪).
+_NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
+
+
+#: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.
+_MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 
 
 def _ends_a_question(part: str) -> bool:
     """Whether a part of a message asks something (see _ASKS), not counting the 几 of 一天十几个 or the 哪
-    of 说知道我住哪."""
-    return bool(_ASKS.search(_NOT_ASKING.sub(" ", part)))
+    of 说知道我住哪, or says what the reader means to do (想换手机号)."""
+    return bool(_ASKS.search(_NOT_ASKING.sub(" ", part)) or _MEANS_TO.match(part))
 
 
 def _question_units(normalized: str) -> list[tuple[str, str]]:

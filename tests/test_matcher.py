@@ -195,8 +195,11 @@ def test_a_short_question_asks_about_the_statements_before_it() -> None:
         ("合法吗", "他们打到我单位了 合法吗"),
         ("去哪里投诉", "去哪里投诉"),
     ]
-    # a count (十几个) or 知道我住哪 asks nothing
+    # a count (十几个, 拖了几天) or 知道我住哪 asks nothing
     assert [q for q, _ in _question_units("一天打十几个 说知道我住哪 怎么办")] == ["怎么办"]
+    assert [q for q, _ in _question_units("拖了几天 会怎样")] == ["会怎样"]
+    # what the reader means to do is asked, in all but form
+    assert [q for q, _ in _question_units("打算把手机号换了 他们会找我爸妈吗")] == ["打算把手机号换了", "他们会找我爸妈吗"]
 
 
 # ------------------------------------------------------------------------------------- two questions
