@@ -352,8 +352,10 @@ class Engine:
         (below the threshold, answered only because loan context lowers the bar) or merely name ("负债").
         A question beside the distress ("好焦虑 会坐牢吗"), or a clear match, keeps its answer."""
         topic = self.kb.crisis.distress_intent
-        if self.kb.intent(topic) is None or match.intent == topic:
+        if self.kb.intent(topic) is None:
             return match
+        if match.intent == topic:
+            return replace(match, ambiguous=False)  # the likeliest topic is support itself: no "did you mean"
         if match.out_of_scope is not None:
             return match
         if match.intent is not None and not match.ambiguous:

@@ -258,6 +258,8 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
         ("网贷 焦虑 整夜失眠", "emotional"),
         ("欠信用卡 好焦虑", "emotional"),
         ("欠了五万 天天害怕 压力好大 不知道怎么办", "emotional"),
+        # with a day count too: support (and the stage after it), not a "did you mean"
+        ("借了三个平台 逾期二十天 每天心慌 干什么都没心思", "emotional"),
         # distress beside a clear question: that question's answer (after the warm sentence)
         ("好焦虑 逾期了会坐牢吗", "jail"),
         ("我好害怕 他们会打给我爸妈吗", "family_contact"),
