@@ -54,7 +54,7 @@ _CN = "零〇一二两俩三四五六七八九十百千万"
 #: One amount: starts with a digit or a Chinese numeral, may mix both with units (1万2, 2.5k).
 _NUM = rf"[\d{_CN}][\d.{_CN}kw]*"
 #: An amount of money: never one followed by a unit of time or a count ("催收一天", "打了8次").
-_AMT = rf"(?P<amt>{_NUM})(?![\d.{_CN}kw])(?!天|日|次|个|周|星期|礼拜|年|号|点|分钟|小时|条|通)\s*(?:元|块钱?|rmb|人民币)?"
+_AMT = rf"(?P<amt>{_NUM})(?![\d.{_CN}kw])(?!天|日|次|个|周|星期|礼拜|年|号|点|分钟|小时|条|通|半)\s*(?:元|块钱?|rmb|人民币)?"
 _FEE_WORDS = "砍头息|服务费|手续费|押金|会员费|保险费|审核费|担保费|中介费|咨询费|管理费|保证金|认证费|砍头"
 
 

@@ -25,7 +25,7 @@ Approximations (``approximate=True``)
     prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
-    ``大后天`` -> -3, ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
+    ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
     is no count at all: never a positive one.
 Which quantities are overdue durations
@@ -67,7 +67,10 @@ Which quantities are overdue durations
     Compounds join only directly or through 零/又/加: ``逾期一个月 一天打十几次`` is 30, not 31.
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
-    quantities; among equals the last one wins. Only the first ``MAX_SCAN`` characters are
+    quantities; among equals the last one wins. A period the reader imagines (after 如果/要是/万一/躲/
+    再拖/拖到/拖够/等到 ..., or followed by 就不用还/就没事 ...) counts as bare and says so
+    (``hypothetical``): it is the count only when nothing else is stated (``如果逾期三个月会怎样`` is 90,
+    ``逾期一年了 躲三年是不是就不用还了`` is 365). Only the first ``MAX_SCAN`` characters are
     searched (a Telegram message holds at most 4096), which bounds the time spent on garbage.
 """
 
@@ -114,6 +117,8 @@ class DayCount:
     days: int  # overdue days; 0 = due today; negative = not yet due (明天才到期 -> -1)
     approximate: bool  # 二十多天, 五六天, 差不多两周, 大半个月 ...
     span: tuple[int, int]  # character span of the matched phrase in the input
+    #: A period the reader imagines, not one they are in: "躲三年是不是就不用还了", "如果逾期三个月会怎样".
+    hypothetical: bool = False
 
 
 MAX_DAYS: Final = 36_500
@@ -160,10 +165,10 @@ _SP: Final = r"\s{0,2}"
 _MASTER: Final = re.compile(
     rf"""
     (?P<due>
-        (?P<due_day>大后天|后天|明天|明日|今天|今日){_SP}(?:就|才|是|为|也)?{_SP}
+        (?P<due_day>大后天|后天|明天|明日|今天|今日|大前天|前天|昨天|昨日){_SP}(?:就|才|是|为|也)?{_SP}
         (?:(?:最后)?还款日|到期日?|截止|最后一天|最后期限|(?:要|需要|得|该)还)
       | (?:最后还款日|还款日|到期日|到期时间|到期){_SP}(?:是|在|就是|为|就在)?{_SP}
-        (?P<due_day2>大后天|后天|明天|明日|今天|今日)
+        (?P<due_day2>大后天|后天|明天|明日|今天|今日|大前天|前天|昨天|昨日)
     )
   | (?P<status>
         (?<!有)(?:还没有?|还未|尚未|并没有?|没有?|未|不算|还不算){_SP}(?:逾期|到期|过期|到还款日)
@@ -192,7 +197,10 @@ _MASTER: Final = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 
-_DUE_OFFSETS: Final = {"今天": 0, "今日": 0, "明天": -1, "明日": -1, "后天": -2, "大后天": -3}
+_DUE_OFFSETS: Final = {
+    "今天": 0, "今日": 0, "明天": -1, "明日": -1, "后天": -2, "大后天": -3,
+    "昨天": 1, "昨日": 1, "前天": 2, "大前天": 3,  # 昨天到期 / 还款日是前天: a day or two late
+}  # fmt: skip
 
 _LEFT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*$")
 _RIGHT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*")
@@ -217,7 +225,7 @@ OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|yu\s?期|逾\s?qi"
 _VERB: Final = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
-    r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过了",
+    r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了",
     re.IGNORECASE,
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
@@ -240,7 +248,8 @@ _AFTER_THEN_DUE: Final = re.compile(
 )
 _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账"
-    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销)"  # 一个月工资: a monthly amount, not a duration
+    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
+    rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下)"  # 三天没睡: how long the reader has not slept
 )
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
@@ -261,6 +270,14 @@ _LOOK_BACK: Final = re.compile(r"近(?:有|是|要|到)?\s{0,2}$")
 _EXPIRES: Final = re.compile(
     r"(?:身份证|驾照|驾驶证|护照|签证|通行证|居住证|证件|执照|优惠券|券|会员|套餐|流量|食品|食物|牛奶|面包|零食|药品?"
     r"|化妆品|罐头|饮料|密码|验证码|二维码|链接|快递|包裹|车险|保险|年检|合同)\s{0,2}(?:已经|都|早就|已)?\s{0,2}过期了?\s{0,2}$"
+)
+#: A period imagined, not lived: 如果/要是/万一 ..., 躲三年, 再拖半年, 拖到一个月, 拖够三年, 熬到, 等到.
+_HYPOTHETICAL_BEFORE: Final = re.compile(
+    r"如果|要是|假如|假设|万一|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|再过|打算拖|准备拖|想拖"
+)
+#: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了.
+_HYPOTHETICAL_AFTER: Final = re.compile(
+    rf"{_SP}(?:后|以后|之后)?{_SP}(?:是不是|是否)?{_SP}就{_SP}(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
 )
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
@@ -399,6 +416,7 @@ class _Candidate(NamedTuple):
     days: int
     approximate: bool
     priority: int
+    hypothetical: bool = False
 
 
 def _unit_of(match: re.Match[str]) -> str:
@@ -557,8 +575,13 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         start -= len(left) - span_range.start()
         left, approximate = left[: span_range.start()], True
 
+    # An imagined period counts only when no other is stated ("逾期一年了 躲三年是不是就不用还了" is 365).
+    hypothetical = bool(_HYPOTHETICAL_BEFORE.search(left) or _HYPOTHETICAL_AFTER.match(right))
+
     def candidate(days: int, priority: int) -> _Candidate:
-        return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority)
+        if hypothetical:
+            priority = min(priority, _BARE)
+        return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority, hypothetical)
 
     if not quantity.ordinal:
         if _FUTURE_BEFORE.search(left):
@@ -659,4 +682,6 @@ def parse_days(text: str) -> DayCount | None:
             best = found
     if best is None:
         return None
-    return DayCount(days=best.days, approximate=best.approximate, span=(best.start, best.end))
+    return DayCount(
+        days=best.days, approximate=best.approximate, span=(best.start, best.end), hypothetical=best.hypothetical
+    )

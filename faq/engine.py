@@ -32,7 +32,7 @@ from faq.context import (
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import OVERDUE_TYPOS, DayCount, as_said, parse_days, stated
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
-from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
+from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig, asks_something
 from faq.normalize import (
     MAX_INPUT_CHARS,
     is_traditional,
@@ -56,7 +56,8 @@ _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
-    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖了?|晚还了?|超期了?|过期了?|迟还了?|欠了|延期了?)"
+    rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
+    r"|迟还[了咗]?|迟[了咗]|欠了|延期了?)"
     r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
@@ -267,6 +268,25 @@ class Engine:
         signal = self.crisis.detect(whole)
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
+        if signal.distress and not signal.crisis:
+            # A distress cue may take a day count with it ("逾期40天 每天睡不着": N天...睡不 is a cue): the
+            # count is kept, the distress words are taken out around it.
+            said = parse_days(normalized)
+            if (
+                said is not None
+                and (not asked or parse_days(asked) is None)
+                and _OVERDUE_VERB_BEFORE.search(normalized[: said.span[0]])
+            ):
+                start, end = said.span
+                asked = " ".join(
+                    part
+                    for part in (
+                        self._without_distress_words(normalized[:start]),
+                        normalized[start:end],
+                        self._without_distress_words(normalized[end:]),
+                    )
+                    if part
+                )
         day_count = parse_days(asked) if asked and not signal.crisis else None
         stripped = strip_followup_words(asked)
         offset = len(asked) - len(stripped)
@@ -287,8 +307,9 @@ class Engine:
             question = f"{before} {plain[end:]}"
             if self._only_day_words(question):
                 question = ""
-        if paid_off:
-            question = plain  # "结清一个月了": no day count, the whole message is the question
+        if paid_off or (day_count is not None and day_count.hypothetical):
+            # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question.
+            question = plain
         platform = self.detect_platform(normalized)
         bare = (
             (day_count is not None or platform is not None)
@@ -312,6 +333,8 @@ class Engine:
             )
         else:
             match = self.matcher.match(question, context=context)
+        if signal.distress and question:
+            match = self._distress_first(question, match)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -327,6 +350,27 @@ class Engine:
             fear=self._shows_fear(normalized),
             signal=signal,
         )
+
+    def _distress_first(self, question: str, match: Match) -> Match:
+        """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
+        害怕 该怎么办"): the emotional-support topic answers, not a topic the leftover words resemble a little
+        (below the threshold, answered only because loan context lowers the bar) or merely name ("负债").
+        A question beside the distress ("好焦虑 会坐牢吗"), or a clear match, keeps its answer."""
+        topic = self.kb.crisis.distress_intent
+        if self.kb.intent(topic) is None:
+            return match
+        if match.intent == topic:
+            return replace(match, ambiguous=False)  # the likeliest topic is support itself: no "did you mean"
+        if match.out_of_scope is not None:
+            return match
+        if match.intent is not None and not match.ambiguous:
+            asks = asks_something(question)
+            # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
+            # unless the leftover is a bare word ("负债") that asks nothing
+            named_only = not asks and len(self.analyzer.tokens(question)) <= 1
+            if (match.confidence >= self.matcher.threshold or asks) and not named_only:
+                return match
+        return Match(intent=topic, confidence=match.confidence, ranking=match.ranking)
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage
@@ -468,8 +512,15 @@ class Engine:
             return None
         result = apr.annual_rate(figures)
         other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
-        if isinstance(result, apr.Missing) and other:
-            return None  # too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗")
+        if other and u.days is not None and u.days > 0:
+            # Overdue and asking something else ("逾期38天 每月要还2800 还不起 能不能商量再分长一点 停一停罚息"):
+            # the loan's figures are its story, the question is the other topic's.
+            return None
+        if isinstance(result, apr.Missing) and (other or u.match.out_of_scope is not None):
+            # Too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗"), or one the
+            # matcher turned away as out of scope ("房贷100万 30年 利率3.1% 每个月要还多少": a mortgage's
+            # payment, not the cost of an overdue loan): no request for the loan's schedule.
+            return None
         rate = round(result.percent, 1) if isinstance(result, apr.Rate) else None
         text = (
             apr.explain(result, self.rates)
@@ -485,6 +536,8 @@ class Engine:
             intent=topic.id if topic else None,
             confidence=1.0,
             apr=rate,
+            days=u.days,  # "借了1万 逾期15天 利息一天50合法吗": the count is kept for the conversation
+            platform=u.platform,
             related=self._asks(topic.related) if topic else (),
             summary=heading or None,
             details=topic.details if topic else None,

@@ -99,7 +99,14 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: by both authors; they are left out of the measure). Since then both are DEV sets (tuned on, never copied
 #: from); after the n-gram feature, the context threshold and the Cantonese work (matcher-stack) they
 #: measure 98.1 % (none refused) and 94.4 % / 94.7 %. These floors keep the figures from slipping.
-HELD_OUT = {"everyday_holdout": (0.97, None), "search_holdout": (0.935, 0.94)}
+#: everyday_holdout2 / search_holdout2 were held out once more (measured on 0c5b54c: 93.5 % / 65.0 % and 96.3 %
+#: / 95.0 %) and are dev sets since; matcher-acc brought them to 96.0 % / 85.0 % and 97.9 % / 95.0 %.
+HELD_OUT = {
+    "everyday_holdout": (0.97, None),
+    "search_holdout": (0.935, 0.94),
+    "everyday_holdout2": (0.95, 0.80),
+    "search_holdout2": (0.965, 0.92),
+}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -121,7 +128,8 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
     never refused (a "did you mean" is no refusal, though not counted right either)."""
     refused = [
         ex.text
-        for ex in load_dataset(DATA / "everyday_holdout.yaml")
-        if engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
+        for name in ("everyday_holdout.yaml", "everyday_holdout2.yaml")
+        for ex in load_dataset(DATA / name)
+        if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
     ]
     assert not refused

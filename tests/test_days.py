@@ -305,8 +305,24 @@ TYPOS_AND_HOLDING_OUT = [
     ("两年的诉讼时效", None),
 ]
 
+# A period imagined counts only when nothing else is stated; due yesterday is a day late; Cantonese 过咗期;
+# how long the reader has not slept is no overdue count.
+IMAGINED_YESTERDAY_AND_SLEEP = [
+    ("拖了八个月了 再拖两年是不是就不用还了", 240),
+    ("逾期五天了 要是拖到一个月会怎样", 5),
+    ("如果逾期两个月会怎样", 60),
+    ("欠款躲了一年了", 365),
+    ("网贷拖五年 就不用还了吧", 1825),
+    ("花呗昨天到期 没还上", 1),
+    ("还款日是前天 还没还", 2),
+    ("過咗期十日 點算", 10),
+    ("逾期十天了 两天没睡", 10),
+    ("一个星期没睡好", None),
+]
+
 ALL_CASES = (
-    EXACT_NUMBERS
+    IMAGINED_YESTERDAY_AND_SLEEP
+    + EXACT_NUMBERS
     + WEEKS
     + MONTHS_AND_YEARS
     + ORDINALS
@@ -615,3 +631,24 @@ def test_an_approximate_count_is_shown_in_the_readers_words(engine: Engine) -> N
     assert isinstance(days, StatedDays) and days == 40 and as_said(days) == "一个多月" and as_said(15) == "15天"
     assert json.dumps({"days": days}) == '{"days": 40}' and pickle.loads(pickle.dumps(days)).said == "一个多月"
     assert stated(15, None) == 15 and type(stated(15, None)) is int
+
+
+def test_an_imagined_period_is_marked_and_the_question_keeps_it(engine: Engine) -> None:
+    """"拖五年 就不用还了吧" asks about the five years: the count is reported, and the question is matched
+    with it (the time limit), not without it."""
+    found = parse_days("网贷拖五年 就不用还了吧")
+    assert found is not None and found.hypothetical
+    reply = engine.reply("网贷拖五年 就不用还了吧")
+    assert reply.days == 1825 and reply.intent == "statute_of_limitations"
+    assert not parse_days("逾期五年了").hypothetical  # type: ignore[union-attr]
+
+
+def test_a_distress_cue_never_takes_the_day_count_with_it(engine: Engine) -> None:
+    """"N天...睡不" is a distress cue: the day count inside it stays the reader's overdue count."""
+    reply = engine.reply("欠了好几个平台 逾期25天 天天睡不着 怎么办")
+    assert reply.distress and reply.days == 25
+
+
+def test_a_rate_reply_keeps_the_day_count(engine: Engine) -> None:
+    reply = engine.reply("借了8000 逾期12天 这个利息合法吗")
+    assert reply.kind.value == "apr" and reply.days == 12

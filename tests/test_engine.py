@@ -232,3 +232,59 @@ def test_homophone_and_fuzzy_pinyin_typos_are_repaired(engine: Engine, typed: st
 )
 def test_script_of_a_message(text: str, traditional: bool) -> None:
     assert is_traditional(text) is traditional
+
+
+def test_figures_in_an_out_of_scope_question_get_no_rate_request(engine: Engine) -> None:
+    """A mortgage's monthly payment names an amount and a term, too few figures for a rate: the matcher turns
+    it away as out of scope, and the rate tool does not answer instead by asking for the loan's schedule."""
+    reply = engine.reply("买房贷了80万 分25年 月供大概多少")
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None and reply.apr is None
+    # with figures enough for a rate, or a cost question in scope, the rate tool still answers
+    assert engine.reply("借5000到手4500 分12期 每期还500").kind is ReplyKind.APR
+    assert engine.reply("借了10000 这个利息合法吗").kind is ReplyKind.APR
+
+
+def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
+    """"先还一半" is a share, not one yuan repaid: no rate is computed from it."""
+    from faq.apr import parse_loan
+
+    assert parse_loan("借了6000 明天能先还一半吗").repayment is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # distress and nothing clearly asked besides: the emotional-support topic
+        ("网贷 焦虑 整夜失眠", "emotional"),
+        ("欠信用卡 好焦虑", "emotional"),
+        ("欠了五万 天天害怕 压力好大 不知道怎么办", "emotional"),
+        # with a day count too: support (and the stage after it), not a "did you mean"
+        ("借了三个平台 逾期二十天 每天心慌 干什么都没心思", "emotional"),
+        # distress beside a clear question: that question's answer (after the warm sentence)
+        ("好焦虑 逾期了会坐牢吗", "jail"),
+        ("我好害怕 他们会打给我爸妈吗", "family_contact"),
+    ],
+)
+def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
+    reply = engine.reply(text)
+    assert reply.distress and reply.intent == intent
+
+
+def test_an_overdue_reader_asking_something_else_gets_that_answer_not_a_rate(engine: Engine) -> None:
+    """The loan's figures are the story of someone overdue who asks to renegotiate: the rate tool does not
+    answer instead (it still does when the question is the cost itself)."""
+    reply = engine.reply("在分期乐借了2万 分12期 每期还2000 现在逾期20天 实在还不起 能不能跟平台商量延期")
+    assert reply.kind is not ReplyKind.APR and reply.intent == "negotiate" and reply.days == 20
+    assert engine.reply("借了1万 分6期 每期还2000 逾期10天 这利息合法吗").kind is ReplyKind.APR
+
+
+def test_a_cantonese_overdue_verb_is_taken_out_with_the_day_count(engine: Engine) -> None:
+    understood = engine.understand("借咗网贷五千 迟咗十日 佢哋会唔会打俾我老细")
+    assert understood.days == 10 and understood.match.intent == "contact_list"
+
+
+@pytest.mark.parametrize("text", ["催收打电话叫我不还钱就去死", "催收骂我死全家"])
+def test_a_collector_telling_the_reader_to_die_is_abuse(engine: Engine, text: str) -> None:
+    """A collector's "去死" is abuse (threats), never read as 去世 (a borrower's death, family liability)."""
+    reply = engine.reply(text)
+    assert not reply.crisis and reply.intent == "threats"

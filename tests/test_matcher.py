@@ -12,7 +12,7 @@ import pytest
 from faq import cache
 from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
-from faq.matcher import FEATURES, Matcher, _fit_logistic, _split_questions
+from faq.matcher import FEATURES, Matcher, _fit_logistic, _question_units, _split_questions
 from faq.ngrams import NgramModel
 from faq.reply import ReplyKind
 
@@ -91,6 +91,35 @@ def test_reported_speech_is_about_what_was_said(engine: Engine) -> None:
     assert engine.reply("催收的人说下周要来我家").intent == "home_visit"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a reported threat of legal action asks whether it can happen, even when the reader doubts it
+        ("欠了美团五千 对方说要报警抓我 是在吓我吧", "jail"),
+        ("催收说要把我送进去 是唬人的吗", "jail"),
+        ("催收扬言下周就去法院起诉我 真的会吗", "lawsuit"),
+        ("对方声称已经在法院立案了", "lawsuit"),
+        # a reported threat of harm stays a threat
+        ("催收威胁说要找人去我家泼漆", "threats"),
+    ],
+)
+def test_a_reported_threat_is_about_what_was_threatened(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent
+
+
+def test_a_question_of_its_own_beside_reported_speech_is_answered(engine: Engine) -> None:
+    """What was said answers only when the message asks nothing else: "还打我爸妈电话 合法吗" is asked."""
+    assert engine.reply("催收说要起诉我 还打我爸妈电话 合法吗").intent != "lawsuit"
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("网贷还不完了", "还不上"), ("实在还不起", "还不上"), ("会被送进去吗", "坐牢"), ("上zx了吗", "征信"), ("txl会不会爆", "通讯录")],
+)
+def test_everyday_and_abbreviated_words_are_read_as_the_knowledge_bases(engine: Engine, text: str, word: str) -> None:
+    assert word in engine.analyzer.tokens(engine.understand(text).normalized)
+
+
 # ------------------------------------------------------------------------------------------- scorer
 
 
@@ -157,6 +186,20 @@ def test_split_questions() -> None:
     assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
     assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
     assert _split_questions("逾期 3天 会怎样") == ["逾期 3天", "会怎样"]
+    # the 么 of 怎么 / 什么 ends no question: "该怎么安排" stays whole
+    assert _split_questions("该怎么安排还款 能协商吗") == ["该怎么安排还款", "能协商吗"]
+
+
+def test_a_short_question_asks_about_the_statements_before_it() -> None:
+    assert _question_units("他们打到我单位了 合法吗 去哪里投诉") == [
+        ("合法吗", "他们打到我单位了 合法吗"),
+        ("去哪里投诉", "去哪里投诉"),
+    ]
+    # a count (十几个, 拖了几天) or 知道我住哪 asks nothing
+    assert [q for q, _ in _question_units("一天打十几个 说知道我住哪 怎么办")] == ["怎么办"]
+    assert [q for q, _ in _question_units("拖了几天 会怎样")] == ["会怎样"]
+    # what the reader means to do is asked, in all but form
+    assert [q for q, _ in _question_units("打算把手机号换了 他们会找我爸妈吗")] == ["打算把手机号换了", "他们会找我爸妈吗"]
 
 
 # ------------------------------------------------------------------------------------- two questions
@@ -165,6 +208,11 @@ TWO_QUESTIONS = [
     ("会不会爆我通讯录啊 会影响征信吗", {"contact_list", "credit_report"}),
     ("平台真的会起诉我吗 起诉了要坐牢吗", {"lawsuit", "jail"}),
     ("他们会打给我爸吗?会不会上门来?", {"family_contact", "home_visit"}),
+    # a statement and a short question about it, then a second question
+    ("借了三千 逾期一周 他们打电话到我公司了 这样合法吗 我去哪里投诉", {"contact_list", "complain"}),
+    ("欠了四个平台一共6万 逾期十天 应该先还哪一笔 能不能跟平台谈分期", {"debt_management", "negotiate"}),
+    # a reported threat to sue, doubted, then a question of its own
+    ("欠了美团七千 逾期一个月 催收说要起诉我 是真的吗 会不会坐牢", {"lawsuit", "jail"}),
 ]
 
 
@@ -245,7 +293,9 @@ def test_a_leftover_numeral_is_no_question(engine: Engine) -> None:
 
 def test_loan_context_without_a_clear_question_offers_topics_not_a_refusal(engine: Engine) -> None:
     reply = engine.reply("借呗欠了五千 可唔可以唔還咗佢")
-    assert reply.kind == ReplyKind.SUGGEST and reply.suggestions
+    # "can I just not repay it": topics offered, or (its probability is at the loan-context threshold since
+    # 还不起 reads as 还不上) the answer about not being able to repay; never a refusal
+    assert (reply.kind == ReplyKind.SUGGEST and reply.suggestions) or reply.intent == "negotiate"
 
 
 def test_out_of_scope_still_wins_without_an_in_scope_question(engine: Engine) -> None:
