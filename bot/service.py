@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.log import log_event, log_update
+from faq import memory
 from faq.context import Context, ContextStore
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.kb import KnowledgeBaseError
@@ -113,6 +114,8 @@ class EngineHolder:
                 logger.exception("reload failed")
                 return ReloadResult(False, f"{self.path}: {type(exc).__name__}: {exc}")
             self.engine = engine
+            # The previous engine is garbage once the messages it is answering are done: give its memory back.
+            await asyncio.to_thread(memory.release)
             kb = engine.kb
             log_event("reload", logger=__name__, ok=True, intents=len(kb.intents), examples=kb.example_count)
             return ReloadResult(

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ WINDOW_CHARS = 64
 #: Weights whose largest magnitude over the classes is below this are dropped from the saved model.
 MIN_WEIGHT = 0.01
 CLASSES = ("neither", "distress", "crisis")
+#: The last model :meth:`CrisisModel.load` decoded, by (its path, the digest of its bytes).
+_last_loaded: dict[tuple[str, str], CrisisModel] = {}
+_last_loaded_lock = threading.Lock()
 
 #: Toneless pinyin syllables (pypinyin's readings, and lv/nv as typed), for cutting Latin words.
 SYLLABLES = frozenset(
@@ -388,7 +392,19 @@ class CrisisModel:
 
     @classmethod
     def load(cls, path: str | Path) -> CrisisModel:
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        """The model saved in ``path``. The last one loaded is kept and returned again while the file's
+        bytes are the same: a model is immutable, and a /reload (a second engine built beside the first)
+        then shares it instead of decoding a second copy (~10-18 MB at its peak)."""
+        raw = Path(path).read_bytes()
+        key = (str(Path(path).resolve()), hashlib.sha256(raw).hexdigest())
+        with _last_loaded_lock:
+            if key in _last_loaded:
+                return _last_loaded[key]
+        model = cls.from_json(json.loads(raw.decode("utf-8")))
+        with _last_loaded_lock:
+            _last_loaded.clear()
+            _last_loaded[key] = model
+        return model
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")

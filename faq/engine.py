@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faq import apr, complaint, compose
+from faq import apr, complaint, compose, memory
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.context import (
     Context,
@@ -207,8 +207,13 @@ class Engine:
 
     @classmethod
     def load(cls, path: str | Path | None = None, config: MatcherConfig | None = None) -> Engine:
-        """Load and validate a knowledge base (raises :class:`faq.kb.KnowledgeBaseError`)."""
-        return cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
+        """Load and validate a knowledge base (raises :class:`faq.kb.KnowledgeBaseError`); the memory the
+        build used and no longer needs is given back (:func:`faq.memory.release`), so that a later /reload
+        builds its engine on top of what this one keeps, not of what building it took."""
+        memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
+        engine = cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
+        memory.release()
+        return engine
 
     # ---------------------------------------------------------------------------------- understanding
 

@@ -61,10 +61,13 @@ import hashlib
 import math
 import random
 import re
+import weakref
+from array import array
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -72,6 +75,7 @@ from rapidfuzz import fuzz, process
 
 from faq import cache
 from faq.analyze import DOMAIN_WORDS, Analyzer
+from faq.compact import COMPACT_FROM, Strings, TokenLists
 from faq.context import is_same_topic
 from faq.kb import KnowledgeBase
 from faq.ngrams import VERSION as ngram_version
@@ -169,6 +173,50 @@ class _Features:
     allowed: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
 
 
+#: A training message's feature columns calibration keeps as they are; keywords (0, 1/2, 1) is kept in one
+#: byte, the domain gap for out-of-scope owners only (others are 0), and oos, oos x overlap, oos x coverage
+#: and the bias are rebuilt from the owners, as :meth:`Matcher.features` computes them.
+_DENSE = [FEATURES.index(name) for name in ("overlap", "containment", "chars", "fuzzy", "coverage", "example", "ngrams")]
+_KEYWORDS, _GAP = FEATURES.index("keywords"), FEATURES.index("oos_domain_gap")
+_OOS, _OOS_OVERLAP, _OOS_COVERAGE = FEATURES.index("oos"), FEATURES.index("oos_overlap"), FEATURES.index("oos_coverage")
+
+
+@dataclass
+class _Held:
+    """A training message's features as calibration reads them, in 57 bytes per owner instead of 104 (at 50k
+    examples, 2,431 owners and ~1,000 messages held until the weights are learnt: ~140 MB instead of ~260)."""
+
+    dense: np.ndarray  # owners x _DENSE, float64
+    keywords: np.ndarray  # int8: twice the keywords feature
+    gap: np.ndarray  # the domain gap of the out-of-scope owners, or of all owners when another is not +0.0
+    allowed: np.ndarray
+
+    @classmethod
+    def of(cls, features: _Features, is_oos: np.ndarray) -> _Held:
+        m = features.matrix
+        gap = m[:, _GAP]
+        others = gap[~is_oos]
+        kept_gap = gap.copy() if others.any() or np.signbit(others).any() else gap[is_oos]
+        return cls(m[:, _DENSE], (m[:, _KEYWORDS] * 2).astype(np.int8), kept_gap, features.allowed)
+
+    def features(self, is_oos: np.ndarray) -> _Features:
+        """The features as they were (bit for bit; the examples' scores are not kept)."""
+        n = len(self.dense)
+        matrix = np.zeros((n, len(FEATURES)), dtype=np.float64)
+        matrix[:, _DENSE] = self.dense
+        matrix[:, _KEYWORDS] = self.keywords / 2
+        if len(self.gap) == n:
+            matrix[:, _GAP] = self.gap
+        else:
+            matrix[is_oos, _GAP] = self.gap
+        oos = is_oos.astype(np.float64)
+        matrix[:, _OOS] = oos
+        matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
+        matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
+        matrix[:, -1] = 1.0
+        return _Features(matrix, None, self.allowed)
+
+
 class Matcher:
     """The index over analysed example questions; build it with :meth:`from_kb`."""
 
@@ -191,45 +239,51 @@ class Matcher:
         order = sorted(range(len(owners)), key=lambda i: owners[i])
         self.owners = [owners[i] for i in order]
         self.examples = [examples[i] for i in order]
-        self.token_lists = [token_lists[i] for i in order]
+        self.token_lists: Sequence[list[str]] = [token_lists[i] for i in order]
         self.keywords = keywords
         self.owner_names = sorted(set(self.owners))
         owner_index = {name: k for k, name in enumerate(self.owner_names)}
         self.owner_of = np.array([owner_index[o] for o in self.owners], dtype=np.int32)
         self.starts = np.searchsorted(self.owner_of, np.arange(len(self.owner_names))).astype(np.intp)
         self.is_oos = np.array([name.startswith(OOS_PREFIX) for name in self.owner_names], dtype=bool)
-        self.sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
+        #: each example's tokens sorted and joined, for RapidFuzz; from COMPACT_FROM examples held as one string
+        #: (faq.compact: 3.7 MB less at 50k, ~6 us more per message to read the ~48 compared)
+        sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
+        self.sorted_strings: Sequence[str] = (
+            Strings(sorted_strings) if len(sorted_strings) >= COMPACT_FROM else sorted_strings
+        )
+        del sorted_strings
 
-        self.idf = self._inverse_document_frequency(self.token_lists, self.owners)
-        self.default_idf = max(self.idf.values(), default=1.0)
         n = len(self.examples)
-        index: dict[str, list[int]] = defaultdict(list)
-        self.mass = np.zeros(n, dtype=np.float64)
-        per_owner: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for i, tokens in enumerate(self.token_lists):
-            for token in sorted(set(tokens)):  # sorted: the same sums whatever the hash seed
-                index[token].append(i)
-                self.mass[i] += self.idf[token]
-                per_owner[token][int(self.owner_of[i])] += 1
-        self.index_arrays = {t: np.array(ids, dtype=np.int32) for t, ids in index.items()}
+        n_owners = len(self.owner_names)
+        # The inverted indexes are built from compact arrays of (example, key) postings in helper functions,
+        # so that no per-example list of keys or per-key list of Python ints outlives its step (at 50k
+        # examples those were ~50 MB alive while the n-gram model loaded).
+        tokens_index = _Postings.of(([*set(tokens)] for tokens in self.token_lists), self.owner_of, n_owners)
+        first_seen = dict.fromkeys(t for tokens in self.token_lists for t in tokens)  # the IDF's key order
+        self.idf = {t: tokens_index.idf[t] for t in first_seen}
+        del first_seen
+        self.default_idf = max(self.idf.values(), default=1.0)
+        self.mass = tokens_index.mass(self.idf, n)
+        self.index_arrays = tokens_index.examples_by_key()
         self._positions = np.arange(n, dtype=np.int64)
         #: token -> (owners using it, how many of each owner's examples use it)
-        self.vocabulary = {
-            t: (np.array(list(c), dtype=np.int32), np.array(list(c.values()), dtype=np.int32))
-            for t, c in per_owner.items()
-        }
+        self.vocabulary = tokens_index.owners_by_key()
         #: token -> the owners using it (for the coverage feature)
         self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
+        #: words at least two intents use that are domain words (see has_context)
+        self.domain_words = frozenset(
+            t for t in tokens_index.used_by_owners(2, ~self.is_oos) if t in DOMAIN_WORDS
+        )
+        del tokens_index
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
-        chars = [sorted(set("".join(tokens).replace(" ", ""))) for tokens in self.token_lists]
-        self.char_idf = self._inverse_document_frequency(chars, self.owners)
-        char_index: dict[str, list[int]] = defaultdict(list)
-        self.char_mass = np.zeros(n, dtype=np.float64)
-        for i, cs in enumerate(chars):
-            for c in cs:
-                char_index[c].append(i)
-                self.char_mass[i] += self.char_idf[c]
-        self.char_arrays = {c: np.array(ids, dtype=np.int32) for c, ids in char_index.items()}
+        chars = _Postings.of(
+            ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists), self.owner_of, n_owners
+        )
+        self.char_idf = chars.idf
+        self.char_mass = chars.mass(self.char_idf, n)
+        self.char_arrays = chars.examples_by_key()
+        del chars
 
         self.keyword_pairs = [
             (word, owner_index[intent_id])
@@ -244,14 +298,6 @@ class Matcher:
             self._keywords_by_word[word].append(pair)
             if len(word) >= 2:
                 self._keywords_by_start[word[:2]].append((pair, word))
-        intent_owners: dict[str, set[str]] = defaultdict(set)
-        for tokens, owner in zip(self.token_lists, self.owners, strict=True):
-            if not owner.startswith(OOS_PREFIX):
-                for token in tokens:
-                    intent_owners[token].add(owner)
-        self.domain_words = frozenset(
-            t for t, o in intent_owners.items() if len(o) >= 2 and t in DOMAIN_WORDS
-        )
         # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather.
         self._weighted_tokens = _weighted(self.index_arrays, self.idf)
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
@@ -266,6 +312,10 @@ class Matcher:
                 self.ngrams = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
                 self._ngram_exclude = None
         self.model = model or self._trained_model()
+        if ngrams is None:  # its own n-gram model: the leave-one-out counts come back when needed
+            self.ngrams.release_counts(_counts_of(weakref.ref(self)))
+        # Read per example only while training and for leave-one-out: held compactly (~5 MB less at 50k).
+        self.token_lists = TokenLists(self.token_lists)
         self.config = replace(self.config, threshold=self.threshold)
 
     @property
@@ -294,9 +344,10 @@ class Matcher:
         """The same index with one example left out, as if it had never been written (leave-one-out);
         the learnt weights are kept (training them again for every example would take minutes)."""
 
-        def drop(items: list[Any]) -> list[Any]:
-            return items[:index] + items[index + 1 :]
+        def drop(items: Sequence[Any]) -> list[Any]:
+            return [*items[:index], *items[index + 1 :]]
 
+        self.ngrams.counts  # noqa: B018 (restored if released: the smaller matcher leaves examples out)
         return Matcher(
             drop(self.owners),
             drop(self.examples),
@@ -309,21 +360,46 @@ class Matcher:
         )
 
     def _ngram_model(self) -> NgramModel:
-        """The n-gram model of the examples, from the on-disk cache when it was built before."""
+        """The n-gram model of the examples, from the on-disk cache when it was built before. The cache
+        keeps the leave-one-out counts in a file of their own ("ngram-counts"), read only when an example
+        is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
+        with a cached scorer never reads them (5.6 MB at 50k examples)."""
         texts = [self._ngram_text(e) for e in self.examples]
-        digest = hashlib.sha256(ngram_version.encode())
-        for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
-            digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
-        key = digest.hexdigest()
+        key = self._ngram_key(texts)
         state = cache.load_marshal("ngrams", key)
         if state is not None:
             try:
-                return NgramModel.from_state(state)
+                model = NgramModel.from_state(state)
             except (KeyError, TypeError, ValueError):
                 pass
+            else:
+                if model._counts is None:
+                    model.release_counts(_counts_of(weakref.ref(self)))
+                return model
         model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
-        cache.save_marshal("ngrams", key, model.state())
+        cache.save_marshal("ngrams", key, model.state(counts=False))
+        cache.save_marshal("ngram-counts", key, (model.counts.dtype.str, model.counts.tobytes()))
         return model
+
+    def _ngram_key(self, texts: list[str]) -> str:
+        digest = hashlib.sha256(ngram_version.encode())
+        for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
+            digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
+        return digest.hexdigest()
+
+    def _ngram_counts(self) -> np.ndarray:
+        """The n-gram model's leave-one-out counts: from the cache, else from the model built again (the
+        same values: building is deterministic)."""
+        texts = [self._ngram_text(e) for e in self.examples]
+        stored = cache.load_marshal("ngram-counts", self._ngram_key(texts))
+        if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], bytes):
+            try:
+                counts = np.frombuffer(stored[1], dtype=np.dtype(stored[0]))
+            except (TypeError, ValueError):
+                counts = None
+            if counts is not None and len(counts) == len(self.ngrams.posting_gain):
+                return counts
+        return NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names)).counts
 
     def _ngram_text(self, example: str) -> str:
         """What the n-gram model reads of an example: normalised, amounts, lenders and borrowing verbs
@@ -334,17 +410,6 @@ class Matcher:
         """An example as the n-gram model needs it to leave it out: its owner and its vector."""
         text = self._ngram_text(self.examples[index])
         return int(self.owner_of[index]), self.ngrams.vector(text, self.token_lists[index])
-
-    @staticmethod
-    def _inverse_document_frequency(token_lists: list[list[str]], owners: list[str]) -> dict[str, float]:
-        """IDF over owners (intents and out-of-scope groups), not examples: a word that every intent uses
-        says nothing about which intent is meant."""
-        owners_of: dict[str, set[str]] = defaultdict(set)
-        for tokens, owner in zip(token_lists, owners, strict=True):
-            for token in tokens:
-                owners_of[token].add(owner)
-        total = len(set(owners)) or 1
-        return {t: math.log((1 + total) / (1 + len(o))) + 0.1 for t, o in owners_of.items()}
 
     # --------------------------------------------------------------------------------------- features
 
@@ -743,8 +808,8 @@ class Matcher:
             sample = sorted(random.Random(0).sample(sample, limit))
         rows: list[np.ndarray] = []
         labels: list[np.ndarray] = []
-        # (features, right owner or -1 for "none of them") for calibration
-        held: list[tuple[_Features, int]] = []
+        # (features, right owner or -1 for "none of them") for calibration, the features held compactly
+        held: list[tuple[_Held, int]] = []
         for i in sample:
             tokens = self.token_lists[i]
             if not tokens:
@@ -760,7 +825,7 @@ class Matcher:
                 chosen = self._training_owners(features, right)
                 rows.append(features.matrix[chosen])
                 labels.append((chosen == right).astype(np.float64))
-                held.append((features, right))
+                held.append((_Held.of(features, self.is_oos), right))
         x = np.vstack(rows)
         y = np.concatenate(labels)
         # Too few held-out predictions say little about how to combine the features: then the weights
@@ -788,12 +853,12 @@ class Matcher:
             top = np.append(top, right)
         return top
 
-    def _calibrate(self, held: list[tuple[_Features, int]]) -> tuple[float, float, float]:
+    def _calibrate(self, held: list[tuple[_Held, int]]) -> tuple[float, float, float]:
         """The threshold that maximises in-scope accuracy + out-of-scope rejection over the held-out
         predictions (the middle of the best plateau)."""
         outcomes: list[tuple[bool, bool, float, float]] = []  # (in scope, right intent on top, p, p_oos)
-        for features, right in held:
-            p = self.probabilities(features)
+        for compact, right in held:
+            p = self.probabilities(compact.features(self.is_oos))
             intents = np.where(self.is_oos, -1.0, p)
             best = int(intents.argmax())
             p_oos = float(np.where(self.is_oos, p, -1.0).max()) if self.is_oos.any() else -1.0
@@ -846,9 +911,108 @@ DEFAULT_THRESHOLD = 0.2
 MIN_CALIBRATION = 150
 
 
+def _counts_of(matcher: weakref.ref[Matcher]) -> Callable[[], np.ndarray]:
+    """How a matcher's n-gram model gets its leave-one-out counts back (from the cache, or built again),
+    without keeping the matcher alive."""
+
+    def restore() -> np.ndarray:
+        owner = matcher()
+        if owner is None:
+            raise RuntimeError("the matcher of this n-gram model is gone")
+        return owner._ngram_counts()
+
+    return restore
+
+
+class _Postings:
+    """Every (example, key) pair of an inverted index (a key: a word, or a character), in compact arrays:
+    example by example, each example's keys in sorted order (the order the matcher's sums run in), key ids
+    in the order the keys are first seen. The index's dictionaries are built from it without a Python
+    object per pair."""
+
+    def __init__(
+        self, keys: list[str], key_of: np.ndarray, example_of: np.ndarray, owner_of: np.ndarray, n_owners: int
+    ) -> None:
+        self.keys = keys
+        self.key_of = key_of  # int32, per pair
+        self.example_of = example_of  # int32, per pair
+        self.owner_of = owner_of  # per example
+        self.n_owners = n_owners
+        # The pairs sorted by key (stable: each key's examples in increasing order), and each key's bounds.
+        # (temporaries freed as soon as they are read: at 50k examples there are 500k character pairs, and
+        # this runs while the engine that serves is still alive, during /reload)
+        order = np.argsort(key_of, kind="stable")
+        self._examples_by_key = example_of[order]
+        key_sorted = key_of[order]
+        del order
+        self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
+        # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
+        # come in increasing order): the owner, how many of its examples use the key, the key.
+        owners = owner_of[self._examples_by_key]
+        change = np.ones(len(owners), dtype=bool)
+        change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
+        starts = np.flatnonzero(change)
+        del change
+        self._run_owner = owners[starts].astype(np.int32)
+        del owners
+        self._run_count = np.diff(np.append(starts, len(key_sorted))).astype(np.int32)
+        self._run_key = key_sorted[starts]
+        del key_sorted, starts
+        self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
+        owners_per_key = np.diff(self._run_bounds)
+        total = n_owners or 1
+        # IDF over owners (intents and out-of-scope groups), not examples: a word that every intent uses
+        # says nothing about which intent is meant.
+        self.idf = {
+            k: math.log((1 + total) / (1 + c)) + 0.1 for k, c in zip(keys, owners_per_key.tolist(), strict=True)
+        }
+
+    @classmethod
+    def of(cls, keys_per_example: Iterable[list[str]], owner_of: np.ndarray, n_owners: int) -> _Postings:
+        """The pairs of examples given as their (distinct) keys, one list per example (sorted here)."""
+        ids: dict[str, int] = {}
+        key_of = array("i")
+        example_of = array("i")
+        for i, keys in enumerate(keys_per_example):
+            keys.sort()  # the same sums whatever the hash seed
+            key_of.extend([ids.setdefault(k, len(ids)) for k in keys])
+            example_of.extend(repeat(i, len(keys)))
+        return cls(
+            list(ids),
+            np.frombuffer(key_of, dtype=np.int32) if key_of else np.zeros(0, dtype=np.int32),
+            np.frombuffer(example_of, dtype=np.int32) if example_of else np.zeros(0, dtype=np.int32),
+            owner_of,
+            n_owners,
+        )
+
+    def mass(self, weights: dict[str, float], n: int) -> np.ndarray:
+        """Per example, the summed weight of its keys, added in the order of its sorted keys."""
+        per_key = np.array([weights[k] for k in self.keys], dtype=np.float64)
+        return np.bincount(self.example_of, weights=per_key[self.key_of], minlength=n).astype(np.float64)
+
+    def examples_by_key(self) -> dict[str, np.ndarray]:
+        """key -> the examples using it (int32, increasing; views of one array)."""
+        examples, bounds = self._examples_by_key, self._bounds.tolist()
+        return {k: examples[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
+
+    def owners_by_key(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """key -> (the owners using it, increasing; how many of each owner's examples use it), int32."""
+        owners, counts, bounds = self._run_owner, self._run_count, self._run_bounds.tolist()
+        return {
+            k: (owners[bounds[i] : bounds[i + 1]], counts[bounds[i] : bounds[i + 1]]) for i, k in enumerate(self.keys)
+        }
+
+    def used_by_owners(self, at_least: int, among: np.ndarray) -> list[str]:
+        """The keys that at least ``at_least`` of the owners marked in ``among`` use."""
+        counted = np.bincount(self._run_key[among[self._run_owner]], minlength=len(self.keys))
+        return [k for k, c in zip(self.keys, counted.tolist(), strict=True) if c >= at_least]
+
+
 def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """An inverted index with its key's weight beside every id (built once, read by :func:`_gather`)."""
-    return {k: (ids, np.full(len(ids), weights[k], dtype=np.float64)) for k, ids in index.items()}
+    """An inverted index with its key's weight beside every id (built once, read by :func:`_gather`). The
+    weights are read-only broadcast views of one number (no memory per id: 8.5 MB less at 50k examples);
+    ``np.concatenate`` and ``np.bincount`` read them as the full arrays they stand for."""
+    return {k: (ids, np.broadcast_to(np.float64(weights[k]), (len(ids),))) for k, ids in index.items()}
 
 
 def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n: int) -> np.ndarray:

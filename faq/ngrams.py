@@ -26,13 +26,17 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
+from faq.compact import StringIndex
+
 #: Bump when the n-grams, weighting or model change, so that cached models are not reused.
-VERSION = "nb-2"
+VERSION = "nb-3"
 #: The model's arrays (what :meth:`NgramModel.state` keeps besides the vocabulary).
 _ARRAYS = (
     "idf",
@@ -85,53 +89,100 @@ Vector = _Vector
 Removed = tuple[int, _Vector]
 
 
+def _floats(values: np.ndarray) -> array[float]:
+    """The values as Python floats are read one by one (``values[k]``, as :meth:`NgramModel.vector` reads
+    the idf), in an ``array('d')``: 8 bytes each instead of a list's 32 (3.2 MB less at 50k examples)."""
+    out = array("d")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return out
+
+
+def _joined(index: StringIndex) -> tuple[str, bytes]:
+    text, bounds = index.joined()
+    return text, bounds.tobytes()
+
+
+def _counted(
+    texts: list[str], token_lists: Sequence[list[str]], prune: bool
+) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (example, channel, n-gram, count) in compact arrays: the vocabulary (n-gram -> id, ids in the
+    order the n-grams are first seen), and per entry the n-gram's id, its segment (2 x example + channel)
+    and its count; and per n-gram the number of segments it is in. With ``prune``, n-grams found in one
+    segment only are left out (see PRUNE_FROM).
+
+    One pass in Python gives the entries; the weighting is numpy. To prune, a first pass counts the
+    segments of every n-gram's hash (one int64 per entry), so that the vocabulary and the entries hold only
+    the n-grams whose hash is in two segments or more (at 50k examples most n-grams are in one): every
+    n-gram that stays is among them, and the exact count below drops the few that only shared a hash."""
+    frequent: set[int] | None = None
+    if prune:
+        hashes = array("q")
+        for text, tokens in zip(texts, token_lists, strict=True):  # (the distinct n-grams: the keys of grams())
+            hashes.extend(map(hash, set(_char_grams(text))))
+            hashes.extend(map(hash, {_WORD + t for t in tokens if t.strip()}))
+        found, times = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+        del hashes
+        frequent = set(found[times >= 2].tolist())
+        del found, times
+    vocabulary: dict[str, int] = {}
+    ids = array("i")
+    tfs = array("i")
+    segments = array("i")  # 2 x example + channel
+    for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
+        for channel, counted in enumerate(grams(text, tokens)):
+            kept = list(counted) if frequent is None else [g for g in counted if hash(g) in frequent]
+            ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in kept])
+            tfs.extend([counted[gram] for gram in kept])
+            segments.extend(repeat(2 * i + channel, len(kept)))
+    del frequent
+    flat_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
+    segment = np.frombuffer(segments, dtype=np.int32) if segments else np.zeros(0, dtype=np.int32)
+    tf = np.frombuffer(tfs, dtype=np.int32) if tfs else np.zeros(0, dtype=np.int32)
+    df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
+    if prune and len(vocabulary):
+        keep = df >= 2
+        new_id = np.cumsum(keep) - 1
+        kept_entries = keep[flat_ids]
+        flat_ids, segment, tf = new_id[flat_ids[kept_entries]], segment[kept_entries], tf[kept_entries]
+        del ids, segments, tfs, kept_entries  # the buffers of the unpruned arrays
+        kept_list = keep.tolist()
+        vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
+        df = df[keep]
+    return vocabulary, flat_ids, segment, tf, df
+
+
 class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
+    _counts: np.ndarray | None
+
     def __init__(
-        self, texts: list[str], token_lists: list[list[str]], owner_of: np.ndarray, n_owners: int
+        self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
-        # One pass in Python gives every (example, channel, n-gram, count); the weighting is numpy.
-        # (compact arrays, not lists of Python ints: a 50k-example knowledge base has millions of entries)
-        vocabulary: dict[str, int] = {}
-        ids = array("q")
-        tfs = array("q")
-        segments = array("q")  # 2 x example + channel
-        for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
-            for channel, counted in enumerate(grams(text, tokens)):
-                ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in counted])
-                tfs.extend(counted.values())
-                segments.extend([2 * i + channel] * len(counted))
         n = len(texts)
-        flat_ids = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
-        segment = np.frombuffer(segments, dtype=np.int64) if segments else np.zeros(0, dtype=np.int64)
-        tf = np.frombuffer(tfs, dtype=np.int64) if tfs else np.zeros(0, dtype=np.int64)
-        df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
-        if n >= PRUNE_FROM and len(vocabulary):
-            keep = df >= 2
-            new_id = np.cumsum(keep) - 1
-            kept = keep[flat_ids]
-            flat_ids, segment, tf = new_id[flat_ids[kept]], segment[kept], tf[kept]
-            del ids, segments, tfs  # the buffers of the unpruned arrays
-            kept_list = keep.tolist()
-            vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
-            df = df[keep]
-        self.vocabulary = vocabulary
+        vocabulary, flat_ids, segment, tf, df = _counted(texts, token_lists, prune=n >= PRUNE_FROM)
+        #: n-gram -> id; from PRUNE_FROM examples a StringIndex (the same answers, ~12 MB less at 50k)
+        self.vocabulary: dict[str, int] | StringIndex = StringIndex.of(vocabulary) if n >= PRUNE_FROM else vocabulary
+        del vocabulary
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        self._idf: list[float] = self.idf.tolist()
+        self._idf = _floats(self.idf)
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
         weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
+        del tf
         norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
         weights = weights / np.maximum(norms[segment], 1e-12)
+        del norms
         self.n_examples = n
-        size = len(vocabulary)
+        size = len(self.vocabulary)
         # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
         if n and size:
             keys = self.owner_of[segment // 2] * size + flat_ids
-            values = weights
+            del segment, flat_ids
             unique, inverse = np.unique(keys, return_inverse=True)
-            summed: np.ndarray = np.bincount(inverse, weights=values)
+            del keys
+            summed: np.ndarray = np.bincount(inverse, weights=weights)
+            del inverse, weights
         else:
             unique = np.zeros(0, dtype=np.int64)
             summed = np.zeros(0)
@@ -147,22 +198,47 @@ class NgramModel:
         gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
         bounds = np.searchsorted(gram_ids, np.arange(size + 1))
         self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
-        self.posting_owner = owners.astype(np.int32)
+        self._restore: Callable[[], np.ndarray] | None = None
+        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
+        self.posting_owner = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
         self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
         self.bounds = bounds
 
-    def state(self) -> dict[str, Any]:
-        """What the model is, in builtin types (for :func:`faq.cache.save_marshal`)."""
+    @property
+    def counts(self) -> np.ndarray:
+        """Per posting, its owner's summed weight of the n-gram (float32). Read only to leave an example
+        out (:meth:`scores` with ``exclude``: training, leave-one-out evaluation); see :meth:`release_counts`."""
+        if self._counts is None:
+            if self._restore is None:
+                raise RuntimeError("the n-gram model's leave-one-out counts were released for good")
+            self._counts = self._restore()
+        return self._counts
+
+    @counts.setter
+    def counts(self, values: np.ndarray) -> None:
+        self._counts = values
+
+    def release_counts(self, restore: Callable[[], np.ndarray]) -> None:
+        """Let the leave-one-out counts go while the model only answers messages (5.6 MB at 50k examples);
+        should they be needed again, ``restore`` gives them back (the same values)."""
+        self._restore = restore
+        self._counts = None
+
+    def state(self, counts: bool = True) -> dict[str, Any]:
+        """What the model is, in builtin types (for :func:`faq.cache.save_marshal`); without ``counts``,
+        without the leave-one-out counts (a model read from it gets them through :meth:`release_counts`)."""
         out: dict[str, Any] = {
             "version": VERSION,
-            "vocabulary": self.vocabulary,
+            # a StringIndex as its joined strings and their bounds (read back 3x faster than a dict)
+            "vocabulary": self.vocabulary if isinstance(self.vocabulary, dict) else _joined(self.vocabulary),
             "n_owners": self.n_owners,
             "n_examples": self.n_examples,
             "alpha_mass": self.alpha_mass,
         }
         for name in _ARRAYS:
-            values: np.ndarray = getattr(self, name)
-            out[name] = (values.dtype.str, values.tobytes())
+            if name != "counts" or counts:
+                values: np.ndarray = getattr(self, name)
+                out[name] = (values.dtype.str, values.tobytes())
         return out
 
     @classmethod
@@ -171,27 +247,42 @@ class NgramModel:
         if state["version"] != VERSION:
             raise ValueError("another version of the n-gram model")
         model = cls.__new__(cls)
-        model.vocabulary = dict(state["vocabulary"])
+        model._restore = None
+        vocabulary = state["vocabulary"]
+        if isinstance(vocabulary, tuple):
+            text, raw_bounds = vocabulary
+            bounds = array("q")
+            bounds.frombytes(raw_bounds)
+            model.vocabulary = StringIndex(str(text), bounds)
+        else:  # marshal gives a fresh dict: kept as it is (a copy is ~4 MB more at 50k examples)
+            model.vocabulary = vocabulary if type(vocabulary) is dict else dict(vocabulary)
         model.n_owners = int(state["n_owners"])
         model.n_examples = int(state["n_examples"])
         model.alpha_mass = float(state["alpha_mass"])
+        model._counts = None
         for name in _ARRAYS:
+            if name == "counts" and name not in state:
+                continue
             dtype, raw = state[name]
             setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
-        model._idf = model.idf.tolist()
+        model._idf = _floats(model.idf)
         return model
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
         """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""
-        get = self.vocabulary.get
+        vocabulary = self.vocabulary
+        if isinstance(vocabulary, dict):
+            get = vocabulary.get
+            char_ids = [get(g, -1) for g in _char_grams(normalized)]
+            word_ids = [get(_WORD + t, -1) for t in tokens if t.strip()]
+        else:  # a StringIndex (large knowledge bases): every look-up of a channel at once
+            char_ids = vocabulary.ids(_char_grams(normalized))
+            word_ids = vocabulary.ids([_WORD + t for t in tokens if t.strip()])
         idf = self._idf
         log, sqrt = math.log, math.sqrt
         ids: list[int] = []
         weights: list[float] = []
-        for channel in (
-            Counter([get(g, -1) for g in _char_grams(normalized)]),
-            Counter([get(_WORD + t, -1) for t in tokens if t.strip()]),
-        ):
+        for channel in (Counter(char_ids), Counter(word_ids)):
             channel.pop(-1, None)
             if not channel:
                 continue

@@ -1,0 +1,47 @@
+"""What an engine keeps, and what two engines (a /reload) share, leave every answer as it was."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from faq import memory
+from faq.crisis_model import CrisisModel
+from faq.engine import DEFAULT_KB_PATH, Engine
+from faq.matcher import Matcher
+from faq.normalize import normalize
+
+
+def test_leave_one_out_gets_the_released_ngram_counts_back() -> None:
+    matcher = Engine.load(DEFAULT_KB_PATH).matcher  # its own (the session's may have them back already)
+    assert matcher.ngrams._counts is None  # released once the scorer was trained
+    fresh = matcher._ngram_model()  # the model as built (or cached), counts kept
+    texts = ["催收打电话给我爸妈怎么办", "逾期会坐牢吗", "征信多久能恢复"]
+    for i, text in enumerate(texts):
+        ranking = matcher.rank(normalize(text), exclude=i * 7, forget_words=True)
+        assert ranking and ranking[0].score > 0
+    assert matcher.ngrams._counts is not None
+    assert np.array_equal(matcher.ngrams.counts, fresh.counts)
+    # and a matcher less one example (the other leave-one-out) reads them too
+    smaller = matcher.without(3)
+    assert isinstance(smaller, Matcher) and smaller.rank(normalize(texts[0]))
+
+
+def test_two_engines_share_the_crisis_model_while_its_file_is_the_same(tmp_path: Path) -> None:
+    model_file = DEFAULT_KB_PATH.parent / "crisis_model.json"
+    first, again = CrisisModel.load(model_file), CrisisModel.load(model_file)
+    assert first is again
+    copy = tmp_path / "crisis_model.json"
+    shutil.copy(model_file, copy)
+    other = CrisisModel.load(copy)  # another file: its own model, the same weights
+    assert other is not first and np.array_equal(other.weights, first.weights)
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert CrisisModel.load(copy) is not other  # the file changed: decoded again
+
+
+def test_release_gives_memory_back_without_changing_answers(engine: Engine) -> None:
+    before = engine.reply("逾期三天会爆通讯录吗").to_json()
+    memory.release()
+    assert engine.reply("逾期三天会爆通讯录吗").to_json() == before
