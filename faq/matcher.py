@@ -577,6 +577,9 @@ class Matcher:
         said = self._reported(normalized, match, context)
         if said is not None:
             match = said
+        focus = self._question_focus(whole or normalized, match, answered)
+        if focus is not None:
+            match = focus
         if match.intent is None or match.ambiguous:
             return match
         pair = self._two_questions(whole or normalized, match, answered)
@@ -683,6 +686,35 @@ class Matcher:
         if found[0] == match.intent or not firsts[found[0]]:
             return match.intent, next(i for i in found if i != match.intent)
         return found[0], match.intent  # the question asked first (and asked plainly) is answered first
+
+    def _question_focus(
+        self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
+    ) -> Match | None:
+        """What a message that tells a story and then asks asks: "佢哋打去我公司搵同事 我可唔可以告佢哋攞赔偿"
+        is about compensation, though its story's words (公司, 同事) outweigh its question's in the whole
+        message. The asking parts are matched on their own (see _clearly_asked); when none of them is the
+        whole message's intent and one clearly names an intent that the whole message also ranks among its
+        ``FOCUS_RANK`` likeliest intents, the question (the first such) decides. None: no change."""
+        units = [q for q, _ in _question_units(normalized) if _ends_a_question(q)]
+        if answered is not None:
+            units = [q for q in units if not answered(q)]
+        if not units or " ".join(units) == normalized.strip():
+            return None  # no story: the whole message is its questions
+        asked: list[Match] = []
+        for question in units:
+            m = self._clearly_asked(question)
+            if m is not None:
+                asked.append(m)
+        if not asked or any(m.intent == match.intent for m in asked):
+            return None
+        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
+        for m in asked:
+            seen = next((c for c in likeliest if c.owner == m.intent), None)
+            if seen is not None and seen.score >= FOCUS_FLOOR:
+                return replace(
+                    match, intent=m.intent, confidence=seen.score, ambiguous=False, out_of_scope=None
+                )
+        return None
 
     def _clearly_asked(self, part: str) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
@@ -970,6 +1002,11 @@ def _question_units(normalized: str) -> list[tuple[str, str]]:
         units.append((pending[-1], " ".join(pending)))
     return units
 
+
+#: A question clearly asked on its own decides a message with a story when the whole message ranks its intent
+#: among this many likeliest intents (see Matcher._question_focus).
+FOCUS_RANK = 2
+FOCUS_FLOOR = 0.15
 
 #: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of
 #: scope wins only when nothing in scope is clearly asked.

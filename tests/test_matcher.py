@@ -461,3 +461,20 @@ def test_loan_context_lowers_the_bar_for_answering_never_for_refusing() -> None:
 def test_a_day_count_with_a_vague_ask_gets_its_stage_not_the_loan_refusal(engine: Engine) -> None:
     reply = engine.reply("逾期五天 我想问下")
     assert reply.kind.value == "stage" and reply.days == 5
+
+
+# ---------------------------------------------------------------------------------- story and question
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the story (calls to colleagues) outweighs the question in the whole message; the question, clearly
+        # asked on its own and the whole message's runner-up, decides
+        ("網貸逾期三週 催收一直打給我同事和主管 我能不能向他們求償", "compensation"),
+        # a question that only refers back to the story ("is this legal", "can I call the police") does not
+        ("平台把我的账转给外包催收公司了 这样合法吗", "third_party_collection"),
+        ("逾期二十天 催收说下午就到我家楼下 可以报警吗", "home_visit"),
+    ],
+)
+def test_a_story_then_a_question_is_answered_by_what_is_asked(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent
