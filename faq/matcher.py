@@ -613,7 +613,9 @@ class Matcher:
             rest = rest.strip()
             if rest and not is_same_topic(rest):
                 return None
-        return replace(match, intent=said.intent, confidence=said.confidence, ambiguous=False, out_of_scope=None)
+        return replace(
+            match, intent=said.intent, confidence=said.confidence, ambiguous=False, out_of_scope=None
+        )
 
     def rank(
         self, normalized: str, exclude: int | None = None, forget_words: bool = False
@@ -669,13 +671,19 @@ class Matcher:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
         firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
-        for question, unit in units:
-            m = self._clearly_asked(question)
-            if unit != question and (m is None or m.intent != match.intent):
+        alone = [self._clearly_asked(question) for question, _ in units]
+        for k, (question, unit) in enumerate(units):
+            m = alone[k]
+            # Another question asks the whole message's intent in so many words ("我该怎么留证据 可以报警吗"):
+            # this one, clear on its own, asks its own question, not that one again.
+            covered = any(a is not None and a.intent == match.intent for j, a in enumerate(alone) if j != k)
+            if unit != question and (m is None or (m.intent != match.intent and not covered)):
                 # "这样合法吗" alone is about calls; with "他们打电话到我公司了" before it, about the workplace
                 with_statements = self._clearly_asked(unit)
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
+            if m is None and k > 0 and _FOLLOWS_ON.match(question):
+                m = self._follow_up(units[k - 1][1], question, found)
             if m is None:
                 continue
             if m.intent is not None and m.intent not in found:
@@ -694,7 +702,11 @@ class Matcher:
         is about compensation, though its story's words (公司, 同事) outweigh its question's in the whole
         message. The asking parts are matched on their own (see _clearly_asked); when none of them is the
         whole message's intent and one clearly names an intent that the whole message also ranks among its
-        ``FOCUS_RANK`` likeliest intents, the question (the first such) decides. None: no change."""
+        ``FOCUS_RANK`` likeliest intents with at least ``FOCUS_FLOOR``, the question (the first such) decides.
+        When the whole message is unsure (no intent, "did you mean", or below ``confident``) and two of its
+        questions clearly ask two intents that are both among its three likeliest ("催收打到我公司 我可以投诉吗
+        他们还会打到我家里吗"), the first of them decides (and _two_questions adds the other). None: no
+        change."""
         units = [q for q, _ in _question_units(normalized) if _ends_a_question(q)]
         if answered is not None:
             units = [q for q in units if not answered(q)]
@@ -707,6 +719,12 @@ class Matcher:
                 asked.append(m)
         if not asked or any(m.intent == match.intent for m in asked):
             return None
+        unsure = match.intent is None or match.ambiguous or match.confidence < self.config.confident
+        intents = match.intents(3)
+        kinds = list(dict.fromkeys(m.intent for m in asked))
+        if match.out_of_scope is None and unsure and len(kinds) >= 2 and all(k in intents for k in kinds[:2]):
+            first = next(c for c in match.ranking if c.owner == kinds[0])
+            return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
         for m in asked:
             seen = next((c for c in likeliest if c.owner == m.intent), None)
@@ -714,6 +732,23 @@ class Matcher:
                 return replace(
                     match, intent=m.intent, confidence=seen.score, ambiguous=False, out_of_scope=None
                 )
+        return None
+
+    def _follow_up(self, before: str, question: str, found: list[str]) -> Match | None:
+        """A short follow-up that says little on its own ("换了以后还会打给原来那个人吗", "打了我能告他们吗"):
+        read with the question before it, what it adds is that reading's likeliest intent other than the ones
+        already asked, when that intent is also among the follow-up's own likeliest (FOCUS_RANK + 1) and the
+        reading with the question before it gives it at least FOCUS_FLOOR."""
+        own = [c.owner for c in self.rank(question)[: FOCUS_RANK + 1]]
+        together = decide(self.rank(f"{before} {question}"), self.config)
+        for c in together.ranking:
+            if c.is_out_of_scope or c.owner in found:
+                continue
+            if c.score >= FOCUS_FLOOR and c.owner in own:
+                return replace(
+                    together, intent=c.owner, confidence=c.score, ambiguous=False, out_of_scope=None
+                )
+            return None
         return None
 
     def _clearly_asked(self, part: str) -> Match | None:
@@ -734,7 +769,9 @@ class Matcher:
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
-        digest.update(repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode())  # a small KB's prior
+        digest.update(
+            repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode()
+        )  # a small KB's prior
         for owner, tokens in zip(self.owners, self.token_lists, strict=True):
             digest.update(f"{owner}\t{' '.join(tokens)}\n".encode())
         for intent_id, words in sorted(self.keywords.items()):
@@ -785,7 +822,9 @@ class Matcher:
             normalized = normalize(self.examples[i])
             # the example's n-gram vector, read once: as the message's, and as what is left out of the model
             vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
-            views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]
+            views = [
+                (self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)
+            ]
             if self.is_oos[own]:
                 views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
             for features, right in views:
@@ -839,7 +878,9 @@ class Matcher:
         right_of = np.array([o[1] for o in outcomes], dtype=bool)
         best_of = np.array([o[2] for o in outcomes], dtype=np.float64)
         oos_of = np.array([o[3] for o in outcomes], dtype=np.float64)
-        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[None, :]
+        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[
+            None, :
+        ]
         answered_right = (accepted & (scope_of & right_of)[None, :]).sum(axis=1).tolist()
         refused = (~accepted & ~scope_of[None, :]).sum(axis=1).tolist()
         scored = []
@@ -878,7 +919,9 @@ DEFAULT_THRESHOLD = 0.2
 MIN_CALIBRATION = 150
 
 
-def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _weighted(
+    index: dict[str, np.ndarray], weights: dict[str, float]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """An inverted index with its key's weight beside every id (built once, read by :func:`_gather`)."""
     return {k: (ids, np.full(len(ids), weights[k], dtype=np.float64)) for k, ids in index.items()}
 
@@ -980,6 +1023,11 @@ _NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
 _MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 
 
+#: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
+#: what happens once the thing just asked about has happened.
+_FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+
+
 def _ends_a_question(part: str) -> bool:
     """Whether a part of a message asks something (see _ASKS), not counting the 几 of 一天十几个 or the 哪
     of 说知道我住哪, or says what the reader means to do (想换手机号)."""
@@ -1041,6 +1089,7 @@ def _bluff_as_doubt(normalized: str) -> str:
         return normalized
     head, tail = normalized[: found.end()], normalized[found.end() :]
     return head + _BLUFF.sub(" 是真的吗 ", tail)
+
 
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
