@@ -577,7 +577,9 @@ class Matcher:
         said = self._reported(normalized, match, context)
         if said is not None:
             match = said
-        focus = self._question_focus(whole or normalized, match, answered)
+        focus = self._afterthought(whole or normalized, match) or self._question_focus(
+            whole or normalized, match, answered
+        )
         if focus is not None:
             match = focus
         if match.intent is None or match.ambiguous:
@@ -733,6 +735,23 @@ class Matcher:
                     match, intent=m.intent, confidence=seen.score, ambiguous=False, out_of_scope=None
                 )
         return None
+
+    def _afterthought(self, normalized: str, match: Match) -> Match | None:
+        """Statements after a message's last question add detail, they ask nothing ("会联络我的紧急联络人吗
+        联络人是我姊姊": who the contact is, not how to change it): the message up to its last question decides
+        when it clearly names an intent that the whole message ranks among its ``FOCUS_RANK`` likeliest (the
+        engine's whole message has lost its day count and amounts, which the part keeps). None: no change."""
+        parts = _split_questions(normalized)
+        last = max((k for k, part in enumerate(parts) if _ends_a_question(part)), default=-1)
+        if last < 0 or last == len(parts) - 1:
+            return None
+        m = self._clearly_asked(" ".join(parts[: last + 1]))
+        if m is None or m.intent == match.intent:
+            return None
+        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
+        if all(c.owner != m.intent for c in likeliest):
+            return None
+        return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False, out_of_scope=None)
 
     def _follow_up(self, before: str, question: str, found: list[str]) -> Match | None:
         """A short follow-up that says little on its own ("换了以后还会打给原来那个人吗", "打了我能告他们吗"):

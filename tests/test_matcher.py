@@ -511,3 +511,11 @@ def test_a_day_count_with_a_vague_ask_gets_its_stage_not_the_loan_refusal(engine
 )
 def test_a_story_then_a_question_is_answered_by_what_is_asked(engine: Engine, text: str, intent: str) -> None:
     assert engine.reply(text).intent == intent
+
+
+def test_statements_after_the_last_question_add_detail_not_a_question(engine: Engine) -> None:
+    """Who the emergency contact is, said after asking whether they will be called, is no request to change it."""
+    assert (
+        engine.reply("微粒贷拖了快三周 他们会不会去联系紧急联系人?当时填的是我大学室友").intent
+        == "family_contact"
+    )
