@@ -577,14 +577,15 @@ class Matcher:
         said = self._reported(normalized, match, context)
         if said is not None:
             match = said
-        focus = self._afterthought(whole or normalized, match) or self._question_focus(
-            whole or normalized, match, answered
+        asked = _Remembered(self._clearly_asked)  # the parts' readings, shared by the three steps below
+        focus = self._afterthought(whole or normalized, match, asked) or self._question_focus(
+            whole or normalized, match, asked, answered
         )
         if focus is not None:
             match = focus
         if match.intent is None or match.ambiguous:
             return match
-        pair = self._two_questions(whole or normalized, match, answered)
+        pair = self._two_questions(whole or normalized, match, asked, answered)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
     def _reported(self, normalized: str, match: Match, context: bool) -> Match | None:
@@ -658,7 +659,11 @@ class Matcher:
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
     def _two_questions(
-        self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
+        self,
+        normalized: str,
+        match: Match,
+        asked: Callable[[str], Match | None],
+        answered: Callable[[str], bool] | None = None,
     ) -> tuple[str, str] | None:
         """Two intents, in the order the message asks them, when it asks two things: split after question
         particles and at punctuation, each question must be clearly asked (a question particle or word,
@@ -673,7 +678,7 @@ class Matcher:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
         firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
-        alone = [self._clearly_asked(question) for question, _ in units]
+        alone = [asked(question) for question, _ in units]
         for k, (question, unit) in enumerate(units):
             m = alone[k]
             # Another question asks the whole message's intent in so many words ("我该怎么留证据 可以报警吗"):
@@ -681,7 +686,7 @@ class Matcher:
             covered = any(a is not None and a.intent == match.intent for j, a in enumerate(alone) if j != k)
             if unit != question and (m is None or (m.intent != match.intent and not covered)):
                 # "这样合法吗" alone is about calls; with "他们打电话到我公司了" before it, about the workplace
-                with_statements = self._clearly_asked(unit)
+                with_statements = asked(unit)
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
             if m is None and k > 0 and _FOLLOWS_ON.match(question):
@@ -698,7 +703,11 @@ class Matcher:
         return found[0], match.intent  # the question asked first (and asked plainly) is answered first
 
     def _question_focus(
-        self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
+        self,
+        normalized: str,
+        match: Match,
+        asked: Callable[[str], Match | None],
+        answered: Callable[[str], bool] | None = None,
     ) -> Match | None:
         """What a message that tells a story and then asks asks: "佢哋打去我公司搵同事 我可唔可以告佢哋攞赔偿"
         is about compensation, though its story's words (公司, 同事) outweigh its question's in the whole
@@ -714,21 +723,21 @@ class Matcher:
             units = [q for q in units if not answered(q)]
         if not units or " ".join(units) == normalized.strip():
             return None  # no story: the whole message is its questions
-        asked: list[Match] = []
-        for question in units:
-            m = self._clearly_asked(question)
-            if m is not None:
-                asked.append(m)
-        if not asked or any(m.intent == match.intent for m in asked):
+        unsure = match.out_of_scope is None and (
+            match.intent is None or match.ambiguous or match.confidence < self.config.confident
+        )
+        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
+        if not unsure and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
+            return None  # nothing a question could bring forward (and its parts need not be read)
+        clear = [m for m in map(asked, units) if m is not None]
+        if not clear or any(m.intent == match.intent for m in clear):
             return None
-        unsure = match.intent is None or match.ambiguous or match.confidence < self.config.confident
         intents = match.intents(3)
-        kinds = list(dict.fromkeys(m.intent for m in asked))
-        if match.out_of_scope is None and unsure and len(kinds) >= 2 and all(k in intents for k in kinds[:2]):
+        kinds = list(dict.fromkeys(m.intent for m in clear))
+        if unsure and len(kinds) >= 2 and all(k in intents for k in kinds[:2]):
             first = next(c for c in match.ranking if c.owner == kinds[0])
             return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
-        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
-        for m in asked:
+        for m in clear:
             seen = next((c for c in likeliest if c.owner == m.intent), None)
             if seen is not None and seen.score >= FOCUS_FLOOR:
                 return replace(
@@ -736,7 +745,9 @@ class Matcher:
                 )
         return None
 
-    def _afterthought(self, normalized: str, match: Match) -> Match | None:
+    def _afterthought(
+        self, normalized: str, match: Match, asked: Callable[[str], Match | None]
+    ) -> Match | None:
         """Statements after a message's last question add detail, they ask nothing ("会联络我的紧急联络人吗
         联络人是我姊姊": who the contact is, not how to change it): the message up to its last question decides
         when it clearly names an intent that the whole message ranks among its ``FOCUS_RANK`` likeliest (the
@@ -745,7 +756,7 @@ class Matcher:
         last = max((k for k, part in enumerate(parts) if _ends_a_question(part)), default=-1)
         if last < 0 or last == len(parts) - 1:
             return None
-        m = self._clearly_asked(" ".join(parts[: last + 1]))
+        m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:
             return None
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
@@ -989,6 +1000,20 @@ _ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
     + _CANTONESE_ASKS
 )
+
+
+class _Remembered:
+    """A function of a message's part, computed once per part (the steps of Matcher.match read the same
+    parts)."""
+
+    def __init__(self, function: Callable[[str], Match | None]) -> None:
+        self.function = function
+        self.seen: dict[str, Match | None] = {}
+
+    def __call__(self, part: str) -> Match | None:
+        if part not in self.seen:
+            self.seen[part] = self.function(part)
+        return self.seen[part]
 
 
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
