@@ -714,7 +714,7 @@ class Matcher:
         message. The asking parts are matched on their own (see _clearly_asked); when none of them is the
         whole message's intent and one clearly names an intent that the whole message also ranks among its
         ``FOCUS_RANK`` likeliest intents with at least ``FOCUS_FLOOR``, the question (the first such) decides.
-        When the whole message is unsure (no intent, "did you mean", or below ``confident``) and two of its
+        When the whole message's answer is unsure (below ``confident``) and two of its
         questions clearly ask two intents that are both among its three likeliest ("催收打到我公司 我可以投诉吗
         他们还会打到我家里吗"), the first of them decides (and _two_questions adds the other). None: no
         change."""
@@ -723,9 +723,12 @@ class Matcher:
             units = [q for q in units if not answered(q)]
         if not units or " ".join(units) == normalized.strip():
             return None  # no story: the whole message is its questions
-        unsure = match.out_of_scope is None and (
-            match.intent is None or match.ambiguous or match.confidence < self.config.confident
-        )
+        # Only parts that ask (not "我想去派出所报案", what the reader means to do) and that do not ask about the
+        # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
+        units = [q for q in units if asks_something(_NOT_ASKING.sub(" ", q)) and not _REFERS_BACK.search(q)]
+        if match.intent is None or match.ambiguous:
+            return None  # an answer only changes its topic; a refusal or "did you mean" stays
+        unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
         if not unsure and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
             return None  # nothing a question could bring forward (and its parts need not be read)
@@ -752,10 +755,12 @@ class Matcher:
         联络人是我姊姊": who the contact is, not how to change it): the message up to its last question decides
         when it clearly names an intent that the whole message ranks among its ``FOCUS_RANK`` likeliest (the
         engine's whole message has lost its day count and amounts, which the part keeps). None: no change."""
+        if match.intent is None or match.ambiguous:
+            return None  # an answer only changes its topic; a refusal or "did you mean" stays
         parts = _split_questions(normalized)
         last = max((k for k, part in enumerate(parts) if _ends_a_question(part)), default=-1)
-        if last < 0 or last == len(parts) - 1:
-            return None
+        if last < 0 or last == len(parts) - 1 or parts[last][-1] not in _PARTICLES:
+            return None  # a question that ends with its particle ("...吗"), then statements
         m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:
             return None
@@ -1000,6 +1005,13 @@ _ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
     + _CANTONESE_ASKS
 )
+
+
+#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰").
+_REFERS_BACK = re.compile(r"[这這那][样樣么麼种種些]|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]")
+
+#: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
+_PARTICLES = frozenset("吗呢嘛咩??")
 
 
 class _Remembered:

@@ -507,6 +507,9 @@ def test_a_day_count_with_a_vague_ask_gets_its_stage_not_the_loan_refusal(engine
         # a question that only refers back to the story ("is this legal", "can I call the police") does not
         ("平台把我的账转给外包催收公司了 这样合法吗", "third_party_collection"),
         ("逾期二十天 催收说下午就到我家楼下 可以报警吗", "home_visit"),
+        ("催收在电话里说要让我全家丢脸 他们这么说是违法的吧", "threats"),
+        # what the reader means to do is no question that could outweigh the story
+        ("我打算去派出所报案 催收天天威胁我", "threats"),
     ],
 )
 def test_a_story_then_a_question_is_answered_by_what_is_asked(engine: Engine, text: str, intent: str) -> None:
@@ -516,6 +519,6 @@ def test_a_story_then_a_question_is_answered_by_what_is_asked(engine: Engine, te
 def test_statements_after_the_last_question_add_detail_not_a_question(engine: Engine) -> None:
     """Who the emergency contact is, said after asking whether they will be called, is no request to change it."""
     assert (
-        engine.reply("微粒贷拖了快三周 他们会不会去联系紧急联系人?当时填的是我大学室友").intent
+        engine.reply("微粒贷拖了快三周 他们会去联系紧急联系人吗?当时填的是我大学室友").intent
         == "family_contact"
     )
