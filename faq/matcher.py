@@ -47,7 +47,16 @@ intent over even that threshold, the likeliest intents are offered ("did you mea
 
 Two questions. The message is cut after question particles and at punctuation; when two parts are each
 clearly asked (their own match >= 0.5) and one of them is the whole message's intent, both are answered,
-the one asked first (a part that asks plainly, with 吗, 会不会, 怎么 ..., not a counting 几) first.
+the one asked first (a part that asks plainly, with 吗, 会不会, 怎么 ..., not a counting 几) first. A short
+follow-up that goes on from the question before it ("改了以后还会打给原来的人吗") is read with that question.
+
+A story, then a question. The story's words can outweigh the question's in the whole message ("佢哋打去我
+公司揾同事 我可唔可以告佢哋攞赔偿" reads as calls to colleagues). Each asking part is therefore read on its
+own too; when the whole message answers, and a part clearly names the intent the whole message ranks second
+(with at least ``FOCUS_FLOOR``), the question decides. Parts that only ask about the story ("这样合法吗") or
+say what the reader means to do do not; statements after a message's last question ("...吗 联络人是我姊姊")
+add detail, the message up to that question decides between its two likeliest intents. These rules only
+change the topic of an answer: a refusal, fallback or "did you mean" stays as it was.
 
 Cost per message: a handful of numpy operations over arrays as long as the examples, RapidFuzz on at most
 ``fuzzy_examples`` of them, and features for every owner; only the best ``ranking_size`` owners become
