@@ -47,7 +47,16 @@ intent over even that threshold, the likeliest intents are offered ("did you mea
 
 Two questions. The message is cut after question particles and at punctuation; when two parts are each
 clearly asked (their own match >= 0.5) and one of them is the whole message's intent, both are answered,
-the one asked first (a part that asks plainly, with 吗, 会不会, 怎么 ..., not a counting 几) first.
+the one asked first (a part that asks plainly, with 吗, 会不会, 怎么 ..., not a counting 几) first. A short
+follow-up that goes on from the question before it ("改了以后还会打给原来的人吗") is read with that question.
+
+A story, then a question. The story's words can outweigh the question's in the whole message ("佢哋打去我
+公司揾同事 我可唔可以告佢哋攞赔偿" reads as calls to colleagues). Each asking part is therefore read on its
+own too; when the whole message answers, and a part clearly names the intent the whole message ranks second
+(with at least ``FOCUS_FLOOR``), the question decides. Parts that only ask about the story ("这样合法吗") or
+say what the reader means to do do not; statements after a message's last question ("...吗 联络人是我姊姊")
+add detail, the message up to that question decides between its two likeliest intents. These rules only
+change the topic of an answer: a refusal, fallback or "did you mean" stays as it was.
 
 Cost per message: a handful of numpy operations over arrays as long as the examples, RapidFuzz on at most
 ``fuzzy_examples`` of them, and features for every owner; only the best ``ranking_size`` owners become
@@ -642,9 +651,15 @@ class Matcher:
         said = self._reported(normalized, match, context)
         if said is not None:
             match = said
+        asked = _Remembered(self._clearly_asked)  # the parts' readings, shared by the three steps below
+        focus = self._afterthought(whole or normalized, match, asked) or self._question_focus(
+            whole or normalized, match, asked, answered
+        )
+        if focus is not None:
+            match = focus
         if match.intent is None or match.ambiguous:
             return match
-        pair = self._two_questions(whole or normalized, match, answered)
+        pair = self._two_questions(whole or normalized, match, asked, answered)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
     def _reported(self, normalized: str, match: Match, context: bool) -> Match | None:
@@ -675,7 +690,9 @@ class Matcher:
             rest = rest.strip()
             if rest and not is_same_topic(rest):
                 return None
-        return replace(match, intent=said.intent, confidence=said.confidence, ambiguous=False, out_of_scope=None)
+        return replace(
+            match, intent=said.intent, confidence=said.confidence, ambiguous=False, out_of_scope=None
+        )
 
     def rank(
         self, normalized: str, exclude: int | None = None, forget_words: bool = False
@@ -716,7 +733,11 @@ class Matcher:
     _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 
     def _two_questions(
-        self, normalized: str, match: Match, answered: Callable[[str], bool] | None = None
+        self,
+        normalized: str,
+        match: Match,
+        asked: Callable[[str], Match | None],
+        answered: Callable[[str], bool] | None = None,
     ) -> tuple[str, str] | None:
         """Two intents, in the order the message asks them, when it asks two things: split after question
         particles and at punctuation, each question must be clearly asked (a question particle or word,
@@ -731,13 +752,19 @@ class Matcher:
             return None  # two intents need two parts that ask (a statement asks nothing of its own)
         found: list[str] = []
         firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
-        for question, unit in units:
-            m = self._clearly_asked(question)
-            if unit != question and (m is None or m.intent != match.intent):
+        alone = [asked(question) for question, _ in units]
+        for k, (question, unit) in enumerate(units):
+            m = alone[k]
+            # Another question asks the whole message's intent in so many words ("我该怎么留证据 可以报警吗"):
+            # this one, clear on its own, asks its own question, not that one again.
+            covered = any(a is not None and a.intent == match.intent for j, a in enumerate(alone) if j != k)
+            if unit != question and (m is None or (m.intent != match.intent and not covered)):
                 # "这样合法吗" alone is about calls; with "他们打电话到我公司了" before it, about the workplace
-                with_statements = self._clearly_asked(unit)
+                with_statements = asked(unit)
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
+            if m is None and k > 0 and _FOLLOWS_ON.match(question):
+                m = self._follow_up(units[k - 1][1], question, found)
             if m is None:
                 continue
             if m.intent is not None and m.intent not in found:
@@ -748,6 +775,90 @@ class Matcher:
         if found[0] == match.intent or not firsts[found[0]]:
             return match.intent, next(i for i in found if i != match.intent)
         return found[0], match.intent  # the question asked first (and asked plainly) is answered first
+
+    def _question_focus(
+        self,
+        normalized: str,
+        match: Match,
+        asked: Callable[[str], Match | None],
+        answered: Callable[[str], bool] | None = None,
+    ) -> Match | None:
+        """What a message that tells a story and then asks asks: "佢哋打去我公司搵同事 我可唔可以告佢哋攞赔偿"
+        is about compensation, though its story's words (公司, 同事) outweigh its question's in the whole
+        message. The asking parts are matched on their own (see _clearly_asked); when none of them is the
+        whole message's intent and one clearly names an intent that the whole message also ranks among its
+        ``FOCUS_RANK`` likeliest intents with at least ``FOCUS_FLOOR``, the question (the first such) decides.
+        When the whole message's answer is unsure (below ``confident``) and two of its
+        questions clearly ask two intents that are both among its three likeliest ("催收打到我公司 我可以投诉吗
+        他们还会打到我家里吗"), the first of them decides (and _two_questions adds the other). None: no
+        change."""
+        units = [q for q, _ in _question_units(normalized) if _ends_a_question(q)]
+        if answered is not None:
+            units = [q for q in units if not answered(q)]
+        if not units or " ".join(units) == normalized.strip():
+            return None  # no story: the whole message is its questions
+        # Only parts that ask (not "我想去派出所报案", what the reader means to do) and that do not ask about the
+        # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
+        units = [q for q in units if asks_something(_NOT_ASKING.sub(" ", q)) and not _REFERS_BACK.search(q)]
+        if match.intent is None or match.ambiguous:
+            return None  # an answer only changes its topic; a refusal or "did you mean" stays
+        unsure = match.confidence < self.config.confident
+        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
+        if not unsure and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
+            return None  # nothing a question could bring forward (and its parts need not be read)
+        clear = [m for m in map(asked, units) if m is not None]
+        if not clear or any(m.intent == match.intent for m in clear):
+            return None
+        intents = match.intents(3)
+        kinds = list(dict.fromkeys(m.intent for m in clear))
+        if unsure and len(kinds) >= 2 and all(k in intents for k in kinds[:2]):
+            first = next(c for c in match.ranking if c.owner == kinds[0])
+            return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
+        for m in clear:
+            seen = next((c for c in likeliest if c.owner == m.intent), None)
+            if seen is not None and seen.score >= FOCUS_FLOOR:
+                return replace(
+                    match, intent=m.intent, confidence=seen.score, ambiguous=False, out_of_scope=None
+                )
+        return None
+
+    def _afterthought(
+        self, normalized: str, match: Match, asked: Callable[[str], Match | None]
+    ) -> Match | None:
+        """Statements after a message's last question add detail, they ask nothing ("会联络我的紧急联络人吗
+        联络人是我姊姊": who the contact is, not how to change it): the message up to its last question decides
+        when it clearly names an intent that the whole message ranks among its ``FOCUS_RANK`` likeliest (the
+        engine's whole message has lost its day count and amounts, which the part keeps). None: no change."""
+        if match.intent is None or match.ambiguous:
+            return None  # an answer only changes its topic; a refusal or "did you mean" stays
+        parts = _split_questions(normalized)
+        last = max((k for k, part in enumerate(parts) if _ends_a_question(part)), default=-1)
+        if last < 0 or last == len(parts) - 1 or parts[last][-1] not in _PARTICLES:
+            return None  # a question that ends with its particle ("...吗"), then statements
+        m = asked(" ".join(parts[: last + 1]))
+        if m is None or m.intent == match.intent:
+            return None
+        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
+        if all(c.owner != m.intent for c in likeliest):
+            return None
+        return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False, out_of_scope=None)
+
+    def _follow_up(self, before: str, question: str, found: list[str]) -> Match | None:
+        """A short follow-up that says little on its own ("换了以后还会打给原来那个人吗", "打了我能告他们吗"):
+        read with the question before it, what it adds is that reading's likeliest intent other than the ones
+        already asked, when that intent is also among the follow-up's own likeliest (FOCUS_RANK + 1) and the
+        reading with the question before it gives it at least FOCUS_FLOOR."""
+        own = [c.owner for c in self.rank(question)[: FOCUS_RANK + 1]]
+        together = decide(self.rank(f"{before} {question}"), self.config)
+        for c in together.ranking:
+            if c.is_out_of_scope or c.owner in found:
+                continue
+            if c.score >= FOCUS_FLOOR and c.owner in own:
+                return replace(
+                    together, intent=c.owner, confidence=c.score, ambiguous=False, out_of_scope=None
+                )
+            return None
+        return None
 
     def _clearly_asked(self, part: str) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
@@ -767,7 +878,9 @@ class Matcher:
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
-        digest.update(repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode())  # a small KB's prior
+        digest.update(
+            repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode()
+        )  # a small KB's prior
         for owner, tokens in zip(self.owners, self.token_lists, strict=True):
             digest.update(f"{owner}\t{' '.join(tokens)}\n".encode())
         for intent_id, words in sorted(self.keywords.items()):
@@ -818,7 +931,9 @@ class Matcher:
             normalized = normalize(self.examples[i])
             # the example's n-gram vector, read once: as the message's, and as what is left out of the model
             vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
-            views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]
+            views = [
+                (self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)
+            ]
             if self.is_oos[own]:
                 views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
             for features, right in views:
@@ -872,7 +987,9 @@ class Matcher:
         right_of = np.array([o[1] for o in outcomes], dtype=bool)
         best_of = np.array([o[2] for o in outcomes], dtype=np.float64)
         oos_of = np.array([o[3] for o in outcomes], dtype=np.float64)
-        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[None, :]
+        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[
+            None, :
+        ]
         answered_right = (accepted & (scope_of & right_of)[None, :]).sum(axis=1).tolist()
         refused = (~accepted & ~scope_of[None, :]).sum(axis=1).tolist()
         scored = []
@@ -1061,6 +1178,27 @@ _ASKS = re.compile(
 )
 
 
+#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰").
+_REFERS_BACK = re.compile(r"[这這那][样樣么麼种種些]|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]")
+
+#: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
+_PARTICLES = frozenset("吗呢嘛咩??")
+
+
+class _Remembered:
+    """A function of a message's part, computed once per part (the steps of Matcher.match read the same
+    parts)."""
+
+    def __init__(self, function: Callable[[str], Match | None]) -> None:
+        self.function = function
+        self.seen: dict[str, Match | None] = {}
+
+    def __call__(self, part: str) -> Match | None:
+        if part not in self.seen:
+            self.seen[part] = self.function(part)
+        return self.seen[part]
+
+
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
 #: "借了几个口子").
 _ASKS_PLAINLY = re.compile(
@@ -1112,6 +1250,11 @@ _NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
 _MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 
 
+#: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
+#: what happens once the thing just asked about has happened.
+_FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+
+
 def _ends_a_question(part: str) -> bool:
     """Whether a part of a message asks something (see _ASKS), not counting the 几 of 一天十几个 or the 哪
     of 说知道我住哪, or says what the reader means to do (想换手机号)."""
@@ -1134,6 +1277,11 @@ def _question_units(normalized: str) -> list[tuple[str, str]]:
         units.append((pending[-1], " ".join(pending)))
     return units
 
+
+#: A question clearly asked on its own decides a message with a story when the whole message ranks its intent
+#: among this many likeliest intents (see Matcher._question_focus).
+FOCUS_RANK = 2
+FOCUS_FLOOR = 0.15
 
 #: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of
 #: scope wins only when nothing in scope is clearly asked.
@@ -1168,6 +1316,7 @@ def _bluff_as_doubt(normalized: str) -> str:
         return normalized
     head, tail = normalized[: found.end()], normalized[found.end() :]
     return head + _BLUFF.sub(" 是真的吗 ", tail)
+
 
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02

@@ -114,9 +114,17 @@ def test_a_question_of_its_own_beside_reported_speech_is_answered(engine: Engine
 
 @pytest.mark.parametrize(
     ("text", "word"),
-    [("网贷还不完了", "还不上"), ("实在还不起", "还不上"), ("会被送进去吗", "坐牢"), ("上zx了吗", "征信"), ("txl会不会爆", "通讯录")],
+    [
+        ("网贷还不完了", "还不上"),
+        ("实在还不起", "还不上"),
+        ("会被送进去吗", "坐牢"),
+        ("上zx了吗", "征信"),
+        ("txl会不会爆", "通讯录"),
+    ],
 )
-def test_everyday_and_abbreviated_words_are_read_as_the_knowledge_bases(engine: Engine, text: str, word: str) -> None:
+def test_everyday_and_abbreviated_words_are_read_as_the_knowledge_bases(
+    engine: Engine, text: str, word: str
+) -> None:
     assert word in engine.analyzer.tokens(engine.understand(text).normalized)
 
 
@@ -199,7 +207,10 @@ def test_a_short_question_asks_about_the_statements_before_it() -> None:
     assert [q for q, _ in _question_units("一天打十几个 说知道我住哪 怎么办")] == ["怎么办"]
     assert [q for q, _ in _question_units("拖了几天 会怎样")] == ["会怎样"]
     # what the reader means to do is asked, in all but form
-    assert [q for q, _ in _question_units("打算把手机号换了 他们会找我爸妈吗")] == ["打算把手机号换了", "他们会找我爸妈吗"]
+    assert [q for q, _ in _question_units("打算把手机号换了 他们会找我爸妈吗")] == [
+        "打算把手机号换了",
+        "他们会找我爸妈吗",
+    ]
 
 
 # ------------------------------------------------------------------------------------- two questions
@@ -213,6 +224,21 @@ TWO_QUESTIONS = [
     ("欠了四个平台一共6万 逾期十天 应该先还哪一笔 能不能跟平台谈分期", {"debt_management", "negotiate"}),
     # a reported threat to sue, doubted, then a question of its own
     ("欠了美团七千 逾期一个月 催收说要起诉我 是真的吗 会不会坐牢", {"lawsuit", "jail"}),
+    # a question clear on its own keeps its reading when the other question asks the whole message's intent
+    (
+        "逾期快一个月 催收在电话里骂我祖宗十八代 还说要把我照片发网上 聊天记录要怎么保存 能报警吗",
+        {"evidence", "threats"},
+    ),
+    # the whole message hesitates (its story is about the workplace); both questions are clear on their own
+    (
+        "借了五千 逾期15天 今天催收打到我公司 我可以投诉吗 他们还会打到我家里吗",
+        {"complain", "family_contact"},
+    ),
+    # a follow-up that says little on its own, read with the question before it
+    (
+        "逾期十来天 催收给我妈打了电话 我妈有义务替我还吗 以后还会再打给她吗",
+        {"family_liability", "family_contact"},
+    ),
 ]
 
 
@@ -245,7 +271,7 @@ def test_two_questions_are_answered_in_the_order_they_are_asked(
 
 
 def test_a_statement_with_a_counting_word_is_no_first_question(engine: Engine) -> None:
-    """"借了几个口子" counts, it does not ask: the question actually asked keeps the lead."""
+    """ "借了几个口子" counts, it does not ask: the question actually asked keeps the lead."""
     reply = engine.reply("我借了几个口子 有一个已经拖了十来天 他们会打电话给我爸妈吗 会不会上门")
     assert reply.intents[:1] == ("family_contact",)
 
@@ -286,7 +312,7 @@ def test_cantonese_two_questions(engine: Engine) -> None:
 
 
 def test_a_leftover_numeral_is_no_question(engine: Engine) -> None:
-    """"三千五" less its amount leaves 五: no intent is accepted on it, the stage block answers."""
+    """ "三千五" less its amount leaves 五: no intent is accepted on it, the stage block answers."""
     reply = engine.reply("我欠了三千五 逾期九天了")
     assert reply.kind == ReplyKind.STAGE and reply.days == 9
 
@@ -451,13 +477,48 @@ def test_loan_context_lowers_the_bar_for_answering_never_for_refusing() -> None:
     from faq.matcher import Candidate, MatcherConfig, decide
 
     config = MatcherConfig(threshold=0.5, context_threshold=0.1)
-    ranking = (Candidate("oos:loan_request", 0.3, "我想借钱"), Candidate("collection_process", 0.05, "逾期会怎样"))
+    ranking = (
+        Candidate("oos:loan_request", 0.3, "我想借钱"),
+        Candidate("collection_process", 0.05, "逾期会怎样"),
+    )
     assert decide(ranking, config, context=True).out_of_scope is None  # 0.3 < 0.5: not a refusal
     assert decide(ranking, config, context=False).out_of_scope is None
-    sure = (Candidate("oos:loan_request", 0.7, "我想借钱"), Candidate("collection_process", 0.05, "逾期会怎样"))
+    sure = (
+        Candidate("oos:loan_request", 0.7, "我想借钱"),
+        Candidate("collection_process", 0.05, "逾期会怎样"),
+    )
     assert decide(sure, config, context=True).out_of_scope == "loan_request"
 
 
 def test_a_day_count_with_a_vague_ask_gets_its_stage_not_the_loan_refusal(engine: Engine) -> None:
     reply = engine.reply("逾期五天 我想问下")
     assert reply.kind.value == "stage" and reply.days == 5
+
+
+# ---------------------------------------------------------------------------------- story and question
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the story (calls to colleagues) outweighs the question in the whole message; the question, clearly
+        # asked on its own and the whole message's runner-up, decides
+        ("網貸逾期三週 催收一直打給我同事和主管 我能不能向他們求償", "compensation"),
+        # a question that only refers back to the story ("is this legal", "can I call the police") does not
+        ("平台把我的账转给外包催收公司了 这样合法吗", "third_party_collection"),
+        ("逾期二十天 催收说下午就到我家楼下 可以报警吗", "home_visit"),
+        ("催收在电话里说要让我全家丢脸 他们这么说是违法的吧", "threats"),
+        # what the reader means to do is no question that could outweigh the story
+        ("我打算去派出所报案 催收天天威胁我", "threats"),
+    ],
+)
+def test_a_story_then_a_question_is_answered_by_what_is_asked(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent
+
+
+def test_statements_after_the_last_question_add_detail_not_a_question(engine: Engine) -> None:
+    """Who the emergency contact is, said after asking whether they will be called, is no request to change it."""
+    assert (
+        engine.reply("微粒贷拖了快三周 他们会去联系紧急联系人吗?当时填的是我大学室友").intent
+        == "family_contact"
+    )
