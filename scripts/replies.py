@@ -12,8 +12,8 @@ JSON, as `faq ask --json` prints it, and the top five of the matcher's ranking t
 once more as one conversation (context, follow-ups, the crisis footer). Never the new held-out set.
 
 PYTHONHASHSEED=0 is no longer needed (the matcher sums over sets in sorted order since 2026-11-26, so that
-replies are the same in every process), but harmless. Never the held-out sets everyday_holdout2.yaml and
-search_holdout2.yaml either.
+replies are the same in every process), but harmless. The later held-out sets (everyday_holdout2/3,
+search_holdout2/3, forum_holdout3) are left out too, as they were while they were held out.
 """
 
 from __future__ import annotations

@@ -101,11 +101,18 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: measure 98.1 % (none refused) and 94.4 % / 94.7 %. These floors keep the figures from slipping.
 #: everyday_holdout2 / search_holdout2 were held out once more (measured on 0c5b54c: 93.5 % / 65.0 % and 96.3 %
 #: / 95.0 %) and are dev sets since; matcher-acc brought them to 96.0 % / 85.0 % and 97.9 % / 95.0 %.
+#: everyday_holdout3 / search_holdout3 / forum_holdout3 (the third round, written by three helpers from the
+#: intents' ids and summaries only) were measured on main 06987eb and once more on the merged engine
+#: cfb1107 (README): 85.5 % / 92.5 %, 96.3 % / 92.5 % and 92.9 % / 96.7 %. Dev sets since; these floors are
+#: just under those figures (computed here without the 5 short search queries an example equals).
 HELD_OUT = {
     "everyday_holdout": (0.97, None),
     "search_holdout": (0.935, 0.94),
     "everyday_holdout2": (0.95, 0.80),
     "search_holdout2": (0.965, 0.92),
+    "everyday_holdout3": (0.85, 0.90),
+    "search_holdout3": (0.955, 0.90),
+    "forum_holdout3": (0.92, 0.95),
 }
 
 
