@@ -32,7 +32,7 @@ from faq.context import (
 from faq.crisis import CrisisDetector, Region, Signal
 from faq.days import OVERDUE_TYPOS, DayCount, as_said, parse_days, stated
 from faq.kb import GENERAL, Intent, KnowledgeBase, KnowledgeBaseError, Problem, Stage, load_knowledge_base
-from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig, asks_something
+from faq.matcher import SUGGESTION_FLOOR, Match, Matcher, MatcherConfig
 from faq.normalize import (
     MAX_INPUT_CHARS,
     is_traditional,
@@ -43,6 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
+from faq.questions import asks_something
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"

@@ -82,7 +82,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq import cache
+from faq import cache, questions
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.compact import COMPACT_FROM, Strings, TokenLists
 from faq.context import is_same_topic
@@ -641,7 +641,7 @@ class Matcher:
         looked for in the whole message, whose parts keep their own words ("房贷逾期一个月严重吗").
         ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again.
         ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
-        normalized = _bluff_as_doubt(normalized)
+        normalized = questions.bluff_as_doubt(normalized)
         tokens = self.analyzer.tokens(normalized)
         ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
         # A message left with nothing but numerals ("三千五" less its amount) asks nothing: no lower threshold.
@@ -668,7 +668,7 @@ class Matcher:
         clause) is matched on its own; its intent answers when it is a legal action (LEGAL_ACTION_INTENTS:
         being sued, being arrested), clearly asked (at least 0.5 and the threshold), and the whole message
         is matched as a threat, not clearly matched, or matched less surely than what was said."""
-        found = _REPORTED.search(normalized)
+        found = questions.REPORTED.search(normalized)
         if found is None:
             return None
         # what was said: up to the end of its clause ("说要曝光我 这违法吗 怎么留证据" said 曝光我)
@@ -728,10 +728,6 @@ class Matcher:
             if allowed
         )
 
-    # A second question: the message split where a question ends (吗, 呢, ?, 么 ...) and each part
-    # matched on its own.
-    _QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
-
     def _two_questions(
         self,
         normalized: str,
@@ -743,9 +739,9 @@ class Matcher:
         particles and at punctuation, each question must be clearly asked (a question particle or word,
         its match at least 0.5 and over the threshold, not ambiguous), one being the whole message's intent
         and another a different intent. A question is matched on its own and with the statements before
-        it (see _question_units): with them when alone it says nothing clear ("合唔合法", "还要还吗") or
+        it (see questions.question_units): with them when alone it says nothing clear ("合唔合法", "还要还吗") or
         when with them it is the whole message's question ("他们打到我公司了 这样合法吗")."""
-        units = [(q, u) for q, u in _question_units(normalized) if _ends_a_question(q)]
+        units = [(q, u) for q, u in questions.question_units(normalized) if questions.ends_a_question(q)]
         if len(units) >= 2 and answered is not None:
             units = [(q, u) for q, u in units if not answered(q)]
         if len(units) < 2:
@@ -763,13 +759,13 @@ class Matcher:
                 with_statements = asked(unit)
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
-            if m is None and k > 0 and _FOLLOWS_ON.match(question):
+            if m is None and k > 0 and questions.FOLLOWS_ON.match(question):
                 m = self._follow_up(units[k - 1][1], question, found)
             if m is None:
                 continue
             if m.intent is not None and m.intent not in found:
                 found.append(m.intent)
-                firsts[m.intent] = bool(_ASKS_PLAINLY.search(question))
+                firsts[m.intent] = bool(questions.ASKS_PLAINLY.search(question))
         if match.intent not in found or len(found) < 2:
             return None
         if found[0] == match.intent or not firsts[found[0]]:
@@ -792,14 +788,18 @@ class Matcher:
         questions clearly ask two intents that are both among its three likeliest ("催收打到我公司 我可以投诉吗
         他们还会打到我家里吗"), the first of them decides (and _two_questions adds the other). None: no
         change."""
-        units = [q for q, _ in _question_units(normalized) if _ends_a_question(q)]
+        units = [q for q, _ in questions.question_units(normalized) if questions.ends_a_question(q)]
         if answered is not None:
             units = [q for q in units if not answered(q)]
         if not units or " ".join(units) == normalized.strip():
             return None  # no story: the whole message is its questions
         # Only parts that ask (not "我想去派出所报案", what the reader means to do) and that do not ask about the
         # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
-        units = [q for q in units if asks_something(_NOT_ASKING.sub(" ", q)) and not _REFERS_BACK.search(q)]
+        units = [
+            q
+            for q in units
+            if questions.asks_something(questions.NOT_ASKING.sub(" ", q)) and not questions.REFERS_BACK.search(q)
+        ]
         if match.intent is None or match.ambiguous:
             return None  # an answer only changes its topic; a refusal or "did you mean" stays
         unsure = match.confidence < self.config.confident
@@ -831,9 +831,9 @@ class Matcher:
         engine's whole message has lost its day count and amounts, which the part keeps). None: no change."""
         if match.intent is None or match.ambiguous:
             return None  # an answer only changes its topic; a refusal or "did you mean" stays
-        parts = _split_questions(normalized)
-        last = max((k for k, part in enumerate(parts) if _ends_a_question(part)), default=-1)
-        if last < 0 or last == len(parts) - 1 or parts[last][-1] not in _PARTICLES:
+        parts = questions.split_questions(normalized)
+        last = max((k for k, part in enumerate(parts) if questions.ends_a_question(part)), default=-1)
+        if last < 0 or last == len(parts) - 1 or parts[last][-1] not in questions.PARTICLES:
             return None  # a question that ends with its particle ("...吗"), then statements
         m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:
@@ -863,7 +863,7 @@ class Matcher:
     def _clearly_asked(self, part: str) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
-        part = _bluff_as_doubt(part)
+        part = questions.bluff_as_doubt(part)
         m = decide(self.rank(part), self.config)
         said = self._reported(part, m, context=False)  # "催收说要告我 是真的吗" asks about being sued
         if said is not None:
@@ -1169,22 +1169,6 @@ def _fit_logistic(
     return w
 
 
-#: A part of a message asks something when it has a question particle or a question word.
-#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
-_CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
-_ASKS = re.compile(
-    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
-    + _CANTONESE_ASKS
-)
-
-
-#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰").
-_REFERS_BACK = re.compile(r"[这這那][样樣么麼种種些]|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]")
-
-#: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
-_PARTICLES = frozenset("吗呢嘛咩??")
-
-
 class _Remembered:
     """A function of a message's part, computed once per part (the steps of Matcher.match read the same
     parts)."""
@@ -1197,85 +1181,6 @@ class _Remembered:
         if part not in self.seen:
             self.seen[part] = self.function(part)
         return self.seen[part]
-
-
-#: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
-#: "借了几个口子").
-_ASKS_PLAINLY = re.compile(
-    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家|找谁"
-    + _CANTONESE_ASKS
-)
-
-
-def asks_something(normalized: str) -> bool:
-    """Whether a message (or part) asks anything: a question particle or a question word (a bare noun such as
-    "负债" or a statement asks nothing)."""
-    return bool(_ASKS.search(normalized))
-
-
-#: 么 that ends a word, not a question: 怎么, 什么, 那么, 这么, 多么, 要么, 为什么, 干么.
-_MO_IN_A_WORD = frozenset("怎什那这多要为干")
-
-
-def _split_questions(normalized: str) -> list[str]:
-    """A message cut after each question particle and at each space (punctuation, once normalised):
-    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question); parts of fewer than
-    three characters are joined to the previous one."""
-    parts: list[str] = []
-    current = ""
-    for ch in normalized:
-        current += ch
-        if ch == "么" and len(current) >= 2 and current[-2] in _MO_IN_A_WORD:
-            continue
-        if ch in Matcher._QUESTION_END or ch == " ":  # punctuation is a space once normalised
-            parts.append(current)
-            current = ""
-    if current.strip():
-        parts.append(current)
-    merged: list[str] = []
-    for part in parts:
-        if merged and len(part.strip()) < 3:
-            merged[-1] += part
-        else:
-            merged.append(part)
-    return [p.strip() for p in merged if p.strip()]
-
-
-#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天) or where
-#: someone lives (知道我住哪).
-_NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
-
-
-#: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.
-_MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
-
-
-#: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
-#: what happens once the thing just asked about has happened.
-_FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
-
-
-def _ends_a_question(part: str) -> bool:
-    """Whether a part of a message asks something (see _ASKS), not counting the 几 of 一天十几个 or the 哪
-    of 说知道我住哪, or says what the reader means to do (想换手机号)."""
-    return bool(_ASKS.search(_NOT_ASKING.sub(" ", part)) or _MEANS_TO.match(part))
-
-
-def _question_units(normalized: str) -> list[tuple[str, str]]:
-    """The parts of a message that may ask something, each as (the part, the part with the statements
-    before it): "佢哋打俾我公司同事 合唔合法 可以点投诉" -> ("佢哋打俾我公司同事 合唔合法" with the statement,
-    "可以点投诉"). A short question such as 合法吗, 可以吗 or 还要还吗 asks about what was just said; statements
-    after the last question come last, asking nothing of their own."""
-    units: list[tuple[str, str]] = []
-    pending: list[str] = []
-    for part in _split_questions(normalized):
-        pending.append(part)
-        if _ends_a_question(part):
-            units.append((part, " ".join(pending)))
-            pending = []
-    if pending:
-        units.append((pending[-1], " ".join(pending)))
-    return units
 
 
 #: A question clearly asked on its own decides a message with a story when the whole message ranks its intent
@@ -1297,25 +1202,6 @@ THREATS_INTENT = "threats"
 #: A reported threat to sue or to have the reader arrested asks whether that can happen: the legal topics
 #: answer it. A reported threat of harm, exposure or a visit ("威胁说要找人上门打我") stays a threat.
 LEGAL_ACTION_INTENTS = frozenset({"lawsuit", "jail"})
-
-#: What a collector said they would do: "说要起诉我", "扬言要上门", "威胁我说要把我送进去", "说会爆通讯录".
-_REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
-
-#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own.
-_BLUFF = re.compile(
-    r"(?:是不是|是|只是|就是)?(?:在)?(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
-)
-
-
-def _bluff_as_doubt(normalized: str) -> str:
-    """A reported threat followed by "是吓唬我的吗" asks whether it is true ("是真的吗"): the bluff question is
-    read as that doubt, so that 吓唬 (a synonym of 威胁) does not turn "催收说要起诉我 是吓唬我的吗" into a
-    question about threats."""
-    found = _REPORTED.search(normalized)
-    if found is None:
-        return normalized
-    head, tail = normalized[: found.end()], normalized[found.end() :]
-    return head + _BLUFF.sub(" 是真的吗 ", tail)
 
 
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.

@@ -12,8 +12,10 @@ import pytest
 from faq import cache
 from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
-from faq.matcher import FEATURES, Matcher, _fit_logistic, _question_units, _split_questions
+from faq.matcher import FEATURES, Matcher, _fit_logistic
 from faq.ngrams import NgramModel
+from faq.questions import question_units as _question_units
+from faq.questions import split_questions as _split_questions
 from faq.reply import ReplyKind
 
 REFUSALS = (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)

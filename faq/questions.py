@@ -1,0 +1,129 @@
+"""How a message asks: where its questions end, which parts ask something, and what a collector is reported
+to have said. Pure functions over normalised text (Simplified, punctuation as spaces), read by the matcher's
+decisions (two questions, a story then a question, reported speech) and the engine."""
+
+from __future__ import annotations
+
+import re
+
+#: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
+QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
+
+
+#: A part of a message asks something when it has a question particle or a question word.
+#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
+CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
+
+
+ASKS = re.compile(
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
+    + CANTONESE_ASKS
+)
+
+
+#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰").
+REFERS_BACK = re.compile(r"[这這那][样樣么麼种種些]|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]")
+
+
+#: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
+PARTICLES = frozenset("吗呢嘛咩??")
+
+
+#: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
+#: "借了几个口子").
+ASKS_PLAINLY = re.compile(
+    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家|找谁"
+    + CANTONESE_ASKS
+)
+
+
+def asks_something(normalized: str) -> bool:
+    """Whether a message (or part) asks anything: a question particle or a question word (a bare noun such as
+    "负债" or a statement asks nothing)."""
+    return bool(ASKS.search(normalized))
+
+
+#: 么 that ends a word, not a question: 怎么, 什么, 那么, 这么, 多么, 要么, 为什么, 干么.
+MO_IN_A_WORD = frozenset("怎什那这多要为干")
+
+
+def split_questions(normalized: str) -> list[str]:
+    """A message cut after each question particle and at each space (punctuation, once normalised):
+    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question); parts of fewer than
+    three characters are joined to the previous one."""
+    parts: list[str] = []
+    current = ""
+    for ch in normalized:
+        current += ch
+        if ch == "么" and len(current) >= 2 and current[-2] in MO_IN_A_WORD:
+            continue
+        if ch in QUESTION_END or ch == " ":  # punctuation is a space once normalised
+            parts.append(current)
+            current = ""
+    if current.strip():
+        parts.append(current)
+    merged: list[str] = []
+    for part in parts:
+        if merged and len(part.strip()) < 3:
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return [p.strip() for p in merged if p.strip()]
+
+
+#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天) or where
+#: someone lives (知道我住哪).
+NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
+
+
+#: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.
+MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
+
+
+#: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
+#: what happens once the thing just asked about has happened.
+FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+
+
+def ends_a_question(part: str) -> bool:
+    """Whether a part of a message asks something (see ASKS), not counting the 几 of 一天十几个 or the 哪
+    of 说知道我住哪, or says what the reader means to do (想换手机号)."""
+    return bool(ASKS.search(NOT_ASKING.sub(" ", part)) or MEANS_TO.match(part))
+
+
+def question_units(normalized: str) -> list[tuple[str, str]]:
+    """The parts of a message that may ask something, each as (the part, the part with the statements
+    before it): "佢哋打俾我公司同事 合唔合法 可以点投诉" -> ("佢哋打俾我公司同事 合唔合法" with the statement,
+    "可以点投诉"). A short question such as 合法吗, 可以吗 or 还要还吗 asks about what was just said; statements
+    after the last question come last, asking nothing of their own."""
+    units: list[tuple[str, str]] = []
+    pending: list[str] = []
+    for part in split_questions(normalized):
+        pending.append(part)
+        if ends_a_question(part):
+            units.append((part, " ".join(pending)))
+            pending = []
+    if pending:
+        units.append((pending[-1], " ".join(pending)))
+    return units
+
+
+#: What a collector said they would do: "说要起诉我", "扬言要上门", "威胁我说要把我送进去", "说会爆通讯录".
+REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
+
+
+#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own.
+BLUFF = re.compile(
+    r"(?:是不是|是|只是|就是)?(?:在)?(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
+)
+
+
+def bluff_as_doubt(normalized: str) -> str:
+    """A reported threat followed by "是吓唬我的吗" asks whether it is true ("是真的吗"): the bluff question is
+    read as that doubt, so that 吓唬 (a synonym of 威胁) does not turn "催收说要起诉我 是吓唬我的吗" into a
+    question about threats."""
+    found = REPORTED.search(normalized)
+    if found is None:
+        return normalized
+    head, tail = normalized[: found.end()], normalized[found.end() :]
+    return head + BLUFF.sub(" 是真的吗 ", tail)
