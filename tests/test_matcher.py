@@ -14,8 +14,7 @@ from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
 from faq.matcher import FEATURES, Matcher, _fit_logistic
 from faq.ngrams import NgramModel
-from faq.questions import question_units as _question_units
-from faq.questions import split_questions as _split_questions
+from faq.questions import question_units, split_questions
 from faq.reply import ReplyKind
 
 REFUSALS = (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)
@@ -193,23 +192,23 @@ def test_the_ngram_model_is_cached_and_a_foreign_state_is_refused(
 
 
 def test_split_questions() -> None:
-    assert _split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
-    assert _split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
-    assert _split_questions("逾期 3天 会怎样") == ["逾期 3天", "会怎样"]
+    assert split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
+    assert split_questions("会爆通讯录吗") == ["会爆通讯录吗"]
+    assert split_questions("逾期 3天 会怎样") == ["逾期 3天", "会怎样"]
     # the 么 of 怎么 / 什么 ends no question: "该怎么安排" stays whole
-    assert _split_questions("该怎么安排还款 能协商吗") == ["该怎么安排还款", "能协商吗"]
+    assert split_questions("该怎么安排还款 能协商吗") == ["该怎么安排还款", "能协商吗"]
 
 
 def test_a_short_question_asks_about_the_statements_before_it() -> None:
-    assert _question_units("他们打到我单位了 合法吗 去哪里投诉") == [
+    assert question_units("他们打到我单位了 合法吗 去哪里投诉") == [
         ("合法吗", "他们打到我单位了 合法吗"),
         ("去哪里投诉", "去哪里投诉"),
     ]
     # a count (十几个, 拖了几天) or 知道我住哪 asks nothing
-    assert [q for q, _ in _question_units("一天打十几个 说知道我住哪 怎么办")] == ["怎么办"]
-    assert [q for q, _ in _question_units("拖了几天 会怎样")] == ["会怎样"]
+    assert [q for q, _ in question_units("一天打十几个 说知道我住哪 怎么办")] == ["怎么办"]
+    assert [q for q, _ in question_units("拖了几天 会怎样")] == ["会怎样"]
     # what the reader means to do is asked, in all but form
-    assert [q for q, _ in _question_units("打算把手机号换了 他们会找我爸妈吗")] == [
+    assert [q for q, _ in question_units("打算把手机号换了 他们会找我爸妈吗")] == [
         "打算把手机号换了",
         "他们会找我爸妈吗",
     ]
