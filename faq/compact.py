@@ -20,6 +20,16 @@ import numpy as np
 COMPACT_FROM = 5_000
 
 
+def _position(i: int, length: int) -> int:
+    """A sequence index as a position from 0 (negative ones count from the end), as a list reads it."""
+    k = operator.index(i)
+    if k < 0:
+        k += length
+    if k < 0:
+        raise IndexError("index out of range")
+    return k
+
+
 class Strings(Sequence[str]):
     """Strings held as one string and each one's bounds; ``strings[i]`` is a slice of it."""
 
@@ -47,11 +57,7 @@ class Strings(Sequence[str]):
     def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
-        k = operator.index(i)
-        if k < 0:
-            k += len(self)
-        if k < 0:
-            raise IndexError("index out of range")
+        k = _position(i, len(self))
         bounds = self._bounds
         return self._text[bounds[k] : bounds[k + 1]]
 
@@ -90,11 +96,7 @@ class TokenLists(Sequence[list[str]]):
     def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
-        k = operator.index(i)
-        if k < 0:
-            k += len(self)
-        if k < 0:
-            raise IndexError("index out of range")
+        k = _position(i, len(self))
         bounds, words = self._bounds, self._words
         return [words[w] for w in self._ids[bounds[k] : bounds[k + 1]]]
 
@@ -156,23 +158,38 @@ class StringIndex(Mapping[str, int]):
             raise KeyError(key)
         return position
 
-    def ids(self, keys: list[str]) -> list[int]:
-        """The position of each key, -1 for a key that is not in the index (``[d.get(k, -1) for k in keys]``)."""
+    def _candidates(self, keys: list[str]) -> tuple[list[int], list[int]]:
+        """For each key whose hash the index has: its place in ``keys``, and the position of the (first)
+        string with that hash (the string itself still to be compared with the key)."""
         size = len(self._hashes)
         if not keys or not size:
-            return [-1] * len(keys)
+            return [], []
         wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
         at = np.searchsorted(self._hashes, wanted)
         np.minimum(at, size - 1, out=at)
-        found = (self._hashes[at] == wanted).tolist()
-        positions = self._positions[at].tolist()
+        hit = np.flatnonzero(self._hashes[at] == wanted)
+        return hit.tolist(), self._positions[at[hit]].tolist()
+
+    def ids(self, keys: list[str]) -> list[int]:
+        """The position of each key, -1 for a key that is not in the index (``[d.get(k, -1) for k in keys]``)."""
+        out = [-1] * len(keys)
+        text, bounds, collided = self._text, self._bounds, self._collided
+        for i, p in zip(*self._candidates(keys), strict=True):
+            if text[bounds[p] : bounds[p + 1]] == keys[i]:
+                out[i] = p
+            elif collided:
+                out[i] = collided.get(keys[i], -1)
+        return out
+
+    def present(self, keys: Iterable[str]) -> list[int]:
+        """The positions of those of ``keys`` that are in the index, in the order of ``keys`` (the crisis
+        model's features of a window: most are not in its vocabulary)."""
+        asked = list(keys)
         text, bounds, collided = self._text, self._bounds, self._collided
         out: list[int] = []
-        for key, hit, p in zip(keys, found, positions, strict=True):
-            if hit and text[bounds[p] : bounds[p + 1]] == key:
+        for i, p in zip(*self._candidates(asked), strict=True):
+            if text[bounds[p] : bounds[p + 1]] == asked[i]:
                 out.append(p)
-            elif hit and collided:
-                out.append(collided.get(key, -1))
-            else:
-                out.append(-1)
+            elif collided and (other := collided.get(asked[i])) is not None:
+                out.append(other)
         return out

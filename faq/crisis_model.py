@@ -15,7 +15,7 @@ Features of a piece of text (already normalised: Simplified, lower case, punctua
 
 A message is scored in windows of consecutive clauses of at most :data:`WINDOW_CHARS` characters (a short
 message is one window; a long one cannot add up to despair from many small weights) and the highest
-probability of each class counts. Scoring looks the window's features up in :class:`FeatureIndex` (the
+probability of each class counts. Scoring looks the window's features up in :class:`faq.compact.StringIndex` (the
 64k names held compactly: ~3.8 MB resident instead of ~9 MB as a dict of strings) and adds up their weight
 rows (numpy); training (``python -m faq.crisis train``) uses scikit-learn's multinomial logistic regression.
 """
@@ -27,11 +27,10 @@ import json
 import os
 import re
 import threading
-from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import accumulate, pairwise
+from itertools import pairwise
 from math import exp
 from pathlib import Path
 
@@ -40,6 +39,8 @@ import numpy as np
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 
 from pypinyin import lazy_pinyin
+
+from faq.compact import StringIndex
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
 FEATURES_VERSION = 3
@@ -211,69 +212,6 @@ def message_features(text: str) -> set[str]:
     return features(clauses(text))
 
 
-class FeatureIndex(Mapping[str, int]):
-    """The model's feature names -> their weight rows, held compactly (a fraction of a dict of strings): the
-    names joined into one string with their start offsets, and their ``hash()`` values sorted beside their
-    rows. A look-up finds the hash by binary search (numpy, for all the features of a window at once) and
-    then compares the name itself, so the answer is exactly a dict's. Hashes are computed in the running
-    process (Python salts its string hash per process). Names that share a hash with another (it happens:
-    "ag" and 条 have the same bytes) keep a plain dict of their own."""
-
-    __slots__ = ("_collided", "_hashes", "_rows", "_starts", "_text")
-
-    def __init__(self, names: Sequence[str]) -> None:
-        n = len(names)
-        self._text = "".join(names)
-        self._starts = array("q", [0])
-        self._starts.extend(accumulate(map(len, names)))  # where each name ends in _text
-        hashes = np.fromiter(map(hash, names), dtype=np.int64, count=n)
-        order = np.argsort(hashes, kind="stable")
-        hashes = hashes[order]
-        first = np.ones(n, dtype=bool)
-        first[1:] = hashes[1:] != hashes[:-1]
-        #: names whose hash an earlier name already has (found through that name's entry)
-        self._collided: dict[str, int] = {names[row]: row for row in order[~first].tolist()}
-        self._hashes = hashes[first]
-        self._rows = order[first].astype(np.int64)
-
-    def _name(self, row: int) -> str:
-        return self._text[self._starts[row] : self._starts[row + 1]]
-
-    def rows(self, names: Iterable[str]) -> list[int]:
-        """The rows of those of ``names`` that are features, in the order of ``names``."""
-        keys = list(names)
-        size = len(self._hashes)
-        if not keys or not size:
-            return []
-        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-        at = np.searchsorted(self._hashes, wanted)
-        np.minimum(at, size - 1, out=at)
-        hit = np.flatnonzero(self._hashes[at] == wanted)
-        text, starts, collided = self._text, self._starts, self._collided
-        out: list[int] = []
-        for i, row in zip(hit.tolist(), self._rows[at[hit]].tolist(), strict=True):
-            if text[starts[row] : starts[row + 1]] == keys[i]:
-                out.append(row)
-            elif collided and (other := collided.get(keys[i])) is not None:
-                out.append(other)
-        return out
-
-    def __getitem__(self, name: str) -> int:
-        found = self.rows((name,)) if isinstance(name, str) else []
-        if not found:
-            raise KeyError(name)
-        return found[0]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and bool(self.rows((name,)))
-
-    def __iter__(self) -> Iterator[str]:
-        return (self._name(row) for row in range(len(self._starts) - 1))
-
-    def __len__(self) -> int:
-        return len(self._starts) - 1
-
-
 @dataclass(frozen=True, slots=True)
 class Scores:
     """The highest probability of each class over the windows of a message."""
@@ -312,8 +250,8 @@ class CrisisModel:
         """:meth:`probabilities` as three floats: one numpy call (the sum of the weight rows of the features
         present), the rest in plain floats (numpy's per-call cost dominates three numbers)."""
         vocabulary = self.vocabulary
-        if isinstance(vocabulary, FeatureIndex):
-            rows = vocabulary.rows(features(window))
+        if isinstance(vocabulary, StringIndex):
+            rows = vocabulary.present(features(window))
         else:
             get = vocabulary.get
             rows = [i for i in map(get, features(window)) if i is not None]
@@ -346,7 +284,7 @@ class CrisisModel:
 
     def to_json(self) -> dict[str, object]:
         vocabulary = self.vocabulary
-        names = list(vocabulary) if isinstance(vocabulary, FeatureIndex) else sorted(vocabulary, key=vocabulary.__getitem__)
+        names = list(vocabulary) if isinstance(vocabulary, StringIndex) else sorted(vocabulary, key=vocabulary.__getitem__)
         return {
             "about": "faq/crisis_model.py: neither/distress/crisis logistic regression over character 1-4-grams "
             "and syllable 1-3-grams; retrain with `python -m faq.crisis train`",
@@ -380,7 +318,7 @@ class CrisisModel:
             raise ValueError("'veto_below' must be a number or null")
         settings = data.get("settings", {})
         return cls(
-            vocabulary=FeatureIndex([str(name) for name in names]),
+            vocabulary=StringIndex.of(str(name) for name in names),
             weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(CLASSES)) / 1000,
             bias=np.asarray(bias, dtype=np.float64),
             crisis_at=float(crisis_at),
@@ -490,7 +428,7 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
     keep = np.abs(coef).max(axis=1) >= MIN_WEIGHT
     kept = [f for f, k in zip(names, keep, strict=True) if k]
     return CrisisModel(
-        vocabulary=FeatureIndex(kept),
+        vocabulary=StringIndex.of(kept),
         weights=np.round(coef[keep] * 1000).astype(np.float32) / 1000,
         bias=np.round(bias, 4),
         crisis_at=settings.crisis_at,

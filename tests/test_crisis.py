@@ -17,6 +17,7 @@ from kb_fixtures import minimal_crisis
 
 from bot.service import Assistant, EngineHolder
 from faq.cli import main as faq_main
+from faq.compact import StringIndex
 from faq.crisis import (
     CrisisDetector,
     Region,
@@ -31,7 +32,6 @@ from faq.crisis import (
 from faq.crisis_model import (
     WINDOW_CHARS,
     CrisisModel,
-    FeatureIndex,
     Settings,
     digest,
     split_syllables,
@@ -767,24 +767,24 @@ def test_feature_index_answers_like_a_dict() -> None:
     """The compact feature index gives exactly a dict's rows, in the order asked, also for names whose
     string hash is another's ("ag" and 条 are the same bytes)."""
     names = ["ag", "条", "~xiang si", "想死", "x", "不想活了", "aw", "睡"]
-    index = FeatureIndex(names)
+    index = StringIndex.of(names)
     plain = {name: i for i, name in enumerate(names)}
     asked = ["睡", "nope", "条", "ag", "想", "~xiang si", "条x", "不想活了", "aw", "x"]
-    assert index.rows(asked) == [plain[n] for n in asked if n in plain]
+    assert index.present(asked) == [plain[n] for n in asked if n in plain]
     assert list(index) == names and len(index) == len(names)
     assert all(index[n] == i for i, n in enumerate(names))
     assert "想" not in index and "条" in index
     with pytest.raises(KeyError):
         index["nope"]
-    assert FeatureIndex([]).rows(["a"]) == []
+    assert StringIndex.of([]).present(["a"]) == []
 
 
 def test_shipped_model_index_matches_its_file() -> None:
     model_file = Path(__file__).resolve().parent.parent / "crisis_model.json"
     names = json.loads(model_file.read_text(encoding="utf-8"))["features"]
     index = CrisisModel.load(model_file).vocabulary
-    assert isinstance(index, FeatureIndex)
-    assert index.rows([*names[::-1], "not a feature"]) == list(range(len(names)))[::-1]
+    assert isinstance(index, StringIndex)
+    assert index.present([*names[::-1], "not a feature"]) == list(range(len(names)))[::-1]
 
 
 def test_pattern_screens_read_back_from_the_disk_cache_are_the_same(
