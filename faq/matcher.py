@@ -652,14 +652,16 @@ class Matcher:
         if said is not None:
             match = said
         asked = _Remembered(self._clearly_asked)  # the parts' readings, shared by the three steps below
-        focus = self._afterthought(whole or normalized, match, asked) or self._question_focus(
-            whole or normalized, match, asked, answered
+        text = whole or normalized
+        units = questions.asking_units(text)  # its asking parts, shared by the two steps that read them
+        focus = self._afterthought(text, match, asked) or self._question_focus(
+            text, units, match, asked, answered
         )
         if focus is not None:
             match = focus
         if match.intent is None or match.ambiguous:
             return match
-        pair = self._two_questions(whole or normalized, match, asked, answered)
+        pair = self._two_questions(units, match, asked, answered)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
     def _reported(self, normalized: str, match: Match, context: bool) -> Match | None:
@@ -730,7 +732,7 @@ class Matcher:
 
     def _two_questions(
         self,
-        normalized: str,
+        units: list[tuple[str, str]],
         match: Match,
         asked: Callable[[str], Match | None],
         answered: Callable[[str], bool] | None = None,
@@ -740,8 +742,8 @@ class Matcher:
         its match at least 0.5 and over the threshold, not ambiguous), one being the whole message's intent
         and another a different intent. A question is matched on its own and with the statements before
         it (see questions.question_units): with them when alone it says nothing clear ("合唔合法", "还要还吗") or
-        when with them it is the whole message's question ("他们打到我公司了 这样合法吗")."""
-        units = [(q, u) for q, u in questions.question_units(normalized) if questions.ends_a_question(q)]
+        when with them it is the whole message's question ("他们打到我公司了 这样合法吗"). ``units``: the
+        message's asking parts (questions.asking_units)."""
         if len(units) >= 2 and answered is not None:
             units = [(q, u) for q, u in units if not answered(q)]
         if len(units) < 2:
@@ -775,6 +777,7 @@ class Matcher:
     def _question_focus(
         self,
         normalized: str,
+        units: list[tuple[str, str]],
         match: Match,
         asked: Callable[[str], Match | None],
         answered: Callable[[str], bool] | None = None,
@@ -788,16 +791,16 @@ class Matcher:
         questions clearly ask two intents that are both among its three likeliest ("催收打到我公司 我可以投诉吗
         他们还会打到我家里吗"), the first of them decides (and _two_questions adds the other). None: no
         change."""
-        units = [q for q, _ in questions.question_units(normalized) if questions.ends_a_question(q)]
+        parts = [q for q, _ in units]
         if answered is not None:
-            units = [q for q in units if not answered(q)]
-        if not units or " ".join(units) == normalized.strip():
+            parts = [q for q in parts if not answered(q)]
+        if not parts or " ".join(parts) == normalized.strip():
             return None  # no story: the whole message is its questions
         # Only parts that ask (not "我想去派出所报案", what the reader means to do) and that do not ask about the
         # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
-        units = [
+        parts = [
             q
-            for q in units
+            for q in parts
             if questions.asks_something(questions.NOT_ASKING.sub(" ", q)) and not questions.REFERS_BACK.search(q)
         ]
         if match.intent is None or match.ambiguous:
@@ -806,7 +809,7 @@ class Matcher:
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
         if not unsure and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
             return None  # nothing a question could bring forward (and its parts need not be read)
-        clear = [m for m in map(asked, units) if m is not None]
+        clear = [m for m in map(asked, parts) if m is not None]
         if not clear or any(m.intent == match.intent for m in clear):
             return None
         intents = match.intents(3)
@@ -838,8 +841,7 @@ class Matcher:
         m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:
             return None
-        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
-        if all(c.owner != m.intent for c in likeliest):
+        if m.intent not in match.intents(FOCUS_RANK):
             return None
         return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False, out_of_scope=None)
 

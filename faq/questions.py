@@ -108,6 +108,11 @@ def question_units(normalized: str) -> list[tuple[str, str]]:
     return units
 
 
+def asking_units(normalized: str) -> list[tuple[str, str]]:
+    """The units of :func:`question_units` that ask (not the statements after the last question)."""
+    return [(q, u) for q, u in question_units(normalized) if ends_a_question(q)]
+
+
 #: What a collector said they would do: "说要起诉我", "扬言要上门", "威胁我说要把我送进去", "说会爆通讯录".
 REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
 
