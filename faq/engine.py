@@ -269,15 +269,12 @@ class Engine:
         signal = self.crisis.detect(whole)
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
-        if signal.distress and not signal.crisis:
+        day_count = parse_days(asked) if asked and not signal.crisis else None
+        if signal.distress and not signal.crisis and day_count is None:
             # A distress cue may take a day count with it ("逾期40天 每天睡不着": N天...睡不 is a cue): the
             # count is kept, the distress words are taken out around it.
             said = parse_days(normalized)
-            if (
-                said is not None
-                and (not asked or parse_days(asked) is None)
-                and _OVERDUE_VERB_BEFORE.search(normalized[: said.span[0]])
-            ):
+            if said is not None and _OVERDUE_VERB_BEFORE.search(normalized[: said.span[0]]):
                 start, end = said.span
                 asked = " ".join(
                     part
@@ -288,7 +285,7 @@ class Engine:
                     )
                     if part
                 )
-        day_count = parse_days(asked) if asked and not signal.crisis else None
+                day_count = parse_days(asked) if asked else None
         stripped = strip_followup_words(asked)
         offset = len(asked) - len(stripped)
         if day_count is None and stripped != asked and not signal.crisis:  # "那20天呢": number first
