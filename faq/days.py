@@ -275,9 +275,11 @@ _EXPIRES: Final = re.compile(
 _HYPOTHETICAL_BEFORE: Final = re.compile(
     r"如果|要是|假如|假设|万一|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|再过|打算拖|准备拖|想拖"
 )
-#: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了.
+#: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了, 三年不还
+#: 就不用还了吗 (not paying in between).
 _HYPOTHETICAL_AFTER: Final = re.compile(
-    rf"{_SP}(?:后|以后|之后)?{_SP}(?:是不是|是否)?{_SP}就{_SP}(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
+    rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否)?{_SP}就{_SP}"
+    r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
 )
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")

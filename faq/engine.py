@@ -76,6 +76,9 @@ _FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
 _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
 #: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
+#: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
+#: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
+LONG_PERIOD_DAYS = 730
 FIRST_MESSAGE_LIMIT = 500
 FIRST_MESSAGE_SHARE = 0.9
 #: Where the user's own words go in "did you mean" (filled in after the script conversion).
@@ -305,8 +308,10 @@ class Engine:
             question = f"{before} {plain[end:]}"
             if self._only_day_words(question):
                 question = ""
-        if paid_off or (day_count is not None and day_count.hypothetical):
-            # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question.
+        if paid_off or (day_count is not None and (day_count.hypothetical or day_count.days >= LONG_PERIOD_DAYS)):
+            # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question;
+            # "已经四年没人联系我了 还要还吗": a period of years is what the message asks about (time limits,
+            # how long a record stays), not only where the reader stands.
             question = plain
         platform = self.detect_platform(normalized)
         bare = (

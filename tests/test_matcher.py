@@ -523,3 +523,14 @@ def test_statements_after_the_last_question_add_detail_not_a_question(engine: En
         engine.reply("微粒贷拖了快三周 他们会去联系紧急联系人吗?当时填的是我大学室友").intent
         == "family_contact"
     )
+
+
+def test_words_of_owing_give_loan_context(engine: Engine) -> None:
+    """A debt word or a compound jieba keeps whole around 催收 places a message in the domain, so a clear
+    but modest match is answered rather than refused."""
+    matcher = engine.matcher
+    for text in ("暴力催收太吓人了", "收到法院的强制执行通知", "表哥欠债跑路了"):
+        assert matcher.has_context(matcher.analyzer.tokens(text)), text
+    assert not matcher.has_context(matcher.analyzer.tokens("周末去哪里吃火锅"))
+    reply = engine.reply("我表弟欠钱跑路了 他们来找我要 我需要还吗")
+    assert reply.intent == "family_liability"
