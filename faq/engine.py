@@ -43,7 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import asks_something
+from faq.questions import asking_units, asks_something
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -76,6 +76,11 @@ _FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
 _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
 #: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
+#: Topics a message with a loan's figures may ask besides the rate itself: the rate reply is given with that
+#: topic's details and buttons ("借两千 七天后还三千 是不是714高炮": the rate, and what a 714 loan is).
+RATE_TOPICS = frozenset({"illegal_lending"})
+#: The longest term of a loan repaid at once that reads as the 714 kind (seven or fourteen days).
+SHORT_LOAN_DAYS = 14
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -514,12 +519,22 @@ class Engine:
         if figures is None:
             return None
         result = apr.annual_rate(figures)
-        other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
+        clear = u.match.intent is not None and not u.match.ambiguous
+        # A loan repaid at once within two weeks is the 714 kind: when the message asks about the lender's
+        # legality (714高炮, 套路贷, 无牌放贷), that topic goes with the rate. A longer loan's "合法吗" asks about
+        # the cost ("到手8千 要还1万2 这利息合法吗").
+        short = figures.term_days is not None and figures.term_days <= SHORT_LOAN_DAYS and figures.instalments is None
+        lender_topic = clear and short and u.match.intent in RATE_TOPICS
+        other = clear and not lender_topic and u.match.intent != apr.RATE_INTENT
         if other and u.days is not None and u.days > 0:
             # Overdue and asking something else ("逾期38天 每月要还2800 还不起 能不能商量再分长一点 停一停罚息"):
             # the loan's figures are its story, the question is the other topic's.
             return None
-        if isinstance(result, apr.Missing) and (other or u.match.out_of_scope is not None):
+        if other and self._questions_leave_cost_aside(u.normalized):
+            # The figures are the story and the questions ask something else ("收到传票 本金1万2 要我还1万6
+            # 下个月开庭 一定要去吗"): the other topic answers.
+            return None
+        if isinstance(result, apr.Missing) and (other or lender_topic or u.match.out_of_scope is not None):
             # Too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗"), or one the
             # matcher turned away as out of scope ("房贷100万 30年 利率3.1% 每个月要还多少": a mortgage's
             # payment, not the cost of an overdue loan): no request for the loan's schedule.
@@ -530,7 +545,7 @@ class Engine:
             if isinstance(result, apr.Rate)
             else apr.ask_for(result, self.rates)
         )
-        topic = self.kb.intent(apr.RATE_INTENT)
+        topic = self.kb.intent(u.match.intent if lender_topic and u.match.intent else apr.RATE_INTENT)
         # The rate's sentence leads (bold), like an answer's summary; the legal bases are the topic's details.
         heading, _, body = text.partition("\n") if rate is not None else ("", "", text)
         return Reply(
@@ -545,6 +560,12 @@ class Engine:
             summary=heading or None,
             details=topic.details if topic else None,
         )
+
+    @staticmethod
+    def _questions_leave_cost_aside(normalized: str) -> bool:
+        """Whether a message asks questions and none of them is about a loan's cost (利息, 合法吗, 手续费 ...)."""
+        units = asking_units(normalized)
+        return bool(units) and not any(apr.asks_about_cost(question) for question, _ in units)
 
     def answer_intent(
         self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None

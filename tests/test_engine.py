@@ -288,3 +288,23 @@ def test_a_collector_telling_the_reader_to_die_is_abuse(engine: Engine, text: st
     """A collector's "去死" is abuse (threats), never read as 去世 (a borrower's death, family liability)."""
     reply = engine.reply(text)
     assert not reply.crisis and reply.intent == "threats"
+
+
+def test_a_short_loan_with_figures_gets_its_rate_with_the_lending_topic(engine: Engine) -> None:
+    """A loan repaid at once within two weeks, asked about as a 714 loan: the computed rate, with the
+    illegal-lending topic's details and buttons; a year's loan asking about its interest keeps the rate
+    topic; figures told as the story of another question (a court summons) leave that question's answer."""
+    short = engine.reply("借三千 十天后一次还四千五 这是高炮吗")
+    assert short.kind.value == "apr" and short.intent == "illegal_lending" and short.apr is not None
+    assert short.details == engine.kb.intent("illegal_lending").details  # type: ignore[union-attr]
+    long = engine.reply("借了1万 一年后还1万3 这利息合法吗")
+    assert long.kind.value == "apr" and long.intent == "interest_fees"
+    story = engine.reply("法院寄来传票 借了一万 现在要我还一万五 下个月开庭 必须去吗")
+    assert story.kind.value != "apr" and story.intent == "lawsuit"
+
+
+def test_one_sum_of_money_is_no_amount() -> None:
+    """"借了一笔钱": 一笔 counts sums, it is no amount of one yuan."""
+    from faq import apr
+
+    assert apr.parse_loan("借了一笔钱 一周后还三千").principal is None
