@@ -797,7 +797,8 @@ class Matcher:
         parts = [q for q, _ in units]
         if answered is not None:
             parts = [q for q in parts if not answered(q)]
-        if not parts or " ".join(parts) == normalized.strip():
+        asking = " ".join(parts)
+        if not parts or asking == normalized.strip():
             return None  # no story: the whole message is its questions
         # Only parts that ask (not "我想去派出所报案", what the reader means to do) and that do not ask about the
         # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
@@ -806,8 +807,21 @@ class Matcher:
             for q in parts
             if questions.asks_something(questions.NOT_ASKING.sub(" ", q)) and not questions.REFERS_BACK.search(q)
         ]
-        if match.intent is None or match.ambiguous:
-            return None  # an answer only changes its topic; a refusal or "did you mean" stays
+        if match.intent is None:
+            return None  # an answer only changes its topic; a refusal stays
+        if match.ambiguous:
+            # "Did you mean" because the story's words dilute the question ("...逾期半年了 昨天说要起诉我 真的会告吗"):
+            # a question that clearly asks one of the two likeliest intents decides between them. Only for a story
+            # then a question: the message opens with words before its first asking part (not "怎么更换 短信提醒号码",
+            # a question cut short by a blanked name).
+            if "".join(normalized.split()).startswith("".join(units[0][0].split())):
+                return None
+            likely = match.intents(2)
+            for m in map(asked, parts):
+                if m is not None and m.intent in likely:
+                    seen = next(c for c in match.ranking if c.owner == m.intent)
+                    return replace(match, intent=seen.owner, confidence=seen.score, ambiguous=False)
+            return None
         unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
         if not unsure and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
