@@ -819,8 +819,8 @@ class Matcher:
             likely = match.intents(2)
             for m in map(asked, parts):
                 if m is not None and m.intent in likely:
-                    seen = next(c for c in match.ranking if c.owner == m.intent)
-                    return replace(match, intent=seen.owner, confidence=seen.score, ambiguous=False)
+                    chosen = next(c for c in match.ranking if c.owner == m.intent)
+                    return replace(match, intent=chosen.owner, confidence=chosen.score, ambiguous=False)
             return None
         unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
