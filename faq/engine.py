@@ -58,7 +58,7 @@ MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
-    r"|迟还[了咗]?|迟[了咗]|欠了|延期了?)"
+    r"|迟还[了咗]?|迟[了咗]|欠了|延期了?|迟缴了?|过了?(?:最后)?(?:还款|缴款)(?:日|期限)了?)"
     r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
