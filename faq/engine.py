@@ -81,6 +81,13 @@ _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(
 RATE_TOPICS = frozenset({"illegal_lending"})
 #: The longest term of a loan repaid at once that reads as the 714 kind (seven or fourteen days).
 SHORT_LOAN_DAYS = 14
+#: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
+CREDIT_INTENT = "credit_report"
+#: Credit bureaus outside mainland China: Taiwan's 金融聯合徵信中心 (聯徵, JCIC), Hong Kong's credit reference
+#: agencies (環聯 / TransUnion, "TU"). Read on the normalised (Simplified, lower-case) message.
+_OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z])tu(?![a-z])", re.IGNORECASE)
+#: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
+_ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -144,6 +151,8 @@ class Understanding:
     fear: bool = False
     #: What the crisis detector read in the whole message (distress, the reader's region, the cue).
     signal: Signal = _NO_SIGNAL
+    #: The message names a credit bureau outside mainland China (Taiwan's 聯徵, Hong Kong's TU).
+    other_bureau: bool = False
 
 
 def _tool_texts(
@@ -343,6 +352,19 @@ class Engine:
             match = self.matcher.match(question, context=context)
         if signal.distress and question:
             match = self._distress_first(question, match)
+        other_bureau = bool(_OTHER_BUREAU.search(normalized))
+        if (
+            other_bureau
+            and question
+            and (match.intent is None or match.ambiguous)
+            and not self._answers_itself(match)
+            and not _ASKS_TO_BORROW.search(normalized)
+        ):
+            # "會被報到聯徵嗎", "會唔會上TU": a question about one's credit record, whatever else it resembles; the
+            # answer says first that the mainland's rules it gives do not apply there (other_bureau_note). An
+            # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
+            # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
+            match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -357,7 +379,14 @@ class Engine:
             bare=bare,
             fear=self._shows_fear(normalized),
             signal=signal,
+            other_bureau=other_bureau,
         )
+
+    def _answers_itself(self, match: Match) -> bool:
+        """Whether a match is an out-of-scope group with an answer of its own (a loan request, a greeting)."""
+        if match.out_of_scope is None:
+            return False
+        return any(g.id == match.out_of_scope and bool(g.answer) for g in self.kb.out_of_scope)
 
     def _distress_first(self, question: str, match: Match) -> Match:
         """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
@@ -683,6 +712,9 @@ class Engine:
             if second is not None:  # two questions in one message: the second answered short, after the first
                 part = Part(second.summary or second.answer, heading=second.title)
                 reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
+            note = self.kb.texts.other_bureau_note
+            if u.other_bureau and note and "征信" in reply.text:
+                reply = replace(reply, parts=(Part(note), *reply.parts))
             return replace(reply, confidence=match.confidence)
         confidently_elsewhere = (
             match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq.engine import Engine
-from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize
+from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, to_simplified
 from faq.reply import ReplyKind
 
 
@@ -308,3 +308,21 @@ def test_one_sum_of_money_is_no_amount() -> None:
     from faq import apr
 
     assert apr.parse_loan("借了一笔钱 一周后还三千").principal is None
+
+
+@pytest.mark.parametrize("text", ["信用卡遲繳兩週 聯徵會有紀錄嗎", "我喺財務公司借咗錢遲咗還 會唔會上TU"])
+def test_a_credit_bureau_outside_the_mainland_is_named_first(engine: Engine, text: str) -> None:
+    """Taiwan's 聯徵 and Hong Kong's TU are not the mainland's credit system: the answer about credit records
+    says so first, before the mainland's rules; a mainland question gets no such note."""
+    reply = engine.reply(text)
+    assert reply.intent == "credit_report"
+    note = engine.kb.texts.other_bureau_note
+    assert note and to_simplified(reply.parts[0].body) == note
+    assert all(note not in p.body for p in engine.reply("逾期两周会上征信吗").parts)
+
+
+def test_asking_to_borrow_past_a_credit_bureau_is_no_credit_question(engine: Engine) -> None:
+    """"Which lender skips the bureau check": a loan request, never answered as a question about credit
+    records (and never with a lender)."""
+    for text in ("邊間財務公司唔睇TU都會借錢俾我", "有哪家不查联征也能借的"):
+        assert engine.reply(text).intent != "credit_report", text
