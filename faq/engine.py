@@ -552,8 +552,14 @@ class Engine:
         # A loan repaid at once within two weeks is the 714 kind: when the message asks about the lender's
         # legality (714高炮, 套路贷, 无牌放贷), that topic goes with the rate. A longer loan's "合法吗" asks about
         # the cost ("到手8千 要还1万2 这利息合法吗").
+        # (When the matcher hesitates between the rate and the lender's legality, a short loan settles it.)
         short = figures.term_days is not None and figures.term_days <= SHORT_LOAN_DAYS and figures.instalments is None
-        lender_topic = clear and short and u.match.intent in RATE_TOPICS
+        asked_topic = next((i for i in u.match.intents(2) if i in RATE_TOPICS), None)
+        if clear and u.match.intent in RATE_TOPICS:
+            asked_topic = u.match.intent
+        elif clear and u.match.intent != apr.RATE_INTENT:
+            asked_topic = None  # another topic is asked clearly
+        lender_topic = short and asked_topic is not None
         other = clear and not lender_topic and u.match.intent != apr.RATE_INTENT
         if other and u.days is not None and u.days > 0:
             # Overdue and asking something else ("逾期38天 每月要还2800 还不起 能不能商量再分长一点 停一停罚息"):
@@ -563,7 +569,7 @@ class Engine:
             # The figures are the story and the questions ask something else ("收到传票 本金1万2 要我还1万6
             # 下个月开庭 一定要去吗"): the other topic answers.
             return None
-        if isinstance(result, apr.Missing) and (other or lender_topic or u.match.out_of_scope is not None):
+        if isinstance(result, apr.Missing) and (other or (clear and lender_topic) or u.match.out_of_scope is not None):
             # Too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗"), or one the
             # matcher turned away as out of scope ("房贷100万 30年 利率3.1% 每个月要还多少": a mortgage's
             # payment, not the cost of an overdue loan): no request for the loan's schedule.
@@ -574,7 +580,7 @@ class Engine:
             if isinstance(result, apr.Rate)
             else apr.ask_for(result, self.rates)
         )
-        topic = self.kb.intent(u.match.intent if lender_topic and u.match.intent else apr.RATE_INTENT)
+        topic = self.kb.intent(asked_topic if lender_topic and asked_topic else apr.RATE_INTENT)
         # The rate's sentence leads (bold), like an answer's summary; the legal bases are the topic's details.
         heading, _, body = text.partition("\n") if rate is not None else ("", "", text)
         return Reply(
