@@ -657,6 +657,17 @@ class Matcher:
         asked = _Remembered(self._clearly_asked)  # the parts' readings, shared by the three steps below
         text = whole or normalized
         units = questions.asking_units(text)  # its asking parts, shared by the two steps that read them
+        if match.out_of_scope is not None and context and len(units) > 1:
+            # Out of scope wins only when nothing in scope is asked: "催收把我欠钱的事跟我上司讲了 我能去投诉吗 需要什么
+            # 材料" resembles a paperwork question as a whole, yet one of its questions clearly asks about
+            # collection. The first question asked plainly (吗, 怎么 ...; not "想申请..." what the reader means to do)
+            # that clearly names an intent answers (a loan request is no intent).
+            plain_questions = (q for q, _ in units if questions.ASKS_PLAINLY.search(q))
+            inside = next((m for m in map(asked, plain_questions) if m is not None), None)
+            if inside is not None:
+                match = replace(
+                    match, intent=inside.intent, confidence=inside.confidence, ambiguous=False, out_of_scope=None
+                )
         focus = self._afterthought(text, match, asked) or self._question_focus(
             text, units, match, asked, answered
         )
