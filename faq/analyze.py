@@ -318,7 +318,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 
 
 def _digest(*parts: Any) -> str:
