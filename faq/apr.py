@@ -54,7 +54,7 @@ _CN = "零〇一二两俩三四五六七八九十百千万"
 #: One amount: starts with a digit or a Chinese numeral, may mix both with units (1万2, 2.5k).
 _NUM = rf"[\d{_CN}][\d.{_CN}kw]*"
 #: An amount of money: never one followed by a unit of time or a count ("催收一天", "打了8次").
-_AMT = rf"(?P<amt>{_NUM})(?![\d.{_CN}kw])(?!天|日|次|个|周|星期|礼拜|年|号|点|分钟|小时|条|通|半)\s*(?:元|块钱?|rmb|人民币)?"
+_AMT = rf"(?P<amt>{_NUM})(?![\d.{_CN}kw])(?!天|日|次|个|周|星期|礼拜|年|号|点|分钟|小时|条|通|半|笔)\s*(?:元|块钱?|rmb|人民币)?"
 _FEE_WORDS = "砍头息|服务费|手续费|押金|会员费|保险费|审核费|担保费|中介费|咨询费|管理费|保证金|认证费|砍头"
 
 
@@ -780,6 +780,11 @@ def ask_for(missing: Missing, texts: RateTexts) -> str:
 #: Words that ask about a loan's cost: with a figure, a message is a rate question even when figures
 #: are missing ("借了10000 这个利息合法吗").
 _RATE_WORDS = re.compile(r"利息|利率|年化|息|高利贷|合法吗|砍头|手续费|服务费|贵不贵|划算|多少钱利|irr|apr")
+
+
+def asks_about_cost(text: str) -> bool:
+    """Whether a message (or one of its questions) speaks of a loan's cost: 利息, 利率, 合法吗, 手续费 ..."""
+    return bool(_RATE_WORDS.search(_fold(text)))
 
 
 #: Words of a collection question: computable figures in such a message without words about the cost

@@ -30,7 +30,7 @@ Not yet overdue (never approximate)
     is no count at all: never a positive one.
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
-    overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 延期了,
+    overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 迟缴 (Taiwanese), 延期了,
     没还, 还不上, 已经, 过了, yuqi, overdue ...; Cantonese 咗 after it is 了) or when it is followed by
     没还/还没还/还不上/逾期.  Otherwise it is
     *bare* and still counts (in this bot a bare duration means overdue days: ``十五天了咋办``)
@@ -136,11 +136,11 @@ _BARE: Final = 1  # a duration with no verb around it
 
 _TRADITIONAL: Final = (
     "過遲還週個兩禮幾來後經沒號萬塊時點緩衝寬嗎離約貸帳賬費電話條將當這麼錢請協辦內頭連續為現從應該"
-    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩結違罰滯納騷擾壹貳參叁肆伍陸柒捌玖拾佰仟〇"
+    "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩結違罰滯納騷擾壹貳參叁肆伍陸柒捌玖拾佰仟〇繳"
 )
 _SIMPLIFIED: Final = (
     "过迟还周个两礼几来后经没号万块时点缓冲宽吗离约贷账账费电话条将当这么钱请协办内头连续为现从应该"
-    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩结违罚滞纳骚扰一二三三四五六七八九十百千〇"
+    "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩结违罚滞纳骚扰一二三三四五六七八九十百千〇缴"
 )
 
 
@@ -225,7 +225,7 @@ OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|yu\s?期|逾\s?qi"
 _VERB: Final = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
-    r"|迟还了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了",
+    r"|迟还了?|迟缴了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了",
     re.IGNORECASE,
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
@@ -275,9 +275,11 @@ _EXPIRES: Final = re.compile(
 _HYPOTHETICAL_BEFORE: Final = re.compile(
     r"如果|要是|假如|假设|万一|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|再过|打算拖|准备拖|想拖"
 )
-#: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了.
+#: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了, 三年不还
+#: 就不用还了吗 (not paying in between).
 _HYPOTHETICAL_AFTER: Final = re.compile(
-    rf"{_SP}(?:后|以后|之后)?{_SP}(?:是不是|是否)?{_SP}就{_SP}(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
+    rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否)?{_SP}就{_SP}"
+    r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
 )
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")

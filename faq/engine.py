@@ -43,7 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import asks_something
+from faq.questions import asking_units, asks_something
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -58,7 +58,7 @@ MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
-    r"|迟还[了咗]?|迟[了咗]|欠了|延期了?)"
+    r"|迟还[了咗]?|迟[了咗]|欠了|延期了?|迟缴了?|过了?(?:最后)?(?:还款|缴款)(?:日|期限)了?)"
     r"\s*(?:第\s*)?$"
 )
 #: Words that, next to a day count, ask nothing more than "what happens at this stage".
@@ -76,6 +76,21 @@ _FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
 _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
 #: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
+#: Topics a message with a loan's figures may ask besides the rate itself: the rate reply is given with that
+#: topic's details and buttons ("借两千 七天后还三千 是不是714高炮": the rate, and what a 714 loan is).
+RATE_TOPICS = frozenset({"illegal_lending"})
+#: The longest term of a loan repaid at once that reads as the 714 kind (seven or fourteen days).
+SHORT_LOAN_DAYS = 14
+#: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
+CREDIT_INTENT = "credit_report"
+#: Credit bureaus outside mainland China: Taiwan's 金融聯合徵信中心 (聯徵, JCIC), Hong Kong's credit reference
+#: agencies (環聯 / TransUnion, "TU"). Read on the normalised (Simplified, lower-case) message.
+_OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z])tu(?![a-z])", re.IGNORECASE)
+#: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
+_ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
+#: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
+#: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
+LONG_PERIOD_DAYS = 730
 FIRST_MESSAGE_LIMIT = 500
 FIRST_MESSAGE_SHARE = 0.9
 #: Where the user's own words go in "did you mean" (filled in after the script conversion).
@@ -136,6 +151,8 @@ class Understanding:
     fear: bool = False
     #: What the crisis detector read in the whole message (distress, the reader's region, the cue).
     signal: Signal = _NO_SIGNAL
+    #: The message names a credit bureau outside mainland China (Taiwan's 聯徵, Hong Kong's TU).
+    other_bureau: bool = False
 
 
 def _tool_texts(
@@ -305,8 +322,10 @@ class Engine:
             question = f"{before} {plain[end:]}"
             if self._only_day_words(question):
                 question = ""
-        if paid_off or (day_count is not None and day_count.hypothetical):
-            # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question.
+        if paid_off or (day_count is not None and (day_count.hypothetical or day_count.days >= LONG_PERIOD_DAYS)):
+            # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question;
+            # "已经四年没人联系我了 还要还吗": a period of years is what the message asks about (time limits,
+            # how long a record stays), not only where the reader stands.
             question = plain
         platform = self.detect_platform(normalized)
         bare = (
@@ -333,6 +352,19 @@ class Engine:
             match = self.matcher.match(question, context=context)
         if signal.distress and question:
             match = self._distress_first(question, match)
+        other_bureau = bool(_OTHER_BUREAU.search(normalized))
+        if (
+            other_bureau
+            and question
+            and (match.intent is None or match.ambiguous)
+            and not self._answers_itself(match)
+            and not _ASKS_TO_BORROW.search(normalized)
+        ):
+            # "會被報到聯徵嗎", "會唔會上TU": a question about one's credit record, whatever else it resembles; the
+            # answer says first that the mainland's rules it gives do not apply there (other_bureau_note). An
+            # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
+            # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
+            match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -347,7 +379,14 @@ class Engine:
             bare=bare,
             fear=self._shows_fear(normalized),
             signal=signal,
+            other_bureau=other_bureau,
         )
+
+    def _answers_itself(self, match: Match) -> bool:
+        """Whether a match is an out-of-scope group with an answer of its own (a loan request, a greeting)."""
+        if match.out_of_scope is None:
+            return False
+        return any(g.id == match.out_of_scope and bool(g.answer) for g in self.kb.out_of_scope)
 
     def _distress_first(self, question: str, match: Match) -> Match:
         """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
@@ -509,12 +548,28 @@ class Engine:
         if figures is None:
             return None
         result = apr.annual_rate(figures)
-        other = u.match.intent not in (None, apr.RATE_INTENT) and not u.match.ambiguous
+        clear = u.match.intent is not None and not u.match.ambiguous
+        # A loan repaid at once within two weeks is the 714 kind: when the message asks about the lender's
+        # legality (714高炮, 套路贷, 无牌放贷), that topic goes with the rate. A longer loan's "合法吗" asks about
+        # the cost ("到手8千 要还1万2 这利息合法吗").
+        # (When the matcher hesitates between the rate and the lender's legality, a short loan settles it.)
+        short = figures.term_days is not None and figures.term_days <= SHORT_LOAN_DAYS and figures.instalments is None
+        asked_topic = next((i for i in u.match.intents(2) if i in RATE_TOPICS), None)
+        if clear and u.match.intent in RATE_TOPICS:
+            asked_topic = u.match.intent
+        elif clear and u.match.intent != apr.RATE_INTENT:
+            asked_topic = None  # another topic is asked clearly
+        lender_topic = short and asked_topic is not None
+        other = clear and not lender_topic and u.match.intent != apr.RATE_INTENT
         if other and u.days is not None and u.days > 0:
             # Overdue and asking something else ("逾期38天 每月要还2800 还不起 能不能商量再分长一点 停一停罚息"):
             # the loan's figures are its story, the question is the other topic's.
             return None
-        if isinstance(result, apr.Missing) and (other or u.match.out_of_scope is not None):
+        if other and self._questions_leave_cost_aside(u.normalized):
+            # The figures are the story and the questions ask something else ("收到传票 本金1万2 要我还1万6
+            # 下个月开庭 一定要去吗"): the other topic answers.
+            return None
+        if isinstance(result, apr.Missing) and (other or (clear and lender_topic) or u.match.out_of_scope is not None):
             # Too few figures for a rate, and a question of its own ("7天借1000到手700 这合法吗"), or one the
             # matcher turned away as out of scope ("房贷100万 30年 利率3.1% 每个月要还多少": a mortgage's
             # payment, not the cost of an overdue loan): no request for the loan's schedule.
@@ -525,7 +580,7 @@ class Engine:
             if isinstance(result, apr.Rate)
             else apr.ask_for(result, self.rates)
         )
-        topic = self.kb.intent(apr.RATE_INTENT)
+        topic = self.kb.intent(asked_topic if lender_topic and asked_topic else apr.RATE_INTENT)
         # The rate's sentence leads (bold), like an answer's summary; the legal bases are the topic's details.
         heading, _, body = text.partition("\n") if rate is not None else ("", "", text)
         return Reply(
@@ -540,6 +595,12 @@ class Engine:
             summary=heading or None,
             details=topic.details if topic else None,
         )
+
+    @staticmethod
+    def _questions_leave_cost_aside(normalized: str) -> bool:
+        """Whether a message asks questions and none of them is about a loan's cost (利息, 合法吗, 手续费 ...)."""
+        units = asking_units(normalized)
+        return bool(units) and not any(apr.asks_about_cost(question) for question, _ in units)
 
     def answer_intent(
         self, intent_id: str, traditional: bool = False, days: int | None = None, platform: str | None = None
@@ -657,6 +718,9 @@ class Engine:
             if second is not None:  # two questions in one message: the second answered short, after the first
                 part = Part(second.summary or second.answer, heading=second.title)
                 reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
+            note = self.kb.texts.other_bureau_note
+            if u.other_bureau and note and "征信" in reply.text:
+                reply = replace(reply, parts=(Part(note), *reply.parts))
             return replace(reply, confidence=match.confidence)
         confidently_elsewhere = (
             match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident

@@ -61,6 +61,7 @@ OPTIONAL_TEXT_KEYS = (
     "ask_situation",
     "did_you_mean_quote",
     "mainland_note",
+    "other_bureau_note",
 )
 #: List-valued conversation texts: words that show fear, and the fallback's situation buttons.
 LIST_TEXT_KEYS = ("fear_words", "situations")
@@ -238,6 +239,8 @@ class Texts:
     ask_situation: str = ""
     did_you_mean_quote: str = ""
     mainland_note: str = ""
+    #: Shown first when a message names a credit bureau outside mainland China (Taiwan's 聯徵, Hong Kong's TU).
+    other_bureau_note: str = ""
     fear_words: tuple[str, ...] = ()
     #: (button label, intent id) pairs offered by the fallback ("你现在最担心的是?").
     situations: tuple[tuple[str, str], ...] = ()

@@ -105,14 +105,18 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: intents' ids and summaries only) were measured on main 06987eb and once more on the merged engine
 #: cfb1107 (README): 85.5 % / 92.5 %, 96.3 % / 92.5 % and 92.9 % / 96.7 %. Dev sets since; these floors are
 #: just under those figures (computed here without the 5 short search queries an example equals).
+#: acc4 (this round, dev sets all): Taiwanese/Cantonese words, loan context from words of owing, 714 loans'
+#: rates with the lending topic, credit bureaus outside the mainland, story-then-question "did you mean"
+#: brought everyday_holdout3 to 93.5 % / 92.5 % (none refused), search_holdout3 96.8 %, search_holdout2
+#: 98.4 %; the floors are raised to just under the measured figures.
 HELD_OUT = {
-    "everyday_holdout": (0.97, None),
-    "search_holdout": (0.935, 0.94),
-    "everyday_holdout2": (0.95, 0.80),
-    "search_holdout2": (0.965, 0.92),
-    "everyday_holdout3": (0.85, 0.90),
-    "search_holdout3": (0.955, 0.90),
-    "forum_holdout3": (0.92, 0.95),
+    "everyday_holdout": (0.99, None),
+    "search_holdout": (0.95, 0.97),
+    "everyday_holdout2": (0.97, 0.84),
+    "search_holdout2": (0.98, 0.94),
+    "everyday_holdout3": (0.93, 0.92),
+    "search_holdout3": (0.96, 0.92),
+    "forum_holdout3": (0.925, 0.96),
 }
 
 
@@ -135,7 +139,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
     never refused (a "did you mean" is no refusal, though not counted right either)."""
     refused = [
         ex.text
-        for name in ("everyday_holdout.yaml", "everyday_holdout2.yaml")
+        for name in ("everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml")
         for ex in load_dataset(DATA / name)
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
     ]

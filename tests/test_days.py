@@ -652,3 +652,19 @@ def test_a_distress_cue_never_takes_the_day_count_with_it(engine: Engine) -> Non
 def test_a_rate_reply_keeps_the_day_count(engine: Engine) -> None:
     reply = engine.reply("借了8000 逾期12天 这个利息合法吗")
     assert reply.kind.value == "apr" and reply.days == 12
+
+
+def test_not_paying_between_the_period_and_the_hope_still_imagines_it() -> None:
+    """"拖两年不还 是不是就没事了": the reader imagines what not paying for that long brings."""
+    for text in ("信用卡拖两年不还 是不是就没事了", "逾期三年不理 就自动没了吧"):
+        found = parse_days(text)
+        assert found is not None and found.hypothetical, text
+    assert not parse_days("逾期三年没还 会怎样").hypothetical  # type: ignore[union-attr]
+
+
+def test_a_period_of_years_stays_in_what_is_asked(engine: Engine) -> None:
+    """A period of two years or more is what such a message asks about (the time limit), so the matcher
+    reads it; the count is still reported, and another question keeps its own topic."""
+    reply = engine.reply("早年借的网贷 已经五年没人找过我 现在还得还吗")
+    assert reply.intent == "statute_of_limitations" and reply.days == 1825
+    assert engine.reply("逾期五年了 会坐牢吗").intent == "jail"

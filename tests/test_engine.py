@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq.engine import Engine
-from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize
+from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, to_simplified
 from faq.reply import ReplyKind
 
 
@@ -288,3 +288,41 @@ def test_a_collector_telling_the_reader_to_die_is_abuse(engine: Engine, text: st
     """A collector's "去死" is abuse (threats), never read as 去世 (a borrower's death, family liability)."""
     reply = engine.reply(text)
     assert not reply.crisis and reply.intent == "threats"
+
+
+def test_a_short_loan_with_figures_gets_its_rate_with_the_lending_topic(engine: Engine) -> None:
+    """A loan repaid at once within two weeks, asked about as a 714 loan: the computed rate, with the
+    illegal-lending topic's details and buttons; a year's loan asking about its interest keeps the rate
+    topic; figures told as the story of another question (a court summons) leave that question's answer."""
+    short = engine.reply("借三千 十天后一次还四千五 这是高炮吗")
+    assert short.kind.value == "apr" and short.intent == "illegal_lending" and short.apr is not None
+    assert short.details == engine.kb.intent("illegal_lending").details  # type: ignore[union-attr]
+    long = engine.reply("借了1万 一年后还1万3 这利息合法吗")
+    assert long.kind.value == "apr" and long.intent == "interest_fees"
+    story = engine.reply("法院寄来传票 借了一万 现在要我还一万五 下个月开庭 必须去吗")
+    assert story.kind.value != "apr" and story.intent == "lawsuit"
+
+
+def test_one_sum_of_money_is_no_amount() -> None:
+    """"借了一笔钱": 一笔 counts sums, it is no amount of one yuan."""
+    from faq import apr
+
+    assert apr.parse_loan("借了一笔钱 一周后还三千").principal is None
+
+
+@pytest.mark.parametrize("text", ["信用卡遲繳兩週 聯徵會有紀錄嗎", "我喺財務公司借咗錢遲咗還 會唔會上TU"])
+def test_a_credit_bureau_outside_the_mainland_is_named_first(engine: Engine, text: str) -> None:
+    """Taiwan's 聯徵 and Hong Kong's TU are not the mainland's credit system: the answer about credit records
+    says so first, before the mainland's rules; a mainland question gets no such note."""
+    reply = engine.reply(text)
+    assert reply.intent == "credit_report"
+    note = engine.kb.texts.other_bureau_note
+    assert note and to_simplified(reply.parts[0].body) == note
+    assert all(note not in p.body for p in engine.reply("逾期两周会上征信吗").parts)
+
+
+def test_asking_to_borrow_past_a_credit_bureau_is_no_credit_question(engine: Engine) -> None:
+    """"Which lender skips the bureau check": a loan request, never answered as a question about credit
+    records (and never with a lender)."""
+    for text in ("邊間財務公司唔睇TU都會借錢俾我", "有哪家不查联征也能借的"):
+        assert engine.reply(text).intent != "credit_report", text

@@ -523,3 +523,35 @@ def test_statements_after_the_last_question_add_detail_not_a_question(engine: En
         engine.reply("微粒贷拖了快三周 他们会去联系紧急联系人吗?当时填的是我大学室友").intent
         == "family_contact"
     )
+
+
+def test_words_of_owing_give_loan_context(engine: Engine) -> None:
+    """A debt word or a compound jieba keeps whole around 催收 places a message in the domain, so a clear
+    but modest match is answered rather than refused."""
+    matcher = engine.matcher
+    for text in ("暴力催收太吓人了", "收到法院的强制执行通知", "表哥欠债跑路了"):
+        assert matcher.has_context(matcher.analyzer.tokens(text)), text
+    assert not matcher.has_context(matcher.analyzer.tokens("周末去哪里吃火锅"))
+    reply = engine.reply("我表弟欠钱跑路了 他们来找我要 我需要还吗")
+    assert reply.intent == "family_liability"
+
+
+def test_a_clear_question_in_scope_is_not_refused_with_its_message(engine: Engine) -> None:
+    """Out of scope wins only when nothing in scope is asked: a collection message whose whole reads like a
+    paperwork question, but one of whose questions clearly asks about complaining, is answered."""
+    reply = engine.reply("催收把我欠钱的事跟我上司讲了 我能去投诉吗 需要什么材料")
+    assert reply.kind is ReplyKind.ANSWER and reply.intent == "complain"
+    # a loan request stays refused: no question of it names an intent
+    assert engine.reply("逾期了 哪个平台还能借到钱 急用").kind is ReplyKind.OUT_OF_SCOPE
+
+
+
+def test_a_long_story_then_a_clear_question_is_answered_not_offered(engine: Engine) -> None:
+    """A long story dilutes its question below the bar ("did you mean"); the question that clearly asks one
+    of the message's two likeliest intents decides."""
+    text = (
+        "孩子刚上小学 老婆没工作 房贷每月六千 年初裁员后靠借钱过日子 现在五个平台都逾期了 最长的快三个月 "
+        "他们会不会去我老家找我爸妈"
+    )
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.ANSWER and reply.intent == "family_contact"
