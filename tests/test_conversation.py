@@ -314,6 +314,23 @@ def test_conversion_never_gives_opencc_only_forms() -> None:
     assert not set(tw) & set(ARTEFACTS_TAIWAN) and "平台" in tw
 
 
+def test_line_by_line_conversion_is_the_whole_texts_conversion(engine: Engine) -> None:
+    """to_traditional converts (and remembers) line by line: the same text as OpenCC on the whole text,
+    for every multi-line text of the knowledge base and the stage blocks, in every variant."""
+    from faq.normalize import _CONFIGS, _FIXES, _converter
+
+    texts = [t for i in engine.kb.intents for t in (i.answer, i.details or "") if "\n" in t]
+    texts += [s.todo + "\n" + s.expect + "\n" + s.rights for table in engine.kb.stages.values() for s in table]
+    assert len(texts) > 20
+    for variant in (None, "tw", "hk"):
+        key = variant if variant in _CONFIGS else "t"
+        for text in texts:
+            whole = str(_converter(key).convert(text))
+            for wrong, right in _FIXES[key].items():
+                whole = whole.replace(wrong, right)
+            assert to_traditional(text, variant) == whole, (variant, text[:40])
+
+
 def test_traditional_readers_are_told_what_is_mainland_only(engine: Engine) -> None:
     note = engine.kb.texts.mainland_note
     assert note
