@@ -42,6 +42,7 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 
 from pypinyin import lazy_pinyin
 
+from faq import cache
 from faq.compact import StringIndex
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
@@ -141,9 +142,8 @@ def syllables(clause: str) -> list[str]:
 def clause_features(clause: str, into: set[str]) -> None:
     """Add the features of one clause (no spaces) to ``into``.
 
-    Hot path (every message is scored): n-grams are built in C-level loops and added in the same order as
-    ever (characters by size then position, then syllables by size then position), so the set is the
-    same set and its weights are summed in the same order."""
+    Training builds every message's features here; scoring finds the same features as integers
+    (:class:`PackedFeatures`) and builds them here only for windows it cannot pack."""
     for piece in clause.split("|"):
         n = len(piece)
         cut = piece.__getitem__
@@ -252,42 +252,78 @@ class PackedFeatures:
     @classmethod
     def of(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
         """The features named ``text[bounds[i]:bounds[i + 1]]`` (row i); None when one of the syllable
-        n-grams cannot be packed (then every window is looked up by its strings)."""
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-        codes = np.concatenate((codes, np.zeros(max(CHAR_NGRAMS), dtype=np.uint64)))
+        n-grams cannot be packed (then every window is looked up by its strings). Read back from the
+        disk cache (:mod:`faq.cache`) when the same features were packed before."""
+        key = hashlib.blake2b(
+            f"packed v1 {CHAR_NGRAMS} {SYLLABLE_NGRAMS} {AMBIGUOUS_SOUNDS}\n{text}".encode("utf-8", "surrogatepass")
+            + np.asarray(bounds, dtype=np.int64).tobytes(),
+            digest_size=20,
+        ).hexdigest()
+        stored = cache.load_marshal("crisis-packed", key)
+        if isinstance(stored, tuple) and len(stored) == 3:
+            keys, rows, syllables_known = stored
+            if (
+                isinstance(keys, bytes)
+                and isinstance(rows, bytes)
+                and isinstance(syllables_known, list)
+                and len(keys) == 2 * len(rows)
+                and len(rows) % 4 == 0
+            ):
+                return cls(
+                    np.frombuffer(keys, dtype=np.uint64),
+                    np.frombuffer(rows, dtype=np.int32),
+                    {syllable: i for i, syllable in enumerate(syllables_known, 1)},
+                )
+        packed = cls._pack(text, bounds)
+        if packed is not None:
+            syllables_known = sorted(packed.syllable_ids, key=packed.syllable_ids.__getitem__)
+            cache.save_marshal("crisis-packed", key, (packed.keys.tobytes(), packed.rows.tobytes(), syllables_known))
+        return packed
+
+    @classmethod
+    def _pack(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
         edges = np.asarray(bounds, dtype=np.int64)
         begin, size = edges[:-1], np.diff(edges)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        last = len(codes) - 1
         sound = codes[begin] == ord("~")
-        # character n-grams: those of the plane, without NUL or '~' (no window that could hold them is packed)
+        # character n-grams: those of the plane below U+FFFF, without NUL or '~' (no window that could hold
+        # one of the others is packed)
         keys = np.zeros(len(begin), dtype=np.uint64)
         packable = ~sound & (size >= 1) & (size <= max(CHAR_NGRAMS))
         for k, shift in enumerate(_CHAR_SHIFTS):
-            code = np.where(size > k, codes[begin + k], 0)
+            code = np.where(size > k, codes[np.minimum(begin + k, last)], 0)
             packable &= (code < 0xFFFF) & ((code != 0) | (size <= k)) & (code != ord("~"))
-            keys |= code << shift
+            keys |= code.astype(np.uint64) << shift
         char_rows = np.flatnonzero(packable)
-        # syllable n-grams: "~a b c"
-        sound_rows = np.flatnonzero(sound)
-        starts, ends = begin[sound_rows].tolist(), edges[1:][sound_rows].tolist()
-        names = [text[a + 1 : b] for a, b in zip(starts, ends, strict=True)]
-        tokens = " ".join(names).split(" ")
-        counts = np.fromiter((n.count(" ") + 1 for n in names), dtype=np.int64, count=len(names))
-        distinct = sorted(set(tokens))
-        if "" in distinct or len(distinct) + 1 >= _NOT_YET or (len(counts) and counts.max() > max(SYLLABLE_NGRAMS)):
+        # syllable n-grams ("~a b c"), one by one (a list of all their syllables would cost megabytes at
+        # once); a sound n-gram with one of AMBIGUOUS_SOUNDS is never a window's feature: left out
+        syllable_ids: dict[str, int] = {}
+        sound_rows: list[int] = []
+        sound_keys: list[int] = []
+        tag, shifts = int(_SOUND_TAG), [int(bits) for bits in _SOUND_SHIFTS]
+        at = edges.tolist()
+        for row in np.flatnonzero(sound).tolist():
+            name = text[at[row] + 1 : at[row + 1]]
+            said = name.split(" ")
+            if len(said) > len(shifts) or "" in said:
+                return None
+            if _AMBIGUOUS.search(name):
+                continue
+            key = tag
+            for syllable, bits in zip(said, shifts, strict=False):
+                known = syllable_ids.get(syllable)
+                if known is None:
+                    known = syllable_ids[syllable] = len(syllable_ids) + 1
+                key |= known << bits
+            sound_keys.append(key)
+            sound_rows.append(row)
+        if len(syllable_ids) + 1 >= _NOT_YET:
             return None
-        syllable_ids = {token: i for i, token in enumerate(distinct, 1)}
-        ids = np.fromiter(map(syllable_ids.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
-        ids = np.concatenate((ids, np.zeros(max(SYLLABLE_NGRAMS), dtype=np.uint64)))
-        first = np.cumsum(counts) - counts
-        sound_keys = np.full(len(names), _SOUND_TAG, dtype=np.uint64)
-        for k, shift in enumerate(_SOUND_SHIFTS):
-            sound_keys |= np.where(counts > k, ids[first + k], 0) << shift
-        # A sound n-gram with one of AMBIGUOUS_SOUNDS is never a window's feature (clause_features): left out.
-        heard = np.fromiter((_AMBIGUOUS.search(name) is None for name in names), dtype=bool, count=len(names))
-        all_keys = np.concatenate((keys[char_rows], sound_keys[heard]))
-        all_rows = np.concatenate((char_rows, sound_rows[heard]))
+        all_keys = np.concatenate((keys[char_rows], np.array(sound_keys, dtype=np.uint64)))
+        all_rows = np.concatenate((char_rows, np.array(sound_rows, dtype=np.int64))).astype(np.int32)
         order = np.argsort(all_keys, kind="stable")
-        return cls(all_keys[order], all_rows[order].astype(np.int32), syllable_ids)
+        return cls(all_keys[order], all_rows[order], syllable_ids)
 
     def rows_of(self, window: Sequence[str]) -> np.ndarray | None:
         """The rows of the features of a run of clauses that the model has, ascending, each once (what
@@ -331,7 +367,7 @@ class PackedFeatures:
         new = ids == _NOT_YET
         if new.any():
             get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
-            for code in np.unique(codes[new]).tolist():
+            for code in set(codes[new].tolist()):  # (not np.unique: it imports numpy.ma, ~1.5 MB)
                 ch = chr(code)
                 reading = _han_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
                 table[code] = get(reading, unknown) if reading else 0
@@ -497,6 +533,7 @@ class CrisisModel:
             if key in _last_loaded:
                 return _last_loaded[key]
         model = cls.from_json(json.loads(raw.decode("utf-8")))
+        _ = model._packed  # packed (or read from the disk cache) now, while the engine is built, not at its first reply
         with _last_loaded_lock:
             _last_loaded.clear()
             _last_loaded[key] = model

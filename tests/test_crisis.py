@@ -837,6 +837,27 @@ def test_packed_features_of_a_model_trained_here() -> None:
     assert _string_rows(by_hand, ["𠮷野"]) and packed.rows_of(["𠮷野"]) is None
 
 
+def test_packed_features_read_back_from_the_disk_cache_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector: CrisisDetector
+) -> None:
+    model = detector.rules.model
+    assert model is not None and isinstance(model.vocabulary, StringIndex)
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    made = PackedFeatures.of(*model.vocabulary.joined())
+    assert made is not None and list(tmp_path.glob("crisis-packed-*"))
+    again = PackedFeatures.of(*model.vocabulary.joined())
+    assert again is not None
+    assert again.keys.tolist() == made.keys.tolist() and again.rows.tolist() == made.rows.tolist()
+    assert dict(again.syllable_ids) == dict(made.syllable_ids)
+    for path in tmp_path.glob("crisis-packed-*"):
+        path.write_bytes(b"not a cache")
+    broken = PackedFeatures.of(*model.vocabulary.joined())
+    assert broken is not None and broken.keys.tolist() == made.keys.tolist()
+    window = ["我不想活了", "逾期三个月"]
+    assert again.rows_of(window) is not None
+    assert again.rows_of(window).tolist() == made.rows_of(window).tolist() == _string_rows(model, window)
+
+
 def test_shipped_model_index_matches_its_file() -> None:
     model_file = Path(__file__).resolve().parent.parent / "crisis_model.json"
     names = json.loads(model_file.read_text(encoding="utf-8"))["features"]
