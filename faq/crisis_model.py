@@ -97,7 +97,9 @@ def fuzzy(syllable: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _han_reading(ch: str) -> str:
+def han_reading(ch: str) -> str:
+    """The usual toneless reading of a Han character with the confused spellings collapsed ('' for none);
+    the crisis rules read characters through it too (pypinyin is asked once per character)."""
     readings = lazy_pinyin(ch, errors="ignore")
     return fuzzy(readings[0]) if readings and readings[0].isalpha() else ""
 
@@ -130,7 +132,7 @@ def syllables(clause: str) -> list[str]:
     out: list[str] = []
     for unit in _UNIT.findall(clause):
         if len(unit) == 1 and "\u3400" <= unit <= "\u9fff":
-            out.append(_han_reading(unit))
+            out.append(han_reading(unit))
         elif unit[0].isascii() and unit[0].isalpha():
             cut = split_syllables(unit) if len(unit) <= 40 else None
             out.extend(cut if cut else (unit,))
@@ -369,7 +371,7 @@ class PackedFeatures:
             get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
             for code in set(codes[new].tolist()):  # (not np.unique: it imports numpy.ma, ~1.5 MB)
                 ch = chr(code)
-                reading = _han_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
+                reading = han_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
                 table[code] = get(reading, unknown) if reading else 0
             ids = table[codes]
         return ids.astype(np.uint64)

@@ -123,7 +123,7 @@ def is_traditional(text: str) -> bool:
     """
     text = safe_text(text, len(text))  # OpenCC refuses lone surrogates
     simplified = to_simplified(text)
-    changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
+    changed = sum(map(str.__ne__, text, simplified))  # characters the conversion changed
     if changed == 0:
         return False
     han = len(_HAN.findall(text))

@@ -858,6 +858,20 @@ def test_packed_features_read_back_from_the_disk_cache_are_the_same(
     assert again.rows_of(window).tolist() == made.rows_of(window).tolist() == _string_rows(model, window)
 
 
+def test_the_rules_read_every_han_character_as_the_model_does() -> None:
+    """The homophone rules read a character through the model's reading (pypinyin asked once per character):
+    the same reading as pypinyin's own with the rules' spelling collapse, for every character of the range."""
+    from pypinyin import lazy_pinyin
+
+    from faq.crisis import _fuzzy, _reading
+
+    for code in range(0x3400, 0xA000):
+        ch = chr(code)
+        readings = lazy_pinyin(ch, errors="ignore")
+        own = _fuzzy(readings[0]) if readings and readings[0].isalpha() else "|"
+        assert _reading(ch) == own, ch
+
+
 def test_shipped_model_index_matches_its_file() -> None:
     model_file = Path(__file__).resolve().parent.parent / "crisis_model.json"
     names = json.loads(model_file.read_text(encoding="utf-8"))["features"]
