@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
@@ -186,8 +186,8 @@ def after_reply(
     topic, days and platform of the turn before, so that the user can go on from there."""
     base = context or Context()
     answered = kind in ("answer", "stage", "details", "crisis") and (intent is not None or days is not None)
-    return replace(
-        base,
+    # Every field is set here: a new Context, not dataclasses.replace (which re-reads the fields, ~2x slower).
+    return Context(
         intent=intent if answered else base.intent,
         days=days if days is not None else base.days,
         platform=platform if platform is not None else base.platform,

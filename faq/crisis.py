@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from faq import cache
-from faq.crisis_model import CrisisModel, Scores, Settings, train
+from faq.crisis_model import CrisisModel, Scores, Settings, han_reading, train
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 
 # Per-character readings only (see faq/analyze.py): every reading of a polyphonic character is considered.
@@ -228,8 +228,9 @@ def _reading(token: str) -> str:
     read as the syllable it spells ("我想sha了自己"); '|' for anything else."""
     if not _HAN.match(token):
         return _fuzzy(token) if token.isascii() and token.isalpha() and len(token) <= 6 else "|"
-    readings = lazy_pinyin(token, errors="ignore")
-    return _fuzzy(readings[0]) if readings and readings[0].isalpha() else "|"
+    # The model's reading of the character (the same pypinyin reading, the same spellings collapsed; a test
+    # checks every character of the range): pypinyin is asked once per character, not once per layer.
+    return han_reading(token) or "|"
 
 
 def _pairs_homophones(kind: str, cue: str) -> bool:

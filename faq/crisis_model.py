@@ -15,9 +15,11 @@ Features of a piece of text (already normalised: Simplified, lower case, punctua
 
 A message is scored in windows of consecutive clauses of at most :data:`WINDOW_CHARS` characters (a short
 message is one window; a long one cannot add up to despair from many small weights) and the highest
-probability of each class counts. Scoring looks the window's features up in :class:`faq.compact.StringIndex` (the
-64k names held compactly: ~3.8 MB resident instead of ~9 MB as a dict of strings) and adds up their weight
-rows (numpy); training (``python -m faq.crisis train``) uses scikit-learn's multinomial logistic regression.
+probability of each class counts. The features are held in :class:`faq.compact.StringIndex` (the 64k names
+held compactly: ~3.8 MB resident instead of ~9 MB as a dict of strings); scoring reads them as integers
+(:class:`PackedFeatures`: a window's features are found with a few numpy calls, no string is built) and adds
+up their weight rows; training (``python -m faq.crisis train``) uses scikit-learn's multinomial logistic
+regression.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from math import exp
 from pathlib import Path
 
@@ -40,6 +42,7 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 
 from pypinyin import lazy_pinyin
 
+from faq import cache
 from faq.compact import StringIndex
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
@@ -94,7 +97,9 @@ def fuzzy(syllable: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _han_reading(ch: str) -> str:
+def han_reading(ch: str) -> str:
+    """The usual toneless reading of a Han character with the confused spellings collapsed ('' for none);
+    the crisis rules read characters through it too (pypinyin is asked once per character)."""
     readings = lazy_pinyin(ch, errors="ignore")
     return fuzzy(readings[0]) if readings and readings[0].isalpha() else ""
 
@@ -127,7 +132,7 @@ def syllables(clause: str) -> list[str]:
     out: list[str] = []
     for unit in _UNIT.findall(clause):
         if len(unit) == 1 and "\u3400" <= unit <= "\u9fff":
-            out.append(_han_reading(unit))
+            out.append(han_reading(unit))
         elif unit[0].isascii() and unit[0].isalpha():
             cut = split_syllables(unit) if len(unit) <= 40 else None
             out.extend(cut if cut else (unit,))
@@ -139,9 +144,8 @@ def syllables(clause: str) -> list[str]:
 def clause_features(clause: str, into: set[str]) -> None:
     """Add the features of one clause (no spaces) to ``into``.
 
-    Hot path (every message is scored): n-grams are built in C-level loops and added in the same order as
-    ever (characters by size then position, then syllables by size then position), so the set is the
-    same set and its weights are summed in the same order."""
+    Training builds every message's features here; scoring finds the same features as integers
+    (:class:`PackedFeatures`) and builds them here only for windows it cannot pack."""
     for piece in clause.split("|"):
         n = len(piece)
         cut = piece.__getitem__
@@ -212,6 +216,178 @@ def message_features(text: str) -> set[str]:
     return features(clauses(text))
 
 
+#: Bits of a character n-gram's code points (from the top) and of a syllable n-gram's ids (from bit 32).
+_CHAR_SHIFTS = tuple(np.uint64(48 - 16 * k) for k in range(max(CHAR_NGRAMS)))
+_SOUND_SHIFTS = tuple(np.uint64(32 - 16 * k) for k in range(max(SYLLABLE_NGRAMS)))
+#: Characters a window must not hold to be read as integers (the separator, the sound channel's mark).
+_NOT_PACKED = ("\0", "~")
+#: Syllable n-grams are tagged with the top 16 bits set (no character n-gram of the plane below U+FFFF is).
+_SOUND_TAG_CHAR = "\uffff"
+_SOUND_TAG = np.uint64(0xFFFF << 48)
+#: A window with Latin letters (words cut into pinyin syllables) or a newline (read as no character) has
+#: its syllables read by :func:`syllables`, not character by character.
+_SPELLED = re.compile("[A-Za-z\n]")
+#: A code point whose syllable id is not known yet (ids are below it).
+_NOT_YET = 0xFFFF
+
+
+@dataclass(frozen=True, eq=False)
+class PackedFeatures:
+    """The model's features as sorted 64-bit integers, so that a window's features are found without building
+    them as strings (:meth:`rows_of`: a few dozen numpy calls instead of ~80 strings built, hashed and
+    compared one by one).
+
+    A character n-gram (1-4 characters of Unicode's Basic Multilingual Plane, below U+FFFF) is its
+    characters' code points, 16 bits each, from the top bits down; a syllable n-gram (1-3) is its syllables'
+    ids (1 and up, :attr:`syllable_ids`), 16 bits each, from bit 47 down, with the top 16 bits set. No code
+    point or id is 0, so a shorter n-gram is a longer one padded with zeros and each integer names one
+    feature. A window holding a character outside the plane, U+FFFF, a NUL or '~' is looked up by its
+    strings, as before."""
+
+    #: the packed features, ascending, and each one's row in the weights
+    keys: np.ndarray
+    rows: np.ndarray
+    syllable_ids: Mapping[str, int]
+    #: the syllable id of each code point of the plane (0: none), filled as characters are first seen
+    by_code_point: np.ndarray = field(default_factory=lambda: np.full(0x10000, _NOT_YET, dtype=np.uint16))
+
+    @classmethod
+    def of(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
+        """The features named ``text[bounds[i]:bounds[i + 1]]`` (row i); None when one of the syllable
+        n-grams cannot be packed (then every window is looked up by its strings). Read back from the
+        disk cache (:mod:`faq.cache`) when the same features were packed before."""
+        key = hashlib.blake2b(
+            f"packed v1 {CHAR_NGRAMS} {SYLLABLE_NGRAMS} {AMBIGUOUS_SOUNDS}\n{text}".encode("utf-8", "surrogatepass")
+            + np.asarray(bounds, dtype=np.int64).tobytes(),
+            digest_size=20,
+        ).hexdigest()
+        stored = cache.load_marshal("crisis-packed", key)
+        if isinstance(stored, tuple) and len(stored) == 3:
+            keys, rows, syllables_known = stored
+            if (
+                isinstance(keys, bytes)
+                and isinstance(rows, bytes)
+                and isinstance(syllables_known, list)
+                and len(keys) == 2 * len(rows)
+                and len(rows) % 4 == 0
+            ):
+                return cls(
+                    np.frombuffer(keys, dtype=np.uint64),
+                    np.frombuffer(rows, dtype=np.int32),
+                    {syllable: i for i, syllable in enumerate(syllables_known, 1)},
+                )
+        packed = cls._pack(text, bounds)
+        if packed is not None:
+            syllables_known = sorted(packed.syllable_ids, key=packed.syllable_ids.__getitem__)
+            cache.save_marshal("crisis-packed", key, (packed.keys.tobytes(), packed.rows.tobytes(), syllables_known))
+        return packed
+
+    @classmethod
+    def _pack(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
+        edges = np.asarray(bounds, dtype=np.int64)
+        begin, size = edges[:-1], np.diff(edges)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        last = len(codes) - 1
+        sound = codes[begin] == ord("~")
+        # character n-grams: those of the plane below U+FFFF, without NUL or '~' (no window that could hold
+        # one of the others is packed)
+        keys = np.zeros(len(begin), dtype=np.uint64)
+        packable = ~sound & (size >= 1) & (size <= max(CHAR_NGRAMS))
+        for k, shift in enumerate(_CHAR_SHIFTS):
+            code = np.where(size > k, codes[np.minimum(begin + k, last)], 0)
+            packable &= (code < 0xFFFF) & ((code != 0) | (size <= k)) & (code != ord("~"))
+            keys |= code.astype(np.uint64) << shift
+        char_rows = np.flatnonzero(packable)
+        # syllable n-grams ("~a b c"), one by one (a list of all their syllables would cost megabytes at
+        # once); a sound n-gram with one of AMBIGUOUS_SOUNDS is never a window's feature: left out
+        syllable_ids: dict[str, int] = {}
+        sound_rows: list[int] = []
+        sound_keys: list[int] = []
+        tag, shifts = int(_SOUND_TAG), [int(bits) for bits in _SOUND_SHIFTS]
+        at = edges.tolist()
+        for row in np.flatnonzero(sound).tolist():
+            name = text[at[row] + 1 : at[row + 1]]
+            said = name.split(" ")
+            if len(said) > len(shifts) or "" in said:
+                return None
+            if _AMBIGUOUS.search(name):
+                continue
+            key = tag
+            for syllable, bits in zip(said, shifts, strict=False):
+                known = syllable_ids.get(syllable)
+                if known is None:
+                    known = syllable_ids[syllable] = len(syllable_ids) + 1
+                key |= known << bits
+            sound_keys.append(key)
+            sound_rows.append(row)
+        if len(syllable_ids) + 1 >= _NOT_YET:
+            return None
+        all_keys = np.concatenate((keys[char_rows], np.array(sound_keys, dtype=np.uint64)))
+        all_rows = np.concatenate((char_rows, np.array(sound_rows, dtype=np.int64))).astype(np.int32)
+        order = np.argsort(all_keys, kind="stable")
+        return cls(all_keys[order], all_rows[order], syllable_ids)
+
+    def rows_of(self, window: Sequence[str]) -> np.ndarray | None:
+        """The rows of the features of a run of clauses that the model has, ascending, each once (what
+        ``vocabulary.present(features(window))`` finds, as a set); None when the window holds a character
+        that is not packed."""
+        pieces = [piece for clause in window for piece in clause.split("|")]
+        plain = "".join(pieces)
+        if plain and (max(plain) >= _SOUND_TAG_CHAR or any(ch in plain for ch in _NOT_PACKED)):
+            return None
+        # The pieces' characters with a 0 between them and after them. Every position's 1-4-grams are asked:
+        # one that runs into a 0 is a shorter one (asked anyway) or holds a 0 before a character, and one
+        # that starts on a 0 is below 1 << 48; no feature is either.
+        pad = max(CHAR_NGRAMS) - 1
+        joined = "\0".join(pieces) + "\0" * pad
+        codes = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+        n = len(codes) - pad
+        wide = codes.astype(np.uint64)
+        grams = [wide[:n] << _CHAR_SHIFTS[0]]
+        for k in range(1, max(CHAR_NGRAMS)):
+            grams.append(grams[-1] | (wide[k : n + k] << _CHAR_SHIFTS[k]))
+        # Syllables likewise (0 is a break; an unknown syllable has an id no feature has), tagged.
+        ids = self._syllable_ids(codes) if _SPELLED.search(plain) is None else self._spelled_ids(pieces, len(codes))
+        sounds = [ids[:n] << _SOUND_SHIFTS[0] | _SOUND_TAG]
+        for k in range(1, max(SYLLABLE_NGRAMS)):
+            sounds.append(sounds[-1] | (ids[k : n + k] << _SOUND_SHIFTS[k]))
+        wanted = np.concatenate((*grams, *sounds))
+        wanted.sort()  # the same feature asked twice is asked once; sorted keys also search faster
+        wanted = wanted[np.concatenate(((True,), wanted[1:] != wanted[:-1]))]
+        keys = self.keys
+        at = np.searchsorted(keys, wanted)
+        np.minimum(at, len(keys) - 1, out=at)
+        found = self.rows[at[keys[at] == wanted]]
+        found.sort()
+        return found
+
+    def _syllable_ids(self, codes: np.ndarray) -> np.ndarray:
+        """The syllable id at each character of a text without Latin letters (a Han character's reading;
+        0 for anything else, a break), from a table by code point filled as characters are first seen."""
+        table = self.by_code_point
+        ids = table[codes]
+        new = ids == _NOT_YET
+        if new.any():
+            get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
+            for code in set(codes[new].tolist()):  # (not np.unique: it imports numpy.ma, ~1.5 MB)
+                ch = chr(code)
+                reading = han_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
+                table[code] = get(reading, unknown) if reading else 0
+            ids = table[codes]
+        return ids.astype(np.uint64)
+
+    def _spelled_ids(self, pieces: Sequence[str], size: int) -> np.ndarray:
+        """The syllable ids of pieces with Latin letters (a word is cut into pinyin syllables, see
+        :func:`syllables`), 0 after each piece and up to ``size``."""
+        get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
+        said: list[int] = []
+        for piece in pieces:
+            said += [get(sound, unknown) if sound else 0 for sound in syllables(piece)]
+            said.append(0)
+        said += [0] * (max(size, len(said) + max(SYLLABLE_NGRAMS) - 1) - len(said))
+        return np.array(said, dtype=np.uint64)
+
+
 @dataclass(frozen=True, slots=True)
 class Scores:
     """The highest probability of each class over the windows of a message."""
@@ -246,18 +422,38 @@ class CrisisModel:
         """neither / distress / crisis for one run of clauses."""
         return np.asarray(self._softmax(window))
 
-    def _softmax(self, window: Iterable[str]) -> tuple[float, float, float]:
-        """:meth:`probabilities` as three floats: one numpy call (the sum of the weight rows of the features
-        present), the rest in plain floats (numpy's per-call cost dominates three numbers)."""
+    @cached_property
+    def _packed(self) -> PackedFeatures | None:
+        vocabulary = self.vocabulary
+        text: str
+        bounds: Sequence[int]
+        if isinstance(vocabulary, StringIndex):
+            text, bounds = vocabulary.joined()
+        else:
+            names = sorted(vocabulary, key=vocabulary.__getitem__)
+            text, bounds = "".join(names), [0, *accumulate(map(len, names))]
+        return PackedFeatures.of(text, bounds)
+
+    def rows(self, window: Sequence[str]) -> np.ndarray | list[int]:
+        """The weight rows of the features of a run of clauses that the model has, ascending, each once."""
+        packed = self._packed
+        found = packed.rows_of(window) if packed is not None else None
+        if found is not None:
+            return found
         vocabulary = self.vocabulary
         if isinstance(vocabulary, StringIndex):
-            rows = vocabulary.present(features(window))
-        else:
-            get = vocabulary.get
-            rows = [i for i in map(get, features(window)) if i is not None]
+            return sorted(set(vocabulary.present(features(window))))
+        get = vocabulary.get
+        return sorted({i for i in map(get, features(window)) if i is not None})
+
+    def _softmax(self, window: Iterable[str]) -> tuple[float, float, float]:
+        """:meth:`probabilities` as three floats: one numpy call (the sum of the weight rows of the features
+        present, in the order of the rows, in double precision: the same sum in every process), the rest
+        in plain floats (numpy's per-call cost dominates three numbers)."""
+        rows = self.rows(list(window))
         bias = self._bias
-        if rows:
-            total = self.weights[rows].sum(axis=0).tolist()
+        if len(rows):
+            total = self.weights[rows].sum(axis=0, dtype=np.float64).tolist()
             z = [bias[0] + total[0], bias[1] + total[1], bias[2] + total[2]]
         else:
             z = list(bias)
@@ -339,6 +535,7 @@ class CrisisModel:
             if key in _last_loaded:
                 return _last_loaded[key]
         model = cls.from_json(json.loads(raw.decode("utf-8")))
+        _ = model._packed  # packed (or read from the disk cache) now, while the engine is built, not at its first reply
         with _last_loaded_lock:
             _last_loaded.clear()
             _last_loaded[key] = model

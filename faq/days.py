@@ -678,6 +678,13 @@ def parse_days(text: str) -> DayCount | None:
     """Find how many days overdue a message says the borrower is (see the module docstring)."""
     if not isinstance(text, str) or not text:
         return None
+    return _parse_days(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_days(text: str) -> DayCount | None:
+    """:func:`parse_days` of a non-empty text, remembered: the engine reads some texts twice for one
+    message (the message, then the part that asks; the matcher's parts), and DayCount is immutable."""
     best: _Candidate | None = None
     for found in _candidates(text[:MAX_SCAN].translate(_FOLD)):
         if best is None or found.priority >= best.priority:

@@ -214,6 +214,7 @@ class Engine:
             ((normalize(name), p.id) for p in kb.platforms for name in p.names), key=lambda x: -len(x[0])
         )
         self._topic_words_of: dict[str, list[str]] = {}
+        self._stage_bodies: dict[tuple[Stage, int], str] = {}
         self._lender_names = sorted(
             ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
             key=lambda x: -len(x[0]),
@@ -1202,18 +1203,27 @@ class Engine:
             # "{days}天" as the reader said it ("逾期一个多月"); an exact count reads the same either way
             template = texts.stage_heading.replace("{days}天", as_said(days))
             heading = template.format(days=days, platform=platform_name)
-        lines = [f"【{stage.title}】"]
-        fields = [(texts.stage_expect, stage.expect)]
-        if level < 2:
-            fields.append((texts.stage_rights, stage.rights))
-        if level < 3:
-            fields.append((texts.stage_todo, stage.todo))
-        for label, body in fields:
-            body = body.strip()
-            lines.append(f"{label}:\n{body}" if "\n" in body else f"{label}:{body}")
-        if stage.platform == GENERAL and level == 0:
-            lines.append(texts.stage_general_note)
-        return Part("\n".join(lines), heading)
+        return Part(self._stage_body(stage, level), heading)
+
+    def _stage_body(self, stage: Stage, level: int) -> str:
+        """A stage block's text at ``level`` (see :meth:`_stage_parts`): the same for every day count, so
+        built once per stage and level (the knowledge base does not change under an engine)."""
+        body = self._stage_bodies.get((stage, level))
+        if body is None:
+            texts = self.kb.texts
+            lines = [f"【{stage.title}】"]
+            fields = [(texts.stage_expect, stage.expect)]
+            if level < 2:
+                fields.append((texts.stage_rights, stage.rights))
+            if level < 3:
+                fields.append((texts.stage_todo, stage.todo))
+            for label, text in fields:
+                text = text.strip()
+                lines.append(f"{label}:\n{text}" if "\n" in text else f"{label}:{text}")
+            if stage.platform == GENERAL and level == 0:
+                lines.append(texts.stage_general_note)
+            body = self._stage_bodies[(stage, level)] = "\n".join(lines)
+        return body
 
     def _asks(self, ids: Iterable[str]) -> tuple[Suggestion, ...]:
         """Follow-up buttons written as the user's next question (an intent's ``ask``, else its title)."""

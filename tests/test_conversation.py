@@ -314,6 +314,46 @@ def test_conversion_never_gives_opencc_only_forms() -> None:
     assert not set(tw) & set(ARTEFACTS_TAIWAN) and "平台" in tw
 
 
+def test_after_reply_sets_every_field_of_the_context() -> None:
+    """after_reply builds a new Context with every field named (not dataclasses.replace): a field added to
+    Context must be set there too, or it would silently go back to its default after every reply."""
+    import dataclasses
+    import inspect
+
+    from faq import context as context_module
+
+    source = inspect.getsource(context_module.after_reply)
+    built = source[source.index("return Context(") :]
+    for field in dataclasses.fields(Context):
+        assert f"{field.name}=" in built, field.name
+    before = Context(intent="family_contact", days=20, platform="jirong", at=T0, words=("聯絡人",),
+                     crisis_until=T0 + 600, crisis_region="taiwan", kind="answer", shown="x")
+    after = context_module.after_reply(
+        before, now=T0 + 60, kind="fallback", intent=None, days=None, platform=None, shown=None,
+        details_shown=False, traditional=True, variant="tw", words=(), crisis=False,
+    )
+    assert (after.intent, after.days, after.platform, after.shown) == ("family_contact", 20, "jirong", "x")
+    assert (after.crisis_until, after.crisis_region, after.words) == (T0 + 600, "taiwan", ("聯絡人",))
+    assert after.at == T0 + 60 and after.kind == "fallback" and after.variant == "tw"
+
+
+def test_line_by_line_conversion_is_the_whole_texts_conversion(engine: Engine) -> None:
+    """to_traditional converts (and remembers) line by line: the same text as OpenCC on the whole text,
+    for every multi-line text of the knowledge base and the stage blocks, in every variant."""
+    from faq.normalize import _CONFIGS, _FIXES, _converter
+
+    texts = [t for i in engine.kb.intents for t in (i.answer, i.details or "") if "\n" in t]
+    texts += [s.todo + "\n" + s.expect + "\n" + s.rights for table in engine.kb.stages.values() for s in table]
+    assert len(texts) > 20
+    for variant in (None, "tw", "hk"):
+        key = variant if variant in _CONFIGS else "t"
+        for text in texts:
+            whole = str(_converter(key).convert(text))
+            for wrong, right in _FIXES[key].items():
+                whole = whole.replace(wrong, right)
+            assert to_traditional(text, variant) == whole, (variant, text[:40])
+
+
 def test_traditional_readers_are_told_what_is_mainland_only(engine: Engine) -> None:
     note = engine.kb.texts.mainland_note
     assert note

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from kb_fixtures import minimal_crisis
@@ -32,8 +33,10 @@ from faq.crisis import (
 from faq.crisis_model import (
     WINDOW_CHARS,
     CrisisModel,
+    PackedFeatures,
     Settings,
     digest,
+    features,
     split_syllables,
     syllables,
     train,
@@ -777,6 +780,96 @@ def test_feature_index_answers_like_a_dict() -> None:
     with pytest.raises(KeyError):
         index["nope"]
     assert StringIndex.of([]).present(["a"]) == []
+
+
+def _string_rows(model: CrisisModel, window: list[str]) -> list[int]:
+    """The rows of a window's features found by their strings (the way scoring worked before packing)."""
+    vocabulary = model.vocabulary
+    assert isinstance(vocabulary, StringIndex)
+    return sorted(set(vocabulary.present(features(window))))
+
+
+def test_packed_features_find_what_the_strings_find(detector: CrisisDetector) -> None:
+    """Scoring finds a window's features as integers (PackedFeatures): exactly the rows their strings
+    find, for every labelled crisis message (as the model reads it, and raw), the same scrambled, and the
+    edge cases: the ambiguous sounds (上调 ~ 上吊, 弄要 ~ 农药), pinyin and Latin words, blanked-out parts,
+    a newline, characters outside the plane (looked up by their strings)."""
+    model = detector.rules.model
+    assert model is not None
+    packed = model._packed
+    assert isinstance(packed, PackedFeatures)
+    labelled = read_labelled(p for paths in author_files().values() for p in paths)
+    texts = [t for group in labelled.values() for t in group]
+    texts += ["".join(reversed(t)) for t in texts[::7]]
+    texts += ["利率上调了 我想上吊", "弄要怎么办 喝农药", "shang diao", "wo xiang shang diao le", "nong yao he le",
+              "zhendexiangsile", "bu xiang huo le appblock", "Bu Xiang Huo", "不想活|了", "|||", "😭", "好累\n不想活",
+              "𠮷野家 想死", "逾期3天 5000元 100%", "a~b 想死"]
+    checked = fell_back = 0
+    for text in texts:
+        for window in windows(detector.model_text(text)) + windows(text.lower()):
+            found = packed.rows_of(window)
+            if found is None:
+                fell_back += 1
+                assert any(ch > "\uffff" or ch in "~\0" for ch in "".join(window)), window
+                continue
+            assert found.tolist() == _string_rows(model, window), window
+            checked += 1
+    assert checked > 10_000 and fell_back >= 2
+    # the model scores either way: from the packed rows, else from the strings' rows
+    assert model.rows(["𠮷野家", "想死"]) == _string_rows(model, ["𠮷野家", "想死"])
+
+
+def test_packed_features_of_a_model_trained_here() -> None:
+    """A freshly trained model packs too; so does a vocabulary with features no window has (an ambiguous
+    sound such as "~san diao", which clause_features never gives, or a character outside the plane), and
+    each finds exactly what the strings find."""
+    texts = ["想死", "不想活了", "我想上吊", "利率上调了", "bu xiang huo le", "逾期了怎么办", "会打给家人吗"]
+    model = train(texts * 2, [2, 2, 2, 0, 2, 0, 0] * 2, Settings(c=10.0, min_count=1))
+    names = [*model.vocabulary, "~san diao", "~sang diao", "~wo san diao", "~nong yao", "𠮷", "𠮷野"]
+    by_hand = replace(model, vocabulary=StringIndex.of(names), weights=np.ones((len(names), 3), dtype=np.float32))
+    for candidate in (model, by_hand):
+        packed = candidate._packed
+        assert packed is not None
+        for text in [*texts, "上调 上吊", "我上调 弄要", "shang diao le", "buxianghuole 想死", "𠮷野 想死"]:
+            for window in windows(text):
+                found = candidate.rows(window)
+                assert list(found) == _string_rows(candidate, window), window
+    assert _string_rows(by_hand, ["𠮷野"]) and packed.rows_of(["𠮷野"]) is None
+
+
+def test_packed_features_read_back_from_the_disk_cache_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector: CrisisDetector
+) -> None:
+    model = detector.rules.model
+    assert model is not None and isinstance(model.vocabulary, StringIndex)
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    made = PackedFeatures.of(*model.vocabulary.joined())
+    assert made is not None and list(tmp_path.glob("crisis-packed-*"))
+    again = PackedFeatures.of(*model.vocabulary.joined())
+    assert again is not None
+    assert again.keys.tolist() == made.keys.tolist() and again.rows.tolist() == made.rows.tolist()
+    assert dict(again.syllable_ids) == dict(made.syllable_ids)
+    for path in tmp_path.glob("crisis-packed-*"):
+        path.write_bytes(b"not a cache")
+    broken = PackedFeatures.of(*model.vocabulary.joined())
+    assert broken is not None and broken.keys.tolist() == made.keys.tolist()
+    window = ["我不想活了", "逾期三个月"]
+    assert again.rows_of(window) is not None
+    assert again.rows_of(window).tolist() == made.rows_of(window).tolist() == _string_rows(model, window)
+
+
+def test_the_rules_read_every_han_character_as_the_model_does() -> None:
+    """The homophone rules read a character through the model's reading (pypinyin asked once per character):
+    the same reading as pypinyin's own with the rules' spelling collapse, for every character of the range."""
+    from pypinyin import lazy_pinyin
+
+    from faq.crisis import _fuzzy, _reading
+
+    for code in range(0x3400, 0xA000):
+        ch = chr(code)
+        readings = lazy_pinyin(ch, errors="ignore")
+        own = _fuzzy(readings[0]) if readings and readings[0].isalpha() else "|"
+        assert _reading(ch) == own, ch
 
 
 def test_shipped_model_index_matches_its_file() -> None:
