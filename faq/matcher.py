@@ -233,7 +233,7 @@ class Matcher:
         self,
         owners: list[str],
         examples: list[str],
-        token_lists: list[list[str]],
+        token_lists: Sequence[list[str]],
         keywords: dict[str, list[str]],
         analyzer: Analyzer,
         config: MatcherConfig | None = None,
@@ -248,7 +248,12 @@ class Matcher:
         order = sorted(range(len(owners)), key=lambda i: owners[i])
         self.owners = [owners[i] for i in order]
         self.examples = [examples[i] for i in order]
-        self.token_lists: Sequence[list[str]] = [token_lists[i] for i in order]
+        # (compact token lists, from COMPACT_FROM examples, stay compact: see Analyzer.tokens_of_all)
+        self.token_lists: Sequence[list[str]] = (
+            TokenLists(token_lists[i] for i in order)
+            if isinstance(token_lists, TokenLists)
+            else [token_lists[i] for i in order]
+        )
         self.keywords = keywords
         self.owner_names = sorted(set(self.owners))
         owner_index = {name: k for k, name in enumerate(self.owner_names)}
@@ -324,7 +329,8 @@ class Matcher:
         if ngrams is None:  # its own n-gram model: the leave-one-out counts come back when needed
             self.ngrams.release_counts(_counts_of(weakref.ref(self)))
         # Read per example only while training and for leave-one-out: held compactly (~5 MB less at 50k).
-        self.token_lists = TokenLists(self.token_lists)
+        if not isinstance(self.token_lists, TokenLists):
+            self.token_lists = TokenLists(self.token_lists)
         self.config = replace(self.config, threshold=self.threshold)
 
     @property
