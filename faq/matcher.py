@@ -379,8 +379,12 @@ class Matcher:
         keeps the leave-one-out counts in a file of their own ("ngram-counts"), read only when an example
         is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
         with a cached scorer never reads them (5.6 MB at 50k examples)."""
-        texts = [self._ngram_text(e) for e in self.examples]
-        key = self._ngram_key(texts)
+        built = [self._ngram_text(e) for e in self.examples]
+        key = self._ngram_key(built)
+        texts: list[str] | None = built
+        del built
+        if cache.has_marshal("ngrams", key):
+            texts = None  # not needed to read the model: let go before it is read (5 MB at 50k, during /reload)
         state = cache.load_marshal("ngrams", key)
         if state is not None:
             try:
@@ -391,6 +395,8 @@ class Matcher:
                 if model._counts is None:
                     model.release_counts(_counts_of(weakref.ref(self)))
                 return model
+        if texts is None:
+            texts = [self._ngram_text(e) for e in self.examples]
         model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
         cache.save_marshal("ngrams", key, model.state(counts=False))
         cache.save_marshal("ngram-counts", key, (model.counts.dtype.str, model.counts.tobytes()))
@@ -1068,8 +1074,10 @@ class _Postings:
         # this runs while the engine that serves is still alive, during /reload)
         order = np.argsort(key_of, kind="stable")
         self._examples_by_key = example_of[order]
-        key_sorted = key_of[order]
         del order
+        # (the keys in that order: each key repeated as often as it is used, the same as key_of[order]
+        # without the order and the sorted keys alive together)
+        key_sorted = np.repeat(np.arange(len(keys), dtype=key_of.dtype), np.bincount(key_of, minlength=len(keys)))
         self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
         # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
         # come in increasing order): the owner, how many of its examples use the key, the key.
