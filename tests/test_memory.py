@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from faq import memory
 from faq.crisis_model import CrisisModel
@@ -39,6 +41,27 @@ def test_two_engines_share_the_crisis_model_while_its_file_is_the_same(tmp_path:
     assert other is not first and np.array_equal(other.weights, first.weights)
     copy.write_text(copy.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert CrisisModel.load(copy) is not other  # the file changed: decoded again
+
+
+def test_a_decoded_crisis_model_is_read_back_from_the_cache_as_it_was_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
+    model_file = DEFAULT_KB_PATH.parent / "crisis_model.json"
+    decoded = CrisisModel.from_json(json.loads(model_file.read_text(encoding="utf-8")))
+    first = CrisisModel.load(shutil.copy(model_file, tmp_path / "a.json"))  # decoded, and kept in the cache
+    (stored,) = (tmp_path / "cache").glob("crisis-model-*.marshal")
+    again = CrisisModel.load(shutil.copy(model_file, tmp_path / "b.json"))  # another path: read from the cache
+    assert again is not first
+    for model in (first, again):
+        assert model.to_json() == decoded.to_json()
+        assert np.array_equal(model.weights, decoded.weights) and model.weights.dtype == decoded.weights.dtype
+        assert dict(model.vocabulary.items()) == dict(decoded.vocabulary.items())
+        probe = ["不想活了", "催收", "活", "x"]
+        assert [model.vocabulary.get(k, -1) for k in probe] == [decoded.vocabulary.get(k, -1) for k in probe]
+    stored.write_bytes(b"not marshal")  # a corrupt cache is a miss: the file is decoded again
+    third = CrisisModel.load(shutil.copy(model_file, tmp_path / "c.json"))
+    assert third.to_json() == decoded.to_json()
 
 
 def test_release_gives_memory_back_without_changing_answers(engine: Engine) -> None:
