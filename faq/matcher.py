@@ -935,41 +935,59 @@ class Matcher:
             sample = sorted(random.Random(0).sample(sample, limit))
         rows: list[np.ndarray] = []
         labels: list[np.ndarray] = []
-        # (features, right owner or -1 for "none of them") for calibration, the features held compactly
+        # Calibration reads every training message's features over all owners once the weights are learnt.
+        # They are kept (compactly) when that is small; on a large knowledge base (at 50k examples ~140 MB,
+        # during a /reload after an edit) they are computed again after the fit instead: the same features,
+        # bit for bit, so the same model, for one more pass of CPU.
+        keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
         held: list[tuple[_Held, int]] = []
+        held_count = 0
         for i in sample:
-            tokens = self.token_lists[i]
-            if not tokens:
-                continue
-            own = int(self.owner_of[i])
-            normalized = normalize(self.examples[i])
-            # the example's n-gram vector, read once: as the message's, and as what is left out of the model
-            vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
-            views = [
-                (self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)
-            ]
-            if self.is_oos[own]:
-                views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
-            for features, right in views:
+            for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
                 rows.append(features.matrix[chosen])
                 labels.append((chosen == right).astype(np.float64))
-                held.append((_Held.of(features, self.is_oos), right))
+                held_count += 1
+                if keep:
+                    held.append((_Held.of(features, self.is_oos), right))
         x = np.vstack(rows)
         y = np.concatenate(labels)
+        del rows, labels
         # Too few held-out predictions say little about how to combine the features: then the weights
         # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
         # (its weight stays 0), and the threshold is the default.
-        scarce = len(held) < MIN_CALIBRATION
+        scarce = held_count < MIN_CALIBRATION
         if scarce:
             x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
+        del x, y
         self.model = Model(tuple(float(w) for w in weights), 0.5)
-        threshold, accuracy, rejection = self._calibrate(held)
+        views: Iterable[tuple[_Features, int]] = (
+            ((compact.features(self.is_oos), right) for compact, right in held)
+            if keep
+            else (view for i in sample for view in self._training_views(i))
+        )
+        threshold, accuracy, rejection = self._calibrate(views)
         self.__dict__.pop("_owner_counts", None)  # (only training asks it: not kept)
         if scarce:
             threshold = DEFAULT_THRESHOLD
-        return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
+        return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
+
+    def _training_views(self, i: int) -> list[tuple[_Features, int]]:
+        """Example ``i`` as training messages: its features with it left out (and its owner the right
+        answer) and, for an out-of-scope example, with its whole group held out (and "none of them" the
+        right answer, -1); none for an example without tokens."""
+        tokens = self.token_lists[i]
+        if not tokens:
+            return []
+        own = int(self.owner_of[i])
+        normalized = normalize(self.examples[i])
+        # the example's n-gram vector, read once: as the message's, and as what is left out of the model
+        vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]
+        if self.is_oos[own]:
+            views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
+        return views
 
     def _training_owners(self, features: _Features, right: int) -> np.ndarray:
         m = features.matrix
@@ -982,12 +1000,12 @@ class Matcher:
             top = np.append(top, right)
         return top
 
-    def _calibrate(self, held: list[tuple[_Held, int]]) -> tuple[float, float, float]:
+    def _calibrate(self, held: Iterable[tuple[_Features, int]]) -> tuple[float, float, float]:
         """The threshold that maximises in-scope accuracy + out-of-scope rejection over the held-out
         predictions (the middle of the best plateau)."""
         outcomes: list[tuple[bool, bool, float, float]] = []  # (in scope, right intent on top, p, p_oos)
-        for compact, right in held:
-            p = self.probabilities(compact.features(self.is_oos))
+        for features, right in held:
+            p = self.probabilities(features)
             intents = np.where(self.is_oos, -1.0, p)
             best = int(intents.argmax())
             p_oos = float(np.where(self.is_oos, p, -1.0).max()) if self.is_oos.any() else -1.0
@@ -1024,6 +1042,12 @@ class Matcher:
 
 
 CALIBRATION_TOLERANCE = 0.02
+#: What :class:`_Held` keeps per owner of a training message (7 float64, an int8, often a float64).
+_HELD_BYTES_PER_OWNER = 57
+#: Above this (training messages x owners x bytes), calibration computes the training messages' features
+#: again instead of keeping them (see Matcher.train): ~8 MB on the shipped knowledge base, ~30 MB at 10k
+#: examples (kept), ~140 MB at 50k (computed again).
+HELD_FEATURES_BUDGET = 64 * 2**20
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
 #: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0

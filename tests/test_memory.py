@@ -68,3 +68,19 @@ def test_release_gives_memory_back_without_changing_answers(engine: Engine) -> N
     before = engine.reply("逾期三天会爆通讯录吗").to_json()
     memory.release()
     assert engine.reply("逾期三天会爆通讯录吗").to_json() == before
+
+
+def test_calibration_computing_the_features_again_learns_the_same_model(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large knowledge base calibration computes the training messages' features again instead of
+    keeping them (Matcher.train): the same model, bit for bit, as keeping them."""
+    from faq import matcher as matcher_module
+
+    matcher = engine.matcher
+    monkeypatch.setattr(matcher, "model", matcher.model)  # (training replaces it: the session's engine gets it back)
+    kept = matcher.train()
+    assert kept.weights == matcher.model.weights and kept.calibration[2] > 0
+    monkeypatch.setattr(matcher_module, "HELD_FEATURES_BUDGET", 0)
+    again = matcher.train()
+    assert again == kept
