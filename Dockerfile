@@ -18,6 +18,10 @@ RUN pip install -r requirements.txt
 # The application: the engine, the front ends and the knowledge base (see .dockerignore for what is left out).
 COPY . .
 
+# The project's bytecode, compiled once here: PYTHONDONTWRITEBYTECODE keeps Python from writing it at run
+# time, so without it every start would compile the project's modules again (~0.1 s of CPU).
+RUN python -m compileall -q faq bot
+
 # Run as an unprivileged user; it owns data/ (the SQLite usage log when DATABASE_URL is not set).
 RUN useradd --system --create-home --uid 10001 bot && mkdir -p data && chown bot:bot data
 USER bot

@@ -35,7 +35,7 @@ import sys
 import threading
 import types
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 from pypinyin import Style, pinyin
 
 from faq import cache
+from faq.compact import COMPACT_FROM, TokenLists
 
 # jieba 0.42 imports pkg_resources (about 0.15 s and several MB at every start) only to open its own data
 # files; marked missing while jieba is imported, jieba opens the same files by path (its own fallback).
@@ -323,6 +324,32 @@ ANALYZER_VERSION = "7"
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+#: How :meth:`Analyzer.tokens_of_all` stores the analysed examples (part of their cache key).
+TOKENS_FORMAT = "token-lists-2"
+
+
+def _token_lists(stored: Any, count: int) -> TokenLists | None:
+    """The token lists :meth:`Analyzer.tokens_of_all` saved (words, positions, bounds), or None when
+    ``stored`` is anything else or holds another number of lists."""
+    if not (isinstance(stored, tuple) and len(stored) == 3):
+        return None
+    words, raw_ids, raw_bounds = stored
+    if not (isinstance(words, list) and isinstance(raw_ids, bytes) and isinstance(raw_bounds, bytes)):
+        return None
+    if not all(type(w) is str for w in words):
+        return None
+    ids, bounds = array("i"), array("q")
+    try:
+        ids.frombytes(raw_ids)
+        bounds.frombytes(raw_bounds)
+        lists = TokenLists.of_parts(words, ids, bounds)
+    except ValueError:
+        return None
+    if len(lists) != count or (ids and not 0 <= min(ids) <= max(ids) < len(words)):
+        return None
+    return lists
 
 
 _shared_lock = threading.Lock()
@@ -605,24 +632,31 @@ class Analyzer:
                     self.by_pinyin.setdefault(key, word)
                     self.by_fuzzy_pinyin.setdefault(_fuzzy(key), word)
 
-    def tokens_of_all(self, texts: list[str]) -> list[list[str]]:
+    def tokens_of_all(self, texts: list[str]) -> Sequence[list[str]]:
         """:meth:`tokens` of many normalised texts, cached on disk by the analyser's fingerprint and the
-        texts (the knowledge base's examples are analysed once per version of the file)."""
+        texts (the knowledge base's examples are analysed once per version of the file). From
+        :data:`~faq.compact.COMPACT_FROM` texts they come as :class:`~faq.compact.TokenLists`, read back from
+        the cache without a list per text (at 50k examples ~6 MB less while the matcher is built beside a
+        serving engine, during /reload); below it as plain lists."""
         try:
-            key = _digest(self.fingerprint, texts)
-            cached = cache.load_marshal("tokens", key)
-            if isinstance(cached, list) and len(cached) == len(texts) and all(type(t) is list for t in cached):
-                return cached
-            # Interned: the same word in 50,000 examples is one string, not 50,000 (and one for every
-            # engine of the process, during /reload too); marshal keeps them interned and shared in the file.
-            intern = sys.intern
-            if self.tokenizer.blocks is None:
-                self.tokenizer.blocks = {}
-            lists = [[intern(t) for t in self.tokens(text)] for text in texts]
+            key = _digest(TOKENS_FORMAT, self.fingerprint, texts)
+            found = _token_lists(cache.load_marshal("tokens", key), len(texts))
+            if found is None:
+                # Interned: the same word in 50,000 examples is one string, not 50,000 (and one for every
+                # engine of the process, during /reload too); marshal keeps them interned in the file.
+                intern = sys.intern
+                if self.tokenizer.blocks is None:
+                    self.tokenizer.blocks = {}
+                lists = [[intern(t) for t in self.tokens(text)] for text in texts]
+                found = TokenLists(lists)
+                words, ids, bounds = found.parts()
+                cache.save_marshal("tokens", key, (words, ids.tobytes(), bounds.tobytes()))
+                if len(texts) < COMPACT_FROM:
+                    return lists
+                del lists
         finally:
             self.tokenizer.blocks = None  # messages are segmented afresh (their runs are rarely the same)
-        cache.save_marshal("tokens", key, lists)
-        return lists
+        return found if len(texts) >= COMPACT_FROM else list(found)
 
     # ------------------------------------------------------------------------------------------ public
 

@@ -69,6 +69,12 @@ def save_json(kind: str, key: str, data: dict[str, Any]) -> None:
                 os.unlink(temporary)
 
 
+def has_marshal(kind: str, key: str) -> bool:
+    """Whether a value was saved by :func:`save_marshal` under ``kind`` and ``key`` (it may still be unreadable)."""
+    root = directory()
+    return root is not None and (root / f"{kind}-{key[:40]}.marshal").is_file()
+
+
 def load_marshal(kind: str, key: str) -> Any:
     """A value saved by :func:`save_marshal` (builtin types only), or None."""
     root = directory()

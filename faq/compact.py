@@ -84,6 +84,19 @@ class TokenLists(Sequence[list[str]]):
         self._ids = ids
         self._bounds = bounds
 
+    @classmethod
+    def of_parts(cls, words: list[str], ids: array[int], bounds: array[int]) -> TokenLists:
+        """The lists :meth:`parts` gave (``ids``: int32 positions in ``words``; ``bounds``: n + 1 values)."""
+        if ids.typecode != "i" or bounds.typecode != "q" or not bounds or bounds[-1] != len(ids):
+            raise ValueError("not the parts of token lists")
+        out = cls.__new__(cls)
+        out._words, out._ids, out._bounds = words, ids, bounds
+        return out
+
+    def parts(self) -> tuple[list[str], array[int], array[int]]:
+        """The distinct words, every list's word positions in them, and the lists' bounds."""
+        return self._words, self._ids, self._bounds
+
     def __len__(self) -> int:
         return len(self._bounds) - 1
 

@@ -233,7 +233,7 @@ class Matcher:
         self,
         owners: list[str],
         examples: list[str],
-        token_lists: list[list[str]],
+        token_lists: Sequence[list[str]],
         keywords: dict[str, list[str]],
         analyzer: Analyzer,
         config: MatcherConfig | None = None,
@@ -248,7 +248,12 @@ class Matcher:
         order = sorted(range(len(owners)), key=lambda i: owners[i])
         self.owners = [owners[i] for i in order]
         self.examples = [examples[i] for i in order]
-        self.token_lists: Sequence[list[str]] = [token_lists[i] for i in order]
+        # (compact token lists, from COMPACT_FROM examples, stay compact: see Analyzer.tokens_of_all)
+        self.token_lists: Sequence[list[str]] = (
+            TokenLists(token_lists[i] for i in order)
+            if isinstance(token_lists, TokenLists)
+            else [token_lists[i] for i in order]
+        )
         self.keywords = keywords
         self.owner_names = sorted(set(self.owners))
         owner_index = {name: k for k, name in enumerate(self.owner_names)}
@@ -287,7 +292,10 @@ class Matcher:
         del tokens_index
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
         chars = _Postings.of(
-            ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists), self.owner_of, n_owners
+            ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists),
+            self.owner_of,
+            n_owners,
+            runs=False,  # (only their idf, mass and examples are read: ~8 MB less at 50k while it is built)
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
@@ -324,7 +332,8 @@ class Matcher:
         if ngrams is None:  # its own n-gram model: the leave-one-out counts come back when needed
             self.ngrams.release_counts(_counts_of(weakref.ref(self)))
         # Read per example only while training and for leave-one-out: held compactly (~5 MB less at 50k).
-        self.token_lists = TokenLists(self.token_lists)
+        if not isinstance(self.token_lists, TokenLists):
+            self.token_lists = TokenLists(self.token_lists)
         self.config = replace(self.config, threshold=self.threshold)
 
     @property
@@ -373,8 +382,12 @@ class Matcher:
         keeps the leave-one-out counts in a file of their own ("ngram-counts"), read only when an example
         is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
         with a cached scorer never reads them (5.6 MB at 50k examples)."""
-        texts = [self._ngram_text(e) for e in self.examples]
-        key = self._ngram_key(texts)
+        built = [self._ngram_text(e) for e in self.examples]
+        key = self._ngram_key(built)
+        texts: list[str] | None = built
+        del built
+        if cache.has_marshal("ngrams", key):
+            texts = None  # not needed to read the model: let go before it is read (5 MB at 50k, during /reload)
         state = cache.load_marshal("ngrams", key)
         if state is not None:
             try:
@@ -385,6 +398,8 @@ class Matcher:
                 if model._counts is None:
                     model.release_counts(_counts_of(weakref.ref(self)))
                 return model
+        if texts is None:
+            texts = [self._ngram_text(e) for e in self.examples]
         model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
         cache.save_marshal("ngrams", key, model.state(counts=False))
         cache.save_marshal("ngram-counts", key, (model.counts.dtype.str, model.counts.tobytes()))
@@ -951,41 +966,59 @@ class Matcher:
             sample = sorted(random.Random(0).sample(sample, limit))
         rows: list[np.ndarray] = []
         labels: list[np.ndarray] = []
-        # (features, right owner or -1 for "none of them") for calibration, the features held compactly
+        # Calibration reads every training message's features over all owners once the weights are learnt.
+        # They are kept (compactly) when that is small; on a large knowledge base (at 50k examples ~140 MB,
+        # during a /reload after an edit) they are computed again after the fit instead: the same features,
+        # bit for bit, so the same model, for one more pass of CPU.
+        keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
         held: list[tuple[_Held, int]] = []
+        held_count = 0
         for i in sample:
-            tokens = self.token_lists[i]
-            if not tokens:
-                continue
-            own = int(self.owner_of[i])
-            normalized = normalize(self.examples[i])
-            # the example's n-gram vector, read once: as the message's, and as what is left out of the model
-            vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
-            views = [
-                (self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)
-            ]
-            if self.is_oos[own]:
-                views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
-            for features, right in views:
+            for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
                 rows.append(features.matrix[chosen])
                 labels.append((chosen == right).astype(np.float64))
-                held.append((_Held.of(features, self.is_oos), right))
+                held_count += 1
+                if keep:
+                    held.append((_Held.of(features, self.is_oos), right))
         x = np.vstack(rows)
         y = np.concatenate(labels)
+        del rows, labels
         # Too few held-out predictions say little about how to combine the features: then the weights
         # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
         # (its weight stays 0), and the threshold is the default.
-        scarce = len(held) < MIN_CALIBRATION
+        scarce = held_count < MIN_CALIBRATION
         if scarce:
             x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
+        del x, y
         self.model = Model(tuple(float(w) for w in weights), 0.5)
-        threshold, accuracy, rejection = self._calibrate(held)
+        views: Iterable[tuple[_Features, int]] = (
+            ((compact.features(self.is_oos), right) for compact, right in held)
+            if keep
+            else (view for i in sample for view in self._training_views(i))
+        )
+        threshold, accuracy, rejection = self._calibrate(views)
         self.__dict__.pop("_owner_counts", None)  # (only training asks it: not kept)
         if scarce:
             threshold = DEFAULT_THRESHOLD
-        return Model(self.model.weights, threshold, (accuracy, rejection, len(held)))
+        return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
+
+    def _training_views(self, i: int) -> list[tuple[_Features, int]]:
+        """Example ``i`` as training messages: its features with it left out (and its owner the right
+        answer) and, for an out-of-scope example, with its whole group held out (and "none of them" the
+        right answer, -1); none for an example without tokens."""
+        tokens = self.token_lists[i]
+        if not tokens:
+            return []
+        own = int(self.owner_of[i])
+        normalized = normalize(self.examples[i])
+        # the example's n-gram vector, read once: as the message's, and as what is left out of the model
+        vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]
+        if self.is_oos[own]:
+            views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
+        return views
 
     def _training_owners(self, features: _Features, right: int) -> np.ndarray:
         m = features.matrix
@@ -998,12 +1031,12 @@ class Matcher:
             top = np.append(top, right)
         return top
 
-    def _calibrate(self, held: list[tuple[_Held, int]]) -> tuple[float, float, float]:
+    def _calibrate(self, held: Iterable[tuple[_Features, int]]) -> tuple[float, float, float]:
         """The threshold that maximises in-scope accuracy + out-of-scope rejection over the held-out
         predictions (the middle of the best plateau)."""
         outcomes: list[tuple[bool, bool, float, float]] = []  # (in scope, right intent on top, p, p_oos)
-        for compact, right in held:
-            p = self.probabilities(compact.features(self.is_oos))
+        for features, right in held:
+            p = self.probabilities(features)
             intents = np.where(self.is_oos, -1.0, p)
             best = int(intents.argmax())
             p_oos = float(np.where(self.is_oos, p, -1.0).max()) if self.is_oos.any() else -1.0
@@ -1040,6 +1073,12 @@ class Matcher:
 
 
 CALIBRATION_TOLERANCE = 0.02
+#: What :class:`_Held` keeps per owner of a training message (7 float64, an int8, often a float64).
+_HELD_BYTES_PER_OWNER = 57
+#: Above this (training messages x owners x bytes), calibration computes the training messages' features
+#: again instead of keeping them (see Matcher.train): ~8 MB on the shipped knowledge base, ~30 MB at 10k
+#: examples (kept), ~140 MB at 50k (computed again).
+HELD_FEATURES_BUDGET = 64 * 2**20
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
 #: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0
@@ -1078,8 +1117,16 @@ class _Postings:
     object per pair."""
 
     def __init__(
-        self, keys: list[str], key_of: np.ndarray, example_of: np.ndarray, owner_of: np.ndarray, n_owners: int
+        self,
+        keys: list[str],
+        key_of: np.ndarray,
+        example_of: np.ndarray,
+        owner_of: np.ndarray,
+        n_owners: int,
+        runs: bool = True,
     ) -> None:
+        """``runs``: keep the (key, owner) runs that :meth:`owners_by_key` and :meth:`used_by_owners` read;
+        without them (the character index) only the number of owners per key is counted."""
         self.keys = keys
         self.key_of = key_of  # int32, per pair
         self.example_of = example_of  # int32, per pair
@@ -1090,23 +1137,30 @@ class _Postings:
         # this runs while the engine that serves is still alive, during /reload)
         order = np.argsort(key_of, kind="stable")
         self._examples_by_key = example_of[order]
-        key_sorted = key_of[order]
         del order
+        # (the keys in that order: each key repeated as often as it is used, the same as key_of[order]
+        # without the order and the sorted keys alive together)
+        key_sorted = np.repeat(np.arange(len(keys), dtype=key_of.dtype), np.bincount(key_of, minlength=len(keys)))
         self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
         # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
         # come in increasing order): the owner, how many of its examples use the key, the key.
         owners = owner_of[self._examples_by_key]
         change = np.ones(len(owners), dtype=bool)
         change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
-        starts = np.flatnonzero(change)
-        del change
-        self._run_owner = owners[starts].astype(np.int32)
-        del owners
-        self._run_count = np.diff(np.append(starts, len(key_sorted))).astype(np.int32)
-        self._run_key = key_sorted[starts]
-        del key_sorted, starts
-        self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
-        owners_per_key = np.diff(self._run_bounds)
+        if not runs:  # the number of runs of each key is its number of owners
+            del owners
+            owners_per_key = np.bincount(key_sorted[change], minlength=len(keys))
+            del key_sorted, change
+        else:
+            starts = np.flatnonzero(change)
+            del change
+            self._run_owner = owners[starts].astype(np.int32)
+            del owners
+            self._run_count = np.diff(np.append(starts, len(key_sorted))).astype(np.int32)
+            self._run_key = key_sorted[starts]
+            del key_sorted, starts
+            self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
+            owners_per_key = np.diff(self._run_bounds)
         total = n_owners or 1
         # IDF over owners (intents and out-of-scope groups), not examples: a word that every intent uses
         # says nothing about which intent is meant.
@@ -1115,7 +1169,9 @@ class _Postings:
         }
 
     @classmethod
-    def of(cls, keys_per_example: Iterable[list[str]], owner_of: np.ndarray, n_owners: int) -> _Postings:
+    def of(
+        cls, keys_per_example: Iterable[list[str]], owner_of: np.ndarray, n_owners: int, runs: bool = True
+    ) -> _Postings:
         """The pairs of examples given as their (distinct) keys, one list per example (sorted here)."""
         ids: dict[str, int] = {}
         key_of = array("i")
@@ -1130,6 +1186,7 @@ class _Postings:
             np.frombuffer(example_of, dtype=np.int32) if example_of else np.zeros(0, dtype=np.int32),
             owner_of,
             n_owners,
+            runs,
         )
 
     def mass(self, weights: dict[str, float], n: int) -> np.ndarray:

@@ -161,6 +161,8 @@ def test_dockerfile_builds_a_small_non_root_image_from_the_lock() -> None:
     # The engine's cache is built at build time, as the user that runs the bot (its home holds the cache).
     last_user = max(i for i, (k, _) in enumerate(instructions) if k == "USER")
     assert any(k == "RUN" and "python -m faq check" in a for k, a in instructions[last_user:])
+    # The project's bytecode is compiled at build time (PYTHONDONTWRITEBYTECODE: never written at run time).
+    assert any("compileall" in run and "faq" in run.split() for run in runs)
 
     env = " ".join(args for instruction, args in instructions if instruction == "ENV")
     assert "PORT=8080" in env

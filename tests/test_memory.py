@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from faq import memory
 from faq.crisis_model import CrisisModel
@@ -41,7 +43,44 @@ def test_two_engines_share_the_crisis_model_while_its_file_is_the_same(tmp_path:
     assert CrisisModel.load(copy) is not other  # the file changed: decoded again
 
 
+def test_a_decoded_crisis_model_is_read_back_from_the_cache_as_it_was_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
+    model_file = DEFAULT_KB_PATH.parent / "crisis_model.json"
+    decoded = CrisisModel.from_json(json.loads(model_file.read_text(encoding="utf-8")))
+    first = CrisisModel.load(shutil.copy(model_file, tmp_path / "a.json"))  # decoded, and kept in the cache
+    (stored,) = (tmp_path / "cache").glob("crisis-model-*.marshal")
+    again = CrisisModel.load(shutil.copy(model_file, tmp_path / "b.json"))  # another path: read from the cache
+    assert again is not first
+    for model in (first, again):
+        assert model.to_json() == decoded.to_json()
+        assert np.array_equal(model.weights, decoded.weights) and model.weights.dtype == decoded.weights.dtype
+        assert dict(model.vocabulary.items()) == dict(decoded.vocabulary.items())
+        probe = ["不想活了", "催收", "活", "x"]
+        assert [model.vocabulary.get(k, -1) for k in probe] == [decoded.vocabulary.get(k, -1) for k in probe]
+    stored.write_bytes(b"not marshal")  # a corrupt cache is a miss: the file is decoded again
+    third = CrisisModel.load(shutil.copy(model_file, tmp_path / "c.json"))
+    assert third.to_json() == decoded.to_json()
+
+
 def test_release_gives_memory_back_without_changing_answers(engine: Engine) -> None:
     before = engine.reply("逾期三天会爆通讯录吗").to_json()
     memory.release()
     assert engine.reply("逾期三天会爆通讯录吗").to_json() == before
+
+
+def test_calibration_computing_the_features_again_learns_the_same_model(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large knowledge base calibration computes the training messages' features again instead of
+    keeping them (Matcher.train): the same model, bit for bit, as keeping them."""
+    from faq import matcher as matcher_module
+
+    matcher = engine.matcher
+    monkeypatch.setattr(matcher, "model", matcher.model)  # (training replaces it: the session's engine gets it back)
+    kept = matcher.train()
+    assert kept.weights == matcher.model.weights and kept.calibration[2] > 0
+    monkeypatch.setattr(matcher_module, "HELD_FEATURES_BUDGET", 0)
+    again = matcher.train()
+    assert again == kept
