@@ -43,7 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import asking_units, asks_something
+from faq.questions import ASKS_PLAINLY, REFERS_BACK, asking_units, asks_something
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -1051,26 +1051,36 @@ class Engine:
 
     def _asked_beside_crisis(self, u: Understanding) -> str | None:
         """The intent of the in-scope question a crisis message also asks ("...不想活了 会打给我爸妈吗", or an
-        everyday question the model took for a crisis): the message without its clauses that read as a crisis
-        on their own, when it asks something, read as for a distressed reader who asked it. Only the matcher's
-        clear answer counts, at its calibrated threshold (not the lower bar of loan context: a long story's
-        "我不知道明天会不会还这样" names no topic): never "did you mean", out of scope, the support topic itself,
-        nor a topic of ``crisis.offer_never``. None: the message asks nothing else clearly, or asks it of the
-        reader's own death or leaving (``crisis.offer_withheld``: "我走了以后 会找我爸妈吗"). Only the button's
-        intent comes of it; nothing of its answer is shown in the crisis reply."""
+        everyday question the model took for a crisis). The message is read without its clauses that are a
+        crisis on their own (their despair words pull the matcher towards the support topic), as for a
+        distressed reader: its last plainly asked question on its own ("告诉我逾期九十天以后会发生什么"; a bare 几 or
+        谁 asks nothing: "这几年借了还", "以后谁都联系不到我"), or with the statements before it when it refers back
+        to them ("催收打给我领导 ... 他们这样合法吗"). Only the matcher's clear answer
+        counts, at its calibrated threshold (not the lower bar of loan context: a goodbye's "我不知道明天会不会还
+        这样" names no topic): never "did you mean", out of scope, the support topic itself, nor a topic of
+        ``crisis.offer_never``. None: the message asks nothing else clearly, or asks it of the reader's own death
+        or leaving (``crisis.offer_withheld``: "我走了以后 会找我爸妈吗"). Only the button's intent comes of it;
+        nothing of its answer is shown in the crisis reply."""
         rules = self.kb.crisis
         if self.crisis.withholds_offer(u.normalized):
             return None
         kept = " ".join(clause for clause in u.normalized.split() if not self.crisis.detect(clause).crisis)
-        if not asking_units(kept):
+        asking = [(q, story) for q, story in asking_units(kept) if ASKS_PLAINLY.search(q)]
+        if not asking:
             return None
+        question, story = asking[-1]
         reading = replace(u.signal, crisis=False, someone_else=False, bereaved=False, distress=True)
-        match = self.understand(kept, u.traditional, signal=reading).match
-        if match.intent is None or match.ambiguous or match.out_of_scope is not None:
-            return None
-        if match.confidence < self.matcher.threshold or match.intent == rules.distress_intent or match.intent in rules.offer_never:
-            return None
-        return match.intent
+        for text in (question, story) if REFERS_BACK.search(question) else (question,):
+            match = self.understand(text, u.traditional, signal=reading).match
+            if (
+                match.intent is not None
+                and not match.ambiguous
+                and match.out_of_scope is None
+                and match.confidence >= self.matcher.threshold
+                and match.intent != rules.distress_intent
+            ):
+                return None if match.intent in rules.offer_never else match.intent
+        return None
 
     def crisis_footer(self, region: str | Region | None, traditional: bool = False) -> str:
         """The one line that ends every reply for a while after a crisis reply (the conversation context
