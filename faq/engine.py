@@ -43,7 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import ASKS_PLAINLY, REFERS_BACK, asking_units, asks_something
+from faq.questions import ASKS_PLAINLY, asking_units, asks_something
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -1054,8 +1054,9 @@ class Engine:
         everyday question the model took for a crisis). The message is read without its clauses that are a
         crisis on their own (their despair words pull the matcher towards the support topic), as for a
         distressed reader: its last plainly asked question on its own ("告诉我逾期九十天以后会发生什么"; a bare 几 or
-        谁 asks nothing: "这几年借了还", "以后谁都联系不到我"), or with the statements before it when it refers back
-        to them ("催收打给我领导 ... 他们这样合法吗"). Only the matcher's clear answer
+        谁 asks nothing: "这几年借了还", "以后谁都联系不到我"), else with the statements just before it ("催收打给我领导
+        ... 他们这样合法吗", "app删了 号也换了 他们还能找到我吗"; never what follows it, often the goodbye). Only the
+        matcher's clear answer
         counts, at its calibrated threshold (not the lower bar of loan context: a goodbye's "我不知道明天会不会还
         这样" names no topic): never "did you mean", out of scope, the support topic itself, nor a topic of
         ``crisis.offer_never``. None: the message asks nothing else clearly, or asks it of the reader's own death
@@ -1070,7 +1071,7 @@ class Engine:
             return None
         question, story = asking[-1]
         reading = replace(u.signal, crisis=False, someone_else=False, bereaved=False, distress=True)
-        for text in (question, story) if REFERS_BACK.search(question) else (question,):
+        for text in dict.fromkeys((question, story)):
             match = self.understand(text, u.traditional, signal=reading).match
             if (
                 match.intent is not None

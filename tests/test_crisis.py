@@ -1085,14 +1085,25 @@ def test_a_topic_of_offer_never_is_never_offered(engine: Engine) -> None:
     assert reply.crisis and [s.intent for s in reply.related] == [engine.kb.crisis.offer_intent]
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("上个月被裁员了 房租还欠着 家里也帮不上忙 每天都在找工作 想问下网贷逾期多久会被起诉", "lawsuit"),
+        ("离婚后一个人带孩子 工资不够还款 一直在加班 借呗逾期以后会不会打到我单位", "contact_list"),
+        ("我把借款软件都卸载了 号码也换了 他们还能找到我吗", "avoid_contact"),
+        ("我刪咗借錢個app 又換咗電話 佢哋仲搵唔搵到我", "avoid_contact"),
+        ("緊急聯絡人想改做我朋友 可唔可以", "change_emergency_contact"),
+    ],
+)
 def test_a_model_false_alarm_on_an_everyday_question_offers_that_question(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, text: str, intent: str
 ) -> None:
-    """A long story the model alone takes for a crisis (simulated here, whatever the shipped model reads):
-    the reader still gets one press away from their answer."""
-    text = "上个月被裁员了 房租还欠着 家里也帮不上忙 每天都在找工作 想问下网贷逾期多久会被起诉"
+    """The families of the held-out everyday set's model-only false alarms (a hardship story ending in an
+    ordinary question, a reader who deleted the app and changed number, a Cantonese emergency-contact
+    question): the model's alarm is simulated here, whatever the shipped model reads. The reader gets crisis
+    help and one press to the answer they would have got."""
     plain = engine.reply(text)
-    assert plain.kind is ReplyKind.ANSWER and plain.intent == "lawsuit"
+    assert plain.kind is ReplyKind.ANSWER and plain.intent == intent
     real = engine.crisis.detect
 
     def model_alarm(message: str | bytes | None) -> Signal:
@@ -1101,10 +1112,21 @@ def test_a_model_false_alarm_on_an_everyday_question_offers_that_question(
 
     monkeypatch.setattr(engine.crisis, "detect", model_alarm)
     reply = engine.reply(text)
-    assert reply.kind is ReplyKind.CRISIS
-    assert [s.intent for s in reply.related] == ["lawsuit"]
-    assert reply.related[0].title == engine.crisis.help_for(Region.MAINLAND).topic_button("会被起诉吗,被起诉了怎么办")
-    assert _summary(engine, "lawsuit") not in reply.text
+    assert reply.kind is ReplyKind.CRISIS and reply.intent is None
+    assert [s.intent for s in reply.related] == [intent]
+    help = engine.crisis.help_for(Region(reply.help_region))
+    topic = engine.kb.intent(intent)
+    assert topic is not None
+    assert reply.related[0].title == use_reader_words(help.topic_button(topic.title), reader_words(text))
+    assert _summary(engine, intent) not in reply.text and to_simplified(_summary(engine, intent)) not in reply.text
+    assert plain.summary is not None and plain.summary not in reply.text
+
+
+def test_a_bare_who_or_how_many_asks_nothing(engine: Engine) -> None:
+    """A goodbye with 谁 or 几 in it is no question: the button stays the offer to talk about the debt."""
+    for text in ("欠了好几个平台 我不想活了 以后谁都别找我", "这几年一直借了还 还了借 我真的不想活了"):
+        reply = engine.reply(text)
+        assert reply.crisis and [s.intent for s in reply.related] == [engine.kb.crisis.offer_intent], text
 
 
 def test_pressing_or_typing_the_button_gives_the_answer_with_the_help_line(engine: Engine) -> None:
