@@ -136,7 +136,7 @@ def _opt_str(value: object) -> str | None:
 
 def offered_buttons(engine: Engine, ids: Sequence[str], context: Context) -> tuple[Suggestion, ...]:
     """The buttons an intent id may have been offered under (its ``ask``, its title, a situation label,
-    the crisis reply's offer), written as the reader reads them: a typed follow-up is matched against
+    the crisis reply's offer, or its button to the question asked), written as the reader reads them: a typed follow-up is matched against
     these titles (:func:`faq.context.match_offered`), which only ever yields the button's intent id."""
     kb = engine.kb
     out: list[Suggestion] = []
@@ -146,14 +146,29 @@ def offered_buttons(engine: Engine, ids: Sequence[str], context: Context) -> tup
             continue
         titles = [intent.ask, intent.title]
         titles += [label for label, situation in kb.texts.situations if situation == intent_id]
-        if kb.crisis.offer_intent == intent_id and context.crisis_region is not None:
+        if context.traditional:
+            titles = [use_reader_words(to_traditional(t, context.variant), context.words) for t in titles]
+        if context.crisis_region is not None:
             with contextlib.suppress(ValueError):
-                titles.append(engine.crisis.help_for(Region(context.crisis_region)).offer_button)
-        for title in dict.fromkeys(t for t in titles if t):
-            if context.traditional:
-                title = use_reader_words(to_traditional(title, context.variant), context.words)
-            out.append(Suggestion(intent_id, title))
+                titles += _crisis_labels(engine, intent_id, Region(context.crisis_region), context)
+        out += [Suggestion(intent_id, title) for title in dict.fromkeys(t for t in titles if t)]
     return tuple(out)
+
+
+def _crisis_labels(engine: Engine, intent_id: str, region: Region, context: Context) -> list[str]:
+    """The crisis reply's one button as it was shown: the offer to talk about the debt, or (right after the
+    crisis reply) the question asked; the other regions' labels are written in their script already."""
+    help = engine.crisis.help_for(region)
+    intent = engine.kb.intent(intent_id)
+    if engine.kb.crisis.offer_intent == intent_id:
+        label = help.offer_button
+    elif context.kind == "crisis" and intent is not None:  # the button opened the question asked
+        label = help.topic_button(intent.title)
+    else:
+        return []
+    if context.traditional and help.region is Region.MAINLAND:
+        label = to_traditional(label)
+    return [use_reader_words(label, context.words) if context.traditional else label]
 
 
 class SharedContexts:

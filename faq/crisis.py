@@ -112,6 +112,18 @@ class RegionHelp:
     #: For a reader whose someone close died by suicide and who asks about the debt ("我老公上个月自杀了 网贷
     #: 要我还吗"): one line of condolence with the first help line, before the answer; empty: ``distress``.
     bereaved: str = ""
+    #: The label of the one button when the message also asks an in-scope question: a template with
+    #: ``{title}`` (the topic's title, put in the region's script); empty: the button is ``offer_button``.
+    offer_topic_button: str = ""
+
+    def topic_button(self, title: str) -> str:
+        """The one button's label for a topic the reader asked about ("准备好了,看看「修改紧急联系人」"), in this
+        region's script; empty when the region has no ``offer_topic_button``."""
+        if not self.offer_topic_button:
+            return ""
+        if self.region is not Region.MAINLAND:  # the other regions' texts are written in Traditional
+            title = to_traditional(title, "hk" if self.region is Region.HONG_KONG else "tw")
+        return self.offer_topic_button.replace("{title}", title)
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,8 @@ class CrisisRules:
     #: Words that place the reader: ``hong_kong``, ``taiwan``, ``mainland`` and ``cantonese``.
     region_words: Mapping[str, tuple[str, ...]]
     help: Mapping[Region, RegionHelp]
-    #: The intent the crisis reply's one button opens (the debt, when the reader is ready).
+    #: The intent the crisis reply's one button opens (the debt, when the reader is ready), unless the message
+    #: also asks an in-scope question: then the button opens that question's intent (see ``offer_never``).
     offer_intent: str
     #: The intent a distressed reader who asked nothing else is answered with.
     distress_intent: str = "emotional"
@@ -144,6 +157,13 @@ class CrisisRules:
     #: Someone close who died by suicide, asked about as a debt question (regexes over each clause, Simplified,
     #: no spaces, before hyperbole is blanked): not a crisis; the region's ``bereaved`` line before the answer.
     bereaved_patterns: tuple[str, ...] = ()
+    #: Intents the crisis reply's button never opens, even when the message asks them: their answers speak of
+    #: what becomes of a debt when the borrower dies (family_liability); the button opens ``offer_intent``.
+    offer_never: tuple[str, ...] = ()
+    #: Regexes (Simplified, no spaces): a crisis message that speaks of the reader's own death or leaving as
+    #: the time or condition of what it asks ("我走了以后 网贷会找我爸妈吗", "想先弄清楚再走", "问这些也没用了")
+    #: gets ``offer_intent``'s button, whatever it asks: its answer would serve the plan.
+    offer_withheld: tuple[str, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -906,6 +926,7 @@ class CrisisDetector:
         c.not_crisis_needs = required_sets(c.not_crisis) if c.not_crisis is not None else ()
         self._c = c
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
+        self._offer_withheld = _any(rules.offer_withheld)
         if screens_key is not None and len(_REQUIRED) > known:
             cache.save_marshal("crisis-screens", screens_key, [[p, f, list(sets)] for (p, f), sets in _REQUIRED.items()])
 
@@ -947,6 +968,13 @@ class CrisisDetector:
                 else None
             ),
         )
+
+    def withholds_offer(self, normalized: str) -> bool:
+        """Whether a crisis message (normalised) speaks of the reader's own death or leaving as the time or
+        condition of what it asks (``crisis.offer_withheld``): its crisis reply's button then opens
+        ``offer_intent``, never the question asked."""
+        pattern = self._offer_withheld
+        return pattern is not None and pattern.search(_compact(normalized)) is not None
 
     def decide(self, reading: Reading) -> Signal:
         """The layer's verdict on a reading (see :func:`combine`)."""

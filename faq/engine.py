@@ -43,7 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import asking_units, asks_something
+from faq.questions import ASKS_PLAINLY, asking_units, asks_something
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -280,11 +280,15 @@ class Engine:
         characters), not only in the part that is matched."""
         return self.crisis.detect(message).crisis
 
-    def understand(self, message: str | bytes | None, traditional: bool | None = None) -> Understanding:
+    def understand(
+        self, message: str | bytes | None, traditional: bool | None = None, signal: Signal | None = None
+    ) -> Understanding:
+        """What a message asks. ``signal``: the crisis reading to use instead of the detector's (the crisis
+        reply reads what else the message asks as if it held no crisis, see :meth:`_asked_beside_crisis`)."""
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(raw)
-        signal = self.crisis.detect(whole)
+        signal = self.crisis.detect(whole) if signal is None else signal
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
         day_count = parse_days(asked) if asked and not signal.crisis else None
@@ -462,8 +466,9 @@ class Engine:
         ctx = current(context, now)
         u = self.understand(message, traditional)
         style = self._style(u, ctx)
-        if u.crisis:  # support, and only that
-            return self._deliver(self.crisis_reply(u.signal, u.traditional), ctx, now, style)
+        if u.crisis:  # support, and only that; its one button opens what else the message asked, if anything
+            reply = self.crisis_reply(u.signal, u.traditional, self._asked_beside_crisis(u), style.words)
+            return self._deliver(reply, ctx, now, style)
         if not u.normalized:
             reply = Reply(ReplyKind.EMPTY, (Part(self.kb.texts.empty),))
             return self._deliver(reply, ctx, now, style)
@@ -638,7 +643,9 @@ class Engine:
 
     def _converse(self, u: Understanding, ctx: Context | None) -> Reply:
         topic = ctx.intent if ctx and ctx.intent else (STAGE_INTENT if ctx and ctx.days is not None else None)
-        if ctx is not None and topic is not None:
+        # A typed message that is a button just offered is that button; so after a crisis reply that opened
+        # the chat ("准备好了" for its one button), though the chat has no topic yet.
+        if ctx is not None and (topic is not None or ctx.kind == ReplyKind.CRISIS.value):
             offered = match_offered(u.normalized, ctx.offered)
             intent = self.kb.intent(offered) if offered else None
             if intent is not None:
@@ -646,6 +653,7 @@ class Engine:
                 return self._intent_reply(
                     intent, days, u.platform or ctx.platform, ctx, fear=u.fear, followup="button"
                 )
+        if ctx is not None and topic is not None:
             if u.bare:
                 days = u.days if u.days is not None else ctx.days
                 platform = u.platform or ctx.platform
@@ -1078,24 +1086,67 @@ class Engine:
 
     # ------------------------------------------------------------------------------------ crisis help
 
-    def crisis_reply(self, signal: Signal, traditional: bool = False) -> Reply:
+    def crisis_reply(
+        self, signal: Signal, traditional: bool = False, asked: str | None = None, words: tuple[str, ...] = ()
+    ) -> Reply:
         """Support, and only that: warm words with the help lines of the reader's region (a message of
-        its own), then a gentle offer to talk about the debt later with ONE button (``related``)."""
+        its own), then a gentle offer to talk about the debt later with ONE button (``related``). The button
+        opens ``asked`` (the intent of an in-scope question the message also asks, :meth:`_asked_beside_crisis`)
+        labelled with the region's ``offer_topic_button``, else ``crisis.offer_intent``: no answer is shown
+        unless the reader presses it; in a reply in Traditional its title is in the reader's ``words``."""
         help = self.crisis.help_for(signal.region)
         answer = help.someone_else if signal.someone_else and help.someone_else else help.answer
         if signal.also is not None:
             answer = f"{answer}\n{self.crisis.help_for(signal.also).elsewhere}"
-        button = Suggestion(self.kb.crisis.offer_intent, help.offer_button)
         local = traditional and help.region is Region.MAINLAND  # the other regions' texts are Traditional
+        topic = self.kb.intent(asked) if asked and asked != self.kb.crisis.offer_intent else None
+        if topic is not None and (label := self._script(help.topic_button(topic.title), local)):
+            button = Suggestion(topic.id, use_reader_words(label, words) if traditional else label)
+        else:
+            button = self._convert_suggestion(Suggestion(self.kb.crisis.offer_intent, help.offer_button), local)
         return Reply(
             ReplyKind.CRISIS,
             (Part(self._script(answer, local)), Part(self._script(help.offer, local))),
-            related=(self._convert_suggestion(button, local),),
+            related=(button,),
             traditional=traditional,
             crisis=True,
             distress=signal.distress,
             help_region=help.region.value,
         )
+
+    def _asked_beside_crisis(self, u: Understanding) -> str | None:
+        """The intent of the in-scope question a crisis message also asks ("...不想活了 会打给我爸妈吗", or an
+        everyday question the model took for a crisis). The message is read without its clauses that are a
+        crisis on their own (their despair words pull the matcher towards the support topic), as for a
+        distressed reader: its last plainly asked question on its own ("告诉我逾期九十天以后会发生什么"; a bare 几 or
+        谁 asks nothing: "这几年借了还", "以后谁都联系不到我"), else with the statements just before it ("催收打给我领导
+        ... 他们这样合法吗", "app删了 号也换了 他们还能找到我吗"; never what follows it, often the goodbye). Only the
+        matcher's clear answer
+        counts, at its calibrated threshold (not the lower bar of loan context: a goodbye's "我不知道明天会不会还
+        这样" names no topic): never "did you mean", out of scope, the support topic itself, nor a topic of
+        ``crisis.offer_never``. None: the message asks nothing else clearly, or asks it of the reader's own death
+        or leaving (``crisis.offer_withheld``: "我走了以后 会找我爸妈吗"). Only the button's intent comes of it;
+        nothing of its answer is shown in the crisis reply."""
+        rules = self.kb.crisis
+        if self.crisis.withholds_offer(u.normalized):
+            return None
+        kept = " ".join(clause for clause in u.normalized.split() if not self.crisis.detect(clause).crisis)
+        asking = [(q, story) for q, story in asking_units(kept) if ASKS_PLAINLY.search(q)]
+        if not asking:
+            return None
+        question, story = asking[-1]
+        reading = replace(u.signal, crisis=False, someone_else=False, bereaved=False, distress=True)
+        for text in dict.fromkeys((question, story)):
+            match = self.understand(text, u.traditional, signal=reading).match
+            if (
+                match.intent is not None
+                and not match.ambiguous
+                and match.out_of_scope is None
+                and match.confidence >= self.matcher.threshold
+                and match.intent != rules.distress_intent
+            ):
+                return None if match.intent in rules.offer_never else match.intent
+        return None
 
     def crisis_footer(self, region: str | Region | None, traditional: bool = False) -> str:
         """The one line that ends every reply for a while after a crisis reply (the conversation context

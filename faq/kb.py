@@ -103,6 +103,8 @@ CRISIS_KEYS = {
     "bereaved_patterns",
     "regions",
     "offer_intent",
+    "offer_never",
+    "offer_withheld",
     "distress_intent",
     "help",
     "model",
@@ -125,10 +127,11 @@ SAFETY_NET_KEYS = {
 SAFETY_NET_REGEX_KEYS = ("ending", "farewell", "others", "general_questions")
 CRISIS_REGION_WORD_KEYS = {"hong_kong", "taiwan", "mainland", "cantonese"}
 HELP_KEYS = {
-    "lines", "answer", "offer", "offer_button", "footer", "distress", "elsewhere", "someone_else", "bereaved"
+    "lines", "answer", "offer", "offer_button", "offer_topic_button", "footer", "distress", "elsewhere",
+    "someone_else", "bereaved",
 }
-#: Optional help texts (the crisis reply, or the distress sentence, is used without them).
-OPTIONAL_HELP_KEYS = {"someone_else", "bereaved"}
+#: Optional help texts (the crisis reply, the distress sentence, or ``offer_button`` is used without them).
+OPTIONAL_HELP_KEYS = {"someone_else", "bereaved", "offer_topic_button"}
 HELP_LINE_KEYS = {"number", "name", "hours", "source"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -527,7 +530,7 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         out.error(_line(node), "crisis: 'direct' must list at least one cue")
     patterns = {
         key: out.strings(node, key, "crisis")
-        for key in ("patterns", "not_crisis_patterns", "distress_patterns", "bereaved_patterns")
+        for key in ("patterns", "not_crisis_patterns", "distress_patterns", "bereaved_patterns", "offer_withheld")
     }
     for key, sources in patterns.items():
         for source in sources:
@@ -565,6 +568,8 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         region_words=region_words,
         help=help_by_region,
         offer_intent=out.text(node, "offer_intent", "crisis"),
+        offer_never=tuple(out.strings(node, "offer_never", "crisis")),
+        offer_withheld=patterns["offer_withheld"],
         distress_intent=out.text(node, "distress_intent", "crisis", required=False) or "emotional",
         model=model,
         model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
@@ -663,6 +668,11 @@ def _read_crisis_help(node: _LineDict, out: _Collector) -> dict[Region, RegionHe
         for key in ("footer", "elsewhere"):
             if "\n" in texts[key]:
                 out.error(_line(entry, key), f"{what}: '{key}' must be one line")
+        topic = texts["offer_topic_button"]
+        if topic and (topic.count("{title}") != 1 or "\n" in topic or re.search("[{}]", topic.replace("{title}", ""))):
+            out.error(
+                _line(entry, "offer_topic_button"), f"{what}: 'offer_topic_button' must be one line with {{title}} once"
+            )
         result[region] = RegionHelp(region=region, lines=tuple(lines), **texts)
     return result if len(result) == len(Region) else None
 
@@ -883,6 +893,9 @@ def _check_crisis_intents(crisis: Crisis, ids: set[str], doc: _LineDict, out: _C
     node = doc.get("crisis")
     if crisis.offer_intent and crisis.offer_intent not in ids:
         out.error(_line(node, "offer_intent"), f"crisis.offer_intent: unknown intent {crisis.offer_intent!r}")
+    for intent_id in crisis.offer_never:
+        if intent_id not in ids:
+            out.error(_line(node, "offer_never"), f"crisis.offer_never: unknown intent {intent_id!r}")
 
 
 def _check_cross_references(
