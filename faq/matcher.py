@@ -642,16 +642,17 @@ class Matcher:
         ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again.
         ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
         normalized = questions.bluff_as_doubt(normalized)
-        tokens = self.analyzer.tokens(normalized)
-        ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
+        read = _Readings(self)  # the rankings of the message and its parts, each computed once
+        tokens, ranking = read.tokens_and_ranking(normalized)
         # A message left with nothing but numerals ("三千五" less its amount) asks nothing: no lower threshold.
         asks = any(not _NUMERAL.fullmatch(t) for t in tokens)
         context = asks and (context or self.has_context(tokens))
         match = decide(ranking, self.config, context=context)
-        said = self._reported(normalized, match, context)
+        said = self._reported(normalized, match, context, read)
         if said is not None:
             match = said
-        asked = _Remembered(self._clearly_asked)  # the parts' readings, shared by the three steps below
+        # the parts' decisions, shared by the three steps below
+        asked = _Remembered(lambda part: self._clearly_asked(part, read))
         text = whole or normalized
         units = questions.asking_units(text)  # its asking parts, shared by the two steps that read them
         focus = self._afterthought(text, match, asked) or self._question_focus(
@@ -661,10 +662,10 @@ class Matcher:
             match = focus
         if match.intent is None or match.ambiguous:
             return match
-        pair = self._two_questions(units, match, asked, answered)
+        pair = self._two_questions(units, match, asked, read, answered)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
-    def _reported(self, normalized: str, match: Match, context: bool) -> Match | None:
+    def _reported(self, normalized: str, match: Match, context: bool, read: _Readings) -> Match | None:
         """Reported speech: "催收说要起诉我" asks about being sued, not about being threatened. When the
         message reports what a collector said they would do (说要, 扬言, 威胁说 ...), what was said (its
         clause) is matched on its own; its intent answers when it is a legal action (LEGAL_ACTION_INTENTS:
@@ -677,10 +678,10 @@ class Matcher:
         clause, _, rest = normalized[found.end() :].strip().partition(" ")
         if not clause:
             return None
-        tokens = self.analyzer.tokens(clause)
+        tokens, ranking = read.tokens_and_ranking(clause)
         if not tokens:
             return None
-        said = decide(self._ranking(self.features(tokens, clause)), self.config, context=context)
+        said = decide(ranking, self.config, context=context)
         if said.intent not in LEGAL_ACTION_INTENTS or said.ambiguous:
             return None
         if said.confidence < max(self.threshold, 0.5):
@@ -735,6 +736,7 @@ class Matcher:
         units: list[tuple[str, str]],
         match: Match,
         asked: Callable[[str], Match | None],
+        read: _Readings,
         answered: Callable[[str], bool] | None = None,
     ) -> tuple[str, str] | None:
         """Two intents, in the order the message asks them, when it asks two things: split after question
@@ -762,7 +764,7 @@ class Matcher:
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
             if m is None and k > 0 and questions.FOLLOWS_ON.match(question):
-                m = self._follow_up(units[k - 1][1], question, found)
+                m = self._follow_up(units[k - 1][1], question, found, read)
             if m is None:
                 continue
             if m.intent is not None and m.intent not in found:
@@ -845,13 +847,13 @@ class Matcher:
             return None
         return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False, out_of_scope=None)
 
-    def _follow_up(self, before: str, question: str, found: list[str]) -> Match | None:
+    def _follow_up(self, before: str, question: str, found: list[str], read: _Readings) -> Match | None:
         """A short follow-up that says little on its own ("换了以后还会打给原来那个人吗", "打了我能告他们吗"):
         read with the question before it, what it adds is that reading's likeliest intent other than the ones
         already asked, when that intent is also among the follow-up's own likeliest (FOCUS_RANK + 1) and the
         reading with the question before it gives it at least FOCUS_FLOOR."""
-        own = [c.owner for c in self.rank(question)[: FOCUS_RANK + 1]]
-        together = decide(self.rank(f"{before} {question}"), self.config)
+        own = [c.owner for c in read(question)[: FOCUS_RANK + 1]]
+        together = decide(read(f"{before} {question}"), self.config)
         for c in together.ranking:
             if c.is_out_of_scope or c.owner in found:
                 continue
@@ -862,12 +864,12 @@ class Matcher:
             return None
         return None
 
-    def _clearly_asked(self, part: str) -> Match | None:
+    def _clearly_asked(self, part: str, read: _Readings) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
         part = questions.bluff_as_doubt(part)
-        m = decide(self.rank(part), self.config)
-        said = self._reported(part, m, context=False)  # "催收说要告我 是真的吗" asks about being sued
+        m = decide(read(part), self.config)
+        said = self._reported(part, m, False, read)  # "催收说要告我 是真的吗" asks about being sued
         if said is not None:
             m = said
         if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
@@ -1169,6 +1171,34 @@ def _fit_logistic(
         if np.abs(step).max() < 1e-6:
             break
     return w
+
+
+class _Readings:
+    """The rankings of one message's texts (the message, its parts, a reported clause), each computed once:
+    the steps of Matcher.match read the same text more than once, or texts that differ only in the spaces
+    around them ("网贷还不后果严重吗 " less its day count, and "网贷还不后果严重吗" up to its last question).
+    A ranking reads a text only through its tokens, its keywords and its n-grams, none of which spaces at
+    either end change (keywords and lender names never begin or end with one), so that a text's tokens and
+    its stripped text decide it."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.seen: dict[tuple[tuple[str, ...], str], tuple[Candidate, ...]] = {}
+
+    def tokens_and_ranking(self, text: str) -> tuple[list[str], tuple[Candidate, ...]]:
+        matcher = self.matcher
+        tokens = matcher.analyzer.tokens(text)
+        if not tokens or not matcher.examples:
+            return tokens, ()
+        key = (tuple(tokens), text.strip())
+        ranking = self.seen.get(key)
+        if ranking is None:
+            ranking = self.seen[key] = matcher._ranking(matcher.features(tokens, text))
+        return tokens, ranking
+
+    def __call__(self, text: str) -> tuple[Candidate, ...]:
+        """What :meth:`Matcher.rank` gives for ``text``."""
+        return self.tokens_and_ranking(text)[1]
 
 
 class _Remembered:
