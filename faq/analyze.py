@@ -267,6 +267,7 @@ _FUZZY_INITIALS = re.compile(r"(zh|ch|sh)")
 _FUZZY_FINALS = re.compile(r"(an|en|in)g")
 
 
+@functools.lru_cache(maxsize=20_000)
 def _fuzzy(key: str) -> str:
     """The spelling typists confuse collapsed (zh/z, ch/c, sh/s, ang/an, eng/en, ing/in): 投述 ~ 投诉."""
     return _FUZZY_FINALS.sub(r"\1", _FUZZY_INITIALS.sub(lambda m: m.group(1)[0], key))
