@@ -181,6 +181,8 @@ class _Features:
     #: overlap), from which a ranking takes each owner's most similar example (None: no example)
     example_score: np.ndarray | None
     allowed: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
+    #: per owner: the best of its examples' example_score (None: no example)
+    example_best: np.ndarray | None = None
 
 
 #: A training message's feature columns calibration keeps as they are; keywords (0, 1/2, 1) is kept in one
@@ -432,6 +434,13 @@ class Matcher:
         return self.mass + 1e-9
 
     @cached_property
+    def _everyone(self) -> np.ndarray:
+        """Every owner allowed (read-only: shared by the features of every message)."""
+        everyone = np.ones(len(self.owner_names), dtype=bool)
+        everyone.flags.writeable = False
+        return everyone
+
+    @cached_property
     def _oos_column(self) -> np.ndarray:
         """1.0 for the out-of-scope groups, 0.0 for the intents."""
         return self.is_oos.astype(np.float64)
@@ -454,8 +463,10 @@ class Matcher:
         n = len(self.examples)
         matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
         matrix[:, -1] = 1.0
-        allowed = np.ones(n_owners, dtype=bool)
-        if hold_out is not None:
+        if hold_out is None:
+            allowed = self._everyone
+        else:
+            allowed = np.ones(n_owners, dtype=bool)
             allowed[hold_out] = False
         unique = set(tokens)
         if not unique or n == 0:
@@ -475,10 +486,11 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        # Per example: overlap, containment, chars, fuzzy, the three together, and the shared weight; their
-        # per-owner maxima are taken in one reduceat. (Each in place, in the same order of operations as
-        # the plain expressions in the comments, so that every value is the same to the last bit.)
-        rows = np.empty((6, n), dtype=np.float64)
+        # Per example: overlap, containment, chars, fuzzy, the three together, the shared weight, and the
+        # example's score (for the best example of an owner a ranking shows); their per-owner maxima are taken
+        # in one reduceat. (Each in place, in the same order of operations as the plain expressions in the
+        # comments, so that every value is the same to the last bit.)
+        rows = np.empty((7, n), dtype=np.float64)
         overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
         # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
         np.multiply(shared, 2.0, out=overlap)
@@ -513,10 +525,10 @@ class Matcher:
         np.multiply(overlap, fuzzy, out=together)
         together += chars * fuzzy
         together += overlap * chars
+        # (the best example of each owner is looked for only when a ranking shows it, see _Features)
+        best_score = np.add(together, overlap, out=rows[6])
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
-        # (the best example of each owner is looked for only when a ranking shows it, see _Features)
-        best_score = together + overlap
 
         coverage = _gather(self._weighted_owners, ordered, n_owners)
         if exclude is not None and forget_words:
@@ -561,8 +573,8 @@ class Matcher:
         left_out = self._ngram_exclude
         if left_out is None and exclude is not None and forget_words:
             left_out = removed or self._removed(exclude)
-        matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
-        return _Features(matrix, best_score, allowed)
+        matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
+        return _Features(matrix, best_score, allowed, maxima[6])
 
     def _examples_using(self, token: str) -> dict[int, int]:
         """Owner -> how many of its examples use ``token`` (from :attr:`vocabulary`, remembered per token:
@@ -603,13 +615,14 @@ class Matcher:
         hi = int(self.starts[owner + 1]) if owner + 1 < len(self.starts) else len(self.examples)
         return lo, hi
 
-    def _best_examples(self, score: np.ndarray, owners: np.ndarray) -> list[int]:
-        """For each of ``owners``, the index of its best-scoring example: the first within 1e-12 of its best
-        (every owner has an example, so the first such example from an owner's start is its own)."""
-        best = np.maximum.reduceat(score, self.starts)
-        near = np.flatnonzero(score >= (best - 1e-12)[self.owner_of])
-        found: list[int] = near[np.searchsorted(near, self.starts[owners])].tolist()
-        return found
+    def _best_examples(self, score: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """Per owner, the index of its best-scoring example: the first within 1e-12 of its ``best`` score."""
+        at = np.where(score >= (best - 1e-12)[self.owner_of], self._positions, len(score))
+        return np.minimum.reduceat(at, self.starts)
+
+    @cached_property
+    def _positions(self) -> np.ndarray:
+        return np.arange(len(self.examples), dtype=np.int64)
 
     def probabilities(self, features: _Features) -> np.ndarray:
         m = features.matrix
@@ -715,8 +728,11 @@ class Matcher:
         names, examples = self.owner_names, self.examples
         m = features.matrix[top]
         shares = ((m[:, 0] > 0) | (m[:, 5] > 0)).tolist()
-        score = features.example_score
-        best_example = self._best_examples(score, top) if score is not None else [-1] * len(top)
+        score, best = features.example_score, features.example_best
+        if score is None or best is None:
+            best_example = [-1] * len(top)
+        else:
+            best_example = self._best_examples(score, best)[top].tolist()
         return tuple(
             Candidate(names[k], score, examples[best] if best >= 0 else "", words)
             for k, score, best, allowed, words in zip(

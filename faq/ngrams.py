@@ -340,10 +340,12 @@ class NgramModel:
             score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
         return score
 
-    def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: Removed | None = None) -> np.ndarray:
-        """P(owner | message) over the ``allowed`` owners (0 for the others)."""
+    def posterior(
+        self, vector: _Vector, allowed: np.ndarray | None = None, exclude: Removed | None = None
+    ) -> np.ndarray:
+        """P(owner | message) over the ``allowed`` owners (0 for the others; None: every owner)."""
         score = self.scores(vector, exclude)
-        if not allowed.all():
+        if allowed is not None and not allowed.all():
             score = np.where(allowed, score, -np.inf)
         top = score.max()
         if not math.isfinite(top):
