@@ -73,7 +73,7 @@ import random
 import re
 import weakref
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -545,9 +545,9 @@ class Matcher:
         is_oos = self.is_oos
         matrix[:, 4] = np.where(is_oos, np.minimum(per_example, coverage), coverage)
 
-        hits = self._keyword_hits(unique, normalized)
-        if hits:
-            matrix[:, 5] = np.minimum(np.bincount(hits, minlength=n_owners), 2) / 2
+        # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
+        for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
+            matrix[owner, 5] = min(count, 2) / 2
 
         oos = self._oos_column
         matrix[:, 6] = oos
@@ -632,7 +632,9 @@ class Matcher:
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
         evidence = m[:, :6].any(axis=1)
-        return np.where(features.allowed & evidence, p, 0.0)
+        if features.allowed is not self._everyone:
+            evidence &= features.allowed
+        return np.where(evidence, p, 0.0)
 
     # ------------------------------------------------------------------------------------------ match
 
