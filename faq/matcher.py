@@ -441,6 +441,16 @@ class Matcher:
         return everyone
 
     @cached_property
+    def _blank_matrix(self) -> np.ndarray:
+        """A message's feature matrix before its features: the bias (1) and the oos column (1 for the
+        out-of-scope groups) set, every other column 0 (read-only: each message copies it)."""
+        blank = np.zeros((len(self.owner_names), len(FEATURES)), dtype=np.float64)
+        blank[:, FEATURES.index("oos")] = self._oos_column
+        blank[:, -1] = 1.0
+        blank.flags.writeable = False
+        return blank
+
+    @cached_property
     def _oos_column(self) -> np.ndarray:
         """1.0 for the out-of-scope groups, 0.0 for the intents."""
         return self.is_oos.astype(np.float64)
@@ -461,8 +471,6 @@ class Matcher:
         ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training)."""
         n_owners = len(self.owner_names)
         n = len(self.examples)
-        matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
-        matrix[:, -1] = 1.0
         if hold_out is None:
             allowed = self._everyone
         else:
@@ -470,7 +478,10 @@ class Matcher:
             allowed[hold_out] = False
         unique = set(tokens)
         if not unique or n == 0:
+            matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
+            matrix[:, -1] = 1.0
             return _Features(matrix, None, allowed)
+        matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
@@ -543,16 +554,16 @@ class Matcher:
         # the words of all its examples together cover nothing; what one of its examples covers does.
         per_example = maxima[5] / scale
         is_oos = self.is_oos
-        matrix[:, 4] = np.where(is_oos, np.minimum(per_example, coverage), coverage)
+        np.minimum(per_example, coverage, out=coverage, where=is_oos)
+        matrix[:, 4] = coverage
 
         # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
         for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
             matrix[owner, 5] = min(count, 2) / 2
 
         oos = self._oos_column
-        matrix[:, 6] = oos
-        matrix[:, 7] = oos * matrix[:, 0]
-        matrix[:, 8] = oos * matrix[:, 4]
+        np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
+        np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
         domain = sorted(self.domain_words & unique)
         if domain:
             total = sum(self.idf[t] for t in domain)
@@ -728,8 +739,8 @@ class Matcher:
         top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
         top = top[np.argsort(-p[top], kind="stable")]
         names, examples = self.owner_names, self.examples
-        m = features.matrix[top]
-        shares = ((m[:, 0] > 0) | (m[:, 5] > 0)).tolist()
+        picked = features.matrix[top]
+        shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
         score, best = features.example_score, features.example_best
         if score is None or best is None:
             best_example = [-1] * len(top)
