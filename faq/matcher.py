@@ -85,7 +85,7 @@ from rapidfuzz import fuzz, process
 
 from faq import cache, questions
 from faq.analyze import DOMAIN_WORDS, Analyzer
-from faq.compact import COMPACT_FROM, Strings, TokenLists
+from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
 from faq.context import is_same_topic
 from faq.kb import KnowledgeBase
 from faq.ngrams import VERSION as ngram_version
@@ -525,9 +525,8 @@ class Matcher:
         top = top[prior[top] > 0]
         if len(top):
             query = " ".join(sorted(tokens))
-            strings = self.sorted_strings
-            picked = top.tolist()
-            scores = process.cdist([query], [strings[i] for i in picked], scorer=fuzz.ratio, dtype=np.float64)
+            choices = strings_at(self.sorted_strings, top.tolist())
+            scores = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)
             fuzzy[top] = scores[0] / 100.0
         if exclude is not None:
             fuzzy[exclude] = 0.0
