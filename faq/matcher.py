@@ -60,13 +60,13 @@ change the topic of an answer: a refusal, fallback or "did you mean" stays as it
 
 Cost per message: a handful of numpy operations over arrays as long as the examples, RapidFuzz on at most
 ``fuzzy_examples`` of them, and features for every owner; only the best ``ranking_size`` owners become
-:class:`Candidate` objects. The trained weights are cached (see :mod:`faq.cache`), keyed by everything
+:class:`Candidate` objects. Within one message each text (the message, a part of it, a reported clause) is
+ranked once (``_Readings``). The trained weights are cached (see :mod:`faq.cache`), keyed by everything
 they depend on.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import random
@@ -76,7 +76,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -1163,7 +1163,7 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
     return {k: (ids, np.broadcast_to(np.float64(weights[k]), (len(ids),))) for k, ids in index.items()}
 
 
-@functools.lru_cache(maxsize=8)
+@lru_cache(maxsize=8)
 def _as_array(weights: tuple[float, ...]) -> np.ndarray:
     """A model's weights as the array the matrix product reads (built once per model, not per message)."""
     out = np.asarray(weights, dtype=np.float64)
@@ -1213,8 +1213,8 @@ class _Readings:
     the steps of Matcher.match read the same text more than once, or texts that differ only in the spaces
     around them ("网贷还不后果严重吗 " less its day count, and "网贷还不后果严重吗" up to its last question).
     A ranking reads a text only through its tokens, its keywords and its n-grams, none of which spaces at
-    either end change (keywords and lender names never begin or end with one), so that a text's tokens and
-    its stripped text decide it."""
+    either end change (keywords and lender names are normalised: none begins or ends with a space), so that
+    a text's tokens and its stripped text decide it."""
 
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
