@@ -66,6 +66,18 @@ class Strings(Sequence[str]):
         for k in range(len(bounds) - 1):
             yield text[bounds[k] : bounds[k + 1]]
 
+    def take(self, indices: Iterable[int]) -> list[str]:
+        """The strings at ``indices`` (from 0, each in range), read in one pass: a few dozen per message."""
+        text, bounds = self._text, self._bounds
+        return [text[bounds[k] : bounds[k + 1]] for k in indices]
+
+
+def strings_at(strings: Sequence[str], indices: Iterable[int]) -> list[str]:
+    """``[strings[k] for k in indices]`` (indices from 0, each in range), a :class:`Strings` read in one pass."""
+    if isinstance(strings, Strings):
+        return strings.take(indices)
+    return [strings[k] for k in indices]
+
 
 class TokenLists(Sequence[list[str]]):
     """Lists of words held as ids into one list of the distinct words, and each list's bounds;

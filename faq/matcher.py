@@ -60,7 +60,8 @@ change the topic of an answer: a refusal, fallback or "did you mean" stays as it
 
 Cost per message: a handful of numpy operations over arrays as long as the examples, RapidFuzz on at most
 ``fuzzy_examples`` of them, and features for every owner; only the best ``ranking_size`` owners become
-:class:`Candidate` objects. The trained weights are cached (see :mod:`faq.cache`), keyed by everything
+:class:`Candidate` objects. Within one message each text (the message, a part of it, a reported clause) is
+ranked once (``_Readings``). The trained weights are cached (see :mod:`faq.cache`), keyed by everything
 they depend on.
 """
 
@@ -72,10 +73,10 @@ import random
 import re
 import weakref
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -84,7 +85,7 @@ from rapidfuzz import fuzz, process
 
 from faq import cache, questions
 from faq.analyze import DOMAIN_WORDS, Analyzer
-from faq.compact import COMPACT_FROM, Strings, TokenLists
+from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
 from faq.context import is_same_topic
 from faq.kb import KnowledgeBase
 from faq.ngrams import VERSION as ngram_version
@@ -180,6 +181,8 @@ class _Features:
     #: overlap), from which a ranking takes each owner's most similar example (None: no example)
     example_score: np.ndarray | None
     allowed: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
+    #: per owner: the best of its examples' example_score (None: no example)
+    example_best: np.ndarray | None = None
 
 
 #: A training message's feature columns calibration keeps as they are; keywords (0, 1/2, 1) is kept in one
@@ -280,7 +283,6 @@ class Matcher:
         self.default_idf = max(self.idf.values(), default=1.0)
         self.mass = tokens_index.mass(self.idf, n)
         self.index_arrays = tokens_index.examples_by_key()
-        self._positions = np.arange(n, dtype=np.int64)
         #: token -> (owners using it, how many of each owner's examples use it)
         self.vocabulary = tokens_index.owners_by_key()
         #: token -> the owners using it (for the coverage feature)
@@ -447,6 +449,23 @@ class Matcher:
         return self.mass + 1e-9
 
     @cached_property
+    def _everyone(self) -> np.ndarray:
+        """Every owner allowed (read-only: shared by the features of every message)."""
+        everyone = np.ones(len(self.owner_names), dtype=bool)
+        everyone.flags.writeable = False
+        return everyone
+
+    @cached_property
+    def _blank_matrix(self) -> np.ndarray:
+        """A message's feature matrix before its features: the bias (1) and the oos column (1 for the
+        out-of-scope groups) set, every other column 0 (read-only: each message copies it)."""
+        blank = np.zeros((len(self.owner_names), len(FEATURES)), dtype=np.float64)
+        blank[:, FEATURES.index("oos")] = self._oos_column
+        blank[:, -1] = 1.0
+        blank.flags.writeable = False
+        return blank
+
+    @cached_property
     def _oos_column(self) -> np.ndarray:
         """1.0 for the out-of-scope groups, 0.0 for the intents."""
         return self.is_oos.astype(np.float64)
@@ -467,14 +486,17 @@ class Matcher:
         ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training)."""
         n_owners = len(self.owner_names)
         n = len(self.examples)
-        matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
-        matrix[:, -1] = 1.0
-        allowed = np.ones(n_owners, dtype=bool)
-        if hold_out is not None:
+        if hold_out is None:
+            allowed = self._everyone
+        else:
+            allowed = np.ones(n_owners, dtype=bool)
             allowed[hold_out] = False
         unique = set(tokens)
         if not unique or n == 0:
+            matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
+            matrix[:, -1] = 1.0
             return _Features(matrix, None, allowed)
+        matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
@@ -490,10 +512,11 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        # Per example: overlap, containment, chars, fuzzy, the three together, and the shared weight; their
-        # per-owner maxima are taken in one reduceat. (Each in place, in the same order of operations as
-        # the plain expressions in the comments, so that every value is the same to the last bit.)
-        rows = np.empty((6, n), dtype=np.float64)
+        # Per example: overlap, containment, chars, fuzzy, the three together, the shared weight, and the
+        # example's score (for the best example of an owner a ranking shows); their per-owner maxima are taken
+        # in one reduceat. (Each in place, in the same order of operations as the plain expressions in the
+        # comments, so that every value is the same to the last bit.)
+        rows = np.empty((7, n), dtype=np.float64)
         overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
         # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
         np.multiply(shared, 2.0, out=overlap)
@@ -517,9 +540,8 @@ class Matcher:
         top = top[prior[top] > 0]
         if len(top):
             query = " ".join(sorted(tokens))
-            strings = self.sorted_strings
-            picked = top.tolist()
-            scores = process.cdist([query], [strings[i] for i in picked], scorer=fuzz.ratio, dtype=np.float64)
+            choices = strings_at(self.sorted_strings, top.tolist())
+            scores = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)
             fuzzy[top] = scores[0] / 100.0
         if exclude is not None:
             fuzzy[exclude] = 0.0
@@ -528,10 +550,10 @@ class Matcher:
         np.multiply(overlap, fuzzy, out=together)
         together += chars * fuzzy
         together += overlap * chars
+        # (the best example of each owner is looked for only when a ranking shows it, see _Features)
+        best_score = np.add(together, overlap, out=rows[6])
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
-        # (the best example of each owner is looked for only when a ranking shows it, see _Features)
-        best_score = together + overlap
 
         coverage = _gather(self._weighted_owners, ordered, n_owners)
         if exclude is not None and forget_words:
@@ -546,24 +568,21 @@ class Matcher:
         # the words of all its examples together cover nothing; what one of its examples covers does.
         per_example = maxima[5] / scale
         is_oos = self.is_oos
-        matrix[:, 4] = np.where(is_oos, np.minimum(per_example, coverage), coverage)
+        np.minimum(per_example, coverage, out=coverage, where=is_oos)
+        matrix[:, 4] = coverage
 
-        hits = self._keyword_hits(unique, normalized)
-        if hits:
-            matrix[:, 5] = np.minimum(np.bincount(hits, minlength=n_owners), 2) / 2
+        # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
+        for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
+            matrix[owner, 5] = min(count, 2) / 2
 
         oos = self._oos_column
-        matrix[:, 6] = oos
-        matrix[:, 7] = oos * matrix[:, 0]
-        matrix[:, 8] = oos * matrix[:, 4]
+        np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
+        np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
         domain = sorted(self.domain_words & unique)
         if domain:
             total = sum(self.idf[t] for t in domain)
-            covered = np.zeros(n_owners, dtype=np.float64)
-            in_example = np.zeros(n, dtype=np.float64)
-            for token in domain:
-                covered[self.vocabulary[token][0]] += self.idf[token]
-                in_example[self.index_arrays[token]] += self.idf[token]
+            covered = _gather(self._weighted_owners, domain, n_owners)
+            in_example = _gather(self._weighted_tokens, domain, n)
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
@@ -579,8 +598,8 @@ class Matcher:
         left_out = self._ngram_exclude
         if left_out is None and exclude is not None and forget_words:
             left_out = removed or self._removed(exclude)
-        matrix[:, 11] = self.ngrams.posterior(vector, allowed, left_out)
-        return _Features(matrix, best_score, allowed)
+        matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
+        return _Features(matrix, best_score, allowed, maxima[6])
 
     def _examples_using(self, token: str) -> dict[int, int]:
         """Owner -> how many of its examples use ``token`` (from :attr:`vocabulary`, remembered per token:
@@ -621,21 +640,26 @@ class Matcher:
         hi = int(self.starts[owner + 1]) if owner + 1 < len(self.starts) else len(self.examples)
         return lo, hi
 
-    def _best_examples(self, score: np.ndarray) -> np.ndarray:
-        """Per owner, the index of its best-scoring example."""
-        best = np.maximum.reduceat(score, self.starts)
-        # the first example of each owner within 1e-12 of its best (every owner has an example)
-        at = np.where(score >= best[self.owner_of] - 1e-12, self._positions, len(score))
+    def _best_examples(self, score: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """Per owner, the index of its best-scoring example: the first within 1e-12 of its ``best`` score."""
+        at = np.where(score >= (best - 1e-12)[self.owner_of], self._positions, len(score))
         return np.minimum.reduceat(at, self.starts)
 
+    @cached_property
+    def _positions(self) -> np.ndarray:
+        return np.arange(len(self.examples), dtype=np.int64)
+
     def probabilities(self, features: _Features) -> np.ndarray:
-        z = features.matrix @ np.asarray(self.model.weights)
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        # An owner that shares nothing with the message (no word, character or keyword) is no answer,
-        # whatever its base rate.
         m = features.matrix
-        evidence = np.maximum(m[:, 0], m[:, 2:6].max(axis=1)) > 0  # columns 0, 2, 3, 4, 5
-        return np.where(features.allowed & evidence, p, 0.0)
+        z = m @ _as_array(self.model.weights)
+        np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)  # (np.clip's result, at a fraction of its cost)
+        p = 1.0 / (1.0 + np.exp(-z))
+        # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
+        # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
+        evidence = m[:, :6].any(axis=1)
+        if features.allowed is not self._everyone:
+            evidence &= features.allowed
+        return np.where(evidence, p, 0.0)
 
     # ------------------------------------------------------------------------------------------ match
 
@@ -660,16 +684,17 @@ class Matcher:
         ``answered``: parts already answered otherwise ("逾期15天会怎样": the stage block), not asked again.
         ``context``: the engine found a day count, lender, amount or borrowing verb in the message."""
         normalized = questions.bluff_as_doubt(normalized)
-        tokens = self.analyzer.tokens(normalized)
-        ranking = self._ranking(self.features(tokens, normalized)) if tokens and self.examples else ()
+        read = _Readings(self)  # the rankings of the message and its parts, each computed once
+        tokens, ranking = read.tokens_and_ranking(normalized)
         # A message left with nothing but numerals ("三千五" less its amount) asks nothing: no lower threshold.
         asks = any(not _NUMERAL.fullmatch(t) for t in tokens)
         context = asks and (context or self.has_context(tokens))
         match = decide(ranking, self.config, context=context)
-        said = self._reported(normalized, match, context)
+        said = self._reported(normalized, match, context, read)
         if said is not None:
             match = said
-        asked = _Remembered(self._clearly_asked)  # the parts' readings, shared by the three steps below
+        # the parts' decisions, shared by the three steps below
+        asked = _Remembered(lambda part: self._clearly_asked(part, read))
         text = whole or normalized
         units = questions.asking_units(text)  # its asking parts, shared by the two steps that read them
         if match.out_of_scope is not None and context and len(units) > 1:
@@ -690,10 +715,10 @@ class Matcher:
             match = focus
         if match.intent is None or match.ambiguous:
             return match
-        pair = self._two_questions(units, match, asked, answered)
+        pair = self._two_questions(units, match, asked, read, answered)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
 
-    def _reported(self, normalized: str, match: Match, context: bool) -> Match | None:
+    def _reported(self, normalized: str, match: Match, context: bool, read: _Readings) -> Match | None:
         """Reported speech: "催收说要起诉我" asks about being sued, not about being threatened. When the
         message reports what a collector said they would do (说要, 扬言, 威胁说 ...), what was said (its
         clause) is matched on its own; its intent answers when it is a legal action (LEGAL_ACTION_INTENTS:
@@ -706,10 +731,10 @@ class Matcher:
         clause, _, rest = normalized[found.end() :].strip().partition(" ")
         if not clause:
             return None
-        tokens = self.analyzer.tokens(clause)
+        tokens, ranking = read.tokens_and_ranking(clause)
         if not tokens:
             return None
-        said = decide(self._ranking(self.features(tokens, clause)), self.config, context=context)
+        said = decide(ranking, self.config, context=context)
         if said.intent not in LEGAL_ACTION_INTENTS or said.ambiguous:
             return None
         if said.confidence < max(self.threshold, 0.5):
@@ -742,16 +767,19 @@ class Matcher:
         top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
         top = top[np.argsort(-p[top], kind="stable")]
         names, examples = self.owner_names, self.examples
-        m = features.matrix[top]
-        shares = ((m[:, 0] > 0) | (m[:, 5] > 0)).tolist()
-        score = features.example_score
-        best_example = self._best_examples(score) if score is not None else np.full(len(p), -1)
+        picked = features.matrix[top]
+        shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
+        score, best = features.example_score, features.example_best
+        if score is None or best is None:
+            best_example = [-1] * len(top)
+        else:
+            best_example = self._best_examples(score, best)[top].tolist()
         return tuple(
             Candidate(names[k], score, examples[best] if best >= 0 else "", words)
             for k, score, best, allowed, words in zip(
                 top.tolist(),
                 p[top].tolist(),
-                best_example[top].tolist(),
+                best_example,
                 features.allowed[top].tolist(),
                 shares,
                 strict=True,
@@ -764,6 +792,7 @@ class Matcher:
         units: list[tuple[str, str]],
         match: Match,
         asked: Callable[[str], Match | None],
+        read: _Readings,
         answered: Callable[[str], bool] | None = None,
     ) -> tuple[str, str] | None:
         """Two intents, in the order the message asks them, when it asks two things: split after question
@@ -791,7 +820,7 @@ class Matcher:
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
             if m is None and k > 0 and questions.FOLLOWS_ON.match(question):
-                m = self._follow_up(units[k - 1][1], question, found)
+                m = self._follow_up(units[k - 1][1], question, found, read)
             if m is None:
                 continue
             if m.intent is not None and m.intent not in found:
@@ -888,13 +917,13 @@ class Matcher:
             return None
         return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False, out_of_scope=None)
 
-    def _follow_up(self, before: str, question: str, found: list[str]) -> Match | None:
+    def _follow_up(self, before: str, question: str, found: list[str], read: _Readings) -> Match | None:
         """A short follow-up that says little on its own ("换了以后还会打给原来那个人吗", "打了我能告他们吗"):
         read with the question before it, what it adds is that reading's likeliest intent other than the ones
         already asked, when that intent is also among the follow-up's own likeliest (FOCUS_RANK + 1) and the
         reading with the question before it gives it at least FOCUS_FLOOR."""
-        own = [c.owner for c in self.rank(question)[: FOCUS_RANK + 1]]
-        together = decide(self.rank(f"{before} {question}"), self.config)
+        own = [c.owner for c in read(question)[: FOCUS_RANK + 1]]
+        together = decide(read(f"{before} {question}"), self.config)
         for c in together.ranking:
             if c.is_out_of_scope or c.owner in found:
                 continue
@@ -905,12 +934,12 @@ class Matcher:
             return None
         return None
 
-    def _clearly_asked(self, part: str) -> Match | None:
+    def _clearly_asked(self, part: str, read: _Readings) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
         part = questions.bluff_as_doubt(part)
-        m = decide(self.rank(part), self.config)
-        said = self._reported(part, m, context=False)  # "催收说要告我 是真的吗" asks about being sued
+        m = decide(read(part), self.config)
+        said = self._reported(part, m, False, read)  # "催收说要告我 是真的吗" asks about being sued
         if said is not None:
             m = said
         if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
@@ -1219,6 +1248,14 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
     return {k: (ids, np.broadcast_to(np.float64(weights[k]), (len(ids),))) for k, ids in index.items()}
 
 
+@lru_cache(maxsize=8)
+def _as_array(weights: tuple[float, ...]) -> np.ndarray:
+    """A model's weights as the array the matrix product reads (built once per model, not per message)."""
+    out = np.asarray(weights, dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
 def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n: int) -> np.ndarray:
     """Per example, the summed weight of the ``keys`` it contains (through the weighted inverted
     ``index``), in one ``bincount`` instead of one scatter per key. ``keys`` come sorted: the same sums in
@@ -1254,6 +1291,34 @@ def _fit_logistic(
         if np.abs(step).max() < 1e-6:
             break
     return w
+
+
+class _Readings:
+    """The rankings of one message's texts (the message, its parts, a reported clause), each computed once:
+    the steps of Matcher.match read the same text more than once, or texts that differ only in the spaces
+    around them ("网贷还不后果严重吗 " less its day count, and "网贷还不后果严重吗" up to its last question).
+    A ranking reads a text only through its tokens, its keywords and its n-grams, none of which spaces at
+    either end change (keywords and lender names are normalised: none begins or ends with a space), so that
+    a text's tokens and its stripped text decide it."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.seen: dict[tuple[tuple[str, ...], str], tuple[Candidate, ...]] = {}
+
+    def tokens_and_ranking(self, text: str) -> tuple[list[str], tuple[Candidate, ...]]:
+        matcher = self.matcher
+        tokens = matcher.analyzer.tokens(text)
+        if not tokens or not matcher.examples:
+            return tokens, ()
+        key = (tuple(tokens), text.strip())
+        ranking = self.seen.get(key)
+        if ranking is None:
+            ranking = self.seen[key] = matcher._ranking(matcher.features(tokens, text))
+        return tokens, ranking
+
+    def __call__(self, text: str) -> tuple[Candidate, ...]:
+        """What :meth:`Matcher.rank` gives for ``text``."""
+        return self.tokens_and_ranking(text)[1]
 
 
 class _Remembered:

@@ -270,28 +270,29 @@ class NgramModel:
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
         """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""
-        vocabulary = self.vocabulary
-        if isinstance(vocabulary, dict):
-            get = vocabulary.get
-            char_ids = [get(g, -1) for g in _char_grams(normalized)]
-            word_ids = [get(_WORD + t, -1) for t in tokens if t.strip()]
-        else:  # a StringIndex (large knowledge bases): every look-up of a channel at once
-            char_ids = vocabulary.ids(_char_grams(normalized))
-            word_ids = vocabulary.ids([_WORD + t for t in tokens if t.strip()])
         idf = self._idf
         log, sqrt = math.log, math.sqrt
         ids: list[int] = []
         weights: list[float] = []
-        for channel in (Counter(char_ids), Counter(word_ids)):
-            channel.pop(-1, None)
-            if not channel:
+        for channel in (_char_grams(normalized), [_WORD + t for t in tokens if t.strip()]):
+            counted = Counter(self._ids(channel))
+            counted.pop(-1, None)
+            if not counted:
                 continue
-            keys = list(channel)
-            values = [(1.0 + log(tf)) * idf[k] for k, tf in channel.items()]
-            norm = sqrt(sum(w * w for w in values))
-            ids += keys
+            # (1 + log(1)) x idf is the idf itself: the logarithm only for an n-gram seen more than once
+            values = [idf[k] if tf == 1 else (1.0 + log(tf)) * idf[k] for k, tf in counted.items()]
+            norm = sqrt(sum([w * w for w in values]))
+            ids += counted
             weights += [w / norm for w in values]
         return _Vector(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64))
+
+    def _ids(self, keys: list[str]) -> list[int]:
+        """The vocabulary id of each n-gram, -1 for one the examples never use."""
+        vocabulary = self.vocabulary
+        if isinstance(vocabulary, dict):
+            get = vocabulary.get
+            return [get(key, -1) for key in keys]
+        return vocabulary.ids(keys)  # a StringIndex (large knowledge bases): every look-up at once
 
     def scores(self, vector: _Vector, exclude: Removed | None = None) -> np.ndarray:
         """Per owner, log P(owner) + sum of weight x log P(n-gram | owner) (up to a constant);
@@ -339,10 +340,12 @@ class NgramModel:
             score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
         return score
 
-    def posterior(self, vector: _Vector, allowed: np.ndarray, exclude: Removed | None = None) -> np.ndarray:
-        """P(owner | message) over the ``allowed`` owners (0 for the others)."""
+    def posterior(
+        self, vector: _Vector, allowed: np.ndarray | None = None, exclude: Removed | None = None
+    ) -> np.ndarray:
+        """P(owner | message) over the ``allowed`` owners (0 for the others; None: every owner)."""
         score = self.scores(vector, exclude)
-        if not allowed.all():
+        if allowed is not None and not allowed.all():
             score = np.where(allowed, score, -np.inf)
         top = score.max()
         if not math.isfinite(top):

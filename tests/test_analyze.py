@@ -84,3 +84,21 @@ _PIECES = st.sampled_from(
 def test_the_tokenizer_segments_exactly_as_jieba_without_hmm(text: str) -> None:
     assert _ANALYZER.tokenizer.words(text) == _PLAIN.lcut(text, HMM=False)
     assert _ANALYZER.tokenizer.lcut(text, HMM=False) == _PLAIN.lcut(text, HMM=False)
+
+
+def test_fuzzy_spelling_is_one_left_to_right_pass_of_each_rule() -> None:
+    """_fuzzy's plain replacements give what the two regular expressions they replaced gave, for every
+    spelling up to five letters made of the letters the rules read (and a few longer ones)."""
+    import itertools
+    import re
+
+    from faq.analyze import _fuzzy
+
+    initials, finals = re.compile(r"(zh|ch|sh)"), re.compile(r"(an|en|in)g")
+
+    def by_regex(key: str) -> str:
+        return finals.sub(r"\1", initials.sub(lambda m: m.group(1)[0], key))
+
+    keys = ["".join(t) for n in range(1, 6) for t in itertools.product("zchsaegni", repeat=n)]
+    keys += ["zhuangshang", "chengxinshi", "xiangang", "shenqing", "tousu", "tongxunlu"]
+    assert [k for k in keys if _fuzzy(k) != by_regex(k)] == []

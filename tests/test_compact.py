@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faq.compact import StringIndex, Strings, TokenLists
+from faq.compact import StringIndex, Strings, TokenLists, strings_at
 
 
 def test_strings_read_back_as_the_list_they_hold() -> None:
@@ -20,6 +20,15 @@ def test_strings_read_back_as_the_list_they_hold() -> None:
         held[len(items)]
     with pytest.raises(IndexError):
         held[-len(items) - 1]
+
+
+def test_strings_at_reads_many_as_indexing_does() -> None:
+    items = ["会打给家人吗", "", "a b", "爆通讯录", "😭x"]
+    wanted = [3, 0, 3, 4, 1]
+    expected = [items[k] for k in wanted]
+    assert strings_at(Strings(items), wanted) == expected
+    assert strings_at(items, wanted) == expected
+    assert strings_at(Strings(items), []) == []
 
 
 def test_token_lists_read_back_as_the_lists_they_hold() -> None:
