@@ -109,6 +109,8 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: rates with the lending topic, credit bureaus outside the mainland, story-then-question "did you mean"
 #: brought everyday_holdout3 to 93.5 % / 92.5 % (none refused), search_holdout3 96.8 %, search_holdout2
 #: 98.4 %; the floors are raised to just under the measured figures.
+#: everyday_holdout4 / queries_holdout4 (the fourth round, written the same way) were measured on main e88d4d2
+#: and once more on the merged engine 62a00f0 (README): 94.5 % / 82.5 % and 94.4 % / 82.5 % (81.1 % without the 3 out-of-scope queries an example equals). Dev sets since.
 HELD_OUT = {
     "everyday_holdout": (0.99, None),
     "search_holdout": (0.95, 0.97),
@@ -117,6 +119,8 @@ HELD_OUT = {
     "everyday_holdout3": (0.93, 0.92),
     "search_holdout3": (0.96, 0.92),
     "forum_holdout3": (0.925, 0.96),
+    "everyday_holdout4": (0.94, 0.82),
+    "queries_holdout4": (0.94, 0.81),
 }
 
 
@@ -139,7 +143,9 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
     never refused (a "did you mean" is no refusal, though not counted right either)."""
     refused = [
         ex.text
-        for name in ("everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml")
+        for name in (
+            "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml"
+        )
         for ex in load_dataset(DATA / name)
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
     ]
