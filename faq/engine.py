@@ -721,7 +721,13 @@ class Engine:
             intent = self.kb.intent(match.intent)
             assert intent is not None
             reply = self._intent_reply(
-                intent, days, platform, ctx, fear=u.fear, followup="inherit" if inherited else None
+                intent,
+                days,
+                platform,
+                ctx,
+                fear=u.fear,
+                followup="inherit" if inherited else None,
+                confidence=match.confidence,
             )
             second = self.kb.intent(match.second) if match.second else None
             if second is not None:  # two questions in one message: the second answered short, after the first
@@ -730,7 +736,7 @@ class Engine:
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
-            return replace(reply, confidence=match.confidence)
+            return reply
         confidently_elsewhere = (
             match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
         )
@@ -783,13 +789,14 @@ class Engine:
         *,
         fear: bool,
         followup: str | None,
+        confidence: float = 1.0,
     ) -> Reply:
         """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
         few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
         key = _shown_key(intent.id, stage_ref)
         if ctx is not None and ctx.shown == key:
-            return self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
+            return self._recap(intent, days, platform, stage_ref, ctx, fear=fear, confidence=confidence)
         summary, body = self._summary_and_body(intent)
         lead = self._stage_lead(intent, days, platform)
         # When the stage decides the answer its line leads, and the general sentence (which could
@@ -824,7 +831,7 @@ class Engine:
             ReplyKind.ANSWER,
             tuple(p for p in parts if p.body or p.heading),
             intent=intent.id,
-            confidence=1.0,
+            confidence=confidence,
             days=days,
             platform=platform,
             stage=stage_ref,
@@ -843,6 +850,7 @@ class Engine:
         ctx: Context,
         *,
         fear: bool,
+        confidence: float = 1.0,
     ) -> Reply:
         """The same topic again: "上面说过的要点" in one or two lines, then the buttons (and the details)."""
         summary = self._heading(intent, days, platform)
@@ -862,7 +870,7 @@ class Engine:
             ReplyKind.ANSWER,
             (part,),
             intent=intent.id,
-            confidence=1.0,
+            confidence=confidence,
             days=days,
             platform=platform,
             stage=stage_ref,
