@@ -745,7 +745,7 @@ class Engine:
             related = self._asks(match.intents(MAX_SUGGESTIONS) if match.intent else ())
             return replace(reply, confidence=match.confidence, related=related or reply.related)
         if match.out_of_scope is not None:
-            return replace(self._fallback(u), out_of_scope=match.out_of_scope, kind=ReplyKind.OUT_OF_SCOPE)
+            return self._fallback(u, ReplyKind.OUT_OF_SCOPE, match.out_of_scope)
         if match.intent is not None:  # ambiguous between close intents: "did you mean", in their words
             suggestions = self._asks(self._suggested_ids(match))
             texts = self.kb.texts
@@ -757,8 +757,11 @@ class Engine:
             return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
         return self._fallback(u)
 
-    def _fallback(self, u: Understanding) -> Reply:
-        """Nothing matched: ask what worries the user most, with situation buttons."""
+    def _fallback(
+        self, u: Understanding, kind: ReplyKind = ReplyKind.FALLBACK, out_of_scope: str | None = None
+    ) -> Reply:
+        """Nothing matched: ask what worries the user most, with situation buttons (``kind`` OUT_OF_SCOPE
+        and the group, for an out-of-scope group without an answer of its own)."""
         texts = self.kb.texts
         if texts.ask_situation and texts.situations:
             suggestions = tuple(
@@ -772,12 +775,13 @@ class Engine:
             body = texts.fallback
         heading = texts.reassure if u.fear and texts.reassure else None
         return Reply(
-            ReplyKind.FALLBACK,
+            kind,
             (Part(body, heading),),
             days=u.days,
             platform=u.platform,
             confidence=u.match.confidence,
             suggestions=suggestions,
+            out_of_scope=out_of_scope,
         )
 
     def _intent_reply(
