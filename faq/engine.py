@@ -721,7 +721,13 @@ class Engine:
             intent = self.kb.intent(match.intent)
             assert intent is not None
             reply = self._intent_reply(
-                intent, days, platform, ctx, fear=u.fear, followup="inherit" if inherited else None
+                intent,
+                days,
+                platform,
+                ctx,
+                fear=u.fear,
+                followup="inherit" if inherited else None,
+                confidence=match.confidence,
             )
             second = self.kb.intent(match.second) if match.second else None
             if second is not None:  # two questions in one message: the second answered short, after the first
@@ -730,7 +736,7 @@ class Engine:
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
-            return replace(reply, confidence=match.confidence)
+            return reply
         confidently_elsewhere = (
             match.out_of_scope is not None and match.ranking[0].score >= self.matcher.config.confident
         )
@@ -739,7 +745,7 @@ class Engine:
             related = self._asks(match.intents(MAX_SUGGESTIONS) if match.intent else ())
             return replace(reply, confidence=match.confidence, related=related or reply.related)
         if match.out_of_scope is not None:
-            return replace(self._fallback(u), out_of_scope=match.out_of_scope, kind=ReplyKind.OUT_OF_SCOPE)
+            return self._fallback(u, ReplyKind.OUT_OF_SCOPE, match.out_of_scope)
         if match.intent is not None:  # ambiguous between close intents: "did you mean", in their words
             suggestions = self._asks(self._suggested_ids(match))
             texts = self.kb.texts
@@ -751,8 +757,11 @@ class Engine:
             return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
         return self._fallback(u)
 
-    def _fallback(self, u: Understanding) -> Reply:
-        """Nothing matched: ask what worries the user most, with situation buttons."""
+    def _fallback(
+        self, u: Understanding, kind: ReplyKind = ReplyKind.FALLBACK, out_of_scope: str | None = None
+    ) -> Reply:
+        """Nothing matched: ask what worries the user most, with situation buttons (``kind`` OUT_OF_SCOPE
+        and the group, for an out-of-scope group without an answer of its own)."""
         texts = self.kb.texts
         if texts.ask_situation and texts.situations:
             suggestions = tuple(
@@ -766,12 +775,13 @@ class Engine:
             body = texts.fallback
         heading = texts.reassure if u.fear and texts.reassure else None
         return Reply(
-            ReplyKind.FALLBACK,
+            kind,
             (Part(body, heading),),
             days=u.days,
             platform=u.platform,
             confidence=u.match.confidence,
             suggestions=suggestions,
+            out_of_scope=out_of_scope,
         )
 
     def _intent_reply(
@@ -783,13 +793,14 @@ class Engine:
         *,
         fear: bool,
         followup: str | None,
+        confidence: float = 1.0,
     ) -> Reply:
         """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
         few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
         key = _shown_key(intent.id, stage_ref)
         if ctx is not None and ctx.shown == key:
-            return self._recap(intent, days, platform, stage_ref, ctx, fear=fear)
+            return self._recap(intent, days, platform, stage_ref, ctx, fear=fear, confidence=confidence)
         summary, body = self._summary_and_body(intent)
         lead = self._stage_lead(intent, days, platform)
         # When the stage decides the answer its line leads, and the general sentence (which could
@@ -824,7 +835,7 @@ class Engine:
             ReplyKind.ANSWER,
             tuple(p for p in parts if p.body or p.heading),
             intent=intent.id,
-            confidence=1.0,
+            confidence=confidence,
             days=days,
             platform=platform,
             stage=stage_ref,
@@ -843,6 +854,7 @@ class Engine:
         ctx: Context,
         *,
         fear: bool,
+        confidence: float = 1.0,
     ) -> Reply:
         """The same topic again: "上面说过的要点" in one or two lines, then the buttons (and the details)."""
         summary = self._heading(intent, days, platform)
@@ -862,7 +874,7 @@ class Engine:
             ReplyKind.ANSWER,
             (part,),
             intent=intent.id,
-            confidence=1.0,
+            confidence=confidence,
             days=days,
             platform=platform,
             stage=stage_ref,

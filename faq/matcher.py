@@ -141,7 +141,6 @@ class Candidate(NamedTuple):
 
     owner: str  # intent id, or "oos:<group id>"
     score: float  # P(this owner is the right answer), 0..1
-    example: str
     #: Whether the message shares a word (or a keyword) with the owner, not only characters.
     words: bool = True
 
@@ -177,12 +176,7 @@ class Model:
 @dataclass
 class _Features:
     matrix: np.ndarray  # owners x features
-    #: per example: how similar it is to the message (overlap x fuzzy + chars x fuzzy + overlap x chars +
-    #: overlap), from which a ranking takes each owner's most similar example (None: no example)
-    example_score: np.ndarray | None
     allowed: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
-    #: per owner: the best of its examples' example_score (None: no example)
-    example_best: np.ndarray | None = None
 
 
 #: A training message's feature columns calibration keeps as they are; keywords (0, 1/2, 1) is kept in one
@@ -226,7 +220,7 @@ class _Held:
         matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
         matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
         matrix[:, -1] = 1.0
-        return _Features(matrix, None, self.allowed)
+        return _Features(matrix, self.allowed)
 
 
 class Matcher:
@@ -495,7 +489,7 @@ class Matcher:
         if not unique or n == 0:
             matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
             matrix[:, -1] = 1.0
-            return _Features(matrix, None, allowed)
+            return _Features(matrix, allowed)
         matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
@@ -512,11 +506,10 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        # Per example: overlap, containment, chars, fuzzy, the three together, the shared weight, and the
-        # example's score (for the best example of an owner a ranking shows); their per-owner maxima are taken
-        # in one reduceat. (Each in place, in the same order of operations as the plain expressions in the
+        # Per example: overlap, containment, chars, fuzzy, the three together and the shared weight; their
+        # per-owner maxima are taken in one reduceat. (Each in place, in the same order of operations as the plain expressions in the
         # comments, so that every value is the same to the last bit.)
-        rows = np.empty((7, n), dtype=np.float64)
+        rows = np.empty((6, n), dtype=np.float64)
         overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
         # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
         np.multiply(shared, 2.0, out=overlap)
@@ -550,8 +543,6 @@ class Matcher:
         np.multiply(overlap, fuzzy, out=together)
         together += chars * fuzzy
         together += overlap * chars
-        # (the best example of each owner is looked for only when a ranking shows it, see _Features)
-        best_score = np.add(together, overlap, out=rows[6])
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
@@ -599,7 +590,7 @@ class Matcher:
         if left_out is None and exclude is not None and forget_words:
             left_out = removed or self._removed(exclude)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
-        return _Features(matrix, best_score, allowed, maxima[6])
+        return _Features(matrix, allowed)
 
     def _examples_using(self, token: str) -> dict[int, int]:
         """Owner -> how many of its examples use ``token`` (from :attr:`vocabulary`, remembered per token:
@@ -639,15 +630,6 @@ class Matcher:
         lo = int(self.starts[owner])
         hi = int(self.starts[owner + 1]) if owner + 1 < len(self.starts) else len(self.examples)
         return lo, hi
-
-    def _best_examples(self, score: np.ndarray, best: np.ndarray) -> np.ndarray:
-        """Per owner, the index of its best-scoring example: the first within 1e-12 of its ``best`` score."""
-        at = np.where(score >= (best - 1e-12)[self.owner_of], self._positions, len(score))
-        return np.minimum.reduceat(at, self.starts)
-
-    @cached_property
-    def _positions(self) -> np.ndarray:
-        return np.arange(len(self.examples), dtype=np.int64)
 
     def probabilities(self, features: _Features) -> np.ndarray:
         m = features.matrix
@@ -766,20 +748,14 @@ class Matcher:
         size = min(self.config.ranking_size, len(p))
         top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
         top = top[np.argsort(-p[top], kind="stable")]
-        names, examples = self.owner_names, self.examples
+        names = self.owner_names
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
-        score, best = features.example_score, features.example_best
-        if score is None or best is None:
-            best_example = [-1] * len(top)
-        else:
-            best_example = self._best_examples(score, best)[top].tolist()
         return tuple(
-            Candidate(names[k], score, examples[best] if best >= 0 else "", words)
-            for k, score, best, allowed, words in zip(
+            Candidate(names[k], score, words)
+            for k, score, allowed, words in zip(
                 top.tolist(),
                 p[top].tolist(),
-                best_example,
                 features.allowed[top].tolist(),
                 shares,
                 strict=True,

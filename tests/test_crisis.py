@@ -1347,3 +1347,20 @@ def test_fresh_everyday_batches_are_never_trained_on_and_keep_their_figures(engi
     print(f"\n{name}:\n{figures.render()}")
     assert figures.crisis_found >= found, figures.missed
     assert figures.false_alarms <= alarms, figures.alarms
+
+
+def test_crisis_fuzzy_spelling_is_one_left_to_right_pass_of_each_rule() -> None:
+    """The crisis rules' _fuzzy (plain replacements) gives what the two regular expressions it replaced gave,
+    for every spelling up to five letters made of the letters the rules read (and a few longer ones)."""
+    import itertools
+
+    from faq.crisis import _fuzzy
+
+    initials, finals = re.compile(r"(zh|ch|sh)"), re.compile(r"(an|en|in)g")
+
+    def by_regex(key: str) -> str:
+        return finals.sub(r"\1", initials.sub(lambda m: m.group(1)[0], key))
+
+    keys = ["".join(t) for n in range(1, 6) for t in itertools.product("zchsaegni", repeat=n)]
+    keys += ["woxiangsi", "zhendexiangsile", "zisha", "tiaolou", "qingsheng", "shangdiao", "wo zhen xiang si"]
+    assert [k for k in keys if _fuzzy(k) != by_regex(k)] == []

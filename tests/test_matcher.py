@@ -479,14 +479,14 @@ def test_loan_context_lowers_the_bar_for_answering_never_for_refusing() -> None:
 
     config = MatcherConfig(threshold=0.5, context_threshold=0.1)
     ranking = (
-        Candidate("oos:loan_request", 0.3, "我想借钱"),
-        Candidate("collection_process", 0.05, "逾期会怎样"),
+        Candidate("oos:loan_request", 0.3),
+        Candidate("collection_process", 0.05),
     )
     assert decide(ranking, config, context=True).out_of_scope is None  # 0.3 < 0.5: not a refusal
     assert decide(ranking, config, context=False).out_of_scope is None
     sure = (
-        Candidate("oos:loan_request", 0.7, "我想借钱"),
-        Candidate("collection_process", 0.05, "逾期会怎样"),
+        Candidate("oos:loan_request", 0.7),
+        Candidate("collection_process", 0.05),
     )
     assert decide(sure, config, context=True).out_of_scope == "loan_request"
 
