@@ -86,6 +86,12 @@ CREDIT_INTENT = "credit_report"
 #: Credit bureaus outside mainland China: Taiwan's 金融聯合徵信中心 (聯徵, JCIC), Hong Kong's credit reference
 #: agencies (環聯 / TransUnion, "TU"). Read on the normalised (Simplified, lower-case) message.
 _OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z])tu(?![a-z])", re.IGNORECASE)
+#: A message that opens with thanks or a greeting (normalised: Simplified, lower case).
+_COURTESY_OPENING = re.compile(
+    r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
+)
+#: Good news about a debt: repaid, settled, an agreement reached, relief.
+_SETTLED = re.compile(r"上岸|还清|结清|还完|还上|还了|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了")
 #: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
 _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
@@ -364,12 +370,26 @@ class Engine:
             and (match.intent is None or match.ambiguous)
             and not self._answers_itself(match)
             and not _ASKS_TO_BORROW.search(normalized)
+            and not (self._resembles_out_of_scope(match) and not context)
         ):
             # "會被報到聯徵嗎", "會唔會上TU": a question about one's credit record, whatever else it resembles; the
             # answer says first that the mainland's rules it gives do not apply there (other_bureau_note). An
             # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
             # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
+        courtesy = _COURTESY_OPENING.match(normalized)
+        if (
+            courtesy
+            and question
+            and not signal.distress
+            and not asks_something(normalized)
+            and _SETTLED.search(normalized)
+        ):
+            # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
+            # news and no question. The news names loan topics, yet nothing is asked: the courtesy's own answer.
+            # (Thanks followed by a trouble still going on, "谢谢 催收还在打我家里", is read as before.)
+            group = "greeting" if courtesy.group("greeting") else "thanks"
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope=group)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -386,6 +406,13 @@ class Engine:
             signal=signal,
             other_bureau=other_bureau,
         )
+
+    def _resembles_out_of_scope(self, match: Match) -> bool:
+        """Whether an out-of-scope group is the likeliest reading of a message and clears the calibrated
+        threshold. Without loan context ("怎麼申請聯徵報告 找工作要用": paperwork for a job, no debt named) such a
+        message is not turned into a question about one's credit record."""
+        top = match.ranking[0] if match.ranking else None
+        return top is not None and top.is_out_of_scope and top.score >= self.matcher.threshold
 
     def _answers_itself(self, match: Match) -> bool:
         """Whether a match is an out-of-scope group with an answer of its own (a loan request, a greeting)."""

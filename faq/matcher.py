@@ -868,8 +868,12 @@ class Matcher:
             # "Did you mean" because the story's words dilute the question ("...逾期半年了 昨天说要起诉我 真的会告吗"):
             # a question that clearly asks one of the two likeliest intents decides between them. Only for a story
             # then a question: the message opens with words before its first asking part (not "怎么更换 短信提醒号码",
-            # a question cut short by a blanked name).
-            if "".join(normalized.split()).startswith("".join(units[0][0].split())):
+            # a question cut short by a blanked name), or with a question closed by its particle and followed by
+            # its story ("网贷yq会上zx吗 借了3个平台 每个都不到两千": the details after it dilute it as much).
+            opening = units[0][0]
+            if "".join(normalized.split()).startswith("".join(opening.split())) and not _CLOSED_QUESTION.search(
+                opening
+            ):
                 return None
             likely = match.intents(2)
             for m in map(asked, parts):
@@ -1338,7 +1342,7 @@ class _Remembered:
 #: A question clearly asked on its own decides a message with a story when the whole message ranks its intent
 #: among this many likeliest intents (see Matcher._question_focus).
 FOCUS_RANK = 2
-FOCUS_FLOOR = 0.15
+FOCUS_FLOOR = 0.1
 
 #: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of
 #: scope wins only when nothing in scope is clearly asked.
@@ -1365,6 +1369,8 @@ DEBT_WORDS = frozenset({"欠款", "欠钱", "欠债", "债", "债务", "负债",
 #: A token that holds this word is a collection word however jieba cut it ("暴力催收", "催收函").
 COLLECTION_WORD = "催收"
 
+#: A question closed by its final particle ("...会上征信吗", "...係咪真㗎?").
+_CLOSED_QUESTION = re.compile(r"[吗呢嘛?咩]\s*$")
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
 

@@ -326,3 +326,29 @@ def test_asking_to_borrow_past_a_credit_bureau_is_no_credit_question(engine: Eng
     records (and never with a lender)."""
     for text in ("邊間財務公司唔睇TU都會借錢俾我", "有哪家不查联征也能借的"):
         assert engine.reply(text).intent != "credit_report", text
+
+
+def test_paperwork_naming_a_credit_bureau_without_a_debt_is_not_a_credit_question(engine: Engine) -> None:
+    """A bureau's report asked for another purpose (a job, a visa) with no debt named is out of scope when an
+    out-of-scope group is its likeliest reading; with a debt named it stays a credit-record question."""
+    assert engine.reply("辦簽證要附聯徵報告 去哪裡申請").kind is ReplyKind.OUT_OF_SCOPE
+    assert engine.reply("卡費遲繳三週 聯徵會不會留紀錄").intent == "credit_report"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["谢谢你 上周跟平台谈妥了延期 现在轻松多了", "多謝晒 我啱啱還晒張卡嘅卡數", "早上好 借呗那笔已经结清了"],
+)
+def test_thanks_or_a_greeting_with_good_news_and_no_question_is_a_courtesy(engine: Engine, text: str) -> None:
+    """Thanks or a greeting with news of a debt settled, and nothing asked: the courtesy's own answer, not a
+    topic that the news names (协商, 还款)."""
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("谢谢 催收还是天天打我家里人的电话", "family_contact"), ("谢谢 那我还清以后征信多久能恢复呢", "credit_report")],
+)
+def test_thanks_before_a_trouble_or_a_question_is_still_answered(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent, text
