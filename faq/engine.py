@@ -90,6 +90,12 @@ _OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z
 _COURTESY_OPENING = re.compile(
     r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
 )
+#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借").
+_ASKS_WHERE_TO_BORROW = re.compile(
+    r"(?:哪个|哪些|什么|有没有|还有|哪家|哪里|哪间|边间|有冇)\S{0,6}(?:app|软件|平台|口子|地方|网贷|贷款)\S{0,4}"
+    r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
+    r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
+)
 #: Good news about a debt: repaid, settled, an agreement reached, relief.
 _SETTLED = re.compile(r"上岸|还清|结清|还完|还上|还了|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了")
 #: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
@@ -377,6 +383,10 @@ class Engine:
             # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
             # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
+        if question and not signal.distress and _ASKS_WHERE_TO_BORROW.search(normalized):
+            # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
+            # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="loan_request")
         courtesy = _COURTESY_OPENING.match(normalized)
         if (
             courtesy

@@ -352,3 +352,14 @@ def test_thanks_or_a_greeting_with_good_news_and_no_question_is_a_courtesy(engin
 )
 def test_thanks_before_a_trouble_or_a_question_is_still_answered(engine: Engine, text: str, intent: str) -> None:
     assert engine.reply(text).intent == intent, text
+
+
+@pytest.mark.parametrize(
+    "text", ["网贷额度全被降了 还有什么软件可以借钱 征信没逾期", "装修钱不够 有能分期贷款的平台吗 要八万", "急需三千块 去哪借比较快"]
+)
+def test_asking_where_to_borrow_gets_the_loan_request_answer(engine: Engine, text: str) -> None:
+    """Where to borrow, whatever loan words the rest of the message names: the loan-request answer (which
+    recommends no lender), not a topic those words resemble."""
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None, text
+    assert "不推荐任何贷款" in reply.text
