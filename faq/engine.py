@@ -96,6 +96,13 @@ _ASKS_WHERE_TO_BORROW = re.compile(
     r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
     r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
 )
+#: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
+_COLLECTION_JOB = re.compile(
+    r"在催收(?:公司|机构)(?:上班|工作|做)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
+    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收"
+    r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
+    r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
+)
 #: Good news about a debt: repaid, settled, an agreement reached, relief.
 _SETTLED = re.compile(r"上岸|还清|结清|还完|还上|还了|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了")
 #: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
@@ -387,6 +394,10 @@ class Engine:
             # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
             # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="loan_request")
+        elif question and not signal.distress and _COLLECTION_JOB.search(normalized):
+            # The reader works (or means to work) in collection: "我在催收公司上班 这份工作违法吗", "应聘催收员要什么证".
+            # Not a borrower's question, whatever it asks about collection's legality.
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
         courtesy = _COURTESY_OPENING.match(normalized)
         if (
             courtesy

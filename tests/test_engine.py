@@ -363,3 +363,11 @@ def test_asking_where_to_borrow_gets_the_loan_request_answer(engine: Engine, tex
     reply = engine.reply(text)
     assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None, text
     assert "不推荐任何贷款" in reply.text
+
+
+@pytest.mark.parametrize("text", ["我在催收公司做了半年 天天打电话 这算不算犯法", "想去应聘催收专员 要考什么证"])
+def test_a_collection_job_is_out_of_scope(engine: Engine, text: str) -> None:
+    """The reader works in collection, or means to: no borrower's topic answers, whatever the message asks
+    about collection's legality; a borrower asking whether a collector may act so still gets an answer."""
+    assert engine.reply(text).intent is None, text
+    assert engine.reply("催收人员有没有资格这样骂我").intent is not None
