@@ -103,8 +103,8 @@ _COLLECTION_JOB = re.compile(
     r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
     r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
 )
-#: Good news about a debt: repaid, settled, an agreement reached, relief.
-_SETTLED = re.compile(r"上岸|还清|结清|还完|还上|还了|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了")
+#: Good news about a debt: repaid, settled, an agreement reached, relief (not "还没还清", "未解决").
+_SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
 #: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
 _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks

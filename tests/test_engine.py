@@ -348,7 +348,11 @@ def test_thanks_or_a_greeting_with_good_news_and_no_question_is_a_courtesy(engin
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("谢谢 催收还是天天打我家里人的电话", "family_contact"), ("谢谢 那我还清以后征信多久能恢复呢", "credit_report")],
+    [
+        ("谢谢 催收还是天天打我家里人的电话", "family_contact"),
+        ("谢谢 那我还清以后征信多久能恢复呢", "credit_report"),
+        ("谢谢 可我还没还清 催收天天打给我爸妈", "family_contact"),
+    ],
 )
 def test_thanks_before_a_trouble_or_a_question_is_still_answered(engine: Engine, text: str, intent: str) -> None:
     assert engine.reply(text).intent == intent, text
