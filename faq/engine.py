@@ -86,6 +86,25 @@ CREDIT_INTENT = "credit_report"
 #: Credit bureaus outside mainland China: Taiwan's 金融聯合徵信中心 (聯徵, JCIC), Hong Kong's credit reference
 #: agencies (環聯 / TransUnion, "TU"). Read on the normalised (Simplified, lower-case) message.
 _OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z])tu(?![a-z])", re.IGNORECASE)
+#: A message that opens with thanks or a greeting (normalised: Simplified, lower case).
+_COURTESY_OPENING = re.compile(
+    r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
+)
+#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借").
+_ASKS_WHERE_TO_BORROW = re.compile(
+    r"(?:哪个|哪些|什么|有没有|还有|哪家|哪里|哪间|边间|有冇)\S{0,6}(?:app|软件|平台|口子|地方|网贷|贷款)\S{0,4}"
+    r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
+    r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
+)
+#: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
+_COLLECTION_JOB = re.compile(
+    r"在催收(?:公司|机构)(?:上班|工作|做)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
+    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收"
+    r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
+    r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
+)
+#: Good news about a debt: repaid, settled, an agreement reached, relief (not "还没还清", "未解决").
+_SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
 #: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
 _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
@@ -364,12 +383,34 @@ class Engine:
             and (match.intent is None or match.ambiguous)
             and not self._answers_itself(match)
             and not _ASKS_TO_BORROW.search(normalized)
+            and not (self._resembles_out_of_scope(match) and not context)
         ):
             # "會被報到聯徵嗎", "會唔會上TU": a question about one's credit record, whatever else it resembles; the
             # answer says first that the mainland's rules it gives do not apply there (other_bureau_note). An
             # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
             # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
+        if question and not signal.distress and _ASKS_WHERE_TO_BORROW.search(normalized):
+            # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
+            # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="loan_request")
+        elif question and not signal.distress and _COLLECTION_JOB.search(normalized):
+            # The reader works (or means to work) in collection: "我在催收公司上班 这份工作违法吗", "应聘催收员要什么证".
+            # Not a borrower's question, whatever it asks about collection's legality.
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+        courtesy = _COURTESY_OPENING.match(normalized)
+        if (
+            courtesy
+            and question
+            and not signal.distress
+            and not asks_something(normalized)
+            and _SETTLED.search(normalized)
+        ):
+            # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
+            # news and no question. The news names loan topics, yet nothing is asked: the courtesy's own answer.
+            # (Thanks followed by a trouble still going on, "谢谢 催收还在打我家里", is read as before.)
+            group = "greeting" if courtesy.group("greeting") else "thanks"
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope=group)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -386,6 +427,13 @@ class Engine:
             signal=signal,
             other_bureau=other_bureau,
         )
+
+    def _resembles_out_of_scope(self, match: Match) -> bool:
+        """Whether an out-of-scope group is the likeliest reading of a message and clears the calibrated
+        threshold. Without loan context ("怎麼申請聯徵報告 找工作要用": paperwork for a job, no debt named) such a
+        message is not turned into a question about one's credit record."""
+        top = match.ranking[0] if match.ranking else None
+        return top is not None and top.is_out_of_scope and top.score >= self.matcher.threshold
 
     def _answers_itself(self, match: Match) -> bool:
         """Whether a match is an out-of-scope group with an answer of its own (a loan request, a greeting)."""

@@ -833,6 +833,9 @@ class Matcher:
             return None  # no story: the whole message is its questions
         # Only parts that ask (not "我想去派出所报案", what the reader means to do) and that do not ask about the
         # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
+        # A part that asks about the story itself asks the whole message's topic: no single question then brings
+        # another topic forward ("...打电话到我公司了 这样合法吗 我去哪里投诉": two questions, see _two_questions).
+        story_asked = any(questions.REFERS_BACK.search(q) for q in parts)
         parts = [
             q
             for q in parts
@@ -844,8 +847,12 @@ class Matcher:
             # "Did you mean" because the story's words dilute the question ("...逾期半年了 昨天说要起诉我 真的会告吗"):
             # a question that clearly asks one of the two likeliest intents decides between them. Only for a story
             # then a question: the message opens with words before its first asking part (not "怎么更换 短信提醒号码",
-            # a question cut short by a blanked name).
-            if "".join(normalized.split()).startswith("".join(units[0][0].split())):
+            # a question cut short by a blanked name), or with a question closed by its particle and followed by
+            # its story ("网贷yq会上zx吗 借了3个平台 每个都不到两千": the details after it dilute it as much).
+            opening = units[0][0]
+            if "".join(normalized.split()).startswith("".join(opening.split())) and not _CLOSED_QUESTION.search(
+                opening
+            ):
                 return None
             likely = match.intents(2)
             for m in map(asked, parts):
@@ -865,7 +872,7 @@ class Matcher:
         if unsure and len(kinds) >= 2 and all(k in intents for k in kinds[:2]):
             first = next(c for c in match.ranking if c.owner == kinds[0])
             return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
-        for m in clear:
+        for m in clear if not story_asked else ():
             seen = next((c for c in likeliest if c.owner == m.intent), None)
             if seen is not None and seen.score >= FOCUS_FLOOR:
                 return replace(
@@ -913,6 +920,8 @@ class Matcher:
     def _clearly_asked(self, part: str, read: _Readings) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
+        if _BARE_DOUBT.fullmatch("".join(part.split())):
+            return None  # "真的会吗": a doubt about what the message told, it names nothing of its own
         part = questions.bluff_as_doubt(part)
         m = decide(read(part), self.config)
         said = self._reported(part, m, False, read)  # "催收说要告我 是真的吗" asks about being sued
@@ -1314,7 +1323,7 @@ class _Remembered:
 #: A question clearly asked on its own decides a message with a story when the whole message ranks its intent
 #: among this many likeliest intents (see Matcher._question_focus).
 FOCUS_RANK = 2
-FOCUS_FLOOR = 0.15
+FOCUS_FLOOR = 0.1
 
 #: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of
 #: scope wins only when nothing in scope is clearly asked.
@@ -1341,6 +1350,10 @@ DEBT_WORDS = frozenset({"欠款", "欠钱", "欠债", "债", "债务", "负债",
 #: A token that holds this word is a collection word however jieba cut it ("暴力催收", "催收函").
 COLLECTION_WORD = "催收"
 
+#: A bare doubt about what was just told ("真的会吗", "是真的吗", "真会这样吗", "会吗"), normalised and without spaces.
+_BARE_DOUBT = re.compile(r"(?:那|这|他们|佢哋)?(?:是|係)?(?:真的|真系|真係|真)?(?:会|會|要|能|敢)?(?:这样|咁做)?[吗嗎么嘛咩呢啊吧]?[??]?")
+#: A question closed by its final particle ("...会上征信吗", "...係咪真㗎?").
+_CLOSED_QUESTION = re.compile(r"[吗呢嘛?咩]\s*$")
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
 

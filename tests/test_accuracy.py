@@ -111,16 +111,19 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: 98.4 %; the floors are raised to just under the measured figures.
 #: everyday_holdout4 / queries_holdout4 (the fourth round, written the same way) were measured on main e88d4d2
 #: and once more on the merged engine 62a00f0 (README): 94.5 % / 82.5 % and 94.4 % / 82.5 % (81.1 % without the 3 out-of-scope queries an example equals). Dev sets since.
+#: acc5 (second round): courtesies with good news, requests for where to borrow, collection jobs, paperwork naming
+#: a bureau without a debt, new loans' rates, bare doubts; measured here 95.5 % / 100 % and 96.0 % / 94.6 %
+#: (everyday_holdout3 95.0 % rejection, forum_holdout3 93.5 %, everyday_holdout2 98.0 %); floors just under.
 HELD_OUT = {
     "everyday_holdout": (0.99, None),
     "search_holdout": (0.95, 0.97),
-    "everyday_holdout2": (0.97, 0.84),
+    "everyday_holdout2": (0.975, 0.84),
     "search_holdout2": (0.98, 0.94),
-    "everyday_holdout3": (0.93, 0.92),
+    "everyday_holdout3": (0.93, 0.94),
     "search_holdout3": (0.96, 0.92),
-    "forum_holdout3": (0.925, 0.96),
-    "everyday_holdout4": (0.94, 0.82),
-    "queries_holdout4": (0.94, 0.81),
+    "forum_holdout3": (0.93, 0.96),
+    "everyday_holdout4": (0.95, 0.97),
+    "queries_holdout4": (0.955, 0.92),
 }
 
 

@@ -326,3 +326,52 @@ def test_asking_to_borrow_past_a_credit_bureau_is_no_credit_question(engine: Eng
     records (and never with a lender)."""
     for text in ("邊間財務公司唔睇TU都會借錢俾我", "有哪家不查联征也能借的"):
         assert engine.reply(text).intent != "credit_report", text
+
+
+def test_paperwork_naming_a_credit_bureau_without_a_debt_is_not_a_credit_question(engine: Engine) -> None:
+    """A bureau's report asked for another purpose (a job, a visa) with no debt named is out of scope when an
+    out-of-scope group is its likeliest reading; with a debt named it stays a credit-record question."""
+    assert engine.reply("辦簽證要附聯徵報告 去哪裡申請").kind is ReplyKind.OUT_OF_SCOPE
+    assert engine.reply("卡費遲繳三週 聯徵會不會留紀錄").intent == "credit_report"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["谢谢你 上周跟平台谈妥了延期 现在轻松多了", "多謝晒 我啱啱還晒張卡嘅卡數", "早上好 借呗那笔已经结清了"],
+)
+def test_thanks_or_a_greeting_with_good_news_and_no_question_is_a_courtesy(engine: Engine, text: str) -> None:
+    """Thanks or a greeting with news of a debt settled, and nothing asked: the courtesy's own answer, not a
+    topic that the news names (协商, 还款)."""
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("谢谢 催收还是天天打我家里人的电话", "family_contact"),
+        ("谢谢 那我还清以后征信多久能恢复呢", "credit_report"),
+        ("谢谢 可我还没还清 催收天天打给我爸妈", "family_contact"),
+    ],
+)
+def test_thanks_before_a_trouble_or_a_question_is_still_answered(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent, text
+
+
+@pytest.mark.parametrize(
+    "text", ["网贷额度全被降了 还有什么软件可以借钱 征信没逾期", "装修钱不够 有能分期贷款的平台吗 要八万", "急需三千块 去哪借比较快"]
+)
+def test_asking_where_to_borrow_gets_the_loan_request_answer(engine: Engine, text: str) -> None:
+    """Where to borrow, whatever loan words the rest of the message names: the loan-request answer (which
+    recommends no lender), not a topic those words resemble."""
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.intent is None, text
+    assert "不推荐任何贷款" in reply.text
+
+
+@pytest.mark.parametrize("text", ["我在催收公司做了半年 天天打电话 这算不算犯法", "想去应聘催收专员 要考什么证"])
+def test_a_collection_job_is_out_of_scope(engine: Engine, text: str) -> None:
+    """The reader works in collection, or means to: no borrower's topic answers, whatever the message asks
+    about collection's legality; a borrower asking whether a collector may act so still gets an answer."""
+    assert engine.reply(text).intent is None, text
+    assert engine.reply("催收人员有没有资格这样骂我").intent is not None

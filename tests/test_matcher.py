@@ -555,3 +555,12 @@ def test_a_long_story_then_a_clear_question_is_answered_not_offered(engine: Engi
     )
     reply = engine.reply(text)
     assert reply.kind is ReplyKind.ANSWER and reply.intent == "family_contact"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("平台说月底就去法院告我 真的会吗", "lawsuit"), ("催收讲要爆我通讯录 是真的吗", "contact_list")]
+)
+def test_a_bare_doubt_names_no_topic_of_its_own(engine: Engine, text: str, intent: str) -> None:
+    """"真的会吗" after a story doubts what was told: the story's topic answers, never one the doubt resembles
+    on its own (it read as a home visit: "...真的会来吗")."""
+    assert engine.reply(text).intent == intent, text
