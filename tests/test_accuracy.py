@@ -114,6 +114,9 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: acc5 (second round): courtesies with good news, requests for where to borrow, collection jobs, paperwork naming
 #: a bureau without a debt, new loans' rates, bare doubts; measured here 95.5 % / 100 % and 96.0 % / 94.6 %
 #: (everyday_holdout3 95.0 % rejection, forum_holdout3 93.5 %, everyday_holdout2 98.0 %); floors just under.
+#: everyday_holdout5 / queries_holdout5 (the fifth round, written the same way while acc5 worked) were measured
+#: on main 86e774c and once more on the merged engine 9e9e182 (README): 93.0 % / 90.0 % and 96.1 % / 92.5 %.
+#: Dev sets since; floors just under.
 HELD_OUT = {
     "everyday_holdout": (0.99, None),
     "search_holdout": (0.95, 0.97),
@@ -124,6 +127,8 @@ HELD_OUT = {
     "forum_holdout3": (0.93, 0.96),
     "everyday_holdout4": (0.95, 0.97),
     "queries_holdout4": (0.955, 0.92),
+    "everyday_holdout5": (0.925, 0.895),
+    "queries_holdout5": (0.955, 0.92),
 }
 
 

@@ -38,6 +38,8 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout4.yaml": 0,
     "forum_holdout3.yaml": 1,
     "queries_holdout4.yaml": 21,
+    "everyday_holdout5.yaml": 1,
+    "queries_holdout5.yaml": 20,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
