@@ -830,7 +830,7 @@ def _is_rate_folded(text: str, figures: LoanFigures) -> bool:
     if f.empty:
         return False
     if _LOAN_REQUEST.search(text):
-        return False  # "借两万分12期哪个平台利息最低": asking for a loan (refused elsewhere), not a rate
+        return False  # "想分12期借两万 哪家的利息最低": asking for a loan (refused elsewhere), not a rate
     money = (f.principal, f.received, f.fees, f.instalment, f.repayment, f.total, f.interest)
     if all(v is None for v in money):
         return False  # a term or a count alone ("一天打了5个电话合法吗") is no loan's figure

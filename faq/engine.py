@@ -75,7 +75,6 @@ _PAID_OFF = re.compile(r"结清|还清|已还款|已经还了|已经还上|全�
 _FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
 _MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
-#: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
 #: Topics a message with a loan's figures may ask besides the rate itself: the rate reply is given with that
 #: topic's details and buttons ("借两千 七天后还三千 是不是714高炮": the rate, and what a 714 loan is).
 RATE_TOPICS = frozenset({"illegal_lending"})
@@ -96,6 +95,25 @@ _ASKS_WHERE_TO_BORROW = re.compile(
     r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
     r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
 )
+#: What may follow a request for a lender within its question: particles, 钱, 到 ("哪里能借到钱啊").
+_AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
+
+
+def _only_asks_where_to_borrow(normalized: str) -> bool:
+    """Whether every question of a message asks where to borrow, each ending with that request ("还有哪个app能
+    借钱", "征信花了 哪里能借到钱啊"), or, when nothing in it reads as a question, a clause ends with it ("求推荐能借钱
+    的app"). "哪个平台借钱会爆通讯录" and "什么平台贷款逾期会被起诉" ask about collection and are answered."""
+
+    def ends_with_request(text: str) -> bool:
+        rest_of_clause = (text[found.end() :].split(" ", 1)[0] for found in _ASKS_WHERE_TO_BORROW.finditer(text))
+        return any(_AFTER_BORROWING.fullmatch(rest) for rest in rest_of_clause)
+
+    units = asking_units(normalized)
+    if units:
+        return all(ends_with_request(question) for question, _ in units)
+    return ends_with_request(normalized)
+
+
 #: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
 _COLLECTION_JOB = re.compile(
     r"在催收(?:公司|机构)(?:上班|工作|做)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
@@ -110,6 +128,7 @@ _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借�
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
+#: A first message this long fits on a phone screen or so; at least 90 % of answers stay within it.
 FIRST_MESSAGE_LIMIT = 500
 FIRST_MESSAGE_SHARE = 0.9
 #: Where the user's own words go in "did you mean" (filled in after the script conversion).
@@ -390,13 +409,14 @@ class Engine:
             # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
             # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
-        if question and not signal.distress and _ASKS_WHERE_TO_BORROW.search(normalized):
+        if question and not signal.distress and _only_asks_where_to_borrow(normalized):
             # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
             # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="loan_request")
-        elif question and not signal.distress and _COLLECTION_JOB.search(normalized):
-            # The reader works (or means to work) in collection: "我在催收公司上班 这份工作违法吗", "应聘催收员要什么证".
-            # Not a borrower's question, whatever it asks about collection's legality.
+        elif question and not signal.distress and _COLLECTION_JOB.search(normalized) and not self._asks_beside_a_job(normalized):
+            # The reader works (or means to work) in collection: "在催收公司干了两年 这工作犯法吗", "应聘催收员要什么证".
+            # Not a borrower's question, whatever it asks about collection's legality; unless another question
+            # clearly asks a borrower's topic (see _asks_beside_a_job).
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
         courtesy = _COURTESY_OPENING.match(normalized)
         if (
@@ -428,9 +448,20 @@ class Engine:
             other_bureau=other_bureau,
         )
 
+    def _asks_beside_a_job(self, normalized: str) -> bool:
+        """Whether a message that speaks of a job in collection also asks, in a question of its own, something a
+        borrower asks, clearly ("催收员工资高吗 他天天骂我 能投诉吗": the second question is the reader's own)."""
+        for question, _ in asking_units(normalized):
+            if _COLLECTION_JOB.search(question):
+                continue
+            match = self.matcher.match(question)
+            if match.intent is not None and not match.ambiguous and match.confidence >= self.matcher.threshold:
+                return True
+        return False
+
     def _resembles_out_of_scope(self, match: Match) -> bool:
         """Whether an out-of-scope group is the likeliest reading of a message and clears the calibrated
-        threshold. Without loan context ("怎麼申請聯徵報告 找工作要用": paperwork for a job, no debt named) such a
+        threshold. Without loan context ("去哪裡拿自己的聯徵報告 新公司入職要交": paperwork for a job, no debt named) such a
         message is not turned into a question about one's credit record."""
         top = match.ranking[0] if match.ranking else None
         return top is not None and top.is_out_of_scope and top.score >= self.matcher.threshold

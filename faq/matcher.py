@@ -848,7 +848,7 @@ class Matcher:
             # a question that clearly asks one of the two likeliest intents decides between them. Only for a story
             # then a question: the message opens with words before its first asking part (not "怎么更换 短信提醒号码",
             # a question cut short by a blanked name), or with a question closed by its particle and followed by
-            # its story ("网贷yq会上zx吗 借了3个平台 每个都不到两千": the details after it dilute it as much).
+            # its story ("yq了会不会上zx 三个平台各欠一千多": the details after it dilute it as much).
             opening = units[0][0]
             if "".join(normalized.split()).startswith("".join(opening.split())) and not _CLOSED_QUESTION.search(
                 opening

@@ -369,6 +369,24 @@ def test_asking_where_to_borrow_gets_the_loan_request_answer(engine: Engine, tex
     assert "不推荐任何贷款" in reply.text
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("哪个平台借钱会爆通讯录", "contact_list"),
+        ("什么平台贷款逾期会被起诉", "lawsuit"),
+        ("哪家网贷借钱后催收最狠 会打给家人吗", "family_contact"),
+    ],
+)
+def test_a_question_about_which_lender_does_what_is_no_loan_request(engine: Engine, text: str, intent: str) -> None:
+    """Issue 9: out of scope wins only when nothing in scope is asked. Naming "which platform" and a borrowing
+    verb asks about collection when the question goes on past them."""
+    assert engine.reply(text).intent == intent, text
+
+
+def test_a_second_question_of_a_reader_curious_about_collectors_is_answered(engine: Engine) -> None:
+    assert engine.reply("催收员工资高吗 他天天骂我 能投诉吗").intent == "complain"
+
+
 @pytest.mark.parametrize("text", ["我在催收公司做了半年 天天打电话 这算不算犯法", "想去应聘催收专员 要考什么证"])
 def test_a_collection_job_is_out_of_scope(engine: Engine, text: str) -> None:
     """The reader works in collection, or means to: no borrower's topic answers, whatever the message asks
