@@ -44,6 +44,13 @@ from faq.normalize import (
     use_reader_words,
 )
 from faq.questions import ASKS_PLAINLY, asking_units, asks_something
+from faq.readings import (
+    asks_to_borrow,
+    courtesy_with_good_news,
+    names_other_bureau,
+    only_asks_where_to_borrow,
+    speaks_of_a_collection_job,
+)
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -82,49 +89,6 @@ RATE_TOPICS = frozenset({"illegal_lending"})
 SHORT_LOAN_DAYS = 14
 #: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
 CREDIT_INTENT = "credit_report"
-#: Credit bureaus outside mainland China: Taiwan's 金融聯合徵信中心 (聯徵, JCIC), Hong Kong's credit reference
-#: agencies (環聯 / TransUnion, "TU"). Read on the normalised (Simplified, lower-case) message.
-_OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z])tu(?![a-z])", re.IGNORECASE)
-#: A message that opens with thanks or a greeting (normalised: Simplified, lower case).
-_COURTESY_OPENING = re.compile(
-    r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
-)
-#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借").
-_ASKS_WHERE_TO_BORROW = re.compile(
-    r"(?:哪个|哪些|什么|有没有|还有|哪家|哪里|哪间|边间|有冇)\S{0,6}(?:app|软件|平台|口子|地方|网贷|贷款)\S{0,4}"
-    r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
-    r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
-)
-#: What may follow a request for a lender within its question: particles, 钱, 到 ("哪里能借到钱啊").
-_AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
-
-
-def _only_asks_where_to_borrow(normalized: str) -> bool:
-    """Whether every question of a message asks where to borrow, each ending with that request ("还有哪个app能
-    借钱", "征信花了 哪里能借到钱啊"), or, when nothing in it reads as a question, a clause ends with it ("求推荐能借钱
-    的app"). "哪个平台借钱会爆通讯录" and "什么平台贷款逾期会被起诉" ask about collection and are answered."""
-
-    def ends_with_request(text: str) -> bool:
-        rest_of_clause = (text[found.end() :].split(" ", 1)[0] for found in _ASKS_WHERE_TO_BORROW.finditer(text))
-        return any(_AFTER_BORROWING.fullmatch(rest) for rest in rest_of_clause)
-
-    units = asking_units(normalized)
-    if units:
-        return all(ends_with_request(question) for question, _ in units)
-    return ends_with_request(normalized)
-
-
-#: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
-_COLLECTION_JOB = re.compile(
-    r"在催收(?:公司|机构)(?:上班|工作|做)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
-    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收"
-    r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
-    r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
-)
-#: Good news about a debt: repaid, settled, an agreement reached, relief (not "还没还清", "未解决").
-_SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
-#: Asking where or whether one can borrow ("哪家不查联征也能借", "边间财务公司肯借俾我").
-_ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -395,13 +359,13 @@ class Engine:
             match = self.matcher.match(question, context=context)
         if signal.distress and question:
             match = self._distress_first(question, match)
-        other_bureau = bool(_OTHER_BUREAU.search(normalized))
+        other_bureau = names_other_bureau(normalized)
         if (
             other_bureau
             and question
             and (match.intent is None or match.ambiguous)
             and not self._answers_itself(match)
-            and not _ASKS_TO_BORROW.search(normalized)
+            and not asks_to_borrow(normalized)
             and not (self._resembles_out_of_scope(match) and not context)
         ):
             # "會被報到聯徵嗎", "會唔會上TU": a question about one's credit record, whatever else it resembles; the
@@ -409,28 +373,26 @@ class Engine:
             # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
             # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
-        if question and not signal.distress and _only_asks_where_to_borrow(normalized):
+        if question and not signal.distress and only_asks_where_to_borrow(normalized):
             # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
             # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="loan_request")
-        elif question and not signal.distress and _COLLECTION_JOB.search(normalized) and not self._asks_beside_a_job(normalized):
+        elif (
+            question
+            and not signal.distress
+            and speaks_of_a_collection_job(normalized)
+            and not self._asks_beside_a_job(normalized)
+        ):
             # The reader works (or means to work) in collection: "在催收公司干了两年 这工作犯法吗", "应聘催收员要什么证".
             # Not a borrower's question, whatever it asks about collection's legality; unless another question
             # clearly asks a borrower's topic (see _asks_beside_a_job).
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
-        courtesy = _COURTESY_OPENING.match(normalized)
-        if (
-            courtesy
-            and question
-            and not signal.distress
-            and not asks_something(normalized)
-            and _SETTLED.search(normalized)
-        ):
+        courtesy = courtesy_with_good_news(normalized)
+        if courtesy is not None and question and not signal.distress:
             # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
             # news and no question. The news names loan topics, yet nothing is asked: the courtesy's own answer.
             # (Thanks followed by a trouble still going on, "谢谢 催收还在打我家里", is read as before.)
-            group = "greeting" if courtesy.group("greeting") else "thanks"
-            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope=group)
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope=courtesy)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,
@@ -452,7 +414,7 @@ class Engine:
         """Whether a message that speaks of a job in collection also asks, in a question of its own, something a
         borrower asks, clearly ("催收员工资高吗 他天天骂我 能投诉吗": the second question is the reader's own)."""
         for question, _ in asking_units(normalized):
-            if _COLLECTION_JOB.search(question):
+            if speaks_of_a_collection_job(question):
                 continue
             match = self.matcher.match(question)
             if match.intent is not None and not match.ambiguous and match.confidence >= self.matcher.threshold:

@@ -1,0 +1,79 @@
+"""What a message is, read by rule beside the matcher: a question about a credit bureau outside the mainland, a
+request for a lender, a reader who works in debt collection, a courtesy that brings good news.
+
+Pure functions over the normalised message (Simplified, lower case, punctuation as spaces). The engine decides
+what each reading changes (``Engine.understand``): these only say what the text is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from faq.questions import asking_units, asks_something
+
+#: Credit bureaus outside mainland China: Taiwan's 金融聯合徵信中心 (聯徵, JCIC), Hong Kong's credit reference
+#: agencies (環聯 / TransUnion, "TU").
+_OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z])tu(?![a-z])", re.IGNORECASE)
+#: A message that opens with thanks or a greeting.
+_COURTESY_OPENING = re.compile(
+    r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
+)
+#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借").
+_ASKS_WHERE_TO_BORROW = re.compile(
+    r"(?:哪个|哪些|什么|有没有|还有|哪家|哪里|哪间|边间|有冇)\S{0,6}(?:app|软件|平台|口子|地方|网贷|贷款)\S{0,4}"
+    r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
+    r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
+)
+#: What may follow a request for a lender within its question: particles, 钱, 到 ("哪里能借到钱啊").
+_AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
+#: Asking where or whether one can borrow, anywhere in a message ("哪家不查联征也能借", "边间财务公司肯借俾我").
+_ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
+#: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
+_COLLECTION_JOB = re.compile(
+    r"在催收(?:公司|机构)(?:上班|工作|做|干)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
+    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收"
+    r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
+    r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
+)
+#: Good news about a debt: repaid, settled, an agreement reached, relief (not "还没还清", "未解决").
+_SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
+
+
+def names_other_bureau(normalized: str) -> bool:
+    """Whether the message names Taiwan's or Hong Kong's credit bureau ("會被報到聯徵嗎", "會唔會上TU")."""
+    return _OTHER_BUREAU.search(normalized) is not None
+
+
+def asks_to_borrow(normalized: str) -> bool:
+    """Whether any part of the message asks where or whether one can borrow ("边间财务公司唔查TU都肯借")."""
+    return _ASKS_TO_BORROW.search(normalized) is not None
+
+
+def only_asks_where_to_borrow(normalized: str) -> bool:
+    """Whether every question of the message asks where to borrow, each ending with that request ("还有哪个app能
+    借钱", "征信花了 哪里能借到钱啊"), or, when nothing in it reads as a question, a clause ends with it ("求推荐能借钱
+    的app"). "哪个平台借钱会爆通讯录" and "什么平台贷款逾期会被起诉" ask about collection."""
+
+    def ends_with_request(text: str) -> bool:
+        rest_of_clause = (text[found.end() :].split(" ", 1)[0] for found in _ASKS_WHERE_TO_BORROW.finditer(text))
+        return any(_AFTER_BORROWING.fullmatch(rest) for rest in rest_of_clause)
+
+    units = asking_units(normalized)
+    if units:
+        return all(ends_with_request(question) for question, _ in units)
+    return ends_with_request(normalized)
+
+
+def speaks_of_a_collection_job(text: str) -> bool:
+    """Whether the text speaks of working in debt collection, or meaning to ("在催收公司干了两年", "应聘催收员要什么
+    证"), not of being collected from ("催收人员有没有资格这样骂我")."""
+    return _COLLECTION_JOB.search(text) is not None
+
+
+def courtesy_with_good_news(normalized: str) -> str | None:
+    """"thanks" or "greeting" when the message opens with one, brings good news about a debt and asks nothing
+    ("谢谢你 昨天跟客服谈好了分期 终于上岸了"); else None ("谢谢 可我还没还清 催收天天打给我爸妈" is a trouble)."""
+    opening = _COURTESY_OPENING.match(normalized)
+    if opening is None or asks_something(normalized) or _SETTLED.search(normalized) is None:
+        return None
+    return "greeting" if opening.group("greeting") else "thanks"

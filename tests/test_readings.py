@@ -1,0 +1,85 @@
+"""faq.readings: what a message is, read by rule (pure functions over the normalised text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq.normalize import normalize
+from faq.readings import (
+    asks_to_borrow,
+    courtesy_with_good_news,
+    names_other_bureau,
+    only_asks_where_to_borrow,
+    speaks_of_a_collection_job,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("遲繳兩期 會不會被報到聯徵", True),
+        ("拖咗三個月 會唔會上TU", True),
+        ("環聯報告點樣攞", True),
+        ("逾期会上征信吗", False),
+        ("stupid collector", False),  # "tu" inside a word is no bureau
+    ],
+)
+def test_names_other_bureau(text: str, expected: bool) -> None:
+    assert names_other_bureau(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("还有哪个app能借钱", True),
+        ("征信花了 还有哪个app能借钱", True),
+        ("急用钱 哪里能借到钱啊", True),
+        ("求推荐能借钱的app", True),
+        ("学驾照 有贷款的平台吗", True),
+        # the question goes on past the lender: it asks about collection
+        ("哪个平台借钱会爆通讯录", False),
+        ("什么平台贷款逾期会被起诉", False),
+        ("哪家网贷借钱后催收最狠 会打给家人吗", False),
+        # a second question that is not a request for a lender
+        ("哪里能借到钱 逾期了会坐牢吗", False),
+        ("逾期十天会上征信吗", False),
+    ],
+)
+def test_only_asks_where_to_borrow(text: str, expected: bool) -> None:
+    assert only_asks_where_to_borrow(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("边间财务公司唔查TU都肯借", True), ("哪家不查征信也能借", True), ("会被起诉吗", False)]
+)
+def test_asks_to_borrow(text: str, expected: bool) -> None:
+    assert asks_to_borrow(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("在催收公司干了两年 这工作犯法吗", True),
+        ("我在催收公司上班 想问问提成怎么算", True),
+        ("应聘催收员要什么证", True),
+        ("想开一家催收公司 要什么手续", True),
+        ("催收人员有没有资格这样骂我", False),
+        ("催收天天打我电话", False),
+    ],
+)
+def test_speaks_of_a_collection_job(text: str, expected: bool) -> None:
+    assert speaks_of_a_collection_job(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("谢谢你 昨天跟客服谈好了分期 终于上岸了", "thanks"),
+        ("早上好 今天终于把那笔还清了", "greeting"),
+        ("谢谢 可我还没还清 催收天天打给我爸妈", None),  # 没还清: no good news
+        ("谢谢 还清以后征信多久能恢复呢", None),  # a question
+        ("催收说要起诉我", None),  # no courtesy
+    ],
+)
+def test_courtesy_with_good_news(text: str, expected: str | None) -> None:
+    assert courtesy_with_good_news(normalize(text)) == expected
