@@ -417,7 +417,7 @@ class Engine:
             if speaks_of_a_collection_job(question):
                 continue
             match = self.matcher.match(question)
-            if match.intent is not None and not match.ambiguous and match.confidence >= self.matcher.threshold:
+            if match.is_clear(self.matcher.threshold):
                 return True
         return False
 
@@ -1191,13 +1191,7 @@ class Engine:
         reading = replace(u.signal, crisis=False, someone_else=False, bereaved=False, distress=True)
         for text in dict.fromkeys((question, story)):
             match = self.understand(text, u.traditional, signal=reading).match
-            if (
-                match.intent is not None
-                and not match.ambiguous
-                and match.out_of_scope is None
-                and match.confidence >= self.matcher.threshold
-                and match.intent != rules.distress_intent
-            ):
+            if match.is_clear(self.matcher.threshold) and match.out_of_scope is None and match.intent != rules.distress_intent:
                 return None if match.intent in rules.offer_never else match.intent
         return None
 

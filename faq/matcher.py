@@ -162,6 +162,10 @@ class Match:
     def intents(self, limit: int = 3) -> list[str]:
         return [c.owner for c in self.ranking if not c.is_out_of_scope][:limit]
 
+    def is_clear(self, bar: float) -> bool:
+        """Whether the match names one intent, unambiguously, with a confidence of at least ``bar``."""
+        return self.intent is not None and not self.ambiguous and self.confidence >= bar
+
 
 @dataclass(frozen=True, slots=True)
 class Model:
@@ -927,9 +931,7 @@ class Matcher:
         said = self._reported(part, m, False, read)  # "催收说要告我 是真的吗" asks about being sued
         if said is not None:
             m = said
-        if m.intent is None or m.ambiguous or m.confidence < max(self.threshold, 0.5):
-            return None
-        return m
+        return m if m.is_clear(max(self.threshold, 0.5)) else None
 
     # --------------------------------------------------------------------------------------- training
 
