@@ -128,7 +128,7 @@ def _build(files: list[str], merged: Path) -> bool:
 
 
 def _run(*arguments: str) -> None:
-    subprocess.run([str(_TOOL), *arguments], check=True, capture_output=True, timeout=60)
+    subprocess.run([str(_TOOL), *arguments], check=True, capture_output=True, timeout=10)
 
 
 def _write_atomically(path: Path, data: bytes) -> bool:
