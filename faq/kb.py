@@ -7,7 +7,8 @@ every problem as ``file:line: [intent id] message``. The schema is documented in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,42 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # --------------------------------------------------------------------------------------------- data
 
 
+class Lines(Sequence[int]):
+    """Line numbers, immutable and compact: 4 bytes each in one array instead of a tuple of Python ints
+    (40 bytes each: a file's line numbers are past the small ints Python shares), ~1.8 MB less per
+    knowledge base at 50k examples, which a /reload holds twice. Equal to (and hashed like) the tuple of
+    the same numbers."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Iterable[int] = ()) -> None:
+        self._values = array("I", values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return Lines(self._values[index])
+        return self._values[index]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lines):
+            return self._values == other._values
+        if isinstance(other, tuple):
+            return tuple(self._values) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values))
+
+    def __repr__(self) -> str:
+        return f"Lines({list(self._values)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Intent:
     id: str
@@ -155,7 +192,7 @@ class Intent:
     #: The intent written as the user's next question, for follow-up buttons ("不接电话会怎样?").
     ask: str = ""
     line: int = 0
-    question_lines: tuple[int, ...] = ()  # the line of each example question, for messages
+    question_lines: Lines = field(default_factory=Lines)  # the line of each example question, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -874,7 +911,7 @@ def _read_intents(doc: _LineDict, out: _Collector) -> tuple[Intent, ...]:
                 details=out.text(item, "details", "intent", iid, required=False),
                 ask=out.text(item, "ask", "intent", iid, required=False),
                 line=_line(item),
-                question_lines=tuple(line for text, line in _question_lines(item) if text.strip()),
+                question_lines=Lines(line for text, line in _question_lines(item) if text.strip()),
             )
         )
     return tuple(intents)

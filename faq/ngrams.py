@@ -89,12 +89,19 @@ Vector = _Vector
 Removed = tuple[int, _Vector]
 
 
-def _floats(values: np.ndarray) -> array[float]:
+def _floats(values: np.ndarray | bytes) -> array[float]:
     """The values as Python floats are read one by one (``values[k]``, as :meth:`NgramModel.vector` reads
     the idf), in an ``array('d')``: 8 bytes each instead of a list's 32 (3.2 MB less at 50k examples)."""
     out = array("d")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    out.frombytes(values if isinstance(values, bytes) else np.ascontiguousarray(values, dtype=np.float64).tobytes())
     return out
+
+
+def _idf_pair(values: np.ndarray | bytes) -> tuple[np.ndarray, array[float]]:
+    """The idf as the numpy array the model's arithmetic reads and the ``array('d')`` :meth:`NgramModel.vector`
+    reads one by one, sharing one buffer (the numpy array is a view of the other: 0.8 MB less at 50k)."""
+    floats = _floats(values)
+    return np.frombuffer(floats, dtype=np.float64), floats
 
 
 def _joined(index: StringIndex) -> tuple[str, bytes]:
@@ -164,8 +171,7 @@ class NgramModel:
         #: n-gram -> id; from PRUNE_FROM examples a StringIndex (the same answers, ~12 MB less at 50k)
         self.vocabulary: dict[str, int] | StringIndex = StringIndex.of(vocabulary) if n >= PRUNE_FROM else vocabulary
         del vocabulary
-        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        self._idf = _floats(self.idf)
+        self.idf, self._idf = _idf_pair(np.log((1.0 + n) / (1.0 + df)) + 1.0)
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
         weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
@@ -264,8 +270,12 @@ class NgramModel:
             if name == "counts" and name not in state:
                 continue
             dtype, raw = state[name]
-            setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
-        model._idf = _floats(model.idf)
+            if name == "idf" and np.dtype(dtype) == np.float64:
+                model.idf, model._idf = _idf_pair(raw)  # (not raw's copy besides: one buffer for both)
+            else:
+                setattr(model, name, np.frombuffer(raw, dtype=np.dtype(dtype)))
+        if not hasattr(model, "_idf"):
+            model._idf = _floats(model.idf)
         return model
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:

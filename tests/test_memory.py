@@ -84,3 +84,27 @@ def test_calibration_computing_the_features_again_learns_the_same_model(
     monkeypatch.setattr(matcher_module, "HELD_FEATURES_BUDGET", 0)
     again = matcher.train()
     assert again == kept
+
+
+def test_question_lines_are_the_lines_of_the_examples_in_the_file() -> None:
+    from faq.kb import Lines, load_knowledge_base
+
+    kb = load_knowledge_base(DEFAULT_KB_PATH)
+    lines = DEFAULT_KB_PATH.read_text(encoding="utf-8").split("\n")
+    for intent in kb.intents:
+        assert isinstance(intent.question_lines, Lines)
+        assert len(intent.question_lines) == len(intent.questions)
+        for question, line in zip(intent.questions, intent.question_lines, strict=True):
+            assert question in lines[line - 1]  # the line (1-based) that holds the example
+    first = kb.intents[0].question_lines
+    assert first == tuple(first) and hash(first) == hash(tuple(first)) and first[:2] == Lines(list(first)[:2])
+    assert first != tuple(first)[:-1]
+
+
+def test_the_ngram_models_two_idf_forms_are_one_buffer_and_survive_the_cache() -> None:
+    from faq.ngrams import NgramModel
+
+    model = Engine.load(DEFAULT_KB_PATH).matcher.ngrams
+    for m in (model, NgramModel.from_state(model.state(counts=False))):
+        assert np.shares_memory(m.idf, np.frombuffer(m._idf, dtype=np.float64))
+        assert m.idf.tolist() == model.idf.tolist() == list(m._idf)
