@@ -56,3 +56,32 @@ def test_without_a_cache_directory_or_the_tool_the_stock_converter_is_used(
     assert converters._config_path("s2twp") is None
     assert converters.traditional("s2hk").convert("抑郁症") == opencc.OpenCC("s2hk").convert("抑郁症")
     assert converters._config_path("t2s") is None  # a configuration without that union: stock
+
+
+def test_prepare_builds_what_every_converter_reads_so_a_process_builds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faq import normalize
+
+    assert set(converters.CONFIGS) == set(normalize._CONFIGS.values())
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    assert converters.prepare()
+    built = sorted(p.name for p in tmp_path.iterdir())
+    assert len([n for n in built if n.startswith("opencc-segmentation-")]) == 1
+    assert {n.split("-")[1] for n in built if n.endswith(".json")} == set(converters.CONFIGS)
+    # a process's converters now read those files without building anything (no tool needed)
+    monkeypatch.setattr(converters, "_TOOL", tmp_path / "no-such-tool")
+    for config in converters.CONFIGS:
+        path = converters._config_path(config)
+        assert path is not None and path.parent == tmp_path
+        assert converters.traditional(config).convert("后台发信息") == opencc.OpenCC(config).convert("后台发信息")
+    assert sorted(p.name for p in tmp_path.iterdir()) == built
+    monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    assert not converters.prepare()  # no cache directory: the stock converters serve, no error
+
+
+def test_the_image_prepares_the_converters_after_its_last_user_switch() -> None:
+    text = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text(encoding="utf-8")
+    steps = [line for line in text.splitlines() if line.startswith(("USER", "RUN"))]
+    last_user = max(i for i, line in enumerate(steps) if line.startswith("USER"))
+    assert any("converters.prepare()" in line for line in steps[last_user:])
