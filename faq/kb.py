@@ -393,6 +393,118 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+class _Unusual(Exception):
+    """The document uses what :func:`_read_yaml` leaves to PyYAML's composer (anchors, aliases, merge keys,
+    explicit tags, more than one document)."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _event_line(event: Any) -> int:
+    """The line (1-based) an event starts on."""
+    return int(event.start_mark.line) + 1
+
+
+def _read_yaml(raw: str) -> Any:
+    """``yaml.load(raw, Loader=_LineLoader)``: the same objects, lines and errors, built from the parser's
+    events one by one instead of from the whole node tree. At 50k examples PyYAML's tree (a node and two
+    marks per scalar) held ~35 MB at once for ~10 MB of strings kept, during /reload beside the engine
+    that serves. A document that uses anchors, aliases, merge keys, explicit tags or several documents is
+    read by the composer as before."""
+    loader = _LineLoader(raw)
+    try:
+        try:
+            return _EventReader(loader).document()
+        except _Unusual:
+            pass
+    finally:
+        loader.dispose()
+    return yaml.load(raw, Loader=_LineLoader)
+
+
+class _EventReader:
+    """Builds what :class:`_LineLoader` constructs, from the parser's events (see :func:`_read_yaml`)."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        #: The first error constructing an object (a duplicate key, a bad scalar), raised once the whole
+        #: document has been parsed: PyYAML composes the whole tree before it constructs anything, so a
+        #: syntax error further on is the one it reports.
+        self.error: Exception | None = None
+
+    def document(self) -> Any:
+        loader = self.loader
+        loader.get_event()  # StreamStartEvent
+        if loader.check_event(yaml.StreamEndEvent):
+            return None  # an empty stream: no document
+        loader.get_event()  # DocumentStartEvent
+        doc = self.node()
+        loader.get_event()  # DocumentEndEvent
+        if not loader.check_event(yaml.StreamEndEvent):
+            raise _Unusual  # another document: the composer's error
+        if self.error is not None:
+            raise self.error
+        return doc
+
+    def node(self) -> Any:
+        """The object of the node whose events come next."""
+        loader = self.loader
+        event: Any = loader.get_event()
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise _Unusual
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            if event.tag not in (None, "!"):
+                raise _Unusual
+            items = _LineList()
+            items.line = _event_line(event)
+            items.item_lines = []
+            while not loader.check_event(yaml.SequenceEndEvent):
+                items.item_lines.append(_event_line(loader.peek_event()))
+                items.append(self.node())
+            loader.get_event()
+            return items
+        if isinstance(event, yaml.MappingStartEvent):
+            if event.tag not in (None, "!"):
+                raise _Unusual
+            mapping = _LineDict()
+            mapping.line = _event_line(event)
+            mapping.key_lines = {}
+            while not loader.check_event(yaml.MappingEndEvent):
+                key_event: Any = loader.peek_event()
+                key_mark: Any = key_event.start_mark
+                if not isinstance(key_event, yaml.ScalarEvent) or key_event.value == "<<":
+                    raise _Unusual  # (a collection as a key; a merge key)
+                key = self.node()
+                if key in mapping and self.error is None:
+                    self.error = yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_mark
+                    )
+                mapping[key] = self.node()
+                mapping.key_lines[key] = int(key_mark.line) + 1
+            loader.get_event()
+            return mapping
+        raise _Unusual
+
+    def scalar(self, event: Any) -> Any:
+        if event.tag not in (None, "!"):
+            raise _Unusual
+        tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR_TAG:
+            return event.value
+        construct = self.loader.yaml_constructors.get(tag)
+        if construct is None or tag.endswith((":merge", ":value")):
+            raise _Unusual
+        try:
+            return construct(self.loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+        except Exception as exc:  # raised once the document is parsed, as PyYAML would
+            if self.error is None:
+                self.error = exc
+            return None
+
+
 def _line(node: Any, key: Any = None) -> int:
     if key is not None and isinstance(node, _LineDict):
         return node.key_lines.get(key, node.line)
@@ -469,7 +581,7 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
         out.error(0, f"cannot read the file: {exc}")
         return None, out.problems
     try:
-        doc = yaml.load(raw, Loader=_LineLoader)
+        doc = _read_yaml(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 from kb_fixtures import minimal_crisis
 
 from faq.cli import main as faq_main
+from faq.engine import DEFAULT_KB_PATH
 from faq.kb import TEXT_KEYS, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
 
 SHIPPED = Path(__file__).resolve().parent.parent / "intents.yaml"
@@ -227,3 +229,57 @@ def test_check_warns_about_an_example_that_belongs_elsewhere(
     line = line_of(path, "会不会爆通讯录啊")
     assert f"{path}:{line}: [evidence] warning: example '会不会爆通讯录啊' matches contact_list" in out
     assert out.strip().endswith("0 errors, 1 warnings")
+
+
+def _with_lines(value: object) -> object:
+    """A parsed document with every line number the loader remembers, for comparing two readings."""
+    from faq.kb import _LineDict, _LineList
+
+    if isinstance(value, _LineDict):
+        return ("map", value.line, [(k, value.key_lines[k], _with_lines(v)) for k, v in value.items()])
+    if isinstance(value, _LineList):
+        return ("seq", value.line, value.item_lines, [_with_lines(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def _reading(read: Callable[[str], object], raw: str) -> object:
+    try:
+        return _with_lines(read(raw))
+    except Exception as exc:  # the same error, the same message and line
+        return ("error", type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "just text\n",
+        "- a\n- 1\n- [x, {y: 2}]\n",
+        "a: 1\nb: true\nc: ~\nd: 2026-11-26\ne: 1.5\nf: '007'\ng: 0x1F\nh: .inf\n",
+        "a:\n  b: [1, 2]\n  c:\n    - d: e\n      f: |\n        two\n        lines\n",
+        "a: 1\nb: 2\na: 3\n",  # duplicate key
+        "a: 1\na: 2\nb: [unclosed\n",  # duplicate key, then a syntax error further on: the syntax error
+        "a: {x: 1, x: 2}\nb: {y: 1, y: 2}\n",  # the first duplicate
+        "a: 1\n---\nb: 2\n",  # two documents
+        "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",  # anchors, aliases and a merge key
+        "a: !!str 12\nb: !!set {x, y}\n",  # explicit tags
+        "? [a, b]\n: c\n",  # a collection as a key
+        "a: 2026-13-45\n",  # a date that is none
+        "a: [1, 2\n",
+        "\t- bad\n",
+    ],
+)
+def test_the_event_reader_reads_what_pyyaml_composes(raw: str) -> None:
+    from faq.kb import _LineLoader, _read_yaml
+
+    def composed(text: str) -> object:
+        return yaml.load(text, Loader=_LineLoader)
+
+    assert _reading(_read_yaml, raw) == _reading(composed, raw)
+
+
+def test_the_event_reader_reads_the_shipped_knowledge_base_as_pyyaml_does() -> None:
+    from faq.kb import _LineLoader, _read_yaml
+
+    raw = DEFAULT_KB_PATH.read_text(encoding="utf-8")
+    assert _with_lines(_read_yaml(raw)) == _with_lines(yaml.load(raw, Loader=_LineLoader))
