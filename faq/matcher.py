@@ -393,12 +393,12 @@ class Matcher:
         key = self._ngram_digest = self._ngram_key(built)
         texts: list[str] | None = built
         del built
-        if cache.has_marshal("ngrams", key):
+        if cache.has_marshal(_NGRAM_KIND, key):
             texts = None  # not needed to read the model: let go before it is read (5 MB at 50k, during /reload)
-        state = cache.load_marshal("ngrams", key)
-        if state is not None:
+        stored = cache.load_with_blobs(_NGRAM_KIND, key)  # (its arrays read straight into their buffers)
+        if stored is not None:
             try:
-                model = NgramModel.from_state(state)
+                model = NgramModel.from_state(*stored)
             except (KeyError, TypeError, ValueError):
                 pass
             else:
@@ -408,7 +408,9 @@ class Matcher:
         if texts is None:
             texts = [self._ngram_text(e) for e in self.examples]
         model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
-        cache.save_marshal("ngrams", key, model.state(counts=False))
+        blobs: list[np.ndarray] = []
+        cache.save_with_blobs(_NGRAM_KIND, key, model.state(counts=False, blobs=blobs), blobs)
+        del blobs
         cache.save_marshal("ngram-counts", key, (model.counts.dtype.str, model.counts.tobytes()))
         return model
 
@@ -1251,6 +1253,11 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
     weights are read-only broadcast views of one number (no memory per id: 8.5 MB less at 50k examples);
     ``np.concatenate`` and ``np.bincount`` read them as the full arrays they stand for."""
     return {k: (ids, np.broadcast_to(np.float64(weights[k]), (len(ids),))) for k, ids in index.items()}
+
+
+#: The n-gram model's cache entry: its state, then its arrays' bytes (faq.cache.save_with_blobs). An entry of
+#: the earlier layout (the state with its bytes inside) under the same name is a miss, and the reverse too.
+_NGRAM_KIND = "ngrams"
 
 
 @lru_cache(maxsize=8)

@@ -108,3 +108,34 @@ def test_the_ngram_models_two_idf_forms_are_one_buffer_and_survive_the_cache() -
     for m in (model, NgramModel.from_state(model.state(counts=False))):
         assert np.shares_memory(m.idf, np.frombuffer(m._idf, dtype=np.float64))
         assert m.idf.tolist() == model.idf.tolist() == list(m._idf)
+
+
+def test_the_ngram_model_is_read_back_from_its_cache_entry_as_it_was_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faq import cache
+    from faq.matcher import _NGRAM_KIND
+    from faq.ngrams import _ARRAYS
+
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    built = Engine.load(DEFAULT_KB_PATH).matcher  # builds and saves the model (an empty cache)
+    [entry] = tmp_path.glob(f"{_NGRAM_KIND}-*.marshal")
+    again = Engine.load(DEFAULT_KB_PATH).matcher  # reads it
+    assert again.ngrams is not built.ngrams
+    for name in _ARRAYS:
+        if name != "counts":
+            assert np.array_equal(getattr(again.ngrams, name), getattr(built.ngrams, name)), name
+            assert getattr(again.ngrams, name).dtype == getattr(built.ngrams, name).dtype, name
+    assert list(again.ngrams._idf) == list(built.ngrams._idf)
+    grams = ["逾", "逾期", " 逾", "\x00逾期", "没有的词"]
+    assert again.ngrams._ids(grams) == built.ngrams._ids(grams)
+    text = normalize("催收打电话给我爸妈怎么办")
+    assert [(r.owner, r.score) for r in again.rank(text)] == [(r.owner, r.score) for r in built.rank(text)]
+    # a truncated or foreign entry is a miss, never an error
+    key = again._ngram_digest
+    data = entry.read_bytes()
+    assert cache.load_with_blobs(_NGRAM_KIND, key) is not None
+    entry.write_bytes(data[:-1])
+    assert cache.load_with_blobs(_NGRAM_KIND, key) is None
+    entry.write_bytes(data + b"\0")
+    assert cache.load_with_blobs(_NGRAM_KIND, key) is None
