@@ -56,6 +56,9 @@ from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 #: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
 STAGE_INTENT = "collection_process"
+#: How sure the whole message must be when its words besides the day count ask nothing clearly (see
+#: Engine._with_its_day_words): the matcher's ``confident`` bar, above the loan-context threshold.
+DAY_WORDS_BAR = 0.5
 MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
@@ -355,6 +358,7 @@ class Engine:
             match = self.matcher.match(
                 question, whole=plain, answered=self._answered_by_stage, context=context
             )
+            match = self._with_its_day_words(match, plain, context)
         else:
             match = self.matcher.match(question, context=context)
         if signal.distress and question:
@@ -409,6 +413,20 @@ class Engine:
             signal=signal,
             other_bureau=other_bureau,
         )
+
+    def _with_its_day_words(self, match: Match, plain: str, context: bool) -> Match:
+        """A message whose words without its day count ask nothing clearly ("晚了两天还 要紧吗", "晚缴3天算迟缴吗"
+        less 晚了两天 / 晚缴3天): the day count's own words may say what is asked (a day or two late is the
+        grace-period question). The whole message decides then, when it clearly names another intent than
+        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before."""
+        if match.intent is not None and not match.ambiguous:
+            return match
+        if match.out_of_scope is not None:
+            return match
+        whole = self.matcher.match(plain, context=context)
+        if whole.intent == STAGE_INTENT or not whole.is_clear(DAY_WORDS_BAR):
+            return match
+        return whole
 
     def _asks_beside_a_job(self, normalized: str) -> bool:
         """Whether a message that speaks of a job in collection also asks, in a question of its own, something a
