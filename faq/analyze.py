@@ -145,6 +145,9 @@ DOMAIN_WORDS = (
     "工作单位",
     "同事",
     "领导",
+    "停息挂账",
+    "个性化分期",
+    "砍头息",
 )
 
 #: Everyday words newer than jieba's dictionary (微信 would split into 微 / 信): kept whole so that they
@@ -257,6 +260,9 @@ YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.%万千百块元wk])(?:\s*年�
 #: A contact detail given with its label ("电话13812345678", "身份证号是1101..."): who is writing, not what
 #: is asked (the label alone, "打电话", stays a word).
 CONTACT_DETAIL = re.compile(r"(?:电话|手机|手机号|电话号码|手机号码|身份证|身份证号)(?:码|是|为|[:：])?\s*\d{6,}[\dxX]*")
+#: A bulk-SMS sender number (1069..., 10655...): "1068开头的催收短信" says the same as "106开头的" (the examples'
+#: word); not a law's article ("民法典1064条").
+SMS_SENDER = re.compile(r"(?<![\d.])106\d{1,14}(?![\d.]|\s*条)")
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
@@ -323,7 +329,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "8"
+ANALYZER_VERSION = "9"
 
 
 def _digest(*parts: Any) -> str:
@@ -676,6 +682,7 @@ class Analyzer:
         text = self.strip_incidental(normalized)
         if not text.strip():
             return []
+        text = SMS_SENDER.sub(" 106 ", text)
         text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
         raw = [t for t in self.tokenizer.words(text) if t.strip()]
         raw = self._repair_homophones(raw)
