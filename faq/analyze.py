@@ -146,8 +146,6 @@ DOMAIN_WORDS = (
     "同事",
     "领导",
     "停息挂账",
-    "个性化分期",
-    "砍头息",
 )
 
 #: Everyday words newer than jieba's dictionary (微信 would split into 微 / 信): kept whole so that they
