@@ -42,7 +42,7 @@ Which quantities are overdue durations
       ``还完半年了``; ``逾期两个月 后来还清了`` keeps its 60);
     * a charge per unit of time or how long something else went on or is still to go: nearest marker
       违约金/罚息/滞纳金/利息/骚扰/记录/还要/还得 (``违约金一天要多少``, ``被骚扰了几个月``, ``不良记录5年``,
-      ``还要住院两个星期``);
+      ``还要住院两个星期``); leave and holidays: 请假/休假/特休/年假/病假/放假/住院 (``请年假10天``);
     * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
       到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
@@ -237,6 +237,8 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on;
     # 不良记录5年: how long a record is kept
     r"|违约金|罚息|滞纳金|利息|骚扰|记录"
+    # 请假10天 / 特休5天 / 住院两周: leave, holidays or a hospital stay, how long the reader is away
+    r"|请假|休假|特休|年假|病假|事假|产假|放假|住院"
 )
 
 # right context, anchored right after the quantity

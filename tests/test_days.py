@@ -285,6 +285,10 @@ PER_UNIT_AND_OTHER_SPANS = [
     ("不良记录两年是从什么时候算", None),  # how long a record is kept, and from when
     ("家里人还要住院三个星期", None),
     ("这个月还得熬十几天", None),
+    # leave, holidays and a hospital stay: how long the reader is away, not overdue
+    ("下个月想请假两周 会不会被扣钱", None),
+    ("年假5天怎么休", None),
+    ("住院十天 逾期了一周", 7),
 ]
 
 # A noun then a bare 几 asks how many; a lone 几天 (an answer to "how long?") states a few days.
