@@ -70,7 +70,8 @@ Choosing
     quantities; among equals the last one wins. A period the reader imagines (after 如果/要是/万一/躲/
     再拖/拖到/拖够/等到 ..., or followed by 就不用还/就没事 ...) counts as bare and says so
     (``hypothetical``): it is the count only when nothing else is stated (``如果逾期三个月会怎样`` is 90,
-    ``逾期一年了 躲三年是不是就不用还了`` is 365). Only the first ``MAX_SCAN`` characters are
+    ``逾期一年了 躲三年是不是就不用还了`` is 365). So does a threshold someone names (超过/满/达到 N ... 就:
+    ``说逾期超过90天就起诉 我现在第85天`` is 85). Only the first ``MAX_SCAN`` characters are
     searched (a Telegram message holds at most 4096), which bounds the time spent on garbage.
 """
 
@@ -283,6 +284,10 @@ _HYPOTHETICAL_AFTER: Final = re.compile(
     rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否)?{_SP}就{_SP}"
     r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
 )
+#: A threshold someone names ("说逾期超过90天就移交法院", "满三个月以后就会起诉"): what happens past it, not where
+#: the reader stands ("我现在第85天" is).
+_THRESHOLD_BEFORE: Final = re.compile(r"(?:超过|超出|满|达到|到了)\s*$")
+_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}就")
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
 _AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
@@ -580,7 +585,11 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         left, approximate = left[: span_range.start()], True
 
     # An imagined period counts only when no other is stated ("逾期一年了 躲三年是不是就不用还了" is 365).
-    hypothetical = bool(_HYPOTHETICAL_BEFORE.search(left) or _HYPOTHETICAL_AFTER.match(right))
+    hypothetical = bool(
+        _HYPOTHETICAL_BEFORE.search(left)
+        or _HYPOTHETICAL_AFTER.match(right)
+        or (_THRESHOLD_BEFORE.search(left) and _THRESHOLD_AFTER.match(right))
+    )
 
     def candidate(days: int, priority: int) -> _Candidate:
         if hypothetical:

@@ -672,3 +672,12 @@ def test_a_period_of_years_stays_in_what_is_asked(engine: Engine) -> None:
     reply = engine.reply("早年借的网贷 已经五年没人找过我 现在还得还吗")
     assert reply.intent == "statute_of_limitations" and reply.days == 1825
     assert engine.reply("逾期五年了 会坐牢吗").intent == "jail"
+
+
+def test_a_named_threshold_is_no_state() -> None:
+    """"说超过60天就上门 我现在才第40天": past the threshold something happens; the reader stands at 40."""
+    found = parse_days("催收说超过60天就上门 我现在才第40天")
+    assert found is not None and found.days == 40 and not found.hypothetical
+    alone = parse_days("逾期满两个月以后就会被起诉吗")
+    assert alone is not None and alone.days == 60 and alone.hypothetical  # the only count: still reported
+    assert not parse_days("已经逾期超过50天了").hypothetical  # type: ignore[union-attr]
