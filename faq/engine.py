@@ -43,7 +43,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import ASKS_PLAINLY, asking_units, asks_something
+from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
 from faq.readings import (
     asks_to_borrow,
     courtesy_with_good_news,
@@ -56,6 +56,15 @@ from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 #: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
 STAGE_INTENT = "collection_process"
+#: How sure the whole message must be when its words besides the day count ask nothing clearly (see
+#: Engine._with_its_day_words): the matcher's ``confident`` bar, above the loan-context threshold.
+DAY_WORDS_BAR = 0.5
+#: How sure a question read alone must be to decide over a whole message answered only from the low bar of
+#: loan context (see Engine._clear_question_over_weak_answer); with the calibrated threshold if higher.
+WEAK_ANSWER_BAR = 0.5
+#: ... and the whole message must rank that question's intent among its likeliest few (not "可以报警吗" after a
+#: question about a lender's legality, which the whole message does not suggest).
+WEAK_ANSWER_RANK = 3
 MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
@@ -360,8 +369,11 @@ class Engine:
             match = self.matcher.match(
                 question, whole=plain, answered=self._answered_by_stage, context=context
             )
+            match = self._with_its_day_words(match, plain, context)
         else:
             match = self.matcher.match(question, context=context)
+        if question:
+            match = self._clear_question_over_weak_answer(match, question)
         if signal.distress and question:
             match = self._distress_first(question, match)
         other_bureau = names_other_bureau(normalized)
@@ -414,6 +426,46 @@ class Engine:
             signal=signal,
             other_bureau=other_bureau,
         )
+
+    def _with_its_day_words(self, match: Match, plain: str, context: bool) -> Match:
+        """A message whose words without its day count ask nothing clearly ("晚了两天还 要紧吗", "晚缴3天算迟缴吗"
+        less 晚了两天 / 晚缴3天): the day count's own words may say what is asked (a day or two late is the
+        grace-period question). The whole message decides then, when it clearly names another intent than
+        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before."""
+        if match.intent is not None and not match.ambiguous:
+            return match
+        if match.out_of_scope is not None:
+            return match
+        whole = self.matcher.match(plain, context=context)
+        if whole.intent == STAGE_INTENT or not whole.is_clear(DAY_WORDS_BAR):
+            return match
+        return whole
+
+    def _clear_question_over_weak_answer(self, match: Match, question: str) -> Match:
+        """A long story dilutes its question: the whole message may clear only the low bar of loan context
+        (below the calibrated threshold) with a topic its story's words suggest ("孩子上小学 老婆没工作 房贷每月
+        六千 ... 五个平台都逾期了" reads as life's consequences), while one of its questions, read alone, clearly
+        names another intent ("他们会不会去我老家找我爸妈"). That answer is as unsure as a "did you mean", and
+        the first question asked clearly (at least 0.5 and the threshold, see ``Match.is_clear``) decides when
+        the whole message ranks its intent among its ``WEAK_ANSWER_RANK`` likeliest.
+        A whole message over the threshold, a refusal or a "did you mean" stays as it is."""
+        if match.intent is None or match.ambiguous or match.second is not None:
+            return match
+        bar = self.matcher.threshold
+        if match.confidence >= bar:
+            return match
+        units = [q for q, _ in asking_units(question)]
+        if len(units) < 2 and (not units or units[0].strip() == question.strip()):
+            return match  # no story: the message is its question
+        for unit in units:
+            if REFERS_BACK.search(unit) or not asks_something(NOT_ASKING.sub(" ", unit)):
+                continue  # "这样合法吗" asks about the story itself: the whole message's topic
+            found = self.matcher.match(unit)
+            if found.is_clear(max(bar, WEAK_ANSWER_BAR)):
+                if found.intent == match.intent or found.intent not in match.intents(WEAK_ANSWER_RANK):
+                    return match
+                return replace(match, intent=found.intent, confidence=found.confidence, ambiguous=False)
+        return match
 
     def _asks_beside_a_job(self, normalized: str) -> bool:
         """Whether a message that speaks of a job in collection also asks, in a question of its own, something a
