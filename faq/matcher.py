@@ -801,6 +801,14 @@ class Matcher:
                     m = with_statements
             if m is None and k > 0 and questions.FOLLOWS_ON.match(question):
                 m = self._follow_up(units[k - 1][1], question, found, read)
+            if m is None and k > 0:
+                # what it asks without the words that lead into it ("另外想问下", "还有") or the condition it opens
+                # with ("停息挂账了还会上征信吗"): those words dilute a short question. They only weaken it: the
+                # question as written must already rank that intent first.
+                bare = questions.core(question)
+                m = asked(bare) if bare and bare != question.strip() else None
+                if m is not None and _top_intent(read(question)) != m.intent:
+                    m = None
             if m is None:
                 continue
             if m.intent is not None and m.intent not in found:
@@ -1396,3 +1404,8 @@ def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool 
         and best_intent.score < config.confident
     )
     return Match(best_intent.owner, confidence, ranking, ambiguous=ambiguous)
+
+
+def _top_intent(ranking: tuple[Candidate, ...]) -> str | None:
+    """The likeliest intent of a ranking (out-of-scope groups passed over), or None."""
+    return next((c.owner for c in ranking if not c.is_out_of_scope), None)

@@ -14,10 +14,19 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
 #: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
 CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
 
+#: Asking without a particle: A-不-A (合不合法, 行不行), a verb then 不 at the end ("还能投诉不", "会上征信不"),
+#: 真的假的, and 还是 opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of
+#: "还是还不上", still, nor 还是说, which says the same question again in other words).
+PLAIN_ASKS = (
+    r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假"
+    r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
+)
+
 
 ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
     + CANTONESE_ASKS
+    + PLAIN_ASKS
 )
 
 
@@ -34,6 +43,7 @@ PARTICLES = frozenset("吗呢嘛咩??")
 ASKS_PLAINLY = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家|找谁"
     + CANTONESE_ASKS
+    + PLAIN_ASKS
 )
 
 
@@ -83,6 +93,25 @@ MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 #: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
 #: what happens once the thing just asked about has happened.
 FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+
+
+#: Words that open a further question and ask nothing themselves: "另外想问下具体怎么投诉", "还有会不会被起诉",
+#: "顺便问一下...", "仲有...", "請問..." (normalised to Simplified).
+LEAD_IN = re.compile(
+    r"^(?:(?:(?:另外|还有|还想|然后|以及|其次|顺便|对了|仲有|同埋|请问|我?想问|再问|请教)(?:一下|下)?|问一?下)\s*)+"
+)
+
+
+def core(part: str) -> str:
+    """A question less the words that only lead into it (LEAD_IN) and less the condition a follow-on question
+    opens with (FOLLOWS_ON): "另外想问下具体怎么投诉" -> "具体怎么投诉", "停息挂账了还会上征信吗" -> "还会上征信吗",
+    "真被告了会不会坐牢" -> "会不会坐牢". What it asks, when the rest dilutes it; "" when nothing is left that asks."""
+    text = LEAD_IN.sub("", part.strip())
+    after = FOLLOWS_ON.match(text)
+    if after is not None and not text[after.end() :].startswith("的") and asks_something(text[after.end() :]):
+        text = text[after.end() :]
+    text = text.strip()
+    return text if len(text) >= 3 and ends_a_question(text) else ""
 
 
 def ends_a_question(part: str) -> bool:
