@@ -771,7 +771,11 @@ class Engine:
                 confidence=match.confidence,
             )
             second = self.kb.intent(match.second) if match.second else None
-            if second is not None:  # two questions in one message: the second answered short, after the first
+            if second is not None and second.id == STAGE_INTENT and stage_parts:
+                # "逾期10天了接下来会咋样 会打给我紧急联系人吗": the stage block shown after the answer is what
+                # the other question asks (what happens now): no further text
+                reply = replace(reply, intents=(intent.id, second.id))
+            elif second is not None:  # two questions in one message: the second answered short, after the first
                 part = Part(second.summary or second.answer, heading=second.title)
                 reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
             note = self.kb.texts.other_bureau_note

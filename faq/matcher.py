@@ -782,10 +782,42 @@ class Matcher:
         it (see questions.question_units): with them when alone it says nothing clear ("合唔合法", "还要还吗") or
         when with them it is the whole message's question ("他们打到我公司了 这样合法吗"). ``units``: the
         message's asking parts (questions.asking_units)."""
+        by_stage: list[str] = []
         if len(units) >= 2 and answered is not None:
+            by_stage = [q for q, _ in units if answered(q)]
             units = [(q, u) for q, u in units if not answered(q)]
-        if len(units) < 2:
-            return None  # two intents need two parts that ask (a statement asks nothing of its own)
+        pair = self._pair(units, match, asked, read) if len(units) >= 2 else None
+        if pair is None and by_stage:
+            pair = self._beside_stage(by_stage[0], units, match, asked)
+        return pair
+
+    def _beside_stage(
+        self,
+        by_stage: str,
+        units: list[tuple[str, str]],
+        match: Match,
+        asked: Callable[[str], Match | None],
+    ) -> tuple[str, str] | None:
+        """A question the stage block answers ("逾期10天了接下来会咋样") beside one that clearly asks the whole
+        message's intent ("会不会打给我紧急联系人"): the pair names the intent the first question clearly asks
+        (the collection process), which the engine answers with the stage block it shows anyway."""
+        if match.intent is None or not any(
+            m is not None and m.intent == match.intent for q, u in units for m in (asked(q), asked(u))
+        ):
+            return None
+        m = asked(by_stage)
+        if m is None or m.intent is None or m.intent == match.intent:
+            return None
+        return match.intent, m.intent
+
+    def _pair(
+        self,
+        units: list[tuple[str, str]],
+        match: Match,
+        asked: Callable[[str], Match | None],
+        read: _Readings,
+    ) -> tuple[str, str] | None:
+        """Two intents among at least two asking parts, one the whole message's (see _two_questions)."""
         found: list[str] = []
         firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
         alone = [asked(question) for question, _ in units]
