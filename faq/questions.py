@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 #: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
-QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
+QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 
 
 #: A part of a message asks something when it has a question particle or a question word.
@@ -57,13 +57,22 @@ def asks_something(normalized: str) -> bool:
 MO_IN_A_WORD = frozenset("怎什那这多要为干")
 
 
+#: What opens a question glued to one asked the same way: A-不-A or A-唔-A ("...会不会上征信会不会打给我爸妈",
+#: "會唔會坐監㗎會唔會搵我屋企人"), 有没有, 系咪 (not an 有没有 that a 怎么查 asks about).
+GLUED_OPENER = re.compile(r"(.)[不唔]\1|有没有|系咪")
+
+
 def split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
-    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question); parts of fewer than
-    three characters are joined to the previous one."""
+    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question), and before an A-不-A
+    that opens another question ("会不会上征信会不会打给我爸妈" -> 会不会上征信 / 会不会打给我爸妈); parts of
+    fewer than three characters are joined to the previous one."""
     parts: list[str] = []
     current = ""
-    for ch in normalized:
+    for i, ch in enumerate(normalized):
+        if len(current.strip()) >= 3 and GLUED_OPENER.match(normalized, i) and GLUED_OPENER.search(current):
+            parts.append(current)
+            current = ""
         current += ch
         if ch == "么" and len(current) >= 2 and current[-2] in MO_IN_A_WORD:
             continue
