@@ -90,9 +90,10 @@ def split_questions(normalized: str) -> list[str]:
     return [p.strip() for p in merged if p.strip()]
 
 
-#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天) or where
-#: someone lives (知道我住哪).
-NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
+#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a count of
+#: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
+#: how long) or where someone lives (知道我住哪).
+NOT_ASKING = re.compile(r"[十好了咗]几|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪")
 
 
 #: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.
