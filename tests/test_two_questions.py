@@ -1,0 +1,118 @@
+"""Two questions in one message: both answered (at most two intents, each short) when both are clearly asked,
+one answer when only one is. Every message here is invented for these tests (none comes from a dev set).
+
+The figures on the dev sets are measured by scripts/two_questions.py (labelled pairs with both answers, and
+one-question messages given a spurious second answer); these tests pin the rules that raised them."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq import questions
+from faq.engine import Engine
+
+# ------------------------------------------------------------------------------- how a message is cut
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        # two questions asked the same way, glued without a particle or punctuation
+        ("网贷逾期会不会被起诉会不会坐牢", ["网贷逾期会不会被起诉", "会不会坐牢"]),
+        ("能不能协商分期能不能免掉罚息", ["能不能协商分期", "能不能免掉罚息"]),
+        ("会唔会坐监㗎会唔会打俾我屋企人", ["会唔会坐监㗎", "会唔会打俾我屋企人"]),
+        # an A-不-A that a 怎么查 asks about is part of that question, not a second one
+        ("怎样知道一家借款app有没有牌照", ["怎样知道一家借款app有没有牌照"]),
+        ("我想知道会不会上门", ["我想知道会不会上门"]),
+        # particles still cut as before
+        ("严重吗会坐牢吗", ["严重吗", "会坐牢吗"]),
+    ],
+)
+def test_split_questions(text: str, parts: list[str]) -> None:
+    assert questions.split_questions(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("part", "asks"),
+    [
+        ("还能投诉不", True),  # a verb, then 不 at the end
+        ("合不合规", True),  # A-不-A
+        ("这到底是真的假的", True),
+        ("还是我直接找银行谈", True),  # the other half of a choice
+        ("还是还不上", False),  # 还是 = still
+        ("还是说他们不管", False),  # the same question again in other words
+        ("我还不起", False),
+        ("几个网贷的口子", False),  # a count left when the engine blanks 借了
+        ("几个月会被起诉", True),  # how long
+        ("一天打十几个", False),
+    ],
+)
+def test_what_asks(part: str, asks: bool) -> None:
+    assert questions.ends_a_question(part) is asks
+
+
+@pytest.mark.parametrize(
+    ("part", "core"),
+    [
+        ("另外想问下具体怎么投诉", "具体怎么投诉"),
+        ("还有我想问一下会不会坐牢", "会不会坐牢"),
+        ("请教下怎么协商", "怎么协商"),
+        ("分期了还会上征信吗", "还会上征信吗"),
+        ("真被起诉了会不会坐牢", "会不会坐牢"),
+        # nothing to take away: the question as it is
+        ("下周会上门吗", "下周会上门吗"),
+        ("问题严重吗", "问题严重吗"),
+        ("有成功过的人说说吗", "有成功过的人说说吗"),  # 过 then 的: no condition clause
+        # nothing left that asks
+        ("另外想问下", ""),
+    ],
+)
+def test_core_of_a_question(part: str, core: str) -> None:
+    assert questions.core(part) == core
+
+
+# --------------------------------------------------------------------------- the engine's two answers
+
+
+def _answered(engine: Engine, text: str) -> tuple[str, ...]:
+    reply = engine.reply(text)
+    return reply.intents or ((reply.intent,) if reply.intent else ())
+
+
+@pytest.mark.parametrize(
+    ("text", "both"),
+    [
+        ("网贷逾期会不会被起诉会不会坐牢", {"lawsuit", "jail"}),
+        ("逾期了会不会上征信会不会打给我爸妈", {"credit_report", "family_contact"}),
+        ("会唔会坐监㗎会唔会打俾我屋企人", {"jail", "family_contact"}),
+        ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
+        ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
+        ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
+    ],
+)
+def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
+    got = _answered(engine, text)
+    assert len(got) == 2 and set(got) == both
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "借了几个网贷 现在有一笔逾期了 到底逾期多久会打给家里人",  # a count of loans is no question
+        "天天加班 还是还不上 能不能只还本金",  # 还是 = still
+        "信用卡逾期会上征信吗",
+        "催收骂我 这样合法吗",
+    ],
+)
+def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
+    assert len(_answered(engine, text)) == 1
+
+
+def test_a_question_the_stage_block_answers_is_named_not_repeated(engine: Engine) -> None:
+    """"接下来会怎样" at a day count is what the stage block answers: the reply names the collection process
+    as its second topic and shows no further text for it."""
+    reply = engine.reply("拖了两个礼拜 下面会发生什么 他们会联系我老婆吗")
+    process = engine.kb.intent("collection_process")
+    assert process is not None
+    assert reply.intents == ("family_contact", "collection_process")
+    assert reply.stage is not None and process.title not in reply.text
