@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from faq import questions
-from faq.engine import Engine
+from faq.engine import FIRST_MESSAGE_LIMIT, Engine
+from faq.reply import Part
 
 # ------------------------------------------------------------------------------- how a message is cut
 
@@ -116,3 +117,24 @@ def test_a_question_the_stage_block_answers_is_named_not_repeated(engine: Engine
     assert process is not None
     assert reply.intents == ("family_contact", "collection_process")
     assert reply.stage is not None and process.title not in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "借了八千 逾期40天 会不会打给我爸妈 还会上征信吗",
+        "网贷逾期会不会被起诉会不会坐牢",
+        "催收讲周末要来我家堵我 真的假的 这种能去投诉吗",
+    ],
+)
+def test_two_answers_stay_short(engine: Engine, text: str) -> None:
+    """The second answer is its title and direct sentence; the first gives up room for it (its stage block
+    shrinks first), so that both fit the first message; the second topic's button comes first."""
+    reply = engine.reply(text)
+    assert len(reply.intents) == 2
+    second = engine.kb.intent(reply.intents[1])
+    assert second is not None and reply.parts[-1] == Part(second.summary, heading=second.title)
+    assert len(reply.text) <= FIRST_MESSAGE_LIMIT
+    assert reply.related and reply.related[0].intent == second.id
+    alone = engine.kb.intent(reply.intents[0])
+    assert alone is not None and len(reply.related) == max(len(alone.related), 1)
