@@ -58,6 +58,8 @@ def test_what_asks(part: str, asks: bool) -> None:
         ("另外想问下具体怎么投诉", "具体怎么投诉"),
         ("还有我想问一下会不会坐牢", "会不会坐牢"),
         ("请教下怎么协商", "怎么协商"),
+        ("那征信会不会有问题", "征信会不会有问题"),
+        ("那个平台会起诉吗", "那个平台会起诉吗"),  # 那个: that one, no lead-in
         ("分期了还会上征信吗", "还会上征信吗"),
         ("真被起诉了会不会坐牢", "会不会坐牢"),
         # nothing to take away: the question as it is
@@ -88,6 +90,7 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("会唔会坐监㗎会唔会打俾我屋企人", {"jail", "family_contact"}),
         ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
         ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
+        ("听人讲app关停了就可以不还 是真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
         ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
     ],
 )
