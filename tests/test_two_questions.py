@@ -90,7 +90,7 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("会唔会坐监㗎会唔会打俾我屋企人", {"jail", "family_contact"}),
         ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
         ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
-        ("听人讲app关停了就可以不还 是真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
+        ("有人说借款app下架了就不用还 真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
         ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
     ],
 )
