@@ -913,7 +913,7 @@ class Matcher:
             return None
         intents = match.intents(3)
         kinds = list(dict.fromkeys(m.intent for m in clear))
-        if unsure and len(kinds) >= 2 and all(k in intents for k in kinds[:2]):
+        if unsure and len(kinds) >= 2 and kinds[0] in intents:
             first = next(c for c in match.ranking if c.owner == kinds[0])
             return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
         for m in clear if not story_asked else ():

@@ -30,8 +30,11 @@ ASKS = re.compile(
 )
 
 
-#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰").
-REFERS_BACK = re.compile(r"[这這那][样樣么麼种種些]|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]")
+#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰"); not a degree
+#: ("利息这么高合法吗", "那么多"), which says how much, not what.
+REFERS_BACK = re.compile(
+    r"[这這那][样樣种種些]|[这這那][么麼](?![高多贵貴大狠少久长長快重凶])|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]"
+)
 
 
 #: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
@@ -90,10 +93,11 @@ def split_questions(normalized: str) -> list[str]:
     return [p.strip() for p in merged if p.strip()]
 
 
-#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a count of
+#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a few days
+#: ago or these few days (前几天, 几天前, 这几天), a count of
 #: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
 #: how long) or where someone lives (知道我住哪).
-NOT_ASKING = re.compile(r"[十好了咗]几|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪")
+NOT_ASKING = re.compile(r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪")
 
 
 #: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.

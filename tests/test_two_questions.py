@@ -46,6 +46,9 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("几个网贷的口子", False),  # a count left when the engine blanks 借了
         ("几个月会被起诉", True),  # how long
         ("一天打十几个", False),
+        ("前几天有人打电话给我", False),  # a few days ago
+        ("这几天一直在打", False),
+        ("逾期几天会上征信", True),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
@@ -72,6 +75,19 @@ def test_what_asks(part: str, asks: bool) -> None:
 )
 def test_core_of_a_question(part: str, core: str) -> None:
     assert questions.core(part) == core
+
+
+@pytest.mark.parametrize(
+    ("part", "refers"),
+    [
+        ("这样合法吗", True),
+        ("他们这么说对吗", True),
+        ("利息这么高合法吗", False),  # a degree: how high, not what was told
+        ("欠那么多会坐牢吗", False),
+    ],
+)
+def test_a_question_about_the_story(part: str, refers: bool) -> None:
+    assert bool(questions.REFERS_BACK.search(part)) is refers
 
 
 # --------------------------------------------------------------------------- the engine's two answers
@@ -106,6 +122,7 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
         "天天加班 还是还不上 能不能只还本金",  # 还是 = still
         "信用卡逾期会上征信吗",
         "催收骂我 这样合法吗",
+        "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
     ],
 )
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
