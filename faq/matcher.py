@@ -865,10 +865,10 @@ class Matcher:
         message. The asking parts are matched on their own (see _clearly_asked); when none of them is the
         whole message's intent and one clearly names an intent that the whole message also ranks among its
         ``FOCUS_RANK`` likeliest intents with at least ``FOCUS_FLOOR``, the question (the first such) decides.
-        When the whole message's answer is unsure (below ``confident``) and two of its
-        questions clearly ask two intents that are both among its three likeliest ("催收打到我公司 我可以投诉吗
-        他们还会打到我家里吗"), the first of them decides (and _two_questions adds the other). None: no
-        change."""
+        When two of its questions clearly ask two intents, neither of them the whole message's, and the whole
+        message ranks the first among its three likeliest ("催收打到我公司 我可以投诉吗 他们还会打到我家里吗": the
+        story's words make a third topic of the whole), the first of them decides (and _two_questions adds
+        the other). None: no change."""
         parts = [q for q, _ in units]
         if answered is not None:
             parts = [q for q in parts if not answered(q)]
@@ -913,7 +913,7 @@ class Matcher:
             return None
         intents = match.intents(3)
         kinds = list(dict.fromkeys(m.intent for m in clear))
-        if unsure and len(kinds) >= 2 and kinds[0] in intents:
+        if len(kinds) >= 2 and kinds[0] in intents:
             first = next(c for c in match.ranking if c.owner == kinds[0])
             return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
         for m in clear if not story_asked else ():

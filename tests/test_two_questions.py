@@ -107,6 +107,8 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
         ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
         ("有人说借款app下架了就不用还 真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
+        # a story, then two questions on other topics than the story's
+        ("催收在我们小区业主群里发我的欠款截图 我该找谁举报 聊天截图算证据吗", {"complain", "evidence"}),
         ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
     ],
 )
