@@ -49,6 +49,7 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("前几天有人打电话给我", False),  # a few days ago
         ("这几天一直在打", False),
         ("逾期几天会上征信", True),
+        ("有个号码自称是什么调解中心", False),  # some mediation centre, not a question
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
@@ -107,6 +108,11 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
         ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
         ("有人说借款app下架了就不用还 真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
+        # who the caller claims to be is no question: the two questions are the next ones
+        (
+            "有个号码自称是什么调解中心 说受银行委托来催 这种外包催收合法吗 他们讲下礼拜来我家 真的会来吗",
+            {"third_party_collection", "home_visit"},
+        ),
         # a story, then two questions on other topics than the story's
         ("催收在我们小区业主群里发我的欠款截图 我该找谁举报 聊天截图算证据吗", {"complain", "evidence"}),
         ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
