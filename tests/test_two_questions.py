@@ -48,7 +48,7 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("一天打十几个", False),
         ("前几天有人打电话给我", False),  # a few days ago
         ("这几天一直在打", False),
-        ("逾期几天会上征信", True),
+        ("拖欠几天算违约", True),
         ("有个号码自称是什么调解中心", False),  # some mediation centre, not a question
     ],
 )
