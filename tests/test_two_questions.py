@@ -128,7 +128,7 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
     [
         "借了几个网贷 现在有一笔逾期了 到底逾期多久会打给家里人",  # a count of loans is no question
         "天天加班 还是还不上 能不能只还本金",  # 还是 = still
-        "信用卡逾期会上征信吗",
+        "信用卡晚还款会影响征信记录吗",
         "催收骂我 这样合法吗",
         "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
     ],
