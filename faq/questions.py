@@ -11,14 +11,15 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 
 
 #: A part of a message asks something when it has a question particle or a question word.
-#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
-CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
+#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点 / 点 + a verb (点投诉; not the 点
+#: of 网点 or 早点), 咩, 边度 / 边个. (Not 点解, why: "网点解冻" has it, and so does a child's question told.)
+CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
 
-#: Asking without a particle: A-不-A (合不合法, 行不行), a verb then 不 at the end ("还能投诉不", "会上征信不"),
+#: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
 #: 真的假的, and 还是 opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of
 #: "还是还不上", still, nor 还是说, which says the same question again in other words).
 PLAIN_ASKS = (
-    r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假"
+    r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假|是否"
     r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
 )
 

@@ -50,6 +50,9 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("这几天一直在打", False),
         ("拖欠几天算违约", True),
         ("有个号码自称是什么调解中心", False),  # some mediation centre, not a question
+        ("我点投诉佢哋", True),  # Cantonese: how to complain
+        ("明天去网点处理", False),  # a bank branch
+        ("这种做法是否合规", True),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
@@ -108,6 +111,8 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
         ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
         ("有人说借款app下架了就不用还 真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
+        ("佢哋日日打去我公司 我點投訴 會唔會搞到我冇咗份工", {"complain", "life_impact"}),
+        ("催收是否可以打给我同事 是否会上征信", {"contact_list", "credit_report"}),
         # who the caller claims to be is no question: the two questions are the next ones
         (
             "有个号码自称是什么调解中心 说受银行委托来催 这种外包催收合法吗 他们讲下礼拜来我家 真的会来吗",
