@@ -6,10 +6,15 @@ one-question messages given a spurious second answer); these tests pin the rules
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import pytest
 
 from faq import questions
 from faq.engine import FIRST_MESSAGE_LIMIT, Engine
+from faq.evaluate import Example
 from faq.reply import Part
 
 # ------------------------------------------------------------------------------- how a message is cut
@@ -171,3 +176,29 @@ def test_two_answers_stay_short(engine: Engine, text: str) -> None:
     assert reply.related and reply.related[0].intent == second.id
     alone = engine.kb.intent(reply.intents[0])
     assert alone is not None and len(reply.related) == max(len(alone.related), 1)
+
+
+# ------------------------------------------------------------------------------------ the measurement
+
+
+def test_the_measurement_counts_pairs_and_spurious_second_answers(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/two_questions.py: a labelled pair answered both ways counts as both (and in order), a
+    message labelled with one question that gets two counts as a spurious second answer."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / "two_questions.py"
+    spec = importlib.util.spec_from_file_location("two_questions_script", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, script)  # (its dataclasses look their module up)
+    spec.loader.exec_module(script)
+    dataset = [
+        Example("网贷逾期会不会被起诉会不会坐牢", "lawsuit", also="jail"),
+        Example("逾期了会不会上征信会不会打给我爸妈", "credit_report"),  # labelled as one question: spurious
+        Example("借了几个网贷 现在有一笔逾期了 到底逾期多久会打给家里人", "family_contact"),
+        Example("今天天气怎么样", None),
+    ]
+    f = script.measure(engine, dataset)
+    assert (f.pairs, f.both, f.ordered) == (1, 1, 1)
+    assert (f.single, f.spurious, f.oos, f.oos_second, f.rejected) == (2, 1, 1, 0, 1)
+    assert f.first_right == 3 and len(f.lengths) == 2
