@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -818,6 +818,12 @@ class Engine:
         ):
             intent = self.kb.intent(match.intent)
             assert intent is not None
+            second = self.kb.intent(match.second) if match.second else None
+            # Two questions in one message: the second answered short (its title and direct sentence) after the
+            # first, which gives up room for it; "逾期10天了接下来会咋样 会打给我紧急联系人吗": the stage block shown
+            # after the answer is what the other question asks (what happens now), no further text.
+            by_stage = second is not None and second.id == STAGE_INTENT and bool(stage_parts)
+            after = self._second_answer(second) if second is not None and not by_stage else None
             reply = self._intent_reply(
                 intent,
                 days,
@@ -826,11 +832,17 @@ class Engine:
                 fear=u.fear,
                 followup="inherit" if inherited else None,
                 confidence=match.confidence,
+                limit=compose.FIRST_MESSAGE_BUDGET - (len(after.plain()) + 2 if after else 0),
             )
-            second = self.kb.intent(match.second) if match.second else None
-            if second is not None:  # two questions in one message: the second answered short, after the first
-                part = Part(second.summary or second.answer, heading=second.title)
-                reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
+            if second is not None and by_stage:
+                reply = replace(reply, intents=(intent.id, second.id))
+            elif second is not None and after is not None:
+                reply = replace(
+                    reply,
+                    parts=(*reply.parts, after),
+                    intents=(intent.id, second.id),
+                    related=self._asks(_second_first(second.id, intent.related)),
+                )
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
@@ -892,9 +904,11 @@ class Engine:
         fear: bool,
         followup: str | None,
         confidence: float = 1.0,
+        limit: int = compose.FIRST_MESSAGE_BUDGET,
     ) -> Reply:
         """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
-        few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
+        few points that fit in the first message (``limit`` characters; less when a second answer follows),
+        the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
         key = _shown_key(intent.id, stage_ref)
         if ctx is not None and ctx.shown == key:
@@ -914,7 +928,7 @@ class Engine:
         elif stage_parts:
             # The stage block shrinks (its general note, then its rights, then its to-dos go behind
             # "详细说明") until the first message fits; the answer itself is cut last.
-            room = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix) - len(body) - 2
+            room = limit - len(heading) - len(prefix) - len(body) - 2
             full = stage_parts
             for level in range(4):
                 stage_parts = self._stage_parts(days, platform, level=level)[0]
@@ -922,7 +936,7 @@ class Engine:
                     break
             if stage_parts != full:
                 stage_details = "\n".join(p.plain() for p in full)
-        budget = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix)
+        budget = limit - len(heading) - len(prefix)
         budget -= sum(len(p.plain()) + 2 for p in stage_parts)
         first, rest = compose.split_to_budget(body, max(budget, 0))
         details = "\n\n".join(x for x in (rest, intent.details, stage_details) if x)
@@ -1075,6 +1089,11 @@ class Engine:
 
     def _heading(self, intent: Intent, days: int | None, platform: str | None) -> str:
         return self._stage_lead(intent, days, platform) or self._summary_and_body(intent)[0]
+
+    def _second_answer(self, intent: Intent) -> Part:
+        """The answer to a message's second question: its title and its direct sentence (the whole answer is
+        one press away: its button leads the reply's buttons)."""
+        return Part(self._summary_and_body(intent)[0] or intent.answer, heading=intent.title)
 
     def _summary_and_body(self, intent: Intent) -> tuple[str, str]:
         """The intent's summary and the answer to show under it; without a summary, the answer's first
@@ -1417,3 +1436,9 @@ class Engine:
             details=convert(reply.details),
             traditional=True,
         )
+
+
+def _second_first(second: str, related: Sequence[str]) -> tuple[str, ...]:
+    """A reply's buttons when it answers two questions: the second topic's first (its whole answer), then the
+    first topic's related ones, as many buttons in all as before."""
+    return (second, *(r for r in related if r != second))[: max(len(related), 1)]
