@@ -574,7 +574,7 @@ class Matcher:
         # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
         both = rows[:2]
         np.multiply(both_shared, 2.0, out=both)
-        denominators = np.add(self._masses, np.array([[query_mass], [char_mass]]), out=rows[6:8])
+        denominators = np.add(self._masses, np.array((query_mass, char_mass))[:, None], out=rows[6:8])
         denominators += 1e-9
         both /= denominators
         # containment = shared / (self.mass + 1e-9)
@@ -692,13 +692,16 @@ class Matcher:
         m = features.matrix
         z = m @ _as_array(self.model.weights)
         np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)  # (np.clip's result, at a fraction of its cost)
-        p = 1.0 / (1.0 + np.exp(-z))
+        # p = 1.0 / (1.0 + np.exp(-z)), in place
+        p = np.exp(np.negative(z, out=z), out=z)
+        p += 1.0
+        np.divide(1.0, p, out=p)
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
-        evidence = m[:, :6].any(axis=1)
+        evidence = np.logical_or.reduce(m[:, :6], axis=1)  # (m[:, :6].any(axis=1))
         if features.allowed is not self._everyone:
             evidence &= features.allowed
-        return np.where(evidence, p, 0.0)
+        return np.multiply(p, evidence, out=p)  # (np.where(evidence, p, 0.0): p is finite and positive)
 
     # ------------------------------------------------------------------------------------------ match
 
@@ -803,21 +806,18 @@ class Matcher:
     def _ranking(self, features: _Features) -> tuple[Candidate, ...]:
         p = self.probabilities(features)
         size = min(self.config.ranking_size, len(p))
-        top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
-        top = top[np.argsort(-p[top], kind="stable")]
+        negated = np.negative(p)
+        top = negated.argpartition(size - 1)[:size] if size < len(p) else np.arange(len(p))
+        top = top[negated[top].argsort(kind="stable")]
         names = self.owner_names
-        picked = features.matrix[top]
-        shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
+        m = features.matrix
+        shares = np.logical_or(m[:, 0], m[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
+        ranked, scores = top.tolist(), p[top].tolist()
+        if features.allowed is self._everyone:
+            return tuple(Candidate(names[k], score, shares[k]) for k, score in zip(ranked, scores, strict=True))
+        allowed = features.allowed.tolist()
         return tuple(
-            Candidate(names[k], score, words)
-            for k, score, allowed, words in zip(
-                top.tolist(),
-                p[top].tolist(),
-                features.allowed[top].tolist(),
-                shares,
-                strict=True,
-            )
-            if allowed
+            Candidate(names[k], score, shares[k]) for k, score in zip(ranked, scores, strict=True) if allowed[k]
         )
 
     def _two_questions(
