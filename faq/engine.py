@@ -1183,7 +1183,12 @@ class Engine:
         rules = self.kb.crisis
         if self.crisis.withholds_offer(u.normalized):
             return None
-        kept = " ".join(clause for clause in u.normalized.split() if not self.crisis.detect(clause).crisis)
+        clauses = u.normalized.split()
+        read = u.signal.clauses  # each clause's verdict, from the reading that found the crisis
+        if [clause for clause, _ in read] == clauses:
+            kept = " ".join(clause for clause, crisis in read if not crisis)
+        else:  # (read from a longer text than u.normalized, or no crisis reading: each clause read again)
+            kept = " ".join(clause for clause in clauses if not self.crisis.detect(clause).crisis)
         asking = [(q, story) for q, story in asking_units(kept) if ASKS_PLAINLY.search(q)]
         if not asking:
             return None
