@@ -280,13 +280,13 @@ class Matcher:
         del first_seen
         self.default_idf = max(self.idf.values(), default=1.0)
         self.mass = tokens_index.mass(self.idf, n)
-        self.index_arrays = tokens_index.examples_by_key()
+        # (the examples' ids offset by the owners': a message's sums over every index land side by side, see
+        # _sums)
+        token_arrays = tokens_index.examples_by_key(offset=n_owners)
         #: token -> (owners using it, how many of each owner's examples use it)
         self.vocabulary = tokens_index.owners_by_key()
         #: token -> the owners using it (for the coverage feature)
         self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
-        # (for _weighted_owners, see there)
-        tokens_owners = {t: owners for t, (owners, _) in tokens_index.owners_by_key(offset=2 * n).items()}
         #: words at least two intents use that are domain words (see has_context)
         self.domain_words = frozenset(
             t for t in tokens_index.used_by_owners(2, ~self.is_oos) if t in DOMAIN_WORDS
@@ -301,8 +301,7 @@ class Matcher:
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
-        # (the examples' ids offset by n: a message's character sums land beside its word sums, see _sums)
-        char_arrays = chars.examples_by_key(offset=n)
+        char_arrays = chars.examples_by_key(offset=n_owners + n)  # (offset: see _sums)
         del chars
 
         self.keyword_pairs = [
@@ -318,14 +317,13 @@ class Matcher:
             self._keywords_by_word[word].append(pair)
             if len(word) >= 2:
                 self._keywords_by_start[word[:2]].append((pair, word))
-        # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather; their
-        # ids offset so that one bincount sums them all (see _sums): examples' words at 0, their characters
-        # at n, owners' words at 2n.
-        self._weighted_tokens = _weighted(self.index_arrays, self.idf)
+        # The inverted indexes with each entry's weight repeated alongside its ids, ready for _sums; their
+        # ids offset so that one bincount sums them all: owners' words at 0, examples' words at owners,
+        # examples' characters at owners + n.
+        self._weighted_tokens = _weighted(token_arrays, self.idf)
         self._weighted_chars = _weighted(char_arrays, self.char_idf)
-        del char_arrays
-        self._weighted_owners = _weighted(tokens_owners, self.idf)
-        del tokens_owners
+        del token_arrays, char_arrays
+        self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         if ngrams is None:
             self.ngrams = self._ngram_model()
             self._ngram_exclude: Removed | None = None
@@ -456,25 +454,22 @@ class Matcher:
     @cached_property
     def _weighted_domain(self) -> dict[str, tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]:
         """Per domain word, its owners' and its examples' weighted entries offset to where :meth:`_sums`
-        puts the domain sums (owners at 2n + owners, examples after them)."""
-        n, n_owners = len(self.examples), len(self.owner_names)
+        puts the domain sums (owners at owners + 2n, examples after them)."""
+        after = len(self.owner_names) + 2 * len(self.examples)
         out = {}
         for word in self.domain_words:
             owners, weights = self._weighted_owners[word]
-            examples, example_weights = self._weighted_tokens[word]
-            out[word] = (
-                (owners + np.int32(n_owners), weights),
-                (examples + np.int32(2 * n + 2 * n_owners), example_weights),
-            )
+            examples, example_weights = self._weighted_tokens[word]  # (examples already offset by owners)
+            out[word] = ((owners + np.int32(after), weights), (examples + np.int32(after), example_weights))
         return out
 
     def _sums(self, ordered: list[str], letters: list[str], domain: list[str]) -> np.ndarray:
         """What :func:`_gather` gives for each index a message reads, side by side in one ``bincount``
-        (the indexes' ids are offset so that they do not meet): per example the weight of the message's
-        words it has (0..n) and of its characters (n..2n), per owner the weight of the message's words
-        it uses (2n..2n + owners); with domain words, per owner the weight of those it uses, then per
-        example the weight of those it has. Each sum adds the same numbers in the same order as
-        :func:`_gather` does (a bin's entries come in the order of its keys)."""
+        (the indexes' ids are offset at build time so that they do not meet): per owner the weight of the
+        message's words it uses (0..owners), per example the weight of the message's words it has
+        (owners..owners + n) and of its characters (..owners + 2n); with domain words, per owner the
+        weight of those it uses, then per example the weight of those it has. Each sum adds the same
+        numbers in the same order as :func:`_gather` does (a bin's entries come in the order of its keys)."""
         n = len(self.examples)
         size = 2 * n + len(self.owner_names)
         words, characters, owners = self._weighted_tokens, self._weighted_chars, self._weighted_owners
@@ -559,7 +554,7 @@ class Matcher:
         domain = sorted(self.domain_words & unique)
         # Every sum over an inverted index in one bincount (see _sums), read through views.
         sums = self._sums(ordered, letters, domain)
-        both_shared = sums[: 2 * n].reshape(2, n)
+        both_shared = sums[n_owners : n_owners + 2 * n].reshape(2, n)
         shared, char_shared = both_shared[0], both_shared[1]
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
@@ -605,8 +600,7 @@ class Matcher:
         maxima = np.maximum.reduceat(rows[:6], starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
-        n_owners2 = 2 * n + n_owners
-        coverage = sums[2 * n : n_owners2]
+        coverage = sums[:n_owners]
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
@@ -631,8 +625,9 @@ class Matcher:
         np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
         if domain:
             total = sum(self.idf[t] for t in domain)
-            covered = sums[n_owners2 : n_owners2 + n_owners]
-            in_example = sums[n_owners2 + n_owners :]
+            after = n_owners + 2 * n
+            covered = sums[after : after + n_owners]
+            in_example = sums[after + n_owners :]
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
