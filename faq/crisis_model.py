@@ -220,12 +220,6 @@ def message_features(text: str) -> set[str]:
 #: Bits of a character n-gram's code points (from the top) and of a syllable n-gram's ids (from bit 32).
 _CHAR_SHIFTS = tuple(np.uint64(48 - 16 * k) for k in range(max(CHAR_NGRAMS)))
 _SOUND_SHIFTS = tuple(np.uint64(32 - 16 * k) for k in range(max(SYLLABLE_NGRAMS)))
-#: The same shifts as arrays (one per column of PackedFeatures.rows_of's tables).
-_CHAR_SHIFT_ROW = np.array(_CHAR_SHIFTS, dtype=np.uint64)
-_SOUND_SHIFT_ROW = np.array(_SOUND_SHIFTS, dtype=np.uint64)
-#: Row i: the positions i, i + 1, ... of the characters of the n-grams that start at i (windows are at most
-#: WINDOW_CHARS characters, plus a separator between clauses; a longer run is read column by column).
-_AT = np.arange(4 * WINDOW_CHARS)[:, None] + np.arange(max(max(CHAR_NGRAMS), max(SYLLABLE_NGRAMS)))
 #: Characters a window must not hold to be read as integers (the separator, the sound channel's mark).
 _NOT_PACKED = ("\0", "~")
 #: Syllable n-grams are tagged with the top 16 bits set (no character n-gram of the plane below U+FFFF is).
@@ -350,27 +344,15 @@ class PackedFeatures:
         codes = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
         n = len(codes) - pad
         wide = codes.astype(np.uint64)
+        grams = [wide[:n] << _CHAR_SHIFTS[0]]
+        for k in range(1, max(CHAR_NGRAMS)):
+            grams.append(grams[-1] | (wide[k : n + k] << _CHAR_SHIFTS[k]))
         # Syllables likewise (0 is a break; an unknown syllable has an id no feature has), tagged.
         ids = self._syllable_ids(codes) if _SPELLED.search(plain) is None else self._spelled_ids(pieces, len(codes))
-        if n <= len(_AT):
-            # Row i: the 1-, 2-, 3- and 4-gram starting at position i, as one table (a shift per column, then
-            # a running OR along the row): a few numpy calls for all of them, the same integers.
-            grams = wide[_AT[:n]]
-            grams <<= _CHAR_SHIFT_ROW
-            np.bitwise_or.accumulate(grams, axis=1, out=grams)
-            sounds = ids[_AT[:n, : max(SYLLABLE_NGRAMS)]]
-            sounds <<= _SOUND_SHIFT_ROW
-            np.bitwise_or.accumulate(sounds, axis=1, out=sounds)
-            sounds |= _SOUND_TAG
-            wanted = np.concatenate((grams.ravel(), sounds.ravel()))
-        else:
-            columns = [wide[:n] << _CHAR_SHIFTS[0]]
-            for k in range(1, max(CHAR_NGRAMS)):
-                columns.append(columns[-1] | (wide[k : n + k] << _CHAR_SHIFTS[k]))
-            tagged = [ids[:n] << _SOUND_SHIFTS[0] | _SOUND_TAG]
-            for k in range(1, max(SYLLABLE_NGRAMS)):
-                tagged.append(tagged[-1] | (ids[k : n + k] << _SOUND_SHIFTS[k]))
-            wanted = np.concatenate((*columns, *tagged))
+        sounds = [ids[:n] << _SOUND_SHIFTS[0] | _SOUND_TAG]
+        for k in range(1, max(SYLLABLE_NGRAMS)):
+            sounds.append(sounds[-1] | (ids[k : n + k] << _SOUND_SHIFTS[k]))
+        wanted = np.concatenate((*grams, *sounds))
         wanted.sort()  # the same feature asked twice is asked once; sorted keys also search faster
         wanted = wanted[np.concatenate(((True,), wanted[1:] != wanted[:-1]))]
         keys = self.keys

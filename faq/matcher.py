@@ -280,9 +280,7 @@ class Matcher:
         del first_seen
         self.default_idf = max(self.idf.values(), default=1.0)
         self.mass = tokens_index.mass(self.idf, n)
-        # (the examples' ids offset by the owners': a message's sums over every index land side by side, see
-        # _sums)
-        token_arrays = tokens_index.examples_by_key(offset=n_owners)
+        self.index_arrays = tokens_index.examples_by_key()
         #: token -> (owners using it, how many of each owner's examples use it)
         self.vocabulary = tokens_index.owners_by_key()
         #: token -> the owners using it (for the coverage feature)
@@ -301,7 +299,7 @@ class Matcher:
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
-        char_arrays = chars.examples_by_key(offset=n_owners + n)  # (offset: see _sums)
+        self.char_arrays = chars.examples_by_key()
         del chars
 
         self.keyword_pairs = [
@@ -317,12 +315,9 @@ class Matcher:
             self._keywords_by_word[word].append(pair)
             if len(word) >= 2:
                 self._keywords_by_start[word[:2]].append((pair, word))
-        # The inverted indexes with each entry's weight repeated alongside its ids, ready for _sums; their
-        # ids offset so that one bincount sums them all: owners' words at 0, examples' words at owners,
-        # examples' characters at owners + n.
-        self._weighted_tokens = _weighted(token_arrays, self.idf)
-        self._weighted_chars = _weighted(char_arrays, self.char_idf)
-        del token_arrays, char_arrays
+        # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather.
+        self._weighted_tokens = _weighted(self.index_arrays, self.idf)
+        self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         if ngrams is None:
             self.ngrams = self._ngram_model()
@@ -444,48 +439,7 @@ class Matcher:
 
     #: The FEATURES columns that are per-owner maxima over examples (overlap, containment, chars, fuzzy,
     #: example).
-    _MAXIMA_COLUMNS = np.array([0, 2, 1, 3, 10])  # (the rows of features: overlap, chars, containment ...)
-
-    @cached_property
-    def _masses(self) -> np.ndarray:
-        """The examples' word and character masses, one row each (the denominators of overlap and chars)."""
-        return np.stack([self.mass, self.char_mass])
-
-    @cached_property
-    def _weighted_domain(self) -> dict[str, tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]:
-        """Per domain word, its owners' and its examples' weighted entries offset to where :meth:`_sums`
-        puts the domain sums (owners at owners + 2n, examples after them)."""
-        after = len(self.owner_names) + 2 * len(self.examples)
-        out = {}
-        for word in self.domain_words:
-            owners, weights = self._weighted_owners[word]
-            examples, example_weights = self._weighted_tokens[word]  # (examples already offset by owners)
-            out[word] = ((owners + np.int32(after), weights), (examples + np.int32(after), example_weights))
-        return out
-
-    def _sums(self, ordered: list[str], letters: list[str], domain: list[str]) -> np.ndarray:
-        """What :func:`_gather` gives for each index a message reads, side by side in one ``bincount``
-        (the indexes' ids are offset at build time so that they do not meet): per owner the weight of the
-        message's words it uses (0..owners), per example the weight of the message's words it has
-        (owners..owners + n) and of its characters (..owners + 2n); with domain words, per owner the
-        weight of those it uses, then per example the weight of those it has. Each sum adds the same
-        numbers in the same order as :func:`_gather` does (a bin's entries come in the order of its keys)."""
-        n = len(self.examples)
-        size = 2 * n + len(self.owner_names)
-        words, characters, owners = self._weighted_tokens, self._weighted_chars, self._weighted_owners
-        found = [words[k] for k in ordered if k in words]
-        found += [characters[c] for c in letters if c in characters]
-        found += [owners[k] for k in ordered if k in owners]
-        if domain:
-            size += len(self.owner_names) + n
-            weighted = self._weighted_domain
-            found += [weighted[k][0] for k in domain]
-            found += [weighted[k][1] for k in domain]
-        if not found:
-            return np.zeros(size, dtype=np.float64)
-        ids = np.concatenate([f[0] for f in found])
-        w = np.concatenate([f[1] for f in found])
-        return np.bincount(ids, weights=w, minlength=size)
+    _MAXIMA_COLUMNS = np.array([0, 1, 2, 3, 10])
 
     @cached_property
     def _mass_eps(self) -> np.ndarray:
@@ -548,43 +502,41 @@ class Matcher:
         # is not associative, so that replies would differ in their last digits from process to process.
         ordered = sorted(unique)
         query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
+        shared = _gather(self._weighted_tokens, ordered, n)
         letters = sorted(set("".join(tokens)))
         char_idf = self.char_idf
         char_mass = sum(char_idf.get(c, 0.0) for c in letters)
-        domain = sorted(self.domain_words & unique)
-        # Every sum over an inverted index in one bincount (see _sums), read through views.
-        sums = self._sums(ordered, letters, domain)
-        both_shared = sums[n_owners : n_owners + 2 * n].reshape(2, n)
-        shared, char_shared = both_shared[0], both_shared[1]
+        char_shared = _gather(self._weighted_chars, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        # Per example: overlap, chars, containment, fuzzy, the three together and the shared weight (rows 0-5;
-        # 6-7 scratch); their per-owner maxima are taken in one reduceat. Overlap and chars are computed side
-        # by side (rows 0-1 against the two masses). Each in place, in the same order of operations as the
-        # plain expressions in the comments, so that every value is the same to the last bit.
-        rows = np.empty((8, n), dtype=np.float64)
-        overlap, chars, containment, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
+        # Per example: overlap, containment, chars, fuzzy, the three together and the shared weight; their
+        # per-owner maxima are taken in one reduceat. (Each in place, in the same order of operations as the plain expressions in the
+        # comments, so that every value is the same to the last bit.)
+        rows = np.empty((6, n), dtype=np.float64)
+        overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
         # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
-        # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
-        both = rows[:2]
-        np.multiply(both_shared, 2.0, out=both)
-        denominators = np.add(self._masses, np.array((query_mass, char_mass))[:, None], out=rows[6:8])
-        denominators += 1e-9
-        both /= denominators
+        np.multiply(shared, 2.0, out=overlap)
+        np.add(self.mass, query_mass, out=together)
+        together += 1e-9
+        overlap /= together
         # containment = shared / (self.mass + 1e-9)
         np.divide(shared, self._mass_eps, out=containment)
+        # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        np.multiply(char_shared, 2.0, out=chars)
+        np.add(self.char_mass, char_mass, out=together)
+        together += 1e-9
+        chars /= together
         rows[5] = shared
-        # RapidFuzz on the examples that resemble the message most by the cheaper signals (by
-        # -(overlap + 0.5 * chars), which is -0.5 * chars - overlap to the last bit).
+        # RapidFuzz on the examples that resemble the message most by the cheaper signals.
         fuzzy[:] = 0.0
-        negated = np.multiply(chars, -0.5, out=together)
-        negated -= overlap
+        prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
+        prior += overlap
         k = min(self.config.fuzzy_examples, n)
-        top = np.argpartition(negated, k - 1)[:k] if k < n else np.arange(n)
-        top = top[negated[top] < 0]
+        top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
+        top = top[prior[top] > 0]
         if len(top):
             query = " ".join(sorted(tokens))
             choices = strings_at(self.sorted_strings, top.tolist())
@@ -594,13 +546,13 @@ class Matcher:
             fuzzy[exclude] = 0.0
         starts = self.starts
         # together = overlap * fuzzy + chars * fuzzy + overlap * chars
-        scratch = np.multiply(both, fuzzy, out=rows[6:8])
-        np.add(scratch[0], scratch[1], out=together)
-        together += np.multiply(overlap, chars, out=scratch[0])
-        maxima = np.maximum.reduceat(rows[:6], starts, axis=1)
+        np.multiply(overlap, fuzzy, out=together)
+        together += chars * fuzzy
+        together += overlap * chars
+        maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
-        coverage = sums[:n_owners]
+        coverage = _gather(self._weighted_owners, ordered, n_owners)
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
@@ -623,11 +575,11 @@ class Matcher:
         oos = self._oos_column
         np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
         np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
+        domain = sorted(self.domain_words & unique)
         if domain:
             total = sum(self.idf[t] for t in domain)
-            after = n_owners + 2 * n
-            covered = sums[after : after + n_owners]
-            in_example = sums[after + n_owners :]
+            covered = _gather(self._weighted_owners, domain, n_owners)
+            in_example = _gather(self._weighted_tokens, domain, n)
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
@@ -691,16 +643,13 @@ class Matcher:
         m = features.matrix
         z = m @ _as_array(self.model.weights)
         np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)  # (np.clip's result, at a fraction of its cost)
-        # p = 1.0 / (1.0 + np.exp(-z)), in place
-        p = np.exp(np.negative(z, out=z), out=z)
-        p += 1.0
-        np.divide(1.0, p, out=p)
+        p = 1.0 / (1.0 + np.exp(-z))
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
-        evidence = np.logical_or.reduce(m[:, :6], axis=1)  # (m[:, :6].any(axis=1))
+        evidence = m[:, :6].any(axis=1)
         if features.allowed is not self._everyone:
             evidence &= features.allowed
-        return np.multiply(p, evidence, out=p)  # (np.where(evidence, p, 0.0): p is finite and positive)
+        return np.where(evidence, p, 0.0)
 
     # ------------------------------------------------------------------------------------------ match
 
@@ -805,18 +754,21 @@ class Matcher:
     def _ranking(self, features: _Features) -> tuple[Candidate, ...]:
         p = self.probabilities(features)
         size = min(self.config.ranking_size, len(p))
-        negated = np.negative(p)
-        top = negated.argpartition(size - 1)[:size] if size < len(p) else np.arange(len(p))
-        top = top[negated[top].argsort(kind="stable")]
+        top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
+        top = top[np.argsort(-p[top], kind="stable")]
         names = self.owner_names
-        m = features.matrix
-        shares = np.logical_or(m[:, 0], m[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
-        ranked, scores = top.tolist(), p[top].tolist()
-        if features.allowed is self._everyone:
-            return tuple(Candidate(names[k], score, shares[k]) for k, score in zip(ranked, scores, strict=True))
-        allowed = features.allowed.tolist()
+        picked = features.matrix[top]
+        shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
         return tuple(
-            Candidate(names[k], score, shares[k]) for k, score in zip(ranked, scores, strict=True) if allowed[k]
+            Candidate(names[k], score, words)
+            for k, score, allowed, words in zip(
+                top.tolist(),
+                p[top].tolist(),
+                features.allowed[top].tolist(),
+                shares,
+                strict=True,
+            )
+            if allowed
         )
 
     def _two_questions(
@@ -1262,19 +1214,14 @@ class _Postings:
         per_key = np.array([weights[k] for k in self.keys], dtype=np.float64)
         return np.bincount(self.example_of, weights=per_key[self.key_of], minlength=n).astype(np.float64)
 
-    def examples_by_key(self, offset: int = 0) -> dict[str, np.ndarray]:
-        """key -> the examples using it (int32, increasing; views of one array), each id plus ``offset``."""
+    def examples_by_key(self) -> dict[str, np.ndarray]:
+        """key -> the examples using it (int32, increasing; views of one array)."""
         examples, bounds = self._examples_by_key, self._bounds.tolist()
-        if offset:
-            examples = examples + np.int32(offset)
         return {k: examples[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
 
-    def owners_by_key(self, offset: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """key -> (the owners using it, increasing, each plus ``offset``; how many of each owner's examples
-        use it), int32."""
+    def owners_by_key(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """key -> (the owners using it, increasing; how many of each owner's examples use it), int32."""
         owners, counts, bounds = self._run_owner, self._run_count, self._run_bounds.tolist()
-        if offset:
-            owners = owners + np.int32(offset)
         return {
             k: (owners[bounds[i] : bounds[i + 1]], counts[bounds[i] : bounds[i + 1]]) for i, k in enumerate(self.keys)
         }

@@ -28,7 +28,6 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import repeat
 from typing import Any
 
@@ -59,9 +58,6 @@ _WORD = "\x00"
 #: once it is left out and rarely help a new message, and at 50k examples they are most of the vocabulary
 #: (memory, and the time to build it). Below it (the shipped knowledge base) every n-gram counts.
 PRUNE_FROM = 5_000
-#: Up to this many n-gram x owner cells, a message is scored through a dense table of the gains (see
-#: NgramModel._dense): at the shipped size ~790k cells, 3 MB; larger knowledge bases read the postings.
-DENSE_CELLS = 1_500_000
 
 
 def _char_grams(normalized: str) -> list[str]:
@@ -298,19 +294,6 @@ class NgramModel:
             return [get(key, -1) for key in keys]
         return vocabulary.ids(keys)  # a StringIndex (large knowledge bases): every look-up at once
 
-    @cached_property
-    def _dense(self) -> np.ndarray | None:
-        """The postings' gains as an n-grams x owners table (float32, 0 where an owner has no posting), for a
-        small knowledge base (at most :data:`DENSE_CELLS` cells: 3 MB at the shipped size); None beyond."""
-        size, n_owners = len(self.bounds) - 1, self.n_owners
-        if size * n_owners > DENSE_CELLS or not len(self.posting_owner):
-            return None
-        table = np.zeros((size, n_owners), dtype=np.float32)
-        grams = np.repeat(np.arange(size), np.diff(self.bounds))
-        table[grams, self.posting_owner] = self.posting_gain
-        table.flags.writeable = False
-        return table
-
     def scores(self, vector: _Vector, exclude: Removed | None = None) -> np.ndarray:
         """Per owner, log P(owner) + sum of weight x log P(n-gram | owner) (up to a constant);
         ``exclude``: one example (its owner and its vector, see :meth:`vector`) taken out of its owner's
@@ -318,12 +301,6 @@ class NgramModel:
         n_owners = self.n_owners
         if not len(vector.ids):
             return self.log_prior.copy()
-        dense = self._dense if exclude is None else None
-        if dense is not None:
-            # per owner the same products added in the same order as the postings' bincount below (an
-            # owner without a posting adds 0.0, which changes no sum): three numpy calls instead of ~14
-            summed = np.multiply(dense[vector.ids], vector.weights[:, None]).sum(axis=0)
-            return self.log_prior + summed - float(vector.weights.sum()) * self.log_denominator
         starts = self.bounds[vector.ids]
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
