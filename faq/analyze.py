@@ -377,24 +377,35 @@ def _dictionary() -> tuple[dict[str, int], int]:
             names = words.split("\n")
             if len(names) == len(values):
                 return dict(zip(names, values.tolist(), strict=True)), total
-    freq: dict[str, int] = {}
-    total = 0
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            parts = line.split(" ", 2)
-            if len(parts) < 2:
-                continue
-            word, count = parts[0], int(parts[1])
-            if count < MIN_WORD_FREQUENCY:
-                continue
-            freq[word] = count
-            total += count
-            for end in range(1, len(word)):
-                freq.setdefault(word[:end], 0)
+    freq, total = read_dictionary(path.read_text(encoding="utf-8"))
     # Stored as the words in one string and the counts in one array: read back 4x faster than the dict
     # itself through marshal (~0.05 s instead of ~0.2 s at every start), and smaller in memory (-4 MB).
     # A word never holds a newline (the file has one word per line).
     cache.save_marshal("dictionary", key, ("\n".join(freq), array("q", freq.values()).tobytes(), total))
+    return freq, total
+
+
+#: A line of jieba's dictionary (``word count [tag]``) whose count is at least 5 (MIN_WORD_FREQUENCY): the
+#: word and the count's digits.
+_FREQUENT_LINE = re.compile(r"^([^ \n]+) 0*([5-9]|[1-9][0-9]+)(?=[ \n]|$)", re.MULTILINE)
+
+
+def read_dictionary(text: str) -> tuple[dict[str, int], int]:
+    """The words of a jieba dictionary file seen at least MIN_WORD_FREQUENCY times with their counts, each
+    prefix of one of them that is no such word with 0 (jieba's DAG needs them), and the counts' total. The
+    lines with such a count are found by one regular expression (in C): ~0.05 s less than reading the
+    file's 349k lines one by one, at a first start (a reduced dictionary is cached from then on)."""
+    if MIN_WORD_FREQUENCY != 5:  # (the expression spells the bound out)
+        raise ValueError("_FREQUENT_LINE expects MIN_WORD_FREQUENCY == 5")
+    freq: dict[str, int] = {}
+    total = 0
+    setdefault = freq.setdefault
+    for word, digits in _FREQUENT_LINE.findall(text):
+        count = int(digits)
+        freq[word] = count
+        total += count
+        for end in range(1, len(word)):
+            setdefault(word[:end], 0)
     return freq, total
 
 

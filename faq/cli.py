@@ -1,5 +1,5 @@
-"""The maintainer's command line: `python -m faq {ask,check,eval,bench,report,rate,complaint}` (also installed
-as `faq`)."""
+"""The maintainer's command line: `python -m faq {ask,check,train,eval,bench,report,rate,complaint}` (also
+installed as `faq`)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a knowledge base and print a summary")
     check.add_argument("path", nargs="?", type=Path, default=DEFAULT_KB_PATH)
     check.set_defaults(run=run_check)
+
+    train = sub.add_parser(
+        "train", help="train the matcher's scorer and write it beside the knowledge base (intents.scorer.json)"
+    )
+    train.add_argument("path", nargs="?", type=Path, default=DEFAULT_KB_PATH)
+    train.set_defaults(run=run_train)
 
     evaluate = sub.add_parser("eval", help="accuracy on labelled datasets (see tests/data/README.md)")
     evaluate.add_argument(
@@ -276,6 +282,7 @@ def run_check(args: argparse.Namespace) -> int:
                 )
             )
         warnings += _first_message_check(engine, str(args.path))
+        warnings += _scorer_check(engine, str(args.path))
         stages = ", ".join(f"{pid} {len(rows)}" for pid, rows in kb.stages.items())
         oos = sum(len(g.questions) for g in kb.out_of_scope)
         print(
@@ -286,6 +293,38 @@ def run_check(args: argparse.Namespace) -> int:
         print(problem)
     print(f"{len(errors)} errors, {len(warnings)} warnings")
     return 1 if errors else 0
+
+
+def _scorer_check(engine: Engine, path: str) -> list[Problem]:
+    """A warning when the scorer shipped beside the knowledge base was trained on other examples or code
+    (a start then trains it again: ~0.3 s more at the shipped size, and the file should be rebuilt)."""
+    from faq import scorer_file
+    from faq.matcher import FEATURES
+
+    shipped = scorer_file.path_for(engine.kb.path)
+    if not shipped.exists() or scorer_file.read(shipped, engine.matcher.scorer_key(), len(FEATURES)) is not None:
+        return []
+    detail = f"{shipped.name} was trained on another version of the examples or the code: run `python -m faq train`"
+    return [Problem(path, 0, None, detail, "warning")]
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train the scorer afresh (never read from the cache or the shipped file) and write it beside the
+    knowledge base (:mod:`faq.scorer_file`)."""
+    from faq import scorer_file
+
+    engine = Engine.load(args.path)
+    matcher = engine.matcher
+    key = matcher.scorer_key()
+    model = matcher.train()
+    target = scorer_file.path_for(engine.kb.path)
+    scorer_file.write(target, key, model.weights, model.threshold, model.calibration)
+    accuracy, rejection, count = model.calibration
+    print(
+        f"{target}: threshold {model.threshold:.2f}, calibrated on {count} held-out predictions "
+        f"(in scope {accuracy:.1%}, out-of-scope rejection {rejection:.1%})"
+    )
+    return 0
 
 
 def _first_message_check(engine: Engine, path: str) -> list[Problem]:

@@ -255,33 +255,35 @@ class PackedFeatures:
     @classmethod
     def of(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
         """The features named ``text[bounds[i]:bounds[i + 1]]`` (row i); None when one of the syllable
-        n-grams cannot be packed (then every window is looked up by its strings). Read back from the
-        disk cache (:mod:`faq.cache`) when the same features were packed before."""
-        key = hashlib.blake2b(
-            f"packed v1 {CHAR_NGRAMS} {SYLLABLE_NGRAMS} {AMBIGUOUS_SOUNDS}\n{text}".encode("utf-8", "surrogatepass")
-            + np.asarray(bounds, dtype=np.int64).tobytes(),
-            digest_size=20,
-        ).hexdigest()
-        stored = cache.load_marshal("crisis-packed", key)
-        if isinstance(stored, tuple) and len(stored) == 3:
-            keys, rows, syllables_known = stored
-            if (
-                isinstance(keys, bytes)
-                and isinstance(rows, bytes)
-                and isinstance(syllables_known, list)
-                and len(keys) == 2 * len(rows)
-                and len(rows) % 4 == 0
-            ):
-                return cls(
-                    np.frombuffer(keys, dtype=np.uint64),
-                    np.frombuffer(rows, dtype=np.int32),
-                    {syllable: i for i, syllable in enumerate(syllables_known, 1)},
-                )
-        packed = cls._pack(text, bounds)
-        if packed is not None:
-            syllables_known = sorted(packed.syllable_ids, key=packed.syllable_ids.__getitem__)
-            cache.save_marshal("crisis-packed", key, (packed.keys.tobytes(), packed.rows.tobytes(), syllables_known))
-        return packed
+        n-grams cannot be packed (then every window is looked up by its strings). A model loaded from its
+        file keeps its packed features in the disk cache with the decoded model (:meth:`CrisisModel.load`);
+        a model trained in the process (``python -m faq.crisis crossval``) packs them here, uncached."""
+        return cls._pack(text, bounds)
+
+    def parts(self) -> tuple[bytes, bytes, list[str]]:
+        """What :meth:`from_parts` needs (builtin types, for the disk cache)."""
+        return self.keys.tobytes(), self.rows.tobytes(), sorted(self.syllable_ids, key=self.syllable_ids.__getitem__)
+
+    @classmethod
+    def from_parts(cls, stored: object) -> PackedFeatures | None:
+        """The packed features :meth:`parts` gave, or None when ``stored`` is not what it gives."""
+        if not (isinstance(stored, tuple) and len(stored) == 3):
+            return None
+        keys, rows, syllables_known = stored
+        if not (
+            isinstance(keys, bytes)
+            and isinstance(rows, bytes)
+            and isinstance(syllables_known, list)
+            and all(isinstance(syllable, str) for syllable in syllables_known)
+            and len(keys) == 2 * len(rows)
+            and len(rows) % 4 == 0
+        ):
+            return None
+        return cls(
+            np.frombuffer(keys, dtype=np.uint64),
+            np.frombuffer(rows, dtype=np.int32),
+            {syllable: i for i, syllable in enumerate(syllables_known, 1)},
+        )
 
     @classmethod
     def _pack(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
@@ -538,8 +540,8 @@ class CrisisModel:
         model = _decoded(key[1])
         if model is None:
             model = cls.from_json(json.loads(raw.decode("utf-8")))
+            _ = model._packed  # packed now, while the engine is built, not at its first reply
             _save_decoded(key[1], model)
-        _ = model._packed  # packed (or read from the disk cache) now, while the engine is built, not at its first reply
         with _last_loaded_lock:
             _last_loaded.clear()
             _last_loaded[key] = model
@@ -644,16 +646,19 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
 
 
 #: How a decoded crisis model is kept in the on-disk cache (part of its key).
-_DECODED_FORMAT = "crisis-model-1"
+_DECODED_FORMAT = "crisis-model-2"
 
 
 def _save_decoded(digest: str, model: CrisisModel) -> None:
-    """The decoded model in the on-disk cache (:mod:`faq.cache`), keyed by the digest of its file: reading
-    it back skips the JSON and the vocabulary's index (~0.05 s of every start, whatever the knowledge base)."""
+    """The decoded model and its packed features (:class:`PackedFeatures`) in one entry of the on-disk cache
+    (:mod:`faq.cache`), keyed by the digest of its file: reading it back skips the JSON, the vocabulary's
+    index and the packing (~0.1 s of every start, whatever the knowledge base). Only models loaded from
+    a file are kept (:meth:`CrisisModel.load`); models trained in the process never are."""
     if not isinstance(model.vocabulary, StringIndex):
         return
     text, bounds = model.vocabulary.joined()
     weights = np.ascontiguousarray(model.weights, dtype=np.float32)
+    packed = model._packed
     cache.save_marshal(
         "crisis-model",
         _digest_key(digest),
@@ -668,21 +673,26 @@ def _save_decoded(digest: str, model: CrisisModel) -> None:
             model.veto_below,
             model.trained_on,
             dict(model.settings),
+            packed.parts() if packed is not None else None,
         ),
     )
 
 
 def _digest_key(digest: str) -> str:
-    return hashlib.sha256(f"{_DECODED_FORMAT}\n{FEATURES_VERSION}\n{digest}".encode()).hexdigest()
+    packing = f"packed v1 {CHAR_NGRAMS} {SYLLABLE_NGRAMS} {AMBIGUOUS_SOUNDS}"
+    return hashlib.sha256(f"{_DECODED_FORMAT}\n{FEATURES_VERSION}\n{packing}\n{digest}".encode()).hexdigest()
 
 
 def _decoded(digest: str) -> CrisisModel | None:
     """The model :func:`_save_decoded` kept for the file of this digest, or None (nothing kept, or anything
     unexpected in it: the file is decoded again)."""
     stored = cache.load_marshal("crisis-model", _digest_key(digest))
-    if not (isinstance(stored, tuple) and len(stored) == 10):
+    if not (isinstance(stored, tuple) and len(stored) == 11):
         return None
-    text, raw_bounds, raw_weights, columns, raw_bias, crisis_at, distress_at, veto, trained_on, settings = stored
+    text, raw_bounds, raw_weights, columns, raw_bias, crisis_at, distress_at, veto, trained_on, settings = stored[:10]
+    packed = PackedFeatures.from_parts(stored[10]) if stored[10] is not None else None
+    if stored[10] is not None and packed is None:
+        return None
     if not (
         isinstance(text, str)
         and isinstance(raw_bounds, bytes)
@@ -705,7 +715,9 @@ def _decoded(digest: str) -> CrisisModel | None:
         return None
     if not bounds or bounds[-1] != len(text) or len(bounds) - 1 != len(weights) or len(bias) != len(CLASSES):
         return None
-    return CrisisModel(
+    if packed is not None and len(packed.rows) and int(packed.rows.max()) >= len(weights):
+        return None
+    model = CrisisModel(
         vocabulary=StringIndex(text, bounds),
         weights=weights,
         bias=bias,
@@ -715,3 +727,5 @@ def _decoded(digest: str) -> CrisisModel | None:
         trained_on=trained_on,
         settings=settings,
     )
+    model.__dict__["_packed"] = packed  # (the cached_property's value, as packing the vocabulary gives it)
+    return model

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from faq import apr, complaint, compose, memory
 from faq.analyze import STOP_WORDS, Analyzer
@@ -180,6 +180,9 @@ def _tool_texts(
 
 
 class Engine:
+    #: Whether this process has loaded an engine before (see :meth:`load`).
+    _loaded_before: ClassVar[bool] = False
+
     def __init__(
         self,
         kb: KnowledgeBase,
@@ -234,9 +237,11 @@ class Engine:
         """Load and validate a knowledge base (raises :class:`faq.kb.KnowledgeBaseError`); the memory the
         build used and no longer needs is given back (:func:`faq.memory.release`), so that a later /reload
         builds its engine on top of what this one keeps, not of what building it took."""
-        memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
+        if cls._loaded_before:  # (a process's first load has nothing to give back: ~0.01 s of a first start)
+            memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
         engine = cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
         memory.release()
+        Engine._loaded_before = True
         return engine
 
     # ---------------------------------------------------------------------------------- understanding

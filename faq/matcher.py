@@ -78,12 +78,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import repeat
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq import cache, questions
+from faq import cache, questions, scorer_file
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
 from faq.context import is_same_topic
@@ -240,10 +241,16 @@ class Matcher:
         config: MatcherConfig | None = None,
         model: Model | None = None,
         ngrams: tuple[NgramModel, Removed] | None = None,
+        scorer: Path | None = None,
     ) -> None:
         """``ngrams``: the n-gram model of a matcher this one is that matcher less one example (the
-        model, and that example's owner and vector), see :meth:`without`."""
+        model, and that example's owner and vector), see :meth:`without`. ``scorer``: where a trained
+        scorer may be shipped for these examples (:mod:`faq.scorer_file`; used only when its key matches)."""
         self.config = config or MatcherConfig()
+        self.scorer_path = scorer
+        #: the n-gram model's cache key (its version, each example's owner, n-gram text and tokens), part of
+        #: the scorer's key; set when the model is built or read here
+        self._ngram_digest = ""
         self.analyzer = analyzer
         # Examples are grouped by owner, so that each owner's examples are one slice.
         order = sorted(range(len(owners)), key=lambda i: owners[i])
@@ -356,7 +363,7 @@ class Matcher:
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
             for intent in kb.intents
         }
-        return cls(owners, examples, token_lists, keywords, analyzer, config)
+        return cls(owners, examples, token_lists, keywords, analyzer, config, scorer=scorer_file.path_for(kb.path))
 
     def without(self, index: int) -> Matcher:
         """The same index with one example left out, as if it had never been written (leave-one-out);
@@ -383,7 +390,7 @@ class Matcher:
         is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
         with a cached scorer never reads them (5.6 MB at 50k examples)."""
         built = [self._ngram_text(e) for e in self.examples]
-        key = self._ngram_key(built)
+        key = self._ngram_digest = self._ngram_key(built)
         texts: list[str] | None = built
         del built
         if cache.has_marshal("ngrams", key):
@@ -939,21 +946,32 @@ class Matcher:
 
     # --------------------------------------------------------------------------------------- training
 
-    def _fingerprint(self) -> str:
+    def scorer_key(self) -> str:
+        """What training reads, as one digest: the model's version, settings and prior, the features, every
+        example's owner and tokens, the n-gram model's key (its version and every example's n-gram text),
+        the keywords and the domain words. The key of the trained scorer in the on-disk cache and in the
+        shipped file (:mod:`faq.scorer_file`)."""
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
         digest.update(
             repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode()
         )  # a small KB's prior
+        digest.update(repr((FEATURES, CALIBRATION_TOLERANCE, self._ngram_digest)).encode())
         for owner, tokens in zip(self.owners, self.token_lists, strict=True):
             digest.update(f"{owner}\t{' '.join(tokens)}\n".encode())
         for intent_id, words in sorted(self.keywords.items()):
             digest.update(f"{intent_id}\t{' '.join(words)}\n".encode())
+        digest.update(" ".join(sorted(self.domain_words)).encode())
         return digest.hexdigest()
 
     def _trained_model(self) -> Model:
-        key = self._fingerprint()
+        """The scorer shipped beside the knowledge base when it was trained on exactly these examples, else
+        the one in the on-disk cache, else trained now (and cached)."""
+        key = self.scorer_key()
+        shipped = scorer_file.read(self.scorer_path, key, len(FEATURES))
+        if shipped is not None:
+            return Model(*shipped)
         cached = cache.load_json("model", key)
         if cached is not None:
             try:

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import opencc
 
+from faq import converters
+
 #: Messages are cut to this many characters before any work (Telegram allows 4096; people never need more
 #: than a few hundred to ask a question, and the matcher's cost grows with length).
 MAX_INPUT_CHARS = 600
@@ -26,8 +28,9 @@ _CONFIGS = {"t": "s2tw", "tw": "s2twp", "hk": "s2hk"}
 
 @lru_cache(maxsize=3)
 def _converter(key: str) -> opencc.OpenCC:
-    """A Simplified->Traditional converter (~20-26 MB each), loaded on the first reply that needs it."""
-    return opencc.OpenCC(_CONFIGS[key])
+    """A Simplified->Traditional converter, loaded on the first reply that needs it (the three share their
+    dictionaries: ~33 MB together, see :mod:`faq.converters`)."""
+    return converters.traditional(_CONFIGS[key])
 
 
 #: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq.analyze import Analyzer, _dictionary
+from faq.analyze import MIN_WORD_FREQUENCY, Analyzer, _dictionary, read_dictionary
 
 _PROBE = """
 import sys
@@ -102,3 +102,30 @@ def test_fuzzy_spelling_is_one_left_to_right_pass_of_each_rule() -> None:
     keys = ["".join(t) for n in range(1, 6) for t in itertools.product("zchsaegni", repeat=n)]
     keys += ["zhuangshang", "chengxinshi", "xiangang", "shenqing", "tousu", "tongxunlu"]
     assert [k for k in keys if _fuzzy(k) != by_regex(k)] == []
+
+
+def _dictionary_line_by_line(text: str) -> tuple[dict[str, int], int]:
+    """jieba's dictionary read one line at a time, as it was before faq.analyze.read_dictionary (the reference)."""
+    freq: dict[str, int] = {}
+    total = 0
+    for line in text.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) < 2:
+            continue
+        word, count = parts[0], int(parts[1])
+        if count < MIN_WORD_FREQUENCY:
+            continue
+        freq[word] = count
+        total += count
+        for end in range(1, len(word)):
+            freq.setdefault(word[:end], 0)
+    return freq, total
+
+
+def test_the_reduced_dictionary_is_read_exactly_as_line_by_line() -> None:
+    text = (Path(jieba.__file__).resolve().parent / "dict.txt").read_text(encoding="utf-8")
+    fast, slow = read_dictionary(text), _dictionary_line_by_line(text)
+    assert fast == slow and list(fast[0]) == list(slow[0])  # the same words, counts, order and total
+    edges = "甲乙丙 5 n\n甲 4 n\n乙丙 05 v\n丁 10\n戊己 3\n甲乙丙 7 n\n庚 100000 x\n辛 -9 n\n壬 50"
+    assert read_dictionary(edges) == _dictionary_line_by_line(edges)
+    assert read_dictionary(edges)[0]["甲"] == 0 and read_dictionary(edges)[1] == 5 + 5 + 10 + 7 + 100000 + 50

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -852,25 +853,43 @@ def test_packed_features_of_a_model_trained_here() -> None:
     assert _string_rows(by_hand, ["𠮷野"]) and packed.rows_of(["𠮷野"]) is None
 
 
-def test_packed_features_read_back_from_the_disk_cache_are_the_same(
+def test_packed_features_are_kept_with_the_decoded_model_in_one_cache_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector: CrisisDetector
 ) -> None:
+    """A model loaded from its file is kept in the disk cache once, decoded and with its packed features,
+    keyed by the file's digest; read back, its packed features are what packing gives; a corrupt entry is
+    a miss (the file is decoded and packed again)."""
     model = detector.rules.model
     assert model is not None and isinstance(model.vocabulary, StringIndex)
-    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     made = PackedFeatures.of(*model.vocabulary.joined())
-    assert made is not None and list(tmp_path.glob("crisis-packed-*"))
-    again = PackedFeatures.of(*model.vocabulary.joined())
-    assert again is not None
-    assert again.keys.tolist() == made.keys.tolist() and again.rows.tolist() == made.rows.tolist()
-    assert dict(again.syllable_ids) == dict(made.syllable_ids)
-    for path in tmp_path.glob("crisis-packed-*"):
-        path.write_bytes(b"not a cache")
-    broken = PackedFeatures.of(*model.vocabulary.joined())
-    assert broken is not None and broken.keys.tolist() == made.keys.tolist()
+    assert made is not None
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
+    model_file = Path(__file__).resolve().parent.parent / "crisis_model.json"
+    CrisisModel.load(shutil.copy(model_file, tmp_path / "a.json"))
+    (stored,) = (tmp_path / "cache").iterdir()
+    assert stored.name.startswith("crisis-model-")
+    again = CrisisModel.load(shutil.copy(model_file, tmp_path / "b.json"))  # another path: read from the cache
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [stored.name]
+    packed = again.__dict__.get("_packed")  # read with the model, not packed again
+    assert isinstance(packed, PackedFeatures)
+    assert packed.keys.tolist() == made.keys.tolist() and packed.rows.tolist() == made.rows.tolist()
+    assert dict(packed.syllable_ids) == dict(made.syllable_ids)
     window = ["我不想活了", "逾期三个月"]
-    assert again.rows_of(window) is not None
-    assert again.rows_of(window).tolist() == made.rows_of(window).tolist() == _string_rows(model, window)
+    assert packed.rows_of(window) is not None
+    assert packed.rows_of(window).tolist() == made.rows_of(window).tolist() == _string_rows(model, window)
+    stored.write_bytes(b"not a cache")
+    broken = CrisisModel.load(shutil.copy(model_file, tmp_path / "c.json"))
+    assert broken._packed is not None and broken._packed.keys.tolist() == made.keys.tolist()
+
+
+def test_models_trained_in_the_process_write_no_cache_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m faq.crisis crossval` trains a model per held-out group: none of them is kept on disk."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    texts = ["想死", "不想活了", "我想上吊", "利率上调了", "逾期了怎么办", "会打给家人吗"]
+    model = train(texts * 2, [2, 2, 2, 0, 0, 0] * 2, Settings(c=10.0, min_count=1))
+    assert model._packed is not None
+    assert model.scores("我不想活了").crisis > model.scores("逾期了怎么办").crisis
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_rules_read_every_han_character_as_the_model_does() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faq import cache
+from faq import cache, scorer_file
 from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
 from faq.matcher import FEATURES, Matcher, _fit_logistic
@@ -162,6 +162,8 @@ def test_weights_are_cached_and_a_corrupt_cache_is_ignored(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    # (no scorer shipped for it: the shipped intents.scorer.json would be read first, tests/test_scorer_file.py)
+    monkeypatch.setattr(scorer_file, "path_for", lambda kb_path: tmp_path / "none.scorer.json")
     first = Matcher.from_kb(engine.kb, engine.analyzer)
     files = list(tmp_path.glob("model-*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["data"]["threshold"] == first.model.threshold
