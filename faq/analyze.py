@@ -15,7 +15,8 @@ Synonyms then map every word to its canonical form and stop words are dropped.
 
 Incidental details are removed before any of that (:meth:`Analyzer.strip_incidental`): amounts (两千块,
 5万, 3000元), borrowing verbs in the past (借了, 欠了, 贷了, 借的) and lender names (借呗, 信用卡, 建行 ...
-from the knowledge base's ``lenders``). They say who lent how much, never what is asked, so they must
+from the knowledge base's ``lenders``) and years (2025年, 2026: "2025年网贷起诉新规" asks about being sued, whatever
+the year; jieba would cut it into 202 / 5年). They say who lent how much, never what is asked, so they must
 neither pull a message towards an intent nor towards an out-of-scope group ("我借了两千块" is not a loan
 request). Examples and messages go through the same step.
 """
@@ -144,6 +145,7 @@ DOMAIN_WORDS = (
     "工作单位",
     "同事",
     "领导",
+    "停息挂账",
 )
 
 #: Everyday words newer than jieba's dictionary (微信 would split into 微 / 信): kept whole so that they
@@ -250,9 +252,15 @@ BORROWING_VERB = re.compile(
     r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))",  # 网上借钱逾期: borrowed, not asking
     re.IGNORECASE,
 )
+#: A year (2025年, 2026, 2021年度): when a rule came or a debt began, never what is asked. Not an amount
+#: (2000块, 2020元: the amount pattern reads those first) nor part of a longer number.
+YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.%万千百块元wk])(?:\s*年度?)?", re.IGNORECASE)
 #: A contact detail given with its label ("电话13812345678", "身份证号是1101..."): who is writing, not what
 #: is asked (the label alone, "打电话", stays a word).
 CONTACT_DETAIL = re.compile(r"(?:电话|手机|手机号|电话号码|手机号码|身份证|身份证号)(?:码|是|为|[:：])?\s*\d{6,}[\dxX]*")
+#: A bulk-SMS sender number (1069..., 10655...): "1068开头的催收短信" says the same as "106开头的" (the examples'
+#: word); not a law's article ("民法典1064条").
+SMS_SENDER = re.compile(r"(?<![\d.])106\d{1,14}(?![\d.]|\s*条)")
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
@@ -319,7 +327,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "9"
 
 
 def _digest(*parts: Any) -> str:
@@ -573,7 +581,7 @@ class Analyzer:
     ) -> None:
         names = sorted({n for n in incidental if n}, key=lambda n: (-len(n), n))
         self._incidental = re.compile(
-            "|".join([*(re.escape(n) for n in names), CONTACT_DETAIL.pattern, AMOUNT.pattern, BORROWING_VERB.pattern]), re.IGNORECASE
+            "|".join([*(re.escape(n) for n in names), CONTACT_DETAIL.pattern, AMOUNT.pattern, BORROWING_VERB.pattern, YEAR.pattern]), re.IGNORECASE
         )
         self.synonyms = dict(synonyms)
         self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
@@ -687,6 +695,7 @@ class Analyzer:
         again for its n-grams: stripped once)."""
         if not text.strip():
             return []
+        text = SMS_SENDER.sub(" 106 ", text)
         text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
         raw = [t for t in self.tokenizer.words(text) if t.strip()]
         raw = self._repair_homophones(raw)

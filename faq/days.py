@@ -42,7 +42,7 @@ Which quantities are overdue durations
       ``还完半年了``; ``逾期两个月 后来还清了`` keeps its 60);
     * a charge per unit of time or how long something else went on or is still to go: nearest marker
       违约金/罚息/滞纳金/利息/骚扰/记录/还要/还得 (``违约金一天要多少``, ``被骚扰了几个月``, ``不良记录5年``,
-      ``还要住院两个星期``);
+      ``还要住院两个星期``); leave and holidays: 请假/休假/特休/年假/病假/放假/住院 (``请年假10天``);
     * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
       到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
@@ -70,7 +70,8 @@ Choosing
     quantities; among equals the last one wins. A period the reader imagines (after 如果/要是/万一/躲/
     再拖/拖到/拖够/等到 ..., or followed by 就不用还/就没事 ...) counts as bare and says so
     (``hypothetical``): it is the count only when nothing else is stated (``如果逾期三个月会怎样`` is 90,
-    ``逾期一年了 躲三年是不是就不用还了`` is 365). Only the first ``MAX_SCAN`` characters are
+    ``逾期一年了 躲三年是不是就不用还了`` is 365). So does a threshold someone names (超过/满/达到 N ... 就:
+    ``说逾期超过90天就起诉 我现在第85天`` is 85). Only the first ``MAX_SCAN`` characters are
     searched (a Telegram message holds at most 4096), which bounds the time spent on garbage.
 """
 
@@ -237,6 +238,8 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on;
     # 不良记录5年: how long a record is kept
     r"|违约金|罚息|滞纳金|利息|骚扰|记录"
+    # 请假10天 / 特休5天 / 住院两周: leave, holidays or a hospital stay, how long the reader is away
+    r"|请假|休假|特休|年假|病假|事假|产假|放假|住院"
 )
 
 # right context, anchored right after the quantity
@@ -281,6 +284,10 @@ _HYPOTHETICAL_AFTER: Final = re.compile(
     rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否)?{_SP}就{_SP}"
     r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
 )
+#: A threshold someone names ("说逾期超过90天就移交法院", "满三个月以后就会起诉"): what happens past it, not where
+#: the reader stands ("我现在第85天" is).
+_THRESHOLD_BEFORE: Final = re.compile(r"(?:超过|超出|满|达到|到了)\s*$")
+_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}就")
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
 _AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
@@ -578,7 +585,11 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         left, approximate = left[: span_range.start()], True
 
     # An imagined period counts only when no other is stated ("逾期一年了 躲三年是不是就不用还了" is 365).
-    hypothetical = bool(_HYPOTHETICAL_BEFORE.search(left) or _HYPOTHETICAL_AFTER.match(right))
+    hypothetical = bool(
+        _HYPOTHETICAL_BEFORE.search(left)
+        or _HYPOTHETICAL_AFTER.match(right)
+        or (_THRESHOLD_BEFORE.search(left) and _THRESHOLD_AFTER.match(right))
+    )
 
     def candidate(days: int, priority: int) -> _Candidate:
         if hypothetical:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -44,7 +44,7 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import ASKS_PLAINLY, asking_units, asks_something
+from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
 from faq.readings import (
     asks_to_borrow,
     courtesy_with_good_news,
@@ -57,6 +57,15 @@ from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 DEFAULT_KB_PATH = Path(__file__).resolve().parent.parent / "intents.yaml"
 #: The collection-process intent answers pure day-count messages ("逾期15天会怎样") with the stage block.
 STAGE_INTENT = "collection_process"
+#: How sure the whole message must be when its words besides the day count ask nothing clearly (see
+#: Engine._with_its_day_words): the matcher's ``confident`` bar, above the loan-context threshold.
+DAY_WORDS_BAR = 0.5
+#: How sure a question read alone must be to decide over a whole message answered only from the low bar of
+#: loan context (see Engine._clear_question_over_weak_answer); with the calibrated threshold if higher.
+WEAK_ANSWER_BAR = 0.5
+#: ... and the whole message must rank that question's intent among its likeliest few (not "可以报警吗" after a
+#: question about a lender's legality, which the whole message does not suggest).
+WEAK_ANSWER_RANK = 3
 MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
@@ -363,8 +372,11 @@ class Engine:
             match = self.matcher.match(
                 question, whole=plain, answered=self._answered_by_stage, context=context
             )
+            match = self._with_its_day_words(match, plain, context)
         else:
             match = self.matcher.match(question, context=context)
+        if question:
+            match = self._clear_question_over_weak_answer(match, question)
         if signal.distress and question:
             match = self._distress_first(question, match)
         other_bureau = names_other_bureau(normalized)
@@ -417,6 +429,46 @@ class Engine:
             signal=signal,
             other_bureau=other_bureau,
         )
+
+    def _with_its_day_words(self, match: Match, plain: str, context: bool) -> Match:
+        """A message whose words without its day count ask nothing clearly ("晚了两天还 要紧吗", "晚缴3天算迟缴吗"
+        less 晚了两天 / 晚缴3天): the day count's own words may say what is asked (a day or two late is the
+        grace-period question). The whole message decides then, when it clearly names another intent than
+        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before."""
+        if match.intent is not None and not match.ambiguous:
+            return match
+        if match.out_of_scope is not None:
+            return match
+        whole = self.matcher.match(plain, context=context)
+        if whole.intent == STAGE_INTENT or not whole.is_clear(DAY_WORDS_BAR):
+            return match
+        return whole
+
+    def _clear_question_over_weak_answer(self, match: Match, question: str) -> Match:
+        """A long story dilutes its question: the whole message may clear only the low bar of loan context
+        (below the calibrated threshold) with a topic its story's words suggest ("孩子上小学 老婆没工作 房贷每月
+        六千 ... 五个平台都逾期了" reads as life's consequences), while one of its questions, read alone, clearly
+        names another intent ("他们会不会去我老家找我爸妈"). That answer is as unsure as a "did you mean", and
+        the first question asked clearly (at least 0.5 and the threshold, see ``Match.is_clear``) decides when
+        the whole message ranks its intent among its ``WEAK_ANSWER_RANK`` likeliest.
+        A whole message over the threshold, a refusal or a "did you mean" stays as it is."""
+        if match.intent is None or match.ambiguous or match.second is not None:
+            return match
+        bar = self.matcher.threshold
+        if match.confidence >= bar:
+            return match
+        units = [q for q, _ in asking_units(question)]
+        if len(units) < 2 and (not units or units[0].strip() == question.strip()):
+            return match  # no story: the message is its question
+        for unit in units:
+            if REFERS_BACK.search(unit) or not asks_something(NOT_ASKING.sub(" ", unit)):
+                continue  # "这样合法吗" asks about the story itself: the whole message's topic
+            found = self.matcher.match(unit)
+            if found.is_clear(max(bar, WEAK_ANSWER_BAR)):
+                if found.intent == match.intent or found.intent not in match.intents(WEAK_ANSWER_RANK):
+                    return match
+                return replace(match, intent=found.intent, confidence=found.confidence, ambiguous=False)
+        return match
 
     def _asks_beside_a_job(self, normalized: str) -> bool:
         """Whether a message that speaks of a job in collection also asks, in a question of its own, something a
@@ -769,6 +821,12 @@ class Engine:
         ):
             intent = self.kb.intent(match.intent)
             assert intent is not None
+            second = self.kb.intent(match.second) if match.second else None
+            # Two questions in one message: the second answered short (its title and direct sentence) after the
+            # first, which gives up room for it; "逾期10天了接下来会咋样 会打给我紧急联系人吗": the stage block shown
+            # after the answer is what the other question asks (what happens now), no further text.
+            by_stage = second is not None and second.id == STAGE_INTENT and bool(stage_parts)
+            after = self._second_answer(second) if second is not None and not by_stage else None
             reply = self._intent_reply(
                 intent,
                 days,
@@ -777,11 +835,17 @@ class Engine:
                 fear=u.fear,
                 followup="inherit" if inherited else None,
                 confidence=match.confidence,
+                limit=compose.FIRST_MESSAGE_BUDGET - (len(after.plain()) + 2 if after else 0),
             )
-            second = self.kb.intent(match.second) if match.second else None
-            if second is not None:  # two questions in one message: the second answered short, after the first
-                part = Part(second.summary or second.answer, heading=second.title)
-                reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
+            if second is not None and by_stage:
+                reply = replace(reply, intents=(intent.id, second.id))
+            elif second is not None and after is not None:
+                reply = replace(
+                    reply,
+                    parts=(*reply.parts, after),
+                    intents=(intent.id, second.id),
+                    related=self._asks(_second_first(second.id, intent.related)),
+                )
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
@@ -843,9 +907,11 @@ class Engine:
         fear: bool,
         followup: str | None,
         confidence: float = 1.0,
+        limit: int = compose.FIRST_MESSAGE_BUDGET,
     ) -> Reply:
         """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
-        few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
+        few points that fit in the first message (``limit`` characters; less when a second answer follows),
+        the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
         key = _shown_key(intent.id, stage_ref)
         if ctx is not None and ctx.shown == key:
@@ -865,7 +931,7 @@ class Engine:
         elif stage_parts:
             # The stage block shrinks (its general note, then its rights, then its to-dos go behind
             # "详细说明") until the first message fits; the answer itself is cut last.
-            room = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix) - len(body) - 2
+            room = limit - len(heading) - len(prefix) - len(body) - 2
             full = stage_parts
             for level in range(4):
                 stage_parts = self._stage_parts(days, platform, level=level)[0] if level else full
@@ -873,7 +939,7 @@ class Engine:
                     break
             if stage_parts != full:
                 stage_details = "\n".join(p.plain() for p in full)
-        budget = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix)
+        budget = limit - len(heading) - len(prefix)
         budget -= sum(len(p.plain()) + 2 for p in stage_parts)
         first, rest = compose.split_to_budget(body, max(budget, 0))
         details = "\n\n".join(x for x in (rest, intent.details, stage_details) if x)
@@ -1026,6 +1092,11 @@ class Engine:
 
     def _heading(self, intent: Intent, days: int | None, platform: str | None) -> str:
         return self._stage_lead(intent, days, platform) or self._summary_and_body(intent)[0]
+
+    def _second_answer(self, intent: Intent) -> Part:
+        """The answer to a message's second question: its title and its direct sentence (the whole answer is
+        one press away: its button leads the reply's buttons)."""
+        return Part(self._summary_and_body(intent)[0] or intent.answer, heading=intent.title)
 
     def _summary_and_body(self, intent: Intent) -> tuple[str, str]:
         """The intent's summary and the answer to show under it; without a summary, the answer's first
@@ -1387,3 +1458,9 @@ class Engine:
             details=convert(reply.details),
             traditional=True,
         )
+
+
+def _second_first(second: str, related: Sequence[str]) -> tuple[str, ...]:
+    """A reply's buttons when it answers two questions: the second topic's first (its whole answer), then the
+    first topic's related ones, as many buttons in all as before."""
+    return (second, *(r for r in related if r != second))[: max(len(related), 1)]

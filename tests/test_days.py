@@ -285,6 +285,10 @@ PER_UNIT_AND_OTHER_SPANS = [
     ("不良记录两年是从什么时候算", None),  # how long a record is kept, and from when
     ("家里人还要住院三个星期", None),
     ("这个月还得熬十几天", None),
+    # leave, holidays and a hospital stay: how long the reader is away, not overdue
+    ("下个月想请假两周 会不会被扣钱", None),
+    ("年假5天怎么休", None),
+    ("住院十天 逾期了一周", 7),
 ]
 
 # A noun then a bare 几 asks how many; a lone 几天 (an answer to "how long?") states a few days.
@@ -668,3 +672,12 @@ def test_a_period_of_years_stays_in_what_is_asked(engine: Engine) -> None:
     reply = engine.reply("早年借的网贷 已经五年没人找过我 现在还得还吗")
     assert reply.intent == "statute_of_limitations" and reply.days == 1825
     assert engine.reply("逾期五年了 会坐牢吗").intent == "jail"
+
+
+def test_a_named_threshold_is_no_state() -> None:
+    """"说超过60天就上门 我现在才第40天": past the threshold something happens; the reader stands at 40."""
+    found = parse_days("催收说超过60天就上门 我现在才第40天")
+    assert found is not None and found.days == 40 and not found.hypothetical
+    alone = parse_days("逾期满两个月以后就会被起诉吗")
+    assert alone is not None and alone.days == 60 and alone.hypothetical  # the only count: still reported
+    assert not parse_days("已经逾期超过50天了").hypothetical  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from faq.analyze import YEAR
 from faq.engine import Engine
 from faq.normalize import MAX_INPUT_CHARS, is_traditional, normalize, to_simplified
 from faq.reply import ReplyKind
@@ -393,3 +394,41 @@ def test_a_collection_job_is_out_of_scope(engine: Engine, text: str) -> None:
     about collection's legality; a borrower asking whether a collector may act so still gets an answer."""
     assert engine.reply(text).intent is None, text
     assert engine.reply("催收人员有没有资格这样骂我").intent is not None
+
+
+# --- acc6: years, bulk-SMS numbers, loan-context words, a day count that says what is asked -------------
+
+
+def test_a_year_is_no_topic(engine: Engine) -> None:
+    """A year says when a rule came or a debt began, never what is asked: jieba would cut 2024年 into 202 / 4年,
+    and a bare 2026 matched the examples that name the collection guideline's year."""
+    tokens = engine.matcher.analyzer.tokens(normalize("2024年以后平台起诉欠款人的门槛变了吗"))
+    assert not any(any(c.isdigit() for c in t) for t in tokens), tokens
+    assert engine.reply("2024年以后平台起诉欠款人的门槛变了吗").intent == "lawsuit"
+    # not an amount, a longer number or a percentage
+    assert [YEAR.search(text) for text in ("欠了2000块", "还了2020元", "借款120250", "年化2024%")] == [None] * 4
+    assert YEAR.search("2021年度的账单").group() == "2021年度"
+
+
+@pytest.mark.parametrize("sender", ["1068", "10690", "1065512345"])
+def test_a_bulk_sms_number_reads_as_the_examples_106(engine: Engine, sender: str) -> None:
+    tokens = engine.matcher.analyzer.tokens(normalize(f"收到{sender}发来的短信说我欠款没还 可信吗"))
+    assert "106" in tokens
+
+
+def test_a_law_article_number_is_no_sms_sender(engine: Engine) -> None:
+    assert "106" not in engine.matcher.analyzer.tokens(normalize("民法典1064条怎么理解"))
+
+
+def test_words_only_borrowers_use_give_loan_context(engine: Engine) -> None:
+    analyzer = engine.matcher.analyzer
+    assert engine.matcher.has_context(analyzer.tokens(normalize("停息挂账有什么坏处")))
+    assert engine.reply("停息挂账有什么坏处").intent == "negotiate"
+
+
+@pytest.mark.parametrize("text", ["信用卡迟了三天才还 要紧不", "借呗晚了1天还的 有没有事"])
+def test_a_day_count_says_what_is_asked_when_the_rest_asks_nothing(engine: Engine, text: str) -> None:
+    """Without its day count the message asks only "要紧不": the whole message (a day or three late) is the
+    grace-period question; a pure day-count message keeps its stage block."""
+    assert engine.reply(text).intent == "grace_period"
+    assert engine.reply("逾期15天会怎样").kind is ReplyKind.STAGE
