@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,6 +70,8 @@ MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
+#: How many stage blocks (day count, platform, level) an engine remembers (cleared when full).
+STAGE_BLOCKS_REMEMBERED = 4096
 _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
@@ -931,7 +934,7 @@ class Engine:
             room = limit - len(heading) - len(prefix) - len(body) - 2
             full = stage_parts
             for level in range(4):
-                stage_parts = self._stage_parts(days, platform, level=level)[0]
+                stage_parts = self._stage_parts(days, platform, level=level)[0] if level else full
                 if sum(len(p.plain()) + 2 for p in stage_parts) <= room:
                     break
             if stage_parts != full:
@@ -1259,7 +1262,12 @@ class Engine:
         rules = self.kb.crisis
         if self.crisis.withholds_offer(u.normalized):
             return None
-        kept = " ".join(clause for clause in u.normalized.split() if not self.crisis.detect(clause).crisis)
+        clauses = u.normalized.split()
+        read = u.signal.clauses  # each clause's verdict, from the reading that found the crisis
+        if [clause for clause, _ in read] == clauses:
+            kept = " ".join(clause for clause, crisis in read if not crisis)
+        else:  # (read from a longer text than u.normalized, or no crisis reading: each clause read again)
+            kept = " ".join(clause for clause in clauses if not self.crisis.detect(clause).crisis)
         asking = [(q, story) for q, story in asking_units(kept) if ASKS_PLAINLY.search(q)]
         if not asking:
             return None
@@ -1357,13 +1365,27 @@ class Engine:
         self, days: int | None, platform: str | None, level: int = 0
     ) -> tuple[tuple[Part, ...], StageRef | None]:
         """The stage block of ``days`` on ``platform``'s table. ``level`` shortens it: 1 without the general
-        timeline's note, 2 also without the rights, 3 only what usually happens."""
+        timeline's note, 2 also without the rights, 3 only what usually happens. Remembered (immutable, and
+        the knowledge base does not change under an engine): a reply reads the block at up to four levels."""
         if days is None:
             return (), None
-        stage = self.kb.stage_for(days, platform)
-        return (self._stage_part(stage, days, platform, level),), StageRef(
-            stage.platform, stage.min_days, stage.max_days
-        )
+        key = (int(days), getattr(days, "said", None), platform, level)  # (a count as the reader said it: days.py)
+        found = self._stage_blocks.get(key)
+        if found is None:
+            stage = self.kb.stage_for(days, platform)
+            found = (self._stage_part(stage, days, platform, level),), StageRef(
+                stage.platform, stage.min_days, stage.max_days
+            )
+            if len(self._stage_blocks) >= STAGE_BLOCKS_REMEMBERED:
+                self._stage_blocks.clear()
+            self._stage_blocks[key] = found
+        return found
+
+    @cached_property
+    def _stage_blocks(
+        self,
+    ) -> dict[tuple[int, str | None, str | None, int], tuple[tuple[Part, ...], StageRef | None]]:
+        return {}
 
     def _stage_part(self, stage: Stage, days: int, platform: str | None, level: int = 0) -> Part:
         texts = self.kb.texts

@@ -492,11 +492,13 @@ class Matcher:
         forget_words: bool = True,
         vector: Vector | None = None,
         removed: Removed | None = None,
+        stripped: str | None = None,
     ) -> _Features:
         """The feature matrix (owners x FEATURES) of a message. ``exclude``: one example taken out as
         if never written (leave-one-out; with ``forget_words=False`` its owner keeps the words it
         brings); ``hold_out``: one owner taken out entirely. ``vector`` (the message's n-gram vector) and
-        ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training)."""
+        ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training);
+        ``stripped``: ``normalized`` through the analyser's ``strip_incidental``, when the caller has it."""
         n_owners = len(self.owner_names)
         n = len(self.examples)
         if hold_out is None:
@@ -603,7 +605,9 @@ class Matcher:
             matrix[:, 9] = oos * (1.0 - covered / total)
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         if vector is None:
-            vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+            if stripped is None:
+                stripped = self.analyzer.strip_incidental(normalized)
+            vector = self.ngrams.vector(stripped, tokens)
         # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
         left_out = self._ngram_exclude
         if left_out is None and exclude is not None and forget_words:
@@ -1365,13 +1369,14 @@ class _Readings:
 
     def tokens_and_ranking(self, text: str) -> tuple[list[str], tuple[Candidate, ...]]:
         matcher = self.matcher
-        tokens = matcher.analyzer.tokens(text)
+        stripped = matcher.analyzer.strip_incidental(text)
+        tokens = matcher.analyzer.tokens_of_stripped(stripped)
         if not tokens or not matcher.examples:
             return tokens, ()
         key = (tuple(tokens), text.strip())
         ranking = self.seen.get(key)
         if ranking is None:
-            ranking = self.seen[key] = matcher._ranking(matcher.features(tokens, text))
+            ranking = self.seen[key] = matcher._ranking(matcher.features(tokens, text, stripped=stripped))
         return tokens, ranking
 
     def __call__(self, text: str) -> tuple[Candidate, ...]:
