@@ -688,7 +688,11 @@ class Analyzer:
 
     def tokens(self, normalized: str) -> list[str]:
         """Canonical content tokens of a normalised message, in order (incidental details left out)."""
-        text = self.strip_incidental(normalized)
+        return self.tokens_of_stripped(self.strip_incidental(normalized))
+
+    def tokens_of_stripped(self, text: str) -> list[str]:
+        """:meth:`tokens` of a message already through :meth:`strip_incidental` (the matcher reads that text
+        again for its n-grams: stripped once)."""
         if not text.strip():
             return []
         text = SMS_SENDER.sub(" 106 ", text)

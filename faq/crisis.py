@@ -209,6 +209,10 @@ class Signal:
     #: Not a crisis: someone close to the reader died by suicide (a question of liability, answered): the
     #: answer comes after the region's ``bereaved`` line (``distress`` is set too, so that a line comes first).
     bereaved: bool = False
+    #: For a crisis: each clause of the message (as normalised) and whether it is a crisis on its own, from
+    #: the same reading (see :meth:`CrisisDetector.detect`); the engine reads what else a crisis message
+    #: asks without those clauses. Empty otherwise.
+    clauses: tuple[tuple[str, bool], ...] = field(default=(), compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------------------------ pinyin
@@ -938,11 +942,18 @@ class CrisisDetector:
         """Every part of the layer on the whole message (up to :data:`SCAN_CHARS` characters), before they
         are combined by :meth:`decide` (kept apart for the cross-author evaluation). The model is asked
         only when no cue fired, unless ``always_score``."""
+        return self._read(message, always_score)[0]
+
+    def _read(
+        self, message: str | bytes | None, always_score: bool = False
+    ) -> tuple[Reading, tuple[str, list[str], list[str]] | None]:
+        """:meth:`read`, and what it read: the normalised text, its clauses (compact) and the clauses with
+        hyperbole blanked out (None for an empty text)."""
         raw = safe_text(message, limit=SCAN_CHARS)
         text = normalize(raw, limit=SCAN_CHARS)
         region, also = self.region(raw, text)
         if not text:
-            return Reading(region, also)
+            return Reading(region, also), None
         # Hyperbole is blanked clause by clause: 好想死,撑不住 is not the 死撑 of hyperbole.
         clauses = [_compact(clause) for clause in text.split(" ")]
         cleared_clauses = [self._clear_negatives(clause) for clause in clauses]
@@ -955,7 +966,7 @@ class CrisisDetector:
             net = safety_net_cue(self._net, " ".join(cleared_clauses), " ".join(clauses))
         needs = self.rules.model_needs
         model = self.rules.model
-        return Reading(
+        reading = Reading(
             region,
             also,
             cue=cue,
@@ -970,6 +981,34 @@ class CrisisDetector:
                 else None
             ),
         )
+        return reading, (text, clauses, cleared_clauses)
+
+    def _clause_crisis(self, clause: str, compact: str, cleared: str, reading: Reading) -> bool:
+        """Whether one clause of a message read by :meth:`_read` (normalised: ``clause``; without spaces:
+        ``compact``; with hyperbole blanked out: ``cleared``) is a crisis on its own: what ``detect(clause)``
+        says, from the pieces the message's reading made of it. A crisis depends only on the cues, the
+        safety net and the model (not on the region, distress or who is at risk), and a clause that
+        normalising would change is read again as a message."""
+        if normalize(clause, limit=SCAN_CHARS) != clause:
+            return self.decide(self.read(clause)).crisis
+        found = self._crisis_cue(cleared, clause, set(cleared))
+        cue = found.label if found is not None else None
+        net = safety_net_cue(self._net, cleared, compact) if cue is None and self._net is not None else None
+        needs = self.rules.model_needs
+        model = self.rules.model
+        alone = Reading(
+            reading.region,
+            reading.also,
+            cue=cue,
+            net=net,
+            needed=not needs or any(w in cleared for w in needs),
+            scores=(
+                model.scores(cleared)
+                if model is not None and (model.veto_below is not None or (cue is None and net is None))
+                else None
+            ),
+        )
+        return self.decide(alone).crisis
 
     def withholds_offer(self, normalized: str) -> bool:
         """Whether a crisis message (normalised) speaks of the reader's own death or leaving as the time or
@@ -983,8 +1022,23 @@ class CrisisDetector:
         return combine(reading, Policy.of(self.rules))
 
     def detect(self, message: str | bytes | None) -> Signal:
-        """Read the whole message (up to :data:`SCAN_CHARS` characters)."""
-        return self.decide(self.read(message))
+        """Read the whole message (up to :data:`SCAN_CHARS` characters). A crisis also says which of its
+        clauses is a crisis on its own (:attr:`Signal.clauses`), from the same reading: a message of one
+        clause is its own verdict; each clause of a longer one is judged from the pieces the reading made
+        of it (its cues, net and model), not read again."""
+        reading, read = self._read(message)
+        signal = self.decide(reading)
+        if not signal.crisis or read is None:
+            return signal
+        text, compact, cleared = read
+        parts = text.split(" ")
+        if len(parts) == 1 and normalize(text, limit=SCAN_CHARS) == text:
+            verdicts: tuple[tuple[str, bool], ...] = ((text, True),)
+        else:
+            verdicts = tuple(
+                (part, self._clause_crisis(part, c, k, reading)) for part, c, k in zip(parts, compact, cleared, strict=True)
+            )
+        return replace(signal, clauses=verdicts)
 
     def region(self, raw: str, normalized: str | None = None) -> tuple[Region, Region | None]:
         """The reader's region, and a second region whose line is added when the first is a guess."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,6 +70,8 @@ MAX_SUGGESTIONS = 3
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
+#: How many stage blocks (day count, platform, level) an engine remembers (cleared when full).
+STAGE_BLOCKS_REMEMBERED = 4096
 _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
@@ -818,6 +821,12 @@ class Engine:
         ):
             intent = self.kb.intent(match.intent)
             assert intent is not None
+            second = self.kb.intent(match.second) if match.second else None
+            # Two questions in one message: the second answered short (its title and direct sentence) after the
+            # first, which gives up room for it; "逾期10天了接下来会咋样 会打给我紧急联系人吗": the stage block shown
+            # after the answer is what the other question asks (what happens now), no further text.
+            by_stage = second is not None and second.id == STAGE_INTENT and bool(stage_parts)
+            after = self._second_answer(second) if second is not None and not by_stage else None
             reply = self._intent_reply(
                 intent,
                 days,
@@ -826,11 +835,17 @@ class Engine:
                 fear=u.fear,
                 followup="inherit" if inherited else None,
                 confidence=match.confidence,
+                limit=compose.FIRST_MESSAGE_BUDGET - (len(after.plain()) + 2 if after else 0),
             )
-            second = self.kb.intent(match.second) if match.second else None
-            if second is not None:  # two questions in one message: the second answered short, after the first
-                part = Part(second.summary or second.answer, heading=second.title)
-                reply = replace(reply, parts=(*reply.parts, part), intents=(intent.id, second.id))
+            if second is not None and by_stage:
+                reply = replace(reply, intents=(intent.id, second.id))
+            elif second is not None and after is not None:
+                reply = replace(
+                    reply,
+                    parts=(*reply.parts, after),
+                    intents=(intent.id, second.id),
+                    related=self._asks(_second_first(second.id, intent.related)),
+                )
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
@@ -892,9 +907,11 @@ class Engine:
         fear: bool,
         followup: str | None,
         confidence: float = 1.0,
+        limit: int = compose.FIRST_MESSAGE_BUDGET,
     ) -> Reply:
         """An intent's answer: its direct sentence first (the stage's when the stage decides it), then the
-        few points that fit in the first message, the stage block, and the rest behind "详细说明"."""
+        few points that fit in the first message (``limit`` characters; less when a second answer follows),
+        the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
         key = _shown_key(intent.id, stage_ref)
         if ctx is not None and ctx.shown == key:
@@ -914,15 +931,15 @@ class Engine:
         elif stage_parts:
             # The stage block shrinks (its general note, then its rights, then its to-dos go behind
             # "详细说明") until the first message fits; the answer itself is cut last.
-            room = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix) - len(body) - 2
+            room = limit - len(heading) - len(prefix) - len(body) - 2
             full = stage_parts
             for level in range(4):
-                stage_parts = self._stage_parts(days, platform, level=level)[0]
+                stage_parts = self._stage_parts(days, platform, level=level)[0] if level else full
                 if sum(len(p.plain()) + 2 for p in stage_parts) <= room:
                     break
             if stage_parts != full:
                 stage_details = "\n".join(p.plain() for p in full)
-        budget = compose.FIRST_MESSAGE_BUDGET - len(heading) - len(prefix)
+        budget = limit - len(heading) - len(prefix)
         budget -= sum(len(p.plain()) + 2 for p in stage_parts)
         first, rest = compose.split_to_budget(body, max(budget, 0))
         details = "\n\n".join(x for x in (rest, intent.details, stage_details) if x)
@@ -1075,6 +1092,11 @@ class Engine:
 
     def _heading(self, intent: Intent, days: int | None, platform: str | None) -> str:
         return self._stage_lead(intent, days, platform) or self._summary_and_body(intent)[0]
+
+    def _second_answer(self, intent: Intent) -> Part:
+        """The answer to a message's second question: its title and its direct sentence (the whole answer is
+        one press away: its button leads the reply's buttons)."""
+        return Part(self._summary_and_body(intent)[0] or intent.answer, heading=intent.title)
 
     def _summary_and_body(self, intent: Intent) -> tuple[str, str]:
         """The intent's summary and the answer to show under it; without a summary, the answer's first
@@ -1240,7 +1262,12 @@ class Engine:
         rules = self.kb.crisis
         if self.crisis.withholds_offer(u.normalized):
             return None
-        kept = " ".join(clause for clause in u.normalized.split() if not self.crisis.detect(clause).crisis)
+        clauses = u.normalized.split()
+        read = u.signal.clauses  # each clause's verdict, from the reading that found the crisis
+        if [clause for clause, _ in read] == clauses:
+            kept = " ".join(clause for clause, crisis in read if not crisis)
+        else:  # (read from a longer text than u.normalized, or no crisis reading: each clause read again)
+            kept = " ".join(clause for clause in clauses if not self.crisis.detect(clause).crisis)
         asking = [(q, story) for q, story in asking_units(kept) if ASKS_PLAINLY.search(q)]
         if not asking:
             return None
@@ -1338,13 +1365,27 @@ class Engine:
         self, days: int | None, platform: str | None, level: int = 0
     ) -> tuple[tuple[Part, ...], StageRef | None]:
         """The stage block of ``days`` on ``platform``'s table. ``level`` shortens it: 1 without the general
-        timeline's note, 2 also without the rights, 3 only what usually happens."""
+        timeline's note, 2 also without the rights, 3 only what usually happens. Remembered (immutable, and
+        the knowledge base does not change under an engine): a reply reads the block at up to four levels."""
         if days is None:
             return (), None
-        stage = self.kb.stage_for(days, platform)
-        return (self._stage_part(stage, days, platform, level),), StageRef(
-            stage.platform, stage.min_days, stage.max_days
-        )
+        key = (int(days), getattr(days, "said", None), platform, level)  # (a count as the reader said it: days.py)
+        found = self._stage_blocks.get(key)
+        if found is None:
+            stage = self.kb.stage_for(days, platform)
+            found = (self._stage_part(stage, days, platform, level),), StageRef(
+                stage.platform, stage.min_days, stage.max_days
+            )
+            if len(self._stage_blocks) >= STAGE_BLOCKS_REMEMBERED:
+                self._stage_blocks.clear()
+            self._stage_blocks[key] = found
+        return found
+
+    @cached_property
+    def _stage_blocks(
+        self,
+    ) -> dict[tuple[int, str | None, str | None, int], tuple[tuple[Part, ...], StageRef | None]]:
+        return {}
 
     def _stage_part(self, stage: Stage, days: int, platform: str | None, level: int = 0) -> Part:
         texts = self.kb.texts
@@ -1417,3 +1458,9 @@ class Engine:
             details=convert(reply.details),
             traditional=True,
         )
+
+
+def _second_first(second: str, related: Sequence[str]) -> tuple[str, ...]:
+    """A reply's buttons when it answers two questions: the second topic's first (its whole answer), then the
+    first topic's related ones, as many buttons in all as before."""
+    return (second, *(r for r in related if r != second))[: max(len(related), 1)]

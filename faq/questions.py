@@ -7,22 +7,35 @@ from __future__ import annotations
 import re
 
 #: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
-QUESTION_END = ("吗", "呢", "么", "嘛", "?", "?")
+QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 
 
 #: A part of a message asks something when it has a question particle or a question word.
-#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点, 咩, 边度 / 边个.
-CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|咩|边度|边个"
+#: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点 / 点 + a verb (点投诉; not the 点
+#: of 网点 or 早点), 咩, 边度 / 边个. (Not 点解, why: "网点解冻" has it, and so does a child's question told.)
+CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
+
+#: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
+#: 真的假的, and 还是 opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of
+#: "还是还不上", still, nor 还是说, which says the same question again in other words).
+PLAIN_ASKS = (
+    r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假|是否"
+    r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
+)
 
 
 ASKS = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
     + CANTONESE_ASKS
+    + PLAIN_ASKS
 )
 
 
-#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰").
-REFERS_BACK = re.compile(r"[这這那][样樣么麼种種些]|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]")
+#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰"); not a degree
+#: ("利息这么高合法吗", "那么多"), which says how much, not what.
+REFERS_BACK = re.compile(
+    r"[这這那][样樣种種些]|[这這那][么麼](?![高多贵貴大狠少久长長快重凶])|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]"
+)
 
 
 #: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
@@ -34,6 +47,7 @@ PARTICLES = frozenset("吗呢嘛咩??")
 ASKS_PLAINLY = re.compile(
     r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家|找谁"
     + CANTONESE_ASKS
+    + PLAIN_ASKS
 )
 
 
@@ -47,13 +61,22 @@ def asks_something(normalized: str) -> bool:
 MO_IN_A_WORD = frozenset("怎什那这多要为干")
 
 
+#: What opens a question glued to one asked the same way: A-不-A or A-唔-A ("...会不会上征信会不会打给我爸妈",
+#: "會唔會坐監㗎會唔會搵我屋企人"), 有没有, 系咪 (not an 有没有 that a 怎么查 asks about).
+GLUED_OPENER = re.compile(r"(.)[不唔]\1|有没有|系咪")
+
+
 def split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
-    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question); parts of fewer than
-    three characters are joined to the previous one."""
+    "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question), and before an A-不-A
+    that opens another question ("会不会上征信会不会打给我爸妈" -> 会不会上征信 / 会不会打给我爸妈); parts of
+    fewer than three characters are joined to the previous one."""
     parts: list[str] = []
     current = ""
-    for ch in normalized:
+    for i, ch in enumerate(normalized):
+        if len(current.strip()) >= 3 and GLUED_OPENER.match(normalized, i) and GLUED_OPENER.search(current):
+            parts.append(current)
+            current = ""
         current += ch
         if ch == "么" and len(current) >= 2 and current[-2] in MO_IN_A_WORD:
             continue
@@ -71,9 +94,14 @@ def split_questions(normalized: str) -> list[str]:
     return [p.strip() for p in merged if p.strip()]
 
 
-#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天) or where
-#: someone lives (知道我住哪).
-NOT_ASKING = re.compile(r"[十好了咗]几|住哪")
+#: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a few days
+#: ago or these few days (前几天, 几天前, 这几天), a count of
+#: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
+#: how long), where someone lives (知道我住哪) or who a caller claims to be (自称是什么律所: some law firm).
+NOT_ASKING = re.compile(
+    r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪"
+    r"|(?:自称|号称|说是|说自己是)是?什么"
+)
 
 
 #: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.
@@ -83,6 +111,25 @@ MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 #: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
 #: what happens once the thing just asked about has happened.
 FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+
+
+#: Words that open a further question and ask nothing themselves: "另外想问下具体怎么投诉", "还有会不会被起诉",
+#: "那征信会不会有问题" (not the 那 of 那个), "顺便问一下...", "仲有...", "請問..." (normalised to Simplified).
+LEAD_IN = re.compile(
+    r"^(?:(?:(?:另外|还有|还想|然后|以及|其次|而且|所以|那么|那(?![个些种样边里么])|顺便|对了|仲有|同埋|请问|我?想问|再问|请教)(?:一下|下)?|问一?下)\s*)+"
+)
+
+
+def core(part: str) -> str:
+    """A question less the words that only lead into it (LEAD_IN) and less the condition a follow-on question
+    opens with (FOLLOWS_ON): "另外想问下具体怎么投诉" -> "具体怎么投诉", "停息挂账了还会上征信吗" -> "还会上征信吗",
+    "真被告了会不会坐牢" -> "会不会坐牢". What it asks, when the rest dilutes it; "" when nothing is left that asks."""
+    text = LEAD_IN.sub("", part.strip())
+    after = FOLLOWS_ON.match(text)
+    if after is not None and not text[after.end() :].startswith("的") and asks_something(text[after.end() :]):
+        text = text[after.end() :]
+    text = text.strip()
+    return text if len(text) >= 3 and ends_a_question(text) else ""
 
 
 def ends_a_question(part: str) -> bool:

@@ -1,0 +1,204 @@
+"""Two questions in one message: both answered (at most two intents, each short) when both are clearly asked,
+one answer when only one is. Every message here is invented for these tests (none comes from a dev set).
+
+The figures on the dev sets are measured by scripts/two_questions.py (labelled pairs with both answers, and
+one-question messages given a spurious second answer); these tests pin the rules that raised them."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from faq import questions
+from faq.engine import FIRST_MESSAGE_LIMIT, Engine
+from faq.evaluate import Example
+from faq.reply import Part
+
+# ------------------------------------------------------------------------------- how a message is cut
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        # two questions asked the same way, glued without a particle or punctuation
+        ("网贷逾期会不会被起诉会不会坐牢", ["网贷逾期会不会被起诉", "会不会坐牢"]),
+        ("能不能协商分期能不能免掉罚息", ["能不能协商分期", "能不能免掉罚息"]),
+        ("会唔会坐监㗎会唔会打俾我屋企人", ["会唔会坐监㗎", "会唔会打俾我屋企人"]),
+        # an A-不-A that a 怎么查 asks about is part of that question, not a second one
+        ("怎样知道一家借款app有没有牌照", ["怎样知道一家借款app有没有牌照"]),
+        ("我想知道会不会上门", ["我想知道会不会上门"]),
+        # particles still cut as before
+        ("严重吗会坐牢吗", ["严重吗", "会坐牢吗"]),
+    ],
+)
+def test_split_questions(text: str, parts: list[str]) -> None:
+    assert questions.split_questions(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("part", "asks"),
+    [
+        ("还能投诉不", True),  # a verb, then 不 at the end
+        ("合不合规", True),  # A-不-A
+        ("这到底是真的假的", True),
+        ("还是我直接找银行谈", True),  # the other half of a choice
+        ("还是还不上", False),  # 还是 = still
+        ("还是说他们不管", False),  # the same question again in other words
+        ("我还不起", False),
+        ("几个网贷的口子", False),  # a count left when the engine blanks 借了
+        ("几个月会被起诉", True),  # how long
+        ("一天打十几个", False),
+        ("前几天有人打电话给我", False),  # a few days ago
+        ("这几天一直在打", False),
+        ("拖欠几天算违约", True),
+        ("有个号码自称是什么调解中心", False),  # some mediation centre, not a question
+        ("我点投诉佢哋", True),  # Cantonese: how to complain
+        ("明天去网点处理", False),  # a bank branch
+        ("这种做法是否合规", True),
+    ],
+)
+def test_what_asks(part: str, asks: bool) -> None:
+    assert questions.ends_a_question(part) is asks
+
+
+@pytest.mark.parametrize(
+    ("part", "core"),
+    [
+        ("另外想问下具体怎么投诉", "具体怎么投诉"),
+        ("还有我想问一下会不会坐牢", "会不会坐牢"),
+        ("请教下怎么协商", "怎么协商"),
+        ("那征信会不会有问题", "征信会不会有问题"),
+        ("那个平台会起诉吗", "那个平台会起诉吗"),  # 那个: that one, no lead-in
+        ("分期了还会上征信吗", "还会上征信吗"),
+        ("真被起诉了会不会坐牢", "会不会坐牢"),
+        # nothing to take away: the question as it is
+        ("下周会上门吗", "下周会上门吗"),
+        ("问题严重吗", "问题严重吗"),
+        ("有成功过的人说说吗", "有成功过的人说说吗"),  # 过 then 的: no condition clause
+        # nothing left that asks
+        ("另外想问下", ""),
+    ],
+)
+def test_core_of_a_question(part: str, core: str) -> None:
+    assert questions.core(part) == core
+
+
+@pytest.mark.parametrize(
+    ("part", "refers"),
+    [
+        ("这样合法吗", True),
+        ("他们这么说对吗", True),
+        ("利息这么高合法吗", False),  # a degree: how high, not what was told
+        ("欠那么多会坐牢吗", False),
+    ],
+)
+def test_a_question_about_the_story(part: str, refers: bool) -> None:
+    assert bool(questions.REFERS_BACK.search(part)) is refers
+
+
+# --------------------------------------------------------------------------- the engine's two answers
+
+
+def _answered(engine: Engine, text: str) -> tuple[str, ...]:
+    reply = engine.reply(text)
+    return reply.intents or ((reply.intent,) if reply.intent else ())
+
+
+@pytest.mark.parametrize(
+    ("text", "both"),
+    [
+        ("网贷逾期会不会被起诉会不会坐牢", {"lawsuit", "jail"}),
+        ("逾期了会不会上征信会不会打给我爸妈", {"credit_report", "family_contact"}),
+        ("会唔会坐监㗎会唔会打俾我屋企人", {"jail", "family_contact"}),
+        ("半夜十二点还在打我电话 算不算违规 可以投诉不", {"call_legality", "complain"}),
+        ("催收讲周末要来我家堵我 真的假的 这种能去投诉吗", {"home_visit", "complain"}),
+        ("有人说借款app下架了就不用还 真的吗 那征信会不会有问题", {"platform_closed", "credit_report"}),
+        ("佢哋日日打去我公司 我點投訴 會唔會搞到我冇咗份工", {"complain", "life_impact"}),
+        ("催收是否可以打给我同事 是否会上征信", {"contact_list", "credit_report"}),
+        # who the caller claims to be is no question: the two questions are the next ones
+        (
+            "有个号码自称是什么调解中心 说受银行委托来催 这种外包催收合法吗 他们讲下礼拜来我家 真的会来吗",
+            {"third_party_collection", "home_visit"},
+        ),
+        # a story, then two questions on other topics than the story's
+        ("催收在我们小区业主群里发我的欠款截图 我该找谁举报 聊天截图算证据吗", {"complain", "evidence"}),
+        ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
+    ],
+)
+def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
+    got = _answered(engine, text)
+    assert len(got) == 2 and set(got) == both
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "借了几个网贷 现在有一笔逾期了 到底逾期多久会打给家里人",  # a count of loans is no question
+        "天天加班 还是还不上 能不能只还本金",  # 还是 = still
+        "信用卡晚还款会影响征信记录吗",
+        "催收骂我 这样合法吗",
+        "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
+    ],
+)
+def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
+    assert len(_answered(engine, text)) == 1
+
+
+def test_a_question_the_stage_block_answers_is_named_not_repeated(engine: Engine) -> None:
+    """"接下来会怎样" at a day count is what the stage block answers: the reply names the collection process
+    as its second topic and shows no further text for it."""
+    reply = engine.reply("拖了两个礼拜 下面会发生什么 他们会联系我老婆吗")
+    process = engine.kb.intent("collection_process")
+    assert process is not None
+    assert reply.intents == ("family_contact", "collection_process")
+    assert reply.stage is not None and process.title not in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "借了八千 逾期40天 会不会打给我爸妈 还会上征信吗",
+        "网贷逾期会不会被起诉会不会坐牢",
+        "催收讲周末要来我家堵我 真的假的 这种能去投诉吗",
+    ],
+)
+def test_two_answers_stay_short(engine: Engine, text: str) -> None:
+    """The second answer is its title and direct sentence; the first gives up room for it (its stage block
+    shrinks first), so that both fit the first message; the second topic's button comes first."""
+    reply = engine.reply(text)
+    assert len(reply.intents) == 2
+    second = engine.kb.intent(reply.intents[1])
+    assert second is not None and reply.parts[-1] == Part(second.summary, heading=second.title)
+    assert len(reply.text) <= FIRST_MESSAGE_LIMIT
+    assert reply.related and reply.related[0].intent == second.id
+    alone = engine.kb.intent(reply.intents[0])
+    assert alone is not None and len(reply.related) == max(len(alone.related), 1)
+
+
+# ------------------------------------------------------------------------------------ the measurement
+
+
+def test_the_measurement_counts_pairs_and_spurious_second_answers(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/two_questions.py: a labelled pair answered both ways counts as both (and in order), a
+    message labelled with one question that gets two counts as a spurious second answer."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / "two_questions.py"
+    spec = importlib.util.spec_from_file_location("two_questions_script", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, script)  # (its dataclasses look their module up)
+    spec.loader.exec_module(script)
+    dataset = [
+        Example("网贷逾期会不会被起诉会不会坐牢", "lawsuit", also="jail"),
+        Example("逾期了会不会上征信会不会打给我爸妈", "credit_report"),  # labelled as one question: spurious
+        Example("借了几个网贷 现在有一笔逾期了 到底逾期多久会打给家里人", "family_contact"),
+        Example("今天天气怎么样", None),
+    ]
+    f = script.measure(engine, dataset)
+    assert (f.pairs, f.both, f.ordered) == (1, 1, 1)
+    assert (f.single, f.spurious, f.oos, f.oos_second, f.rejected) == (2, 1, 1, 0, 1)
+    assert f.first_right == 3 and len(f.lengths) == 2
