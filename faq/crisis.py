@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from faq import cache
-from faq.crisis_model import CrisisModel, Scores, Settings, han_reading, train
+from faq.crisis_model import CrisisModel, Scores, Settings, han_reading, train, windows
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 
 # Per-character readings only (see faq/analyze.py): every reading of a polyphonic character is considered.
@@ -1350,8 +1350,17 @@ def training_set(detector: CrisisDetector, labelled: Mapping[str, Iterable[str]]
         if key == "ordinary":
             group += [" ".join(lazy_pinyin(q)) for q in group[::3]] + ["".join(lazy_pinyin(q)) for q in group[1::6]]
         for text in group:
-            texts.append(detector.model_text(text))
+            read = detector.model_text(text)
+            texts.append(read)
             labels.append(label)
+            if label == 0:
+                # A message is scored window by window (the highest probability counts), so a long everyday
+                # message is also trained on as each of its windows: none of them is despair. (Not for crisis
+                # or distress: the despair of a long message is in one window, not in every one.)
+                parts = [" ".join(window) for window in windows(read)]
+                if len(parts) > 1:
+                    texts += parts
+                    labels += [label] * len(parts)
     return texts, labels
 
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import accumulate, pairwise
-from math import exp
+from math import exp, sqrt
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ from faq import cache
 from faq.compact import StringIndex
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 CHAR_NGRAMS = (1, 2, 3, 4)
 SYLLABLE_NGRAMS = (1, 2, 3)
 #: Consecutive clauses are scored together up to this many characters.
@@ -105,6 +105,23 @@ def han_reading(ch: str) -> str:
     return fuzzy(readings[0]) if readings and readings[0].isalpha() else ""
 
 
+#: A syllable the sound channel keeps apart from its collapsed spelling: shi (是 事 时 失 十 ...) read as si
+#: made every 我是 / 是在 / 失去 sound like 我死 / 死在 / 死去, the model's strongest sounds of crisis (v4).
+KEPT_SOUNDS = frozenset({"shi"})
+
+
+def sound(syllable: str) -> str:
+    """A toneless syllable as the sound channel reads it: :func:`fuzzy`, except :data:`KEPT_SOUNDS`."""
+    return syllable if syllable in KEPT_SOUNDS else fuzzy(syllable)
+
+
+@lru_cache(maxsize=16384)
+def model_reading(ch: str) -> str:
+    """The reading of a Han character in the model's sound channel (:func:`han_reading`, but 是 stays shi)."""
+    readings = lazy_pinyin(ch, errors="ignore")
+    return sound(readings[0]) if readings and readings[0].isalpha() else ""
+
+
 @lru_cache(maxsize=8192)
 def split_syllables(word: str) -> tuple[str, ...] | None:
     """A Latin word cut into pinyin syllables (the fewest), or None when it is not pinyin."""
@@ -122,7 +139,7 @@ def split_syllables(word: str) -> tuple[str, ...] | None:
         step = fewest[end]
         if step is None:
             return None
-        cuts.append(fuzzy(word[step[1] : end]))
+        cuts.append(sound(word[step[1] : end]))
         end = step[1]
     return tuple(reversed(cuts)) if cuts else None
 
@@ -133,7 +150,7 @@ def syllables(clause: str) -> list[str]:
     out: list[str] = []
     for unit in _UNIT.findall(clause):
         if len(unit) == 1 and "\u3400" <= unit <= "\u9fff":
-            out.append(han_reading(unit))
+            out.append(model_reading(unit))
         elif unit[0].isascii() and unit[0].isalpha():
             cut = split_syllables(unit) if len(unit) <= 40 else None
             out.extend(cut if cut else (unit,))
@@ -374,7 +391,7 @@ class PackedFeatures:
             get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
             for code in set(codes[new].tolist()):  # (not np.unique: it imports numpy.ma, ~1.5 MB)
                 ch = chr(code)
-                reading = han_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
+                reading = model_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
                 table[code] = get(reading, unknown) if reading else 0
             ids = table[codes]
         return ids.astype(np.uint64)
@@ -453,11 +470,13 @@ class CrisisModel:
         """:meth:`probabilities` as three floats: one numpy call (the sum of the weight rows of the features
         present, in the order of the rows, in double precision: the same sum in every process), the rest
         in plain floats (numpy's per-call cost dominates three numbers)."""
-        rows = self.rows(list(window))
+        window = list(window)
+        rows = self.rows(window)
         bias = self._bias
         if len(rows):
             total = self.weights[rows].sum(axis=0, dtype=np.float64).tolist()
-            z = [bias[0] + total[0], bias[1] + total[1], bias[2] + total[2]]
+            k = length_scale(sum(map(len, window)), self.settings.get("length_norm"))
+            z = [bias[0] + k * total[0], bias[1] + k * total[1], bias[2] + k * total[2]]
         else:
             z = list(bias)
         top = max(z)
@@ -572,6 +591,19 @@ class Settings:
     distress_at: float = 0.85
     #: a cue or the safety net is overruled when the model's crisis probability is below this (None: never)
     veto_below: float | None = 0.05
+    #: a run of clauses longer than this many characters has its features scaled by sqrt(length_norm / its
+    #: length), in training and in scoring (None: never), so that the many generic n-grams of a long story
+    #: cannot add up to despair (see :func:`length_scale`)
+    length_norm: int | None = 16
+
+
+def length_scale(chars: int, norm: object) -> float:
+    """The factor of the features of a run of clauses of ``chars`` characters: 1 up to ``norm`` characters,
+    then sqrt(norm / chars) (a 64-character window: 0.71 at 32), so that its generic n-grams (就 在 去 已经 ...),
+    which long crisis stories also hold, weigh as much together as those of a short message."""
+    if not isinstance(norm, int) or norm <= 0 or chars <= norm:
+        return 1.0
+    return sqrt(norm / chars)
 
 
 def is_unigram(feature: str) -> bool:
@@ -612,7 +644,9 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
         indices += [index[f] for f in row if f in index]
         indptr.append(len(indices))
     value = np.array([settings.unigram_value if is_unigram(f) else 1.0 for f in names])
-    x = csr_matrix((value[indices], indices, indptr), shape=(len(rows), len(names)))
+    scale = np.array([length_scale(sum(map(len, clauses(t))), settings.length_norm) for t in texts])
+    data = value[indices] * np.repeat(scale, np.diff(indptr))
+    x = csr_matrix((data, indices, indptr), shape=(len(rows), len(names)))
     y = np.asarray(labels)
     weight = np.where(y == 2, settings.crisis_weight, np.where(y == 1, settings.distress_weight, 1.0))
     present = sorted(set(labels))
@@ -640,7 +674,7 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
         trained_on=digest(texts, labels, settings),
         settings={"c": settings.c, "distress_weight": settings.distress_weight,
                   "crisis_weight": settings.crisis_weight, "min_count": settings.min_count,
-                  "unigram_value": settings.unigram_value},
+                  "unigram_value": settings.unigram_value, "length_norm": settings.length_norm},
     )
 
 

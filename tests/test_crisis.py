@@ -41,6 +41,7 @@ from faq.crisis_model import (
     Settings,
     digest,
     features,
+    length_scale,
     split_syllables,
     syllables,
     train,
@@ -510,6 +511,47 @@ def test_windows_and_syllables() -> None:
     assert split_syllables("buxianghuole") == ("bu", "xian", "huo", "le")  # xiang ~ xian (ang/an forgiven)
     assert split_syllables("kms") is None
     assert syllables("不想获了") == syllables("bu xiang huo le".replace(" ", "")) == syllables("不想活了")
+
+
+def test_the_sound_channel_keeps_shi_apart_from_si() -> None:
+    """v4: 是/事/时/失 (shi) no longer sound like 死 (si): 我是 / 是在 / 失去 made the model's strongest crisis
+    sounds out of everyday words; typed pinyin reads the same way, and the other collapsed spellings stay."""
+    assert syllables("我是") == ["wo", "shi"] != syllables("我死") == ["wo", "si"]
+    assert syllables("woshi") == syllables("我是") and syllables("wosi") == syllables("我死")
+    assert syllables("失去") != syllables("死去")
+    assert split_syllables("buxianghuole") == ("bu", "xian", "huo", "le")
+    assert syllables("自杀") == syllables("zisha") == syllables("zhisa")  # zh/z, sh/s still forgiven elsewhere
+
+
+def test_long_windows_are_scaled_in_training_and_scoring() -> None:
+    """A run of clauses longer than ``length_norm`` characters has its features scaled by sqrt(norm / length),
+    the same in training and in scoring (a short message is untouched: its sum is the same float)."""
+    assert length_scale(10, 32) == length_scale(32, 32) == 1.0
+    assert length_scale(64, 32) == pytest.approx(0.5**0.5)
+    assert length_scale(500, None) == 1.0
+    model = train(["我 不想活了", "逾期 怎么办", "好累 好想哭", "会 上 征信 吗"], [2, 0, 1, 0],
+                  Settings(min_count=1, length_norm=4))
+    assert model.settings["length_norm"] == 4
+    window = ["不想活了", "逾期"]
+    rows = model.rows(window)
+    z = model.bias + length_scale(6, 4) * model.weights[rows].sum(axis=0, dtype=np.float64)
+    expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    assert model.probabilities(window) == pytest.approx(expected)
+
+
+def test_long_negatives_are_also_trained_on_window_by_window(detector: CrisisDetector) -> None:
+    """The scorer reads a message window by window, so a long everyday message is trained on whole and as
+    each of its windows (all neither); a long crisis or distress message only whole (its despair is in one
+    window, not in every one)."""
+    story = " ".join(["上个月工资没发 三个平台都逾期了 房租也交不上"] * 4) + " 请问会不会被起诉"
+    texts, labels = training_set(detector, {"negative": [story], "crisis": [story + " 我不想活了"]})
+    read = detector.model_text(story)
+    parts = [" ".join(w) for w in windows(read)]
+    assert len(parts) > 1
+    assert texts.count(read) == 1 and all(p in texts for p in parts)
+    assert labels.count(2) == 1 and labels.count(0) == 1 + len(parts)
+    short, short_labels = training_set(detector, {"negative": ["逾期了怎么办"]})
+    assert short_labels == [0] and len(short) == 1
 
 
 def test_a_missing_model_means_rules_only_and_a_broken_one_is_an_error(tmp_path: Path) -> None:
@@ -1345,8 +1387,9 @@ async def test_telegram_crisis_reply_button_opens_the_question_asked_also_after_
 
 FRESH = {
     # file: (crisis found at least, of; false alarms at most, of), measured on the shipped layer after the
-    # retrain on crisis_train_5/6 (before it: 14/15 and 4/70; 8/8 and 0/36; 13/13 and 3/20)
-    "crisis_fresh_offer.yaml": (14, 15, 4, 70),
+    # retrain on crisis_train_5/6 (before it: 14/15 and 4/70; 8/8 and 0/36; 13/13 and 3/20); after crisis_train_7
+    # and the model v4 (length scaling, shi kept apart): 14/15 and 3/70, 8/8 and 0/36, 13/13 and 1/20
+    "crisis_fresh_offer.yaml": (14, 15, 3, 70),
     "crisis_fresh_offer2.yaml": (8, 8, 0, 36),
     "crisis_fresh_fa.yaml": (13, 13, 1, 20),
 }
@@ -1383,3 +1426,31 @@ def test_crisis_fuzzy_spelling_is_one_left_to_right_pass_of_each_rule() -> None:
     keys = ["".join(t) for n in range(1, 6) for t in itertools.product("zchsaegni", repeat=n)]
     keys += ["woxiangsi", "zhendexiangsile", "zisha", "tiaolou", "qingsheng", "shangdiao", "wo zhen xiang si"]
     assert [k for k in keys if _fuzzy(k) != by_regex(k)] == []
+
+
+# ------------------------------------------------ everyday dev sets: crisis replies to messages of no dying
+
+#: In-scope everyday messages of the matcher's dev sets (none speaks of dying) that got the crisis reply from
+#: the model alone (no cue of the lists or patterns), at most, as measured after crisis_train_7 and the model
+#: v4 (before: 1, 3, 1 of 200 each; the other everyday files: 0). Counts only: their texts are dev data.
+EVERYDAY_MODEL_ALARMS = {
+    "everyday_holdout.yaml": 0,
+    "everyday_holdout2.yaml": 0,
+    "everyday_holdout3.yaml": 2,
+    "everyday_holdout4.yaml": 1,
+    "everyday_holdout5.yaml": 1,
+    "queries_holdout4.yaml": 0,
+    "queries_holdout5.yaml": 0,
+    "dev.yaml": 0,
+    "dev2.yaml": 0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVERYDAY_MODEL_ALARMS))
+def test_everyday_dev_sets_get_few_crisis_replies_from_the_model_alone(detector: CrisisDetector, name: str) -> None:
+    from faq.evaluate import load_dataset
+
+    examples = [e for e in load_dataset(DEV_SET.parent / name) if e.intent is not None]
+    alarms = [s.cue for s in map(detector.detect, (e.text for e in examples)) if s.crisis and s.cue.startswith("model:")]
+    print(f"\n{name}: {len(alarms)}/{len(examples)} in-scope messages got the crisis reply from the model alone")
+    assert len(alarms) <= EVERYDAY_MODEL_ALARMS[name], alarms
