@@ -117,6 +117,9 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: everyday_holdout5 / queries_holdout5 (the fifth round, written the same way while acc5 worked) were measured
 #: on main 86e774c and once more on the merged engine 9e9e182 (README): 93.0 % / 90.0 % and 96.1 % / 92.5 %.
 #: Dev sets since; floors just under.
+#: everyday_holdout6 / queries_holdout6 (the sixth round, written the same way while acc6, two6 and crisisfa6
+#: worked) were measured on main 0c4b108 and once more on the merged engine 2499179 (README): 91.4 % / 94.0 %
+#: and 96.3 % / 100 %. Dev sets since; floors just under.
 HELD_OUT = {
     "everyday_holdout": (0.99, None),
     "search_holdout": (0.95, 0.97),
@@ -129,6 +132,8 @@ HELD_OUT = {
     "queries_holdout4": (0.955, 0.92),
     "everyday_holdout5": (0.925, 0.895),
     "queries_holdout5": (0.955, 0.92),
+    "everyday_holdout6": (0.91, 0.93),
+    "queries_holdout6": (0.96, 0.97),
 }
 
 
@@ -152,7 +157,8 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
     refused = [
         ex.text
         for name in (
-            "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml"
+            "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml",
+            "everyday_holdout5.yaml",
         )
         for ex in load_dataset(DATA / name)
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)

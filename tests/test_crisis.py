@@ -1441,6 +1441,8 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout5.yaml": 1,
     "queries_holdout4.yaml": 0,
     "queries_holdout5.yaml": 0,
+    "everyday_holdout6.yaml": 1,
+    "queries_holdout6.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

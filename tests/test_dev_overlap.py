@@ -40,6 +40,8 @@ KNOWN_COINCIDENCES = {
     "queries_holdout4.yaml": 21,
     "everyday_holdout5.yaml": 1,
     "queries_holdout5.yaml": 20,
+    "everyday_holdout6.yaml": 10,
+    "queries_holdout6.yaml": 19,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
