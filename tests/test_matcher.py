@@ -302,6 +302,10 @@ CANTONESE_AND_TAIWANESE = [
     ("追數公司係外判嘅 佢哋有冇權追我", "third_party_collection"),
     ("佢哋話聽日上嚟搵我", "home_visit"),
     ("被催收嗆到失眠 可以向他們求償嗎", "compensation"),
+    # 过数 = 转账, 私人户口 = 个人账户, send = 发, TU = 环联信用报告 (synonyms; the threat was refused without them)
+    ("收到佢哋send嚟嘅相 話要嚟我屋企淋紅油", "threats"),
+    ("催數嘅人叫我過數入個私人戶口 就當還清 係咪呃錢", "scam"),
+    ("逾期咗一個月 會唔會影響TU評分", "credit_report"),
 ]
 
 
