@@ -47,6 +47,7 @@ from faq.normalize import (
 from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
 from faq.readings import (
     asks_to_borrow,
+    borrows_to_repay,
     courtesy_with_good_news,
     names_other_bureau,
     only_asks_where_to_borrow,
@@ -101,6 +102,7 @@ RATE_TOPICS = frozenset({"illegal_lending"})
 SHORT_LOAN_DAYS = 14
 #: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
 CREDIT_INTENT = "credit_report"
+DEBT_INTENT = "debt_management"
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -393,6 +395,15 @@ class Engine:
             # out-of-scope group with an answer of its own keeps it, and so does a message that asks where to
             # borrow ("邊間財務公司唔查TU都肯借": a loan request, never answered as a credit question).
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
+        if (
+            question
+            and match.out_of_scope == "loan_request"
+            and borrows_to_repay(normalized)
+            and not only_asks_where_to_borrow(normalized)
+        ):
+            # "该不该再借一笔新的来还旧的": whether to borrow to repay is a question about managing debts (the
+            # answer says not to roll loans over), not a request for a lender.
+            match = Match(intent=DEBT_INTENT, confidence=match.confidence, ranking=match.ranking)
         if question and not signal.distress and only_asks_where_to_borrow(normalized):
             # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
             # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.

@@ -28,6 +28,11 @@ _ASKS_WHERE_TO_BORROW = re.compile(
 _AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
 #: Asking where or whether one can borrow, anywhere in a message ("哪家不查联征也能借", "边间财务公司肯借俾我").
 _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
+#: Borrowing anew to repay what is already owed ("借新还旧", "再借一笔来还之前的"): a question about managing debts,
+#: not a request for a loan.
+_BORROWS_TO_REPAY = re.compile(
+    r"借新还旧|以贷养贷|拆东墙补西墙|借[^ ]{0,6}新的?[^ ]{0,4}(?:来|去|拿来|用来)?还(?:旧|之前|以前|原来|老|前面)"
+)
 #: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
 _COLLECTION_JOB = re.compile(
     r"在催收(?:公司|机构)(?:上班|工作|做|干)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
@@ -47,6 +52,11 @@ def names_other_bureau(normalized: str) -> bool:
 def asks_to_borrow(normalized: str) -> bool:
     """Whether any part of the message asks where or whether one can borrow ("边间财务公司唔查TU都肯借")."""
     return _ASKS_TO_BORROW.search(normalized) is not None
+
+
+def borrows_to_repay(normalized: str) -> bool:
+    """Whether the message speaks of borrowing anew to repay old debts ("该不该借个新的来还旧的")."""
+    return _BORROWS_TO_REPAY.search(normalized) is not None
 
 
 def only_asks_where_to_borrow(normalized: str) -> bool:

@@ -432,3 +432,12 @@ def test_a_day_count_says_what_is_asked_when_the_rest_asks_nothing(engine: Engin
     grace-period question; a pure day-count message keeps its stage block."""
     assert engine.reply(text).intent == "grace_period"
     assert engine.reply("逾期15天会怎样").kind is ReplyKind.STAGE
+
+
+@pytest.mark.parametrize("text", ["要不要借个新口子还之前的", "我天天借新还旧 这样下去行吗"])
+def test_borrowing_to_repay_old_debts_is_debt_management(engine: Engine, text: str) -> None:
+    """Whether to borrow anew to repay old debts is a question about managing debts (the answer says not to roll
+    loans over), never a loan request; asking where to borrow stays one."""
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.ANSWER and reply.intent == "debt_management", text
+    assert engine.reply("哪里能借钱 推荐个下款快的口子").kind is ReplyKind.OUT_OF_SCOPE
