@@ -222,6 +222,7 @@ class Engine:
         )
         lender_names = [normalize(name) for lender in kb.lenders for name in lender.names]
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected, incidental=lender_names)
+        del vocabulary, protected, lender_names  # (a list of every example: not alive while the matcher is built)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
         self._day_words = re.compile(
