@@ -249,7 +249,10 @@ class Engine:
         builds its engine on top of what this one keeps, not of what building it took."""
         if cls._loaded_before:  # (a process's first load has nothing to give back: ~0.01 s of a first start)
             memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
-        engine = cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
+        kb = load_knowledge_base(path or DEFAULT_KB_PATH)
+        if cls._loaded_before:  # (reading the file leaves free pages the engine's arrays do not reuse)
+            memory.release()
+        engine = cls(kb, config)
         memory.release()
         Engine._loaded_before = True
         return engine

@@ -407,16 +407,17 @@ def _event_line(event: Any) -> int:
     return int(event.start_mark.line) + 1
 
 
-def _read_yaml(raw: str) -> Any:
+def _read_yaml(raw: str, known: Mapping[str, str] | None = None) -> Any:
     """``yaml.load(raw, Loader=_LineLoader)``: the same objects, lines and errors, built from the parser's
     events one by one instead of from the whole node tree. At 50k examples PyYAML's tree (a node and two
     marks per scalar) held ~35 MB at once for ~10 MB of strings kept, during /reload beside the engine
     that serves. A document that uses anchors, aliases, merge keys, explicit tags or several documents is
-    read by the composer as before."""
+    read by the composer as before. ``known``: strings already held (see _questions_of); a string scalar
+    equal to one is that one, and its fresh copy is let go at once."""
     loader = _LineLoader(raw)
     try:
         try:
-            return _EventReader(loader).document()
+            return _EventReader(loader, known or {}).document()
         except _Unusual:
             pass
     finally:
@@ -427,8 +428,9 @@ def _read_yaml(raw: str) -> Any:
 class _EventReader:
     """Builds what :class:`_LineLoader` constructs, from the parser's events (see :func:`_read_yaml`)."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, known: Mapping[str, str]) -> None:
         self.loader = loader
+        self.known = known
         #: The first error constructing an object (a duplicate key, a bad scalar), raised once the whole
         #: document has been parsed: PyYAML composes the whole tree before it constructs anything, so a
         #: syntax error further on is the one it reports.
@@ -494,7 +496,7 @@ class _EventReader:
             raise _Unusual
         tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == _STR_TAG:
-            return event.value
+            return self.known.get(event.value, event.value)
         construct = self.loader.yaml_constructors.get(tag)
         if construct is None or tag.endswith((":merge", ":value")):
             raise _Unusual
@@ -603,8 +605,9 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
     except (OSError, UnicodeDecodeError) as exc:
         out.error(0, f"cannot read the file: {exc}")
         return None, out.problems
+    known = _questions_of(_last_loaded[0]())
     try:
-        doc = _read_yaml(raw)
+        doc = _read_yaml(raw, known)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -622,7 +625,8 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
     lenders = _read_lenders(doc, out)
     stages = _read_stages(doc, out, {p.id for p in platforms})
     synonyms = _read_synonyms(doc, out)
-    out.known = _questions_of(_last_loaded[0]())
+    out.known = known
+    del known
     out_of_scope = _read_out_of_scope(doc, out)
     intents = _read_intents(doc, out)
     out.known = {}
