@@ -90,7 +90,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq import cache, questions, scorer_file
+from faq import cache, memory, questions, scorer_file
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
 from faq.context import is_same_topic
@@ -328,6 +328,8 @@ class Matcher:
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         if ngrams is None:
+            if n >= COMPACT_FROM:  # the index's temporaries freed, their pages given back before the model is read
+                memory.trim()
             self.ngrams = self._ngram_model()
             self._ngram_exclude: Removed | None = None
         else:
