@@ -404,7 +404,7 @@ class Matcher:
         stored = cache.load_with_blobs(_NGRAM_KIND, key)  # (its arrays read straight into their buffers)
         if stored is not None:
             try:
-                model = NgramModel.from_state(*stored)
+                model = NgramModel.from_state(*stored, consume=True)
             except (KeyError, TypeError, ValueError):
                 pass
             else:
