@@ -224,6 +224,7 @@ class Engine:
         )
         lender_names = [normalize(name) for lender in kb.lenders for name in lender.names]
         self.analyzer = Analyzer(vocabulary, kb.synonyms, protected, incidental=lender_names)
+        del vocabulary, protected, lender_names  # (a list of every example: not alive while the matcher is built)
         self.matcher = Matcher.from_kb(kb, self.analyzer, config)
         removable = {*DAY_WORDS, *STOP_WORDS, *(normalize(name) for p in kb.platforms for name in p.names)}
         self._day_words = re.compile(
@@ -250,7 +251,10 @@ class Engine:
         builds its engine on top of what this one keeps, not of what building it took."""
         if cls._loaded_before:  # (a process's first load has nothing to give back: ~0.01 s of a first start)
             memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
-        engine = cls(load_knowledge_base(path or DEFAULT_KB_PATH), config)
+        kb = load_knowledge_base(path or DEFAULT_KB_PATH)
+        if cls._loaded_before:  # (reading the file leaves free pages the engine's arrays do not reuse)
+            memory.release()
+        engine = cls(kb, config)
         memory.release()
         Engine._loaded_before = True
         return engine

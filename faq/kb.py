@@ -7,8 +7,9 @@ every problem as ``file:line: [intent id] message``. The schema is documented in
 from __future__ import annotations
 
 import re
+import weakref
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,16 +407,17 @@ def _event_line(event: Any) -> int:
     return int(event.start_mark.line) + 1
 
 
-def _read_yaml(raw: str) -> Any:
+def _read_yaml(raw: str, known: Mapping[str, str] | None = None) -> Any:
     """``yaml.load(raw, Loader=_LineLoader)``: the same objects, lines and errors, built from the parser's
     events one by one instead of from the whole node tree. At 50k examples PyYAML's tree (a node and two
     marks per scalar) held ~35 MB at once for ~10 MB of strings kept, during /reload beside the engine
     that serves. A document that uses anchors, aliases, merge keys, explicit tags or several documents is
-    read by the composer as before."""
+    read by the composer as before. ``known``: strings already held (see _questions_of); a string scalar
+    equal to one is that one, and its fresh copy is let go at once."""
     loader = _LineLoader(raw)
     try:
         try:
-            return _EventReader(loader).document()
+            return _EventReader(loader, known or {}).document()
         except _Unusual:
             pass
     finally:
@@ -426,8 +428,9 @@ def _read_yaml(raw: str) -> Any:
 class _EventReader:
     """Builds what :class:`_LineLoader` constructs, from the parser's events (see :func:`_read_yaml`)."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, known: Mapping[str, str]) -> None:
         self.loader = loader
+        self.known = known
         #: The first error constructing an object (a duplicate key, a bad scalar), raised once the whole
         #: document has been parsed: PyYAML composes the whole tree before it constructs anything, so a
         #: syntax error further on is the one it reports.
@@ -493,7 +496,7 @@ class _EventReader:
             raise _Unusual
         tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == _STR_TAG:
-            return event.value
+            return self.known.get(event.value, event.value)
         construct = self.loader.yaml_constructors.get(tag)
         if construct is None or tag.endswith((":merge", ":value")):
             raise _Unusual
@@ -520,6 +523,8 @@ class _Collector:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        #: example questions already held (see _questions_of): a question read equal to one is that one
+        self.known: dict[str, str] = {}
 
     def error(self, line: int, message: str, intent_id: str | None = None) -> None:
         self.problems.append(Problem(self.file, line, intent_id, message))
@@ -558,7 +563,27 @@ class _Collector:
         if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
             self.error(_line(node, key), f"{what}: {key!r} must be a list of texts", intent_id)
             return ()
-        return tuple(str(v).strip() for v in value if str(v).strip())
+        known = self.known
+        return tuple(known.get(text, text) for text in (str(v).strip() for v in value) if text)
+
+
+def _no_knowledge_base() -> KnowledgeBase | None:
+    return None
+
+
+#: The knowledge base read last, while it is alive (an engine serving it, as during a /reload).
+_last_loaded: list[Callable[[], KnowledgeBase | None]] = [_no_knowledge_base]
+
+
+def _questions_of(kb: KnowledgeBase | None) -> dict[str, str]:
+    """Every example question of ``kb`` (the one read before, still alive) by itself: the same questions
+    read again are these string objects, not copies (a /reload of 50,000 examples builds its engine
+    beside the serving one: ~5 MB less at its peak)."""
+    if kb is None:
+        return {}
+    known = {q: q for intent in kb.intents for q in intent.questions}
+    known.update((q, q) for group in kb.out_of_scope for q in group.questions)
+    return known
 
 
 def load_knowledge_base(path: str | Path) -> KnowledgeBase:
@@ -580,8 +605,9 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
     except (OSError, UnicodeDecodeError) as exc:
         out.error(0, f"cannot read the file: {exc}")
         return None, out.problems
+    known = _questions_of(_last_loaded[0]())
     try:
-        doc = _read_yaml(raw)
+        doc = _read_yaml(raw, known)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -599,8 +625,11 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
     lenders = _read_lenders(doc, out)
     stages = _read_stages(doc, out, {p.id for p in platforms})
     synonyms = _read_synonyms(doc, out)
+    out.known = known
+    del known
     out_of_scope = _read_out_of_scope(doc, out)
     intents = _read_intents(doc, out)
+    out.known = {}
     _check_cross_references(intents, out_of_scope, doc, out)
     if crisis is not None:
         _check_crisis_intents(crisis, {intent.id for intent in intents}, doc, out)
@@ -618,6 +647,7 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
         out_of_scope=out_of_scope,
         intents=intents,
     )
+    _last_loaded[0] = weakref.ref(kb)
     return kb, out.problems
 
 

@@ -83,14 +83,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
-from itertools import repeat
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq import cache, questions, scorer_file
+from faq import cache, memory, questions, scorer_file
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
 from faq.context import is_same_topic
@@ -258,16 +258,11 @@ class Matcher:
         #: the scorer's key; set when the model is built or read here
         self._ngram_digest = ""
         self.analyzer = analyzer
-        # Examples are grouped by owner, so that each owner's examples are one slice.
-        order = sorted(range(len(owners)), key=lambda i: owners[i])
-        self.owners = [owners[i] for i in order]
-        self.examples = [examples[i] for i in order]
-        # (compact token lists, from COMPACT_FROM examples, stay compact: see Analyzer.tokens_of_all)
-        self.token_lists: Sequence[list[str]] = (
-            TokenLists(token_lists[i] for i in order)
-            if isinstance(token_lists, TokenLists)
-            else [token_lists[i] for i in order]
-        )
+        # Examples are grouped by owner, so that each owner's examples are one slice. from_kb gives them so
+        # grouped already: then the lists given are kept as they are (no second copy of 50,000 token lists
+        # and no list of 50,000 positions alive while the matcher is built: ~3.7 MB at a /reload's peak).
+        self.token_lists: Sequence[list[str]]
+        self.owners, self.examples, self.token_lists = _grouped_by_owner(owners, examples, token_lists)
         self.keywords = keywords
         self.owner_names = sorted(set(self.owners))
         owner_index = {name: k for k, name in enumerate(self.owner_names)}
@@ -333,6 +328,8 @@ class Matcher:
         self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         if ngrams is None:
+            if n >= COMPACT_FROM:  # the index's temporaries freed, their pages given back before the model is read
+                memory.trim()
             self.ngrams = self._ngram_model()
             self._ngram_exclude: Removed | None = None
         else:
@@ -356,14 +353,17 @@ class Matcher:
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase, analyzer: Analyzer, config: MatcherConfig | None = None) -> Matcher:
+        # Each owner's examples in a row, owners in the order __init__ groups them (a stable sort by name:
+        # the same order as sorting the examples one by one), so that __init__ keeps these lists.
+        groups = [(intent.id, intent.questions) for intent in kb.intents]
+        groups += [(OOS_PREFIX + group.id, group.questions) for group in kb.out_of_scope]
+        groups.sort(key=lambda group: group[0])
         owners: list[str] = []
         examples: list[str] = []
-        for intent in kb.intents:
-            owners += [intent.id] * len(intent.questions)
-            examples += intent.questions
-        for group in kb.out_of_scope:
-            owners += [OOS_PREFIX + group.id] * len(group.questions)
-            examples += group.questions
+        for owner, texts in groups:
+            owners += [owner] * len(texts)
+            examples += texts
+        del groups
         token_lists = analyzer.tokens_of_all([normalize(q) for q in examples])
         keywords = {
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
@@ -404,7 +404,7 @@ class Matcher:
         stored = cache.load_with_blobs(_NGRAM_KIND, key)  # (its arrays read straight into their buffers)
         if stored is not None:
             try:
-                model = NgramModel.from_state(*stored)
+                model = NgramModel.from_state(*stored, consume=True)
             except (KeyError, TypeError, ValueError):
                 pass
             else:
@@ -1224,20 +1224,36 @@ class _Postings:
         order = np.argsort(key_of, kind="stable")
         self._examples_by_key = example_of[order]
         del order
-        # (the keys in that order: each key repeated as often as it is used, the same as key_of[order]
-        # without the order and the sorted keys alive together)
-        key_sorted = np.repeat(np.arange(len(keys), dtype=key_of.dtype), np.bincount(key_of, minlength=len(keys)))
-        self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
-        # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
-        # come in increasing order): the owner, how many of its examples use the key, the key.
-        owners = owner_of[self._examples_by_key]
-        change = np.ones(len(owners), dtype=bool)
-        change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
-        if not runs:  # the number of runs of each key is its number of owners
+        if not runs:
+            # Each key's bounds from its number of pairs (every key has one at least), and its number of
+            # owners as the runs of one owner within its bounds: without the keys in that order alive (2 MB
+            # of the character index at 50k examples, at a /reload's peak).
+            used = np.bincount(key_of, minlength=len(keys))
+            self._bounds = np.zeros(len(keys) + 1, dtype=np.intp)
+            np.cumsum(used, out=self._bounds[1:])
+            owners = owner_of[self._examples_by_key]
+            change = np.ones(len(owners), dtype=bool)
+            np.not_equal(owners[1:], owners[:-1], out=change[1:])
             del owners
-            owners_per_key = np.bincount(key_sorted[change], minlength=len(keys))
-            del key_sorted, change
+            change[self._bounds[:-1][used > 0]] = True
+            owners_per_key = (
+                np.add.reduceat(change, self._bounds[:-1], dtype=np.intp)
+                if len(change)
+                else np.zeros(len(keys), dtype=np.intp)
+            )
+            del change, used
         else:
+            # (the keys in that order: each key repeated as often as it is used, the same as key_of[order]
+            # without the order and the sorted keys alive together)
+            key_sorted = np.repeat(
+                np.arange(len(keys), dtype=key_of.dtype), np.bincount(key_of, minlength=len(keys))
+            )
+            self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
+            # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
+            # come in increasing order): the owner, how many of its examples use the key, the key.
+            owners = owner_of[self._examples_by_key]
+            change = np.ones(len(owners), dtype=bool)
+            change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
             starts = np.flatnonzero(change)
             del change
             self._run_owner = owners[starts].astype(np.int32)
@@ -1296,6 +1312,25 @@ class _Postings:
         """The keys that at least ``at_least`` of the owners marked in ``among`` use."""
         counted = np.bincount(self._run_key[among[self._run_owner]], minlength=len(self.keys))
         return [k for k, c in zip(self.keys, counted.tolist(), strict=True) if c >= at_least]
+
+
+def _grouped_by_owner(
+    owners: list[str], examples: list[str], token_lists: Sequence[list[str]]
+) -> tuple[list[str], list[str], Sequence[list[str]]]:
+    """The examples (their owners, texts and token lists) in a stable order by owner: the lists given when
+    they are in that order already (from_kb), else reordered copies (compact token lists stay compact)."""
+    if all(a <= b for a, b in pairwise(owners)):
+        return owners, examples, token_lists
+    order = sorted(range(len(owners)), key=owners.__getitem__)
+    return (
+        [owners[i] for i in order],
+        [examples[i] for i in order],
+        (
+            TokenLists(token_lists[i] for i in order)
+            if isinstance(token_lists, TokenLists)
+            else [token_lists[i] for i in order]
+        ),
+    )
 
 
 def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

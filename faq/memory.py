@@ -32,6 +32,14 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+def trim() -> None:
+    """Return the allocator's free pages to the operating system (glibc only), without collecting garbage:
+    after a step that freed large temporaries (numpy arrays), before one that allocates large arrays."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def release() -> None:
     """Collect garbage, then return the allocator's free pages to the operating system (glibc only)."""
     gc.collect()

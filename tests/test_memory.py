@@ -139,3 +139,34 @@ def test_the_ngram_model_is_read_back_from_its_cache_entry_as_it_was_built(
     assert cache.load_with_blobs(_NGRAM_KIND, key) is None
     entry.write_bytes(data + b"\0")
     assert cache.load_with_blobs(_NGRAM_KIND, key) is None
+
+
+def test_a_knowledge_base_read_again_holds_the_questions_of_the_one_still_alive(tmp_path: Path) -> None:
+    import gc
+
+    from faq.kb import load_knowledge_base
+
+    first = load_knowledge_base(DEFAULT_KB_PATH)
+    again = load_knowledge_base(DEFAULT_KB_PATH)  # a /reload while `first` still serves
+    assert again == first
+    pairs = [
+        (a, b)
+        for old, new in zip([*first.intents, *first.out_of_scope], [*again.intents, *again.out_of_scope], strict=True)
+        for a, b in zip(old.questions, new.questions, strict=True)
+    ]
+    assert pairs and all(a is b for a, b in pairs)
+    # An edited question is read as written; the others are still shared.
+    text = DEFAULT_KB_PATH.read_text(encoding="utf-8")
+    question = first.intents[0].questions[0]
+    edited = tmp_path / "intents.yaml"
+    edited.write_text(text.replace(f"- {question}\n", f"- {question}呢\n", 1), encoding="utf-8")
+    shutil.copy(DEFAULT_KB_PATH.with_name("crisis_model.json"), tmp_path / "crisis_model.json")
+    changed = load_knowledge_base(edited)
+    assert changed.intents[0].questions[0] == question + "呢"
+    assert changed.intents[0].questions[1] is first.intents[0].questions[1]
+    # Once no knowledge base read before is alive, nothing is shared (and nothing is kept for sharing).
+    kept = first.intents[0].questions[1]
+    del first, again, changed, pairs
+    gc.collect()
+    fresh = load_knowledge_base(DEFAULT_KB_PATH)
+    assert fresh.intents[0].questions[1] == kept and fresh.intents[0].questions[1] is not kept
