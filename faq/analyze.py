@@ -15,7 +15,7 @@ Synonyms then map every word to its canonical form and stop words are dropped.
 
 Incidental details are removed before any of that (:meth:`Analyzer.strip_incidental`): amounts (两千块,
 5万, 3000元), borrowing verbs in the past (借了, 欠了, 贷了, 借的) and lender names (借呗, 信用卡, 建行 ...
-from the knowledge base's ``lenders``) and years (2025年, 2026: "2025年网贷起诉新规" asks about being sued, whatever
+from the knowledge base's ``lenders``) and years (2025年, 2026: a question about "2024年的起诉规定" asks about being sued, whatever
 the year; jieba would cut it into 202 / 5年). They say who lent how much, never what is asked, so they must
 neither pull a message towards an intent nor towards an out-of-scope group ("我借了两千块" is not a loan
 request). Examples and messages go through the same step.
