@@ -13,8 +13,9 @@ import json
 import marshal
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def directory() -> Path | None:
@@ -54,25 +55,38 @@ def save_json(kind: str, key: str, data: dict[str, Any]) -> None:
     path = _path(kind, key)
     if path is None:
         return
+    encoded = json.dumps({"key": key, "data": data}).encode("utf-8")
+    write_atomically(path, lambda handle: handle.write(encoded))
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> bool:
+    """Create ``path`` (and its folder) through ``write`` into a temporary file beside it, renamed over
+    ``path`` once written, so that a reader never sees half a file. False when that failed (an error of the
+    file system, or ``write`` raising ValueError or TypeError): no file is left behind, ``path`` is as it
+    was."""
     temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp"
-        ) as handle:
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
             temporary = handle.name
-            json.dump({"key": key, "data": data}, handle)
+            write(handle)
         os.replace(temporary, path)
-    except OSError:
+    except (OSError, ValueError, TypeError):
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+        return False
+    return True
+
+
+def _marshal_path(root: Path, kind: str, key: str) -> Path:
+    return root / f"{kind}-{key[:40]}.marshal"
 
 
 def has_marshal(kind: str, key: str) -> bool:
     """Whether a value was saved by :func:`save_marshal` under ``kind`` and ``key`` (it may still be unreadable)."""
     root = directory()
-    return root is not None and (root / f"{kind}-{key[:40]}.marshal").is_file()
+    return root is not None and _marshal_path(root, kind, key).is_file()
 
 
 def load_marshal(kind: str, key: str) -> Any:
@@ -81,7 +95,7 @@ def load_marshal(kind: str, key: str) -> Any:
     if root is None:
         return None
     try:
-        with (root / f"{kind}-{key[:40]}.marshal").open("rb") as handle:
+        with _marshal_path(root, kind, key).open("rb") as handle:
             stored_key, value = marshal.load(handle)
     except (OSError, EOFError, ValueError, TypeError):
         return None
@@ -92,18 +106,7 @@ def save_marshal(kind: str, key: str, value: Any) -> None:
     root = directory()
     if root is None:
         return
-    path = root / f"{kind}-{key[:40]}.marshal"
-    temporary: str | None = None
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=root, delete=False, suffix=".tmp") as handle:
-            temporary = handle.name
-            marshal.dump((key, value), handle)
-        os.replace(temporary, path)
-    except (OSError, ValueError):
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+    write_atomically(_marshal_path(root, kind, key), lambda handle: marshal.dump((key, value), handle))
 
 
 def load_with_blobs(kind: str, key: str) -> tuple[Any, list[bytearray]] | None:
@@ -115,7 +118,7 @@ def load_with_blobs(kind: str, key: str) -> tuple[Any, list[bytearray]] | None:
     if root is None:
         return None
     try:
-        with (root / f"{kind}-{key[:40]}.marshal").open("rb") as handle:
+        with _marshal_path(root, kind, key).open("rb") as handle:
             stored = marshal.load(handle)
             if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == key):
                 return None
@@ -141,18 +144,11 @@ def save_with_blobs(kind: str, key: str, value: Any, blobs: list[Any]) -> None:
     root = directory()
     if root is None:
         return
-    path = root / f"{kind}-{key[:40]}.marshal"
-    temporary: str | None = None
-    try:
+
+    def write(handle: IO[bytes]) -> None:
         views = [memoryview(blob).cast("B") for blob in blobs]
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=root, delete=False, suffix=".tmp") as handle:
-            temporary = handle.name
-            marshal.dump((key, value, [view.nbytes for view in views]), handle)
-            for view in views:
-                handle.write(view)
-        os.replace(temporary, path)
-    except (OSError, ValueError, TypeError):
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+        marshal.dump((key, value, [view.nbytes for view in views]), handle)
+        for view in views:
+            handle.write(view)
+
+    write_atomically(_marshal_path(root, kind, key), write)

@@ -17,7 +17,6 @@ checks both convert every line of the knowledge base, the tools' texts and the d
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -86,7 +85,8 @@ def _config_path(config: str) -> Path | None:
     if not merged.is_file() and not _build(files, merged):
         return None
     stock["segmentation"]["dict"] = {"type": "ocd2", "file": str(merged)}
-    return target if _write_atomically(target, json.dumps(_absolute(stock), ensure_ascii=False).encode()) else None
+    encoded = json.dumps(_absolute(stock), ensure_ascii=False).encode()
+    return target if cache.write_atomically(target, lambda handle: handle.write(encoded)) else None
 
 
 def _absolute(node: Any) -> Any:
@@ -141,18 +141,3 @@ def _build(files: list[str], merged: Path) -> bool:
 
 def _run(*arguments: str) -> None:
     subprocess.run([str(_TOOL), *arguments], check=True, capture_output=True, timeout=10)
-
-
-def _write_atomically(path: Path, data: bytes) -> bool:
-    temporary: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            temporary = handle.name
-            handle.write(data)
-        os.replace(temporary, path)
-    except OSError:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-        return False
-    return True
