@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -235,6 +234,8 @@ class Engine:
         )
         self._topic_words_of: dict[str, list[str]] = {}
         self._stage_bodies: dict[tuple[Stage, int], str] = {}
+        #: Stage blocks by (day count, as the reader said it, platform, level): see _stage_parts.
+        self._stage_blocks: dict[tuple[int, str | None, str | None, int], tuple[tuple[Part, ...], StageRef | None]] = {}
         self._lender_names = sorted(
             ((normalize(name), lender.id) for lender in kb.lenders for name in lender.names),
             key=lambda x: -len(x[0]),
@@ -1395,12 +1396,6 @@ class Engine:
                 self._stage_blocks.clear()
             self._stage_blocks[key] = found
         return found
-
-    @cached_property
-    def _stage_blocks(
-        self,
-    ) -> dict[tuple[int, str | None, str | None, int], tuple[tuple[Part, ...], StageRef | None]]:
-        return {}
 
     def _stage_part(self, stage: Stage, days: int, platform: str | None, level: int = 0) -> Part:
         texts = self.kb.texts
