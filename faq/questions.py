@@ -31,10 +31,10 @@ ASKS = re.compile(
 )
 
 
-#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰"); not a degree
-#: ("利息这么高合法吗", "那么多"), which says how much, not what.
+#: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰", "可以咁做咩":
+#: Cantonese 咁做/噉做 is "do so"); not a degree ("利息这么高合法吗", "那么多"), which says how much, not what.
 REFERS_BACK = re.compile(
-    r"[这這那][样樣种種些]|[这這那][么麼](?![高多贵貴大狠少久长長快重凶])|咁样|咁樣|呢啲|[这這]是|[这這][属屬算]"
+    r"[这這那][样樣种種些]|[这這那][么麼](?![高多贵貴大狠少久长長快重凶])|咁样|咁樣|[咁噉]做|呢啲|[这這]是|[这這][属屬算]"
 )
 
 

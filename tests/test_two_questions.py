@@ -93,6 +93,8 @@ def test_core_of_a_question(part: str, core: str) -> None:
         ("他们这么说对吗", True),
         ("利息这么高合法吗", False),  # a degree: how high, not what was told
         ("欠那么多会坐牢吗", False),
+        ("佢哋可以咁做咩", True),  # Cantonese 咁做: "do so", what the story told
+        ("咁样时效会唔会重新计", True),
     ],
 )
 def test_a_question_about_the_story(part: str, refers: bool) -> None:
