@@ -45,6 +45,7 @@ from faq.normalize import (
 )
 from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
 from faq.readings import (
+    asks_about_a_home_or_car_loan,
     asks_to_borrow,
     borrows_to_repay,
     courtesy_with_good_news,
@@ -422,6 +423,17 @@ class Engine:
             # The reader works (or means to work) in collection: "在催收公司干了两年 这工作犯法吗", "应聘催收员要什么证".
             # Not a borrower's question, whatever it asks about collection's legality; unless another question
             # clearly asks a borrower's topic (see _asks_beside_a_job).
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+        if (
+            question
+            and not signal.distress
+            and day_count is None
+            and match.intent is not None
+            and asks_about_a_home_or_car_loan(normalized)
+        ):
+            # "房贷担保费怎么收", "车贷提前还款要违约金吗": a mortgage's or car loan's ordinary terms, with no
+            # sign of trouble with a debt (late, unpaid, collected, sued, the credit record ...): the knowledge
+            # base's out-of-scope banking questions, though a fee's words resemble the fees topic.
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
         courtesy = courtesy_with_good_news(normalized)
         if courtesy is not None and question and not signal.distress:

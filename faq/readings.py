@@ -1,5 +1,6 @@
 """What a message is, read by rule beside the matcher: a question about a credit bureau outside the mainland, a
-request for a lender, a reader who works in debt collection, a courtesy that brings good news.
+request for a lender, a reader who works in debt collection, a courtesy that brings good news, a question about a
+mortgage's or car loan's ordinary terms.
 
 Pure functions over the normalised message (Simplified, lower case, punctuation as spaces). The engine decides
 what each reading changes (``Engine.understand``): these only say what the text is.
@@ -42,6 +43,26 @@ _COLLECTION_JOB = re.compile(
 )
 #: Good news about a debt: repaid, settled, an agreement reached, relief (not "还没还清", "未解决").
 _SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
+
+#: A mortgage or a car loan, by name (房贷, 按揭, 车贷, 汽车贷款, 买房贷款 ...).
+_HOME_OR_CAR_LOAN = re.compile(r"房贷|按揭|车贷|(?:汽车|买车|购车|买房|购房|住房|房屋|公积金)贷款")
+#: Any sign of trouble with a debt: late, unpaid, collected, sued, the credit record, fear of the law, a fee
+#: disputed, a hard choice between debts ("车贷逾期会打给我父母吗", "房贷宽限期几天", "该先缴哪一个").
+_DEBT_TROUBLE = re.compile(
+    r"逾期|迟|晚了|晚[^ ]{0,4}[还交缴供]|拖|还能(?:办|贷|批|申请|借)|批不下|办不了|贷不到|断供|还不上|还不起|还不了|交不起|供不起|缴不出|没还|未还|不还|欠|催|收数|追数"
+    r"|起诉|告|法院|判|执行|失信|征信|联征|环联|(?<![a-z])tu(?![a-z])|坐牢|抓|警|宽限|减免|协商|分期还|罚息|滞纳"
+    r"|合法|违法|违规|合理|高利|骗|套路|投诉|举报|威胁|上门|收车|扣车|拖车|拍卖|收楼|收房|电话|短信|打给|找我"
+    r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来",
+    re.IGNORECASE,
+)
+
+
+def asks_about_a_home_or_car_loan(normalized: str) -> bool:
+    """Whether the message asks about a mortgage's or a car loan's ordinary terms, with no sign of trouble
+    with a debt ("房贷提前还款要手续费吗", "车贷首付几成", "按揭利率几多"): a banking question, not a borrower's
+    trouble. "车贷晚还了几天 会上征信吗", "房贷断供了银行会找我家人吗", "房贷宽限期几天", "以后还能办房贷吗" (after a
+    bad record) are troubles."""
+    return _HOME_OR_CAR_LOAN.search(normalized) is not None and _DEBT_TROUBLE.search(normalized) is None
 
 
 def names_other_bureau(normalized: str) -> bool:

@@ -441,3 +441,16 @@ def test_borrowing_to_repay_old_debts_is_debt_management(engine: Engine, text: s
     reply = engine.reply(text)
     assert reply.kind is ReplyKind.ANSWER and reply.intent == "debt_management", text
     assert engine.reply("哪里能借钱 推荐个下款快的口子").kind is ReplyKind.OUT_OF_SCOPE
+
+
+# --- acc8: a mortgage's or car loan's ordinary terms are a banking question ---------------------------------
+
+
+@pytest.mark.parametrize("text", ["车贷的担保服务费一般收多少", "房贷的保险费是按什么标准收的"])
+def test_a_home_or_car_loans_ordinary_terms_are_out_of_scope(engine: Engine, text: str) -> None:
+    """A fee of a mortgage or a car loan asked with no sign of trouble with the debt is the knowledge base's
+    out-of-scope banking question, though the fee's words resemble the fees topic; with a sign of trouble,
+    or an online loan's fee, the fees topic answers."""
+    assert engine.reply(text).intent is None, text
+    assert engine.reply("车贷逾期了担保费还要交吗").intent == "interest_fees"
+    assert engine.reply("网贷的担保费合法吗").intent == "interest_fees"

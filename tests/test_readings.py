@@ -6,6 +6,7 @@ import pytest
 
 from faq.normalize import normalize
 from faq.readings import (
+    asks_about_a_home_or_car_loan,
     asks_to_borrow,
     courtesy_with_good_news,
     names_other_bureau,
@@ -83,3 +84,23 @@ def test_speaks_of_a_collection_job(text: str, expected: bool) -> None:
 )
 def test_courtesy_with_good_news(text: str, expected: str | None) -> None:
     assert courtesy_with_good_news(normalize(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("车贷的手续费一般收几个点", True),
+        ("房贷的保险费是按什么标准收的", True),
+        ("按揭供二十年定三十年好", True),
+        ("公积金贷款可以提前还清吗", True),
+        # a sign of trouble with the debt: a borrower's question
+        ("车贷晚了两天还 会上征信吗", False),
+        ("房贷断供了 银行会不会收房", False),
+        ("车贷公司天天打电话给我爸妈 合法吗", False),
+        ("以前网贷逾期过 以后还能办房贷吗", False),
+        ("房贷车贷信用卡 工资不够 先还哪个", False),
+        ("征信花了怎么办", False),  # no mortgage or car loan named
+    ],
+)
+def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
+    assert asks_about_a_home_or_car_loan(normalize(text)) is expected
