@@ -261,6 +261,8 @@ CONTACT_DETAIL = re.compile(r"(?:电话|手机|手机号|电话号码|手机号�
 #: A bulk-SMS sender number (1069..., 10655...): "1068开头的催收短信" says the same as "106开头的" (the examples'
 #: word); not a law's article ("民法典1064条").
 SMS_SENDER = re.compile(r"(?<![\d.])106\d{1,14}(?![\d.]|\s*条)")
+#: Words naming a rule or a law: with one of them, "什么时候" asks when the rule came or applies.
+_RULES = frozenset(("催收新规", "新规", "指引", "规定", "法规", "条例", "法律", "办法"))
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
@@ -327,7 +329,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "9"
+ANALYZER_VERSION = "10"
 
 
 def _digest(*parts: Any) -> str:
@@ -705,6 +707,9 @@ class Analyzer:
             for t in canonical
             if t not in STOP_WORDS and not (_DIGITS.match(t) and t not in self.known_numbers)
         ]
+        if "时候" in content and not _RULES.isdisjoint(content):
+            # "催收新规是什么时候出的": when a rule came, not when collection does what (the timeline's 时候)
+            content = [t for t in content if t != "时候"]
         # A message made only of function words ("你是谁", "在吗") is matched on those words.
         return content or [t for t in canonical if not _DIGITS.match(t)]
 

@@ -454,3 +454,13 @@ def test_a_home_or_car_loans_ordinary_terms_are_out_of_scope(engine: Engine, tex
     assert engine.reply(text).intent is None, text
     assert engine.reply("车贷逾期了担保费还要交吗").intent == "interest_fees"
     assert engine.reply("网贷的担保费合法吗").intent == "interest_fees"
+
+
+def test_when_a_collection_rule_came_is_the_rules_topic(engine: Engine) -> None:
+    """禁令 / 红线 name the collection rules (synonyms of 催收新规), and "什么时候" beside a rule asks when it came,
+    not the collection timeline; without a rule, "什么时候" still asks the timeline."""
+    tokens = engine.matcher.analyzer.tokens(normalize("催收那几条禁令是什么时候定的"))
+    assert "催收新规" in tokens and "时候" not in tokens, tokens
+    assert engine.reply("催收那几条禁令是什么时候定的").intent == "call_legality"
+    assert engine.reply("催收有哪几条红线").intent == "call_legality"
+    assert engine.reply("网贷逾期什么时候开始催收").intent == "collection_process"
