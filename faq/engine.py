@@ -147,6 +147,25 @@ def _shown_key(intent_id: str, stage: StageRef | None) -> str:
     return f"{intent_id}|{_stage_key(stage)}"
 
 
+#: Marks a shown key whose answer showed fewer of its paragraphs than it does alone (it gave up room to a second
+#: answer, or to a note added after it): "|cut:N", N paragraphs of the answer shown.
+_CUT = "|cut:"
+
+
+def _shown_base(shown: str | None) -> str | None:
+    """A shown key without its mark of an answer cut short (the same topic and stage)."""
+    return shown.partition(_CUT)[0] if shown else shown
+
+
+def _paragraphs_shown(shown: str | None, key: str) -> int | None:
+    """How many paragraphs of its answer the reply shown under ``key`` showed, when it was cut short; None when
+    it was not (or ``shown`` is another topic's)."""
+    if not shown or _CUT not in shown:
+        return None
+    base, _, count = shown.partition(_CUT)
+    return int(count) if base == key and count.isdigit() else None
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     """What the engine read in a message before composing the reply (also used by `faq eval`)."""
@@ -662,6 +681,14 @@ class Engine:
         days = days if days is not None else (ctx.days if ctx else None)
         platform = platform if platform is not None else (ctx.platform if ctx else None)
         details = self._details_of(intent, days, platform)
+        stage_parts, stage_ref = self._stage_parts(days, platform)
+        cut = _paragraphs_shown(ctx.shown if ctx else None, _shown_key(intent.id, stage_ref))
+        if cut is not None:
+            # The answer was last shown cut short (before a second answer, or a note): "详细说明" starts where it
+            # was cut, with the whole stage block (it may have shrunk too), so that nothing shown alone is lost.
+            rest = "\n\n".join(compose.paragraphs(self._summary_and_body(intent)[1])[cut:])
+            stage = "\n".join(p.plain() for p in stage_parts)
+            details = "\n\n".join(x for x in (rest, intent.details, stage) if x)
         body = details or self.kb.texts.no_more_details or intent.answer
         reply = Reply(
             ReplyKind.DETAILS,
@@ -942,7 +969,7 @@ class Engine:
         the stage block, and the rest behind "详细说明"."""
         stage_parts, stage_ref = self._stage_parts(days, platform)
         key = _shown_key(intent.id, stage_ref)
-        if ctx is not None and ctx.shown == key:
+        if ctx is not None and _shown_base(ctx.shown) == key:
             return self._recap(intent, days, platform, stage_ref, ctx, fear=fear, confidence=confidence)
         summary, body = self._summary_and_body(intent)
         lead = self._stage_lead(intent, days, platform)
@@ -1121,6 +1148,12 @@ class Engine:
     def _heading(self, intent: Intent, days: int | None, platform: str | None) -> str:
         return self._stage_lead(intent, days, platform) or self._summary_and_body(intent)[0]
 
+    @staticmethod
+    def _paragraphs_of_answer(reply: Reply) -> int:
+        """How many paragraphs of its answer a reply shows: the body under the direct sentence (see _fit)."""
+        part = next((p for p in reply.parts if p.heading and reply.summary and reply.summary in p.heading), None)
+        return len(compose.paragraphs(part.body)) if part is not None else 0
+
     def _second_answer(self, intent: Intent) -> Part:
         """The answer to a message's second question: its title and its direct sentence (the whole answer is
         one press away: its button leads the reply's buttons)."""
@@ -1173,6 +1206,7 @@ class Engine:
         """Finish the reply (crisis help line, mainland note, script) and compute the next context."""
         texts = self.kb.texts
         noted = bool(ctx and ctx.mainland_noted)
+        cut_short = False  # _fit gave up the end of the answer to the details
         if reply.crisis:
             finished = reply  # already in the reader's script and region
         else:
@@ -1188,13 +1222,17 @@ class Engine:
                 footer = self.crisis_footer(ctx.crisis_region, style.traditional)
                 if footer:
                     finished = replace(finished, parts=(*finished.parts, Part(footer)))
-            finished = self._fit(finished)
+            fitted = self._fit(finished)
+            cut_short = fitted is not finished
+            finished = fitted
         shown = None
         if reply.kind is ReplyKind.ANSWER and reply.intent:
             if reply.followup in ("repeat", "topic"):
                 shown = ctx.shown if ctx else None
             else:
                 shown = _shown_key(reply.intent, reply.stage)
+                if cut_short or (len(reply.intents) > 1 and reply.intents[1] != STAGE_INTENT):
+                    shown += f"{_CUT}{self._paragraphs_of_answer(finished)}"
         stage_shown = None
         if any(p.heading and reply.stage and "【" in p.body for p in reply.parts):
             stage_shown = _stage_key(reply.stage)

@@ -204,3 +204,19 @@ def test_the_measurement_counts_pairs_and_spurious_second_answers(
     assert (f.pairs, f.both, f.ordered) == (1, 1, 1)
     assert (f.single, f.spurious, f.oos, f.oos_second, f.rejected) == (2, 1, 1, 0, 1)
     assert f.first_right == 3 and len(f.lengths) == 2
+
+
+def test_details_reach_what_the_first_of_two_answers_gave_up(engine: Engine) -> None:
+    """The first of two answers gives up room for the second (its body may lose paragraphs it shows alone);
+    "详细说明" (Engine.more, with the chat's context) then starts where it was cut, so that every line the answer
+    shows alone is either in the reply or behind the button. Before, the button gave the details of the answer
+    alone and the cut paragraphs were out of reach."""
+    reply, context = engine.converse("逾期两个月了会被起诉吗 会坐牢吗", None)
+    assert reply.intents == ("lawsuit", "jail")
+    alone, _ = engine.press(reply.intent or "", None, days=reply.days, platform=reply.platform)
+    cut = [line.strip() for p in alone.parts for line in p.body.splitlines() if line.strip() not in reply.text]
+    assert cut  # the case this test is about: the first answer shows less than alone
+    more, _ = engine.more(context, intent_id=reply.intent, days=reply.days, platform=reply.platform)
+    assert [line for line in cut if line not in more.text] == []
+    # pressed with no context (an old button), the details are the answer's own, as before
+    assert engine.more(None, intent_id="lawsuit")[0].text
