@@ -48,8 +48,10 @@ from faq.readings import (
     asks_about_a_home_or_car_loan,
     asks_to_borrow,
     borrows_to_repay,
+    calls_a_work_landline,
     courtesy_with_good_news,
     names_other_bureau,
+    offers_to_clean_a_record,
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
 )
@@ -103,6 +105,9 @@ SHORT_LOAN_DAYS = 14
 #: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
 CREDIT_INTENT = "credit_report"
 DEBT_INTENT = "debt_management"
+CONTACTS_INTENT = "contact_list"
+CALLS_INTENT = "call_legality"
+SCAM_INTENT = "scam"
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -443,6 +448,22 @@ class Engine:
             # Not a borrower's question, whatever it asks about collection's legality; unless another question
             # clearly asks a borrower's topic (see _asks_beside_a_job).
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+        if question and match.intent == CONTACTS_INTENT and calls_a_work_landline(normalized):
+            # "催收一直打我单位座机 这样违规吗": calls to the work landline again and again ask how often and when
+            # they may call, not who is told of the debt (the contacts topic, which workplace words suggest).
+            second = match.second if match.second != CALLS_INTENT else None
+            match = replace(match, intent=CALLS_INTENT, ambiguous=False, second=second)
+        if (
+            question
+            and not signal.distress
+            and match.out_of_scope is None
+            and match.intent != SCAM_INTENT
+            and offers_to_clean_a_record(normalized)
+        ):
+            # "有人加我说能帮我消除逾期记录 真的吗": someone offering to wipe a record is the paid-repair scam,
+            # whatever the record's words resemble (how long a record stays); a second question keeps its place.
+            second = match.second if match.second != SCAM_INTENT else None
+            match = replace(match, intent=SCAM_INTENT, ambiguous=False, second=second)
         if (
             question
             and not signal.distress

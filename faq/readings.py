@@ -1,6 +1,7 @@
 """What a message is, read by rule beside the matcher: a question about a credit bureau outside the mainland, a
 request for a lender, a reader who works in debt collection, a courtesy that brings good news, a question about a
-mortgage's or car loan's ordinary terms.
+mortgage's or car loan's ordinary terms, someone offering to wipe a credit record, calls to
+a work landline.
 
 Pure functions over the normalised message (Simplified, lower case, punctuation as spaces). The engine decides
 what each reading changes (``Engine.understand``): these only say what the text is.
@@ -55,6 +56,39 @@ _DEBT_TROUBLE = re.compile(
     r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来",
     re.IGNORECASE,
 )
+
+#: Someone (a stranger, an agent, an advert) offering to wipe or repair a credit record, or to "optimise" debts:
+#: "有人说交钱能帮我修复征信", "中介称可以消除逾期记录", "网上说能把黑名单洗白".
+_OFFERS_TO_CLEAN = re.compile(
+    r"(?:说|话|讲|称|保证|承诺|号称|广告|中介|有人|公司|机构)[^ ]{0,8}(?:能|可以|帮|包|保)[^ ]{0,4}"
+    r"(?:消除|删除|删掉|修复|洗白|抹掉|清除|清掉|铺|优化)"
+)
+
+
+def offers_to_clean_a_record(normalized: str) -> bool:
+    """Whether the message reports someone offering to wipe or repair a credit record, or to "optimise" debts
+    ("有人加我说能帮我消除逾期记录 真的吗"): the paid-repair scam, not a question about how long a record stays
+    ("逾期记录能消除吗", "还清后多久能删除" ask that: nobody offers anything)."""
+    return _OFFERS_TO_CLEAN.search(normalized) is not None
+
+#: A work landline or switchboard (单位座机, 公司总机, 公司的固话).
+_WORK_LANDLINE = re.compile(r"(?:单位|公司|工作单位|厂|办公室)的?(?:座机|总机|固话|固定电话)")
+#: Calls that already happen again and again, or a question whether they may: what makes calls a question of
+#: their frequency and legality ("一直打", "一上午打了8次", "这样合法吗", "能不能让他们别打").
+_CALLS_AGAIN = re.compile(r"一直|不停|天天|每天|日日|成日|老是|总是|反复|(?:\d+|[一二两三四五六七八九十几]+)次|好多次|合法|违规|违法|骚扰|别再?打|不要再?打|唔好再?打")
+#: The debt told to someone at work: the contacts topic ("跟我同事说我欠钱", "透露").
+_DEBT_TOLD = re.compile(r"(?:说|讲|话|告诉)[^ ]{0,6}(?:欠|爭|争)|透露|曝光|欠钱的事|欠款的事")
+
+
+def calls_a_work_landline(normalized: str) -> bool:
+    """Whether the message tells of collection calls to a work landline, again and again or asking whether they
+    may ("催收一直打我单位座机 合法吗"), without the debt being told to anyone there: how often and when they may
+    call (not who is told, the contacts topic: "打到公司总机跟前台说我欠钱")."""
+    return (
+        _WORK_LANDLINE.search(normalized) is not None
+        and _CALLS_AGAIN.search(normalized) is not None
+        and _DEBT_TOLD.search(normalized) is None
+    )
 
 
 def asks_about_a_home_or_car_loan(normalized: str) -> bool:

@@ -464,3 +464,17 @@ def test_when_a_collection_rule_came_is_the_rules_topic(engine: Engine) -> None:
     assert engine.reply("催收那几条禁令是什么时候定的").intent == "call_legality"
     assert engine.reply("催收有哪几条红线").intent == "call_legality"
     assert engine.reply("网贷逾期什么时候开始催收").intent == "collection_process"
+
+
+def test_someone_offering_to_wipe_a_record_is_the_scam_topic(engine: Engine) -> None:
+    """An offer to wipe a credit record is the paid-repair scam, though the record's words resemble the credit
+    topic; asking whether a record can be wiped, with nobody offering, stays the credit topic."""
+    assert engine.reply("有人加我微信说能消除征信不良记录 是真的吗").intent == "scam"
+    assert engine.reply("逾期记录能消除吗").intent == "credit_report"
+
+
+def test_calls_to_a_work_landline_ask_about_the_calls(engine: Engine) -> None:
+    """Collection calls to the work landline again and again ask how often and when they may call; the debt told
+    to someone at work stays the contacts topic."""
+    assert engine.reply("催收天天往我单位座机上打 违法吗").intent == "call_legality"
+    assert engine.reply("催收打到公司总机 跟前台说我欠钱不还 合法吗").intent == "contact_list"

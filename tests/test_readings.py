@@ -8,8 +8,10 @@ from faq.normalize import normalize
 from faq.readings import (
     asks_about_a_home_or_car_loan,
     asks_to_borrow,
+    calls_a_work_landline,
     courtesy_with_good_news,
     names_other_bureau,
+    offers_to_clean_a_record,
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
 )
@@ -104,3 +106,34 @@ def test_courtesy_with_good_news(text: str, expected: str | None) -> None:
 )
 def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
     assert asks_about_a_home_or_car_loan(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("有人加我微信说能消除征信不良记录 是真的吗", True),
+        ("中介称可以帮忙修复逾期记录 先交定金", True),
+        ("有公司说能帮我把征信洗白", True),
+        ("有人说能帮我做债务优化", True),
+        # nobody offers anything: how long a record stays
+        ("逾期记录能消除吗", False),
+        ("还清以后多久能删除记录", False),
+        ("征信有问题可以提异议修复吗", False),
+    ],
+)
+def test_offers_to_clean_a_record(text: str, expected: bool) -> None:
+    assert offers_to_clean_a_record(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("催收天天往我单位座机上打 违法吗", True),
+        ("他们一下午打了五次公司总机找我", True),
+        ("催收打到公司总机 跟前台说我欠钱不还", False),  # the debt told: the contacts topic
+        ("会不会打到我单位座机", False),  # not happening yet, nothing asked about their calls
+        ("催收一直打我手机 合法吗", False),  # no work landline
+    ],
+)
+def test_calls_a_work_landline(text: str, expected: bool) -> None:
+    assert calls_a_work_landline(normalize(text)) is expected
