@@ -50,7 +50,9 @@ _HOME_OR_CAR_LOAN = re.compile(r"房贷|按揭|车贷|(?:汽车|买车|购车|�
 #: Any sign of trouble with a debt: late, unpaid, collected, sued, the credit record, fear of the law, a fee
 #: disputed, a hard choice between debts ("车贷逾期会打给我父母吗", "房贷宽限期几天", "该先缴哪一个").
 _DEBT_TROUBLE = re.compile(
-    r"逾期|迟|晚了|晚[^ ]{0,4}[还交缴供]|拖|还能(?:办|贷|批|申请|借)|批不下|办不了|贷不到|断供|还不上|还不起|还不了|交不起|供不起|缴不出|没还|未还|不还|欠|催|收数|追数"
+    r"逾期|算期|迟|晚了|晚[^ ]{0,4}[还交缴供]|拖|还能(?:办|贷|批|申请|借)|批不下|办不了|贷不到|余额不足|扣款失败|扣不"
+    r"|延期|延长|展期|缓|晚点|(?:几个月|几天|一段时间)再?还|降低月供|减少月供|少还|停息|困难|收入|失业|没钱|不够|还不"
+    r"|去世|过世|继承|遗产|离婚|配偶|担保人|断供|还不上|还不起|还不了|交不起|供不起|缴不出|没还|未还|不还|欠|催|收数|追数"
     r"|起诉|告|法院|判|执行|失信|征信|联征|环联|(?<![a-z])tu(?![a-z])|坐牢|抓|警|宽限|减免|协商|分期还|罚息|滞纳"
     r"|合法|违法|违规|合理|高利|骗|套路|投诉|举报|威胁|上门|收车|扣车|拖车|拍卖|收楼|收房|电话|短信|打给|找我"
     r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来",
@@ -95,7 +97,7 @@ def asks_about_a_home_or_car_loan(normalized: str) -> bool:
     """Whether the message asks about a mortgage's or a car loan's ordinary terms, with no sign of trouble
     with a debt ("房贷提前还款要手续费吗", "车贷首付几成", "按揭利率几多"): a banking question, not a borrower's
     trouble. "车贷晚还了几天 会上征信吗", "房贷断供了银行会找我家人吗", "房贷宽限期几天", "以后还能办房贷吗" (after a
-    bad record) are troubles."""
+    bad record), "收入少了 车贷能申请延期吗" are troubles."""
     return _HOME_OR_CAR_LOAN.search(normalized) is not None and _DEBT_TROUBLE.search(normalized) is None
 
 

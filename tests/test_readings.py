@@ -101,6 +101,9 @@ def test_courtesy_with_good_news(text: str, expected: str | None) -> None:
         ("车贷公司天天打电话给我爸妈 合法吗", False),
         ("以前网贷逾期过 以后还能办房贷吗", False),
         ("房贷车贷信用卡 工资不够 先还哪个", False),
+        ("换了工作收入少了 车贷能不能申请延长还款期限", False),
+        ("房贷扣款那天卡里余额不足 第二天补上算逾期吗", False),
+        ("我爸去世了 房贷还剩二十万 我们要接着还吗", False),  # a debt inherited: who must repay
         ("征信花了怎么办", False),  # no mortgage or car loan named
     ],
 )
