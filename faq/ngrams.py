@@ -28,7 +28,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,8 @@ _WORD = "\x00"
 #: once it is left out and rarely help a new message, and at 50k examples they are most of the vocabulary
 #: (memory, and the time to build it). Below it (the shipped knowledge base) every n-gram counts.
 PRUNE_FROM = 5_000
+#: The n-gram model is built a run of whole owners of about this many entries at a time (see _postings).
+_CHUNK_ENTRIES = 65_536
 
 
 def _char_grams(normalized: str) -> list[str]:
@@ -128,10 +130,18 @@ def _counted(
         for text, tokens in zip(texts, token_lists, strict=True):  # (the distinct n-grams: the keys of grams())
             hashes.extend(map(hash, set(_char_grams(text))))
             hashes.extend(map(hash, {_WORD + t for t in tokens if t.strip()}))
-        found, times = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
-        del hashes
-        frequent = set(found[times >= 2].tolist())
-        del found, times
+        # Sorted in place (np.unique would sort a copy: 16 MB more at 50k examples, beside a serving engine):
+        # a hash in two segments or more is equal to its neighbour in that order. Each such hash once before
+        # it becomes a Python int (at 50k examples 1.6 million repeats of 96k hashes: 60 MB as Python ints).
+        found = np.frombuffer(hashes, dtype=np.int64)
+        found.sort()
+        repeated = found[1:][found[1:] == found[:-1]]
+        del found, hashes
+        first = np.ones(len(repeated), dtype=bool)
+        np.not_equal(repeated[1:], repeated[:-1], out=first[1:])
+        frequent = set(repeated[first].tolist())
+        del first
+        del repeated
     vocabulary: dict[str, int] = {}
     ids = array("i")
     tfs = array("i")
@@ -147,9 +157,9 @@ def _counted(
     segment = np.frombuffer(segments, dtype=np.int32) if segments else np.zeros(0, dtype=np.int32)
     tf = np.frombuffer(tfs, dtype=np.int32) if tfs else np.zeros(0, dtype=np.int32)
     df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
-    if prune and len(vocabulary):
+    if prune and len(vocabulary) and not (df >= 2).all():  # (only n-grams that shared a hash are left out)
         keep = df >= 2
-        new_id = np.cumsum(keep) - 1
+        new_id = (np.cumsum(keep) - 1).astype(np.int32)
         kept_entries = keep[flat_ids]
         flat_ids, segment, tf = new_id[flat_ids[kept_entries]], segment[kept_entries], tf[kept_entries]
         del ids, segments, tfs, kept_entries  # the buffers of the unpruned arrays
@@ -175,25 +185,11 @@ class NgramModel:
         self.idf, self._idf = _idf_pair(np.log((1.0 + n) / (1.0 + df)) + 1.0)
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
-        weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
-        del tf
-        norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
-        weights = weights / np.maximum(norms[segment], 1e-12)
-        del norms
         self.n_examples = n
         size = len(self.vocabulary)
-        # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
-        if n and size:
-            keys = self.owner_of[segment // 2] * size + flat_ids
-            del segment, flat_ids
-            unique, inverse = np.unique(keys, return_inverse=True)
-            del keys
-            summed: np.ndarray = np.bincount(inverse, weights=weights)
-            del inverse, weights
-        else:
-            unique = np.zeros(0, dtype=np.int64)
-            summed = np.zeros(0)
-        owners, gram_ids = np.divmod(unique, max(size, 1))
+        # Per owner and n-gram: the summed weight of its examples (sparse, as (owner, gram) postings).
+        gram_ids, owners, summed = self._postings(flat_ids, segment, tf, size)
+        del flat_ids, segment, tf
         self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
         self.alpha_mass = ALPHA * max(size, 1)
         self.log_denominator = np.log(self.totals + self.alpha_mass)
@@ -201,15 +197,77 @@ class NgramModel:
         self.examples_per_owner = examples_per_owner
         self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
         # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
+        # (one array at a time through the order, each let go once it is read: at 50k 1.4 million postings)
         order = np.argsort(gram_ids, kind="stable")
-        gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
+        gram_ids = gram_ids[order]
         bounds = np.searchsorted(gram_ids, np.arange(size + 1))
+        del gram_ids
+        owners = owners[order]
+        summed = summed[order]
+        del order
         self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
         self._restore: Callable[[], np.ndarray] | None = None
         # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
         self.posting_owner = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
+        del owners
         self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
         self.bounds = bounds
+
+    def _postings(
+        self, flat_ids: np.ndarray, segment: np.ndarray, tf: np.ndarray, size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries weighted (sublinear tf x idf, each segment L2-normalised) and summed per (owner,
+        n-gram): the postings' n-gram ids (int32), owners (int32) and summed weights (float64), in order of
+        owner, then n-gram. Computed a run of examples at a time, each run whole owners (when the examples
+        come grouped by owner, as the matcher gives them): every sum adds the same numbers in the same
+        order as over all entries at once (the same values to the last bit), without the entries' weights
+        and their (owner, n-gram) keys, sorted and inverted, alive for all entries together (~110 MB at 50k
+        examples, beside the serving engine during a /reload after an edit)."""
+        if not (len(flat_ids) and size):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
+        owner_of = self.owner_of
+        # where each example's entries begin (segments come in order: 2 x example + channel)
+        starts = np.searchsorted(segment, np.arange(0, 2 * self.n_examples + 1, 2))
+        # runs of whole owners of about CHUNK_ENTRIES entries (one run when the owners are not grouped)
+        if len(owner_of) < 2 or bool((owner_of[1:] >= owner_of[:-1]).all()):
+            owner_starts = np.flatnonzero(np.diff(owner_of, prepend=-1))  # each owner's first example
+            cuts = [0]
+            for first in owner_starts.tolist():
+                if starts[first] - starts[cuts[-1]] >= _CHUNK_ENTRIES:
+                    cuts.append(first)
+            cuts.append(self.n_examples)
+        else:
+            cuts = [0, self.n_examples]
+        grams: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        sums: list[np.ndarray] = []
+        idf = self.idf
+        for lo, hi in pairwise(cuts):
+            a, b = int(starts[lo]), int(starts[hi])
+            if a == b:
+                continue
+            ids, seg = flat_ids[a:b], segment[a:b]
+            weights = (1.0 + np.log(tf[a:b].astype(np.float64))) * idf[ids]
+            local = seg - 2 * lo
+            norms = np.sqrt(np.bincount(local, weights=weights * weights))
+            weights = weights / np.maximum(norms[local], 1e-12)
+            del norms, local
+            keys = owner_of[seg // 2] * size + ids
+            unique, inverse = np.unique(keys, return_inverse=True)
+            del keys
+            sums.append(np.bincount(inverse, weights=weights))
+            del inverse, weights
+            run_owners, run_grams = np.divmod(unique, size)
+            del unique
+            owners.append(run_owners.astype(np.int32))
+            grams.append(run_grams.astype(np.int32))
+            del run_owners, run_grams
+        gram_ids = np.concatenate(grams)
+        del grams
+        owner_ids = np.concatenate(owners)
+        del owners
+        summed = np.concatenate(sums)
+        return gram_ids, owner_ids, summed
 
     @property
     def counts(self) -> np.ndarray:
