@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from faq import memory
 from faq.compact import StringIndex
 
 #: Bump when the n-grams, weighting or model change, so that cached models are not reused.
@@ -140,8 +141,8 @@ def _counted(
         first = np.ones(len(repeated), dtype=bool)
         np.not_equal(repeated[1:], repeated[:-1], out=first[1:])
         frequent = set(repeated[first].tolist())
-        del first
-        del repeated
+        del first, repeated
+        memory.trim()  # (the hashes' pages given back before the vocabulary and the entries are built)
     vocabulary: dict[str, int] = {}
     ids = array("i")
     tfs = array("i")
@@ -190,6 +191,8 @@ class NgramModel:
         # Per owner and n-gram: the summed weight of its examples (sparse, as (owner, gram) postings).
         gram_ids, owners, summed = self._postings(flat_ids, segment, tf, size)
         del flat_ids, segment, tf
+        if n >= PRUNE_FROM:  # the entries' pages given back before the postings are put in order
+            memory.trim()
         self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
         self.alpha_mass = ALPHA * max(size, 1)
         self.log_denominator = np.log(self.totals + self.alpha_mass)
@@ -197,20 +200,29 @@ class NgramModel:
         self.examples_per_owner = examples_per_owner
         self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
         # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
-        # (one array at a time through the order, each let go once it is read: at 50k 1.4 million postings)
+        # Each posting's values are computed in the owners' order, then put in the n-grams' order one array at
+        # a time (the same values: a value does not depend on where it is), each let go once it is read: at
+        # 50k 1.4 million postings, beside a serving engine during a /reload after an edit.
+        counts = summed.astype(np.float32)  # per posting, for leave-one-out
+        gain = summed + ALPHA
+        del summed
+        gain /= ALPHA
+        np.log(gain, out=gain)
+        gain32 = gain.astype(np.float32)
+        del gain
+        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
+        owners = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
         order = np.argsort(gram_ids, kind="stable")
         gram_ids = gram_ids[order]
         bounds = np.searchsorted(gram_ids, np.arange(size + 1))
         del gram_ids
-        owners = owners[order]
-        summed = summed[order]
-        del order
-        self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
+        self.counts = counts[order]
+        del counts
         self._restore: Callable[[], np.ndarray] | None = None
-        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
-        self.posting_owner = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
+        self.posting_owner = owners[order]
         del owners
-        self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
+        self.posting_gain = gain32[order]
+        del gain32, order
         self.bounds = bounds
 
     def _postings(
