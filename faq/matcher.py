@@ -332,6 +332,8 @@ class Matcher:
                 memory.trim()
             self.ngrams = self._ngram_model()
             self._ngram_exclude: Removed | None = None
+            if n >= COMPACT_FROM:  # (what building the model freed given back before the scorer is trained)
+                memory.trim()
         else:
             self.ngrams, self._ngram_exclude = ngrams
             if self.ngrams.n_owners != len(self.owner_names):  # the example left out was its owner's last
