@@ -161,14 +161,19 @@ def _counted(
     tf = np.frombuffer(tfs, dtype=np.int32) if tfs else np.zeros(0, dtype=np.int32)
     df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
     if prune and len(vocabulary) and not (df >= 2).all():  # (only n-grams that shared a hash are left out)
+        # (a handful of entries: 1-2 character strings whose bytes are the same, "ch" and "档", hash alike)
         keep = df >= 2
         new_id = (np.cumsum(keep) - 1).astype(np.int32)
-        kept_entries = keep[flat_ids]
-        flat_ids, tf = new_id[flat_ids[kept_entries]], tf[kept_entries]
-        kept_before = np.zeros(len(kept_entries) + 1, dtype=np.int64)
-        np.cumsum(kept_entries, out=kept_before[1:])
-        bounds = kept_before[bounds]
-        del ids, tfs, ends, kept_entries, kept_before  # the buffers of the unpruned arrays
+        dropped = np.flatnonzero(~keep[flat_ids])
+        kept_ids = np.delete(flat_ids, dropped)
+        del flat_ids, ids  # (each unpruned array let go as soon as its pruned copy is made)
+        flat_ids = new_id[kept_ids]
+        del kept_ids
+        tf = np.delete(tf, dropped)
+        del tfs
+        bounds = bounds - np.searchsorted(dropped, bounds)  # each bound less the entries dropped before it
+        del ends, dropped
+        memory.trim()
         kept_list = keep.tolist()
         vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
         df = df[keep]
