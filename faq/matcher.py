@@ -560,10 +560,16 @@ class Matcher:
         if exclude is not None:
             fuzzy[exclude] = 0.0
         starts = self.starts
-        # together = overlap * fuzzy + chars * fuzzy + overlap * chars
-        np.multiply(overlap, fuzzy, out=together)
-        together += chars * fuzzy
-        together += overlap * chars
+        # together = overlap * fuzzy + chars * fuzzy + overlap * chars: where fuzzy is 0 (all but the few
+        # examples compared) that is 0.0 + 0.0 + overlap * chars, overlap * chars to the last bit (all >= 0),
+        # so that the sum is only computed at the examples compared.
+        np.multiply(overlap, chars, out=together)
+        if len(top):
+            o, c, f = overlap[top], chars[top], fuzzy[top]
+            mixed = o * f
+            mixed += c * f
+            mixed += o * c
+            together[top] = mixed
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
@@ -593,15 +599,17 @@ class Matcher:
         domain = sorted(self.domain_words & unique)
         if domain:
             total = sum(self.idf[t] for t in domain)
-            covered = _gather(self._weighted_owners, domain, n_owners)
             in_example = _gather(self._weighted_tokens, domain, n)
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
             if exclude is not None:
                 in_example[exclude] = 0.0
-            # for a group: the share of the domain words that none of its examples uses on its own
-            covered = np.where(is_oos, np.maximum.reduceat(in_example, starts), covered)
+            # for a group: the share of the domain words that none of its examples uses on its own. (An
+            # intent's value is oos (0) times a number >= 0, 0.0 whatever is covered: the positive weights
+            # summed in the same order for a subset of the words never exceed ``total``, so that it needs no
+            # count of its own.)
+            covered = np.maximum.reduceat(in_example, starts)
             matrix[:, 9] = oos * (1.0 - covered / total)
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         if vector is None:
