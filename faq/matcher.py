@@ -550,7 +550,7 @@ class Matcher:
         prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
         prior += overlap
         k = min(self.config.fuzzy_examples, n)
-        top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
+        top = (-prior).argpartition(k - 1)[:k] if k < n else np.arange(n)  # (the method: no Python wrapper)
         top = top[prior[top] > 0]
         if len(top):
             query = " ".join(sorted(tokens))
@@ -669,7 +669,7 @@ class Matcher:
         p = 1.0 / (1.0 + np.exp(-z))
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
-        evidence = m[:, :6].any(axis=1)
+        evidence = np.logical_or.reduce(m[:, :6], axis=1)  # (.any(axis=1) without its Python wrapper)
         if features.allowed is not self._everyone:
             evidence &= features.allowed
         return np.where(evidence, p, 0.0)
@@ -777,8 +777,8 @@ class Matcher:
     def _ranking(self, features: _Features) -> tuple[Candidate, ...]:
         p = self.probabilities(features)
         size = min(self.config.ranking_size, len(p))
-        top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
-        top = top[np.argsort(-p[top], kind="stable")]
+        top = (-p).argpartition(size - 1)[:size] if size < len(p) else np.arange(len(p))
+        top = top[(-p[top]).argsort(kind="stable")]
         names = self.owner_names
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
