@@ -520,7 +520,7 @@ class Matcher:
         shared = _gather(self._weighted_tokens, ordered, n)
         letters = sorted(set("".join(tokens)))
         char_idf = self.char_idf
-        char_mass = sum(char_idf.get(c, 0.0) for c in letters)
+        char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
         char_shared = _gather(self._weighted_chars, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
@@ -1365,7 +1365,7 @@ def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n:
     """Per example, the summed weight of the ``keys`` it contains (through the weighted inverted
     ``index``), in one ``bincount`` instead of one scatter per key. ``keys`` come sorted: the same sums in
     every process, whatever the hash seed."""
-    found = [index[k] for k in keys if k in index]
+    found = [f for f in map(index.get, keys) if f is not None]
     if not found:
         return np.zeros(n, dtype=np.float64)
     if len(found) == 1:
