@@ -752,6 +752,8 @@ class Analyzer:
         # per token: could it be part of a window (one or two Han characters, not a stop word), is it unknown
         usable = [len(t) <= 2 and t not in STOP_WORDS and bool(_HAN_ONLY.match(t)) for t in tokens]
         unknown = [t not in vocabulary for t in tokens]
+        if not any(map(bool.__and__, usable, unknown)):
+            return tokens  # every window needs a usable token the vocabulary does not know: nothing to repair
         out: list[str] = []
         n = len(tokens)
         i = 0

@@ -522,7 +522,7 @@ class Matcher:
         shared = _gather(self._weighted_tokens, ordered, n)
         letters = sorted(set("".join(tokens)))
         char_idf = self.char_idf
-        char_mass = sum(char_idf.get(c, 0.0) for c in letters)
+        char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
         char_shared = _gather(self._weighted_chars, letters, n)
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
@@ -552,7 +552,7 @@ class Matcher:
         prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
         prior += overlap
         k = min(self.config.fuzzy_examples, n)
-        top = np.argpartition(-prior, k - 1)[:k] if k < n else np.arange(n)
+        top = (-prior).argpartition(k - 1)[:k] if k < n else np.arange(n)  # (the method: no Python wrapper)
         top = top[prior[top] > 0]
         if len(top):
             query = " ".join(sorted(tokens))
@@ -562,10 +562,16 @@ class Matcher:
         if exclude is not None:
             fuzzy[exclude] = 0.0
         starts = self.starts
-        # together = overlap * fuzzy + chars * fuzzy + overlap * chars
-        np.multiply(overlap, fuzzy, out=together)
-        together += chars * fuzzy
-        together += overlap * chars
+        # together = overlap * fuzzy + chars * fuzzy + overlap * chars: where fuzzy is 0 (all but the few
+        # examples compared) that is 0.0 + 0.0 + overlap * chars, overlap * chars to the last bit (all >= 0),
+        # so that the sum is only computed at the examples compared.
+        np.multiply(overlap, chars, out=together)
+        if len(top):
+            o, c, f = overlap[top], chars[top], fuzzy[top]
+            mixed = o * f
+            mixed += c * f
+            mixed += o * c
+            together[top] = mixed
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
@@ -595,15 +601,17 @@ class Matcher:
         domain = sorted(self.domain_words & unique)
         if domain:
             total = sum(self.idf[t] for t in domain)
-            covered = _gather(self._weighted_owners, domain, n_owners)
             in_example = _gather(self._weighted_tokens, domain, n)
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
             if exclude is not None:
                 in_example[exclude] = 0.0
-            # for a group: the share of the domain words that none of its examples uses on its own
-            covered = np.where(is_oos, np.maximum.reduceat(in_example, starts), covered)
+            # for a group: the share of the domain words that none of its examples uses on its own. (An
+            # intent's value is oos (0) times a number >= 0, 0.0 whatever is covered: the positive weights
+            # summed in the same order for a subset of the words never exceed ``total``, so that it needs no
+            # count of its own.)
+            covered = np.maximum.reduceat(in_example, starts)
             matrix[:, 9] = oos * (1.0 - covered / total)
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         if vector is None:
@@ -663,7 +671,7 @@ class Matcher:
         p = 1.0 / (1.0 + np.exp(-z))
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
-        evidence = m[:, :6].any(axis=1)
+        evidence = np.logical_or.reduce(m[:, :6], axis=1)  # (.any(axis=1) without its Python wrapper)
         if features.allowed is not self._everyone:
             evidence &= features.allowed
         return np.where(evidence, p, 0.0)
@@ -771,8 +779,8 @@ class Matcher:
     def _ranking(self, features: _Features) -> tuple[Candidate, ...]:
         p = self.probabilities(features)
         size = min(self.config.ranking_size, len(p))
-        top = np.argpartition(-p, size - 1)[:size] if size < len(p) else np.arange(len(p))
-        top = top[np.argsort(-p[top], kind="stable")]
+        top = (-p).argpartition(size - 1)[:size] if size < len(p) else np.arange(len(p))
+        top = top[(-p[top]).argsort(kind="stable")]
         names = self.owner_names
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
@@ -1359,7 +1367,7 @@ def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n:
     """Per example, the summed weight of the ``keys`` it contains (through the weighted inverted
     ``index``), in one ``bincount`` instead of one scatter per key. ``keys`` come sorted: the same sums in
     every process, whatever the hash seed."""
-    found = [index[k] for k in keys if k in index]
+    found = [f for f in map(index.get, keys) if f is not None]
     if not found:
         return np.zeros(n, dtype=np.float64)
     if len(found) == 1:
