@@ -1118,8 +1118,13 @@ class Matcher:
         return top
 
     def _calibrate(self, held: Iterable[tuple[_Features, int]]) -> tuple[float, float, float]:
-        """The threshold that maximises in-scope accuracy + out-of-scope rejection over the held-out
-        predictions (the middle of the best plateau)."""
+        """The threshold chosen over the held-out predictions (see :func:`calibrate`), and its in-scope
+        accuracy and out-of-scope rejection there; the predictions are kept in ``held_out``."""
+        self.held_out = self._held_out(held)
+        return calibrate(self.held_out)
+
+    def _held_out(self, held: Iterable[tuple[_Features, int]]) -> HeldOut:
+        """What the current weights predict for each held-out training message."""
         outcomes: list[tuple[bool, bool, float, float]] = []  # (in scope, right intent on top, p, p_oos)
         for features, right in held:
             p = self.probabilities(features)
@@ -1128,34 +1133,52 @@ class Matcher:
             p_oos = float(np.where(self.is_oos, p, -1.0).max()) if self.is_oos.any() else -1.0
             in_scope = right >= 0 and not self.is_oos[right]
             outcomes.append((in_scope, best == right, float(p[best]), p_oos))
-        n_in = sum(1 for o in outcomes if o[0]) or 1
-        n_out = sum(1 for o in outcomes if not o[0]) or 1
-        grid = [t / 100 for t in range(5, 96)]
-        # Counted for every threshold at once (numpy): _accepted(p, p_oos, t) for every outcome and t.
-        scope_of = np.array([o[0] for o in outcomes], dtype=bool)
-        right_of = np.array([o[1] for o in outcomes], dtype=bool)
-        best_of = np.array([o[2] for o in outcomes], dtype=np.float64)
-        oos_of = np.array([o[3] for o in outcomes], dtype=np.float64)
-        accepted = (best_of[None, :] >= np.array(grid)[:, None]) & (oos_of < OUT_OF_SCOPE_ODDS * best_of)[
-            None, :
-        ]
-        answered_right = (accepted & (scope_of & right_of)[None, :]).sum(axis=1).tolist()
-        refused = (~accepted & ~scope_of[None, :]).sum(axis=1).tolist()
-        scored = []
-        for t, n_right, n_refused in zip(grid, answered_right, refused, strict=True):
-            accuracy = n_right / n_in
-            rejection = n_refused / n_out
-            scored.append((accuracy + rejection, t, accuracy, rejection))
-        self.calibration_curve = [(t, a, r) for _, t, a, r in scored]
-        top = max(s[0] for s in scored)
-        # The objective is flat over a wide range (about 0.4-0.78 on the shipped knowledge base), and its
-        # lower edge moves with every few examples added (0.41-0.62 over one day's edits), its middle much
-        # less (0.60-0.69): the middle of the thresholds within CALIBRATION_TOLERANCE of the best is taken.
-        # Messages with loan context (most frightened borrowers' messages) are answered from
-        # ``context_threshold`` anyway; this one decides messages without any.
-        plateau = [s for s in scored if s[0] >= top - CALIBRATION_TOLERANCE]
-        chosen = plateau[len(plateau) // 2]
-        return chosen[1], chosen[2], chosen[3]
+        return HeldOut(
+            np.array([o[0] for o in outcomes], dtype=bool),
+            np.array([o[1] for o in outcomes], dtype=bool),
+            np.array([o[2] for o in outcomes], dtype=np.float64),
+            np.array([o[3] for o in outcomes], dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The held-out predictions calibration reads, one entry per training message (an example left out, or
+    an out-of-scope example with its whole group held out)."""
+
+    in_scope: np.ndarray  # bool: the right answer is an intent (else: refusing is right)
+    right: np.ndarray  # bool: the right intent is the likeliest intent
+    best: np.ndarray  # the likeliest intent's probability
+    oos: np.ndarray  # the likeliest out-of-scope group's probability (-1: none)
+
+    def curve(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(in-scope accuracy, out-of-scope rejection) at each threshold of ``grid``, as decide() would
+        answer: the right intent accepted, an out-of-scope message not accepted."""
+        n_in = int(self.in_scope.sum()) or 1
+        n_out = int((~self.in_scope).sum()) or 1
+        accepted = (self.best[None, :] >= grid[:, None]) & (self.oos < OUT_OF_SCOPE_ODDS * self.best)[None, :]
+        answered_right = (accepted & (self.in_scope & self.right)[None, :]).sum(axis=1)
+        refused = (~accepted & ~self.in_scope[None, :]).sum(axis=1)
+        return answered_right / n_in, refused / n_out
+
+
+def calibrate(held: HeldOut) -> tuple[float, float, float]:
+    """The threshold that maximises in-scope accuracy + out-of-scope rejection over the held-out
+    predictions (the middle of the best plateau), with its accuracy and rejection."""
+    grid = [t / 100 for t in range(5, 96)]
+    accuracy, rejection = held.curve(np.array(grid))
+    scored = [
+        (a + r, t, a, r) for t, a, r in zip(grid, accuracy.tolist(), rejection.tolist(), strict=True)
+    ]
+    top = max(s[0] for s in scored)
+    # The objective is flat over a wide range (about 0.4-0.78 on the shipped knowledge base), and its
+    # lower edge moves with every few examples added (0.41-0.62 over one day's edits), its middle much
+    # less (0.60-0.69): the middle of the thresholds within CALIBRATION_TOLERANCE of the best is taken.
+    # Messages with loan context (most frightened borrowers' messages) are answered from
+    # ``context_threshold`` anyway; this one decides messages without any.
+    plateau = [s for s in scored if s[0] >= top - CALIBRATION_TOLERANCE]
+    chosen = plateau[len(plateau) // 2]
+    return chosen[1], chosen[2], chosen[3]
 
 
 CALIBRATION_TOLERANCE = 0.02
