@@ -29,8 +29,8 @@ How to combine them is *learnt*, not set by hand: a logistic regression (Newton'
 milliseconds) estimates P(owner is the right answer | features) from the knowledge base's own examples,
 each scored as if it were a new message: leave-one-out (the example taken out of the nearest-example
 search and out of its owner's vocabulary), and every out-of-scope example once more with its whole group
-held out, as an off-topic message the knowledge base has never seen (every example up to
-``training_examples``, a sample fixed by each example's digest beyond). The acceptance threshold is then
+held out, as an off-topic message the knowledge base has never seen (every example of the shipped
+knowledge base; a sample fixed by each example's digest when there are many more, see ``training_work``). The acceptance threshold is then
 calibrated on those same held-out predictions: the one that maximises the expected in-scope accuracy plus
 out-of-scope rejection when each probability is trusted only to within ``CALIBRATION_SPREAD`` in log-odds
 (:func:`calibrate`; counted exactly, the curve is a flat step function whose best point jumped with every
@@ -138,10 +138,14 @@ class MatcherConfig:
     fuzzy_examples: int = 48
     #: How many owners the ranking keeps.
     ranking_size: int = 12
-    #: At most this many examples train the combination and calibrate the threshold (a stable sample beyond,
-    #: see Matcher._training_sample): every example of the shipped knowledge base (~2,500), so that its
-    #: ~400 out-of-scope examples are all held out too (with 900 sampled, 145 decided the rejection rate).
-    training_examples: int = 3000
+    #: How many examples train the combination and calibrate the threshold (a stable sample beyond, see
+    #: Matcher._training_sample): as many as ``training_work`` allows (each is scored against every example:
+    #: examples read x examples), and at least this many.
+    training_examples: int = 900
+    #: Examples read x examples in the knowledge base: every example of the shipped one (~2,500, so that its
+    #: ~400 out-of-scope examples are all held out too: with 900 sampled, 145 decided the rejection rate);
+    #: at 10k and beyond ``training_examples`` (training costs there what it did: ~1.3 s at 10k).
+    training_work: int = 8_000_000
     #: Owners per training message (the most similar ones, plus the right one).
     training_owners: int = 15
     l2: float = 1.0
@@ -1005,7 +1009,9 @@ class Matcher:
         shipped file (:mod:`faq.scorer_file`)."""
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
-        digest.update(repr((cfg.training_examples, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode())
+        digest.update(
+            repr((cfg.training_examples, cfg.training_work, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode()
+        )
         digest.update(
             repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode()
         )  # a small KB's prior
@@ -1092,8 +1098,11 @@ class Matcher:
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
 
     def _training_sample(self) -> list[int]:
-        """The examples training reads (see :func:`stable_sample`)."""
-        return stable_sample(self.owners, self.examples, self.config.training_examples)
+        """The examples training reads (see :func:`stable_sample`): as many as ``training_work`` allows, and
+        at least ``training_examples``."""
+        n = len(self.examples)
+        limit = max(self.config.training_examples, self.config.training_work // max(n, 1))
+        return stable_sample(self.owners, self.examples, limit)
 
     def _training_views(self, i: int) -> list[tuple[_Features, int]]:
         """Example ``i`` as training messages: its features with it left out (and its owner the right
