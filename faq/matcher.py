@@ -1232,8 +1232,8 @@ HELD_FEATURES_BUDGET = 64 * 2**20
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
 #: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0
 #: for ``ngrams``: a small knowledge base is trained without that feature (a class-level model of a
-#: dozen examples is no evidence). With it, the shipped one learns (0.3, 0.3, 2.5, 2.4, 0.5, 1.9, 2.8,
-#: -1.1, -1.4, -1.2, 0.6, 5.1, -7.6). A knowledge base with fewer than
+#: dozen examples is no evidence). With it, the shipped one learns (0.6, 0.7, 2.9, 3.6, 0.3, 1.6, 3.0,
+#: -1.3, -1.1, -1.4, -0.1, 5.2, -8.3). A knowledge base with fewer than
 #: MIN_CALIBRATION held-out predictions is trained as a maximum a posteriori estimate under a Gaussian
 #: prior centred here (strength ``MatcherConfig.l2``), so that a dozen examples, which say little about
 #: how to combine the features, give a sensible scorer instead of a degenerate one; a larger one is
