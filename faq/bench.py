@@ -21,7 +21,11 @@ The project's modules are byte-compiled first (as any installed package, or any 
 one that may write its bytecode, has them; ``PYTHONDONTWRITEBYTECODE`` would otherwise make every child
 compile them again, ~0.1 s). The child then times a warm batch of messages one by one (wall time, and
 the thread's CPU time, which a busy machine does not inflate as much), and builds a second engine while
-the first is alive, as /reload does, for the peak RSS during a reload.
+the first is alive, as /reload does, for the peak RSS during a reload: first of the same file (everything
+read back from the cache), then, that engine let go, of the file with an edit the cache has never seen (a
+maintainer's /reload after changing ``intents.yaml``: the examples analysed, the indexes and the n-gram
+model built and the scorer trained again, beside the engine that serves). The process's peak RSS only
+grows, so the second figure is the peak up to the end of that reload.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from faq import memory
 from faq.engine import DEFAULT_KB_PATH, Engine
 
 TARGETS = {
@@ -50,6 +55,7 @@ TARGETS = {
     "cold_start_10k_s": 3.0,
     "peak_rss_mb": 150.0,
     "reload_rss_mb": 200.0,
+    "edit_reload_rss_mb": 200.0,
 }
 
 
@@ -122,6 +128,15 @@ def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     reloaded = Engine.load(kb)  # /reload: the new engine is built while the old one still serves
     reloaded.reply("逾期3天会怎样")
+    reload_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del reloaded
+    memory.release()
+    edited = edited_kb(kb or DEFAULT_KB_PATH, "吧")  # (not "呢": the parent's start after an edit cached that one)
+    try:
+        rebuilt = Engine.load(edited)  # /reload after an edit: analysed, indexed, modelled, trained anew
+        rebuilt.reply("逾期3天会怎样")
+    finally:
+        edited.unlink(missing_ok=True)
     return {
         "scenario": scenario,
         "examples": engine.kb.example_count,
@@ -129,7 +144,8 @@ def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
         "p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
         "p50_cpu_ms": cpu[len(cpu) // 2],
         "peak_rss_mb": peak,
-        "reload_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "reload_rss_mb": reload_rss,
+        "edit_reload_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -152,12 +168,12 @@ def _cold_start(kb: Path, env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def edited_kb(kb: Path) -> Path:
+def edited_kb(kb: Path, ending: str = "呢") -> Path:
     """A copy of ``kb`` beside it (so that files it names, such as the crisis model, are found the same way)
-    with one example added to its first intent: a maintainer's edit."""
+    with one example added to its first intent (its first example and ``ending``): a maintainer's edit."""
     doc = yaml.safe_load(kb.read_text(encoding="utf-8"))
     first = doc["intents"][0]
-    first["questions"].append(first["questions"][0] + "呢")
+    first["questions"].append(first["questions"][0] + ending)
     with tempfile.NamedTemporaryFile(
         "w", suffix=".yaml", prefix=".bench-edit-", dir=kb.parent, delete=False, encoding="utf-8"
     ) as handle:
@@ -214,7 +230,7 @@ def run(kb: Path | None, messages: int, sizes: list[int]) -> list[dict[str, Any]
     print(
         f"{'scenario':16} {'examples':>8} {'first start':>18} {'after an edit':>18} {'cached start':>18} "
         f"{'p50':>8} {'p50 cpu':>8} "
-        f"{'p99':>8} {'peak RSS':>9} {'at reload':>9}"
+        f"{'p99':>8} {'peak RSS':>9} {'at reload':>9} {'at reload after an edit':>23}"
     )
     for r in results:
         print(
@@ -222,13 +238,15 @@ def run(kb: Path | None, messages: int, sizes: list[int]) -> list[dict[str, Any]
             f"{r['first_start_s']:6.2f}s ({r['first_start_cpu_s']:5.2f}s cpu) "
             f"{r['edit_start_s']:6.2f}s ({r['edit_start_cpu_s']:5.2f}s cpu) "
             f"{r['cold_start_s']:6.2f}s ({r['cold_start_cpu_s']:5.2f}s cpu) {r['p50_ms']:6.2f}ms "
-            f"{r['p50_cpu_ms']:6.2f}ms {r['p99_ms']:6.2f}ms {r['peak_rss_mb']:7.0f}MB {r['reload_rss_mb']:7.0f}MB"
+            f"{r['p50_cpu_ms']:6.2f}ms {r['p99_ms']:6.2f}ms {r['peak_rss_mb']:7.0f}MB {r['reload_rss_mb']:7.0f}MB "
+            f"{r['edit_reload_rss_mb']:21.0f}MB"
         )
     t = TARGETS
     print(
         f"targets: <= {t['per_message_ms']} ms/message shipped, <= {t['per_message_10k_ms']} ms at 10k, "
         f"<= {t['per_message_50k_ms']} ms at 50k; cold start <= {t['cold_start_s']} s shipped, "
         f"<= {t['cold_start_10k_s']} s at 10k; peak RSS <= {t['peak_rss_mb']:.0f} MB, "
-        f"<= {t['reload_rss_mb']:.0f} MB during /reload"
+        f"<= {t['reload_rss_mb']:.0f} MB during /reload, <= {t['edit_reload_rss_mb']:.0f} MB during /reload after "
+        "an edit"
     )
     return results

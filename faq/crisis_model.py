@@ -375,7 +375,7 @@ class PackedFeatures:
         wanted.sort()  # the same feature asked twice is asked once; sorted keys also search faster
         wanted = wanted[np.concatenate(((True,), wanted[1:] != wanted[:-1]))]
         keys = self.keys
-        at = np.searchsorted(keys, wanted)
+        at = keys.searchsorted(wanted)
         np.minimum(at, len(keys) - 1, out=at)
         found = self.rows[at[keys[at] == wanted]]
         found.sort()
@@ -387,7 +387,7 @@ class PackedFeatures:
         table = self.by_code_point
         ids = table[codes]
         new = ids == _NOT_YET
-        if new.any():
+        if np.logical_or.reduce(new):  # (new.any() without its Python wrapper)
             get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
             for code in set(codes[new].tolist()):  # (not np.unique: it imports numpy.ma, ~1.5 MB)
                 ch = chr(code)

@@ -298,7 +298,7 @@ class Engine:
             if len(name) >= 3:
                 return platform_id
             if words is None:
-                words = set(self.analyzer.tokenizer.lcut(normalized, HMM=False))
+                words = set(self.analyzer.tokenizer.words(normalized))  # lcut(HMM=False)'s words, faster
             if name in words:
                 return platform_id
         return None
@@ -316,7 +316,7 @@ class Engine:
                 continue
             if len(name) < 3:
                 if words is None:
-                    words = set(self.analyzer.tokenizer.lcut(normalized, HMM=False))
+                    words = set(self.analyzer.tokenizer.words(normalized))  # lcut(HMM=False)'s words, faster
                 if name not in words:
                     continue
             found.append((at, -len(name), lender_id))

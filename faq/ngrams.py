@@ -28,11 +28,13 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
+from faq import memory
 from faq.compact import StringIndex
 
 #: Bump when the n-grams, weighting or model change, so that cached models are not reused.
@@ -58,6 +60,13 @@ _WORD = "\x00"
 #: once it is left out and rarely help a new message, and at 50k examples they are most of the vocabulary
 #: (memory, and the time to build it). Below it (the shipped knowledge base) every n-gram counts.
 PRUNE_FROM = 5_000
+#: The n-gram model is built a run of whole owners of about this many entries at a time (see _postings).
+_CHUNK_ENTRIES = 65_536
+#: Up to this many cells (n-grams x owners; ~0.82 million at the shipped size) the model also keeps each
+#: n-gram's gain per owner as a dense row (float32, 4 bytes a cell: ~3.3 MB there), built at the first message:
+#: a message's gains are then its rows, weighted and summed (three numpy calls instead of a dozen). A larger
+#: model (10k examples and more) reads its postings as before.
+DENSE_CELLS = 1_500_000
 
 
 def _char_grams(normalized: str) -> list[str]:
@@ -114,8 +123,10 @@ def _counted(
     texts: list[str], token_lists: Sequence[list[str]], prune: bool
 ) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every (example, channel, n-gram, count) in compact arrays: the vocabulary (n-gram -> id, ids in the
-    order the n-grams are first seen), and per entry the n-gram's id, its segment (2 x example + channel)
-    and its count; and per n-gram the number of segments it is in. With ``prune``, n-grams found in one
+    order the n-grams are first seen); per entry the n-gram's id; where each segment's entries begin (a
+    segment: 2 x example + channel, in that order; the last bound is the number of entries: 0.8 MB at 50k
+    examples instead of an int32 per entry, 6.6 MB); per entry the count; and per n-gram the number of
+    segments it is in. With ``prune``, n-grams found in one
     segment only are left out (see PRUNE_FROM).
 
     One pass in Python gives the entries; the weighting is numpy. To prune, a first pass counts the
@@ -128,35 +139,51 @@ def _counted(
         for text, tokens in zip(texts, token_lists, strict=True):  # (the distinct n-grams: the keys of grams())
             hashes.extend(map(hash, set(_char_grams(text))))
             hashes.extend(map(hash, {_WORD + t for t in tokens if t.strip()}))
-        found, times = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
-        del hashes
-        frequent = set(found[times >= 2].tolist())
-        del found, times
+        # Sorted in place (np.unique would sort a copy: 16 MB more at 50k examples, beside a serving engine):
+        # a hash in two segments or more is equal to its neighbour in that order. Each such hash once before
+        # it becomes a Python int (at 50k examples 1.6 million repeats of 96k hashes: 60 MB as Python ints).
+        found = np.frombuffer(hashes, dtype=np.int64)
+        found.sort()
+        repeated = found[1:][found[1:] == found[:-1]]
+        del found, hashes
+        first = np.ones(len(repeated), dtype=bool)
+        np.not_equal(repeated[1:], repeated[:-1], out=first[1:])
+        frequent = set(repeated[first].tolist())
+        del first, repeated
+        memory.trim()  # (the hashes' pages given back before the vocabulary and the entries are built)
     vocabulary: dict[str, int] = {}
     ids = array("i")
     tfs = array("i")
-    segments = array("i")  # 2 x example + channel
-    for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=True)):
-        for channel, counted in enumerate(grams(text, tokens)):
+    ends = array("q", [0])  # where each segment's entries end (segment: 2 x example + channel)
+    for text, tokens in zip(texts, token_lists, strict=True):
+        for counted in grams(text, tokens):
             kept = list(counted) if frequent is None else [g for g in counted if hash(g) in frequent]
             ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in kept])
             tfs.extend([counted[gram] for gram in kept])
-            segments.extend(repeat(2 * i + channel, len(kept)))
+            ends.append(len(ids))
     del frequent
     flat_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
-    segment = np.frombuffer(segments, dtype=np.int32) if segments else np.zeros(0, dtype=np.int32)
+    bounds = np.frombuffer(ends, dtype=np.int64)
     tf = np.frombuffer(tfs, dtype=np.int32) if tfs else np.zeros(0, dtype=np.int32)
     df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
-    if prune and len(vocabulary):
+    if prune and len(vocabulary) and not (df >= 2).all():  # (only n-grams that shared a hash are left out)
+        # (a handful of entries: 1-2 character strings whose bytes are the same, "ch" and "档", hash alike)
         keep = df >= 2
-        new_id = np.cumsum(keep) - 1
-        kept_entries = keep[flat_ids]
-        flat_ids, segment, tf = new_id[flat_ids[kept_entries]], segment[kept_entries], tf[kept_entries]
-        del ids, segments, tfs, kept_entries  # the buffers of the unpruned arrays
+        new_id = (np.cumsum(keep) - 1).astype(np.int32)
+        dropped = np.flatnonzero(~keep[flat_ids])
+        kept_ids = np.delete(flat_ids, dropped)
+        del flat_ids, ids  # (each unpruned array let go as soon as its pruned copy is made)
+        flat_ids = new_id[kept_ids]
+        del kept_ids
+        tf = np.delete(tf, dropped)
+        del tfs
+        bounds = bounds - np.searchsorted(dropped, bounds)  # each bound less the entries dropped before it
+        del ends, dropped
+        memory.trim()
         kept_list = keep.tolist()
         vocabulary = {gram: int(new_id[k]) for gram, k in vocabulary.items() if kept_list[k]}
         df = df[keep]
-    return vocabulary, flat_ids, segment, tf, df
+    return vocabulary, flat_ids, bounds, tf, df
 
 
 class NgramModel:
@@ -168,32 +195,20 @@ class NgramModel:
         self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
     ) -> None:
         n = len(texts)
-        vocabulary, flat_ids, segment, tf, df = _counted(texts, token_lists, prune=n >= PRUNE_FROM)
+        vocabulary, flat_ids, segment_bounds, tf, df = _counted(texts, token_lists, prune=n >= PRUNE_FROM)
         #: n-gram -> id; from PRUNE_FROM examples a StringIndex (the same answers, ~12 MB less at 50k)
         self.vocabulary: dict[str, int] | StringIndex = StringIndex.of(vocabulary) if n >= PRUNE_FROM else vocabulary
         del vocabulary
         self.idf, self._idf = _idf_pair(np.log((1.0 + n) / (1.0 + df)) + 1.0)
         self.n_owners = n_owners
         self.owner_of = np.asarray(owner_of, dtype=np.int64)
-        weights = (1.0 + np.log(tf.astype(np.float64))) * self.idf[flat_ids]
-        del tf
-        norms = np.sqrt(np.bincount(segment, weights=weights * weights, minlength=2 * n))
-        weights = weights / np.maximum(norms[segment], 1e-12)
-        del norms
         self.n_examples = n
         size = len(self.vocabulary)
-        # Per owner and n-gram: the summed weight of its examples (sparse, as flat (owner, gram) keys).
-        if n and size:
-            keys = self.owner_of[segment // 2] * size + flat_ids
-            del segment, flat_ids
-            unique, inverse = np.unique(keys, return_inverse=True)
-            del keys
-            summed: np.ndarray = np.bincount(inverse, weights=weights)
-            del inverse, weights
-        else:
-            unique = np.zeros(0, dtype=np.int64)
-            summed = np.zeros(0)
-        owners, gram_ids = np.divmod(unique, max(size, 1))
+        # Per owner and n-gram: the summed weight of its examples (sparse, as (owner, gram) postings).
+        gram_ids, owners, summed = self._postings(flat_ids, segment_bounds, tf, size)
+        del flat_ids, segment_bounds, tf
+        if n >= PRUNE_FROM:  # the entries' pages given back before the postings are put in order
+            memory.trim()
         self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
         self.alpha_mass = ALPHA * max(size, 1)
         self.log_denominator = np.log(self.totals + self.alpha_mass)
@@ -201,15 +216,86 @@ class NgramModel:
         self.examples_per_owner = examples_per_owner
         self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
         # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
-        order = np.argsort(gram_ids, kind="stable")
-        gram_ids, owners, summed = gram_ids[order], owners[order], summed[order]
-        bounds = np.searchsorted(gram_ids, np.arange(size + 1))
-        self.counts = summed.astype(np.float32)  # per posting, for leave-one-out
-        self._restore: Callable[[], np.ndarray] | None = None
+        # Each posting's values are computed in the owners' order, then put in the n-grams' order one array at
+        # a time (the same values: a value does not depend on where it is), each let go once it is read: at
+        # 50k 1.4 million postings, beside a serving engine during a /reload after an edit.
+        counts = summed.astype(np.float32)  # per posting, for leave-one-out
+        gain = summed + ALPHA
+        del summed
+        gain /= ALPHA
+        np.log(gain, out=gain)
+        gain32 = gain.astype(np.float32)
+        del gain
         # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
-        self.posting_owner = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
-        self.posting_gain = np.log((summed + ALPHA) / ALPHA).astype(np.float32)
+        owners = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
+        order = np.argsort(gram_ids, kind="stable")
+        gram_ids = gram_ids[order]
+        bounds = np.searchsorted(gram_ids, np.arange(size + 1))
+        del gram_ids
+        self.counts = counts[order]
+        del counts
+        self._restore: Callable[[], np.ndarray] | None = None
+        self.posting_owner = owners[order]
+        del owners
+        self.posting_gain = gain32[order]
+        del gain32, order
         self.bounds = bounds
+
+    def _postings(
+        self, flat_ids: np.ndarray, segment_bounds: np.ndarray, tf: np.ndarray, size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries weighted (sublinear tf x idf, each segment L2-normalised) and summed per (owner,
+        n-gram): the postings' n-gram ids (int32), owners (int32) and summed weights (float64), in order of
+        owner, then n-gram. Computed a run of examples at a time, each run whole owners (when the examples
+        come grouped by owner, as the matcher gives them): every sum adds the same numbers in the same
+        order as over all entries at once (the same values to the last bit), without the entries' weights
+        and their (owner, n-gram) keys, sorted and inverted, alive for all entries together (~110 MB at 50k
+        examples, beside the serving engine during a /reload after an edit)."""
+        if not (len(flat_ids) and size):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
+        owner_of = self.owner_of
+        starts = segment_bounds[::2]  # where each example's entries begin
+        # runs of whole owners of about CHUNK_ENTRIES entries (one run when the owners are not grouped)
+        if len(owner_of) < 2 or bool((owner_of[1:] >= owner_of[:-1]).all()):
+            owner_starts = np.flatnonzero(np.diff(owner_of, prepend=-1))  # each owner's first example
+            cuts = [0]
+            for first in owner_starts.tolist():
+                if starts[first] - starts[cuts[-1]] >= _CHUNK_ENTRIES:
+                    cuts.append(first)
+            cuts.append(self.n_examples)
+        else:
+            cuts = [0, self.n_examples]
+        grams: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        sums: list[np.ndarray] = []
+        idf = self.idf
+        for lo, hi in pairwise(cuts):
+            a, b = int(starts[lo]), int(starts[hi])
+            if a == b:
+                continue
+            ids = flat_ids[a:b]
+            weights = (1.0 + np.log(tf[a:b].astype(np.float64))) * idf[ids]
+            # each entry's segment in the run (2 x example + channel, counted from the run's first example)
+            local = np.repeat(np.arange(2 * (hi - lo)), np.diff(segment_bounds[2 * lo : 2 * hi + 1]))
+            norms = np.sqrt(np.bincount(local, weights=weights * weights))
+            weights = weights / np.maximum(norms[local], 1e-12)
+            keys = owner_of[lo + local // 2] * size + ids
+            del norms, local
+            unique, inverse = np.unique(keys, return_inverse=True)
+            del keys
+            sums.append(np.bincount(inverse, weights=weights))
+            del inverse, weights
+            run_owners, run_grams = np.divmod(unique, size)
+            del unique
+            owners.append(run_owners.astype(np.int32))
+            grams.append(run_grams.astype(np.int32))
+            del run_owners, run_grams
+        gram_ids = np.concatenate(grams)
+        del grams
+        owner_ids = np.concatenate(owners)
+        del owners
+        summed = np.concatenate(sums)
+        return gram_ids, owner_ids, summed
 
     @property
     def counts(self) -> np.ndarray:
@@ -336,6 +422,13 @@ class NgramModel:
         n_owners = self.n_owners
         if not len(vector.ids):
             return self.log_prior.copy()
+        dense = self._dense_gains if exclude is None else None
+        if dense is not None:
+            # The same products as the postings' (float32 gain x float64 weight), summed per owner in the order
+            # of the message's n-grams as bincount sums them (a reduction along the rows is sequential), an
+            # owner without the n-gram adding 0.0 (x + 0.0 is x): the same scores to the last bit.
+            summed = np.add.reduce(dense[vector.ids] * vector.weights[:, None], axis=0)
+            return self.log_prior + summed - float(np.add.reduce(vector.weights)) * self.log_denominator
         starts = self.bounds[vector.ids]
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
@@ -375,6 +468,18 @@ class NgramModel:
             score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
         return score
 
+    @cached_property
+    def _dense_gains(self) -> np.ndarray | None:
+        """Per n-gram (row) and owner (column), the posting's gain, 0 where the owner has none; None above
+        :data:`DENSE_CELLS` cells (see there)."""
+        size = len(self.bounds) - 1
+        if size <= 0 or size * self.n_owners > DENSE_CELLS:
+            return None
+        dense = np.zeros((size, self.n_owners), dtype=np.float32)
+        dense[np.repeat(np.arange(size), np.diff(self.bounds)), self.posting_owner] = self.posting_gain
+        dense.flags.writeable = False
+        return dense
+
     def posterior(
         self, vector: _Vector, allowed: np.ndarray | None = None, exclude: Removed | None = None
     ) -> np.ndarray:
@@ -382,8 +487,8 @@ class NgramModel:
         score = self.scores(vector, exclude)
         if allowed is not None and not allowed.all():
             score = np.where(allowed, score, -np.inf)
-        top = score.max()
+        top = np.maximum.reduce(score)  # (score.max() without its Python wrapper)
         if not math.isfinite(top):
             return np.zeros(self.n_owners)
         p = np.exp(score - top)
-        return p / p.sum()
+        return p / np.add.reduce(p)

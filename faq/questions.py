@@ -66,23 +66,38 @@ MO_IN_A_WORD = frozenset("怎什那这多要为干")
 GLUED_OPENER = re.compile(r"(.)[不唔]\1|有没有|系咪")
 
 
+#: Where a part may end (after a question particle or at a space) and where a glued question may open (every
+#: position at which GLUED_OPENER matches, overlapping ones too): split_questions visits only these places.
+_CUT = re.compile("[" + re.escape("".join(QUESTION_END)) + " ]")
+_GLUED_AT = re.compile(f"(?=(?:{GLUED_OPENER.pattern}))")
+
+
 def split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
     "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question), and before an A-不-A
     that opens another question ("会不会上征信会不会打给我爸妈" -> 会不会上征信 / 会不会打给我爸妈); parts of
-    fewer than three characters are joined to the previous one."""
+    fewer than three characters are joined to the previous one.
+
+    (Read at the places where a part may end or a glued question open, found by two searches, rather than
+    character by character: the same parts.)"""
+    # (position, is an opener); at one position the opener is seen first (it cuts before its character)
+    places = [(m.start(), False) for m in _CUT.finditer(normalized)]
+    if "不" in normalized or "唔" in normalized or "有没有" in normalized or "系咪" in normalized:
+        openers = [(m.start(), True) for m in _GLUED_AT.finditer(normalized)]
+        if openers:
+            places = sorted(places + openers, key=lambda place: (place[0], not place[1]))
     parts: list[str] = []
-    current = ""
-    for i, ch in enumerate(normalized):
-        if len(current.strip()) >= 3 and GLUED_OPENER.match(normalized, i) and GLUED_OPENER.search(current):
-            parts.append(current)
-            current = ""
-        current += ch
-        if ch == "么" and len(current) >= 2 and current[-2] in MO_IN_A_WORD:
-            continue
-        if ch in QUESTION_END or ch == " ":  # punctuation is a space once normalised
-            parts.append(current)
-            current = ""
+    start = 0
+    for i, opener in places:
+        if opener:
+            current = normalized[start:i]
+            if len(current.strip()) >= 3 and GLUED_OPENER.search(current):
+                parts.append(current)
+                start = i
+        elif not (normalized[i] == "么" and i > start and normalized[i - 1] in MO_IN_A_WORD):
+            parts.append(normalized[start : i + 1])
+            start = i + 1
+    current = normalized[start:]
     if current.strip():
         parts.append(current)
     merged: list[str] = []

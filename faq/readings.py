@@ -125,6 +125,10 @@ def only_asks_where_to_borrow(normalized: str) -> bool:
         rest_of_clause = (text[found.end() :].split(" ", 1)[0] for found in _ASKS_WHERE_TO_BORROW.finditer(text))
         return any(_AFTER_BORROWING.fullmatch(rest) for rest in rest_of_clause)
 
+    if _ASKS_WHERE_TO_BORROW.search(normalized) is None:
+        # (most messages) no request anywhere: none in any of its questions either, each a piece of the message
+        # and the pattern without anchors or lookarounds; its questions need not be read
+        return False
     units = asking_units(normalized)
     if units:
         return all(ends_with_request(question) for question, _ in units)

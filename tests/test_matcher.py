@@ -138,7 +138,7 @@ def test_the_scorer_is_learnt_and_calibrated(engine: Engine) -> None:
     assert 0.0 < model.threshold < 1.0
     accuracy, rejection, examples = model.calibration
     # every example (or the sample of MatcherConfig.training_examples), some twice (out-of-scope groups held out)
-    sampled = min(engine.kb.example_count, engine.matcher.config.training_examples)
+    sampled = min(engine.kb.example_count, engine.matcher.config.training_examples)  # (the least it reads)
     assert examples >= sampled and 0.5 < accuracy <= 1.0 and 0.5 < rejection <= 1.0
     assert engine.matcher.config.threshold == model.threshold
 
