@@ -427,12 +427,14 @@ class Engine:
             match = Match(intent=CREDIT_INTENT, confidence=match.confidence, ranking=match.ranking)
         if (
             question
-            and match.out_of_scope == "loan_request"
+            and match.intent is None
+            and match.out_of_scope in (None, "loan_request", "unrelated")
             and borrows_to_repay(normalized)
             and not only_asks_where_to_borrow(normalized)
         ):
             # "该不该再借一笔新的来还旧的": whether to borrow to repay is a question about managing debts (the
-            # answer says not to roll loans over), not a request for a lender.
+            # answer says not to roll loans over), not a request for a lender nor an unrelated question; also when
+            # nothing clears the threshold (a refusal all the same).
             match = Match(intent=DEBT_INTENT, confidence=match.confidence, ranking=match.ranking)
         if question and not signal.distress and only_asks_where_to_borrow(normalized):
             # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,

@@ -478,3 +478,10 @@ def test_calls_to_a_work_landline_ask_about_the_calls(engine: Engine) -> None:
     to someone at work stays the contacts topic."""
     assert engine.reply("催收天天往我单位座机上打 违法吗").intent == "call_legality"
     assert engine.reply("催收打到公司总机 跟前台说我欠钱不还 合法吗").intent == "contact_list"
+
+
+def test_borrowing_anew_to_repay_is_answered_even_when_it_resembles_nothing_in_scope(engine: Engine) -> None:
+    """Whether to borrow anew to repay old debts is the debt-management question, also when the message's other
+    words (a credit line shown in an app) make an unrelated question the likeliest reading, or nothing clears the
+    threshold: never a refusal."""
+    assert engine.reply("要不要借个新的来还旧的 app上显示我有五万额度").intent == "debt_management"
