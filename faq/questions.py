@@ -16,11 +16,13 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
 
 #: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
-#: 真的假的, and 还是 opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of
+#: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧"; not "这样吧",
+#: let's do this), and 还是 opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of
 #: "还是还不上", still, nor 还是说, which says the same question again in other words).
 PLAIN_ASKS = (
     r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假|是否"
     r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
+    r"|^(?:那|这)(?:样|种|个|么做)?(?:也|都|还)?(?:算|是|属于|不是|违法|违规|犯法|合法|不合法|过分)\S{0,6}吧$"
 )
 
 
@@ -179,9 +181,10 @@ def asking_units(normalized: str) -> list[tuple[str, str]]:
 REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
 
 
-#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own.
+#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own
+#: (not the 吓 of 恐吓 or 惊吓: "这算恐吓吧" asks whether it is a threat).
 BLUFF = re.compile(
-    r"(?:是不是|是|只是|就是)?(?:在)?(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
+    r"(?:是不是|是|只是|就是)?(?:在)?(?<![恐惊])(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
 )
 
 

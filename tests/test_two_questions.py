@@ -58,6 +58,12 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("我点投诉佢哋", True),  # Cantonese: how to complain
         ("明天去网点处理", False),  # a bank branch
         ("这种做法是否合规", True),
+        # a tag question about what was just told asks; "这样吧" (let's do this) or a plan does not
+        ("这违法吧", True),
+        ("这算恐吓吧", True),
+        ("那不是高利贷吧", True),
+        ("这样吧", False),
+        ("那我先还这个吧", False),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
@@ -84,6 +90,13 @@ def test_what_asks(part: str, asks: bool) -> None:
 )
 def test_core_of_a_question(part: str, core: str) -> None:
     assert questions.core(part) == core
+
+
+def test_a_threat_named_is_no_bluff() -> None:
+    """"是吓唬我的吗" doubts what a collector said; the 吓 of 恐吓 names a threat and stays as it is."""
+    assert "是真的吗" in questions.bluff_as_doubt("催收说要去我单位 是在吓我吗")
+    told = "他们说要去我单位闹 这算恐吓吧"
+    assert questions.bluff_as_doubt(told) == told
 
 
 @pytest.mark.parametrize(
@@ -126,6 +139,9 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         # a story, then two questions on other topics than the story's
         ("催收在我们小区业主群里发我的欠款截图 我该找谁举报 聊天截图算证据吗", {"complain", "evidence"}),
         ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
+        # a tag question (吧) about the story asks the story's topic; the other question its own
+        ("催收把我欠钱的事群发给我通讯录里的朋友 这违法吧 怎么投诉他们", {"contact_list", "complain"}),
+        ("我老婆被催收吓得不敢接电话 可以要求他们赔偿吗 他们还说要去她单位闹 这算恐吓吧", {"compensation", "threats"}),
     ],
 )
 def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
@@ -141,6 +157,7 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
         "信用卡晚还款会影响征信记录吗",
         "催收骂我 这样合法吗",
         "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
+        "这样吧 我先还一部分 剩下的能分期吗",  # "这样吧" proposes, it does not ask
     ],
 )
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
