@@ -870,6 +870,8 @@ class Matcher:
                     m = None
             if m is None:
                 continue
+            if m.intent in found and questions.ANOTHER_QUESTION.match(question):
+                m = self._another_question(question, m, found, read)
             if m.intent is not None and m.intent not in found:
                 found.append(m.intent)
                 firsts[m.intent] = bool(questions.ASKS_PLAINLY.search(question))
@@ -878,6 +880,17 @@ class Matcher:
         if found[0] == match.intent or not firsts[found[0]]:
             return match.intent, next(i for i in found if i != match.intent)
         return found[0], match.intent  # the question asked first (and asked plainly) is answered first
+
+    def _another_question(self, question: str, m: Match, found: list[str], read: _Readings) -> Match:
+        """A part that says it asks something further ("还有他们凭什么找我哥": questions.ANOTHER_QUESTION) but
+        whose clear intent was already asked before it: read without its lead-in words, it asks the likelier of
+        its two likeliest intents that was not asked already, when that one is at least half as probable as the
+        likeliest. Otherwise ``m`` as it was."""
+        intents = [c for c in read(questions.LEAD_IN.sub("", question.strip())) if not c.is_out_of_scope][:2]
+        other = next((c for c in intents if c.owner not in found), None)
+        if other is None or other.score < intents[0].score / 2:
+            return m
+        return replace(m, intent=other.owner, confidence=other.score, ambiguous=False)
 
     def _question_focus(
         self,

@@ -137,6 +137,14 @@ LEAD_IN = re.compile(
 )
 
 
+#: Words that say a further question follows ("还有他们凭什么找我哥", "另外...", "顺便问下...", "仲有..."): the part
+#: asks something besides what was asked before it (not 那 or 所以, which may go on with the same question; 还有 only
+#: before who or what is asked about, a question word or a pause, not the 还有 of "还有用吗", is it still any use).
+ANOTHER_QUESTION = re.compile(
+    r"^(?:另外|还想问|顺便|对了|仲有|同埋|再问|其次|以及|还有(?=\s|就是|一个|一点|个|问|想|我|你|他|她|佢|会|能|可以|是|要|这|那|如果|万一|家))"
+)
+
+
 def core(part: str) -> str:
     """A question less the words that only lead into it (LEAD_IN) and less the condition a follow-on question
     opens with (FOLLOWS_ON): "另外想问下具体怎么投诉" -> "具体怎么投诉", "停息挂账了还会上征信吗" -> "还会上征信吗",

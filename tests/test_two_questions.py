@@ -92,6 +92,22 @@ def test_core_of_a_question(part: str, core: str) -> None:
     assert questions.core(part) == core
 
 
+@pytest.mark.parametrize(
+    ("part", "another"),
+    [
+        ("另外他们能起诉我吗", True),
+        ("还有他们会不会上门", True),
+        ("还有 能不能分期", True),
+        ("顺便问下怎么投诉", True),
+        ("还有用吗", False),  # still of use
+        ("还有多少没还", False),
+        ("那会不会上征信", False),  # 那 may go on with the same question
+    ],
+)
+def test_a_further_question_is_announced(part: str, another: bool) -> None:
+    assert bool(questions.ANOTHER_QUESTION.match(part)) is another
+
+
 def test_a_threat_named_is_no_bluff() -> None:
     """"是吓唬我的吗" doubts what a collector said; the 吓 of 恐吓 names a threat and stays as it is."""
     assert "是真的吗" in questions.bluff_as_doubt("催收说要去我单位 是在吓我吗")
@@ -142,6 +158,8 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         # a tag question (吧) about the story asks the story's topic; the other question its own
         ("催收把我欠钱的事群发给我通讯录里的朋友 这违法吧 怎么投诉他们", {"contact_list", "complain"}),
         ("我老婆被催收吓得不敢接电话 可以要求他们赔偿吗 他们还说要去她单位闹 这算恐吓吧", {"compensation", "threats"}),
+        # "另外" says a further question follows: not the first one's topic again, its next likeliest
+        ("催收叫我老公帮我还 他必须替我还吗 另外凭什么找我老公要钱", {"family_liability", "family_contact"}),
     ],
 )
 def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
@@ -158,6 +176,7 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
         "催收骂我 这样合法吗",
         "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
         "这样吧 我先还一部分 剩下的能分期吗",  # "这样吧" proposes, it does not ask
+        "我把通讯录权限关掉了 现在还有用吗",  # 还有用: still of use, no further question
     ],
 )
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
