@@ -64,6 +64,9 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("那不是高利贷吧", True),
         ("这样吧", False),
         ("那我先还这个吧", False),
+        # a worried guess asks to be told ("they won't really ..., will they?")
+        ("他们不会真的上门吧", True),
+        ("不然会一直打给我妈吧", True),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
@@ -160,6 +163,8 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("我老婆被催收吓得不敢接电话 可以要求他们赔偿吗 他们还说要去她单位闹 这算恐吓吧", {"compensation", "threats"}),
         # "另外" says a further question follows: not the first one's topic again, its next likeliest
         ("催收叫我老公帮我还 他必须替我还吗 另外凭什么找我老公要钱", {"family_liability", "family_contact"}),
+        ("想把借款app的紧急联系人改成我朋友 可以吗 不然他们会天天打我老婆吧", {"change_emergency_contact", "family_contact"}),
+        ("催收不会真的上门吧 能报警吗", {"home_visit", "threats"}),
     ],
 )
 def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
