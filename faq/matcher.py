@@ -850,6 +850,12 @@ class Matcher:
         alone = [asked(question) for question, _ in units]
         for k, (question, unit) in enumerate(units):
             m = alone[k]
+            if k > 0 and m is not None and m.intent != match.intent and questions.asks_only_police(question):
+                # "这是不是套路贷 可以报警吗": calling the police about the matter asked or told before, not a topic
+                # of its own (alone it reads as threats); with statements before it, they say what the matter is.
+                m = asked(unit) if unit != question else None
+                if m is None:
+                    continue
             # Another question asks the whole message's intent in so many words ("我该怎么留证据 可以报警吗"):
             # this one, clear on its own, asks its own question, not that one again.
             covered = any(a is not None and a.intent == match.intent for j, a in enumerate(alone) if j != k)

@@ -147,6 +147,20 @@ ANOTHER_QUESTION = re.compile(
 )
 
 
+#: A question that asks only whether (or how) to call the police ("可以报警吗", "要不要报警", "可唔可以报警", "报警有用吗"):
+#: the police are the step for several topics (threats, illegal lending, a visit at the door, a scam), so it asks
+#: about the matter told or asked before it and names no topic of its own.
+ONLY_POLICE = re.compile(
+    r"^(?:我|那|那我|这样|这种|这个|这种情况|咁|咁我)?(?:能不能|可不可以|可唔可以|要不要|该不该|应不应该|应唔应该|能|可以|要|该|应该|"
+    r"是不是只能先)?(?:去)?报警(?:吗|呢|么|嘛|㗎|有用吗|有没有用|有冇用|得唔得)?$"
+)
+
+
+def asks_only_police(part: str) -> bool:
+    """Whether a part asks only about calling the police (see ONLY_POLICE)."""
+    return bool(ONLY_POLICE.match("".join(part.split())))
+
+
 def core(part: str) -> str:
     """A question less the words that only lead into it (LEAD_IN) and less the condition a follow-on question
     opens with (FOLLOWS_ON): "另外想问下具体怎么投诉" -> "具体怎么投诉", "停息挂账了还会上征信吗" -> "还会上征信吗",

@@ -111,6 +111,21 @@ def test_a_further_question_is_announced(part: str, another: bool) -> None:
     assert bool(questions.ANOTHER_QUESTION.match(part)) is another
 
 
+@pytest.mark.parametrize(
+    ("part", "only"),
+    [
+        ("可以报警吗", True),
+        ("要不要报警", True),
+        ("可唔可以报警", True),
+        ("这种情况报警有用吗", True),
+        ("被催收恐吓可以报警吗", False),  # names what it is about
+        ("报警之后能要求赔偿吗", False),
+    ],
+)
+def test_a_question_only_about_the_police(part: str, only: bool) -> None:
+    assert questions.asks_only_police(part) is only
+
+
 def test_a_threat_named_is_no_bluff() -> None:
     """"是吓唬我的吗" doubts what a collector said; the 吓 of 恐吓 names a threat and stays as it is."""
     assert "是真的吗" in questions.bluff_as_doubt("催收说要去我单位 是在吓我吗")
@@ -164,7 +179,9 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         # "另外" says a further question follows: not the first one's topic again, its next likeliest
         ("催收叫我老公帮我还 他必须替我还吗 另外凭什么找我老公要钱", {"family_liability", "family_contact"}),
         ("想把借款app的紧急联系人改成我朋友 可以吗 不然他们会天天打我老婆吧", {"change_emergency_contact", "family_contact"}),
-        ("催收不会真的上门吧 能报警吗", {"home_visit", "threats"}),
+        ("逾期快两个月了 催收不会真的上门吧 会不会影响我孩子上学", {"home_visit", "life_impact"}),
+        # a police question about a threat told before it still pairs with the other question
+        ("催收威胁要打断我的腿 我该怎么保存证据 可以报警吗", {"evidence", "threats"}),
     ],
 )
 def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
@@ -182,6 +199,9 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
         "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
         "这样吧 我先还一部分 剩下的能分期吗",  # "这样吧" proposes, it does not ask
         "我把通讯录权限关掉了 现在还有用吗",  # 还有用: still of use, no further question
+        # calling the police about the matter just asked: the answer to that matter says when and how
+        "七天期的网贷口子 砍头息扣了三成 是不是套路贷啊 能报警吗",
+        "上门催收的人一直拍门 我能不理他们吗 可以报警吗",
     ],
 )
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
