@@ -116,10 +116,13 @@ def split_questions(normalized: str) -> list[str]:
 #: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a few days
 #: ago or these few days (前几天, 几天前, 这几天), a count of
 #: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
-#: how long), where someone lives (知道我住哪) or who a caller claims to be (自称是什么律所: some law firm).
+#: how long), where someone lives (知道我住哪), who a caller claims to be (自称是什么律所: some law firm) or how much
+#: the reader owes as a collector told it ("跟我妈说了我欠多少钱", "把我欠多少都说了": what was said, not asked; the
+#: engine may have blanked the 欠了).
 NOT_ASKING = re.compile(
     r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪"
     r"|(?:自称|号称|说是|说自己是)是?什么"
+    r"|(?:说|讲|告诉|把)(?:了|给|过)?\S{0,3}?我(?:欠(?:了|咗)?|\s+)多少"
 )
 
 

@@ -55,6 +55,9 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("这几天一直在打", False),
         ("拖欠几天算违约", True),
         ("有个号码自称是什么调解中心", False),  # some mediation centre, not a question
+        ("跟他讲了我欠多少钱", False),  # what a collector told, not a question
+        ("把我欠了多少都说了", False),
+        ("我到底欠了多少", True),
         ("我点投诉佢哋", True),  # Cantonese: how to complain
         ("明天去网点处理", False),  # a bank branch
         ("这种做法是否合规", True),
@@ -202,6 +205,7 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
         # calling the police about the matter just asked: the answer to that matter says when and how
         "七天期的网贷口子 砍头息扣了三成 是不是套路贷啊 能报警吗",
         "上门催收的人一直拍门 我能不理他们吗 可以报警吗",
+        "催收打到我舅舅那里 跟他讲了我欠多少钱 这合规吗",  # how much was told, not asked
     ],
 )
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
