@@ -76,6 +76,13 @@ _CUT = re.compile("[" + re.escape("".join(QUESTION_END)) + " ]")
 _GLUED_AT = re.compile(f"(?=(?:{GLUED_OPENER.pattern}))")
 
 
+#: A story at least this long before the first of two glued questions ("...催收天天打电话给我我想知道他们会不会起诉我
+#: 还有会不会打给我家里人", voice input without pauses) is cut from it: the question begins at its opener.
+STORY_BEFORE_GLUED = 8
+#: Words joining one question to the next, said without a pause ("...会不会起诉我还有会不会..."): they open the next.
+_JOINER_AT_END = re.compile(r"(?:还有|另外|而且|以及|然后|同埋|仲有)$")
+
+
 def split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
     "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question), and before an A-不-A
@@ -95,7 +102,18 @@ def split_questions(normalized: str) -> list[str]:
     for i, opener in places:
         if opener:
             current = normalized[start:i]
-            if len(current.strip()) >= 3 and GLUED_OPENER.search(current):
+            own = GLUED_OPENER.search(current)
+            if len(current.strip()) >= 3 and own:
+                if own.start() >= STORY_BEFORE_GLUED:
+                    # a story told without a pause before the first of the glued questions: a part of its own
+                    parts.append(current[: own.start()])
+                    current = current[own.start() :]
+                    start += own.start()
+                joiner = _JOINER_AT_END.search(current)
+                if joiner is not None and joiner.start() > 0:
+                    # "...会不会起诉我还有会不会打给我家里人": the 还有 opens the next question
+                    i = start + joiner.start()
+                    current = current[: joiner.start()]
                 parts.append(current)
                 start = i
         elif not (normalized[i] == "么" and i > start and normalized[i - 1] in MO_IN_A_WORD):

@@ -32,6 +32,11 @@ from faq.reply import Part
         ("我想知道会不会上门", ["我想知道会不会上门"]),
         # particles still cut as before
         ("严重吗会坐牢吗", ["严重吗", "会坐牢吗"]),
+        # said without a pause: a story before the first glued question is cut from it, and 还有 opens the next
+        (
+            "我逾期了两个多月了每天都有电话打过来想问一下会不会上门另外会不会影响我小孩以后考公务员",
+            ["我逾期了两个多月了每天都有电话打过来想问一下", "会不会上门", "另外会不会影响我小孩以后考公务员"],
+        ),
     ],
 )
 def test_split_questions(text: str, parts: list[str]) -> None:
@@ -183,6 +188,12 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         ("催收叫我老公帮我还 他必须替我还吗 另外凭什么找我老公要钱", {"family_liability", "family_contact"}),
         ("想把借款app的紧急联系人改成我朋友 可以吗 不然他们会天天打我老婆吧", {"change_emergency_contact", "family_contact"}),
         ("逾期快两个月了 催收不会真的上门吧 会不会影响我孩子上学", {"home_visit", "life_impact"}),
+        # voice input without pauses: a story, then two glued questions joined by 还有 / 另外
+        (
+            "我在好几个平台借了钱现在都还不上了催收天天打电话给我我想知道他们会不会起诉我还有会不会打电话给我家里人",
+            {"lawsuit", "family_contact"},
+        ),
+        ("我逾期了两个多月了每天都有电话打过来想问一下会不会上门另外会不会影响我小孩以后考公务员", {"home_visit", "life_impact"}),
         # a police question about a threat told before it still pairs with the other question
         ("催收威胁要打断我的腿 我该怎么保存证据 可以报警吗", {"evidence", "threats"}),
     ],
