@@ -168,12 +168,12 @@ ANOTHER_QUESTION = re.compile(
 )
 
 
-#: A question that asks only whether (or how) to call the police ("可以报警吗", "要不要报警", "可唔可以报警", "报警有用吗"):
-#: the police are the step for several topics (threats, illegal lending, a visit at the door, a scam), so it asks
-#: about the matter told or asked before it and names no topic of its own.
+#: A question that asks only whether to call the police ("可以报警吗", "要不要报警", "可唔可以报警", "报警有用吗",
+#: "能去派出所报案吗"): the police are the step for several topics (threats, illegal lending, a visit at the door,
+#: a scam), so it asks about the matter told or asked before it and names no topic of its own.
 ONLY_POLICE = re.compile(
     r"^(?:我|那|那我|这样|这种|这个|这种情况|咁|咁我)?(?:能不能|可不可以|可唔可以|要不要|该不该|应不应该|应唔应该|能|可以|要|该|应该|"
-    r"是不是只能先)?(?:去)?报警(?:吗|呢|么|嘛|㗎|有用吗|有没有用|有冇用|得唔得)?$"
+    r"是不是只能先)?(?:去)?(?:派出所|警察局|公安局)?(?:报警|报案)(?:吗|呢|么|嘛|㗎|有用吗|有没有用|有冇用|得唔得)?$"
 )
 
 

@@ -126,6 +126,7 @@ def test_a_further_question_is_announced(part: str, another: bool) -> None:
         ("要不要报警", True),
         ("可唔可以报警", True),
         ("这种情况报警有用吗", True),
+        ("可以去派出所报案吗", True),
         ("被催收恐吓可以报警吗", False),  # names what it is about
         ("报警之后能要求赔偿吗", False),
     ],
