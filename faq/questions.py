@@ -149,8 +149,8 @@ MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 
 
 #: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
-#: what happens once the thing just asked about has happened.
-FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+#: what happens once the thing just asked about has happened (also closed by 以后 / 之后: "整理好之后交给哪个部门投诉").
+FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话|以后|之后)|以后|之后|到时)")
 
 
 #: Words that open a further question and ask nothing themselves: "另外想问下具体怎么投诉", "还有会不会被起诉",

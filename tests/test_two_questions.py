@@ -91,6 +91,9 @@ def test_what_asks(part: str, asks: bool) -> None:
         ("那个平台会起诉吗", "那个平台会起诉吗"),  # 那个: that one, no lead-in
         ("分期了还会上征信吗", "还会上征信吗"),
         ("真被起诉了会不会坐牢", "会不会坐牢"),
+        # a condition closed by 以后 / 之后 after what was done
+        ("整理好之后交给哪个部门投诉", "交给哪个部门投诉"),
+        ("还清之后征信会恢复吗", "征信会恢复吗"),
         # nothing to take away: the question as it is
         ("下周会上门吗", "下周会上门吗"),
         ("问题严重吗", "问题严重吗"),
