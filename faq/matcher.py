@@ -864,6 +864,10 @@ class Matcher:
                 with_statements = asked(unit)
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
+            if m is None and unit != question and questions.REFERS_BACK.search(question):
+                # "日日打七八次 朝早七点都打 咁样合唔合法": a question about the story told before it, clear neither alone
+                # nor with it, asks the whole message's topic (the story's)
+                m = match
             if m is None and k > 0 and questions.FOLLOWS_ON.match(question):
                 m = self._follow_up(units[k - 1][1], question, found, read)
             if m is None and k > 0:

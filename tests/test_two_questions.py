@@ -227,6 +227,25 @@ def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     assert len(_answered(engine, text)) == 1
 
 
+def test_a_question_about_the_story_asks_the_story_s_topic(engine: Engine) -> None:
+    """"这样合法吗" after a story, clear neither alone nor with the story (a dilute whole, a threshold that moved),
+    asks the whole message's topic: beside another clear question, the pair is the story's topic and that one.
+    Without a story before it, it asks nothing of its own."""
+    from faq.matcher import Match, _Readings
+
+    matcher = engine.matcher
+    whole = Match(intent="call_legality", confidence=0.55, ranking=())
+    clear = Match(intent="complain", confidence=0.95, ranking=())
+
+    def asked(part: str) -> Match | None:
+        return clear if part == "去哪里投诉" else None
+
+    told = [("这样合法吗", "他们一天打几十个电话 这样合法吗"), ("去哪里投诉", "去哪里投诉")]
+    assert matcher._pair(told, whole, asked, _Readings(matcher)) == ("call_legality", "complain")
+    untold = [("这样合法吗", "这样合法吗"), ("去哪里投诉", "去哪里投诉")]
+    assert matcher._pair(untold, whole, asked, _Readings(matcher)) is None
+
+
 def test_a_question_the_stage_block_answers_is_named_not_repeated(engine: Engine) -> None:
     """"接下来会怎样" at a day count is what the stage block answers: the reply names the collection process
     as its second topic and shows no further text for it."""
