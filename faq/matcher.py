@@ -860,6 +860,12 @@ class Matcher:
         alone = [asked(question) for question, _ in units]
         for k, (question, unit) in enumerate(units):
             m = alone[k]
+            if k > 0 and m is not None and m.intent != match.intent and questions.asks_only_police(question):
+                # "这是不是套路贷 可以报警吗": calling the police about the matter asked or told before, not a topic
+                # of its own (alone it reads as threats); with statements before it, they say what the matter is.
+                m = asked(unit) if unit != question else None
+                if m is None:
+                    continue
             # Another question asks the whole message's intent in so many words ("我该怎么留证据 可以报警吗"):
             # this one, clear on its own, asks its own question, not that one again.
             covered = any(a is not None and a.intent == match.intent for j, a in enumerate(alone) if j != k)
@@ -868,6 +874,10 @@ class Matcher:
                 with_statements = asked(unit)
                 if with_statements is not None and (m is None or with_statements.intent == match.intent):
                     m = with_statements
+            if m is None and unit != question and questions.REFERS_BACK.search(question):
+                # "日日打七八次 朝早七点都打 咁样合唔合法": a question about the story told before it, clear neither alone
+                # nor with it, asks the whole message's topic (the story's)
+                m = match
             if m is None and k > 0 and questions.FOLLOWS_ON.match(question):
                 m = self._follow_up(units[k - 1][1], question, found, read)
             if m is None and k > 0:
@@ -880,6 +890,8 @@ class Matcher:
                     m = None
             if m is None:
                 continue
+            if m.intent in found and questions.ANOTHER_QUESTION.match(question):
+                m = self._another_question(question, m, found, read)
             if m.intent is not None and m.intent not in found:
                 found.append(m.intent)
                 firsts[m.intent] = bool(questions.ASKS_PLAINLY.search(question))
@@ -888,6 +900,17 @@ class Matcher:
         if found[0] == match.intent or not firsts[found[0]]:
             return match.intent, next(i for i in found if i != match.intent)
         return found[0], match.intent  # the question asked first (and asked plainly) is answered first
+
+    def _another_question(self, question: str, m: Match, found: list[str], read: _Readings) -> Match:
+        """A part that says it asks something further ("还有他们凭什么找我哥": questions.ANOTHER_QUESTION) but
+        whose clear intent was already asked before it: read without its lead-in words, it asks the likelier of
+        its two likeliest intents that was not asked already, when that one is at least half as probable as the
+        likeliest. Otherwise ``m`` as it was."""
+        intents = [c for c in read(questions.LEAD_IN.sub("", question.strip())) if not c.is_out_of_scope][:2]
+        other = next((c for c in intents if c.owner not in found), None)
+        if other is None or other.score < intents[0].score / 2:
+            return m
+        return replace(m, intent=other.owner, confidence=other.score, ambiguous=False)
 
     def _question_focus(
         self,

@@ -16,11 +16,15 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
 
 #: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
-#: 真的假的, and 还是 opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of
-#: "还是还不上", still, nor 还是说, which says the same question again in other words).
+#: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧"; not "这样吧",
+#: let's do this), a worried guess asked for confirmation ("他们不会真的上门吧", "不然会一直打给我妈吧"), and 还是
+#: opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of "还是还不上",
+#: still, nor 还是说, which says the same question again in other words).
 PLAIN_ASKS = (
     r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假|是否"
     r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
+    r"|^(?:那|这)(?:样|种|个|么做)?(?:也|都|还)?(?:算|是|属于|不是|违法|违规|犯法|合法|不合法|过分)\S{0,6}吧$"
+    r"|(?:不会|不至于|会)\S{0,12}吧$"
 )
 
 
@@ -72,6 +76,13 @@ _CUT = re.compile("[" + re.escape("".join(QUESTION_END)) + " ]")
 _GLUED_AT = re.compile(f"(?=(?:{GLUED_OPENER.pattern}))")
 
 
+#: A story at least this long before the first of two glued questions ("...催收天天打电话给我我想知道他们会不会起诉我
+#: 还有会不会打给我家里人", voice input without pauses) is cut from it: the question begins at its opener.
+STORY_BEFORE_GLUED = 8
+#: Words joining one question to the next, said without a pause ("...会不会起诉我还有会不会..."): they open the next.
+_JOINER_AT_END = re.compile(r"(?:还有|另外|而且|以及|然后|同埋|仲有)$")
+
+
 def split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
     "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question), and before an A-不-A
@@ -91,7 +102,18 @@ def split_questions(normalized: str) -> list[str]:
     for i, opener in places:
         if opener:
             current = normalized[start:i]
-            if len(current.strip()) >= 3 and GLUED_OPENER.search(current):
+            own = GLUED_OPENER.search(current)
+            if len(current.strip()) >= 3 and own:
+                if own.start() >= STORY_BEFORE_GLUED:
+                    # a story told without a pause before the first of the glued questions: a part of its own
+                    parts.append(current[: own.start()])
+                    current = current[own.start() :]
+                    start += own.start()
+                joiner = _JOINER_AT_END.search(current)
+                if joiner is not None and joiner.start() > 0:
+                    # "...会不会起诉我还有会不会打给我家里人": the 还有 opens the next question
+                    i = start + joiner.start()
+                    current = current[: joiner.start()]
                 parts.append(current)
                 start = i
         elif not (normalized[i] == "么" and i > start and normalized[i - 1] in MO_IN_A_WORD):
@@ -112,10 +134,13 @@ def split_questions(normalized: str) -> list[str]:
 #: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a few days
 #: ago or these few days (前几天, 几天前, 这几天), a count of
 #: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
-#: how long), where someone lives (知道我住哪) or who a caller claims to be (自称是什么律所: some law firm).
+#: how long), where someone lives (知道我住哪), who a caller claims to be (自称是什么律所: some law firm) or how much
+#: the reader owes as a collector told it ("跟我妈说了我欠多少钱", "把我欠多少都说了": what was said, not asked; the
+#: engine may have blanked the 欠了).
 NOT_ASKING = re.compile(
     r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪"
     r"|(?:自称|号称|说是|说自己是)是?什么"
+    r"|(?:说|讲|告诉|把)(?:了|给|过)?\S{0,3}?我(?:欠(?:了|咗)?|\s+)多少"
 )
 
 
@@ -124,8 +149,8 @@ MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 
 
 #: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
-#: what happens once the thing just asked about has happened.
-FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话)|以后|之后|到时)")
+#: what happens once the thing just asked about has happened (also closed by 以后 / 之后: "整理好之后交给哪个部门投诉").
+FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话|以后|之后)|以后|之后|到时)")
 
 
 #: Words that open a further question and ask nothing themselves: "另外想问下具体怎么投诉", "还有会不会被起诉",
@@ -133,6 +158,28 @@ FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|�
 LEAD_IN = re.compile(
     r"^(?:(?:(?:另外|还有|还想|然后|以及|其次|而且|所以|那么|那(?![个些种样边里么])|顺便|对了|仲有|同埋|请问|我?想问|再问|请教)(?:一下|下)?|问一?下)\s*)+"
 )
+
+
+#: Words that say a further question follows ("还有他们凭什么找我哥", "另外...", "顺便问下...", "仲有..."): the part
+#: asks something besides what was asked before it (not 那 or 所以, which may go on with the same question; 还有 only
+#: before who or what is asked about, a question word or a pause, not the 还有 of "还有用吗", is it still any use).
+ANOTHER_QUESTION = re.compile(
+    r"^(?:另外|还想问|顺便|对了|仲有|同埋|再问|其次|以及|还有(?=\s|就是|一个|一点|个|问|想|我|你|他|她|佢|会|能|可以|是|要|这|那|如果|万一|家))"
+)
+
+
+#: A question that asks only whether to call the police ("可以报警吗", "要不要报警", "可唔可以报警", "报警有用吗",
+#: "能去派出所报案吗"): the police are the step for several topics (threats, illegal lending, a visit at the door,
+#: a scam), so it asks about the matter told or asked before it and names no topic of its own.
+ONLY_POLICE = re.compile(
+    r"^(?:我|那|那我|这样|这种|这个|这种情况|咁|咁我)?(?:能不能|可不可以|可唔可以|要不要|该不该|应不应该|应唔应该|能|可以|要|该|应该|"
+    r"是不是只能先)?(?:去)?(?:派出所|警察局|公安局)?(?:报警|报案)(?:吗|呢|么|嘛|㗎|有用吗|有没有用|有冇用|得唔得)?$"
+)
+
+
+def asks_only_police(part: str) -> bool:
+    """Whether a part asks only about calling the police (see ONLY_POLICE)."""
+    return bool(ONLY_POLICE.match("".join(part.split())))
 
 
 def core(part: str) -> str:
@@ -179,9 +226,10 @@ def asking_units(normalized: str) -> list[tuple[str, str]]:
 REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
 
 
-#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own.
+#: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own
+#: (not the 吓 of 恐吓 or 惊吓: "这算恐吓吧" asks whether it is a threat).
 BLUFF = re.compile(
-    r"(?:是不是|是|只是|就是)?(?:在)?(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
+    r"(?:是不是|是|只是|就是)?(?:在)?(?<![恐惊])(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
 )
 
 

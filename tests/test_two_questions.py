@@ -32,6 +32,11 @@ from faq.reply import Part
         ("我想知道会不会上门", ["我想知道会不会上门"]),
         # particles still cut as before
         ("严重吗会坐牢吗", ["严重吗", "会坐牢吗"]),
+        # said without a pause: a story before the first glued question is cut from it, and 还有 opens the next
+        (
+            "我逾期了两个多月了每天都有电话打过来想问一下会不会上门另外会不会影响我小孩以后考公务员",
+            ["我逾期了两个多月了每天都有电话打过来想问一下", "会不会上门", "另外会不会影响我小孩以后考公务员"],
+        ),
     ],
 )
 def test_split_questions(text: str, parts: list[str]) -> None:
@@ -55,9 +60,21 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("这几天一直在打", False),
         ("拖欠几天算违约", True),
         ("有个号码自称是什么调解中心", False),  # some mediation centre, not a question
+        ("跟他讲了我欠多少钱", False),  # what a collector told, not a question
+        ("把我欠了多少都说了", False),
+        ("我到底欠了多少", True),
         ("我点投诉佢哋", True),  # Cantonese: how to complain
         ("明天去网点处理", False),  # a bank branch
         ("这种做法是否合规", True),
+        # a tag question about what was just told asks; "这样吧" (let's do this) or a plan does not
+        ("这违法吧", True),
+        ("这算恐吓吧", True),
+        ("那不是高利贷吧", True),
+        ("这样吧", False),
+        ("那我先还这个吧", False),
+        # a worried guess asks to be told ("they won't really ..., will they?")
+        ("他们不会真的上门吧", True),
+        ("不然会一直打给我妈吧", True),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
@@ -74,6 +91,9 @@ def test_what_asks(part: str, asks: bool) -> None:
         ("那个平台会起诉吗", "那个平台会起诉吗"),  # 那个: that one, no lead-in
         ("分期了还会上征信吗", "还会上征信吗"),
         ("真被起诉了会不会坐牢", "会不会坐牢"),
+        # a condition closed by 以后 / 之后 after what was done
+        ("整理好之后交给哪个部门投诉", "交给哪个部门投诉"),
+        ("还清之后征信会恢复吗", "征信会恢复吗"),
         # nothing to take away: the question as it is
         ("下周会上门吗", "下周会上门吗"),
         ("问题严重吗", "问题严重吗"),
@@ -84,6 +104,45 @@ def test_what_asks(part: str, asks: bool) -> None:
 )
 def test_core_of_a_question(part: str, core: str) -> None:
     assert questions.core(part) == core
+
+
+@pytest.mark.parametrize(
+    ("part", "another"),
+    [
+        ("另外他们能起诉我吗", True),
+        ("还有他们会不会上门", True),
+        ("还有 能不能分期", True),
+        ("顺便问下怎么投诉", True),
+        ("还有用吗", False),  # still of use
+        ("还有多少没还", False),
+        ("那会不会上征信", False),  # 那 may go on with the same question
+    ],
+)
+def test_a_further_question_is_announced(part: str, another: bool) -> None:
+    assert bool(questions.ANOTHER_QUESTION.match(part)) is another
+
+
+@pytest.mark.parametrize(
+    ("part", "only"),
+    [
+        ("可以报警吗", True),
+        ("要不要报警", True),
+        ("可唔可以报警", True),
+        ("这种情况报警有用吗", True),
+        ("可以去派出所报案吗", True),
+        ("被催收恐吓可以报警吗", False),  # names what it is about
+        ("报警之后能要求赔偿吗", False),
+    ],
+)
+def test_a_question_only_about_the_police(part: str, only: bool) -> None:
+    assert questions.asks_only_police(part) is only
+
+
+def test_a_threat_named_is_no_bluff() -> None:
+    """"是吓唬我的吗" doubts what a collector said; the 吓 of 恐吓 names a threat and stays as it is."""
+    assert "是真的吗" in questions.bluff_as_doubt("催收说要去我单位 是在吓我吗")
+    told = "他们说要去我单位闹 这算恐吓吧"
+    assert questions.bluff_as_doubt(told) == told
 
 
 @pytest.mark.parametrize(
@@ -128,6 +187,21 @@ def _answered(engine: Engine, text: str) -> tuple[str, ...]:
         # a story, then two questions on other topics than the story's
         ("催收在我们小区业主群里发我的欠款截图 我该找谁举报 聊天截图算证据吗", {"complain", "evidence"}),
         ("有家公司说交2000块能帮我停息挂账 可信吗?还是我直接找银行谈", {"scam", "negotiate"}),
+        # a tag question (吧) about the story asks the story's topic; the other question its own
+        ("催收把我欠钱的事群发给我通讯录里的朋友 这违法吧 怎么投诉他们", {"contact_list", "complain"}),
+        ("我老婆被催收吓得不敢接电话 可以要求他们赔偿吗 他们还说要去她单位闹 这算恐吓吧", {"compensation", "threats"}),
+        # "另外" says a further question follows: not the first one's topic again, its next likeliest
+        ("催收叫我老公帮我还 他必须替我还吗 另外凭什么找我老公要钱", {"family_liability", "family_contact"}),
+        ("想把借款app的紧急联系人改成我朋友 可以吗 不然他们会天天打我老婆吧", {"change_emergency_contact", "family_contact"}),
+        ("逾期快两个月了 催收不会真的上门吧 会不会影响我孩子上学", {"home_visit", "life_impact"}),
+        # voice input without pauses: a story, then two glued questions joined by 还有 / 另外
+        (
+            "我在好几个平台借了钱现在都还不上了催收天天打电话给我我想知道他们会不会起诉我还有会不会打电话给我家里人",
+            {"lawsuit", "family_contact"},
+        ),
+        ("我逾期了两个多月了每天都有电话打过来想问一下会不会上门另外会不会影响我小孩以后考公务员", {"home_visit", "life_impact"}),
+        # a police question about a threat told before it still pairs with the other question
+        ("催收威胁要打断我的腿 我该怎么保存证据 可以报警吗", {"evidence", "threats"}),
     ],
 )
 def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: set[str]) -> None:
@@ -143,10 +217,35 @@ def test_two_clear_questions_get_both_answers(engine: Engine, text: str, both: s
         "信用卡晚还款会影响征信记录吗",
         "催收骂我 这样合法吗",
         "前几天有人打电话给我 说是法院的 这是不是骗子",  # 前几天 asks nothing
+        "这样吧 我先还一部分 剩下的能分期吗",  # "这样吧" proposes, it does not ask
+        "我把通讯录权限关掉了 现在还有用吗",  # 还有用: still of use, no further question
+        # calling the police about the matter just asked: the answer to that matter says when and how
+        "七天期的网贷口子 砍头息扣了三成 是不是套路贷啊 能报警吗",
+        "上门催收的人一直拍门 我能不理他们吗 可以报警吗",
+        "催收打到我舅舅那里 跟他讲了我欠多少钱 这合规吗",  # how much was told, not asked
     ],
 )
 def test_one_question_gets_one_answer(engine: Engine, text: str) -> None:
     assert len(_answered(engine, text)) == 1
+
+
+def test_a_question_about_the_story_asks_the_story_s_topic(engine: Engine) -> None:
+    """"这样合法吗" after a story, clear neither alone nor with the story (a dilute whole, a threshold that moved),
+    asks the whole message's topic: beside another clear question, the pair is the story's topic and that one.
+    Without a story before it, it asks nothing of its own."""
+    from faq.matcher import Match, _Readings
+
+    matcher = engine.matcher
+    whole = Match(intent="call_legality", confidence=0.55, ranking=())
+    clear = Match(intent="complain", confidence=0.95, ranking=())
+
+    def asked(part: str) -> Match | None:
+        return clear if part == "去哪里投诉" else None
+
+    told = [("这样合法吗", "他们一天打几十个电话 这样合法吗"), ("去哪里投诉", "去哪里投诉")]
+    assert matcher._pair(told, whole, asked, _Readings(matcher)) == ("call_legality", "complain")
+    untold = [("这样合法吗", "这样合法吗"), ("去哪里投诉", "去哪里投诉")]
+    assert matcher._pair(untold, whole, asked, _Readings(matcher)) is None
 
 
 def test_a_question_the_stage_block_answers_is_named_not_repeated(engine: Engine) -> None:
