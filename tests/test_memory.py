@@ -170,3 +170,39 @@ def test_a_knowledge_base_read_again_holds_the_questions_of_the_one_still_alive(
     gc.collect()
     fresh = load_knowledge_base(DEFAULT_KB_PATH)
     assert fresh.intents[0].questions[1] == kept and fresh.intents[0].questions[1] is not kept
+
+
+def test_the_ngram_models_counting_sort_and_joins_are_the_stable_sort_and_concatenation() -> None:
+    from faq.ngrams import _by_gram, _joined_pieces, _placed
+
+    rng = np.random.default_rng(5)
+    owners, grams = [], []
+    for owner in range(40):  # postings in order of owner, then n-gram (one per n-gram and owner)
+        used = np.sort(rng.choice(300, size=int(rng.integers(0, 60)), replace=False))
+        owners += [owner] * len(used)
+        grams += used.tolist()
+    gram_ids = np.array(grams, dtype=np.int32)
+    owner_ids = np.array(owners, dtype=np.int16)
+    values = rng.random(len(gram_ids)).astype(np.float32)
+    bounds, place = _by_gram(gram_ids, owner_ids, 300)
+    order = np.argsort(gram_ids, kind="stable")
+    assert bounds.tolist() == np.searchsorted(gram_ids[order], np.arange(301)).tolist()
+    assert np.array_equal(_placed(values, place), values[order])
+    assert np.array_equal(_placed(owner_ids, place), owner_ids[order])
+    pieces = [values[:10], values[10:10], values[10:]]
+    assert np.array_equal(_joined_pieces(pieces, np.float32), values) and pieces == []
+
+
+def test_an_ngram_used_more_than_255_times_in_one_example_is_counted_in_full() -> None:
+    from faq.ngrams import NgramModel
+
+    texts = ["啊" * 300 + " 好", "好 的", "啊 好"]
+    tokens = [["啊", "好"], ["好", "的"], ["啊", "好"]]
+    model = NgramModel(texts, tokens, np.array([0, 1, 2]), 3)
+    vector = model.vector(texts[0], tokens[0])  # weighed in Python from its counts (1 + log 300 for 啊)
+    mine = np.flatnonzero(model.posting_owner == 0)  # owner 0 has that one example: its counts are its weights
+    grams = np.repeat(np.arange(len(model.bounds) - 1), np.diff(model.bounds))[mine]
+    by_gram = dict(zip(grams.tolist(), model.counts[mine].tolist(), strict=True))
+    assert sorted(by_gram) == sorted(vector.ids.tolist())
+    for gram, weight in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True):
+        assert by_gram[gram] == pytest.approx(weight, rel=1e-6)
