@@ -192,41 +192,44 @@ def _counted(
     return vocabulary, flat_ids, bounds, tf, df
 
 
-def _by_gram(gram_ids: np.ndarray, owners: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Postings in order of owner, then n-gram, put in order of n-gram, then owner (what a stable sort by
-    n-gram gives, without its int64 order and sorted copy: 16 MB at 50k examples): where each n-gram's
-    postings begin (the last bound: how many there are) and each posting's place in that order (int32).
-    A counting sort: each owner's postings (one per n-gram) take the next free place of their n-grams."""
+def _by_gram(grams: list[np.ndarray], owners: list[np.ndarray], size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Postings in order of owner, then n-gram (in pieces: ``grams``, their n-gram ids, emptied here, and
+    ``owners``), put in order of n-gram, then owner (what a stable sort by n-gram gives, without an int64
+    order, a sorted copy or the pieces joined: 30 MB at 50k examples): where each n-gram's postings begin
+    (the last bound: how many there are) and, per piece, each posting's place in that order (int32). A
+    counting sort: each owner's postings (one per n-gram) take the next free place of their n-grams."""
+    per_gram = np.zeros(size, dtype=np.intp)
+    for piece in grams:
+        per_gram += np.bincount(piece, minlength=size)
     bounds = np.zeros(size + 1, dtype=np.intp)
-    np.cumsum(np.bincount(gram_ids, minlength=size), out=bounds[1:])
+    np.cumsum(per_gram, out=bounds[1:])
+    del per_gram
     free = bounds[:-1].copy()
-    place = np.empty(len(gram_ids), dtype=np.int32 if len(gram_ids) <= np.iinfo(np.int32).max else np.int64)
-    cuts = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist(), len(gram_ids)]
-    for lo, hi in pairwise(cuts):
-        grams = gram_ids[lo:hi]
-        place[lo:hi] = free[grams]
-        free[grams] += 1
-    return bounds, place
-
-
-def _placed(values: np.ndarray, place: np.ndarray) -> np.ndarray:
-    """``values`` put in the order ``place`` gives (value k at place[k])."""
-    out = np.empty_like(values)
-    out[place] = values
-    return out
-
-
-def _joined_pieces(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
-    """``np.concatenate(pieces)``, the list emptied and each piece let go as soon as it is copied (the pieces
-    and the whole are not alive together)."""
-    out: np.ndarray = np.empty(sum(len(piece) for piece in pieces), dtype=dtype)
-    at = 0
-    pieces.reverse()
-    while pieces:
-        piece = pieces.pop()
-        out[at : at + len(piece)] = piece
-        at += len(piece)
+    place_type = np.int32 if bounds[-1] <= np.iinfo(np.int32).max else np.int64
+    places: list[np.ndarray] = []
+    grams.reverse()
+    for piece_owners in owners:
+        piece = grams.pop()
+        place = np.empty(len(piece), dtype=place_type)
+        cuts = [0, *(np.flatnonzero(piece_owners[1:] != piece_owners[:-1]) + 1).tolist(), len(piece)]
+        for lo, hi in pairwise(cuts):
+            ids = piece[lo:hi]
+            place[lo:hi] = free[ids]
+            free[ids] += 1
+        places.append(place)
         del piece
+    return bounds, places
+
+
+def _placed(pieces: list[np.ndarray], places: list[np.ndarray], dtype: type, trim: bool = False) -> np.ndarray:
+    """The pieces' values in one array, each value at its place (see _by_gram); ``pieces`` is emptied, each
+    let go once placed (``trim``: their pages given back at the end)."""
+    out: np.ndarray = np.empty(sum(len(place) for place in places), dtype=dtype)
+    pieces.reverse()
+    for place in places:
+        out[place] = pieces.pop()
+    if trim:
+        memory.trim()
     return out
 
 
@@ -251,54 +254,47 @@ class NgramModel:
         # Per owner and n-gram: the summed weight of its examples (sparse, as (owner, gram) postings).
         entries = [flat_ids, segment_bounds, tf]  # (handed over: _postings lets them go once read)
         del flat_ids, segment_bounds, tf
-        gram_ids, owners, summed = self._postings(entries, size)
-        if n >= PRUNE_FROM:  # the entries' pages given back before the postings are put in order
-            memory.trim()
-        self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
+        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
+        owner_type = np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32
+        trim = n >= PRUNE_FROM  # (at 50k: what each step let go given back before the next one allocates)
+        grams, owners, counts, gains, self.totals = self._postings(entries, size, owner_type, trim)
         self.alpha_mass = ALPHA * max(size, 1)
         self.log_denominator = np.log(self.totals + self.alpha_mass)
         examples_per_owner = np.bincount(self.owner_of, minlength=n_owners).astype(np.float64)
         self.examples_per_owner = examples_per_owner
         self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
-        # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
-        # Each posting's values are computed in the owners' order, then put in the n-grams' order one array at
-        # a time (the same values: a value does not depend on where it is), each let go once it is read: at
-        # 50k 1.4 million postings, beside a serving engine during a /reload after an edit.
-        counts = summed.astype(np.float32)  # per posting, for leave-one-out
-        summed += ALPHA  # (in place: the same values as a new array, 11 MB less at 50k examples)
-        summed /= ALPHA
-        np.log(summed, out=summed)
-        gain32 = summed.astype(np.float32)
-        del summed
-        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
-        owners = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
-        bounds, place = _by_gram(gram_ids, owners, size)
-        del gram_ids
-        self.counts = _placed(counts, place)
-        del counts
+        # The postings' values come in the owners' order, a run of owners at a time; they are put in the
+        # n-grams' order one array at a time (the same values: a value does not depend on where it is), each
+        # run's piece let go once it is placed: at 50k 1.4 million postings, beside a serving engine during a
+        # /reload after an edit.
+        self.bounds, places = _by_gram(grams, owners, size)
+        self.counts = _placed(counts, places, np.float32, trim)
         self._restore: Callable[[], np.ndarray] | None = None
-        self.posting_owner = _placed(owners, place)
-        del owners
-        self.posting_gain = _placed(gain32, place)
-        del gain32, place
-        self.bounds = bounds
+        self.posting_owner = _placed(owners, places, owner_type, trim)
+        self.posting_gain = _placed(gains, places, np.float32, trim)
+        del places
 
-    def _postings(self, entries: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _postings(
+        self, entries: list[np.ndarray], size: int, owner_type: type, trim: bool
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
         """The entries weighted (sublinear tf x idf, each segment L2-normalised) and summed per (owner,
-        n-gram): the postings' n-gram ids (int32), owners (int32) and summed weights (float64), in order of
-        owner, then n-gram. Computed a run of examples at a time, each run whole owners (when the examples
+        n-gram), in order of owner, then n-gram, a piece per run (see below): the postings' n-gram ids (int32),
+        owners (``owner_type``), summed weights (float32: the leave-one-out counts) and gains
+        (log((sum + alpha) / alpha), float32), and per owner the total of its sums (float64). Computed a run of examples at a time, each run whole owners (when the examples
         come grouped by owner, as the matcher gives them): every sum adds the same numbers in the same
         order as over all entries at once (the same values to the last bit), without the entries' weights
         and their (owner, n-gram) keys, sorted and inverted, alive for all entries together (~110 MB at 50k
         examples, beside the serving engine during a /reload after an edit).
 
         ``entries``: the entries' n-gram ids, segment bounds and counts (see _counted), emptied here so that
-        they are let go once every run is read; the runs' pieces are then copied into the results one by one,
-        each let go once copied (at 50k examples ~25 MB less at the end of this step, the build's peak)."""
+        they are let go once every run is read (``trim``: their pages given back then). No float64 array of
+        every posting's sum is made: each run's sums become its float32 counts and gains at once (an owner's
+        postings are all in one run: its total sums the same numbers in the same order)."""
         flat_ids, segment_bounds, tf = entries
         entries.clear()
+        totals = np.zeros(self.n_owners)
         if not (len(flat_ids) and size):
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
+            return [], [], [], [], totals
         owner_of = self.owner_of
         starts = segment_bounds[::2]  # where each example's entries begin
         # runs of whole owners of about CHUNK_ENTRIES entries (one run when the owners are not grouped)
@@ -313,7 +309,8 @@ class NgramModel:
             cuts = [0, self.n_examples]
         grams: list[np.ndarray] = []
         owners: list[np.ndarray] = []
-        sums: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        gains: list[np.ndarray] = []
         idf = self.idf
         for lo, hi in pairwise(cuts):
             a, b = int(starts[lo]), int(starts[hi])
@@ -329,15 +326,24 @@ class NgramModel:
             del norms, local
             unique, inverse = np.unique(keys, return_inverse=True)
             del keys
-            sums.append(np.bincount(inverse, weights=weights))
+            summed: np.ndarray = np.bincount(inverse, weights=weights)
             del inverse, weights
             run_owners, run_grams = np.divmod(unique, size)
             del unique
-            owners.append(run_owners.astype(np.int32))
+            totals += np.bincount(run_owners, weights=summed, minlength=self.n_owners)
+            counts.append(summed.astype(np.float32))
+            summed += ALPHA  # (in place: the same values as log((summed + ALPHA) / ALPHA) in new arrays)
+            summed /= ALPHA
+            np.log(summed, out=summed)
+            gains.append(summed.astype(np.float32))
+            del summed
+            owners.append(run_owners.astype(owner_type))
             grams.append(run_grams.astype(np.int32))
             del run_owners, run_grams
         del flat_ids, segment_bounds, tf, starts
-        return _joined_pieces(grams, np.int32), _joined_pieces(owners, np.int32), _joined_pieces(sums, np.float64)
+        if trim:
+            memory.trim()
+        return grams, owners, counts, gains, totals
 
     @property
     def counts(self) -> np.ndarray:

@@ -172,8 +172,10 @@ def test_a_knowledge_base_read_again_holds_the_questions_of_the_one_still_alive(
     assert fresh.intents[0].questions[1] == kept and fresh.intents[0].questions[1] is not kept
 
 
-def test_the_ngram_models_counting_sort_and_joins_are_the_stable_sort_and_concatenation() -> None:
-    from faq.ngrams import _by_gram, _joined_pieces, _placed
+def test_the_ngram_models_counting_sort_of_pieces_is_the_stable_sort_of_them_joined() -> None:
+    from itertools import pairwise
+
+    from faq.ngrams import _by_gram, _placed
 
     rng = np.random.default_rng(5)
     owners, grams = [], []
@@ -184,13 +186,16 @@ def test_the_ngram_models_counting_sort_and_joins_are_the_stable_sort_and_concat
     gram_ids = np.array(grams, dtype=np.int32)
     owner_ids = np.array(owners, dtype=np.int16)
     values = rng.random(len(gram_ids)).astype(np.float32)
-    bounds, place = _by_gram(gram_ids, owner_ids, 300)
+    cuts = [0, 7, 7, 400, len(gram_ids)]  # pieces of any length (one empty, one cutting an owner in two)
+    pieces = [gram_ids[lo:hi] for lo, hi in pairwise(cuts)]
+    owner_pieces = [owner_ids[lo:hi] for lo, hi in pairwise(cuts)]
+    bounds, places = _by_gram(pieces, owner_pieces, 300)
+    assert pieces == []
     order = np.argsort(gram_ids, kind="stable")
     assert bounds.tolist() == np.searchsorted(gram_ids[order], np.arange(301)).tolist()
-    assert np.array_equal(_placed(values, place), values[order])
-    assert np.array_equal(_placed(owner_ids, place), owner_ids[order])
-    pieces = [values[:10], values[10:10], values[10:]]
-    assert np.array_equal(_joined_pieces(pieces, np.float32), values) and pieces == []
+    value_pieces = [values[lo:hi] for lo, hi in pairwise(cuts)]
+    assert np.array_equal(_placed(value_pieces, places, np.float32), values[order]) and value_pieces == []
+    assert np.array_equal(_placed(owner_pieces, places, np.int16), owner_ids[order])
 
 
 def test_an_ngram_used_more_than_255_times_in_one_example_is_counted_in_full() -> None:
