@@ -167,7 +167,9 @@ def _counted(
             if tfs.typecode == "i":
                 tfs.extend(values)
             ends.append(len(ids))
-    del frequent
+    if frequent is not None:  # (its ~96k ints' pages given back before the pruning's arrays are made, at 50k)
+        del frequent
+        memory.trim()
     flat_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
     bounds = np.frombuffer(ends, dtype=np.int64)
     tf = np.frombuffer(tfs, dtype=np.uint8 if tfs.typecode == "B" else np.int32) if tfs else np.zeros(0, dtype=np.int32)
