@@ -26,6 +26,10 @@ read back from the cache), then, that engine let go, of the file with an edit th
 maintainer's /reload after changing ``intents.yaml``: the examples analysed, the indexes and the n-gram
 model built and the scorer trained again, beside the engine that serves). The process's peak RSS only
 grows, so the second figure is the peak up to the end of that reload.
+
+The synthetic knowledge bases are written beside the shipped one (hidden files, removed afterwards), so that
+every size loads the crisis model ``intents.yaml`` names, as a deployment of that size does (``--synthetic-in-tmp``:
+in the temporary directory, without it, as the bench measured before 2026-11-27); the table says which.
 """
 
 from __future__ import annotations
@@ -76,9 +80,13 @@ def batch_messages(engine: Engine, count: int, seed: int = 7) -> list[str]:
     return out
 
 
-def synthetic_kb(base: Path, examples: int, seed: int = 11) -> Path:
+def synthetic_kb(base: Path, examples: int, seed: int = 11, beside: bool = True) -> Path:
     """The shipped knowledge base plus synthetic intents up to ``examples`` example questions, made of
-    the shipped vocabulary (so tokens, IDF and fuzzy scoring behave as at real scale)."""
+    the shipped vocabulary (so tokens, IDF and fuzzy scoring behave as at real scale). ``beside``: written
+    beside ``base`` (a hidden file), so that the files it names (the crisis model) are found as a deployment
+    of that size finds them; else in the temporary directory, where they are not (the crisis layer runs on
+    its rules alone: ~8 MB less at 50k examples, and less CPU per message; the bench's figures before
+    2026-11-27)."""
     rng = random.Random(seed)
     doc = yaml.safe_load(base.read_text(encoding="utf-8"))
     engine = Engine.load(base)
@@ -104,7 +112,10 @@ def synthetic_kb(base: Path, examples: int, seed: int = 11) -> Path:
         )
         have += len(questions)
         n += 1
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as handle:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", prefix=".bench-synthetic-", dir=base.parent if beside else None, delete=False,
+        encoding="utf-8",
+    ) as handle:
         yaml.safe_dump(doc, handle, allow_unicode=True, sort_keys=False)
     return Path(handle.name)
 
@@ -140,6 +151,7 @@ def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
     return {
         "scenario": scenario,
         "examples": engine.kb.example_count,
+        "crisis_model": engine.kb.crisis.model is not None,
         "p50_ms": timings[len(timings) // 2],
         "p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
         "p50_cpu_ms": cpu[len(cpu) // 2],
@@ -216,25 +228,26 @@ def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
     return result
 
 
-def run(kb: Path | None, messages: int, sizes: list[int]) -> list[dict[str, Any]]:
+def run(kb: Path | None, messages: int, sizes: list[int], beside: bool = True) -> list[dict[str, Any]]:
+    """``beside``: the synthetic knowledge bases are written beside ``kb`` (see :func:`synthetic_kb`)."""
     base = kb or DEFAULT_KB_PATH
     # byte-compiled once here, so that no child compiles the project's modules (see the module docstring)
     compileall.compile_dir(Path(__file__).resolve().parent, quiet=1)
     results = [_run_child("shipped", base, messages)]
     for size in sizes:
-        path = synthetic_kb(base, size)
+        path = synthetic_kb(base, size, beside=beside)
         try:
             results.append(_run_child(f"synthetic {size}", path, messages))
         finally:
             path.unlink(missing_ok=True)
     print(
-        f"{'scenario':16} {'examples':>8} {'first start':>18} {'after an edit':>18} {'cached start':>18} "
+        f"{'scenario':16} {'examples':>8} {'crisis model':>12} {'first start':>18} {'after an edit':>18} {'cached start':>18} "
         f"{'p50':>8} {'p50 cpu':>8} "
         f"{'p99':>8} {'peak RSS':>9} {'at reload':>9} {'at reload after an edit':>23}"
     )
     for r in results:
         print(
-            f"{r['scenario']:16} {r['examples']:8d} "
+            f"{r['scenario']:16} {r['examples']:8d} {'loaded' if r['crisis_model'] else 'rules only':>12} "
             f"{r['first_start_s']:6.2f}s ({r['first_start_cpu_s']:5.2f}s cpu) "
             f"{r['edit_start_s']:6.2f}s ({r['edit_start_cpu_s']:5.2f}s cpu) "
             f"{r['cold_start_s']:6.2f}s ({r['cold_start_cpu_s']:5.2f}s cpu) {r['p50_ms']:6.2f}ms "

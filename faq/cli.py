@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--sizes", default="1000,10000,50000", help="synthetic knowledge-base sizes (examples)"
     )
+    bench.add_argument(
+        "--synthetic-in-tmp",
+        action="store_true",
+        help="write the synthetic knowledge bases to the temporary directory, where the crisis model is not "
+        "found (the crisis layer on its rules alone: the bench's figures before 2026-11-27); by default they are "
+        "written beside --kb, so every size runs what a deployment runs",
+    )
     bench.add_argument("--child", help=argparse.SUPPRESS)
     bench.set_defaults(run=run_bench)
 
@@ -399,5 +406,5 @@ def run_bench(args: argparse.Namespace) -> int:
         print(json.dumps(bench.child(args.child, args.kb, args.messages)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    bench.run(args.kb, args.messages, sizes)
+    bench.run(args.kb, args.messages, sizes, beside=not args.synthetic_in_tmp)
     return 0

@@ -402,7 +402,7 @@ class Matcher:
 
     def _ngram_model(self) -> NgramModel:
         """The n-gram model of the examples, from the on-disk cache when it was built before. The cache
-        keeps the leave-one-out counts in a file of their own ("ngram-counts"), read only when an example
+        keeps the leave-one-out counts in a file of their own (_COUNTS_KIND), read only when an example
         is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
         with a cached scorer never reads them (5.6 MB at 50k examples)."""
         built = [self._ngram_text(e) for e in self.examples]
@@ -427,7 +427,8 @@ class Matcher:
         blobs: list[np.ndarray] = []
         cache.save_with_blobs(_NGRAM_KIND, key, model.state(counts=False, blobs=blobs), blobs)
         del blobs
-        cache.save_marshal("ngram-counts", key, (model.counts.dtype.str, model.counts.tobytes()))
+        # (the counts written from their own buffer: not copied to bytes and marshalled, 11 MB at 50k examples)
+        cache.save_with_blobs(_COUNTS_KIND, key, model.counts.dtype.str, [np.ascontiguousarray(model.counts)])
         return model
 
     def _ngram_key(self, texts: list[str]) -> str:
@@ -440,10 +441,10 @@ class Matcher:
         """The n-gram model's leave-one-out counts: from the cache, else from the model built again (the
         same values: building is deterministic)."""
         texts = [self._ngram_text(e) for e in self.examples]
-        stored = cache.load_marshal("ngram-counts", self._ngram_key(texts))
-        if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], bytes):
+        stored = cache.load_with_blobs(_COUNTS_KIND, self._ngram_key(texts))
+        if stored is not None and isinstance(stored[0], str) and len(stored[1]) == 1:
             try:
-                counts = np.frombuffer(stored[1], dtype=np.dtype(stored[0]))
+                counts = np.frombuffer(stored[1][0], dtype=np.dtype(stored[0]))
             except (TypeError, ValueError):
                 counts = None
             if counts is not None and len(counts) == len(self.ngrams.posting_gain):
@@ -587,7 +588,7 @@ class Matcher:
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
-                if self._examples_using(token).get(own, 0) <= 1:
+                if self._examples_using(token, own) <= 1:
                     coverage[own] -= self.idf[token]
         scale = query_mass + 1e-9
         coverage /= scale
@@ -633,18 +634,13 @@ class Matcher:
         matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
         return _Features(matrix, allowed)
 
-    def _examples_using(self, token: str) -> dict[int, int]:
-        """Owner -> how many of its examples use ``token`` (from :attr:`vocabulary`, remembered per token:
-        training asks it for every word of every example it leaves out)."""
-        found = self._owner_counts.get(token)
-        if found is None:
-            owners, counts = self.vocabulary[token]
-            found = self._owner_counts[token] = dict(zip(owners.tolist(), counts.tolist(), strict=True))
-        return found
-
-    @cached_property
-    def _owner_counts(self) -> dict[str, dict[int, int]]:
-        return {}
+    def _examples_using(self, token: str, owner: int) -> int:
+        """How many of ``owner``'s examples use ``token`` (from :attr:`vocabulary`; read in its arrays, not
+        remembered per token as a dict of every owner: at 50k examples those dicts grew by ~10 MB while
+        training read its examples, during a /reload after an edit)."""
+        owners, counts = self.vocabulary[token]
+        at = np.flatnonzero(owners == owner)
+        return int(counts[at[0]]) if len(at) else 0
 
     def _unknown_weight(self, token: str) -> float:
         """The weight of a word no example uses: what its characters weigh on average in the knowledge
@@ -1125,7 +1121,6 @@ class Matcher:
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
-        self.__dict__.pop("_owner_counts", None)  # (only training asks it: not kept)
         if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
@@ -1436,6 +1431,8 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
     return {k: (ids, np.broadcast_to(np.float64(weights[k]), (len(ids),))) for k, ids in index.items()}
 
 
+#: The n-gram model's leave-one-out counts' cache entry: their dtype, then their bytes (faq.cache.save_with_blobs).
+_COUNTS_KIND = "ngram-counts-blob"
 #: The n-gram model's cache entry: its state, then its arrays' bytes (faq.cache.save_with_blobs). An entry of
 #: the earlier layout (the state with its bytes inside) under the same name is a miss, and the reverse too.
 _NGRAM_KIND = "ngrams"

@@ -142,29 +142,37 @@ def _counted(
         # Sorted in place (np.unique would sort a copy: 16 MB more at 50k examples, beside a serving engine):
         # a hash in two segments or more is equal to its neighbour in that order. Each such hash once before
         # it becomes a Python int (at 50k examples 1.6 million repeats of 96k hashes: 60 MB as Python ints).
+        # Read where each run of equal neighbours begins, not as the repeats themselves (13 MB at 50k).
         found = np.frombuffer(hashes, dtype=np.int64)
         found.sort()
-        repeated = found[1:][found[1:] == found[:-1]]
-        del found, hashes
-        first = np.ones(len(repeated), dtype=bool)
-        np.not_equal(repeated[1:], repeated[:-1], out=first[1:])
-        frequent = set(repeated[first].tolist())
-        del first, repeated
+        begins = found[1:] == found[:-1]  # hash k equals hash k + 1
+        begins[1:] &= ~begins[:-1]  # ... and hash k - 1 does not: a repeated hash's first place
+        frequent = set(found[:-1][begins].tolist())
+        del found, hashes, begins
         memory.trim()  # (the hashes' pages given back before the vocabulary and the entries are built)
     vocabulary: dict[str, int] = {}
     ids = array("i")
-    tfs = array("i")
+    tfs = array("B")  # an n-gram's count in one example: one byte (else four, from the first over 255)
     ends = array("q", [0])  # where each segment's entries end (segment: 2 x example + channel)
     for text, tokens in zip(texts, token_lists, strict=True):
         for counted in grams(text, tokens):
             kept = list(counted) if frequent is None else [g for g in counted if hash(g) in frequent]
             ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in kept])
-            tfs.extend([counted[gram] for gram in kept])
+            values = [counted[gram] for gram in kept]
+            if tfs.typecode == "B":
+                try:
+                    tfs.frombytes(bytes(values))  # (raises before adding any when one is over 255)
+                except ValueError:
+                    tfs = array("i", tfs)
+            if tfs.typecode == "i":
+                tfs.extend(values)
             ends.append(len(ids))
-    del frequent
+    if frequent is not None:  # (its ~96k ints' pages given back before the pruning's arrays are made, at 50k)
+        del frequent
+        memory.trim()
     flat_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
     bounds = np.frombuffer(ends, dtype=np.int64)
-    tf = np.frombuffer(tfs, dtype=np.int32) if tfs else np.zeros(0, dtype=np.int32)
+    tf = np.frombuffer(tfs, dtype=np.uint8 if tfs.typecode == "B" else np.int32) if tfs else np.zeros(0, dtype=np.int32)
     df = np.bincount(flat_ids, minlength=len(vocabulary)).astype(np.float64)
     if prune and len(vocabulary) and not (df >= 2).all():  # (only n-grams that shared a hash are left out)
         # (a handful of entries: 1-2 character strings whose bytes are the same, "ch" and "档", hash alike)
@@ -186,6 +194,47 @@ def _counted(
     return vocabulary, flat_ids, bounds, tf, df
 
 
+def _by_gram(grams: list[np.ndarray], owners: list[np.ndarray], size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Postings in order of owner, then n-gram (in pieces: ``grams``, their n-gram ids, emptied here, and
+    ``owners``), put in order of n-gram, then owner (what a stable sort by n-gram gives, without an int64
+    order, a sorted copy or the pieces joined: 30 MB at 50k examples): where each n-gram's postings begin
+    (the last bound: how many there are) and, per piece, each posting's place in that order (int32). A
+    counting sort: each owner's postings (one per n-gram) take the next free place of their n-grams."""
+    per_gram = np.zeros(size, dtype=np.intp)
+    for piece in grams:
+        per_gram += np.bincount(piece, minlength=size)
+    bounds = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(per_gram, out=bounds[1:])
+    del per_gram
+    free = bounds[:-1].copy()
+    place_type = np.int32 if bounds[-1] <= np.iinfo(np.int32).max else np.int64
+    places: list[np.ndarray] = []
+    grams.reverse()
+    for piece_owners in owners:
+        piece = grams.pop()
+        place = np.empty(len(piece), dtype=place_type)
+        cuts = [0, *(np.flatnonzero(piece_owners[1:] != piece_owners[:-1]) + 1).tolist(), len(piece)]
+        for lo, hi in pairwise(cuts):
+            ids = piece[lo:hi]
+            place[lo:hi] = free[ids]
+            free[ids] += 1
+        places.append(place)
+        del piece
+    return bounds, places
+
+
+def _placed(pieces: list[np.ndarray], places: list[np.ndarray], dtype: type, trim: bool = False) -> np.ndarray:
+    """The pieces' values in one array, each value at its place (see _by_gram); ``pieces`` is emptied, each
+    let go once placed (``trim``: their pages given back at the end)."""
+    out: np.ndarray = np.empty(sum(len(place) for place in places), dtype=dtype)
+    pieces.reverse()
+    for place in places:
+        out[place] = pieces.pop()
+    if trim:
+        memory.trim()
+    return out
+
+
 class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
@@ -205,54 +254,49 @@ class NgramModel:
         self.n_examples = n
         size = len(self.vocabulary)
         # Per owner and n-gram: the summed weight of its examples (sparse, as (owner, gram) postings).
-        gram_ids, owners, summed = self._postings(flat_ids, segment_bounds, tf, size)
+        entries = [flat_ids, segment_bounds, tf]  # (handed over: _postings lets them go once read)
         del flat_ids, segment_bounds, tf
-        if n >= PRUNE_FROM:  # the entries' pages given back before the postings are put in order
-            memory.trim()
-        self.totals = np.bincount(owners, weights=summed, minlength=n_owners).astype(np.float64)
+        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
+        owner_type = np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32
+        trim = n >= PRUNE_FROM  # (at 50k: what each step let go given back before the next one allocates)
+        grams, owners, counts, gains, self.totals = self._postings(entries, size, owner_type, trim)
         self.alpha_mass = ALPHA * max(size, 1)
         self.log_denominator = np.log(self.totals + self.alpha_mass)
         examples_per_owner = np.bincount(self.owner_of, minlength=n_owners).astype(np.float64)
         self.examples_per_owner = examples_per_owner
         self.log_prior = np.log(np.maximum(examples_per_owner, 1e-9) / max(n, 1))
-        # n-gram -> (owners using it, log((count + alpha) / alpha)): the correction over the unseen rate.
-        # Each posting's values are computed in the owners' order, then put in the n-grams' order one array at
-        # a time (the same values: a value does not depend on where it is), each let go once it is read: at
-        # 50k 1.4 million postings, beside a serving engine during a /reload after an edit.
-        counts = summed.astype(np.float32)  # per posting, for leave-one-out
-        gain = summed + ALPHA
-        del summed
-        gain /= ALPHA
-        np.log(gain, out=gain)
-        gain32 = gain.astype(np.float32)
-        del gain
-        # (int16 when the owners fit: a 50k-example knowledge base has 1.4 million postings)
-        owners = owners.astype(np.int16 if n_owners <= np.iinfo(np.int16).max else np.int32)
-        order = np.argsort(gram_ids, kind="stable")
-        gram_ids = gram_ids[order]
-        bounds = np.searchsorted(gram_ids, np.arange(size + 1))
-        del gram_ids
-        self.counts = counts[order]
-        del counts
+        # The postings' values come in the owners' order, a run of owners at a time; they are put in the
+        # n-grams' order one array at a time (the same values: a value does not depend on where it is), each
+        # run's piece let go once it is placed: at 50k 1.4 million postings, beside a serving engine during a
+        # /reload after an edit.
+        self.bounds, places = _by_gram(grams, owners, size)
+        self.counts = _placed(counts, places, np.float32, trim)
         self._restore: Callable[[], np.ndarray] | None = None
-        self.posting_owner = owners[order]
-        del owners
-        self.posting_gain = gain32[order]
-        del gain32, order
-        self.bounds = bounds
+        self.posting_owner = _placed(owners, places, owner_type, trim)
+        self.posting_gain = _placed(gains, places, np.float32, trim)
+        del places
 
     def _postings(
-        self, flat_ids: np.ndarray, segment_bounds: np.ndarray, tf: np.ndarray, size: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self, entries: list[np.ndarray], size: int, owner_type: type, trim: bool
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
         """The entries weighted (sublinear tf x idf, each segment L2-normalised) and summed per (owner,
-        n-gram): the postings' n-gram ids (int32), owners (int32) and summed weights (float64), in order of
-        owner, then n-gram. Computed a run of examples at a time, each run whole owners (when the examples
+        n-gram), in order of owner, then n-gram, a piece per run (see below): the postings' n-gram ids (int32),
+        owners (``owner_type``), summed weights (float32: the leave-one-out counts) and gains
+        (log((sum + alpha) / alpha), float32), and per owner the total of its sums (float64). Computed a run of examples at a time, each run whole owners (when the examples
         come grouped by owner, as the matcher gives them): every sum adds the same numbers in the same
         order as over all entries at once (the same values to the last bit), without the entries' weights
         and their (owner, n-gram) keys, sorted and inverted, alive for all entries together (~110 MB at 50k
-        examples, beside the serving engine during a /reload after an edit)."""
+        examples, beside the serving engine during a /reload after an edit).
+
+        ``entries``: the entries' n-gram ids, segment bounds and counts (see _counted), emptied here so that
+        they are let go once every run is read (``trim``: their pages given back then). No float64 array of
+        every posting's sum is made: each run's sums become its float32 counts and gains at once (an owner's
+        postings are all in one run: its total sums the same numbers in the same order)."""
+        flat_ids, segment_bounds, tf = entries
+        entries.clear()
+        totals = np.zeros(self.n_owners)
         if not (len(flat_ids) and size):
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
+            return [], [], [], [], totals
         owner_of = self.owner_of
         starts = segment_bounds[::2]  # where each example's entries begin
         # runs of whole owners of about CHUNK_ENTRIES entries (one run when the owners are not grouped)
@@ -267,7 +311,8 @@ class NgramModel:
             cuts = [0, self.n_examples]
         grams: list[np.ndarray] = []
         owners: list[np.ndarray] = []
-        sums: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        gains: list[np.ndarray] = []
         idf = self.idf
         for lo, hi in pairwise(cuts):
             a, b = int(starts[lo]), int(starts[hi])
@@ -283,19 +328,24 @@ class NgramModel:
             del norms, local
             unique, inverse = np.unique(keys, return_inverse=True)
             del keys
-            sums.append(np.bincount(inverse, weights=weights))
+            summed: np.ndarray = np.bincount(inverse, weights=weights)
             del inverse, weights
             run_owners, run_grams = np.divmod(unique, size)
             del unique
-            owners.append(run_owners.astype(np.int32))
+            totals += np.bincount(run_owners, weights=summed, minlength=self.n_owners)
+            counts.append(summed.astype(np.float32))
+            summed += ALPHA  # (in place: the same values as log((summed + ALPHA) / ALPHA) in new arrays)
+            summed /= ALPHA
+            np.log(summed, out=summed)
+            gains.append(summed.astype(np.float32))
+            del summed
+            owners.append(run_owners.astype(owner_type))
             grams.append(run_grams.astype(np.int32))
             del run_owners, run_grams
-        gram_ids = np.concatenate(grams)
-        del grams
-        owner_ids = np.concatenate(owners)
-        del owners
-        summed = np.concatenate(sums)
-        return gram_ids, owner_ids, summed
+        del flat_ids, segment_bounds, tf, starts
+        if trim:
+            memory.trim()
+        return grams, owners, counts, gains, totals
 
     @property
     def counts(self) -> np.ndarray:

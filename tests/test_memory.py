@@ -170,3 +170,44 @@ def test_a_knowledge_base_read_again_holds_the_questions_of_the_one_still_alive(
     gc.collect()
     fresh = load_knowledge_base(DEFAULT_KB_PATH)
     assert fresh.intents[0].questions[1] == kept and fresh.intents[0].questions[1] is not kept
+
+
+def test_the_ngram_models_counting_sort_of_pieces_is_the_stable_sort_of_them_joined() -> None:
+    from itertools import pairwise
+
+    from faq.ngrams import _by_gram, _placed
+
+    rng = np.random.default_rng(5)
+    owners, grams = [], []
+    for owner in range(40):  # postings in order of owner, then n-gram (one per n-gram and owner)
+        used = np.sort(rng.choice(300, size=int(rng.integers(0, 60)), replace=False))
+        owners += [owner] * len(used)
+        grams += used.tolist()
+    gram_ids = np.array(grams, dtype=np.int32)
+    owner_ids = np.array(owners, dtype=np.int16)
+    values = rng.random(len(gram_ids)).astype(np.float32)
+    cuts = [0, 7, 7, 400, len(gram_ids)]  # pieces of any length (one empty, one cutting an owner in two)
+    pieces = [gram_ids[lo:hi] for lo, hi in pairwise(cuts)]
+    owner_pieces = [owner_ids[lo:hi] for lo, hi in pairwise(cuts)]
+    bounds, places = _by_gram(pieces, owner_pieces, 300)
+    assert pieces == []
+    order = np.argsort(gram_ids, kind="stable")
+    assert bounds.tolist() == np.searchsorted(gram_ids[order], np.arange(301)).tolist()
+    value_pieces = [values[lo:hi] for lo, hi in pairwise(cuts)]
+    assert np.array_equal(_placed(value_pieces, places, np.float32), values[order]) and value_pieces == []
+    assert np.array_equal(_placed(owner_pieces, places, np.int16), owner_ids[order])
+
+
+def test_an_ngram_used_more_than_255_times_in_one_example_is_counted_in_full() -> None:
+    from faq.ngrams import NgramModel
+
+    texts = ["啊" * 300 + " 好", "好 的", "啊 好"]
+    tokens = [["啊", "好"], ["好", "的"], ["啊", "好"]]
+    model = NgramModel(texts, tokens, np.array([0, 1, 2]), 3)
+    vector = model.vector(texts[0], tokens[0])  # weighed in Python from its counts (1 + log 300 for 啊)
+    mine = np.flatnonzero(model.posting_owner == 0)  # owner 0 has that one example: its counts are its weights
+    grams = np.repeat(np.arange(len(model.bounds) - 1), np.diff(model.bounds))[mine]
+    by_gram = dict(zip(grams.tolist(), model.counts[mine].tolist(), strict=True))
+    assert sorted(by_gram) == sorted(vector.ids.tolist())
+    for gram, weight in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True):
+        assert by_gram[gram] == pytest.approx(weight, rel=1e-6)
