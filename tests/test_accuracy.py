@@ -123,6 +123,7 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: debts) raised everyday_holdout6 to 93.3 % / 94.0 %. calib8 (the scorer trained on every example, the
 #: threshold from a smoothed objective: 0.61 -> 0.64) measures 91.9 % / 96.0 % on it (192 of 209 here): three
 #: ranking flips under the new weights (the dev sets' total moved 3490 -> 3486 right of ~3,600); floor just under.
+#: acc9 (own-words examples for families of everyday misses, threshold 0.65) measures 95.7 % / 96.0 % on it.
 HELD_OUT = {
     "everyday_holdout": (0.99, None),
     "search_holdout": (0.95, 0.97),
@@ -135,7 +136,7 @@ HELD_OUT = {
     "queries_holdout4": (0.955, 0.92),
     "everyday_holdout5": (0.925, 0.895),
     "queries_holdout5": (0.955, 0.92),
-    "everyday_holdout6": (0.915, 0.93),
+    "everyday_holdout6": (0.95, 0.93),
     "queries_holdout6": (0.96, 0.97),
 }
 
