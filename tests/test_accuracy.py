@@ -124,6 +124,11 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: threshold from a smoothed objective: 0.61 -> 0.64) measures 91.9 % / 96.0 % on it (192 of 209 here): three
 #: ranking flips under the new weights (the dev sets' total moved 3490 -> 3486 right of ~3,600); floor just under.
 #: acc9 (own-words examples for families of everyday misses, threshold 0.65) measures 95.7 % / 96.0 % on it.
+#: everyday_holdout7 / everyday_holdout7b / queries_holdout7 (the seventh round: two everyday writers, one of
+#: them of unusual writers such as voice input and long stories, and one of search queries, from the intents'
+#: ids and summaries only) were measured on main c2ea95a and once more on the merged engine 14d195d (README):
+#: 91.0 % / 98.0 %, 87.9 % / 91.4 % and 94.2 % / 100 % (here, without the texts an example equals: 191/210,
+#: 144/164, 178/189). Dev sets since; floors just under.
 HELD_OUT = {
     "everyday_holdout": (0.99, None),
     "search_holdout": (0.95, 0.97),
@@ -138,6 +143,9 @@ HELD_OUT = {
     "queries_holdout5": (0.955, 0.92),
     "everyday_holdout6": (0.95, 0.93),
     "queries_holdout6": (0.96, 0.97),
+    "everyday_holdout7": (0.905, 0.97),
+    "everyday_holdout7b": (0.875, 0.91),
+    "queries_holdout7": (0.94, 0.99),
 }
 
 
@@ -145,7 +153,7 @@ HELD_OUT = {
 def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) -> None:
     examples = {normalize(q) for q in example_questions(engine)}
     dataset = [ex for ex in load_dataset(DATA / f"{name}.yaml") if normalize(ex.text) not in examples]
-    assert len(dataset) >= 200
+    assert len(dataset) >= 190  # (a truncated file fails; everyday_holdout7b has 200 rows, 2 equal examples)
     right = [is_answered(ex, predict(engine, ex.text)) for ex in dataset]
     in_scope = [ok for ex, ok in zip(dataset, right, strict=True) if ex.intent is not None]
     out_of_scope = [ok for ex, ok in zip(dataset, right, strict=True) if ex.intent is None]
@@ -162,7 +170,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
         ex.text
         for name in (
             "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml",
-            "everyday_holdout5.yaml",
+            "everyday_holdout5.yaml", "everyday_holdout6.yaml",
         )
         for ex in load_dataset(DATA / name)
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)

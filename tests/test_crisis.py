@@ -1443,6 +1443,9 @@ EVERYDAY_MODEL_ALARMS = {
     "queries_holdout5.yaml": 0,
     "everyday_holdout6.yaml": 1,
     "queries_holdout6.yaml": 0,
+    "everyday_holdout7.yaml": 0,
+    "everyday_holdout7b.yaml": 1,
+    "queries_holdout7.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }
