@@ -24,6 +24,7 @@ the owners that use them, and a softmax over the owners.
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -502,16 +503,18 @@ class NgramModel:
                 mine = owners == own
                 own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
             if removed is vector:  # (training: the message is the example left out; its n-grams are unique)
-                left = np.maximum(own_counts - vector.weights, 0.0).tolist()
+                left = np.maximum(own_counts - vector.weights, 0.0)
             else:
                 counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
                 for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
                     if gram in counts:
                         counts[gram] = max(counts[gram] - w, 0.0)
-                left = [counts[g] for g in vector.ids.tolist()]
-            own_gain = sum(
-                w * math.log((c + ALPHA) / ALPHA) for c, w in zip(left, vector.weights.tolist(), strict=True)
-            )
+                left = np.array([counts[g] for g in vector.ids.tolist()], dtype=np.float64)
+            # sum of w x log((c + ALPHA) / ALPHA), n-gram by n-gram: the ratios divided in numpy (IEEE, the
+            # same values as Python's), the logarithms by math.log (libm's, as before: numpy's may differ in
+            # the last bit), the products and the sum in Python's order, without a Python loop of our own
+            ratios = ((left + ALPHA) / ALPHA).tolist()
+            own_gain = sum(map(operator.mul, vector.weights.tolist(), map(math.log, ratios)))
             total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
             left = self.examples_per_owner[own] - 1
             prior = math.log(left / max(self.n_examples - 1, 1)) if left > 0 else -30.0
