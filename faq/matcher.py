@@ -206,6 +206,25 @@ _KEYWORDS, _GAP = FEATURES.index("keywords"), FEATURES.index("oos_domain_gap")
 _OOS, _OOS_OVERLAP, _OOS_COVERAGE = FEATURES.index("oos"), FEATURES.index("oos_overlap"), FEATURES.index("oos_coverage")
 
 
+@dataclass(slots=True)
+class _TrainingSums:
+    """What :meth:`Matcher.features` sums over the examples for a message before anything is left out or held
+    out (each sum as it computes it: the same values); kept for the message's next view while training."""
+
+    tokens: list[str]
+    normalized: str
+    ordered: list[str]
+    query_mass: float
+    shared: np.ndarray
+    char_mass: float
+    char_shared: np.ndarray
+    coverage: np.ndarray
+    keywords: Counter[int]
+    domain: list[str]
+    total: float
+    in_example: np.ndarray | None
+
+
 @dataclass
 class _Held:
     """A training message's features as calibration reads them, in 57 bytes per owner instead of 104 (at 50k
@@ -247,6 +266,8 @@ class Matcher:
 
     #: The owner :meth:`_examples_using` last counted, and how many of its examples use each word.
     _owner_words: tuple[int, Counter[str]] | None = None
+    #: The sums of the message :meth:`features` last read while training (see :class:`_TrainingSums`).
+    _training_sums: _TrainingSums | None = None
 
     def __init__(
         self,
@@ -529,13 +550,35 @@ class Matcher:
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
-        ordered = sorted(unique)
-        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
-        shared = _gather(self._weighted_tokens, ordered, n)
-        letters = sorted(set("".join(tokens)))
-        char_idf = self.char_idf
-        char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
-        char_shared = _gather(self._weighted_chars, letters, n)
+        # Training reads an out-of-scope example twice (left out, then its group held out): what does not
+        # depend on what is left out is summed once for both (copies of it changed, see _TrainingSums).
+        training = exclude is not None or hold_out is not None
+        sums = self._training_sums
+        if not (training and sums is not None and sums.tokens is tokens and sums.normalized == normalized):
+            ordered = sorted(unique)
+            query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
+            letters = sorted(set("".join(tokens)))
+            char_idf = self.char_idf
+            char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
+            domain = sorted(self.domain_words & unique)
+            sums = _TrainingSums(
+                tokens,
+                normalized,
+                ordered,
+                query_mass,
+                _gather(self._weighted_tokens, ordered, n),
+                char_mass,
+                _gather(self._weighted_chars, letters, n),
+                _gather(self._weighted_owners, ordered, n_owners),
+                Counter(self._keyword_hits(unique, normalized)),
+                domain,
+                sum(self.idf[t] for t in domain) if domain else 0.0,
+                _gather(self._weighted_tokens, domain, n) if domain else None,
+            )
+            self._training_sums = sums if training else None
+        ordered, query_mass, char_mass = sums.ordered, sums.query_mass, sums.char_mass
+        shared = sums.shared.copy() if training else sums.shared
+        char_shared = sums.char_shared.copy() if training else sums.char_shared
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
         if hold_out is not None:
@@ -587,7 +630,7 @@ class Matcher:
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
-        coverage = _gather(self._weighted_owners, ordered, n_owners)
+        coverage = sums.coverage.copy() if training else sums.coverage
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
@@ -604,16 +647,15 @@ class Matcher:
         matrix[:, 4] = coverage
 
         # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
-        for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
+        for owner, count in sums.keywords.items():
             matrix[owner, 5] = min(count, 2) / 2
 
         oos = self._oos_column
         np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
         np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
-        domain = sorted(self.domain_words & unique)
-        if domain:
-            total = sum(self.idf[t] for t in domain)
-            in_example = _gather(self._weighted_tokens, domain, n)
+        if sums.in_example is not None:
+            total = sums.total
+            in_example = sums.in_example.copy() if training else sums.in_example
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
@@ -1114,6 +1156,7 @@ class Matcher:
                 held_count += 1
                 if keep:
                     held.append((_Held.of(features, self.is_oos), right))
+        self._training_sums = None
         x = np.vstack(rows)
         y = np.concatenate(labels)
         del rows, labels
