@@ -1148,6 +1148,7 @@ class Matcher:
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
         held: list[tuple[_Held, int]] = []
         held_count = 0
+        self.ngrams.training_counts(True)
         for i in sample:
             for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
@@ -1157,6 +1158,7 @@ class Matcher:
                 if keep:
                     held.append((_Held.of(features, self.is_oos), right))
         self._training_sums = None
+        self.ngrams.training_counts(False)
         x = np.vstack(rows)
         y = np.concatenate(labels)
         del rows, labels
