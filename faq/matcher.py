@@ -1182,6 +1182,7 @@ class Matcher:
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
+        self._training_sums = None  # (the last message's sums: ~1 MB at 50k examples, where views are computed again)
         if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
