@@ -206,6 +206,25 @@ _KEYWORDS, _GAP = FEATURES.index("keywords"), FEATURES.index("oos_domain_gap")
 _OOS, _OOS_OVERLAP, _OOS_COVERAGE = FEATURES.index("oos"), FEATURES.index("oos_overlap"), FEATURES.index("oos_coverage")
 
 
+@dataclass(slots=True)
+class _TrainingSums:
+    """What :meth:`Matcher.features` sums over the examples for a message before anything is left out or held
+    out (each sum as it computes it: the same values); kept for the message's next view while training."""
+
+    tokens: list[str]
+    normalized: str
+    ordered: list[str]
+    query_mass: float
+    shared: np.ndarray
+    char_mass: float
+    char_shared: np.ndarray
+    coverage: np.ndarray
+    keywords: Counter[int]
+    domain: list[str]
+    total: float
+    in_example: np.ndarray | None
+
+
 @dataclass
 class _Held:
     """A training message's features as calibration reads them, in 57 bytes per owner instead of 104 (at 50k
@@ -244,6 +263,11 @@ class _Held:
 
 class Matcher:
     """The index over analysed example questions; build it with :meth:`from_kb`."""
+
+    #: The owner :meth:`_examples_using` last counted, and how many of its examples use each word.
+    _owner_words: tuple[int, Counter[str]] | None = None
+    #: The sums of the message :meth:`features` last read while training (see :class:`_TrainingSums`).
+    _training_sums: _TrainingSums | None = None
 
     def __init__(
         self,
@@ -526,13 +550,35 @@ class Matcher:
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
-        ordered = sorted(unique)
-        query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
-        shared = _gather(self._weighted_tokens, ordered, n)
-        letters = sorted(set("".join(tokens)))
-        char_idf = self.char_idf
-        char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
-        char_shared = _gather(self._weighted_chars, letters, n)
+        # Training reads an out-of-scope example twice (left out, then its group held out): what does not
+        # depend on what is left out is summed once for both (copies of it changed, see _TrainingSums).
+        training = exclude is not None or hold_out is not None
+        sums = self._training_sums
+        if not (training and sums is not None and sums.tokens is tokens and sums.normalized == normalized):
+            ordered = sorted(unique)
+            query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
+            letters = sorted(set("".join(tokens)))
+            char_idf = self.char_idf
+            char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
+            domain = sorted(self.domain_words & unique)
+            sums = _TrainingSums(
+                tokens,
+                normalized,
+                ordered,
+                query_mass,
+                _gather(self._weighted_tokens, ordered, n),
+                char_mass,
+                _gather(self._weighted_chars, letters, n),
+                _gather(self._weighted_owners, ordered, n_owners),
+                Counter(self._keyword_hits(unique, normalized)),
+                domain,
+                sum(self.idf[t] for t in domain) if domain else 0.0,
+                _gather(self._weighted_tokens, domain, n) if domain else None,
+            )
+            self._training_sums = sums if training else None
+        ordered, query_mass, char_mass = sums.ordered, sums.query_mass, sums.char_mass
+        shared = sums.shared.copy() if training else sums.shared
+        char_shared = sums.char_shared.copy() if training else sums.char_shared
         if exclude is not None:
             shared[exclude] = char_shared[exclude] = 0.0
         if hold_out is not None:
@@ -584,7 +630,7 @@ class Matcher:
         maxima = np.maximum.reduceat(rows, starts, axis=1)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
-        coverage = _gather(self._weighted_owners, ordered, n_owners)
+        coverage = sums.coverage.copy() if training else sums.coverage
         if exclude is not None and forget_words:
             own = int(self.owner_of[exclude])
             for token in sorted(set(self.token_lists[exclude]) & unique):
@@ -601,16 +647,15 @@ class Matcher:
         matrix[:, 4] = coverage
 
         # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
-        for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
+        for owner, count in sums.keywords.items():
             matrix[owner, 5] = min(count, 2) / 2
 
         oos = self._oos_column
         np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
         np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
-        domain = sorted(self.domain_words & unique)
-        if domain:
-            total = sum(self.idf[t] for t in domain)
-            in_example = _gather(self._weighted_tokens, domain, n)
+        if sums.in_example is not None:
+            total = sums.total
+            in_example = sums.in_example.copy() if training else sums.in_example
             if hold_out is not None:
                 lo, hi = self._slice(hold_out)
                 in_example[lo:hi] = 0.0
@@ -638,9 +683,17 @@ class Matcher:
         """How many of ``owner``'s examples use ``token`` (from :attr:`vocabulary`; read in its arrays, not
         remembered per token as a dict of every owner: at 50k examples those dicts grew by ~10 MB while
         training read its examples, during a /reload after an edit)."""
-        owners, counts = self.vocabulary[token]
-        at = np.flatnonzero(owners == owner)
-        return int(counts[at[0]]) if len(at) else 0
+        # Training and leave-one-out read examples owner by owner (in their order): one owner's counts, made
+        # once from its examples (the same numbers), serve every example of that owner (~2.5 us a word
+        # instead of ~8).
+        remembered = self._owner_words
+        if remembered is None or remembered[0] != owner:
+            lo, hi = self._slice(owner)
+            used: Counter[str] = Counter()
+            for tokens in self.token_lists[lo:hi]:
+                used.update(set(tokens))
+            remembered = self._owner_words = (owner, used)
+        return remembered[1][token]
 
     def _unknown_weight(self, token: str) -> float:
         """The weight of a word no example uses: what its characters weigh on average in the knowledge
@@ -1093,16 +1146,24 @@ class Matcher:
         # during a /reload after an edit) they are computed again after the fit instead: the same features,
         # bit for bit, so the same model, for one more pass of CPU.
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
-        held: list[tuple[_Held, int]] = []
+        # (and as they are, not compacted, when that is smaller still: ~9 MB instead of ~5 on the shipped
+        # knowledge base, for ~0.05 s less of packing and unpacking)
+        whole = len(sample) * len(self.owner_names) * len(FEATURES) * 8 <= HELD_WHOLE_BUDGET
+        held: list[tuple[_Held | _Features, int]] = []
         held_count = 0
+        self.ngrams.training_counts(True)
         for i in sample:
             for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
                 rows.append(features.matrix[chosen])
                 labels.append((chosen == right).astype(np.float64))
                 held_count += 1
-                if keep:
+                if whole:
+                    held.append((features, right))
+                elif keep:
                     held.append((_Held.of(features, self.is_oos), right))
+        self._training_sums = None
+        self.ngrams.training_counts(False)
         x = np.vstack(rows)
         y = np.concatenate(labels)
         del rows, labels
@@ -1116,11 +1177,12 @@ class Matcher:
         del x, y
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         views: Iterable[tuple[_Features, int]] = (
-            ((compact.features(self.is_oos), right) for compact, right in held)
-            if keep
+            ((kept if isinstance(kept, _Features) else kept.features(self.is_oos), right) for kept, right in held)
+            if keep or whole
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
+        self._training_sums = None  # (the last message's sums: ~1 MB at 50k examples, where views are computed again)
         if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
@@ -1256,6 +1318,10 @@ _HELD_BYTES_PER_OWNER = 57
 #: again instead of keeping them (see Matcher.train): ~8 MB on the shipped knowledge base, ~30 MB at 10k
 #: examples (kept), ~140 MB at 50k (computed again).
 HELD_FEATURES_BUDGET = 64 * 2**20
+#: Below this (training messages x owners x the features' 8 bytes each), the training messages' features are
+#: kept as they are, not compacted (:class:`_Held`): ~9 MB on the shipped knowledge base (~4 MB more, while
+#: training), ~0.05 s less CPU.
+HELD_WHOLE_BUDGET = 16 * 2**20
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
 #: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0

@@ -24,6 +24,7 @@ the owners that use them, and a softmax over the owners.
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -239,6 +240,9 @@ class NgramModel:
     """Multinomial naive Bayes over TF-IDF n-grams, one class per owner (see the module docstring)."""
 
     _counts: np.ndarray | None
+    #: While training reads it (see :meth:`training_counts`): per n-gram (row) and owner (column), the owner's
+    #: count, 0 where it has none (float32, as the counts).
+    _dense_counts: np.ndarray | None = None
 
     def __init__(
         self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
@@ -472,13 +476,19 @@ class NgramModel:
         n_owners = self.n_owners
         if not len(vector.ids):
             return self.log_prior.copy()
-        dense = self._dense_gains if exclude is None else None
+        dense = self._dense_gains if exclude is None or self._dense_counts is not None else None
         if dense is not None:
             # The same products as the postings' (float32 gain x float64 weight), summed per owner in the order
             # of the message's n-grams as bincount sums them (a reduction along the rows is sequential), an
             # owner without the n-gram adding 0.0 (x + 0.0 is x): the same scores to the last bit.
             summed = np.add.reduce(dense[vector.ids] * vector.weights[:, None], axis=0)
-            return self.log_prior + summed - float(np.add.reduce(vector.weights)) * self.log_denominator
+            mass = float(np.add.reduce(vector.weights))
+            score = self.log_prior + summed - mass * self.log_denominator
+            if exclude is None or self._dense_counts is None:
+                return score
+            # (training: the owner's counts of the message's n-grams read in the dense counts, the same float32
+            # values as its postings', 0 where it has none)
+            return self._left_out_score(score, vector, exclude, self._dense_counts[vector.ids, exclude[0]].astype(np.float64), mass)
         starts = self.bounds[vector.ids]
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
@@ -495,28 +505,51 @@ class NgramModel:
         mass = float(vector.weights.sum())
         score = self.log_prior + gain - mass * self.log_denominator
         if exclude is not None:
-            own, removed = exclude
             # the owner's count of each of the message's n-grams (an owner has one posting per n-gram)
             own_counts = np.zeros(len(vector.ids))
             if owners is not None:
-                mine = owners == own
+                mine = owners == exclude[0]
                 own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
-            if removed is vector:  # (training: the message is the example left out; its n-grams are unique)
-                left = np.maximum(own_counts - vector.weights, 0.0).tolist()
-            else:
-                counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
-                for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
-                    if gram in counts:
-                        counts[gram] = max(counts[gram] - w, 0.0)
-                left = [counts[g] for g in vector.ids.tolist()]
-            own_gain = sum(
-                w * math.log((c + ALPHA) / ALPHA) for c, w in zip(left, vector.weights.tolist(), strict=True)
-            )
-            total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
-            left = self.examples_per_owner[own] - 1
-            prior = math.log(left / max(self.n_examples - 1, 1)) if left > 0 else -30.0
-            score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
+            score = self._left_out_score(score, vector, exclude, own_counts, mass)
         return score
+
+    def _left_out_score(
+        self, score: np.ndarray, vector: _Vector, exclude: Removed, own_counts: np.ndarray, mass: float
+    ) -> np.ndarray:
+        """``score`` with the owner of the example ``exclude`` scored again without that example."""
+        own, removed = exclude
+        if removed is vector:  # (training: the message is the example left out; its n-grams are unique)
+            left = np.maximum(own_counts - vector.weights, 0.0)
+        else:
+            counts = dict(zip(vector.ids.tolist(), own_counts.tolist(), strict=True))
+            for gram, w in zip(removed.ids.tolist(), removed.weights.tolist(), strict=True):
+                if gram in counts:
+                    counts[gram] = max(counts[gram] - w, 0.0)
+            left = np.array([counts[g] for g in vector.ids.tolist()], dtype=np.float64)
+        # sum of w x log((c + ALPHA) / ALPHA), n-gram by n-gram: the ratios divided in numpy (IEEE, the
+        # same values as Python's), the logarithms by math.log (libm's, as before: numpy's may differ in
+        # the last bit), the products and the sum in Python's order, without a Python loop of our own
+        ratios = ((left + ALPHA) / ALPHA).tolist()
+        own_gain = sum(map(operator.mul, vector.weights.tolist(), map(math.log, ratios)))
+        total = max(self.totals[own] - float(removed.weights.sum()), 0.0)
+        remaining = self.examples_per_owner[own] - 1
+        prior = math.log(remaining / max(self.n_examples - 1, 1)) if remaining > 0 else -30.0
+        score[own] = prior + own_gain - mass * math.log(total + self.alpha_mass)
+        return score
+
+    def training_counts(self, keep: bool) -> None:
+        """While ``keep``: the counts also held per n-gram and owner (as :attr:`_dense_gains`, and only when it
+        is held), so that a leave-one-out score (:meth:`scores` with ``exclude``) reads the message's n-grams
+        in them, not in the postings (the same values, in about half the time): set while training reads its
+        examples, dropped after."""
+        self._dense_counts = None
+        dense_gains = self._dense_gains if keep else None
+        if dense_gains is None:
+            return
+        dense = np.zeros(dense_gains.shape, dtype=np.float32)
+        dense[np.repeat(np.arange(len(dense)), np.diff(self.bounds)), self.posting_owner] = self.counts
+        dense.flags.writeable = False
+        self._dense_counts = dense
 
     @cached_property
     def _dense_gains(self) -> np.ndarray | None:
