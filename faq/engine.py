@@ -473,7 +473,7 @@ class Engine:
             and match.intent is not None
             and asks_about_a_home_or_car_loan(normalized)
         ):
-            # "房贷担保费怎么收", "车贷提前还款要违约金吗": a mortgage's or car loan's ordinary terms, with no
+            # "房贷担保费怎么收", "车贷想提前结清 违约金怎么算": a mortgage's or car loan's ordinary terms, with no
             # sign of trouble with a debt (late, unpaid, collected, sued, the credit record ...): the knowledge
             # base's out-of-scope banking questions, though a fee's words resemble the fees topic.
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
