@@ -48,7 +48,7 @@ _SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上
 #: A mortgage or a car loan, by name (房贷, 按揭, 车贷, 汽车贷款, 买房贷款 ...).
 _HOME_OR_CAR_LOAN = re.compile(r"房贷|按揭|车贷|(?:汽车|买车|购车|买房|购房|住房|房屋|公积金)贷款")
 #: Any sign of trouble with a debt: late, unpaid, collected, sued, the credit record, fear of the law, a fee
-#: disputed, a hard choice between debts ("车贷逾期会打给我父母吗", "房贷宽限期几天", "该先缴哪一个").
+#: disputed, a hard choice between debts ("车贷逾期会打给我父母吗", "房贷有冇宽限期", "该先缴哪一个").
 _DEBT_TROUBLE = re.compile(
     r"逾期|算期|迟|晚了|晚[^ ]{0,4}[还交缴供]|拖|还能(?:办|贷|批|申请|借)|批不下|办不了|贷不到|余额不足|扣款失败|扣不"
     r"|延期|延长|展期|缓|晚点|(?:几个月|几天|一段时间)再?还|降低月供|减少月供|少还|停息|困难|收入|失业|没钱|不够|还不"
@@ -96,7 +96,7 @@ def calls_a_work_landline(normalized: str) -> bool:
 def asks_about_a_home_or_car_loan(normalized: str) -> bool:
     """Whether the message asks about a mortgage's or a car loan's ordinary terms, with no sign of trouble
     with a debt ("房贷提前还款要手续费吗", "车贷首付几成", "按揭利率几多"): a banking question, not a borrower's
-    trouble. "车贷晚还了几天 会上征信吗", "房贷断供了银行会找我家人吗", "房贷宽限期几天", "以后还能办房贷吗" (after a
+    trouble. "车贷晚还了几天 会上征信吗", "房贷断供了银行会找我家人吗", "房贷有冇宽限期", "以后还能办房贷吗" (after a
     bad record), "收入少了 车贷能申请延期吗" are troubles."""
     return _HOME_OR_CAR_LOAN.search(normalized) is not None and _DEBT_TROUBLE.search(normalized) is None
 

@@ -307,7 +307,7 @@ CANTONESE_AND_TAIWANESE = [
     ("催數嘅人叫我過數入個私人戶口 就當還清 係咪呃錢", "scam"),
     ("逾期咗一個月 會唔會影響TU評分", "credit_report"),
     # 咁樣 = 这样 (a synonym): the question about the story keeps its topic's words
-    ("佢哋日日send短訊嚟催 咁樣時效會唔會重新計", "statute_of_limitations"),
+    ("催收日日send短訊俾我 咁樣三年時效會唔會重新計", "statute_of_limitations"),
     ("佢哋話要喺我公司群發我欠錢 佢哋可以咁做咩", "contact_list"),
 ]
 
