@@ -4,12 +4,14 @@ never turn an in-scope question into a refusal; the learnt scorer and its cache.
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from faq import cache, scorer_file
+from faq import matcher as matcher_module
 from faq.engine import Engine
 from faq.evaluate import Example, Prediction, is_answered
 from faq.matcher import FEATURES, Matcher, _fit_logistic
@@ -178,9 +180,13 @@ def test_the_ngram_model_is_cached_and_a_foreign_state_is_refused(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    # (each matcher's own model, not the one a matcher of the same examples alive in this process shares)
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
     built = Matcher.from_kb(engine.kb, engine.analyzer)
     assert len(list(tmp_path.glob("ngrams-*.marshal"))) == 1
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
     read = Matcher.from_kb(engine.kb, engine.analyzer)  # from the cache
+    assert read.ngrams is not built.ngrams
     allowed = np.ones(len(built.owner_names), dtype=bool)
     for text in ("催收天天打电话给我妈", "佢哋會唔會告我", "逾期了"):
         tokens = engine.analyzer.tokens(text)

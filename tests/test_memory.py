@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from faq import matcher as matcher_module
 from faq import memory
 from faq.crisis_model import CrisisModel
 from faq.engine import DEFAULT_KB_PATH, Engine
@@ -16,10 +19,14 @@ from faq.matcher import Matcher
 from faq.normalize import normalize
 
 
-def test_leave_one_out_gets_the_released_ngram_counts_back() -> None:
-    matcher = Engine.load(DEFAULT_KB_PATH).matcher  # its own (the session's may have them back already)
+def test_leave_one_out_gets_the_released_ngram_counts_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # its own model, not shared with the session's engines (theirs may have the counts back already)
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
+    matcher = Engine.load(DEFAULT_KB_PATH).matcher
     assert matcher.ngrams._counts is None  # released once the scorer was trained
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
     fresh = matcher._ngram_model()  # the model as built (or cached), counts kept
+    assert fresh is not matcher.ngrams
     texts = ["催收打电话给我爸妈怎么办", "逾期会坐牢吗", "征信多久能恢复"]
     for i, text in enumerate(texts):
         ranking = matcher.rank(normalize(text), exclude=i * 7, forget_words=True)
@@ -118,8 +125,11 @@ def test_the_ngram_model_is_read_back_from_its_cache_entry_as_it_was_built(
     from faq.ngrams import _ARRAYS
 
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    # (each engine's own model: not shared with another matcher of the same examples alive in this process)
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
     built = Engine.load(DEFAULT_KB_PATH).matcher  # builds and saves the model (an empty cache)
     [entry] = tmp_path.glob(f"{_NGRAM_KIND}-*.marshal")
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
     again = Engine.load(DEFAULT_KB_PATH).matcher  # reads it
     assert again.ngrams is not built.ngrams
     for name in _ARRAYS:
@@ -211,3 +221,27 @@ def test_an_ngram_used_more_than_255_times_in_one_example_is_counted_in_full() -
     assert sorted(by_gram) == sorted(vector.ids.tolist())
     for gram, weight in zip(vector.ids.tolist(), vector.weights.tolist(), strict=True):
         assert by_gram[gram] == pytest.approx(weight, rel=1e-6)
+
+
+def test_two_engines_of_the_same_examples_share_their_ngram_model(tmp_path: Path) -> None:
+    """A /reload of an unchanged file: the new engine uses the serving engine's n-gram model (read-only), and
+    its leave-one-out counts still come back once the first engine is gone."""
+    first = Engine.load(DEFAULT_KB_PATH)
+    second = Engine.load(DEFAULT_KB_PATH)
+    assert second.matcher.ngrams is first.matcher.ngrams
+    texts = ["催收打电话给我爸妈怎么办", "逾期会坐牢吗", "征信多久能恢复"]
+    replies = [first.reply(text).text for text in texts]
+    del first
+    gc.collect()
+    assert [second.reply(text).text for text in texts] == replies
+    matcher = second.matcher
+    ranking = matcher.rank(normalize(texts[0]), exclude=5, forget_words=True)
+    assert ranking and ranking[0].score > 0 and matcher.ngrams._counts is not None
+    edited = tmp_path / "intents.yaml"
+    text = DEFAULT_KB_PATH.read_text(encoding="utf-8")
+    edited.write_text(text, encoding="utf-8")
+    for name in ("crisis_model.json", "rate.yaml", "complaints.yaml"):
+        if (DEFAULT_KB_PATH.parent / name).exists():
+            shutil.copy(DEFAULT_KB_PATH.parent / name, tmp_path / name)
+    other = Engine.load(edited)
+    assert other.matcher.ngrams is matcher.ngrams  # the same examples elsewhere: the same model
