@@ -476,7 +476,8 @@ class NgramModel:
         n_owners = self.n_owners
         if not len(vector.ids):
             return self.log_prior.copy()
-        dense = self._dense_gains if exclude is None or self._dense_counts is not None else None
+        held = self._dense_counts
+        dense = self._dense_gains if exclude is None or held is not None else None
         if dense is not None:
             # The same products as the postings' (float32 gain x float64 weight), summed per owner in the order
             # of the message's n-grams as bincount sums them (a reduction along the rows is sequential), an
@@ -484,11 +485,12 @@ class NgramModel:
             summed = np.add.reduce(dense[vector.ids] * vector.weights[:, None], axis=0)
             mass = float(np.add.reduce(vector.weights))
             score = self.log_prior + summed - mass * self.log_denominator
-            if exclude is None or self._dense_counts is None:
+            if exclude is None or held is None:
                 return score
             # (training: the owner's counts of the message's n-grams read in the dense counts, the same float32
             # values as its postings', 0 where it has none)
-            return self._left_out_score(score, vector, exclude, self._dense_counts[vector.ids, exclude[0]].astype(np.float64), mass)
+            own_counts = held[vector.ids, exclude[0]].astype(np.float64)
+            return self._left_out_score(score, vector, exclude, own_counts, mass)
         starts = self.bounds[vector.ids]
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
@@ -543,13 +545,8 @@ class NgramModel:
         in them, not in the postings (the same values, in about half the time): set while training reads its
         examples, dropped after."""
         self._dense_counts = None
-        dense_gains = self._dense_gains if keep else None
-        if dense_gains is None:
-            return
-        dense = np.zeros(dense_gains.shape, dtype=np.float32)
-        dense[np.repeat(np.arange(len(dense)), np.diff(self.bounds)), self.posting_owner] = self.counts
-        dense.flags.writeable = False
-        self._dense_counts = dense
+        if keep and self._dense_gains is not None:
+            self._dense_counts = self._per_gram_and_owner(self.counts)
 
     @cached_property
     def _dense_gains(self) -> np.ndarray | None:
@@ -558,8 +555,13 @@ class NgramModel:
         size = len(self.bounds) - 1
         if size <= 0 or size * self.n_owners > DENSE_CELLS:
             return None
-        dense = np.zeros((size, self.n_owners), dtype=np.float32)
-        dense[np.repeat(np.arange(size), np.diff(self.bounds)), self.posting_owner] = self.posting_gain
+        return self._per_gram_and_owner(self.posting_gain)
+
+    def _per_gram_and_owner(self, per_posting: np.ndarray) -> np.ndarray:
+        """A value per posting laid out per n-gram (row) and owner (column), 0.0 where the owner has none
+        (float32, read-only)."""
+        dense = np.zeros((len(self.bounds) - 1, self.n_owners), dtype=np.float32)
+        dense[np.repeat(np.arange(len(dense)), np.diff(self.bounds)), self.posting_owner] = per_posting
         dense.flags.writeable = False
         return dense
 
