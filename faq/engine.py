@@ -453,8 +453,7 @@ class Engine:
         if question and match.intent == CONTACTS_INTENT and calls_a_work_landline(normalized):
             # "催收一直打我单位座机 这样违规吗": calls to the work landline again and again ask how often and when
             # they may call, not who is told of the debt (the contacts topic, which workplace words suggest).
-            second = match.second if match.second != CALLS_INTENT else None
-            match = replace(match, intent=CALLS_INTENT, ambiguous=False, second=second)
+            match = match.answering(CALLS_INTENT)
         if (
             question
             and not signal.distress
@@ -464,8 +463,7 @@ class Engine:
         ):
             # "有人加我说能帮我消除逾期记录 真的吗": someone offering to wipe a record is the paid-repair scam,
             # whatever the record's words resemble (how long a record stays); a second question keeps its place.
-            second = match.second if match.second != SCAM_INTENT else None
-            match = replace(match, intent=SCAM_INTENT, ambiguous=False, second=second)
+            match = match.answering(SCAM_INTENT)
         if (
             question
             and not signal.distress

@@ -182,6 +182,11 @@ class Match:
         """Whether the match names one intent, unambiguously, with a confidence of at least ``bar``."""
         return self.intent is not None and not self.ambiguous and self.confidence >= bar
 
+    def answering(self, intent: str) -> Match:
+        """The same match answering ``intent`` (a rule beside the matcher read the message so), without "did you
+        mean"; a second question it found stays, unless it is that intent."""
+        return replace(self, intent=intent, ambiguous=False, second=self.second if self.second != intent else None)
+
 
 @dataclass(frozen=True, slots=True)
 class Model:
