@@ -85,7 +85,7 @@ def synthetic_kb(base: Path, examples: int, seed: int = 11, beside: bool = True)
     the shipped vocabulary (so tokens, IDF and fuzzy scoring behave as at real scale). ``beside``: written
     beside ``base`` (a hidden file), so that the files it names (the crisis model) are found as a deployment
     of that size finds them; else in the temporary directory, where they are not (the crisis layer runs on
-    its rules alone: ~8 MB less at 50k examples, and less CPU per message; the bench's figures before
+    its rules alone: 5-6 MB less at 10k and 50k examples as measured, and less CPU per message; the bench's figures before
     2026-11-27)."""
     rng = random.Random(seed)
     doc = yaml.safe_load(base.read_text(encoding="utf-8"))

@@ -73,6 +73,7 @@ def offers_to_clean_a_record(normalized: str) -> bool:
     ("逾期记录能消除吗", "还清后多久能删除" ask that: nobody offers anything)."""
     return _OFFERS_TO_CLEAN.search(normalized) is not None
 
+
 #: A work landline or switchboard (单位座机, 公司总机, 公司的固话).
 _WORK_LANDLINE = re.compile(r"(?:单位|公司|工作单位|厂|办公室)的?(?:座机|总机|固话|固定电话)")
 #: Calls that already happen again and again, or a question whether they may: what makes calls a question of
