@@ -1290,12 +1290,16 @@ class HeldOut:
     def curve(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(in-scope accuracy, out-of-scope rejection) at each threshold of ``grid``, as decide() would
         answer: the right intent accepted, an out-of-scope message not accepted."""
-        n_in = int(self.in_scope.sum()) or 1
-        n_out = int((~self.in_scope).sum()) or 1
+        n_in, n_out = self.sizes()
         accepted = (self.best[None, :] >= grid[:, None]) & (self.oos < OUT_OF_SCOPE_ODDS * self.best)[None, :]
         answered_right = (accepted & (self.in_scope & self.right)[None, :]).sum(axis=1)
         refused = (~accepted & ~self.in_scope[None, :]).sum(axis=1)
         return answered_right / n_in, refused / n_out
+
+    def sizes(self) -> tuple[int, int]:
+        """How many held-out messages are in scope and how many out of scope (at least 1 each: the divisors of
+        the rates)."""
+        return int(self.in_scope.sum()) or 1, int((~self.in_scope).sum()) or 1
 
 
 def calibrate(held: HeldOut) -> tuple[float, float, float]:
@@ -1316,8 +1320,7 @@ def calibrate(held: HeldOut) -> tuple[float, float, float]:
     best = np.clip(held.best, 1e-6, 1 - 1e-6)
     margin = (np.log(best / (1 - best))[None, :] - np.log(grid / (1 - grid))[:, None]) / CALIBRATION_SPREAD
     accepted = eligible[None, :] / (1.0 + np.exp(-np.clip(margin, -30.0, 30.0)))
-    n_in = int(held.in_scope.sum()) or 1
-    n_out = int((~held.in_scope).sum()) or 1
+    n_in, n_out = held.sizes()
     expected = (accepted @ (held.in_scope & held.right)) / n_in + ((1 - accepted) @ ~held.in_scope) / n_out
     threshold = float(grid[int(np.argmax(expected))])
     accuracy, rejection = held.curve(np.array([threshold]))
