@@ -17,9 +17,10 @@ system: on a busy machine wall time also counts waiting for a core):
 * "cached start": the same knowledge base again (every later start, and a container whose image built
   the cache).
 
-The project's modules are byte-compiled first (as any installed package, or any start after the first
-one that may write its bytecode, has them; ``PYTHONDONTWRITEBYTECODE`` would otherwise make every child
-compile them again, ~0.1 s). The child then times a warm batch of messages one by one (wall time, and
+Every module a start imports is byte-compiled first (as any installed package, or any start after the
+first one that may write its bytecode, has them; ``PYTHONDONTWRITEBYTECODE`` would otherwise make every
+child compile the project's modules again, ~0.1 s): by one start whose bytecode goes to a temporary folder
+that every child then reads (``PYTHONPYCACHEPREFIX``), not into the package's folder. The child then times a warm batch of messages one by one (wall time, and
 the thread's CPU time, which a busy machine does not inflate as much), and builds a second engine while
 the first is alive, as /reload does, for the peak RSS during a reload: first of the same file (everything
 read back from the cache), then, that engine let go, of the file with an edit the cache has never seen (a
@@ -27,28 +28,33 @@ maintainer's /reload after changing ``intents.yaml``: the examples analysed, the
 model built and the scorer trained again, beside the engine that serves). The process's peak RSS only
 grows, so the second figure is the peak up to the end of that reload.
 
-The synthetic knowledge bases are written beside the shipped one (hidden files, removed afterwards), so that
-every size loads the crisis model ``intents.yaml`` names, as a deployment of that size does (``--synthetic-in-tmp``:
-in the temporary directory, without it, as the bench measured before 2026-11-27); the table says which.
+The bench writes nothing beside the knowledge base it measures (an install folder may be read-only): every
+knowledge base it makes (the synthetic sizes, the edited copies) is written into a temporary folder of its
+own that links the files the knowledge base reads beside it (the crisis model ``intents.yaml`` names,
+``rate.yaml``, ``complaints.yaml``; :func:`workspace`), so that every size loads the crisis model as a
+deployment of that size does (``--crisis-rules-only``: without it, the crisis layer on its rules alone, as
+the bench measured at 10k and 50k before 2026-11-27); the table says which.
 """
 
 from __future__ import annotations
 
-import compileall
+import contextlib
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from faq import memory
+from faq import apr, complaint, memory
 from faq.engine import DEFAULT_KB_PATH, Engine
 
 TARGETS = {
@@ -80,13 +86,49 @@ def batch_messages(engine: Engine, count: int, seed: int = 7) -> list[str]:
     return out
 
 
-def synthetic_kb(base: Path, examples: int, seed: int = 11, beside: bool = True) -> Path:
+def read_beside(doc: dict[str, Any], crisis_model: bool = True) -> tuple[str, ...]:
+    """The names of the files a knowledge base (``doc``, as parsed) reads from its own folder: the tools'
+    texts and, unless ``crisis_model`` is false, the crisis model it names."""
+    names = [apr.DEFAULT_RATE_PATH.name, complaint.DEFAULT_COMPLAINTS_PATH.name]
+    crisis = doc.get("crisis")
+    model = crisis.get("model") if isinstance(crisis, dict) else None
+    if crisis_model and isinstance(model, str) and model:
+        names.append(model)
+    return tuple(names)
+
+
+@contextlib.contextmanager
+def workspace(kb: Path, names: tuple[str, ...]) -> Iterator[Path]:
+    """A temporary folder (removed on exit) for the knowledge bases the bench writes, holding a link to
+    each file ``names`` that sits beside ``kb`` (a copy where links cannot be made), so that a knowledge
+    base written there reads the same files as ``kb`` (the crisis model is then found, and shared by a
+    /reload as a deployment shares it, :meth:`faq.crisis_model.CrisisModel.load`), while nothing is written
+    beside ``kb``."""
+    with tempfile.TemporaryDirectory(prefix="faq-bench-kb-") as folder:
+        for name in names:
+            source = kb.parent / name
+            if not source.is_file() or Path(name).name != name:  # (a name with a folder: not beside kb)
+                continue
+            target = Path(folder) / name
+            try:
+                target.symlink_to(source.resolve())
+            except OSError:
+                shutil.copyfile(source, target)
+        yield Path(folder)
+
+
+def _write_kb(doc: dict[str, Any], folder: Path, prefix: str) -> Path:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", prefix=prefix, dir=folder, delete=False, encoding="utf-8"
+    ) as handle:
+        yaml.safe_dump(doc, handle, allow_unicode=True, sort_keys=False)
+    return Path(handle.name)
+
+
+def synthetic_kb(base: Path, examples: int, folder: Path, seed: int = 11) -> Path:
     """The shipped knowledge base plus synthetic intents up to ``examples`` example questions, made of
-    the shipped vocabulary (so tokens, IDF and fuzzy scoring behave as at real scale). ``beside``: written
-    beside ``base`` (a hidden file), so that the files it names (the crisis model) are found as a deployment
-    of that size finds them; else in the temporary directory, where they are not (the crisis layer runs on
-    its rules alone: 5-6 MB less at 10k and 50k examples as measured, and less CPU per message; the bench's figures before
-    2026-11-27)."""
+    the shipped vocabulary (so tokens, IDF and fuzzy scoring behave as at real scale), written into
+    ``folder`` (a :func:`workspace` of ``base``: it reads the files ``base`` reads beside it)."""
     rng = random.Random(seed)
     doc = yaml.safe_load(base.read_text(encoding="utf-8"))
     engine = Engine.load(base)
@@ -112,16 +154,12 @@ def synthetic_kb(base: Path, examples: int, seed: int = 11, beside: bool = True)
         )
         have += len(questions)
         n += 1
-    with tempfile.NamedTemporaryFile(
-        "w", suffix=".yaml", prefix=".bench-synthetic-", dir=base.parent if beside else None, delete=False,
-        encoding="utf-8",
-    ) as handle:
-        yaml.safe_dump(doc, handle, allow_unicode=True, sort_keys=False)
-    return Path(handle.name)
+    return _write_kb(doc, folder, ".bench-synthetic-")
 
 
-def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
-    """Runs in the child process: load, answer once, then time a warm batch."""
+def child(scenario: str, kb: Path | None, messages: int, folder: Path) -> dict[str, Any]:
+    """Runs in the child process: load, answer once, then time a warm batch. ``folder``: a :func:`workspace`
+    of ``kb``, where the edited copy is written."""
     engine = Engine.load(kb)
     engine.reply("逾期3天会怎样")
     batch = batch_messages(engine, messages)
@@ -142,7 +180,7 @@ def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
     reload_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del reloaded
     memory.release()
-    edited = edited_kb(kb or DEFAULT_KB_PATH, "吧")  # (not "呢": the parent's start after an edit cached that one)
+    edited = edited_kb(kb or DEFAULT_KB_PATH, folder, "吧")  # (not "呢": the parent's start after an edit cached that one)
     try:
         rebuilt = Engine.load(edited)  # /reload after an edit: analysed, indexed, modelled, trained anew
         rebuilt.reply("逾期3天会怎样")
@@ -161,7 +199,7 @@ def child(scenario: str, kb: Path | None, messages: int) -> dict[str, Any]:
     }
 
 
-def _cold_start(kb: Path, env: dict[str, str]) -> tuple[float, float]:
+def _cold_start(kb: Path, env: dict[str, str], before_load: str = "") -> tuple[float, float]:
     """(wall seconds, CPU seconds) of a fresh interpreter up to its first reply."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -169,7 +207,7 @@ def _cold_start(kb: Path, env: dict[str, str]) -> tuple[float, float]:
         [
             sys.executable,
             "-c",
-            f"from faq.engine import Engine; Engine.load({str(kb)!r}).reply('逾期3天会怎样')",
+            f"{before_load}from faq.engine import Engine; Engine.load({str(kb)!r}).reply('逾期3天会怎样')",
         ],
         check=True,
         capture_output=True,
@@ -180,25 +218,24 @@ def _cold_start(kb: Path, env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def edited_kb(kb: Path, ending: str = "呢") -> Path:
-    """A copy of ``kb`` beside it (so that files it names, such as the crisis model, are found the same way)
-    with one example added to its first intent (its first example and ``ending``): a maintainer's edit."""
+def edited_kb(kb: Path, folder: Path, ending: str = "呢") -> Path:
+    """A copy of ``kb`` in ``folder`` (a :func:`workspace` of ``kb``, so that the files it names, such as
+    the crisis model, are found the same way) with one example added to its first intent (its first example
+    and ``ending``): a maintainer's edit."""
     doc = yaml.safe_load(kb.read_text(encoding="utf-8"))
     first = doc["intents"][0]
     first["questions"].append(first["questions"][0] + ending)
-    with tempfile.NamedTemporaryFile(
-        "w", suffix=".yaml", prefix=".bench-edit-", dir=kb.parent, delete=False, encoding="utf-8"
-    ) as handle:
-        yaml.safe_dump(doc, handle, allow_unicode=True, sort_keys=False)
-    return Path(handle.name)
+    return _write_kb(doc, folder, ".bench-edit-")
 
 
-def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
+def _run_child(scenario: str, kb: Path, messages: int, folder: Path, bytecode: Path) -> dict[str, Any]:
+    """``folder``: a :func:`workspace` of ``kb``, for the edited copies; ``bytecode``: the folder of
+    :func:`_byte_compile`."""
     with tempfile.TemporaryDirectory(prefix="faq-bench-cache-") as cache_dir:
-        env = {**os.environ, "FAQ_CACHE_DIR": cache_dir}
+        env = {**os.environ, "FAQ_CACHE_DIR": cache_dir, "PYTHONPYCACHEPREFIX": str(bytecode)}
         first = _cold_start(kb, env)
         cached = _cold_start(kb, env)
-        edited = edited_kb(kb)
+        edited = edited_kb(kb, folder)
         try:
             after_edit = _cold_start(edited, env)
         finally:
@@ -215,6 +252,8 @@ def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
                 str(kb),
                 "--messages",
                 str(messages),
+                "--workspace",
+                str(folder),
             ],
             check=True,
             capture_output=True,
@@ -228,18 +267,30 @@ def _run_child(scenario: str, kb: Path, messages: int) -> dict[str, Any]:
     return result
 
 
-def run(kb: Path | None, messages: int, sizes: list[int], beside: bool = True) -> list[dict[str, Any]]:
-    """``beside``: the synthetic knowledge bases are written beside ``kb`` (see :func:`synthetic_kb`)."""
+def _byte_compile(kb: Path, bytecode: Path) -> None:
+    """Byte-compile every module a start imports (the bench's own too) into ``bytecode``, by one start of
+    ``kb`` with that folder as its ``PYTHONPYCACHEPREFIX`` (see the module docstring)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.TemporaryDirectory(prefix="faq-bench-cache-") as cache_dir:
+        env.update(FAQ_CACHE_DIR=cache_dir, PYTHONPYCACHEPREFIX=str(bytecode))
+        _cold_start(kb, env, before_load="import faq.cli, faq.bench; ")
+
+
+def run(kb: Path | None, messages: int, sizes: list[int], crisis_model: bool = True) -> list[dict[str, Any]]:
+    """``crisis_model``: the synthetic knowledge bases load the crisis model the shipped one names (false:
+    the crisis layer on its rules alone there). Nothing is written beside ``kb`` (see :func:`workspace`)."""
     base = kb or DEFAULT_KB_PATH
-    # byte-compiled once here, so that no child compiles the project's modules (see the module docstring)
-    compileall.compile_dir(Path(__file__).resolve().parent, quiet=1)
-    results = [_run_child("shipped", base, messages)]
-    for size in sizes:
-        path = synthetic_kb(base, size, beside=beside)
-        try:
-            results.append(_run_child(f"synthetic {size}", path, messages))
-        finally:
-            path.unlink(missing_ok=True)
+    doc = yaml.safe_load(base.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="faq-bench-bytecode-") as bytecode:
+        _byte_compile(base, Path(bytecode))
+        with workspace(base, read_beside(doc)) as folder:
+            results = [_run_child("shipped", base, messages, folder, Path(bytecode))]
+        names = read_beside(doc, crisis_model)
+        del doc
+        for size in sizes:
+            with workspace(base, names) as folder:
+                path = synthetic_kb(base, size, folder)
+                results.append(_run_child(f"synthetic {size}", path, messages, folder, Path(bytecode)))
     print(
         f"{'scenario':16} {'examples':>8} {'crisis model':>12} {'first start':>18} {'after an edit':>18} {'cached start':>18} "
         f"{'p50':>8} {'p50 cpu':>8} "

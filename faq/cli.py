@@ -81,13 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--sizes", default="1000,10000,50000", help="synthetic knowledge-base sizes (examples)"
     )
     bench.add_argument(
+        "--crisis-rules-only",
         "--synthetic-in-tmp",
+        dest="crisis_rules_only",
         action="store_true",
-        help="write the synthetic knowledge bases to the temporary directory, where the crisis model is not "
-        "found (the crisis layer on its rules alone: the bench's figures before 2026-11-27); by default they are "
-        "written beside --kb, so every size runs what a deployment runs",
+        help="the synthetic knowledge bases without the crisis model (the crisis layer on its rules alone: the "
+        "bench's figures at 10k and 50k before 2026-11-27); by default every size loads the crisis model --kb "
+        "names, as a deployment of that size does",
     )
     bench.add_argument("--child", help=argparse.SUPPRESS)
+    bench.add_argument("--workspace", type=Path, default=None, help=argparse.SUPPRESS)
     bench.set_defaults(run=run_bench)
 
     add_tool_commands(sub)
@@ -403,8 +406,11 @@ def run_bench(args: argparse.Namespace) -> int:
     from faq import bench
 
     if args.child:
-        print(json.dumps(bench.child(args.child, args.kb, args.messages)))
+        if args.workspace is None:
+            print("--child needs --workspace (a folder for the edited copy)", file=sys.stderr)
+            return 2
+        print(json.dumps(bench.child(args.child, args.kb, args.messages, args.workspace)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    bench.run(args.kb, args.messages, sizes, beside=not args.synthetic_in_tmp)
+    bench.run(args.kb, args.messages, sizes, crisis_model=not args.crisis_rules_only)
     return 0

@@ -1,22 +1,49 @@
-"""The bench measures what a deployment runs: its synthetic knowledge bases load the crisis model."""
+"""The bench measures what a deployment runs (its synthetic knowledge bases load the crisis model) and
+writes nothing beside the knowledge base it measures (an install folder may be read-only)."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
 
 from faq import bench
 from faq.engine import DEFAULT_KB_PATH
 from faq.kb import load_knowledge_base
+from faq.scorer_file import path_for
 
 
-def test_synthetic_knowledge_bases_sit_beside_the_shipped_one_and_load_its_crisis_model() -> None:
-    size = load_knowledge_base(DEFAULT_KB_PATH).example_count + 20  # one synthetic intent more
-    beside = bench.synthetic_kb(DEFAULT_KB_PATH, size)
-    elsewhere = bench.synthetic_kb(DEFAULT_KB_PATH, size, beside=False)
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def test_the_bench_writes_its_knowledge_bases_apart_and_they_load_the_crisis_model(tmp_path: Path) -> None:
+    install = tmp_path / "install"
+    install.mkdir()
+    doc = yaml.safe_load(DEFAULT_KB_PATH.read_text(encoding="utf-8"))
+    names = bench.read_beside(doc)
+    assert doc["crisis"]["model"] in names and "rate.yaml" in names and "complaints.yaml" in names
+    for name in (DEFAULT_KB_PATH.name, path_for(DEFAULT_KB_PATH).name, *names):
+        shutil.copy2(DEFAULT_KB_PATH.parent / name, install / name)
+    kb_path = install / DEFAULT_KB_PATH.name
+    install.chmod(0o555)  # (read-only for anyone but root; the listing below is checked either way)
+    before = _listing(install)
+    size = load_knowledge_base(kb_path).example_count + 20  # one synthetic intent more
     try:
-        assert beside.parent == DEFAULT_KB_PATH.parent and beside.name.startswith(".bench-synthetic-")
-        kb = load_knowledge_base(beside)
-        assert kb.example_count >= size and kb.crisis is not None and kb.crisis.model is not None
-        other = load_knowledge_base(elsewhere)  # the bench's figures before: the crisis rules alone
-        assert other.example_count == kb.example_count and other.crisis is not None and other.crisis.model is None
+        with bench.workspace(kb_path, names) as folder:
+            synthetic = bench.synthetic_kb(kb_path, size, folder)
+            edited = bench.edited_kb(synthetic, folder)
+            assert synthetic.parent == folder and edited.parent == folder
+            kb = load_knowledge_base(synthetic)
+            assert kb.example_count >= size and kb.crisis is not None and kb.crisis.model is not None
+            again = load_knowledge_base(edited)
+            assert again.example_count == kb.example_count + 1 and again.crisis.model is not None
+        assert not folder.exists()
+        with bench.workspace(kb_path, bench.read_beside(doc, crisis_model=False)) as folder:
+            other = load_knowledge_base(bench.synthetic_kb(kb_path, size, folder))
+            # the bench's figures at 10k and 50k before 2026-11-27: the crisis rules alone
+            assert other.example_count == kb.example_count and other.crisis is not None and other.crisis.model is None
+        assert _listing(install) == before
     finally:
-        beside.unlink(missing_ok=True)
-        elsewhere.unlink(missing_ok=True)
+        install.chmod(0o755)
