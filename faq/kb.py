@@ -18,7 +18,7 @@ import yaml
 
 from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, SafetyNet, normalize_cues
 from faq.crisis_model import CrisisModel
-from faq.normalize import normalize
+from faq.normalize import normalize, normalize_example
 
 TELEGRAM_MESSAGE_LIMIT = 4096
 MIN_EXAMPLES_WARNING = 8
@@ -1108,7 +1108,7 @@ def _check_cross_references(
     ]
     for owner, item in sources:
         for text, line in _question_lines(item):
-            key = normalize(text)
+            key = normalize_example(text)
             if not key:
                 continue
             first = owners.get(key)

@@ -100,7 +100,7 @@ from faq.context import is_same_topic
 from faq.kb import KnowledgeBase
 from faq.ngrams import VERSION as ngram_version
 from faq.ngrams import NgramModel, Removed, Vector
-from faq.normalize import normalize
+from faq.normalize import normalize, normalize_example
 
 OOS_PREFIX = "oos:"
 #: Bump when features or training change, so that cached weights are not reused.
@@ -406,7 +406,7 @@ class Matcher:
             owners += [owner] * len(texts)
             examples += texts
         del groups
-        token_lists = analyzer.tokens_of_all([normalize(q) for q in examples])
+        token_lists = analyzer.tokens_of_all([normalize_example(q) for q in examples])
         keywords = {
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
             for intent in kb.intents
@@ -495,7 +495,7 @@ class Matcher:
     def _ngram_text(self, example: str) -> str:
         """What the n-gram model reads of an example: normalised, amounts, lenders and borrowing verbs
         blanked out (as the engine blanks them in a message)."""
-        return self.analyzer.strip_incidental(normalize(example))
+        return self.analyzer.strip_incidental(normalize_example(example))
 
     def _removed(self, index: int) -> Removed:
         """An example as the n-gram model needs it to leave it out: its owner and its vector."""
@@ -1219,7 +1219,7 @@ class Matcher:
         if not tokens:
             return []
         own = int(self.owner_of[i])
-        normalized = normalize(self.examples[i])
+        normalized = normalize_example(self.examples[i])
         # the example's n-gram vector, read once: as the message's, and as what is left out of the model
         vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
         views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]

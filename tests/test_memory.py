@@ -13,10 +13,11 @@ import pytest
 
 from faq import matcher as matcher_module
 from faq import memory
+from faq import normalize as normalize_module
 from faq.crisis_model import CrisisModel
 from faq.engine import DEFAULT_KB_PATH, Engine
 from faq.matcher import Matcher
-from faq.normalize import normalize
+from faq.normalize import normalize, normalize_example
 
 
 def test_leave_one_out_gets_the_released_ngram_counts_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,3 +246,22 @@ def test_two_engines_of_the_same_examples_share_their_ngram_model(tmp_path: Path
             shutil.copy(DEFAULT_KB_PATH.parent / name, tmp_path / name)
     other = Engine.load(edited)
     assert other.matcher.ngrams is matcher.ngrams  # the same examples elsewhere: the same model
+
+
+def test_examples_are_normalised_as_messages_are_without_filling_the_message_caches() -> None:
+    texts = [
+        "逾期會被起訴嗎？？",
+        "ＡＢＣ 贷款 😭😭 5000元",
+        "催收__打电话\t给我爸妈",
+        "唔還錢會點樣",
+        b"\xe9\x80\xbe\xe6\x9c\x9f\xff3\xe5\xa4\xa9",
+        None,
+        "x" * 700,
+    ]
+    normalize_module.to_simplified.cache_clear()
+    normalize_module._normalized.cache_clear()
+    once = [normalize_example(text) for text in texts]
+    assert normalize_module.to_simplified.cache_info().currsize == 0
+    assert normalize_module._normalized.cache_info().currsize == 0
+    assert once == [normalize(text) for text in texts]
+    assert normalize_example("x" * 700, limit=20) == normalize("x" * 700, limit=20) == "x" * 20
