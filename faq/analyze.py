@@ -7,7 +7,7 @@ knowledge base's words:
 
 * English words through a small built-in table and the knowledge base's ``synonyms`` (boss -> 老板);
 * pinyin written in Latin letters ("lvshi", "huankuan", "cuishou") through the pinyin of the knowledge base's
-  own vocabulary, computed with pypinyin at load time;
+  own vocabulary, computed at load time (pypinyin's readings, from the table of :mod:`faq.pinyin`);
 * homophone typos (通迅录, 崔收, 征心) the same way: runs of characters the vocabulary does not know are
   read as pinyin and replaced by the vocabulary word that sounds the same.
 
@@ -30,7 +30,6 @@ import itertools
 import json
 import logging
 import math
-import os
 import re
 import sys
 import threading
@@ -40,13 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-# pypinyin's phrase dictionary costs ~50 MB and 0.2 s at start; the analyser needs only per-character
-# readings, and considers every reading of a polyphonic character (还: hai / huan) itself.
-os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-
-from pypinyin import Style, pinyin
-
-from faq import cache
+from faq import cache, pinyin
 from faq.compact import COMPACT_FROM, TokenLists
 
 # jieba 0.42 imports pkg_resources (about 0.15 s and several MB at every start) only to open its own data
@@ -286,14 +279,13 @@ def _fuzzy(key: str) -> str:
 @functools.lru_cache(maxsize=20_000)
 def _readings(char: str) -> tuple[str, ...]:
     """Every toneless pinyin reading of one character, the most common first (none for a non-Han one)."""
-    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
-    return tuple(found[0]) if found else ()
+    return pinyin.readings(char)
 
 
 def _pinyin_keys(word: str) -> list[str]:
     """Every toneless pinyin spelling of ``word`` (all readings of polyphonic characters, at most 16).
-    Read character by character (pypinyin's phrase dictionary is not loaded, so a word's readings are
-    its characters' readings), each character looked up once per process."""
+    Read character by character (as pypinyin without its phrase dictionary: a word's readings are its
+    characters' readings, :mod:`faq.pinyin`), each character looked up once per process."""
     readings = [r for r in (_readings(c) for c in word) if r]
     keys: list[str] = []
     for combo in itertools.product(*readings):

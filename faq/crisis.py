@@ -43,14 +43,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from faq import cache
+from faq import cache, pinyin
 from faq.crisis_model import CrisisModel, Scores, Settings, han_reading, train, windows
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
-
-# Per-character readings only (see faq/analyze.py): every reading of a polyphonic character is considered.
-os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-
-from pypinyin import Style, lazy_pinyin, pinyin
 
 #: A message is read whole for despair, up to Telegram's limit.
 SCAN_CHARS = 4096
@@ -266,8 +261,7 @@ def _pairs_homophones(kind: str, cue: str) -> bool:
 
 def _syllable_readings(word: str) -> list[tuple[str, ...]]:
     """Every toneless reading of ``word`` as a tuple of syllables (at most MAX_READINGS)."""
-    readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
-    return list(itertools.islice(itertools.product(*readings), MAX_READINGS))
+    return list(itertools.islice(itertools.product(*pinyin.word_readings(word)), MAX_READINGS))
 
 
 # ------------------------------------------------------------------------------------------ screening
@@ -1348,6 +1342,10 @@ def training_set(detector: CrisisDetector, labelled: Mapping[str, Iterable[str]]
     for key, label in LABELS.items():
         group = list(labelled.get(key, ()))
         if key == "ordinary":
+            # (training only: pypinyin itself, which reads whole sentences; see faq/pinyin.py)
+            os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+            from pypinyin import lazy_pinyin
+
             group += [" ".join(lazy_pinyin(q)) for q in group[::3]] + ["".join(lazy_pinyin(q)) for q in group[1::6]]
         for text in group:
             read = detector.model_text(text)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 from array import array
@@ -39,11 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-
-from pypinyin import lazy_pinyin
-
-from faq import cache
+from faq import cache, pinyin
 from faq.compact import StringIndex
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
@@ -100,9 +95,10 @@ def fuzzy(syllable: str) -> str:
 @lru_cache(maxsize=16384)
 def han_reading(ch: str) -> str:
     """The usual toneless reading of a Han character with the confused spellings collapsed ('' for none);
-    the crisis rules read characters through it too (pypinyin is asked once per character)."""
-    readings = lazy_pinyin(ch, errors="ignore")
-    return fuzzy(readings[0]) if readings and readings[0].isalpha() else ""
+    the crisis rules read characters through it too (pypinyin's reading, :mod:`faq.pinyin`, looked up once per
+    character)."""
+    reading = pinyin.usual_reading(ch)
+    return fuzzy(reading) if reading and reading.isalpha() else ""
 
 
 #: A syllable the sound channel keeps apart from its collapsed spelling: shi (是 事 时 失 十 ...) read as si
@@ -118,8 +114,8 @@ def sound(syllable: str) -> str:
 @lru_cache(maxsize=16384)
 def model_reading(ch: str) -> str:
     """The reading of a Han character in the model's sound channel (:func:`han_reading`, but 是 stays shi)."""
-    readings = lazy_pinyin(ch, errors="ignore")
-    return sound(readings[0]) if readings and readings[0].isalpha() else ""
+    reading = pinyin.usual_reading(ch)
+    return sound(reading) if reading and reading.isalpha() else ""
 
 
 @lru_cache(maxsize=8192)
