@@ -20,13 +20,14 @@ system: on a busy machine wall time also counts waiting for a core):
 Every module a start imports is byte-compiled first (as any installed package, or any start after the
 first one that may write its bytecode, has them; ``PYTHONDONTWRITEBYTECODE`` would otherwise make every
 child compile the project's modules again, ~0.1 s): by one start whose bytecode goes to a temporary folder
-that every child then reads (``PYTHONPYCACHEPREFIX``), not into the package's folder. The child then times a warm batch of messages one by one (wall time, and
-the thread's CPU time, which a busy machine does not inflate as much), and builds a second engine while
-the first is alive, as /reload does, for the peak RSS during a reload: first of the same file (everything
-read back from the cache), then, that engine let go, of the file with an edit the cache has never seen (a
-maintainer's /reload after changing ``intents.yaml``: the examples analysed, the indexes and the n-gram
-model built and the scorer trained again, beside the engine that serves). The process's peak RSS only
-grows, so the second figure is the peak up to the end of that reload.
+that every child then reads (``PYTHONPYCACHEPREFIX``), not into the package's folder. The child then times
+a warm batch of messages one by one (wall time, and the thread's CPU time, which a busy machine does not
+inflate as much), and builds a second engine while the first is alive, as /reload does, for the peak RSS
+during a reload: first of the same file (everything read back from the cache), then, that engine let go,
+of the file with an edit the cache has never seen (a maintainer's /reload after changing ``intents.yaml``:
+the examples analysed, the indexes and the n-gram model built and the scorer trained again, beside the
+engine that serves). The process's peak RSS only grows, so the second figure is the peak up to the end of
+that reload.
 
 The bench writes nothing beside the knowledge base it measures (an install folder may be read-only): every
 knowledge base it makes (the synthetic sizes, the edited copies) is written into a temporary folder of its
