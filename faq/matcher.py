@@ -286,10 +286,14 @@ class Matcher:
         model: Model | None = None,
         ngrams: tuple[NgramModel, Removed] | None = None,
         scorer: Path | None = None,
+        ngram_texts: list[str] | None = None,
     ) -> None:
         """``ngrams``: the n-gram model of a matcher this one is that matcher less one example (the
         model, and that example's owner and vector), see :meth:`without`. ``scorer``: where a trained
-        scorer may be shipped for these examples (:mod:`faq.scorer_file`; used only when its key matches)."""
+        scorer may be shipped for these examples (:mod:`faq.scorer_file`; used only when its key matches).
+        ``ngram_texts``: what the n-gram model reads of each example (:meth:`_ngram_text`), when the caller
+        has them (from_kb: each example normalised once, not twice); used only when the examples come
+        grouped by owner (then in the same order), and emptied (see :meth:`_ngram_model`)."""
         self.config = config or MatcherConfig()
         self.scorer_path = scorer
         #: the n-gram model's cache key (its version, each example's owner, n-gram text and tokens), part of
@@ -301,6 +305,8 @@ class Matcher:
         # and no list of 50,000 positions alive while the matcher is built: ~3.7 MB at a /reload's peak).
         self.token_lists: Sequence[list[str]]
         self.owners, self.examples, self.token_lists = _grouped_by_owner(owners, examples, token_lists)
+        if self.owners is not owners or (ngram_texts is not None and len(ngram_texts) != len(examples)):
+            ngram_texts = None
         self.keywords = keywords
         self.owner_names = sorted(set(self.owners))
         owner_index = {name: k for k, name in enumerate(self.owner_names)}
@@ -323,7 +329,7 @@ class Matcher:
         if ngrams is None:
             if n >= COMPACT_FROM:  # what was freed before given back before the model is read or built
                 memory.trim()
-            self.ngrams = self._ngram_model()
+            self.ngrams = self._ngram_model(ngram_texts)
             self._ngram_exclude: Removed | None = None
             if n >= COMPACT_FROM:  # (what building the model freed given back before the indexes are built)
                 memory.trim()
@@ -411,12 +417,24 @@ class Matcher:
             owners += [owner] * len(texts)
             examples += texts
         del groups
-        token_lists = analyzer.tokens_of_all([normalize_example(q) for q in examples])
+        normalized = [normalize_example(q) for q in examples]
+        token_lists = analyzer.tokens_of_all(normalized)
+        ngram_texts = [analyzer.strip_incidental(text) for text in normalized]  # (as _ngram_text reads them)
+        del normalized
         keywords = {
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
             for intent in kb.intents
         }
-        return cls(owners, examples, token_lists, keywords, analyzer, config, scorer=scorer_file.path_for(kb.path))
+        return cls(
+            owners,
+            examples,
+            token_lists,
+            keywords,
+            analyzer,
+            config,
+            scorer=scorer_file.path_for(kb.path),
+            ngram_texts=ngram_texts,
+        )
 
     def without(self, index: int) -> Matcher:
         """The same index with one example left out, as if it had never been written (leave-one-out);
@@ -437,12 +455,18 @@ class Matcher:
             (self.ngrams, self._removed(index)),
         )
 
-    def _ngram_model(self) -> NgramModel:
+    def _ngram_model(self, texts_given: list[str] | None = None) -> NgramModel:
         """The n-gram model of the examples, from the on-disk cache when it was built before. The cache
         keeps the leave-one-out counts in a file of their own (_COUNTS_KIND), read only when an example
         is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
-        with a cached scorer never reads them (5.6 MB at 50k examples)."""
-        built = [self._ngram_text(e) for e in self.examples]
+        with a cached scorer never reads them (5.6 MB at 50k examples). ``texts_given``: the examples'
+        :meth:`_ngram_text`, when the caller has them; emptied here (handed over: let go as the model's
+        own texts are, not kept alive by the caller)."""
+        if texts_given is not None:
+            built = texts_given.copy()
+            texts_given.clear()
+        else:
+            built = [self._ngram_text(e) for e in self.examples]
         key = self._ngram_digest = self._ngram_key(built)
         texts: list[str] | None = built
         del built

@@ -265,3 +265,17 @@ def test_examples_are_normalised_as_messages_are_without_filling_the_message_cac
     assert normalize_module._normalized.cache_info().currsize == 0
     assert once == [normalize(text) for text in texts]
     assert normalize_example("x" * 700, limit=20) == normalize("x" * 700, limit=20) == "x" * 20
+
+
+def test_pruning_without_the_hash_pass_gives_the_same_vocabulary_and_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from faq import ngrams
+
+    matcher = Engine.load(DEFAULT_KB_PATH).matcher
+    texts = [matcher._ngram_text(e) for e in matcher.examples]
+    one_pass = ngrams._counted(texts, matcher.token_lists, prune=True)
+    monkeypatch.setattr(ngrams, "PREFILTER_FROM", 0)
+    two_passes = ngrams._counted(texts, matcher.token_lists, prune=True)
+    assert list(one_pass[0].items()) == list(two_passes[0].items())
+    assert len(one_pass[0]) < len(ngrams._counted(texts, matcher.token_lists, prune=False)[0])
+    for mine, theirs in zip(one_pass[1:], two_passes[1:], strict=True):
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
