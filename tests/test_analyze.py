@@ -129,3 +129,19 @@ def test_the_reduced_dictionary_is_read_exactly_as_line_by_line() -> None:
     edges = "甲乙丙 5 n\n甲 4 n\n乙丙 05 v\n丁 10\n戊己 3\n甲乙丙 7 n\n庚 100000 x\n辛 -9 n\n壬 50"
     assert read_dictionary(edges) == _dictionary_line_by_line(edges)
     assert read_dictionary(edges)[0]["甲"] == 0 and read_dictionary(edges)[1] == 5 + 5 + 10 + 7 + 100000 + 50
+
+
+def test_the_shipped_jieba_table_is_what_building_it_gives_and_only_for_its_dictionary(tmp_path: Path) -> None:
+    from faq import analyze, jieba_words
+
+    raw = analyze.jieba_dictionary_path().read_bytes()
+    built = analyze.read_dictionary(raw.decode("utf-8"))
+    shipped = jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY)
+    assert shipped is not None
+    assert shipped[1] == built[1] and list(shipped[0].items()) == list(built[0].items())
+    assert jieba_words.read(raw + "新词 100 n\n".encode(), analyze.MIN_WORD_FREQUENCY) is None  # another jieba
+    assert jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY + 1) is None
+    damaged = tmp_path / "words.zlib"
+    damaged.write_bytes(jieba_words.FILE.read_bytes()[:1000])
+    assert jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY, damaged) is None
+    assert jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY, tmp_path / "missing.zlib") is None
