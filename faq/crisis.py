@@ -65,6 +65,10 @@ MAX_READINGS = 16
 #: ``means`` and these; not those whose homophones are words of debt talk (上吊 ~ 上调, 农药 ~ 弄要).
 HOMOPHONE_PAIRS = frozenset({"自杀", "轻生", "寻死"})
 NO_HOMOPHONE_PAIRS = frozenset({"上吊", "农药"})
+#: Everyday words that sound like a cue of three or more syllables once the confused spellings are collapsed
+#: (看不下去 "can't bear to watch" ~ 扛不下去, kan/kang): written in these characters they are that word, not a
+#: homophone typo of the cue.
+HOMOPHONE_WORDS = frozenset({"看不下去"})
 #: The model's weights, beside the knowledge base (written by ``python -m faq.crisis train``).
 MODEL_FILE = "crisis_model.json"
 
@@ -1143,7 +1147,9 @@ class CrisisDetector:
             starts = (readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES))
             for i, first in enumerate(zip(*starts, strict=False)):
                 for syllables, cue in get(first, ()):
-                    if tuple(readings[i : i + len(syllables)]) == syllables:
+                    if tuple(readings[i : i + len(syllables)]) == syllables and (
+                        "".join(tokens[i : i + len(syllables)]) not in HOMOPHONE_WORDS
+                    ):
                         return f"homophone:{cue}"
             # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
             # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
