@@ -1476,15 +1476,18 @@ def sweep(records: list[Record], ordinary: Mapping[str, list[Reading]], base: Po
 def main(argv: list[str] | None = None) -> int:
     """``python -m faq.crisis [eval SET.yaml]``: the figures of a labelled set; ``python -m faq.crisis train``:
     retrain the model on every crisis training file and write it beside the KB; ``python -m faq.crisis
-    crossval``: for each author group, train on the others and measure the whole layer on it."""
+    crossval``: for each author group, train on the others and measure the whole layer on it; ``python -m
+    faq.crisis everyday FILE...``: how many everyday messages get the crisis reply (from the model alone or a
+    rule; ``-v`` lists them)."""
     import argparse
 
     from faq.kb import load_knowledge_base
 
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(prog="python -m faq.crisis", description=main.__doc__)
-    parser.add_argument("command", nargs="?", default="eval", choices=("eval", "train", "crossval"))
-    parser.add_argument("set", nargs="?", default=str(root / "tests" / "data" / "crisis_dev.yaml"))
+    parser.add_argument("command", nargs="?", default="eval", choices=("eval", "train", "crossval", "everyday"))
+    parser.add_argument("set", nargs="*", default=[str(root / "tests" / "data" / "crisis_dev.yaml")],
+                        help="eval: one labelled crisis file; everyday: files of everyday messages")
     parser.add_argument("--kb", default=str(root / "intents.yaml"))
     parser.add_argument("--rules-only", action="store_true", help="evaluate without the model")
     parser.add_argument("--verbose", "-v", action="store_true", help="crossval: list what each group missed")
@@ -1529,7 +1532,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import yaml
 
-    labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
+    if args.command == "everyday":
+        detector = CrisisDetector(replace(kb.crisis, model=None) if args.rules_only else kb.crisis)
+        for path in args.set:
+            texts = everyday_texts(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+            signals = [detector.detect(t) for t in texts]
+            crisis = [(t, s.cue or "") for t, s in zip(texts, signals, strict=True) if s.crisis]
+            alone = sum(cue.startswith("model:") for _, cue in crisis)
+            print(f"{path}: {len(texts)} messages, crisis replies {len(crisis)} (the model alone {alone}, a rule "
+                  f"{len(crisis) - alone}), distress only {sum(s.distress and not s.crisis for s in signals)}")
+            if args.verbose:
+                print("\n".join(f"  {cue[:32]:<32} {text[:60]}" for text, cue in crisis))
+        return 0
+    labelled = yaml.safe_load(Path(args.set[0]).read_text(encoding="utf-8"))
     rules = replace(kb.crisis, model=None) if args.rules_only else kb.crisis
     figures = evaluate(
         CrisisDetector(rules),
@@ -1540,6 +1555,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(figures.render())
     return 0
+
+
+def everyday_texts(doc: object) -> list[str]:
+    """The message texts of a file of everyday messages: a list of texts or of ``{text: ...}`` items, or a
+    mapping with such a list under ``questions`` (the matcher's dev sets, the writers' training files)."""
+    items = doc.get("questions", []) if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        return []
+    texts = (item.get("text") if isinstance(item, dict) else item for item in items)
+    return [t for t in texts if isinstance(t, str) and t.strip()]
 
 
 def thresholds_only(settings: Settings) -> CrisisModel:

@@ -1474,3 +1474,22 @@ def test_everyday_dev_sets_get_few_crisis_replies_from_the_model_alone(detector:
     alarms = [s.cue for s in map(detector.detect, (e.text for e in examples)) if s.crisis and s.cue.startswith("model:")]
     print(f"\n{name}: {len(alarms)}/{len(examples)} in-scope messages got the crisis reply from the model alone")
     assert len(alarms) <= EVERYDAY_MODEL_ALARMS[name], alarms
+
+
+def test_everyday_command_counts_crisis_replies_by_what_fired(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from faq.crisis import everyday_texts, main
+
+    assert everyday_texts([{"text": "逾期三天会怎样", "label": "x"}, "明天下雨吗", {"label": "oos"}, 3]) == [
+        "逾期三天会怎样",
+        "明天下雨吗",
+    ]
+    assert everyday_texts({"questions": [{"text": "能协商吗"}]}) == ["能协商吗"]
+    assert everyday_texts("not a list") == []
+    messages = tmp_path / "everyday.yaml"
+    messages.write_text(
+        yaml.safe_dump([{"text": "逾期三天会怎样"}, {"text": "我真的不想活了"}], allow_unicode=True), encoding="utf-8"
+    )
+    assert main(["everyday", str(messages), "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "2 messages, crisis replies 1 (the model alone 0, a rule 1)" in out
+    assert "direct:" in out and "我真的不想活了" in out
