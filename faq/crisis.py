@@ -60,6 +60,10 @@ MAX_READINGS = 16
 #: ``means`` and these; not those whose homophones are words of debt talk (上吊 ~ 上调, 农药 ~ 弄要).
 HOMOPHONE_PAIRS = frozenset({"自杀", "轻生", "寻死"})
 NO_HOMOPHONE_PAIRS = frozenset({"上吊", "农药"})
+#: Everyday words that sound like a cue of three or more syllables once the confused spellings are collapsed
+#: (看不下去 "can't bear to watch" ~ 扛不下去, kan/kang): written in these characters they are that word, not a
+#: homophone typo of the cue.
+HOMOPHONE_WORDS = frozenset({"看不下去"})
 #: The model's weights, beside the knowledge base (written by ``python -m faq.crisis train``).
 MODEL_FILE = "crisis_model.json"
 
@@ -1137,7 +1141,9 @@ class CrisisDetector:
             starts = (readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES))
             for i, first in enumerate(zip(*starts, strict=False)):
                 for syllables, cue in get(first, ()):
-                    if tuple(readings[i : i + len(syllables)]) == syllables:
+                    if tuple(readings[i : i + len(syllables)]) == syllables and (
+                        "".join(tokens[i : i + len(syllables)]) not in HOMOPHONE_WORDS
+                    ):
                         return f"homophone:{cue}"
             # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
             # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
@@ -1468,15 +1474,18 @@ def sweep(records: list[Record], ordinary: Mapping[str, list[Reading]], base: Po
 def main(argv: list[str] | None = None) -> int:
     """``python -m faq.crisis [eval SET.yaml]``: the figures of a labelled set; ``python -m faq.crisis train``:
     retrain the model on every crisis training file and write it beside the KB; ``python -m faq.crisis
-    crossval``: for each author group, train on the others and measure the whole layer on it."""
+    crossval``: for each author group, train on the others and measure the whole layer on it; ``python -m
+    faq.crisis everyday FILE...``: how many everyday messages get the crisis reply (from the model alone or a
+    rule; ``-v`` lists them)."""
     import argparse
 
     from faq.kb import load_knowledge_base
 
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(prog="python -m faq.crisis", description=main.__doc__)
-    parser.add_argument("command", nargs="?", default="eval", choices=("eval", "train", "crossval"))
-    parser.add_argument("set", nargs="?", default=str(root / "tests" / "data" / "crisis_dev.yaml"))
+    parser.add_argument("command", nargs="?", default="eval", choices=("eval", "train", "crossval", "everyday"))
+    parser.add_argument("set", nargs="*", default=[str(root / "tests" / "data" / "crisis_dev.yaml")],
+                        help="eval: one labelled crisis file; everyday: files of everyday messages")
     parser.add_argument("--kb", default=str(root / "intents.yaml"))
     parser.add_argument("--rules-only", action="store_true", help="evaluate without the model")
     parser.add_argument("--verbose", "-v", action="store_true", help="crossval: list what each group missed")
@@ -1521,7 +1530,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import yaml
 
-    labelled = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))
+    if args.command == "everyday":
+        detector = CrisisDetector(replace(kb.crisis, model=None) if args.rules_only else kb.crisis)
+        for path in args.set:
+            texts = everyday_texts(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+            signals = [detector.detect(t) for t in texts]
+            crisis = [(t, s.cue or "") for t, s in zip(texts, signals, strict=True) if s.crisis]
+            alone = sum(cue.startswith("model:") for _, cue in crisis)
+            print(f"{path}: {len(texts)} messages, crisis replies {len(crisis)} (the model alone {alone}, a rule "
+                  f"{len(crisis) - alone}), distress only {sum(s.distress and not s.crisis for s in signals)}")
+            if args.verbose:
+                print("\n".join(f"  {cue[:32]:<32} {text[:60]}" for text, cue in crisis))
+        return 0
+    labelled = yaml.safe_load(Path(args.set[0]).read_text(encoding="utf-8"))
     rules = replace(kb.crisis, model=None) if args.rules_only else kb.crisis
     figures = evaluate(
         CrisisDetector(rules),
@@ -1532,6 +1553,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(figures.render())
     return 0
+
+
+def everyday_texts(doc: object) -> list[str]:
+    """The message texts of a file of everyday messages: a list of texts or of ``{text: ...}`` items, or a
+    mapping with such a list under ``questions`` (the matcher's dev sets, the writers' training files)."""
+    items = doc.get("questions", []) if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        return []
+    texts = (item.get("text") if isinstance(item, dict) else item for item in items)
+    return [t for t in texts if isinstance(t, str) and t.strip()]
 
 
 def thresholds_only(settings: Settings) -> CrisisModel:

@@ -583,8 +583,8 @@ class Settings:
     #: the value of a one-character or one-syllable feature (others: 1). Below 1 it is regularised more
     #: strongly, so that a lone 想 or 死 cannot decide a short message (folded into the saved weights)
     unigram_value: float = 0.5
-    crisis_at: float = 0.6
-    distress_at: float = 0.85
+    crisis_at: float = 0.59
+    distress_at: float = 0.84
     #: a cue or the safety net is overruled when the model's crisis probability is below this (None: never)
     veto_below: float | None = 0.05
     #: a run of clauses longer than this many characters has its features scaled by sqrt(length_norm / its

@@ -191,6 +191,21 @@ def test_homophones_and_others_are_not_read_into_ordinary_words(detector: Crisis
     assert not detector.detect(text).crisis, detector.detect(text)
 
 
+def test_an_everyday_word_that_sounds_like_a_cue_is_not_read_as_its_homophone(detector: CrisisDetector) -> None:
+    # 看不下去 (can't bear to watch) sounds like the cue 扛不下去 once kan/kang are collapsed
+    ordinary = detector.detect("电话一个接一个 我同事在旁边都看不下去了")
+    assert ordinary.cue is None or not ordinary.cue.startswith("homophone:"), ordinary
+    typo = detector.detect("我真的抗不下去了")
+    assert typo.crisis and typo.cue == "homophone:扛不下去", typo
+
+
+@pytest.mark.parametrize("text", ["他们把我的证件照p成了遗照 发到我微信上", "有人把我头像PS进一张遗照里寄过来"])
+def test_a_photo_edited_into_a_funeral_portrait_is_a_threat_not_a_crisis(detector: CrisisDetector, text: str) -> None:
+    signal = detector.detect(text)
+    assert not signal.crisis and not (signal.cue or "").startswith("net-ending:"), signal
+    assert detector.detect("我连自己的遗照都挑好了").crisis  # the reader's own: still a crisis
+
+
 def test_the_whole_message_is_read(engine: Engine, detector: CrisisDetector) -> None:
     filler = "逾期了好几个月,催收天天打电话,"
     assert detector.detect(filler * 150 + "我只想一了百了" + filler * 50).crisis  # ~4000 characters
@@ -1459,3 +1474,22 @@ def test_everyday_dev_sets_get_few_crisis_replies_from_the_model_alone(detector:
     alarms = [s.cue for s in map(detector.detect, (e.text for e in examples)) if s.crisis and s.cue.startswith("model:")]
     print(f"\n{name}: {len(alarms)}/{len(examples)} in-scope messages got the crisis reply from the model alone")
     assert len(alarms) <= EVERYDAY_MODEL_ALARMS[name], alarms
+
+
+def test_everyday_command_counts_crisis_replies_by_what_fired(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from faq.crisis import everyday_texts, main
+
+    assert everyday_texts([{"text": "逾期三天会怎样", "label": "x"}, "明天下雨吗", {"label": "oos"}, 3]) == [
+        "逾期三天会怎样",
+        "明天下雨吗",
+    ]
+    assert everyday_texts({"questions": [{"text": "能协商吗"}]}) == ["能协商吗"]
+    assert everyday_texts("not a list") == []
+    messages = tmp_path / "everyday.yaml"
+    messages.write_text(
+        yaml.safe_dump([{"text": "逾期三天会怎样"}, {"text": "我真的不想活了"}], allow_unicode=True), encoding="utf-8"
+    )
+    assert main(["everyday", str(messages), "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "2 messages, crisis replies 1 (the model alone 0, a rule 1)" in out
+    assert "direct:" in out and "我真的不想活了" in out
