@@ -742,13 +742,18 @@ class Matcher:
         m = features.matrix
         z = m @ _as_array(self.model.weights)
         np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)  # (np.clip's result, at a fraction of its cost)
-        p = 1.0 / (1.0 + np.exp(-z))
+        # p = 1.0 / (1.0 + np.exp(-z)), the same operations in place
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        p = np.divide(1.0, z, out=z)
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
         evidence = np.logical_or.reduce(m[:, :6], axis=1)  # (.any(axis=1) without its Python wrapper)
         if features.allowed is not self._everyone:
             evidence &= features.allowed
-        return np.where(evidence, p, 0.0)
+        # np.where(evidence, p, 0.0): p is finite and > 0, so that p x 1.0 is p and p x 0.0 is 0.0
+        return np.multiply(p, evidence, out=p)
 
     # ------------------------------------------------------------------------------------------ match
 
@@ -858,6 +863,8 @@ class Matcher:
         names = self.owner_names
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
+        if features.allowed is self._everyone:  # (every owner allowed: no filter)
+            return tuple(map(Candidate, [names[k] for k in top.tolist()], p[top].tolist(), shares))
         return tuple(
             Candidate(names[k], score, words)
             for k, score, allowed, words in zip(
