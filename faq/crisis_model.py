@@ -115,9 +115,20 @@ def sound(syllable: str) -> str:
     return syllable if syllable in KEPT_SOUNDS else fuzzy(syllable)
 
 
+#: What :func:`fuzzy` makes of the kept sounds: only a character read so by :func:`han_reading` may be read
+#: otherwise by the sound channel.
+_KEPT_COLLAPSED = frozenset(fuzzy(syllable) for syllable in KEPT_SOUNDS)
+
+
 @lru_cache(maxsize=16384)
 def model_reading(ch: str) -> str:
-    """The reading of a Han character in the model's sound channel (:func:`han_reading`, but 是 stays shi)."""
+    """The reading of a Han character in the model's sound channel (:func:`han_reading`, but 是 stays shi).
+    Read through :func:`han_reading` (remembered; the crisis rules read most characters before the model
+    does) unless that is the collapsed form of a kept sound: a reading other than a kept one is collapsed
+    alike, so that pypinyin is asked once per character, not twice."""
+    collapsed = han_reading(ch)
+    if collapsed not in _KEPT_COLLAPSED:
+        return collapsed  # (not a kept sound: sound() collapses it as fuzzy() does; '' for no reading)
     readings = lazy_pinyin(ch, errors="ignore")
     return sound(readings[0]) if readings and readings[0].isalpha() else ""
 
