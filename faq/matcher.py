@@ -545,12 +545,15 @@ class Matcher:
         vector: Vector | None = None,
         removed: Removed | None = None,
         stripped: str | None = None,
+        by_tokens: dict[tuple[str, ...], np.ndarray] | None = None,
     ) -> _Features:
         """The feature matrix (owners x FEATURES) of a message. ``exclude``: one example taken out as
         if never written (leave-one-out; with ``forget_words=False`` its owner keeps the words it
         brings); ``hold_out``: one owner taken out entirely. ``vector`` (the message's n-gram vector) and
         ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training);
-        ``stripped``: ``normalized`` through the analyser's ``strip_incidental``, when the caller has it."""
+        ``stripped``: ``normalized`` through the analyser's ``strip_incidental``, when the caller has it.
+        ``by_tokens`` (serving only): the features that depend on the tokens alone, by tokens, of the texts
+        read before (one message's, see _Readings), read and filled here."""
         n_owners = len(self.owner_names)
         n = len(self.examples)
         if hold_out is None:
@@ -563,13 +566,23 @@ class Matcher:
             matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
             matrix[:, -1] = 1.0
             return _Features(matrix, allowed)
+        training = exclude is not None or hold_out is not None
+        key = tuple(tokens) if by_tokens is not None and not training else None
+        known = by_tokens.get(key) if by_tokens is not None and key is not None else None
+        if known is not None:
+            # Another text of the message with the same tokens ("...是真的吗 了" and "...是真的吗"): every feature
+            # but the keywords (found in the text) and the n-gram model's (read in it) is the same.
+            matrix = known.copy()
+            for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
+                matrix[owner, 5] = min(count, 2) / 2
+            matrix[:, 11] = self._posterior(tokens, normalized, stripped)
+            return _Features(matrix, allowed)
         matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
         # Training reads an out-of-scope example twice (left out, then its group held out): what does not
         # depend on what is left out is summed once for both (copies of it changed, see _TrainingSums).
-        training = exclude is not None or hold_out is not None
         sums = self._training_sums
         if not (training and sums is not None and sums.tokens is tokens and sums.normalized == normalized):
             ordered = sorted(unique)
@@ -663,10 +676,6 @@ class Matcher:
         np.minimum(per_example, coverage, out=coverage, where=is_oos)
         matrix[:, 4] = coverage
 
-        # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
-        for owner, count in sums.keywords.items():
-            matrix[owner, 5] = min(count, 2) / 2
-
         oos = self._oos_column
         np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
         np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
@@ -684,6 +693,12 @@ class Matcher:
             # count of its own.)
             covered = np.maximum.reduceat(in_example, starts)
             matrix[:, 9] = oos * (1.0 - covered / total)
+        if by_tokens is not None and key is not None:
+            by_tokens[key] = matrix.copy()  # (before the keywords and the n-gram model's, which read the text)
+
+        # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
+        for owner, count in sums.keywords.items():
+            matrix[owner, 5] = min(count, 2) / 2
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         if vector is None:
             if stripped is None:
@@ -695,6 +710,13 @@ class Matcher:
             left_out = removed or self._removed(exclude)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
         return _Features(matrix, allowed)
+
+    def _posterior(self, tokens: list[str], normalized: str, stripped: str | None) -> np.ndarray:
+        """The n-gram model's P(owner | message) of a message served (nothing left out or held out), as
+        :meth:`features` computes it."""
+        if stripped is None:
+            stripped = self.analyzer.strip_incidental(normalized)
+        return self.ngrams.posterior(self.ngrams.vector(stripped, tokens), None, self._ngram_exclude)
 
     def _examples_using(self, token: str, owner: int) -> int:
         """How many of ``owner``'s examples use ``token`` (from :attr:`vocabulary`; read in its arrays, not
@@ -1624,6 +1646,8 @@ class _Readings:
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
         self.seen: dict[tuple[tuple[str, ...], str], tuple[Candidate, ...]] = {}
+        #: the features of the texts read that depend on their tokens alone (see Matcher.features)
+        self.by_tokens: dict[tuple[str, ...], np.ndarray] = {}
 
     def tokens_and_ranking(self, text: str) -> tuple[list[str], tuple[Candidate, ...]]:
         matcher = self.matcher
@@ -1634,7 +1658,8 @@ class _Readings:
         key = (tuple(tokens), text.strip())
         ranking = self.seen.get(key)
         if ranking is None:
-            ranking = self.seen[key] = matcher._ranking(matcher.features(tokens, text, stripped=stripped))
+            features = matcher.features(tokens, text, stripped=stripped, by_tokens=self.by_tokens)
+            ranking = self.seen[key] = matcher._ranking(features)
         return tokens, ranking
 
     def __call__(self, text: str) -> tuple[Candidate, ...]:
