@@ -426,6 +426,8 @@ _RE_SKIP: re.Pattern[str] = jieba.re_skip_default
 _RE_ENG: re.Pattern[str] = jieba.re_eng
 #: At most this many runs are remembered while the knowledge base is read (a bound, whatever its size).
 MAX_REMEMBERED_BLOCKS = 200_000
+#: Runs of the messages served remembered at most (see _Tokenizer._recent): a few dozen kilobytes.
+RECENT_BLOCKS = 256
 
 
 class _Tokenizer(jieba.Tokenizer):
@@ -439,6 +441,12 @@ class _Tokenizer(jieba.Tokenizer):
 
     #: run of characters -> its words (HMM off), or None: not remembered
     blocks: dict[str, list[str]] | None = None
+    #: While :attr:`blocks` is None (serving): the runs of the last few messages -> their words. A message's
+    #: parts are read again (its questions, the text before its last question, a reported clause), mostly in
+    #: the same runs: on the bench's messages a quarter of the runs segmented are among the last
+    #: :data:`RECENT_BLOCKS`. (A run's words depend on the run alone: the dictionary is complete before the
+    #: first message.)
+    _recent: dict[str, list[str]] | None = None
 
     def words(self, sentence: str) -> list[str]:
         """``lcut(sentence, HMM=False)`` in plain loops (jieba's chain of generators costs about as much as
@@ -473,7 +481,15 @@ class _Tokenizer(jieba.Tokenizer):
                     words = [sys.intern(word) for word in words]
                     blocks[block] = words
             return words
-        return self._segment(block)
+        recent = self._recent
+        if recent is None:
+            recent = self._recent = {}
+        words = recent.get(block)
+        if words is None:
+            if len(recent) >= RECENT_BLOCKS:
+                recent.clear()
+            words = recent[block] = self._segment(block)
+        return words  # (the callers copy its words, none changes the list)
 
     def _segment(self, sentence: str) -> list[str]:
         """:meth:`get_DAG` and :meth:`calc` in one pass (each fragment looked up once, its count kept for

@@ -233,6 +233,13 @@ def message_features(text: str) -> set[str]:
 #: Bits of a character n-gram's code points (from the top) and of a syllable n-gram's ids (from bit 32).
 _CHAR_SHIFTS = tuple(np.uint64(48 - 16 * k) for k in range(max(CHAR_NGRAMS)))
 _SOUND_SHIFTS = tuple(np.uint64(32 - 16 * k) for k in range(max(SYLLABLE_NGRAMS)))
+#: A window's n-grams are built in one array up to this many positions (a window holds at most WINDOW_CHARS
+#: characters, and a NUL between its pieces): per channel, the positions each row reads and its shift.
+_AT_MOST = 4 * WINDOW_CHARS
+_CHAR_AT = np.arange(max(CHAR_NGRAMS))[:, None] + np.arange(_AT_MOST)[None, :]
+_SOUND_AT = _CHAR_AT[: max(SYLLABLE_NGRAMS)]
+_CHAR_SHIFT_COLUMN = np.array(_CHAR_SHIFTS, dtype=np.uint64)[:, None]
+_SOUND_SHIFT_COLUMN = np.array(_SOUND_SHIFTS, dtype=np.uint64)[:, None]
 #: Characters a window must not hold to be read as integers (the separator, the sound channel's mark).
 _NOT_PACKED = ("\0", "~")
 #: Syllable n-grams are tagged with the top 16 bits set (no character n-gram of the plane below U+FFFF is).
@@ -358,16 +365,29 @@ class PackedFeatures:
         joined = "\0".join(pieces) + "\0" * pad
         codes = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
         n = len(codes) - pad
-        wide = codes.astype(np.uint64)
-        grams = [wide[:n] << _CHAR_SHIFTS[0]]
-        for k in range(1, max(CHAR_NGRAMS)):
-            grams.append(grams[-1] | (wide[k : n + k] << _CHAR_SHIFTS[k]))
         # Syllables likewise (0 is a break; an unknown syllable has an id no feature has), tagged.
         ids = self._syllable_ids(codes) if _SPELLED.search(plain) is None else self._spelled_ids(pieces, len(codes))
-        sounds = [ids[:n] << _SOUND_SHIFTS[0] | _SOUND_TAG]
-        for k in range(1, max(SYLLABLE_NGRAMS)):
-            sounds.append(sounds[-1] | (ids[k : n + k] << _SOUND_SHIFTS[k]))
-        wanted = np.concatenate((*grams, *sounds))
+        if n <= _AT_MOST:
+            # Every n-gram in one (7, n) table: row k - 1 the character k-grams, rows 4 to 6 the syllable 1-3-grams.
+            # Row k of a channel is its k-th shifted code OR'ed into the row before, the same integers as
+            # grams[k] = grams[k - 1] | (wide[k : n + k] << shift[k]) (one accumulate instead of a call per row).
+            table = np.empty((len(_CHAR_SHIFTS) + len(_SOUND_SHIFTS), n), dtype=np.uint64)
+            chars, sounds = table[: len(_CHAR_SHIFTS)], table[len(_CHAR_SHIFTS) :]
+            np.left_shift(codes[_CHAR_AT[:, :n]], _CHAR_SHIFT_COLUMN, out=chars, dtype=np.uint64)
+            np.bitwise_or.accumulate(chars, axis=0, out=chars)
+            np.left_shift(ids[_SOUND_AT[:, :n]], _SOUND_SHIFT_COLUMN, out=sounds, dtype=np.uint64)
+            sounds[0] |= _SOUND_TAG
+            np.bitwise_or.accumulate(sounds, axis=0, out=sounds)
+            wanted = table.ravel()
+        else:
+            wide, ids = codes.astype(np.uint64), ids.astype(np.uint64)
+            grams = [wide[:n] << _CHAR_SHIFTS[0]]
+            for k in range(1, max(CHAR_NGRAMS)):
+                grams.append(grams[-1] | (wide[k : n + k] << _CHAR_SHIFTS[k]))
+            sound_grams = [ids[:n] << _SOUND_SHIFTS[0] | _SOUND_TAG]
+            for k in range(1, max(SYLLABLE_NGRAMS)):
+                sound_grams.append(sound_grams[-1] | (ids[k : n + k] << _SOUND_SHIFTS[k]))
+            wanted = np.concatenate((*grams, *sound_grams))
         wanted.sort()  # the same feature asked twice is asked once; sorted keys also search faster
         wanted = wanted[np.concatenate(((True,), wanted[1:] != wanted[:-1]))]
         keys = self.keys
@@ -379,7 +399,8 @@ class PackedFeatures:
 
     def _syllable_ids(self, codes: np.ndarray) -> np.ndarray:
         """The syllable id at each character of a text without Latin letters (a Han character's reading;
-        0 for anything else, a break), from a table by code point filled as characters are first seen."""
+        0 for anything else, a break), from a table by code point filled as characters are first seen
+        (uint16, as the table holds them)."""
         table = self.by_code_point
         ids = table[codes]
         new = ids == _NOT_YET
@@ -390,7 +411,7 @@ class PackedFeatures:
                 reading = model_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
                 table[code] = get(reading, unknown) if reading else 0
             ids = table[codes]
-        return ids.astype(np.uint64)
+        return ids  # (uint16: widened where the n-grams are built)
 
     def _spelled_ids(self, pieces: Sequence[str], size: int) -> np.ndarray:
         """The syllable ids of pieces with Latin letters (a word is cut into pinyin syllables, see
@@ -470,7 +491,7 @@ class CrisisModel:
         rows = self.rows(window)
         bias = self._bias
         if len(rows):
-            total = self.weights[rows].sum(axis=0, dtype=np.float64).tolist()
+            total = np.add.reduce(self.weights[rows], axis=0, dtype=np.float64).tolist()  # (.sum without its wrapper)
             k = length_scale(sum(map(len, window)), self.settings.get("length_norm"))
             z = [bias[0] + k * total[0], bias[1] + k * total[1], bias[2] + k * total[2]]
         else:

@@ -574,12 +574,15 @@ class Matcher:
         vector: Vector | None = None,
         removed: Removed | None = None,
         stripped: str | None = None,
+        by_tokens: dict[tuple[str, ...], np.ndarray] | None = None,
     ) -> _Features:
         """The feature matrix (owners x FEATURES) of a message. ``exclude``: one example taken out as
         if never written (leave-one-out; with ``forget_words=False`` its owner keeps the words it
         brings); ``hold_out``: one owner taken out entirely. ``vector`` (the message's n-gram vector) and
         ``removed`` (``exclude`` as :meth:`_removed` gives it): when the caller has them (training);
-        ``stripped``: ``normalized`` through the analyser's ``strip_incidental``, when the caller has it."""
+        ``stripped``: ``normalized`` through the analyser's ``strip_incidental``, when the caller has it.
+        ``by_tokens`` (serving only): the features that depend on the tokens alone, by tokens, of the texts
+        read before (one message's, see _Readings), read and filled here."""
         n_owners = len(self.owner_names)
         n = len(self.examples)
         if hold_out is None:
@@ -592,13 +595,23 @@ class Matcher:
             matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
             matrix[:, -1] = 1.0
             return _Features(matrix, allowed)
+        training = exclude is not None or hold_out is not None
+        key = tuple(tokens) if by_tokens is not None and not training else None
+        known = by_tokens.get(key) if by_tokens is not None and key is not None else None
+        if known is not None:
+            # Another text of the message with the same tokens ("...是真的吗 了" and "...是真的吗"): every feature
+            # but the keywords (found in the text) and the n-gram model's (read in it) is the same.
+            matrix = known.copy()
+            for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
+                matrix[owner, 5] = min(count, 2) / 2
+            matrix[:, 11] = self._posterior(tokens, normalized, stripped)
+            return _Features(matrix, allowed)
         matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
         # is not associative, so that replies would differ in their last digits from process to process.
         # Training reads an out-of-scope example twice (left out, then its group held out): what does not
         # depend on what is left out is summed once for both (copies of it changed, see _TrainingSums).
-        training = exclude is not None or hold_out is not None
         sums = self._training_sums
         if not (training and sums is not None and sums.tokens is tokens and sums.normalized == normalized):
             ordered = sorted(unique)
@@ -692,10 +705,6 @@ class Matcher:
         np.minimum(per_example, coverage, out=coverage, where=is_oos)
         matrix[:, 4] = coverage
 
-        # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
-        for owner, count in sums.keywords.items():
-            matrix[owner, 5] = min(count, 2) / 2
-
         oos = self._oos_column
         np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
         np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
@@ -713,6 +722,12 @@ class Matcher:
             # count of its own.)
             covered = np.maximum.reduceat(in_example, starts)
             matrix[:, 9] = oos * (1.0 - covered / total)
+        if by_tokens is not None and key is not None:
+            by_tokens[key] = matrix.copy()  # (before the keywords and the n-gram model's, which read the text)
+
+        # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
+        for owner, count in sums.keywords.items():
+            matrix[owner, 5] = min(count, 2) / 2
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         if vector is None:
             if stripped is None:
@@ -724,6 +739,13 @@ class Matcher:
             left_out = removed or self._removed(exclude)
         matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
         return _Features(matrix, allowed)
+
+    def _posterior(self, tokens: list[str], normalized: str, stripped: str | None) -> np.ndarray:
+        """The n-gram model's P(owner | message) of a message served (nothing left out or held out), as
+        :meth:`features` computes it."""
+        if stripped is None:
+            stripped = self.analyzer.strip_incidental(normalized)
+        return self.ngrams.posterior(self.ngrams.vector(stripped, tokens), None, self._ngram_exclude)
 
     def _examples_using(self, token: str, owner: int) -> int:
         """How many of ``owner``'s examples use ``token`` (from :attr:`vocabulary`; read in its arrays, not
@@ -771,13 +793,18 @@ class Matcher:
         m = features.matrix
         z = m @ _as_array(self.model.weights)
         np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)  # (np.clip's result, at a fraction of its cost)
-        p = 1.0 / (1.0 + np.exp(-z))
+        # p = 1.0 / (1.0 + np.exp(-z)), the same operations in place
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        p = np.divide(1.0, z, out=z)
         # An owner that shares nothing with the message (no word, character or keyword: columns 0 to 5, all
         # >= 0, containment > 0 exactly when overlap is) is no answer, whatever its base rate.
         evidence = np.logical_or.reduce(m[:, :6], axis=1)  # (.any(axis=1) without its Python wrapper)
         if features.allowed is not self._everyone:
             evidence &= features.allowed
-        return np.where(evidence, p, 0.0)
+        # np.where(evidence, p, 0.0): p is finite and > 0, so that p x 1.0 is p and p x 0.0 is 0.0
+        return np.multiply(p, evidence, out=p)
 
     # ------------------------------------------------------------------------------------------ match
 
@@ -887,6 +914,8 @@ class Matcher:
         names = self.owner_names
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
+        if features.allowed is self._everyone:  # (every owner allowed: no filter)
+            return tuple(map(Candidate, [names[k] for k in top.tolist()], p[top].tolist(), shares))
         return tuple(
             Candidate(names[k], score, words)
             for k, score, allowed, words in zip(
@@ -1646,6 +1675,8 @@ class _Readings:
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
         self.seen: dict[tuple[tuple[str, ...], str], tuple[Candidate, ...]] = {}
+        #: the features of the texts read that depend on their tokens alone (see Matcher.features)
+        self.by_tokens: dict[tuple[str, ...], np.ndarray] = {}
 
     def tokens_and_ranking(self, text: str) -> tuple[list[str], tuple[Candidate, ...]]:
         matcher = self.matcher
@@ -1656,7 +1687,8 @@ class _Readings:
         key = (tuple(tokens), text.strip())
         ranking = self.seen.get(key)
         if ranking is None:
-            ranking = self.seen[key] = matcher._ranking(matcher.features(tokens, text, stripped=stripped))
+            features = matcher.features(tokens, text, stripped=stripped, by_tokens=self.by_tokens)
+            ranking = self.seen[key] = matcher._ranking(features)
         return tokens, ranking
 
     def __call__(self, text: str) -> tuple[Candidate, ...]:

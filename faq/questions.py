@@ -5,6 +5,7 @@ decisions (two questions, a story then a question, reported speech) and the engi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
 QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
@@ -85,6 +86,14 @@ _JOINER_AT_END = re.compile(r"(?:还有|另外|而且|以及|然后|同埋|仲�
 
 def split_questions(normalized: str) -> list[str]:
     """A message cut after each question particle and at each space (punctuation, once normalised):
+    :func:`_split_questions`' parts, remembered (the matcher cuts the same text for its asking parts and for
+    the statements after its last question), in a list of the caller's own."""
+    return list(_split_questions(normalized))
+
+
+@lru_cache(maxsize=64)
+def _split_questions(normalized: str) -> tuple[str, ...]:
+    """A message cut after each question particle and at each space (punctuation, once normalised):
     "严重吗会坐牢吗" -> 严重吗 / 会坐牢吗 (the 么 of 怎么 or 什么 ends no question), and before an A-不-A
     that opens another question ("会不会上征信会不会打给我爸妈" -> 会不会上征信 / 会不会打给我爸妈); parts of
     fewer than three characters are joined to the previous one.
@@ -128,7 +137,7 @@ def split_questions(normalized: str) -> list[str]:
             merged[-1] += part
         else:
             merged.append(part)
-    return [p.strip() for p in merged if p.strip()]
+    return tuple(p.strip() for p in merged if p.strip())
 
 
 #: Words with a question character that ask nothing: a count (十几个, 好几天, 迟咗几个月, 拖了几天), a few days
@@ -194,9 +203,11 @@ def core(part: str) -> str:
     return text if len(text) >= 3 and ends_a_question(text) else ""
 
 
+@lru_cache(maxsize=256)
 def ends_a_question(part: str) -> bool:
     """Whether a part of a message asks something (see ASKS), not counting the 几 of 一天十几个 or the 哪
-    of 说知道我住哪, or says what the reader means to do (想换手机号)."""
+    of 说知道我住哪, or says what the reader means to do (想换手机号). Remembered: one message's parts are
+    asked about three or four times (its units, its asking units, the statements after its last question)."""
     return bool(ASKS.search(NOT_ASKING.sub(" ", part)) or MEANS_TO.match(part))
 
 

@@ -1,6 +1,6 @@
 """Compare the CPU per reply of two versions of the engine in one process, on the same messages, paired.
 
-    python scripts/abtime.py BASE_COMMIT [--messages 2000] [--passes 2]
+    python scripts/abtime.py BASE_COMMIT [--messages 2000] [--passes 2] [--kb FILE]
 
 On a machine other processes load, two timings taken one after the other differ by 10 % or more (the load
 changes, and so do the caches it leaves), which hides any change smaller than that. Here the engine of
@@ -11,7 +11,8 @@ timed in this thread's CPU time. Printed per pass: each engine's median and mean
 per-message ratios (working tree / base), which a slow minute of the machine moves for both alike.
 
 Both engines load their knowledge base as ``Engine.load()`` does (the base's own ``intents.yaml`` and crisis
-model); their caches are separate (module-level caches are per package), so neither reads what the other
+model), or both the same ``--kb`` file (a larger knowledge base, its messages drawn from it as the bench draws
+them); their caches are separate (module-level caches are per package), so neither reads what the other
 computed. Nothing is written to the working tree.
 """
 
@@ -64,6 +65,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("base", help="the commit to compare the working tree with")
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--kb", type=Path, default=None, help="a knowledge base both engines load")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from faq import bench
@@ -72,8 +74,8 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="abtime-") as tmp:
         package = _base_package(args.base, Path(tmp))
         sys.path.insert(0, tmp)
-        base = importlib.import_module(f"{package}.engine").Engine.load()
-        new = Engine.load()
+        base = importlib.import_module(f"{package}.engine").Engine.load(args.kb)
+        new = Engine.load(args.kb)
         texts = bench.batch_messages(new, args.messages)
         for engine in (base, new):  # warm both, as the bench does
             _timed(engine, texts[:BLOCK], [])

@@ -42,6 +42,8 @@ from faq.crisis_model import (
     digest,
     features,
     length_scale,
+    model_reading,
+    sound,
     split_syllables,
     syllables,
     train,
@@ -536,6 +538,23 @@ def test_the_sound_channel_keeps_shi_apart_from_si() -> None:
     assert syllables("失去") != syllables("死去")
     assert split_syllables("buxianghuole") == ("bu", "xian", "huo", "le")
     assert syllables("自杀") == syllables("zisha") == syllables("zhisa")  # zh/z, sh/s still forgiven elsewhere
+
+
+def test_the_sound_channel_reads_every_character_as_pypinyin_reads_it() -> None:
+    """model_reading reads the shipped pinyin table (faq/pinyin.py): for every character of the range the
+    packed features read, it is the kept-or-collapsed form of pypinyin's usual reading, as when it asked
+    pypinyin itself."""
+    from pypinyin import lazy_pinyin
+
+    wrong = []
+    for code in range(0x3400, 0xA000):
+        ch = chr(code)
+        readings = lazy_pinyin(ch, errors="ignore")
+        expected = sound(readings[0]) if readings and readings[0].isalpha() else ""
+        if model_reading(ch) != expected:
+            wrong.append(ch)
+    assert not wrong, wrong[:20]
+    assert model_reading("是") == "shi" and model_reading("死") == "si" and model_reading("张") == "zan"
 
 
 def test_long_windows_are_scaled_in_training_and_scoring() -> None:

@@ -470,6 +470,28 @@ def test_large_knowledge_bases_leave_out_ngrams_of_a_single_example(monkeypatch:
     assert pruned.posterior(vector, np.array([True, True])).argmax() == 0
 
 
+def test_a_large_vocabulary_is_read_through_a_dict_with_the_same_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From PRUNE_FROM examples the vocabulary is a StringIndex; up to DICT_GRAMS n-grams a message's n-grams are
+    looked up in a dict of it: the same ids (-1 for an unknown one), the same vector."""
+    from faq import ngrams
+    from faq.compact import StringIndex
+
+    texts = ["会打给家人吗", "会打给家人吗 真的", "爆通讯录违法吗", "爆通讯录 违法吗"]
+    tokens = [["打", "家人"], ["打", "家人"], ["通讯录", "违法"], ["通讯录", "违法"]]
+    monkeypatch.setattr(ngrams, "PRUNE_FROM", 3)
+    model = NgramModel(texts, tokens, np.array([0, 0, 1, 1]), 2)
+    assert isinstance(model.vocabulary, StringIndex) and model._by_gram is not None
+    grams = ["家人", "通讯", "违法吗", "没有的", "\x00家人", "\x00通讯录", "\x00没有"]
+    assert model._ids(grams) == model.vocabulary.ids(grams)
+    assert -1 in model._ids(grams) and max(model._ids(grams)) >= 0
+    monkeypatch.setattr(ngrams, "DICT_GRAMS", 0)
+    read_alone = NgramModel(texts, tokens, np.array([0, 0, 1, 1]), 2)
+    assert read_alone._by_gram is None
+    for text, words in zip(texts, tokens, strict=True):
+        mine, alone = model.vector(text, words), read_alone.vector(text, words)
+        assert mine.ids.tolist() == alone.ids.tolist() and mine.weights.tolist() == alone.weights.tolist()
+
+
 def test_replies_are_the_same_whatever_pythons_hash_seed() -> None:
     """Set order follows PYTHONHASHSEED; the matcher's sums must not (trained afresh in each process)."""
     import os
