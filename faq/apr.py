@@ -622,11 +622,16 @@ class RateTexts:
         return round(self.lpr * 4, 2)
 
 
+#: PyYAML's safe loader, libyaml's (C) when PyYAML was built with it: the same data, parsed ~6x faster
+#: (a start reads this file).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_rate_texts(path: str | Path | None = None) -> RateTexts:
     """Read and validate ``rate.yaml`` (raises :class:`RateTextsError` naming the file and the key)."""
     path = Path(path or DEFAULT_RATE_PATH)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise RateTextsError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(data, dict):

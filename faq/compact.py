@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate
 from typing import overload
 
 import numpy as np
@@ -38,10 +39,7 @@ class Strings(Sequence[str]):
     def __init__(self, strings: Iterable[str]) -> None:
         parts = list(strings)
         bounds = array("q", [0])
-        total = 0
-        for part in parts:
-            total += len(part)
-            bounds.append(total)
+        bounds.extend(accumulate(map(len, parts)))  # (each string's end: the lengths summed, in one pass in C)
         self._text = "".join(parts)
         self._bounds = bounds
 
@@ -139,13 +137,25 @@ class StringIndex(Mapping[str, int]):
     (Python salts its string hash per process); strings whose hash an earlier string already has keep a
     small dict of their own."""
 
-    __slots__ = ("_bounds", "_collided", "_hashes", "_positions", "_text")
+    __slots__ = ("_bounds", "_table", "_text")
 
     def __init__(self, text: str, bounds: array[int]) -> None:
-        """``text``: the strings joined; ``bounds``: where each starts, and the end (n + 1 values)."""
+        """``text``: the strings joined; ``bounds``: where each starts, and the end (n + 1 values). The
+        hashes are computed at the first look-up (:meth:`_lookup`), not here: an index read and never
+        asked (the crisis model's vocabulary, whose packed features answer every ordinary window) costs
+        no hashing at a start (~0.03 s for its 82k strings)."""
         self._text = text
         self._bounds = bounds
-        n = len(bounds) - 1
+        self._table: tuple[np.ndarray, np.ndarray, dict[str, int]] | None = None
+
+    def _lookup(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """The sorted distinct hashes, each one's (first) position, and the strings whose hash an earlier
+        string already has (position by string); computed once (two threads asking at once both compute
+        the same table, and one of them is kept: one assignment)."""
+        table = self._table
+        if table is not None:
+            return table
+        n = len(self._bounds) - 1
         hashes = np.fromiter(map(hash, iter(self)), dtype=np.int64, count=n)
         # (the positions as int32, and the hashes sorted in place: the same values as hashes[order], with
         # two fewer arrays of n int64 alive, at the peak of a /reload that reads an n-gram model of 50k examples)
@@ -153,10 +163,9 @@ class StringIndex(Mapping[str, int]):
         hashes.sort()
         first = np.ones(n, dtype=bool)
         first[1:] = hashes[1:] != hashes[:-1]
-        #: strings whose hash an earlier string already has (position by string)
-        self._collided: dict[str, int] = {self._name(p): p for p in order[~first].tolist()}
-        self._hashes = hashes[first]
-        self._positions = order[first]
+        collided = {self._name(p): p for p in order[~first].tolist()}
+        table = self._table = (hashes[first], order[first], collided)
+        return table
 
     @classmethod
     def of(cls, strings: Iterable[str]) -> StringIndex:
@@ -188,20 +197,23 @@ class StringIndex(Mapping[str, int]):
     def _candidates(self, keys: list[str]) -> tuple[list[int], list[int]]:
         """For each key whose hash the index has: its place in ``keys``, and the position of the (first)
         string with that hash (the string itself still to be compared with the key)."""
-        size = len(self._hashes)
-        if not keys or not size:
+        if not keys or len(self._bounds) < 2:
             return [], []
+        hashes, positions, _ = self._lookup()
+        size = len(hashes)
         wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-        at = np.searchsorted(self._hashes, wanted)
+        at = np.searchsorted(hashes, wanted)
         np.minimum(at, size - 1, out=at)
-        hit = np.flatnonzero(self._hashes[at] == wanted)
-        return hit.tolist(), self._positions[at[hit]].tolist()
+        hit = np.flatnonzero(hashes[at] == wanted)
+        return hit.tolist(), positions[at[hit]].tolist()
 
     def ids(self, keys: list[str]) -> list[int]:
         """The position of each key, -1 for a key that is not in the index (``[d.get(k, -1) for k in keys]``)."""
         out = [-1] * len(keys)
-        text, bounds, collided = self._text, self._bounds, self._collided
-        for i, p in zip(*self._candidates(keys), strict=True):
+        text, bounds = self._text, self._bounds
+        candidates = self._candidates(keys)
+        collided = self._table[2] if self._table is not None else {}
+        for i, p in zip(*candidates, strict=True):
             if text[bounds[p] : bounds[p + 1]] == keys[i]:
                 out[i] = p
             elif collided:
@@ -212,9 +224,11 @@ class StringIndex(Mapping[str, int]):
         """The positions of those of ``keys`` that are in the index, in the order of ``keys`` (the crisis
         model's features of a window: most are not in its vocabulary)."""
         asked = list(keys)
-        text, bounds, collided = self._text, self._bounds, self._collided
+        text, bounds = self._text, self._bounds
+        candidates = self._candidates(asked)
+        collided = self._table[2] if self._table is not None else {}
         out: list[int] = []
-        for i, p in zip(*self._candidates(asked), strict=True):
+        for i, p in zip(*candidates, strict=True):
             if text[bounds[p] : bounds[p + 1]] == asked[i]:
                 out.append(p)
             elif collided and (other := collided.get(asked[i])) is not None:

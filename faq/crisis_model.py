@@ -553,7 +553,7 @@ class CrisisModel:
             raise ValueError("'veto_below' must be a number or null")
         settings = data.get("settings", {})
         return cls(
-            vocabulary=StringIndex.of(str(name) for name in names),
+            vocabulary=StringIndex.of(map(str, names)),
             weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(CLASSES)) / 1000,
             bias=np.asarray(bias, dtype=np.float64),
             crisis_at=float(crisis_at),

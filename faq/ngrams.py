@@ -172,7 +172,7 @@ def _counted(
         for counted in grams(text, tokens):
             kept = list(counted) if frequent is None else [g for g in counted if hash(g) in frequent]
             ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in kept])
-            values = [counted[gram] for gram in kept]
+            values = list(counted.values()) if frequent is None else [counted[gram] for gram in kept]
             if tfs.typecode == "B":
                 try:
                     tfs.frombytes(bytes(values))  # (raises before adding any when one is over 255)

@@ -14,36 +14,51 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from array import array
 from bisect import bisect_left
 from pathlib import Path
+
+import numpy as np
 
 #: The shipped table (see the module docstring).
 TABLE = Path(__file__).resolve().parent / "pinyin_readings.txt"
 
 
 @functools.cache
-def _table() -> tuple[str, list[tuple[str, ...]]]:
-    """The table's characters in code-point order (one string, searched by bisection) and each one's readings
-    (each distinct tuple once: ~40,000 characters share a few thousand)."""
-    chars: list[str] = []
-    readings: list[tuple[str, ...]] = []
-    distinct: dict[str, tuple[str, ...]] = {}
-    for line in TABLE.read_text(encoding="utf-8").splitlines():
-        char, _, joined = line.partition("\t")
-        found = distinct.get(joined)
-        if found is None:
-            found = distinct[joined] = tuple(joined.split(","))
-        chars.append(char)
-        readings.append(found)
-    return "".join(chars), readings
+def _table() -> tuple[str, str, array[int]]:
+    """The table's characters in code-point order (one string, searched by bisection), the table's text, and
+    where each character's line begins in it, and the end (its readings begin two characters after its
+    line's start and end before the next line). Read by numpy in a few passes, each character's readings
+    split only when first asked (:func:`_split`): ~5x faster than a tuple per line, at every start."""
+    text = TABLE.read_text(encoding="utf-8")
+    if "\r" in text:  # (a checkout with Windows line ends)
+        text = text.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    starts = np.concatenate(([0], np.flatnonzero(codes == ord("\n")) + 1))
+    heads = starts[:-1]
+    if not (heads + 1 < starts[1:]).all() or not (codes[np.minimum(heads + 1, len(codes) - 1)] == ord("\t")).all():
+        raise ValueError(f"{TABLE}: a line is not one character, a tab and its readings")
+    bounds = array("q")
+    bounds.frombytes(starts.astype(np.int64).tobytes())  # (8 bytes each, read one by one as Python ints)
+    return codes[heads].tobytes().decode("utf-32-le"), text, bounds
+
+
+@functools.cache
+def _split(joined: str) -> tuple[str, ...]:
+    """Readings joined by commas, as a tuple (each distinct tuple once: ~40,000 characters share a few thousand)."""
+    return tuple(joined.split(","))
 
 
 def readings(char: str) -> tuple[str, ...]:
     """Every toneless reading of one character, the most common first; () for none (not a character pypinyin
     reads): ``pypinyin.pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")``."""
-    chars, table = _table()
+    chars, text, starts = _table()
     at = bisect_left(chars, char)
-    return table[at] if len(char) == 1 and at < len(chars) and chars[at] == char else ()
+    if len(char) != 1 or at >= len(chars) or chars[at] != char:
+        return ()
+    return _split(text[starts[at] + 2 : starts[at + 1] - 1])
 
 
 def usual_reading(char: str) -> str | None:
