@@ -20,11 +20,13 @@ _OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z
 _COURTESY_OPENING = re.compile(
     r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
 )
-#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借").
+#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借",
+#: "两家哪个更容易下款").
 _ASKS_WHERE_TO_BORROW = re.compile(
     r"(?:哪个|哪些|什么|有没有|还有|哪家|哪里|哪间|边间|有冇)\S{0,6}(?:app|软件|平台|口子|地方|网贷|贷款)\S{0,4}"
     r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
     r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
+    r"|(?:哪个|哪家|哪间|边间)\S{0,3}(?:更|比较|最)?(?:容易|好)(?:下款|批|借|过)"  # which lender approves more easily
 )
 #: What may follow a request for a lender within its question: particles, 钱, 到 ("哪里能借到钱啊").
 _AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
@@ -38,7 +40,7 @@ _BORROWS_TO_REPAY = re.compile(
 #: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
 _COLLECTION_JOB = re.compile(
     r"在催收(?:公司|机构)(?:上班|工作|做|干)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
-    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收"
+    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收|成为\S{0,4}催收(?:员|人员|专员)"
     r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
     r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
 )
