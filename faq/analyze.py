@@ -185,9 +185,10 @@ EVERYDAY_WORDS = (
     "备忘录",
 )
 
-#: Ways of announcing a question ("我想问下", "想问问"): no topic of their own. Kept whole (jieba would leave
-#: 想问 / 下, and the stray 下 matched requests for a loan "秒下") and dropped as stop words.
-ASKING_WORDS = ("想问下", "想问问", "问问", "想请问")
+#: Ways of announcing a question ("我想问下", "想问问", "求大佬指点"): no topic of their own. Kept whole (jieba
+#: would leave 想问 / 下, and the stray 下 matched requests for a loan "秒下"; 求 / 大 / 佬 matched 求个口子) and
+#: dropped as stop words.
+ASKING_WORDS = ("想问下", "想问问", "问问", "想请问", "大佬", "求大佬", "各位大佬", "指点", "求指点", "指点一下")
 
 #: English words people mix in, mapped to the Chinese word the knowledge base uses.
 ENGLISH_WORDS = {
