@@ -104,6 +104,31 @@ def asks_about_a_home_or_car_loan(normalized: str) -> bool:
     return _HOME_OR_CAR_LOAN.search(normalized) is not None and _DEBT_TROUBLE.search(normalized) is None
 
 
+#: A loan's rate stated as a figure ("年化7.2%", "利率3.1%", "月息1.5%").
+_STATED_RATE = re.compile(r"(?:年化|年利率|年息|月息|月利率|日息|日利率|利率)\s*(?:是|为|约)?\s*\d+(?:\.\d+)?\s*[%％]")
+#: Asking for an amount to be worked out: the interest, the payment, the total ("帮我算一下", "一年利息是多少",
+#: "每个月要还多少", "月供多少").
+_ASKS_TO_CALCULATE = re.compile(
+    r"帮我算|帮忙算|算一下|算算|利息(?:是|有|要|得)?多少|(?:每个?月|每期|一年|总共|一共)\S{0,3}(?:要|得)?还多少|月供(?:是|要)?多少"
+)
+#: Words that make a rate a question about its fairness or legality (合法, 高利贷, 超过, 正常吗 ...), beside
+#: _DEBT_TROUBLE's.
+_RATE_DOUBT = re.compile(r"正常|超|坑|贵|黑|砍头|高利")
+
+
+def asks_to_calculate_a_loan(normalized: str) -> bool:
+    """Whether the message states a loan's rate and asks for its interest or payments to be worked out, with no
+    sign of trouble with a debt nor a doubt about the rate ("帮我算一下 借1万 年化18% 一年利息是多少", "借10万分36期
+    年化7.2% 每个月要还多少"): a calculator's errand, out of scope. "借1万 年化24% 合法吗", "年化36%算不算高利贷" and
+    "逾期了 利率24% 每月要还多少" doubt the rate or owe."""
+    return (
+        _STATED_RATE.search(normalized) is not None
+        and _ASKS_TO_CALCULATE.search(normalized) is not None
+        and _DEBT_TROUBLE.search(normalized) is None
+        and _RATE_DOUBT.search(normalized) is None
+    )
+
+
 def names_other_bureau(normalized: str) -> bool:
     """Whether the message names Taiwan's or Hong Kong's credit bureau ("會被報到聯徵嗎", "會唔會上TU")."""
     return _OTHER_BUREAU.search(normalized) is not None
