@@ -46,8 +46,8 @@ from faq.normalize import (
 from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
 from faq.readings import (
     asks_about_a_home_or_car_loan,
-    asks_to_calculate_a_loan,
     asks_to_borrow,
+    asks_to_calculate_a_loan,
     borrows_to_repay,
     calls_a_work_landline,
     courtesy_with_good_news,
