@@ -178,6 +178,11 @@ EVERYDAY_WORDS = (
     "备忘录",
 )
 
+#: Ways of announcing a question ("我想问下", "想问问", "求大佬指点"): no topic of their own. Kept whole (jieba
+#: would leave 想问 / 下, and the stray 下 matched requests for a loan "秒下"; 求 / 大 / 佬 matched 求个口子) and
+#: dropped as stop words.
+ASKING_WORDS = ("想问下", "想问问", "问问", "想请问", "大佬", "求大佬", "各位大佬", "指点", "求指点", "指点一下")
+
 #: English words people mix in, mapped to the Chinese word the knowledge base uses.
 ENGLISH_WORDS = {
     "boss": "老板",
@@ -231,7 +236,7 @@ STOP_WORDS = frozenset(
     怎么办 咋 咋办 咋整 如何 为什么 为啥 哪 哪里 哪儿 谁 给 把 被 让 对 从 向 用 为 将
     怎么样 怎样 会怎样 咋样 啥样 行不行 行吗 可以吗 好不好 是否 哪个 哪些 一般 通常 大概 比如 还有 其他
     """.split()
-)
+) | frozenset(ASKING_WORDS)
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十几]+[十百]?)"
 #: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块).
@@ -321,7 +326,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "10"
+ANALYZER_VERSION = "11"
 
 
 def _digest(*parts: Any) -> str:
@@ -608,7 +613,7 @@ class Analyzer:
         self.synonyms = dict(synonyms)
         self.english = {**ENGLISH_WORDS, **{k: v for k, v in self.synonyms.items() if _LATIN.fullmatch(k)}}
         self.tokenizer = _private_tokenizer()
-        whole_words = {*DOMAIN_WORDS, *EVERYDAY_WORDS, *protected, *self.synonyms, *self.synonyms.values()}
+        whole_words = {*DOMAIN_WORDS, *EVERYDAY_WORDS, *ASKING_WORDS, *protected, *self.synonyms, *self.synonyms.values()}
         for word in whole_words:
             if len(word) >= 2 and not _LATIN.fullmatch(word):
                 self.tokenizer.add_word(word, freq=200000)

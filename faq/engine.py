@@ -47,6 +47,7 @@ from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, a
 from faq.readings import (
     asks_about_a_home_or_car_loan,
     asks_to_borrow,
+    asks_to_calculate_a_loan,
     borrows_to_repay,
     calls_a_work_landline,
     courtesy_with_good_news,
@@ -474,6 +475,11 @@ class Engine:
             # "房贷担保费怎么收", "车贷想提前结清 违约金怎么算": a mortgage's or car loan's ordinary terms, with no
             # sign of trouble with a debt (late, unpaid, collected, sued, the credit record ...): the knowledge
             # base's out-of-scope banking questions, though a fee's words resemble the fees topic.
+            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+        elif question and not signal.distress and day_count is None and asks_to_calculate_a_loan(normalized):
+            # "帮我算一下 借1万 年化18% 一年利息是多少": a loan whose rate is given, its interest or payments to work out,
+            # nothing owed or doubted. A calculator's errand (out of scope, as the dev sets label it), though its
+            # words are the fees topic's; the rate tool asks for no schedule then (see _rate).
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
         courtesy = courtesy_with_good_news(normalized)
         if courtesy is not None and question and not signal.distress:

@@ -143,10 +143,11 @@ class MatcherConfig:
     #: Matcher._training_sample): as many as ``training_work`` allows (each is scored against every example:
     #: examples read x examples), and at least this many.
     training_examples: int = 900
-    #: Examples read x examples in the knowledge base: every example of the shipped one (~2,500, so that its
-    #: ~400 out-of-scope examples are all held out too: with 900 sampled, 145 decided the rejection rate);
-    #: at 10k and beyond ``training_examples`` (training costs there what it did: ~1.3 s at 10k).
-    training_work: int = 8_000_000
+    #: Examples read x examples in the knowledge base: every example of the shipped one (~5,000 since the
+    #: training corpus of 2026-11-27, so that its ~1,270 out-of-scope examples are all held out too; with the
+    #: earlier 8M, 1,950 of them were sampled and the threshold moved with which); about 3,200 of 10k (~3x the
+    #: training CPU there); at 50k ``training_examples``, as before.
+    training_work: int = 32_000_000
     #: Owners per training message (the most similar ones, plus the right one).
     training_owners: int = 15
     l2: float = 1.0

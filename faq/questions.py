@@ -29,8 +29,14 @@ PLAIN_ASKS = (
 )
 
 
+#: A question word used indefinitely, "any" or "no" with 都 / 也 after it ("干什么都没心思", "怎么都还不上", "谁都
+#: 不想见", "啥也不想干"): a statement, not a question (a 为什么 before 都 still asks why; the 么 of 怎么 or 什么
+#: is no particle of its own).
+_INDEFINITE = r"(?![都也])"
+
 ASKS = re.compile(
-    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|多少|什么|啥|咋|如何|几|哪|谁"
+    r"[吗呢嘛?]|(?<![怎什那这多要])么|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|为什么|多久|多少|几|如何|怎样"
+    rf"|(?:怎么|什么|啥|咋|哪儿|哪|谁){_INDEFINITE}"
     + CANTONESE_ASKS
     + PLAIN_ASKS
 )
@@ -50,7 +56,8 @@ PARTICLES = frozenset("吗呢嘛咩??")
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
 #: "借了几个口子").
 ASKS_PLAINLY = re.compile(
-    r"[吗呢么嘛?]|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|怎么|怎样|多久|什么|啥|咋|如何|哪个|哪里|哪家|找谁"
+    r"[吗呢嘛?]|(?<![怎什那这多要])么|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|为什么|怎样|多久|如何|哪家|找谁"
+    rf"|(?:怎么|什么|啥|咋|哪个|哪里){_INDEFINITE}"
     + CANTONESE_ASKS
     + PLAIN_ASKS
 )

@@ -20,11 +20,13 @@ _OTHER_BUREAU = re.compile(r"联征|联合征信|jcic|环联|transunion|(?<![a-z
 _COURTESY_OPENING = re.compile(
     r"\s*(?:(?P<thanks>谢谢|多谢|感谢|thanks|thank you)|(?P<greeting>早上好|早安|午安|晚上好|你好|您好|哈喽|hello|hi(?![a-z])))"
 )
-#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借").
+#: Asking which lender, app or place will lend ("还有哪个app能借钱", "有贷款的平台吗", "哪里能借到", "去哪借",
+#: "两家哪个更容易下款").
 _ASKS_WHERE_TO_BORROW = re.compile(
     r"(?:哪个|哪些|什么|有没有|还有|哪家|哪里|哪间|边间|有冇)\S{0,6}(?:app|软件|平台|口子|地方|网贷|贷款)\S{0,4}"
     r"(?:能借|可以借|借钱|贷款|下款|借到)|有\S{0,4}贷款的平台|能借钱的(?:app|软件|平台)"
     r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
+    r"|(?:哪个|哪家|哪间|边间)\S{0,3}(?:更|比较|最)?(?:容易|好)(?:下款|批|借|过)"  # which lender approves more easily
 )
 #: What may follow a request for a lender within its question: particles, 钱, 到 ("哪里能借到钱啊").
 _AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
@@ -38,7 +40,7 @@ _BORROWS_TO_REPAY = re.compile(
 #: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
 _COLLECTION_JOB = re.compile(
     r"在催收(?:公司|机构)(?:上班|工作|做|干)|(?:我是|我在)做催收|做催收(?:的工作|这行|这一行|工作)"
-    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收"
+    r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收|成为\S{0,4}催收(?:员|人员|专员)"
     r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
     r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
 )
@@ -100,6 +102,34 @@ def asks_about_a_home_or_car_loan(normalized: str) -> bool:
     trouble. "车贷晚还了几天 会上征信吗", "房贷断供了银行会找我家人吗", "房贷有冇宽限期", "以后还能办房贷吗" (after a
     bad record), "收入少了 车贷能申请延期吗" are troubles."""
     return _HOME_OR_CAR_LOAN.search(normalized) is not None and _DEBT_TROUBLE.search(normalized) is None
+
+
+#: A loan's rate stated as a figure ("年化7.2%", "利率3.1%", "月息1.5%").
+_STATED_RATE = re.compile(r"(?:年化|年利率|年息|月息|月利率|日息|日利率|利率)\s*(?:是|为|约)?\s*\d+(?:\.\d+)?\s*[%％]")
+#: Asking for an amount to be worked out: the interest, the payment, the total ("帮我算一下", "一年利息是多少",
+#: "每个月要还多少", "月供多少").
+_ASKS_TO_CALCULATE = re.compile(
+    r"帮我算|帮忙算|算一下|算算|利息(?:是|有|要|得)?多少|(?:每个?月|每期|一年|总共|一共)\S{0,3}(?:要|得)?还多少|月供(?:是|要)?多少"
+)
+#: Asking what a loan or a product costs ("招联好期贷 利率多少", "借呗利息怎么算 借一万一年多少钱", "车贷利率一般多少").
+_ASKS_THE_RATE = re.compile(
+    r"(?:利率|利息|年化)(?:是|有|大概|一般)?(?:多少|几多|怎么算|咋算|点计)|一年(?:要)?多少钱|(?:利率|利息)\S{0,2}(?:高不高|多高)"
+)
+#: Words that make a rate a question about its fairness or legality (合法, 高利贷, 超过, 正常吗, 法律保护的, 实际年化 ...),
+#: beside _DEBT_TROUBLE's.
+_RATE_DOUBT = re.compile(r"正常|超|坑|贵|黑|砍头|高利|法律|法定|上限|保护|实际|真实")
+
+
+def asks_to_calculate_a_loan(normalized: str) -> bool:
+    """Whether the message asks what a loan costs, or states its rate and asks for its interest or payments to be
+    worked out, with no sign of trouble with a debt nor a doubt about the rate ("帮我算一下 借1万 年化18% 一年利息是
+    多少", "借10万分36期 年化7.2% 每个月要还多少", "招联好期贷 利率多少"): a price or a calculator's errand, out of scope
+    (every such message of the dev sets is labelled so). "借1万 年化24% 合法吗", "年化36%算不算高利贷", "法律保护的利率
+    是多少" and "逾期了 利率24% 每月要还多少" doubt the rate or owe."""
+    if _DEBT_TROUBLE.search(normalized) is not None or _RATE_DOUBT.search(normalized) is not None:
+        return False
+    stated = _STATED_RATE.search(normalized) is not None and _ASKS_TO_CALCULATE.search(normalized) is not None
+    return stated or _ASKS_THE_RATE.search(normalized) is not None
 
 
 def names_other_bureau(normalized: str) -> bool:

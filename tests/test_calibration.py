@@ -115,4 +115,5 @@ def test_the_shipped_threshold_moves_little_when_examples_are_removed(
     shipped = engine.matcher.threshold
     for seed in (1, 2, 3):
         threshold = Engine(_without_some(engine.kb, seed, 0.05)).matcher.model.threshold
-        assert abs(threshold - shipped) <= 0.03, (seed, threshold, shipped)
+        # (thresholds are hundredths: 0.45 - 0.42 is 0.030000000000000027 in floating point, and within 0.03)
+        assert round(abs(threshold - shipped), 6) <= 0.03, (seed, threshold, shipped)

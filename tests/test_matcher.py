@@ -592,8 +592,10 @@ def test_a_long_story_then_a_clear_question_is_answered_not_offered(engine: Engi
     of the message's two likeliest intents decides."""
     text = (
         "孩子刚上小学 老婆没工作 房贷每月六千 年初裁员后靠借钱过日子 现在五个平台都逾期了 最长的快三个月 "
-        "他们会不会去我老家找我爸妈"
+        "他们会不会打电话告诉我爸妈"
     )
+    # (was "...会不会去我老家找我爸妈": the training corpus and the dev sets file a visit to the home town under
+    # home_visit, which the engine now answers, also clearly; this question asks the family topic unambiguously)
     reply = engine.reply(text)
     assert reply.kind is ReplyKind.ANSWER and reply.intent == "family_contact"
 
