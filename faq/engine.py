@@ -477,7 +477,7 @@ class Engine:
             # base's out-of-scope banking questions, though a fee's words resemble the fees topic.
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
         elif question and not signal.distress and day_count is None and asks_to_calculate_a_loan(normalized):
-            # "帮我算一下 借1万 年化18% 一年利息是多少": a loan whose rate is given, its interest or payments to work out,
+            # "借2万 年化12% 算算一年利息多少": a loan whose rate is given, its interest or payments to work out,
             # nothing owed or doubted. A calculator's errand (out of scope, as the dev sets label it), though its
             # words are the fees topic's; the rate tool asks for no schedule then (see _rate).
             match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")

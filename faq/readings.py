@@ -111,7 +111,7 @@ _STATED_RATE = re.compile(r"(?:年化|年利率|年息|月息|月利率|日息|�
 _ASKS_TO_CALCULATE = re.compile(
     r"帮我算|帮忙算|算一下|算算|利息(?:是|有|要|得)?多少|(?:每个?月|每期|一年|总共|一共)\S{0,3}(?:要|得)?还多少|月供(?:是|要)?多少"
 )
-#: Asking what a loan or a product costs ("招联好期贷 利率多少", "借呗利息怎么算 借一万一年多少钱", "车贷利率一般多少").
+#: Asking what a loan or a product costs ("某某贷的年利率大概多少", "信用贷一年利息咋算", "装修贷利率高不高").
 _ASKS_THE_RATE = re.compile(
     r"(?:利率|利息|年化)(?:是|有|大概|一般)?(?:多少|几多|怎么算|咋算|点计)|一年(?:要)?多少钱|(?:利率|利息)\S{0,2}(?:高不高|多高)"
 )
@@ -122,8 +122,8 @@ _RATE_DOUBT = re.compile(r"正常|超|坑|贵|黑|砍头|高利|法律|法定|�
 
 def asks_to_calculate_a_loan(normalized: str) -> bool:
     """Whether the message asks what a loan costs, or states its rate and asks for its interest or payments to be
-    worked out, with no sign of trouble with a debt nor a doubt about the rate ("帮我算一下 借1万 年化18% 一年利息是
-    多少", "借10万分36期 年化7.2% 每个月要还多少", "招联好期贷 利率多少"): a price or a calculator's errand, out of scope
+    worked out, with no sign of trouble with a debt nor a doubt about the rate ("借2万 年化12% 算算一年利息多少",
+    "贷5万分24期 年化9% 每期还多少", "某某贷的年利率大概多少"): a price or a calculator's errand, out of scope
     (every such message of the dev sets is labelled so). "借1万 年化24% 合法吗", "年化36%算不算高利贷", "法律保护的利率
     是多少" and "逾期了 利率24% 每月要还多少" doubt the rate or owe."""
     if _DEBT_TROUBLE.search(normalized) is not None or _RATE_DOUBT.search(normalized) is not None:
