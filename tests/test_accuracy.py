@@ -129,6 +129,12 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: ids and summaries only) were measured on main c2ea95a and once more on the merged engine 14d195d (README):
 #: 91.0 % / 98.0 %, 87.9 % / 91.4 % and 94.2 % / 100 % (here, without the texts an example equals: 191/210,
 #: 144/164, 178/189). Dev sets since; floors just under.
+#: everyday_holdout8 / everyday_holdout8b / queries_holdout8 (the eighth round, written the same way; 8b from
+#: writers who retell a collector's words, terse fragments, older writers, Taiwan and Hong Kong, mixed English,
+#: run-on stories) were measured on main d6213df and once more on the merged engine 162f7ab, after the training
+#: corpus of 2026-11-27 (README): 89.5 -> 95.2 % / 98.0 -> 100 %, 89.7 -> 93.9 % / 80.0 -> 88.6 % and
+#: 95.3 -> 96.8 % / 100 % (here, without the texts an example equals: 199/209, 154/164, 180/186). Dev sets
+#: since; floors just under.
 #: acc10 (the training corpus of 2026-11-27, ~1,900 blind-written examples, merged): the fresh-kind sets rose
 #: (everyday_holdout7 95.2 %, everyday_holdout7b 93.3 %, queries_holdout7 98.9 %) and the rejection on these
 #: sets was recovered with general rules (loan prices and calculators, which lender approves more easily,
@@ -152,6 +158,9 @@ HELD_OUT = {
     "everyday_holdout7": (0.905, 0.97),
     "everyday_holdout7b": (0.875, 0.91),
     "queries_holdout7": (0.94, 0.99),
+    "everyday_holdout8": (0.945, 0.97),
+    "everyday_holdout8b": (0.93, 0.85),
+    "queries_holdout8": (0.96, 0.97),
 }
 
 
@@ -176,7 +185,8 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
         ex.text
         for name in (
             "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml",
-            "everyday_holdout5.yaml", "everyday_holdout6.yaml",
+            "everyday_holdout5.yaml", "everyday_holdout6.yaml", "everyday_holdout7.yaml", "everyday_holdout8.yaml",
+            "everyday_holdout8b.yaml",
         )
         for ex in load_dataset(DATA / name)
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)

@@ -1480,6 +1480,9 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout7.yaml": 0,
     "everyday_holdout7b.yaml": 1,
     "queries_holdout7.yaml": 0,
+    "everyday_holdout8.yaml": 1,
+    "everyday_holdout8b.yaml": 2,
+    "queries_holdout8.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }
