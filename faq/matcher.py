@@ -30,7 +30,7 @@ milliseconds) estimates P(owner is the right answer | features) from the knowled
 each scored as if it were a new message: leave-one-out (the example taken out of the nearest-example
 search and out of its owner's vocabulary), and every out-of-scope example once more with its whole group
 held out, as an off-topic message the knowledge base has never seen (every example of the shipped
-knowledge base; a sample fixed by each example's digest when there are many more, see ``training_work``). The acceptance threshold is then
+knowledge base; a sample fixed by each example's digest when there are many more, see ``training_whole``). The acceptance threshold is then
 calibrated on those same held-out predictions: the one that maximises the expected in-scope accuracy plus
 out-of-scope rejection when each probability is trusted only to within ``CALIBRATION_SPREAD`` in log-odds
 (:func:`calibrate`; counted exactly, the curve is a flat step function whose best point jumped with every
@@ -139,15 +139,18 @@ class MatcherConfig:
     fuzzy_examples: int = 48
     #: How many owners the ranking keeps.
     ranking_size: int = 12
-    #: How many examples train the combination and calibrate the threshold (a stable sample beyond, see
-    #: Matcher._training_sample): as many as ``training_work`` allows (each is scored against every example:
-    #: examples read x examples), and at least this many.
+    #: Which examples train the combination and calibrate the threshold (see Matcher._training_sample; each
+    #: one read is scored against every example, so the work is examples read x examples):
+    #: - every example while examples x examples is at most ``training_whole`` (up to ~5,650 examples): the
+    #:   whole shipped knowledge base (~5,000 since the training corpus of 2026-11-27, so that its ~1,270
+    #:   out-of-scope examples are all held out; with a sample, 1,950 of them were read and the threshold
+    #:   moved with which);
+    #: - beyond, a stable sample of ``training_work`` / examples, and at least ``training_examples``: 900 of
+    #:   10k and of 50k, as before the shipped knowledge base grew (reading ~3,200 of 10k cost ~1.5 s more at
+    #:   a start there).
     training_examples: int = 900
-    #: Examples read x examples in the knowledge base: every example of the shipped one (~5,000 since the
-    #: training corpus of 2026-11-27, so that its ~1,270 out-of-scope examples are all held out too; with the
-    #: earlier 8M, 1,950 of them were sampled and the threshold moved with which); about 3,200 of 10k (~3x the
-    #: training CPU there); at 50k ``training_examples``, as before.
-    training_work: int = 32_000_000
+    training_whole: int = 32_000_000
+    training_work: int = 8_000_000
     #: Owners per training message (the most similar ones, plus the right one).
     training_owners: int = 15
     l2: float = 1.0
@@ -1168,8 +1171,10 @@ class Matcher:
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(
-            repr((cfg.training_examples, cfg.training_work, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode()
+            repr((cfg.training_examples, cfg.training_whole, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode()
         )
+        if not self._trains_whole():  # (what else decides the sample: nothing while every example is read)
+            digest.update(repr(("sampled", cfg.training_work)).encode())
         digest.update(
             repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode()
         )  # a small KB's prior
@@ -1263,10 +1268,17 @@ class Matcher:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
 
-    def _training_sample(self) -> list[int]:
-        """The examples training reads (see :func:`stable_sample`): as many as ``training_work`` allows, and
-        at least ``training_examples``."""
+    def _trains_whole(self) -> bool:
+        """Whether training reads every example (see MatcherConfig.training_whole)."""
         n = len(self.examples)
+        return n * n <= self.config.training_whole
+
+    def _training_sample(self) -> list[int]:
+        """The examples training reads (see :func:`stable_sample`): every one while ``training_whole``
+        allows, else as many as ``training_work`` allows, and at least ``training_examples``."""
+        n = len(self.examples)
+        if self._trains_whole():
+            return list(range(n))
         limit = max(self.config.training_examples, self.config.training_work // max(n, 1))
         return stable_sample(self.owners, self.examples, limit)
 
