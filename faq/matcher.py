@@ -1220,34 +1220,36 @@ class Matcher:
         if n == 0:
             return Model(DEFAULT_WEIGHTS, DEFAULT_THRESHOLD)
         sample = self._training_sample()
-        rows: list[np.ndarray] = []
-        labels: list[np.ndarray] = []
+        # The rows the fit reads, filled in place (a list of each view's rows stacked afterwards held them
+        # twice, ~20 MB on the shipped knowledge base): at most two views per example (an out-of-scope one is
+        # also read with its group held out), each at most ``training_owners`` owners and the right one.
+        capacity = 2 * len(sample) * (min(self.config.training_owners, len(self.owner_names)) + 1)
+        x = np.empty((capacity, len(FEATURES)), dtype=np.float64)  # (pages never written are never resident)
+        y = np.empty(capacity, dtype=np.float64)
+        count = 0
         # Calibration reads every training message's features over all owners once the weights are learnt.
         # They are kept (compactly) when that is small; on a large knowledge base (at 50k examples ~140 MB,
         # during a /reload after an edit) they are computed again after the fit instead: the same features,
         # bit for bit, so the same model, for one more pass of CPU.
+        # (Always compacted: kept as they are, they took ~5 MB more at the peak of a /reload after an edit on
+        # the shipped knowledge base, for ~0.04 s less CPU.)
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
-        # (and as they are, not compacted, when that is smaller still: ~9 MB instead of ~5 on the shipped
-        # knowledge base, for ~0.05 s less of packing and unpacking)
-        whole = len(sample) * len(self.owner_names) * len(FEATURES) * 8 <= HELD_WHOLE_BUDGET
-        held: list[tuple[_Held | _Features, int]] = []
+        held: list[tuple[_Held, int]] = []
         held_count = 0
         self.ngrams.training_counts(True)
         for i in sample:
             for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
-                rows.append(features.matrix[chosen])
-                labels.append((chosen == right).astype(np.float64))
+                end = count + len(chosen)
+                x[count:end] = features.matrix[chosen]
+                y[count:end] = chosen == right
+                count = end
                 held_count += 1
-                if whole:
-                    held.append((features, right))
-                elif keep:
+                if keep:
                     held.append((_Held.of(features, self.is_oos), right))
         self._training_sums = None
         self.ngrams.training_counts(False)
-        x = np.vstack(rows)
-        y = np.concatenate(labels)
-        del rows, labels
+        x, y = x[:count], y[:count]
         # Too few held-out predictions say little about how to combine the features: then the weights
         # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
         # (its weight stays 0), and the threshold is the default.
@@ -1258,8 +1260,8 @@ class Matcher:
         del x, y
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         views: Iterable[tuple[_Features, int]] = (
-            ((kept if isinstance(kept, _Features) else kept.features(self.is_oos), right) for kept, right in held)
-            if keep or whole
+            ((kept.features(self.is_oos), right) for kept, right in held)
+            if keep
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
@@ -1409,10 +1411,6 @@ _HELD_BYTES_PER_OWNER = 57
 #: again instead of keeping them (see Matcher.train): ~8 MB on the shipped knowledge base, ~30 MB at 10k
 #: examples (kept), ~140 MB at 50k (computed again).
 HELD_FEATURES_BUDGET = 64 * 2**20
-#: Below this (training messages x owners x the features' 8 bytes each), the training messages' features are
-#: kept as they are, not compacted (:class:`_Held`): ~9 MB on the shipped knowledge base (~4 MB more, while
-#: training), ~0.05 s less CPU.
-HELD_WHOLE_BUDGET = 16 * 2**20
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
 #: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0
