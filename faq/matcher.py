@@ -83,7 +83,7 @@ import threading
 import weakref
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import pairwise, repeat
@@ -235,40 +235,43 @@ class _TrainingSums:
     in_example: np.ndarray | None
 
 
-@dataclass
 class _Held:
-    """A training message's features as calibration reads them, in 57 bytes per owner instead of 104 (at 50k
-    examples, 2,431 owners and ~1,000 messages held until the weights are learnt: ~140 MB instead of ~260)."""
+    """The training messages' features as calibration reads them, packed into arrays allocated once (66 bytes
+    per owner instead of 104, and no objects per message: at 50k examples, 2,431 owners and ~1,000 messages
+    held until the weights are learnt, ~160 MB instead of ~260; ~3 MB less than one small object per message
+    on the shipped knowledge base)."""
 
-    dense: np.ndarray  # owners x _DENSE, float64
-    keywords: np.ndarray  # int8: twice the keywords feature
-    gap: np.ndarray  # the domain gap of the out-of-scope owners, or of all owners when another is not +0.0
-    allowed: np.ndarray
+    def __init__(self, capacity: int, owners: int) -> None:
+        # (pages of rows never written are never resident: ``capacity`` is an upper bound)
+        self.dense = np.empty((capacity, owners, len(_DENSE)), dtype=np.float64)
+        self.keywords = np.empty((capacity, owners), dtype=np.int8)  # twice the keywords feature
+        self.gap = np.empty((capacity, owners), dtype=np.float64)  # the domain gap
+        self.allowed = np.empty((capacity, owners), dtype=bool)
+        self.right: list[int] = []
 
-    @classmethod
-    def of(cls, features: _Features, is_oos: np.ndarray) -> _Held:
+    def add(self, features: _Features, right: int) -> None:
+        k = len(self.right)
         m = features.matrix
-        gap = m[:, _GAP]
-        others = gap[~is_oos]
-        kept_gap = gap.copy() if others.any() or np.signbit(others).any() else gap[is_oos]
-        return cls(m[:, _DENSE], (m[:, _KEYWORDS] * 2).astype(np.int8), kept_gap, features.allowed)
+        self.dense[k] = m[:, _DENSE]
+        self.keywords[k] = m[:, _KEYWORDS] * 2
+        self.gap[k] = m[:, _GAP]
+        self.allowed[k] = features.allowed
+        self.right.append(right)
 
-    def features(self, is_oos: np.ndarray) -> _Features:
-        """The features as they were (bit for bit; the examples' scores are not kept)."""
-        n = len(self.dense)
-        matrix = np.zeros((n, len(FEATURES)), dtype=np.float64)
-        matrix[:, _DENSE] = self.dense
-        matrix[:, _KEYWORDS] = self.keywords / 2
-        if len(self.gap) == n:
-            matrix[:, _GAP] = self.gap
-        else:
-            matrix[is_oos, _GAP] = self.gap
+    def views(self, is_oos: np.ndarray) -> Iterator[tuple[_Features, int]]:
+        """The features as they were (bit for bit; the examples' scores are not kept), with the right owner."""
         oos = is_oos.astype(np.float64)
-        matrix[:, _OOS] = oos
-        matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
-        matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
-        matrix[:, -1] = 1.0
-        return _Features(matrix, self.allowed)
+        for k, right in enumerate(self.right):
+            dense = self.dense[k]
+            matrix = np.zeros((len(dense), len(FEATURES)), dtype=np.float64)
+            matrix[:, _DENSE] = dense
+            matrix[:, _KEYWORDS] = self.keywords[k] / 2
+            matrix[:, _GAP] = self.gap[k]
+            matrix[:, _OOS] = oos
+            matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
+            matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
+            matrix[:, -1] = 1.0
+            yield _Features(matrix, self.allowed[k]), right
 
 
 class Matcher:
@@ -1228,13 +1231,13 @@ class Matcher:
         y = np.empty(capacity, dtype=np.float64)
         count = 0
         # Calibration reads every training message's features over all owners once the weights are learnt.
-        # They are kept (compactly) when that is small; on a large knowledge base (at 50k examples ~140 MB,
-        # during a /reload after an edit) they are computed again after the fit instead: the same features,
-        # bit for bit, so the same model, for one more pass of CPU.
-        # (Always compacted: kept as they are, they took ~5 MB more at the peak of a /reload after an edit on
-        # the shipped knowledge base, for ~0.04 s less CPU.)
+        # They are kept (compactly, see _Held) when that is small; on a large knowledge base (at 50k examples
+        # ~160 MB, during a /reload after an edit) they are computed again after the fit instead: the same
+        # features, bit for bit, so the same model, for one more pass of CPU. (Always compacted: kept as they
+        # are, they took ~5 MB more at the peak of a /reload after an edit on the shipped knowledge base, for
+        # ~0.04 s less CPU.)
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
-        held: list[tuple[_Held, int]] = []
+        held = _Held(2 * len(sample) if keep else 0, len(self.owner_names))
         held_count = 0
         self.ngrams.training_counts(True)
         for i in sample:
@@ -1246,7 +1249,7 @@ class Matcher:
                 count = end
                 held_count += 1
                 if keep:
-                    held.append((_Held.of(features, self.is_oos), right))
+                    held.add(features, right)
         self._training_sums = None
         self.ngrams.training_counts(False)
         x, y = x[:count], y[:count]
@@ -1258,9 +1261,10 @@ class Matcher:
             x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         del x, y
+        memory.trim()  # (the fit's rows and temporaries given back before calibration reads the held features)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         views: Iterable[tuple[_Features, int]] = (
-            ((kept.features(self.is_oos), right) for kept, right in held)
+            held.views(self.is_oos)
             if keep
             else (view for i in sample for view in self._training_views(i))
         )
@@ -1405,11 +1409,11 @@ def calibrate(held: HeldOut) -> tuple[float, float, float]:
 CALIBRATION_SPREAD = 0.3
 #: The thresholds calibration considers, in hundredths.
 CALIBRATION_GRID = (5, 95)
-#: What :class:`_Held` keeps per owner of a training message (7 float64, an int8, often a float64).
-_HELD_BYTES_PER_OWNER = 57
+#: What :class:`_Held` keeps per owner of a training message (8 float64, an int8, a bool).
+_HELD_BYTES_PER_OWNER = 66
 #: Above this (training messages x owners x bytes), calibration computes the training messages' features
-#: again instead of keeping them (see Matcher.train): ~8 MB on the shipped knowledge base, ~30 MB at 10k
-#: examples (kept), ~140 MB at 50k (computed again).
+#: again instead of keeping them (see Matcher.train): ~10 MB on the shipped knowledge base (every example
+#: read), under 64 MB at 10k (900 read: kept), ~144 MB at 50k (900 read: computed again).
 HELD_FEATURES_BUDGET = 64 * 2**20
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
