@@ -30,7 +30,7 @@ milliseconds) estimates P(owner is the right answer | features) from the knowled
 each scored as if it were a new message: leave-one-out (the example taken out of the nearest-example
 search and out of its owner's vocabulary), and every out-of-scope example once more with its whole group
 held out, as an off-topic message the knowledge base has never seen (every example of the shipped
-knowledge base; a sample fixed by each example's digest when there are many more, see ``training_work``). The acceptance threshold is then
+knowledge base; a sample fixed by each example's digest when there are many more, see ``training_whole``). The acceptance threshold is then
 calibrated on those same held-out predictions: the one that maximises the expected in-scope accuracy plus
 out-of-scope rejection when each probability is trusted only to within ``CALIBRATION_SPREAD`` in log-odds
 (:func:`calibrate`; counted exactly, the curve is a flat step function whose best point jumped with every
@@ -83,7 +83,7 @@ import threading
 import weakref
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import pairwise, repeat
@@ -139,15 +139,18 @@ class MatcherConfig:
     fuzzy_examples: int = 48
     #: How many owners the ranking keeps.
     ranking_size: int = 12
-    #: How many examples train the combination and calibrate the threshold (a stable sample beyond, see
-    #: Matcher._training_sample): as many as ``training_work`` allows (each is scored against every example:
-    #: examples read x examples), and at least this many.
+    #: Which examples train the combination and calibrate the threshold (see Matcher._training_sample; each
+    #: one read is scored against every example, so the work is examples read x examples):
+    #: - every example while examples x examples is at most ``training_whole`` (up to ~5,650 examples): the
+    #:   whole shipped knowledge base (~5,000 since the training corpus of 2026-11-27, so that its ~1,270
+    #:   out-of-scope examples are all held out; with a sample, 1,950 of them were read and the threshold
+    #:   moved with which);
+    #: - beyond, a stable sample of ``training_work`` / examples, and at least ``training_examples``: 900 of
+    #:   10k and of 50k, as before the shipped knowledge base grew (reading ~3,200 of 10k cost ~1.5 s more at
+    #:   a start there).
     training_examples: int = 900
-    #: Examples read x examples in the knowledge base: every example of the shipped one (~5,000 since the
-    #: training corpus of 2026-11-27, so that its ~1,270 out-of-scope examples are all held out too; with the
-    #: earlier 8M, 1,950 of them were sampled and the threshold moved with which); about 3,200 of 10k (~3x the
-    #: training CPU there); at 50k ``training_examples``, as before.
-    training_work: int = 32_000_000
+    training_whole: int = 32_000_000
+    training_work: int = 8_000_000
     #: Owners per training message (the most similar ones, plus the right one).
     training_owners: int = 15
     l2: float = 1.0
@@ -232,40 +235,43 @@ class _TrainingSums:
     in_example: np.ndarray | None
 
 
-@dataclass
 class _Held:
-    """A training message's features as calibration reads them, in 57 bytes per owner instead of 104 (at 50k
-    examples, 2,431 owners and ~1,000 messages held until the weights are learnt: ~140 MB instead of ~260)."""
+    """The training messages' features as calibration reads them, packed into arrays allocated once (66 bytes
+    per owner instead of 104, and no objects per message: at 50k examples, 2,431 owners and ~1,000 messages
+    held until the weights are learnt, ~160 MB instead of ~260; ~3 MB less than one small object per message
+    on the shipped knowledge base)."""
 
-    dense: np.ndarray  # owners x _DENSE, float64
-    keywords: np.ndarray  # int8: twice the keywords feature
-    gap: np.ndarray  # the domain gap of the out-of-scope owners, or of all owners when another is not +0.0
-    allowed: np.ndarray
+    def __init__(self, capacity: int, owners: int) -> None:
+        # (pages of rows never written are never resident: ``capacity`` is an upper bound)
+        self.dense = np.empty((capacity, owners, len(_DENSE)), dtype=np.float64)
+        self.keywords = np.empty((capacity, owners), dtype=np.int8)  # twice the keywords feature
+        self.gap = np.empty((capacity, owners), dtype=np.float64)  # the domain gap
+        self.allowed = np.empty((capacity, owners), dtype=bool)
+        self.right: list[int] = []
 
-    @classmethod
-    def of(cls, features: _Features, is_oos: np.ndarray) -> _Held:
+    def add(self, features: _Features, right: int) -> None:
+        k = len(self.right)
         m = features.matrix
-        gap = m[:, _GAP]
-        others = gap[~is_oos]
-        kept_gap = gap.copy() if others.any() or np.signbit(others).any() else gap[is_oos]
-        return cls(m[:, _DENSE], (m[:, _KEYWORDS] * 2).astype(np.int8), kept_gap, features.allowed)
+        self.dense[k] = m[:, _DENSE]
+        self.keywords[k] = m[:, _KEYWORDS] * 2
+        self.gap[k] = m[:, _GAP]
+        self.allowed[k] = features.allowed
+        self.right.append(right)
 
-    def features(self, is_oos: np.ndarray) -> _Features:
-        """The features as they were (bit for bit; the examples' scores are not kept)."""
-        n = len(self.dense)
-        matrix = np.zeros((n, len(FEATURES)), dtype=np.float64)
-        matrix[:, _DENSE] = self.dense
-        matrix[:, _KEYWORDS] = self.keywords / 2
-        if len(self.gap) == n:
-            matrix[:, _GAP] = self.gap
-        else:
-            matrix[is_oos, _GAP] = self.gap
+    def views(self, is_oos: np.ndarray) -> Iterator[tuple[_Features, int]]:
+        """The features as they were (bit for bit; the examples' scores are not kept), with the right owner."""
         oos = is_oos.astype(np.float64)
-        matrix[:, _OOS] = oos
-        matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
-        matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
-        matrix[:, -1] = 1.0
-        return _Features(matrix, self.allowed)
+        for k, right in enumerate(self.right):
+            dense = self.dense[k]
+            matrix = np.zeros((len(dense), len(FEATURES)), dtype=np.float64)
+            matrix[:, _DENSE] = dense
+            matrix[:, _KEYWORDS] = self.keywords[k] / 2
+            matrix[:, _GAP] = self.gap[k]
+            matrix[:, _OOS] = oos
+            matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
+            matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
+            matrix[:, -1] = 1.0
+            yield _Features(matrix, self.allowed[k]), right
 
 
 class Matcher:
@@ -1168,8 +1174,10 @@ class Matcher:
         digest = hashlib.sha256(MODEL_VERSION.encode())
         cfg = self.config
         digest.update(
-            repr((cfg.training_examples, cfg.training_work, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode()
+            repr((cfg.training_examples, cfg.training_whole, cfg.training_owners, cfg.l2, cfg.fuzzy_examples)).encode()
         )
+        if not self._trains_whole():  # (what else decides the sample: nothing while every example is read)
+            digest.update(repr(("sampled", cfg.training_work)).encode())
         digest.update(
             repr((DEFAULT_WEIGHTS, DEFAULT_THRESHOLD, MIN_CALIBRATION)).encode()
         )  # a small KB's prior
@@ -1215,34 +1223,36 @@ class Matcher:
         if n == 0:
             return Model(DEFAULT_WEIGHTS, DEFAULT_THRESHOLD)
         sample = self._training_sample()
-        rows: list[np.ndarray] = []
-        labels: list[np.ndarray] = []
+        # The rows the fit reads, filled in place (a list of each view's rows stacked afterwards held them
+        # twice, ~20 MB on the shipped knowledge base): at most two views per example (an out-of-scope one is
+        # also read with its group held out), each at most ``training_owners`` owners and the right one.
+        capacity = 2 * len(sample) * (min(self.config.training_owners, len(self.owner_names)) + 1)
+        x = np.empty((capacity, len(FEATURES)), dtype=np.float64)  # (pages never written are never resident)
+        y = np.empty(capacity, dtype=np.float64)
+        count = 0
         # Calibration reads every training message's features over all owners once the weights are learnt.
-        # They are kept (compactly) when that is small; on a large knowledge base (at 50k examples ~140 MB,
-        # during a /reload after an edit) they are computed again after the fit instead: the same features,
-        # bit for bit, so the same model, for one more pass of CPU.
+        # They are kept (compactly, see _Held) when that is small; on a large knowledge base (at 50k examples
+        # ~160 MB, during a /reload after an edit) they are computed again after the fit instead: the same
+        # features, bit for bit, so the same model, for one more pass of CPU. (Always compacted: kept as they
+        # are, they took ~5 MB more at the peak of a /reload after an edit on the shipped knowledge base, for
+        # ~0.04 s less CPU.)
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
-        # (and as they are, not compacted, when that is smaller still: ~9 MB instead of ~5 on the shipped
-        # knowledge base, for ~0.05 s less of packing and unpacking)
-        whole = len(sample) * len(self.owner_names) * len(FEATURES) * 8 <= HELD_WHOLE_BUDGET
-        held: list[tuple[_Held | _Features, int]] = []
+        held = _Held(2 * len(sample) if keep else 0, len(self.owner_names))
         held_count = 0
         self.ngrams.training_counts(True)
         for i in sample:
             for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
-                rows.append(features.matrix[chosen])
-                labels.append((chosen == right).astype(np.float64))
+                end = count + len(chosen)
+                x[count:end] = features.matrix[chosen]
+                y[count:end] = chosen == right
+                count = end
                 held_count += 1
-                if whole:
-                    held.append((features, right))
-                elif keep:
-                    held.append((_Held.of(features, self.is_oos), right))
+                if keep:
+                    held.add(features, right)
         self._training_sums = None
         self.ngrams.training_counts(False)
-        x = np.vstack(rows)
-        y = np.concatenate(labels)
-        del rows, labels
+        x, y = x[:count], y[:count]
         # Too few held-out predictions say little about how to combine the features: then the weights
         # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
         # (its weight stays 0), and the threshold is the default.
@@ -1251,10 +1261,11 @@ class Matcher:
             x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
         del x, y
+        memory.trim()  # (the fit's rows and temporaries given back before calibration reads the held features)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         views: Iterable[tuple[_Features, int]] = (
-            ((kept if isinstance(kept, _Features) else kept.features(self.is_oos), right) for kept, right in held)
-            if keep or whole
+            held.views(self.is_oos)
+            if keep
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
@@ -1263,10 +1274,17 @@ class Matcher:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
 
-    def _training_sample(self) -> list[int]:
-        """The examples training reads (see :func:`stable_sample`): as many as ``training_work`` allows, and
-        at least ``training_examples``."""
+    def _trains_whole(self) -> bool:
+        """Whether training reads every example (see MatcherConfig.training_whole)."""
         n = len(self.examples)
+        return n * n <= self.config.training_whole
+
+    def _training_sample(self) -> list[int]:
+        """The examples training reads (see :func:`stable_sample`): every one while ``training_whole``
+        allows, else as many as ``training_work`` allows, and at least ``training_examples``."""
+        n = len(self.examples)
+        if self._trains_whole():
+            return list(range(n))
         limit = max(self.config.training_examples, self.config.training_work // max(n, 1))
         return stable_sample(self.owners, self.examples, limit)
 
@@ -1391,16 +1409,12 @@ def calibrate(held: HeldOut) -> tuple[float, float, float]:
 CALIBRATION_SPREAD = 0.3
 #: The thresholds calibration considers, in hundredths.
 CALIBRATION_GRID = (5, 95)
-#: What :class:`_Held` keeps per owner of a training message (7 float64, an int8, often a float64).
-_HELD_BYTES_PER_OWNER = 57
+#: What :class:`_Held` keeps per owner of a training message (8 float64, an int8, a bool).
+_HELD_BYTES_PER_OWNER = 66
 #: Above this (training messages x owners x bytes), calibration computes the training messages' features
-#: again instead of keeping them (see Matcher.train): ~8 MB on the shipped knowledge base, ~30 MB at 10k
-#: examples (kept), ~140 MB at 50k (computed again).
+#: again instead of keeping them (see Matcher.train): ~10 MB on the shipped knowledge base (every example
+#: read), under 64 MB at 10k (900 read: kept), ~144 MB at 50k (900 read: computed again).
 HELD_FEATURES_BUDGET = 64 * 2**20
-#: Below this (training messages x owners x the features' 8 bytes each), the training messages' features are
-#: kept as they are, not compacted (:class:`_Held`): ~9 MB on the shipped knowledge base (~4 MB more, while
-#: training), ~0.05 s less CPU.
-HELD_WHOLE_BUDGET = 16 * 2**20
 
 #: The prior of the learnt weights (one per FEATURES entry): the weights learnt on the shipped knowledge
 #: base before the n-gram feature (26 intents, ~900 examples, 1072 held-out predictions), rounded, and 0

@@ -91,6 +91,30 @@ def test_the_training_sample_is_a_property_of_each_example() -> None:
     assert len(chosen - {examples[1:][i] for i in shrunk}) <= 1
 
 
+def test_training_reads_every_example_while_affordable_else_the_sampled_budget(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every example while examples x examples is within ``training_whole`` (the shipped knowledge base),
+    else ``training_work`` / examples of them, at least ``training_examples``; the scorer's key follows what
+    decides the sample."""
+    matcher = engine.matcher
+    n = len(matcher.examples)
+    config = matcher.config
+    assert n * n <= config.training_whole and matcher._training_sample() == list(range(n))
+    whole_key = matcher.scorer_key()
+    monkeypatch.setattr(matcher, "config", dataclasses.replace(config, training_work=config.training_work * 2))
+    assert matcher.scorer_key() == whole_key  # (the sampled budget does not decide anything here)
+    keys = set()
+    for work, expected in ((n * 300, 300), (n * 10, 100)):  # (the second below ``training_examples``)
+        small = dataclasses.replace(config, training_whole=n * n - 1, training_work=work, training_examples=100)
+        monkeypatch.setattr(matcher, "config", small)
+        sample = matcher._training_sample()
+        assert sample == stable_sample(matcher.owners, matcher.examples, expected)
+        assert len(sample) == expected
+        keys.add(matcher.scorer_key())
+    assert len(keys) == 2 and whole_key not in keys
+
+
 def _without_some(kb: KnowledgeBase, seed: int, share: float) -> KnowledgeBase:
     rng = random.Random(seed)
 
