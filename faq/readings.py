@@ -115,9 +115,9 @@ _ASKS_TO_CALCULATE = re.compile(
 _ASKS_THE_RATE = re.compile(
     r"(?:利率|利息|年化)(?:是|有|大概|一般)?(?:多少|几多|怎么算|咋算|点计)|一年(?:要)?多少钱|(?:利率|利息)\S{0,2}(?:高不高|多高)"
 )
-#: Words that make a rate a question about its fairness or legality (合法, 高利贷, 超过, 正常吗, 法律保护的, 实际年化 ...),
-#: beside _DEBT_TROUBLE's.
-_RATE_DOUBT = re.compile(r"正常|超|坑|贵|黑|砍头|高利|法律|法定|上限|保护|实际|真实")
+#: Words that make a rate a question about its fairness or legality (合法, 高利贷, 超过, 正常吗, 法律保护的, 实际年化,
+#: 是不是太高了 ...), beside _DEBT_TROUBLE's. (A product's "利率高不高" is a price question.)
+_RATE_DOUBT = re.compile(r"正常|超|坑|贵|黑|砍头|高利|法律|法定|上限|保护|实际|真实|合理|离谱|[太很好过偏]高|高了")
 
 
 def asks_to_calculate_a_loan(normalized: str) -> bool:

@@ -8,6 +8,7 @@ from faq.normalize import normalize
 from faq.readings import (
     asks_about_a_home_or_car_loan,
     asks_to_borrow,
+    asks_to_calculate_a_loan,
     calls_a_work_landline,
     courtesy_with_good_news,
     names_other_bureau,
@@ -140,3 +141,20 @@ def test_offers_to_clean_a_record(text: str, expected: bool) -> None:
 )
 def test_calls_a_work_landline(text: str, expected: bool) -> None:
     assert calls_a_work_landline(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("借2万 年化12% 算算一年利息多少", True),  # a calculator's errand
+        ("某某贷的年利率大概多少", True),  # a product's price
+        ("装修贷利率高不高", True),
+        ("借1万 年化24% 合法吗", False),  # a doubt about the rate
+        ("我借的这个利息一年多少钱 是不是太高了", False),
+        ("这个利率合理吗 一年要多少钱", False),
+        ("逾期了 利率24% 每月要还多少", False),  # owing
+        ("法律保护的利率是多少", False),
+    ],
+)
+def test_asks_to_calculate_a_loan(text: str, expected: bool) -> None:
+    assert asks_to_calculate_a_loan(normalize(text)) is expected
