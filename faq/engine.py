@@ -440,7 +440,7 @@ class Engine:
         if question and not signal.distress and only_asks_where_to_borrow(normalized):
             # "还有哪个app能借钱", "学车有贷款的平台吗": where to borrow, whatever loan words the rest names (额度,
             # 分期, 征信有点花). The loan-request answer: no lender is ever recommended.
-            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="loan_request")
+            match = match.refused("loan_request")
         elif (
             question
             and not signal.distress
@@ -450,7 +450,7 @@ class Engine:
             # The reader works (or means to work) in collection: "在催收公司干了两年 这工作犯法吗", "应聘催收员要什么证".
             # Not a borrower's question, whatever it asks about collection's legality; unless another question
             # clearly asks a borrower's topic (see _asks_beside_a_job).
-            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+            match = match.refused("unrelated")
         if question and match.intent == CONTACTS_INTENT and calls_a_work_landline(normalized):
             # "催收一直打我单位座机 这样违规吗": calls to the work landline again and again ask how often and when
             # they may call, not who is told of the debt (the contacts topic, which workplace words suggest).
@@ -475,18 +475,18 @@ class Engine:
             # "房贷担保费怎么收", "车贷想提前结清 违约金怎么算": a mortgage's or car loan's ordinary terms, with no
             # sign of trouble with a debt (late, unpaid, collected, sued, the credit record ...): the knowledge
             # base's out-of-scope banking questions, though a fee's words resemble the fees topic.
-            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+            match = match.refused("unrelated")
         elif question and not signal.distress and day_count is None and asks_to_calculate_a_loan(normalized):
             # "借2万 年化12% 算算一年利息多少": a loan whose rate is given, its interest or payments to work out,
             # nothing owed or doubted. A calculator's errand (out of scope, as the dev sets label it), though its
             # words are the fees topic's; the rate tool asks for no schedule then (see _rate).
-            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope="unrelated")
+            match = match.refused("unrelated")
         courtesy = courtesy_with_good_news(normalized)
         if courtesy is not None and question and not signal.distress:
             # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
             # news and no question. The news names loan topics, yet nothing is asked: the courtesy's own answer.
             # (Thanks followed by a trouble still going on, "谢谢 催收还在打我家里", is read as before.)
-            match = Match(intent=None, confidence=match.confidence, ranking=match.ranking, out_of_scope=courtesy)
+            match = match.refused(courtesy)
         return Understanding(
             normalized=normalized,
             traditional=is_traditional(raw) if traditional is None else traditional,

@@ -191,6 +191,11 @@ class Match:
         mean"; a second question it found stays, unless it is that intent."""
         return replace(self, intent=intent, ambiguous=False, second=self.second if self.second != intent else None)
 
+    def refused(self, out_of_scope: str) -> Match:
+        """The same confidence and ranking turned away as the out-of-scope group ``out_of_scope`` (a rule beside
+        the matcher read the message so): no intent, no "did you mean", no second question."""
+        return Match(intent=None, confidence=self.confidence, ranking=self.ranking, out_of_scope=out_of_scope)
+
 
 @dataclass(frozen=True, slots=True)
 class Model:
