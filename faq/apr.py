@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from faq import yamlfile
 from faq.normalize import safe_text, to_simplified
 
 #: The knowledge base's intent about interest and fees: its id goes with a rate reply (and its related
@@ -622,16 +623,11 @@ class RateTexts:
         return round(self.lpr * 4, 2)
 
 
-#: PyYAML's safe loader, libyaml's (C) when PyYAML was built with it: the same data, parsed ~6x faster
-#: (a start reads this file).
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_rate_texts(path: str | Path | None = None) -> RateTexts:
     """Read and validate ``rate.yaml`` (raises :class:`RateTextsError` naming the file and the key)."""
     path = Path(path or DEFAULT_RATE_PATH)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RateTextsError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(data, dict):

@@ -19,6 +19,7 @@ import yaml
 from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, SafetyNet, normalize_cues
 from faq.crisis_model import CrisisModel
 from faq.normalize import normalize, normalize_example
+from faq.yamlfile import SAFE_LOADER
 
 TELEGRAM_MESSAGE_LIMIT = 4096
 MIN_EXAMPLES_WARNING = 8
@@ -360,11 +361,7 @@ class _LineList(list[Any]):
     item_lines: list[int]
 
 
-#: libyaml's parser (C) when PyYAML was built with it: ~6x faster, and its nodes carry the same marks.
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_BaseLoader):
+class _LineLoader(SAFE_LOADER):
     """A safe loader whose mappings and sequences remember their line numbers (1-based) and which refuses
     duplicate keys (plain PyYAML keeps the last one silently)."""
 
