@@ -613,11 +613,8 @@ class Matcher:
         if known is not None:
             # Another text of the message with the same tokens ("...是真的吗 了" and "...是真的吗"): every feature
             # but the keywords (found in the text) and the n-gram model's (read in it) is the same.
-            matrix = known.copy()
-            for owner, count in Counter(self._keyword_hits(unique, normalized)).items():
-                matrix[owner, 5] = min(count, 2) / 2
-            matrix[:, 11] = self._posterior(tokens, normalized, stripped)
-            return _Features(matrix, allowed)
+            keywords = Counter(self._keyword_hits(unique, normalized))
+            return self._text_features(known.copy(), allowed, keywords, tokens, normalized, stripped, None, None)
         matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
         # Sums run in sorted order: a set's order changes with Python's hash seed, and float addition
@@ -737,27 +734,41 @@ class Matcher:
         if by_tokens is not None and key is not None:
             by_tokens[key] = matrix.copy()  # (before the keywords and the n-gram model's, which read the text)
 
+        # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
+        left_out = self._ngram_exclude
+        if left_out is None and exclude is not None and forget_words:
+            left_out = removed or self._removed(exclude)
+        return self._text_features(
+            matrix, allowed, sums.keywords, tokens, normalized, stripped, vector, left_out, hold_out is not None
+        )
+
+    def _text_features(
+        self,
+        matrix: np.ndarray,
+        allowed: np.ndarray,
+        keywords: Counter[int],
+        tokens: list[str],
+        normalized: str,
+        stripped: str | None,
+        vector: Vector | None,
+        left_out: Removed | None,
+        held_out: bool = False,
+    ) -> _Features:
+        """``matrix`` completed with the features read in the text rather than its tokens: the keywords, and the
+        n-gram model's P(owner | message) (``left_out`` taken out of the model; the owners ``allowed`` only when
+        a group is ``held_out``; None: the serving model's own exclusion)."""
         # keywords: 1/2 for an owner with one keyword in the message, 1 for two or more (a few owners at most)
-        for owner, count in sums.keywords.items():
+        for owner, count in keywords.items():
             matrix[owner, 5] = min(count, 2) / 2
         # The class-level view: P(owner | message) under the n-gram model, the example left out of it too.
         if vector is None:
             if stripped is None:
                 stripped = self.analyzer.strip_incidental(normalized)
             vector = self.ngrams.vector(stripped, tokens)
-        # (with ``forget_words=False`` the example's owner keeps what it brings, its n-grams too)
-        left_out = self._ngram_exclude
-        if left_out is None and exclude is not None and forget_words:
-            left_out = removed or self._removed(exclude)
-        matrix[:, 11] = self.ngrams.posterior(vector, allowed if hold_out is not None else None, left_out)
+        if left_out is None:
+            left_out = self._ngram_exclude
+        matrix[:, 11] = self.ngrams.posterior(vector, allowed if held_out else None, left_out)
         return _Features(matrix, allowed)
-
-    def _posterior(self, tokens: list[str], normalized: str, stripped: str | None) -> np.ndarray:
-        """The n-gram model's P(owner | message) of a message served (nothing left out or held out), as
-        :meth:`features` computes it."""
-        if stripped is None:
-            stripped = self.analyzer.strip_incidental(normalized)
-        return self.ngrams.posterior(self.ngrams.vector(stripped, tokens), None, self._ngram_exclude)
 
     def _examples_using(self, token: str, owner: int) -> int:
         """How many of ``owner``'s examples use ``token`` (from :attr:`vocabulary`; read in its arrays, not
