@@ -652,50 +652,7 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        # Per example: overlap, containment, chars, fuzzy, the three together and the shared weight; their
-        # per-owner maxima are taken in one reduceat. (Each in place, in the same order of operations as the plain expressions in the
-        # comments, so that every value is the same to the last bit.)
-        rows = np.empty((6, n), dtype=np.float64)
-        overlap, containment, chars, fuzzy, together = rows[0], rows[1], rows[2], rows[3], rows[4]
-        # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
-        np.multiply(shared, 2.0, out=overlap)
-        np.add(self.mass, query_mass, out=together)
-        together += 1e-9
-        overlap /= together
-        # containment = shared / (self.mass + 1e-9)
-        np.divide(shared, self._mass_eps, out=containment)
-        # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
-        np.multiply(char_shared, 2.0, out=chars)
-        np.add(self.char_mass, char_mass, out=together)
-        together += 1e-9
-        chars /= together
-        rows[5] = shared
-        # RapidFuzz on the examples that resemble the message most by the cheaper signals.
-        fuzzy[:] = 0.0
-        prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
-        prior += overlap
-        k = min(self.config.fuzzy_examples, n)
-        top = (-prior).argpartition(k - 1)[:k] if k < n else np.arange(n)  # (the method: no Python wrapper)
-        top = top[prior[top] > 0]
-        if len(top):
-            query = " ".join(sorted(tokens))
-            choices = strings_at(self.sorted_strings, top.tolist())
-            scores = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)
-            fuzzy[top] = scores[0] / 100.0
-        if exclude is not None:
-            fuzzy[exclude] = 0.0
-        starts = self.starts
-        # together = overlap * fuzzy + chars * fuzzy + overlap * chars: where fuzzy is 0 (all but the few
-        # examples compared) that is 0.0 + 0.0 + overlap * chars, overlap * chars to the last bit (all >= 0),
-        # so that the sum is only computed at the examples compared.
-        np.multiply(overlap, chars, out=together)
-        if len(top):
-            o, c, f = overlap[top], chars[top], fuzzy[top]
-            mixed = o * f
-            mixed += c * f
-            mixed += o * c
-            together[top] = mixed
-        maxima = np.maximum.reduceat(rows, starts, axis=1)
+        maxima = self._example_maxima(tokens, shared, char_shared, query_mass, char_mass)
         matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
 
         coverage = sums.coverage.copy() if training else sums.coverage
@@ -729,7 +686,7 @@ class Matcher:
             # intent's value is oos (0) times a number >= 0, 0.0 whatever is covered: the positive weights
             # summed in the same order for a subset of the words never exceed ``total``, so that it needs no
             # count of its own.)
-            covered = np.maximum.reduceat(in_example, starts)
+            covered = np.maximum.reduceat(in_example, self.starts)
             matrix[:, 9] = oos * (1.0 - covered / total)
         if by_tokens is not None and key is not None:
             by_tokens[key] = matrix.copy()  # (before the keywords and the n-gram model's, which read the text)
@@ -741,6 +698,92 @@ class Matcher:
         return self._text_features(
             matrix, allowed, sums.keywords, tokens, normalized, stripped, vector, left_out, hold_out is not None
         )
+
+    def _example_maxima(
+        self, tokens: list[str], shared: np.ndarray, char_shared: np.ndarray, query_mass: float, char_mass: float
+    ) -> np.ndarray:
+        """Per owner (columns), the maxima over its examples of overlap, containment, chars, fuzzy, the three
+        together and the shared weight (rows), for a message whose shared word and character weights per
+        example are ``shared`` and ``char_shared`` (an example left out or held out already 0 in both).
+
+        Only the examples that share a character with the message are read (~30 % of the shipped knowledge
+        base's for a typical message): every feature of any other example is 0.0 (it shares no word either,
+        a word's characters being indexed too, so that its overlap, containment, chars, prior and
+        together are 0.0, and RapidFuzz never reads it: only examples with a prior above 0 are compared),
+        and all are >= 0, so that an owner's maximum is the maximum over its examples read, or 0.0 when it
+        has none. The examples RapidFuzz compares are the ``fuzzy_examples`` with the highest prior; when
+        the one at the boundary ties with the next, the set is chosen over all examples as before (the same
+        ties broken the same way), so that every value is the same to the last bit."""
+        n = len(char_shared)
+        at = (char_shared > 0).nonzero()[0]  # (all >= 0: the examples with a weight; a mask's is found fastest)
+        m = len(at)
+        n_owners = len(self.starts)
+        if m == 0:
+            return np.zeros((6, n_owners), dtype=np.float64)
+        sh = shared[at]
+        # Per example read: overlap, containment, chars, fuzzy, the three together and the shared weight, and
+        # a last column of 0.0 (what an owner without an example read gets; see below). Each in place, in
+        # the same order of operations as the plain expressions in the comments.
+        rows = np.empty((6, m + 1), dtype=np.float64)
+        rows[:, m] = 0.0
+        overlap, containment, chars, fuzzy, together = rows[0, :m], rows[1, :m], rows[2, :m], rows[3, :m], rows[4, :m]
+        # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
+        np.multiply(sh, 2.0, out=overlap)
+        np.add(self.mass[at], query_mass, out=together)
+        together += 1e-9
+        overlap /= together
+        # containment = shared / (self.mass + 1e-9)
+        np.divide(sh, self._mass_eps[at], out=containment)
+        # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
+        np.multiply(char_shared[at], 2.0, out=chars)
+        np.add(self.char_mass[at], char_mass, out=together)
+        together += 1e-9
+        chars /= together
+        rows[5, :m] = sh
+        # RapidFuzz on the examples that resemble the message most by the cheaper signals.
+        fuzzy[:] = 0.0
+        prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
+        prior += overlap
+        k = self.config.fuzzy_examples
+        if k <= 0:
+            top = np.zeros(0, dtype=np.intp)
+        elif m <= k:
+            top = np.flatnonzero(prior > 0)  # (all of them but an underflow)
+        else:
+            top = (-prior).argpartition(k)  # (the method: no Python wrapper)
+            if prior[top[:k]].min() > prior[top[k]]:
+                top = top[:k]
+                top = top[prior[top] > 0]
+            else:  # a tie at the boundary: chosen among all examples, as the full computation chooses
+                full = np.zeros(n, dtype=np.float64)
+                full[at] = prior
+                picked = (-full).argpartition(k - 1)[:k] if k < n else np.arange(n)
+                picked = picked[full[picked] > 0]
+                top = at.searchsorted(picked)
+        if len(top):
+            query = " ".join(sorted(tokens))
+            choices = strings_at(self.sorted_strings, at[top].tolist())
+            scores = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)
+            fuzzy[top] = scores[0] / 100.0
+        # together = overlap * fuzzy + chars * fuzzy + overlap * chars: where fuzzy is 0 (all but the few
+        # examples compared) that is 0.0 + 0.0 + overlap * chars, overlap * chars to the last bit (all >= 0),
+        # so that the sum is only computed at the examples compared.
+        np.multiply(overlap, chars, out=together)
+        if len(top):
+            o, c, f = overlap[top], chars[top], fuzzy[top]
+            mixed = o * f
+            mixed += c * f
+            mixed += o * c
+            together[top] = mixed
+        # Each owner's examples read are a run of ``at`` (the examples are grouped by owner); an owner with
+        # none starts where the next one does (or at the 0.0 column) and gets 0.0.
+        bounds = at.searchsorted(self.starts)
+        maxima = np.maximum.reduceat(rows, bounds, axis=1)
+        none = np.empty(n_owners, dtype=bool)
+        np.equal(bounds[:-1], bounds[1:], out=none[:-1])
+        none[-1] = bounds[-1] == m
+        maxima[:, none] = 0.0
+        return maxima
 
     def _text_features(
         self,

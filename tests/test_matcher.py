@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,63 @@ def test_probabilities_are_probabilities(engine: Engine) -> None:
     scores = [c.score for c in ranking]
     assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
     assert ranking[0].owner == "contact_list" and ranking[0].score > 0.5
+
+
+def _maxima_over_every_example(
+    matcher: Matcher, tokens: list[str], shared: np.ndarray, char_shared: np.ndarray, query_mass: float, char_mass: float
+) -> tuple[np.ndarray, bool]:
+    """What Matcher._example_maxima computes, over every example (the computation it replaced), and whether
+    the examples RapidFuzz compares had a tie at their boundary."""
+    from rapidfuzz import fuzz, process
+
+    n = len(shared)
+    overlap = 2.0 * shared / (matcher.mass + query_mass + 1e-9)
+    containment = shared / (matcher.mass + 1e-9)
+    chars = 2.0 * char_shared / (matcher.char_mass + char_mass + 1e-9)
+    prior = overlap + 0.5 * chars
+    k = min(matcher.config.fuzzy_examples, n)
+    ordered = np.sort(prior)[::-1]
+    tie = bool(ordered[k - 1] > 0 and ordered[k - 1] == ordered[k])
+    top = (-prior).argpartition(k - 1)[:k]
+    top = top[prior[top] > 0]
+    fuzzy = np.zeros(n)
+    choices = [matcher.sorted_strings[i] for i in top.tolist()]
+    fuzzy[top] = process.cdist([" ".join(sorted(tokens))], choices, scorer=fuzz.ratio, dtype=np.float64)[0] / 100.0
+    together = overlap * fuzzy + chars * fuzzy + overlap * chars
+    rows = np.vstack([overlap, containment, chars, fuzzy, together, shared])
+    return np.maximum.reduceat(rows, matcher.starts, axis=1), tie
+
+
+def test_the_examples_read_give_every_owner_its_maxima_to_the_last_bit(engine: Engine) -> None:
+    """Matcher._example_maxima reads only the examples that share a character with the message; the maxima are
+    the same as over every example, bit for bit, also when the examples RapidFuzz compares tie at their
+    boundary (a few compared: the knowledge base's near-duplicate examples tie) and for an example left out."""
+    matcher = engine.matcher
+    config = matcher.config
+    messages = ["会不会爆通讯录", "逾期三个月了 会不会被起诉", "催收天天打电话给我同事怎么办", "征信", "网贷", "今天天气怎么样"]
+    ties = 0
+    try:
+        for fuzzy_examples in (48, 4, 1):
+            matcher.config = replace(config, fuzzy_examples=fuzzy_examples)
+            for text in messages:
+                tokens = engine.analyzer.tokens(text)
+                letters = sorted(set("".join(tokens)))
+                ordered = sorted(set(tokens))
+                query_mass = sum(matcher.idf.get(t) or matcher._unknown_weight(t) for t in ordered)
+                char_mass = sum(matcher.char_idf.get(c, 0.0) for c in letters)
+                shared = matcher_module._gather(matcher._weighted_tokens, ordered, len(matcher.examples))
+                char_shared = matcher_module._gather(matcher._weighted_chars, letters, len(matcher.examples))
+                for left_out in (None, int(np.argmax(shared))):
+                    s, c = shared.copy(), char_shared.copy()
+                    if left_out is not None:
+                        s[left_out] = c[left_out] = 0.0
+                    expected, tie = _maxima_over_every_example(matcher, tokens, s, c, query_mass, char_mass)
+                    ties += tie
+                    got = matcher._example_maxima(tokens, s, c, query_mass, char_mass)
+                    assert got.shape == expected.shape and np.array_equal(got, expected), (text, fuzzy_examples)
+    finally:
+        matcher.config = config
+    assert ties > 0  # the boundary's tie was read too
 
 
 def test_newton_logistic_regression_recovers_known_weights() -> None:
