@@ -103,6 +103,11 @@ from faq.ngrams import NgramModel, Removed, Vector
 from faq.normalize import normalize, normalize_example
 
 OOS_PREFIX = "oos:"
+#: From this many examples the examples' sorted token strings (what RapidFuzz reads) are held as one string
+#: (faq.compact.Strings: 3.7 MB less at 50k examples). Below it, a plain list (~0.5 MB more at the shipped
+#: size, ~5,050 examples): the ~48 strings RapidFuzz compares per message are then taken from the list, not
+#: sliced out of the one string (~15-20 us a message there, ~2 % of a reply, in the bench's batch).
+SORTED_STRINGS_COMPACT_FROM = 8_000
 #: Bump when features or training change, so that cached weights are not reused.
 MODEL_VERSION = "lr-13"
 FEATURES = (
@@ -325,11 +330,11 @@ class Matcher:
         self.owner_of = np.array([owner_index[o] for o in self.owners], dtype=np.int32)
         self.starts = np.searchsorted(self.owner_of, np.arange(len(self.owner_names))).astype(np.intp)
         self.is_oos = np.array([name.startswith(OOS_PREFIX) for name in self.owner_names], dtype=bool)
-        #: each example's tokens sorted and joined, for RapidFuzz; from COMPACT_FROM examples held as one string
-        #: (faq.compact: 3.7 MB less at 50k, ~6 us more per message to read the ~48 compared)
+        #: each example's tokens sorted and joined, for RapidFuzz; from SORTED_STRINGS_COMPACT_FROM examples held
+        #: as one string (see there)
         sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
         self.sorted_strings: Sequence[str] = (
-            Strings(sorted_strings) if len(sorted_strings) >= COMPACT_FROM else sorted_strings
+            Strings(sorted_strings) if len(sorted_strings) >= SORTED_STRINGS_COMPACT_FROM else sorted_strings
         )
         del sorted_strings
 
