@@ -431,6 +431,13 @@ _RE_SKIP: re.Pattern[str] = jieba.re_skip_default
 _RE_ENG: re.Pattern[str] = jieba.re_eng
 #: At most this many runs are remembered while the knowledge base is read (a bound, whatever its size).
 MAX_REMEMBERED_BLOCKS = 200_000
+#: Up to this many texts (examples and titles), the runs segmented while the knowledge base is read are
+#: remembered for its second reading (:meth:`Analyzer.tokens_of_all`): ~0.1 s of a first start at the shipped
+#: size, and ~0.2 s at 10k examples. Beyond it each run is segmented twice (~0.7 s more at 50k examples):
+#: remembered there, the ~50,000 runs and their word lists are ~13 MB of small objects, among which the
+#: analyser's lasting entries (its pinyin keys) are made, so that the allocator keeps most of their pages
+#: once they are let go (a /reload after an edit at 50k: ~10 MB more with both engines alive).
+REMEMBER_RUNS_UP_TO = 20_000
 #: Runs of the messages served remembered at most (see _Tokenizer._recent): a few dozen kilobytes.
 RECENT_BLOCKS = 256
 
@@ -637,8 +644,8 @@ class Analyzer:
             cached = None
         if not cached:
             # the runs segmented here are remembered for tokens_of_all (the examples once more), which
-            # lets them go
-            self.tokenizer.blocks = {}
+            # lets them go (up to REMEMBER_RUNS_UP_TO texts)
+            self.tokenizer.blocks = {} if len(vocabulary) <= REMEMBER_RUNS_UP_TO else None
             self._build_vocabulary(vocabulary, whole_words)
             cache.save_json(
                 "analyzer",
@@ -663,7 +670,7 @@ class Analyzer:
         for text in vocabulary:
             for token in self.tokenizer.words(text.lower()):
                 if len(token) >= 2 and _HAN_ONLY.match(token):
-                    self.vocabulary.add(token)
+                    self.vocabulary.add(sys.intern(token))  # (as remembered runs' words are: one per process)
                 elif len(token) >= 3 and token.isdigit():
                     self.known_numbers.add(token)
         self.by_pinyin = {}
@@ -691,7 +698,7 @@ class Analyzer:
                 # Interned: the same word in 50,000 examples is one string, not 50,000 (and one for every
                 # engine of the process, during /reload too); marshal keeps them interned in the file.
                 intern = sys.intern
-                if self.tokenizer.blocks is None:
+                if self.tokenizer.blocks is None and len(texts) <= REMEMBER_RUNS_UP_TO:
                     self.tokenizer.blocks = {}
                 lists = [[intern(t) for t in self.tokens(text)] for text in texts]
                 found = TokenLists(lists)
@@ -702,6 +709,9 @@ class Analyzer:
                 del lists
         finally:
             self.tokenizer.blocks = None  # messages are segmented afresh (their runs are rarely the same)
+            # The homophones the examples looked up are let go: messages ask for others, and these entries,
+            # made among the reading's temporaries, would keep the allocator's pages of them (~2 MB at 50k).
+            self._homophones.clear()
         return found if len(texts) >= COMPACT_FROM else list(found)
 
     # ------------------------------------------------------------------------------------------ public

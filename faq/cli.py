@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--child", help=argparse.SUPPRESS)
     bench.add_argument("--workspace", type=Path, default=None, help=argparse.SUPPRESS)
+    bench.add_argument("--edited", type=Path, default=None, help=argparse.SUPPRESS)
     bench.set_defaults(run=run_bench)
 
     add_tool_commands(sub)
@@ -409,7 +410,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.workspace is None:
             print("--child needs --workspace (a folder for the edited copy)", file=sys.stderr)
             return 2
-        print(json.dumps(bench.child(args.child, args.kb, args.messages, args.workspace)))
+        print(json.dumps(bench.child(args.child, args.kb, args.messages, args.workspace, args.edited)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     bench.run(args.kb, args.messages, sizes, crisis_model=not args.crisis_rules_only)

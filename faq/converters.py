@@ -7,6 +7,13 @@ union. Maximum matching only asks for the longest phrase of either dictionary th
 the longest phrase of one dictionary holding both: :func:`traditional` gives each converter such a
 dictionary for its segmentation (the same segments, so the same conversion; ~33 MB for the three).
 
+The same union also opens each converter's conversion chain (the phrases to convert, before the characters):
+there too OpenCC asks only for the longest phrase of either dictionary that starts a segment, and takes the
+first dictionary's value when both have it, which is what the merged dictionary holds (a phrase of both
+keeps the first one's line). So the chain reads the merged dictionary too: OpenCC loads a dictionary file
+once per process, and the three converters then hold one phrase dictionary instead of that file and a union
+beside it (~27 MB instead of ~32 for the three, in every process that gives a Traditional reply).
+
 That dictionary is built once per installed OpenCC with OpenCC's own ``opencc_dict`` tool (the two
 dictionaries written out as text, their phrases merged, compiled back) into the cache directory
 (:mod:`faq.cache`), keyed by the two files' bytes, with a configuration file beside it. Whenever anything
@@ -30,7 +37,7 @@ import opencc
 from faq import cache
 
 #: Part of the key: how the segmentation dictionary is made.
-FORMAT = "opencc-segmentation-1"
+FORMAT = "opencc-segmentation-2"  # 2: the conversion chain's union reads it too
 _SHARE = Path(opencc.__file__).resolve().parent / "clib" / "share" / "opencc"
 _TOOL = Path(opencc.__file__).resolve().parent / "clib" / "bin" / "opencc_dict"
 
@@ -84,9 +91,20 @@ def _config_path(config: str) -> Path | None:
         return target
     if not merged.is_file() and not _build(files, merged):
         return None
-    stock["segmentation"]["dict"] = {"type": "ocd2", "file": str(merged)}
-    encoded = json.dumps(_absolute(stock), ensure_ascii=False).encode()
+    encoded = json.dumps(_absolute(_with_merged(stock, union, str(merged))), ensure_ascii=False).encode()
     return target if cache.write_atomically(target, lambda handle: handle.write(encoded)) else None
+
+
+def _with_merged(node: Any, union: dict[str, Any], merged: str) -> Any:
+    """A configuration with every group equal to ``union`` (the segmentation's, and the same one in the
+    conversion chain) replaced by the one dictionary ``merged`` (see the module docstring)."""
+    if node == union:
+        return {"type": "ocd2", "file": merged}
+    if isinstance(node, dict):
+        return {key: _with_merged(value, union, merged) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_merged(item, union, merged) for item in node]
+    return node
 
 
 def _absolute(node: Any) -> Any:

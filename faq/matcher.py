@@ -330,14 +330,6 @@ class Matcher:
         self.owner_of = np.array([owner_index[o] for o in self.owners], dtype=np.int32)
         self.starts = np.searchsorted(self.owner_of, np.arange(len(self.owner_names))).astype(np.intp)
         self.is_oos = np.array([name.startswith(OOS_PREFIX) for name in self.owner_names], dtype=bool)
-        #: each example's tokens sorted and joined, for RapidFuzz; from SORTED_STRINGS_COMPACT_FROM examples held
-        #: as one string (see there)
-        sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
-        self.sorted_strings: Sequence[str] = (
-            Strings(sorted_strings) if len(sorted_strings) >= SORTED_STRINGS_COMPACT_FROM else sorted_strings
-        )
-        del sorted_strings
-
         n = len(self.examples)
         n_owners = len(self.owner_names)
         # The n-gram model first, before the inverted indexes: building it takes the most memory of all
@@ -408,6 +400,15 @@ class Matcher:
         self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
         if n >= COMPACT_FROM:  # (the indexes' temporaries given back before the scorer is trained)
             memory.trim()
+        #: each example's tokens sorted and joined, for RapidFuzz; from SORTED_STRINGS_COMPACT_FROM examples held
+        #: as one string (see there). Made here, once
+        #: the n-gram model and the indexes are built: first read by training (3.2 MB at 50k examples not alive
+        #: while those are built, beside a serving engine during a /reload after an edit).
+        sorted_strings = [" ".join(sorted(tokens)) for tokens in self.token_lists]
+        self.sorted_strings: Sequence[str] = (
+            Strings(sorted_strings) if len(sorted_strings) >= SORTED_STRINGS_COMPACT_FROM else sorted_strings
+        )
+        del sorted_strings
         self.model = model or self._trained_model()
         if ngrams is None:  # its own n-gram model: the leave-one-out counts come back when needed
             _lend_counts(self.ngrams, self)
@@ -1563,14 +1564,14 @@ class _Postings:
         # The pairs sorted by key (stable: each key's examples in increasing order), and each key's bounds.
         # (temporaries freed as soon as they are read: at 50k examples there are 500k character pairs, and
         # this runs while the engine that serves is still alive, during /reload)
-        order = np.argsort(key_of, kind="stable")
-        self._examples_by_key = example_of[order]
-        del order
+        used = np.zeros(len(keys), dtype=np.intp)
+        for a in range(0, len(key_of), _PAIR_RUN):  # (bincount reads int64: a run's copy, not all pairs')
+            used += np.bincount(key_of[a : a + _PAIR_RUN], minlength=len(keys))
+        self._examples_by_key = _by_key(key_of, example_of, used)
         if not runs:
             # Each key's bounds from its number of pairs (every key has one at least), and its number of
             # owners as the runs of one owner within its bounds: without the keys in that order alive (2 MB
             # of the character index at 50k examples, at a /reload's peak).
-            used = np.bincount(key_of, minlength=len(keys))
             self._bounds = np.zeros(len(keys) + 1, dtype=np.intp)
             np.cumsum(used, out=self._bounds[1:])
             owners = owner_of[self._examples_by_key]
@@ -1587,9 +1588,8 @@ class _Postings:
         else:
             # (the keys in that order: each key repeated as often as it is used, the same as key_of[order]
             # without the order and the sorted keys alive together)
-            key_sorted = np.repeat(
-                np.arange(len(keys), dtype=key_of.dtype), np.bincount(key_of, minlength=len(keys))
-            )
+            key_sorted = np.repeat(np.arange(len(keys), dtype=key_of.dtype), used)
+            del used
             self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
             # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
             # come in increasing order): the owner, how many of its examples use the key, the key.
@@ -1663,6 +1663,30 @@ class _Postings:
         """The keys that at least ``at_least`` of the owners marked in ``among`` use."""
         counted = np.bincount(self._run_key[among[self._run_owner]], minlength=len(self.keys))
         return [k for k, c in zip(self.keys, counted.tolist(), strict=True) if c >= at_least]
+
+
+#: Pairs read at a time where a step over every pair of an index would otherwise make a full-size
+#: temporary (the int64 copies bincount and a stable argsort make: 4 MB each for the character index at 50k).
+_PAIR_RUN = 1 << 17
+
+
+def _by_key(key_of: np.ndarray, values: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """``values[np.argsort(key_of, kind="stable")]`` (each pair's value in order of key, pairs of one key in
+    their order), ``used`` being each key's number of pairs: a counting sort, a run of pairs at a time (the
+    run sorted stably by key, each of its pairs put at the next free place of its key), so that no int64
+    order of every pair is made."""
+    out = np.empty(len(values), dtype=values.dtype)
+    free = np.zeros(len(used), dtype=np.intp)
+    np.cumsum(used[:-1], out=free[1:])  # where each key's pairs begin
+    for a in range(0, len(key_of), _PAIR_RUN):
+        keys = key_of[a : a + _PAIR_RUN]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        counts = np.bincount(keys, minlength=len(used))
+        first = np.cumsum(counts) - counts  # where each key's pairs begin in the sorted run
+        out[free[sorted_keys] + (np.arange(len(keys)) - first[sorted_keys])] = values[a : a + _PAIR_RUN][order]
+        free += counts
+    return out
 
 
 def _grouped_by_owner(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from faq import bench
@@ -47,3 +48,19 @@ def test_the_bench_writes_its_knowledge_bases_apart_and_they_load_the_crisis_mod
         assert _listing(install) == before
     finally:
         install.chmod(0o755)
+
+
+def test_the_child_reloads_the_edited_copy_the_parent_made_and_leaves_it_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The /reload after an edit reads a copy made before the child starts (as a maintainer edits the file
+    outside the bot): the child neither writes one (the YAML's parsing and dumping would count in its peak)
+    nor removes the parent's."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
+    doc = yaml.safe_load(DEFAULT_KB_PATH.read_text(encoding="utf-8"))
+    with bench.workspace(DEFAULT_KB_PATH, bench.read_beside(doc)) as folder:
+        edited = bench.edited_kb(DEFAULT_KB_PATH, folder, "吧")
+        before = _listing(folder)
+        result = bench.child("shipped", None, 5, folder, edited)
+        assert _listing(folder) == before and edited.is_file()
+    assert result["edit_reload_rss_mb"] >= result["reload_rss_mb"] >= result["peak_rss_mb"] > 0

@@ -3,6 +3,7 @@ convert exactly as OpenCC's own, and fall back to them whenever the merged one c
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -85,3 +86,30 @@ def test_the_image_prepares_the_converters_after_its_last_user_switch() -> None:
     steps = [line for line in text.splitlines() if line.startswith(("USER", "RUN"))]
     last_user = max(i for i, line in enumerate(steps) if line.startswith("USER"))
     assert any("converters.prepare()" in line for line in steps[last_user:])
+
+
+def _phrases(name: str, folder: Path) -> list[str]:
+    """Every phrase of one of OpenCC's dictionaries, written out as text by its own tool."""
+    text = folder / f"{name}.txt"
+    converters._run("-i", str(converters._SHARE / name), "-o", str(text), "-f", "ocd2", "-t", "text")
+    return [line.partition("\t")[0] for line in text.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_conversion_chain_reads_the_merged_dictionary_and_converts_every_phrase_as_opencc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where both dictionaries of the union hold a phrase, or only the second one does, the merged one
+    must give what OpenCC's union gives: every phrase of both, alone and between two characters."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = _phrases("STPhrases.ocd2", tmp_path), _phrases("STPhrases_GeneratedFromRegionalPhrases.ocd2", tmp_path)
+    assert len(first) > 40_000 and len(second) > 100
+    both = set(first) & set(second)
+    texts = [*first, *second, *(f"我{p}了" for p in second), *(f"说{p}吗" for p in both)]
+    for config in CONFIGS:
+        path = converters._config_path(config)
+        assert path is not None
+        merged = str(next((tmp_path / "cache").glob("opencc-segmentation-*.ocd2")))
+        chain = json.loads(path.read_text(encoding="utf-8"))["conversion_chain"]
+        assert json.dumps(chain).count(merged) == 1 and "STPhrases.ocd2" not in json.dumps(chain)
+        mine, stock = converters.traditional(config), opencc.OpenCC(config)
+        assert [t for t in texts if mine.convert(t) != stock.convert(t)] == []
