@@ -248,6 +248,10 @@ _SOUND_TAG = np.uint64(0xFFFF << 48)
 #: A window with Latin letters (words cut into pinyin syllables) or a newline (read as no character) has
 #: its syllables read by :func:`syllables`, not character by character.
 _SPELLED = re.compile("[A-Za-z\n]")
+#: How many syllable n-grams :meth:`PackedFeatures.of` packs at a time.
+_PACK_RUN = 8192
+#: What a run of syllable n-grams ("~a b~c") cannot hold: an empty name or syllable.
+_NO_SYLLABLE = ("~~", "~ ", " ~", "  ")
 #: A code point whose syllable id is not known yet (ids are below it).
 _NOT_YET = 0xFFFF
 
@@ -275,7 +279,8 @@ class PackedFeatures:
     @classmethod
     def of(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
         """The features named ``text[bounds[i]:bounds[i + 1]]`` (row i); None when one of the syllable
-        n-grams cannot be packed (then every window is looked up by its strings). A model loaded from its
+        n-grams cannot be packed (an empty syllable, more than three, a "~" after the first character: then
+        every window is looked up by its strings). A model loaded from its
         file keeps its packed features in the disk cache with the decoded model (:meth:`CrisisModel.load`);
         a model trained in the process (``python -m faq.crisis crossval``) packs them here, uncached."""
         return cls._pack(text, bounds)
@@ -321,32 +326,54 @@ class PackedFeatures:
             packable &= (code < 0xFFFF) & ((code != 0) | (size <= k)) & (code != ord("~"))
             keys |= code.astype(np.uint64) << shift
         char_rows = np.flatnonzero(packable)
-        # syllable n-grams ("~a b c"), one by one (a list of all their syllables would cost megabytes at
-        # once); a sound n-gram with one of AMBIGUOUS_SOUNDS is never a window's feature: left out
+        # syllable n-grams ("~a b c"), a run of rows at a time (a list of all their syllables would cost
+        # megabytes at once), read from one string per run (its names each after its "~"); a sound n-gram
+        # with one of AMBIGUOUS_SOUNDS is never a window's feature: left out. Syllables get their ids in the
+        # order they are first seen.
         syllable_ids: dict[str, int] = {}
-        sound_rows: list[int] = []
-        sound_keys: list[int] = []
-        tag, shifts = int(_SOUND_TAG), [int(bits) for bits in _SOUND_SHIFTS]
-        at = edges.tolist()
-        for row in np.flatnonzero(sound).tolist():
-            name = text[at[row] + 1 : at[row + 1]]
-            said = name.split(" ")
-            if len(said) > len(shifts) or "" in said:
+        sound_rows: list[np.ndarray] = []
+        sound_keys: list[np.ndarray] = []
+        everywhere = np.flatnonzero(sound)
+        for lo in range(0, len(everywhere), _PACK_RUN):
+            rows = everywhere[lo : lo + _PACK_RUN]
+            first, last_row = int(rows[0]), int(rows[-1])
+            if last_row - first == len(rows) - 1:  # (consecutive, as in a model's sorted vocabulary)
+                block = text[int(edges[first]) : int(edges[last_row + 1])]
+            else:
+                block = "".join([text[a:b] for a, b in zip(edges[rows].tolist(), edges[rows + 1].tolist(), strict=True)])
+            # a "~" only where a name starts, no empty name or syllable, at most three syllables a name
+            if block.count("~") != len(rows) or any(gap in block for gap in _NO_SYLLABLE) or block.endswith((" ", "~")):
                 return None
-            if _AMBIGUOUS.search(name):
-                continue
-            key = tag
-            for syllable, bits in zip(said, shifts, strict=False):
-                known = syllable_ids.get(syllable)
-                if known is None:
-                    known = syllable_ids[syllable] = len(syllable_ids) + 1
-                key |= known << bits
-            sound_keys.append(key)
-            sound_rows.append(row)
+            breaks = np.frombuffer(block.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            # syllables per name: the spaces after its "~", and one
+            spaces = np.bincount(np.cumsum(breaks == ord("~")) - 1, weights=breaks == ord(" "), minlength=len(rows))
+            sizes = spaces.astype(np.int64) + 1
+            if int(sizes.max()) > len(_SOUND_SHIFTS):
+                return None
+            if _AMBIGUOUS.search(block):
+                kept = np.array([_AMBIGUOUS.search(name) is None for name in block[1:].split("~")])
+                block = "~" + "~".join(name for name, keep in zip(block[1:].split("~"), kept, strict=True) if keep)
+                rows, sizes = rows[kept], sizes[kept]
+                if not len(rows):
+                    continue
+            flat = block[1:].replace("~", " ").split(" ")
+            del block, breaks
+            for syllable in dict.fromkeys(flat):  # (first seen first)
+                if syllable not in syllable_ids:
+                    syllable_ids[syllable] = len(syllable_ids) + 1
+            ids = np.fromiter(map(syllable_ids.__getitem__, flat), dtype=np.uint64, count=len(flat))
+            del flat
+            # each syllable's place in its n-gram (0, 1, 2) -> its id shifted to that place's bits
+            row_of = np.repeat(np.arange(len(rows)), sizes)
+            place = np.arange(len(ids)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            placed = np.zeros((len(rows), len(_SOUND_SHIFTS)), dtype=np.uint64)
+            placed[row_of, place] = ids << _SOUND_SHIFT_COLUMN[place, 0]
+            sound_keys.append(np.bitwise_or.reduce(placed, axis=1) | _SOUND_TAG)
+            sound_rows.append(rows)
         if len(syllable_ids) + 1 >= _NOT_YET:
             return None
-        all_keys = np.concatenate((keys[char_rows], np.array(sound_keys, dtype=np.uint64)))
-        all_rows = np.concatenate((char_rows, np.array(sound_rows, dtype=np.int64))).astype(np.int32)
+        all_keys = np.concatenate((keys[char_rows], *sound_keys))
+        all_rows = np.concatenate((char_rows, *sound_rows)).astype(np.int32)
         order = np.argsort(all_keys, kind="stable")
         return cls(all_keys[order], all_rows[order], syllable_ids)
 

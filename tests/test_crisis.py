@@ -929,6 +929,32 @@ def test_packed_features_of_a_model_trained_here() -> None:
     assert _string_rows(by_hand, ["𠮷野"]) and packed.rows_of(["𠮷野"]) is None
 
 
+def test_syllable_ngrams_pack_as_their_syllables_ids_in_the_order_first_seen() -> None:
+    """A sound feature ("~a b c") is packed as its syllables' ids (1 and up, in the order the vocabulary first
+    names them, the ambiguous sounds left out), 16 bits each from bit 32 down, under the sound tag; a
+    vocabulary with a sound feature that cannot be packed gives no packed features at all."""
+    from itertools import accumulate
+
+    names = ["想", "~xiang si", "死", "~bu xiang huo", "~san diao", "~si", "想死", "~huo le", "~xiang"]
+    packed = PackedFeatures.of("".join(names), [0, *accumulate(map(len, names))])
+    assert packed is not None
+    assert dict(packed.syllable_ids) == {"xiang": 1, "si": 2, "bu": 3, "huo": 4, "le": 5}
+    tag = 0xFFFF << 48
+    by_row = dict(zip(packed.rows.tolist(), packed.keys.tolist(), strict=True))
+    assert {row: by_row[row] for row in (1, 3, 5, 7, 8)} == {
+        1: tag | 1 << 32 | 2 << 16,
+        3: tag | 3 << 32 | 1 << 16 | 4,
+        5: tag | 2 << 32,
+        7: tag | 4 << 32 | 5 << 16,
+        8: tag | 1 << 32,
+    }
+    assert 4 not in by_row and by_row[0] == ord("想") << 48 and by_row[6] == ord("想") << 48 | ord("死") << 32
+    assert packed.keys.tolist() == sorted(packed.keys.tolist())
+    for bad in ("~a  b", "~a b c d", "~", "~a ", "~ a", "~a~b"):
+        unpackable = ["想", bad, "死"]
+        assert PackedFeatures.of("".join(unpackable), [0, *accumulate(map(len, unpackable))]) is None, bad
+
+
 def test_packed_features_are_kept_with_the_decoded_model_in_one_cache_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector: CrisisDetector
 ) -> None:
