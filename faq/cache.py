@@ -60,13 +60,18 @@ def redirected(path: Path | None) -> Iterator[None]:
         _redirected.reset(token)
 
 
+def _name(kind: str, key: str, suffix: str) -> str:
+    """The file name of an entry (in the cache directory, and in a file of packed entries)."""
+    return f"{kind}-{key[:40]}{suffix}"
+
+
 def _path(kind: str, key: str) -> Path | None:
     root = directory()
-    return root / f"{kind}-{key[:40]}.json" if root is not None else None
+    return root / _name(kind, key, ".json") if root is not None else None
 
 
 def load_json(kind: str, key: str) -> dict[str, Any] | None:
-    for handle in _sources(f"{kind}-{key[:40]}.json"):
+    for handle in _sources(_name(kind, key, ".json")):
         with handle:
             try:
                 value = json.loads(handle.read().decode("utf-8"))
@@ -110,14 +115,14 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> bool:
 
 
 def _marshal_path(root: Path, kind: str, key: str) -> Path:
-    return root / f"{kind}-{key[:40]}.marshal"
+    return root / _name(kind, key, ".marshal")
 
 
 def has_marshal(kind: str, key: str) -> bool:
     """Whether a value was saved by :func:`save_marshal` under ``kind`` and ``key``, or is shipped (it may
     still be unreadable)."""
     root = directory()
-    name = f"{kind}-{key[:40]}.marshal"
+    name = _name(kind, key, ".marshal")
     if root is not None and (root / name).is_file():
         return True
     reading = _shipped.get()
@@ -126,7 +131,7 @@ def has_marshal(kind: str, key: str) -> bool:
 
 def load_marshal(kind: str, key: str) -> Any:
     """A value saved by :func:`save_marshal` (builtin types only), or None."""
-    for handle in _sources(f"{kind}-{key[:40]}.marshal"):
+    for handle in _sources(_name(kind, key, ".marshal")):
         with handle:
             try:
                 stored_key, value = marshal.load(handle)
@@ -149,7 +154,7 @@ def load_with_blobs(kind: str, key: str) -> tuple[Any, list[bytearray]] | None:
     straight into a buffer of its own, which its arrays can keep (``numpy.frombuffer``): nothing is read
     twice, whereas ``marshal.load`` copies every bytes object through a buffer as large as the largest
     one (5.6 MB at 50k examples, at the peak of a /reload)."""
-    for handle in _sources(f"{kind}-{key[:40]}.marshal"):
+    for handle in _sources(_name(kind, key, ".marshal")):
         with handle:
             try:
                 found = _read_with_blobs(handle, key)
