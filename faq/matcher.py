@@ -354,7 +354,11 @@ class Matcher:
         # The inverted indexes are built from compact arrays of (example, key) postings in helper functions,
         # so that no per-example list of keys or per-key list of Python ints outlives its step (at 50k
         # examples those were ~50 MB alive while the n-gram model loaded).
-        tokens_index = _Postings.of(([*set(tokens)] for tokens in self.token_lists), self.owner_of, n_owners)
+        tokens_index = (
+            _Postings.of_token_lists(self.token_lists, self.owner_of, n_owners)
+            if isinstance(self.token_lists, TokenLists)
+            else _Postings.of(([*set(tokens)] for tokens in self.token_lists), self.owner_of, n_owners)
+        )
         first_seen = dict.fromkeys(t for tokens in self.token_lists for t in tokens)  # the IDF's key order
         self.idf = {t: tokens_index.idf[t] for t in first_seen}
         del first_seen
@@ -373,11 +377,16 @@ class Matcher:
         if n >= COMPACT_FROM:  # (the word index's temporaries given back before the characters' is built)
             memory.trim()
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
-        chars = _Postings.of(
-            ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists),
-            self.owner_of,
-            n_owners,
-            runs=False,  # (only their idf, mass and examples are read: ~8 MB less at 50k while it is built)
+        # (only their idf, mass and examples are read, no runs: ~8 MB less at 50k while it is built)
+        chars = (
+            _Postings.of_token_lists(self.token_lists, self.owner_of, n_owners, characters=True)
+            if isinstance(self.token_lists, TokenLists)
+            else _Postings.of(
+                ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists),
+                self.owner_of,
+                n_owners,
+                runs=False,
+            )
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
@@ -1583,6 +1592,55 @@ class _Postings:
             owner_of,
             n_owners,
             runs,
+        )
+
+    @classmethod
+    def of_token_lists(
+        cls, token_lists: TokenLists, owner_of: np.ndarray, n_owners: int, characters: bool = False
+    ) -> _Postings:
+        """:meth:`of` the examples' distinct tokens (``characters``: the distinct characters of their tokens,
+        spaces left out, and no runs), read from the compact lists' word ids with a few numpy calls instead
+        of a sorted list and a dict look-up per token: the same keys, in the same order, and the same pairs."""
+        words, raw_ids, raw_bounds = token_lists.parts()
+        ids = np.frombuffer(raw_ids, dtype=np.int32) if len(raw_ids) else np.zeros(0, dtype=np.int32)
+        bounds = np.frombuffer(raw_bounds, dtype=np.int64)
+        example = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))
+        if characters:  # each word as its distinct characters (in code point order), each as a key of its own
+            letters = [sorted(set(word) - {" "}) for word in words]
+            names = sorted(set().union(*letters))
+            number = {ch: k for k, ch in enumerate(names)}
+            sizes = np.fromiter(map(len, letters), dtype=np.int64, count=len(letters))
+            flat = np.fromiter((number[ch] for chars in letters for ch in chars), dtype=np.int64, count=int(sizes.sum()))
+            per_word = sizes[ids]
+            starts = np.repeat(np.cumsum(sizes)[ids] - per_word, per_word)
+            key = flat[starts + np.arange(len(starts)) - np.repeat(np.cumsum(per_word) - per_word, per_word)]
+            example = np.repeat(example, per_word)
+        else:  # each word, ranked in sorted order
+            names = sorted(words)
+            rank = np.empty(len(words), dtype=np.int64)
+            rank[sorted(range(len(words)), key=words.__getitem__)] = np.arange(len(words))
+            key = rank[ids]
+        # the pairs in order of example, then key (sorted: as each example's keys are sorted), each once
+        pairs = example * max(len(names), 1) + key
+        pairs.sort()
+        if len(pairs):
+            pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        example_of, key = np.divmod(pairs, max(len(names), 1))
+        del pairs
+        # key ids in the order the keys are first seen among the pairs
+        by_key = np.argsort(key, kind="stable")
+        first = np.ones(len(by_key), dtype=bool)
+        np.not_equal(key[by_key[1:]], key[by_key[:-1]], out=first[1:])
+        seen = key[np.sort(by_key[first])]  # the keys present, as first seen
+        new_id = np.zeros(max(len(names), 1), dtype=np.int32)
+        new_id[seen] = np.arange(len(seen), dtype=np.int32)
+        return cls(
+            [names[k] for k in seen.tolist()],
+            new_id[key],
+            example_of.astype(np.int32),
+            owner_of,
+            n_owners,
+            runs=not characters,
         )
 
     def mass(self, weights: dict[str, float], n: int) -> np.ndarray:
