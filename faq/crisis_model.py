@@ -24,6 +24,7 @@ regression.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -559,14 +560,16 @@ class CrisisModel:
             "settings": dict(self.settings),
             "bias": [round(float(b), 4) for b in self.bias],
             "features": names,
-            # one row of three weights per feature, flattened, in thousandths
-            "weights": [round(float(w) * 1000) for w in self.weights.reshape(-1)],
+            # one row of three weights per feature, flattened, in thousandths: as little-endian 16-bit integers
+            # in base64 (decoded ~10x faster than a list of numbers), or as that list when one does not fit
+            **_encoded_weights([round(float(w) * 1000) for w in self.weights.reshape(-1)]),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> CrisisModel:
-        names, weights, bias = data.get("features"), data.get("weights"), data.get("bias")
-        if not isinstance(names, list) or not isinstance(weights, list) or not isinstance(bias, list):
+        names, bias = data.get("features"), data.get("bias")
+        weights = _decoded_weights(data)
+        if not isinstance(names, list) or weights is None or not isinstance(bias, list):
             raise ValueError("a crisis model needs 'features', 'weights' and 'bias' (retrain it)")
         if data.get("version") != FEATURES_VERSION:
             raise ValueError(f"crisis model version {data.get('version')!r}, expected {FEATURES_VERSION} (retrain it)")
@@ -581,7 +584,7 @@ class CrisisModel:
         settings = data.get("settings", {})
         return cls(
             vocabulary=StringIndex.of(map(str, names)),
-            weights=np.asarray(weights, dtype=np.float32).reshape(-1, len(CLASSES)) / 1000,
+            weights=weights.reshape(-1, len(CLASSES)) / 1000,
             bias=np.asarray(bias, dtype=np.float64),
             crisis_at=float(crisis_at),
             distress_at=float(distress_at),
@@ -612,6 +615,32 @@ class CrisisModel:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+#: The key of the weights in thousandths as base64 of little-endian 16-bit integers (:meth:`CrisisModel.to_json`).
+_WEIGHTS_I16 = "weights_i16le_base64"
+
+
+def _encoded_weights(thousandths: list[int]) -> dict[str, object]:
+    """The weights (in thousandths) as a model file holds them: base64 of int16 when they all fit, else a list."""
+    if thousandths and (min(thousandths) < -(2**15) or max(thousandths) >= 2**15):
+        return {"weights": thousandths}
+    return {_WEIGHTS_I16: base64.b64encode(np.asarray(thousandths, dtype="<i2").tobytes()).decode("ascii")}
+
+
+def _decoded_weights(data: Mapping[str, object]) -> np.ndarray | None:
+    """The flattened weights in thousandths (float32) of a model file in either form, or None."""
+    listed, packed = data.get("weights"), data.get(_WEIGHTS_I16)
+    if isinstance(listed, list):
+        return np.asarray(listed, dtype=np.float32)
+    if isinstance(packed, str):
+        try:
+            raw = base64.b64decode(packed, validate=True)
+        except ValueError:
+            return None
+        if len(raw) % 2 == 0:
+            return np.frombuffer(raw, dtype="<i2").astype(np.float32)
+    return None
 
 
 # ------------------------------------------------------------------------------------------ training

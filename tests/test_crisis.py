@@ -521,6 +521,30 @@ def test_model_scores_each_window_and_round_trips(tmp_path: Path) -> None:
         CrisisModel.from_json({**model.to_json(), "version": 1})
 
 
+def test_a_model_files_weights_read_back_the_same_in_either_form(tmp_path: Path) -> None:
+    """Weights in thousandths are saved as base64 of little-endian int16 (decoded ~10x faster than a list of
+    numbers), as a list of numbers when one does not fit; either form, and the list of a file saved before,
+    reads back to the same float32 weights, bit for bit; a damaged one is refused."""
+    from faq.crisis_model import _WEIGHTS_I16
+
+    texts = ["想死", "不想活了", "逾期了怎么办", "会打给家人吗"]
+    model = train(texts * 2, [2, 2, 0, 0] * 2, Settings(c=10.0, min_count=1))
+    saved = model.to_json()
+    assert _WEIGHTS_I16 in saved and "weights" not in saved
+    listed = {k: v for k, v in saved.items() if k != _WEIGHTS_I16}
+    listed["weights"] = [round(float(w) * 1000) for w in model.weights.reshape(-1)]
+    large = replace(model, weights=model.weights * 0 + np.float32(40.0))  # 40,000 thousandths: beyond int16
+    assert "weights" in large.to_json() and _WEIGHTS_I16 not in large.to_json()
+    for data, expected in ((saved, model), (listed, model), (large.to_json(), large)):
+        read = CrisisModel.from_json(data)
+        assert read.weights.dtype == np.float32 and read.weights.tobytes() == expected.weights.tobytes()
+    for broken in ("not base64!", "AAA"):
+        with pytest.raises(ValueError):
+            CrisisModel.from_json({**saved, _WEIGHTS_I16: broken})
+    shipped = json.loads((Path(__file__).resolve().parent.parent / "crisis_model.json").read_text(encoding="utf-8"))
+    assert _WEIGHTS_I16 in shipped
+
+
 def test_windows_and_syllables() -> None:
     assert windows("我 不想 活了") == [["我", "不想", "活了"]]
     long = " ".join(["逾期了怎么办"] * 30)
