@@ -8,12 +8,14 @@ import io
 import json
 import marshal
 import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from faq import analysis_file, cache
+from faq import matcher as matcher_module
 from faq.engine import Engine
 from faq.kb import load_knowledge_base
 
@@ -30,6 +32,12 @@ def _decoded(name: str, data: bytes) -> tuple[Any, bytes]:
     handle = io.BytesIO(data)
     value = marshal.load(handle)
     return value, handle.read()
+
+
+def _own_ngram_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each engine built here reads or builds its own n-gram model (not the one of a matcher of the same
+    examples alive in the test session, which a build shares without looking it up)."""
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
 
 
 def _copy_kb(tmp_path: Path, edit: bool) -> Path:
@@ -59,6 +67,7 @@ def test_the_shipped_analysis_is_current_and_read_instead_of_computed(
     """A first start (an empty cache directory) finds every entry it asks for in the file: it computes, and
     so writes, none of them."""
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    _own_ngram_models(monkeypatch)
     kb = load_knowledge_base(SHIPPED_KB)
     with analysis_file.reading(kb.path) as shipped:
         Engine(kb)
@@ -67,9 +76,10 @@ def test_the_shipped_analysis_is_current_and_read_instead_of_computed(
     assert not [entry.name for entry in tmp_path.iterdir() if cache.kind_of(entry.name) in analysis_file.KINDS]
 
 
-def test_computing_again_gives_the_shipped_analysis(tmp_path: Path) -> None:
+def test_computing_again_gives_the_shipped_analysis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The file holds what computing gives (not merely the right keys): each entry's value, to the last
     byte of its arrays, as a build with an empty cache directory and no shipped file writes it."""
+    _own_ngram_models(monkeypatch)
     packed = cache.packed_names(SHIPPED_ANALYSIS, analysis_file.code_version())
     assert packed, STALE
     with cache.redirected(tmp_path):
@@ -85,6 +95,7 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    _own_ngram_models(monkeypatch)
     kb_path = _copy_kb(tmp_path, edit=True)
     kb = load_knowledge_base(kb_path)
     with analysis_file.reading(kb.path) as shipped:
