@@ -609,10 +609,15 @@ def test_a_bare_doubt_names_no_topic_of_its_own(engine: Engine, text: str, inten
     assert engine.reply(text).intent == intent, text
 
 
-def test_the_indexes_read_from_compact_token_lists_are_the_ones_built_token_by_token(engine: Engine) -> None:
-    """_Postings.of_token_lists (numpy over the compact lists' word ids, as a start builds the indexes from
-    5,000 examples) gives the keys, their order and the pairs that _Postings.of gives from each example's
-    tokens: on the shipped examples and on random lists (repeated, empty, spaced and one-character tokens)."""
+@pytest.mark.parametrize("run", [1024, 7])
+def test_the_indexes_read_from_compact_token_lists_are_the_ones_built_token_by_token(
+    engine: Engine, run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_Postings.of_token_lists (numpy over the compact lists' word ids a run of examples at a time, as a start
+    builds the indexes from 5,000 examples) gives the keys, their order and the pairs that _Postings.of gives
+    from each example's tokens: on the shipped examples and on random lists (repeated, empty, spaced and
+    one-character tokens), in runs of 1,024 examples and of 7."""
+    monkeypatch.setattr(matcher_module, "_INDEX_RUN", run)
     import random
 
     from faq.compact import TokenLists
