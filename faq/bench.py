@@ -7,9 +7,11 @@ system: on a busy machine wall time also counts waiting for a core):
 
 * "first start": an empty cache directory, nothing computed before (a fresh checkout, install or
   container whose image did not build the cache): it reads the knowledge base and the files shipped
-  beside it (``rate.yaml``, ``complaints.yaml``, ``crisis_model.json``, and ``intents.scorer.json``, the
-  trained scorer, used only when it was trained on exactly this knowledge base, :mod:`faq.scorer_file`)
-  and jieba's dictionary, and computes everything else;
+  beside it (``rate.yaml``, ``complaints.yaml``, ``crisis_model.json``, ``intents.scorer.json``, the
+  trained scorer, used only when it was trained on exactly this knowledge base, :mod:`faq.scorer_file`, and
+  ``intents.analysis.pack``, the analysed examples and n-gram model, used only when they were computed
+  from exactly this knowledge base by this code, :mod:`faq.analysis_file`) and jieba's dictionary, and
+  computes everything else;
 * "after an edit": the knowledge base with one example added, with the cache the first start left: what
   depends on the knowledge base (analysed examples, n-gram model, trained weights) is computed again,
   what does not (the reduced jieba dictionary, the crisis layer's pattern screens) is read back, as at

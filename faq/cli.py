@@ -274,7 +274,10 @@ def run_check(args: argparse.Namespace) -> int:
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     if kb is not None:
-        engine = Engine(kb)
+        from faq import analysis_file
+
+        with analysis_file.reading(kb.path) as shipped:  # (as a start reads it: which entries it asks for)
+            engine = Engine(kb)
         lines = {
             (intent.id, question): line
             for intent in kb.intents
@@ -294,6 +297,7 @@ def run_check(args: argparse.Namespace) -> int:
             )
         warnings += _first_message_check(engine, str(args.path))
         warnings += _scorer_check(engine, str(args.path))
+        warnings += _analysis_check(engine, shipped.asked, str(args.path))
         stages = ", ".join(f"{pid} {len(rows)}" for pid, rows in kb.stages.items())
         oos = sum(len(g.questions) for g in kb.out_of_scope)
         print(
@@ -319,22 +323,47 @@ def _scorer_check(engine: Engine, path: str) -> list[Problem]:
     return [Problem(path, 0, None, detail, "warning")]
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Train the scorer afresh (never read from the cache or the shipped file) and write it beside the
-    knowledge base (:mod:`faq.scorer_file`)."""
-    from faq import scorer_file
+def _analysis_check(engine: Engine, asked: set[str], path: str) -> list[Problem]:
+    """A warning when the analysis shipped beside the knowledge base lacks an entry a start asked for
+    (``asked``): the examples or the analysis code changed since it was packed (a first start then
+    computes it: ~0.5 s more at the shipped size, and the file should be rebuilt)."""
+    from faq import analysis_file
 
-    engine = Engine.load(args.path)
-    matcher = engine.matcher
-    key = matcher.scorer_key()
-    model = matcher.train()
-    target = scorer_file.path_for(engine.kb.path)
-    scorer_file.write(target, key, model.weights, model.threshold, model.calibration)
+    shipped = analysis_file.path_for(engine.kb.path)
+    if not shipped.exists() or not analysis_file.stale(asked, shipped):
+        return []
+    detail = f"{shipped.name} was packed for another version of the examples or the code: run `python -m faq train`"
+    return [Problem(path, 0, None, detail, "warning")]
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train the scorer afresh and write it beside the knowledge base (:mod:`faq.scorer_file`), with the
+    analysis a start reads (:mod:`faq.analysis_file`). Everything is computed afresh, in an empty cache
+    directory of the command's own: nothing is read from the user's cache or the shipped files."""
+    import tempfile
+
+    from faq import analysis_file, cache, scorer_file
+    from faq.kb import load_knowledge_base
+    from faq.matcher import FEATURES
+
+    with tempfile.TemporaryDirectory(prefix="faq-train-") as fresh, cache.redirected(Path(fresh)):
+        engine = Engine(load_knowledge_base(args.path))  # (not Engine.load: no shipped analysis read)
+        matcher = engine.matcher
+        key = matcher.scorer_key()
+        target = scorer_file.path_for(engine.kb.path)
+        # Built with no cache, the engine read its scorer from the file only when the file was current:
+        # otherwise it has just trained it (not trained twice).
+        current = scorer_file.read(target, key, len(FEATURES)) is not None
+        model = matcher.train() if current else matcher.model
+        scorer_file.write(target, key, model.weights, model.threshold, model.calibration)
+        analysis = analysis_file.path_for(engine.kb.path)
+        packed = analysis_file.write(analysis, Path(fresh))
     accuracy, rejection, count = model.calibration
     print(
         f"{target}: threshold {model.threshold:.2f}, calibrated on {count} held-out predictions "
         f"(in scope {accuracy:.1%}, out-of-scope rejection {rejection:.1%})"
     )
+    print(f"{analysis}: {len(packed)} entries ({', '.join(cache.kind_of(name) for name in packed)})")
     return 0
 
 

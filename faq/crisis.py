@@ -879,9 +879,9 @@ class CrisisDetector:
     def __init__(self, rules: CrisisRules) -> None:
         self.rules = rules
         screens_key = _screens_key(rules)
-        known = len(_REQUIRED)
         if screens_key is not None:
             _load_screens(screens_key)
+        known = len(_REQUIRED)  # (saved again below only when screens were read that the cache lacks)
         c = _Compiled()
         for kind in CUE_KINDS:
             for cue in rules.cues.get(kind, ()):

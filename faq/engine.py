@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from faq import apr, complaint, compose, memory
+from faq import analysis_file, apr, complaint, compose, memory
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.context import (
     Context,
@@ -281,7 +281,9 @@ class Engine:
         kb = load_knowledge_base(path or DEFAULT_KB_PATH)
         if cls._loaded_before:  # (reading the file leaves free pages the engine's arrays do not reuse)
             memory.release()
-        engine = cls(kb, config)
+        # the analysis shipped beside the knowledge base, where the cache has none (used only while current)
+        with analysis_file.reading(kb.path):
+            engine = cls(kb, config)
         memory.release()
         Engine._loaded_before = True
         return engine

@@ -1,28 +1,30 @@
-"""jieba's frequent words as the analyser reads them, shipped beside this module for a first start.
+"""jieba's frequent words as the analyser reads them, shipped beside this module for every start.
 
 The analyser segments with a reduced copy of jieba's dictionary (:data:`faq.analyze.MIN_WORD_FREQUENCY`: the
-words seen at least that often, and their prefixes, which jieba's word graph needs), built from jieba's
-``dict.txt`` at the first start and kept in the cache directory from then on. Building it takes ~0.2 s of CPU,
-a sixth of a first start from an empty cache (a fresh checkout or install, a container whose image did not
-build the cache); :data:`FILE` holds the same table, compressed (~0.75 MB), and reading it takes ~0.07 s. It is
-read only while its key, a digest of the installed ``dict.txt`` and of the bound, is the one it was written
-for; otherwise the table is built as before. ``python -m faq.jieba_words`` writes it from the installed
-jieba; ``tests/test_analyze.py`` checks that it is what building gives.
+words seen at least that often, and their prefixes, which jieba's word graph needs). Building it from
+jieba's ``dict.txt`` takes ~0.2 s of CPU; :data:`FILE` holds the same table laid out as it is read back (the
+words in one string, the counts as little-endian 64-bit integers, through marshal: ~0.05 s, most of it the
+dict itself), so a start reads it as fast as the cache directory's copy, which is kept only when the table
+had to be built. It is read only while its key, a digest of the installed ``dict.txt`` and of the bound, is
+the one it was written for; otherwise the table is built as before. ``python -m faq.jieba_words`` writes it
+from the installed jieba; ``tests/test_analyze.py`` checks that it is what building gives.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 #: The shipped table (see the module docstring).
-FILE = Path(__file__).resolve().parent / "jieba_words.zlib"
+FILE = Path(__file__).resolve().parent / "jieba_words.table"
 #: How the table is laid out (part of its key).
-FORMAT = "jieba-words-1"
+FORMAT = "jieba-words-2"
+#: The counts' layout in the file.
+_COUNTS = np.dtype("<i8")
 
 
 def key(dictionary: bytes, minimum: int) -> str:
@@ -31,29 +33,32 @@ def key(dictionary: bytes, minimum: int) -> str:
 
 
 def encode(freq: dict[str, int], total: int, table_key: str) -> bytes:
-    """The file's bytes: the key, the total and the words (in their order), then their counts, compressed."""
-    if any("\n" in word or "\f" in word for word in freq):
-        raise ValueError("a word with a line or form feed cannot be stored")
-    text = f"{table_key}\f{total}\f" + "\n".join(freq) + "\f" + " ".join(map(str, freq.values()))
-    return zlib.compress(text.encode("utf-8"), 9)
+    """The file's bytes: the format, the key, the total, the words (in their order, one string) and their
+    counts (one buffer), marshalled."""
+    if any("\n" in word for word in freq):
+        raise ValueError("a word with a line feed cannot be stored")
+    counts = np.fromiter(freq.values(), dtype=_COUNTS, count=len(freq)).tobytes()
+    return marshal.dumps((FORMAT, table_key, total, "\n".join(freq), counts))
 
 
-def read(dictionary: bytes, minimum: int, path: Path = FILE) -> tuple[dict[str, int], int] | None:
-    """The shipped table (word -> count, and the counts' total) when it was written for ``dictionary`` and
-    ``minimum``; None otherwise (no file, another jieba, a damaged file)."""
+def read(table_key: str, path: Path | None = None) -> tuple[dict[str, int], int] | None:
+    """The table shipped in ``path`` (default :data:`FILE`): word -> count, and the counts' total, when it was
+    written for ``table_key`` (:func:`key` of the installed dictionary); None otherwise (no file, another
+    jieba, a damaged file)."""
     try:
-        stored_key, total, words, counts = zlib.decompress(path.read_bytes()).decode("utf-8").split("\f")
-        if stored_key != key(dictionary, minimum):
+        stored = marshal.loads((path or FILE).read_bytes())
+        if not (isinstance(stored, tuple) and len(stored) == 5 and stored[:2] == (FORMAT, table_key)):
+            return None
+        _, _, total, words, counts = stored
+        if not (isinstance(total, int) and isinstance(words, str) and isinstance(counts, bytes)):
             return None
         names = words.split("\n")
-        # (numpy's parser, ~3x faster than int() per count; it stops at anything that is no number, and
-        # the lengths then differ)
-        values = np.fromstring(counts, dtype=np.int64, sep=" ").tolist()
-        if len(names) != len(values):
-            return None
-        return dict(zip(names, values, strict=True)), int(total)
-    except (OSError, ValueError, DeprecationWarning, zlib.error, UnicodeDecodeError):  # (numpy warns of a bad count)
+        values = np.frombuffer(counts, dtype=_COUNTS).tolist()
+    except (OSError, EOFError, ValueError, TypeError):
         return None
+    if len(names) != len(values):
+        return None
+    return dict(zip(names, values, strict=True)), total
 
 
 def main() -> int:

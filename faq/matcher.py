@@ -351,7 +351,11 @@ class Matcher:
         # The inverted indexes are built from compact arrays of (example, key) postings in helper functions,
         # so that no per-example list of keys or per-key list of Python ints outlives its step (at 50k
         # examples those were ~50 MB alive while the n-gram model loaded).
-        tokens_index = _Postings.of(([*set(tokens)] for tokens in self.token_lists), self.owner_of, n_owners)
+        tokens_index = (
+            _Postings.of_token_lists(self.token_lists, self.owner_of, n_owners)
+            if isinstance(self.token_lists, TokenLists)
+            else _Postings.of(([*set(tokens)] for tokens in self.token_lists), self.owner_of, n_owners)
+        )
         first_seen = dict.fromkeys(t for tokens in self.token_lists for t in tokens)  # the IDF's key order
         self.idf = {t: tokens_index.idf[t] for t in first_seen}
         del first_seen
@@ -370,11 +374,16 @@ class Matcher:
         if n >= COMPACT_FROM:  # (the word index's temporaries given back before the characters' is built)
             memory.trim()
         # Characters: an index of their own, weighted like tokens (by how many owners use them).
-        chars = _Postings.of(
-            ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists),
-            self.owner_of,
-            n_owners,
-            runs=False,  # (only their idf, mass and examples are read: ~8 MB less at 50k while it is built)
+        # (only their idf, mass and examples are read, no runs: ~8 MB less at 50k while it is built)
+        chars = (
+            _Postings.of_token_lists(self.token_lists, self.owner_of, n_owners, characters=True)
+            if isinstance(self.token_lists, TokenLists)
+            else _Postings.of(
+                ([*set("".join(tokens).replace(" ", ""))] for tokens in self.token_lists),
+                self.owner_of,
+                n_owners,
+                runs=False,
+            )
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
@@ -1537,6 +1546,8 @@ def _live(key: str, model: NgramModel) -> None:
 
 #: How many examples :meth:`_Postings.mass` sums at a time.
 _MASS_RUN = 4096
+#: How many examples :meth:`_Postings.of_token_lists` reads at a time (its temporaries: ~1 MB).
+_INDEX_RUN = 1024
 
 
 class _Postings:
@@ -1631,6 +1642,84 @@ class _Postings:
             owner_of,
             n_owners,
             runs,
+        )
+
+    @classmethod
+    def of_token_lists(
+        cls, token_lists: TokenLists, owner_of: np.ndarray, n_owners: int, characters: bool = False
+    ) -> _Postings:
+        """:meth:`of` the examples' distinct tokens (``characters``: the distinct characters of their tokens,
+        spaces left out, and no runs), read from the compact lists' word ids with a few numpy calls a run of
+        examples at a time instead of a sorted list and a dict look-up per token: the same keys, in the same
+        order, and the same pairs (int32, as :meth:`of` gives them), with no array of every pair wider than
+        those (at 50k examples ~500k character pairs, while a /reload builds beside the serving engine)."""
+        words, raw_ids, raw_bounds = token_lists.parts()
+        ids = np.frombuffer(raw_ids, dtype=np.int32) if len(raw_ids) else np.zeros(0, dtype=np.int32)
+        bounds = np.frombuffer(raw_bounds, dtype=np.int64)
+        n = len(bounds) - 1
+        if characters:  # each word as its distinct characters (code point order), numbered in that order
+            letters = [sorted(set(word) - {" "}) for word in words]
+            names = sorted(set().union(*letters))
+            number = {ch: k for k, ch in enumerate(names)}
+            sizes = np.fromiter(map(len, letters), dtype=np.int64, count=len(letters))
+            flat = np.fromiter((number[ch] for chars in letters for ch in chars), dtype=np.int32, count=int(sizes.sum()))
+            del letters, number
+            first_letter = np.cumsum(sizes) - sizes
+        else:  # each word, numbered in sorted order
+            names = sorted(words)
+            rank = np.empty(len(words), dtype=np.int32)
+            rank[sorted(range(len(words)), key=words.__getitem__)] = np.arange(len(words), dtype=np.int32)
+        width = np.int64(max(len(names), 1))
+        # (the pairs gathered as :meth:`of` gathers them, in arrays that grow: no second copy of every pair)
+        keys, examples = array("i"), array("i")
+        seen = np.zeros(len(names), dtype=bool)
+        order: list[np.ndarray] = []  # the keys as first seen, run by run
+        for lo in range(0, n, _INDEX_RUN):
+            hi = min(n, lo + _INDEX_RUN)
+            a, b = int(bounds[lo]), int(bounds[hi])
+            run = ids[a:b]
+            example = np.repeat(np.arange(lo, hi, dtype=np.int64), np.diff(bounds[lo : hi + 1]))
+            if characters:
+                per_word = sizes[run]
+                at = np.repeat(first_letter[run] - (np.cumsum(per_word) - per_word), per_word)
+                key = flat[at + np.arange(len(at))]
+                example = np.repeat(example, per_word)
+                del per_word, at
+            else:
+                key = rank[run]
+            # the run's pairs in order of example, then key (as each example's keys are sorted), each once
+            pairs = example * width + key
+            del example, key
+            pairs.sort()
+            if len(pairs):
+                pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+            run_examples, run_keys = np.divmod(pairs, width)
+            del pairs
+            run_keys = run_keys.astype(np.int32)
+            # keys not seen in an earlier run, in the order this run first has them
+            by_key = np.argsort(run_keys, kind="stable")
+            first = np.ones(len(by_key), dtype=bool)
+            np.not_equal(run_keys[by_key[1:]], run_keys[by_key[:-1]], out=first[1:])
+            fresh = run_keys[np.sort(by_key[first])]
+            del by_key, first
+            fresh = fresh[~seen[fresh]]
+            seen[fresh] = True
+            order.append(fresh)
+            keys.frombytes(run_keys.tobytes())
+            examples.frombytes(run_examples.astype(np.int32).tobytes())
+            del run_keys, run_examples
+        seen_order = np.concatenate(order) if order else np.zeros(0, dtype=np.int32)
+        new_id = np.zeros(len(names), dtype=np.int32)
+        new_id[seen_order] = np.arange(len(seen_order), dtype=np.int32)
+        key_of = np.frombuffer(keys, dtype=np.int32) if keys else np.zeros(0, dtype=np.int32)
+        np.take(new_id, key_of, out=key_of)
+        return cls(
+            [names[k] for k in seen_order.tolist()],
+            key_of,
+            np.frombuffer(examples, dtype=np.int32) if examples else np.zeros(0, dtype=np.int32),
+            owner_of,
+            n_owners,
+            runs=not characters,
         )
 
     def mass(self, weights: dict[str, float], n: int) -> np.ndarray:

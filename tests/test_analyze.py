@@ -59,8 +59,14 @@ def test_analysed_examples_are_cached_interned_and_a_corrupt_cache_is_a_miss(
 def test_the_reduced_jieba_dictionary_reads_back_from_its_cache_as_it_was_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from faq import jieba_words
+
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    shipped = _dictionary()  # the shipped table, current: nothing written to the cache
+    assert not list(tmp_path.glob("dictionary-*.marshal"))
+    monkeypatch.setattr(jieba_words, "FILE", tmp_path / "missing.table")  # (another jieba's table: built)
     built = _dictionary()
+    assert built == shipped
     (stored,) = tmp_path.glob("dictionary-*.marshal")
     assert _dictionary() == built  # read back: the same words, prefixes, counts and total
     assert built[0]["逾期"] > 0 and built[0]["通讯"] >= 0 and "通" in built[0]
@@ -136,12 +142,13 @@ def test_the_shipped_jieba_table_is_what_building_it_gives_and_only_for_its_dict
 
     raw = analyze.jieba_dictionary_path().read_bytes()
     built = analyze.read_dictionary(raw.decode("utf-8"))
-    shipped = jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY)
+    table_key = jieba_words.key(raw, analyze.MIN_WORD_FREQUENCY)
+    shipped = jieba_words.read(table_key)
     assert shipped is not None
     assert shipped[1] == built[1] and list(shipped[0].items()) == list(built[0].items())
-    assert jieba_words.read(raw + "新词 100 n\n".encode(), analyze.MIN_WORD_FREQUENCY) is None  # another jieba
-    assert jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY + 1) is None
-    damaged = tmp_path / "words.zlib"
-    damaged.write_bytes(jieba_words.FILE.read_bytes()[:1000])
-    assert jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY, damaged) is None
-    assert jieba_words.read(raw, analyze.MIN_WORD_FREQUENCY, tmp_path / "missing.zlib") is None
+    assert jieba_words.read(jieba_words.key(raw + "新词 100 n\n".encode(), analyze.MIN_WORD_FREQUENCY)) is None  # another jieba
+    assert jieba_words.read(jieba_words.key(raw, analyze.MIN_WORD_FREQUENCY + 1)) is None
+    for damaged in (jieba_words.FILE.read_bytes()[:1000], jieba_words.FILE.read_bytes()[:-1], b"", b"\x00broken"):
+        (tmp_path / "words.table").write_bytes(damaged)
+        assert jieba_words.read(table_key, tmp_path / "words.table") is None
+    assert jieba_words.read(table_key, tmp_path / "missing.table") is None

@@ -521,6 +521,28 @@ def test_model_scores_each_window_and_round_trips(tmp_path: Path) -> None:
         CrisisModel.from_json({**model.to_json(), "version": 1})
 
 
+def test_a_model_files_weights_read_back_the_same_in_either_form(tmp_path: Path) -> None:
+    """Weights in thousandths are saved as base64 of little-endian int16 (decoded ~10x faster than a list of
+    numbers), as a list of numbers when one does not fit; either form, and the list of a file saved before,
+    reads back to the same float32 weights, bit for bit; a damaged one is refused."""
+    from faq.crisis_model import _WEIGHTS_I16
+
+    texts = ["想死", "不想活了", "逾期了怎么办", "会打给家人吗"]
+    model = train(texts * 2, [2, 2, 0, 0] * 2, Settings(c=10.0, min_count=1))
+    saved = model.to_json()
+    assert _WEIGHTS_I16 in saved and "weights" not in saved
+    listed = {k: v for k, v in saved.items() if k != _WEIGHTS_I16}
+    listed["weights"] = [round(float(w) * 1000) for w in model.weights.reshape(-1)]
+    large = replace(model, weights=model.weights * 0 + np.float32(40.0))  # 40,000 thousandths: beyond int16
+    assert "weights" in large.to_json() and _WEIGHTS_I16 not in large.to_json()
+    for data, expected in ((saved, model), (listed, model), (large.to_json(), large)):
+        read = CrisisModel.from_json(data)
+        assert read.weights.dtype == np.float32 and read.weights.tobytes() == expected.weights.tobytes()
+    for broken in ("not base64!", "AAA"):
+        with pytest.raises(ValueError):
+            CrisisModel.from_json({**saved, _WEIGHTS_I16: broken})
+
+
 def test_windows_and_syllables() -> None:
     assert windows("我 不想 活了") == [["我", "不想", "活了"]]
     long = " ".join(["逾期了怎么办"] * 30)
@@ -927,6 +949,32 @@ def test_packed_features_of_a_model_trained_here() -> None:
                 found = candidate.rows(window)
                 assert list(found) == _string_rows(candidate, window), window
     assert _string_rows(by_hand, ["𠮷野"]) and packed.rows_of(["𠮷野"]) is None
+
+
+def test_syllable_ngrams_pack_as_their_syllables_ids_in_the_order_first_seen() -> None:
+    """A sound feature ("~a b c") is packed as its syllables' ids (1 and up, in the order the vocabulary first
+    names them, the ambiguous sounds left out), 16 bits each from bit 32 down, under the sound tag; a
+    vocabulary with a sound feature that cannot be packed gives no packed features at all."""
+    from itertools import accumulate
+
+    names = ["想", "~xiang si", "死", "~bu xiang huo", "~san diao", "~si", "想死", "~huo le", "~xiang"]
+    packed = PackedFeatures.of("".join(names), [0, *accumulate(map(len, names))])
+    assert packed is not None
+    assert dict(packed.syllable_ids) == {"xiang": 1, "si": 2, "bu": 3, "huo": 4, "le": 5}
+    tag = 0xFFFF << 48
+    by_row = dict(zip(packed.rows.tolist(), packed.keys.tolist(), strict=True))
+    assert {row: by_row[row] for row in (1, 3, 5, 7, 8)} == {
+        1: tag | 1 << 32 | 2 << 16,
+        3: tag | 3 << 32 | 1 << 16 | 4,
+        5: tag | 2 << 32,
+        7: tag | 4 << 32 | 5 << 16,
+        8: tag | 1 << 32,
+    }
+    assert 4 not in by_row and by_row[0] == ord("想") << 48 and by_row[6] == ord("想") << 48 | ord("死") << 32
+    assert packed.keys.tolist() == sorted(packed.keys.tolist())
+    for bad in ("~a  b", "~a b c d", "~", "~a ", "~ a", "~a~b"):
+        unpackable = ["想", bad, "死"]
+        assert PackedFeatures.of("".join(unpackable), [0, *accumulate(map(len, unpackable))]) is None, bad
 
 
 def test_packed_features_are_kept_with_the_decoded_model_in_one_cache_entry(

@@ -665,3 +665,41 @@ def test_a_bare_doubt_names_no_topic_of_its_own(engine: Engine, text: str, inten
     """"真的会吗" after a story doubts what was told: the story's topic answers, never one the doubt resembles
     on its own (it read as a home visit: "...真的会来吗")."""
     assert engine.reply(text).intent == intent, text
+
+
+@pytest.mark.parametrize("run", [1024, 7])
+def test_the_indexes_read_from_compact_token_lists_are_the_ones_built_token_by_token(
+    engine: Engine, run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_Postings.of_token_lists (numpy over the compact lists' word ids a run of examples at a time, as a start
+    builds the indexes from 5,000 examples) gives the keys, their order and the pairs that _Postings.of gives
+    from each example's tokens: on the shipped examples and on random lists (repeated, empty, spaced and
+    one-character tokens), in runs of 1,024 examples and of 7."""
+    monkeypatch.setattr(matcher_module, "_INDEX_RUN", run)
+    import random
+
+    from faq.compact import TokenLists
+    from faq.matcher import _Postings
+
+    rng = random.Random(5)
+    alphabet = ["逾", "期", "催", "收", "a", "b", " ", "通讯录", "会 不会", "x y", "期"]
+    made = [[rng.choice(alphabet) for _ in range(rng.randint(0, 6))] for _ in range(300)]
+    for lists in (engine.matcher.token_lists, TokenLists(made), TokenLists([[], [" "]]), TokenLists([])):
+        assert isinstance(lists, TokenLists)
+        owner_of = np.sort(np.array([rng.randrange(7) for _ in range(len(lists))], dtype=np.int32))
+        for characters in (False, True):
+            keys = (
+                ([*set("".join(tokens).replace(" ", ""))] for tokens in lists)
+                if characters
+                else ([*set(tokens)] for tokens in lists)
+            )
+            expected = _Postings.of(keys, owner_of, 7, runs=not characters)
+            fast = _Postings.of_token_lists(lists, owner_of, 7, characters=characters)
+            assert fast.keys == expected.keys
+            for name in ("key_of", "example_of", "_examples_by_key", "_bounds"):
+                assert getattr(fast, name).dtype == getattr(expected, name).dtype, name
+                assert getattr(fast, name).tolist() == getattr(expected, name).tolist(), name
+            assert fast.idf == expected.idf
+            if not characters:
+                for name in ("_run_owner", "_run_count", "_run_key", "_run_bounds"):
+                    assert getattr(fast, name).tolist() == getattr(expected, name).tolist(), name

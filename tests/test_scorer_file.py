@@ -57,7 +57,7 @@ def _copy_kb(tmp_path: Path, edit: bool) -> Path:
         at = text.index(marker) + len(marker)
         text = text[:at] + "      - 逾期了催收天天打电话到底怎么办才好呢\n" + text[at:]
     kb.write_text(text, encoding="utf-8")
-    for name in ("crisis_model.json", "rate.yaml", "complaints.yaml", "intents.scorer.json"):
+    for name in ("crisis_model.json", "rate.yaml", "complaints.yaml", "intents.scorer.json", "intents.analysis.pack"):
         if (REPO / name).exists():
             shutil.copy(REPO / name, tmp_path / name)
     return kb
@@ -92,11 +92,15 @@ def test_faq_train_writes_a_file_the_next_start_uses(
     monkeypatch.setenv("FAQ_CACHE_DIR", "off")
     kb_path = _copy_kb(tmp_path, edit=True)
     assert main(["check", str(kb_path)]) == 0
-    assert "intents.scorer.json was trained on another version" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "intents.scorer.json was trained on another version" in out
+    assert "intents.analysis.pack was packed for another version" in out
     assert main(["train", str(kb_path)]) == 0
     engine = Engine.load(kb_path)
     stored = scorer_file.read(tmp_path / "intents.scorer.json", engine.matcher.scorer_key(), len(FEATURES))
     assert stored is not None
     assert engine.matcher.model.weights == stored[0]
     assert main(["check", str(kb_path)]) == 0
-    assert "intents.scorer.json was trained" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "intents.scorer.json was trained" not in out
+    assert "intents.analysis.pack was packed" not in out

@@ -1,0 +1,95 @@
+"""The knowledge base's analysis, shipped beside it so that a first start need not compute it.
+
+A start from an empty cache directory (a fresh checkout or install, a container whose image did not build
+the cache) analyses every example before it can answer: the analyser's vocabulary and its pinyin keys, each
+example's tokens, the n-gram model (~0.55 s of CPU at the shipped size, half of such a start). Later starts
+read them from the cache directory (:mod:`faq.cache`), each entry under a key that is a digest of what it
+was computed from (the analyser's version, words and synonyms, the examples, their owners and tokens).
+
+``python -m faq train`` computes those entries afresh (into an empty cache directory of its own, never
+reading the user's cache or this file) and packs them into ``<knowledge base>.analysis.pack``
+(``intents.analysis.pack`` beside ``intents.yaml``; :func:`faq.cache.pack`), with :func:`code_version`, a
+digest of the code that computed them. While :meth:`Engine.load <faq.engine.Engine.load>` builds an engine,
+an entry the cache directory does not have is read from that file (:func:`faq.cache.shipped`) under the
+same key, and only when the running code is the code that packed it: an entry is used only when it is
+what computing would give. After an edit of the examples (or of the analysis code) the build finds none
+of its entries there and computes them as before; a missing, damaged or foreign file is the same as a
+stale one: never an error, never another reply.
+
+``tests/test_analysis_file.py`` checks that the shipped file is current (a build of ``intents.yaml`` finds
+every entry it asks for there) and holds what computing gives; ``python -m faq check`` warns when it is
+stale. The file holds no decoded crisis model (it does not depend on the knowledge base; the cache keeps it),
+no screens of the crisis rules (their key holds a digest of faq/crisis.py: every edit of it would make the
+file stale, for ~0.02 s) and no leave-one-out counts (only training reads them).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from faq import analyze, cache
+
+#: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
+#: every start.
+KINDS = ("analyzer", "tokens", "ngrams")
+#: The code and tables that compute those entries (beside this module). The cache's keys name the data
+#: an entry was computed from and a version of the code that is bumped by hand (ANALYZER_VERSION,
+#: faq.ngrams.VERSION); the file is read only with the very code that wrote it, so that an edit of the
+#: analysis that forgot its version (a stop word, a synonym in code) is never answered with the file's
+#: older analysis.
+CODE = ("analyze.py", "ngrams.py", "compact.py", "pinyin.py", "pinyin_readings.txt")
+
+
+def path_for(kb_path: str | Path) -> Path:
+    """Where the analysis of the knowledge base at ``kb_path`` is shipped: ``intents.yaml`` ->
+    ``intents.analysis.pack`` in the same folder."""
+    kb_path = Path(kb_path)
+    return kb_path.with_name(f"{kb_path.stem}.analysis.pack")
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of :data:`CODE` and of which jieba dictionary the analyser reads (its path and size, as the
+    reduced dictionary's cache key); read once per process."""
+    digest = hashlib.sha256(b"analysis code 1\n")
+    folder = Path(__file__).resolve().parent
+    for name in CODE:
+        try:
+            digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+        except OSError:  # (no source beside the module, a frozen application: a version nothing was packed for)
+            digest.update(f"{name} unreadable\0".encode())
+    dictionary = analyze.jieba_dictionary_path()
+    try:
+        digest.update(f"{dictionary} {dictionary.stat().st_size}".encode())
+    except OSError:
+        digest.update(b"no dictionary")
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def reading(kb_path: str | Path) -> Iterator[cache.Shipped]:
+    """Within: the entries the cache directory lacks are read from the analysis shipped beside the
+    knowledge base at ``kb_path``, when this code packed it (:func:`faq.cache.shipped`)."""
+    with cache.shipped(path_for(kb_path), code_version()) as shipped:
+        yield shipped
+
+
+def write(target: Path, computed: Path) -> list[str]:
+    """Pack the entries of :data:`KINDS` that a build wrote into the cache directory ``computed`` (an empty
+    one of its own, see the module docstring) into ``target``; the names packed. Raises OSError when the
+    file cannot be written."""
+    names = sorted(entry.name for entry in computed.iterdir() if cache.kind_of(entry.name) in KINDS)
+    if not cache.pack(target, {name: (computed / name).read_bytes() for name in names}, code_version()):
+        raise OSError(f"cannot write {target}")
+    target.chmod(0o644)  # (shipped: readable by the user a deployment runs as, not only by its writer)
+    return names
+
+
+def stale(asked: set[str], target: Path) -> list[str]:
+    """The entries of :data:`KINDS` among ``asked`` (the names a build looked up, :class:`faq.cache.Shipped`)
+    that ``target`` does not hold: empty when the file is current for that build."""
+    held = cache.packed_names(target, code_version())
+    return sorted(name for name in asked if cache.kind_of(name) in KINDS and name not in held)

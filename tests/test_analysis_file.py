@@ -1,0 +1,139 @@
+"""The analysis shipped beside intents.yaml (faq/analysis_file.py, faq/cache.py's packed entries): current,
+the same as computing gives, and never read when it does not match the knowledge base and code being
+loaded."""
+
+from __future__ import annotations
+
+import io
+import json
+import marshal
+import shutil
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from faq import analysis_file, cache
+from faq import matcher as matcher_module
+from faq.engine import Engine
+from faq.kb import load_knowledge_base
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_KB = REPO / "intents.yaml"
+SHIPPED_ANALYSIS = REPO / "intents.analysis.pack"
+STALE = "intents.analysis.pack is stale: run `python -m faq train`"
+
+
+def _decoded(name: str, data: bytes) -> tuple[Any, bytes]:
+    """A cache file's value (JSON, or marshal and the raw bytes of the blobs after it)."""
+    if name.endswith(".json"):
+        return json.loads(data.decode("utf-8")), b""
+    handle = io.BytesIO(data)
+    value = marshal.load(handle)
+    return value, handle.read()
+
+
+def _own_ngram_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each engine built here reads or builds its own n-gram model (not the one of a matcher of the same
+    examples alive in the test session, which a build shares without looking it up)."""
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
+
+
+def _copy_kb(tmp_path: Path, edit: bool) -> Path:
+    """The shipped knowledge base and the files beside it copied to ``tmp_path``; with ``edit`` one example
+    added (a maintainer's edit after the analysis was packed)."""
+    kb = tmp_path / "intents.yaml"
+    text = SHIPPED_KB.read_text(encoding="utf-8")
+    if edit:
+        marker = "    questions:\n"
+        at = text.index(marker) + len(marker)
+        text = text[:at] + "      - 逾期了催收天天打电话到底怎么办才好呢\n" + text[at:]
+    kb.write_text(text, encoding="utf-8")
+    for name in ("crisis_model.json", "rate.yaml", "complaints.yaml", "intents.scorer.json", SHIPPED_ANALYSIS.name):
+        if (REPO / name).exists():
+            shutil.copy(REPO / name, tmp_path / name)
+    return kb
+
+
+def test_the_analysis_file_sits_beside_its_knowledge_base() -> None:
+    assert analysis_file.path_for(SHIPPED_KB) == SHIPPED_ANALYSIS
+    assert analysis_file.path_for("/x/other.yaml") == Path("/x/other.analysis.pack")
+
+
+def test_the_shipped_analysis_is_current_and_read_instead_of_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start (an empty cache directory) finds every entry it asks for in the file: it computes, and
+    so writes, none of them."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    _own_ngram_models(monkeypatch)
+    kb = load_knowledge_base(SHIPPED_KB)
+    with analysis_file.reading(kb.path) as shipped:
+        Engine(kb)
+    assert {cache.kind_of(name) for name in shipped.asked} >= set(analysis_file.KINDS)
+    assert analysis_file.stale(shipped.asked, SHIPPED_ANALYSIS) == [], STALE
+    assert not [entry.name for entry in tmp_path.iterdir() if cache.kind_of(entry.name) in analysis_file.KINDS]
+
+
+def test_computing_again_gives_the_shipped_analysis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file holds what computing gives (not merely the right keys): each entry's value, to the last
+    byte of its arrays, as a build with an empty cache directory and no shipped file writes it."""
+    _own_ngram_models(monkeypatch)
+    packed = cache.packed_names(SHIPPED_ANALYSIS, analysis_file.code_version())
+    assert packed, STALE
+    with cache.redirected(tmp_path):
+        Engine(load_knowledge_base(SHIPPED_KB))  # (not Engine.load: nothing read from the shipped file)
+    for name in sorted(packed):
+        shipped = cache.unpacked(SHIPPED_ANALYSIS, name, analysis_file.code_version())
+        assert shipped is not None
+        assert (tmp_path / name).is_file(), f"{name}: no longer computed by a build ({STALE})"
+        assert _decoded(name, shipped) == _decoded(name, (tmp_path / name).read_bytes()), name
+
+
+def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    _own_ngram_models(monkeypatch)
+    kb_path = _copy_kb(tmp_path, edit=True)
+    kb = load_knowledge_base(kb_path)
+    with analysis_file.reading(kb.path) as shipped:
+        edited = Engine(kb)
+    asked = {name for name in shipped.asked if cache.kind_of(name) in analysis_file.KINDS}
+    assert len(asked) == len(analysis_file.KINDS)
+    assert analysis_file.stale(shipped.asked, kb_path.with_name(SHIPPED_ANALYSIS.name)) == sorted(asked)
+    assert "逾期了催收天天打电话到底怎么办才好呢" in edited.matcher.examples
+    reference = Engine(load_knowledge_base(SHIPPED_KB))  # (no file read: computed)
+    unedited = _copy_kb(tmp_path, edit=False)
+    for damaged in (b"", b"not a pack", SHIPPED_ANALYSIS.read_bytes()[:5000]):
+        unedited.with_name(SHIPPED_ANALYSIS.name).write_bytes(damaged)
+        engine = Engine.load(unedited)
+        assert list(engine.matcher.token_lists) == list(reference.matcher.token_lists)
+        assert engine.reply("逾期3天会怎样").text == reference.reply("逾期3天会怎样").text
+
+
+def test_a_pack_is_read_only_by_the_code_that_wrote_it_and_the_cache_directory_comes_first(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    with cache.redirected(folder):
+        cache.save_marshal("tokens", "k" * 64, ("from the directory",))
+        entries = {entry.name: entry.read_bytes() for entry in folder.iterdir()}
+    name = next(iter(entries))
+    target = tmp_path / "x.analysis.pack"
+    assert cache.pack(target, entries, "code 1")
+    assert cache.packed_names(target, "code 1") == {name}
+    assert cache.packed_names(target, "code 2") == set()
+    assert cache.unpacked(target, name, "code 2") is None
+    with cache.redirected(None):
+        with cache.shipped(target, "code 1") as shipped:
+            assert cache.load_marshal("tokens", "k" * 64) == ("from the directory",)
+            assert cache.has_marshal("tokens", "k" * 64)
+            assert cache.load_marshal("tokens", "j" * 64) is None  # (another key: another name)
+        assert shipped.asked == {name, f"tokens-{'j' * 40}.marshal"}
+        with cache.shipped(target, "code 2"):
+            assert cache.load_marshal("tokens", "k" * 64) is None
+            assert not cache.has_marshal("tokens", "k" * 64)
+        assert cache.load_marshal("tokens", "k" * 64) is None  # (outside: no shipped file)
+    with cache.redirected(tmp_path / "other"), cache.shipped(target, "code 1"):
+        cache.save_marshal("tokens", "k" * 64, ("newer",))
+        assert cache.load_marshal("tokens", "k" * 64) == ("newer",)
