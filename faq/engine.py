@@ -508,12 +508,18 @@ class Engine:
         """A message whose words without its day count ask nothing clearly ("晚了两天还 要紧吗", "晚缴3天算迟缴吗"
         less 晚了两天 / 晚缴3天): the day count's own words may say what is asked (a day or two late is the
         grace-period question). The whole message decides then, when it clearly names another intent than
-        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before."""
+        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before. When the
+        words besides the day count are refused as out of scope, the whole message decides when it clearly
+        names any intent (the stage block's included)."""
         if match.intent is not None and not match.ambiguous:
             return match
-        if match.out_of_scope is not None:
-            return match
         whole = self.matcher.match(plain, context=context)
+        if match.out_of_scope is not None:
+            # The words beside the day count were turned away ("房贷 银行会怎么做" less 逾期三个月 reads as a
+            # banking question): an overdue debt is no out-of-scope errand, and the whole message decides
+            # when it clearly names an intent ("房贷逾期三个月银行会怎么做" is the collection process). An unsure
+            # whole message keeps the refusal: a story of a debt may end in an errand of another kind.
+            return whole if whole.is_clear(DAY_WORDS_BAR) else match
         if whole.intent == STAGE_INTENT or not whole.is_clear(DAY_WORDS_BAR):
             return match
         return whole
@@ -578,8 +584,8 @@ class Engine:
             return match
         if match.intent == topic:
             return replace(match, ambiguous=False)  # the likeliest topic is support itself: no "did you mean"
-        if match.out_of_scope is not None:
-            return match
+        if match.out_of_scope is not None and not self._only_day_words(question):
+            return match  # (a refusal of what the leftover words ask; "怎么办" alone asks for help with the distress)
         if match.intent is not None and not match.ambiguous:
             asks = asks_something(question)
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),

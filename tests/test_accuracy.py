@@ -192,3 +192,15 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
     ]
     assert not refused
+
+
+def test_every_knowledge_base_example_gets_an_answer(engine: Engine) -> None:
+    """An intent's own example is answered, never refused as out of scope or not understood (the distress
+    topic's "心态崩了怎么办" once was: its leftover "怎么办" read as an unrelated question)."""
+    refused = [
+        (intent.id, question)
+        for intent in engine.kb.intents
+        for question in intent.questions
+        if engine.reply(question).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
+    ]
+    assert not refused

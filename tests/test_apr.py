@@ -146,6 +146,17 @@ def test_parse_loan(message: str, expected: LoanFigures) -> None:
     assert parse_loan(message) == expected
 
 
+@pytest.mark.parametrize(
+    "message", ["已经还掉一截了 剩下的能缓缓吗", "先还一部分可以吗", "还了一大半 还差一点", "借了一些钱周转", "只还上一小部分"]
+)
+def test_a_quantity_word_after_one_numeral_is_no_figure(message: str) -> None:
+    assert parse_loan(message) == F()
+
+
+def test_a_lone_numeral_with_a_currency_is_money() -> None:
+    assert parse_loan("利息就还了五块") == F(repayment=5)
+
+
 def test_parser_never_raises_on_garbage() -> None:
     for text in ["", None, b"\xff\xfe", "借" * 5000, "借万万万到手千千 分零期", "还" + "9" * 400]:
         figures = parse_loan(text)

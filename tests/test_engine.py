@@ -261,6 +261,9 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
         ("欠了五万 天天害怕 压力好大 不知道怎么办", "emotional"),
         # with a day count too: support (and the stage after it), not a "did you mean"
         ("借了三个平台 逾期二十天 每天心慌 干什么都没心思", "emotional"),
+        # distress and nothing but a plea for help ("怎么办", "好想"): support, not an unrelated question's refusal
+        ("焦虑 失眠 怎么办", "emotional"),
+        ("整宿失眠 好焦虑 怎么办", "emotional"),
         # distress beside a clear question: that question's answer (after the warm sentence)
         ("好焦虑 逾期了会坐牢吗", "jail"),
         ("我好害怕 他们会打给我爸妈吗", "family_contact"),
@@ -269,6 +272,17 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
 def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
     reply = engine.reply(text)
     assert reply.distress and reply.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("房贷逾期四个月银行会怎么做", "collection_process"), ("房贷逾期半年了 银行会怎么做", "collection_process")],
+)
+def test_an_overdue_home_or_car_loan_is_not_a_banking_question(engine: Engine, text: str, intent: str) -> None:
+    """Less its day count and 逾期, a mortgage question ("房贷 该咋整") reads as a bank's ordinary business (out of
+    scope); the overdue debt is what it is about: the whole message decides when it clearly names an intent."""
+    reply = engine.reply(text)
+    assert reply.kind is not ReplyKind.OUT_OF_SCOPE and reply.intent == intent
 
 
 def test_an_overdue_reader_asking_something_else_gets_that_answer_not_a_rate(engine: Engine) -> None:
