@@ -71,6 +71,10 @@ WEAK_ANSWER_BAR = 0.5
 #: question about a lender's legality, which the whole message does not suggest).
 WEAK_ANSWER_RANK = 3
 MAX_SUGGESTIONS = 3
+#: A message of distress that asks nothing ("欠网贷压力大到睡不着", "压力好大 想哭 借呗花呗都逾期了"): the
+#: support topic answers, unless its other words name a topic almost surely, as a collector's announced
+#: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
+DISTRESS_STATEMENT_BAR = 0.9
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
@@ -577,8 +581,9 @@ class Engine:
     def _distress_first(self, question: str, match: Match) -> Match:
         """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
         害怕 该怎么办"): the emotional-support topic answers, not a topic the leftover words resemble a little
-        (below the threshold, answered only because loan context lowers the bar) or merely name ("负债").
-        A question beside the distress ("好焦虑 会坐牢吗"), or a clear match, keeps its answer."""
+        (below the threshold, answered only because loan context lowers the bar) or merely name ("负债"),
+        nor one a statement names ("欠了好多网贷": whose distress it is) unless almost surely
+        (``DISTRESS_STATEMENT_BAR``). A question beside the distress ("好焦虑 会坐牢吗") keeps its answer."""
         topic = self.kb.crisis.distress_intent
         if self.kb.intent(topic) is None:
             return match
@@ -591,7 +596,7 @@ class Engine:
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
             # unless the leftover is a bare word ("负债") that asks nothing
             named_only = not asks and len(self.analyzer.tokens(question)) <= 1
-            if (match.confidence >= self.matcher.threshold or asks) and not named_only:
+            if (asks or match.confidence >= DISTRESS_STATEMENT_BAR) and not named_only:
                 return match
         return Match(intent=topic, confidence=match.confidence, ranking=match.ranking)
 

@@ -264,6 +264,10 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
         # distress and nothing but a plea for help ("怎么办", "好想"): support, not an unrelated question's refusal
         ("焦虑 失眠 怎么办", "emotional"),
         ("整宿失眠 好焦虑 怎么办", "emotional"),
+        # distress told beside the debt it comes from, nothing asked: support, not the debt's topic
+        ("借了好多网贷 压力大到睡不着", "emotional"),
+        ("信用卡欠太多 心态崩了", "emotional"),
+        ("欠网贷 好焦虑", "emotional"),
         # distress beside a clear question: that question's answer (after the warm sentence)
         ("好焦虑 逾期了会坐牢吗", "jail"),
         ("我好害怕 他们会打给我爸妈吗", "family_contact"),
