@@ -36,7 +36,7 @@ out-of-scope rejection when each probability is trusted only to within ``CALIBRA
 (:func:`calibrate`; counted exactly, the curve is a flat step function whose best point jumped with every
 few examples). The best intent wins when its probability clears the
 threshold and no out-of-scope group is more probable; when the runner-up is within ``ambiguity_margin``
-(and the best is not ``confident``) the engine offers suggestions.
+(and the best is not ``confident``; 0 by default, so never) the engine offers suggestions.
 
 Loan context. A message with a domain word (催收, 征信, 逾期 ...) or, as the engine tells, a day count,
 lender, platform, amount or borrowing verb, almost always asks something in scope; there the threshold
@@ -132,8 +132,11 @@ class MatcherConfig:
     #: almost always meant, and out of scope wins only through an out-of-scope group (see decide).
     #: Negative: the same as ``threshold``.
     context_threshold: float = 0.1
-    #: Top two intents closer than this (and the top below `confident`) -> "did you mean".
-    ambiguity_margin: float = 0.04
+    #: Top two intents closer than this (and the top below `confident`) -> "did you mean". 0 (was 0.04): an
+    #: accepted intent is answered, its runner-up among the related buttons; on the dev sets the likelier of
+    #: two close topics was the right one in 5 of the 5 ties "did you mean" left unanswered, none wrong. "Did
+    #: you mean" stays for a message with loan context that clears no bar (see decide).
+    ambiguity_margin: float = 0.0
     confident: float = 0.5
     #: How many examples (the most similar by overlap) RapidFuzz compares with the message.
     fuzzy_examples: int = 48

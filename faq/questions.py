@@ -17,7 +17,8 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
 
 #: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
-#: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧"; not "这样吧",
+#: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧", "他们这么说是违法
+#: 的吧": a judgement of legality with 吧 after it asks, whoever opens it; not "这样吧",
 #: let's do this), a worried guess asked for confirmation ("他们不会真的上门吧", "不然会一直打给我妈吧"), and 还是
 #: opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of "还是还不上",
 #: still, nor 还是说, which says the same question again in other words).
@@ -26,6 +27,7 @@ PLAIN_ASKS = (
     r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
     r"|^(?:那|这)(?:样|种|个|么做)?(?:也|都|还)?(?:算|是|属于|不是|违法|违规|犯法|合法|不合法|过分)\S{0,6}吧$"
     r"|(?:不会|不至于|会)\S{0,12}吧$"
+    r"|(?:违法|违规|犯法|合法|过分|恐吓|骚扰)(?:的|了)?吧$"
 )
 
 

@@ -70,6 +70,8 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("这违法吧", True),
         ("这算恐吓吧", True),
         ("那不是高利贷吧", True),
+        ("他们半夜打来骂人 是违规的吧", True),
+        ("催收这么做犯法了吧", True),
         ("这样吧", False),
         ("那我先还这个吧", False),
         # a worried guess asks to be told ("they won't really ..., will they?")
