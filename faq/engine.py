@@ -71,6 +71,8 @@ WEAK_ANSWER_BAR = 0.5
 #: question about a lender's legality, which the whole message does not suggest).
 WEAK_ANSWER_RANK = 3
 MAX_SUGGESTIONS = 3
+#: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
+CLOSE_RUNNER_UP = 0.04
 #: A message of distress that asks nothing ("欠网贷压力大到睡不着", "压力好大 想哭 借呗花呗都逾期了"): the
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
@@ -939,6 +941,9 @@ class Engine:
                     intents=(intent.id, second.id),
                     related=self._asks(_second_first(second.id, intent.related)),
                 )
+            elif second is None and (close := self._close_runner_up(match)) is not None:
+                # two topics nearly as likely: the other one is the first button ("did you mean" no longer asks)
+                reply = replace(reply, related=self._asks(_second_first(close, intent.related)))
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
@@ -962,6 +967,17 @@ class Engine:
                 return make(ReplyKind.SUGGEST, (Part(text),), suggestions=suggestions, quote=words)
             return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
         return self._fallback(u)
+
+    def _close_runner_up(self, match: Match) -> str | None:
+        """The intent ranked second when it is within ``CLOSE_RUNNER_UP`` of the answered one and the answer is
+        not ``confident``: the reader may have meant it (see MatcherConfig.ambiguity_margin)."""
+        intents = [c for c in match.ranking if not c.is_out_of_scope][:2]
+        if len(intents) < 2 or intents[0].owner != match.intent:
+            return None
+        best, runner_up = intents
+        if best.score >= self.matcher.config.confident or best.score - runner_up.score >= CLOSE_RUNNER_UP:
+            return None
+        return runner_up.owner
 
     def _fallback(
         self, u: Understanding, kind: ReplyKind = ReplyKind.FALLBACK, out_of_scope: str | None = None

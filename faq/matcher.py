@@ -133,9 +133,9 @@ class MatcherConfig:
     #: Negative: the same as ``threshold``.
     context_threshold: float = 0.1
     #: Top two intents closer than this (and the top below `confident`) -> "did you mean". 0 (was 0.04): an
-    #: accepted intent is answered, its runner-up among the related buttons; on the dev sets the likelier of
-    #: two close topics was the right one in 5 of the 5 ties "did you mean" left unanswered, none wrong. "Did
-    #: you mean" stays for a message with loan context that clears no bar (see decide).
+    #: accepted intent is answered, a runner-up that close its first button (engine.CLOSE_RUNNER_UP); on the
+    #: dev sets the likelier of two close topics was the right one in 5 of the 5 ties "did you mean" left
+    #: unanswered, none wrong. "Did you mean" stays for a message with loan context that clears no bar.
     ambiguity_margin: float = 0.0
     confident: float = 0.5
     #: How many examples (the most similar by overlap) RapidFuzz compares with the message.

@@ -503,3 +503,19 @@ def test_borrowing_anew_to_repay_is_answered_even_when_it_resembles_nothing_in_s
     words (a credit line shown in an app) make an unrelated question the likeliest reading, or nothing clears the
     threshold: never a refusal."""
     assert engine.reply("要不要借个新的来还旧的 app上显示我有五万额度").intent == "debt_management"
+
+
+def test_a_close_runner_up_is_offered_first(engine: Engine) -> None:
+    """No "did you mean" between two accepted topics: the likelier answers, and a runner-up within
+    CLOSE_RUNNER_UP (the answer not confident) is its first button; a distant or out-of-scope one is not."""
+    from faq.engine import CLOSE_RUNNER_UP
+    from faq.matcher import Candidate, Match
+
+    def match(*scores: tuple[str, float]) -> Match:
+        return Match(scores[0][0], scores[0][1], tuple(Candidate(o, s, True) for o, s in scores))
+
+    near = 0.40 - CLOSE_RUNNER_UP / 2
+    assert engine._close_runner_up(match(("life_impact", 0.40), ("credit_report", near))) == "credit_report"
+    assert engine._close_runner_up(match(("life_impact", 0.40), ("oos:unrelated", 0.39), ("jail", 0.1))) is None
+    assert engine._close_runner_up(match(("life_impact", 0.40), ("credit_report", 0.30))) is None
+    assert engine._close_runner_up(match(("life_impact", 0.55), ("credit_report", 0.54))) is None
