@@ -74,6 +74,9 @@ ORDINALS = [
     ("第十五天", 15),
     ("逾期第3天", 3),
     ("逾期第一天", 1),
+    # "today is day N", in Cantonese with 日 (a bare 日 is otherwise a date): 今日系第三日
+    ("迟还咗 唔知佢哋跟住会做咩 我今日系第三日", 3),
+    ("今日已经系第五日 佢哋会唔会上门", 5),
 ]
 
 APPROXIMATIONS = [
@@ -174,6 +177,7 @@ EXCLUSIONS = [
     ("一天打了六个电话", None),
     ("一天打十几次", None),
     ("一天打三次", None),
+    ("下个月第二日再还", None),  # a date, not "today is day N"
     ("我逾期了，他们一天打三次", None),
     ("晚上9点", None),
     ("21:30", None),
