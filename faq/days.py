@@ -626,9 +626,9 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     strong_after = _STRONG_AFTER.match(right) is not None
     if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
         return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due
-    if (quantity.bare_month or quantity.ri) and not verb.attached:
-        if not (quantity.ri and quantity.ordinal and _TODAY_IS_BEFORE.search(left)):
-            return None
+    today_is = quantity.ri and quantity.ordinal and _TODAY_IS_BEFORE.search(left) is not None
+    if (quantity.bare_month or quantity.ri) and not verb.attached and not today_is:
+        return None
     if quantity.bare_month and _DATE_AFTER_MONTH.match(right):
         return None
     if quantity.unit == "year" and _DATE_AFTER_YEAR.match(right):
