@@ -13,8 +13,12 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 
 #: A part of a message asks something when it has a question particle or a question word.
 #: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点 / 点 + a verb (点投诉; not the 点
-#: of 网点 or 早点), 咩, 边度 / 边个. (Not 点解, why: "网点解冻" has it, and so does a child's question told.)
-CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
+#: of 网点 or 早点), 咩, 边度 / 边个, and 系点 / 会点 closing a part (流程系点: what is it like; 之后会点: what happens).
+#: (Not 点解, why: "网点解冻" has it, and so does a child's question told.)
+CANTONESE_ASKS = (
+    r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
+    r"|(?:系|会)点(?=$|\s|㗎|嘅|啊|呀|呢)"
+)
 
 #: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
 #: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧", "他们这么说是违法

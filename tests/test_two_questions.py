@@ -65,6 +65,9 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("我到底欠了多少", True),
         ("我点投诉佢哋", True),  # Cantonese: how to complain
         ("明天去网点处理", False),  # a bank branch
+        ("追数嘅程序系点", True),  # Cantonese: what is the procedure like
+        ("迟咗还 跟住会点", True),  # Cantonese: what happens next
+        ("我会点钟去还", False),  # a clock time
         ("这种做法是否合规", True),
         # a tag question about what was just told asks; "这样吧" (let's do this) or a plan does not
         ("这违法吧", True),
