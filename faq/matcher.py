@@ -1089,11 +1089,11 @@ class Matcher:
         # story itself ("他们这么说是违法的吧", "这样合法吗": the story says what "this" is).
         # A part that asks about the story itself asks the whole message's topic: no single question then brings
         # another topic forward ("...打电话到我公司了 这样合法吗 我去哪里投诉": two questions, see _two_questions).
-        story_asked = any(questions.REFERS_BACK.search(q) for q in parts)
+        story_asked = any(questions.refers_back(q) for q in parts)
         parts = [
             q
             for q in parts
-            if questions.asks_something(questions.NOT_ASKING.sub(" ", q)) and not questions.REFERS_BACK.search(q)
+            if questions.asks_something(questions.NOT_ASKING.sub(" ", q)) and not questions.refers_back(q)
         ]
         if match.intent is None:
             return None  # an answer only changes its topic; a refusal stays

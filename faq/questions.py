@@ -55,6 +55,23 @@ REFERS_BACK = re.compile(
 )
 
 
+#: A condition on what the story told, opening a question of its own ("他们真这么搞了 我能要求赔偿吗", "如果真这样做了
+#: 我可以告他们吗", "佢哋真系咁做嘅话"): the question after it asks its own topic, not about the story.
+_CONDITION_ON_STORY = re.compile(
+    r"^(?:如果|要是|万一|假如|若)?\S{0,4}?(?:要|真|真的|真系|敢|再)*(?:这么|这样|咁样?|噉)(?:做|干|搞|弄|整)?"
+    r"(?:了|咗|的话|嘅话)\s*"
+)
+
+
+def refers_back(part: str) -> bool:
+    """Whether a part asks about the story told before it ("这样合法吗", REFERS_BACK), not counting a condition
+    on the story that opens a question of its own ("他们真这么搞了 我能要求赔偿吗")."""
+    condition = _CONDITION_ON_STORY.match(part)
+    if condition is not None and asks_something(part[condition.end() :]):
+        part = part[condition.end() :]
+    return bool(REFERS_BACK.search(part))
+
+
 #: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
 PARTICLES = frozenset("吗呢嘛咩??")
 

@@ -87,6 +87,23 @@ def test_what_asks(part: str, asks: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("part", "refers"),
+    [
+        ("这样合法吗", True),
+        ("他们这么做算违法吗", True),
+        # a condition on the story, then a question of its own: it asks that question's topic
+        ("他们真这么搞了 我能要求赔偿吗", False),
+        ("如果真这样做了 我可以告他们吗", False),
+        ("佢哋真系咁做嘅话 我可唔可以报警", False),
+        # the condition, and nothing asked after it: still about the story
+        ("要是真这样了", True),
+    ],
+)
+def test_what_asks_about_the_story(part: str, refers: bool) -> None:
+    assert questions.refers_back(part) is refers
+
+
+@pytest.mark.parametrize(
     ("part", "core"),
     [
         ("另外想问下具体怎么投诉", "具体怎么投诉"),
