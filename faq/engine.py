@@ -43,7 +43,14 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
+from faq.questions import (
+    ASKS_PLAINLY,
+    NOT_ASKING,
+    REFERS_BACK,
+    asking_units,
+    asks_something,
+    question_marks_as_particles,
+)
 from faq.readings import (
     asks_about_a_home_or_car_loan,
     asks_to_borrow,
@@ -345,7 +352,7 @@ class Engine:
         reply reads what else the message asks as if it held no crisis, see :meth:`_asked_beside_crisis`)."""
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
-        normalized = normalize(raw)
+        normalized = normalize(question_marks_as_particles(raw, normalize))
         signal = self.crisis.detect(whole) if signal is None else signal
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized

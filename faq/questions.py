@@ -5,6 +5,7 @@ decisions (two questions, a story then a question, reported speech) and the engi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 #: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
@@ -84,6 +85,37 @@ ASKS_PLAINLY = re.compile(
     + CANTONESE_ASKS
     + PLAIN_ASKS
 )
+
+
+#: A part of a message closed by a question mark, as written (before normalisation turns the mark into a space),
+#: from the last space or punctuation before it.
+_MARKED_PART = re.compile(r"[^?？。，,.!！;；\s]+[?？]")
+
+
+#: A terse question: a part of at most this many characters ("坐牢?", "上征信?").
+TERSE_CHARS = 6
+
+
+def question_marks_as_particles(raw: str, normalize: Callable[[str], str]) -> str:
+    """``raw`` with 吗 put before the question marks of a run of terse questions ("坐牢?上征信?": two or more
+    short parts, each asked by its mark alone), so that each still asks once normalisation drops the mark. A
+    part that asks in words already ("会坐牢吗?"), a longer one (a choice told in a sentence) or a lone mark
+    is left as it is. 吗 is a stop word: the words matched stay the same."""
+    if raw.count("?") + raw.count("？") < 2:
+        return raw
+    parts = _MARKED_PART.findall(raw)
+    terse = [p for p in parts if len(p) - 1 <= TERSE_CHARS]
+    if len(terse) < 2:
+        return raw
+
+    def mark(found: re.Match[str]) -> str:
+        part = found.group()
+        words = normalize(part[:-1]).strip()
+        if part not in terse or not words or ends_a_question(words):
+            return part
+        return part[:-1] + "吗" + part[-1]
+
+    return _MARKED_PART.sub(mark, raw)
 
 
 def asks_something(normalized: str) -> bool:

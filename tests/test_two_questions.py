@@ -87,6 +87,28 @@ def test_what_asks(part: str, asks: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "marked"),
+    [
+        # a run of terse questions asked by their marks alone: each still asks once the marks are gone
+        ("会被起诉?会坐牢?", "会被起诉吗?会坐牢吗?"),
+        ("欠了五千 上征信？ 打家里？", "欠了五千 上征信吗？ 打家里吗？"),
+        # asked in words already, a lone mark, or a longer sentence: unchanged
+        ("会坐牢吗?上征信?", "会坐牢吗?上征信吗?"),
+        ("起诉 坐牢？", "起诉 坐牢？"),
+        ("我以后是跟银行还钱还是跟这家公司?他们合法?", "我以后是跟银行还钱还是跟这家公司?他们合法?"),
+    ],
+)
+def test_terse_questions_keep_their_marks_as_particles(raw: str, marked: str) -> None:
+    from faq.normalize import normalize
+
+    assert questions.question_marks_as_particles(raw, normalize) == marked
+
+
+def test_a_run_of_terse_questions_gets_both_answers(engine: Engine) -> None:
+    assert engine.reply("会被起诉?会坐牢?").intents == ("lawsuit", "jail")
+
+
+@pytest.mark.parametrize(
     ("part", "refers"),
     [
         ("这样合法吗", True),
