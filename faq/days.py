@@ -696,12 +696,16 @@ def parse_days(text: str) -> DayCount | None:
     return _parse_days(text)
 
 
+#: Cantonese "a whole month / week" (过期咗成个月, 迟咗成个礼拜) reads as one (same length: spans stay valid).
+_A_WHOLE: Final = re.compile(r"(?<![一二两三四五六七八九十\d])成个(?=月|礼拜|星期)")
+
+
 @lru_cache(maxsize=1024)
 def _parse_days(text: str) -> DayCount | None:
     """:func:`parse_days` of a non-empty text, remembered: the engine reads some texts twice for one
     message (the message, then the part that asks; the matcher's parts), and DayCount is immutable."""
     best: _Candidate | None = None
-    for found in _candidates(text[:MAX_SCAN].translate(_FOLD)):
+    for found in _candidates(_A_WHOLE.sub("一个", text[:MAX_SCAN].translate(_FOLD))):
         if best is None or found.priority >= best.priority:
             best = found
     if best is None:

@@ -78,6 +78,14 @@ WEAK_ANSWER_BAR = 0.5
 #: question about a lender's legality, which the whole message does not suggest).
 WEAK_ANSWER_RANK = 3
 MAX_SUGGESTIONS = 3
+#: Words that only say what the reader owes ("欠了好多网贷", "信用卡欠太多"): beside distress, whose distress it is.
+_DEBT_NAMING = frozenset(
+    {"欠", "欠款", "欠债", "债", "负债", "卡债", "网贷", "信用卡", "贷款", "借款", "平台", "口子", "钱", "账"}
+)
+#: A count or an amount's words ("好多", "太多", "一堆", "几个", "5万").
+_COUNT = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多好很太一堆个家笔张]+")
+#: A chat app's emoticon written as its code ("[捂脸]", "[流泪]", "[笑哭]", "[Facepalm]"): no words of the question.
+_EMOTICON_CODE = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
 #: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
 CLOSE_RUNNER_UP = 0.04
 #: A message of distress that asks nothing ("欠网贷压力大到睡不着", "压力好大 想哭 借呗花呗都逾期了"): the
@@ -352,7 +360,7 @@ class Engine:
         reply reads what else the message asks as if it held no crisis, see :meth:`_asked_beside_crisis`)."""
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
-        normalized = normalize(question_marks_as_particles(raw, normalize))
+        normalized = normalize(question_marks_as_particles(_EMOTICON_CODE.sub(" ", raw), normalize))
         signal = self.crisis.detect(whole) if signal is None else signal
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
@@ -591,8 +599,9 @@ class Engine:
         """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
         害怕 该怎么办"): the emotional-support topic answers, not a topic the leftover words resemble a little
         (below the threshold, answered only because loan context lowers the bar) or merely name ("负债"),
-        nor one a statement names ("欠了好多网贷": whose distress it is) unless almost surely
-        (``DISTRESS_STATEMENT_BAR``). A question beside the distress ("好焦虑 会坐牢吗") keeps its answer."""
+        nor what the reader owes ("欠了好多网贷": whose distress it is, _DEBT_NAMING), nor a topic a statement
+        names unless almost surely (``DISTRESS_STATEMENT_BAR``: "催收说明天上门 好怕" is the visit). A question
+        beside the distress ("好焦虑 会坐牢吗") keeps its answer."""
         topic = self.kb.crisis.distress_intent
         if self.kb.intent(topic) is None:
             return match
@@ -604,7 +613,10 @@ class Engine:
             asks = asks_something(question)
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
             # unless the leftover is a bare word ("负债") that asks nothing
-            named_only = not asks and len(self.analyzer.tokens(question)) <= 1
+            tokens = self.analyzer.tokens(question)
+            named_only = not asks and (
+                len(tokens) <= 1 or all(t in _DEBT_NAMING or _COUNT.fullmatch(t) for t in tokens)
+            )
             if (asks or match.confidence >= DISTRESS_STATEMENT_BAR) and not named_only:
                 return match
         return Match(intent=topic, confidence=match.confidence, ranking=match.ranking)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from faq.apr import (
+    RATE_INTENT,
     LoanFigures,
     Missing,
     Rate,
@@ -498,5 +499,9 @@ def test_too_few_figures_and_another_question_keeps_its_answer(engine: Engine) -
     """A message whose figures are not enough for a rate and that asks something else the knowledge base
     answers gets that answer, not a request for more figures."""
     for intent in engine.kb.intents:
+        if intent.id == RATE_INTENT:
+            continue  # the cost itself asked (corpus10: "借两万要还三万几 利息是不是太高"): the rate tool may ask
         for question in intent.questions:
+            if isinstance(annual_rate(parse_loan(question)), Rate):
+                continue  # figures enough for a rate (corpus10's 714 loans told with their sums): the rate answers
             assert engine.reply(question).kind.value != "apr", (intent.id, question)

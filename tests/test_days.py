@@ -79,6 +79,19 @@ ORDINALS = [
     ("今日已经系第五日 佢哋会唔会上门", 5),
 ]
 
+#: Cantonese "a whole month / week" (成个月, 成个礼拜) is one.
+A_WHOLE = [
+    ("借咗钱 过期咗成个月 佢哋会唔会告我", 30),
+    ("迟咗成个礼拜未还", 7),
+    ("成日打嚟烦我", None),  # 成日: all day long
+]
+
+
+@pytest.mark.parametrize(("text", "days"), A_WHOLE, ids=[t for t, _ in A_WHOLE])
+def test_a_whole_month_in_cantonese(text: str, days: int | None) -> None:
+    found = parse_days(text)
+    assert (found.days if found else None) == days
+
 APPROXIMATIONS = [
     ("五六天", 6),
     ("七八天", 8),

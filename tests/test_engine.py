@@ -519,3 +519,17 @@ def test_a_close_runner_up_is_offered_first(engine: Engine) -> None:
     assert engine._close_runner_up(match(("life_impact", 0.40), ("oos:unrelated", 0.39), ("jail", 0.1))) is None
     assert engine._close_runner_up(match(("life_impact", 0.40), ("credit_report", 0.30))) is None
     assert engine._close_runner_up(match(("life_impact", 0.55), ("credit_report", 0.54))) is None
+
+
+def test_a_chat_emoticon_code_is_no_word_of_the_question(engine: Engine) -> None:
+    """"[捂脸]" or "[流泪]" is how a chat app writes an emoticon: the question is read without it."""
+    for coded, plain in (("逾期三天[流泪]会上征信吗", "逾期三天 会上征信吗"), ("坐牢的话[捂脸]欠的钱还要还吗", "坐牢的话 欠的钱还要还吗")):
+        assert engine.understand(coded).match.ranking == engine.understand(plain).match.ranking
+
+
+def test_a_plain_question_beside_a_weak_loan_request_is_answered(engine: Engine) -> None:
+    """A story of borrowing (借钱周转) resembles a loan request a little, below its bar, and nothing clears the
+    loan-context bar as a whole: the plain question asked beside it that clearly names an intent answers,
+    never the "I don't know" reply."""
+    reply = engine.reply("做小生意的 这两年一直借钱周转 现在欠了6个网贷 先还哪个好 哪个最要紧")
+    assert reply.kind is ReplyKind.ANSWER and reply.intent == "debt_management"
