@@ -84,6 +84,8 @@ _DEBT_NAMING = frozenset(
 )
 #: A count or an amount's words ("好多", "太多", "一堆", "几个", "5万").
 _COUNT = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多好很太一堆个家笔张]+")
+#: An amount or a word of owing or borrowing beside a lender's name: a debt is told (see Engine._names_only).
+_OWING_OR_AMOUNT = re.compile(r"\d|欠|借了|借咗|贷了|借过|逾期|[一两二三四五六七八九十几][十百千万]|[万千][块元]?")
 #: A chat app's emoticon written as its code ("[捂脸]", "[流泪]", "[笑哭]", "[Facepalm]"): no words of the question.
 _EMOTICON_CODE = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
 #: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
@@ -416,8 +418,9 @@ class Engine:
         lender = self.detect_lender(normalized)
         # Loan context: a day count, platform, lender, amount or borrowing verb (what strip_incidental
         # blanked out). The matcher then answers an in-scope question more readily (see decide).
-        context = (
-            day_count is not None or platform is not None or lender is not None or plain.split() != asked.split()
+        named = platform is not None or lender is not None
+        context = day_count is not None or (
+            (named or plain.split() != asked.split()) and not (named and self._names_only(asked))
         )
         if not question:
             match = Match(intent=None, confidence=0.0, ranking=())
@@ -524,6 +527,16 @@ class Engine:
             signal=signal,
             other_bureau=other_bureau,
         )
+
+    def _names_only(self, asked: str) -> bool:
+        """Whether a lender's or platform's name is all the loan context a message has (no amount, borrowing verb
+        or day count): "借呗的提醒号码怎么换" names an app, it tells of no debt; the calibrated threshold applies."""
+        rest, names = asked, 0
+        for name, _ in (*self._lender_names, *self._platform_names):
+            if name and name in rest:
+                rest, names = rest.replace(name, " " * len(name)), names + 1
+        # several names are several debts ("信用卡 花呗 借呗都有"); an amount or owing is a debt told
+        return names == 1 and _OWING_OR_AMOUNT.search(rest) is None
 
     def _with_its_day_words(self, match: Match, plain: str, context: bool) -> Match:
         """A message whose words without its day count ask nothing clearly ("晚了两天还 要紧吗", "晚缴3天算迟缴吗"

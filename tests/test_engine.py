@@ -533,3 +533,13 @@ def test_a_plain_question_beside_a_weak_loan_request_is_answered(engine: Engine)
     never the "I don't know" reply."""
     reply = engine.reply("做小生意的 这两年一直借钱周转 现在欠了6个网贷 先还哪个好 哪个最要紧")
     assert reply.kind is ReplyKind.ANSWER and reply.intent == "debt_management"
+
+
+def test_a_lenders_name_alone_is_no_debt_told(engine: Engine) -> None:
+    """A lender's name is all the loan context "借呗的提醒号码怎么换" has: the calibrated threshold applies (an
+    app's settings, not who collectors call); an amount, owing or a second lender tells of debts."""
+    assert engine._names_only("借呗的短信提醒号码怎么换")
+    assert not engine._names_only("借呗欠了五千 会打给我家人吗")
+    assert not engine._names_only("花呗 借呗 白条都有 怎么理顺")
+    assert engine.reply("白条的短信提醒号码要怎么换").kind is not ReplyKind.ANSWER
+    assert engine.reply("借呗会打给我家人吗").intent == "family_contact"
