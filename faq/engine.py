@@ -86,6 +86,8 @@ _DEBT_NAMING = frozenset(
 _COUNT = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多好很太一堆个家笔张]+")
 #: An amount or a word of owing or borrowing beside a lender's name: a debt is told (see Engine._names_only).
 _OWING_OR_AMOUNT = re.compile(r"\d|欠|借了|借咗|贷了|借过|逾期|[一两二三四五六七八九十几][十百千万]|[万千][块元]?")
+#: The reader's own not-knowing opening a question ("我不知道", "我真的不知道"): a hedge, not a topic's words.
+_HEDGE = re.compile(r"^(?:我|我也|我都|我真的|真的)?(?:不知道|唔知)\s*")
 #: A chat app's emoticon written as its code ("[捂脸]", "[流泪]", "[笑哭]", "[Facepalm]"): no words of the question.
 _EMOTICON_CODE = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
 #: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
@@ -623,7 +625,7 @@ class Engine:
         if match.out_of_scope is not None and not self._only_day_words(question):
             return match  # (a refusal of what the leftover words ask; "怎么办" alone asks for help with the distress)
         if match.intent is not None and not match.ambiguous:
-            asks = asks_something(question)
+            asks = asks_something(NOT_ASKING.sub(" ", question))  # (a count, "好几笔", asks nothing)
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
             # unless the leftover is a bare word ("负债") that asks nothing
             tokens = self.analyzer.tokens(question)
@@ -1424,6 +1426,8 @@ class Engine:
         if not asking:
             return None
         question, story = asking[-1]
+        # the reader's own not-knowing is no topic ("我不知道明天会不会还这样": 知道 is no family finding out)
+        question, story = (_HEDGE.sub("", text).strip() or text for text in (question, story))
         reading = replace(u.signal, crisis=False, someone_else=False, bereaved=False, distress=True)
         for text in dict.fromkeys((question, story)):
             match = self.understand(text, u.traditional, signal=reading).match

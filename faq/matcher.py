@@ -870,7 +870,8 @@ class Matcher:
         asked = _Remembered(lambda part: self._clearly_asked(part, read))
         text = whole or normalized
         units = questions.asking_units(text)  # its asking parts, shared by the two steps that read them
-        if (match.out_of_scope is not None or match.intent is None) and context and len(units) > 1:
+        told = len(units) == 1 and units[0][0].strip() != text.strip()  # a story, then its one question
+        if match.intent is None and context and (len(units) > 1 or (told and match.out_of_scope is None)):
             # Out of scope wins only when nothing in scope is asked: "催收把我欠钱的事跟我上司讲了 我能去投诉吗 需要什么
             # 材料" resembles a paperwork question as a whole, yet one of its questions clearly asks about
             # collection. The first question asked plainly (吗, 怎么 ...; not "想申请..." what the reader means to do)
