@@ -1081,7 +1081,8 @@ class Matcher:
         When two of its questions clearly ask two intents, neither of them the whole message's, and the whole
         message ranks the first among its three likeliest ("催收打到我公司 我可以投诉吗 他们还会打到我家里吗": the
         story's words make a third topic of the whole), the first of them decides (and _two_questions adds
-        the other). None: no change."""
+        the other; a whole message sure of its topic, only when it gives the first at least SUGGESTION_FLOOR).
+        None: no change."""
         parts = [q for q, _ in units]
         if answered is not None:
             parts = [q for q in parts if not answered(q)]
@@ -1119,7 +1120,7 @@ class Matcher:
             return None
         unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
-        if not unsure and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
+        if not unsure and len(parts) < 2 and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
             return None  # nothing a question could bring forward (and its parts need not be read)
         clear = [m for m in map(asked, parts) if m is not None]
         if not clear or any(m.intent == match.intent for m in clear):
@@ -1128,7 +1129,9 @@ class Matcher:
         kinds = list(dict.fromkeys(m.intent for m in clear))
         if len(kinds) >= 2 and kinds[0] in intents:
             first = next(c for c in match.ranking if c.owner == kinds[0])
-            return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
+            # (a sure whole message gives way only to a question whose topic it would at least offer)
+            if unsure or first.score >= SUGGESTION_FLOOR:
+                return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
         for m in clear if not story_asked else ():
             seen = next((c for c in likeliest if c.owner == m.intent), None)
             if seen is not None and seen.score >= FOCUS_FLOOR:
