@@ -315,9 +315,18 @@ def _leading_amount(text: str) -> float | None:
     return None
 
 
+#: One Chinese digit with no unit after it is a quantity word's head, not money ("还了一截", "一部分",
+#: "一大半", "一些钱"), unless 元 or 块 follows ("还了五块").
+_LONE_NUMERAL = re.compile(r"[零〇一二两俩三四五六七八九]")
+_CURRENCY_NEXT = re.compile(r"\s*(?:元|块)")
+
+
 def _store(found: dict[str, Any], name: str, m: re.Match[str]) -> bool:
     groups = m.groupdict()
-    amount = _leading_amount(groups["amt"]) if groups.get("amt") else None
+    amt = groups.get("amt")
+    if amt and _LONE_NUMERAL.fullmatch(amt) and not _CURRENCY_NEXT.match(m.string, m.end("amt")):
+        return False
+    amount = _leading_amount(amt) if amt else None
     if "amt" in groups and (amount is None or not 0 < amount <= MAX_AMOUNT):
         return False
     if name in ("monthly_rate", "daily_rate") and name not in found:

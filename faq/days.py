@@ -305,6 +305,9 @@ _STRONG_AFTER: Final = re.compile(
     rf"{_SP}(?:了{_SP})?(?:还没有?还|没有?还|未还|还不上|还不起|没钱还|都没还|逾期|没处理)"
 )
 _LE_AFTER: Final = re.compile(rf"{_SP}了")
+#: "Today is" before an ordinal day (Cantonese 今日系第二日, 而家系第五日): the reader counts the days of the
+#: debt, as 今天是第二天 does, though a bare 日 is otherwise a date.
+_TODAY_IS_BEFORE: Final = re.compile(rf"(?:今日|今天|而家|现在){_SP}(?:已经)?{_SP}(?:系|是){_SP}$")
 _DATE_AFTER_YEAR: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]{{1,3}}{_SP}月|底|初|中|末|份|级)")
 _DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
 #: 两个月零五天, 一年三个月: directly adjacent or joined by 零/又/加. A space alone separates two phrases
@@ -623,7 +626,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     strong_after = _STRONG_AFTER.match(right) is not None
     if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
         return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due
-    if (quantity.bare_month or quantity.ri) and not verb.attached:
+    today_is = quantity.ri and quantity.ordinal and _TODAY_IS_BEFORE.search(left) is not None
+    if (quantity.bare_month or quantity.ri) and not verb.attached and not today_is:
         return None
     if quantity.bare_month and _DATE_AFTER_MONTH.match(right):
         return None
@@ -692,12 +696,16 @@ def parse_days(text: str) -> DayCount | None:
     return _parse_days(text)
 
 
+#: Cantonese "a whole month / week" (过期咗成个月, 迟咗成个礼拜) reads as one (same length: spans stay valid).
+_A_WHOLE: Final = re.compile(r"(?<![一二两三四五六七八九十\d])成个(?=月|礼拜|星期)")
+
+
 @lru_cache(maxsize=1024)
 def _parse_days(text: str) -> DayCount | None:
     """:func:`parse_days` of a non-empty text, remembered: the engine reads some texts twice for one
     message (the message, then the part that asks; the matcher's parts), and DayCount is immutable."""
     best: _Candidate | None = None
-    for found in _candidates(text[:MAX_SCAN].translate(_FOLD)):
+    for found in _candidates(_A_WHOLE.sub("一个", text[:MAX_SCAN].translate(_FOLD))):
         if best is None or found.priority >= best.priority:
             best = found
     if best is None:

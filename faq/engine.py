@@ -43,7 +43,14 @@ from faq.normalize import (
     to_traditional,
     use_reader_words,
 )
-from faq.questions import ASKS_PLAINLY, NOT_ASKING, REFERS_BACK, asking_units, asks_something
+from faq.questions import (
+    ASKS_PLAINLY,
+    NOT_ASKING,
+    REFERS_BACK,
+    asking_units,
+    asks_something,
+    question_marks_as_particles,
+)
 from faq.readings import (
     asks_about_a_home_or_car_loan,
     asks_to_borrow,
@@ -71,6 +78,24 @@ WEAK_ANSWER_BAR = 0.5
 #: question about a lender's legality, which the whole message does not suggest).
 WEAK_ANSWER_RANK = 3
 MAX_SUGGESTIONS = 3
+#: Words that only say what the reader owes ("欠了好多网贷", "信用卡欠太多"): beside distress, whose distress it is.
+_DEBT_NAMING = frozenset(
+    {"欠", "欠款", "欠债", "债", "负债", "卡债", "网贷", "信用卡", "贷款", "借款", "平台", "口子", "钱", "账"}
+)
+#: A count or an amount's words ("好多", "太多", "一堆", "几个", "5万").
+_COUNT = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多好很太一堆个家笔张]+")
+#: An amount or a word of owing or borrowing beside a lender's name: a debt is told (see Engine._names_only).
+_OWING_OR_AMOUNT = re.compile(r"\d|欠|借了|借咗|贷了|借过|逾期|[一两二三四五六七八九十几][十百千万]|[万千][块元]?")
+#: The reader's own not-knowing opening a question ("我不知道", "我真的不知道"): a hedge, not a topic's words.
+_HEDGE = re.compile(r"^(?:我|我也|我都|我真的|真的)?(?:不知道|唔知)\s*")
+#: A chat app's emoticon written as its code ("[捂脸]", "[流泪]", "[笑哭]", "[Facepalm]"): no words of the question.
+_EMOTICON_CODE = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
+#: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
+CLOSE_RUNNER_UP = 0.04
+#: A message of distress that asks nothing ("欠网贷压力大到睡不着", "压力好大 想哭 借呗花呗都逾期了"): the
+#: support topic answers, unless its other words name a topic almost surely, as a collector's announced
+#: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
+DISTRESS_STATEMENT_BAR = 0.9
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
@@ -341,7 +366,7 @@ class Engine:
         reply reads what else the message asks as if it held no crisis, see :meth:`_asked_beside_crisis`)."""
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
-        normalized = normalize(raw)
+        normalized = normalize(question_marks_as_particles(_EMOTICON_CODE.sub(" ", raw), normalize))
         signal = self.crisis.detect(whole) if signal is None else signal
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
@@ -397,8 +422,9 @@ class Engine:
         lender = self.detect_lender(normalized)
         # Loan context: a day count, platform, lender, amount or borrowing verb (what strip_incidental
         # blanked out). The matcher then answers an in-scope question more readily (see decide).
-        context = (
-            day_count is not None or platform is not None or lender is not None or plain.split() != asked.split()
+        named = platform is not None or lender is not None
+        context = day_count is not None or (
+            (named or plain.split() != asked.split()) and not (named and self._names_only(asked))
         )
         if not question:
             match = Match(intent=None, confidence=0.0, ranking=())
@@ -506,16 +532,32 @@ class Engine:
             other_bureau=other_bureau,
         )
 
+    def _names_only(self, asked: str) -> bool:
+        """Whether a lender's or platform's name is all the loan context a message has (no amount, borrowing verb
+        or day count): "借呗的提醒号码怎么换" names an app, it tells of no debt; the calibrated threshold applies."""
+        rest, names = asked, 0
+        for name, _ in (*self._lender_names, *self._platform_names):
+            if name and name in rest:
+                rest, names = rest.replace(name, " " * len(name)), names + 1
+        # several names are several debts ("信用卡 花呗 借呗都有"); an amount or owing is a debt told
+        return names == 1 and _OWING_OR_AMOUNT.search(rest) is None
+
     def _with_its_day_words(self, match: Match, plain: str, context: bool) -> Match:
         """A message whose words without its day count ask nothing clearly ("晚了两天还 要紧吗", "晚缴3天算迟缴吗"
         less 晚了两天 / 晚缴3天): the day count's own words may say what is asked (a day or two late is the
         grace-period question). The whole message decides then, when it clearly names another intent than
-        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before."""
+        the stage block's (at least ``DAY_WORDS_BAR``); otherwise the stage block answers, as before. When the
+        words besides the day count are refused as out of scope, the whole message decides when it clearly
+        names any intent (the stage block's included)."""
         if match.intent is not None and not match.ambiguous:
             return match
-        if match.out_of_scope is not None:
-            return match
         whole = self.matcher.match(plain, context=context)
+        if match.out_of_scope is not None:
+            # The words beside the day count were turned away ("房贷 银行会怎么做" less 逾期三个月 reads as a
+            # banking question): an overdue debt is no out-of-scope errand, and the whole message decides
+            # when it clearly names an intent ("房贷逾期三个月银行会怎么做" is the collection process). An unsure
+            # whole message keeps the refusal: a story of a debt may end in an errand of another kind.
+            return whole if whole.is_clear(DAY_WORDS_BAR) else match
         if whole.intent == STAGE_INTENT or not whole.is_clear(DAY_WORDS_BAR):
             return match
         return whole
@@ -573,21 +615,26 @@ class Engine:
     def _distress_first(self, question: str, match: Match) -> Match:
         """A message of distress whose other words ask nothing clearly ("负债 焦虑 失眠", "卡债欠了40万 每天都很
         害怕 该怎么办"): the emotional-support topic answers, not a topic the leftover words resemble a little
-        (below the threshold, answered only because loan context lowers the bar) or merely name ("负债").
-        A question beside the distress ("好焦虑 会坐牢吗"), or a clear match, keeps its answer."""
+        (below the threshold, answered only because loan context lowers the bar) or merely name ("负债"),
+        nor what the reader owes ("欠了好多网贷": whose distress it is, _DEBT_NAMING), nor a topic a statement
+        names unless almost surely (``DISTRESS_STATEMENT_BAR``: "催收说明天上门 好怕" is the visit). A question
+        beside the distress ("好焦虑 会坐牢吗") keeps its answer."""
         topic = self.kb.crisis.distress_intent
         if self.kb.intent(topic) is None:
             return match
         if match.intent == topic:
             return replace(match, ambiguous=False)  # the likeliest topic is support itself: no "did you mean"
-        if match.out_of_scope is not None:
-            return match
+        if match.out_of_scope is not None and not self._only_day_words(question):
+            return match  # (a refusal of what the leftover words ask; "怎么办" alone asks for help with the distress)
         if match.intent is not None and not match.ambiguous:
-            asks = asks_something(question)
+            asks = asks_something(NOT_ASKING.sub(" ", question))  # (a count, "好几笔", asks nothing)
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
             # unless the leftover is a bare word ("负债") that asks nothing
-            named_only = not asks and len(self.analyzer.tokens(question)) <= 1
-            if (match.confidence >= self.matcher.threshold or asks) and not named_only:
+            tokens = self.analyzer.tokens(question)
+            named_only = not asks and (
+                len(tokens) <= 1 or all(t in _DEBT_NAMING or _COUNT.fullmatch(t) for t in tokens)
+            )
+            if (asks or match.confidence >= DISTRESS_STATEMENT_BAR) and not named_only:
                 return match
         return Match(intent=topic, confidence=match.confidence, ranking=match.ranking)
 
@@ -930,6 +977,9 @@ class Engine:
                     intents=(intent.id, second.id),
                     related=self._asks(_second_first(second.id, intent.related)),
                 )
+            elif second is None and (close := self._close_runner_up(match)) is not None:
+                # two topics nearly as likely: the other one is the first button ("did you mean" no longer asks)
+                reply = replace(reply, related=self._asks(_second_first(close, intent.related)))
             note = self.kb.texts.other_bureau_note
             if u.other_bureau and note and "征信" in reply.text:
                 reply = replace(reply, parts=(Part(note), *reply.parts))
@@ -953,6 +1003,17 @@ class Engine:
                 return make(ReplyKind.SUGGEST, (Part(text),), suggestions=suggestions, quote=words)
             return make(ReplyKind.SUGGEST, (Part(texts.did_you_mean),), suggestions=suggestions)
         return self._fallback(u)
+
+    def _close_runner_up(self, match: Match) -> str | None:
+        """The intent ranked second when it is within ``CLOSE_RUNNER_UP`` of the answered one and the answer is
+        not ``confident``: the reader may have meant it (see MatcherConfig.ambiguity_margin)."""
+        intents = [c for c in match.ranking if not c.is_out_of_scope][:2]
+        if len(intents) < 2 or intents[0].owner != match.intent:
+            return None
+        best, runner_up = intents
+        if best.score >= self.matcher.config.confident or best.score - runner_up.score >= CLOSE_RUNNER_UP:
+            return None
+        return runner_up.owner
 
     def _fallback(
         self, u: Understanding, kind: ReplyKind = ReplyKind.FALLBACK, out_of_scope: str | None = None
@@ -1367,6 +1428,8 @@ class Engine:
         if not asking:
             return None
         question, story = asking[-1]
+        # the reader's own not-knowing is no topic ("我不知道明天会不会还这样": 知道 is no family finding out)
+        question, story = (_HEDGE.sub("", text).strip() or text for text in (question, story))
         reading = replace(u.signal, crisis=False, someone_else=False, bereaved=False, distress=True)
         for text in dict.fromkeys((question, story)):
             match = self.understand(text, u.traditional, signal=reading).match

@@ -5,6 +5,7 @@ decisions (two questions, a story then a question, reported speech) and the engi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 #: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
@@ -13,11 +14,16 @@ QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 
 #: A part of a message asks something when it has a question particle or a question word.
 #: Cantonese asks with A-唔-A (会唔会, 合唔合法, 使唔使), 系咪, 点样 / 点算 / 可以点 / 点 + a verb (点投诉; not the 点
-#: of 网点 or 早点), 咩, 边度 / 边个. (Not 点解, why: "网点解冻" has it, and so does a child's question told.)
-CANTONESE_ASKS = r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
+#: of 网点 or 早点), 咩, 边度 / 边个, and 系点 / 会点 closing a part (流程系点: what is it like; 之后会点: what happens).
+#: (Not 点解, why: "网点解冻" has it, and so does a child's question told.)
+CANTONESE_ASKS = (
+    r"|(.)唔\1|系咪|点样|点算|点办|可以点|(?<![网一两三重差早快慢多少有焦地])点(?:做|投诉|处理|告|搞|应对|申请)|咩|边度|边个"
+    r"|(?:系|会)点(?=$|\s|㗎|嘅|啊|呀|呢)"
+)
 
 #: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
-#: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧"; not "这样吧",
+#: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧", "他们这么说是违法
+#: 的吧": a judgement of legality with 吧 after it asks, whoever opens it; not "这样吧",
 #: let's do this), a worried guess asked for confirmation ("他们不会真的上门吧", "不然会一直打给我妈吧"), and 还是
 #: opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of "还是还不上",
 #: still, nor 还是说, which says the same question again in other words).
@@ -26,6 +32,7 @@ PLAIN_ASKS = (
     r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
     r"|^(?:那|这)(?:样|种|个|么做)?(?:也|都|还)?(?:算|是|属于|不是|违法|违规|犯法|合法|不合法|过分)\S{0,6}吧$"
     r"|(?:不会|不至于|会)\S{0,12}吧$"
+    r"|(?:违法|违规|犯法|合法|过分|恐吓|骚扰)(?:的|了)?吧$"
 )
 
 
@@ -49,6 +56,23 @@ REFERS_BACK = re.compile(
 )
 
 
+#: A condition on what the story told, opening a question of its own ("他们真这么搞了 我能要求赔偿吗", "如果真这样做了
+#: 我可以告他们吗", "佢哋真系咁做嘅话"): the question after it asks its own topic, not about the story.
+_CONDITION_ON_STORY = re.compile(
+    r"^(?:如果|要是|万一|假如|若)?\S{0,4}?(?:要|真|真的|真系|敢|再)*(?:这么|这样|咁样?|噉)(?:做|干|搞|弄|整)?"
+    r"(?:了|咗|的话|嘅话)\s*"
+)
+
+
+def refers_back(part: str) -> bool:
+    """Whether a part asks about the story told before it ("这样合法吗", REFERS_BACK), not counting a condition
+    on the story that opens a question of its own ("他们真这么搞了 我能要求赔偿吗")."""
+    condition = _CONDITION_ON_STORY.match(part)
+    if condition is not None and asks_something(part[condition.end() :]):
+        part = part[condition.end() :]
+    return bool(REFERS_BACK.search(part))
+
+
 #: What ends a question for certain (a part ending so is a question, not a statement with 怎么 in it).
 PARTICLES = frozenset("吗呢嘛咩??")
 
@@ -61,6 +85,37 @@ ASKS_PLAINLY = re.compile(
     + CANTONESE_ASKS
     + PLAIN_ASKS
 )
+
+
+#: A part of a message closed by a question mark, as written (before normalisation turns the mark into a space),
+#: from the last space or punctuation before it.
+_MARKED_PART = re.compile(r"[^?？。，,.!！;；\s]+[?？]")
+
+
+#: A terse question: a part of at most this many characters ("坐牢?", "上征信?").
+TERSE_CHARS = 6
+
+
+def question_marks_as_particles(raw: str, normalize: Callable[[str], str]) -> str:
+    """``raw`` with 吗 put before the question marks of a run of terse questions ("坐牢?上征信?": two or more
+    short parts, each asked by its mark alone), so that each still asks once normalisation drops the mark. A
+    part that asks in words already ("会坐牢吗?"), a longer one (a choice told in a sentence) or a lone mark
+    is left as it is. 吗 is a stop word: the words matched stay the same."""
+    if raw.count("?") + raw.count("？") < 2:
+        return raw
+    parts = _MARKED_PART.findall(raw)
+    terse = [p for p in parts if len(p) - 1 <= TERSE_CHARS]
+    if len(terse) < 2:
+        return raw
+
+    def mark(found: re.Match[str]) -> str:
+        part = found.group()
+        words = normalize(part[:-1]).strip()
+        if part not in terse or not words or ends_a_question(words):
+            return part
+        return part[:-1] + "吗" + part[-1]
+
+    return _MARKED_PART.sub(mark, raw)
 
 
 def asks_something(normalized: str) -> bool:

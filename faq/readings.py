@@ -57,7 +57,8 @@ _DEBT_TROUBLE = re.compile(
     r"|去世|过世|继承|遗产|离婚|配偶|担保人|断供|还不上|还不起|还不了|交不起|供不起|缴不出|没还|未还|不还|欠|催|收数|追数"
     r"|起诉|告|法院|判|执行|失信|征信|联征|环联|(?<![a-z])tu(?![a-z])|坐牢|抓|警|宽限|减免|协商|分期还|罚息|滞纳"
     r"|合法|违法|违规|合理|高利|骗|套路|投诉|举报|威胁|上门|收车|扣车|拖车|拍卖|收楼|收房|电话|短信|打给|找我"
-    r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来",
+    r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来"
+    r"|优先|几笔|网贷",  # other debts beside it: juggling several ("车贷 还有两家网贷 好几笔 怎么排优先")
     re.IGNORECASE,
 )
 
@@ -106,6 +107,8 @@ def asks_about_a_home_or_car_loan(normalized: str) -> bool:
 
 #: A loan's rate stated as a figure ("年化7.2%", "利率3.1%", "月息1.5%").
 _STATED_RATE = re.compile(r"(?:年化|年利率|年息|月息|月利率|日息|日利率|利率)\s*(?:是|为|约)?\s*\d+(?:\.\d+)?\s*[%％]")
+#: A new loan's instalments given ("分12期", "分24个月还"): its payment to be worked out, like a stated rate.
+_INSTALMENTS_GIVEN = re.compile(r"分\s*[\d一二两三四五六七八九十]+\s*(?:期|个月)")
 #: Asking for an amount to be worked out: the interest, the payment, the total ("帮我算一下", "一年利息是多少",
 #: "每个月要还多少", "月供多少").
 _ASKS_TO_CALCULATE = re.compile(
@@ -121,14 +124,15 @@ _RATE_DOUBT = re.compile(r"正常|超|坑|贵|黑|砍头|高利|法律|法定|�
 
 
 def asks_to_calculate_a_loan(normalized: str) -> bool:
-    """Whether the message asks what a loan costs, or states its rate and asks for its interest or payments to be
-    worked out, with no sign of trouble with a debt nor a doubt about the rate ("借2万 年化12% 算算一年利息多少",
+    """Whether the message asks what a loan costs, or states its rate or instalments and asks for its interest or
+    payments to be worked out, with no sign of trouble with a debt nor a doubt about the rate ("借2万 年化12% 算算一年利息多少",
     "贷5万分24期 年化9% 每期还多少", "某某贷的年利率大概多少"): a price or a calculator's errand, out of scope
     (every such message of the dev sets is labelled so). "借1万 年化24% 合法吗", "年化36%算不算高利贷", "法律保护的利率
     是多少" and "逾期了 利率24% 每月要还多少" doubt the rate or owe."""
     if _DEBT_TROUBLE.search(normalized) is not None or _RATE_DOUBT.search(normalized) is not None:
         return False
-    stated = _STATED_RATE.search(normalized) is not None and _ASKS_TO_CALCULATE.search(normalized) is not None
+    given = _STATED_RATE.search(normalized) is not None or _INSTALMENTS_GIVEN.search(normalized) is not None
+    stated = given and _ASKS_TO_CALCULATE.search(normalized) is not None
     return stated or _ASKS_THE_RATE.search(normalized) is not None
 
 

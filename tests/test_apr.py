@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from faq.apr import (
+    RATE_INTENT,
     LoanFigures,
     Missing,
     Rate,
@@ -144,6 +145,17 @@ PHRASINGS: list[tuple[str, LoanFigures]] = [
 @pytest.mark.parametrize(("message", "expected"), PHRASINGS, ids=[p[0] for p in PHRASINGS])
 def test_parse_loan(message: str, expected: LoanFigures) -> None:
     assert parse_loan(message) == expected
+
+
+@pytest.mark.parametrize(
+    "message", ["已经还掉一截了 剩下的能缓缓吗", "先还一部分可以吗", "还了一大半 还差一点", "借了一些钱周转", "只还上一小部分"]
+)
+def test_a_quantity_word_after_one_numeral_is_no_figure(message: str) -> None:
+    assert parse_loan(message) == F()
+
+
+def test_a_lone_numeral_with_a_currency_is_money() -> None:
+    assert parse_loan("利息就还了五块") == F(repayment=5)
 
 
 def test_parser_never_raises_on_garbage() -> None:
@@ -487,5 +499,9 @@ def test_too_few_figures_and_another_question_keeps_its_answer(engine: Engine) -
     """A message whose figures are not enough for a rate and that asks something else the knowledge base
     answers gets that answer, not a request for more figures."""
     for intent in engine.kb.intents:
+        if intent.id == RATE_INTENT:
+            continue  # the cost itself asked (corpus10: "借两万要还三万几 利息是不是太高"): the rate tool may ask
         for question in intent.questions:
+            if isinstance(annual_rate(parse_loan(question)), Rate):
+                continue  # figures enough for a rate (corpus10's 714 loans told with their sums): the rate answers
             assert engine.reply(question).kind.value != "apr", (intent.id, question)

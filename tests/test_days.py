@@ -74,7 +74,23 @@ ORDINALS = [
     ("第十五天", 15),
     ("逾期第3天", 3),
     ("逾期第一天", 1),
+    # "today is day N", in Cantonese with 日 (a bare 日 is otherwise a date): 今日系第三日
+    ("迟还咗 唔知佢哋跟住会做咩 我今日系第三日", 3),
+    ("今日已经系第五日 佢哋会唔会上门", 5),
 ]
+
+#: Cantonese "a whole month / week" (成个月, 成个礼拜) is one.
+A_WHOLE = [
+    ("借咗钱 过期咗成个月 佢哋会唔会告我", 30),
+    ("迟咗成个礼拜未还", 7),
+    ("成日打嚟烦我", None),  # 成日: all day long
+]
+
+
+@pytest.mark.parametrize(("text", "days"), A_WHOLE, ids=[t for t, _ in A_WHOLE])
+def test_a_whole_month_in_cantonese(text: str, days: int | None) -> None:
+    found = parse_days(text)
+    assert (found.days if found else None) == days
 
 APPROXIMATIONS = [
     ("五六天", 6),
@@ -174,6 +190,7 @@ EXCLUSIONS = [
     ("一天打了六个电话", None),
     ("一天打十几次", None),
     ("一天打三次", None),
+    ("下个月第二日再还", None),  # a date, not "today is day N"
     ("我逾期了，他们一天打三次", None),
     ("晚上9点", None),
     ("21:30", None),

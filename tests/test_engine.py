@@ -261,6 +261,13 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
         ("欠了五万 天天害怕 压力好大 不知道怎么办", "emotional"),
         # with a day count too: support (and the stage after it), not a "did you mean"
         ("借了三个平台 逾期二十天 每天心慌 干什么都没心思", "emotional"),
+        # distress and nothing but a plea for help ("怎么办", "好想"): support, not an unrelated question's refusal
+        ("焦虑 失眠 怎么办", "emotional"),
+        ("整宿失眠 好焦虑 怎么办", "emotional"),
+        # distress told beside the debt it comes from, nothing asked: support, not the debt's topic
+        ("借了好多网贷 压力大到睡不着", "emotional"),
+        ("信用卡欠太多 心态崩了", "emotional"),
+        ("欠网贷 好焦虑", "emotional"),
         # distress beside a clear question: that question's answer (after the warm sentence)
         ("好焦虑 逾期了会坐牢吗", "jail"),
         ("我好害怕 他们会打给我爸妈吗", "family_contact"),
@@ -269,6 +276,17 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
 def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
     reply = engine.reply(text)
     assert reply.distress and reply.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("房贷逾期四个月银行会怎么做", "collection_process"), ("房贷逾期半年了 银行会怎么做", "collection_process")],
+)
+def test_an_overdue_home_or_car_loan_is_not_a_banking_question(engine: Engine, text: str, intent: str) -> None:
+    """Less its day count and 逾期, a mortgage question ("房贷 该咋整") reads as a bank's ordinary business (out of
+    scope); the overdue debt is what it is about: the whole message decides when it clearly names an intent."""
+    reply = engine.reply(text)
+    assert reply.kind is not ReplyKind.OUT_OF_SCOPE and reply.intent == intent
 
 
 def test_an_overdue_reader_asking_something_else_gets_that_answer_not_a_rate(engine: Engine) -> None:
@@ -485,3 +503,43 @@ def test_borrowing_anew_to_repay_is_answered_even_when_it_resembles_nothing_in_s
     words (a credit line shown in an app) make an unrelated question the likeliest reading, or nothing clears the
     threshold: never a refusal."""
     assert engine.reply("要不要借个新的来还旧的 app上显示我有五万额度").intent == "debt_management"
+
+
+def test_a_close_runner_up_is_offered_first(engine: Engine) -> None:
+    """No "did you mean" between two accepted topics: the likelier answers, and a runner-up within
+    CLOSE_RUNNER_UP (the answer not confident) is its first button; a distant or out-of-scope one is not."""
+    from faq.engine import CLOSE_RUNNER_UP
+    from faq.matcher import Candidate, Match
+
+    def match(*scores: tuple[str, float]) -> Match:
+        return Match(scores[0][0], scores[0][1], tuple(Candidate(o, s, True) for o, s in scores))
+
+    near = 0.40 - CLOSE_RUNNER_UP / 2
+    assert engine._close_runner_up(match(("life_impact", 0.40), ("credit_report", near))) == "credit_report"
+    assert engine._close_runner_up(match(("life_impact", 0.40), ("oos:unrelated", 0.39), ("jail", 0.1))) is None
+    assert engine._close_runner_up(match(("life_impact", 0.40), ("credit_report", 0.30))) is None
+    assert engine._close_runner_up(match(("life_impact", 0.55), ("credit_report", 0.54))) is None
+
+
+def test_a_chat_emoticon_code_is_no_word_of_the_question(engine: Engine) -> None:
+    """"[捂脸]" or "[流泪]" is how a chat app writes an emoticon: the question is read without it."""
+    for coded, plain in (("逾期三天[流泪]会上征信吗", "逾期三天 会上征信吗"), ("坐牢的话[捂脸]欠的钱还要还吗", "坐牢的话 欠的钱还要还吗")):
+        assert engine.understand(coded).match.ranking == engine.understand(plain).match.ranking
+
+
+def test_a_plain_question_beside_a_weak_loan_request_is_answered(engine: Engine) -> None:
+    """A story of borrowing (借钱周转) resembles a loan request a little, below its bar, and nothing clears the
+    loan-context bar as a whole: the plain question asked beside it that clearly names an intent answers,
+    never the "I don't know" reply."""
+    reply = engine.reply("做小生意的 这两年一直借钱周转 现在欠了6个网贷 先还哪个好 哪个最要紧")
+    assert reply.kind is ReplyKind.ANSWER and reply.intent == "debt_management"
+
+
+def test_a_lenders_name_alone_is_no_debt_told(engine: Engine) -> None:
+    """A lender's name is all the loan context "借呗的提醒号码怎么换" has: the calibrated threshold applies (an
+    app's settings, not who collectors call); an amount, owing or a second lender tells of debts."""
+    assert engine._names_only("借呗的短信提醒号码怎么换")
+    assert not engine._names_only("借呗欠了五千 会打给我家人吗")
+    assert not engine._names_only("花呗 借呗 白条都有 怎么理顺")
+    assert engine.reply("白条的短信提醒号码要怎么换").kind is not ReplyKind.ANSWER
+    assert engine.reply("借呗会打给我家人吗").intent == "family_contact"

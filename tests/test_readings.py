@@ -106,6 +106,8 @@ def test_courtesy_with_good_news(text: str, expected: str | None) -> None:
         ("房贷扣款那天卡里余额不足 第二天补上算逾期吗", False),
         ("我爸去世了 房贷还剩二十万 我们要接着还吗", False),  # a debt inherited: who must repay
         ("征信花了怎么办", False),  # no mortgage or car loan named
+        ("车贷加上三个网贷 一共好几笔 该按什么顺序还", False),  # juggling several debts
+        ("房贷和两张信用卡 每月钱不多 怎么排优先级", False),
     ],
 )
 def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
@@ -147,6 +149,8 @@ def test_calls_a_work_landline(text: str, expected: bool) -> None:
     ("text", "expected"),
     [
         ("借2万 年化12% 算算一年利息多少", True),  # a calculator's errand
+        ("贷三万分24期 每个月要还多少", True),  # instalments given: the payment to work out
+        ("借了三万分24期 现在逾期了 每个月要还多少", False),  # owed: a borrower's question
         ("某某贷的年利率大概多少", True),  # a product's price
         ("装修贷利率高不高", True),
         ("借1万 年化24% 合法吗", False),  # a doubt about the rate

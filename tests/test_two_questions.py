@@ -65,11 +65,16 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("我到底欠了多少", True),
         ("我点投诉佢哋", True),  # Cantonese: how to complain
         ("明天去网点处理", False),  # a bank branch
+        ("追数嘅程序系点", True),  # Cantonese: what is the procedure like
+        ("迟咗还 跟住会点", True),  # Cantonese: what happens next
+        ("我会点钟去还", False),  # a clock time
         ("这种做法是否合规", True),
         # a tag question about what was just told asks; "这样吧" (let's do this) or a plan does not
         ("这违法吧", True),
         ("这算恐吓吧", True),
         ("那不是高利贷吧", True),
+        ("他们半夜打来骂人 是违规的吧", True),
+        ("催收这么做犯法了吧", True),
         ("这样吧", False),
         ("那我先还这个吧", False),
         # a worried guess asks to be told ("they won't really ..., will they?")
@@ -79,6 +84,45 @@ def test_split_questions(text: str, parts: list[str]) -> None:
 )
 def test_what_asks(part: str, asks: bool) -> None:
     assert questions.ends_a_question(part) is asks
+
+
+@pytest.mark.parametrize(
+    ("raw", "marked"),
+    [
+        # a run of terse questions asked by their marks alone: each still asks once the marks are gone
+        ("会被起诉?会坐牢?", "会被起诉吗?会坐牢吗?"),
+        ("欠了五千 上征信？ 打家里？", "欠了五千 上征信吗？ 打家里吗？"),
+        # asked in words already, a lone mark, or a longer sentence: unchanged
+        ("会坐牢吗?上征信?", "会坐牢吗?上征信吗?"),
+        ("起诉 坐牢？", "起诉 坐牢？"),
+        ("我以后是跟银行还钱还是跟这家公司?他们合法?", "我以后是跟银行还钱还是跟这家公司?他们合法?"),
+    ],
+)
+def test_terse_questions_keep_their_marks_as_particles(raw: str, marked: str) -> None:
+    from faq.normalize import normalize
+
+    assert questions.question_marks_as_particles(raw, normalize) == marked
+
+
+def test_a_run_of_terse_questions_gets_both_answers(engine: Engine) -> None:
+    assert engine.reply("会被起诉?会坐牢?").intents == ("lawsuit", "jail")
+
+
+@pytest.mark.parametrize(
+    ("part", "refers"),
+    [
+        ("这样合法吗", True),
+        ("他们这么做算违法吗", True),
+        # a condition on the story, then a question of its own: it asks that question's topic
+        ("他们真这么搞了 我能要求赔偿吗", False),
+        ("如果真这样做了 我可以告他们吗", False),
+        ("佢哋真系咁做嘅话 我可唔可以报警", False),
+        # the condition, and nothing asked after it: still about the story
+        ("要是真这样了", True),
+    ],
+)
+def test_what_asks_about_the_story(part: str, refers: bool) -> None:
+    assert questions.refers_back(part) is refers
 
 
 @pytest.mark.parametrize(
