@@ -1472,7 +1472,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout2.yaml": 0,
     "everyday_holdout3.yaml": 2,
     "everyday_holdout4.yaml": 1,
-    "everyday_holdout5.yaml": 1,
+    "everyday_holdout5.yaml": 0,  # 1 before crisis_train_9 (crisis10)
     "queries_holdout4.yaml": 0,
     "queries_holdout5.yaml": 0,
     "everyday_holdout6.yaml": 1,
@@ -1481,7 +1481,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout7b.yaml": 1,
     "queries_holdout7.yaml": 0,
     "everyday_holdout8.yaml": 1,
-    "everyday_holdout8b.yaml": 2,
+    "everyday_holdout8b.yaml": 0,  # 2 before crisis_train_9 (crisis10)
     "queries_holdout8.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
