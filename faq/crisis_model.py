@@ -661,9 +661,9 @@ class Settings:
     #: strongly, so that a lone 想 or 死 cannot decide a short message (folded into the saved weights)
     unigram_value: float = 0.5
     crisis_at: float = 0.59
-    distress_at: float = 0.84
+    distress_at: float = 0.83
     #: a cue or the safety net is overruled when the model's crisis probability is below this (None: never)
-    veto_below: float | None = 0.05
+    veto_below: float | None = 0.045
     #: a run of clauses longer than this many characters has its features scaled by sqrt(length_norm / its
     #: length), in training and in scoring (None: never), so that the many generic n-grams of a long story
     #: cannot add up to despair (see :func:`length_scale`)

@@ -1520,7 +1520,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout2.yaml": 0,
     "everyday_holdout3.yaml": 2,
     "everyday_holdout4.yaml": 1,
-    "everyday_holdout5.yaml": 1,
+    "everyday_holdout5.yaml": 0,  # 1 before crisis_train_9 (crisis10)
     "queries_holdout4.yaml": 0,
     "queries_holdout5.yaml": 0,
     "everyday_holdout6.yaml": 1,
@@ -1529,7 +1529,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout7b.yaml": 1,
     "queries_holdout7.yaml": 0,
     "everyday_holdout8.yaml": 1,
-    "everyday_holdout8b.yaml": 2,
+    "everyday_holdout8b.yaml": 0,  # 2 before crisis_train_9 (crisis10)
     "queries_holdout8.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
@@ -1563,3 +1563,35 @@ def test_everyday_command_counts_crisis_replies_by_what_fired(tmp_path: Path, ca
     out = capsys.readouterr().out
     assert "2 messages, crisis replies 1 (the model alone 0, a rule 1)" in out
     assert "direct:" in out and "我真的不想活了" in out
+
+
+# ------------------------------------------------------- greetings, announcing words, leaving a job (crisis10)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["您好 请问在吗", "hi 在不在呀", "早上好 有人在线吗", "喂 有冇人喺度", "你好 我想請教一下", "哈喽 想打听个事"],
+)
+def test_a_greeting_or_announcing_words_alone_leave_the_model_nothing(detector: CrisisDetector, message: str) -> None:
+    read = detector.model_text(message)
+    assert set(read) <= {"|", " "}, read
+    assert not detector.detect(message).crisis
+
+
+def test_what_follows_a_greeting_is_still_read(detector: CrisisDetector) -> None:
+    assert detector.model_text("您好 我想咨询一下 逾期能分期吗") == "| | 逾期能分期吗"
+    assert detector.model_text("在吗在吗") == "在吗在吗"  # not one greeting: left to the model (an everyday negative)
+    # a crisis after a greeting or announcing words is a crisis, from the rules alone too
+    rules_only = CrisisDetector(replace(detector.rules, model=None))
+    for message in ("在吗 我今晚就从楼顶跳下去", "你好 我不想活了", "我想问一下 吃多少安眠药才会死", "有人吗 药我都吞了"):
+        assert detector.detect(message).crisis, message
+        assert rules_only.detect(message).crisis, message
+
+
+def test_leaving_a_job_or_a_flat_is_not_the_leaving_cue(detector: CrisisDetector) -> None:
+    rules_only = CrisisDetector(replace(detector.rules, model=None))
+    for message in ("我走了以后单位还会接到催收的电话吗", "辞职了 我走了之后老板会把我的号码给他们吗", "退租我走了以后押金谁来退"):
+        assert rules_only.read(message).cue is None, message
+    for message in ("我走了以后 你们别去找我爸妈", "我走了之后这些债就一笔勾销了吧", "我走了以后公司的事你们去问我同事"):
+        assert rules_only.read(message).cue is not None or detector.detect(message).crisis, message
+    assert rules_only.read("我走了以后 你们别去找我爸妈").cue is not None
