@@ -146,6 +146,12 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: (a collector calling the reader's mother read as threats, "several loans, what consequences" as avoiding
 #: calls; corpus10's examples pull them): that floor is lowered to just under. (queries_holdout5's rejection fell
 #: 38 -> 36 of 40 and is back to 37 with instalments read like a stated rate for a calculator's errand.)
+#: everyday_holdout9 / everyday_holdout9b / queries_holdout9 (the ninth round, written the same way; 9b from hard
+#: writers again) were measured on main 44bf876 and once more on the merged engine e93cb11, after corpus10
+#: (README): 96.2 -> 95.7 % / 100 %, 93.9 -> 95.2 % / 91.4 -> 94.3 % and 96.8 -> 97.4 % / 100 % (here, without
+#: the texts an example equals: 200/209, 151/159, 180/185; 9b keeps 189 of its 200 rows). Dev sets since; floors
+#: just under. everyday_holdout9 is not in the never-refused test below: 3 of its in-scope messages were refused
+#: when it was measured (2 before the round's work).
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -166,6 +172,9 @@ HELD_OUT = {
     "everyday_holdout8": (0.945, 0.97),
     "everyday_holdout8b": (0.93, 0.85),
     "queries_holdout8": (0.96, 0.97),
+    "everyday_holdout9": (0.95, 0.97),
+    "everyday_holdout9b": (0.945, 0.92),
+    "queries_holdout9": (0.965, 0.97),
 }
 
 
@@ -173,7 +182,7 @@ HELD_OUT = {
 def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) -> None:
     examples = {normalize(q) for q in example_questions(engine)}
     dataset = [ex for ex in load_dataset(DATA / f"{name}.yaml") if normalize(ex.text) not in examples]
-    assert len(dataset) >= 190  # (a truncated file fails; everyday_holdout7b has 200 rows, 2 equal examples)
+    assert len(dataset) >= 185  # (a truncated file fails; everyday_holdout9b has 200 rows, 11 equal examples)
     right = [is_answered(ex, predict(engine, ex.text)) for ex in dataset]
     in_scope = [ok for ex, ok in zip(dataset, right, strict=True) if ex.intent is not None]
     out_of_scope = [ok for ex, ok in zip(dataset, right, strict=True) if ex.intent is None]
@@ -191,7 +200,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
         for name in (
             "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml",
             "everyday_holdout5.yaml", "everyday_holdout6.yaml", "everyday_holdout7.yaml", "everyday_holdout8.yaml",
-            "everyday_holdout8b.yaml",
+            "everyday_holdout8b.yaml", "everyday_holdout9b.yaml",
         )
         for ex in load_dataset(DATA / name)
         if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)

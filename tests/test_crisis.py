@@ -1531,6 +1531,9 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout8.yaml": 1,
     "everyday_holdout8b.yaml": 0,  # 2 before crisis_train_9 (crisis10)
     "queries_holdout8.yaml": 0,
+    "everyday_holdout9.yaml": 1,  # round 9, measured after crisis10
+    "everyday_holdout9b.yaml": 2,
+    "queries_holdout9.yaml": 1,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

@@ -48,6 +48,9 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout8.yaml": 26,
     "everyday_holdout8b.yaml": 9,
     "queries_holdout8.yaml": 34,
+    "everyday_holdout9.yaml": 28,  # round 9: 26, 16, 35 before corpus10
+    "everyday_holdout9b.yaml": 19,
+    "queries_holdout9.yaml": 36,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
