@@ -92,7 +92,7 @@ _HEDGE = re.compile(r"^(?:我|我也|我都|我真的|真的)?(?:不知道|唔�
 _EMOTICON_CODE = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
 #: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
 CLOSE_RUNNER_UP = 0.04
-#: A message of distress that asks nothing ("欠网贷压力大到睡不着", "压力好大 想哭 借呗花呗都逾期了"): the
+#: A message of distress that asks nothing ("欠的钱太多 整夜整夜睡不着觉", "心里好慌 一直想哭 几个平台都逾期了"): the
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9

@@ -97,7 +97,7 @@ TERSE_CHARS = 6
 
 
 def question_marks_as_particles(raw: str, normalize: Callable[[str], str]) -> str:
-    """``raw`` with 吗 put before the question marks of a run of terse questions ("坐牢?上征信?": two or more
+    """``raw`` with 吗 put before the question marks of a run of terse questions ("要赔钱?拉黑名单?": two or more
     short parts, each asked by its mark alone), so that each still asks once normalisation drops the mark. A
     part that asks in words already ("会坐牢吗?"), a longer one (a choice told in a sentence) or a lone mark
     is left as it is. 吗 is a stop word: the words matched stay the same."""

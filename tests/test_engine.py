@@ -523,7 +523,7 @@ def test_a_close_runner_up_is_offered_first(engine: Engine) -> None:
 
 def test_a_chat_emoticon_code_is_no_word_of_the_question(engine: Engine) -> None:
     """"[捂脸]" or "[流泪]" is how a chat app writes an emoticon: the question is read without it."""
-    for coded, plain in (("逾期三天[流泪]会上征信吗", "逾期三天 会上征信吗"), ("坐牢的话[捂脸]欠的钱还要还吗", "坐牢的话 欠的钱还要还吗")):
+    for coded, plain in (("拖了一周[流泪]征信会花吗", "拖了一周 征信会花吗"), ("坐牢的话[捂脸]欠的钱还要还吗", "坐牢的话 欠的钱还要还吗")):
         assert engine.understand(coded).match.ranking == engine.understand(plain).match.ranking
 
 
