@@ -7,12 +7,12 @@ from __future__ import annotations
 import io
 import json
 import marshal
-import shutil
 import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
+from shipped_kb import copy_shipped_kb
 
 from faq import analysis_file, cache
 from faq import matcher as matcher_module
@@ -38,22 +38,6 @@ def _own_ngram_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each engine built here reads or builds its own n-gram model (not the one of a matcher of the same
     examples alive in the test session, which a build shares without looking it up)."""
     monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
-
-
-def _copy_kb(tmp_path: Path, edit: bool) -> Path:
-    """The shipped knowledge base and the files beside it copied to ``tmp_path``; with ``edit`` one example
-    added (a maintainer's edit after the analysis was packed)."""
-    kb = tmp_path / "intents.yaml"
-    text = SHIPPED_KB.read_text(encoding="utf-8")
-    if edit:
-        marker = "    questions:\n"
-        at = text.index(marker) + len(marker)
-        text = text[:at] + "      - 逾期了催收天天打电话到底怎么办才好呢\n" + text[at:]
-    kb.write_text(text, encoding="utf-8")
-    for name in ("crisis_model.json", "rate.yaml", "complaints.yaml", "intents.scorer.json", SHIPPED_ANALYSIS.name):
-        if (REPO / name).exists():
-            shutil.copy(REPO / name, tmp_path / name)
-    return kb
 
 
 def test_the_analysis_file_sits_beside_its_knowledge_base() -> None:
@@ -96,7 +80,7 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
 ) -> None:
     monkeypatch.setenv("FAQ_CACHE_DIR", "off")
     _own_ngram_models(monkeypatch)
-    kb_path = _copy_kb(tmp_path, edit=True)
+    kb_path = copy_shipped_kb(tmp_path, edit=True)
     kb = load_knowledge_base(kb_path)
     with analysis_file.reading(kb.path) as shipped:
         edited = Engine(kb)
@@ -105,7 +89,7 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
     assert analysis_file.stale(shipped.asked, kb_path.with_name(SHIPPED_ANALYSIS.name)) == sorted(asked)
     assert "逾期了催收天天打电话到底怎么办才好呢" in edited.matcher.examples
     reference = Engine(load_knowledge_base(SHIPPED_KB))  # (no file read: computed)
-    unedited = _copy_kb(tmp_path, edit=False)
+    unedited = copy_shipped_kb(tmp_path, edit=False)
     for damaged in (b"", b"not a pack", SHIPPED_ANALYSIS.read_bytes()[:5000]):
         unedited.with_name(SHIPPED_ANALYSIS.name).write_bytes(damaged)
         engine = Engine.load(unedited)

@@ -4,10 +4,10 @@ and ignored whenever it does not match the knowledge base being loaded."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from shipped_kb import copy_shipped_kb
 
 from faq import scorer_file
 from faq.engine import Engine
@@ -47,27 +47,11 @@ def test_training_again_gives_the_shipped_scorer(monkeypatch: pytest.MonkeyPatch
     assert list(model.calibration) == shipped["calibration"]
 
 
-def _copy_kb(tmp_path: Path, edit: bool) -> Path:
-    """The shipped knowledge base, its crisis model and its scorer file copied to ``tmp_path``; with
-    ``edit`` one example added (a maintainer's edit after the file was written)."""
-    kb = tmp_path / "intents.yaml"
-    text = SHIPPED_KB.read_text(encoding="utf-8")
-    if edit:
-        marker = "    questions:\n"
-        at = text.index(marker) + len(marker)
-        text = text[:at] + "      - 逾期了催收天天打电话到底怎么办才好呢\n" + text[at:]
-    kb.write_text(text, encoding="utf-8")
-    for name in ("crisis_model.json", "rate.yaml", "complaints.yaml", "intents.scorer.json", "intents.analysis.pack"):
-        if (REPO / name).exists():
-            shutil.copy(REPO / name, tmp_path / name)
-    return kb
-
-
 def test_a_stale_or_broken_scorer_file_is_ignored_and_the_scorer_trained(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAQ_CACHE_DIR", "off")
-    kb_path = _copy_kb(tmp_path, edit=True)
+    kb_path = copy_shipped_kb(tmp_path, edit=True)
     engine = Engine.load(kb_path)
     key = engine.matcher.scorer_key()
     shipped = json.loads(SHIPPED_SCORER.read_text(encoding="utf-8"))
@@ -90,7 +74,7 @@ def test_faq_train_writes_a_file_the_next_start_uses(
     from faq.cli import main
 
     monkeypatch.setenv("FAQ_CACHE_DIR", "off")
-    kb_path = _copy_kb(tmp_path, edit=True)
+    kb_path = copy_shipped_kb(tmp_path, edit=True)
     assert main(["check", str(kb_path)]) == 0
     out = capsys.readouterr().out
     assert "intents.scorer.json was trained on another version" in out
