@@ -52,8 +52,9 @@ def path_for(kb_path: str | Path) -> Path:
 
 @functools.cache
 def code_version() -> str:
-    """A digest of :data:`CODE` and of which jieba dictionary the analyser reads (its path and size, as the
-    reduced dictionary's cache key); read once per process."""
+    """A digest of :data:`CODE` and of the jieba dictionary the analyser reads (its bytes, not its path: a
+    file packed in one checkout or virtual environment is read in every other with the same code and
+    dictionary, as on CI and a deployment); read once per process."""
     digest = hashlib.sha256(b"analysis code 1\n")
     folder = Path(__file__).resolve().parent
     for name in CODE:
@@ -63,7 +64,7 @@ def code_version() -> str:
             digest.update(f"{name} unreadable\0".encode())
     dictionary = analyze.jieba_dictionary_path()
     try:
-        digest.update(f"{dictionary} {dictionary.stat().st_size}".encode())
+        digest.update(b"jieba dictionary\0" + dictionary.read_bytes())
     except OSError:
         digest.update(b"no dictionary")
     return digest.hexdigest()
