@@ -62,9 +62,8 @@ def code_version() -> str:
             digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
         except OSError:  # (no source beside the module, a frozen application: a version nothing was packed for)
             digest.update(f"{name} unreadable\0".encode())
-    dictionary = analyze.jieba_dictionary_path()
     try:
-        digest.update(b"jieba dictionary\0" + dictionary.read_bytes())
+        digest.update(b"jieba dictionary\0" + analyze.jieba_dictionary_key().encode())
     except OSError:
         digest.update(b"no dictionary")
     return digest.hexdigest()

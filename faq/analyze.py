@@ -375,12 +375,20 @@ def jieba_dictionary_path() -> Path:
     return Path(jieba.__file__).resolve().parent / "dict.txt"
 
 
+@functools.cache
+def jieba_dictionary_key() -> str:
+    """The key of the installed jieba dictionary's reduced table (:func:`faq.jieba_words.key`: a digest of
+    ``dict.txt``'s bytes and the bound), read and hashed once per process: the shipped table and the shipped
+    analysis (:func:`faq.analysis_file.code_version`) both name the dictionary by it."""
+    return jieba_words.key(jieba_dictionary_path().read_bytes(), MIN_WORD_FREQUENCY)
+
+
 def _dictionary() -> tuple[dict[str, int], int]:
     """jieba's word frequencies (and their prefixes, which its DAG needs) without the rare words: the table
     shipped for the installed jieba (:mod:`faq.jieba_words`), else as cached on disk, else read from its
     dictionary file (and cached: it is the same for every knowledge base)."""
     path = jieba_dictionary_path()
-    shipped = jieba_words.read(jieba_words.key(path.read_bytes(), MIN_WORD_FREQUENCY))
+    shipped = jieba_words.read(jieba_dictionary_key())
     if shipped is not None:  # (read as fast as the cache's copy: none is written)
         return shipped
     key = _digest("jieba-dictionary", 2, str(path), path.stat().st_size, MIN_WORD_FREQUENCY)
