@@ -21,9 +21,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's faq, not the installed one
 
 from faq import analyze, bench, engine, matcher, memory, ngrams
 from faq.engine import DEFAULT_KB_PATH, Engine

@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's faq, not the installed one
+
 from faq import bench
 from faq.engine import Engine
 
