@@ -231,21 +231,22 @@ def message_features(text: str) -> set[str]:
     return features(clauses(text))
 
 
-#: Bits of a character n-gram's code points (from the top) and of a syllable n-gram's ids (from bit 32).
+#: Bits of an n-gram's code points (or syllables' stand-ins), from the top: 16 each.
 _CHAR_SHIFTS = tuple(np.uint64(48 - 16 * k) for k in range(max(CHAR_NGRAMS)))
-_SOUND_SHIFTS = tuple(np.uint64(32 - 16 * k) for k in range(max(SYLLABLE_NGRAMS)))
-#: A window's n-grams are built in one array up to this many positions (a window holds at most WINDOW_CHARS
-#: characters, and a NUL between its pieces): per channel, the positions each row reads and its shift.
-_AT_MOST = 4 * WINDOW_CHARS
-_CHAR_AT = np.arange(max(CHAR_NGRAMS))[:, None] + np.arange(_AT_MOST)[None, :]
-_SOUND_AT = _CHAR_AT[: max(SYLLABLE_NGRAMS)]
-_CHAR_SHIFT_COLUMN = np.array(_CHAR_SHIFTS, dtype=np.uint64)[:, None]
-_SOUND_SHIFT_COLUMN = np.array(_SOUND_SHIFTS, dtype=np.uint64)[:, None]
-#: Characters a window must not hold to be read as integers (the separator, the sound channel's mark).
-_NOT_PACKED = ("\0", "~")
-#: Syllable n-grams are tagged with the top 16 bits set (no character n-gram of the plane below U+FFFF is).
-_SOUND_TAG_CHAR = "\uffff"
-_SOUND_TAG = np.uint64(0xFFFF << 48)
+_SOUND_SHIFT_COLUMN = np.array(_CHAR_SHIFTS[: max(SYLLABLE_NGRAMS)], dtype=np.uint64)[:, None]
+#: A syllable of id i stands in the packed features as the character SOUND_BASE + i, one of Unicode's private
+#: use area (U+E000-U+F8FF), which no packed character n-gram holds: a syllable n-gram packs as the character
+#: n-gram of its stand-ins, so that a window's two channels are read as one text (see PackedFeatures.rows_of).
+SOUND_BASE = 0xE000
+_PRIVATE_END = 0xF8FF
+#: What a window must not hold to be read as integers: the separator, the sound channel's mark, a character
+#: of the private use area (the syllables' stand-ins) or one outside the Basic Multilingual Plane (and U+FFFF).
+_NOT_PACKED = re.compile("[\0~\ue000-\uf8ff\uffff-\U0010ffff]")
+#: At most this many characters' stand-ins are remembered (see PackedFeatures.stand_ins).
+_STAND_INS_REMEMBERED = 20_000
+#: A window's text and its syllables' stand-ins, read 4 code units from each position (as one integer, the
+#: first unit in the top 16 bits) -> its 1-4-grams there: the top k units kept (one row per size k).
+_GRAM_MASKS = np.array([((1 << 16 * k) - 1) << 16 * (4 - k) for k in CHAR_NGRAMS], dtype=np.uint64)[:, None]
 #: A window with Latin letters (words cut into pinyin syllables) or a newline (read as no character) has
 #: its syllables read by :func:`syllables`, not character by character.
 _SPELLED = re.compile("[A-Za-z\n]")
@@ -253,29 +254,56 @@ _SPELLED = re.compile("[A-Za-z\n]")
 _PACK_RUN = 8192
 #: What a run of syllable n-grams ("~a b~c") cannot hold: an empty name or syllable.
 _NO_SYLLABLE = ("~~", "~ ", " ~", "  ")
-#: A code point whose syllable id is not known yet (ids are below it).
-_NOT_YET = 0xFFFF
+
+
+class _StandIns(dict[int, str]):
+    """Code point -> the stand-in of its character's syllable (``str.translate``'s table for a window's sound
+    channel): a Han character's reading, "\\0" (a break) for anything else; filled as characters are first
+    seen (at most :data:`_STAND_INS_REMEMBERED`)."""
+
+    def __init__(self, syllable_ids: Mapping[str, int]) -> None:
+        super().__init__()
+        self._ids = syllable_ids
+        #: the stand-in of each id (one string each), and of a syllable the model does not know
+        self._chars = [chr(SOUND_BASE + i) for i in range(len(syllable_ids) + 2)]
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        reading = model_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
+        found = self._chars[self._ids.get(reading, len(self._ids) + 1)] if reading else "\0"
+        if len(self) >= _STAND_INS_REMEMBERED:
+            self.clear()
+        self[code] = found
+        return found
+
+    def of_sound(self, sound: str) -> str:
+        """The stand-in of a syllable (or a Latin word) as :func:`syllables` reads it ("": a break)."""
+        return self._chars[self._ids.get(sound, len(self._ids) + 1)] if sound else "\0"
 
 
 @dataclass(frozen=True, eq=False)
 class PackedFeatures:
     """The model's features as sorted 64-bit integers, so that a window's features are found without building
-    them as strings (:meth:`rows_of`: a few dozen numpy calls instead of ~80 strings built, hashed and
-    compared one by one).
+    them as strings (:meth:`rows_of`: a dozen numpy calls instead of ~80 strings built, hashed and compared
+    one by one).
 
-    A character n-gram (1-4 characters of Unicode's Basic Multilingual Plane, below U+FFFF) is its
-    characters' code points, 16 bits each, from the top bits down; a syllable n-gram (1-3) is its syllables'
-    ids (1 and up, :attr:`syllable_ids`), 16 bits each, from bit 47 down, with the top 16 bits set. No code
-    point or id is 0, so a shorter n-gram is a longer one padded with zeros and each integer names one
-    feature. A window holding a character outside the plane, U+FFFF, a NUL or '~' is looked up by its
+    A character n-gram (1-4 characters of Unicode's Basic Multilingual Plane, below U+FFFF, outside its
+    private use area) is its characters' code points, 16 bits each, from the top bits down; a syllable
+    n-gram (1-3) is the same of its syllables' stand-ins, characters of the private use area
+    (:data:`SOUND_BASE` + the syllable's id, 1 and up, :attr:`syllable_ids`). No code point is 0, so a
+    shorter n-gram is a longer one padded with zeros and each integer names one feature. A window holding a
+    character outside the plane, U+FFFF, one of the private use area, a NUL or '~' is looked up by its
     strings, as before."""
 
     #: the packed features, ascending, and each one's row in the weights
     keys: np.ndarray
     rows: np.ndarray
     syllable_ids: Mapping[str, int]
-    #: the syllable id of each code point of the plane (0: none), filled as characters are first seen
-    by_code_point: np.ndarray = field(default_factory=lambda: np.full(0x10000, _NOT_YET, dtype=np.uint16))
+
+    @cached_property
+    def stand_ins(self) -> _StandIns:
+        """The stand-in of each character's syllable (see :class:`_StandIns`)."""
+        return _StandIns(self.syllable_ids)
 
     @classmethod
     def of(cls, text: str, bounds: Sequence[int]) -> PackedFeatures | None:
@@ -318,13 +346,17 @@ class PackedFeatures:
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         last = len(codes) - 1
         sound = codes[begin] == ord("~")
-        # character n-grams: those of the plane below U+FFFF, without NUL or '~' (no window that could hold
+        # character n-grams: those of the plane below U+FFFF, outside the private use area, without NUL or '~'
+        # (no window that could hold
         # one of the others is packed)
         keys = np.zeros(len(begin), dtype=np.uint64)
         packable = ~sound & (size >= 1) & (size <= max(CHAR_NGRAMS))
         for k, shift in enumerate(_CHAR_SHIFTS):
             code = np.where(size > k, codes[np.minimum(begin + k, last)], 0)
-            packable &= (code < 0xFFFF) & ((code != 0) | (size <= k)) & (code != ord("~"))
+            # (one of the private use area would read as syllables' stand-ins: no window that could hold
+            # one is packed either)
+            packable &= (code < SOUND_BASE) | ((code > _PRIVATE_END) & (code < 0xFFFF))
+            packable &= ((code != 0) | (size <= k)) & (code != ord("~"))
             keys |= code.astype(np.uint64) << shift
         char_rows = np.flatnonzero(packable)
         # syllable n-grams ("~a b c"), a run of rows at a time (a list of all their syllables would cost
@@ -349,7 +381,7 @@ class PackedFeatures:
             # syllables per name: the spaces after its "~", and one
             spaces = np.bincount(np.cumsum(breaks == ord("~")) - 1, weights=breaks == ord(" "), minlength=len(rows))
             sizes = spaces.astype(np.int64) + 1
-            if int(sizes.max()) > len(_SOUND_SHIFTS):
+            if int(sizes.max()) > max(SYLLABLE_NGRAMS):
                 return None
             if _AMBIGUOUS.search(block):
                 kept = np.array([_AMBIGUOUS.search(name) is None for name in block[1:].split("~")])
@@ -367,11 +399,11 @@ class PackedFeatures:
             # each syllable's place in its n-gram (0, 1, 2) -> its id shifted to that place's bits
             row_of = np.repeat(np.arange(len(rows)), sizes)
             place = np.arange(len(ids)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            placed = np.zeros((len(rows), len(_SOUND_SHIFTS)), dtype=np.uint64)
-            placed[row_of, place] = ids << _SOUND_SHIFT_COLUMN[place, 0]
-            sound_keys.append(np.bitwise_or.reduce(placed, axis=1) | _SOUND_TAG)
+            placed = np.zeros((len(rows), max(SYLLABLE_NGRAMS)), dtype=np.uint64)
+            placed[row_of, place] = (ids + np.uint64(SOUND_BASE)) << _SOUND_SHIFT_COLUMN[place, 0]
+            sound_keys.append(np.bitwise_or.reduce(placed, axis=1))
             sound_rows.append(rows)
-        if len(syllable_ids) + 1 >= _NOT_YET:
+        if SOUND_BASE + len(syllable_ids) + 1 > _PRIVATE_END:
             return None
         all_keys = np.concatenate((keys[char_rows], *sound_keys))
         all_rows = np.concatenate((char_rows, *sound_rows)).astype(np.int32)
@@ -384,73 +416,41 @@ class PackedFeatures:
         that is not packed."""
         pieces = [piece for clause in window for piece in clause.split("|")]
         plain = "".join(pieces)
-        if plain and (max(plain) >= _SOUND_TAG_CHAR or any(ch in plain for ch in _NOT_PACKED)):
+        if _NOT_PACKED.search(plain):
             return None
-        # The pieces' characters with a 0 between them and after them. Every position's 1-4-grams are asked:
-        # one that runs into a 0 is a shorter one (asked anyway) or holds a 0 before a character, and one
-        # that starts on a 0 is below 1 << 48; no feature is either.
-        pad = max(CHAR_NGRAMS) - 1
-        joined = "\0".join(pieces) + "\0" * pad
-        codes = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-        n = len(codes) - pad
-        # Syllables likewise (0 is a break; an unknown syllable has an id no feature has), tagged.
-        ids = self._syllable_ids(codes) if _SPELLED.search(plain) is None else self._spelled_ids(pieces, len(codes))
-        if n <= _AT_MOST:
-            # Every n-gram in one (7, n) table: row k - 1 the character k-grams, rows 4 to 6 the syllable 1-3-grams.
-            # Row k of a channel is its k-th shifted code OR'ed into the row before, the same integers as
-            # grams[k] = grams[k - 1] | (wide[k : n + k] << shift[k]) (one accumulate instead of a call per row).
-            table = np.empty((len(_CHAR_SHIFTS) + len(_SOUND_SHIFTS), n), dtype=np.uint64)
-            chars, sounds = table[: len(_CHAR_SHIFTS)], table[len(_CHAR_SHIFTS) :]
-            np.left_shift(codes[_CHAR_AT[:, :n]], _CHAR_SHIFT_COLUMN, out=chars, dtype=np.uint64)
-            np.bitwise_or.accumulate(chars, axis=0, out=chars)
-            np.left_shift(ids[_SOUND_AT[:, :n]], _SOUND_SHIFT_COLUMN, out=sounds, dtype=np.uint64)
-            sounds[0] |= _SOUND_TAG
-            np.bitwise_or.accumulate(sounds, axis=0, out=sounds)
-            wanted = table.ravel()
+        # The pieces' characters with a 0 between them and after them, then their syllables' stand-ins likewise
+        # (0 is a break; an unknown syllable has a stand-in no feature has) and four 0s: every position's
+        # 1-4-grams are asked. One that runs into a 0 is a shorter one (asked anyway) or holds a 0 before a character, one
+        # that starts on a 0 is below 1 << 48, and one of four syllables or that crosses from the text into
+        # its syllables holds a 0 or a stand-in with a character: no feature is any of them.
+        text = "\0".join(pieces) + "\0\0\0"
+        if _SPELLED.search(plain) is None:
+            sounds = text.translate(self.stand_ins) + "\0"
         else:
-            wide, ids = codes.astype(np.uint64), ids.astype(np.uint64)
-            grams = [wide[:n] << _CHAR_SHIFTS[0]]
-            for k in range(1, max(CHAR_NGRAMS)):
-                grams.append(grams[-1] | (wide[k : n + k] << _CHAR_SHIFTS[k]))
-            sound_grams = [ids[:n] << _SOUND_SHIFTS[0] | _SOUND_TAG]
-            for k in range(1, max(SYLLABLE_NGRAMS)):
-                sound_grams.append(sound_grams[-1] | (ids[k : n + k] << _SOUND_SHIFTS[k]))
-            wanted = np.concatenate((*grams, *sound_grams))
+            sounds = "".join([self._spelled(piece) for piece in pieces]) + "\0\0\0\0"
+        # Both reversed, as little-endian 16-bit units: the 8 bytes from unit j, read as one little-endian
+        # integer, are the 4 units from position len - 4 - j in reading order, the first in the top 16 bits
+        # (the 4-gram there); the integers at every unit are one strided view of the bytes, and each size's
+        # n-grams the same integers masked: a few numpy calls for the whole window, whatever its length (in a
+        # reply each costs microseconds).
+        encoded = (text + sounds)[::-1].encode("utf-16-le", "surrogatepass")
+        grams = np.ndarray((len(encoded) // 2 - 3,), "<u8", encoded, 0, (2,)) & _GRAM_MASKS
+        wanted = grams.ravel()
         wanted.sort()  # the same feature asked twice is asked once; sorted keys also search faster
-        wanted = wanted[np.concatenate(((True,), wanted[1:] != wanted[:-1]))]
+        # (the 0s, the 4-gram of the last four 0s among them, go with the first: no feature is 0)
+        rest = wanted[1:]
+        wanted = rest[rest != wanted[:-1]]
         keys = self.keys
         at = keys.searchsorted(wanted)
-        np.minimum(at, len(keys) - 1, out=at)
-        found = self.rows[at[keys[at] == wanted]]
+        found = self.rows.take(at[keys.take(at, mode="clip") == wanted])
         found.sort()
         return found
 
-    def _syllable_ids(self, codes: np.ndarray) -> np.ndarray:
-        """The syllable id at each character of a text without Latin letters (a Han character's reading;
-        0 for anything else, a break), from a table by code point filled as characters are first seen
-        (uint16, as the table holds them)."""
-        table = self.by_code_point
-        ids = table[codes]
-        new = ids == _NOT_YET
-        if np.logical_or.reduce(new):  # (new.any() without its Python wrapper)
-            get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
-            for code in set(codes[new].tolist()):  # (not np.unique: it imports numpy.ma, ~1.5 MB)
-                ch = chr(code)
-                reading = model_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
-                table[code] = get(reading, unknown) if reading else 0
-            ids = table[codes]
-        return ids  # (uint16: widened where the n-grams are built)
-
-    def _spelled_ids(self, pieces: Sequence[str], size: int) -> np.ndarray:
-        """The syllable ids of pieces with Latin letters (a word is cut into pinyin syllables, see
-        :func:`syllables`), 0 after each piece and up to ``size``."""
-        get, unknown = self.syllable_ids.get, len(self.syllable_ids) + 1
-        said: list[int] = []
-        for piece in pieces:
-            said += [get(sound, unknown) if sound else 0 for sound in syllables(piece)]
-            said.append(0)
-        said += [0] * (max(size, len(said) + max(SYLLABLE_NGRAMS) - 1) - len(said))
-        return np.array(said, dtype=np.uint64)
+    def _spelled(self, piece: str) -> str:
+        """The stand-ins of a piece with Latin letters (a word is cut into pinyin syllables, see
+        :func:`syllables`), and a 0 after them."""
+        of_sound = self.stand_ins.of_sound
+        return "".join([of_sound(sound) for sound in syllables(piece)]) + "\0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -786,7 +786,7 @@ def _save_decoded(digest: str, model: CrisisModel) -> None:
 
 
 def _digest_key(digest: str) -> str:
-    packing = f"packed v1 {CHAR_NGRAMS} {SYLLABLE_NGRAMS} {AMBIGUOUS_SOUNDS}"
+    packing = f"packed v2 {SOUND_BASE} {CHAR_NGRAMS} {SYLLABLE_NGRAMS} {AMBIGUOUS_SOUNDS}"
     return hashlib.sha256(f"{_DECODED_FORMAT}\n{FEATURES_VERSION}\n{packing}\n{digest}".encode()).hexdigest()
 
 

@@ -35,6 +35,7 @@ from faq.crisis import (
     training_set,
 )
 from faq.crisis_model import (
+    SOUND_BASE,
     WINDOW_CHARS,
     CrisisModel,
     PackedFeatures,
@@ -917,18 +918,18 @@ def test_packed_features_find_what_the_strings_find(detector: CrisisDetector) ->
     texts += ["".join(reversed(t)) for t in texts[::7]]
     texts += ["利率上调了 我想上吊", "弄要怎么办 喝农药", "shang diao", "wo xiang shang diao le", "nong yao he le",
               "zhendexiangsile", "bu xiang huo le appblock", "Bu Xiang Huo", "不想活|了", "|||", "😭", "好累\n不想活",
-              "𠮷野家 想死", "逾期3天 5000元 100%", "a~b 想死"]
+              "𠮷野家 想死", "逾期3天 5000元 100%", "a~b 想死", "\ue001想死 了", "想\uf8ff死"]
     checked = fell_back = 0
     for text in texts:
         for window in windows(detector.model_text(text)) + windows(text.lower()):
             found = packed.rows_of(window)
             if found is None:
                 fell_back += 1
-                assert any(ch > "\uffff" or ch in "~\0" for ch in "".join(window)), window
+                assert any(ch >= "\uffff" or "\ue000" <= ch <= "\uf8ff" or ch in "~\0" for ch in "".join(window)), window
                 continue
             assert found.tolist() == _string_rows(model, window), window
             checked += 1
-    assert checked > 10_000 and fell_back >= 2
+    assert checked > 10_000 and fell_back >= 4
     # the model scores either way: from the packed rows, else from the strings' rows
     assert model.rows(["𠮷野家", "想死"]) == _string_rows(model, ["𠮷野家", "想死"])
 
@@ -939,36 +940,41 @@ def test_packed_features_of_a_model_trained_here() -> None:
     each finds exactly what the strings find."""
     texts = ["想死", "不想活了", "我想上吊", "利率上调了", "bu xiang huo le", "逾期了怎么办", "会打给家人吗"]
     model = train(texts * 2, [2, 2, 2, 0, 2, 0, 0] * 2, Settings(c=10.0, min_count=1))
-    names = [*model.vocabulary, "~san diao", "~sang diao", "~wo san diao", "~nong yao", "𠮷", "𠮷野"]
+    names = [*model.vocabulary, "~san diao", "~sang diao", "~wo san diao", "~nong yao", "𠮷", "𠮷野", "\ue001", "想\ue002"]
     by_hand = replace(model, vocabulary=StringIndex.of(names), weights=np.ones((len(names), 3), dtype=np.float32))
     for candidate in (model, by_hand):
         packed = candidate._packed
         assert packed is not None
-        for text in [*texts, "上调 上吊", "我上调 弄要", "shang diao le", "buxianghuole 想死", "𠮷野 想死"]:
+        for text in [*texts, "上调 上吊", "我上调 弄要", "shang diao le", "buxianghuole 想死", "𠮷野 想死", "想\ue002 \ue001"]:
             for window in windows(text):
                 found = candidate.rows(window)
                 assert list(found) == _string_rows(candidate, window), window
     assert _string_rows(by_hand, ["𠮷野"]) and packed.rows_of(["𠮷野"]) is None
+    # a character of the private use area (where syllables' stand-ins are) is found by its strings too
+    assert _string_rows(by_hand, ["想\ue002"]) and packed.rows_of(["想\ue002"]) is None
 
 
 def test_syllable_ngrams_pack_as_their_syllables_ids_in_the_order_first_seen() -> None:
-    """A sound feature ("~a b c") is packed as its syllables' ids (1 and up, in the order the vocabulary first
-    names them, the ambiguous sounds left out), 16 bits each from bit 32 down, under the sound tag; a
-    vocabulary with a sound feature that cannot be packed gives no packed features at all."""
+    """A sound feature ("~a b c") is packed as the character n-gram of its syllables' stand-ins (SOUND_BASE +
+    the syllable's id, 1 and up, in the order the vocabulary first names them, the ambiguous sounds left
+    out), 16 bits each from the top; a vocabulary with a sound feature that cannot be packed gives no packed
+    features at all."""
     from itertools import accumulate
 
     names = ["想", "~xiang si", "死", "~bu xiang huo", "~san diao", "~si", "想死", "~huo le", "~xiang"]
     packed = PackedFeatures.of("".join(names), [0, *accumulate(map(len, names))])
     assert packed is not None
     assert dict(packed.syllable_ids) == {"xiang": 1, "si": 2, "bu": 3, "huo": 4, "le": 5}
-    tag = 0xFFFF << 48
+    def sound(*ids: int) -> int:
+        return sum((SOUND_BASE + i) << (48 - 16 * k) for k, i in enumerate(ids))
+
     by_row = dict(zip(packed.rows.tolist(), packed.keys.tolist(), strict=True))
     assert {row: by_row[row] for row in (1, 3, 5, 7, 8)} == {
-        1: tag | 1 << 32 | 2 << 16,
-        3: tag | 3 << 32 | 1 << 16 | 4,
-        5: tag | 2 << 32,
-        7: tag | 4 << 32 | 5 << 16,
-        8: tag | 1 << 32,
+        1: sound(1, 2),
+        3: sound(3, 1, 4),
+        5: sound(2),
+        7: sound(4, 5),
+        8: sound(1),
     }
     assert 4 not in by_row and by_row[0] == ord("想") << 48 and by_row[6] == ord("想") << 48 | ord("死") << 32
     assert packed.keys.tolist() == sorted(packed.keys.tolist())
