@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from faq import cache, pinyin
 from faq.crisis_model import CrisisModel, Scores, Settings, han_reading, train, windows
@@ -330,7 +330,15 @@ def _first_of(items: Any) -> tuple[set[str], bool] | None:
     return first, True
 
 
-def _parsed(pattern: re.Pattern[str]) -> Any | None:
+class Source(NamedTuple):
+    """A regex's text and flags, read by :func:`required_sets` without compiling it (the flags a compiled
+    ``str`` pattern has by default)."""
+
+    pattern: str
+    flags: int = re.UNICODE
+
+
+def _parsed(pattern: re.Pattern[str] | Source) -> Any | None:
     """The parsed items of ``pattern`` (None when they cannot be read safely: no parser, a flag that
     changes which characters match, a parse error)."""
     if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
@@ -416,7 +424,7 @@ def _code_version() -> str | None:
 _SCREENS_VERSION = _code_version()
 
 
-def required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+def required_sets(pattern: re.Pattern[str] | Source) -> tuple[frozenset[str], ...]:
     """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
     selective first (fewest common characters); empty when none is known. A text that misses one of
     them cannot match. Read once per pattern and process (parsing the ~1,000 crisis patterns is ~0.05 s
@@ -428,7 +436,7 @@ def required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     return found
 
 
-def _read_required_sets(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+def _read_required_sets(pattern: re.Pattern[str] | Source) -> tuple[frozenset[str], ...]:
     items = _parsed(pattern)
     if items is None:
         return ()
@@ -476,24 +484,29 @@ class Screen:
         return cls.of([_key_char(t) for t in texts])
 
     @classmethod
-    def of_patterns(cls, patterns: Sequence[re.Pattern[str]]) -> Screen:
+    def of_patterns(cls, patterns: Sequence[re.Pattern[str] | Source]) -> Screen:
         sets = [required_sets(p) for p in patterns]
         screen = cls.of([s[0] if s else None for s in sets])
         return replace(screen, also_needs={i: s[1:] for i, s in enumerate(sets) if len(s) > 1})
 
-    def candidates(self, chars: set[str] | frozenset[str]) -> list[int]:
-        """The indices (in order) of the items that can occur in a text made of ``chars``."""
+    def candidates(self, chars: set[str] | frozenset[str]) -> Sequence[int]:
+        """The indices (in order) of the items that can occur in a text made of ``chars``. (Six screens are
+        asked per message, most with one character or none that could start an item: those are answered
+        without building a set.)"""
         by_char = self.by_char
         hits = chars & by_char.keys()
-        if not hits and not self.always:
-            return []
-        found = set(self.always)
-        for ch in hits:
-            found.update(by_char[ch])
+        always = self.always
+        found: Sequence[int]
+        if not hits:
+            found = always
+        elif len(hits) == 1 and not always:
+            found = by_char[next(iter(hits))]  # (each character's items are in their order)
+        else:
+            found = sorted({*always, *(i for ch in hits for i in by_char[ch])})
         needs = self.also_needs
-        return [
-            i for i in sorted(found) if i not in needs or not any(s.isdisjoint(chars) for s in needs[i])
-        ]
+        if not needs or not found:
+            return found
+        return [i for i in found if i not in needs or not any(s.isdisjoint(chars) for s in needs[i])]
 
 
 # -------------------------------------------------------------------------------------- safety net
@@ -831,6 +844,11 @@ class _Compiled:
     distress_pattern_screen: Screen = field(default_factory=lambda: Screen({}, ()))
     #: sets of characters of which every blanked phrase holds one each (empty: always run the substitution)
     not_crisis_needs: tuple[frozenset[str], ...] = ()
+    #: which alternatives of ``not_crisis`` (but those it always tries) can occur in a clause, by its
+    #: characters; when none can, ``not_crisis_always`` (those alone, in their order; None: none) blanks the
+    #: same phrases (most clauses: no phrase of hyperbole can occur in them)
+    not_crisis_screen: Screen | None = None
+    not_crisis_always: re.Pattern[str] | None = None
 
 
 def _screens_key(rules: CrisisRules) -> str | None:
@@ -866,6 +884,10 @@ def _load_screens(key: str) -> None:
         found[(pattern, flags)] = tuple(sets)
     for k, v in found.items():
         _REQUIRED.setdefault(k, v)
+
+
+#: A group referred to by its number (or name) in a regex: its alternatives are not run apart then.
+_NUMBERED_GROUP = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _compact(text: str) -> str:
@@ -914,6 +936,11 @@ class CrisisDetector:
         ]
         negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
         c.not_crisis = re.compile("|".join(negatives)) if negatives else None
+        if negatives and not _NUMBERED_GROUP.search("".join(negatives)):
+            screen = Screen.of_patterns([Source(n) for n in negatives])
+            c.not_crisis_screen = replace(screen, always=())
+            always = [negatives[i] for i in screen.always]
+            c.not_crisis_always = re.compile("|".join(always)) if always else None
         c.distress = [_compact(d) for d in rules.distress if _compact(d)]
         c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
         c.bereaved = _any(rules.bereaved_patterns)
@@ -931,6 +958,7 @@ class CrisisDetector:
         self._c = c
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
         self._offer_withheld = _any(rules.offer_withheld)
+        self._policy = (rules, Policy.of(rules))
         if screens_key is not None and len(_REQUIRED) > known:
             cache.save_marshal("crisis-screens", screens_key, [[p, f, list(sets)] for (p, f), sets in _REQUIRED.items()])
 
@@ -1017,7 +1045,10 @@ class CrisisDetector:
 
     def decide(self, reading: Reading) -> Signal:
         """The layer's verdict on a reading (see :func:`combine`)."""
-        return combine(reading, Policy.of(self.rules))
+        rules, policy = self._policy
+        if rules is not self.rules:  # (the rules are immutable: their policy is made once)
+            rules, policy = self._policy = (self.rules, Policy.of(self.rules))
+        return combine(reading, policy)
 
     def detect(self, message: str | bytes | None) -> Signal:
         """Read the whole message (up to :data:`SCAN_CHARS` characters). A crisis also says which of its
@@ -1090,6 +1121,10 @@ class CrisisDetector:
         for chars in c.not_crisis_needs:
             if chars.isdisjoint(compact):
                 return compact
+        if c.not_crisis_screen is not None and not c.not_crisis_screen.candidates(set(compact)):
+            # None of the alternatives tried only where their characters are can match anywhere in the clause:
+            # at every position the first alternative that matches is one of the others (in their order).
+            return compact if c.not_crisis_always is None else c.not_crisis_always.sub("|", compact)
         return c.not_crisis.sub("|", compact)
 
     def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> Found | None:
@@ -1137,22 +1172,25 @@ class CrisisDetector:
             tokens = _TOKEN.findall(cleared)
             readings = list(map(_reading, tokens))
             get = c.homophones.get
-            # the keys: the readings of MIN_HOMOPHONE_SYLLABLES consecutive tokens
-            starts = (readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES))
-            for i, first in enumerate(zip(*starts, strict=False)):
-                for syllables, cue in get(first, ()):
-                    if tuple(readings[i : i + len(syllables)]) == syllables and (
-                        "".join(tokens[i : i + len(syllables)]) not in HOMOPHONE_WORDS
-                    ):
-                        return f"homophone:{cue}"
+            # the keys: the readings of MIN_HOMOPHONE_SYLLABLES consecutive tokens (looked for in one pass in C
+            # first: most messages have none of them)
+            starts = [readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES)]
+            if not c.homophones.keys().isdisjoint(zip(*starts, strict=False)):
+                for i, first in enumerate(zip(*starts, strict=False)):
+                    for syllables, cue in get(first, ()):
+                        if tuple(readings[i : i + len(syllables)]) == syllables and (
+                            "".join(tokens[i : i + len(syllables)]) not in HOMOPHONE_WORDS
+                        ):
+                            return f"homophone:{cue}"
             # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
             # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
-            last = len(readings) - 1
-            for before, token in enumerate(tokens):
-                if token in _INTENT_BEFORE and before + 1 < last:
-                    cue2 = c.homophones2.get((readings[before + 1], readings[before + 2]))
-                    if cue2:
-                        return f"homophone:{cue2}"
+            if not _INTENT_BEFORE.isdisjoint(tokens):
+                last = len(readings) - 1
+                for before, token in enumerate(tokens):
+                    if token in _INTENT_BEFORE and before + 1 < last:
+                        cue2 = c.homophones2.get((readings[before + 1], readings[before + 2]))
+                        if cue2:
+                            return f"homophone:{cue2}"
         return None
 
     def _bereaved(self, clauses: Sequence[str]) -> str | None:
