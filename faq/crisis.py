@@ -335,7 +335,7 @@ class Source(NamedTuple):
     ``str`` pattern has by default)."""
 
     pattern: str
-    flags: int = re.UNICODE
+    flags: int = int(re.UNICODE)
 
 
 def _parsed(pattern: re.Pattern[str] | Source) -> Any | None:
