@@ -57,6 +57,8 @@ _CANTONESE = re.compile(
 _NOISE = re.compile(r"[^\w\u3400-\u9fff%:.+\-]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+#: A lone surrogate (no valid text holds one): what UTF-8 cannot encode.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def safe_text(text: str | bytes | None, limit: int = MAX_INPUT_CHARS) -> str:
@@ -67,6 +69,8 @@ def safe_text(text: str | bytes | None, limit: int = MAX_INPUT_CHARS) -> str:
     if isinstance(text, bytes):
         text = text[: limit * 4].decode("utf-8", errors="replace")
     text = text[:limit]
+    if _SURROGATE.search(text) is None:  # (a message is made safe several times: most have none)
+        return text
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
@@ -117,13 +121,15 @@ def use_reader_words(text: str, words: tuple[str, ...]) -> str:
     return text
 
 
+@lru_cache(maxsize=64)
 def is_traditional(text: str) -> bool:
     """True when the message is written in Traditional characters.
 
     A character counts when OpenCC's Traditional->Simplified conversion changes it. One such character is
     enough in a message of up to 20 Han characters (most Traditional sentences of that length have only one:
     "我想從淡水河跳下去", "外包催收公司查得到嗎"); a longer one needs two, so that a stray variant in long
-    Simplified text does not switch the reply's script.
+    Simplified text does not switch the reply's script. (The last few texts are remembered: the crisis layer
+    and the engine both ask about every message.)
     """
     text = safe_text(text, len(text))  # OpenCC refuses lone surrogates
     simplified = to_simplified(text)
