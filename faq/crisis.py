@@ -623,6 +623,8 @@ def safety_net_cue(compiled: CompiledNet, text: str, raw: str | None = None) -> 
                     return f"net-{kind}:{match.group(0)}"
                 match = pattern.search(text, match.start() + 1)
     raw = text if raw is None else raw
+    if not any(death in text or death in raw for death in net.death):
+        return None  # no death character: nothing below can fire (whatever a general question says)
     if compiled.general is not None and compiled.general.search(raw):
         return None
     # In the blanked text every death character left is judged by the hyperbole rule; in the text before
