@@ -236,6 +236,27 @@ _PINYIN_AROUND = (
 _PINYIN_OBJECTS = frozenset({"ni", "nimen", "ta", "tamen", "nile", "nia"})
 #: Words of intent before which a two-syllable cue typed with homophones counts (想跳娄, 要紫砂, 想轻声).
 _INTENT_BEFORE = frozenset({"想", "要", "去", "备", "算", "定"})
+_LATIN_LETTER = re.compile("[a-z\n]")
+#: The homophone keys' syllables stand in a text as characters of the private use area from here.
+_STAND_IN_BASE = 0xE000
+#: At most this many characters' stand-ins are remembered (see _Sounds).
+_SOUNDS_REMEMBERED = 20_000
+
+
+class _Sounds(dict[int, str]):
+    """Code point -> the stand-in of its character's reading (``str.translate``'s table): the reading's own
+    (one of ``stand_in``) or "\\0"; filled as characters are first seen (at most :data:`_SOUNDS_REMEMBERED`)."""
+
+    def __init__(self, stand_in: Mapping[str, str]) -> None:
+        super().__init__()
+        self._stand_in = stand_in
+
+    def __missing__(self, code: int) -> str:
+        found = self._stand_in.get(_reading(chr(code)), "\0")
+        if len(self) >= _SOUNDS_REMEMBERED:
+            self.clear()
+        self[code] = found
+        return found
 
 
 def _fuzzy(key: str) -> str:
@@ -836,6 +857,11 @@ class _Compiled:
     homophones: dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
     #: two (fuzzy) syllables of a two-character cue -> cue (counted after a word of intent only)
     homophones2: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: a text without Latin letters read as one stand-in per character (its reading's, when the reading is
+    #: one of ``homophones``' keys' syllables; else "\\0"), and the keys as such stand-ins: one search tells
+    #: whether the homophone scan can find anything (most messages: it cannot)
+    homophone_sounds: _Sounds | None = None
+    homophone_keys: re.Pattern[str] | None = None
     region_words: dict[str, list[str]] = field(default_factory=dict)
     #: per region, one pattern of its words (found in one pass over the text)
     region_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
@@ -929,6 +955,14 @@ class CrisisDetector:
                     elif len(syllables) >= 2:
                         c.whole_pinyin.setdefault(key, compact)
 
+        if c.homophones:
+            key_syllables = sorted({syllable for key in c.homophones for syllable in key})
+            stand_in = {syllable: chr(_STAND_IN_BASE + i) for i, syllable in enumerate(key_syllables)}
+            if _STAND_IN_BASE + len(key_syllables) < 0xF8FF:
+                c.homophone_sounds = _Sounds(stand_in)
+                c.homophone_keys = re.compile(
+                    "|".join(sorted(re.escape("".join(map(stand_in.__getitem__, key))) for key in c.homophones))
+                )
         c.patterns = [re.compile(p) for p in rules.patterns]
         # A hyperbole ending in 死 is not hyperbole when the writer is its object (饿死自己, 淹死我自己).
         negatives = [
@@ -1171,13 +1205,25 @@ class CrisisDetector:
                         if short and not (end < len(words) and words[end] in _PINYIN_OBJECTS):
                             return f"pinyin:{short}"
         if c.homophones and _HAN.search(cleared):
+            # Whether the scans below can find anything, without reading the text token by token: a text
+            # without Latin letters is one token per character, so a key (the readings of
+            # MIN_HOMOPHONE_SYLLABLES consecutive tokens) is three consecutive characters' stand-ins; a word of
+            # intent (one character) is in the text or not.
+            sounds, keys = c.homophone_sounds, c.homophone_keys
+            keyed = (
+                sounds is None or keys is None or _LATIN_LETTER.search(cleared) is not None
+                or keys.search(cleared.translate(sounds)) is not None
+            )
+            intent = not _INTENT_BEFORE.isdisjoint(cleared)
+            if not (keyed or intent):
+                return None
             tokens = _TOKEN.findall(cleared)
             readings = list(map(_reading, tokens))
             get = c.homophones.get
             # the keys: the readings of MIN_HOMOPHONE_SYLLABLES consecutive tokens (looked for in one pass in C
             # first: most messages have none of them)
             starts = [readings[k:] for k in range(MIN_HOMOPHONE_SYLLABLES)]
-            if not c.homophones.keys().isdisjoint(zip(*starts, strict=False)):
+            if keyed and not c.homophones.keys().isdisjoint(zip(*starts, strict=False)):
                 for i, first in enumerate(zip(*starts, strict=False)):
                     for syllables, cue in get(first, ()):
                         if tuple(readings[i : i + len(syllables)]) == syllables and (
@@ -1186,7 +1232,7 @@ class CrisisDetector:
                             return f"homophone:{cue}"
             # Two-syllable cues (自杀, 跳楼, 轻生) typed with homophones count right after a word of intent
             # (想紫砂, 要跳娄, 想轻声): alone, two syllables are too often another word.
-            if not _INTENT_BEFORE.isdisjoint(tokens):
+            if intent:
                 last = len(readings) - 1
                 for before, token in enumerate(tokens):
                     if token in _INTENT_BEFORE and before + 1 < last:
