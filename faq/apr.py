@@ -296,21 +296,6 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _WEEKLY = ("每周", "每星期", "每礼拜", "周供")
 
 
-def _any_of(patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> re.Pattern[str] | None:
-    """One pattern that matches where any of ``patterns`` does (their groups unnamed), to settle the texts
-    none of them reads with one search (most messages with a numeral: a day count); None when they cannot be
-    joined (a group referred to again)."""
-    sources = [pattern.pattern for _, pattern in patterns]
-    if any(ref in source for source in sources for ref in ("(?P=", "(?(", "\\1", "\\2")):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[A-Za-z_][A-Za-z0-9_]*>', '(?:', s)})" for s in sources))
-    except re.error:
-        return None
-
-
-_ANY_FIGURE = _any_of(_PATTERNS)
-
 
 def parse_loan(message: str | bytes | None) -> LoanFigures:
     """The loan figures a message states (fields it does not state stay None). Never raises."""
@@ -318,8 +303,6 @@ def parse_loan(message: str | bytes | None) -> LoanFigures:
 
 
 def _parse_folded(text: str) -> LoanFigures:
-    if _ANY_FIGURE is not None and _ANY_FIGURE.search(text) is None:
-        return LoanFigures()  # no pattern matches: nothing is stored (nor blanked)
     found: dict[str, Any] = {}
     for name, pattern in _PATTERNS:
         for m in pattern.finditer(text):
