@@ -244,7 +244,7 @@ class _TrainingSums:
     char_mass: float
     char_shared: np.ndarray
     coverage: np.ndarray
-    keywords: Counter[int]
+    keywords: dict[int, int]  # owner -> how many of its keyword entries the message has
     domain: list[str]
     total: float
     in_example: np.ndarray | None
@@ -570,9 +570,23 @@ class Matcher:
     _MAXIMA_COLUMNS = np.array([0, 1, 2, 3, 10])
 
     @cached_property
-    def _mass_eps(self) -> np.ndarray:
-        """``mass + 1e-9``, the denominator of containment."""
-        return self.mass + 1e-9
+    def _masses(self) -> np.ndarray:
+        """Per example (columns): its words' mass, its characters' mass and ``mass + 1e-9`` (the denominator of
+        containment), in one array, so that a message takes those of the examples it reads in one call
+        (read-only). ``mass`` and ``char_mass`` become views of its first two rows (the same values, not kept
+        twice)."""
+        masses = np.empty((3, len(self.mass)), dtype=np.float64)
+        masses[0] = self.mass
+        masses[1] = self.char_mass
+        np.add(self.mass, 1e-9, out=masses[2])
+        masses.flags.writeable = False
+        self.mass, self.char_mass = masses[0], masses[1]
+        return masses
+
+    @cached_property
+    def _bounds_of_owners(self) -> np.ndarray:
+        """Where each owner's examples begin, and the number of examples last."""
+        return np.append(self.starts, len(self.examples))
 
     @cached_property
     def _everyone(self) -> np.ndarray:
@@ -633,7 +647,7 @@ class Matcher:
         if known is not None:
             # Another text of the message with the same tokens ("...是真的吗 了" and "...是真的吗"): every feature
             # but the keywords (found in the text) and the n-gram model's (read in it) is the same.
-            keywords = Counter(self._keyword_hits(unique, normalized))
+            keywords = self._keyword_hits(unique, normalized)
             return self._text_features(known.copy(), allowed, keywords, tokens, normalized, stripped, None, None)
         matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
@@ -658,7 +672,7 @@ class Matcher:
                 char_mass,
                 _gather(self._weighted_chars, letters, n),
                 _gather(self._weighted_owners, ordered, n_owners),
-                Counter(self._keyword_hits(unique, normalized)),
+                self._keyword_hits(unique, normalized),
                 domain,
                 sum(self.idf[t] for t in domain) if domain else 0.0,
                 _gather(self._weighted_tokens, domain, n) if domain else None,
@@ -740,26 +754,31 @@ class Matcher:
         n_owners = len(self.starts)
         if m == 0:
             return np.zeros((6, n_owners), dtype=np.float64)
-        sh = shared[at]
         # Per example read: overlap, containment, chars, fuzzy, the three together and the shared weight, and
         # a last column of 0.0 (what an owner without an example read gets; see below). Each in place, in
         # the same order of operations as the plain expressions in the comments.
         rows = np.empty((6, m + 1), dtype=np.float64)
         rows[:, m] = 0.0
         overlap, containment, chars, fuzzy, together = rows[0, :m], rows[1, :m], rows[2, :m], rows[3, :m], rows[4, :m]
+        sh = rows[5, :m]
+        shared.take(at, out=sh, mode="clip")  # (at is in range: "clip" writes straight into ``out``)
+        masses = self._masses  # mass, char_mass, mass + 1e-9
         # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
         np.multiply(sh, 2.0, out=overlap)
-        np.add(self.mass[at], query_mass, out=together)
+        masses[0].take(at, out=together, mode="clip")
+        together += query_mass
         together += 1e-9
         overlap /= together
         # containment = shared / (self.mass + 1e-9)
-        np.divide(sh, self._mass_eps[at], out=containment)
+        masses[2].take(at, out=containment, mode="clip")
+        np.divide(sh, containment, out=containment)
         # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
-        np.multiply(char_shared[at], 2.0, out=chars)
-        np.add(self.char_mass[at], char_mass, out=together)
+        char_shared.take(at, out=chars, mode="clip")
+        chars *= 2.0
+        masses[1].take(at, out=together, mode="clip")
+        together += char_mass
         together += 1e-9
         chars /= together
-        rows[5, :m] = sh
         # RapidFuzz on the examples that resemble the message most by the cheaper signals.
         fuzzy[:] = 0.0
         prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
@@ -770,11 +789,11 @@ class Matcher:
         elif m <= k:
             top = np.flatnonzero(prior > 0)  # (all of them but an underflow)
         else:
-            top = (-prior).argpartition(k)  # (the method: no Python wrapper)
-            if prior[top[:k]].min() > prior[top[k]]:
-                top = top[:k]
-                top = top[prior[top] > 0]
-            else:  # a tie at the boundary: chosen among all examples, as the full computation chooses
+            # the (k + 1)-th highest prior: the k examples above it are the k highest, unless the k-th ties
+            # with it (fewer than k above it). Then every one of them is above 0, and they come in order.
+            bar = np.partition(prior, m - k - 1)[m - k - 1]
+            top = (prior > bar).nonzero()[0]
+            if len(top) != k:  # a tie at the boundary: chosen among all examples, as the full computation chooses
                 full = np.zeros(n, dtype=np.float64)
                 full[at] = prior
                 picked = (-full).argpartition(k - 1)[:k] if k < n else np.arange(n)
@@ -797,19 +816,17 @@ class Matcher:
             together[top] = mixed
         # Each owner's examples read are a run of ``at`` (the examples are grouped by owner); an owner with
         # none starts where the next one does (or at the 0.0 column) and gets 0.0.
-        bounds = at.searchsorted(self.starts)
-        maxima = np.maximum.reduceat(rows, bounds, axis=1)
-        none = np.empty(n_owners, dtype=bool)
-        np.equal(bounds[:-1], bounds[1:], out=none[:-1])
-        none[-1] = bounds[-1] == m
-        maxima[:, none] = 0.0
+        bounds = at.searchsorted(self._bounds_of_owners)  # (the last: m)
+        maxima = np.maximum.reduceat(rows, bounds[:-1], axis=1)
+        # (maxima are >= 0 and finite: times 1 they stay, times 0 they are 0.0)
+        maxima *= bounds[1:] > bounds[:-1]
         return maxima
 
     def _text_features(
         self,
         matrix: np.ndarray,
         allowed: np.ndarray,
-        keywords: Counter[int],
+        keywords: dict[int, int],
         tokens: list[str],
         normalized: str,
         stripped: str | None,
@@ -857,18 +874,37 @@ class Matcher:
         char_idf, default = self.char_idf, self.default_idf
         return sum(char_idf.get(c, default) for c in token) / len(token) if token else default
 
-    def _keyword_hits(self, unique: set[str], normalized: str) -> list[int]:
-        """The owner of every keyword the message has, among its tokens or (two characters or more) in
-        its text, once per keyword entry: found through the keywords' first two characters, so that a
-        message costs what its length costs, not what the number of keywords costs."""
+    def _keyword_hits(self, unique: set[str], normalized: str) -> dict[int, int]:
+        """Per owner, how many of its keyword entries the message has, among its tokens or (two characters or
+        more) in its text: those found through the keywords' first two characters, the text's pairs of
+        characters met with the set of those (one set operation), so that a message costs what its length
+        costs, not what the number of keywords costs."""
         found: set[int] = set()
-        for token in unique:
-            found.update(self._keywords_by_word.get(token, ()))
-        for k in range(len(normalized) - 1):
-            for pair, word in self._keywords_by_start.get(normalized[k : k + 2], ()):
-                if pair not in found and normalized.startswith(word, k):
+        by_word = self._keywords_by_word
+        for token in self._keyword_words.intersection(unique):
+            found.update(by_word[token])
+        by_start = self._keywords_by_start
+        windows = {normalized[k : k + 2] for k in range(len(normalized) - 1)}
+        for start in self._keyword_starts.intersection(windows):
+            for pair, word in by_start[start]:
+                if word in normalized:  # (it begins with ``start``: where that pair of characters is)
                     found.add(pair)
-        return [self.keyword_pairs[pair][1] for pair in found]
+        counts: dict[int, int] = {}
+        pairs = self.keyword_pairs
+        for pair in found:
+            owner = pairs[pair][1]
+            counts[owner] = counts.get(owner, 0) + 1
+        return counts
+
+    @cached_property
+    def _keyword_words(self) -> frozenset[str]:
+        """The keywords (for a message's tokens to meet in one set operation)."""
+        return frozenset(self._keywords_by_word)
+
+    @cached_property
+    def _keyword_starts(self) -> frozenset[str]:
+        """The first two characters of the keywords of two characters or more."""
+        return frozenset(self._keywords_by_start)
 
     def _slice(self, owner: int) -> tuple[int, int]:
         lo = int(self.starts[owner])
