@@ -74,7 +74,7 @@ def strings_at(strings: Sequence[str], indices: Iterable[int]) -> list[str]:
     """``[strings[k] for k in indices]`` (indices from 0, each in range), a :class:`Strings` read in one pass."""
     if isinstance(strings, Strings):
         return strings.take(indices)
-    return [strings[k] for k in indices]
+    return list(map(strings.__getitem__, indices))
 
 
 class TokenLists(Sequence[list[str]]):

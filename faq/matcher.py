@@ -565,10 +565,6 @@ class Matcher:
 
     # --------------------------------------------------------------------------------------- features
 
-    #: The FEATURES columns that are per-owner maxima over examples (overlap, containment, chars, fuzzy,
-    #: example).
-    _MAXIMA_COLUMNS = np.array([0, 1, 2, 3, 10])
-
     @cached_property
     def _masses(self) -> np.ndarray:
         """Per example (columns): its words' mass, its characters' mass and ``mass + 1e-9`` (the denominator of
@@ -658,7 +654,7 @@ class Matcher:
         sums = self._training_sums
         if not (training and sums is not None and sums.tokens is tokens and sums.normalized == normalized):
             ordered = sorted(unique)
-            query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
+            query_mass = sum([idf[token] if token in idf else self._unknown_weight(token) for token in ordered])
             letters = sorted(set("".join(tokens)))
             char_idf = self.char_idf
             char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
@@ -687,7 +683,8 @@ class Matcher:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
         maxima = self._example_maxima(tokens, shared, char_shared, query_mass, char_mass)
-        matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
+        matrix[:, :4] = maxima[:4].T  # (the columns of overlap, containment, chars and fuzzy, then example's)
+        matrix[:, 10] = maxima[4]
 
         coverage = sums.coverage.copy() if training else sums.coverage
         if exclude is not None and forget_words:

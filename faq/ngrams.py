@@ -642,5 +642,8 @@ class NgramModel:
         top = np.maximum.reduce(score)  # (score.max() without its Python wrapper)
         if not math.isfinite(top):
             return np.zeros(self.n_owners)
-        p = np.exp(score - top)
-        return p / np.add.reduce(p)
+        # p = exp(score - top), divided by its sum: in place (``score`` is this call's own array)
+        score -= top
+        p = np.exp(score, out=score)
+        p /= np.add.reduce(p)
+        return p
