@@ -602,6 +602,11 @@ class Matcher:
         return blank
 
     @cached_property
+    def _oos_columns(self) -> np.ndarray:
+        """The oos column as a column (owners x 1), to multiply two columns of a matrix at once."""
+        return self._oos_column[:, None]
+
+    @cached_property
     def _oos_column(self) -> np.ndarray:
         """1.0 for the out-of-scope groups, 0.0 for the intents."""
         return self.is_oos.astype(np.float64)
@@ -682,7 +687,15 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        maxima = self._example_maxima(tokens, shared, char_shared, query_mass, char_mass)
+        in_example = None
+        if sums.in_example is not None:
+            in_example = sums.in_example.copy() if training else sums.in_example
+            if hold_out is not None:
+                lo, hi = self._slice(hold_out)
+                in_example[lo:hi] = 0.0
+            if exclude is not None:
+                in_example[exclude] = 0.0
+        maxima = self._example_maxima(tokens, shared, char_shared, query_mass, char_mass, in_example)
         matrix[:, :4] = maxima[:4].T  # (the columns of overlap, containment, chars and fuzzy, then example's)
         matrix[:, 10] = maxima[4]
 
@@ -693,32 +706,24 @@ class Matcher:
                 if self._examples_using(token, own) <= 1:
                     coverage[own] -= self.idf[token]
         scale = query_mass + 1e-9
-        coverage /= scale
-        np.minimum(np.maximum(coverage, 0.0, out=coverage), 1.0, out=coverage)  # clip to 0..1
+        covers = matrix[:, 4]
+        np.divide(coverage, scale, out=covers)
+        np.minimum(np.maximum(covers, 0.0, out=covers), 1.0, out=covers)  # clip to 0..1
         # An out-of-scope group has no topic of its own (律师资格证 and 打电话总占线 are both "unrelated"):
         # the words of all its examples together cover nothing; what one of its examples covers does.
         per_example = maxima[5] / scale
-        is_oos = self.is_oos
-        np.minimum(per_example, coverage, out=coverage, where=is_oos)
-        matrix[:, 4] = coverage
+        np.minimum(per_example, covers, out=covers, where=self.is_oos)
 
         oos = self._oos_column
-        np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
-        np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
-        if sums.in_example is not None:
-            total = sums.total
-            in_example = sums.in_example.copy() if training else sums.in_example
-            if hold_out is not None:
-                lo, hi = self._slice(hold_out)
-                in_example[lo:hi] = 0.0
-            if exclude is not None:
-                in_example[exclude] = 0.0
+        # oos x overlap and oos x coverage (columns 7 and 8 from columns 0 and 4)
+        np.multiply(matrix[:, 0:5:4], self._oos_columns, out=matrix[:, 7:9])
+        if in_example is not None:
             # for a group: the share of the domain words that none of its examples uses on its own. (An
             # intent's value is oos (0) times a number >= 0, 0.0 whatever is covered: the positive weights
             # summed in the same order for a subset of the words never exceed ``total``, so that it needs no
             # count of its own.)
-            covered = np.maximum.reduceat(in_example, self.starts)
-            matrix[:, 9] = oos * (1.0 - covered / total)
+            covered = maxima[6]
+            matrix[:, 9] = oos * (1.0 - covered / sums.total)
         if by_tokens is not None and key is not None:
             by_tokens[key] = matrix.copy()  # (before the keywords and the n-gram model's, which read the text)
 
@@ -731,7 +736,13 @@ class Matcher:
         )
 
     def _example_maxima(
-        self, tokens: list[str], shared: np.ndarray, char_shared: np.ndarray, query_mass: float, char_mass: float
+        self,
+        tokens: list[str],
+        shared: np.ndarray,
+        char_shared: np.ndarray,
+        query_mass: float,
+        char_mass: float,
+        in_example: np.ndarray | None = None,
     ) -> np.ndarray:
         """Per owner (columns), the maxima over its examples of overlap, containment, chars, fuzzy, the three
         together and the shared weight (rows), for a message whose shared word and character weights per
@@ -744,17 +755,23 @@ class Matcher:
         and all are >= 0, so that an owner's maximum is the maximum over its examples read, or 0.0 when it
         has none. The examples RapidFuzz compares are the ``fuzzy_examples`` with the highest prior; when
         the one at the boundary ties with the next, the set is chosen over all examples as before (the same
-        ties broken the same way), so that every value is the same to the last bit."""
+        ties broken the same way), so that every value is the same to the last bit.
+
+        ``in_example`` (the domain words' weight per example, see :meth:`features`): its maxima too, as a
+        seventh row (an example with a domain word shares its characters: it is among those read)."""
         n = len(char_shared)
         at = (char_shared > 0).nonzero()[0]  # (all >= 0: the examples with a weight; a mask's is found fastest)
         m = len(at)
         n_owners = len(self.starts)
+        height = 6 if in_example is None else 7
         if m == 0:
-            return np.zeros((6, n_owners), dtype=np.float64)
-        # Per example read: overlap, containment, chars, fuzzy, the three together and the shared weight, and
-        # a last column of 0.0 (what an owner without an example read gets; see below). Each in place, in
-        # the same order of operations as the plain expressions in the comments.
-        rows = np.empty((6, m + 1), dtype=np.float64)
+            return np.zeros((height, n_owners), dtype=np.float64)
+        # Per example read: overlap, containment, chars, fuzzy, the three together and the shared weight (and
+        # the domain words' weight), and a last column of 0.0 (what an owner without an example read gets; see
+        # below). Each in place, in the same order of operations as the plain expressions in the comments.
+        rows = np.empty((height, m + 1), dtype=np.float64)
+        if in_example is not None:
+            in_example.take(at, out=rows[6, :m], mode="clip")
         rows[:, m] = 0.0
         overlap, containment, chars, fuzzy, together = rows[0, :m], rows[1, :m], rows[2, :m], rows[3, :m], rows[4, :m]
         sh = rows[5, :m]
@@ -1035,7 +1052,9 @@ class Matcher:
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
         if features.allowed is self._everyone:  # (every owner allowed: no filter)
-            return tuple(map(Candidate, [names[k] for k in top.tolist()], p[top].tolist(), shares))
+            # (Candidate(owner, score, words), made as tuple.__new__ makes it: no Python call per candidate)
+            fields = zip([names[k] for k in top.tolist()], p[top].tolist(), shares, strict=True)
+            return tuple(map(tuple.__new__, repeat(Candidate), fields))
         return tuple(
             Candidate(names[k], score, words)
             for k, score, allowed, words in zip(
@@ -1873,8 +1892,9 @@ def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n:
     if len(found) == 1:
         ids, w = found[0]
     else:
-        ids = np.concatenate([f[0] for f in found])
-        w = np.concatenate([f[1] for f in found])
+        id_parts, weight_parts = zip(*found, strict=True)
+        ids = np.concatenate(id_parts)
+        w = np.concatenate(weight_parts)
     return np.bincount(ids, weights=w, minlength=n)
 
 
