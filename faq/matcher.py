@@ -244,7 +244,7 @@ class _TrainingSums:
     char_mass: float
     char_shared: np.ndarray
     coverage: np.ndarray
-    keywords: Counter[int]
+    keywords: dict[int, int]  # owner -> how many of its keyword entries the message has
     domain: list[str]
     total: float
     in_example: np.ndarray | None
@@ -565,14 +565,24 @@ class Matcher:
 
     # --------------------------------------------------------------------------------------- features
 
-    #: The FEATURES columns that are per-owner maxima over examples (overlap, containment, chars, fuzzy,
-    #: example).
-    _MAXIMA_COLUMNS = np.array([0, 1, 2, 3, 10])
+    @cached_property
+    def _masses(self) -> np.ndarray:
+        """Per example (columns): its words' mass, its characters' mass and ``mass + 1e-9`` (the denominator of
+        containment), in one array, so that a message takes those of the examples it reads in one call
+        (read-only). ``mass`` and ``char_mass`` become views of its first two rows (the same values, not kept
+        twice)."""
+        masses = np.empty((3, len(self.mass)), dtype=np.float64)
+        masses[0] = self.mass
+        masses[1] = self.char_mass
+        np.add(self.mass, 1e-9, out=masses[2])
+        masses.flags.writeable = False
+        self.mass, self.char_mass = masses[0], masses[1]
+        return masses
 
     @cached_property
-    def _mass_eps(self) -> np.ndarray:
-        """``mass + 1e-9``, the denominator of containment."""
-        return self.mass + 1e-9
+    def _bounds_of_owners(self) -> np.ndarray:
+        """Where each owner's examples begin, and the number of examples last."""
+        return np.append(self.starts, len(self.examples))
 
     @cached_property
     def _everyone(self) -> np.ndarray:
@@ -590,6 +600,11 @@ class Matcher:
         blank[:, -1] = 1.0
         blank.flags.writeable = False
         return blank
+
+    @cached_property
+    def _oos_columns(self) -> np.ndarray:
+        """The oos column as a column (owners x 1), to multiply two columns of a matrix at once."""
+        return self._oos_column[:, None]
 
     @cached_property
     def _oos_column(self) -> np.ndarray:
@@ -633,7 +648,7 @@ class Matcher:
         if known is not None:
             # Another text of the message with the same tokens ("...是真的吗 了" and "...是真的吗"): every feature
             # but the keywords (found in the text) and the n-gram model's (read in it) is the same.
-            keywords = Counter(self._keyword_hits(unique, normalized))
+            keywords = self._keyword_hits(unique, normalized)
             return self._text_features(known.copy(), allowed, keywords, tokens, normalized, stripped, None, None)
         matrix = self._blank_matrix.copy()  # the bias and the oos column set, the rest 0
         idf = self.idf
@@ -644,7 +659,7 @@ class Matcher:
         sums = self._training_sums
         if not (training and sums is not None and sums.tokens is tokens and sums.normalized == normalized):
             ordered = sorted(unique)
-            query_mass = sum(idf.get(token) or self._unknown_weight(token) for token in ordered)
+            query_mass = sum([idf[token] if token in idf else self._unknown_weight(token) for token in ordered])
             letters = sorted(set("".join(tokens)))
             char_idf = self.char_idf
             char_mass = sum(map(char_idf.get, letters, repeat(0.0)))  # (the same sum, in the same order)
@@ -658,7 +673,7 @@ class Matcher:
                 char_mass,
                 _gather(self._weighted_chars, letters, n),
                 _gather(self._weighted_owners, ordered, n_owners),
-                Counter(self._keyword_hits(unique, normalized)),
+                self._keyword_hits(unique, normalized),
                 domain,
                 sum(self.idf[t] for t in domain) if domain else 0.0,
                 _gather(self._weighted_tokens, domain, n) if domain else None,
@@ -672,8 +687,17 @@ class Matcher:
         if hold_out is not None:
             lo, hi = self._slice(hold_out)
             shared[lo:hi] = char_shared[lo:hi] = 0.0
-        maxima = self._example_maxima(tokens, shared, char_shared, query_mass, char_mass)
-        matrix[:, self._MAXIMA_COLUMNS] = maxima[:5].T
+        in_example = None
+        if sums.in_example is not None:
+            in_example = sums.in_example.copy() if training else sums.in_example
+            if hold_out is not None:
+                lo, hi = self._slice(hold_out)
+                in_example[lo:hi] = 0.0
+            if exclude is not None:
+                in_example[exclude] = 0.0
+        maxima = self._example_maxima(tokens, shared, char_shared, query_mass, char_mass, in_example)
+        matrix[:, :4] = maxima[:4].T  # (the columns of overlap, containment, chars and fuzzy, then example's)
+        matrix[:, 10] = maxima[4]
 
         coverage = sums.coverage.copy() if training else sums.coverage
         if exclude is not None and forget_words:
@@ -682,32 +706,24 @@ class Matcher:
                 if self._examples_using(token, own) <= 1:
                     coverage[own] -= self.idf[token]
         scale = query_mass + 1e-9
-        coverage /= scale
-        np.minimum(np.maximum(coverage, 0.0, out=coverage), 1.0, out=coverage)  # clip to 0..1
+        covers = matrix[:, 4]
+        np.divide(coverage, scale, out=covers)
+        np.minimum(np.maximum(covers, 0.0, out=covers), 1.0, out=covers)  # clip to 0..1
         # An out-of-scope group has no topic of its own (律师资格证 and 打电话总占线 are both "unrelated"):
         # the words of all its examples together cover nothing; what one of its examples covers does.
         per_example = maxima[5] / scale
-        is_oos = self.is_oos
-        np.minimum(per_example, coverage, out=coverage, where=is_oos)
-        matrix[:, 4] = coverage
+        np.minimum(per_example, covers, out=covers, where=self.is_oos)
 
         oos = self._oos_column
-        np.multiply(oos, matrix[:, 0], out=matrix[:, 7])
-        np.multiply(oos, matrix[:, 4], out=matrix[:, 8])
-        if sums.in_example is not None:
-            total = sums.total
-            in_example = sums.in_example.copy() if training else sums.in_example
-            if hold_out is not None:
-                lo, hi = self._slice(hold_out)
-                in_example[lo:hi] = 0.0
-            if exclude is not None:
-                in_example[exclude] = 0.0
+        # oos x overlap and oos x coverage (columns 7 and 8 from columns 0 and 4)
+        np.multiply(matrix[:, 0:5:4], self._oos_columns, out=matrix[:, 7:9])
+        if in_example is not None:
             # for a group: the share of the domain words that none of its examples uses on its own. (An
             # intent's value is oos (0) times a number >= 0, 0.0 whatever is covered: the positive weights
             # summed in the same order for a subset of the words never exceed ``total``, so that it needs no
             # count of its own.)
-            covered = np.maximum.reduceat(in_example, self.starts)
-            matrix[:, 9] = oos * (1.0 - covered / total)
+            covered = maxima[6]
+            matrix[:, 9] = oos * (1.0 - covered / sums.total)
         if by_tokens is not None and key is not None:
             by_tokens[key] = matrix.copy()  # (before the keywords and the n-gram model's, which read the text)
 
@@ -720,7 +736,13 @@ class Matcher:
         )
 
     def _example_maxima(
-        self, tokens: list[str], shared: np.ndarray, char_shared: np.ndarray, query_mass: float, char_mass: float
+        self,
+        tokens: list[str],
+        shared: np.ndarray,
+        char_shared: np.ndarray,
+        query_mass: float,
+        char_mass: float,
+        in_example: np.ndarray | None = None,
     ) -> np.ndarray:
         """Per owner (columns), the maxima over its examples of overlap, containment, chars, fuzzy, the three
         together and the shared weight (rows), for a message whose shared word and character weights per
@@ -733,33 +755,44 @@ class Matcher:
         and all are >= 0, so that an owner's maximum is the maximum over its examples read, or 0.0 when it
         has none. The examples RapidFuzz compares are the ``fuzzy_examples`` with the highest prior; when
         the one at the boundary ties with the next, the set is chosen over all examples as before (the same
-        ties broken the same way), so that every value is the same to the last bit."""
+        ties broken the same way), so that every value is the same to the last bit.
+
+        ``in_example`` (the domain words' weight per example, see :meth:`features`): its maxima too, as a
+        seventh row (an example with a domain word shares its characters: it is among those read)."""
         n = len(char_shared)
         at = (char_shared > 0).nonzero()[0]  # (all >= 0: the examples with a weight; a mask's is found fastest)
         m = len(at)
         n_owners = len(self.starts)
+        height = 6 if in_example is None else 7
         if m == 0:
-            return np.zeros((6, n_owners), dtype=np.float64)
-        sh = shared[at]
-        # Per example read: overlap, containment, chars, fuzzy, the three together and the shared weight, and
-        # a last column of 0.0 (what an owner without an example read gets; see below). Each in place, in
-        # the same order of operations as the plain expressions in the comments.
-        rows = np.empty((6, m + 1), dtype=np.float64)
+            return np.zeros((height, n_owners), dtype=np.float64)
+        # Per example read: overlap, containment, chars, fuzzy, the three together and the shared weight (and
+        # the domain words' weight), and a last column of 0.0 (what an owner without an example read gets; see
+        # below). Each in place, in the same order of operations as the plain expressions in the comments.
+        rows = np.empty((height, m + 1), dtype=np.float64)
+        if in_example is not None:
+            in_example.take(at, out=rows[6, :m], mode="clip")
         rows[:, m] = 0.0
         overlap, containment, chars, fuzzy, together = rows[0, :m], rows[1, :m], rows[2, :m], rows[3, :m], rows[4, :m]
+        sh = rows[5, :m]
+        shared.take(at, out=sh, mode="clip")  # (at is in range: "clip" writes straight into ``out``)
+        masses = self._masses  # mass, char_mass, mass + 1e-9
         # overlap = 2.0 * shared / (query_mass + self.mass + 1e-9)
         np.multiply(sh, 2.0, out=overlap)
-        np.add(self.mass[at], query_mass, out=together)
+        masses[0].take(at, out=together, mode="clip")
+        together += query_mass
         together += 1e-9
         overlap /= together
         # containment = shared / (self.mass + 1e-9)
-        np.divide(sh, self._mass_eps[at], out=containment)
+        masses[2].take(at, out=containment, mode="clip")
+        np.divide(sh, containment, out=containment)
         # chars = 2.0 * char_shared / (char_mass + self.char_mass + 1e-9)
-        np.multiply(char_shared[at], 2.0, out=chars)
-        np.add(self.char_mass[at], char_mass, out=together)
+        char_shared.take(at, out=chars, mode="clip")
+        chars *= 2.0
+        masses[1].take(at, out=together, mode="clip")
+        together += char_mass
         together += 1e-9
         chars /= together
-        rows[5, :m] = sh
         # RapidFuzz on the examples that resemble the message most by the cheaper signals.
         fuzzy[:] = 0.0
         prior = np.multiply(chars, 0.5, out=together)  # overlap + 0.5 * chars
@@ -770,11 +803,11 @@ class Matcher:
         elif m <= k:
             top = np.flatnonzero(prior > 0)  # (all of them but an underflow)
         else:
-            top = (-prior).argpartition(k)  # (the method: no Python wrapper)
-            if prior[top[:k]].min() > prior[top[k]]:
-                top = top[:k]
-                top = top[prior[top] > 0]
-            else:  # a tie at the boundary: chosen among all examples, as the full computation chooses
+            # the (k + 1)-th highest prior: the k examples above it are the k highest, unless the k-th ties
+            # with it (fewer than k above it). Then every one of them is above 0, and they come in order.
+            bar = np.partition(prior, m - k - 1)[m - k - 1]
+            top = (prior > bar).nonzero()[0]
+            if len(top) != k:  # a tie at the boundary: chosen among all examples, as the full computation chooses
                 full = np.zeros(n, dtype=np.float64)
                 full[at] = prior
                 picked = (-full).argpartition(k - 1)[:k] if k < n else np.arange(n)
@@ -797,19 +830,17 @@ class Matcher:
             together[top] = mixed
         # Each owner's examples read are a run of ``at`` (the examples are grouped by owner); an owner with
         # none starts where the next one does (or at the 0.0 column) and gets 0.0.
-        bounds = at.searchsorted(self.starts)
-        maxima = np.maximum.reduceat(rows, bounds, axis=1)
-        none = np.empty(n_owners, dtype=bool)
-        np.equal(bounds[:-1], bounds[1:], out=none[:-1])
-        none[-1] = bounds[-1] == m
-        maxima[:, none] = 0.0
+        bounds = at.searchsorted(self._bounds_of_owners)  # (the last: m)
+        maxima = np.maximum.reduceat(rows, bounds[:-1], axis=1)
+        # (maxima are >= 0 and finite: times 1 they stay, times 0 they are 0.0)
+        maxima *= bounds[1:] > bounds[:-1]
         return maxima
 
     def _text_features(
         self,
         matrix: np.ndarray,
         allowed: np.ndarray,
-        keywords: Counter[int],
+        keywords: dict[int, int],
         tokens: list[str],
         normalized: str,
         stripped: str | None,
@@ -857,18 +888,37 @@ class Matcher:
         char_idf, default = self.char_idf, self.default_idf
         return sum(char_idf.get(c, default) for c in token) / len(token) if token else default
 
-    def _keyword_hits(self, unique: set[str], normalized: str) -> list[int]:
-        """The owner of every keyword the message has, among its tokens or (two characters or more) in
-        its text, once per keyword entry: found through the keywords' first two characters, so that a
-        message costs what its length costs, not what the number of keywords costs."""
+    def _keyword_hits(self, unique: set[str], normalized: str) -> dict[int, int]:
+        """Per owner, how many of its keyword entries the message has, among its tokens or (two characters or
+        more) in its text: those found through the keywords' first two characters, the text's pairs of
+        characters met with the set of those (one set operation), so that a message costs what its length
+        costs, not what the number of keywords costs."""
         found: set[int] = set()
-        for token in unique:
-            found.update(self._keywords_by_word.get(token, ()))
-        for k in range(len(normalized) - 1):
-            for pair, word in self._keywords_by_start.get(normalized[k : k + 2], ()):
-                if pair not in found and normalized.startswith(word, k):
+        by_word = self._keywords_by_word
+        for token in self._keyword_words.intersection(unique):
+            found.update(by_word[token])
+        by_start = self._keywords_by_start
+        windows = {normalized[k : k + 2] for k in range(len(normalized) - 1)}
+        for start in self._keyword_starts.intersection(windows):
+            for pair, word in by_start[start]:
+                if word in normalized:  # (it begins with ``start``: where that pair of characters is)
                     found.add(pair)
-        return [self.keyword_pairs[pair][1] for pair in found]
+        counts: dict[int, int] = {}
+        pairs = self.keyword_pairs
+        for pair in found:
+            owner = pairs[pair][1]
+            counts[owner] = counts.get(owner, 0) + 1
+        return counts
+
+    @cached_property
+    def _keyword_words(self) -> frozenset[str]:
+        """The keywords (for a message's tokens to meet in one set operation)."""
+        return frozenset(self._keywords_by_word)
+
+    @cached_property
+    def _keyword_starts(self) -> frozenset[str]:
+        """The first two characters of the keywords of two characters or more."""
+        return frozenset(self._keywords_by_start)
 
     def _slice(self, owner: int) -> tuple[int, int]:
         lo = int(self.starts[owner])
@@ -1002,7 +1052,9 @@ class Matcher:
         picked = features.matrix[top]
         shares = np.logical_or(picked[:, 0], picked[:, 5]).tolist()  # overlap or keywords not 0 (both >= 0)
         if features.allowed is self._everyone:  # (every owner allowed: no filter)
-            return tuple(map(Candidate, [names[k] for k in top.tolist()], p[top].tolist(), shares))
+            # (Candidate(owner, score, words), made as tuple.__new__ makes it: no Python call per candidate)
+            fields = zip([names[k] for k in top.tolist()], p[top].tolist(), shares, strict=True)
+            return tuple(map(tuple.__new__, repeat(Candidate), fields))
         return tuple(
             Candidate(names[k], score, words)
             for k, score, allowed, words in zip(
@@ -1840,8 +1892,9 @@ def _gather(index: dict[str, tuple[np.ndarray, np.ndarray]], keys: list[str], n:
     if len(found) == 1:
         ids, w = found[0]
     else:
-        ids = np.concatenate([f[0] for f in found])
-        w = np.concatenate([f[1] for f in found])
+        id_parts, weight_parts = zip(*found, strict=True)
+        ids = np.concatenate(id_parts)
+        w = np.concatenate(weight_parts)
     return np.bincount(ids, weights=w, minlength=n)
 
 

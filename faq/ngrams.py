@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -498,12 +498,21 @@ class NgramModel:
         ids: list[int] = []
         weights: list[float] = []
         for channel in (_char_grams(normalized), [_WORD + t for t in tokens if t.strip()]):
-            counted = Counter(self._ids(channel))
+            found = self._ids(channel)
+            # each known n-gram's count, in the order of its first occurrence (what Counter gives)
+            counted = dict.fromkeys(found, 0)
+            once = len(counted) == len(found)  # each n-gram once (the unknown ones too)
+            if not once:
+                for k in found:
+                    counted[k] += 1
             counted.pop(-1, None)
             if not counted:
                 continue
             # (1 + log(1)) x idf is the idf itself: the logarithm only for an n-gram seen more than once
-            values = [idf[k] if tf == 1 else (1.0 + log(tf)) * idf[k] for k, tf in counted.items()]
+            if once:
+                values = [idf[k] for k in counted]
+            else:
+                values = [idf[k] if tf == 1 else (1.0 + log(tf)) * idf[k] for k, tf in counted.items()]
             norm = sqrt(sum([w * w for w in values]))
             ids += counted
             weights += [w / norm for w in values]
@@ -513,8 +522,7 @@ class NgramModel:
         """The vocabulary id of each n-gram, -1 for one the examples never use."""
         vocabulary = self._by_gram or self.vocabulary
         if isinstance(vocabulary, dict):
-            get = vocabulary.get
-            return [get(key, -1) for key in keys]
+            return list(map(vocabulary.get, keys, repeat(-1)))
         return vocabulary.ids(keys)  # a large StringIndex: every look-up at once
 
     @cached_property
@@ -634,5 +642,8 @@ class NgramModel:
         top = np.maximum.reduce(score)  # (score.max() without its Python wrapper)
         if not math.isfinite(top):
             return np.zeros(self.n_owners)
-        p = np.exp(score - top)
-        return p / np.add.reduce(p)
+        # p = exp(score - top), divided by its sum: in place (``score`` is this call's own array)
+        score -= top
+        p = np.exp(score, out=score)
+        p /= np.add.reduce(p)
+        return p
