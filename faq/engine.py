@@ -48,8 +48,12 @@ from faq.questions import (
     NOT_ASKING,
     REFERS_BACK,
     asking_units,
+    asks_only_police,
     asks_something,
     question_marks_as_particles,
+    refers_back,
+    split_questions,
+    topic_words,
 )
 from faq.readings import (
     asks_about_a_home_or_car_loan,
@@ -103,6 +107,12 @@ CRISIS_SCAN_CHARS = 4096
 STAGE_BLOCKS_REMEMBERED = 4096
 _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
+#: The out-of-scope groups of an errand asked after a story of a debt (see Engine._errand_after_a_story): a
+#: loan, or something unrelated; not a greeting or thanks, which close a story without asking another thing.
+ERRAND_GROUPS = frozenset({"loan_request", "unrelated"})
+#: An errand's question names a topic of its own in at least this many characters (questions.topic_words):
+#: "怎么办", "现在怎么办", "怎么申请" and "能还吗" name none and ask about the story told before them.
+ERRAND_TOPIC_CHARS = 3
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
@@ -509,6 +519,13 @@ class Engine:
             # nothing owed or doubted. A calculator's errand (out of scope, as the dev sets label it), though its
             # words are the fees topic's; the rate tool asks for no schedule then (see _rate).
             match = match.refused("unrelated")
+        if question and not signal.distress and match.intent is not None:
+            errand = self._errand_after_a_story(asked)
+            if errand is not None:
+                # "逾期两个月了 催收天天打给我 对了你能帮我订张机票吗": the story tells of a debt, but what the message
+                # asks is an errand of another kind (a loan, a job, something unrelated), as its questions, read
+                # alone, are refused: the errand's refusal, not an answer the story's words suggest.
+                match = match.refused(errand)
         courtesy = courtesy_with_good_news(normalized)
         if courtesy is not None and question and not signal.distress:
             # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
@@ -598,6 +615,39 @@ class Engine:
             if match.is_clear(self.matcher.threshold):
                 return True
         return False
+
+    def _errand_after_a_story(self, asked: str) -> str | None:
+        """The out-of-scope group of what a message asks after telling its story, when every question it asks is
+        an errand of another kind: a message that opens with statements (the story: "网贷逾期半年了 征信也花了"),
+        then asks only questions that, each read alone, an out-of-scope group refuses (``ERRAND_GROUPS``: "哪个
+        驾校好考", "能帮我订个闹钟吗"), none with loan context of its own (a domain word, an amount, a borrowing
+        verb, a lender, a day count), none about the story itself ("这样合法吗", "怎么办": no topic of its own) or
+        only whether to call the police. None otherwise: a question in scope, or one that is unclear alone ("怎么办", "还能买房吗" if no
+        group refuses it), keeps the story's answer."""
+        parts = split_questions(asked)
+        units = asking_units(asked)
+        if len(parts) < 2 or not units or units[0][0] == parts[0]:
+            return None  # no story before the first question
+        groups = []
+        for question, _ in units:
+            if refers_back(question) or asks_only_police(question) or len(topic_words(question)) < ERRAND_TOPIC_CHARS:
+                return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too)
+            plain = self.analyzer.strip_incidental(question, keep_length=True)
+            tokens = self.analyzer.tokens(plain)
+            if (
+                not tokens
+                or plain.split() != question.split()
+                or parse_days(question) is not None
+                or self.matcher.has_context(tokens)
+                or self.detect_lender(question) is not None
+                or self.detect_platform(question) is not None
+            ):
+                return None
+            found = self.matcher.match(plain)
+            if found.out_of_scope not in ERRAND_GROUPS:
+                return None
+            groups.append(found.out_of_scope)
+        return groups[0]
 
     def _resembles_out_of_scope(self, match: Match) -> bool:
         """Whether an out-of-scope group is the likeliest reading of a message and clears the calibrated
