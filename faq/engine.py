@@ -66,6 +66,7 @@ from faq.readings import (
     offers_to_clean_a_record,
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
+    speaks_of_an_overdue_debt,
 )
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
@@ -141,6 +142,9 @@ SHORT_LOAN_DAYS = 14
 #: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
 CREDIT_INTENT = "credit_report"
 DEBT_INTENT = "debt_management"
+#: What a message clearly about a debt in trouble gets when no topic is clear: what happens from here (the
+#: collection process, with its stage block when a day count is given), or how to handle the debts.
+GENERAL_TOPICS = (STAGE_INTENT, DEBT_INTENT)
 CONTACTS_INTENT = "contact_list"
 CALLS_INTENT = "call_legality"
 SCAM_INTENT = "scam"
@@ -526,6 +530,18 @@ class Engine:
                 # asks is an errand of another kind (a loan, a job, something unrelated), as its questions, read
                 # alone, are refused: the errand's refusal, not an answer the story's words suggest.
                 match = match.refused(errand)
+        if (
+            question
+            and (match.intent is None or match.ambiguous)
+            and match.out_of_scope is None
+            and not paid_off
+            and day_count is None  # (a day count's stage block answers it)
+            and speaks_of_an_overdue_debt(normalized)
+        ):
+            # "网贷拖着没还 不知道咋办", "欠了一身卡债 该怎么走出来": clearly about a debt in trouble, though no topic is clear
+            # (a fallback or a "did you mean" at a few percent): never a refusal. The likelier of the two general
+            # topics answers (what happens from here, or how to handle the debts); the other topics stay a tap away.
+            match = Match(intent=self._general_topic(match), confidence=match.confidence, ranking=match.ranking)
         courtesy = courtesy_with_good_news(normalized)
         if courtesy is not None and question and not signal.distress:
             # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
@@ -615,6 +631,12 @@ class Engine:
             if match.is_clear(self.matcher.threshold):
                 return True
         return False
+
+    @staticmethod
+    def _general_topic(match: Match) -> str:
+        """The likelier of the general topics (GENERAL_TOPICS) in a match's ranking, the first when neither ranks."""
+        ranked = [c.owner for c in match.ranking if c.owner in GENERAL_TOPICS]
+        return ranked[0] if ranked else GENERAL_TOPICS[0]
 
     def _errand_after_a_story(self, asked: str) -> str | None:
         """The out-of-scope group of what a message asks after telling its story, when every question it asks is

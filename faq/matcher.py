@@ -941,7 +941,7 @@ class Matcher:
                     match, intent=inside.intent, confidence=inside.confidence, ambiguous=False, out_of_scope=None
                 )
         elif match.intent is None and match.out_of_scope is None and len(units) > 1:
-            # Two questions share the whole message's probability ("会坐牢吗 家里人要帮我还吗": each topic about
+            # Two questions share the whole message's probability ("要坐牢吗 父母得帮我还吗": each topic about
             # half, neither over the threshold), though each, read alone, names its topic clearly. Without loan
             # context too: the first question asked plainly that clearly names one of the whole message's
             # likeliest intents (SPLIT_RANK) answers, and _two_questions adds the other. A message an
