@@ -110,7 +110,8 @@ _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
 #: The out-of-scope groups of an errand asked after a story of a debt (see Engine._errand_after_a_story): a
 #: loan, or something unrelated; not a greeting or thanks, which close a story without asking another thing.
-ERRAND_GROUPS = frozenset({"loan_request", "unrelated"})
+LOAN_REQUEST = "loan_request"
+ERRAND_GROUPS = frozenset({LOAN_REQUEST, "unrelated"})
 #: An errand's question names a topic of its own in at least this many characters (questions.topic_words):
 #: "怎么办", "现在怎么办", "怎么申请" and "能还吗" name none and ask about the story told before them.
 ERRAND_TOPIC_CHARS = 3
@@ -654,6 +655,11 @@ class Engine:
         for question, _ in units:
             if refers_back(question) or asks_only_police(question) or len(topic_words(question)) < ERRAND_TOPIC_CHARS:
                 return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too)
+            if asks_to_borrow(question) and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
+                # "你们能借我五千周转一下吗": a request for a loan names its amount and its verb; it is one when the
+                # loan-request group refuses it as written
+                groups.append(LOAN_REQUEST)
+                continue
             plain = self.analyzer.strip_incidental(question, keep_length=True)
             tokens = self.analyzer.tokens(plain)
             if (

@@ -111,6 +111,12 @@ def test_a_story_of_a_debt_then_an_unrelated_errand_is_refused(engine: Engine, t
     assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.out_of_scope == "unrelated"
 
 
+def test_a_story_of_a_debt_then_a_request_for_a_loan_is_refused_as_one(engine: Engine) -> None:
+    """A request for a loan names its amount and its verb; after a story of a debt it is still a loan request."""
+    reply = engine.reply("逾期两个月了 催收天天打 你们能借我五千周转一下吗")
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.out_of_scope == "loan_request"
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
