@@ -669,6 +669,7 @@ class Engine:
                 or self.matcher.has_context(tokens)
                 or self.detect_lender(question) is not None
                 or self.detect_platform(question) is not None
+                or not self._names_an_outside_word(tokens)
             ):
                 return None
             found = self.matcher.match(plain)
@@ -676,6 +677,21 @@ class Engine:
                 return None
             groups.append(found.out_of_scope)
         return groups[0]
+
+    def _names_an_outside_word(self, tokens: Sequence[str]) -> bool:
+        """Whether a word of ``tokens`` is mostly an out-of-scope word: at least as many out-of-scope examples as
+        intent examples use it, or no example at all ("天气", "笑话", "火锅店"): a sign of another subject, read
+        before a question is matched on its own (which costs a whole match)."""
+        vocabulary, is_oos = self.matcher.vocabulary, self.matcher.is_oos
+        for token in tokens:
+            used = vocabulary.get(token)
+            if used is None:
+                return True
+            owners, counts = used
+            outside = is_oos[owners]
+            if int(counts[outside].sum()) >= int(counts[~outside].sum()):
+                return True
+        return False
 
     def _resembles_out_of_scope(self, match: Match) -> bool:
         """Whether an out-of-scope group is the likeliest reading of a message and clears the calibrated
