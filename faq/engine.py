@@ -57,6 +57,7 @@ from faq.questions import (
 )
 from faq.readings import (
     asks_about_a_home_or_car_loan,
+    asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
     borrows_to_repay,
@@ -655,7 +656,7 @@ class Engine:
         for question, _ in units:
             if refers_back(question) or asks_only_police(question) or len(topic_words(question)) < ERRAND_TOPIC_CHARS:
                 return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too)
-            if asks_to_borrow(question) and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
+            if asks_for_a_loan(question) and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
                 # "你们能借我五千周转一下吗": a request for a loan names its amount and its verb; it is one when the
                 # loan-request group refuses it as written
                 groups.append(LOAN_REQUEST)
@@ -679,9 +680,10 @@ class Engine:
         return groups[0]
 
     def _names_an_outside_word(self, tokens: Sequence[str]) -> bool:
-        """Whether a word of ``tokens`` is mostly an out-of-scope word: at least as many out-of-scope examples as
-        intent examples use it, or no example at all ("天气", "笑话", "火锅店"): a sign of another subject, read
-        before a question is matched on its own (which costs a whole match)."""
+        """Whether a word of ``tokens`` is an out-of-scope word: no example uses it ("火锅店"), or at most one intent
+        example does (a stray use in a story) and more out-of-scope examples ("天气", "笑话"). A sign of another
+        subject, read before a question is matched on its own (which costs a whole match); a word the intents use
+        ("回来" of "能要回来吗", asking about something the story told) is none."""
         vocabulary, is_oos = self.matcher.vocabulary, self.matcher.is_oos
         for token in tokens:
             used = vocabulary.get(token)
@@ -689,7 +691,8 @@ class Engine:
                 return True
             owners, counts = used
             outside = is_oos[owners]
-            if int(counts[outside].sum()) >= int(counts[~outside].sum()):
+            inside_uses = int(counts[~outside].sum())
+            if inside_uses <= 1 and int(counts[outside].sum()) > inside_uses:
                 return True
         return False
 

@@ -275,7 +275,7 @@ def ends_a_question(part: str) -> bool:
 
 #: Words that carry no topic in a question: particles, pronouns, modal verbs and time words ("现在怎么办",
 #: "怎么才能...", "能还吗"), taken out with the question words (ASKS) by :func:`topic_words`.
-_TOPICLESS = re.compile(r"才能|可以|应该|现在|一下|到底|究竟|[啊呀吧了呢吗嘛么哦喔啦的我你他她它们能会要该还去不就都也再又先]")
+_TOPICLESS = re.compile(r"才能|可以|应该|现在|一下|到底|究竟|[啊呀吧了呢吗嘛么哦喔啦的我你他她它们能会要该还去不就都也再又先有]")
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 

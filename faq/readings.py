@@ -172,6 +172,16 @@ def asks_to_borrow(normalized: str) -> bool:
     return _ASKS_TO_BORROW.search(normalized) is not None
 
 
+#: Asking to be lent money: "能借我五千吗", "借点钱给我", "可以贷给我吗", "肯唔肯借俾我".
+_LEND_ME = re.compile(r"(?:借|贷)(?:点|些|一点|一些|几千|几百)?(?:钱)?(?:给|俾)我|(?:借|贷)我|借俾我|肯借")
+
+
+def asks_for_a_loan(normalized: str) -> bool:
+    """Whether the message asks to be lent money ("你们能借我五千周转一下吗"), not where or whether one can borrow
+    in general (asks_to_borrow) nor a question that only names a lender ("分给哪个平台")."""
+    return _LEND_ME.search(normalized) is not None
+
+
 def borrows_to_repay(normalized: str) -> bool:
     """Whether the message speaks of borrowing anew to repay old debts ("该不该借个新的来还旧的")."""
     return _BORROWS_TO_REPAY.search(normalized) is not None

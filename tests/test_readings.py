@@ -7,6 +7,7 @@ import pytest
 from faq.normalize import normalize
 from faq.readings import (
     asks_about_a_home_or_car_loan,
+    asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
     borrows_to_repay,
@@ -195,3 +196,16 @@ def test_borrows_to_repay(text: str, expected: bool) -> None:
 )
 def test_speaks_of_an_overdue_debt(text: str, expected: bool) -> None:
     assert speaks_of_an_overdue_debt(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("你们能借我三千吗", True),
+        ("可以借点钱给我周转吗", True),
+        ("钱分给哪个平台先还", False),  # a lender named, nothing asked to be lent
+        ("借了三万还不上", False),
+    ],
+)
+def test_asks_for_a_loan(text: str, expected: bool) -> None:
+    assert asks_for_a_loan(normalize(text)) is expected
