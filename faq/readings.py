@@ -148,6 +148,8 @@ _DEBT_IN_TROUBLE = re.compile(
 #: Late or unpaid, said of a loan only when a loan is named beside it ("会员卡逾期了" is no debt), and not
 #: denied ("没有迟缴过").
 _LATE = re.compile(r"(?<![没沒未冇])(?<!没有)(?<!沒有)(?<!从未)(?:逾期|迟还|晚还|迟缴|遲繳)|没还|未还|不还")
+#: The reader is the one owed ("朋友欠我三千不还", "佢欠咗我钱"): a lender's question, not a borrower's.
+_OWED_TO_ME = re.compile(r"欠(?:了|咗)?我")
 _LOAN = re.compile(r"贷|借款|借钱|信用卡|花呗|白条|借呗|口子|分期|欠")
 
 
@@ -155,8 +157,8 @@ def speaks_of_an_overdue_debt(normalized: str) -> bool:
     """Whether the message is about a debt owed and in trouble: "网贷拖着没还 求指点", "欠了一身卡债怎么走出来", "信用卡透支
     还不上"; not "会员卡逾期了" or "护照逾期" (late, but no loan), nor a debt paid off ("已经还清了"), nor a
     message that asks where to borrow."""
-    if _SETTLED.search(normalized) is not None or asks_to_borrow(normalized):
-        return False  # (paid off, or asking where to borrow: "哪家银行利率低")
+    if _SETTLED.search(normalized) is not None or asks_to_borrow(normalized) or _OWED_TO_ME.search(normalized):
+        return False  # (paid off, asking where to borrow: "哪家银行利率低", or the reader is owed: "朋友欠我钱")
     if _DEBT_IN_TROUBLE.search(normalized) is not None:
         return True
     return _LATE.search(normalized) is not None and _LOAN.search(normalized) is not None

@@ -192,6 +192,7 @@ def test_borrows_to_repay(text: str, expected: bool) -> None:
         ("从来没有逾期过 信用贷哪家批得快", False),  # lateness denied, and a loan request
         ("已经还清了 以后还能借吗", False),  # paid off
         ("我表哥在催收公司上班 累吗", False),  # the trade, not a debt
+        ("同学欠了我两千一直不还 怎么要", False),  # the reader is owed
     ],
 )
 def test_speaks_of_an_overdue_debt(text: str, expected: bool) -> None:
