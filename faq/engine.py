@@ -48,11 +48,16 @@ from faq.questions import (
     NOT_ASKING,
     REFERS_BACK,
     asking_units,
+    asks_only_police,
     asks_something,
     question_marks_as_particles,
+    refers_back,
+    split_questions,
+    topic_words,
 )
 from faq.readings import (
     asks_about_a_home_or_car_loan,
+    asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
     borrows_to_repay,
@@ -62,6 +67,7 @@ from faq.readings import (
     offers_to_clean_a_record,
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
+    speaks_of_an_overdue_debt,
 )
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
@@ -103,6 +109,13 @@ CRISIS_SCAN_CHARS = 4096
 STAGE_BLOCKS_REMEMBERED = 4096
 _NO_SIGNAL = Signal(crisis=False, distress=False, region=Region.MAINLAND)
 MIN_SUGGESTION_SCORE = 0.2
+#: The out-of-scope groups of an errand asked after a story of a debt (see Engine._errand_after_a_story): a
+#: loan, or something unrelated; not a greeting or thanks, which close a story without asking another thing.
+LOAN_REQUEST = "loan_request"
+ERRAND_GROUPS = frozenset({LOAN_REQUEST, "unrelated"})
+#: An errand's question names a topic of its own in at least this many characters (questions.topic_words):
+#: "怎么办", "现在怎么办", "怎么申请" and "能还吗" name none and ask about the story told before them.
+ERRAND_TOPIC_CHARS = 3
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
@@ -131,6 +144,9 @@ SHORT_LOAN_DAYS = 14
 #: The knowledge base's intent about credit records (a message naming Taiwan's or Hong Kong's bureau asks it).
 CREDIT_INTENT = "credit_report"
 DEBT_INTENT = "debt_management"
+#: What a message clearly about a debt in trouble gets when no topic is clear: what happens from here (the
+#: collection process, with its stage block when a day count is given), or how to handle the debts.
+GENERAL_TOPICS = (STAGE_INTENT, DEBT_INTENT)
 CONTACTS_INTENT = "contact_list"
 CALLS_INTENT = "call_legality"
 SCAM_INTENT = "scam"
@@ -509,6 +525,25 @@ class Engine:
             # nothing owed or doubted. A calculator's errand (out of scope, as the dev sets label it), though its
             # words are the fees topic's; the rate tool asks for no schedule then (see _rate).
             match = match.refused("unrelated")
+        if question and not signal.distress and match.intent is not None:
+            errand = self._errand_after_a_story(asked)
+            if errand is not None:
+                # "逾期两个月了 催收天天打给我 对了你能帮我订张机票吗": the story tells of a debt, but what the message
+                # asks is an errand of another kind (a loan, a job, something unrelated), as its questions, read
+                # alone, are refused: the errand's refusal, not an answer the story's words suggest.
+                match = match.refused(errand)
+        if (
+            question
+            and (match.intent is None or match.ambiguous)
+            and match.out_of_scope is None
+            and not paid_off
+            and day_count is None  # (a day count's stage block answers it)
+            and speaks_of_an_overdue_debt(normalized)
+        ):
+            # "网贷拖着没还 不知道咋办", "欠了一身卡债 该怎么走出来": clearly about a debt in trouble, though no topic is clear
+            # (a fallback or a "did you mean" at a few percent): never a refusal. The likelier of the two general
+            # topics answers (what happens from here, or how to handle the debts); the other topics stay a tap away.
+            match = Match(intent=self._general_topic(match), confidence=match.confidence, ranking=match.ranking)
         courtesy = courtesy_with_good_news(normalized)
         if courtesy is not None and question and not signal.distress:
             # "谢谢你 昨天跟客服谈好了分期 终于上岸了", "早上好 今天是我上岸第30天": thanks or a greeting with good
@@ -596,6 +631,68 @@ class Engine:
                 continue
             match = self.matcher.match(question)
             if match.is_clear(self.matcher.threshold):
+                return True
+        return False
+
+    @staticmethod
+    def _general_topic(match: Match) -> str:
+        """The likelier of the general topics (GENERAL_TOPICS) in a match's ranking, the first when neither ranks."""
+        ranked = [c.owner for c in match.ranking if c.owner in GENERAL_TOPICS]
+        return ranked[0] if ranked else GENERAL_TOPICS[0]
+
+    def _errand_after_a_story(self, asked: str) -> str | None:
+        """The out-of-scope group of what a message asks after telling its story, when every question it asks is
+        an errand of another kind: a message that opens with statements (the story: "网贷逾期半年了 征信也花了"),
+        then asks only questions that, each read alone, an out-of-scope group refuses (``ERRAND_GROUPS``: "哪个
+        驾校好考", "能帮我订个闹钟吗"), none with loan context of its own (a domain word, an amount, a borrowing
+        verb, a lender, a day count), none about the story itself ("这样合法吗", "怎么办": no topic of its own) or
+        only whether to call the police. None otherwise: a question in scope, or one that is unclear alone ("怎么办", "还能买房吗" if no
+        group refuses it), keeps the story's answer."""
+        parts = split_questions(asked)
+        units = asking_units(asked)
+        if len(parts) < 2 or not units or units[0][0] == parts[0]:
+            return None  # no story before the first question
+        groups = []
+        for question, _ in units:
+            if refers_back(question) or asks_only_police(question) or len(topic_words(question)) < ERRAND_TOPIC_CHARS:
+                return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too)
+            if asks_for_a_loan(question) and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
+                # "你们能借我五千周转一下吗": a request for a loan names its amount and its verb; it is one when the
+                # loan-request group refuses it as written
+                groups.append(LOAN_REQUEST)
+                continue
+            plain = self.analyzer.strip_incidental(question, keep_length=True)
+            tokens = self.analyzer.tokens(plain)
+            if (
+                not tokens
+                or plain.split() != question.split()
+                or parse_days(question) is not None
+                or self.matcher.has_context(tokens)
+                or self.detect_lender(question) is not None
+                or self.detect_platform(question) is not None
+                or not self._names_an_outside_word(tokens)
+            ):
+                return None
+            found = self.matcher.match(plain)
+            if found.out_of_scope not in ERRAND_GROUPS:
+                return None
+            groups.append(found.out_of_scope)
+        return groups[0]
+
+    def _names_an_outside_word(self, tokens: Sequence[str]) -> bool:
+        """Whether a word of ``tokens`` is an out-of-scope word: no example uses it ("火锅店"), or at most one intent
+        example does (a stray use in a story) and more out-of-scope examples ("天气", "笑话"). A sign of another
+        subject, read before a question is matched on its own (which costs a whole match); a word the intents use
+        ("回来" of "能要回来吗", asking about something the story told) is none."""
+        vocabulary, is_oos = self.matcher.vocabulary, self.matcher.is_oos
+        for token in tokens:
+            used = vocabulary.get(token)
+            if used is None:
+                return True
+            owners, counts = used
+            outside = is_oos[owners]
+            inside_uses = int(counts[~outside].sum())
+            if inside_uses <= 1 and int(counts[outside].sum()) > inside_uses:
                 return True
         return False
 

@@ -990,6 +990,19 @@ class Matcher:
                 match = replace(
                     match, intent=inside.intent, confidence=inside.confidence, ambiguous=False, out_of_scope=None
                 )
+        elif match.intent is None and match.out_of_scope is None and len(units) > 1:
+            # Two questions share the whole message's probability ("要坐牢吗 父母得帮我还吗": each topic about
+            # half, neither over the threshold), though each, read alone, names its topic clearly. Without loan
+            # context too: the first question asked plainly that clearly names one of the whole message's
+            # likeliest intents (SPLIT_RANK) answers, and _two_questions adds the other. A message an
+            # out-of-scope group refuses stays refused.
+            likeliest = match.intents(SPLIT_RANK)
+            plain_questions = (q for q, _ in units if questions.ASKS_PLAINLY.search(q))
+            inside = next(
+                (m for m in map(asked, plain_questions) if m is not None and m.intent in likeliest), None
+            )
+            if inside is not None:
+                match = replace(match, intent=inside.intent, confidence=inside.confidence, ambiguous=False)
         focus = self._afterthought(text, match, asked) or self._question_focus(
             text, units, match, asked, answered
         )
@@ -1970,6 +1983,9 @@ class _Remembered:
 #: among this many likeliest intents (see Matcher._question_focus).
 FOCUS_RANK = 2
 FOCUS_FLOOR = 0.1
+#: A message of two questions that no bar accepts is answered by one of them when it clearly names one of the
+#: whole message's this many likeliest intents (see Matcher.match).
+SPLIT_RANK = 2
 
 #: An intent over the threshold wins unless an out-of-scope group is this many times more probable: out of
 #: scope wins only when nothing in scope is clearly asked.

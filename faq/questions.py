@@ -273,6 +273,20 @@ def ends_a_question(part: str) -> bool:
     return bool(ASKS.search(NOT_ASKING.sub(" ", part)) or MEANS_TO.match(part))
 
 
+#: Words that carry no topic in a question: particles, pronouns, modal verbs and time words ("现在怎么办",
+#: "怎么才能...", "能还吗"), taken out with the question words (ASKS) by :func:`topic_words`.
+_TOPICLESS = re.compile(r"才能|可以|应该|现在|一下|到底|究竟|[啊呀吧了呢吗嘛么哦喔啦的我你他她它们能会要该还去不就都也再又先有]")
+_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
+def topic_words(part: str) -> str:
+    """The characters of a question that name what it is about, without its lead-in, question words,
+    particles, pronouns and modal verbs: "怎么办" and "现在怎么办" name nothing (they ask about the story told
+    before them), "能还吗" names 还 ... nothing either, "积分还能兑换吗" names 积分兑换. Han characters only."""
+    rest = _TOPICLESS.sub("", ASKS.sub("", LEAD_IN.sub("", part.strip())))
+    return "".join(_HAN_CHAR.findall(rest))
+
+
 def question_units(normalized: str) -> list[tuple[str, str]]:
     """The parts of a message that may ask something, each as (the part, the part with the statements
     before it): "佢哋打俾我公司同事 合唔合法 可以点投诉" -> ("佢哋打俾我公司同事 合唔合法" with the statement,

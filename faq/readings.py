@@ -32,10 +32,13 @@ _ASKS_WHERE_TO_BORROW = re.compile(
 _AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
 #: Asking where or whether one can borrow, anywhere in a message ("哪家不查联征也能借", "边间财务公司肯借俾我").
 _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
-#: Borrowing anew to repay what is already owed ("借新还旧", "再借一笔来还之前的"): a question about managing debts,
-#: not a request for a loan.
+#: Borrowing anew to repay what is already owed ("借新还旧", "再借一笔来还之前的"), to fill a hole ("借钱补窟窿",
+#: "贷款去填坑"), or a cheaper loan to replace a dearer one ("拿利率低的消费贷替掉网贷"): a question about managing
+#: debts, not a request for a loan.
 _BORROWS_TO_REPAY = re.compile(
     r"借新还旧|以贷养贷|拆东墙补西墙|借[^ ]{0,6}新的?[^ ]{0,4}(?:来|去|拿来|用来)?还(?:旧|之前|以前|原来|老|前面)"
+    r"|(?:借|贷)[^ ]{0,6}(?:补|填)[^ ]{0,6}(?:窟窿|坑|漏洞|缺口)"
+    r"|(?:低息|低利率|利息低|利率低)[^ ]{0,8}(?:换掉|置换|替换|替掉|还掉|顶掉)[^ ]{0,6}(?:高息|高利|利息高|网贷|信用卡)"
 )
 #: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
 _COLLECTION_JOB = re.compile(
@@ -136,6 +139,31 @@ def asks_to_calculate_a_loan(normalized: str) -> bool:
     return stated or _ASKS_THE_RATE.search(normalized) is not None
 
 
+#: A debt that is owed and in trouble, named by itself ("还不上", "欠了两万", "催收", "透支").
+#: (Not 催收 alone: "催收这行辛不辛苦", "开个催收公司要什么手续" speak of the trade; not 欠了 alone: someone else's debt told.)
+_DEBT_IN_TROUBLE = re.compile(
+    r"还不上|还不起|还不了|还唔起|拖欠|欠款|欠债|欠钱|负债|透支|卡债"
+    r"|欠[^ ]{0,3}(?:网贷|贷款|信用卡|花呗|白条|借呗|口子|平台)"
+)
+#: Late or unpaid, said of a loan only when a loan is named beside it ("会员卡逾期了" is no debt), and not
+#: denied ("没有迟缴过").
+_LATE = re.compile(r"(?<![没沒未冇])(?<!没有)(?<!沒有)(?<!从未)(?:逾期|迟还|晚还|迟缴|遲繳)|没还|未还|不还")
+#: The reader is the one owed ("朋友欠我三千不还", "佢欠咗我钱"): a lender's question, not a borrower's.
+_OWED_TO_ME = re.compile(r"欠(?:了|咗)?我")
+_LOAN = re.compile(r"贷|借款|借钱|信用卡|花呗|白条|借呗|口子|分期|欠")
+
+
+def speaks_of_an_overdue_debt(normalized: str) -> bool:
+    """Whether the message is about a debt owed and in trouble: "网贷拖着没还 求指点", "欠了一身卡债怎么走出来", "信用卡透支
+    还不上"; not "会员卡逾期了" or "护照逾期" (late, but no loan), nor a debt paid off ("已经还清了"), nor a
+    message that asks where to borrow."""
+    if _SETTLED.search(normalized) is not None or asks_to_borrow(normalized) or _OWED_TO_ME.search(normalized):
+        return False  # (paid off, asking where to borrow: "哪家银行利率低", or the reader is owed: "朋友欠我钱")
+    if _DEBT_IN_TROUBLE.search(normalized) is not None:
+        return True
+    return _LATE.search(normalized) is not None and _LOAN.search(normalized) is not None
+
+
 def names_other_bureau(normalized: str) -> bool:
     """Whether the message names Taiwan's or Hong Kong's credit bureau ("會被報到聯徵嗎", "會唔會上TU")."""
     return _OTHER_BUREAU.search(normalized) is not None
@@ -144,6 +172,16 @@ def names_other_bureau(normalized: str) -> bool:
 def asks_to_borrow(normalized: str) -> bool:
     """Whether any part of the message asks where or whether one can borrow ("边间财务公司唔查TU都肯借")."""
     return _ASKS_TO_BORROW.search(normalized) is not None
+
+
+#: Asking to be lent money: "能借我五千吗", "借点钱给我", "可以贷给我吗", "肯唔肯借俾我".
+_LEND_ME = re.compile(r"(?:借|贷)(?:点|些|一点|一些|几千|几百)?(?:钱)?(?:给|俾)我|(?:借|贷)我|借俾我|肯借")
+
+
+def asks_for_a_loan(normalized: str) -> bool:
+    """Whether the message asks to be lent money ("你们能借我五千周转一下吗"), not where or whether one can borrow
+    in general (asks_to_borrow) nor a question that only names a lender ("分给哪个平台")."""
+    return _LEND_ME.search(normalized) is not None
 
 
 def borrows_to_repay(normalized: str) -> bool:

@@ -194,16 +194,20 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 
 def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -> None:
     """Issue 9: a message that names an amount, a lender or a day count beside an in-scope question is
-    never refused (a "did you mean" is no refusal, though not counted right either)."""
+    never refused, nor left with a "did you mean" and no answer (acc12: dev, dev2 and forum_holdout3 join, and
+    "did you mean" counts, since none of these sets has one left). everyday_holdout9 still has one refused (a
+    Cantonese app that no longer works, read as illegal lending below the threshold)."""
     refused = [
         ex.text
         for name in (
             "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml",
             "everyday_holdout5.yaml", "everyday_holdout6.yaml", "everyday_holdout7.yaml", "everyday_holdout8.yaml",
             "everyday_holdout7b.yaml", "everyday_holdout8b.yaml", "everyday_holdout9b.yaml",
+            "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)
-        if ex.intent is not None and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE)
+        if ex.intent is not None
+        and engine.reply(ex.text).kind in (ReplyKind.FALLBACK, ReplyKind.OUT_OF_SCOPE, ReplyKind.SUGGEST)
     ]
     assert not refused
 

@@ -97,6 +97,38 @@ def test_loan_requests_are_refused_politely(engine: Engine) -> None:
     assert reply.out_of_scope == "loan_request"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "逾期两个月 催收说要上门 对了明天天气怎么样",
+        "逾期了一个月 催收打给我妈了 你会讲笑话吗",
+        "网贷逾期 催收打电话给我同事 周末哪家火锅店好吃",
+    ],
+)
+def test_a_story_of_a_debt_then_an_unrelated_errand_is_refused(engine: Engine, text: str) -> None:
+    """The story names a debt, but every question asked after it is an errand of another kind."""
+    reply = engine.reply(text)
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.out_of_scope == "unrelated"
+
+
+def test_a_story_of_a_debt_then_a_request_for_a_loan_is_refused_as_one(engine: Engine) -> None:
+    """A request for a loan names its amount and its verb; after a story of a debt it is still a loan request."""
+    reply = engine.reply("逾期两个月了 催收天天打 你们能借我五千周转一下吗")
+    assert reply.kind is ReplyKind.OUT_OF_SCOPE and reply.out_of_scope == "loan_request"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("逾期两个月 催收说明天要上门 现在怎么办", "home_visit"),  # asks about the story: no topic of its own
+        ("逾期三个月了 征信花了 以后还能买房吗", "credit_report"),  # in scope
+        ("催收天天打我电话 这样合法吗 周末哪家火锅店好吃", "call_legality"),  # one question about the story
+    ],
+)
+def test_a_story_then_its_own_question_keeps_its_answer(engine: Engine, text: str, intent: str) -> None:
+    assert engine.reply(text).intent == intent
+
+
 def test_unknown_question_falls_back_with_suggestions(engine: Engine) -> None:
     reply = engine.reply("量子计算机的原理是什么")
     assert reply.intent is None

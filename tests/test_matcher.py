@@ -590,6 +590,27 @@ def test_loan_context_lowers_the_bar_for_answering_never_for_refusing() -> None:
     assert decide(sure, config, context=True).out_of_scope == "loan_request"
 
 
+def test_two_questions_that_split_the_message_are_answered_by_one_asked_clearly(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two questions share the whole message's probability; when no bar accepts the whole (here a threshold
+    set just above it, no loan context), the first question that clearly names one of the whole message's
+    likeliest intents on its own answers it, and the other is added. An out-of-scope group still refuses."""
+    from faq.normalize import normalize
+
+    text = "要坐牢吗 父母得帮我还吗"  # (no loan context: 坐牢 and 家人 are no domain words)
+    whole = engine.matcher.rank(normalize(text))
+    assert not engine.matcher.has_context(engine.analyzer.tokens(normalize(text)))
+    assert [c.owner for c in whole[:2]] == ["family_liability", "jail"]
+    strict = replace(engine.matcher.config, threshold=(whole[0].score + 1.0) / 2)
+    assert engine.matcher.rank(normalize("要坐牢吗"))[0].score >= strict.threshold  # clear on its own
+    monkeypatch.setattr(engine.matcher, "config", strict)
+    match = engine.matcher.match(normalize(text))
+    assert match.intent == "jail" and not match.ambiguous
+    refused = engine.matcher.match(normalize("这周末会下雨吗 出门要不要带伞"))
+    assert refused.intent is None
+
+
 def test_a_day_count_with_a_vague_ask_gets_its_stage_not_the_loan_refusal(engine: Engine) -> None:
     reply = engine.reply("逾期五天 我想问下")
     assert reply.kind.value == "stage" and reply.days == 5

@@ -7,14 +7,17 @@ import pytest
 from faq.normalize import normalize
 from faq.readings import (
     asks_about_a_home_or_car_loan,
+    asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
+    borrows_to_repay,
     calls_a_work_landline,
     courtesy_with_good_news,
     names_other_bureau,
     offers_to_clean_a_record,
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
+    speaks_of_an_overdue_debt,
 )
 
 
@@ -162,3 +165,48 @@ def test_calls_a_work_landline(text: str, expected: bool) -> None:
 )
 def test_asks_to_calculate_a_loan(text: str, expected: bool) -> None:
     assert asks_to_calculate_a_loan(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("借网贷去补信用卡的窟窿 能行吗", True),  # borrowing to fill a hole
+        ("贷一笔去填之前的坑", True),
+        ("用利率低的消费贷替掉高息网贷 值不值", True),  # a cheaper loan to replace a dearer one
+        ("家里的窟窿太大了", False),  # no borrowing
+        ("哪个平台利息低", False),  # a loan request, nothing replaced
+    ],
+)
+def test_borrows_to_repay(text: str, expected: bool) -> None:
+    assert borrows_to_repay(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("网贷逾期了 求大神指点", True),
+        ("欠信用卡的人该怎么办", True),
+        ("花呗透支了还不起", True),
+        ("会员卡逾期了还能续吗", False),  # late, but no loan
+        ("身份证逾期没去换 会罚款吗", False),
+        ("从来没有逾期过 信用贷哪家批得快", False),  # lateness denied, and a loan request
+        ("已经还清了 以后还能借吗", False),  # paid off
+        ("我表哥在催收公司上班 累吗", False),  # the trade, not a debt
+        ("同学欠了我两千一直不还 怎么要", False),  # the reader is owed
+    ],
+)
+def test_speaks_of_an_overdue_debt(text: str, expected: bool) -> None:
+    assert speaks_of_an_overdue_debt(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("你们能借我三千吗", True),
+        ("可以借点钱给我周转吗", True),
+        ("钱分给哪个平台先还", False),  # a lender named, nothing asked to be lent
+        ("借了三万还不上", False),
+    ],
+)
+def test_asks_for_a_loan(text: str, expected: bool) -> None:
+    assert asks_for_a_loan(normalize(text)) is expected

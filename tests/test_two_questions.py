@@ -182,6 +182,20 @@ def test_a_question_only_about_the_police(part: str, only: bool) -> None:
     assert questions.asks_only_police(part) is only
 
 
+@pytest.mark.parametrize(
+    ("part", "topic"),
+    [
+        ("怎么办", "办"),  # asks for help with what was told: no topic of its own
+        ("现在该怎么办呢", "办"),
+        ("能还吗", ""),
+        ("另外想问下周末哪家火锅店好吃", "周末家火锅店好吃"),  # (哪 is a question word)
+        ("你会唱歌吗", "唱歌"),
+    ],
+)
+def test_the_topic_words_of_a_question(part: str, topic: str) -> None:
+    assert questions.topic_words(part) == topic
+
+
 def test_a_threat_named_is_no_bluff() -> None:
     """"是吓唬我的吗" doubts what a collector said; the 吓 of 恐吓 names a threat and stays as it is."""
     assert "是真的吗" in questions.bluff_as_doubt("催收说要去我单位 是在吓我吗")
