@@ -366,11 +366,11 @@ class Matcher:
         del first_seen
         self.default_idf = max(self.idf.values(), default=1.0)
         self.mass = tokens_index.mass(self.idf, n)
-        self.index_arrays = tokens_index.examples_by_key()
-        #: token -> (owners using it, how many of each owner's examples use it)
-        self.vocabulary = tokens_index.owners_by_key()
-        #: token -> the owners using it (for the coverage feature)
-        self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
+        # The inverted indexes are kept only as the weighted ones below (what the features read): token ->
+        # the examples using it, and token -> the owners using it (for the coverage feature), as locals
+        # (kept as well, with each owner's count of examples, they were ~2 MB more per engine at 50k).
+        index_arrays = tokens_index.examples_by_key()
+        vocabulary_owners = tokens_index.owners_by_key()
         #: words at least two intents use that are domain words (see has_context)
         self.domain_words = frozenset(
             t for t in tokens_index.used_by_owners(2, ~self.is_oos) if t in DOMAIN_WORDS
@@ -392,7 +392,7 @@ class Matcher:
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
-        self.char_arrays = chars.examples_by_key()
+        char_arrays = chars.examples_by_key()
         del chars
 
         self.keyword_pairs = [
@@ -409,9 +409,10 @@ class Matcher:
             if len(word) >= 2:
                 self._keywords_by_start[word[:2]].append((pair, word))
         # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather.
-        self._weighted_tokens = _weighted(self.index_arrays, self.idf)
-        self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
-        self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
+        self._weighted_tokens = _weighted(index_arrays, self.idf)
+        self._weighted_chars = _weighted(char_arrays, self.char_idf)
+        self._weighted_owners = _weighted(vocabulary_owners, self.idf)
+        del index_arrays, char_arrays, vocabulary_owners
         if n >= COMPACT_FROM:  # (the indexes' temporaries given back before the scorer is trained)
             memory.trim()
         #: each example's tokens sorted and joined, for RapidFuzz; from SORTED_STRINGS_COMPACT_FROM examples held
@@ -1612,7 +1613,7 @@ class _Postings:
             del used
             self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
             # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
-            # come in increasing order): the owner, how many of its examples use the key, the key.
+            # come in increasing order): the owner, the key.
             owners = owner_of[self._examples_by_key]
             change = np.ones(len(owners), dtype=bool)
             change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
@@ -1620,7 +1621,6 @@ class _Postings:
             del change
             self._run_owner = owners[starts].astype(np.int32)
             del owners
-            self._run_count = np.diff(np.append(starts, len(key_sorted))).astype(np.int32)
             self._run_key = key_sorted[starts]
             del key_sorted, starts
             self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
@@ -1750,12 +1750,10 @@ class _Postings:
         examples, bounds = self._examples_by_key, self._bounds.tolist()
         return {k: examples[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
 
-    def owners_by_key(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """key -> (the owners using it, increasing; how many of each owner's examples use it), int32."""
-        owners, counts, bounds = self._run_owner, self._run_count, self._run_bounds.tolist()
-        return {
-            k: (owners[bounds[i] : bounds[i + 1]], counts[bounds[i] : bounds[i + 1]]) for i, k in enumerate(self.keys)
-        }
+    def owners_by_key(self) -> dict[str, np.ndarray]:
+        """key -> the owners using it (int32, increasing; views of one array)."""
+        owners, bounds = self._run_owner, self._run_bounds.tolist()
+        return {k: owners[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
 
     def used_by_owners(self, at_least: int, among: np.ndarray) -> list[str]:
         """The keys that at least ``at_least`` of the owners marked in ``among`` use."""
