@@ -251,41 +251,65 @@ class _TrainingSums:
 
 
 class _Held:
-    """The training messages' features as calibration reads them, packed into arrays allocated once (66 bytes
-    per owner instead of 104, and no objects per message: at 50k examples, 2,431 owners and ~1,000 messages
-    held until the weights are learnt, ~160 MB instead of ~260; ~3 MB less than one small object per message
-    on the shipped knowledge base)."""
+    """The training messages' features as calibration reads them, packed into arrays allocated once. The rows
+    of the owners a message gave the fit are in the fit's rows (``x``, kept until calibration has read them):
+    only its other owners' rows are held here (~66 bytes each instead of the 104 of a matrix row, and no
+    objects per message: on the shipped knowledge base, where 16 of the 30 owners go to the fit, ~8 MB instead
+    of ~15 while the weights are learnt, during a /reload after an edit; at 50k examples, 2,431 owners and
+    ~1,000 messages held until the weights are learnt would be ~160 MB: computed again there, see train)."""
 
-    def __init__(self, capacity: int, owners: int) -> None:
-        # (pages of rows never written are never resident: ``capacity`` is an upper bound)
-        self.dense = np.empty((capacity, owners, len(_DENSE)), dtype=np.float64)
-        self.keywords = np.empty((capacity, owners), dtype=np.int8)  # twice the keywords feature
-        self.gap = np.empty((capacity, owners), dtype=np.float64)  # the domain gap
+    def __init__(self, capacity: int, owners: int, rows: int) -> None:
+        """``capacity``: messages at most; ``rows``: held owner rows at most (pages of rows never written are
+        never resident: both are upper bounds)."""
+        self.dense = np.empty((rows, len(_DENSE)), dtype=np.float64)
+        self.keywords = np.empty(rows, dtype=np.int8)  # twice the keywords feature
+        self.gap = np.empty(rows, dtype=np.float64)  # the domain gap
+        self.owner = np.empty(rows, dtype=np.int16 if owners <= np.iinfo(np.int16).max else np.int32)
         self.allowed = np.empty((capacity, owners), dtype=bool)
+        self.chosen: list[np.ndarray] = []  # per message, the owners of its rows of the fit, in their order
+        self.fit_rows: list[int] = []  # per message, where its rows of the fit begin
+        self.bounds = [0]  # per message, where its held rows end
         self.right: list[int] = []
+        self._others = np.ones(owners, dtype=bool)
 
-    def add(self, features: _Features, right: int) -> None:
+    def add(self, features: _Features, right: int, chosen: np.ndarray, fit_row: int) -> None:
+        """A message: its features, its right owner, and the owners whose rows went to the fit from ``fit_row``."""
         k = len(self.right)
         m = features.matrix
-        self.dense[k] = m[:, _DENSE]
-        self.keywords[k] = m[:, _KEYWORDS] * 2
-        self.gap[k] = m[:, _GAP]
+        others = self._others
+        others[:] = True
+        others[chosen] = False
+        rest = np.flatnonzero(others)
+        a = self.bounds[-1]
+        b = a + len(rest)
+        self.dense[a:b] = m[rest][:, _DENSE]
+        self.keywords[a:b] = m[rest, _KEYWORDS] * 2
+        self.gap[a:b] = m[rest, _GAP]
+        self.owner[a:b] = rest
         self.allowed[k] = features.allowed
+        self.chosen.append(chosen.astype(self.owner.dtype))
+        self.fit_rows.append(fit_row)
+        self.bounds.append(b)
         self.right.append(right)
 
-    def views(self, is_oos: np.ndarray) -> Iterator[tuple[_Features, int]]:
-        """The features as they were (bit for bit; the examples' scores are not kept), with the right owner."""
+    def views(self, is_oos: np.ndarray, x: np.ndarray) -> Iterator[tuple[_Features, int]]:
+        """The features as they were (bit for bit; the examples' scores are not kept), with the right owner;
+        ``x``: the fit's rows, as they were filled."""
         oos = is_oos.astype(np.float64)
+        n_owners = len(oos)
         for k, right in enumerate(self.right):
-            dense = self.dense[k]
-            matrix = np.zeros((len(dense), len(FEATURES)), dtype=np.float64)
-            matrix[:, _DENSE] = dense
-            matrix[:, _KEYWORDS] = self.keywords[k] / 2
-            matrix[:, _GAP] = self.gap[k]
+            a, b = self.bounds[k], self.bounds[k + 1]
+            rest = self.owner[a:b]
+            matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
+            matrix[rest[:, None], _DENSE] = self.dense[a:b]
+            matrix[rest, _KEYWORDS] = self.keywords[a:b] / 2
+            matrix[rest, _GAP] = self.gap[a:b]
             matrix[:, _OOS] = oos
             matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
             matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
             matrix[:, -1] = 1.0
+            chosen = self.chosen[k]
+            matrix[chosen] = x[self.fit_rows[k] : self.fit_rows[k] + len(chosen)]
             yield _Features(matrix, self.allowed[k]), right
 
 
@@ -1321,7 +1345,8 @@ class Matcher:
         # are, they took ~5 MB more at the peak of a /reload after an edit on the shipped knowledge base, for
         # ~0.04 s less CPU.)
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
-        held = _Held(2 * len(sample) if keep else 0, len(self.owner_names))
+        n_owners = len(self.owner_names)
+        held = _Held(2 * len(sample) if keep else 0, n_owners, 2 * len(sample) * n_owners if keep else 0)
         held_count = 0
         self.ngrams.training_counts(True)
         for i in sample:
@@ -1330,10 +1355,10 @@ class Matcher:
                 end = count + len(chosen)
                 x[count:end] = features.matrix[chosen]
                 y[count:end] = chosen == right
+                if keep:
+                    held.add(features, right, chosen, count)
                 count = end
                 held_count += 1
-                if keep:
-                    held.add(features, right)
         self._training_sums = None
         self.ngrams.training_counts(False)
         x, y = x[:count], y[:count]
@@ -1341,18 +1366,26 @@ class Matcher:
         # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
         # (its weight stays 0), and the threshold is the default.
         scarce = held_count < MIN_CALIBRATION
+        ngrams_column = x[:, FEATURES.index("ngrams")].copy() if scarce and keep else None
         if scarce:
             x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
-        del x, y
-        memory.trim()  # (the fit's rows and temporaries given back before calibration reads the held features)
+        del y
+        if keep:  # (the fit's rows are the held messages' other rows: kept until calibration has read them)
+            if ngrams_column is not None:
+                x[:, FEATURES.index("ngrams")] = ngrams_column
+            del ngrams_column
+        else:
+            del x
+        memory.trim()  # (the fit's temporaries given back before calibration reads the held features)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         views: Iterable[tuple[_Features, int]] = (
-            held.views(self.is_oos)
+            held.views(self.is_oos, x)
             if keep
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
+        del views, held
         self._training_sums = None  # (the last message's sums: ~1 MB at 50k examples, where views are computed again)
         if scarce:
             threshold = DEFAULT_THRESHOLD
@@ -1479,10 +1512,22 @@ def calibrate(held: HeldOut) -> tuple[float, float, float]:
     grid = np.arange(CALIBRATION_GRID[0], CALIBRATION_GRID[1] + 1) / 100
     eligible = held.oos < OUT_OF_SCOPE_ODDS * held.best  # (else refused at any threshold)
     best = np.clip(held.best, 1e-6, 1 - 1e-6)
-    margin = (np.log(best / (1 - best))[None, :] - np.log(grid / (1 - grid))[:, None]) / CALIBRATION_SPREAD
-    accepted = eligible[None, :] / (1.0 + np.exp(-np.clip(margin, -30.0, 30.0)))
+    # margin = (log-odds of best - log-odds of the threshold) / CALIBRATION_SPREAD, and
+    # accepted = eligible / (1 + exp(-clip(margin, -30, 30))): the same operations, in place in one array of
+    # thresholds x predictions (as new arrays, four such were alive at once: ~17 MB on the shipped knowledge
+    # base's 7,694 predictions, at the peak of a /reload after an edit)
+    accepted = np.log(best / (1 - best))[None, :] - np.log(grid / (1 - grid))[:, None]
+    accepted /= CALIBRATION_SPREAD
+    np.clip(accepted, -30.0, 30.0, out=accepted)
+    np.negative(accepted, out=accepted)
+    np.exp(accepted, out=accepted)
+    accepted += 1.0
+    np.divide(eligible[None, :], accepted, out=accepted)
     n_in, n_out = held.sizes()
-    expected = (accepted @ (held.in_scope & held.right)) / n_in + ((1 - accepted) @ ~held.in_scope) / n_out
+    answered = accepted @ (held.in_scope & held.right)
+    np.subtract(1, accepted, out=accepted)  # (1 - accepted)
+    expected = answered / n_in + (accepted @ ~held.in_scope) / n_out
+    del accepted
     threshold = float(grid[int(np.argmax(expected))])
     accuracy, rejection = held.curve(np.array([threshold]))
     return threshold, float(accuracy[0]), float(rejection[0])
