@@ -29,7 +29,7 @@ USER bot
 # base and the code), so that every container starts from it (~0.5 s) instead of building it (~1.3 s).
 # It also refuses an image whose intents.yaml has errors.
 RUN python -m faq check > /dev/null
-# And OpenCC's merged segmentation dictionary (faq/converters.py, ~1 MB), which a process would otherwise
+# And OpenCC's merged dictionaries (faq/converters.py, ~2 MB), which a process would otherwise
 # build on its first Traditional reply; without it the stock converters serve (the same text, more memory).
 RUN python -c "from faq import converters; converters.prepare()"
 

@@ -1,25 +1,34 @@
-"""OpenCC's Simplified -> Traditional converters in ~10 MB less memory, converting exactly as OpenCC's own.
+"""OpenCC's Simplified -> Traditional converters in ~30 MB less memory, converting exactly as OpenCC's own.
 
 OpenCC's ``s2tw``, ``s2twp`` and ``s2hk`` cut a text into phrases (maximum matching) over a *union* of two
 phrase dictionaries (``STPhrases`` and ``STPhrases_GeneratedFromRegionalPhrases``), and OpenCC builds a
 union group's look-up structure in memory: together the three converters hold ~43 MB, ~16 MB of it that
 union. Maximum matching only asks for the longest phrase of either dictionary that starts a text, which is
 the longest phrase of one dictionary holding both: :func:`traditional` gives each converter such a
-dictionary for its segmentation (the same segments, so the same conversion; ~33 MB for the three).
+dictionary for its segmentation (the same segments, so the same conversion).
 
-The same union also opens each converter's conversion chain (the phrases to convert, before the characters):
-there too OpenCC asks only for the longest phrase of either dictionary that starts a segment, and takes the
-first dictionary's value when both have it, which is what the merged dictionary holds (a phrase of both
-keeps the first one's line). So the chain reads the merged dictionary too: OpenCC loads a dictionary file
-once per process, and the three converters then hold one phrase dictionary instead of that file and a union
-beside it (~27 MB instead of ~32 for the three, in every process that gives a Traditional reply).
+The conversion chain's steps are groups too, read *short-circuit*: the longest phrase the first dictionary
+has at a place, else the second's, and so on (the first step: those two phrase dictionaries, then
+``STCharacters``; Taiwan's and Hong Kong's steps: their variant phrases, then their variant characters).
+OpenCC answers a single dictionary from its own compact trie, but builds for every group a look-up tree of
+its own, a node per character of every phrase (~21 MB for the first step's). When the last dictionary of a
+short-circuit group holds single characters only, the group reads exactly as one dictionary holding the
+one before it and that last one, the one before's line kept for a phrase of both: where the one before has
+a phrase at a place, it is at least one character long, so it is also the longest of the two (a tie: its
+own line); where it has none, the characters answer, as the group would. So that pair is read from one
+merged dictionary (for the first step: the two phrase dictionaries and ``STCharacters``), and a group left
+with one dictionary is that dictionary: ~11 MB for the three converters instead of ~27 (in every process
+that gives a Traditional reply), and they load twice as fast. Each merged dictionary is loaded once per
+process (OpenCC keeps a file it read), shared by the three converters.
 
-That dictionary is built once per installed OpenCC with OpenCC's own ``opencc_dict`` tool (the two
+The merged dictionaries are built once per installed OpenCC with OpenCC's own ``opencc_dict`` tool (the
 dictionaries written out as text, their phrases merged, compiled back) into the cache directory
-(:mod:`faq.cache`), keyed by the two files' bytes, with a configuration file beside it. Whenever anything
-differs from what this expects (no cache directory, no tool, another configuration layout, a failed
-build), the stock converter is used: only memory is at stake, never a reply. ``tests/test_converters.py``
-checks both convert every line of the knowledge base, the tools' texts and the dev sets alike.
+(:mod:`faq.cache`), keyed by the files' bytes, with a configuration file per converter beside them. Whenever
+anything differs from what this expects (no cache directory, no tool, another configuration layout, a
+dictionary expected to hold single characters that holds a longer key, a failed build), that part is left
+as OpenCC's own (or the stock converter is used): only memory is at stake, never a reply.
+``tests/test_converters.py`` checks both convert every line of the knowledge base, the tools' texts and the
+dev sets alike.
 """
 
 from __future__ import annotations
@@ -36,16 +45,15 @@ import opencc
 
 from faq import cache
 
-#: Part of the key: how the segmentation dictionary is made.
-FORMAT = "opencc-segmentation-2"  # 2: the conversion chain's union reads it too
+#: Part of the keys: how the merged dictionaries and configuration files are made.
+FORMAT = "opencc-merged-3"  # 3: a short-circuit group's trailing single characters folded into the one before
 _SHARE = Path(opencc.__file__).resolve().parent / "clib" / "share" / "opencc"
 _TOOL = Path(opencc.__file__).resolve().parent / "clib" / "bin" / "opencc_dict"
 
 
 def traditional(config: str) -> opencc.OpenCC:
-    """``opencc.OpenCC(config)``, for ``"s2tw"``, ``"s2twp"`` or ``"s2hk"``, with one segmentation
-    dictionary instead of a union of two (see the module docstring); the stock converter when that cannot
-    be had."""
+    """``opencc.OpenCC(config)``, for ``"s2tw"``, ``"s2twp"`` or ``"s2hk"``, reading merged dictionaries
+    instead of groups (see the module docstring); the stock converter when that cannot be had."""
     path = _config_path(config)
     if path is not None:
         try:
@@ -60,16 +68,17 @@ CONFIGS = ("s2tw", "s2twp", "s2hk")
 
 
 def prepare() -> bool:
-    """Build the merged segmentation dictionary and the three converters' configuration files into the
-    cache directory now (the container image's build does, as the user that runs the bot), so that no
-    process builds them on its first Traditional reply (~0.1 s, ~1 MB of files). True when all three are
-    there; False (never an error) when they cannot be had: the stock converters are used then."""
+    """Build the merged dictionaries and the three converters' configuration files into the cache directory
+    now (the container image's build does, as the user that runs the bot), so that no process builds them
+    on its first Traditional reply (~0.2 s, ~2 MB of files). True when all three are there; False (never an
+    error) when they cannot be had: the stock converters are used then."""
     return all(_config_path(config) is not None for config in CONFIGS)
 
 
 def _config_path(config: str) -> Path | None:
-    """A configuration file like OpenCC's ``config`` whose segmentation reads one merged dictionary, made
-    in the cache directory when missing; None when it cannot be made."""
+    """A configuration file like OpenCC's ``config`` that reads merged dictionaries instead of its union and
+    its short-circuit groups (see the module docstring), made in the cache directory when missing (or when
+    a dictionary it names is gone); None when it cannot be made."""
     root = cache.directory()
     try:
         stock: dict[str, Any] = json.loads((_SHARE / f"{config}.json").read_text(encoding="utf-8"))
@@ -79,32 +88,73 @@ def _config_path(config: str) -> Path | None:
             return None
         if not all(entry == {"type": "ocd2", "file": name} for entry, name in zip(union["dicts"], files, strict=True)):
             return None
-        digest = hashlib.sha256(f"{FORMAT}\n{_SHARE}\n".encode())
-        for name in files:
+        digest = hashlib.sha256(f"{FORMAT}\n{_SHARE}\n{json.dumps(stock, sort_keys=True)}\n".encode())
+        for name in sorted(_files(stock)):
             digest.update(name.encode() + b"\0" + (_SHARE / name).read_bytes())
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    key = digest.hexdigest()[:40]
-    merged = root / f"opencc-segmentation-{key}.ocd2"
-    target = root / f"opencc-{config}-{key}.json"
-    if target.is_file() and merged.is_file():
-        return target
-    if not merged.is_file() and not _build(files, merged):
+    target = root / f"opencc-{config}-{digest.hexdigest()[:40]}.json"
+    try:
+        if all(Path(name).is_file() for name in _files(json.loads(target.read_text(encoding="utf-8")))):
+            return target
+    except (OSError, ValueError):
+        pass
+    segmentation = _merged(root, files)
+    if segmentation is None:
         return None
-    encoded = json.dumps(_absolute(_with_merged(stock, union, str(merged))), ensure_ascii=False).encode()
+    made = _with_merged(stock, union, {"type": "ocd2", "file": str(segmentation)})
+    for step in made.get("conversion_chain", []):
+        if isinstance(step, dict) and isinstance(step.get("dict"), dict):
+            step["dict"] = _folded(root, step["dict"], {str(segmentation): files})
+    encoded = json.dumps(_absolute(made), ensure_ascii=False).encode()
     return target if cache.write_atomically(target, lambda handle: handle.write(encoded)) else None
 
 
-def _with_merged(node: Any, union: dict[str, Any], merged: str) -> Any:
+def _files(node: Any) -> list[str]:
+    """Every dictionary file a configuration (or a part of one) names."""
+    if isinstance(node, dict):
+        return [value for key, value in node.items() if key == "file" and isinstance(value, str)] + [
+            name for key, value in node.items() if key != "file" for name in _files(value)
+        ]
+    if isinstance(node, list):
+        return [name for item in node for name in _files(item)]
+    return []
+
+
+def _with_merged(node: Any, union: dict[str, Any], merged: dict[str, Any]) -> Any:
     """A configuration with every group equal to ``union`` (the segmentation's, and the same one in the
-    conversion chain) replaced by the one dictionary ``merged`` (see the module docstring)."""
+    conversion chain) replaced by the one dictionary ``merged``."""
     if node == union:
-        return {"type": "ocd2", "file": merged}
+        return dict(merged)
     if isinstance(node, dict):
         return {key: _with_merged(value, union, merged) for key, value in node.items()}
     if isinstance(node, list):
         return [_with_merged(item, union, merged) for item in node]
     return node
+
+
+def _folded(root: Path, group: dict[str, Any], sources: dict[str, list[str]]) -> dict[str, Any]:
+    """A conversion step's dictionary with a short-circuit group's last dictionary, when it holds single
+    characters only, merged into the one before it, again while that holds (see the module docstring); a
+    group left with one dictionary becomes that dictionary. ``sources``: the files a merged dictionary
+    already stands for (by its path; another dictionary stands for its own file). Unchanged when anything
+    differs from what this expects."""
+    if group.get("type") != "group" or group.get("match_policy", "short_circuit") != "short_circuit":
+        return group
+    dicts = group.get("dicts")
+    if not isinstance(dicts, list) or not all(isinstance(d, dict) and set(d) == {"type", "file"} for d in dicts):
+        return group
+    if not all(d["type"] == "ocd2" and isinstance(d["file"], str) for d in dicts):
+        return group
+    dicts = list(dicts)
+    while len(dicts) >= 2:
+        before, last = (sources.get(d["file"], [d["file"]]) for d in dicts[-2:])
+        merged = _merged(root, [*before, *last], characters_from=len(before))
+        if merged is None:
+            break
+        sources[str(merged)] = [*before, *last]
+        dicts[-2:] = [{"type": "ocd2", "file": str(merged)}]
+    return dicts[0] if len(dicts) == 1 else {**group, "dicts": dicts}
 
 
 def _absolute(node: Any) -> Any:
@@ -119,8 +169,26 @@ def _absolute(node: Any) -> Any:
     return node
 
 
-def _build(files: list[str], merged: Path) -> bool:
-    """The phrases of ``files`` in one OpenCC dictionary at ``merged`` (True when it was made)."""
+def _merged(root: Path, files: list[str], characters_from: int | None = None) -> Path | None:
+    """One OpenCC dictionary in the cache directory ``root`` holding the phrases of ``files`` (names in
+    OpenCC's data folder), each phrase's line from the first file that has it; built when missing. With
+    ``characters_from``, None when a file from that place on holds a key of more than one character (they
+    could not be folded, see :func:`_folded`); None when it cannot be built."""
+    digest = hashlib.sha256(f"{FORMAT}\n{_SHARE}\n{characters_from}\n".encode())
+    try:
+        for name in files:
+            digest.update(name.encode() + b"\0" + (_SHARE / name).read_bytes())
+    except OSError:
+        return None
+    merged = root / f"opencc-merged-{digest.hexdigest()[:40]}.ocd2"
+    if merged.is_file() or _build(files, merged, characters_from):
+        return merged
+    return None
+
+
+def _build(files: list[str], merged: Path, characters_from: int | None = None) -> bool:
+    """The phrases of ``files`` in one OpenCC dictionary at ``merged`` (True when it was made; False, and
+    nothing made, when a file from the place ``characters_from`` on holds a key of more than one character)."""
     if not os.access(_TOOL, os.X_OK):
         return False
     try:
@@ -130,11 +198,15 @@ def _build(files: list[str], merged: Path) -> bool:
             for name, text in zip(files, texts, strict=True):
                 _run("-i", str(_SHARE / name), "-o", str(text), "-f", "ocd2", "-t", "text")
             # Each phrase once, its first dictionary's line kept, streamed (the phrases of all but the
-            # largest dictionary, the first, are held to tell which lines come again: a few hundred).
+            # largest dictionary, the first, are held to tell which lines come again: a few thousand).
             later: set[str] = set()
             for text in texts[1:]:
                 with text.open(encoding="utf-8") as lines:
                     later.update(line.partition("\t")[0] for line in lines)
+            for text in texts[len(texts) if characters_from is None else characters_from :]:
+                with text.open(encoding="utf-8") as lines:
+                    if any(len(line.partition("\t")[0]) != 1 for line in lines):
+                        return False
             source = Path(work) / "merged.txt"
             with source.open("w", encoding="utf-8") as out:
                 seen: set[str] = set()

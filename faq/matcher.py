@@ -85,7 +85,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -251,41 +251,65 @@ class _TrainingSums:
 
 
 class _Held:
-    """The training messages' features as calibration reads them, packed into arrays allocated once (66 bytes
-    per owner instead of 104, and no objects per message: at 50k examples, 2,431 owners and ~1,000 messages
-    held until the weights are learnt, ~160 MB instead of ~260; ~3 MB less than one small object per message
-    on the shipped knowledge base)."""
+    """The training messages' features as calibration reads them, packed into arrays allocated once. The rows
+    of the owners a message gave the fit are in the fit's rows (``x``, kept until calibration has read them):
+    only its other owners' rows are held here (~66 bytes each instead of the 104 of a matrix row, and no
+    objects per message: on the shipped knowledge base, where 16 of the 30 owners go to the fit, ~8 MB instead
+    of ~15 while the weights are learnt, during a /reload after an edit; at 50k examples, 2,431 owners and
+    ~1,000 messages held until the weights are learnt would be ~160 MB: computed again there, see train)."""
 
-    def __init__(self, capacity: int, owners: int) -> None:
-        # (pages of rows never written are never resident: ``capacity`` is an upper bound)
-        self.dense = np.empty((capacity, owners, len(_DENSE)), dtype=np.float64)
-        self.keywords = np.empty((capacity, owners), dtype=np.int8)  # twice the keywords feature
-        self.gap = np.empty((capacity, owners), dtype=np.float64)  # the domain gap
+    def __init__(self, capacity: int, owners: int, rows: int) -> None:
+        """``capacity``: messages at most; ``rows``: held owner rows at most (pages of rows never written are
+        never resident: both are upper bounds)."""
+        self.dense = np.empty((rows, len(_DENSE)), dtype=np.float64)
+        self.keywords = np.empty(rows, dtype=np.int8)  # twice the keywords feature
+        self.gap = np.empty(rows, dtype=np.float64)  # the domain gap
+        self.owner = np.empty(rows, dtype=np.int16 if owners <= np.iinfo(np.int16).max else np.int32)
         self.allowed = np.empty((capacity, owners), dtype=bool)
+        self.chosen: list[np.ndarray] = []  # per message, the owners of its rows of the fit, in their order
+        self.fit_rows: list[int] = []  # per message, where its rows of the fit begin
+        self.bounds = [0]  # per message, where its held rows end
         self.right: list[int] = []
+        self._others = np.ones(owners, dtype=bool)
 
-    def add(self, features: _Features, right: int) -> None:
+    def add(self, features: _Features, right: int, chosen: np.ndarray, fit_row: int) -> None:
+        """A message: its features, its right owner, and the owners whose rows went to the fit from ``fit_row``."""
         k = len(self.right)
         m = features.matrix
-        self.dense[k] = m[:, _DENSE]
-        self.keywords[k] = m[:, _KEYWORDS] * 2
-        self.gap[k] = m[:, _GAP]
+        others = self._others
+        others[:] = True
+        others[chosen] = False
+        rest = np.flatnonzero(others)
+        a = self.bounds[-1]
+        b = a + len(rest)
+        self.dense[a:b] = m[rest][:, _DENSE]
+        self.keywords[a:b] = m[rest, _KEYWORDS] * 2
+        self.gap[a:b] = m[rest, _GAP]
+        self.owner[a:b] = rest
         self.allowed[k] = features.allowed
+        self.chosen.append(chosen.astype(self.owner.dtype))
+        self.fit_rows.append(fit_row)
+        self.bounds.append(b)
         self.right.append(right)
 
-    def views(self, is_oos: np.ndarray) -> Iterator[tuple[_Features, int]]:
-        """The features as they were (bit for bit; the examples' scores are not kept), with the right owner."""
+    def views(self, is_oos: np.ndarray, x: np.ndarray) -> Iterator[tuple[_Features, int]]:
+        """The features as they were (bit for bit; the examples' scores are not kept), with the right owner;
+        ``x``: the fit's rows, as they were filled."""
         oos = is_oos.astype(np.float64)
+        n_owners = len(oos)
         for k, right in enumerate(self.right):
-            dense = self.dense[k]
-            matrix = np.zeros((len(dense), len(FEATURES)), dtype=np.float64)
-            matrix[:, _DENSE] = dense
-            matrix[:, _KEYWORDS] = self.keywords[k] / 2
-            matrix[:, _GAP] = self.gap[k]
+            a, b = self.bounds[k], self.bounds[k + 1]
+            rest = self.owner[a:b]
+            matrix = np.zeros((n_owners, len(FEATURES)), dtype=np.float64)
+            matrix[rest[:, None], _DENSE] = self.dense[a:b]
+            matrix[rest, _KEYWORDS] = self.keywords[a:b] / 2
+            matrix[rest, _GAP] = self.gap[a:b]
             matrix[:, _OOS] = oos
             matrix[:, _OOS_OVERLAP] = oos * matrix[:, 0]
             matrix[:, _OOS_COVERAGE] = oos * matrix[:, 4]
             matrix[:, -1] = 1.0
+            chosen = self.chosen[k]
+            matrix[chosen] = x[self.fit_rows[k] : self.fit_rows[k] + len(chosen)]
             yield _Features(matrix, self.allowed[k]), right
 
 
@@ -366,11 +390,11 @@ class Matcher:
         del first_seen
         self.default_idf = max(self.idf.values(), default=1.0)
         self.mass = tokens_index.mass(self.idf, n)
-        self.index_arrays = tokens_index.examples_by_key()
-        #: token -> (owners using it, how many of each owner's examples use it)
-        self.vocabulary = tokens_index.owners_by_key()
-        #: token -> the owners using it (for the coverage feature)
-        self.vocabulary_owners = {t: owners for t, (owners, _) in self.vocabulary.items()}
+        # The inverted indexes are kept only as the weighted ones below (what the features read): token ->
+        # the examples using it, and token -> the owners using it (for the coverage feature), as locals
+        # (kept as well, with each owner's count of examples, they were ~2 MB more per engine at 50k).
+        index_arrays = tokens_index.examples_by_key()
+        vocabulary_owners = tokens_index.owners_by_key()
         #: words at least two intents use that are domain words (see has_context)
         self.domain_words = frozenset(
             t for t in tokens_index.used_by_owners(2, ~self.is_oos) if t in DOMAIN_WORDS
@@ -392,7 +416,7 @@ class Matcher:
         )
         self.char_idf = chars.idf
         self.char_mass = chars.mass(self.char_idf, n)
-        self.char_arrays = chars.examples_by_key()
+        char_arrays = chars.examples_by_key()
         del chars
 
         self.keyword_pairs = [
@@ -409,9 +433,10 @@ class Matcher:
             if len(word) >= 2:
                 self._keywords_by_start[word[:2]].append((pair, word))
         # The inverted indexes with each entry's weight repeated alongside its ids, ready for _gather.
-        self._weighted_tokens = _weighted(self.index_arrays, self.idf)
-        self._weighted_chars = _weighted(self.char_arrays, self.char_idf)
-        self._weighted_owners = _weighted(self.vocabulary_owners, self.idf)
+        self._weighted_tokens = _weighted(index_arrays, self.idf)
+        self._weighted_chars = _weighted(char_arrays, self.char_idf)
+        self._weighted_owners = _weighted(vocabulary_owners, self.idf)
+        del index_arrays, char_arrays, vocabulary_owners
         if n >= COMPACT_FROM:  # (the indexes' temporaries given back before the scorer is trained)
             memory.trim()
         #: each example's tokens sorted and joined, for RapidFuzz; from SORTED_STRINGS_COMPACT_FROM examples held
@@ -531,7 +556,24 @@ class Matcher:
         del blobs
         # (the counts written from their own buffer: not copied to bytes and marshalled, 11 MB at 50k examples)
         cache.save_with_blobs(_COUNTS_KIND, key, model.counts.dtype.str, [np.ascontiguousarray(model.counts)])
+        if len(texts) >= COMPACT_FROM and cache.has_marshal(_COUNTS_KIND, key):
+            # Not read before training: let go while the indexes are built (5.6 MB at 50k examples, beside a
+            # serving engine during a /reload after an edit), read back from the file just written.
+            model.release_counts(partial(self._stored_counts, key, len(model.posting_gain)))
         return model
+
+    def _stored_counts(self, key: str, size: int) -> np.ndarray:
+        """The n-gram model's leave-one-out counts from the cache entry ``key`` (see :meth:`_ngram_model`), else
+        as :meth:`_ngram_counts` gives them."""
+        stored = cache.load_with_blobs(_COUNTS_KIND, key)
+        if stored is not None and isinstance(stored[0], str) and len(stored[1]) == 1:
+            try:
+                counts = np.frombuffer(stored[1][0], dtype=np.dtype(stored[0]))
+            except (TypeError, ValueError):
+                counts = None
+            if counts is not None and len(counts) == size:
+                return counts
+        return self._ngram_counts()
 
     def _ngram_key(self, texts: list[str]) -> str:
         digest = hashlib.sha256(ngram_version.encode())
@@ -1385,7 +1427,8 @@ class Matcher:
         # are, they took ~5 MB more at the peak of a /reload after an edit on the shipped knowledge base, for
         # ~0.04 s less CPU.)
         keep = len(sample) * len(self.owner_names) * _HELD_BYTES_PER_OWNER <= HELD_FEATURES_BUDGET
-        held = _Held(2 * len(sample) if keep else 0, len(self.owner_names))
+        n_owners = len(self.owner_names)
+        held = _Held(2 * len(sample) if keep else 0, n_owners, 2 * len(sample) * n_owners if keep else 0)
         held_count = 0
         self.ngrams.training_counts(True)
         for i in sample:
@@ -1394,10 +1437,10 @@ class Matcher:
                 end = count + len(chosen)
                 x[count:end] = features.matrix[chosen]
                 y[count:end] = chosen == right
+                if keep:
+                    held.add(features, right, chosen, count)
                 count = end
                 held_count += 1
-                if keep:
-                    held.add(features, right)
         self._training_sums = None
         self.ngrams.training_counts(False)
         x, y = x[:count], y[:count]
@@ -1405,18 +1448,26 @@ class Matcher:
         # are pulled towards DEFAULT_WEIGHTS instead of towards zero, the n-gram feature is left out
         # (its weight stays 0), and the threshold is the default.
         scarce = held_count < MIN_CALIBRATION
+        ngrams_column = x[:, FEATURES.index("ngrams")].copy() if scarce and keep else None
         if scarce:
             x[:, FEATURES.index("ngrams")] = 0.0
         weights = _fit_logistic(x, y, self.config.l2, np.array(DEFAULT_WEIGHTS) if scarce else None)
-        del x, y
-        memory.trim()  # (the fit's rows and temporaries given back before calibration reads the held features)
+        del y
+        if keep:  # (the fit's rows are the held messages' other rows: kept until calibration has read them)
+            if ngrams_column is not None:
+                x[:, FEATURES.index("ngrams")] = ngrams_column
+            del ngrams_column
+        else:
+            del x
+        memory.trim()  # (the fit's temporaries given back before calibration reads the held features)
         self.model = Model(tuple(float(w) for w in weights), 0.5)
         views: Iterable[tuple[_Features, int]] = (
-            held.views(self.is_oos)
+            held.views(self.is_oos, x)
             if keep
             else (view for i in sample for view in self._training_views(i))
         )
         threshold, accuracy, rejection = self._calibrate(views)
+        del views, held
         self._training_sums = None  # (the last message's sums: ~1 MB at 50k examples, where views are computed again)
         if scarce:
             threshold = DEFAULT_THRESHOLD
@@ -1543,10 +1594,22 @@ def calibrate(held: HeldOut) -> tuple[float, float, float]:
     grid = np.arange(CALIBRATION_GRID[0], CALIBRATION_GRID[1] + 1) / 100
     eligible = held.oos < OUT_OF_SCOPE_ODDS * held.best  # (else refused at any threshold)
     best = np.clip(held.best, 1e-6, 1 - 1e-6)
-    margin = (np.log(best / (1 - best))[None, :] - np.log(grid / (1 - grid))[:, None]) / CALIBRATION_SPREAD
-    accepted = eligible[None, :] / (1.0 + np.exp(-np.clip(margin, -30.0, 30.0)))
+    # margin = (log-odds of best - log-odds of the threshold) / CALIBRATION_SPREAD, and
+    # accepted = eligible / (1 + exp(-clip(margin, -30, 30))): the same operations, in place in one array of
+    # thresholds x predictions (as new arrays, four such were alive at once: ~17 MB on the shipped knowledge
+    # base's 7,694 predictions, at the peak of a /reload after an edit)
+    accepted = np.log(best / (1 - best))[None, :] - np.log(grid / (1 - grid))[:, None]
+    accepted /= CALIBRATION_SPREAD
+    np.clip(accepted, -30.0, 30.0, out=accepted)
+    np.negative(accepted, out=accepted)
+    np.exp(accepted, out=accepted)
+    accepted += 1.0
+    np.divide(eligible[None, :], accepted, out=accepted)
     n_in, n_out = held.sizes()
-    expected = (accepted @ (held.in_scope & held.right)) / n_in + ((1 - accepted) @ ~held.in_scope) / n_out
+    answered = accepted @ (held.in_scope & held.right)
+    np.subtract(1, accepted, out=accepted)  # (1 - accepted)
+    expected = answered / n_in + (accepted @ ~held.in_scope) / n_out
+    del accepted
     threshold = float(grid[int(np.argmax(expected))])
     accuracy, rejection = held.curve(np.array([threshold]))
     return threshold, float(accuracy[0]), float(rejection[0])
@@ -1677,7 +1740,7 @@ class _Postings:
             del used
             self._bounds = np.searchsorted(key_sorted, np.arange(len(keys) + 1))
             # Runs of one (key, owner) in that order (the examples are grouped by owner, so each key's owners
-            # come in increasing order): the owner, how many of its examples use the key, the key.
+            # come in increasing order): the owner, the key.
             owners = owner_of[self._examples_by_key]
             change = np.ones(len(owners), dtype=bool)
             change[1:] = (key_sorted[1:] != key_sorted[:-1]) | (owners[1:] != owners[:-1])
@@ -1685,7 +1748,6 @@ class _Postings:
             del change
             self._run_owner = owners[starts].astype(np.int32)
             del owners
-            self._run_count = np.diff(np.append(starts, len(key_sorted))).astype(np.int32)
             self._run_key = key_sorted[starts]
             del key_sorted, starts
             self._run_bounds = np.searchsorted(self._run_key, np.arange(len(keys) + 1))
@@ -1815,12 +1877,10 @@ class _Postings:
         examples, bounds = self._examples_by_key, self._bounds.tolist()
         return {k: examples[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
 
-    def owners_by_key(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """key -> (the owners using it, increasing; how many of each owner's examples use it), int32."""
-        owners, counts, bounds = self._run_owner, self._run_count, self._run_bounds.tolist()
-        return {
-            k: (owners[bounds[i] : bounds[i + 1]], counts[bounds[i] : bounds[i + 1]]) for i, k in enumerate(self.keys)
-        }
+    def owners_by_key(self) -> dict[str, np.ndarray]:
+        """key -> the owners using it (int32, increasing; views of one array)."""
+        owners, bounds = self._run_owner, self._run_bounds.tolist()
+        return {k: owners[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys)}
 
     def used_by_owners(self, at_least: int, among: np.ndarray) -> list[str]:
         """The keys that at least ``at_least`` of the owners marked in ``among`` use."""
@@ -1875,9 +1935,19 @@ def _weighted(index: dict[str, np.ndarray], weights: dict[str, float]) -> dict[s
     """An inverted index with its key's weight beside every id (built once, read by :func:`_gather`). The
     weights are read-only views of one number with stride 0 (no memory per id: 8.5 MB less at 50k
     examples), what ``np.broadcast_to`` gives, made directly (a quarter of its cost: ~0.015 s of a first
-    start at 7,500 keys); ``np.concatenate`` and ``np.bincount`` read them as the full arrays they stand for."""
+    start at 7,500 keys); ``np.concatenate`` and ``np.bincount`` read them as the full arrays they stand for.
+    Keys of one weight and one number of ids share one such view (read-only: words used by as many owners
+    weigh the same; at 50k examples ~9,500 views become ~2,000, ~1 MB less per engine)."""
     f64 = np.float64
-    return {k: (ids, np.ndarray((len(ids),), f64, f64(weights[k]).tobytes(), 0, (0,))) for k, ids in index.items()}
+    views: dict[tuple[float, int], np.ndarray] = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for k, ids in index.items():
+        weight = weights[k]
+        view = views.get((weight, len(ids)))
+        if view is None:
+            view = views[weight, len(ids)] = np.ndarray((len(ids),), f64, f64(weight).tobytes(), 0, (0,))
+        out[k] = (ids, view)
+    return out
 
 
 #: The n-gram model's leave-one-out counts' cache entry: their dtype, then their bytes (faq.cache.save_with_blobs).

@@ -30,7 +30,7 @@ _CONFIGS = {"t": "s2tw", "tw": "s2twp", "hk": "s2hk"}
 @lru_cache(maxsize=3)
 def _converter(key: str) -> opencc.OpenCC:
     """A Simplified->Traditional converter, loaded on the first reply that needs it (the three share their
-    dictionaries: ~33 MB together, see :mod:`faq.converters`)."""
+    dictionaries: ~11 MB together, see :mod:`faq.converters`)."""
     return converters.traditional(_CONFIGS[key])
 
 

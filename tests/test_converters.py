@@ -1,5 +1,6 @@
-"""faq/converters.py: OpenCC's Simplified -> Traditional converters with one merged segmentation dictionary
-convert exactly as OpenCC's own, and fall back to them whenever the merged one cannot be had."""
+"""faq/converters.py: OpenCC's Simplified -> Traditional converters reading merged dictionaries (the
+segmentation's union, and short-circuit groups ending in single characters) convert exactly as OpenCC's own,
+and fall back to them whenever the merged ones cannot be had."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_merged_segmentation_converts_exactly_as_opencc(
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     path = converters._config_path(config)
     assert path is not None and path.is_file(), "the merged dictionary could not be built"
-    assert list(tmp_path.glob("opencc-segmentation-*.ocd2"))
+    assert list(tmp_path.glob("opencc-merged-*.ocd2"))
     mine, stock = converters.traditional(config), opencc.OpenCC(config)
     different = [text for text in _texts() if mine.convert(text) != stock.convert(text)]
     assert different == []
@@ -68,7 +69,9 @@ def test_prepare_builds_what_every_converter_reads_so_a_process_builds_nothing(
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     assert converters.prepare()
     built = sorted(p.name for p in tmp_path.iterdir())
-    assert len([n for n in built if n.startswith("opencc-segmentation-")]) == 1
+    # one segmentation dictionary, one for the first conversion step (with STCharacters), one each for the
+    # Taiwan and Hong Kong variants (their phrases and characters): shared by the converters that read them
+    assert len([n for n in built if n.startswith("opencc-merged-")]) == 4
     assert {n.split("-")[1] for n in built if n.endswith(".json")} == set(converters.CONFIGS)
     # a process's converters now read those files without building anything (no tool needed)
     monkeypatch.setattr(converters, "_TOOL", tmp_path / "no-such-tool")
@@ -104,12 +107,38 @@ def test_the_conversion_chain_reads_the_merged_dictionary_and_converts_every_phr
     first, second = _phrases("STPhrases.ocd2", tmp_path), _phrases("STPhrases_GeneratedFromRegionalPhrases.ocd2", tmp_path)
     assert len(first) > 40_000 and len(second) > 100
     both = set(first) & set(second)
+    characters = _phrases("STCharacters.ocd2", tmp_path)  # (folded into the same dictionary)
     texts = [*first, *second, *(f"我{p}了" for p in second), *(f"说{p}吗" for p in both)]
+    texts += [*characters, *(f"{c}{p}" for c, p in zip(characters, first, strict=False))]
     for config in CONFIGS:
         path = converters._config_path(config)
         assert path is not None
-        merged = str(next((tmp_path / "cache").glob("opencc-segmentation-*.ocd2")))
         chain = json.loads(path.read_text(encoding="utf-8"))["conversion_chain"]
-        assert json.dumps(chain).count(merged) == 1 and "STPhrases.ocd2" not in json.dumps(chain)
+        assert chain[0]["dict"]["type"] == "ocd2" and Path(chain[0]["dict"]["file"]).name.startswith("opencc-merged-")
+        assert "STPhrases.ocd2" not in json.dumps(chain) and "STCharacters.ocd2" not in json.dumps(chain)
         mine, stock = converters.traditional(config), opencc.OpenCC(config)
         assert [t for t in texts if mine.convert(t) != stock.convert(t)] == []
+
+
+def test_short_circuit_groups_are_folded_only_where_their_last_dictionary_holds_single_characters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    steps = {}
+    for config in CONFIGS:
+        path = converters._config_path(config)
+        assert path is not None
+        steps[config] = [step["dict"] for step in json.loads(path.read_text(encoding="utf-8"))["conversion_chain"]]
+    # the phrases and STCharacters: one dictionary, the same file for the three converters
+    assert all(chain[0]["type"] == "ocd2" for chain in steps.values())
+    assert len({chain[0]["file"] for chain in steps.values()}) == 1
+    # the Taiwan and Hong Kong variants (phrases, then characters): one dictionary each
+    assert steps["s2tw"][1]["type"] == "ocd2" and steps["s2hk"][1]["type"] == "ocd2"
+    # s2twp's Taiwan phrases come before variant phrases of several characters: left a group (the variant
+    # phrases and characters behind them merged)
+    group = steps["s2twp"][1]
+    assert group["type"] == "group" and group.get("match_policy", "short_circuit") == "short_circuit"
+    assert Path(group["dicts"][0]["file"]).name == "TWPhrases.ocd2"
+    assert group["dicts"][1]["file"] == steps["s2tw"][1]["file"]
+    # a group whose last dictionary holds phrases is never merged: asked directly, the merge refuses
+    assert converters._merged(tmp_path, ["TWVariantsPhrases.ocd2", "TWPhrases.ocd2"], characters_from=1) is None

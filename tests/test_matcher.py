@@ -722,5 +722,5 @@ def test_the_indexes_read_from_compact_token_lists_are_the_ones_built_token_by_t
                 assert getattr(fast, name).tolist() == getattr(expected, name).tolist(), name
             assert fast.idf == expected.idf
             if not characters:
-                for name in ("_run_owner", "_run_count", "_run_key", "_run_bounds"):
+                for name in ("_run_owner", "_run_key", "_run_bounds"):
                     assert getattr(fast, name).tolist() == getattr(expected, name).tolist(), name
