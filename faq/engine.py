@@ -684,15 +684,12 @@ class Engine:
         example does (a stray use in a story) and more out-of-scope examples ("天气", "笑话"). A sign of another
         subject, read before a question is matched on its own (which costs a whole match); a word the intents use
         ("回来" of "能要回来吗", asking about something the story told) is none."""
-        vocabulary, is_oos = self.matcher.vocabulary, self.matcher.is_oos
         for token in tokens:
-            used = vocabulary.get(token)
-            if used is None:
+            uses = self.matcher.example_uses(token)
+            if uses is None:
                 return True
-            owners, counts = used
-            outside = is_oos[owners]
-            inside_uses = int(counts[~outside].sum())
-            if inside_uses <= 1 and int(counts[outside].sum()) > inside_uses:
+            inside_uses, outside_uses = uses
+            if inside_uses <= 1 and outside_uses > inside_uses:
                 return True
         return False
 

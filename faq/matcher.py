@@ -906,8 +906,17 @@ class Matcher:
         matrix[:, 11] = self.ngrams.posterior(vector, allowed if held_out else None, left_out)
         return _Features(matrix, allowed)
 
+    def example_uses(self, token: str) -> tuple[int, int] | None:
+        """How many intent examples and how many out-of-scope examples use ``token``, or None when no example
+        does (read in the inverted index the features read: no table of its own per engine)."""
+        found = self._weighted_tokens.get(token)
+        if found is None:
+            return None
+        outside = int(np.count_nonzero(self.is_oos[self.owner_of[found[0]]]))
+        return len(found[0]) - outside, outside
+
     def _examples_using(self, token: str, owner: int) -> int:
-        """How many of ``owner``'s examples use ``token`` (from :attr:`vocabulary`; read in its arrays, not
+        """How many of ``owner``'s examples use ``token`` (read in its examples' token lists, not
         remembered per token as a dict of every owner: at 50k examples those dicts grew by ~10 MB while
         training read its examples, during a /reload after an edit)."""
         # Training and leave-one-out read examples owner by owner (in their order): one owner's counts, made
