@@ -1540,6 +1540,9 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout9.yaml": 1,  # round 9, measured after crisis10
     "everyday_holdout9b.yaml": 2,
     "queries_holdout9.yaml": 1,
+    "everyday_holdout10.yaml": 1,  # round 10, measured once after the round's work (the same before)
+    "everyday_holdout10b.yaml": 1,
+    "queries_holdout10.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

@@ -51,6 +51,9 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout9.yaml": 28,  # round 9: 26, 16, 35 before corpus10
     "everyday_holdout9b.yaml": 19,
     "queries_holdout9.yaml": 36,
+    "everyday_holdout10.yaml": 24,  # round 10, measured before and after the round's work alike
+    "everyday_holdout10b.yaml": 12,
+    "queries_holdout10.yaml": 31,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
