@@ -39,12 +39,12 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from faq import cache, pinyin
-from faq.crisis_model import CrisisModel, Scores, Settings, han_reading, train, windows
+from faq.crisis_model import CrisisModel, Scores, Settings, TranslationTable, han_reading, train, windows
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 
 #: A message is read whole for despair, up to Telegram's limit.
@@ -239,24 +239,11 @@ _INTENT_BEFORE = frozenset({"想", "要", "去", "备", "算", "定"})
 _LATIN_LETTER = re.compile("[a-z\n]")
 #: The homophone keys' syllables stand in a text as characters of the private use area from here.
 _STAND_IN_BASE = 0xE000
-#: At most this many characters' stand-ins are remembered (see _Sounds).
-_SOUNDS_REMEMBERED = 20_000
 
 
-class _Sounds(dict[int, str]):
-    """Code point -> the stand-in of its character's reading (``str.translate``'s table): the reading's own
-    (one of ``stand_in``) or "\\0"; filled as characters are first seen (at most :data:`_SOUNDS_REMEMBERED`)."""
-
-    def __init__(self, stand_in: Mapping[str, str]) -> None:
-        super().__init__()
-        self._stand_in = stand_in
-
-    def __missing__(self, code: int) -> str:
-        found = self._stand_in.get(_reading(chr(code)), "\0")
-        if len(self) >= _SOUNDS_REMEMBERED:
-            self.clear()
-        self[code] = found
-        return found
+def _stand_in_of(stand_in: Mapping[str, str], ch: str) -> str:
+    """The stand-in of a character's reading (one of ``stand_in``'s), or "\\0" (see _Compiled.homophone_sounds)."""
+    return stand_in.get(_reading(ch), "\0")
 
 
 def _fuzzy(key: str) -> str:
@@ -860,7 +847,7 @@ class _Compiled:
     #: a text without Latin letters read as one stand-in per character (its reading's, when the reading is
     #: one of ``homophones``' keys' syllables; else "\\0"), and the keys as such stand-ins: one search tells
     #: whether the homophone scan can find anything (most messages: it cannot)
-    homophone_sounds: _Sounds | None = None
+    homophone_sounds: TranslationTable | None = None
     homophone_keys: re.Pattern[str] | None = None
     region_words: dict[str, list[str]] = field(default_factory=dict)
     #: per region, one pattern of its words (found in one pass over the text)
@@ -959,7 +946,7 @@ class CrisisDetector:
             key_syllables = sorted({syllable for key in c.homophones for syllable in key})
             stand_in = {syllable: chr(_STAND_IN_BASE + i) for i, syllable in enumerate(key_syllables)}
             if _STAND_IN_BASE + len(key_syllables) < 0xF8FF:
-                c.homophone_sounds = _Sounds(stand_in)
+                c.homophone_sounds = TranslationTable(partial(_stand_in_of, stand_in))
                 c.homophone_keys = re.compile(
                     "|".join(sorted(re.escape("".join(map(stand_in.__getitem__, key))) for key in c.homophones))
                 )

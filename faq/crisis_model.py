@@ -30,7 +30,7 @@ import json
 import re
 import threading
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import accumulate, pairwise
@@ -242,8 +242,8 @@ _PRIVATE_END = 0xF8FF
 #: What a window must not hold to be read as integers: the separator, the sound channel's mark, a character
 #: of the private use area (the syllables' stand-ins) or one outside the Basic Multilingual Plane (and U+FFFF).
 _NOT_PACKED = re.compile("[\0~\ue000-\uf8ff\uffff-\U0010ffff]")
-#: At most this many characters' stand-ins are remembered (see PackedFeatures.stand_ins).
-_STAND_INS_REMEMBERED = 20_000
+#: At most this many characters' stand-ins are remembered (see TranslationTable).
+STAND_INS_REMEMBERED = 20_000
 #: A window's text and its syllables' stand-ins, read 4 code units from each position (as one integer, the
 #: first unit in the top 16 bits) -> its 1-4-grams there: the top k units kept (one row per size k).
 _GRAM_MASKS = np.array([((1 << 16 * k) - 1) << 16 * (4 - k) for k in CHAR_NGRAMS], dtype=np.uint64)[:, None]
@@ -256,25 +256,35 @@ _PACK_RUN = 8192
 _NO_SYLLABLE = ("~~", "~ ", " ~", "  ")
 
 
-class _StandIns(dict[int, str]):
+class TranslationTable(dict[int, str]):
+    """A ``str.translate`` table filled as characters are first seen: code point -> what ``of_char`` gives for
+    its character, at most ``limit`` code points remembered (cleared when full: a few hundred KB at most)."""
+
+    def __init__(self, of_char: Callable[[str], str], limit: int = STAND_INS_REMEMBERED) -> None:
+        super().__init__()
+        self._of_char = of_char
+        self._limit = limit
+
+    def __missing__(self, code: int) -> str:
+        found = self._of_char(chr(code))
+        if len(self) >= self._limit:
+            self.clear()
+        self[code] = found
+        return found
+
+
+class _StandIns(TranslationTable):
     """Code point -> the stand-in of its character's syllable (``str.translate``'s table for a window's sound
-    channel): a Han character's reading, "\\0" (a break) for anything else; filled as characters are first
-    seen (at most :data:`_STAND_INS_REMEMBERED`)."""
+    channel): a Han character's reading, "\\0" (a break) for anything else."""
 
     def __init__(self, syllable_ids: Mapping[str, int]) -> None:
-        super().__init__()
+        super().__init__(self._of_han)
         self._ids = syllable_ids
         #: the stand-in of each id (one string each), and of a syllable the model does not know
         self._chars = [chr(SOUND_BASE + i) for i in range(len(syllable_ids) + 2)]
 
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        reading = model_reading(ch) if "\u3400" <= ch <= "\u9fff" else ""
-        found = self._chars[self._ids.get(reading, len(self._ids) + 1)] if reading else "\0"
-        if len(self) >= _STAND_INS_REMEMBERED:
-            self.clear()
-        self[code] = found
-        return found
+    def _of_han(self, ch: str) -> str:
+        return self.of_sound(model_reading(ch) if "\u3400" <= ch <= "\u9fff" else "")
 
     def of_sound(self, sound: str) -> str:
         """The stand-in of a syllable (or a Latin word) as :func:`syllables` reads it ("": a break)."""
