@@ -565,15 +565,8 @@ class Matcher:
     def _stored_counts(self, key: str, size: int) -> np.ndarray:
         """The n-gram model's leave-one-out counts from the cache entry ``key`` (see :meth:`_ngram_model`), else
         as :meth:`_ngram_counts` gives them."""
-        stored = cache.load_with_blobs(_COUNTS_KIND, key)
-        if stored is not None and isinstance(stored[0], str) and len(stored[1]) == 1:
-            try:
-                counts = np.frombuffer(stored[1][0], dtype=np.dtype(stored[0]))
-            except (TypeError, ValueError):
-                counts = None
-            if counts is not None and len(counts) == size:
-                return counts
-        return self._ngram_counts()
+        counts = _cached_counts(key, size)
+        return counts if counts is not None else self._ngram_counts()
 
     def _ngram_key(self, texts: list[str]) -> str:
         digest = hashlib.sha256(ngram_version.encode())
@@ -585,14 +578,9 @@ class Matcher:
         """The n-gram model's leave-one-out counts: from the cache, else from the model built again (the
         same values: building is deterministic)."""
         texts = [self._ngram_text(e) for e in self.examples]
-        stored = cache.load_with_blobs(_COUNTS_KIND, self._ngram_key(texts))
-        if stored is not None and isinstance(stored[0], str) and len(stored[1]) == 1:
-            try:
-                counts = np.frombuffer(stored[1][0], dtype=np.dtype(stored[0]))
-            except (TypeError, ValueError):
-                counts = None
-            if counts is not None and len(counts) == len(self.ngrams.posting_gain):
-                return counts
+        counts = _cached_counts(self._ngram_key(texts), len(self.ngrams.posting_gain))
+        if counts is not None:
+            return counts
         return NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names)).counts
 
     def _ngram_text(self, example: str) -> str:
@@ -1964,6 +1952,19 @@ _COUNTS_KIND = "ngram-counts-blob"
 #: The n-gram model's cache entry: its state, then its arrays' bytes (faq.cache.save_with_blobs). An entry of
 #: the earlier layout (the state with its bytes inside) under the same name is a miss, and the reverse too.
 _NGRAM_KIND = "ngrams"
+
+
+def _cached_counts(key: str, size: int) -> np.ndarray | None:
+    """The n-gram model's leave-one-out counts stored under ``key`` (_COUNTS_KIND), when the entry is whole
+    and holds ``size`` of them; None otherwise."""
+    stored = cache.load_with_blobs(_COUNTS_KIND, key)
+    if stored is None or not isinstance(stored[0], str) or len(stored[1]) != 1:
+        return None
+    try:
+        counts = np.frombuffer(stored[1][0], dtype=np.dtype(stored[0]))
+    except (TypeError, ValueError):
+        return None
+    return counts if len(counts) == size else None
 
 
 @lru_cache(maxsize=8)
