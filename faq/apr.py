@@ -296,7 +296,6 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _WEEKLY = ("每周", "每星期", "每礼拜", "周供")
 
 
-
 def parse_loan(message: str | bytes | None) -> LoanFigures:
     """The loan figures a message states (fields it does not state stay None). Never raises."""
     return _parse_folded(_fold(message))
