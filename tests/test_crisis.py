@@ -1607,3 +1607,41 @@ def test_leaving_a_job_or_a_flat_is_not_the_leaving_cue(detector: CrisisDetector
     for message in ("我走了以后 你们别去找我爸妈", "我走了之后这些债就一笔勾销了吧", "我走了以后公司的事你们去问我同事"):
         assert rules_only.read(message).cue is not None or detector.detect(message).crisis, message
     assert rules_only.read("我走了以后 你们别去找我爸妈").cue is not None
+
+
+# ------------------------------------------- everyday senses of the rules' words (crisisfa, 2026-11-27)
+# Each case: an invented everyday message that a rule read as a crisis before (its cue is now set aside, and
+# the whole layer gives no crisis reply) and an invented crisis of the same shape that the rules alone still
+# catch (and the whole layer too).
+
+EVERYDAY_SENSES = [
+    # a business, not the reader, that cannot hold out
+    ("我的生意撑不下去了 店要关门 贷款怎么办", "生意倒了 我自己也撑不下去了"),
+    ("厂子快扛不下去了 工人工资和贷款都欠着", "在公司我真的扛不下去了 天天被催"),
+    # a wish that a collector died, a curse at others
+    ("恨不得那个催收员死掉 天天打电话骂人", "我恨不得自己明天出意外死掉"),
+    # a time limit that ends, not a plan
+    ("宽限期明天就结束了 还差八百块", "我明天就结束 你们谁也别管"),
+    # a last question after an apology
+    ("对不起 最后问一句 结清证明怎么开", "对不起爸妈 这是最后一次了"),
+    ("最后再问一下 对不起打扰这么久", "最后说一句 对不起 我太没用了"),
+    # never coming back to borrow, to the app
+    ("我再也不会回来借你们的钱了 怎么注销", "我再也不会回来了 别找我"),
+    ("永远不会回来这个平台了 账户怎么销", "我永远不回来了 你们保重"),
+    # ending all the debts
+    ("想尽快结束一切债务 有什么办法", "想尽快结束一切 太累了"),
+    # going to see the lender or the collectors after any blanked phrase (hyperbole, a greeting)
+    ("急死了 我要去找他们理论", "我妈去年走了 我也想去找她"),
+    ("你好 我想找你们客服协商", "奶奶过世了 我想去陪她"),
+]
+
+
+@pytest.mark.parametrize(("everyday", "crisis"), EVERYDAY_SENSES)
+def test_an_everyday_sense_of_a_cue_is_set_aside_and_the_crisis_of_its_shape_is_not(
+    detector: CrisisDetector, everyday: str, crisis: str
+) -> None:
+    rules_only = CrisisDetector(replace(detector.rules, model=None))
+    assert rules_only.read(everyday).cue is None and rules_only.read(everyday).net is None, rules_only.read(everyday)
+    assert not detector.detect(everyday).crisis
+    assert rules_only.detect(crisis).crisis, crisis
+    assert detector.detect(crisis).crisis, crisis
