@@ -291,22 +291,31 @@ def question_units(normalized: str) -> list[tuple[str, str]]:
     """The parts of a message that may ask something, each as (the part, the part with the statements
     before it): "佢哋打俾我公司同事 合唔合法 可以点投诉" -> ("佢哋打俾我公司同事 合唔合法" with the statement,
     "可以点投诉"). A short question such as 合法吗, 可以吗 or 还要还吗 asks about what was just said; statements
-    after the last question come last, asking nothing of their own."""
+    after the last question come last, asking nothing of their own. (:func:`_question_units`, remembered, in a
+    list of the caller's own.)"""
+    return list(_question_units(normalized))
+
+
+@lru_cache(maxsize=64)
+def _question_units(normalized: str) -> tuple[tuple[str, str], ...]:
+    """:func:`question_units` as a tuple, remembered: the matcher and the engine's rules read one message's
+    units several times (its whole text, the part without its day count, each rule that looks for a story)."""
     units: list[tuple[str, str]] = []
     pending: list[str] = []
-    for part in split_questions(normalized):
+    for part in _split_questions(normalized):
         pending.append(part)
         if ends_a_question(part):
             units.append((part, " ".join(pending)))
             pending = []
     if pending:
         units.append((pending[-1], " ".join(pending)))
-    return units
+    return tuple(units)
 
 
 def asking_units(normalized: str) -> list[tuple[str, str]]:
-    """The units of :func:`question_units` that ask (not the statements after the last question)."""
-    return [(q, u) for q, u in question_units(normalized) if ends_a_question(q)]
+    """The units of :func:`question_units` that ask (not the statements after the last question), in a list of
+    the caller's own."""
+    return [unit for unit in _question_units(normalized) if ends_a_question(unit[0])]
 
 
 #: What a collector said they would do: "说要起诉我", "扬言要上门", "威胁我说要把我送进去", "说会爆通讯录".
