@@ -389,7 +389,11 @@ class Matcher:
         self.idf = {t: tokens_index.idf[t] for t in first_seen}
         del first_seen
         self.default_idf = max(self.idf.values(), default=1.0)
-        self.mass = tokens_index.mass(self.idf, n)
+        #: Per example (columns): its words' mass, its characters' mass and ``mass + 1e-9`` (the denominator of
+        #: containment), in one array, so that a message takes those of the examples it reads in one call
+        #: (read-only once complete); ``mass`` and ``char_mass`` are views of its first two rows.
+        self._masses = np.empty((3, n), dtype=np.float64)
+        self.mass = tokens_index.mass(self.idf, n, out=self._masses[0])
         # The inverted indexes are kept only as the weighted ones below (what the features read): token ->
         # the examples using it, and token -> the owners using it (for the coverage feature), as locals
         # (kept as well, with each owner's count of examples, they were ~2 MB more per engine at 50k).
@@ -415,7 +419,9 @@ class Matcher:
             )
         )
         self.char_idf = chars.idf
-        self.char_mass = chars.mass(self.char_idf, n)
+        self.char_mass = chars.mass(self.char_idf, n, out=self._masses[1])
+        np.add(self.mass, 1e-9, out=self._masses[2])
+        self._masses.flags.writeable = False
         char_arrays = chars.examples_by_key()
         del chars
 
@@ -594,20 +600,6 @@ class Matcher:
         return int(self.owner_of[index]), self.ngrams.vector(text, self.token_lists[index])
 
     # --------------------------------------------------------------------------------------- features
-
-    @cached_property
-    def _masses(self) -> np.ndarray:
-        """Per example (columns): its words' mass, its characters' mass and ``mass + 1e-9`` (the denominator of
-        containment), in one array, so that a message takes those of the examples it reads in one call
-        (read-only). ``mass`` and ``char_mass`` become views of its first two rows (the same values, not kept
-        twice)."""
-        masses = np.empty((3, len(self.mass)), dtype=np.float64)
-        masses[0] = self.mass
-        masses[1] = self.char_mass
-        np.add(self.mass, 1e-9, out=masses[2])
-        masses.flags.writeable = False
-        self.mass, self.char_mass = masses[0], masses[1]
-        return masses
 
     @cached_property
     def _bounds_of_owners(self) -> np.ndarray:
@@ -1855,14 +1847,18 @@ class _Postings:
             runs=not characters,
         )
 
-    def mass(self, weights: dict[str, float], n: int) -> np.ndarray:
-        """Per example, the summed weight of its keys, added in the order of its sorted keys."""
+    def mass(self, weights: dict[str, float], n: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Per example, the summed weight of its keys, added in the order of its sorted keys; written into
+        ``out`` (n float64) when given, and returned."""
         per_key = np.array([weights[k] for k in self.keys], dtype=np.float64)
         # A run of whole examples at a time (the pairs come example by example): each example's sum adds
         # the same numbers in the same order as over all pairs at once, without a float64 weight per pair
         # alive for all of them (8 MB at 50k examples, at the peak of a /reload).
         example_of, key_of = self.example_of, self.key_of
-        out = np.zeros(n, dtype=np.float64)
+        if out is None:
+            out = np.zeros(n, dtype=np.float64)
+        else:
+            out.fill(0.0)
         cuts = [0, *np.searchsorted(example_of, np.arange(_MASS_RUN, n, _MASS_RUN)).tolist(), len(example_of)]
         for a, b in pairwise(cuts):
             if a < b:
