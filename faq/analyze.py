@@ -326,7 +326,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "11"
+ANALYZER_VERSION = "13"
 
 
 def _digest(*parts: Any) -> str:
@@ -760,8 +760,14 @@ class Analyzer:
 
     def _latin_run_to_chinese(self, run: str) -> str:
         """Words in Latin letters: English words one by one; pinyin syllables possibly spread over several
-        space-separated words ("jinji lianxiren") read together."""
-        words = run.split(" ")
+        space-separated words ("jinji lianxiren") read together; two English words that make one known word
+        together ("phone book") read as that word."""
+        words: list[str] = []
+        for word in run.split(" "):
+            if words and words[-1] + word in self.english:
+                words[-1] += word
+            else:
+                words.append(word)
         if len(words) > 1 and not any(w in self.english for w in words):
             joined = self._latin_to_chinese("".join(words))
             if not _LATIN.search(joined):
@@ -822,7 +828,9 @@ class Analyzer:
             if len(candidate) > 4:
                 continue
             word = self._homophone_of(candidate)
-            if word:
+            if word and not set(word).isdisjoint(candidate):
+                # A typo keeps some of the word's characters (崔收 -> 催收, 证剧 -> 证据); a window sharing none
+                # is other words that sound alike (过咗期 is not 座机, 晚缴 not 旺角, 台新 not 失信, 立案 not 两点).
                 return word, width
         return None
 
