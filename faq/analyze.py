@@ -239,9 +239,9 @@ STOP_WORDS = frozenset(
 ) | frozenset(ASKING_WORDS)
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十几]+[十百]?)"
-#: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块).
+#: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块; Hong Kong's 蚊, 五千蚊).
 AMOUNT = re.compile(
-    rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb)?|多?(?:块钱|块|元|rmb)|[wk](?![a-z]))", re.IGNORECASE
+    rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb|蚊)?|多?(?:块钱|块|元|rmb|蚊)|[wk](?![a-z]))", re.IGNORECASE
 )
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
 #: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗).
@@ -326,7 +326,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "13"
+ANALYZER_VERSION = "14"
 
 
 def _digest(*parts: Any) -> str:
