@@ -239,9 +239,9 @@ STOP_WORDS = frozenset(
 ) | frozenset(ASKING_WORDS)
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十几]+[十百]?)"
-#: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块).
+#: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块; Hong Kong's 蚊, 五千蚊).
 AMOUNT = re.compile(
-    rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb)?|多?(?:块钱|块|元|rmb)|[wk](?![a-z]))", re.IGNORECASE
+    rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb|蚊)?|多?(?:块钱|块|元|rmb|蚊)|[wk](?![a-z]))", re.IGNORECASE
 )
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
 #: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗).
@@ -326,7 +326,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "11"
+ANALYZER_VERSION = "14"
 
 
 def _digest(*parts: Any) -> str:
@@ -760,8 +760,14 @@ class Analyzer:
 
     def _latin_run_to_chinese(self, run: str) -> str:
         """Words in Latin letters: English words one by one; pinyin syllables possibly spread over several
-        space-separated words ("jinji lianxiren") read together."""
-        words = run.split(" ")
+        space-separated words ("jinji lianxiren") read together; two English words that make one known word
+        together ("phone book") read as that word."""
+        words: list[str] = []
+        for word in run.split(" "):
+            if words and words[-1] + word in self.english:
+                words[-1] += word
+            else:
+                words.append(word)
         if len(words) > 1 and not any(w in self.english for w in words):
             joined = self._latin_to_chinese("".join(words))
             if not _LATIN.search(joined):
@@ -822,7 +828,9 @@ class Analyzer:
             if len(candidate) > 4:
                 continue
             word = self._homophone_of(candidate)
-            if word:
+            if word and not set(word).isdisjoint(candidate):
+                # A typo keeps some of the word's characters (崔收 -> 催收, 证剧 -> 证据); a window sharing none
+                # is other words that sound alike (过咗期 is not 座机, 晚缴 not 旺角, 台新 not 失信, 立案 not 两点).
                 return word, width
         return None
 

@@ -1267,10 +1267,17 @@ class Matcher:
             ):
                 return None
             likely = match.intents(2)
-            for m in map(asked, parts):
-                if m is not None and m.intent in likely:
+            clear = [m for m in map(asked, parts) if m is not None]
+            for m in clear:
+                if m.intent in likely:
                     chosen = next(c for c in match.ranking if c.owner == m.intent)
                     return replace(match, intent=chosen.owner, confidence=chosen.score, ambiguous=False)
+            if clear and len(clear) == len(parts):
+                # A long story can leave the whole message so unsure that the topic its one question names
+                # ranks nowhere ("...开小饭馆 ... 生意不好 ... 就想问一句 平台一般逾期多少天会起诉"): when every asking
+                # part clearly names an intent, the first decides (with its own confidence).
+                m = clear[0]
+                return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False)
             return None
         unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
@@ -1310,7 +1317,10 @@ class Matcher:
         m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:
             return None
-        if m.intent not in match.intents(FOCUS_RANK):
+        seen = next((c for c in match.ranking if c.owner == m.intent), None)
+        if m.intent not in match.intents(FOCUS_RANK) or seen is None or seen.score < SUGGESTION_FLOOR:
+            # (the part keeps the day count the whole message was read without: "过了还款日三天 会上征信吗" is
+            # the credit question the whole message is sure of, not the grace period its day words suggest)
             return None
         return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False, out_of_scope=None)
 

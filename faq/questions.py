@@ -78,9 +78,10 @@ PARTICLES = frozenset("吗呢嘛咩??")
 
 
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
-#: "借了几个口子").
+#: "借了几个口子"; how long, as 多久 or 多少天 / 多长时间 / Cantonese 几耐, asks).
 ASKS_PLAINLY = re.compile(
     r"[吗呢嘛?]|(?<![怎什那这多要])么|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|为什么|怎样|多久|如何|哪家|找谁"
+    r"|多少天|多长时间|多少个月|几耐"
     rf"|(?:怎么|什么|啥|咋|哪个|哪里){_INDEFINITE}"
     + CANTONESE_ASKS
     + PLAIN_ASKS
