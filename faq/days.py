@@ -254,7 +254,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     # 请假10天 / 特休5天 / 住院两周: leave, holidays or a hospital stay, how long the reader is away
     r"|请假|休假|特休|年假|病假|事假|产假|放假|住院"
     # 失业半年了 / 病了两个月: how long the reader has been out of work or ill, not how long overdue
-    r"|失业|下岗|待业|裁员|被裁|没有?工作|没上班|没活干|停工|停业|离职|辞职|生病|病了|生了病|养病"
+    r"|失业|下岗|待业|裁员|被裁|没有?工作|没上班|没活干|停工|停业|离职|辞职|生病|病了|生了病|养病|养伤|休息"
     # 审核了三天 / 投诉了一周都没人理 / 退款半个月: how long something else took
     r"|审核|审批|退款|退费|投诉|举报|反馈|提交|答复|回复"
     # 骂了我一个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
@@ -264,7 +264,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
 _LENDER: Final = re.compile(r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|借出")
 #: 听说逾期超过90天就会起诉 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
 #: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
-_HEARSAY: Final = re.compile(r"听说|听讲|听人说|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|都说|传言|传说")
+_HEARSAY: Final = re.compile(r"听说|听讲|听人说|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说")
 _SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|今天")
 
 # right context, anchored right after the quantity
@@ -277,17 +277,22 @@ _AFTER_THEN_DUE: Final = re.compile(
 _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期(?!乐)|停催|停息|挂账"
     rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
-    rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下"  # 三天没睡: how long the reader has not slept
-    rf"|没(?:有|能)?(?:找到|找着|找到过)?(?:工作|活干?|上班|收入)|的院)"  # 三个月没找到工作, 住了一个月的院
+    rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下)"  # 三天没睡: how long the reader has not slept
 )
 #: 一个月就挣四千 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万: an amount earned or spent per period.
 _EARNS_AFTER: Final = re.compile(
     r"(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存)"
 )
+#: 三个月没找到工作 / 半个月没收入 / 住了一个月的院: how long the reader has been out of work or in hospital
+#: (directly after the number: "逾期三到五个月 没有工作" keeps its count).
+_OUT_OF_WORK_AFTER: Final = re.compile(r"没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|的院")
 #: 客服三天没回复 / 一周都没人理 / 半个月了还没到账: how long something else has kept the reader waiting.
 _WAITED_AFTER: Final = re.compile(
     rf"{_SP}(?:了{_SP})?(?:都|也|还|一直)?{_SP}"
     r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管))"
+)
+_OTHER_PERIOD_AFTER: Final = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for pattern in (_EARNS_AFTER, _OUT_OF_WORK_AFTER, _WAITED_AFTER))
 )
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
@@ -328,7 +333,8 @@ _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_S
 _AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
 _AGO_OVERDUE_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
 _BARE_EXCLUDED_AFTER: Final = re.compile(
-    rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间)"
+    rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间"
+    r"|早上|上午|中午|下午|晚上|一早|夜里)"  # 第二天早上才还: the next day, not day 2 overdue
 )
 _FREQUENCY_AFTER: Final = re.compile(
     rf"{_SP}(?:就|都|要|会|能|可以|最多|至少|能够)?{_SP}"
@@ -677,7 +683,7 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return None
 
     strong_after = _STRONG_AFTER.match(right) is not None
-    if not verb.adjacent and not strong_after and (_EARNS_AFTER.match(right) or _WAITED_AFTER.match(right)):
+    if not verb.adjacent and not strong_after and _OTHER_PERIOD_AFTER.match(right):
         return None  # 一个月就挣四千 / 客服三天没回复: earned per month, or how long something else took
     if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
         return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due

@@ -721,6 +721,9 @@ OTHER_DURATIONS = [
     ("一年赚不到六万 网贷欠了二十万", None),
     ("一个月能拿多少底薪", None),
     ("逾期两个月拿什么还", 60),
+    ("逾期两到四个月 没有工作 在家待着", 120),  # the count, then a separate phrase about work
+    ("逾期三个月没工作", 90),
+    ("受伤在家休息了一个月", None),
     # how long something else took: a review, a reply, a refund, a complaint
     ("审核了四天还没出结果", None),
     ("客服五天没回复我", None),
@@ -783,6 +786,9 @@ NEIGHBOURS = [
     ("头一回逾期 今天第4天 接下来会怎样", 4),
     ("一天接二十个电话", None),
     ("晚缴三个礼拜 会上联征吗", 21),
+    ("会不会把我欠多少都说出来 拖了5天", 5),  # 都说出来 is no hearsay
+    ("忘记还了 第二天早上才还上", None),  # the next morning, not day 2
+    ("今天第三天了", 3),
     ("网贷鱼期五十天", 50),
 ]
 
