@@ -26,8 +26,9 @@ Approximations (``approximate=True``)
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
     ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
-    ``还没逾期``/``还没到期``/``未逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
-    is no count at all: never a positive one.
+    ``还没逾期``/``还没到期``/``未逾期``/``没逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
+    is no count at all: never a positive one. Neither is a record of never having been late (``从没逾期过``,
+    ``从来没有逾期过``), a question (``算不算逾期``) or a word about some of the debts (``有的还没到期``).
 Which quantities are overdue durations
     A quantity is *attached* (strong) when the nearest marker to its left in the same clause is an
     overdue verb (逾期 and its typos 逾其/yu期/yq, 拖了, 拖欠, 欠, 超期, 超过, 过期, 晚还, 迟还, 迟缴 (Taiwanese), 延期了,
@@ -43,6 +44,15 @@ Which quantities are overdue durations
     * a charge per unit of time or how long something else went on or is still to go: nearest marker
       违约金/罚息/滞纳金/利息/骚扰/记录/还要/还得 (``违约金一天要多少``, ``被骚扰了几个月``, ``不良记录5年``,
       ``还要住院两个星期``); leave and holidays: 请假/休假/特休/年假/病假/放假/住院 (``请年假10天``);
+      being out of work or ill: 失业/待业/被裁/没工作/离职/生病/病了 (``失业三个月了``); something else
+      taking its time: 审核/退款/投诉/提交/回复 (``审核了三天``); the collectors' abuse: 骂/恐吓/威胁/轰炸/爆
+      (``骂了我一个月``). ``失业三个月了 网贷也逾期两个月了`` keeps its 60;
+    * the reader is the lender: after 欠我/借我的/找我借/借给 ... with no overdue verb after it, even before
+      没还 (``同学欠我钱两年了``, ``朋友借我的钱一年多没还``);
+    * a rule the reader heard of: after 听说/据说/网上说/有人说 ... in the same phrase, with no word of the
+      reader's own (我/现在/已经) between (``听说逾期超过90天就会起诉``; ``听说 我已经逾期三个月了`` is 90);
+    * an amount per period or another wait, unless an overdue verb stands right before it: followed by
+      挣/赚/拿/刷/花 ... (``一个月就挣四千``) or by 没回复/没消息/没到账/没人理 ... (``客服三天没回复``);
     * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
       到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
@@ -138,10 +148,12 @@ _BARE: Final = 1  # a duration with no verb around it
 _TRADITIONAL: Final = (
     "過遲還週個兩禮幾來後經沒號萬塊時點緩衝寬嗎離約貸帳賬費電話條將當這麼錢請協辦內頭連續為現從應該"
     "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩結違罰滯納騷擾壹貳參叁肆伍陸柒捌玖拾佰仟〇繳"
+    "聽講據網傳業職辭罵嚇脅轟舉報饋賺領銷覆"
 )
 _SIMPLIFIED: Final = (
     "过迟还周个两礼几来后经没号万块时点缓冲宽吗离约贷账账费电话条将当这么钱请协办内头连续为现从应该"
     "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩结违罚滞纳骚扰一二三三四五六七八九十百千〇缴"
+    "听讲据网传业职辞骂吓胁轰举报馈赚领销复"
 )
 
 
@@ -172,8 +184,9 @@ _MASTER: Final = re.compile(
         (?P<due_day2>大后天|后天|明天|明日|今天|今日|大前天|前天|昨天|昨日)
     )
   | (?P<status>
-        (?<!有)(?:还没有?|还未|尚未|并没有?|没有?|未|不算|还不算){_SP}(?:逾期|到期|过期|到还款日)
-        (?!{_SP}[0-9{_CN}半多])
+        (?<!有)(?<!有的)(?<!有些)(?<!从)(?<!从来)(?<!向来)(?<!一直)
+        (?:还没有?|还未|尚未|并没有?|(?<![还尚并])(?:没有?|未)|(?<!算)不算|还不算){_SP}(?:逾期|到期|过期|到还款日)
+        (?!{_SP}(?:[0-9{_CN}半多]|过(?!了)))
     )
   | (?P<dur>
         (?P<ord>第{_SP})?
@@ -222,10 +235,10 @@ _EXCLUDED_BEFORE: Final = re.compile(
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 #: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
-OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|yu\s?期|逾\s?qi"
+OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|鱼期|yu\s?期|逾\s?qi"
 _VERB: Final = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
-    r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚了|晚(?!上)"
+    r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚缴了?|晚交了?|晚了|晚(?!上)"
     r"|迟还了?|迟缴了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了",
     re.IGNORECASE,
 )
@@ -240,7 +253,19 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"|违约金|罚息|滞纳金|利息|骚扰|记录"
     # 请假10天 / 特休5天 / 住院两周: leave, holidays or a hospital stay, how long the reader is away
     r"|请假|休假|特休|年假|病假|事假|产假|放假|住院"
+    # 失业半年了 / 病了两个月: how long the reader has been out of work or ill, not how long overdue
+    r"|失业|下岗|待业|裁员|被裁|没有?工作|没上班|没活干|停工|停业|离职|辞职|生病|病了|生了病|养病|养伤|休息"
+    # 审核了三天 / 投诉了一周都没人理 / 退款半个月: how long something else took
+    r"|审核|审批|退款|退费|投诉|举报|反馈|提交|答复|回复"
+    # 骂了我一个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
+    r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"
 )
+#: 同学欠我钱两年了 / 朋友借我的钱一年多没还 / 借给他三万: the reader is the lender, whatever follows.
+_LENDER: Final = re.compile(r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|借出")
+#: 听说逾期超过90天就会起诉 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
+#: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
+_HEARSAY: Final = re.compile(r"听说|听讲|听人说|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说")
+_SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|今天")
 
 # right context, anchored right after the quantity
 _DUE_AFTER: Final = re.compile(
@@ -250,9 +275,24 @@ _AFTER_THEN_DUE: Final = re.compile(
     rf"{_SP}(?:后|之后|以后){_SP}(?:就|才|要)?{_SP}(?:到期|到还款日|逾期|截止)"
 )
 _EXCLUDED_AFTER: Final = re.compile(
-    rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期|停催|停息|挂账"
+    rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期(?!乐)|停催|停息|挂账"
     rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
     rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下)"  # 三天没睡: how long the reader has not slept
+)
+#: 一个月就挣四千 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万: an amount earned or spent per period.
+_EARNS_AFTER: Final = re.compile(
+    r"(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存)"
+)
+#: 三个月没找到工作 / 半个月没收入 / 住了一个月的院: how long the reader has been out of work or in hospital
+#: (directly after the number: "逾期三到五个月 没有工作" keeps its count).
+_OUT_OF_WORK_AFTER: Final = re.compile(r"没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|的院")
+#: 客服三天没回复 / 一周都没人理 / 半个月了还没到账: how long something else has kept the reader waiting.
+_WAITED_AFTER: Final = re.compile(
+    rf"{_SP}(?:了{_SP})?(?:都|也|还|一直)?{_SP}"
+    r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管))"
+)
+_OTHER_PERIOD_AFTER: Final = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for pattern in (_EARNS_AFTER, _OUT_OF_WORK_AFTER, _WAITED_AFTER))
 )
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
@@ -293,11 +333,12 @@ _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_S
 _AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
 _AGO_OVERDUE_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
 _BARE_EXCLUDED_AFTER: Final = re.compile(
-    rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间)"
+    rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间"
+    r"|早上|上午|中午|下午|晚上|一早|夜里)"  # 第二天早上才还: the next day, not day 2 overdue
 )
 _FREQUENCY_AFTER: Final = re.compile(
     rf"{_SP}(?:就|都|要|会|能|可以|最多|至少|能够)?{_SP}"
-    rf"(?:打|催|发|接|来|call|给我打|[0-9{_CN}好]{{1,4}}{_SP}(?:个|次|通|条|遍|回))",
+    rf"(?:打|催|发|接(?!下来|着)|来|call|给我打|[0-9{_CN}好]{{1,4}}{_SP}(?:个|次|通|条|遍|回))",
     re.IGNORECASE,
 )
 _QUESTION_AFTER: Final = re.compile(rf"{_SP}(?:会|就|算|能|才|开始|后|以后|之后|内|以内|可以|[?？吗呢])")
@@ -570,6 +611,24 @@ def _attachment(left: str, right: str) -> _Attachment:
     return _Attachment(True, False, not left[verb.end() :].strip().removeprefix("咗").strip())
 
 
+def _lent_by_reader(left: str) -> bool:
+    """"同学欠我钱两年了": the last word about who owes says the reader is owed."""
+    lender = _last(_LENDER, left)
+    verb = _last(_VERB, left)
+    return lender is not None and (verb is None or lender.end() >= verb.end())
+
+
+def _heard_of(text: str, start: int) -> bool:
+    """"听说逾期超过90天就会起诉": a period in a rule the reader heard of, in the same phrase as the hearsay
+    (a space may follow 听说, none after that) and with no word of the reader's own state between them."""
+    clause = _left_clause(text, start, 2 * _WINDOW)
+    hearsay = _last(_HEARSAY, clause)
+    if hearsay is None:
+        return False
+    between = clause[hearsay.end() :].lstrip()
+    return not any(char.isspace() for char in between) and _SELF_AFTER_HEARSAY.search(between) is None
+
+
 def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     """Decide whether a quantity is an overdue duration, and how strongly."""
     start, approximate = quantity.start, quantity.approximate
@@ -610,7 +669,7 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
         return None
     verb = _attachment(left, right)
-    if _EXCLUDED_AFTER.match(right):
+    if _EXCLUDED_AFTER.match(right) or _lent_by_reader(left) or _heard_of(text, start):
         return None
     if (_OTHER_CLOCK_RIGHT_AFTER if verb.adjacent else _OTHER_CLOCK_AFTER).match(right):
         return None
@@ -624,6 +683,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return None
 
     strong_after = _STRONG_AFTER.match(right) is not None
+    if not verb.adjacent and not strong_after and _OTHER_PERIOD_AFTER.match(right):
+        return None  # 一个月就挣四千 / 客服三天没回复: earned per month, or how long something else took
     if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
         return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due
     today_is = quantity.ri and quantity.ordinal and _TODAY_IS_BEFORE.search(left) is not None

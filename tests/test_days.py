@@ -698,3 +698,101 @@ def test_a_named_threshold_is_no_state() -> None:
     alone = parse_days("逾期满两个月以后就会被起诉吗")
     assert alone is not None and alone.days == 60 and alone.hypothetical  # the only count: still reported
     assert not parse_days("已经逾期超过50天了").hypothetical  # type: ignore[union-attr]
+
+
+def _days(text: str) -> int | None:
+    found = parse_days(text)
+    return found.days if found is not None else None
+
+
+# Durations of something other than the debt being overdue: each refused, each beside a real overdue count of a
+# similar shape that is still read.
+OTHER_DURATIONS = [
+    # out of work, ill, earning or spending per period
+    ("失业三个月了", None),
+    ("失业三个月了 网贷也逾期两个月了", 60),
+    ("被裁员快一个月了 找不到活", None),
+    ("没工作半年了 信用卡逾期十天", 10),
+    ("生病两个月了 一直在家躺着", None),
+    ("病了一个月 花呗拖了二十天", 20),
+    ("住了半个月的院", None),
+    ("四个月没找到工作 借呗逾期一周了", 7),
+    ("一个月就挣三千五 怎么还得起", None),
+    ("一年赚不到六万 网贷欠了二十万", None),
+    ("一个月能拿多少底薪", None),
+    ("逾期两个月拿什么还", 60),
+    ("逾期两到四个月 没有工作 在家待着", 120),  # the count, then a separate phrase about work
+    ("逾期三个月没工作", 90),
+    ("受伤在家休息了一个月", None),
+    # how long something else took: a review, a reply, a refund, a complaint
+    ("审核了四天还没出结果", None),
+    ("客服五天没回复我", None),
+    ("逾期五天没回复催收 会怎样", 5),
+    ("在银保监投诉了十天都没人理", None),
+    ("退款二十天了还没到账", None),
+    ("资料提交一周了没有消息", None),
+    ("退款等了半个月 另外一个平台逾期八天了", 8),
+    # how long the collectors went on
+    ("催收骂了我二十多天", None),
+    ("天天恐吓我 已经两周了", 14),  # the reader's own count after a space, not the harassment's length
+    ("被短信轰炸了一个星期", None),
+    ("爆我通讯录半个月了", None),
+    ("逾期一个月 骂了我半个月", 30),
+    # a rule the reader heard of, not their own count
+    ("听说逾期超过60天就会被起诉", None),
+    ("据说拖四个月以上才会上门", None),
+    ("网上说逾期满一年就会坐牢 是真的吗", None),
+    ("聽講遲還兩個月就會俾人告", None),
+    ("听说逾期超过90天就会起诉 我现在逾期四十天", 40),
+    ("听说 我这个已经逾期两个月了", 60),  # the reader speaks of themselves
+    ("听说欠钱不还会坐牢 真的吗 逾期第二十天", 20),  # the hearsay is another phrase
+    # the reader is the lender
+    ("表弟欠我钱三年了", None),
+    ("室友借我的钱半年多没还", None),
+    ("同事找我借的一万块 四个月了", None),
+    ("我欠同事钱三个月了", 90),
+    ("借给朋友两万 结果我自己网贷逾期十五天", 15),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), OTHER_DURATIONS)
+def test_other_durations_are_no_overdue_count(text: str, expected: int | None) -> None:
+    assert _days(text) == expected
+
+
+# 还没逾期 is documented as 0 (not yet overdue, at most due today); a record of never having been late, a question
+# whether something counts, and "some of them are not due yet" state no count.
+NOT_YET_OVERDUE = [
+    ("还没逾期", 0),
+    ("我没逾期 为什么天天打电话", 0),
+    ("还没到期 能提前还吗", 0),
+    ("从没逾期过", None),
+    ("从来没有逾期过 能办房贷吗", None),
+    ("以前没逾期过 这次晚了三天", 3),
+    ("晚上十点才还 算不算逾期", None),
+    ("几个平台 有的还没到期", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NOT_YET_OVERDUE)
+def test_not_yet_overdue_and_never_overdue(text: str, expected: int | None) -> None:
+    assert _days(text) == expected
+
+
+# A lender's name or what comes next never takes the count away.
+NEIGHBOURS = [
+    ("逾期6天 分期乐", 6),
+    ("逾期第九天 分期乐 会打给家人吗", 9),
+    ("头一回逾期 今天第4天 接下来会怎样", 4),
+    ("一天接二十个电话", None),
+    ("晚缴三个礼拜 会上联征吗", 21),
+    ("会不会把我欠多少都说出来 拖了5天", 5),  # 都说出来 is no hearsay
+    ("忘记还了 第二天早上才还上", None),  # the next morning, not day 2
+    ("今天第三天了", 3),
+    ("网贷鱼期五十天", 50),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NEIGHBOURS)
+def test_what_stands_beside_the_count(text: str, expected: int | None) -> None:
+    assert _days(text) == expected
