@@ -415,11 +415,26 @@ def run_eval(args: argparse.Namespace) -> int:
     if missing:
         print(f"faq eval: no such dataset: {', '.join(missing)}", file=sys.stderr)
         return 2
+    datasets = []
+    for path in paths:
+        try:
+            dataset = load_dataset(path)
+        except ValueError as error:  # (load_dataset names the file and what is wrong)
+            print(f"faq eval: {error}", file=sys.stderr)
+            return 2
+        if not dataset:
+            print(
+                f"faq eval: {path}: no labelled questions (a list of rows with text and label, "
+                "or questions: [...]; see tests/data/README.md)",
+                file=sys.stderr,
+            )
+            return 2
+        datasets.append(dataset)
     engine = Engine.load(args.kb)
     lr = None if args.no_baseline else LogisticBaseline.train(engine)
     reports = []
-    for path in paths:
-        report = evaluate(engine, load_dataset(path), with_baseline=not args.no_baseline, lr=lr)
+    for path, dataset in zip(paths, datasets, strict=True):
+        report = evaluate(engine, dataset, with_baseline=not args.no_baseline, lr=lr)
         reports.append((path, report))
         if not args.summary:
             print(f"== {path}")

@@ -146,15 +146,24 @@ def load_dataset(path: str | Path) -> list[Example]:
     """Read a dataset: YAML or JSON, a list of rows or ``{questions: [...]}``; the text under ``text``
     (or ``question`` / ``message``), the expected intent under ``intent`` (or ``expected`` / ``label``;
     null, "none" or "out_of_scope" = out of scope); JSON Lines (``.jsonl``) too."""
-    raw = Path(path).read_text(encoding="utf-8")
-    if str(path).endswith(".jsonl"):
-        doc: Any = [json.loads(line) for line in raw.splitlines() if line.strip()]
-    else:
-        doc = yaml.safe_load(raw)
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+        if str(path).endswith(".jsonl"):
+            doc: Any = [json.loads(line) for line in raw.splitlines() if line.strip()]
+        else:
+            doc = yaml.safe_load(raw)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: not YAML or JSON Lines: {error}") from None
     if isinstance(doc, dict):
         doc = doc.get("questions") or doc.get("examples") or []
+    if not isinstance(doc, list):
+        raise ValueError(f"{path}: expected a list of rows (or questions: [...]), found {type(doc).__name__}")
     examples: list[Example] = []
     for row in doc:
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}: a row that is not a mapping: {row!r}")
         text = next((row[k] for k in TEXT_KEYS if k in row), None)
         if text is None:
             raise ValueError(f"{path}: a row without text: {row!r}")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 DEV_SET = REPO / "tests" / "data" / "dev.yaml"
 
@@ -71,4 +73,22 @@ def test_eval_refuses_a_missing_dataset_without_a_traceback(tmp_path: Path) -> N
     done = faq("eval", "--no-baseline", str(tmp_path / "nope.yaml"))
     assert done.returncode == 2
     assert "no such dataset" in done.stderr.decode() and "nope.yaml" in done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("crisis:\n  - 只是一段文字\n", "no labelled questions"),  # a file of another shape (a crisis file)
+        ("- text: 会爆通讯录吗\n  label: [contact_list\n", "not YAML or JSON Lines"),
+        ("- 会爆通讯录吗\n- 会坐牢吗\n", "a row that is not a mapping"),
+        ("", "expected a list of rows"),
+    ],
+)
+def test_eval_refuses_a_file_that_is_no_dataset_without_a_traceback(tmp_path: Path, content: str, said: str) -> None:
+    path = tmp_path / "set.yaml"
+    path.write_text(content, encoding="utf-8")
+    done = faq("eval", "--no-baseline", "--summary", str(path))
+    assert done.returncode == 2
+    assert said in done.stderr.decode() and "set.yaml" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
