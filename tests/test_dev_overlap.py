@@ -54,6 +54,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout10.yaml": 24,  # round 10, measured before and after the round's work alike
     "everyday_holdout10b.yaml": 12,
     "queries_holdout10.yaml": 31,
+    "everyday_holdout11.yaml": 19,  # round 11, counted after the round's work
+    "everyday_holdout11b.yaml": 4,
+    "everyday_holdout11c.yaml": 0,
+    "queries_holdout11.yaml": 19,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
