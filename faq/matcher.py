@@ -1274,8 +1274,9 @@ class Matcher:
                     return replace(match, intent=chosen.owner, confidence=chosen.score, ambiguous=False)
             if clear and len(clear) == len(parts):
                 # A long story can leave the whole message so unsure that the topic its one question names
-                # ranks nowhere ("...开小饭馆 ... 生意不好 ... 就想问一句 平台一般逾期多少天会起诉"): when every asking
-                # part clearly names an intent, the first decides (with its own confidence).
+                # ranks nowhere (a lost job, a parent in hospital, three apps, then one clear question about
+                # being sued): when every asking part clearly names an intent, the first decides (with its own
+                # confidence).
                 m = clear[0]
                 return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False)
             return None

@@ -80,8 +80,8 @@ def test_eval_refuses_a_missing_dataset_without_a_traceback(tmp_path: Path) -> N
     ("content", "said"),
     [
         ("crisis:\n  - 只是一段文字\n", "no labelled questions"),  # a file of another shape (a crisis file)
-        ("- text: 会爆通讯录吗\n  label: [contact_list\n", "not YAML or JSON Lines"),
-        ("- 会爆通讯录吗\n- 会坐牢吗\n", "a row that is not a mapping"),
+        ("- text: 一条测试消息\n  label: [contact_list\n", "not YAML or JSON Lines"),
+        ("- 第一条测试消息\n- 第二条测试消息\n", "a row that is not a mapping"),
         ("", "expected a list of rows"),
     ],
 )
