@@ -44,15 +44,15 @@ Which quantities are overdue durations
     * a charge per unit of time or how long something else went on or is still to go: nearest marker
       违约金/罚息/滞纳金/利息/骚扰/记录/还要/还得 (``违约金一天要多少``, ``被骚扰了几个月``, ``不良记录5年``,
       ``还要住院两个星期``); leave and holidays: 请假/休假/特休/年假/病假/放假/住院 (``请年假10天``);
-      being out of work or ill: 失业/待业/被裁/没工作/离职/生病/病了 (``失业三个月了``); something else
-      taking its time: 审核/退款/投诉/提交/回复 (``审核了三天``); the collectors' abuse: 骂/恐吓/威胁/轰炸/爆
-      (``骂了我一个月``). ``失业三个月了 网贷也逾期两个月了`` keeps its 60;
+      being out of work or ill: 失业/待业/被裁/没工作/离职/生病/病了 (``下岗快半年了``); something else
+      taking its time: 审核/退款/投诉/提交/回复 (``审核了五天``); the collectors' abuse: 骂/恐吓/威胁/轰炸/爆
+      (``骂了我大半个月``). ``下岗四个月了 网贷也逾期两个月了`` keeps its 60;
     * the reader is the lender: after 欠我/借我的/找我借/借给 ... with no overdue verb after it, even before
-      没还 (``同学欠我钱两年了``, ``朋友借我的钱一年多没还``);
+      没还 (``表哥欠我钱三年多了``, ``朋友借我的钱一年多没还``);
     * a rule the reader heard of: after 听说/据说/网上说/有人说 ... in the same phrase, with no word of the
-      reader's own (我/现在/已经) between (``听说逾期超过90天就会起诉``; ``听说 我已经逾期三个月了`` is 90);
+      reader's own (我/现在/已经) between (``据说逾期满两个月就会上门``; ``听说 我已经逾期三个月了`` is 90);
     * an amount per period or another wait, unless an overdue verb stands right before it: followed by
-      挣/赚/拿/刷/花 ... (``一个月就挣四千``) or by 没回复/没消息/没到账/没人理 ... (``客服三天没回复``);
+      挣/赚/拿/刷/花 ... (``一个月才挣三千出头``) or by 没回复/没消息/没到账/没人理 ... (``客服三天没回复``);
     * when the loan falls due, unless the overdue verb stands right before it: followed by 就要还/得还/
       到期/还款 (``一周就要还``, ``7天到期``; ``逾期5天还款会怎样`` keeps its 5);
     * deictic or future phrases right before it: 这两天, 前几天, 过两天, 再等三天, 每3天, 有一天,
@@ -255,14 +255,14 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"|请假|休假|特休|年假|病假|事假|产假|放假|住院"
     # 失业半年了 / 病了两个月: how long the reader has been out of work or ill, not how long overdue
     r"|失业|下岗|待业|裁员|被裁|没有?工作|没上班|没活干|停工|停业|离职|辞职|生病|病了|生了病|养病|养伤|休息"
-    # 审核了三天 / 投诉了一周都没人理 / 退款半个月: how long something else took
+    # 审核了五天 / 投诉了一周都没人理 / 退款半个月: how long something else took
     r"|审核|审批|退款|退费|投诉|举报|反馈|提交|答复|回复"
-    # 骂了我一个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
+    # 骂了我大半个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
     r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"
 )
-#: 同学欠我钱两年了 / 朋友借我的钱一年多没还 / 借给他三万: the reader is the lender, whatever follows.
+#: 表哥欠我钱三年多了 / 朋友借我的钱一年多没还 / 借给他三万: the reader is the lender, whatever follows.
 _LENDER: Final = re.compile(r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|借出")
-#: 听说逾期超过90天就会起诉 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
+#: 据说逾期满两个月就会上门 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
 #: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
 _HEARSAY: Final = re.compile(r"听说|听讲|听人说|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说")
 _SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|今天")
@@ -279,7 +279,7 @@ _EXCLUDED_AFTER: Final = re.compile(
     rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
     rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下)"  # 三天没睡: how long the reader has not slept
 )
-#: 一个月就挣四千 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万: an amount earned or spent per period.
+#: 一个月才挣三千出头 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万: an amount earned or spent per period.
 _EARNS_AFTER: Final = re.compile(
     r"(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存)"
 )
@@ -612,14 +612,14 @@ def _attachment(left: str, right: str) -> _Attachment:
 
 
 def _lent_by_reader(left: str) -> bool:
-    """"同学欠我钱两年了": the last word about who owes says the reader is owed."""
+    """"表哥欠我钱三年多了": the last word about who owes says the reader is owed."""
     lender = _last(_LENDER, left)
     verb = _last(_VERB, left)
     return lender is not None and (verb is None or lender.end() >= verb.end())
 
 
 def _heard_of(text: str, start: int) -> bool:
-    """"听说逾期超过90天就会起诉": a period in a rule the reader heard of, in the same phrase as the hearsay
+    """"据说逾期满两个月就会上门": a period in a rule the reader heard of, in the same phrase as the hearsay
     (a space may follow 听说, none after that) and with no word of the reader's own state between them."""
     clause = _left_clause(text, start, 2 * _WINDOW)
     hearsay = _last(_HEARSAY, clause)
@@ -684,7 +684,7 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
 
     strong_after = _STRONG_AFTER.match(right) is not None
     if not verb.adjacent and not strong_after and _OTHER_PERIOD_AFTER.match(right):
-        return None  # 一个月就挣四千 / 客服三天没回复: earned per month, or how long something else took
+        return None  # 一个月才挣三千出头 / 客服三天没回复: earned per month, or how long something else took
     if not verb.adjacent and not strong_after and _TERM_AFTER.match(right):
         return None  # 欠了几个口子 一周就要还 / 7天到期: when the loan falls due
     today_is = quantity.ri and quantity.ordinal and _TODAY_IS_BEFORE.search(left) is not None

@@ -709,8 +709,8 @@ def _days(text: str) -> int | None:
 # similar shape that is still read.
 OTHER_DURATIONS = [
     # out of work, ill, earning or spending per period
-    ("失业三个月了", None),
-    ("失业三个月了 网贷也逾期两个月了", 60),
+    ("下岗快半年了", None),
+    ("下岗四个月了 网贷也逾期两个月了", 60),
     ("被裁员快一个月了 找不到活", None),
     ("没工作半年了 信用卡逾期十天", 10),
     ("生病两个月了 一直在家躺着", None),
@@ -743,7 +743,7 @@ OTHER_DURATIONS = [
     ("据说拖四个月以上才会上门", None),
     ("网上说逾期满一年就会坐牢 是真的吗", None),
     ("聽講遲還兩個月就會俾人告", None),
-    ("听说逾期超过90天就会起诉 我现在逾期四十天", 40),
+    ("据说逾期满两个月就会上门 我现在逾期四十天", 40),
     ("听说 我这个已经逾期两个月了", 60),  # the reader speaks of themselves
     ("听说欠钱不还会坐牢 真的吗 逾期第二十天", 20),  # the hearsay is another phrase
     # the reader is the lender
