@@ -1267,18 +1267,21 @@ class Matcher:
             ):
                 return None
             likely = match.intents(2)
-            clear = [m for m in map(asked, parts) if m is not None]
-            for m in clear:
-                if m.intent in likely:
-                    chosen = next(c for c in match.ranking if c.owner == m.intent)
+            read: list[Match | None] = []
+            for part_match in map(asked, parts):  # (read one by one: the first that decides ends the reading)
+                if part_match is not None and part_match.intent in likely:
+                    chosen = next(c for c in match.ranking if c.owner == part_match.intent)
                     return replace(match, intent=chosen.owner, confidence=chosen.score, ambiguous=False)
-            if clear and len(clear) == len(parts):
+                read.append(part_match)
+            opening_match = read[0] if read else None
+            if opening_match is not None and all(r is not None for r in read):
                 # A long story can leave the whole message so unsure that the topic its one question names
                 # ranks nowhere (a lost job, a parent in hospital, three apps, then one clear question about
                 # being sued): when every asking part clearly names an intent, the first decides (with its own
                 # confidence).
-                m = clear[0]
-                return replace(match, intent=m.intent, confidence=m.confidence, ambiguous=False)
+                return replace(
+                    match, intent=opening_match.intent, confidence=opening_match.confidence, ambiguous=False
+                )
             return None
         unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
