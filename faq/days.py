@@ -279,20 +279,16 @@ _EXCLUDED_AFTER: Final = re.compile(
     rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
     rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下)"  # 三天没睡: how long the reader has not slept
 )
-#: 一个月才挣三千出头 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万: an amount earned or spent per period.
-_EARNS_AFTER: Final = re.compile(
-    r"(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存)"
-)
-#: 三个月没找到工作 / 半个月没收入 / 住了一个月的院: how long the reader has been out of work or in hospital
-#: (directly after the number: "逾期三到五个月 没有工作" keeps its count).
-_OUT_OF_WORK_AFTER: Final = re.compile(r"没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|的院")
-#: 客服三天没回复 / 一周都没人理 / 半个月了还没到账: how long something else has kept the reader waiting.
-_WAITED_AFTER: Final = re.compile(
-    rf"{_SP}(?:了{_SP})?(?:都|也|还|一直)?{_SP}"
-    r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管))"
-)
+#: Right after a quantity, a period that is not overdue time, in three kinds (one pattern):
 _OTHER_PERIOD_AFTER: Final = re.compile(
-    "|".join(f"(?:{pattern.pattern})" for pattern in (_EARNS_AFTER, _OUT_OF_WORK_AFTER, _WAITED_AFTER))
+    # an amount earned or spent per period: 一个月才挣三千出头 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万
+    r"(?:(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存))"
+    # how long the reader has been out of work or in hospital: 三个月没找到工作 / 半个月没收入 / 住了一个月的院
+    # (directly after the number: "逾期三到五个月 没有工作" keeps its count)
+    r"|(?:没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|的院)"
+    # how long something else has kept the reader waiting: 客服三天没回复 / 一周都没人理 / 半个月了还没到账
+    rf"|(?:{_SP}(?:了{_SP})?(?:都|也|还|一直)?{_SP}"
+    r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管)))"
 )
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
