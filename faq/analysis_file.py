@@ -4,7 +4,8 @@ A start from an empty cache directory (a fresh checkout or install, a container 
 the cache) analyses every example before it can answer: the analyser's vocabulary and its pinyin keys, each
 example's tokens, the n-gram model (~0.55 s of CPU at the shipped size, half of such a start). Later starts
 read them from the cache directory (:mod:`faq.cache`), each entry under a key that is a digest of what it
-was computed from (the analyser's version, words and synonyms, the examples, their owners and tokens).
+was computed from (the analyser's version and code, words and synonyms, the examples, their owners and
+tokens).
 
 ``python -m faq train`` computes those entries afresh (into an empty cache directory of its own, never
 reading the user's cache or this file) and packs them into ``<knowledge base>.analysis.pack``
@@ -25,8 +26,6 @@ file stale, for ~0.02 s) and no leave-one-out counts (only training reads them).
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,12 +34,10 @@ from faq import analyze, cache
 #: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
 #: every start.
 KINDS = ("analyzer", "tokens", "ngrams")
-#: The code and tables that compute those entries (beside this module). The cache's keys name the data
-#: an entry was computed from and a version of the code that is bumped by hand (ANALYZER_VERSION,
-#: faq.ngrams.VERSION); the file is read only with the very code that wrote it, so that an edit of the
-#: analysis that forgot its version (a stop word, a synonym in code) is never answered with the file's
-#: older analysis.
-CODE = ("analyze.py", "ngrams.py", "compact.py", "pinyin.py", "pinyin_readings.txt")
+#: The code and tables that compute those entries, and their digest: the file is read only with the very code
+#: that wrote it (see :func:`faq.analyze.code_version`).
+CODE = analyze.ANALYSIS_CODE
+code_version = analyze.code_version
 
 
 def path_for(kb_path: str | Path) -> Path:
@@ -48,25 +45,6 @@ def path_for(kb_path: str | Path) -> Path:
     ``intents.analysis.pack`` in the same folder."""
     kb_path = Path(kb_path)
     return kb_path.with_name(f"{kb_path.stem}.analysis.pack")
-
-
-@functools.cache
-def code_version() -> str:
-    """A digest of :data:`CODE` and of the jieba dictionary the analyser reads (its bytes, not its path: a
-    file packed in one checkout or virtual environment is read in every other with the same code and
-    dictionary, as on CI and a deployment); read once per process."""
-    digest = hashlib.sha256(b"analysis code 1\n")
-    folder = Path(__file__).resolve().parent
-    for name in CODE:
-        try:
-            digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
-        except OSError:  # (no source beside the module, a frozen application: a version nothing was packed for)
-            digest.update(f"{name} unreadable\0".encode())
-    try:
-        digest.update(b"jieba dictionary\0" + analyze.jieba_dictionary_key().encode())
-    except OSError:
-        digest.update(b"no dictionary")
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager

@@ -327,6 +327,32 @@ class _Overlay(dict[str, int]):
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
 ANALYZER_VERSION = "14"
+#: The code and tables that compute the knowledge base's analysis (beside this module): the analyser's
+#: vocabulary and tokens and the n-gram model read from them. Every cache entry of the analysis is keyed by
+#: their digest (:func:`code_version`) as well as by ANALYZER_VERSION and faq.ngrams.VERSION, so that an edit
+#: of the analysis that forgot its version (a stop word, a synonym in code) is never answered with an older
+#: analysis: neither from the on-disk cache nor from the file shipped beside the knowledge base
+#: (:mod:`faq.analysis_file`).
+ANALYSIS_CODE = ("analyze.py", "ngrams.py", "compact.py", "pinyin.py", "pinyin_readings.txt")
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of :data:`ANALYSIS_CODE` and of the jieba dictionary the analyser reads (its bytes, not its
+    path: a file packed in one checkout or virtual environment is read in every other with the same code and
+    dictionary, as on CI and a deployment); read once per process."""
+    digest = hashlib.sha256(b"analysis code 1\n")
+    folder = Path(__file__).resolve().parent
+    for name in ANALYSIS_CODE:
+        try:
+            digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+        except OSError:  # (no source beside the module, a frozen application: a version nothing was packed for)
+            digest.update(f"{name} unreadable\0".encode())
+    try:
+        digest.update(b"jieba dictionary\0" + jieba_dictionary_key().encode())
+    except OSError:
+        digest.update(b"no dictionary")
+    return digest.hexdigest()
 
 
 def _digest(*parts: Any) -> str:
@@ -379,7 +405,7 @@ def jieba_dictionary_path() -> Path:
 def jieba_dictionary_key() -> str:
     """The key of the installed jieba dictionary's reduced table (:func:`faq.jieba_words.key`: a digest of
     ``dict.txt``'s bytes and the bound), read and hashed once per process: the shipped table and the shipped
-    analysis (:func:`faq.analysis_file.code_version`) both name the dictionary by it."""
+    analysis (:func:`code_version`) both name the dictionary by it."""
     return jieba_words.key(jieba_dictionary_path().read_bytes(), MIN_WORD_FREQUENCY)
 
 
@@ -636,6 +662,7 @@ class Analyzer:
         #: What the analyser's behaviour depends on (for caches of what it computed).
         self.fingerprint = _digest(
             ANALYZER_VERSION,
+            code_version(),
             MIN_WORD_FREQUENCY,
             sorted(whole_words),
             sorted(self.synonyms.items()),

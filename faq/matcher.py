@@ -95,6 +95,7 @@ from rapidfuzz import fuzz, process
 
 from faq import cache, memory, questions, scorer_file
 from faq.analyze import DOMAIN_WORDS, Analyzer
+from faq.analyze import code_version as analysis_code_version
 from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
 from faq.context import is_same_topic
 from faq.kb import KnowledgeBase
@@ -575,7 +576,8 @@ class Matcher:
         return counts if counts is not None else self._ngram_counts()
 
     def _ngram_key(self, texts: list[str]) -> str:
-        digest = hashlib.sha256(ngram_version.encode())
+        # (the analysis code's digest: an edit of ngrams.py that forgot VERSION is not read from a cache)
+        digest = hashlib.sha256(f"{ngram_version}\n{analysis_code_version()}\n".encode())
         for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
             digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
         return digest.hexdigest()

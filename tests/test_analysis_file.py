@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from shipped_kb import copy_shipped_kb
 
-from faq import analysis_file, cache
+from faq import analysis_file, analyze, cache
 from faq import matcher as matcher_module
 from faq.engine import Engine
 from faq.kb import load_knowledge_base
@@ -121,3 +121,23 @@ def test_a_pack_is_read_only_by_the_code_that_wrote_it_and_the_cache_directory_c
     with cache.redirected(tmp_path / "other"), cache.shipped(target, "code 1"):
         cache.save_marshal("tokens", "k" * 64, ("newer",))
         assert cache.load_marshal("tokens", "k" * 64) == ("newer",)
+
+
+def test_the_cached_analysis_is_keyed_by_the_analysis_code_not_only_by_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit of analyze.py (or ngrams.py, compact.py, the pinyin table) that forgot to bump
+    ANALYZER_VERSION is not answered from the cache directory with the analysis the older code computed."""
+    texts = ["逾期了会爆通讯录吗", "催收打电话给我爸妈"]
+    folder = tmp_path / "cache"
+    with cache.redirected(folder):
+        first = analyze.Analyzer(texts, {"爸妈": "父母"})
+        written = {entry.name for entry in folder.iterdir()}
+        assert any(cache.kind_of(name) == "analyzer" for name in written)
+        again = analyze.Analyzer(texts, {"爸妈": "父母"})  # the same code: read, nothing new written
+        assert again.fingerprint == first.fingerprint
+        assert {entry.name for entry in folder.iterdir()} == written
+        monkeypatch.setattr(analyze, "code_version", lambda: "the analysis code after an edit")
+        edited = analyze.Analyzer(texts, {"爸妈": "父母"})
+        assert edited.fingerprint != first.fingerprint
+        assert {entry.name for entry in folder.iterdir()} > written  # computed anew, under its own key
