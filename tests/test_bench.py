@@ -4,6 +4,8 @@ writes nothing beside the knowledge base it measures (an install folder may be r
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,17 @@ def test_the_child_reloads_the_edited_copy_the_parent_made_and_leaves_it_to_the_
         result = bench.child("shipped", None, 5, folder, edited)
         assert _listing(folder) == before and edited.is_file()
     assert result["edit_reload_rss_mb"] >= result["reload_rss_mb"] >= result["peak_rss_mb"] > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="the kernel's high-water mark is read from /proc")
+def test_a_child_reports_its_own_peak_memory_not_the_one_its_parent_had_when_it_started_it() -> None:
+    """Linux keeps ``ru_maxrss`` across exec: a child that subprocess starts from a parent holding a lot of
+    memory (the bench, after writing a 50k-example knowledge base) would report the parent's peak."""
+    ballast = bytearray(160 * 1024 * 1024)
+    for at in range(0, len(ballast), 4096):  # (touched: resident, not only reserved)
+        ballast[at] = 1
+    code = "import faq.bench; print(faq.bench.peak_rss_mb())"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    del ballast
+    own = float(out.stdout.strip())
+    assert 0 < own < 140  # (the imports alone: ~50 MB)
