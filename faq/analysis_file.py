@@ -33,8 +33,9 @@ from pathlib import Path
 from faq import analyze, cache
 
 #: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
-#: every start.
-KINDS = ("analyzer", "tokens", "ngrams")
+#: every start (``conversions``: its reply texts in Traditional characters, :mod:`faq.conversions`, keyed by
+#: OpenCC's dictionaries and read only with them).
+KINDS = ("analyzer", "tokens", "ngrams", "conversions")
 #: The code and tables that compute those entries (beside this module). The cache's keys name the data
 #: an entry was computed from and a version of the code that is bumped by hand (ANALYZER_VERSION,
 #: faq.ngrams.VERSION); the file is read only with the very code that wrote it, so that an edit of the
