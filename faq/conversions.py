@@ -173,9 +173,10 @@ def _strings(node: Any) -> Iterator[str]:
 def load(engine: Engine) -> Stored | None:
     """The stored conversions of ``engine``'s reply texts: read from the cache directory and the shipped
     analysis (within :func:`faq.analysis_file.reading`), the parts neither has converted now and stored
-    when a cache directory can keep them; None when there are none (OpenCC converts every reply, as before)."""
+    when a cache directory can keep them; None when there are none (OpenCC converts every reply, as before),
+    or when a converter is loaded already (they would save nothing: a later start stores what it lacks)."""
     key = _key()
-    if key is None:
+    if key is None or normalize.converter_loaded():
         return None
     texts = list(reply_texts(engine))
     digest = hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()

@@ -317,8 +317,8 @@ class Engine:
         for name, lender_id in self._lender_names:
             if name:
                 self._lenders_by_first_char.setdefault(name[0], []).append((name, lender_id))
-        #: Its reply texts converted to Traditional ahead of time (installed by :meth:`load`).
-        self.conversions = conversions.load(self)
+        # its reply texts converted to Traditional ahead of time: OpenCC is loaded only for a text they lack
+        normalize_module.use_stored(conversions.load(self))
 
     @classmethod
     def load(cls, path: str | Path | None = None, config: MatcherConfig | None = None) -> Engine:
@@ -333,8 +333,6 @@ class Engine:
         # the analysis shipped beside the knowledge base, where the cache has none (used only while current)
         with analysis_file.reading(kb.path):
             engine = cls(kb, config)
-        # its texts converted ahead of time: OpenCC is loaded only for a text they do not hold
-        normalize_module.use_stored(engine.conversions)
         memory.release()
         Engine._loaded_before = True
         return engine

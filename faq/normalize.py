@@ -31,8 +31,16 @@ _CONFIGS = {"t": "s2tw", "tw": "s2twp", "hk": "s2hk"}
 @lru_cache(maxsize=3)
 def _converter(key: str) -> opencc.OpenCC:
     """A Simplified->Traditional converter, loaded on the first reply that needs it (the three share their
-    dictionaries: ~11 MB together, see :mod:`faq.converters`)."""
+    dictionaries: ~11 MB together, see :mod:`faq.converters`). The stored conversions are let go then:
+    with a converter loaded they save nothing and cost ~1 MB."""
+    global _stored
+    _stored = None
     return converters.traditional(_CONFIGS[key])
+
+
+def converter_loaded() -> bool:
+    """Whether a Simplified->Traditional converter has been loaded in this process."""
+    return _converter.cache_info().currsize > 0
 
 
 #: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.
@@ -121,10 +129,11 @@ _stored: StoredConversions | None = None
 
 
 def use_stored(stored: StoredConversions | None) -> None:
-    """Convert lines from ``stored`` when it holds all of them (an engine's load installs its own; any
-    conversions give the same text, so an engine still serving may read those of the next one)."""
+    """Convert lines from ``stored`` when it holds all of them (an engine's build installs its own; any
+    conversions give the same text, so an engine still serving may read those of the next one). Not once a
+    converter is loaded (see :func:`_converter`)."""
     global _stored
-    _stored = stored
+    _stored = None if converter_loaded() else stored
 
 
 def reader_variant(text: str) -> str:

@@ -33,9 +33,15 @@ def fresh_converters() -> Iterator[None]:
     normalize._line_to_traditional.cache_clear()
 
 
+def _load(engine: Any) -> conversions.Stored | None:
+    """conversions.load as in a process that has loaded no converter yet (once one is, it returns None)."""
+    normalize._converter.cache_clear()
+    return conversions.load(engine)
+
+
 def _stored_for(engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> conversions.Stored:
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
-    stored = conversions.load(engine)
+    stored = _load(engine)
     assert stored is not None
     return stored
 
@@ -67,10 +73,11 @@ def test_a_line_without_a_stored_conversion_is_converted_by_opencc(
     expected = converters.traditional("s2twp").convert(line)
     assert to_traditional(line, "tw") == expected == "這條說明從來沒有寫進知識庫裡面"
     assert normalize._converter.cache_info().currsize == 1
+    assert to_traditional("逾期45天 · 一般情况", "tw") == "逾期45天 · 一般情況"  # (OpenCC's too, now)
 
 
 def test_stored_conversions_convert_exactly_as_opencc(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
 ) -> None:
     """Every line of the knowledge base's texts, and lines joined at random from their parts, separators,
     day counts and other text: each line the stored parts convert is OpenCC's conversion of it."""
@@ -110,7 +117,7 @@ def test_no_separator_is_a_character_of_a_dictionary_key_or_a_fix() -> None:
 
 
 def test_an_edited_text_is_converted_anew_and_the_others_are_read_back(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
 ) -> None:
     before = _stored_for(engine, tmp_path, monkeypatch)
     first = engine.kb.intents[0]
@@ -122,7 +129,7 @@ def test_an_edited_text_is_converted_anew_and_the_others_are_read_back(
     converted: list[str] = []
     real = conversions._converted
     monkeypatch.setattr(conversions, "_converted", lambda part: converted.append(part) or real(part))
-    after = conversions.load(edited)
+    after = _load(edited)
     assert after is not None
     assert converted == [new_part]  # only the new line is converted; the others are read back
     assert old_part not in after.parts  # the stale line's conversion is not kept for the edited knowledge base
@@ -131,7 +138,7 @@ def test_an_edited_text_is_converted_anew_and_the_others_are_read_back(
     assert before.line(line, "tw") is None  # the conversions made before the edit never serve the edited line
     # a later start reads all of them back
     converted.clear()
-    again = conversions.load(edited)
+    again = _load(edited)
     assert again is not None and converted == []
     assert again.line(line, "tw") == after.line(line, "tw")
 
@@ -143,3 +150,16 @@ def test_without_a_cache_directory_nothing_is_converted_at_load(
     with cache.shipped(None, "none"):  # and no shipped analysis: no conversions stored anywhere
         assert conversions.load(engine) is None
     assert normalize._converter.cache_info().currsize == 0
+
+
+def test_once_a_converter_is_loaded_the_stored_conversions_are_let_go(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
+) -> None:
+    stored = _stored_for(engine, tmp_path, monkeypatch)
+    normalize._converter.cache_clear()
+    normalize.use_stored(stored)
+    assert to_traditional("逾期一个多月 · 一般情况", "tw") == "逾期一個多月 · 一般情況"  # (a part not stored)
+    assert normalize._stored is None and normalize.converter_loaded()
+    normalize.use_stored(stored)  # (a later build: not installed, and none is made)
+    assert normalize._stored is None
+    assert conversions.load(engine) is None
