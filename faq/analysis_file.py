@@ -32,8 +32,9 @@ from pathlib import Path
 from faq import analyze, cache
 
 #: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
-#: every start.
-KINDS = ("analyzer", "tokens", "ngrams")
+#: every start (``conversions``: its reply texts in Traditional characters, :mod:`faq.conversions`, keyed by
+#: OpenCC's dictionaries and read only with them).
+KINDS = ("analyzer", "tokens", "ngrams", "conversions")
 #: The code and tables that compute those entries, and their digest: the file is read only with the very code
 #: that wrote it (see :func:`faq.analyze.code_version`).
 CODE = analyze.ANALYSIS_CODE

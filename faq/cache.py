@@ -142,6 +142,19 @@ def load_marshal(kind: str, key: str) -> Any:
     return None
 
 
+def load_marshal_all(kind: str, key: str) -> Iterator[Any]:
+    """Every value saved by :func:`save_marshal` under ``kind`` and ``key`` where it may be read: the cache
+    directory's, then the shipped one's (within :func:`shipped`), each read only when asked for."""
+    for handle in _sources(_name(kind, key, ".marshal")):
+        with handle:
+            try:
+                stored_key, value = marshal.load(handle)
+            except (OSError, EOFError, ValueError, TypeError):
+                continue
+        if stored_key == key:
+            yield value
+
+
 def save_marshal(kind: str, key: str, value: Any) -> None:
     root = directory()
     if root is None:

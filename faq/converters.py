@@ -33,6 +33,7 @@ dev sets alike.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -231,3 +232,50 @@ def _build(files: list[str], merged: Path, characters_from: int | None = None) -
 
 def _run(*arguments: str) -> None:
     subprocess.run([str(_TOOL), *arguments], check=True, capture_output=True, timeout=10)
+
+
+@functools.cache
+def stock_digest() -> str | None:
+    """A digest of what the converters of :data:`CONFIGS` convert with (OpenCC's version, their stock
+    configuration files and the bytes of every dictionary they name): conversions stored under it
+    (:mod:`faq.conversions`) are what these converters give. None when a file cannot be read. Read once
+    per process (~1 MB)."""
+    digest = hashlib.sha256(f"{FORMAT}\n{getattr(opencc, '__version__', '')}\n".encode())
+    try:
+        for config in CONFIGS:
+            stock = (_SHARE / f"{config}.json").read_bytes()
+            digest.update(config.encode() + b"\0" + stock + b"\0")
+        for name in sorted(_stock_files()):
+            digest.update(name.encode() + b"\0" + (_SHARE / name).read_bytes() + b"\0")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return digest.hexdigest()
+
+
+@functools.cache
+def key_characters() -> frozenset[str] | None:
+    """Every character of every key of every dictionary the converters of :data:`CONFIGS` read (their
+    stock files: the merged ones hold the same keys), read with OpenCC's own tool (~0.3 s); None when
+    that cannot be done. A character that no key holds splits a text into parts OpenCC converts alone
+    (:mod:`faq.conversions`)."""
+    if not os.access(_TOOL, os.X_OK):
+        return None
+    found: set[str] = set()
+    try:
+        with tempfile.TemporaryDirectory(prefix="faq-opencc-keys-") as work:
+            for k, name in enumerate(sorted(_stock_files())):
+                text = Path(work) / f"{k}.txt"
+                _run("-i", str(_SHARE / name), "-o", str(text), "-f", "ocd2", "-t", "text")
+                with text.open(encoding="utf-8") as lines:
+                    for line in lines:
+                        found.update(line.partition("\t")[0].rstrip("\n"))
+    except (OSError, ValueError, KeyError, TypeError, subprocess.SubprocessError, UnicodeDecodeError):
+        return None
+    return frozenset(found)
+
+
+def _stock_files() -> set[str]:
+    """The dictionary files the stock configurations of :data:`CONFIGS` name."""
+    return {
+        name for config in CONFIGS for name in _files(json.loads((_SHARE / f"{config}.json").read_text(encoding="utf-8")))
+    }

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from faq import analysis_file, apr, complaint, compose, memory
+from faq import analysis_file, apr, complaint, compose, conversions, memory
+from faq import normalize as normalize_module
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.context import (
     Context,
@@ -256,6 +257,11 @@ def _tool_texts(
     return rates, complaints
 
 
+#: A stage's label in a reply's first sentence ("极融逾期10天"), and the stage a sentence holds from.
+_STAGE_LABEL = "{platform}逾期{days}"
+_STAGE_SINCE = "从逾期{days}天起,{sentence}"
+
+
 class Engine:
     #: Whether this process has loaded an engine before (see :meth:`load`).
     _loaded_before: ClassVar[bool] = False
@@ -311,6 +317,8 @@ class Engine:
         for name, lender_id in self._lender_names:
             if name:
                 self._lenders_by_first_char.setdefault(name[0], []).append((name, lender_id))
+        # its reply texts converted to Traditional ahead of time: OpenCC is loaded only for a text they lack
+        normalize_module.use_stored(conversions.load(self))
 
     @classmethod
     def load(cls, path: str | Path | None = None, config: MatcherConfig | None = None) -> Engine:
@@ -1325,7 +1333,7 @@ class Engine:
                 continue
             sentence = compose.clean_lead(line)
             if candidate is not stage and candidate.min_days > 0:
-                sentence = f"从逾期{candidate.min_days}天起,{sentence}"
+                sentence = _STAGE_SINCE.format(days=candidate.min_days, sentence=sentence)
             return f"{label}:{sentence}"
         return None
 
@@ -1365,7 +1373,13 @@ class Engine:
     def _stage_label(self, days: int, platform: str | None, stage: Stage) -> str:
         named = self.kb.platform(platform)
         name = named.display_name if named and stage.platform != GENERAL else None
-        return f"{name or ''}逾期{as_said(days)}"
+        return _STAGE_LABEL.format(platform=name or "", days=as_said(days))
+
+    def composed_texts(self) -> list[str]:
+        """The texts this code joins the knowledge base's with in a reply (a stage's label, the stage a
+        sentence holds from), with a day count: for the conversions stored ahead of time (:mod:`faq.conversions`)."""
+        names = ["", *(p.display_name for p in self.kb.platforms)]
+        return [_STAGE_SINCE.format(days=1, sentence=""), *(_STAGE_LABEL.format(platform=n, days="1天") for n in names)]
 
     def _style(self, u: Understanding | None, ctx: Context | None, traditional: bool | None = None) -> _Style:
         """The script, regional variant and own words of the reader (this message, else the chat's)."""

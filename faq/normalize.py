@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Protocol
 
 import opencc
 
@@ -30,8 +31,16 @@ _CONFIGS = {"t": "s2tw", "tw": "s2twp", "hk": "s2hk"}
 @lru_cache(maxsize=3)
 def _converter(key: str) -> opencc.OpenCC:
     """A Simplified->Traditional converter, loaded on the first reply that needs it (the three share their
-    dictionaries: ~11 MB together, see :mod:`faq.converters`)."""
+    dictionaries: ~11 MB together, see :mod:`faq.converters`). The stored conversions are let go then:
+    with a converter loaded they save nothing and cost ~1 MB."""
+    global _stored
+    _stored = None
     return converters.traditional(_CONFIGS[key])
+
+
+def converter_loaded() -> bool:
+    """Whether a Simplified->Traditional converter has been loaded in this process."""
+    return _converter.cache_info().currsize > 0
 
 
 #: Forms OpenCC produces that no reader writes today (爲 覈 纔), fixed after every conversion.
@@ -94,11 +103,37 @@ def to_traditional(text: str, variant: str | None = None) -> str:
 
 @lru_cache(maxsize=8192)
 def _line_to_traditional(line: str, key: str) -> str:
-    """One line (no newline) of :func:`to_traditional` with the converter ``key``."""
+    """One line (no newline) of :func:`to_traditional` with the converter ``key``: from the stored
+    conversions of the knowledge base's texts when they hold all of it (:mod:`faq.conversions`), else
+    converted by OpenCC (the converter is loaded then)."""
+    stored = _stored.line(line, key) if _stored is not None else None
+    return stored if stored is not None else convert_line(line, key)
+
+
+def convert_line(line: str, key: str) -> str:
+    """One line (no newline) converted by OpenCC with the converter ``key``, and the fixes."""
     text = str(_converter(key).convert(line))
     for wrong, right in _FIXES[key].items():
         text = text.replace(wrong, right)
     return text
+
+
+class StoredConversions(Protocol):
+    """Conversions made ahead of time (:class:`faq.conversions.Stored`)."""
+
+    def line(self, line: str, key: str) -> str | None: ...
+
+
+#: The stored conversions of the knowledge base's texts of the engine loaded last (:func:`use_stored`).
+_stored: StoredConversions | None = None
+
+
+def use_stored(stored: StoredConversions | None) -> None:
+    """Convert lines from ``stored`` when it holds all of them (an engine's build installs its own; any
+    conversions give the same text, so an engine still serving may read those of the next one). Not once a
+    converter is loaded (see :func:`_converter`)."""
+    global _stored
+    _stored = None if converter_loaded() else stored
 
 
 def reader_variant(text: str) -> str:

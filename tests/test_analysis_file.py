@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from shipped_kb import copy_shipped_kb
 
-from faq import analysis_file, analyze, cache
+from faq import analysis_file, analyze, cache, normalize
 from faq import matcher as matcher_module
 from faq.engine import Engine
 from faq.kb import load_knowledge_base
@@ -45,6 +45,12 @@ def test_the_analysis_file_sits_beside_its_knowledge_base() -> None:
     assert analysis_file.path_for("/x/other.yaml") == Path("/x/other.analysis.pack")
 
 
+def _no_converter_loaded() -> None:
+    """As in a fresh process: no Traditional converter loaded (a build then reads or makes its conversions,
+    faq/conversions.py)."""
+    normalize._converter.cache_clear()
+
+
 def test_the_shipped_analysis_is_current_and_read_instead_of_computed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,6 +58,7 @@ def test_the_shipped_analysis_is_current_and_read_instead_of_computed(
     so writes, none of them."""
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     _own_ngram_models(monkeypatch)
+    _no_converter_loaded()
     kb = load_knowledge_base(SHIPPED_KB)
     with analysis_file.reading(kb.path) as shipped:
         Engine(kb)
@@ -66,6 +73,7 @@ def test_computing_again_gives_the_shipped_analysis(tmp_path: Path, monkeypatch:
     _own_ngram_models(monkeypatch)
     packed = cache.packed_names(SHIPPED_ANALYSIS, analysis_file.code_version())
     assert packed, STALE
+    _no_converter_loaded()
     with cache.redirected(tmp_path):
         Engine(load_knowledge_base(SHIPPED_KB))  # (not Engine.load: nothing read from the shipped file)
     for name in sorted(packed):
@@ -82,11 +90,14 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
     _own_ngram_models(monkeypatch)
     kb_path = copy_shipped_kb(tmp_path, edit=True)
     kb = load_knowledge_base(kb_path)
+    _no_converter_loaded()
     with analysis_file.reading(kb.path) as shipped:
         edited = Engine(kb)
     asked = {name for name in shipped.asked if cache.kind_of(name) in analysis_file.KINDS}
     assert len(asked) == len(analysis_file.KINDS)
-    assert analysis_file.stale(shipped.asked, kb_path.with_name(SHIPPED_ANALYSIS.name)) == sorted(asked)
+    # (an example added: the reply texts are those of the file, so are their conversions, faq/conversions.py)
+    analysis = sorted(name for name in asked if cache.kind_of(name) != "conversions")
+    assert analysis_file.stale(shipped.asked, kb_path.with_name(SHIPPED_ANALYSIS.name)) == analysis
     assert "逾期了催收天天打电话到底怎么办才好呢" in edited.matcher.examples
     reference = Engine(load_knowledge_base(SHIPPED_KB))  # (no file read: computed)
     unedited = copy_shipped_kb(tmp_path, edit=False)
