@@ -24,7 +24,9 @@ Approximations (``approximate=True``)
     ``个把月`` -> 30, ``一个多月`` -> 40 (months: +10; weeks: +3; years: +35, so ``一年多`` -> 400),
     prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
 Not yet overdue (never approximate)
-    ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
+    ``今天到期``/``今天是还款日``/``今天就是缴款日``/``今日系最后还款日`` -> 0, ``明天(才)到期``/``明天就到还款日`` -> -1,
+    ``后天到期`` -> -2, ``昨天没还``/``琴日忘咗还`` -> 1, ``due date是昨天`` -> 1; a due date and today's date both
+    named (``还款日是15号 今天17号`` -> 2, ``4月10号的还款 今天5月10号`` -> 30, ``还款日20号 今天18号`` -> -2);
     ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期``/``没逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
     is no count at all: never a positive one. Neither is a record of never having been late (``从没逾期过``,
@@ -75,13 +77,22 @@ Which quantities are overdue durations
     Amounts (``8000块``, ``3万``), counts (``3次``, ``3条短信``), hours (``48小时``), percentages,
     instalments (``分6期``, ``12期``) and phone numbers never match a day/week/month/year unit.
     Compounds join only directly or through 零/又/加: ``逾期一个月 一天打十几次`` is 30, not 31.
+    * a way out or a rule, never a count: 躲/再拖/拖到/拖够/熬过/挺过/再熬 N, N followed by 就不用还/就没事/就没了/唔使还,
+      a threshold (超过/满/达到 N ... 就/才, 过了/到了 N 就: ``说逾期超过90天就起诉 我现在第85天`` is 85), a list of
+      stages (``30天、60天、90天``, ``1到90天``), a point of the timeline (``从第一天开始``);
+    * a charge per period late (``逾期一天收两百``, ``晚一天罚多少``), a short loan's term (``7天借2000``), an amount
+      per period (``一年要交``, ``一个月能还``, ``一个月多少``, ``一个月底薪``);
+    * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经三天没接了``), time since graduating,
+      at work, sleepless, juggling loans (``拆东墙补西墙半年``), a holiday (``七天假``), someone not chasing
+      (``好几个月没人催``), calls in a day (``一天换十几个号码打我``), a threat within days (``三天内上门``);
+    * the reader is the lender further back in the sentence (``借给同事的钱 拖了半年不还``), unless the words
+      after it speak of the reader or the reader's own loans; something else falls due (``合同还有2个月到期``).
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
-    quantities; among equals the last one wins. A period the reader imagines (after 如果/要是/万一/躲/
-    再拖/拖到/拖够/等到 ..., or followed by 就不用还/就没事 ...) counts as bare and says so
-    (``hypothetical``): it is the count only when nothing else is stated (``如果逾期三个月会怎样`` is 90,
-    ``逾期一年了 躲三年是不是就不用还了`` is 365). So does a threshold someone names (超过/满/达到 N ... 就:
-    ``说逾期超过90天就起诉 我现在第85天`` is 85). Only the first ``MAX_SCAN`` characters are
+    quantities; among equals the last one wins. A period the reader imagines after 如果/要是/万一/假如/到时候
+    counts as bare and says so (``hypothetical``): it is the count only when nothing else is stated
+    (``如果逾期三个月会怎样`` is 90). Being late asked about (``晚一天算逾期吗``, ``迟两日还会点``: 晚/迟 with no 了)
+    counts as bare too, unmarked (``今天是还款日 晚一天还算逾期吗`` is 0). Only the first ``MAX_SCAN`` characters are
     searched (a Telegram message holds at most 4096), which bounds the time spent on garbage.
 """
 
@@ -355,7 +366,7 @@ _EXPIRES: Final = re.compile(
 )
 #: A period imagined, not lived: 如果/要是/万一 ..., 躲三年, 再拖半年, 拖到一个月, 拖够三年, 熬到, 等到.
 _HYPOTHETICAL_BEFORE: Final = re.compile(
-    r"(?P<cond>如果|要是|假如|假设|万一|到时候?)"
+    r"(?P<cond>如果|要是|假如|假设|万一|到时候?(?=\s{0,2}$))"
     r"|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|挺过|撑过|再过|再熬|再等|再躲|再撑|打算拖|准备拖|想拖"
 )
 #: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了, 三年不还
@@ -737,13 +748,15 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         or _names_a_threshold(left, right)
     ):
         return None
-    # 晚一天算逾期吗: being late, asked about (a stated due date wins: "今天是还款日 晚一天还算逾期吗" is 0)
-    hypothetical = imagined is not None or bool(_LATE_ASK_BEFORE.search(left) and _LATE_ASK_AFTER.match(right))
+    hypothetical = imagined is not None
+    # 晚一天算逾期吗: being late, asked about, counts as bare (a stated due date wins: "今天是还款日 晚一天还算逾期吗"
+    # is 0); it is not marked imagined, so the engine matches the question as before.
+    late_asked = bool(_LATE_ASK_BEFORE.search(left) and _LATE_ASK_AFTER.match(right))
     if _CHARGE_AFTER.match(right):
         return None  # 逾期一天收两百 / 晚一天罚多少
 
     def candidate(days: int, priority: int) -> _Candidate:
-        if hypothetical:
+        if hypothetical or late_asked:
             priority = min(priority, _BARE)
         return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority, hypothetical)
 

@@ -874,11 +874,12 @@ def test_issue9_forms(text: str, expected: int | None) -> None:
     assert _days(text) == expected, parse_days(text)
 
 
-def test_being_late_asked_about_is_marked_imagined() -> None:
-    """"晚两天还会怎样" asks about being late: reported only when nothing else is, and marked."""
-    found = parse_days("晚两天还会怎样")
-    assert found is not None and found.days == 2 and found.hypothetical
-    assert not parse_days("晚了两天 会怎样").hypothetical  # type: ignore[union-attr]
+def test_being_late_asked_about_gives_way_to_a_due_date() -> None:
+    """"晚两天还会怎样" asks about being late: reported when nothing else is, a due date stated wins, and a late
+    that happened (晚了) is a count like any other."""
+    assert _days("晚两天还会怎样") == 2
+    assert _days("今天就是还款日 晚两天还会怎样") == 0
+    assert _days("今天就是还款日 已经晚了两天") == 2
 
 
 def test_a_count_found_only_without_the_distress_words_is_none(engine: Engine) -> None:
