@@ -24,7 +24,9 @@ Approximations (``approximate=True``)
     ``个把月`` -> 30, ``一个多月`` -> 40 (months: +10; weeks: +3; years: +35, so ``一年多`` -> 400),
     prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
 Not yet overdue (never approximate)
-    ``今天到期``/``今天是还款日`` -> 0, ``明天(才)到期``/``明天还款日`` -> -1, ``后天到期`` -> -2,
+    ``今天到期``/``今天是还款日``/``今天就是缴款日``/``今日系最后还款日`` -> 0, ``明天(才)到期``/``明天就到还款日`` -> -1,
+    ``后天到期`` -> -2, ``昨天没还``/``琴日忘咗还`` -> 1, ``due date是昨天`` -> 1; a due date and today's date both
+    named (``还款日是15号 今天17号`` -> 2, ``4月10号的还款 今天5月10号`` -> 30, ``还款日20号 今天18号`` -> -2);
     ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期``/``没逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
     is no count at all: never a positive one. Neither is a record of never having been late (``从没逾期过``,
@@ -75,13 +77,22 @@ Which quantities are overdue durations
     Amounts (``8000块``, ``3万``), counts (``3次``, ``3条短信``), hours (``48小时``), percentages,
     instalments (``分6期``, ``12期``) and phone numbers never match a day/week/month/year unit.
     Compounds join only directly or through 零/又/加: ``逾期一个月 一天打十几次`` is 30, not 31.
+    * a way out or a rule, never a count: 躲/再拖/拖到/拖够/熬过/挺过/再熬 N, N followed by 就不用还/就没事/就没了/唔使还,
+      a threshold (超过/满/达到 N ... 就/才, 过了/到了 N 就: ``说逾期超过90天就起诉 我现在第85天`` is 85), a list of
+      stages (``30天、60天、90天``, ``1到90天``), a point of the timeline (``从第一天开始``);
+    * a charge per period late (``逾期一天收两百``, ``晚一天罚多少``), a short loan's term (``7天借2000``), an amount
+      per period (``一年要交``, ``一个月能还``, ``一个月多少``, ``一个月底薪``);
+    * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经三天没接了``), time since graduating,
+      at work, sleepless, juggling loans (``拆东墙补西墙半年``), a holiday (``七天假``), someone not chasing
+      (``好几个月没人催``), calls in a day (``一天换十几个号码打我``), a threat within days (``三天内上门``);
+    * the reader is the lender further back in the sentence (``借给同事的钱 拖了半年不还``), unless the words
+      after it speak of the reader or the reader's own loans; something else falls due (``合同还有2个月到期``).
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
-    quantities; among equals the last one wins. A period the reader imagines (after 如果/要是/万一/躲/
-    再拖/拖到/拖够/等到 ..., or followed by 就不用还/就没事 ...) counts as bare and says so
-    (``hypothetical``): it is the count only when nothing else is stated (``如果逾期三个月会怎样`` is 90,
-    ``逾期一年了 躲三年是不是就不用还了`` is 365). So does a threshold someone names (超过/满/达到 N ... 就:
-    ``说逾期超过90天就起诉 我现在第85天`` is 85). Only the first ``MAX_SCAN`` characters are
+    quantities; among equals the last one wins. A period the reader imagines after 如果/要是/万一/假如/到时候
+    counts as bare and says so (``hypothetical``): it is the count only when nothing else is stated
+    (``如果逾期三个月会怎样`` is 90). Being late asked about (``晚一天算逾期吗``, ``迟两日还会点``: 晚/迟 with no 了)
+    counts as bare too, unmarked (``今天是还款日 晚一天还算逾期吗`` is 0). Only the first ``MAX_SCAN`` characters are
     searched (a Telegram message holds at most 4096), which bounds the time spent on garbage.
 """
 
@@ -89,6 +100,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Final, NamedTuple
 
@@ -148,12 +160,12 @@ _BARE: Final = 1  # a duration with no verb around it
 _TRADITIONAL: Final = (
     "過遲還週個兩禮幾來後經沒號萬塊時點緩衝寬嗎離約貸帳賬費電話條將當這麼錢請協辦內頭連續為現從應該"
     "計餘給發會間進鐘筆項問題說務倆準備審處並裡裏滿額剩結違罰滯納騷擾壹貳參叁肆伍陸柒捌玖拾佰仟〇繳"
-    "聽講據網傳業職辭罵嚇脅轟舉報饋賺領銷覆"
+    "聽講據網傳業職辭罵嚇脅轟舉報饋賺領銷覆係關機聯畢"
 )
 _SIMPLIFIED: Final = (
     "过迟还周个两礼几来后经没号万块时点缓冲宽吗离约贷账账费电话条将当这么钱请协办内头连续为现从应该"
     "计余给发会间进钟笔项问题说务俩准备审处并里里满额剩结违罚滞纳骚扰一二三三四五六七八九十百千〇缴"
-    "听讲据网传业职辞骂吓胁轰举报馈赚领销复"
+    "听讲据网传业职辞骂吓胁轰举报馈赚领销复系关机联毕"
 )
 
 
@@ -173,15 +185,20 @@ _FOLD: Final = _build_fold_table()
 # --------------------------------------------------------------------------------------------------
 
 _CN: Final = "零〇一二两俩仨三四五六七八九十百千几"
+#: The days a due date is named by (Cantonese 琴日 yesterday, 听日 tomorrow) and the due date's names (Taiwan's 缴款日).
+_DUE_DAYS: Final = "大后天|后天|明天|明日|听日|今天|今日|大前天|前天|昨天|昨日|琴日"
+_DUE_DATE: Final = "(?:还款|缴款|缴费)日"
 _SP: Final = r"\s{0,2}"
 
 _MASTER: Final = re.compile(
     rf"""
     (?P<due>
-        (?P<due_day>大后天|后天|明天|明日|今天|今日|大前天|前天|昨天|昨日){_SP}(?:就|才|是|为|也)?{_SP}
-        (?:(?:最后)?还款日|到期日?|截止|最后一天|最后期限|(?:要|需要|得|该)还)
-      | (?:最后还款日|还款日|到期日|到期时间|到期){_SP}(?:是|在|就是|为|就在)?{_SP}
-        (?P<due_day2>大后天|后天|明天|明日|今天|今日|大前天|前天|昨天|昨日)
+        (?P<due_day>{_DUE_DAYS}){_SP}(?:[0-9]{{1,2}}{_SP}[号日]{_SP})?
+        (?:就是|就到|才到|就|才|是|系|为|也|到)?{_SP}
+        (?:(?:最后)?{_DUE_DATE}|到期日?|截止|最后一天|最后期限|(?:要|需要|得|该)还)
+      | (?:最后{_DUE_DATE}|{_DUE_DATE}|到期日|到期时间|到期|due{_SP}date){_SP}(?:是|系|在|就是|为|就在)?{_SP}
+        (?P<due_day2>{_DUE_DAYS})
+      | (?P<due_day3>昨天|昨日|琴日){_SP}(?:忘了|忘记了?|忘咗|迟了|迟咗|晚了|没有?|冇)(?:还|缴|交)
     )
   | (?P<status>
         (?<!有)(?<!有的)(?<!有些)(?<!从)(?<!从来)(?<!向来)(?<!一直)
@@ -211,9 +228,18 @@ _MASTER: Final = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 
+_DATE_OF: Final = r"(?:(?P<{m}>[0-9]{{1,2}})[月.])?(?P<{d}>[0-9]{{1,2}})[号日]"
+#: A due date named by the day of the month: 还款日是15号, 3月8号该还的, 4月10号的还款, 12.3号到期.
+_DUE_DATE_NAMED: Final = re.compile(
+    rf"(?:(?:还款|缴款|到期)日{_SP}(?:是|在|为)?{_SP}{_DATE_OF.format(m='m1', d='d1')})"
+    rf"|{_DATE_OF.format(m='m2', d='d2')}{_SP}(?:的还款|到期|该还|要还|是还款日)"
+)
+#: Today's date: 今天17号, 今天都20号了, 现在3月19号.
+_TODAY_DATE: Final = re.compile(rf"(?:今天|今日|现在)(?:是|都|已经|都已经)?{_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]")
+
 _DUE_OFFSETS: Final = {
-    "今天": 0, "今日": 0, "明天": -1, "明日": -1, "后天": -2, "大后天": -3,
-    "昨天": 1, "昨日": 1, "前天": 2, "大前天": 3,  # 昨天到期 / 还款日是前天: a day or two late
+    "今天": 0, "今日": 0, "明天": -1, "明日": -1, "听日": -1, "后天": -2, "大后天": -3,
+    "昨天": 1, "昨日": 1, "琴日": 1, "前天": 2, "大前天": 3,  # 昨天到期 / 还款日是前天: a day or two late
 }  # fmt: skip
 
 _LEFT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*$")
@@ -235,11 +261,12 @@ _EXCLUDED_BEFORE: Final = re.compile(
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 #: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
-OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|鱼期|yu\s?期|逾\s?qi"
+OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|鱼期|(?<![关由对属终至基等处])于期|(?<![剩盈有])余期|yu\s?期|逾\s?qi"
 _VERB: Final = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚缴了?|晚交了?|晚了|晚(?!上)"
-    r"|迟还了?|迟缴了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了",
+    r"|迟还了?|迟缴了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了|过咗"
+    r"|超了|到期(?=\s{0,2}$)",
     re.IGNORECASE,
 )
 _NOT_OVERDUE_MARKER: Final = re.compile(
@@ -257,14 +284,30 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"|失业|下岗|待业|裁员|被裁|没有?工作|没上班|没活干|停工|停业|离职|辞职|生病|病了|生了病|养病|养伤|休息"
     # 审核了五天 / 投诉了一周都没人理 / 退款半个月: how long something else took
     r"|审核|审批|退款|退费|投诉|举报|反馈|提交|答复|回复"
+    # 手机关机一个月了 / 失联半个月 / 关了一个多礼拜: how long the phone was off or the reader out of reach
+    r"|关机|关了机|关了|停机|失联|拉黑"
+    # 刚毕业一年 / 工作一个月才四千五 / 失眠一周了 / 一个人扛了大半年: other spans of the reader's life
+    r"|毕业|工作|上班|打工|失眠|扛了|扛着|harass"
+    # 拆东墙补西墙半年了 / 以贷养贷一年多: how long the reader has juggled loans, not how long one is overdue
+    r"|补西墙|以贷养贷|借新还旧"
     # 骂了我大半个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
     r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"
 )
 #: 表哥欠我钱三年多了 / 朋友借我的钱一年多没还 / 借给他三万: the reader is the lender, whatever follows.
-_LENDER: Final = re.compile(r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|借出")
+_LENDER: Final = re.compile(
+    r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|我借给|借出"
+    rf"|借了我(?=[0-9{_CN}])"  # 表弟借了我八千
+)
+#: Further back in the sentence (借给同事的钱 拖了半年不还), the reader is still the lender unless the words after it
+#: speak of the reader (我) or of the reader's own loans (逾期, 网贷 ...).
+_LENDER_WIDTH: Final = 30
+_SENTENCE_START: Final = re.compile(r"[^。.!！?？\n]*$")
+_READERS_OWN_DEBT: Final = re.compile(
+    rf"我|俺|逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|overdue|超期|晚还|迟还|迟缴|晚缴|网贷|信用卡|平台|征信", re.IGNORECASE
+)
 #: 据说逾期满两个月就会上门 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
 #: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
-_HEARSAY: Final = re.compile(r"听说|听讲|听人说|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说")
+_HEARSAY: Final = re.compile(r"听说|听讲|听人说|听人讲|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说")
 _SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|今天")
 
 # right context, anchored right after the quantity
@@ -276,20 +319,29 @@ _AFTER_THEN_DUE: Final = re.compile(
 )
 _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期(?!乐)|停催|停息|挂账"
-    rf"|工资|收入|薪水|月薪|年薪|房租|租金|生活费|开销"  # 一个月工资: a monthly amount, not a duration
-    rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下)"  # 三天没睡: how long the reader has not slept
+    rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下"  # 三天没睡: how long the reader has not slept
+    rf"|的?长?假(?!的)"  # 七天假 / 十天长假: a holiday
+    rf")"
 )
+#: 一个月工资 / 一个月底薪三千五: a monthly amount, not a duration (directly after the quantity: "逾期第3天 工资下个月才发"
+#: keeps its count).
+_AMOUNT_RIGHT_AFTER: Final = re.compile(r"的?(?:工资|底薪|收入|薪水|月薪|年薪|房租|租金|生活费|开销|提成|绩效)")
 #: Right after a quantity, a period that is not overdue time, in three kinds (one pattern):
 _OTHER_PERIOD_AFTER: Final = re.compile(
     # an amount earned or spent per period: 一个月才挣三千出头 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万
     r"(?:(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存))"
+    # or asked for: 一个月多少 / 一年多少钱
+    r"|多少"
     # how long the reader has been out of work or in hospital: 三个月没找到工作 / 半个月没收入 / 住了一个月的院
     # (directly after the number: "逾期三到五个月 没有工作" keeps its count)
     r"|(?:没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|的院)"
     # how long something else has kept the reader waiting: 客服三天没回复 / 一周都没人理 / 半个月了还没到账
     rf"|(?:{_SP}(?:了{_SP})?(?:都|也|还|一直)?{_SP}"
-    r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管)))"
+    r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管|催|找)))"
 )
+#: How long the reader has not answered or had the phone off (三天没接了 / 一周不接电话 / 半个月没开机): not overdue time,
+#: even right after 已经.
+_UNANSWERED_AFTER: Final = re.compile(rf"{_SP}(?:了{_SP})?(?:都|也|一直)?{_SP}(?:没有?接|不接|没开机|关机|没上线)")
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
 _OTHER_CLOCK: Final = (
@@ -300,7 +352,9 @@ _OTHER_CLOCK_AFTER: Final = re.compile(rf"{_SP}的?{_SP}{_OTHER_CLOCK}")
 _OTHER_CLOCK_RIGHT_AFTER: Final = re.compile(rf"的?{_OTHER_CLOCK}")
 #: 一周就要还, 7天到期, 三个月还款: the loan's term (when it falls due), not a time overdue.
 _TERM_AFTER: Final = re.compile(
-    rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该){_SP}还|到期|还款(?!日)|还钱)"
+    rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该|能|可以){_SP}(?:还|扣|交|付)|到期|还款(?!日)|还钱"
+    # 7天借2000 / 7天期的借款: a short loan's term
+    rf"|期的?{_SP}借|借{_SP}[0-9{_CN}])"
 )
 #: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
 #: an overdue verb comes before it (逾期近两个月 = nearly two months).
@@ -312,18 +366,38 @@ _EXPIRES: Final = re.compile(
 )
 #: A period imagined, not lived: 如果/要是/万一 ..., 躲三年, 再拖半年, 拖到一个月, 拖够三年, 熬到, 等到.
 _HYPOTHETICAL_BEFORE: Final = re.compile(
-    r"如果|要是|假如|假设|万一|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|再过|打算拖|准备拖|想拖"
+    r"(?P<cond>如果|要是|假如|假设|万一|到时候?(?=\s{0,2}$))"
+    r"|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|挺过|撑过|再过|再熬|再等|再躲|再撑|打算拖|准备拖|想拖"
 )
 #: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了, 三年不还
 #: 就不用还了吗 (not paying in between).
 _HYPOTHETICAL_AFTER: Final = re.compile(
-    rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否)?{_SP}就{_SP}"
-    r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动)"
+    rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否|系咪|是咪)?{_SP}就{_SP}"
+    r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动|没了|冇了)"
 )
+#: "晚一天算逾期吗", "迟两日还会点", "晚还一天会上征信吗": being late (no 了: not yet) asked about, not a count.
+_LATE_ASK_BEFORE: Final = re.compile(r"(?:晚|迟)(?:还款?|缴款?|交)?\s{0,2}$")
+_LATE_ASK_AFTER: Final = re.compile(
+    rf"{_SP}(?:还款?|缴款?|交)?{_SP}(?:的话|就|也|会|算|还算|有|能|要|可以|是否|是不是|行|没事|影响|上征信|[吗吧呢?？]|$)"
+)
+#: "逾期一天还收两百", "晚一天要另外收200": a charge per period late, not a count.
+_CHARGE_AFTER: Final = re.compile(
+    rf"{_SP}(?:还|就|要|都|会)*{_SP}(?:另外|额外|再)?{_SP}(?:收|罚|扣)(?:取|我)?{_SP}(?:[0-9{_CN}]|多少)"
+)
+#: "逾期30天、60天、90天 分别...", "30天和60天": periods listed (three or more of one unit, or two joined by 、/和/或), and
+#: "1到90天", "0-30天" (a stretch of the timeline from its start): the stages asked about, not the reader's count.
+_NUM: Final = rf"(?:[0-9]{{1,4}}|[{_CN}]{{1,4}})"
+_LISTED: Final = re.compile(
+    rf"{_NUM}{_SP}(?P<u>天|个月|年|周)(?:(?:{_SP}[、/和或跟]{_SP}|\s{{1,2}}){_NUM}{_SP}(?P=u)){{2,}}"
+    rf"|{_NUM}{_SP}(?P<v>天|个月|年|周){_SP}[、/和或跟]{_SP}{_NUM}{_SP}(?P=v)"
+    rf"|(?<![0-9.])[01]{_SP}(?:-|~|到|至|—){_SP}[0-9]{{2,4}}{_SP}天"
+)
+#: "他们一天换十几个号码打我", "一天被同一个号码打了八次": a day with calls in it, how often, not a count.
+_CALLS_IN_A_DAY_AFTER: Final = re.compile(r"[^,，。.!！?？;；\n]{0,10}?(?:打|催|call)", re.IGNORECASE)
 #: A threshold someone names ("说逾期超过90天就移交法院", "满三个月以后就会起诉"): what happens past it, not where
 #: the reader stands ("我现在第85天" is).
-_THRESHOLD_BEFORE: Final = re.compile(r"(?:超过|超出|满|达到|到了)\s*$")
-_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}就")
+_THRESHOLD_BEFORE: Final = re.compile(r"(?:(?P<firm>超过|超出|满|达到)|到了|过了)\s*$")
+_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}(?:就|(?P<only>才))")
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
 _AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
@@ -342,9 +416,14 @@ _STRONG_AFTER: Final = re.compile(
     rf"{_SP}(?:了{_SP})?(?:还没有?还|没有?还|未还|还不上|还不起|没钱还|都没还|逾期|没处理)"
 )
 _LE_AFTER: Final = re.compile(rf"{_SP}了")
+_WITHIN_AFTER: Final = re.compile(rf"{_SP}(?:内|以内|之内)")
+_FROM_BEFORE: Final = re.compile(rf"(?:从|自){_SP}$")
+_FROM_AFTER: Final = re.compile(rf"{_SP}(?:开始|起)")
+#: 合同还有2个月到期 / 签证还剩一周: something else falls due.
+_OTHER_THING_DUE: Final = re.compile(r"合同|租约|房租|签证|护照|身份证|驾照|会员|套餐|保险|押金")
 #: "Today is" before an ordinal day (Cantonese 今日系第二日, 而家系第五日): the reader counts the days of the
 #: debt, as 今天是第二天 does, though a bare 日 is otherwise a date.
-_TODAY_IS_BEFORE: Final = re.compile(rf"(?:今日|今天|而家|现在){_SP}(?:已经)?{_SP}(?:系|是){_SP}$")
+_TODAY_IS_BEFORE: Final = re.compile(rf"(?:今日|今天|而家|现在){_SP}(?:已经)?{_SP}(?:系|是)?{_SP}$")
 _DATE_AFTER_YEAR: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]{{1,3}}{_SP}月|底|初|中|末|份|级)")
 _DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
 #: 两个月零五天, 一年三个月: directly adjacent or joined by 零/又/加. A space alone separates two phrases
@@ -591,6 +670,7 @@ class _Attachment(NamedTuple):
     attached: bool  # the nearest marker on the left is an overdue verb
     blocked: bool  # the nearest marker on the left says "not overdue" (借了, 申请, 等了 ...)
     adjacent: bool  # the verb is directly in front of the quantity (逾期一天...)
+    weak: bool = False  # that verb is only 已经 ("已经三天没接了")
 
 
 def _attachment(left: str, right: str) -> _Attachment:
@@ -604,14 +684,24 @@ def _attachment(left: str, right: str) -> _Attachment:
     if other is not None and other.end() > verb.end():
         return _Attachment(False, True, False)
     # 咗 is Cantonese 了 (迟咗两日): the verb is still right before the quantity
-    return _Attachment(True, False, not left[verb.end() :].strip().removeprefix("咗").strip())
+    adjacent = not left[verb.end() :].strip().removeprefix("咗").strip()
+    return _Attachment(True, False, adjacent, verb.group() == "已经")
 
 
-def _lent_by_reader(left: str) -> bool:
-    """"表哥欠我钱三年多了": the last word about who owes says the reader is owed."""
+def _lent_by_reader(left: str, text: str, start: int) -> bool:
+    """"表哥欠我钱三年多了": the last word about who owes says the reader is owed; so does one further back in
+    the sentence ("借给同事的钱 拖了半年不还") with no word of the reader or the reader's own loans after it."""
     lender = _last(_LENDER, left)
     verb = _last(_VERB, left)
-    return lender is not None and (verb is None or lender.end() >= verb.end())
+    if lender is not None and (verb is None or lender.end() >= verb.end()):
+        return True
+    sentence = _SENTENCE_START.search(text, max(0, start - _LENDER_WIDTH), start)
+    wide = sentence.group() if sentence else ""
+    lender = _last(_LENDER, wide)
+    if lender is None:
+        return False
+    after = lender.end() + (wide[lender.end() : lender.end() + 1] == "我")  # 我借给我发小: "my", not the reader's debt
+    return _READERS_OWN_DEBT.search(wide, after) is None
 
 
 def _heard_of(text: str, start: int) -> bool:
@@ -623,6 +713,13 @@ def _heard_of(text: str, start: int) -> bool:
         return False
     between = clause[hearsay.end() :].lstrip()
     return not any(char.isspace() for char in between) and _SELF_AFTER_HEARSAY.search(between) is None
+
+
+def _names_a_threshold(left: str, right: str) -> bool:
+    """"超过90天就起诉", "满三个月才上征信", "过了30天就升级": what happens past a period, not where the reader is."""
+    before = _THRESHOLD_BEFORE.search(left)
+    after = _THRESHOLD_AFTER.match(right) if before is not None else None
+    return after is not None and (before["firm"] is not None or after["only"] is None)  # type: ignore[index]
 
 
 def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
@@ -642,21 +739,37 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         start -= len(left) - span_range.start()
         left, approximate = left[: span_range.start()], True
 
-    # An imagined period counts only when no other is stated ("逾期一年了 躲三年是不是就不用还了" is 365).
-    hypothetical = bool(
-        _HYPOTHETICAL_BEFORE.search(left)
+    # A period imagined as a way out or a rule (躲三年就不用还了, 满90天才上征信, 再熬半年) is no count at all; one
+    # imagined after 如果/要是 counts only when no other is stated (the stage it asks about).
+    imagined = _last(_HYPOTHETICAL_BEFORE, left)
+    if (
+        (imagined is not None and imagined["cond"] is None)
         or _HYPOTHETICAL_AFTER.match(right)
-        or (_THRESHOLD_BEFORE.search(left) and _THRESHOLD_AFTER.match(right))
-    )
+        or _names_a_threshold(left, right)
+    ):
+        return None
+    hypothetical = imagined is not None
+    # 晚一天算逾期吗: being late, asked about, counts as bare (a stated due date wins: "今天是还款日 晚一天还算逾期吗"
+    # is 0); it is not marked imagined, so the engine matches the question as before.
+    late_asked = bool(_LATE_ASK_BEFORE.search(left) and _LATE_ASK_AFTER.match(right))
+    if _CHARGE_AFTER.match(right):
+        return None  # 逾期一天收两百 / 晚一天罚多少
 
     def candidate(days: int, priority: int) -> _Candidate:
-        if hypothetical:
+        if hypothetical or late_asked:
             priority = min(priority, _BARE)
         return _Candidate(start, quantity.end, days, approximate if days > 0 else False, priority, hypothetical)
+
+    if quantity.ordinal and _FROM_BEFORE.search(left) and _FROM_AFTER.match(right):
+        return None  # 从第一天开始会怎样: a point of the timeline asked about
+    if quantity.ordinal and _TODAY_IS_BEFORE.search(left) and not _BARE_EXCLUDED_AFTER.match(right):
+        return candidate(quantity.days, _STRONG)  # 今天第4天: the reader counts the days of the debt
 
     if not quantity.ordinal:
         if _FUTURE_BEFORE.search(left):
             # the due date may be named further back: 离还款deadline还有三天
+            if _OTHER_THING_DUE.search(left):
+                return None
             if _DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(_left_clause(text, start, 2 * _WINDOW)):
                 return candidate(-quantity.days, _STRONG)
             return None  # 还有2天 / 还剩一周: time left, never time overdue
@@ -665,8 +778,16 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
         return None
     verb = _attachment(left, right)
-    if _EXCLUDED_AFTER.match(right) or _lent_by_reader(left) or _heard_of(text, start):
+    if _EXCLUDED_AFTER.match(right) or _lent_by_reader(left, text, start) or _heard_of(text, start):
         return None
+    if not quantity.ordinal and _AMOUNT_RIGHT_AFTER.match(text, quantity.end):
+        return None  # 一个月工资 / 一个月底薪三千
+    if _UNANSWERED_AFTER.match(right) and not (verb.adjacent and not verb.weak):
+        return None  # 已经三天没接了 / 半个月没开机
+    if not verb.adjacent and (
+        _WITHIN_AFTER.match(right) or (quantity.single_day and _CALLS_IN_A_DAY_AFTER.match(right))
+    ):
+        return None  # 说三天内来抓 / 一天换十几个号码打我
     if (_OTHER_CLOCK_RIGHT_AFTER if verb.adjacent else _OTHER_CLOCK_AFTER).match(right):
         return None
     if _AGO_AFTER.match(right):
@@ -731,15 +852,42 @@ def _tokens(text: str) -> list[re.Match[str] | _Quantity]:
     return tokens
 
 
+def _by_the_calendar(text: str) -> _Candidate | None:
+    """"还款日是15号 今天17号" is 2, "4月10号的还款 今天5月10号了" 30, "还款日20号 今天18号" -2: a due date and today's
+    date, both named (in the same month unless months are given)."""
+    due = _DUE_DATE_NAMED.search(text)
+    today = _TODAY_DATE.search(text)
+    if due is None or today is None:
+        return None
+    due_month, due_day = due["m1"] or due["m2"], int(due["d1"] or due["d2"])
+    month = today["m"] or due_month
+    due_month = due_month or month
+    try:
+        days = (date(2023, int(month or 1), int(today["d"])) - date(2023, int(due_month or 1), due_day)).days
+    except ValueError:  # no such date (2月30号, 13月)
+        return None
+    if days < 0 and today["m"] and due_month != month:
+        days += 365  # 12月28号到期 今天1月3号
+    if not -31 <= days <= 365:
+        return None
+    return _Candidate(today.start(), today.end(), days, False, _STRONG)
+
+
 def _candidates(text: str) -> list[_Candidate]:
     found: list[_Candidate] = []
+    by_the_calendar = _by_the_calendar(text) if "号" in text or "日" in text else None
+    if by_the_calendar is not None:
+        found.append(by_the_calendar)
+    listed = [match.span() for match in _LISTED.finditer(text)]
     for token in _tokens(text):
         if isinstance(token, _Quantity):
+            if any(start <= token.start < end for start, end in listed):
+                continue
             judged = _judge(token, text)
             if judged is not None:
                 found.append(judged)
         elif token["due"] is not None:
-            day = token["due_day"] or token["due_day2"]
+            day = token["due_day"] or token["due_day2"] or token["due_day3"]
             found.append(_Candidate(token.start(), token.end(), _DUE_OFFSETS[day], False, _STRONG))
         else:
             found.append(_Candidate(token.start(), token.end(), 0, False, _STATUS))

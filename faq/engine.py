@@ -395,6 +395,10 @@ class Engine:
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
         day_count = parse_days(asked) if asked and not signal.crisis else None
+        if signal.distress and day_count is not None and parse_days(normalized) is None:
+            # A count that only appears once the distress words are out ("已经失眠一周了" -> "一周了"): the period
+            # belonged to the distress (how long the reader has not slept), not to the debt.
+            day_count = None
         if signal.distress and not signal.crisis and day_count is None:
             # A distress cue may take a day count with it ("逾期40天 每天睡不着": N天...睡不 is a cue): the
             # count is kept, the distress words are taken out around it.

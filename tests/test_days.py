@@ -326,14 +326,15 @@ TYPOS_AND_HOLDING_OUT = [
     ("两年的诉讼时效", None),
 ]
 
-# A period imagined counts only when nothing else is stated; due yesterday is a day late; Cantonese 过咗期;
+# A period imagined after 如果/要是 counts only when nothing else is stated; one imagined as a way out (拖/躲 N 就不用还) is
+# none; due yesterday is a day late; Cantonese 过咗期;
 # how long the reader has not slept is no overdue count.
 IMAGINED_YESTERDAY_AND_SLEEP = [
     ("拖了八个月了 再拖两年是不是就不用还了", 240),
     ("逾期五天了 要是拖到一个月会怎样", 5),
     ("如果逾期两个月会怎样", 60),
     ("欠款躲了一年了", 365),
-    ("网贷拖五年 就不用还了吧", 1825),
+    ("网贷拖五年 就不用还了吧", None),
     ("花呗昨天到期 没还上", 1),
     ("还款日是前天 还没还", 2),
     ("過咗期十日 點算", 10),
@@ -654,13 +655,14 @@ def test_an_approximate_count_is_shown_in_the_readers_words(engine: Engine) -> N
     assert stated(15, None) == 15 and type(stated(15, None)) is int
 
 
-def test_an_imagined_period_is_marked_and_the_question_keeps_it(engine: Engine) -> None:
-    """"拖五年 就不用还了吧" asks about the five years: the count is reported, and the question is matched
-    with it (the time limit), not without it."""
-    found = parse_days("网贷拖五年 就不用还了吧")
-    assert found is not None and found.hypothetical
+def test_an_imagined_way_out_is_no_count_and_the_question_keeps_it(engine: Engine) -> None:
+    """"拖五年 就不用还了吧" asks about the time limit: no overdue count (the reader is not five years late), and
+    the question is matched with the five years in it. A period after 如果 is marked and still reported."""
+    assert parse_days("网贷拖五年 就不用还了吧") is None
     reply = engine.reply("网贷拖五年 就不用还了吧")
-    assert reply.days == 1825 and reply.intent == "statute_of_limitations"
+    assert reply.days is None and reply.intent == "statute_of_limitations"
+    found = parse_days("如果逾期五年会怎样")
+    assert found is not None and found.days == 1825 and found.hypothetical
     assert not parse_days("逾期五年了").hypothetical  # type: ignore[union-attr]
 
 
@@ -676,10 +678,9 @@ def test_a_rate_reply_keeps_the_day_count(engine: Engine) -> None:
 
 
 def test_not_paying_between_the_period_and_the_hope_still_imagines_it() -> None:
-    """"拖两年不还 是不是就没事了": the reader imagines what not paying for that long brings."""
+    """"拖两年不还 是不是就没事了": the reader imagines what not paying for that long brings: no count."""
     for text in ("信用卡拖两年不还 是不是就没事了", "逾期三年不理 就自动没了吧"):
-        found = parse_days(text)
-        assert found is not None and found.hypothetical, text
+        assert parse_days(text) is None, text
     assert not parse_days("逾期三年没还 会怎样").hypothetical  # type: ignore[union-attr]
 
 
@@ -695,8 +696,8 @@ def test_a_named_threshold_is_no_state() -> None:
     """"说超过60天就上门 我现在才第40天": past the threshold something happens; the reader stands at 40."""
     found = parse_days("催收说超过60天就上门 我现在才第40天")
     assert found is not None and found.days == 40 and not found.hypothetical
-    alone = parse_days("逾期满两个月以后就会被起诉吗")
-    assert alone is not None and alone.days == 60 and alone.hypothetical  # the only count: still reported
+    assert parse_days("逾期满两个月以后就会被起诉吗") is None  # a rule, even alone
+    assert _days("听讲要超过四十天才会报征信 我而家系第十二日") == 12
     assert not parse_days("已经逾期超过50天了").hypothetical  # type: ignore[union-attr]
 
 
@@ -796,3 +797,93 @@ NEIGHBOURS = [
 @pytest.mark.parametrize(("text", "expected"), NEIGHBOURS)
 def test_what_stands_beside_the_count(text: str, expected: int | None) -> None:
     assert _days(text) == expected
+
+
+# Issue 9: forms of the due date, and periods that are not the reader's overdue time. Invented wording.
+DUE_DATE_FORMS = [
+    ("后天就是还款日了 手头还差一千", -2),
+    ("大后天才到还款日 现在能先协商吗", -3),
+    ("今日系最后还款日 今晚先还一半得唔得", 0),
+    ("缴款日是明天 薪水还没进来", -1),
+    ("卡费缴款日是前天 还没缴", 2),
+    ("due date是前天 现在去还来得及吗", 2),
+    ("今天8号到期 还差两千", 0),
+    ("昨天没还 今天一早就接到电话", 1),
+    ("琴日忘咗还卡数 会唔会扣分", 1),
+    ("到期第五天了 短信越来越凶", 5),
+    ("超了四天 会上征信吗", 4),
+    ("于期了十一天 怎么跟家里开口", 11),
+    ("余期两周了 还有救吗", 14),
+]
+
+BY_THE_CALENDAR = [
+    ("还款日是10号 今天14号了", 4),
+    ("还款日是25号 今天22号 下周肯定还不上", -3),
+    ("6月5号的还款 今天7月5号了", 30),
+    ("9.2号到期的 今天都9号了", 7),
+    ("还款日是31号 今天2月30号", None),  # no such date: no count from it
+]
+
+NOT_THE_READERS_OVERDUE_TIME = [
+    # a way out imagined, a rule, a list of stages, a point of the timeline
+    ("听朋友讲拖够四年就唔使还", None),
+    ("欠款熬过两年 是不是就没了", None),
+    ("逾期三个月了 再熬一年行不行", 90),
+    ("平台说过了15天就转给外包", None),
+    ("有人说逾期满60天才会爆通讯录 我现在第20天", 20),
+    ("逾期15天 45天 80天 分别会怎样", None),
+    ("逾期0到60天一般怎么催", None),
+    ("逾期从第三天起会怎么样", None),
+    # being late asked about: marked, and a stated due date wins
+    ("明天才到期 晚两天还会有事吗", -1),
+    ("迟一天缴会不会罚钱", 1),
+    ("晚了一天还 算逾期吗", 1),
+    # a charge per period, a short loan's term, an amount per period
+    ("逾期一天收三十块 合理吗", None),
+    ("晚一天要罚多少", None),
+    ("14天借3000 到手2500", None),
+    ("一年要交两百年费", None),
+    ("一个月能还三千那种活 哪里找", None),
+    ("一个月多少钱的工资", None),
+    ("一个月底薪两千八", None),
+    ("逾期第6天 工资月底才发", 6),
+    # the phone off, not answering, other spans of life, a holiday
+    ("手机停机半个月了 会被起诉吗", None),
+    ("逾期40天 失联两周了", 40),
+    ("欠了一万 已经五天没接电话了", None),
+    ("逾期五天没接电话", 5),
+    ("毕业两年 欠了一堆网贷", None),
+    ("以贷养贷一年多 现在逾期三天", 3),
+    ("五天长假天天被打", None),
+    # someone else's wait, a count of calls in a day, a threat of days
+    ("好几周也没人催 是不是忘了", None),
+    ("欠了三千 他们一天换好多号码打过来", None),
+    ("逾期三天 一天被陌生号码打了十次", 3),
+    ("拖欠了 说两天内上门", None),
+    # the reader is the lender, further back in the sentence
+    ("借给表哥的两万 拖了一年多不还", None),
+    ("老板欠我半年工资 拖了八个月了", None),
+    ("借给朋友的钱拖了一年 我自己网贷也逾期两个月了", 60),
+    # something else falls due
+    ("租约还有一个月到期", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DUE_DATE_FORMS + BY_THE_CALENDAR + NOT_THE_READERS_OVERDUE_TIME)
+def test_issue9_forms(text: str, expected: int | None) -> None:
+    assert _days(text) == expected, parse_days(text)
+
+
+def test_being_late_asked_about_gives_way_to_a_due_date() -> None:
+    """"晚两天还会怎样" asks about being late: reported when nothing else is, a due date stated wins, and a late
+    that happened (晚了) is a count like any other."""
+    assert _days("晚两天还会怎样") == 2
+    assert _days("今天就是还款日 晚两天还会怎样") == 0
+    assert _days("今天就是还款日 已经晚了两天") == 2
+
+
+def test_a_count_found_only_without_the_distress_words_is_none(engine: Engine) -> None:
+    """The engine reads a message without its distress words; a period that only then stands alone belonged to
+    the distress ("整宿睡不着半个月了" is how long the reader has not slept)."""
+    assert engine.reply("心里好慌 已经失眠十来天了 有人能聊聊吗").days is None
+    assert engine.reply("逾期25天 天天失眠 怎么办").days == 25
