@@ -176,6 +176,7 @@ EVERYDAY_WORDS = (
     "截图",
     "录屏",
     "备忘录",
+    "到期",  # (下周到期 would split into 下 / 周到 / 期; a due date, no loan context by itself: 会员到期)
 )
 
 #: Ways of announcing a question ("我想问下", "想问问", "求大佬指点"): no topic of their own. Kept whole (jieba
@@ -225,6 +226,11 @@ ENGLISH_WORDS = {
     "illegal": "违法",
     "app": "app",
     "ai": "ai",
+    "due": "到期",
+    "jail": "坐牢",
+    "prioritize": "先还",
+    "priority": "先还",
+    "emergencycontact": "紧急联系人",
 }
 
 STOP_WORDS = frozenset(
@@ -244,9 +250,9 @@ AMOUNT = re.compile(
     rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb|蚊)?|多?(?:块钱|块|元|rmb|蚊)|[wk](?![a-z]))", re.IGNORECASE
 )
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
-#: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗).
+#: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗). Not the 贷 that ends a loan's name ("房贷下周到期", "网贷的").
 BORROWING_VERB = re.compile(
-    r"(?:借款|贷款|借|欠|贷)(?:了|的|过|下|咗)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?"
+    r"(?:借款|贷款|借|欠|(?<![房车网信])贷)(?:了|的|过|下|咗)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?"
     r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))",  # 网上借钱逾期: borrowed, not asking
     re.IGNORECASE,
 )
@@ -263,6 +269,11 @@ SMS_SENDER = re.compile(r"(?<![\d.])106\d{1,14}(?![\d.]|\s*条)")
 _RULES = frozenset(("催收新规", "新规", "指引", "规定", "法规", "条例", "法律", "办法"))
 _LATIN = re.compile(r"[a-z]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+#: One Han character glued to a run of Latin letters, either way round ("网dai", "cui收"): maybe one word
+#: written half in pinyin (see Analyzer._mixed_word).
+_MIXED_WORD = re.compile(
+    r"(?P<han1>[\u4e00-\u9fff])(?P<latin1>[a-z]{1,6})(?![a-z])|(?<![a-z])(?P<latin2>[a-z]{1,6})(?P<han2>[\u4e00-\u9fff])"
+)
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _DIGITS = re.compile(r"^[\d.:%+\-]+$")
 
@@ -326,7 +337,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "14"
+ANALYZER_VERSION = "15"
 #: The code and tables that compute the knowledge base's analysis (beside this module): the analyser's
 #: vocabulary and tokens and the n-gram model read from them. Every cache entry of the analysis is keyed by
 #: their digest (:func:`code_version`) as well as by ANALYZER_VERSION and faq.ngrams.VERSION, so that an edit
@@ -768,9 +779,11 @@ class Analyzer:
         if not text.strip():
             return []
         text = SMS_SENDER.sub(" 106 ", text)
-        text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
-        raw = [t for t in self.tokenizer.words(text) if t.strip()]
-        raw = self._repair_homophones(raw)
+        if _LATIN.search(text):
+            text = _MIXED_WORD.sub(self._mixed_word, text)
+            text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
+        # (spaces kept while typos are repaired: a window of characters never spans the reader's space)
+        raw = [t for t in self._repair_homophones(list(self.tokenizer.words(text))) if t.strip()]
         canonical = [self.synonyms.get(token, token) for token in raw]
         content = [
             t
@@ -800,6 +813,20 @@ class Analyzer:
             if not _LATIN.search(joined):
                 return joined
         return " ".join(self._latin_to_chinese(w) for w in words)
+
+    def _mixed_word(self, found: re.Match[str]) -> str:
+        """A word written half in characters, half in pinyin ("网dai", "cui收"): the character and the one
+        syllable glued to it read as the knowledge base's two-character word with that pinyin, which keeps
+        the written character; anything else (an English word, "借钱app", "上zx") is left as written."""
+        han, latin = (found["han1"], found["latin1"]) if found["han1"] else (found["han2"], found["latin2"])
+        if latin in self.english:
+            return found.group()
+        for reading in _readings(han):
+            key = reading + latin if found["han1"] else latin + reading
+            word = self.by_pinyin.get(key)
+            if word is not None and len(word) == 2 and word[0 if found["han1"] else 1] == han:
+                return f" {word} "
+        return found.group()
 
     def _latin_to_chinese(self, word: str) -> str:
         """An English word or a run of pinyin syllables -> the knowledge base's Chinese words."""

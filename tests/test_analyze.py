@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq.analyze import MIN_WORD_FREQUENCY, Analyzer, _dictionary, read_dictionary
+from faq.engine import Engine
 
 _PROBE = """
 import sys
@@ -152,3 +153,33 @@ def test_the_shipped_jieba_table_is_what_building_it_gives_and_only_for_its_dict
         (tmp_path / "words.table").write_bytes(damaged)
         assert jieba_words.read(table_key, tmp_path / "words.table") is None
     assert jieba_words.read(table_key, tmp_path / "missing.table") is None
+
+
+def test_a_word_half_in_pinyin_reads_as_the_word_keeping_its_character(engine: Engine) -> None:
+    """"网dai" / "cui收": one character and the syllable glued to it are the knowledge base's word (acc14);
+    an English word or an abbreviation glued to a character stays as it was."""
+    tokens = engine.matcher.analyzer.tokens
+    assert "网贷" in tokens("欠的网dai太多了")
+    assert "催收" in tokens("cui收说明天来")
+    assert "app" in tokens("那个借钱app打不开")
+    assert "征信" in tokens("这样会上zx吗")
+
+
+def test_a_typo_window_never_spans_the_readers_space(engine: Engine) -> None:
+    """"怎么改 欠..." is 改 then 欠, not the homophone 改签 read across the space (acc14)."""
+    tokens = engine.matcher.analyzer.tokens("紧急联系人怎么改 欠三期没还")
+    assert "改签" not in tokens and "改" in tokens
+
+
+def test_the_end_of_a_loans_name_is_no_borrowing_verb(engine: Engine) -> None:
+    """"房贷下周到期" keeps 房贷 (贷下 is no "borrowed"); "贷了" after nothing else still is (acc14)."""
+    analyzer = engine.matcher.analyzer
+    assert analyzer.tokens("房贷下周到期 钱不够")[:3] == ["房贷", "下周", "到期"]
+    assert "贷" not in analyzer.tokens("我贷了一笔 现在还不上")
+
+
+def test_english_words_for_due_dates_jail_and_an_emergency_contact(engine: Engine) -> None:
+    tokens = engine.matcher.analyzer.tokens
+    assert "到期" in tokens("两笔 loan 同一天 due")
+    assert "坐牢" in tokens("会 go to jail 吗")
+    assert "紧急联系人" in tokens("他把我填成 emergency contact 了")
