@@ -1524,24 +1524,24 @@ def test_crisis_fuzzy_spelling_is_one_left_to_right_pass_of_each_rule() -> None:
 EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout.yaml": 0,
     "everyday_holdout2.yaml": 0,
-    "everyday_holdout3.yaml": 2,
+    "everyday_holdout3.yaml": 1,  # 2 before crisis_train_10 (crisisfa2)
     "everyday_holdout4.yaml": 1,
     "everyday_holdout5.yaml": 0,  # 1 before crisis_train_9 (crisis10)
     "queries_holdout4.yaml": 0,
     "queries_holdout5.yaml": 0,
-    "everyday_holdout6.yaml": 1,
+    "everyday_holdout6.yaml": 0,  # 1 before crisis_train_10 (crisisfa2)
     "queries_holdout6.yaml": 0,
     "everyday_holdout7.yaml": 0,
-    "everyday_holdout7b.yaml": 1,
+    "everyday_holdout7b.yaml": 0,  # 1 before crisis_train_10 (crisisfa2)
     "queries_holdout7.yaml": 0,
-    "everyday_holdout8.yaml": 1,
+    "everyday_holdout8.yaml": 0,  # 1 before crisis_train_10 (crisisfa2)
     "everyday_holdout8b.yaml": 0,  # 2 before crisis_train_9 (crisis10)
     "queries_holdout8.yaml": 0,
-    "everyday_holdout9.yaml": 1,  # round 9, measured after crisis10
-    "everyday_holdout9b.yaml": 2,
+    "everyday_holdout9.yaml": 0,  # round 9, measured after crisis10 (1; 0 since crisis_train_10, crisisfa2)
+    "everyday_holdout9b.yaml": 0,  # 2 before crisis_train_10 (crisisfa2)
     "queries_holdout9.yaml": 1,
-    "everyday_holdout10.yaml": 1,  # round 10, measured once after the round's work (the same before)
-    "everyday_holdout10b.yaml": 1,
+    "everyday_holdout10.yaml": 0,  # round 10, measured once after the round's work (1; 0 since crisis_train_10)
+    "everyday_holdout10b.yaml": 0,  # 1 before crisis_train_10 (crisisfa2)
     "queries_holdout10.yaml": 0,
     "everyday_holdout11.yaml": 0,  # round 11 (its writers were asked for no self-harm messages): no crisis reply at all
     "everyday_holdout11b.yaml": 0,
@@ -1632,6 +1632,13 @@ EVERYDAY_SENSES = [
     # never coming back to borrow, to the app
     ("我再也不会回来借你们的钱了 怎么注销", "我再也不会回来了 别找我"),
     ("永远不会回来这个平台了 账户怎么销", "我永远不回来了 你们保重"),
+    # (crisisfa2) a collector's curse said to "people like you", not the reader's wish
+    ("催收员骂我 你这种人怎么不去死 能投诉吗", "你这种人怎么还不去死 我每天都这样骂自己 今晚就去死"),
+    # playing dead: not answering the phone
+    ("我一直装死 电话短信都不回 会被起诉吗", "装死有什么用 我是真的想死"),
+    # a story of debt juggling that stopped in the past ("later I could not keep it up, now overdue")
+    ("以贷养贷了两年 后来实在撑不住了 就逾期了 现在怎么办", "后来实在撑不住了 我现在站在楼顶"),
+    ("借新还旧 后来撑不住了 现在逾期三个月", "拆东墙补西墙 现在真的撑不住了"),
 ]
 
 
