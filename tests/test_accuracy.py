@@ -162,6 +162,12 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: engine 9f2dff3 (README): in scope the same before and after, 97.2 / 98.2 / 97.6 / 99.0 %; rejection 97.8,
 #: 91.4 -> 88.6, 91.4 and 94.3 %. Dev sets since; floors just under. everyday_holdout11 and 11c join the
 #: never-refused test (none of their in-scope messages refused or left with "did you mean"); 11b has one fallback.
+#: everyday_holdout12 / 12b / 12c / queries_holdout12 (the twelfth round, written the same way; its writers were
+#: asked for frightened, ashamed or exhausted borrowers but no self-harm) were measured on main f3fce91 and once
+#: more on the merged engine (README): in scope 96.4 -> 96.4, 93.3 -> 93.3, 95.8 -> 95.8, 96.4 -> 97.4 %;
+#: rejection 94.3, 94.3, 91.4 -> 88.6, 91.4 % (here, without the texts an example equals: 212/220, 154/165,
+#: 158/165, 187/192). Dev sets since; floors just under. 12c and queries_holdout12 join the never-refused test;
+#: 12 has two fallbacks and 12b three and one "did you mean".
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -192,6 +198,10 @@ HELD_OUT = {
     "everyday_holdout11b": (0.975, 0.88),
     "everyday_holdout11c": (0.97, 0.91),
     "queries_holdout11": (0.985, 0.94),
+    "everyday_holdout12": (0.96, 0.93),
+    "everyday_holdout12b": (0.93, 0.93),
+    "everyday_holdout12c": (0.955, 0.88),
+    "queries_holdout12": (0.97, 0.89),
 }
 
 
@@ -220,7 +230,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout.yaml", "everyday_holdout2.yaml", "everyday_holdout3.yaml", "everyday_holdout4.yaml",
             "everyday_holdout5.yaml", "everyday_holdout6.yaml", "everyday_holdout7.yaml", "everyday_holdout8.yaml",
             "everyday_holdout7b.yaml", "everyday_holdout8b.yaml", "everyday_holdout9b.yaml",
-            "everyday_holdout11.yaml", "everyday_holdout11c.yaml",
+            "everyday_holdout11.yaml", "everyday_holdout11c.yaml", "everyday_holdout12c.yaml", "queries_holdout12.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

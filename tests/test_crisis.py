@@ -1547,6 +1547,10 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout11b.yaml": 0,
     "everyday_holdout11c.yaml": 0,
     "queries_holdout11.yaml": 0,
+    "everyday_holdout12.yaml": 0,  # round 12 (frightened or exhausted writers, no self-harm), after crisis_train_10
+    "everyday_holdout12b.yaml": 2,  # two false alarms (a story of anonymous calls, men waiting downstairs)
+    "everyday_holdout12c.yaml": 2,  # two false alarms (every loan unpayable, changing one's number)
+    "queries_holdout12.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

@@ -58,6 +58,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout11b.yaml": 4,
     "everyday_holdout11c.yaml": 0,
     "queries_holdout11.yaml": 19,
+    "everyday_holdout12.yaml": 34,  # round 12, counted after the round's work
+    "everyday_holdout12b.yaml": 4,
+    "everyday_holdout12c.yaml": 1,
+    "queries_holdout12.yaml": 19,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
