@@ -130,16 +130,9 @@ def has_marshal(kind: str, key: str) -> bool:
 
 
 def load_marshal(kind: str, key: str) -> Any:
-    """A value saved by :func:`save_marshal` (builtin types only), or None."""
-    for handle in _sources(_name(kind, key, ".marshal")):
-        with handle:
-            try:
-                stored_key, value = marshal.load(handle)
-            except (OSError, EOFError, ValueError, TypeError):
-                continue
-        if stored_key == key:
-            return value
-    return None
+    """A value saved by :func:`save_marshal` (builtin types only), or None: the first that
+    :func:`load_marshal_all` reads."""
+    return next(load_marshal_all(kind, key), None)
 
 
 def load_marshal_all(kind: str, key: str) -> Iterator[Any]:
