@@ -85,7 +85,7 @@ Which quantities are overdue durations
     * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经三天没接了``), time since graduating,
       at work, sleepless, juggling loans (``拆东墙补西墙半年``), a holiday (``七天假``), someone not chasing
       (``好几个月没人催``), calls in a day (``一天换十几个号码打我``), a threat within days (``三天内上门``);
-    * the reader is the lender further back in the sentence (``借给同事的钱 拖了半年不还``), unless the words
+    * the reader is the lender further back in the sentence (``借给表姐的那笔钱 她拖了大半年也不还``), unless the words
       after it speak of the reader or the reader's own loans; something else falls due (``合同还有2个月到期``).
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
@@ -298,7 +298,7 @@ _LENDER: Final = re.compile(
     r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|我借给|借出"
     rf"|借了我(?=[0-9{_CN}])"  # 表弟借了我八千
 )
-#: Further back in the sentence (借给同事的钱 拖了半年不还), the reader is still the lender unless the words after it
+#: Further back in the sentence (借给表姐的那笔钱 她拖了大半年也不还), the reader is still the lender unless the words after it
 #: speak of the reader (我) or of the reader's own loans (逾期, 网贷 ...).
 _LENDER_WIDTH: Final = 30
 _SENTENCE_START: Final = re.compile(r"[^。.!！?？\n]*$")
@@ -690,7 +690,7 @@ def _attachment(left: str, right: str) -> _Attachment:
 
 def _lent_by_reader(left: str, text: str, start: int) -> bool:
     """"表哥欠我钱三年多了": the last word about who owes says the reader is owed; so does one further back in
-    the sentence ("借给同事的钱 拖了半年不还") with no word of the reader or the reader's own loans after it."""
+    the sentence ("借给表姐的那笔钱 她拖了大半年也不还") with no word of the reader or the reader's own loans after it."""
     lender = _last(_LENDER, left)
     verb = _last(_VERB, left)
     if lender is not None and (verb is None or lender.end() >= verb.end()):
