@@ -250,7 +250,7 @@ AMOUNT = re.compile(
     rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb|蚊)?|多?(?:块钱|块|元|rmb|蚊)|[wk](?![a-z]))", re.IGNORECASE
 )
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
-#: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗). Not the 贷 that ends a loan's name ("房贷下周到期", "网贷的").
+#: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗). Not the 贷 that ends a loan's name ("车贷下周到期", "网贷的").
 BORROWING_VERB = re.compile(
     r"(?:借款|贷款|借|欠|(?<![房车网信])贷)(?:了|的|过|下|咗)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?"
     r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))",  # 网上借钱逾期: borrowed, not asking

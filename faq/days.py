@@ -26,7 +26,7 @@ Approximations (``approximate=True``)
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日``/``今天就是缴款日``/``今日系最后还款日`` -> 0, ``明天(才)到期``/``明天就到还款日`` -> -1,
     ``后天到期`` -> -2, ``昨天没还``/``琴日忘咗还`` -> 1, ``due date是昨天`` -> 1; a due date and today's date both
-    named (``还款日是15号 今天17号`` -> 2, ``4月10号的还款 今天5月10号`` -> 30, ``还款日20号 今天18号`` -> -2);
+    named (``还款日是12号 今天15号`` -> 3, ``6月5号的还款 今天7月5号`` -> 30, ``还款日20号 今天18号`` -> -2);
     ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期``/``没逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
     is no count at all: never a positive one. Neither is a record of never having been late (``从没逾期过``,
@@ -80,13 +80,13 @@ Which quantities are overdue durations
     * a way out or a rule, never a count: 躲/再拖/拖到/拖够/熬过/挺过/再熬 N, N followed by 就不用还/就没事/就没了/唔使还,
       a threshold (超过/满/达到 N ... 就/才, 过了/到了 N 就: ``说逾期超过90天就起诉 我现在第85天`` is 85), a list of
       stages (``30天、60天、90天``, ``1到90天``), a point of the timeline (``从第一天开始``);
-    * a charge per period late (``逾期一天收两百``, ``晚一天罚多少``), a short loan's term (``7天借2000``), an amount
+    * a charge per period late (``逾期一天收两百``, ``晚一天罚多少``), a short loan's term (``7天借1500``), an amount
       per period (``一年要交``, ``一个月能还``, ``一个月多少``, ``一个月底薪``);
-    * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经三天没接了``), time since graduating,
-      at work, sleepless, juggling loans (``拆东墙补西墙半年``), a holiday (``七天假``), someone not chasing
-      (``好几个月没人催``), calls in a day (``一天换十几个号码打我``), a threat within days (``三天内上门``);
+    * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经四天不接了``), time since graduating,
+      at work, sleepless, juggling loans (``拆东墙补西墙大半年``), a holiday (``七天假``), someone not chasing
+      (``好几个月没人催``), calls in a day (``一天换二十个号打过来``), a threat within days (``三天内上门``);
     * the reader is the lender further back in the sentence (``借给表姐的那笔钱 她拖了大半年也不还``), unless the words
-      after it speak of the reader or the reader's own loans; something else falls due (``合同还有2个月到期``).
+      after it speak of the reader or the reader's own loans; something else falls due (``租约还有3个月到期``).
 Choosing
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
     quantities; among equals the last one wins. A period the reader imagines after 如果/要是/万一/假如/到时候
@@ -229,7 +229,7 @@ _MASTER: Final = re.compile(
 )
 
 _DATE_OF: Final = r"(?:(?P<{m}>[0-9]{{1,2}})[月.])?(?P<{d}>[0-9]{{1,2}})[号日]"
-#: A due date named by the day of the month: 还款日是15号, 3月8号该还的, 4月10号的还款, 12.3号到期.
+#: A due date named by the day of the month: 还款日是15号, 3月8号该还的, 6月5号的还款, 12.3号到期.
 _DUE_DATE_NAMED: Final = re.compile(
     rf"(?:(?:还款|缴款|到期)日{_SP}(?:是|在|为)?{_SP}{_DATE_OF.format(m='m1', d='d1')})"
     rf"|{_DATE_OF.format(m='m2', d='d2')}{_SP}(?:的还款|到期|该还|要还|是还款日)"
@@ -284,11 +284,11 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"|失业|下岗|待业|裁员|被裁|没有?工作|没上班|没活干|停工|停业|离职|辞职|生病|病了|生了病|养病|养伤|休息"
     # 审核了五天 / 投诉了一周都没人理 / 退款半个月: how long something else took
     r"|审核|审批|退款|退费|投诉|举报|反馈|提交|答复|回复"
-    # 手机关机一个月了 / 失联半个月 / 关了一个多礼拜: how long the phone was off or the reader out of reach
+    # 手机关机二十多天 / 失联半个月 / 关了好几个礼拜: how long the phone was off or the reader out of reach
     r"|关机|关了机|关了|停机|失联|拉黑"
-    # 刚毕业一年 / 工作一个月才四千五 / 失眠一周了 / 一个人扛了大半年: other spans of the reader's life
+    # 刚毕业一年 / 上班两个月才拿三千八 / 失眠一周了 / 独自扛了好几个月: other spans of the reader's life
     r"|毕业|工作|上班|打工|失眠|扛了|扛着|harass"
-    # 拆东墙补西墙半年了 / 以贷养贷一年多: how long the reader has juggled loans, not how long one is overdue
+    # 拆东墙补西墙大半年 / 以贷养贷两年多: how long the reader has juggled loans, not how long one is overdue
     r"|补西墙|以贷养贷|借新还旧"
     # 骂了我大半个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
     r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"
@@ -353,7 +353,7 @@ _OTHER_CLOCK_RIGHT_AFTER: Final = re.compile(rf"的?{_OTHER_CLOCK}")
 #: 一周就要还, 7天到期, 三个月还款: the loan's term (when it falls due), not a time overdue.
 _TERM_AFTER: Final = re.compile(
     rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该|能|可以){_SP}(?:还|扣|交|付)|到期|还款(?!日)|还钱"
-    # 7天借2000 / 7天期的借款: a short loan's term
+    # 7天借1500 / 7天期的借款: a short loan's term
     rf"|期的?{_SP}借|借{_SP}[0-9{_CN}])"
 )
 #: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
@@ -392,7 +392,7 @@ _LISTED: Final = re.compile(
     rf"|{_NUM}{_SP}(?P<v>天|个月|年|周){_SP}[、/和或跟]{_SP}{_NUM}{_SP}(?P=v)"
     rf"|(?<![0-9.])[01]{_SP}(?:-|~|到|至|—){_SP}[0-9]{{2,4}}{_SP}天"
 )
-#: "他们一天换十几个号码打我", "一天被同一个号码打了八次": a day with calls in it, how often, not a count.
+#: "他们一天换二十个号打过来", "同一个号一天打来七八次": a day with calls in it, how often, not a count.
 _CALLS_IN_A_DAY_AFTER: Final = re.compile(r"[^,，。.!！?？;；\n]{0,10}?(?:打|催|call)", re.IGNORECASE)
 #: A threshold someone names ("说逾期超过90天就移交法院", "满三个月以后就会起诉"): what happens past it, not where
 #: the reader stands ("我现在第85天" is).
@@ -419,7 +419,7 @@ _LE_AFTER: Final = re.compile(rf"{_SP}了")
 _WITHIN_AFTER: Final = re.compile(rf"{_SP}(?:内|以内|之内)")
 _FROM_BEFORE: Final = re.compile(rf"(?:从|自){_SP}$")
 _FROM_AFTER: Final = re.compile(rf"{_SP}(?:开始|起)")
-#: 合同还有2个月到期 / 签证还剩一周: something else falls due.
+#: 租约还有3个月到期 / 签证还剩一周: something else falls due.
 _OTHER_THING_DUE: Final = re.compile(r"合同|租约|房租|签证|护照|身份证|驾照|会员|套餐|保险|押金")
 #: "Today is" before an ordinal day (Cantonese 今日系第二日, 而家系第五日): the reader counts the days of the
 #: debt, as 今天是第二天 does, though a bare 日 is otherwise a date.
@@ -670,7 +670,7 @@ class _Attachment(NamedTuple):
     attached: bool  # the nearest marker on the left is an overdue verb
     blocked: bool  # the nearest marker on the left says "not overdue" (借了, 申请, 等了 ...)
     adjacent: bool  # the verb is directly in front of the quantity (逾期一天...)
-    weak: bool = False  # that verb is only 已经 ("已经三天没接了")
+    weak: bool = False  # that verb is only 已经 ("已经四天不接了")
 
 
 def _attachment(left: str, right: str) -> _Attachment:
@@ -700,7 +700,7 @@ def _lent_by_reader(left: str, text: str, start: int) -> bool:
     lender = _last(_LENDER, wide)
     if lender is None:
         return False
-    after = lender.end() + (wide[lender.end() : lender.end() + 1] == "我")  # 我借给我发小: "my", not the reader's debt
+    after = lender.end() + (wide[lender.end() : lender.end() + 1] == "我")  # 我借给我表弟: "my", not the reader's debt
     return _READERS_OWN_DEBT.search(wide, after) is None
 
 
@@ -716,7 +716,7 @@ def _heard_of(text: str, start: int) -> bool:
 
 
 def _names_a_threshold(left: str, right: str) -> bool:
-    """"超过90天就起诉", "满三个月才上征信", "过了30天就升级": what happens past a period, not where the reader is."""
+    """"超过90天就起诉", "满三个月才上征信", "过了60天就转委外": what happens past a period, not where the reader is."""
     before = _THRESHOLD_BEFORE.search(left)
     after = _THRESHOLD_AFTER.match(right) if before is not None else None
     return after is not None and (before["firm"] is not None or after["only"] is None)  # type: ignore[index]
@@ -783,11 +783,11 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if not quantity.ordinal and _AMOUNT_RIGHT_AFTER.match(text, quantity.end):
         return None  # 一个月工资 / 一个月底薪三千
     if _UNANSWERED_AFTER.match(right) and not (verb.adjacent and not verb.weak):
-        return None  # 已经三天没接了 / 半个月没开机
+        return None  # 已经四天不接了 / 半个月没开机
     if not verb.adjacent and (
         _WITHIN_AFTER.match(right) or (quantity.single_day and _CALLS_IN_A_DAY_AFTER.match(right))
     ):
-        return None  # 说三天内来抓 / 一天换十几个号码打我
+        return None  # 说三天内来抓 / 一天换二十个号打过来
     if (_OTHER_CLOCK_RIGHT_AFTER if verb.adjacent else _OTHER_CLOCK_AFTER).match(right):
         return None
     if _AGO_AFTER.match(right):
@@ -853,7 +853,7 @@ def _tokens(text: str) -> list[re.Match[str] | _Quantity]:
 
 
 def _by_the_calendar(text: str) -> _Candidate | None:
-    """"还款日是15号 今天17号" is 2, "4月10号的还款 今天5月10号了" 30, "还款日20号 今天18号" -2: a due date and today's
+    """"还款日是12号 今天15号" is 3, "6月5号的还款 今天7月5号了" 30, "还款日20号 今天18号" -2: a due date and today's
     date, both named (in the same month unless months are given)."""
     due = _DUE_DATE_NAMED.search(text)
     today = _TODAY_DATE.search(text)

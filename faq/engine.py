@@ -396,7 +396,7 @@ class Engine:
         asked = self._without_distress_words(normalized) if signal.distress else normalized
         day_count = parse_days(asked) if asked and not signal.crisis else None
         if signal.distress and day_count is not None and parse_days(normalized) is None:
-            # A count that only appears once the distress words are out ("已经失眠一周了" -> "一周了"): the period
+            # A count that only appears once the distress words are out ("失眠快十天了" -> "快十天了"): the period
             # belonged to the distress (how long the reader has not slept), not to the debt.
             day_count = None
         if signal.distress and not signal.crisis and day_count is None:

@@ -172,9 +172,9 @@ def test_a_typo_window_never_spans_the_readers_space(engine: Engine) -> None:
 
 
 def test_the_end_of_a_loans_name_is_no_borrowing_verb(engine: Engine) -> None:
-    """"房贷下周到期" keeps 房贷 (贷下 is no "borrowed"); "贷了" after nothing else still is (acc14)."""
+    """"车贷下周到期" keeps 车贷 (贷下 is no "borrowed"); "贷了" after nothing else still is (acc14)."""
     analyzer = engine.matcher.analyzer
-    assert analyzer.tokens("房贷下周到期 钱不够")[:3] == ["房贷", "下周", "到期"]
+    assert analyzer.tokens("车贷下周到期 钱还不够")[:3] == ["车贷", "下周", "到期"]
     assert "贷" not in analyzer.tokens("我贷了一笔 现在还不上")
 
 

@@ -853,7 +853,7 @@ NOT_THE_READERS_OVERDUE_TIME = [
     ("欠了一万 已经五天没接电话了", None),
     ("逾期五天没接电话", 5),
     ("毕业两年 欠了一堆网贷", None),
-    ("以贷养贷一年多 现在逾期三天", 3),
+    ("以贷养贷两年多 现在逾期三天", 3),
     ("五天长假天天被打", None),
     # someone else's wait, a count of calls in a day, a threat of days
     ("好几周也没人催 是不是忘了", None),
