@@ -288,7 +288,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"|关机|关了机|关了|停机|失联|拉黑"
     # 刚毕业一年 / 上班两个月才拿三千八 / 失眠一周了 / 独自扛了好几个月: other spans of the reader's life
     r"|毕业|工作|上班|打工|失眠|扛了|扛着|harass"
-    # 拆东墙补西墙大半年 / 以贷养贷两年多: how long the reader has juggled loans, not how long one is overdue
+    # 拆东墙补西墙大半年 / 以贷养贷快三年: how long the reader has juggled loans, not how long one is overdue
     r"|补西墙|以贷养贷|借新还旧"
     # 骂了我大半个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
     r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"

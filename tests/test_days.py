@@ -837,7 +837,7 @@ NOT_THE_READERS_OVERDUE_TIME = [
     # being late asked about: marked, and a stated due date wins
     ("明天才到期 晚两天还会有事吗", -1),
     ("迟一天缴会不会罚钱", 1),
-    ("晚了一天还 算逾期吗", 1),
+    ("上个月晚了1天才还上 这也算逾期？", 1),
     # a charge per period, a short loan's term, an amount per period
     ("逾期一天收三十块 合理吗", None),
     ("晚一天要罚多少", None),
@@ -853,7 +853,7 @@ NOT_THE_READERS_OVERDUE_TIME = [
     ("欠了一万 已经五天没接电话了", None),
     ("逾期五天没接电话", 5),
     ("毕业两年 欠了一堆网贷", None),
-    ("以贷养贷两年多 现在逾期三天", 3),
+    ("以贷养贷快三年 现在逾期三天", 3),
     ("五天长假天天被打", None),
     # someone else's wait, a count of calls in a day, a threat of days
     ("好几周也没人催 是不是忘了", None),
