@@ -167,7 +167,8 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: more on the merged engine (README): in scope 96.4 -> 96.4, 93.3 -> 93.3, 95.8 -> 95.8, 96.4 -> 97.4 %;
 #: rejection 94.3, 94.3, 91.4 -> 88.6, 91.4 % (here, without the texts an example equals: 212/220, 154/165,
 #: 158/165, 187/192). Dev sets since; floors just under. 12c and queries_holdout12 join the never-refused test;
-#: 12 has two fallbacks and 12b three and one "did you mean". everyday_holdout9, 10, 10b and 11b join it too:
+#: 12 had two fallbacks and 12b three, a "did you mean" and an out-of-scope reply, all answered since acc15 (which
+#: studied them as dev sets); they join it then. everyday_holdout9, 10, 10b and 11b join it too:
 #: none of their in-scope messages is refused since acc14 (a Cantonese word for an app that cannot be used).
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
@@ -224,7 +225,8 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
     """Issue 9: a message that names an amount, a lender or a day count beside an in-scope question is
     never refused, nor left with a "did you mean" and no answer (acc12: dev, dev2 and forum_holdout3 join, and
     "did you mean" counts, since none of these sets has one left). everyday_holdout9, 10, 10b and 11b joined once
-    acc14 read the Cantonese word for an app that cannot be used; 12 and 12b still have refusals."""
+    acc14 read the Cantonese word for an app that cannot be used; 12, 12b and queries_holdout8 once acc15 answered
+    their refused messages (dev sets by then: not a held-out result)."""
     refused = [
         ex.text
         for name in (
@@ -232,7 +234,8 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout5.yaml", "everyday_holdout6.yaml", "everyday_holdout7.yaml", "everyday_holdout8.yaml",
             "everyday_holdout7b.yaml", "everyday_holdout8b.yaml", "everyday_holdout9b.yaml",
             "everyday_holdout9.yaml", "everyday_holdout10.yaml", "everyday_holdout10b.yaml", "everyday_holdout11b.yaml",
-            "everyday_holdout11.yaml", "everyday_holdout11c.yaml", "everyday_holdout12c.yaml", "queries_holdout12.yaml",
+            "everyday_holdout11.yaml", "everyday_holdout11c.yaml", "everyday_holdout12.yaml", "everyday_holdout12b.yaml",
+            "everyday_holdout12c.yaml", "queries_holdout12.yaml", "queries_holdout8.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)
