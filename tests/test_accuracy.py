@@ -167,7 +167,7 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: more on the merged engine (README): in scope 96.4 -> 96.4, 93.3 -> 93.3, 95.8 -> 95.8, 96.4 -> 97.4 %;
 #: rejection 94.3, 94.3, 91.4 -> 88.6, 91.4 % (here, without the texts an example equals: 212/220, 154/165,
 #: 158/165, 187/192). Dev sets since; floors just under. 12c and queries_holdout12 join the never-refused test;
-#: 12 had two fallbacks and 12b three, a "did you mean" and an out-of-scope reply, all answered since acc15 (which
+#: 12 had two fallbacks and 12b two, a "did you mean" and an out-of-scope reply, all answered since acc15 (which
 #: studied them as dev sets); they join it then. everyday_holdout9, 10, 10b and 11b join it too:
 #: none of their in-scope messages is refused since acc14 (a Cantonese word for an app that cannot be used).
 HELD_OUT = {
