@@ -46,12 +46,19 @@ def _stored_for(engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return stored
 
 
+def _installed(engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> conversions.Stored:
+    """Stored conversions made for ``engine`` and installed, with no converter loaded (the conversions were
+    just made with it), as in a process that started from them."""
+    stored = _stored_for(engine, tmp_path, monkeypatch)
+    normalize._converter.cache_clear()
+    normalize.use_stored(stored)
+    return stored
+
+
 def test_a_traditional_reply_from_stored_conversions_loads_no_converter(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
 ) -> None:
-    stored = _stored_for(engine, tmp_path, monkeypatch)
-    normalize._converter.cache_clear()  # (the conversions were just made with it)
-    normalize.use_stored(stored)
+    _installed(engine, tmp_path, monkeypatch)
     replies = [engine.reply(text) for text in TRADITIONAL]
     assert all(reply.traditional for reply in replies)
     assert normalize._converter.cache_info().currsize == 0  # no converter was loaded
@@ -65,9 +72,7 @@ def test_a_traditional_reply_from_stored_conversions_loads_no_converter(
 def test_a_line_without_a_stored_conversion_is_converted_by_opencc(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
 ) -> None:
-    stored = _stored_for(engine, tmp_path, monkeypatch)
-    normalize._converter.cache_clear()
-    normalize.use_stored(stored)
+    stored = _installed(engine, tmp_path, monkeypatch)
     line = "这条说明从来没有写进知识库里面"
     assert stored.line(line, "tw") is None
     expected = converters.traditional("s2twp").convert(line)
@@ -155,9 +160,7 @@ def test_without_a_cache_directory_nothing_is_converted_at_load(
 def test_once_a_converter_is_loaded_the_stored_conversions_are_let_go(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
 ) -> None:
-    stored = _stored_for(engine, tmp_path, monkeypatch)
-    normalize._converter.cache_clear()
-    normalize.use_stored(stored)
+    stored = _installed(engine, tmp_path, monkeypatch)
     assert to_traditional("逾期一个多月 · 一般情况", "tw") == "逾期一個多月 · 一般情況"  # (a part not stored)
     assert normalize._stored is None and normalize.converter_loaded()
     normalize.use_stored(stored)  # (a later build: not installed, and none is made)
