@@ -862,15 +862,25 @@ def _by_the_calendar(text: str) -> _Candidate | None:
     due_month, due_day = due["m1"] or due["m2"], int(due["d1"] or due["d2"])
     month = today["m"] or due_month
     due_month = due_month or month
-    try:
-        days = (date(2023, int(month or 1), int(today["d"])) - date(2023, int(due_month or 1), due_day)).days
-    except ValueError:  # no such date (2月30号, 13月)
+    days = _days_between(int(due_month or 1), due_day, int(month or 1), int(today["d"]))
+    if days is None:
         return None
     if days < 0 and today["m"] and due_month != month:
         days += 365  # 12月28号到期 今天1月3号
     if not -31 <= days <= 365:
         return None
     return _Candidate(today.start(), today.end(), days, False, _STRONG)
+
+
+def _days_between(due_month: int, due_day: int, month: int, day: int) -> int | None:
+    """Days from a due date to today's date, neither with a year: counted in a common year, or in a leap year
+    when either date is 29 February; None when a date does not exist (2月30号, 13月)."""
+    for year in (2023, 2024):
+        try:
+            return (date(year, month, day) - date(year, due_month, due_day)).days
+        except ValueError:
+            continue
+    return None
 
 
 def _candidates(text: str) -> list[_Candidate]:

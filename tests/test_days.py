@@ -822,6 +822,8 @@ BY_THE_CALENDAR = [
     ("6月5号的还款 今天7月5号了", 30),
     ("9.2号到期的 今天都9号了", 7),
     ("还款日是31号 今天2月30号", None),  # no such date: no count from it
+    ("还款日是2月29号 今天3月4号", 4),  # a leap day is a date: counted in a leap year
+    ("还款日是2月27号 今天3月1号", 2),  # no year given: counted in a common year
 ]
 
 NOT_THE_READERS_OVERDUE_TIME = [
