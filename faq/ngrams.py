@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import operator
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -65,8 +65,9 @@ PRUNE_FROM = 5_000
 #: that the vocabulary never holds the n-grams found in one segment only (at 50k examples most of them: ~30 MB
 #: more while it is built). Below it the vocabulary holds every n-gram at first and those of one segment are
 #: dropped at the end: the same vocabulary, ids and entries, one pass less (~0.06 s of a first start at
-#: 5,000 examples).
-PREFILTER_FROM = 10_000
+#: 5,000 examples, ~0.3 s at 10k, where the counting then peaks ~14 MB higher: 25 instead of 10.5 MB traced;
+#: 10,000 until 2026-11-27's sixth session).
+PREFILTER_FROM = 20_000
 #: Entries read at a time by the steps over every entry of _counted (1-2 MB of temporaries a run).
 _ENTRY_RUN = 1 << 18
 #: The n-gram model is built a run of whole owners of about this many entries at a time (see _postings).
@@ -174,15 +175,19 @@ def _counted(
         memory.trim()  # (the hashes' pages given back before their set, the vocabulary and the entries are made)
         frequent = set(repeated.tolist())
         del repeated
-    vocabulary: dict[str, int] = {}
+    # n-gram -> id, a new n-gram given the next id (the dict's size before it enters) by the dict itself: the
+    # ids of a segment's n-grams in one C-level map, no Python-level call per n-gram
+    numbering: defaultdict[str, int] = defaultdict()
+    numbering.default_factory = numbering.__len__
+    id_of = numbering.__getitem__
     ids = array("i")
     tfs = array("B")  # an n-gram's count in one example: one byte (else four, from the first over 255)
     ends = array("q", [0])  # where each segment's entries end (segment: 2 x example + channel)
     for text, tokens in zip(texts, token_lists, strict=True):
         for counted in grams(text, tokens):
-            kept = list(counted) if frequent is None else [g for g in counted if hash(g) in frequent]
-            ids.extend([vocabulary.setdefault(gram, len(vocabulary)) for gram in kept])
-            values = list(counted.values()) if frequent is None else [counted[gram] for gram in kept]
+            kept = counted if frequent is None else [g for g in counted if hash(g) in frequent]
+            ids.extend(map(id_of, kept))
+            values = counted.values() if frequent is None else [counted[gram] for gram in kept]
             if tfs.typecode == "B":
                 try:
                     tfs.frombytes(bytes(values))  # (raises before adding any when one is over 255)
@@ -191,6 +196,9 @@ def _counted(
             if tfs.typecode == "i":
                 tfs.extend(values)
             ends.append(len(ids))
+    numbering.default_factory = None  # (from here a plain mapping: a missing n-gram raises, as a dict's would)
+    vocabulary: dict[str, int] = numbering
+    del numbering, id_of
     if frequent is not None:  # (its ~96k ints' pages given back before the pruning's arrays are made, at 50k)
         del frequent
         memory.trim()
@@ -213,7 +221,7 @@ def _counted(
         kept_grams = [gram for gram, kept in zip(vocabulary, keep.tolist(), strict=True) if kept]
         del vocabulary
         return kept_grams, flat_ids, bounds, tf, df[keep]
-    return vocabulary, flat_ids, bounds, tf, df
+    return dict(vocabulary), flat_ids, bounds, tf, df  # (a plain dict: the model keeps it, marshal stores it)
 
 
 def _pruned_in_place(
