@@ -46,6 +46,7 @@ from faq.normalize import (
 )
 from faq.questions import (
     ASKS_PLAINLY,
+    HELP_THEN_ANOTHER,
     NOT_ASKING,
     REFERS_BACK,
     asking_units,
@@ -468,6 +469,7 @@ class Engine:
             match = self._clear_question_over_weak_answer(match, question)
         if signal.distress and question:
             match = self._distress_first(question, match)
+            match = self._coping_asked_too(normalized, match)
         other_bureau = names_other_bureau(normalized)
         if (
             other_bureau
@@ -743,6 +745,25 @@ class Engine:
             if (asks or match.confidence >= DISTRESS_STATEMENT_BAR) and not named_only:
                 return match
         return Match(intent=topic, confidence=match.confidence, ranking=match.ranking)
+
+    def _coping_asked_too(self, normalized: str, match: Match) -> Match:
+        """A message of distress that asks how to cope and then announces another question ("心里乱成一团 咋办 另外
+        想问分期的事", HELP_THEN_ANOTHER): both are asked, how to cope first (the emotional-support topic, its
+        plea naming no topic of its own once the words of distress are out), then the question matched. A match
+        that already answers two questions, support itself or no clear answer is left as it is."""
+        topic = self.kb.crisis.distress_intent
+        if match.intent in (None, topic) or match.ambiguous or match.second is not None or not self.kb.intent(topic):
+            return match
+        found = HELP_THEN_ANOTHER.search(normalized)
+        if found is None:
+            return match
+        plea = normalized[: found.start()]
+        rest = self._without_distress_words(plea)
+        if rest == plea.strip():
+            return match  # no words of distress before the plea ("被他们吵得不行 咋办 另外...")
+        if len(topic_words(self.analyzer.strip_incidental(rest))) >= ERRAND_TOPIC_CHARS:
+            return match  # besides its distress the plea tells a topic of its own ("电话响个不停 好慌 咋办")
+        return replace(match, intent=topic, second=match.intent)
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage

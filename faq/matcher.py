@@ -1043,8 +1043,24 @@ class Matcher:
             match = focus
         if match.intent is None or match.ambiguous:
             return match
-        pair = self._two_questions(units, match, asked, read, answered)
+        pair = self._two_questions(units, match, asked, read, answered) or self._threats_told(text, match, asked)
         return replace(match, intent=pair[0], second=pair[1]) if pair else match
+
+    def _threats_told(
+        self, normalized: str, match: Match, asked: Callable[[str], Match | None]
+    ) -> tuple[str, str] | None:
+        """Two threats a collector is reported to have made in a row ("说过两天来单位堵我 还扬言送我进去 真的假的"): the
+        reader asks about both, whatever the message's one question mark covers. Each threat is read alone
+        (questions.threats_told); when two of them clearly name two intents, one the whole message's, both are
+        answered, the whole message's first (the threat it is most about; the reader asks about them together)."""
+        intents: list[str] = []
+        for clause in questions.threats_told(normalized):
+            m = asked(clause)
+            if m is not None and m.intent is not None and m.intent not in intents:
+                intents.append(m.intent)
+        if match.intent not in intents or len(intents) < 2:
+            return None
+        return match.intent, next(i for i in intents if i != match.intent)
 
     def _reported(self, normalized: str, match: Match, context: bool, read: _Readings) -> Match | None:
         """Reported speech: "催收说要起诉我" asks about being sued, not about being threatened. When the
@@ -1166,6 +1182,7 @@ class Matcher:
         """Two intents among at least two asking parts, one the whole message's (see _two_questions)."""
         found: list[str] = []
         firsts: dict[str, bool] = {}  # intent -> whether its part asks plainly (吗, 会不会, 怎么 ... not 几)
+        where: dict[str, str] = {}  # intent -> the part that asks it
         alone = [asked(question) for question, _ in units]
         for k, (question, unit) in enumerate(units):
             m = alone[k]
@@ -1175,6 +1192,14 @@ class Matcher:
                 m = asked(unit) if unit != question else None
                 if m is None:
                     continue
+            if m is not None and m.intent != match.intent and questions.asks_only_legality(question):
+                # "他们找到我表哥讲了欠款的事 那样犯法吗": whether what the story told is legal, the story's topic
+                # (everything before the question, when it names one clearly), not the calls the bare words resemble
+                before = [u for _, u in units[:k]] + [unit[: len(unit) - len(question)]]
+                story = " ".join(" ".join(before).split())
+                told = asked(story) if story else None
+                if told is not None:
+                    m = told
             # Another question asks the whole message's intent in so many words ("我该怎么留证据 可以报警吗"):
             # this one, clear on its own, asks its own question, not that one again.
             covered = any(a is not None and a.intent == match.intent for j, a in enumerate(alone) if j != k)
@@ -1204,6 +1229,10 @@ class Matcher:
             if m.intent is not None and m.intent not in found:
                 found.append(m.intent)
                 firsts[m.intent] = bool(questions.ASKS_PLAINLY.search(question))
+                where[m.intent] = question
+        if CREDIT_INTENT in found:
+            # "记录会报上去吗 往后按揭还批吗": the credit question, asked again as what it weighs on
+            found = [i for i in found if not (i in ANSWERED_BY_CREDIT and ANSWERED_BY_CREDIT[i](where[i]))]
         if match.intent not in found or len(found) < 2:
             return None
         if found[0] == match.intent or not firsts[found[0]]:
@@ -2093,6 +2122,16 @@ THREATS_INTENT = "threats"
 #: A reported threat to sue or to have the reader arrested asks whether that can happen: the legal topics
 #: answer it. A reported threat of harm, exposure or a visit ("威胁说要找人上门打我") stays a threat.
 LEGAL_ACTION_INTENTS = frozenset({"lawsuit", "jail"})
+
+#: The credit-record topic, and the questions it answers when a message asks it too: whether the reader can still
+#: borrow (a mortgage, a car loan) is what the record weighs on, and from when its years count is the record's own
+#: period, not the courts' limitation period. Such a part is the credit question asked again in other words, no
+#: second topic (see Matcher._pair).
+CREDIT_INTENT = "credit_report"
+ANSWERED_BY_CREDIT: dict[str, Callable[[str], bool]] = {
+    "life_impact": questions.asks_borrowing_again,
+    "statute_of_limitations": questions.asks_when_period_counts,
+}
 
 
 #: Words of owing a debt or of the courts that place a message in the domain as surely as a domain word (see

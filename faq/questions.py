@@ -24,13 +24,15 @@ CANTONESE_ASKS = (
 #: Asking without a particle: A-不-A (合不合法, 行不行), 是否, a verb then 不 at the end ("还能投诉不", "会上征信不"),
 #: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧", "他们这么说是违法
 #: 的吧": a judgement of legality with 吧 after it asks, whoever opens it; not "这样吧",
-#: let's do this), a worried guess asked for confirmation ("他们不会真的上门吧", "不然会一直打给我妈吧"), and 还是
+#: let's do this), a guess of what someone or something is, asked for confirmation ("应该是中介吧", "对方就是个托吧"),
+#: a worried guess asked for confirmation ("他们不会真的上门吧", "不然会一直打给我妈吧"), and 还是
 #: opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of "还是还不上",
 #: still, nor 还是说, which says the same question again in other words).
 PLAIN_ASKS = (
     r"|(.)不\2|(?:能|会|可以|要|是|有|行|算|用)\S{0,8}不$|真的假的|是真是假|是否"
     r"|^还是(?:我|先|直接|应该|要|得|可以|能|只能|自己|去|找)"
     r"|^(?:那|这)(?:样|种|个|么做)?(?:也|都|还)?(?:算|是|属于|不是|违法|违规|犯法|合法|不合法|过分)\S{0,6}吧$"
+    r"|^(?:他们|对方|人家)?(?:应该|肯定|怕不)?(?:是|就是)(?:个|一个)?\S{1,4}吧$"
     r"|(?:不会|不至于|会)\S{0,12}吧$"
     r"|(?:违法|违规|犯法|合法|过分|恐吓|骚扰)(?:的|了)?吧$"
 )
@@ -240,6 +242,48 @@ ANOTHER_QUESTION = re.compile(
 )
 
 
+#: Asking whether one can still borrow (a mortgage, a car loan, a card, any loan: "以后买车还批得下来吗", "还能按揭吗")
+#: about the reader's own record, with no one else named (not "女儿以后贷款会受影响吗", whose record is another's).
+BORROWING_AGAIN = re.compile(r"(?<![网借])贷款|房贷|车贷|按揭|信用卡|办卡|批(?:下来|得下来|不下来|得了|吗)")
+_SOMEONE_ELSE = re.compile(r"孩子|儿子|女儿|子女|小孩|家人|家里|老婆|老公|配偶|对象|父母|爸|妈")
+#: Asking from when a period counts or how long it lasts ("这几年从哪天起算", "得熬上好多年吗"), not naming the
+#: courts' limitation period (时效, 诉讼, 起诉) or whether the debt lapses (不用还).
+PERIOD_COUNTED = re.compile(r"(?:从|打)\S{0,10}算|(?:等|熬)\S{0,3}(?:几|多少|好多|好几)年")
+_LIMITATION_WORDS = re.compile(r"时效|诉讼|起诉|告|不用还|不还")
+
+
+def asks_borrowing_again(part: str) -> bool:
+    """Whether a part asks if the reader can still borrow (BORROWING_AGAIN), naming no one else's record."""
+    return bool(BORROWING_AGAIN.search(part)) and not _SOMEONE_ELSE.search(part)
+
+
+def asks_when_period_counts(part: str) -> bool:
+    """Whether a part asks from when a period counts or how long it lasts (PERIOD_COUNTED), not about the
+    limitation period of a claim."""
+    return bool(PERIOD_COUNTED.search(part)) and not _LIMITATION_WORDS.search(part)
+
+
+#: A question about the legality of what was just told, naming nothing else ("那样犯法吗", "这也合规吗", "咁做犯唔犯法"
+#: in Cantonese): it asks about the story before it, whatever topic the bare words resemble (calls, most often).
+ONLY_LEGALITY = re.compile(
+    r"^(?:这|那|这样|那样|这种|这个|这么做|那么做|咁样|咁做|咁|他们|佢哋)?(?:也|都|还)?(?:是|算|算不算|是不是|属于|有没有)?"
+    r"(?:合法|违法|违规|合规|犯法|合唔合法|合不合法|违不违法|违不违规|犯唔犯法|犯不犯法)(?:的)?(?:吗|吧|么|嘛|咩|㗎|呢)?$"
+)
+
+
+def asks_only_legality(part: str) -> bool:
+    """Whether a part asks only whether what was told is legal (see ONLY_LEGALITY)."""
+    return bool(ONLY_LEGALITY.match("".join(part.split())))
+
+
+#: A plea for help with how the reader feels, then another question announced ("心里乱成一团 咋办 另外...",
+#: "人都快垮了 要怎么熬下去 对了分期的事"): the reader asks two things, how to cope and the question after it.
+HELP_THEN_ANOTHER = re.compile(
+    r"(?:怎么办|咋办|怎么撑(?:过去|下去)?|怎么熬(?:过去|下去)?|怎么调整|怎么面对|点算|点办)\s*(?:啊|呀|呢)?\s*"
+    r"(?:还有|另外|顺便|对了|仲有|同埋)"
+)
+
+
 #: A question that asks only whether to call the police ("可以报警吗", "要不要报警", "可唔可以报警", "报警有用吗",
 #: "能去派出所报案吗"): the police are the step for several topics (threats, illegal lending, a visit at the door,
 #: a scam), so it asks about the matter told or asked before it and names no topic of its own.
@@ -339,3 +383,36 @@ def bluff_as_doubt(normalized: str) -> str:
         return normalized
     head, tail = normalized[: found.end()], normalized[found.end() :]
     return head + BLUFF.sub(" 是真的吗 ", tail)
+
+
+#: Where a collector's words are reported ("说要", "扬言", "话要", or 说 then when: "说后天来", "说过两天"; not 听说 or
+#: 据说, a rumour): the first threat told begins after it.
+_TOLD = re.compile(
+    r"(?:扬言|声称|(?<![听据电])(?:说|讲|话|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算|明天|后天|下周|下礼拜|下星期|今天|今晚|过几天|过两天))"
+)
+#: A further threat told after the first, with no pause needed ("说要去我单位 还说要报警抓我",
+#: "讲要发朋友圈还要打给我舅", "扬言曝光我 又说要找我房东"): 还 or 又 with a verb of saying, or 还要 / 还会 once a collector has been reported.
+FURTHER_THREAT = re.compile(r"(?:还|又|而且|并且)(?:说|扬言|威胁|讲|话)(?:要|会)?|(?<![不没])还(?:要(?![还多是])|会(?![不吗]))")
+
+
+def threats_told(normalized: str) -> list[str]:
+    """The threats a collector is reported to have made, each as its own clause, when the message reports more
+    than one in a row ("他们说要去我单位 还说要报警抓我" -> 去我单位 / 报警抓我; "扬言曝光我还要找我房东" ->
+    曝光我 / 找我房东): each threat runs up to the next further threat (a pause before it allowed), the last up to a
+    pause. [] when fewer than two are told in a row."""
+    told = _TOLD.search(normalized)
+    if told is None:
+        return []
+    clauses: list[str] = []
+    rest = normalized[told.end() :]
+    while (further := FURTHER_THREAT.search(rest)) is not None:
+        head = rest[: further.start()].strip()
+        if not head or " " in head:
+            break  # (something else told between two threats: no list of threats)
+        clauses.append(head)
+        rest = rest[further.end() :]
+    else:
+        last = rest.strip().split(" ")[0] if rest.strip() else ""
+        if clauses and last:
+            clauses.append(last)
+    return clauses if len(clauses) >= 2 else []

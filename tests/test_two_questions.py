@@ -377,3 +377,83 @@ def test_details_reach_what_the_first_of_two_answers_gave_up(engine: Engine) -> 
     assert [line for line in cut if line not in more.text] == []
     # pressed with no context (an old button), the details are the answer's own, as before
     assert engine.more(None, intent_id="lawsuit")[0].text
+
+
+# ----------------------------------------------------- families added by pairs16 (each text invented here)
+
+
+@pytest.mark.parametrize(
+    ("text", "threats"),
+    [
+        ("他们说要去我单位 还说要报警抓我", ["去我单位", "报警抓我"]),
+        ("讲要发朋友圈还要打给我舅 吓人不", ["发朋友圈", "打给我舅"]),
+        ("催收扬言曝光我 又说要找我房东", ["曝光我", "找我房东"]),
+        ("听说拖久了还会被拘留", []),  # a rumour, not a collector's words
+        ("他说要告我 那我还要还吗", []),  # one threat, then a question of the reader's own
+        ("客服电话里骂得难听 还说要找我领导", []),  # one threat told (电话 is no 话 of saying)
+    ],
+)
+def test_threats_told_in_a_row(text: str, threats: list[str]) -> None:
+    assert questions.threats_told(text) == threats
+
+
+@pytest.mark.parametrize(
+    ("part", "again", "period"),
+    [
+        ("往后按揭还批吗", True, False),
+        ("以后还办得了信用卡吗", True, False),
+        ("以后孩子贷款会受牵连吗", False, False),  # someone else's record
+        ("网贷欠着还能去香港玩吗", False, False),  # 网贷 is the debt, not a new loan
+        ("这五年打哪天起算", False, True),
+        ("记录得熬上好多年吗", False, True),
+        ("诉讼时效从哪天开始算", False, False),  # the courts' limitation period
+    ],
+)
+def test_what_a_credit_question_answers_too(part: str, again: bool, period: bool) -> None:
+    assert questions.asks_borrowing_again(part) is again
+    assert questions.asks_when_period_counts(part) is period
+
+
+@pytest.mark.parametrize(
+    ("part", "only"),
+    [("那样犯法吗", True), ("这也合规吗", True), ("咁做犯唔犯法", True), ("一小时打五遍合法吗", False)],
+)
+def test_a_question_only_about_legality(part: str, only: bool) -> None:
+    assert questions.asks_only_legality(part) is only
+
+
+@pytest.mark.parametrize("part", ["应该是个骗局吧", "对方就是个托吧"])
+def test_a_guess_asked_for_confirmation_asks(part: str) -> None:
+    assert questions.ends_a_question(part)
+
+
+@pytest.mark.parametrize(
+    ("text", "both"),
+    [
+        # two threats reported in a row: both answered
+        ("催收扬言下礼拜去我老家 还要起诉我 真的会吗", {"home_visit", "lawsuit"}),
+        # a guess that it is a scam, then a question of its own
+        ("短信说我欠款被立案了 应该是骗局吧 被起诉了怎么查真假", {"scam", "lawsuit"}),
+        # a plea about how the reader feels, then another question announced
+        ("整晚睡不着 好焦虑 该怎么熬过去 另外能跟平台谈分期吗", {"emotional", "negotiate"}),
+    ],
+)
+def test_families_of_two_questions(engine: Engine, text: str, both: set[str]) -> None:
+    assert set(_answered(engine, text)) == both
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # whether one can still borrow, beside a credit question, is that question again
+        "信用卡拖了十来天 记录会报上去吗 往后按揭还批吗",
+        # from when the record's years count is the record's own period
+        "不良记录要挂多久 这五年打哪天起算",
+        # a bare legality question asks about the story told before it (here: relatives told of the debt)
+        "他们找到我表哥讲了欠款的事 那样犯法吗",
+        # distress with a question beside it and no plea: one answer, with a calming first clause
+        "好焦虑 会坐牢吗",
+    ],
+)
+def test_one_topic_in_other_words_gets_one_answer(engine: Engine, text: str) -> None:
+    assert len(_answered(engine, text)) == 1
