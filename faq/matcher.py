@@ -1330,7 +1330,9 @@ class Matcher:
                 return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
         for m in clear if not story_asked else ():
             seen = next((c for c in likeliest if c.owner == m.intent), None)
-            if seen is not None and seen.score >= FOCUS_FLOOR:
+            if seen is not None and seen.score >= FOCUS_FLOOR and (
+                unsure or seen.score >= SURE_FOCUS_FLOOR or m.confidence >= SURE_FOCUS_PART
+            ):
                 return replace(
                     match, intent=m.intent, confidence=seen.score, ambiguous=False, out_of_scope=None
                 )
@@ -1379,8 +1381,9 @@ class Matcher:
     def _clearly_asked(self, part: str, read: _Readings) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
-        if _BARE_DOUBT.fullmatch("".join(part.split())):
-            return None  # "真的会吗": a doubt about what the message told, it names nothing of its own
+        if _BARE_DOUBT.fullmatch("".join(part.split())) or questions.BLUFF.fullmatch("".join(part.split())):
+            # "真的会吗", "是吓唬我的吧": a doubt about what the message told, it names nothing of its own
+            return None
         part = questions.bluff_as_doubt(part)
         m = decide(read(part), self.config)
         said = self._reported(part, m, False, read)  # "催收说要告我 是真的吗" asks about being sued
@@ -2104,6 +2107,13 @@ class _Remembered:
 #: among this many likeliest intents (see Matcher._question_focus).
 FOCUS_RANK = 2
 FOCUS_FLOOR = 0.1
+#: A whole message sure of its topic (at least ``confident``) gives way to one of its questions whose topic it
+#: ranks below SURE_FOCUS_FLOOR only when that question, read alone, is near certain (SURE_FOCUS_PART): a short
+#: closing question that only leans to another topic (a request to settle for less whose last words name the
+#: penalty charges: still the negotiation the whole message asks about) does not overturn it; a plain question
+#: after a story (how to complain about the agency just described) still does.
+SURE_FOCUS_FLOOR = 0.2
+SURE_FOCUS_PART = 0.95
 #: A message of two questions that no bar accepts is answered by one of them when it clearly names one of the
 #: whole message's this many likeliest intents (see Matcher.match).
 SPLIT_RANK = 2

@@ -303,6 +303,10 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
         # distress beside a clear question: that question's answer (after the warm sentence)
         ("好焦虑 逾期了会坐牢吗", "jail"),
         ("我好害怕 他们会打给我爸妈吗", "family_contact"),
+        # acc16: distress, what is owed and a plea for help in general (怎么办, how to cope): support, not debt
+        # management; a threat told beside the same plea keeps its topic
+        ("网贷欠了十几万 逾期 压力好大 该怎么办", "emotional"),  # (debt management before acc16)
+        ("催收说要叫人来砸我的店 我好害怕 该怎么办", "threats"),
     ],
 )
 def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
