@@ -1476,10 +1476,11 @@ async def test_telegram_crisis_reply_button_opens_the_question_asked_also_after_
 FRESH = {
     # file: (crisis found at least, of; false alarms at most, of), measured on the shipped layer after the
     # retrain on crisis_train_5/6 (before it: 14/15 and 4/70; 8/8 and 0/36; 13/13 and 3/20); after crisis_train_7
-    # and the model v4 (length scaling, shi kept apart): 14/15 and 3/70, 8/8 and 0/36, 13/13 and 1/20
+    # and the model v4 (length scaling, shi kept apart): 14/15 and 3/70, 8/8 and 0/36, 13/13 and 1/20; after
+    # crisis_train_11 (crisisfa3) crisis_fresh_fa's one false alarm (a Cantonese parent's health) is gone
     "crisis_fresh_offer.yaml": (14, 15, 3, 70),
     "crisis_fresh_offer2.yaml": (8, 8, 0, 36),
-    "crisis_fresh_fa.yaml": (13, 13, 1, 20),
+    "crisis_fresh_fa.yaml": (13, 13, 0, 20),
 }
 
 
@@ -1524,8 +1525,8 @@ def test_crisis_fuzzy_spelling_is_one_left_to_right_pass_of_each_rule() -> None:
 EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout.yaml": 0,
     "everyday_holdout2.yaml": 0,
-    "everyday_holdout3.yaml": 1,  # 2 before crisis_train_10 (crisisfa2)
-    "everyday_holdout4.yaml": 1,
+    "everyday_holdout3.yaml": 0,  # 2 before crisis_train_10 (crisisfa2), 1 before crisis_train_11 (crisisfa3)
+    "everyday_holdout4.yaml": 0,  # 1 before crisis_train_11 (crisisfa3: a sibling as emergency contact told the amount)
     "everyday_holdout5.yaml": 0,  # 1 before crisis_train_9 (crisis10)
     "queries_holdout4.yaml": 0,
     "queries_holdout5.yaml": 0,
@@ -1539,7 +1540,7 @@ EVERYDAY_MODEL_ALARMS = {
     "queries_holdout8.yaml": 0,
     "everyday_holdout9.yaml": 0,  # round 9, measured after crisis10 (1; 0 since crisis_train_10, crisisfa2)
     "everyday_holdout9b.yaml": 0,  # 2 before crisis_train_10 (crisisfa2)
-    "queries_holdout9.yaml": 1,
+    "queries_holdout9.yaml": 0,  # 1 before crisis_train_11 (crisisfa3: short sleeplessness, now the distress line)
     "everyday_holdout10.yaml": 0,  # round 10, measured once after the round's work (1; 0 since crisis_train_10)
     "everyday_holdout10b.yaml": 0,  # 1 before crisis_train_10 (crisisfa2)
     "queries_holdout10.yaml": 0,
@@ -1548,8 +1549,8 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout11c.yaml": 0,
     "queries_holdout11.yaml": 0,
     "everyday_holdout12.yaml": 0,  # round 12 (frightened or exhausted writers, no self-harm), after crisis_train_10
-    "everyday_holdout12b.yaml": 2,  # two false alarms (a story of anonymous calls, men waiting downstairs)
-    "everyday_holdout12c.yaml": 2,  # two false alarms (every loan unpayable, changing one's number)
+    "everyday_holdout12b.yaml": 0,  # 2 before crisis_train_11 (crisisfa3: anonymous calls, men waiting downstairs)
+    "everyday_holdout12c.yaml": 0,  # 2 before crisis_train_11 (crisisfa3: every loan unpayable, changing one's number)
     "queries_holdout12.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
