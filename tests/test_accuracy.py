@@ -171,6 +171,11 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: 12 had two fallbacks and 12b two, a "did you mean" and an out-of-scope reply, all answered since acc15 (which
 #: studied them as dev sets); they join it then. everyday_holdout9, 10, 10b and 11b join it too:
 #: none of their in-scope messages is refused since acc14 (a Cantonese word for an app that cannot be used).
+#: everyday_holdout13 / 13b / 13c / queries_holdout13 (the thirteenth round, the same brief) were measured on main
+#: 2a4a805 and once more on the merged engine (README): in scope 95.6 -> 95.6, 89.1 -> 89.7, 93.9 -> 94.5,
+#: 97.9 -> 98.5 %; rejection 97.1, 91.4, 94.3, 97.1 % before and after (here, without the texts an example
+#: equals: 210/220, 148/165, 156/165, 186/189; rejection 31/32 and 32/33 for 13 and the queries). Dev sets since; floors just under. They join the never-refused
+#: test with the refusals they had when promoted (KNOWN_REFUSALS).
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -205,6 +210,10 @@ HELD_OUT = {
     "everyday_holdout12b": (0.93, 0.93),
     "everyday_holdout12c": (0.955, 0.88),
     "queries_holdout12": (0.97, 0.89),
+    "everyday_holdout13": (0.95, 0.96),
+    "everyday_holdout13b": (0.895, 0.91),
+    "everyday_holdout13c": (0.94, 0.94),
+    "queries_holdout13": (0.98, 0.96),
 }
 
 
@@ -225,8 +234,15 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: In-scope messages of a never-refused set that are refused all the same, each with why. everyday_holdout12b: a
 #: story with no question in it (a caller who changes numbers, insults and hangs up, and the reader holds no
 #: proof) was answered only by a false crisis reply until crisis_train_11 (crisisfa3) taught the model such
-#: stories; the matcher splits it between call_legality and evidence, neither near the threshold.
-KNOWN_REFUSALS = {"everyday_holdout12b.yaml": 1}
+#: stories; the matcher splits it between call_legality and evidence, neither near the threshold. Round 13: the
+#: refusals (fallbacks, "did you mean" only, out of scope) it had when it was promoted, before any work studied it.
+KNOWN_REFUSALS = {
+    "everyday_holdout12b.yaml": 1,
+    "everyday_holdout13.yaml": 1,
+    "everyday_holdout13b.yaml": 8,
+    "everyday_holdout13c.yaml": 1,
+    "queries_holdout13.yaml": 1,
+}
 
 
 def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -> None:
@@ -244,6 +260,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout9.yaml", "everyday_holdout10.yaml", "everyday_holdout10b.yaml", "everyday_holdout11b.yaml",
             "everyday_holdout11.yaml", "everyday_holdout11c.yaml", "everyday_holdout12.yaml", "everyday_holdout12b.yaml",
             "everyday_holdout12c.yaml", "queries_holdout12.yaml", "queries_holdout8.yaml",
+            "everyday_holdout13.yaml", "everyday_holdout13b.yaml", "everyday_holdout13c.yaml", "queries_holdout13.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

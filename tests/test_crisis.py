@@ -1552,6 +1552,10 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout12b.yaml": 0,  # 2 before crisis_train_11 (crisisfa3: anonymous calls, men waiting downstairs)
     "everyday_holdout12c.yaml": 0,  # 2 before crisis_train_11 (crisisfa3: every loan unpayable, changing one's number)
     "queries_holdout12.yaml": 0,
+    "everyday_holdout13.yaml": 0,  # round 13 (the same brief), after crisis_train_11: one rule cue, no model alarm
+    "everyday_holdout13b.yaml": 3,  # three false alarms of the model on stories with no word of dying
+    "everyday_holdout13c.yaml": 0,
+    "queries_holdout13.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

@@ -62,6 +62,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout12b.yaml": 4,
     "everyday_holdout12c.yaml": 1,
     "queries_holdout12.yaml": 19,
+    "everyday_holdout13.yaml": 17,  # round 13, counted after the round's work
+    "everyday_holdout13b.yaml": 0,
+    "everyday_holdout13c.yaml": 2,
+    "queries_holdout13.yaml": 35,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
