@@ -1382,7 +1382,7 @@ class Matcher:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
         if _BARE_DOUBT.fullmatch("".join(part.split())) or questions.BLUFF.fullmatch("".join(part.split())):
-            # "真的会吗", "是吓唬我的吧": a doubt about what the message told, it names nothing of its own
+            # "真的会吗", "只是吓唬人的吧": a doubt about what the message told, it names nothing of its own
             return None
         part = questions.bluff_as_doubt(part)
         m = decide(read(part), self.config)

@@ -25,7 +25,7 @@ CANTONESE_ASKS = (
 #: 真的假的, a tag question about what was just told ("这违法吧", "这算恐吓吧", "那不是高利贷吧", "他们这么说是违法
 #: 的吧": a judgement of legality with 吧 after it asks, whoever opens it; not "这样吧",
 #: let's do this), a guess of what someone or something is, asked for confirmation ("应该是中介吧", "对方就是个托吧"),
-#: a worried guess asked for confirmation ("他们不会真的上门吧", "不然会一直打给我妈吧"), and 还是
+#: a worried guess asked for confirmation ("他们不会真的上门吧", "不然会天天去烦我爸吧"), and 还是
 #: opening the other half of a choice ("还是我自己能跟银行谈", "还是只能跟平台协商"; not the 还是 of "还是还不上",
 #: still, nor 还是说, which says the same question again in other words).
 PLAIN_ASKS = (

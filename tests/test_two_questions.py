@@ -79,7 +79,7 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         ("那我先还这个吧", False),
         # a worried guess asks to be told ("they won't really ..., will they?")
         ("他们不会真的上门吧", True),
-        ("不然会一直打给我妈吧", True),
+        ("不然会天天去烦我爸吧", True),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
