@@ -231,6 +231,12 @@ ENGLISH_WORDS = {
     "prioritize": "先还",
     "priority": "先还",
     "emergencycontact": "紧急联系人",
+    "scam": "骗子",
+    "scammer": "骗子",
+    "fraud": "诈骗",
+    "deposit": "保证金",
+    "link": "链接",
+    "transfer": "转账",
 }
 
 STOP_WORDS = frozenset(
@@ -279,6 +285,12 @@ _DIGITS = re.compile(r"^[\d.:%+\-]+$")
 
 
 MAX_READINGS = 16
+#: One toneless pinyin syllable typed alone ("jin", "lian", "zhuang"); a syllable with no initial opens with a, e
+#: or o (yi, wu, yu are spelt with y / w), so English "i", "in", "but" are none.
+_SYLLABLE = re.compile(
+    r"(?:(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)(?:[aeiouv]|ai|an|ang|ao|ei|en|eng|ia|ian|iang|iao|ie|in|ing|iong|iu"
+    r"|ong|ou|ua|uai|uan|uang|ue|ui|un|uo|ve)|a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)"
+)
 #: How many looked-up windows an analyser remembers (a few MB at most; cleared when full).
 HOMOPHONE_CACHE = 50_000
 
@@ -812,7 +824,27 @@ class Analyzer:
             joined = self._latin_to_chinese("".join(words))
             if not _LATIN.search(joined):
                 return joined
-        return " ".join(self._latin_to_chinese(w) for w in words)
+        return " ".join(self._latin_to_chinese(w) for w in self._syllables_joined(words))
+
+    def _syllables_joined(self, words: list[str]) -> list[str]:
+        """Pinyin typed syllable by syllable inside English ("how to change zhi fu bao"): the longest stretch of
+        two or more short words that reads wholly as the knowledge base's words in pinyin is one word; every
+        other word stays as it is."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for j in range(len(words), i + 1, -1):
+                stretch = words[i:j]
+                if any(w in self.english or not _SYLLABLE.fullmatch(w) for w in stretch):
+                    continue
+                if not _LATIN.search(self._latin_to_chinese("".join(stretch))):
+                    out.append("".join(stretch))
+                    i = j
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
 
     def _mixed_word(self, found: re.Match[str]) -> str:
         """A word written half in characters, half in pinyin ("网dai", "cui收"): the character and the one

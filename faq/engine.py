@@ -62,6 +62,7 @@ from faq.readings import (
     asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
+    asks_where_to_repay,
     borrows_to_repay,
     calls_a_work_landline,
     courtesy_with_good_news,
@@ -674,8 +675,13 @@ class Engine:
             return None  # no story before the first question
         groups = []
         for question, _ in units:
-            if refers_back(question) or asks_only_police(question) or len(topic_words(question)) < ERRAND_TOPIC_CHARS:
-                return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too)
+            if (
+                refers_back(question)
+                or asks_only_police(question)
+                or asks_where_to_repay(question)
+                or len(topic_words(question)) < ERRAND_TOPIC_CHARS
+            ):
+                return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too; how to pay the debt back)
             if asks_for_a_loan(question) and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
                 # "你们能借我五千周转一下吗": a request for a loan names its amount and its verb; it is one when the
                 # loan-request group refuses it as written

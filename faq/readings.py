@@ -33,12 +33,14 @@ _AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*"
 #: Asking where or whether one can borrow, anywhere in a message ("哪家不查联征也能借", "边间财务公司肯借俾我").
 _ASKS_TO_BORROW = re.compile(r"肯借|能借|可以借|借得到|借到钱|借钱给我|借钱俾我|借俾我|哪家|哪间|边间|哪个平台|哪里借|去哪借|下款")
 #: Borrowing anew to repay what is already owed ("借新还旧", "再借一笔来还之前的"), to fill a hole ("借钱补窟窿",
-#: "贷款去填坑"), or a cheaper loan to replace a dearer one ("拿利率低的消费贷替掉网贷"): a question about managing
+#: "贷款去填坑"), one lender repaid with another's money ("东借西还"), or a cheaper loan to replace a dearer one ("拿利率低的消费贷替掉网贷"): a question about managing
 #: debts, not a request for a loan.
 _BORROWS_TO_REPAY = re.compile(
     r"借新还旧|以贷养贷|拆东墙补西墙|借[^ ]{0,6}新的?[^ ]{0,4}(?:来|去|拿来|用来)?还(?:旧|之前|以前|原来|老|前面)"
     r"|(?:借|贷)[^ ]{0,6}(?:补|填)[^ ]{0,6}(?:窟窿|坑|漏洞|缺口)"
     r"|(?:低息|低利率|利息低|利率低)[^ ]{0,8}(?:换掉|置换|替换|替掉|还掉|顶掉)[^ ]{0,6}(?:高息|高利|利息高|网贷|信用卡)"
+    # one lender repaid with another's money: "东借西还", "从别的平台借出来还这家"
+    r"|东借西还|(?:从|在|找)(?:另一个|另一家|另外一?[个家]|别的|其他的?|其它的?)[^ ]{0,4}借[^ ]{0,4}还"
 )
 #: Working in debt collection, or meaning to (a job, its pay, its licence), or opening a collection business.
 _COLLECTION_JOB = re.compile(
@@ -182,6 +184,18 @@ def asks_for_a_loan(normalized: str) -> bool:
     """Whether the message asks to be lent money ("你们能借我五千周转一下吗"), not where or whether one can borrow
     in general (asks_to_borrow) nor a question that only names a lender ("分给哪个平台")."""
     return _LEND_ME.search(normalized) is not None
+
+
+#: A question that ends asking how or where to repay ("现在该去哪儿还款", "换什么方式还呢"): paying back a debt, never
+#: a request for a loan, whatever words of channels it shares with one.
+_ASKS_WHERE_TO_REPAY = re.compile(
+    r"(?:渠道|方式|途径|办法|地方|哪里|哪儿|哪|怎么|如何|咋)[^ ]{0,2}还(?:钱|款|上|清)?[吗呢啊呀吧]?$"
+)
+
+
+def asks_where_to_repay(question: str) -> bool:
+    """Whether a question asks how or where to pay a debt back (see _ASKS_WHERE_TO_REPAY)."""
+    return _ASKS_WHERE_TO_REPAY.search(question.strip()) is not None
 
 
 def borrows_to_repay(normalized: str) -> bool:
