@@ -234,7 +234,7 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: In-scope messages of a never-refused set that are refused all the same, each with why. everyday_holdout12b: a
 #: story with no question in it (a caller who changes numbers, insults and hangs up, and the reader holds no
 #: proof) was answered only by a false crisis reply until crisis_train_11 (crisisfa3) taught the model such
-#: stories; the matcher splits it between call_legality and evidence, neither near the threshold. Round 13 had 12
+#: stories; the matcher splits it between call_legality and evidence, neither near the threshold. Round 13 had 11
 #: when it was promoted; acc17 answered 9 of them (syllable-by-syllable pinyin inside English, English words for
 #: a scam, borrowing from one lender to repay another, how to repay once a lender is gone, and examples for
 #: their families). Left in 13b: a photo of the reader's building with a menacing line (threats, just under the
