@@ -46,6 +46,7 @@ from faq.normalize import (
 )
 from faq.questions import (
     ASKS_PLAINLY,
+    HELP_ONLY,
     HELP_THEN_ANOTHER,
     NOT_ASKING,
     REFERS_BACK,
@@ -105,12 +106,6 @@ CLOSE_RUNNER_UP = 0.04
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9
-#: Asking only for help in general or with coping ("该怎么办", "我要怎么调适", "怎么熬过去", "点算好"): beside distress
-#: and words that only say what is owed, the reader asks how to bear it, not a debt topic (see Engine._distress_first).
-_HELP_ONLY = re.compile(
-    r"(?:我|那我|现在)?(?:该|应该|要|能|可以)?(?:怎么|咋|如何|怎样)(?:办|整|弄|调适|调整|面对|熬|撑|过|走出来)\S{0,3}"
-    r"|(?:咁)?点算好?|点办|怎么是好|如何是好"
-)
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
@@ -751,7 +746,7 @@ class Engine:
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
             # unless the leftover is a bare word ("负债") that asks nothing, or words of owing and a plea for
             # help in general ("信用卡欠了一大笔 我该怎么熬过去": how to bear it, the support topic)
-            rest = _HELP_ONLY.sub(" ", question)
+            rest = HELP_ONLY.sub(" ", question)
             if rest != question and not asks_something(NOT_ASKING.sub(" ", rest)):
                 owed = self.analyzer.tokens(rest)
                 if all(t in _DEBT_NAMING or t == "逾期" or _COUNT.fullmatch(t) for t in owed):

@@ -276,6 +276,15 @@ def asks_only_legality(part: str) -> bool:
     return bool(ONLY_LEGALITY.match("".join(part.split())))
 
 
+#: Asking only for help in general or with coping ("该怎么办", "我要怎么调适", "怎么熬过去", "点算好"): beside distress
+#: and words that only say what is owed, the reader asks how to bear it, not a debt topic (see
+#: Engine._distress_first; HELP_THEN_ANOTHER below is such a plea followed by another question).
+HELP_ONLY = re.compile(
+    r"(?:我|那我|现在)?(?:该|应该|要|能|可以)?(?:怎么|咋|如何|怎样)(?:办|整|弄|调适|调整|面对|熬|撑|过|走出来)\S{0,3}"
+    r"|(?:咁)?点算好?|点办|怎么是好|如何是好"
+)
+
+
 #: A plea for help with how the reader feels, then another question announced ("心里乱成一团 咋办 另外...",
 #: "人都快垮了 要怎么熬下去 对了分期的事"): the reader asks two things, how to cope and the question after it.
 HELP_THEN_ANOTHER = re.compile(
