@@ -1381,7 +1381,8 @@ class Matcher:
     def _clearly_asked(self, part: str, read: _Readings) -> Match | None:
         """The decision for a part of a message when it names an intent clearly (at least 0.5 and over the
         threshold, not ambiguous), else None."""
-        if _BARE_DOUBT.fullmatch("".join(part.split())) or questions.BLUFF.fullmatch("".join(part.split())):
+        bare = "".join(part.split())
+        if _BARE_DOUBT.fullmatch(bare) or questions.BLUFF.fullmatch(bare):
             # "真的会吗", "只是吓唬人的吧": a doubt about what the message told, it names nothing of its own
             return None
         part = questions.bluff_as_doubt(part)
