@@ -300,12 +300,22 @@ class KnowledgeBase:
     intents: tuple[Intent, ...]
     lenders: tuple[Lender, ...] = ()
     _by_id: dict[str, Intent] = field(default_factory=dict, repr=False, compare=False)
+    #: Example question -> :func:`~faq.normalize.normalize_example` of it, as the check for duplicates computed
+    #: it, until the matcher takes them (:meth:`take_normalized_examples`): each example normalised once.
+    _normalized: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({intent.id: intent for intent in self.intents})
 
     def intent(self, intent_id: str) -> Intent | None:
         return self._by_id.get(intent_id)
+
+    def take_normalized_examples(self) -> dict[str, str]:
+        """The example questions normalised while the file was checked (by text; those written with spaces
+        around them are not among them), handed over once: empty afterwards (not kept beside the engine)."""
+        taken = self._normalized.copy()
+        self._normalized.clear()
+        return taken
 
     def platform(self, platform_id: str | None) -> Platform | None:
         return next((p for p in self.platforms if p.id == platform_id), None)
@@ -627,7 +637,7 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
     out_of_scope = _read_out_of_scope(doc, out)
     intents = _read_intents(doc, out)
     out.known = {}
-    _check_cross_references(intents, out_of_scope, doc, out)
+    normalized = _check_cross_references(intents, out_of_scope, doc, out)
     if crisis is not None:
         _check_crisis_intents(crisis, {intent.id for intent in intents}, doc, out)
 
@@ -643,6 +653,7 @@ def check_knowledge_base(path: str | Path) -> tuple[KnowledgeBase | None, list[P
         synonyms=synonyms,
         out_of_scope=out_of_scope,
         intents=intents,
+        _normalized=normalized,
     )
     _last_loaded[0] = weakref.ref(kb)
     return kb, out.problems
@@ -1076,7 +1087,10 @@ def _check_crisis_intents(crisis: Crisis, ids: set[str], doc: _LineDict, out: _C
 
 def _check_cross_references(
     intents: tuple[Intent, ...], groups: tuple[OutOfScopeGroup, ...], doc: _LineDict, out: _Collector
-) -> None:
+) -> dict[str, str]:
+    """Checks the references between sections and the duplicate examples; returns each example question
+    written without spaces around it normalised, as the duplicate check normalised it (by text: the
+    questions the intents and groups hold, :meth:`KnowledgeBase.take_normalized_examples`)."""
     ids = {intent.id for intent in intents}
     texts = doc.get("texts")
     situations = texts.get("situations") if isinstance(texts, dict) else None
@@ -1099,6 +1113,7 @@ def _check_cross_references(
 
     # Duplicate example questions, also once Traditional becomes Simplified and punctuation is dropped.
     owners: dict[str, str] = {}
+    normalized: dict[str, str] = {}
     sources: list[tuple[str, Any]] = [(intent.id, items.get(intent.id)) for intent in intents]
     sources += [
         (f"out_of_scope:{g.id}", item) for g, item in zip(groups, doc.get("out_of_scope") or [], strict=False)
@@ -1106,6 +1121,7 @@ def _check_cross_references(
     for owner, item in sources:
         for text, line in _question_lines(item):
             key = normalize_example(text)
+            normalized[text] = key  # (a text with spaces around it is held stripped: not found by it)
             if not key:
                 continue
             first = owners.get(key)
@@ -1115,3 +1131,4 @@ def _check_cross_references(
                 out.error(line, f"duplicate example question {text!r}", owner)
             else:
                 out.error(line, f"example question {text!r} is also an example of {first}", owner)
+    return normalized

@@ -479,7 +479,10 @@ class Matcher:
             owners += [owner] * len(texts)
             examples += texts
         del groups
-        normalized = [normalize_example(q) for q in examples]
+        # (normalised once: as the knowledge base's check for duplicates normalised them, when it did)
+        given = kb.take_normalized_examples()
+        normalized = [given[q] if q in given else normalize_example(q) for q in examples]
+        del given
         token_lists = analyzer.tokens_of_all(normalized)
         ngram_texts = [analyzer.strip_incidental(text) for text in normalized]  # (as _ngram_text reads them)
         del normalized
