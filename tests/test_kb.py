@@ -12,6 +12,7 @@ from kb_fixtures import minimal_crisis
 from faq.cli import main as faq_main
 from faq.engine import DEFAULT_KB_PATH
 from faq.kb import TEXT_KEYS, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
+from faq.normalize import normalize_example
 
 SHIPPED = Path(__file__).resolve().parent.parent / "intents.yaml"
 
@@ -85,6 +86,23 @@ def test_minimal_kb_loads(tmp_path: Path) -> None:
     assert kb.stage_for(-2).min_days == 0
     assert kb.stage_for(2, "jirong").platform == "jirong"
     assert kb.synonyms == {"爸妈": "家人"}
+
+
+def test_examples_normalised_by_the_check_are_handed_over_once(tmp_path: Path) -> None:
+    doc = minimal_kb()
+    intents = doc["intents"]
+    assert isinstance(intents, list)
+    intents[0]["questions"] += ["這句測試用的例句寫成繁體", "  written with spaces around  "]
+    kb = load_knowledge_base(write(tmp_path, doc))
+    taken = kb.take_normalized_examples()
+    questions = {q for intent in kb.intents for q in intent.questions}
+    questions |= {q for group in kb.out_of_scope for q in group.questions}
+    # every example the matcher reads, but the one written with spaces around it (held stripped)
+    assert set(taken) - {"  written with spaces around  "} == questions - {"written with spaces around"}
+    for question in questions & set(taken):
+        assert taken[question] == normalize_example(question)
+    assert taken["這句測試用的例句寫成繁體"] == "这句测试用的例句写成繁体"
+    assert kb.take_normalized_examples() == {}  # handed over once, not kept
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
