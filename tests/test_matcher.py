@@ -210,6 +210,17 @@ def test_the_examples_read_give_every_owner_its_maxima_to_the_last_bit(engine: E
     assert ties > 0  # the boundary's tie was read too
 
 
+def test_an_owners_examples_using_a_word_are_counted_as_in_its_token_lists(engine: Engine) -> None:
+    """Matcher._examples_using (read in the word index) gives, for every owner and each word of its examples
+    and a word none of them uses, the count of its examples whose tokens hold the word."""
+    matcher = engine.matcher
+    for owner in range(len(matcher.owner_names)):
+        lo, hi = matcher._slice(owner)
+        lists = [set(matcher.token_lists[k]) for k in range(lo, hi)]
+        for word in [*sorted(set().union(*lists)), "不是任何例句的词"]:
+            assert matcher._examples_using(word, owner) == sum(word in tokens for tokens in lists), (owner, word)
+
+
 def test_newton_logistic_regression_recovers_known_weights() -> None:
     rng = np.random.default_rng(0)
     x = np.hstack([rng.normal(size=(4000, 2)), np.ones((4000, 1))])
