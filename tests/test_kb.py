@@ -9,6 +9,7 @@ import pytest
 import yaml
 from kb_fixtures import minimal_crisis
 
+from faq import kb as kb_module
 from faq.cli import main as faq_main
 from faq.engine import DEFAULT_KB_PATH
 from faq.kb import TEXT_KEYS, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
@@ -103,6 +104,13 @@ def test_examples_normalised_by_the_check_are_handed_over_once(tmp_path: Path) -
         assert taken[question] == normalize_example(question)
     assert taken["這句測試用的例句寫成繁體"] == "这句测试用的例句写成繁体"
     assert kb.take_normalized_examples() == {}  # handed over once, not kept
+
+
+def test_beyond_the_bound_no_normalised_example_is_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kb_module, "HAND_OVER_NORMALIZED_UP_TO", 3)
+    assert load_knowledge_base(write(tmp_path, minimal_kb())).take_normalized_examples() == {}
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
