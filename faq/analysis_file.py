@@ -19,9 +19,13 @@ stale one: never an error, never another reply.
 
 ``tests/test_analysis_file.py`` checks that the shipped file is current (a build of ``intents.yaml`` finds
 every entry it asks for there) and holds what computing gives; ``python -m faq check`` warns when it is
-stale. The file holds no decoded crisis model (it does not depend on the knowledge base; the cache keeps it),
-no screens of the crisis rules (their key holds a digest of faq/crisis.py: every edit of it would make the
-file stale, for ~0.02 s) and no leave-one-out counts (only training reads them).
+stale. It also holds the screens of the crisis rules' patterns (:mod:`faq.screens`: which characters each
+pattern's matches hold, read with the regex parser; ~0.07 s of CPU of a first start at the shipped size,
+the rest of what a cached start does not do). Their key is a digest of the pattern texts themselves and of
+faq/screens.py and the parser, not of faq/crisis.py: an edit of the detector leaves them current, an edit
+of a pattern makes them stale (and a pattern is never served another's screens). The file holds no
+decoded crisis model (it does not depend on the knowledge base; the cache keeps it) and no leave-one-out
+counts (only training reads them).
 """
 from __future__ import annotations
 
@@ -29,12 +33,13 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from faq import analyze, cache
+from faq import analyze, cache, screens
 
 #: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
 #: every start (``conversions``: its reply texts in Traditional characters, :mod:`faq.conversions`, keyed by
-#: OpenCC's dictionaries and read only with them).
-KINDS = ("analyzer", "tokens", "ngrams", "conversions")
+#: OpenCC's dictionaries and read only with them; ``crisis-screens``: :data:`faq.screens.KIND`, keyed by
+#: the crisis patterns, faq/screens.py and the regex parser, and read only with them).
+KINDS = ("analyzer", "tokens", "ngrams", "conversions", screens.KIND)
 #: The code and tables that compute those entries, and their digest: the file is read only with the very code
 #: that wrote it (see :func:`faq.analyze.code_version`).
 CODE = analyze.ANALYSIS_CODE

@@ -27,13 +27,10 @@ Nothing here logs or stores the message.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import itertools
 import os
 import re
 import shutil
-import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,11 +38,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from faq import cache, pinyin
+from faq import pinyin, screens
 from faq.crisis_model import CrisisModel, Scores, Settings, TranslationTable, han_reading, train, windows
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
+from faq.screens import Screen, Source, required_sets
 
 #: A message is read whole for despair, up to Telegram's limit.
 SCAN_CHARS = 4096
@@ -276,247 +273,6 @@ def _syllable_readings(word: str) -> list[tuple[str, ...]]:
     return list(itertools.islice(itertools.product(*pinyin.word_readings(word)), MAX_READINGS))
 
 
-# ------------------------------------------------------------------------------------------ screening
-
-try:  # the regex parser of the standard library (private): used only to read a pattern's first characters
-    _SRE_PARSE: Any = importlib.import_module("re._parser")
-except ImportError:  # pragma: no cover - another Python: every pattern is simply always run
-    _SRE_PARSE = None
-#: Class ranges up to this size are expanded into the characters they hold (larger ones: "any character").
-_MAX_RANGE = 64
-
-
-def _first_of(items: Any) -> tuple[set[str], bool] | None:
-    """The characters a sequence of parsed regex items can start with, and whether it can match empty
-    text; None when unknown (any character, a large class, a category, a backreference, a flag)."""
-    first: set[str] = set()
-    for op, av in items:
-        name = getattr(op, "name", "")
-        if name == "LITERAL":
-            return first | {chr(av)}, False
-        if name in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue  # zero-width: the next item starts the match
-        if name == "IN":
-            chars: set[str] = set()
-            for item_op, item_av in av:
-                item_name = getattr(item_op, "name", "")
-                if item_name == "LITERAL":
-                    chars.add(chr(item_av))
-                elif item_name == "RANGE" and item_av[1] - item_av[0] <= _MAX_RANGE:
-                    chars.update(map(chr, range(item_av[0], item_av[1] + 1)))
-                else:
-                    return None  # NEGATE, CATEGORY, a large range
-            return first | chars, False
-        if name == "BRANCH":
-            branches = [_first_of(branch.data) for branch in av[1]]
-            if any(b is None for b in branches):
-                return None
-            known = [b for b in branches if b is not None]
-            here, empty = set().union(*(b[0] for b in known)), any(b[1] for b in known)
-        elif name == "SUBPATTERN":
-            if av[1] or av[2]:
-                return None  # inline flags (?i:...)
-            inner = _first_of(av[3].data)
-            if inner is None:
-                return None
-            here, empty = inner
-        elif name == "ATOMIC_GROUP":
-            inner = _first_of(av.data)
-            if inner is None:
-                return None
-            here, empty = inner
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            inner = _first_of(av[2].data if hasattr(av[2], "data") else av[2])
-            if inner is None:
-                return None
-            here, empty = inner[0], inner[1] or av[0] == 0
-        else:
-            return None  # ANY, NOT_LITERAL, GROUPREF, ...
-        first |= here
-        if not empty:
-            return first, False
-    return first, True
-
-
-class Source(NamedTuple):
-    """A regex's text and flags, read by :func:`required_sets` without compiling it (the flags a compiled
-    ``str`` pattern has by default)."""
-
-    pattern: str
-    flags: int = int(re.UNICODE)
-
-
-def _parsed(pattern: re.Pattern[str] | Source) -> Any | None:
-    """The parsed items of ``pattern`` (None when they cannot be read safely: no parser, a flag that
-    changes which characters match, a parse error)."""
-    if _SRE_PARSE is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
-        return None
-    try:
-        return _SRE_PARSE.parse(pattern.pattern, pattern.flags).data
-    except Exception:  # an unreadable pattern is simply always run
-        return None
-
-
-def _first_known(items: Any) -> frozenset[str] | None:
-    """The characters every match of parsed ``items`` starts with one of, when that is a small known set."""
-    try:
-        found = _first_of(items)
-    except Exception:  # an unreadable pattern is simply always run
-        return None
-    if found is None or found[1] or not found[0]:
-        return None
-    return frozenset(found[0])
-
-
-def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """The characters every match of ``pattern`` starts with one of, or None when that is not a small known
-    set (the pattern can match empty text, starts with any character, a category, a flag ...). A text
-    without any of them cannot match: the screen that lets the detector skip most patterns."""
-    items = _parsed(pattern)
-    return None if items is None else _first_known(items)
-
-
-#: Characters common in borrowers' messages: a screen keys a rule by another of its characters when it can.
-COMMON_CHARS = frozenset("我的了不是要会还有人吗怎么你他她在就能去都说也被到想一个逾期款钱借贷天月家打电话催收没")
-_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
-
-
-def _required_of(items: Any) -> list[frozenset[str]]:
-    """Sets of characters of which every match of a sequence of parsed regex items holds at least one (one
-    set per item that cannot match empty text and whose first characters are known)."""
-    out: list[frozenset[str]] = []
-    for op, av in items:
-        name = getattr(op, "name", "")
-        if name == "LITERAL":
-            out.append(frozenset(chr(av)))
-        elif name in ("IN", "BRANCH"):
-            found = _first_of([(op, av)])
-            if found is not None and not found[1] and found[0]:
-                out.append(frozenset(found[0]))
-            if name == "BRANCH":  # one set of each branch, the most selective: a match holds one of them
-                best = [_most_selective(_required_of(branch.data)) for branch in av[1]]
-                if best and all(b is not None for b in best):
-                    out.append(frozenset().union(*(b for b in best if b is not None)))
-        elif name == "SUBPATTERN" and not (av[1] or av[2]):
-            out += _required_of(av[3].data)
-        elif name == "ATOMIC_GROUP":
-            out += _required_of(av.data)
-        elif name in _REPEATS and av[0] >= 1:
-            out += _required_of(av[2].data if hasattr(av[2], "data") else av[2])
-        # anything else (assertions, optional parts, any character): nothing required from it
-    return out
-
-
-def _selectivity(chars: frozenset[str]) -> tuple[int, int, list[str]]:
-    return len(chars & COMMON_CHARS), len(chars), sorted(chars)
-
-
-def _most_selective(sets: list[frozenset[str]]) -> frozenset[str] | None:
-    return min(sets, key=_selectivity) if sets else None
-
-
-#: :func:`required_sets` of every pattern read in this process, by (pattern, flags): it depends on nothing
-#: else but this module's code and Python's regex parser (see :data:`_SCREENS_VERSION`).
-_REQUIRED: dict[tuple[str, int], tuple[frozenset[str], ...]] = {}
-
-
-def _code_version() -> str | None:
-    try:
-        return hashlib.sha256(Path(__file__).read_bytes() + sys.version.encode()).hexdigest()
-    except OSError:  # pragma: no cover - no source file (a frozen application): no disk cache
-        return None
-
-
-#: What the screens read from a pattern depend on besides the pattern itself: a cache of them on disk is
-#: keyed by it, so that any change to this file or to Python reads every pattern again.
-_SCREENS_VERSION = _code_version()
-
-
-def required_sets(pattern: re.Pattern[str] | Source) -> tuple[frozenset[str], ...]:
-    """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
-    selective first (fewest common characters); empty when none is known. A text that misses one of
-    them cannot match. Read once per pattern and process (parsing the ~1,000 crisis patterns is ~0.05 s
-    of every start: :class:`CrisisDetector` also keeps them on disk)."""
-    key = (pattern.pattern, pattern.flags)
-    found = _REQUIRED.get(key)
-    if found is None:
-        found = _REQUIRED[key] = _read_required_sets(pattern)
-    return found
-
-
-def _read_required_sets(pattern: re.Pattern[str] | Source) -> tuple[frozenset[str], ...]:
-    items = _parsed(pattern)
-    if items is None:
-        return ()
-    try:
-        sets = _required_of(items)
-    except Exception:  # an unreadable pattern is simply always run
-        return ()
-    first = _first_known(items)  # the same parse: a pattern is read once
-    if first is not None:
-        sets.append(first)
-    return tuple(sorted(set(sets), key=_selectivity))
-
-
-def _key_char(text: str) -> str | None:
-    """The character a cue text is screened by: its first that is not common (its first if all are)."""
-    return next((ch for ch in text if ch not in COMMON_CHARS), text[:1] or None)
-
-
-@dataclass(frozen=True)
-class Screen:
-    """Which items of a list (cue texts or regexes) can occur in a text, by characters every occurrence
-    holds one of (the first of :func:`required_sets`; a cue text's least common character): the items are then tried
-    in their order, only those that can occur (the same first hit as trying them all)."""
-
-    by_char: Mapping[str, tuple[int, ...]]
-    #: items whose characters are unknown: always tried
-    always: tuple[int, ...]
-    #: per item (when known), further sets of characters of which a text must hold one each
-    also_needs: Mapping[int, tuple[frozenset[str], ...]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, firsts: Sequence[Iterable[str] | None]) -> Screen:
-        by_char: dict[str, list[int]] = {}
-        always: list[int] = []
-        for i, chars in enumerate(firsts):
-            if chars is None:
-                always.append(i)
-            else:
-                for ch in set(chars):
-                    by_char.setdefault(ch, []).append(i)
-        return cls({ch: tuple(ids) for ch, ids in by_char.items()}, tuple(always))
-
-    @classmethod
-    def of_texts(cls, texts: Sequence[str]) -> Screen:
-        return cls.of([_key_char(t) for t in texts])
-
-    @classmethod
-    def of_patterns(cls, patterns: Sequence[re.Pattern[str] | Source]) -> Screen:
-        sets = [required_sets(p) for p in patterns]
-        screen = cls.of([s[0] if s else None for s in sets])
-        return replace(screen, also_needs={i: s[1:] for i, s in enumerate(sets) if len(s) > 1})
-
-    def candidates(self, chars: set[str] | frozenset[str]) -> Sequence[int]:
-        """The indices (in order) of the items that can occur in a text made of ``chars``. (Six screens are
-        asked per message, most with one character or none that could start an item: those are answered
-        without building a set.)"""
-        by_char = self.by_char
-        hits = chars & by_char.keys()
-        always = self.always
-        found: Sequence[int]
-        if not hits:
-            found = always
-        elif len(hits) == 1 and not always:
-            found = by_char[next(iter(hits))]  # (each character's items are in their order)
-        else:
-            found = sorted({*always, *(i for ch in hits for i in by_char[ch])})
-        needs = self.also_needs
-        if not needs or not found:
-            return found
-        return [i for i in found if i not in needs or not any(s.isdisjoint(chars) for s in needs[i])]
-
-
 # -------------------------------------------------------------------------------------- safety net
 
 
@@ -569,6 +325,7 @@ class CompiledNet:
     def build(cls, net: SafetyNet) -> CompiledNet:
         ending = tuple(re.compile(p) for p in net.ending if p)
         farewell = tuple(re.compile(p) for p in net.farewell if p)
+        screens.prepare([*ending, *farewell])
         return cls(
             net,
             ending,
@@ -866,41 +623,6 @@ class _Compiled:
     not_crisis_always: re.Pattern[str] | None = None
 
 
-def _screens_key(rules: CrisisRules) -> str | None:
-    """The on-disk cache key of the screens of ``rules``' patterns (None: no cache)."""
-    if _SCREENS_VERSION is None:
-        return None
-    net = rules.safety_net
-    parts = [
-        _SCREENS_VERSION,
-        *rules.patterns,
-        *rules.distress_patterns,
-        *rules.not_crisis,
-        *rules.not_crisis_patterns,
-        *((*net.ending, *net.farewell) if net is not None else ()),
-    ]
-    return hashlib.sha256("\n\x00".join(parts).encode()).hexdigest()
-
-
-def _load_screens(key: str) -> None:
-    """Fill :data:`_REQUIRED` from the disk cache (anything unexpected in it: ignored, read again)."""
-    stored = cache.load_marshal("crisis-screens", key)
-    if not isinstance(stored, list):
-        return
-    found: dict[tuple[str, int], tuple[frozenset[str], ...]] = {}
-    for entry in stored:
-        if not (isinstance(entry, list) and len(entry) == 3):
-            return
-        pattern, flags, sets = entry
-        if not (isinstance(pattern, str) and isinstance(flags, int) and isinstance(sets, list)):
-            return
-        if not all(isinstance(s, frozenset) and all(isinstance(ch, str) for ch in s) for s in sets):
-            return
-        found[(pattern, flags)] = tuple(sets)
-    for k, v in found.items():
-        _REQUIRED.setdefault(k, v)
-
-
 #: A group referred to by its number (or name) in a regex: its alternatives are not run apart then.
 _NUMBERED_GROUP = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
@@ -915,10 +637,6 @@ class CrisisDetector:
 
     def __init__(self, rules: CrisisRules) -> None:
         self.rules = rules
-        screens_key = _screens_key(rules)
-        if screens_key is not None:
-            _load_screens(screens_key)
-        known = len(_REQUIRED)  # (saved again below only when screens were read that the cache lacks)
         c = _Compiled()
         for kind in CUE_KINDS:
             for cue in rules.cues.get(kind, ()):
@@ -959,13 +677,20 @@ class CrisisDetector:
         ]
         negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
         c.not_crisis = re.compile("|".join(negatives)) if negatives else None
-        if negatives and not _NUMBERED_GROUP.search("".join(negatives)):
-            screen = Screen.of_patterns([Source(n) for n in negatives])
+        screened_negatives = (
+            [Source(n) for n in negatives] if negatives and not _NUMBERED_GROUP.search("".join(negatives)) else []
+        )
+        c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
+        # every pattern screened below: their screens read from the cache (or the shipped analysis) at once
+        screens.prepare(
+            [*c.patterns, *c.distress_patterns, *screened_negatives, *([c.not_crisis] if c.not_crisis else [])]
+        )
+        if screened_negatives:
+            screen = Screen.of_patterns(screened_negatives)
             c.not_crisis_screen = replace(screen, always=())
             always = [negatives[i] for i in screen.always]
             c.not_crisis_always = re.compile("|".join(always)) if always else None
         c.distress = [_compact(d) for d in rules.distress if _compact(d)]
-        c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
         c.bereaved = _any(rules.bereaved_patterns)
         c.region_words = {
             region: [_compact(w) for w in words] for region, words in rules.region_words.items()
@@ -982,8 +707,6 @@ class CrisisDetector:
         self._net = CompiledNet.build(rules.safety_net) if rules.safety_net is not None else None
         self._offer_withheld = _any(rules.offer_withheld)
         self._policy = (rules, Policy.of(rules))
-        if screens_key is not None and len(_REQUIRED) > known:
-            cache.save_marshal("crisis-screens", screens_key, [[p, f, list(sets)] for (p, f), sets in _REQUIRED.items()])
 
     # ---------------------------------------------------------------------------------------- public
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from shipped_kb import copy_shipped_kb
 
-from faq import analysis_file, analyze, cache, normalize
+from faq import analysis_file, analyze, cache, normalize, screens
 from faq import matcher as matcher_module
 from faq.engine import Engine
 from faq.kb import load_knowledge_base
@@ -94,9 +94,10 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
     with analysis_file.reading(kb.path) as shipped:
         edited = Engine(kb)
     asked = {name for name in shipped.asked if cache.kind_of(name) in analysis_file.KINDS}
-    assert len(asked) == len(analysis_file.KINDS)
-    # (an example added: the reply texts are those of the file, so are their conversions, faq/conversions.py)
-    analysis = sorted(name for name in asked if cache.kind_of(name) != "conversions")
+    assert {cache.kind_of(name) for name in asked} == set(analysis_file.KINDS)
+    # (an example added: the reply texts are those of the file, so are their conversions, faq/conversions.py,
+    # and the crisis patterns, so are their screens)
+    analysis = sorted(name for name in asked if cache.kind_of(name) not in ("conversions", screens.KIND))
     assert analysis_file.stale(shipped.asked, kb_path.with_name(SHIPPED_ANALYSIS.name)) == analysis
     assert "逾期了催收天天打电话到底怎么办才好呢" in edited.matcher.examples
     reference = Engine(load_knowledge_base(SHIPPED_KB))  # (no file read: computed)
@@ -106,6 +107,42 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
         engine = Engine.load(unedited)
         assert list(engine.matcher.token_lists) == list(reference.matcher.token_lists)
         assert engine.reply("逾期3天会怎样").text == reference.reply("逾期3天会怎样").text
+
+
+def test_a_changed_crisis_pattern_is_not_served_the_shipped_screens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screens of the crisis patterns are keyed by the pattern texts: after an edit of one pattern (an
+    alternative added whose characters the stored screen of the old text does not hold), a start parses the
+    patterns of its list again instead of reading the shipped screens, and finds the new alternative; the
+    safety net's patterns, unchanged, are still read from the file."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    kb_path = copy_shipped_kb(tmp_path, edit=False)
+    text = kb_path.read_text(encoding="utf-8")
+    marker = "\n  patterns:\n"
+    at = text.index("    - '", text.index(marker)) + len("    - '")
+    kb_path.write_text(text[:at] + "甲乙丙|" + text[at:], encoding="utf-8")
+    parsed: list[str] = []
+    compute = screens._read_required_sets
+
+    def parse(pattern: Any) -> Any:
+        parsed.append(pattern.pattern)
+        return compute(pattern)
+
+    monkeypatch.setattr(screens, "_REQUIRED", {})
+    monkeypatch.setattr(screens, "_read_required_sets", parse)
+    engine = Engine.load(kb_path)
+    edited = engine.kb.crisis.patterns[0]
+    assert edited.startswith("甲乙丙|")
+    assert edited in parsed  # (not the screen stored for the pattern before the edit)
+    assert 0 in engine.crisis._c.pattern_screen.candidates(set("甲乙丙"))
+    net = engine.kb.crisis.safety_net
+    assert net is not None and net.ending[0] not in parsed  # (unchanged: read from the shipped file)
+    monkeypatch.setattr(screens, "_REQUIRED", {})
+    monkeypatch.setattr(screens, "_read_required_sets", compute)
+    with cache.redirected(None):  # computed, with no file read
+        computed = Engine(load_knowledge_base(kb_path)).crisis
+    assert engine.crisis._c == computed._c and engine.crisis._net == computed._net
 
 
 def test_a_pack_is_read_only_by_the_code_that_wrote_it_and_the_cache_directory_comes_first(tmp_path: Path) -> None:

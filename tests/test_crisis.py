@@ -29,7 +29,6 @@ from faq.crisis import (
     about_someone_else,
     author_files,
     evaluate,
-    first_chars,
     last_person,
     read_labelled,
     training_set,
@@ -61,6 +60,7 @@ from faq.normalize import (
     use_reader_words,
 )
 from faq.reply import ReplyKind, Suggestion
+from faq.screens import first_chars
 from faq.usage import AnswerEvent
 
 DEV_SET = Path(__file__).resolve().parent / "data" / "crisis_dev.yaml"
@@ -1047,20 +1047,23 @@ def test_shipped_model_index_matches_its_file() -> None:
 def test_pattern_screens_read_back_from_the_disk_cache_are_the_same(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import faq.crisis as crisis_module
+    import faq.screens as screens_module
 
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(crisis_module, "_REQUIRED", {})
+    monkeypatch.setattr(screens_module, "_REQUIRED", {})
     computed = CrisisDetector(engine.kb.crisis)
-    (stored,) = tmp_path.glob("crisis-screens-*.marshal")
-    monkeypatch.setattr(crisis_module, "_REQUIRED", {})
+    stored = sorted(tmp_path.glob("crisis-screens-*.marshal"))
+    assert len(stored) == 2  # (the detector's patterns, and the safety net's)
+    monkeypatch.setattr(screens_module, "_REQUIRED", {})
     with monkeypatch.context() as reading:  # every pattern's screen comes from the file: none is parsed
-        reading.setattr(crisis_module, "_read_required_sets", lambda p: pytest.fail(f"parsed {p.pattern}"))
+        reading.setattr(screens_module, "_read_required_sets", lambda p: pytest.fail(f"parsed {p.pattern}"))
         from_disk = CrisisDetector(engine.kb.crisis)
     assert from_disk._c == computed._c and from_disk._net == computed._net
-    stored.write_bytes(b"\x00broken")
-    monkeypatch.setattr(crisis_module, "_REQUIRED", {})
-    assert CrisisDetector(engine.kb.crisis)._c == computed._c
+    for path in stored:
+        path.write_bytes(b"\x00broken")
+    monkeypatch.setattr(screens_module, "_REQUIRED", {})
+    again = CrisisDetector(engine.kb.crisis)
+    assert again._c == computed._c and again._net == computed._net
 
 
 # ------------------------------------------------------------------------------ someone else at risk
