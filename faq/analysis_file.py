@@ -20,12 +20,12 @@ stale one: never an error, never another reply.
 ``tests/test_analysis_file.py`` checks that the shipped file is current (a build of ``intents.yaml`` finds
 every entry it asks for there) and holds what computing gives; ``python -m faq check`` warns when it is
 stale. It also holds the screens of the crisis rules' patterns (:mod:`faq.screens`: which characters each
-pattern's matches hold, read with the regex parser; ~0.07 s of CPU of a first start at the shipped size,
-the rest of what a cached start does not do). Their key is a digest of the pattern texts themselves and of
-faq/screens.py and the parser, not of faq/crisis.py: an edit of the detector leaves them current, an edit
-of a pattern makes them stale (and a pattern is never served another's screens). The file holds no
-decoded crisis model (it does not depend on the knowledge base; the cache keeps it) and no leave-one-out
-counts (only training reads them).
+pattern's matches hold, read with the regex parser; parsing the ~360 patterns took 0.06-0.08 s of CPU of a
+first start at the shipped size, paired medians of building the crisis detector). Their key is a digest of
+the pattern texts themselves and of faq/screens.py and the parser, not of faq/crisis.py: an edit of the
+detector leaves them current, an edit of a pattern makes them stale (and a pattern is never served
+another's screens). The file holds no decoded crisis model (it does not depend on the knowledge base; the
+cache keeps it) and no leave-one-out counts (only training reads them).
 """
 from __future__ import annotations
 

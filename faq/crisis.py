@@ -682,9 +682,8 @@ class CrisisDetector:
         )
         c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
         # every pattern screened below: their screens read from the cache (or the shipped analysis) at once
-        screens.prepare(
-            [*c.patterns, *c.distress_patterns, *screened_negatives, *([c.not_crisis] if c.not_crisis else [])]
-        )
+        joined = [c.not_crisis] if c.not_crisis is not None else []
+        screens.prepare([*c.patterns, *c.distress_patterns, *screened_negatives, *joined])
         if screened_negatives:
             screen = Screen.of_patterns(screened_negatives)
             c.not_crisis_screen = replace(screen, always=())

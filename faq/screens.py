@@ -2,13 +2,14 @@
 so that a detector runs only those (the crisis layer's ~360 patterns, :mod:`faq.crisis`).
 
 The characters are read from each pattern's parse by the standard library's regex parser (``re._parser``):
-:func:`required_sets`, once per pattern and process. Reading them is most of ~0.07 s of CPU of a start,
-so :func:`prepare` keeps them in the cache (:mod:`faq.cache`, kind ``crisis-screens``) under a key that is a
-digest of what they are computed from and of nothing else: the pattern texts and flags themselves, this
-module's code and the parser's (:func:`code_version`). They do not depend on the knowledge base's other
-parts nor on the code that chose the patterns, so the analysis shipped beside the knowledge base
-(:mod:`faq.analysis_file`) holds them too: a changed pattern has another key (and each stored entry is also
-checked against the patterns asked for), and is never served another pattern's screen.
+:func:`required_sets`, once per pattern and process. Reading those of the ~360 crisis patterns takes
+0.06-0.08 s of CPU of a start, so :func:`prepare` keeps them in the cache (:mod:`faq.cache`, kind
+``crisis-screens``) under a key that is a digest of what they are computed from and of nothing else: the
+pattern texts and flags themselves, this module's code and the parser's (:func:`code_version`). They do not
+depend on the knowledge base's other parts nor on the code that chose the patterns, so the analysis shipped
+beside the knowledge base (:mod:`faq.analysis_file`) holds them too: a changed pattern has another key (and
+each stored entry is also checked against the patterns asked for), and is never served another pattern's
+screen.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def required_sets(pattern: re.Pattern[str] | Source) -> tuple[frozenset[str], ..
     """Sets of characters of which every match of ``pattern`` holds at least one character each, the most
     selective first (fewest common characters); empty when none is known. A text that misses one of
     them cannot match. Read once per pattern and process (:func:`prepare` reads those of many patterns
-    from the cache instead: parsing the ~360 crisis patterns is most of ~0.07 s of a first start)."""
+    from the cache instead)."""
     key = (pattern.pattern, pattern.flags)
     found = _REQUIRED.get(key)
     if found is None:

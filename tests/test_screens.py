@@ -11,7 +11,11 @@ import pytest
 from faq import cache, screens
 from faq.screens import Screen, Source
 
-PATTERNS: list[re.Pattern[str] | Source] = [re.compile("(?:周|星期)[一二三]还款"), re.compile("催(?:了)?三次"), Source("利息表")]
+PATTERNS: list[re.Pattern[str] | Source] = [
+    re.compile("(?:周|星期)[一二三]还款"),
+    re.compile("催(?:了)?三次"),
+    Source("利息表"),
+]
 
 
 def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
