@@ -49,8 +49,8 @@ def test_a_changed_pattern_is_not_served_the_screens_stored_for_the_old_one(
     """Even when the screens stored for the old pattern are found under the new one's key (a damaged or
     forged cache): their pattern texts are not those asked for, so the new one is parsed, and its new
     alternative (whose characters are in none of the old screens) is a candidate."""
-    old = [re.compile("想死")]
-    new = [re.compile("想死|走了算了")]
+    old = [re.compile("利息表")]
+    new = [re.compile("利息表|滞纳金单据")]
     old_key, new_key = screens.key_of(old), screens.key_of(new)
     assert old_key is not None and new_key is not None and new_key != old_key
     monkeypatch.setattr(screens, "_REQUIRED", {})
@@ -60,8 +60,8 @@ def test_a_changed_pattern_is_not_served_the_screens_stored_for_the_old_one(
         assert cache.load_marshal(screens.KIND, new_key) is not None
         monkeypatch.setattr(screens, "_REQUIRED", {})
         screens.prepare(new)
-    assert list(Screen.of_patterns(new).candidates(set("我走了算了"))) == [0]
-    assert not Screen.of_patterns(old).candidates(set("我走了算了"))
+    assert list(Screen.of_patterns(new).candidates(set("要滞纳金单据"))) == [0]
+    assert not Screen.of_patterns(old).candidates(set("要滞纳金单据"))
 
 
 def test_a_new_version_of_the_code_reads_every_pattern_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
