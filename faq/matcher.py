@@ -331,18 +331,18 @@ class Matcher:
         model: Model | None = None,
         ngrams: tuple[NgramModel, Removed] | None = None,
         scorer: Path | None = None,
-        ngram_texts: list[str] | None = None,
+        normalized: list[str] | None = None,
     ) -> None:
         """``ngrams``: the n-gram model of a matcher this one is that matcher less one example (the
         model, and that example's owner and vector), see :meth:`without`. ``scorer``: where a trained
         scorer may be shipped for these examples (:mod:`faq.scorer_file`; used only when its key matches).
-        ``ngram_texts``: what the n-gram model reads of each example (:meth:`_ngram_text`), when the caller
-        has them (from_kb: each example normalised once, not twice); used only when the examples come
-        grouped by owner (then in the same order), and emptied (see :meth:`_ngram_model`)."""
+        ``normalized``: each example normalised (``normalize_example``), when the caller has them (from_kb:
+        each example normalised once, not twice); used only when the examples come grouped by owner (then
+        in the same order), and emptied (see :meth:`_ngram_model`)."""
         self.config = config or MatcherConfig()
         self.scorer_path = scorer
-        #: the n-gram model's cache key (its version, each example's owner, n-gram text and tokens), part of
-        #: the scorer's key; set when the model is built or read here
+        #: the n-gram model's cache key (its version, the analyser's fingerprint, each example's owner,
+        #: normalised text and tokens), part of the scorer's key; set when the model is built or read here
         self._ngram_digest = ""
         self.analyzer = analyzer
         # Examples are grouped by owner, so that each owner's examples are one slice. from_kb gives them so
@@ -350,8 +350,8 @@ class Matcher:
         # and no list of 50,000 positions alive while the matcher is built: ~3.7 MB at a /reload's peak).
         self.token_lists: Sequence[list[str]]
         self.owners, self.examples, self.token_lists = _grouped_by_owner(owners, examples, token_lists)
-        if self.owners is not owners or (ngram_texts is not None and len(ngram_texts) != len(examples)):
-            ngram_texts = None
+        if self.owners is not owners or (normalized is not None and len(normalized) != len(examples)):
+            normalized = None
         self.keywords = keywords
         self.owner_names = sorted(set(self.owners))
         owner_index = {name: k for k, name in enumerate(self.owner_names)}
@@ -366,7 +366,7 @@ class Matcher:
         if ngrams is None:
             if n >= COMPACT_FROM:  # what was freed before given back before the model is read or built
                 memory.trim()
-            self.ngrams = self._ngram_model(ngram_texts)
+            self.ngrams = self._ngram_model(normalized)
             self._ngram_exclude: Removed | None = None
             if n >= COMPACT_FROM:  # (what building the model freed given back before the indexes are built)
                 memory.trim()
@@ -484,8 +484,6 @@ class Matcher:
         normalized = [given[q] if q in given else normalize_example(q) for q in examples]
         del given
         token_lists = analyzer.tokens_of_all(normalized)
-        ngram_texts = [analyzer.strip_incidental(text) for text in normalized]  # (as _ngram_text reads them)
-        del normalized
         keywords = {
             intent.id: sorted({w for w in (normalize(k) for k in intent.keywords) if w})
             for intent in kb.intents
@@ -498,7 +496,7 @@ class Matcher:
             analyzer,
             config,
             scorer=scorer_file.path_for(kb.path),
-            ngram_texts=ngram_texts,
+            normalized=normalized,
         )
 
     def without(self, index: int) -> Matcher:
@@ -520,23 +518,26 @@ class Matcher:
             (self.ngrams, self._removed(index)),
         )
 
-    def _ngram_model(self, texts_given: list[str] | None = None) -> NgramModel:
+    def _ngram_model(self, normalized_given: list[str] | None = None) -> NgramModel:
         """The n-gram model of the examples, from the on-disk cache when it was built before. The cache
         keeps the leave-one-out counts in a file of their own (_COUNTS_KIND), read only when an example
         is left out (training without a cached scorer, leave-one-out evaluation): a start or a /reload
-        with a cached scorer never reads them (5.6 MB at 50k examples). ``texts_given``: the examples'
-        :meth:`_ngram_text`, when the caller has them; emptied here (handed over: let go as the model's
-        own texts are, not kept alive by the caller)."""
-        if texts_given is not None:
-            built = texts_given.copy()
-            texts_given.clear()
+        with a cached scorer never reads them (5.6 MB at 50k examples). ``normalized_given``: the examples
+        normalised, when the caller has them; emptied here (handed over: let go as the model's own texts
+        are, not kept alive by the caller). The key reads the normalised examples, not what the model reads
+        of them (:meth:`_ngram_text`, a function of the analyser's fingerprint and the normalised text): a
+        model read from the cache needs no example stripped (~0.04 s of a start at the shipped size)."""
+        if normalized_given is not None:
+            normalized = normalized_given.copy()
+            normalized_given.clear()
         else:
-            built = [self._ngram_text(e) for e in self.examples]
-        key = self._ngram_digest = self._ngram_key(built)
-        texts: list[str] | None = built
-        del built
-        if cache.has_marshal(_NGRAM_KIND, key):
-            texts = None  # not needed to read the model: let go before it is read (5 MB at 50k, during /reload)
+            normalized = [normalize_example(e) for e in self.examples]
+        key = self._ngram_digest = self._ngram_key(normalized)
+        texts: list[str] | None = None
+        if not cache.has_marshal(_NGRAM_KIND, key):
+            strip = self.analyzer.strip_incidental
+            texts = [strip(text) for text in normalized]  # (as _ngram_text reads them)
+        del normalized  # (not needed to read the model: let go before it is read, 5 MB at 50k, during /reload)
         with _live_ngrams_lock:
             live = _live_ngrams.get(key)
         if live is not None and isinstance(live._restore, _CountsFrom):
@@ -576,20 +577,26 @@ class Matcher:
         counts = _cached_counts(key, size)
         return counts if counts is not None else self._ngram_counts()
 
-    def _ngram_key(self, texts: list[str]) -> str:
-        # (the analysis code's digest: an edit of ngrams.py that forgot VERSION is not read from a cache)
-        digest = hashlib.sha256(f"{ngram_version}\n{analysis_code_version()}\n".encode())
-        for owner, text, tokens in zip(self.owners, texts, self.token_lists, strict=True):
+    def _ngram_key(self, normalized: list[str]) -> str:
+        """The n-gram model's key: its version, the analysis code's digest (an edit of ngrams.py that forgot
+        VERSION is not read from a cache), the analyser's fingerprint (what it strips of a normalised text,
+        :meth:`_ngram_text`, depends on nothing else: its code and the lenders' names) and every example's
+        owner, normalised text and tokens."""
+        head = f"{ngram_version}\n{analysis_code_version()}\n{self.analyzer.fingerprint}\n"
+        digest = hashlib.sha256(head.encode())
+        for owner, text, tokens in zip(self.owners, normalized, self.token_lists, strict=True):
             digest.update(f"{owner}\t{text}\t{' '.join(tokens)}\n".encode())
         return digest.hexdigest()
 
     def _ngram_counts(self) -> np.ndarray:
         """The n-gram model's leave-one-out counts: from the cache, else from the model built again (the
         same values: building is deterministic)."""
-        texts = [self._ngram_text(e) for e in self.examples]
-        counts = _cached_counts(self._ngram_key(texts), len(self.ngrams.posting_gain))
+        normalized = [normalize_example(e) for e in self.examples]
+        counts = _cached_counts(self._ngram_key(normalized), len(self.ngrams.posting_gain))
         if counts is not None:
             return counts
+        texts = [self.analyzer.strip_incidental(text) for text in normalized]  # (as _ngram_text reads them)
+        del normalized
         return NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names)).counts
 
     def _ngram_text(self, example: str) -> str:

@@ -254,8 +254,21 @@ def test_the_ngram_model_is_cached_and_a_foreign_state_is_refused(
     built = Matcher.from_kb(engine.kb, engine.analyzer)
     assert len(list(tmp_path.glob("ngrams-*.marshal"))) == 1
     monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
+    stripped: list[str] = []
+    strip = engine.analyzer.strip_incidental
+    monkeypatch.setattr(engine.analyzer, "strip_incidental", lambda text, *a, **k: stripped.append(text) or strip(text, *a, **k))
     read = Matcher.from_kb(engine.kb, engine.analyzer)  # from the cache
+    monkeypatch.undo()  # (the analyser's own method again, the cache directory as before)
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     assert read.ngrams is not built.ngrams
+    assert stripped == []  # a model read from the cache: its key needs no example stripped
+    assert read._ngram_digest == built._ngram_digest
+    # the key names the analyser (what it strips depends on its fingerprint): another one's is another key
+    monkeypatch.setattr(engine.analyzer, "fingerprint", engine.analyzer.fingerprint + "x")
+    normalized = [matcher_module.normalize_example(e) for e in built.examples]
+    assert built._ngram_key(normalized) != built._ngram_digest
+    monkeypatch.undo()
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     allowed = np.ones(len(built.owner_names), dtype=bool)
     for text in ("催收天天打电话给我妈", "佢哋會唔會告我", "逾期了"):
         tokens = engine.analyzer.tokens(text)
