@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from faq import cache, jieba_words, pinyin
+from faq import cache, english, jieba_words, pinyin
 from faq.compact import COMPACT_FROM, TokenLists
 
 # jieba 0.42 imports pkg_resources (about 0.15 s and several MB at every start) only to open its own data
@@ -184,60 +184,8 @@ EVERYDAY_WORDS = (
 #: dropped as stop words.
 ASKING_WORDS = ("想问下", "想问问", "问问", "想请问", "大佬", "求大佬", "各位大佬", "指点", "求指点", "指点一下")
 
-#: English words people mix in, mapped to the Chinese word the knowledge base uses.
-ENGLISH_WORDS = {
-    "boss": "老板",
-    "lawyer": "律师",
-    "police": "警察",
-    "court": "法院",
-    "sue": "起诉",
-    "call": "打电话",
-    "calls": "打电话",
-    "phone": "电话",
-    "sms": "短信",
-    "message": "短信",
-    "text": "短信",
-    "family": "家人",
-    "parents": "父母",
-    "mom": "妈妈",
-    "dad": "爸爸",
-    "wife": "老婆",
-    "husband": "老公",
-    "friend": "朋友",
-    "friends": "朋友",
-    "contacts": "通讯录",
-    "contact": "联系人",
-    "credit": "征信",
-    "loan": "贷款",
-    "loans": "贷款",
-    "debt": "欠款",
-    "overdue": "逾期",
-    "complain": "投诉",
-    "complaint": "投诉",
-    "record": "录音",
-    "recording": "录音",
-    "screenshot": "截图",
-    "threat": "威胁",
-    "threaten": "威胁",
-    "company": "公司",
-    "colleague": "同事",
-    "colleagues": "同事",
-    "legal": "合法",
-    "illegal": "违法",
-    "app": "app",
-    "ai": "ai",
-    "due": "到期",
-    "jail": "坐牢",
-    "prioritize": "先还",
-    "priority": "先还",
-    "emergencycontact": "紧急联系人",
-    "scam": "骗子",
-    "scammer": "骗子",
-    "fraud": "诈骗",
-    "deposit": "保证金",
-    "link": "链接",
-    "transfer": "转账",
-}
+#: English words people mix in, mapped to the Chinese word the knowledge base uses (:mod:`faq.english`).
+ENGLISH_WORDS = english.WORDS
 
 STOP_WORDS = frozenset(
     """的 了 吗 呢 啊 吧 呀 嘛 哦 哈 啦 么 哇 噢 喔 诶 唉 哎 呗 咯 着 过 得 地 之 与 及 和 跟 或 或者 还是
@@ -256,10 +204,12 @@ AMOUNT = re.compile(
     rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb|蚊)?|多?(?:块钱|块|元|rmb|蚊)|[wk](?![a-z]))", re.IGNORECASE
 )
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
-#: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗). Not the 贷 that ends a loan's name ("车贷下周到期", "网贷的").
+#: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗; English owed / borrowed). Not the 贷 that ends a loan's name ("车贷下周到期", "网贷的").
 BORROWING_VERB = re.compile(
     r"(?:借款|贷款|借|欠|(?<![房车网信])贷)(?:了|的|过|下|咗)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?"
-    r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))",  # 网上借钱逾期: borrowed, not asking
+    r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))"  # 网上借钱逾期: borrowed, not asking
+    # in English: "owe 360 about 5k", "borrowed 2000 from ..."
+    r"|(?<![a-z])(?:owe|owes|owed|owing|borrowed)(?![a-z])(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?",
     re.IGNORECASE,
 )
 #: A year (2025年, 2026, 2021年度): when a rule came or a debt began, never what is asked. Not an amount
@@ -349,14 +299,14 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "15"
+ANALYZER_VERSION = "16"
 #: The code and tables that compute the knowledge base's analysis (beside this module): the analyser's
 #: vocabulary and tokens and the n-gram model read from them. Every cache entry of the analysis is keyed by
 #: their digest (:func:`code_version`) as well as by ANALYZER_VERSION and faq.ngrams.VERSION, so that an edit
 #: of the analysis that forgot its version (a stop word, a synonym in code) is never answered with an older
 #: analysis: neither from the on-disk cache nor from the file shipped beside the knowledge base
 #: (:mod:`faq.analysis_file`).
-ANALYSIS_CODE = ("analyze.py", "ngrams.py", "compact.py", "pinyin.py", "pinyin_readings.txt")
+ANALYSIS_CODE = ("analyze.py", "english.py", "ngrams.py", "compact.py", "pinyin.py", "pinyin_readings.txt")
 
 
 @functools.cache
@@ -781,6 +731,12 @@ class Analyzer:
             return self._incidental.sub(lambda m: " " * len(m.group()), normalized)
         return self._incidental.sub(" ", normalized)
 
+    def _read_latin(self, text: str) -> str:
+        """``text`` with its words in Latin letters read as Chinese: a word half in pinyin ("网dai"), then each
+        run of Latin words (:meth:`_latin_run_to_chinese`)."""
+        text = _MIXED_WORD.sub(self._mixed_word, text)
+        return _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
+
     def tokens(self, normalized: str) -> list[str]:
         """Canonical content tokens of a normalised message, in order (incidental details left out)."""
         return self.tokens_of_stripped(self.strip_incidental(normalized))
@@ -792,8 +748,7 @@ class Analyzer:
             return []
         text = SMS_SENDER.sub(" 106 ", text)
         if _LATIN.search(text):
-            text = _MIXED_WORD.sub(self._mixed_word, text)
-            text = _LATIN_RUN.sub(lambda m: f" {self._latin_run_to_chinese(m.group())} ", text)
+            text = self._read_latin(text)
         # (spaces kept while typos are repaired: a window of characters never spans the reader's space)
         raw = [t for t in self._repair_homophones(list(self.tokenizer.words(text))) if t.strip()]
         canonical = [self.synonyms.get(token, token) for token in raw]
@@ -811,16 +766,47 @@ class Analyzer:
     # ----------------------------------------------------------------------------------------- helpers
 
     def _latin_run_to_chinese(self, run: str) -> str:
-        """Words in Latin letters: English words one by one; pinyin syllables possibly spread over several
-        space-separated words ("jinji lianxiren") read together; two English words that make one known word
-        together ("phone book") read as that word."""
+        """Words in Latin letters: English phrases first (:data:`faq.english.PHRASES`, longest first: "emergency
+        contact", "statute of limitations"), then the words between them (:meth:`_words_to_chinese`)."""
+        words = run.split(" ")
+        out: list[str] = []
+        between: list[str] = []
+        i = 0
+        while i < len(words):
+            found = english.phrase_at(words, i) if i + 1 < len(words) else None
+            if found is None:
+                between.append(words[i])
+                i += 1
+                continue
+            if between:
+                out.append(self._words_to_chinese(between))
+                between = []
+            out.append(found[0])
+            i += found[1]
+        if between:
+            out.append(self._words_to_chinese(between))
+        return " ".join(out)
+
+    def _english_word(self, word: str) -> str | None:
+        """An English word's Chinese (the table's or the knowledge base's Latin synonyms), its inflections
+        read as their base form (calling, harassed, fees), or None."""
+        for form in english.base_forms(word):
+            found = self.english.get(form)
+            if found is not None:
+                return found
+        return None
+
+    def _words_to_chinese(self, words_written: list[str]) -> str:
+        """English words one by one; pinyin syllables possibly spread over several space-separated words
+        ("jinji lianxiren") read together; two English words that make one known word together ("phone
+        book") read as that word."""
         words: list[str] = []
-        for word in run.split(" "):
+        for word in words_written:
             if words and words[-1] + word in self.english:
                 words[-1] += word
             else:
                 words.append(word)
-        if len(words) > 1 and not any(w in self.english for w in words):
+        if len(words) > 1 and not any(self._english_word(w) is not None for w in words):
             joined = self._latin_to_chinese("".join(words))
             if not _LATIN.search(joined):
                 return joined
@@ -835,7 +821,7 @@ class Analyzer:
         while i < len(words):
             for j in range(len(words), i + 1, -1):
                 stretch = words[i:j]
-                if any(w in self.english or not _SYLLABLE.fullmatch(w) for w in stretch):
+                if any(not _SYLLABLE.fullmatch(w) or self._english_word(w) is not None for w in stretch):
                     continue
                 if not _LATIN.search(self._latin_to_chinese("".join(stretch))):
                     out.append("".join(stretch))
@@ -851,7 +837,7 @@ class Analyzer:
         syllable glued to it read as the knowledge base's two-character word with that pinyin, which keeps
         the written character; anything else (an English word, "借钱app", "上zx") is left as written."""
         han, latin = (found["han1"], found["latin1"]) if found["han1"] else (found["han2"], found["latin2"])
-        if latin in self.english:
+        if self._english_word(latin) is not None:
             return found.group()
         for reading in _readings(han):
             key = reading + latin if found["han1"] else latin + reading
@@ -861,11 +847,17 @@ class Analyzer:
         return found.group()
 
     def _latin_to_chinese(self, word: str) -> str:
-        """An English word or a run of pinyin syllables -> the knowledge base's Chinese words."""
+        """An English word or a run of pinyin syllables -> the knowledge base's Chinese words; an English word
+        that carries no topic (:data:`faq.english.FUNCTION_WORDS`) -> nothing."""
         if word in self.english:
             return self.english[word]
         if word in self.by_pinyin:
             return self.by_pinyin[word]
+        found = self._english_word(word)
+        if found is not None:
+            return found
+        if word in english.FUNCTION_WORDS:
+            return ""
         pieces: list[str] = []
         i = 0
         while i < len(word):

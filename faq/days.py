@@ -189,6 +189,19 @@ _CN: Final = "零〇一二两俩仨三四五六七八九十百千几"
 _DUE_DAYS: Final = "大后天|后天|明天|明日|听日|今天|今日|大前天|前天|昨天|昨日|琴日"
 _DUE_DATE: Final = "(?:还款|缴款|缴费)日"
 _SP: Final = r"\s{0,2}"
+#: Numbers written in English ("two months behind", "a week late", "a few days overdue"): the count, and whether it is
+#: approximate. "a" / "an" count only beside an overdue word (a day in "ten calls a day" is no count).
+_EN_COUNTS: Final = {
+    "a": (1, False), "an": (1, False), "one": (1, False), "two": (2, False), "three": (3, False),
+    "four": (4, False), "five": (5, False), "six": (6, False), "seven": (7, False), "eight": (8, False),
+    "nine": (9, False), "ten": (10, False), "eleven": (11, False), "twelve": (12, False), "fifteen": (15, False),
+    "twenty": (20, False), "thirty": (30, False), "forty": (40, False), "fifty": (50, False), "sixty": (60, False),
+    "ninety": (90, False), "a couple of": (2, True), "a few": (3, True), "few": (3, True), "several": (3, True),
+}  # fmt: skip
+_EN_ARTICLES: Final = frozenset(("a", "an"))
+_EN_NUMBERS: Final = "|".join(
+    sorted((word.replace(" ", r"\s+") for word in _EN_COUNTS), key=lambda w: (-len(w), w))
+)
 
 _MASTER: Final = re.compile(
     rf"""
@@ -212,6 +225,7 @@ _MASTER: Final = re.compile(
           | (?P<cn>(?<![{_CN}])(?:好(?=几))?[{_CN}]{{1,10}})
           | (?P<half>(?P<halfmod>[大小])?半)
           | (?P<geba>个把)
+          | (?P<en>(?<![a-z])(?:{_EN_NUMBERS})(?![a-z]))
         )
         {_SP}(?P<suf>多|余|来)?{_SP}
         (?P<unit>
@@ -247,7 +261,8 @@ _RIGHT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*")
 
 # left context, anchored at the quantity
 _APPROX_BEFORE: Final = re.compile(
-    r"(?:快要|都快|快|将近|接近|差不多|大概|大约|约莫|约|估计|可能|几乎|大致|不到|没有到|没到|不足|(?<!最)近)"
+    r"(?:快要|都快|快|将近|接近|差不多|大概|大约|约莫|约|估计|可能|几乎|大致|不到|没有到|没到|不足|(?<!最)近"
+    r"|(?<![a-z])(?:nearly|almost|about|around|roughly|approximately|close\s+to))"
     r"(?:有|是|要|到)?\s{0,2}$"
 )
 _RANGE_BEFORE: Final = re.compile(
@@ -257,13 +272,15 @@ _FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过
 #: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
 _COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
-    r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分)\s{0,2}$"
+    r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分"
+    # in English: a term, a wait or a rule ("back in 14 days", "within 3 days", "after 90 days", "every two weeks")
+    r"|(?<![a-z])(?:in|within|every|per|after|next|until|till))\s{0,2}$"
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 #: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
 OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|鱼期|(?<![关由对属终至基等处])于期|(?<![剩盈有])余期|yu\s?期|逾\s?qi"
 _VERB: Final = re.compile(
-    rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late"
+    rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late(?!r)|behind|past\s?due"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚缴了?|晚交了?|晚了|晚(?!上)"
     r"|迟还了?|迟缴了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了|过咗"
     r"|超了|到期(?=\s{0,2}$)",
@@ -287,7 +304,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     # 手机关机二十多天 / 失联半个月 / 关了好几个礼拜: how long the phone was off or the reader out of reach
     r"|关机|关了机|关了|停机|失联|拉黑"
     # 刚毕业一年 / 上班两个月才拿三千八 / 失眠一周了 / 独自扛了好几个月: other spans of the reader's life
-    r"|毕业|工作|上班|打工|失眠|扛了|扛着|harass"
+    r"|毕业|工作|上班|打工|失眠|扛了|扛着|harass|borrow"
     # 拆东墙补西墙大半年 / 以贷养贷快三年: how long the reader has juggled loans, not how long one is overdue
     r"|补西墙|以贷养贷|借新还旧"
     # 骂了我大半个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
@@ -413,7 +430,8 @@ _FREQUENCY_AFTER: Final = re.compile(
 )
 _QUESTION_AFTER: Final = re.compile(rf"{_SP}(?:会|就|算|能|才|开始|后|以后|之后|内|以内|可以|[?？吗呢])")
 _STRONG_AFTER: Final = re.compile(
-    rf"{_SP}(?:了{_SP})?(?:还没有?还|没有?还|未还|还不上|还不起|没钱还|都没还|逾期|没处理)"
+    rf"{_SP}(?:了{_SP})?(?:还没有?还|没有?还|未还|还不上|还不起|没钱还|都没还|逾期|没处理"
+    r"|(?:now\s+)?(?:overdue|late(?!r)|behind|past\s?due))"
 )
 _LE_AFTER: Final = re.compile(rf"{_SP}了")
 _WITHIN_AFTER: Final = re.compile(rf"{_SP}(?:内|以内|之内)")
@@ -536,6 +554,7 @@ class _Quantity(NamedTuple):
     ji_only: bool  # "几天": may be a question ("逾期几天会...")
     single_day: bool  # "一天": usually "some day" / "per day"
     ordinal: bool  # 第X天
+    article: bool = False  # "a month": a count only beside an overdue word
 
 
 class _Candidate(NamedTuple):
@@ -572,6 +591,9 @@ def _count_of(match: re.Match[str]) -> tuple[float, bool] | None:
         count, approximate = 1.0, True
     elif match["ar"] is not None:
         count, approximate = float(match["ar"]), False
+    elif match["en"] is not None:
+        whole, approximate = _EN_COUNTS[" ".join(match["en"].lower().split())]
+        count = float(whole)
     else:
         parsed = _chinese_number(match["cn"])
         if parsed is None:
@@ -626,6 +648,7 @@ def _measure(match: re.Match[str]) -> _Quantity | None:
         ji_only=match["cn"] == "几",
         single_day=unit == "day" and count == 1 and not approximate and not match["ord"],
         ordinal=bool(match["ord"]),
+        article=(match["en"] or "").lower() in _EN_ARTICLES,
     )
 
 
@@ -807,6 +830,8 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     today_is = quantity.ri and quantity.ordinal and _TODAY_IS_BEFORE.search(left) is not None
     if (quantity.bare_month or quantity.ri) and not verb.attached and not today_is:
         return None
+    if quantity.article and not (verb.adjacent or strong_after):
+        return None  # "a month overdue" / "late a week" count; "calls ten times a day" does not
     if quantity.bare_month and _DATE_AFTER_MONTH.match(right):
         return None
     if quantity.unit == "year" and _DATE_AFTER_YEAR.match(right):

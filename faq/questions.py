@@ -137,8 +137,10 @@ GLUED_OPENER = re.compile(r"(.)[不唔]\1|有没有|系咪")
 
 
 #: Where a part may end (after a question particle or at a space) and where a glued question may open (every
-#: position at which GLUED_OPENER matches, overlapping ones too): split_questions visits only these places.
-_CUT = re.compile("[" + re.escape("".join(QUESTION_END)) + " ]")
+#: position at which GLUED_OPENER matches, overlapping ones too): split_questions visits only these places. A
+#: space between two words in Latin letters is no pause ("会留在credit file里吗" is one question, not "file里吗";
+#: "hui bu hui shang zheng xin" one phrase).
+_CUT = re.compile("[" + re.escape("".join(QUESTION_END)) + "]|(?<![a-z]) | (?![a-z])")
 _GLUED_AT = re.compile(f"(?=(?:{GLUED_OPENER.pattern}))")
 
 
