@@ -176,6 +176,11 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: 97.9 -> 98.5 %; rejection 97.1, 91.4, 94.3, 97.1 % before and after (here, without the texts an example
 #: equals: 210/220, 148/165, 156/165, 186/189; rejection 31/32 and 32/33 for 13 and the queries). Dev sets since; floors just under. They join the never-refused
 #: test with the refusals they had when promoted (KNOWN_REFUSALS).
+#: everyday_holdout14 / 14b / 14c / queries_holdout14 (the fourteenth round, the same brief) were measured on main
+#: 0b67683 and once more on the merged engine 825fa1e (README): in scope 96.9 -> 96.9, 95.2 -> 95.8, 91.5 -> 94.5,
+#: 97.9 -> 97.9 %; rejection 97.1, 91.4, 97.1, 100 % before and after (here, without the texts an example equals:
+#: 217/224, 158/165, 156/165, 187/191; rejection 31/32, 31/34, 33/34, 34/34). Dev sets since; floors just under.
+#: They join the never-refused test with one refusal each when promoted (KNOWN_REFUSALS).
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -214,6 +219,10 @@ HELD_OUT = {
     "everyday_holdout13b": (0.895, 0.91),
     "everyday_holdout13c": (0.94, 0.94),
     "queries_holdout13": (0.98, 0.96),
+    "everyday_holdout14": (0.965, 0.96),
+    "everyday_holdout14b": (0.955, 0.91),
+    "everyday_holdout14c": (0.94, 0.97),
+    "queries_holdout14": (0.975, 0.99),
 }
 
 
@@ -242,11 +251,16 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: Chinese messages whose tokens it did not change, moved by the retrain that its new readings of the knowledge
 #: base's 67 English examples brought: one in 12b (a complaint asked beside a threatened visit: a home-visit
 #: example left the 48 that RapidFuzz reads), one in 13 (0.481 -> 0.474 under the threshold 0.48) and one in 13b
-#: (0.101 -> 0.099 under the context threshold 0.1).
+#: (0.101 -> 0.099 under the context threshold 0.1). Round 14 had one in each set when it was promoted (an
+#: out-of-scope reply in 14, a fallback in 14b and the queries, a bare "did you mean" in 14c).
 KNOWN_REFUSALS = {
     "everyday_holdout12b.yaml": 2,
     "everyday_holdout13.yaml": 1,
     "everyday_holdout13b.yaml": 3,
+    "everyday_holdout14.yaml": 1,
+    "everyday_holdout14b.yaml": 1,
+    "everyday_holdout14c.yaml": 1,
+    "queries_holdout14.yaml": 1,
 }
 
 
@@ -266,6 +280,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout11.yaml", "everyday_holdout11c.yaml", "everyday_holdout12.yaml", "everyday_holdout12b.yaml",
             "everyday_holdout12c.yaml", "queries_holdout12.yaml", "queries_holdout8.yaml",
             "everyday_holdout13.yaml", "everyday_holdout13b.yaml", "everyday_holdout13c.yaml", "queries_holdout13.yaml",
+            "everyday_holdout14.yaml", "everyday_holdout14b.yaml", "everyday_holdout14c.yaml", "queries_holdout14.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

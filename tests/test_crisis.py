@@ -1559,6 +1559,10 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout13b.yaml": 3,  # three false alarms of the model on stories with no word of dying
     "everyday_holdout13c.yaml": 0,
     "queries_holdout13.yaml": 0,
+    "everyday_holdout14.yaml": 1,  # round 14 (the same brief): one false alarm of the model (0.62), a short wish to change an emergency contact
+    "everyday_holdout14b.yaml": 0,
+    "everyday_holdout14c.yaml": 0,
+    "queries_holdout14.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

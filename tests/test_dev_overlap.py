@@ -66,6 +66,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout13b.yaml": 0,
     "everyday_holdout13c.yaml": 2,
     "queries_holdout13.yaml": 35,
+    "everyday_holdout14.yaml": 22,  # round 14, counted after the round's work
+    "everyday_holdout14b.yaml": 2,
+    "everyday_holdout14c.yaml": 3,
+    "queries_holdout14.yaml": 29,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
