@@ -106,6 +106,9 @@ CLOSE_RUNNER_UP = 0.04
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9
+#: A question particle left standing alone once the words of distress are out ("有人能陪我说说话吗" less its plea
+#: leaves "吗"): the question was the plea's, not the leftover words'.
+_LONE_PARTICLE = re.compile(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
@@ -739,7 +742,7 @@ class Engine:
             return match
         if match.intent == topic:
             return replace(match, ambiguous=False)  # the likeliest topic is support itself: no "did you mean"
-        if match.out_of_scope is not None and not self._only_day_words(question):
+        if match.out_of_scope is not None and not self._only_day_words(question) and not self._plea_asked(question):
             return match  # (a refusal of what the leftover words ask; "怎么办" alone asks for help with the distress)
         if match.intent is not None and not match.ambiguous:
             asks = asks_something(NOT_ASKING.sub(" ", question))  # (a count, "好几笔", asks nothing)
@@ -790,6 +793,13 @@ class Engine:
     def _shows_fear(self, normalized: str) -> bool:
         compact = normalized.replace(" ", "")
         return any(word in compact for word in self._fear_words)
+
+    @staticmethod
+    def _plea_asked(question: str) -> bool:
+        """Whether the only question in the leftover of a distress message is a particle the plea left behind:
+        the words beside it state (a pain, a job given up) and ask nothing of their own."""
+        rest = _LONE_PARTICLE.sub(" ", question)
+        return rest != question and not asks_something(NOT_ASKING.sub(" ", rest))
 
     def _without_distress_words(self, text: str) -> str:
         """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on

@@ -313,6 +313,8 @@ PHRASES: Final[dict[str, str]] = {
     "personal info": "个人信息",
     "personal detail": "个人信息",
     "ignore call": "不接电话",
+    "stop answer": "不接",
+    "stop pick up": "不接",
     "not answer": "不接",
     "don t answer": "不接",
     "change number": "换号",

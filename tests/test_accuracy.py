@@ -255,12 +255,7 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: out-of-scope reply in 14, a fallback in 14b and the queries, a bare "did you mean" in 14c).
 KNOWN_REFUSALS = {
     "everyday_holdout12b.yaml": 2,
-    "everyday_holdout13.yaml": 1,
-    "everyday_holdout13b.yaml": 3,
-    "everyday_holdout14.yaml": 1,
-    "everyday_holdout14b.yaml": 1,
-    "everyday_holdout14c.yaml": 1,
-    "queries_holdout14.yaml": 1,
+    "everyday_holdout13b.yaml": 1,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意)
 }
 
 
