@@ -252,7 +252,10 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: base's 67 English examples brought: one in 12b (a complaint asked beside a threatened visit: a home-visit
 #: example left the 48 that RapidFuzz reads), one in 13 (0.481 -> 0.474 under the threshold 0.48) and one in 13b
 #: (0.101 -> 0.099 under the context threshold 0.1). Round 14 had one in each set when it was promoted (an
-#: out-of-scope reply in 14, a fallback in 14b and the queries, a bare "did you mean" in 14c).
+#: out-of-scope reply in 14, a fallback in 14b and the queries, a bare "did you mean" in 14c). acc19 (time-boxed,
+#: after the promotion: dev sets, not a held-out result) answered those four, the one of 13 and two of 13b (a
+#: distress plea's leftover particle, words for taking a grievance somewhere and for a lender going along with a
+#: plan, English for no longer answering, examples for a fake warrant, for article 313 and for uninstalling).
 KNOWN_REFUSALS = {
     "everyday_holdout12b.yaml": 2,
     "everyday_holdout13b.yaml": 1,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意)
