@@ -106,8 +106,8 @@ CLOSE_RUNNER_UP = 0.04
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9
-#: A question particle left standing alone once the words of distress are out ("有人能陪我说说话吗" less its plea
-#: leaves "吗"): the question was the plea's, not the leftover words'.
+#: A question particle left standing alone once the words of distress are out (a plea for someone to talk to,
+#: ending in 吗, leaves only "吗" once the plea is taken out): the question was the plea's, not the leftover words'.
 _LONE_PARTICLE = re.compile(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
