@@ -268,6 +268,13 @@ _STAGE_LABEL = "{platform}逾期{days}"
 _STAGE_SINCE = "从逾期{days}天起,{sentence}"
 
 
+def _asking_nothing_without(plea: re.Pattern[str], question: str) -> str | None:
+    """The leftover of a distress message with ``plea`` taken out, when the plea was there and the words left
+    ask nothing of their own (they state: a pain, a job given up, what is owed); else None."""
+    rest = plea.sub(" ", question)
+    return rest if rest != question and not asks_something(NOT_ASKING.sub(" ", rest)) else None
+
+
 class Engine:
     #: Whether this process has loaded an engine before (see :meth:`load`).
     _loaded_before: ClassVar[bool] = False
@@ -742,15 +749,19 @@ class Engine:
             return match
         if match.intent == topic:
             return replace(match, ambiguous=False)  # the likeliest topic is support itself: no "did you mean"
-        if match.out_of_scope is not None and not self._only_day_words(question) and not self._plea_asked(question):
+        if (
+            match.out_of_scope is not None
+            and not self._only_day_words(question)
+            and _asking_nothing_without(_LONE_PARTICLE, question) is None  # (not a plea's 吗 left alone)
+        ):
             return match  # (a refusal of what the leftover words ask; "怎么办" alone asks for help with the distress)
         if match.intent is not None and not match.ambiguous:
             asks = asks_something(NOT_ASKING.sub(" ", question))  # (a count, "好几笔", asks nothing)
             # a clear match, or a question asked (a long message that asks "会不会打给我爸妈" plainly),
             # unless the leftover is a bare word ("负债") that asks nothing, or words of owing and a plea for
             # help in general ("信用卡欠了一大笔 我该怎么熬过去": how to bear it, the support topic)
-            rest = HELP_ONLY.sub(" ", question)
-            if rest != question and not asks_something(NOT_ASKING.sub(" ", rest)):
+            rest = _asking_nothing_without(HELP_ONLY, question)
+            if rest is not None:
                 owed = self.analyzer.tokens(rest)
                 if all(t in _DEBT_NAMING or t == "逾期" or _COUNT.fullmatch(t) for t in owed):
                     asks, question = False, rest
@@ -793,13 +804,6 @@ class Engine:
     def _shows_fear(self, normalized: str) -> bool:
         compact = normalized.replace(" ", "")
         return any(word in compact for word in self._fear_words)
-
-    @staticmethod
-    def _plea_asked(question: str) -> bool:
-        """Whether the only question in the leftover of a distress message is a particle the plea left behind:
-        the words beside it state (a pain, a job given up) and ask nothing of their own."""
-        rest = _LONE_PARTICLE.sub(" ", question)
-        return rest != question and not asks_something(NOT_ASKING.sub(" ", rest))
 
     def _without_distress_words(self, text: str) -> str:
         """The message without its words of distress ("我快崩溃了"), so that what else it asks is matched on
