@@ -693,12 +693,14 @@ class Analyzer:
                     self.by_pinyin.setdefault(key, word)
                     self.by_fuzzy_pinyin.setdefault(_fuzzy(key), word)
 
-    def tokens_of_all(self, texts: list[str]) -> Sequence[list[str]]:
+    def tokens_of_all(self, texts: list[str], stripped: list[str] | None = None) -> Sequence[list[str]]:
         """:meth:`tokens` of many normalised texts, cached on disk by the analyser's fingerprint and the
         texts (the knowledge base's examples are analysed once per version of the file). From
         :data:`~faq.compact.COMPACT_FROM` texts they come as :class:`~faq.compact.TokenLists`, read back from
         the cache without a list per text (at 50k examples ~6 MB less while the matcher is built beside a
-        serving engine, during /reload); below it as plain lists."""
+        serving engine, during /reload); below it as plain lists. ``stripped`` (an empty list): filled with
+        each text through :meth:`strip_incidental` when the tokens are computed here (not when they are read
+        from the cache), for the n-gram model, which reads the same texts (stripped once, not twice)."""
         try:
             key = _digest(TOKENS_FORMAT, self.fingerprint, texts)
             found = _token_lists(cache.load_marshal("tokens", key), len(texts))
@@ -708,7 +710,11 @@ class Analyzer:
                 intern = sys.intern
                 if self.tokenizer.blocks is None and len(texts) <= REMEMBER_RUNS_UP_TO:
                     self.tokenizer.blocks = {}
-                lists = [[intern(t) for t in self.tokens(text)] for text in texts]
+                if stripped is not None:
+                    stripped += map(self.strip_incidental, texts)
+                    lists = [[intern(t) for t in self.tokens_of_stripped(text)] for text in stripped]
+                else:
+                    lists = [[intern(t) for t in self.tokens(text)] for text in texts]
                 found = TokenLists(lists)
                 words, ids, bounds = found.parts()
                 cache.save_marshal("tokens", key, (words, ids.tobytes(), bounds.tobytes()))

@@ -281,6 +281,36 @@ def test_the_ngram_model_is_cached_and_a_foreign_state_is_refused(
         NgramModel.from_state({k: v for k, v in state.items() if k != "bounds"})
 
 
+def test_the_ngram_model_reads_the_texts_the_analyser_stripped_for_the_tokens(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing cached, each example is stripped once (for its tokens, then handed to the n-gram model),
+    and the model is the one built from each example as _ngram_text reads it; beyond STRIPPED_HANDED_UP_TO
+    examples it is stripped again for the model, the same model."""
+    monkeypatch.setattr(matcher_module, "_live_ngrams", weakref.WeakValueDictionary())
+    calls: list[str] = []
+    strip = engine.analyzer.strip_incidental
+    monkeypatch.setattr(engine.analyzer, "strip_incidental", lambda text, *a, **k: calls.append(text) or strip(text, *a, **k))
+    models = []
+    for handed_up_to, folder in ((matcher_module.STRIPPED_HANDED_UP_TO, "handed"), (0, "again")):
+        monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / folder))
+        monkeypatch.setattr(matcher_module, "STRIPPED_HANDED_UP_TO", handed_up_to)
+        calls.clear()
+        built = Matcher.from_kb(engine.kb, engine.analyzer)
+        models.append((built.ngrams, len(calls)))
+    (handed, handed_strips), (again, again_strips) = models
+    assert handed_strips >= len(built.examples)  # (each example for its tokens; training, if any, reads more)
+    assert again_strips - handed_strips == len(built.examples)  # stripped again for the model beyond the bound
+    monkeypatch.undo()
+    reference = NgramModel(
+        [built._ngram_text(e) for e in built.examples], built.token_lists, built.owner_of, len(built.owner_names)
+    )
+    for model in (handed, again):
+        assert list(model.vocabulary) == list(reference.vocabulary)
+        for name in ("idf", "bounds", "posting_owner", "posting_gain", "counts"):
+            assert np.array_equal(getattr(model, name), getattr(reference, name))
+
+
 def test_split_questions() -> None:
     assert split_questions("逾期了严重吗会坐牢吗") == ["逾期了严重吗", "会坐牢吗"]
     assert split_questions("会爆通讯录吗") == ["会爆通讯录吗"]

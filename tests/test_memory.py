@@ -281,3 +281,34 @@ def test_pruning_without_the_hash_pass_gives_the_same_vocabulary_and_entries(mon
     assert len(one_pass[0]) < len(ngrams._counted(texts, matcher.token_lists, prune=False)[0])
     for mine, theirs in zip(one_pass[1:], two_passes[1:], strict=True):
         assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+
+
+def test_the_ngram_entries_counted_by_sorting_are_each_segments_counter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_counted's entries below PREFILTER_FROM (one stable sort per run of examples) are what a Counter of each
+    segment's n-grams (:func:`faq.ngrams.grams`) gives: its keys in order, numbered where first met, its counts,
+    across runs of examples (a run of 3 here) and with a count over 255."""
+    from collections import Counter
+
+    from faq import ngrams
+
+    monkeypatch.setattr(ngrams, "_ENTRY_TEXTS", 3)
+    rng = np.random.default_rng(9)
+    letters = list("还款逾期催收利息 ab")
+    texts = ["".join(rng.choice(letters, size=int(rng.integers(0, 25)))) for _ in range(40)]
+    texts += ["", "哦" * 300 + " 好"]
+    tokens = [[str(t) for t in rng.choice(["还款", "逾期", " ", "利息", "a"], size=int(rng.integers(0, 5)))] for _ in texts]
+    vocabulary, flat_ids, bounds, tf, df = ngrams._counted(texts, tokens, prune=False)
+    assert isinstance(vocabulary, dict) and tf.dtype == np.int32  # (a count over 255: four bytes each)
+    numbering: dict[str, int] = {}
+    expected_ids: list[int] = []
+    expected_tf: list[int] = []
+    expected_bounds = [0]
+    for text, words in zip(texts, tokens, strict=True):
+        for counted in ngrams.grams(text, words):
+            expected_ids += [numbering.setdefault(gram, len(numbering)) for gram in counted]
+            expected_tf += counted.values()
+            expected_bounds.append(len(expected_ids))
+    assert vocabulary == numbering
+    assert flat_ids.tolist() == expected_ids and tf.tolist() == expected_tf and bounds.tolist() == expected_bounds
+    assert df.tolist() == [float(n) for n in np.bincount(expected_ids, minlength=len(numbering)).tolist()]
+    assert Counter(expected_tf)[300] == 1
