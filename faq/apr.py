@@ -834,10 +834,39 @@ def rate_figures(message: str | bytes | None) -> LoanFigures | None:
     """The figures of a message that asks for a loan's rate (see :func:`is_rate_message`), else None: the
     message is folded once, and one without a numeral (most messages) is settled by one search."""
     text = _fold(message)
-    if not _NUMERAL.search(text):
+    if not _NUMERAL.search(text) or _states_no_money(text):
         return None  # no amount can be read: no money figure, so no rate question
     figures = _parse_folded(text)
     return figures if _is_rate_folded(text, figures) else None
+
+
+#: A run of an amount's characters (see _NUM), and one of digits and Chinese numerals only.
+_NUMERAL_RUN = re.compile(rf"[\d{_CN}][\d.{_CN}kw]*")
+_PLAIN_RUN = re.compile(rf"[\d{_CN}]+")
+#: What may follow a count ("逾期15天", "打了3次", "两个星期") where it is no amount (_AMT's exclusions) and no
+#: pattern of _PATTERNS starts: not 周 (周期, a term's lead) nor 分 (分N期); 天 and 日 lead only the rates' words.
+_AFTER_A_COUNT = frozenset("天日次个星礼年号点小条通笔半")
+#: Every rate pattern's lead word holds one of these (月息, 月利率, 月费, 日息, 天息, 每天利息 ...).
+_RATE_LEAD_CHARS = ("息", "利", "费")
+_AMOUNT = re.compile(_AMT)
+
+
+def _states_no_money(text: str) -> bool:
+    """Whether :func:`_parse_folded` of ``text`` (folded) can read no money figure (principal, received, fees,
+    instalment, repayment, total, interest), so that :func:`_is_rate_folded` is false, without trying its patterns
+    (a message with a day count and no amount, "逾期15天了": most messages with a numeral). True only when no amount
+    is anywhere in the text (every money pattern holds _AMT), no rate's lead word is (nor is a rate then, from
+    which :func:`resolved` could compute an amount), and every run of numerals is made of digits and numerals
+    only and followed by a unit of _AFTER_A_COUNT: the patterns that can still match (a term, a count of
+    instalments) then blank out a run with its unit, or words that follow no run, never what follows a run or
+    its tail, so that no amount appears as the patterns blank out what they read."""
+    if any(lead in text for lead in _RATE_LEAD_CHARS) or _AMOUNT.search(text) is not None:
+        return False
+    for run in _NUMERAL_RUN.finditer(text):
+        end = run.end()
+        if end >= len(text) or text[end] not in _AFTER_A_COUNT or not _PLAIN_RUN.fullmatch(run.group()):
+            return False
+    return True
 
 
 def _is_rate_folded(text: str, figures: LoanFigures) -> bool:

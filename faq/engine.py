@@ -678,37 +678,48 @@ class Engine:
         units = asking_units(asked)
         if len(parts) < 2 or not units or units[0][0] == parts[0]:
             return None  # no story before the first question
+        if any(
+            refers_back(question)
+            or asks_only_police(question)
+            or asks_where_to_repay(question)
+            or len(topic_words(question)) < ERRAND_TOPIC_CHARS
+            for question, _ in units
+        ):
+            return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too; how to pay the debt back)
+        # (Every question is read in words before any is cut into tokens or matched: the same None, found sooner.)
+        if any(not asks_for_a_loan(question) and self._tells_of_a_loan(question) for question, _ in units):
+            return None
         groups = []
         for question, _ in units:
-            if (
-                refers_back(question)
-                or asks_only_police(question)
-                or asks_where_to_repay(question)
-                or len(topic_words(question)) < ERRAND_TOPIC_CHARS
-            ):
-                return None  # ("怎么办", "能还吗": about the story; "这样合法吗" too; how to pay the debt back)
-            if asks_for_a_loan(question) and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
+            loan_asked = asks_for_a_loan(question)
+            if loan_asked and self.matcher.match(question).out_of_scope == LOAN_REQUEST:
                 # "你们能借我五千周转一下吗": a request for a loan names its amount and its verb; it is one when the
                 # loan-request group refuses it as written
                 groups.append(LOAN_REQUEST)
                 continue
+            if loan_asked and self._tells_of_a_loan(question):  # (the other questions were read above)
+                return None
             plain = self.analyzer.strip_incidental(question, keep_length=True)
             tokens = self.analyzer.tokens(plain)
-            if (
-                not tokens
-                or plain.split() != question.split()
-                or parse_days(question) is not None
-                or self.matcher.has_context(tokens)
-                or self.detect_lender(question) is not None
-                or self.detect_platform(question) is not None
-                or not self._names_an_outside_word(tokens)
-            ):
+            if not tokens or self.matcher.has_context(tokens) or not self._names_an_outside_word(tokens):
                 return None
             found = self.matcher.match(plain)
             if found.out_of_scope not in ERRAND_GROUPS:
                 return None
             groups.append(found.out_of_scope)
         return groups[0]
+
+    def _tells_of_a_loan(self, question: str) -> bool:
+        """Loan context a question of a message states in its words (an amount or a borrowing verb, which
+        strip_incidental blanks out, a day count, a lender, a platform): no errand of another kind (see
+        _errand_after_a_story)."""
+        plain = self.analyzer.strip_incidental(question, keep_length=True)
+        return (
+            plain.split() != question.split()
+            or parse_days(question) is not None
+            or self.detect_lender(question) is not None
+            or self.detect_platform(question) is not None
+        )
 
     def _names_an_outside_word(self, tokens: Sequence[str]) -> bool:
         """Whether a word of ``tokens`` is an out-of-scope word: no example uses it ("火锅店"), or at most one intent

@@ -196,7 +196,11 @@ class Match:
     second: str | None = None
 
     def intents(self, limit: int = 3) -> list[str]:
-        return [c.owner for c in self.ranking if not c.is_out_of_scope][:limit]
+        return [c.owner for c in self.intents_ranked(limit)]
+
+    def intents_ranked(self, limit: int = 3) -> list[Candidate]:
+        """The candidates of :meth:`intents`."""
+        return [c for c in self.ranking if not c.is_out_of_scope][:limit]
 
     def is_clear(self, bar: float) -> bool:
         """Whether the match names one intent, unambiguously, with a confidence of at least ``bar``."""
@@ -1103,6 +1107,13 @@ class Matcher:
         clause, _, rest = normalized[found.end() :].strip().partition(" ")
         if not clause:
             return None
+        if match.intent not in (THREATS_INTENT, None) and not match.ambiguous:
+            # Matched as another topic: what was said answers only when the message asks nothing else than
+            # whether it is true ("催收扬言下周去法院起诉我 真的会吗" resembles "催收扬言明天上门"), never
+            # when it asks a question of its own ("催收说要起诉我 我会坐牢吗"; then what was said is not read).
+            rest = rest.strip()
+            if rest and not is_same_topic(rest):
+                return None
         tokens, ranking = read.tokens_and_ranking(clause)
         if not tokens:
             return None
@@ -1111,13 +1122,6 @@ class Matcher:
             return None
         if said.confidence < max(self.threshold, 0.5):
             return None
-        if match.intent not in (THREATS_INTENT, None) and not match.ambiguous:
-            # Matched as another topic: what was said answers only when the message asks nothing else than
-            # whether it is true ("催收扬言下周去法院起诉我 真的会吗" resembles "催收扬言明天上门"), never
-            # when it asks a question of its own ("催收说要起诉我 我会坐牢吗").
-            rest = rest.strip()
-            if rest and not is_same_topic(rest):
-                return None
         return replace(
             match, intent=said.intent, confidence=said.confidence, ambiguous=False, out_of_scope=None
         )
@@ -1344,7 +1348,11 @@ class Matcher:
             return None
         unsure = match.confidence < self.config.confident
         likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
-        if not unsure and len(parts) < 2 and all(c.owner == match.intent or c.score < FOCUS_FLOOR for c in likeliest):
+        # What a question could bring forward (below, its parts being clear and none the whole message's intent):
+        # with two or more parts, one of the three likeliest intents (at least SUGGESTION_FLOOR when sure);
+        # unless the story is asked about, one of the FOCUS_RANK likeliest with at least FOCUS_FLOOR.
+        two_kinds = len(parts) >= 2 and _rivals(match, 3, 0.0 if unsure else SUGGESTION_FLOOR)
+        if not two_kinds and (story_asked or not _rivals(match, FOCUS_RANK, FOCUS_FLOOR)):
             return None  # nothing a question could bring forward (and its parts need not be read)
         clear = [m for m in map(asked, parts) if m is not None]
         if not clear or any(m.intent == match.intent for m in clear):
@@ -1375,6 +1383,8 @@ class Matcher:
         engine's whole message has lost its day count and amounts, which the part keeps). None: no change."""
         if match.intent is None or match.ambiguous:
             return None  # an answer only changes its topic; a refusal or "did you mean" stays
+        if not _rivals(match, FOCUS_RANK, SUGGESTION_FLOOR):
+            return None  # no intent the part could name would be taken (see below): the part need not be read
         parts = questions.split_questions(normalized)
         last = max((k for k, part in enumerate(parts) if questions.ends_a_question(part)), default=-1)
         if last < 0 or last == len(parts) - 1 or parts[last][-1] not in questions.PARTICLES:
@@ -2226,6 +2236,13 @@ def decide(ranking: tuple[Candidate, ...], config: MatcherConfig, context: bool 
         and best_intent.score < config.confident
     )
     return Match(best_intent.owner, confidence, ranking, ambiguous=ambiguous)
+
+
+def _rivals(match: Match, limit: int, floor: float) -> bool:
+    """Whether an intent other than ``match``'s, among its ``limit`` likeliest intents (out-of-scope groups
+    passed over), has at least ``floor``: the steps that let a part of the message change its topic to one the
+    whole message ranks so (see Matcher._afterthought, Matcher._question_focus) read the part only then."""
+    return any(c.owner != match.intent and c.score >= floor for c in match.intents_ranked(limit))
 
 
 def _top_intent(ranking: tuple[Candidate, ...]) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from faq import apr
 from faq.apr import (
     RATE_INTENT,
     LoanFigures,
@@ -505,3 +506,35 @@ def test_too_few_figures_and_another_question_keeps_its_answer(engine: Engine) -
             if isinstance(annual_rate(parse_loan(question)), Rate):
                 continue  # figures enough for a rate (corpus10's 714 loans told with their sums): the rate answers
             assert engine.reply(question).kind.value != "apr", (intent.id, question)
+
+
+#: Pieces of loan messages, dense in what the no-money screen must get right: numerals, units of time and count,
+#: the patterns' lead words and the characters an amount may hold (. k w).
+_PIECES = (
+    "逾期", "拖了", "超", "晚", "15", "3", "7", "十", "两", "一", "二十", "万", "千", "几", "天", "个月", "个", "月",
+    "周", "周期", "星期", "礼拜", "年", "号", "点", "分", "分钟", "小时", "条", "通", "半", "半年", "笔", "次", "借",
+    "借了", "期限", "期", "第", "还", "还款", "每", "一共", "到手", "扣", "收", "日", "日息", "万五", "%", " ", "k",
+    "w", ".", "了", "吗", "元", "块", "下", "后", "到期", "分期", "要", "利息", "手续费", "本金",
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=10).map("".join))
+def test_no_money_screen_agrees_with_the_patterns(text: str) -> None:
+    """rate_figures skips the patterns of a text the screen says states no money: every pattern read in turn (each
+    match blanked out) finds no money figure there, so that it is no rate message."""
+    folded = apr._fold(text)
+    if apr._states_no_money(folded):
+        figures = apr._parse_folded(folded)
+        money = (figures.principal, figures.received, figures.fees, figures.instalment, figures.repayment)
+        assert all(v is None for v in (*money, figures.total, figures.interest)), (text, figures)
+        assert not apr._is_rate_folded(folded, figures)
+
+
+def test_no_money_screen_reads_counts_not_amounts() -> None:
+    """Day counts and counts of calls state no money; an amount, a rate or a count a pattern may read as a term
+    or instalments (周期, 分N期) is left to the patterns."""
+    for text in ("逾期15天了", "拖了3个月", "已经两个星期没还", "一天打了5个电话"):
+        assert apr._states_no_money(apr._fold(text)), text
+    for text in ("借了5000逾期10天", "逾期5天 日息万五", "分12期", "3周期限", "还了2k", "逾期15"):
+        assert not apr._states_no_money(apr._fold(text)), text
