@@ -18,6 +18,7 @@ from faq.readings import (
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
     speaks_of_an_overdue_debt,
+    speaks_of_money_owed_to_the_reader,
 )
 
 
@@ -210,3 +211,21 @@ def test_speaks_of_an_overdue_debt(text: str, expected: bool) -> None:
 )
 def test_asks_for_a_loan(text: str, expected: bool) -> None:
     assert asks_for_a_loan(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("老同学欠我六千 一年多了 怎么要回来", True),
+        ("前女友借了我八千块 电话拉黑了", True),
+        ("表姐跟我借了一万说周转 现在不认账", True),
+        ("借给邻居的两千块他赖着不给", True),
+        ("佢借咗我五千蚊 成年唔还", True),
+        ("催收说你欠我们的钱必须今天还", False),  # a collector's words to the reader
+        ("通讯录的人跟我借钱有什么关系", False),  # the reader's own borrowing
+        ("朋友欠我钱 我自己也欠了网贷还不上", False),  # the reader owes too
+        ("我借给朋友的钱他拿去还网贷了 现在催收打给我", False),  # collection from the reader
+    ],
+)
+def test_speaks_of_money_owed_to_the_reader(text: str, expected: bool) -> None:
+    assert speaks_of_money_owed_to_the_reader(normalize(text)) is expected
