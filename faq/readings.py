@@ -231,11 +231,12 @@ _OWED_TO_THE_READER = re.compile(
     r"|放(?:贷|款|数)(?:给|俾|畀)(?:别人|朋友|他|她|人)"
     r"|(?<![要想])借(?:钱)?(?:给|俾|畀)(?:了|咗)?(?:他|她|佢|朋友|别人|同事|亲戚|表[哥弟姐妹]|堂[哥弟姐妹]|同学|邻居)"
 )
-#: The reader's own debt or its collection beside it ("我也欠了网贷", "催收找我", "打给我爸妈", "上了征信"): the
-#: reader may be a borrower too, and the message is read as usual.
+#: The reader's own debt or its collection beside it ("我也欠了网贷", "我实在还不起", "催收找我", "说要起诉我", "上了
+#: 征信"): the reader may be a borrower too (a debtor's wages owed to them, say), and the message is read as usual.
 _READERS_OWN_DEBT = re.compile(
-    r"(?<![借跟找向问])我(?:自己|也|还|都){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期|还不上|还唔到)(?!我|给|俾|畀)"
-    r"|催收|催我|追我|打给我|打我|找我(?!借)|上门|征信|紧急联系人|通讯录"
+    r"(?<![借跟找向问])我(?:自己|也|还|都|才|又){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期)(?!我|给|俾|畀)"
+    r"|我\S{0,3}还(?:不上|不起|不了|唔到|唔起)"
+    r"|(?:告|起诉|抓|催|追|逼)我|打给我|打我|找我(?!借)|上门|征信|紧急联系人|通讯录|催收"
 )
 
 

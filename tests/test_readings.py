@@ -225,6 +225,7 @@ def test_asks_for_a_loan(text: str, expected: bool) -> None:
         ("通讯录的人跟我借钱有什么关系", False),  # the reader's own borrowing
         ("朋友欠我钱 我自己也欠了网贷还不上", False),  # the reader owes too
         ("我借给朋友的钱他拿去还网贷了 现在催收打给我", False),  # collection from the reader
+        ("工地欠我三个月工钱 所以我才还不起花呗 他们说要起诉我", False),  # wages owed, the reader's own debt
     ],
 )
 def test_speaks_of_money_owed_to_the_reader(text: str, expected: bool) -> None:
