@@ -1357,7 +1357,7 @@ class Matcher:
             return None
         if parts[last][-1] not in questions.PARTICLES and not (last == 0 and _HOW_TO_OPENER.match(parts[0])):
             # a question that ends with its particle ("...吗"), or a message that opens by asking how or where
-            # to do something ("怎么投诉催收员 他们骂我全家"), then statements
+            # to do something ("怎么举报这家的外包 他们辱骂我父母"), then statements
             return None
         m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:

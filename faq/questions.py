@@ -212,10 +212,10 @@ def _split_questions(normalized: str) -> tuple[str, ...]:
 #: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
 #: how long), where someone lives (知道我住哪), who a caller claims to be (自称是什么律所: some law firm) or how much
 #: the reader owes as a collector told it ("跟我妈说了我欠多少钱", "把我欠多少都说了": what was said, not asked; the
-#: engine may have blanked the 欠了); "whatever" said twice (什么难听骂什么, 要什么给什么: the 什么 of a correlative, no
-#: question); a question someone else put to the reader about who or whether (他问我是不是..., 打电话问她认不认识我;
-#: not 请问 or 想问, nor 问你, which asks us, nor "老婆问我会不会被抓 会吗", a question the reader goes on to ask),
-#: and a collector's taunt reported with the reader as "you" (骂我怎么不..., 说你这种人怎么不...).
+#: engine may have blanked the 欠了); "whatever" said twice (要什么给什么, 说什么信什么: the 什么 of a correlative, no
+#: question); a question someone else put to the reader about who or whether (他问我是不是..., 来电问她认不认得我;
+#: not 请问 or 想问, nor 问你, which asks us, nor "爸爸问我会不会坐牢 会吗", a question the reader goes on to ask),
+#: and a collector's taunt reported with the reader as "you" (骂我怎么不去上班..., 吼你怎么不...).
 NOT_ASKING = re.compile(
     r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪"
     r"|(?:自称|号称|说是|说自己是)是?什么"

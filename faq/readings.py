@@ -222,9 +222,9 @@ def only_asks_where_to_borrow(normalized: str) -> bool:
     return ends_with_request(normalized)
 
 
-#: The reader is the lender: someone owes the reader ("同学欠我两千", "前女友借了我一万", "佢借咗我錢"), borrowed from
-#: the reader ("表姐跟我借了五千"), or the reader lent ("借给老同学的钱", "放贷给别人"); not a collector's words to
-#: the reader ("你欠我们的钱"), nor "跟我借钱有什么关系" (what the reader's own borrowing has to do with someone).
+#: The reader is the lender: someone owes the reader ("同学欠我两千", "前女友借了我一万", "佢借咗我三千"), borrowed from
+#: the reader ("表姐跟我借了五千"), or the reader lent ("借给老同学的钱", "放款给朋友"); not a collector's words to
+#: the reader ("你欠我们的钱"), nor a bare 跟我借钱 (it may be the reader's own borrowing: "与我借钱何干"), only 跟我借了 / 借过.
 _OWED_TO_THE_READER = re.compile(
     r"(?<![你您])(?:欠|借了|借咗|借走了?|借走咗)(?:我|咗我)(?![们哋司])"
     r"|(?<![你您])(?:跟|找|向|问)我借(?:了|咗|过|走)"
@@ -241,7 +241,7 @@ _READERS_OWN_DEBT = re.compile(
 
 
 def speaks_of_money_owed_to_the_reader(text: str) -> bool:
-    """Whether the reader is the creditor, not the borrower ("朋友借了我三千 半年没还 能告他吗", "借给同学的钱要不
+    """Whether the reader is the creditor, not the borrower ("发小借了我八百 半年没还 能告他吗", "借给同学的钱要不
     回来"), with no debt of the reader's own or collection from the reader beside it."""
     return _OWED_TO_THE_READER.search(text) is not None and _READERS_OWN_DEBT.search(text) is None
 
