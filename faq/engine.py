@@ -52,6 +52,7 @@ from faq.questions import (
     REFERS_BACK,
     asking_units,
     asks_only_police,
+    asks_only_what_it_means,
     asks_something,
     question_marks_as_particles,
     refers_back,
@@ -72,6 +73,7 @@ from faq.readings import (
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
     speaks_of_an_overdue_debt,
+    speaks_of_money_owed_to_the_reader,
 )
 from faq.reply import Part, Reply, ReplyKind, StageRef, Suggestion
 
@@ -447,6 +449,8 @@ class Engine:
             question = f"{before} {plain[end:]}"
             if self._only_day_words(question):
                 question = ""
+            elif asks_only_what_it_means(question):
+                question = plain  # "晚了两天 有影响吗": what those two days mean, the whole message's topic
         if paid_off or (day_count is not None and (day_count.hypothetical or day_count.days >= LONG_PERIOD_DAYS)):
             # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question;
             # "已经四年没人联系我了 还要还吗": a period of years is what the message asks about (time limits,
@@ -520,6 +524,10 @@ class Engine:
             # The reader works (or means to work) in collection: "在催收公司干了两年 这工作犯法吗", "应聘催收员要什么证".
             # Not a borrower's question, whatever it asks about collection's legality; unless another question
             # clearly asks a borrower's topic (see _asks_beside_a_job).
+            match = match.refused("unrelated")
+        elif question and not signal.distress and speaks_of_money_owed_to_the_reader(normalized):
+            # The reader lent the money ("同学欠我两千 能告他吗", "借给表哥的钱要不回来"): a creditor's question, not a
+            # borrower's, whatever its words share with suing or collecting (no debt of the reader's own is named).
             match = match.refused("unrelated")
         if question and match.intent == CONTACTS_INTENT and calls_a_work_landline(normalized):
             # "催收一直打我单位座机 这样违规吗": calls to the work landline again and again ask how often and when

@@ -49,6 +49,10 @@ WORDS: Final[dict[str, str]] = {
     "dad": "爸爸",
     "father": "爸爸",
     "relative": "亲戚",
+    "sister": "姐姐",
+    "brother": "哥哥",
+    "sibling": "兄弟姐妹",
+    "cousin": "表哥",
     "wife": "老婆",
     "husband": "老公",
     "spouse": "配偶",
@@ -211,6 +215,10 @@ WORDS: Final[dict[str, str]] = {
     "inheritance": "继承",
     "divorce": "离婚",
     # what it does to the reader's life
+    "responsible": "义务",
+    "liable": "义务",
+    "obligated": "义务",
+    "obliged": "义务",
     "affect": "影响",
     "impact": "影响",
     "consequence": "后果",
@@ -349,6 +357,19 @@ PHRASES: Final[dict[str, str]] = {
     "how many time": "几次",
     "time a day": "几次",
     "against the law": "违法",
+    # acc20: a complaint filed, a duty to pay another's debt, an app gone from the store, a new loan to cover
+    "file a complaint": "投诉",
+    "make a complaint": "投诉",
+    "lodge a complaint": "投诉",
+    "file complaint": "投诉",
+    "responsible to pay": "有义务还",
+    "responsible for": "有义务",
+    "liable for": "有义务",
+    "app store": "下架",
+    "removed from": "下架",
+    "borrow from another": "以贷养贷",
+    "loan from another": "以贷养贷",
+    "another loan to cover": "以贷养贷",
     "not allowed": "违法",
     # contractions (the apostrophe normalised to a space): "i m" is no stage M1
     "i m": "",
@@ -367,6 +388,7 @@ FUNCTION_WORDS: Final = frozenset(
     their there here who whom whose which what when where why how whether if then than so as and or but not no
     nor to of in on at by for from with without about into onto over under after before until up down out off
     again just only also too very really still already ever even now yet soon all any some every each much many
+    against
     more most other such own same is am are was were be been being do does did done doing have has had having
     will would shall should can could may might must please
     s t re ve ll dont cant wont didnt doesnt isnt arent im ive

@@ -1387,8 +1387,12 @@ class Matcher:
             return None  # no intent the part could name would be taken (see below): the part need not be read
         parts = questions.split_questions(normalized)
         last = max((k for k, part in enumerate(parts) if questions.ends_a_question(part)), default=-1)
-        if last < 0 or last == len(parts) - 1 or parts[last][-1] not in questions.PARTICLES:
-            return None  # a question that ends with its particle ("...吗"), then statements
+        if last < 0 or last == len(parts) - 1:
+            return None
+        if parts[last][-1] not in questions.PARTICLES and not (last == 0 and _HOW_TO_OPENER.match(parts[0])):
+            # a question that ends with its particle ("...吗"), or a message that opens by asking how or where
+            # to do something ("怎么举报这家的外包 他们辱骂我父母"), then statements
+            return None
         m = asked(" ".join(parts[: last + 1]))
         if m is None or m.intent == match.intent:
             return None
@@ -2195,7 +2199,9 @@ COLLECTION_WORD = "催收"
 #: A bare doubt about what was just told ("真的会吗", "是真的吗", "真会这样吗", "会吗"), normalised and without spaces.
 _BARE_DOUBT = re.compile(r"(?:那|这|他们|佢哋)?(?:是|係)?(?:真的|真系|真係|真)?(?:会|會|要|能|敢)?(?:这样|咁做)?[吗嗎么嘛咩呢啊吧]?[??]?")
 #: A question closed by its final particle ("...会上征信吗", "...係咪真㗎?").
-_CLOSED_QUESTION = re.compile(r"[吗呢嘛?咩]\s*$")
+_CLOSED_QUESTION = re.compile(r"[吗呢嘛?咩啊呀]\s*$")
+#: A message that opens by asking how, where or to whom to do something ("怎么投诉...", "去哪里举报...", "找谁...").
+_HOW_TO_OPENER = re.compile(r"^(?:我|那我)?(?:要|该|应该|可以|能)?(?:怎么|怎样|如何|去哪里?|到哪里?|哪里|找谁|向谁|点样)\S{2,}")
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
 

@@ -212,11 +212,17 @@ def _split_questions(normalized: str) -> tuple[str, ...]:
 #: things that opens a part (the engine blanks the borrowing verb of "借了几个口子", leaving "几个口子"; not 几个月,
 #: how long), where someone lives (知道我住哪), who a caller claims to be (自称是什么律所: some law firm) or how much
 #: the reader owes as a collector told it ("跟我妈说了我欠多少钱", "把我欠多少都说了": what was said, not asked; the
-#: engine may have blanked the 欠了).
+#: engine may have blanked the 欠了); "whatever" said twice (要什么给什么, 说什么信什么: the 什么 of a correlative, no
+#: question); a question someone else put to the reader about who or whether (他问我是不是..., 来电问她认不认得我;
+#: not 请问 or 想问, nor 问你, which asks us, nor "爸爸问我会不会坐牢 会吗", a question the reader goes on to ask),
+#: and a collector's taunt reported with the reader as "you" (骂我怎么不去上班..., 吼你怎么不...).
 NOT_ASKING = re.compile(
     r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪"
     r"|(?:自称|号称|说是|说自己是)是?什么"
     r"|(?:说|讲|告诉|把)(?:了|给|过)?\S{0,3}?我(?:欠(?:了|咗)?|\s+)多少"
+    r"|什么\S{1,4}?什么(?=\s|$)"
+    r"|(?<![想请要再])问(?:了|过)?(?:我|他|她)(?=是不是|是否|认不认识|认识不认识|认不认得|有没有|在哪|住哪|咋回事|怎么回事)\S*"
+    r"|(?:说|骂|讲|吼)(?:我|你)\S{0,5}?怎么不\S*"
 )
 
 
@@ -302,6 +308,20 @@ ONLY_POLICE = re.compile(
     r"^(?:我|那|那我|这样|这种|这个|这种情况|咁|咁我)?(?:能不能|可不可以|可唔可以|要不要|该不该|应不应该|应唔应该|能|可以|要|该|应该|"
     r"是不是只能先)?(?:去)?(?:派出所|警察局|公安局)?(?:报警|报案)(?:吗|呢|么|嘛|㗎|有用吗|有没有用|有冇用|得唔得)?$"
 )
+
+
+#: A question that names no topic and asks only what the day count told means ("有影响吗", "会有事吗", "要紧不",
+#: "严重吗", "靠谱吗", "是真的吗"): with a day count, what it asks is the whole message's topic, not life's
+#: consequences in general (a day or two late is the grace period, a reported promise is the story's topic).
+ONLY_WHAT_IT_MEANS = re.compile(
+    r"^(?:那|这|这样|这个)?(?:会|会不会)?(?:有没有|有冇|有)?(?:什么|啥)?(?:影响|事|问题|后果)(?:吗|么|嘛|不|没|没有|冇)?$"
+    r"|^(?:那|这|这样)?(?:靠谱|可靠|真的|是真的|可信|要紧|要不要紧|严重|严不严重|严唔严重)(?:吗|么|嘛|不|唔)?$"
+)
+
+
+def asks_only_what_it_means(part: str) -> bool:
+    """Whether a part asks only what the day count beside it means (see ONLY_WHAT_IT_MEANS)."""
+    return bool(ONLY_WHAT_IT_MEANS.match("".join(part.split())))
 
 
 def asks_only_police(part: str) -> bool:

@@ -1,7 +1,7 @@
 """What a message is, read by rule beside the matcher: a question about a credit bureau outside the mainland, a
 request for a lender, a reader who works in debt collection, a courtesy that brings good news, a question about a
 mortgage's or car loan's ordinary terms, someone offering to wipe a credit record, calls to
-a work landline.
+a work landline, money owed to the reader.
 
 Pure functions over the normalised message (Simplified, lower case, punctuation as spaces). The engine decides
 what each reading changes (``Engine.understand``): these only say what the text is.
@@ -220,6 +220,30 @@ def only_asks_where_to_borrow(normalized: str) -> bool:
     if units:
         return all(ends_with_request(question) for question, _ in units)
     return ends_with_request(normalized)
+
+
+#: The reader is the lender: someone owes the reader ("同学欠我两千", "前女友借了我一万", "佢借咗我三千"), borrowed from
+#: the reader ("表姐跟我借了五千"), or the reader lent ("借给老同学的钱", "放款给朋友"); not a collector's words to
+#: the reader ("你欠我们的钱"), nor a bare 跟我借钱 (it may be the reader's own borrowing: "与我借钱何干"), only 跟我借了 / 借过.
+_OWED_TO_THE_READER = re.compile(
+    r"(?<![你您])(?:欠|借了|借咗|借走了?|借走咗)(?:我|咗我)(?![们哋司])"
+    r"|(?<![你您])(?:跟|找|向|问)我借(?:了|咗|过|走)"
+    r"|放(?:贷|款|数)(?:给|俾|畀)(?:别人|朋友|他|她|人)"
+    r"|(?<![要想])借(?:钱)?(?:给|俾|畀)(?:了|咗)?(?:他|她|佢|朋友|别人|同事|亲戚|表[哥弟姐妹]|堂[哥弟姐妹]|同学|邻居)"
+)
+#: The reader's own debt or its collection beside it ("我也欠了网贷", "我实在还不起", "催收找我", "说要起诉我", "上了
+#: 征信"): the reader may be a borrower too (a debtor's wages owed to them, say), and the message is read as usual.
+_READERS_OWN_DEBT = re.compile(
+    r"(?<![借跟找向问])我(?:自己|也|还|都|才|又){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期)(?!我|给|俾|畀)"
+    r"|我\S{0,3}还(?:不上|不起|不了|唔到|唔起)"
+    r"|(?:告|起诉|抓|催|追|逼)我|打给我|打我|找我(?!借)|上门|征信|紧急联系人|通讯录|催收"
+)
+
+
+def speaks_of_money_owed_to_the_reader(text: str) -> bool:
+    """Whether the reader is the creditor, not the borrower ("发小借了我八百 半年没还 能告他吗", "借给同学的钱要不
+    回来"), with no debt of the reader's own or collection from the reader beside it."""
+    return _OWED_TO_THE_READER.search(text) is not None and _READERS_OWN_DEBT.search(text) is None
 
 
 def speaks_of_a_collection_job(text: str) -> bool:

@@ -257,7 +257,7 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: distress plea's leftover particle, words for taking a grievance somewhere and for a lender going along with a
 #: plan, English for no longer answering, examples for a fake warrant, for article 313 and for uninstalling).
 KNOWN_REFUSALS = {
-    "everyday_holdout12b.yaml": 2,
+    "everyday_holdout12b.yaml": 1,  # acc20: 2 -> 1 (a how-to question closed by 啊, then the story, is that question)
     "everyday_holdout13b.yaml": 1,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意)
 }
 

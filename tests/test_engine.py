@@ -450,6 +450,25 @@ def test_a_collection_job_is_out_of_scope(engine: Engine, text: str) -> None:
     assert engine.reply("催收人员有没有资格这样骂我").intent is not None
 
 
+@pytest.mark.parametrize("text", ["老同学欠我六千 一年多了 能上法院讨回来吗", "借给邻居的两千块他一直赖着 我该怎么催"])
+def test_money_owed_to_the_reader_is_out_of_scope(engine: Engine, text: str) -> None:
+    """The reader lent the money: a creditor's question (suing or chasing a debtor), not a borrower's; a
+    reader who owes too, or is being collected from, still gets an answer."""
+    assert engine.reply(text).intent is None, text
+    assert engine.reply("朋友欠我钱 我自己也欠了网贷 逾期两个月会被起诉吗").intent is not None
+
+
+def test_a_message_that_opens_by_asking_how_is_that_question(engine: Engine) -> None:
+    """A how-to question first, then what happened, with no question of its own: the question decides, not the
+    story's words (abuse reported after asking how to complain)."""
+    assert engine.reply("怎么举报这个催收 他天天辱骂我父母").intent == "complain"
+
+
+def test_a_bare_what_does_it_mean_question_beside_a_day_count_reads_the_whole_message(engine: Engine) -> None:
+    """"有影响吗" beside "晚了一天" asks what a day late means (the grace period), not life's consequences."""
+    assert engine.reply("借呗晚还了一天 有影响吗").intent == "grace_period"
+
+
 # --- acc6: years, bulk-SMS numbers, loan-context words, a day count that says what is asked -------------
 
 

@@ -18,6 +18,7 @@ from faq.readings import (
     only_asks_where_to_borrow,
     speaks_of_a_collection_job,
     speaks_of_an_overdue_debt,
+    speaks_of_money_owed_to_the_reader,
 )
 
 
@@ -210,3 +211,21 @@ def test_speaks_of_an_overdue_debt(text: str, expected: bool) -> None:
 )
 def test_asks_for_a_loan(text: str, expected: bool) -> None:
     assert asks_for_a_loan(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("老同学欠我六千 一年多了 怎么要回来", True),
+        ("前女友借了我八千块 电话拉黑了", True),
+        ("表姐跟我借了一万说周转 现在不认账", True),
+        ("借给邻居的两千块他赖着不给", True),
+        ("佢借咗我八百 到而家都唔畀返", True),
+        ("催收说你欠我们的钱必须今天还", False),  # a collector's words to the reader
+        ("朋友欠我钱 我自己也借了三笔网贷", False),  # the reader owes too
+        ("我借给朋友的钱他拿去还网贷了 现在催收打给我", False),  # collection from the reader
+        ("装修队拖欠我工钱 我这才还不起信用卡 银行讲要告我", False),  # wages owed, the reader's own debt
+    ],
+)
+def test_speaks_of_money_owed_to_the_reader(text: str, expected: bool) -> None:
+    assert speaks_of_money_owed_to_the_reader(normalize(text)) is expected

@@ -80,6 +80,15 @@ def test_split_questions(text: str, parts: list[str]) -> None:
         # a worried guess asks to be told ("they won't really ..., will they?")
         ("他们不会真的上门吧", True),
         ("不然会天天去烦我爸吧", True),
+        # acc20: "whatever" said twice, a question someone else put to the reader, a collector's taunt
+        ("他们想说什么就说什么", False),
+        ("要什么给什么", False),
+        ("什么时候会打给什么人", True),
+        ("舅舅打电话问我是不是借了钱", False),
+        ("想问我是不是要先还本金", True),  # the reader asking (想问), not someone else
+        ("请问他们能不能这样", True),
+        ("那人骂我怎么不去跳河", False),
+        ("他们怎么不先发短信", True),
     ],
 )
 def test_what_asks(part: str, asks: bool) -> None:
