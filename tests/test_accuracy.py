@@ -181,6 +181,11 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: 97.9 -> 97.9 %; rejection 97.1, 91.4, 97.1, 100 % before and after (here, without the texts an example equals:
 #: 217/224, 158/165, 156/165, 187/191; rejection 31/32, 31/34, 33/34, 34/34). Dev sets since; floors just under.
 #: They join the never-refused test with one refusal each when promoted (KNOWN_REFUSALS).
+#: everyday_holdout15 / 15b / 15c / queries_holdout15 (the fifteenth round, the same brief) were measured on main
+#: 86442ef and once more on the merged engine 836a337 (README): in scope 97.8 -> 97.8, 93.9 -> 93.9, 93.3 -> 93.9,
+#: 98.5 -> 98.5 %; rejection 94.3 -> 97.1, 94.3 -> 100, 88.6 -> 94.3, 94.3 -> 97.1 % (here, without the texts an
+#: example equals: 214/219, 155/165, 155/165, 188/191; rejection 30/31, 34/34, 33/35, 33/34). Dev sets since;
+#: floors just under. They join the never-refused test with the refusals they had when promoted (KNOWN_REFUSALS).
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -223,6 +228,10 @@ HELD_OUT = {
     "everyday_holdout14b": (0.955, 0.91),
     "everyday_holdout14c": (0.94, 0.97),
     "queries_holdout14": (0.975, 0.99),
+    "everyday_holdout15": (0.975, 0.96),
+    "everyday_holdout15b": (0.935, 0.99),
+    "everyday_holdout15c": (0.935, 0.94),
+    "queries_holdout15": (0.98, 0.97),
 }
 
 
@@ -259,6 +268,8 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 KNOWN_REFUSALS = {
     "everyday_holdout12b.yaml": 1,  # acc20: 2 -> 1 (a how-to question closed by 啊, then the story, is that question)
     "everyday_holdout13b.yaml": 1,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意)
+    "everyday_holdout15b.yaml": 3,  # round 15 as promoted: two not understood, one "did you mean" with no answer
+    "everyday_holdout15c.yaml": 1,  # round 15 as promoted: an English question naming a lender, not understood
 }
 
 
@@ -279,6 +290,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout12c.yaml", "queries_holdout12.yaml", "queries_holdout8.yaml",
             "everyday_holdout13.yaml", "everyday_holdout13b.yaml", "everyday_holdout13c.yaml", "queries_holdout13.yaml",
             "everyday_holdout14.yaml", "everyday_holdout14b.yaml", "everyday_holdout14c.yaml", "queries_holdout14.yaml",
+            "everyday_holdout15.yaml", "everyday_holdout15b.yaml", "everyday_holdout15c.yaml", "queries_holdout15.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

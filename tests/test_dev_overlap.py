@@ -70,6 +70,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout14b.yaml": 2,
     "everyday_holdout14c.yaml": 3,
     "queries_holdout14.yaml": 29,
+    "everyday_holdout15.yaml": 29,  # round 15, counted after the round's work
+    "everyday_holdout15b.yaml": 7,
+    "everyday_holdout15c.yaml": 1,
+    "queries_holdout15.yaml": 23,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
