@@ -328,6 +328,9 @@ class Matcher:
 
     #: The sums of the message :meth:`features` last read while training (see :class:`_TrainingSums`).
     _training_sums: _TrainingSums | None = None
+    #: While training on a model read through its postings: the examples' n-gram vectors, each with its
+    #: owner's counts pinned (see :meth:`_pinned_vectors`), by example.
+    _training_vectors: dict[int, Vector] | None = None
 
     def __init__(
         self,
@@ -586,14 +589,16 @@ class Matcher:
                 return model
         if texts is None:
             texts = [self._ngram_text(e) for e in self.examples]
-        model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names))
+        # (the texts handed over: let go as the model reads them, before its postings are built)
+        model = NgramModel(texts, self.token_lists, self.owner_of, len(self.owner_names), consume=True)
+        del texts
         _live(key, model)
         blobs: list[np.ndarray] = []
         cache.save_with_blobs(_NGRAM_KIND, key, model.state(counts=False, blobs=blobs), blobs)
         del blobs
         # (the counts written from their own buffer: not copied to bytes and marshalled, 11 MB at 50k examples)
         cache.save_with_blobs(_COUNTS_KIND, key, model.counts.dtype.str, [np.ascontiguousarray(model.counts)])
-        if len(texts) >= COMPACT_FROM and cache.has_marshal(_COUNTS_KIND, key):
+        if len(self.examples) >= COMPACT_FROM and cache.has_marshal(_COUNTS_KIND, key):
             # Not read before training: let go while the indexes are built (5.6 MB at 50k examples, beside a
             # serving engine during a /reload after an edit), read back from the file just written.
             model.release_counts(partial(self._stored_counts, key, len(model.posting_gain)))
@@ -1511,6 +1516,8 @@ class Matcher:
         held = _Held(2 * len(sample) if keep else 0, n_owners, 2 * len(sample) * n_owners if keep else 0)
         held_count = 0
         self.ngrams.training_counts(True)
+        if self.ngrams._dense_counts is None:  # (read through its postings: from ~10k examples)
+            self._training_vectors = self._pinned_vectors(sample)
         for i in sample:
             for features, right in self._training_views(i):
                 chosen = self._training_owners(features, right)
@@ -1549,6 +1556,7 @@ class Matcher:
         threshold, accuracy, rejection = self._calibrate(views)
         del views, held
         self._training_sums = None  # (the last message's sums: ~1 MB at 50k examples, where views are computed again)
+        self._training_vectors = None
         if scarce:
             threshold = DEFAULT_THRESHOLD
         return Model(self.model.weights, threshold, (accuracy, rejection, held_count))
@@ -1567,6 +1575,25 @@ class Matcher:
         limit = max(self.config.training_examples, self.config.training_work // max(n, 1))
         return stable_sample(self.owners, self.examples, limit)
 
+    def _pinned_vectors(self, sample: list[int]) -> dict[int, Vector]:
+        """The n-gram vectors of the examples training reads (those with tokens), each with its owner's counts
+        of its n-grams pinned (:meth:`NgramModel.pin_own_counts`); then the model's leave-one-out counts are
+        let go when this matcher built the model (read back from the cache when needed): training's features
+        are computed without them alive (5.4 MB at 50k examples, during a /reload after an edit). Each vector
+        computed once, not once more for calibration."""
+        vectors: dict[int, Vector] = {}
+        for i in sample:
+            tokens = self.token_lists[i]
+            if tokens:
+                normalized = normalize_example(self.examples[i])
+                vectors[i] = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        self.ngrams.pin_own_counts((int(self.owner_of[i]), vector) for i, vector in vectors.items())
+        restore = self.ngrams._restore
+        if restore is not None and not isinstance(restore, _CountsFrom):  # (its own model, not shared yet)
+            self.ngrams.release_counts(restore)
+            memory.trim()
+        return vectors
+
     def _training_views(self, i: int) -> list[tuple[_Features, int]]:
         """Example ``i`` as training messages: its features with it left out (and its owner the right
         answer) and, for an out-of-scope example, with its whole group held out (and "none of them" the
@@ -1577,7 +1604,12 @@ class Matcher:
         own = int(self.owner_of[i])
         normalized = normalize_example(self.examples[i])
         # the example's n-gram vector, read once: as the message's, and as what is left out of the model
-        vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
+        pinned = self._training_vectors
+        if pinned is not None and i % _TRIM_EVERY_VIEWS == 0:  # (a large model: its features' freed pages)
+            memory.trim()
+        vector = pinned.get(i) if pinned is not None else None
+        if vector is None:
+            vector = self.ngrams.vector(self.analyzer.strip_incidental(normalized), tokens)
         views = [(self.features(tokens, normalized, exclude=i, vector=vector, removed=(own, vector)), own)]
         if self.is_oos[own]:
             views.append((self.features(tokens, normalized, hold_out=own, vector=vector), -1))
@@ -1796,6 +1828,8 @@ class _Postings:
         for a in range(0, len(key_of), _PAIR_RUN):  # (bincount reads int64: a run's copy, not all pairs')
             used += np.bincount(key_of[a : a + _PAIR_RUN], minlength=len(keys))
         self._examples_by_key = _by_key(key_of, example_of, used)
+        if len(key_of) >= _TRIM_FROM_PAIRS:  # (the sort's temporaries given back before the owners are read)
+            memory.trim()
         if not runs:
             # Each key's bounds from its number of pairs (every key has one at least), and its number of
             # owners as the runs of one owner within its bounds: without the keys in that order alive (2 MB
@@ -1813,6 +1847,8 @@ class _Postings:
                 else np.zeros(len(keys), dtype=np.intp)
             )
             del change, used
+            if len(key_of) >= _TRIM_FROM_PAIRS:
+                memory.trim()
         else:
             # (the keys in that order: each key repeated as often as it is used, the same as key_of[order]
             # without the order and the sorted keys alive together)
@@ -1929,6 +1965,8 @@ class _Postings:
         new_id[seen_order] = np.arange(len(seen_order), dtype=np.int32)
         key_of = np.frombuffer(keys, dtype=np.int32) if keys else np.zeros(0, dtype=np.int32)
         np.take(new_id, key_of, out=key_of)
+        if len(key_of) >= _TRIM_FROM_PAIRS:  # (the runs' temporaries given back before the pairs are sorted)
+            memory.trim()
         return cls(
             [names[k] for k in seen_order.tolist()],
             key_of,
@@ -1972,6 +2010,12 @@ class _Postings:
         return [k for k, c in zip(self.keys, counted.tolist(), strict=True) if c >= at_least]
 
 
+#: While training on a model read through its postings, the pages its features freed are given back at every
+#: example whose position is a multiple of this (~1 in 64 of those read: ~0.5 ms each).
+_TRIM_EVERY_VIEWS = 64
+#: From this many pairs, building an index gives the pages of its steps' temporaries back between the steps
+#: (about 100k pairs at 10k examples, 500k at 50k, where it runs beside a serving engine during a /reload).
+_TRIM_FROM_PAIRS = 250_000
 #: Pairs read at a time where a step over every pair of an index would otherwise make a full-size
 #: temporary (the int64 copies bincount and a stable argsort make: 4 MB each for the character index at 50k).
 _PAIR_RUN = 1 << 17

@@ -27,10 +27,10 @@ import math
 import operator
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise, repeat
+from itertools import chain, compress, islice, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,12 @@ PREFILTER_FROM = 20_000
 _ENTRY_RUN = 1 << 18
 #: The n-gram model is built a run of whole owners of about this many entries at a time (see _postings).
 _CHUNK_ENTRIES = 65_536
+#: While those runs are read (a large model), the pages their entries took are given back every this many runs.
+_TRIM_EVERY_RUNS = 4
+#: The bits of an n-gram's hash the pruning's first pass keeps (see _counted).
+_HASH_MASK = 0xFFFFFFFF
+#: Examples read at a time by the pruning's second pass (see _counted).
+_COUNT_RUN = 256
 #: Up to this many cells (n-grams x owners; ~0.82 million at the shipped size) the model also keeps each
 #: n-gram's gain per owner as a dense row (float32, 4 bytes a cell: ~3.3 MB there), built at the first message:
 #: a message's gains are then its rows, weighted and summed (three numpy calls instead of a dozen). A larger
@@ -105,6 +111,9 @@ def grams(normalized: str, tokens: list[str]) -> tuple[Counter[str], Counter[str
 class _Vector:
     ids: np.ndarray  # int32 vocabulary ids
     weights: np.ndarray  # float64 TF-IDF weights (each channel L2-normalised)
+    #: (owner, that owner's count of each of these n-grams), read instead of the model's leave-one-out counts
+    #: when this vector is the example left out of that owner (see :meth:`NgramModel.pin_own_counts`)
+    own_counts: tuple[int, np.ndarray] | None = None
 
 
 #: A text's vector over the model's n-grams (see :meth:`NgramModel.vector`).
@@ -134,47 +143,57 @@ def _joined(index: StringIndex) -> tuple[str, bytes]:
     return text, bounds.tobytes()
 
 
+def _read_once(texts: list[str]) -> Iterator[str]:
+    """The texts in order, each let go by the list as it is read: the list is empty at the end."""
+    texts.reverse()
+    while texts:
+        yield texts.pop()
+
+
 def _counted(
-    texts: list[str], token_lists: Sequence[list[str]], prune: bool
-) -> tuple[dict[str, int] | list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    texts: list[str], token_lists: Sequence[list[str]], prune: bool, consume: bool = False
+) -> tuple[dict[str, int] | list[str], array[int], np.ndarray, array[int], np.ndarray]:
     """Every (example, channel, n-gram, count) in compact arrays: the vocabulary (n-gram -> id, ids in the
     order the n-grams are first seen; when n-grams were pruned, the n-grams kept in that order, their ids
-    their places); per entry the n-gram's id; where each segment's entries begin (a
+    their places); per entry the n-gram's id (an ``array('i')``: the model's build shrinks it as it reads
+    it, see NgramModel._postings); where each segment's entries begin (a
     segment: 2 x example + channel, in that order; the last bound is the number of entries: 0.8 MB at 50k
-    examples instead of an int32 per entry, 6.6 MB); per entry the count; and per n-gram the number of
-    segments it is in. With ``prune``, n-grams found in one
+    examples instead of an int32 per entry, 6.6 MB); per entry the count (an ``array``, 'B' or 'i', as the
+    ids); and per n-gram the number of segments it is in. With ``prune``, n-grams found in one
     segment only are left out (see PRUNE_FROM).
 
     One pass in Python gives the entries; the weighting is numpy. To prune from PREFILTER_FROM examples, a
-    first pass counts the segments of every n-gram's hash (one int64 per entry), so that the vocabulary and
-    the entries hold only the n-grams whose hash is in two segments or more (at 50k examples most n-grams are
-    in one): every n-gram that stays is among them, and the exact count below drops the few that only shared
-    a hash. Below PREFILTER_FROM every n-gram enters, and that exact count drops all those of one segment:
+    first pass counts the segments of every n-gram's hash (its low 32 bits, one uint32 per entry), so that the
+    vocabulary and the entries hold only the n-grams whose hash is in two segments or more (at 50k examples
+    most n-grams are in one): every n-gram that stays is among them, and the exact count below drops the few
+    that only shared a hash. ``consume``: the caller has no further use for ``texts``; each is let go as
+    the last pass reads it (the list is empty on return). Below PREFILTER_FROM every n-gram enters, and that exact count drops all those of one segment:
     the same result (the n-grams that stay keep their order of first sight, their entries theirs).
 
     The steps over every entry after the pass (the document frequencies, the pruning) read the entries a run
     at a time and prune them in place (see :func:`_pruned_in_place`): at 50k examples, beside a serving engine
     during a /reload after an edit, no copy of the 1.6 million entries (6.6 MB as int32, 13 MB as the int64
     bincount reads) is alive beside them."""
-    frequent: set[int] | None = None
+    repeated: np.ndarray | None = None
     if prune and len(texts) >= PREFILTER_FROM:
-        hashes = array("q")
+        # Each hash's low 32 bits (4 bytes an entry instead of 8: 8.4 MB less at 50k examples, beside a serving
+        # engine): two n-grams sharing them only let both into the vocabulary, where the exact count drops
+        # the one of a single segment, as it drops those whose whole hashes are equal.
+        mask = repeat(_HASH_MASK)
+        hashes = array("I")
         for text, tokens in zip(texts, token_lists, strict=True):  # (the distinct n-grams: the keys of grams())
-            hashes.extend(map(hash, set(_char_grams(text))))
-            hashes.extend(map(hash, {_WORD + t for t in tokens if t.strip()}))
-        # Sorted in place (np.unique would sort a copy: 16 MB more at 50k examples, beside a serving engine):
-        # a hash in two segments or more is equal to its neighbour in that order. Each such hash once before
-        # it becomes a Python int (at 50k examples 1.6 million repeats of 96k hashes: 60 MB as Python ints).
-        # Read where each run of equal neighbours begins, not as the repeats themselves (13 MB at 50k).
-        found = np.frombuffer(hashes, dtype=np.int64)
+            hashes.extend(map(operator.and_, map(hash, set(_char_grams(text))), mask))
+            hashes.extend(map(operator.and_, map(hash, {_WORD + t for t in tokens if t.strip()}), mask))
+        # Sorted in place (np.unique would sort a copy: 8 MB more at 50k examples, beside a serving engine):
+        # a hash in two segments or more is equal to its neighbour in that order. Read where each run of
+        # equal neighbours begins, not as the repeats themselves.
+        found = np.frombuffer(hashes, dtype=np.uint32)
         found.sort()
         begins = found[1:] == found[:-1]  # hash k equals hash k + 1
         begins[1:] &= ~begins[:-1]  # ... and hash k - 1 does not: a repeated hash's first place
-        repeated = found[:-1][begins]
+        repeated = found[:-1][begins]  # (sorted, each once: looked up a run of examples at a time below)
         del found, hashes, begins
-        memory.trim()  # (the hashes' pages given back before their set, the vocabulary and the entries are made)
-        frequent = set(repeated.tolist())
-        del repeated
+        memory.trim()  # (the hashes' pages given back before the vocabulary and the entries are made)
     # n-gram -> id, a new n-gram given the next id (the dict's size before it enters) by the dict itself: the
     # ids of a segment's n-grams in one C-level map, no Python-level call per n-gram
     numbering: defaultdict[str, int] = defaultdict()
@@ -183,32 +202,54 @@ def _counted(
     ids = array("i")
     tfs = array("B")  # an n-gram's count in one example: one byte (else four, from the first over 255)
     ends = array("q", [0])  # where each segment's entries end (segment: 2 x example + channel)
-    if frequent is None:
+    if repeated is None:
         ids, tfs, ends = _all_entries(texts, token_lists, id_of)
+        if consume:
+            texts.clear()
     else:
-        for text, tokens in zip(texts, token_lists, strict=True):
-            for counted in grams(text, tokens):
-                kept = [g for g in counted if hash(g) in frequent]
-                ids.extend(map(id_of, kept))
-                values = [counted[gram] for gram in kept]
-                if tfs.typecode == "B":
-                    try:
-                        tfs.frombytes(bytes(values))  # (raises before adding any when one is over 255)
-                    except ValueError:
-                        tfs = array("i", tfs)
-                if tfs.typecode == "i":
-                    tfs.extend(values)
-                ends.append(len(ids))
+        read = _read_once(texts) if consume else iter(texts)
+        # A run of examples at a time: the hashes of its n-grams looked up in ``repeated`` at once (no set of
+        # the repeated hashes as Python ints: ~7 MB at 50k examples), the n-grams kept taking their ids in
+        # the same order as one example at a time would give them.
+        tokens_read = iter(token_lists)
+        for _ in range(0, len(token_lists), _COUNT_RUN):
+            segments = [
+                counted
+                for text, tokens in zip(islice(read, _COUNT_RUN), islice(tokens_read, _COUNT_RUN), strict=True)
+                for counted in grams(text, tokens)
+            ]
+            sizes = np.fromiter(map(len, segments), dtype=np.intp, count=len(segments))
+            total = int(sizes.sum())
+            low = np.fromiter(map(hash, chain.from_iterable(segments)), dtype=np.int64, count=total)
+            low &= _HASH_MASK
+            low = low.astype(np.uint32)
+            place = repeated.searchsorted(low)
+            place[place == len(repeated)] = 0
+            kept = repeated[place] == low if len(repeated) else np.zeros(total, dtype=bool)
+            before = len(ids)
+            keep = kept.tolist()
+            ids.extend(map(id_of, compress(chain.from_iterable(segments), keep)))
+            values = list(compress(chain.from_iterable(counted.values() for counted in segments), keep))
+            if tfs.typecode == "B":
+                try:
+                    tfs.frombytes(bytes(values))
+                except ValueError:
+                    tfs = array("i", tfs)
+            if tfs.typecode == "i":
+                tfs.extend(values)
+            kept_up_to = np.zeros(total + 1, dtype=np.int64)
+            np.cumsum(kept, out=kept_up_to[1:])
+            ends.extend((kept_up_to[np.cumsum(sizes)] + before).tolist())
+            del segments, low, place, kept, keep, kept_up_to, values
+        del repeated
+        memory.trim()  # (the runs' temporaries given back before the pruning's arrays are made)
     numbering.default_factory = None  # (from here a plain mapping: a missing n-gram raises, as a dict's would)
     vocabulary: dict[str, int] = numbering
     del numbering, id_of
-    if frequent is not None:  # (its ~96k ints' pages given back before the pruning's arrays are made, at 50k)
-        del frequent
-        memory.trim()
     flat_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
     bounds = np.frombuffer(ends, dtype=np.int64)
-    tf = np.frombuffer(tfs, dtype=np.uint8 if tfs.typecode == "B" else np.int32) if tfs else np.zeros(0, dtype=np.int32)
-    del ids, tfs, ends  # (alive as the arrays' buffers)
+    tf: np.ndarray = np.frombuffer(tfs, dtype=_tf_type(tfs)) if tfs else np.zeros(0, dtype=_tf_type(tfs))
+    del ends  # (alive as the bounds' buffer)
     size = len(vocabulary)
     df = np.zeros(size, dtype=np.intp)
     for a in range(0, len(flat_ids), _ENTRY_RUN):  # (the same counts as one bincount of every entry)
@@ -219,12 +260,21 @@ def _counted(
         # and "档", hash alike; without it, every n-gram of one segment)
         keep = df >= 2
         flat_ids, bounds, tf = _pruned_in_place(flat_ids, bounds, tf, keep)
+        written = len(flat_ids)
+        del flat_ids, tf  # (the views let go, so that the arrays can shrink to the entries kept)
+        del ids[written:], tfs[written:]
         memory.trim()
         # the n-grams kept in the order of their ids (a dict of them is not made: StringIndex.of reads them)
         kept_grams = [gram for gram, kept in zip(vocabulary, keep.tolist(), strict=True) if kept]
         del vocabulary
-        return kept_grams, flat_ids, bounds, tf, df[keep]
-    return dict(vocabulary), flat_ids, bounds, tf, df  # (a plain dict: the model keeps it, marshal stores it)
+        return kept_grams, ids, bounds, tfs, df[keep]
+    del flat_ids, tf
+    return dict(vocabulary), ids, bounds, tfs, df  # (a plain dict: the model keeps it, marshal stores it)
+
+
+def _tf_type(tfs: array[int]) -> type:
+    """The numpy type of the counts' array (see _counted)."""
+    return np.uint8 if tfs.typecode == "B" else np.int32
 
 
 #: Examples whose n-grams :func:`_all_entries` reads at a time (~100k n-gram strings alive at once).
@@ -359,10 +409,17 @@ class NgramModel:
     _dense_counts: np.ndarray | None = None
 
     def __init__(
-        self, texts: list[str], token_lists: Sequence[list[str]], owner_of: np.ndarray, n_owners: int
+        self,
+        texts: list[str],
+        token_lists: Sequence[list[str]],
+        owner_of: np.ndarray,
+        n_owners: int,
+        consume: bool = False,
     ) -> None:
+        """``consume``: the caller has no further use for ``texts``, emptied here as they are read (at 50k
+        examples ~5 MB not alive beside the model's postings while they are built, during a /reload)."""
         n = len(texts)
-        vocabulary, flat_ids, segment_bounds, tf, df = _counted(texts, token_lists, prune=n >= PRUNE_FROM)
+        vocabulary, flat_ids, segment_bounds, tf, df = _counted(texts, token_lists, n >= PRUNE_FROM, consume)
         #: n-gram -> id; from PRUNE_FROM examples a StringIndex (the same answers, ~12 MB less at 50k)
         self.vocabulary: dict[str, int] | StringIndex = (
             vocabulary if isinstance(vocabulary, dict) and n < PRUNE_FROM else StringIndex.of(vocabulary)
@@ -397,7 +454,7 @@ class NgramModel:
         del places
 
     def _postings(
-        self, entries: list[np.ndarray], size: int, owner_type: type, trim: bool
+        self, entries: list[Any], size: int, owner_type: type, trim: bool
     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
         """The entries weighted (sublinear tf x idf, each segment L2-normalised) and summed per (owner,
         n-gram), in order of owner, then n-gram, a piece per run (see below): the postings' n-gram ids (int32),
@@ -408,15 +465,17 @@ class NgramModel:
         and their (owner, n-gram) keys, sorted and inverted, alive for all entries together (~110 MB at 50k
         examples, beside the serving engine during a /reload after an edit).
 
-        ``entries``: the entries' n-gram ids, segment bounds and counts (see _counted), emptied here so that
-        they are let go once every run is read (``trim``: their pages given back then). No float64 array of
+        ``entries``: the entries' n-gram ids, segment bounds and counts (see _counted), emptied here; the ids'
+        and counts' arrays shrink as their runs are read, from the last (``trim``: their pages given back every
+        few runs and at the end). No float64 array of
         every posting's sum is made: each run's sums become its float32 counts and gains at once (an owner's
         postings are all in one run: its total sums the same numbers in the same order)."""
-        flat_ids, segment_bounds, tf = entries
+        held_ids, segment_bounds, held_tf = entries
         entries.clear()
         totals = np.zeros(self.n_owners)
-        if not (len(flat_ids) and size):
+        if not (len(held_ids) and size):
             return [], [], [], [], totals
+        tf_type = np.dtype(_tf_type(held_tf))
         owner_of = self.owner_of
         starts = segment_bounds[::2]  # where each example's entries begin
         # runs of whole owners of about CHUNK_ENTRIES entries (one run when the owners are not grouped)
@@ -434,18 +493,26 @@ class NgramModel:
         counts: list[np.ndarray] = []
         gains: list[np.ndarray] = []
         idf = self.idf
-        for lo, hi in pairwise(cuts):
+        # The runs are read from the last: once read, a run's entries are the arrays' end, and the arrays
+        # shrink to the entries before it (at 50k examples, beside a serving engine during a /reload after an
+        # edit, the 1.7 million entries are not alive beside all the postings). The pieces are put back in
+        # the owners' order at the end; an owner's total is summed in its run alone (0.0 added elsewhere).
+        for read, (lo, hi) in enumerate(reversed(list(pairwise(cuts)))):
             a, b = int(starts[lo]), int(starts[hi])
             if a == b:
                 continue
-            ids = flat_ids[a:b]
-            weights = (1.0 + np.log(tf[a:b].astype(np.float64))) * idf[ids]
+            ids = np.frombuffer(held_ids, dtype=np.int32, count=b - a, offset=4 * a)
+            tf = np.frombuffer(held_tf, dtype=tf_type, count=b - a, offset=tf_type.itemsize * a)
+            weights = (1.0 + np.log(tf.astype(np.float64))) * idf[ids]
             # each entry's segment in the run (2 x example + channel, counted from the run's first example)
             local = np.repeat(np.arange(2 * (hi - lo)), np.diff(segment_bounds[2 * lo : 2 * hi + 1]))
             norms = np.sqrt(np.bincount(local, weights=weights * weights))
             weights = weights / np.maximum(norms[local], 1e-12)
             keys = owner_of[lo + local // 2] * size + ids
-            del norms, local
+            del norms, local, ids, tf  # (the views of the arrays let go before they shrink)
+            del held_ids[a:], held_tf[a:]
+            if trim and read % _TRIM_EVERY_RUNS == _TRIM_EVERY_RUNS - 1:
+                memory.trim()
             unique, inverse = np.unique(keys, return_inverse=True)
             del keys
             summed: np.ndarray = np.bincount(inverse, weights=weights)
@@ -462,7 +529,9 @@ class NgramModel:
             owners.append(run_owners.astype(owner_type))
             grams.append(run_grams.astype(np.int32))
             del run_owners, run_grams
-        del flat_ids, segment_bounds, tf, starts
+        del held_ids, segment_bounds, held_tf, starts
+        for pieces in (grams, owners, counts, gains):
+            pieces.reverse()
         if trim:
             memory.trim()
         return grams, owners, counts, gains, totals
@@ -630,7 +699,7 @@ class NgramModel:
         ends = self.bounds[vector.ids + 1]
         lengths = ends - starts
         size = int(lengths.sum())
-        owners = None
+        owners = take = None
         if size:
             # the postings of every n-gram of the message, one after the other
             take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
@@ -642,13 +711,40 @@ class NgramModel:
         mass = float(vector.weights.sum())
         score = self.log_prior + gain - mass * self.log_denominator
         if exclude is not None:
-            # the owner's count of each of the message's n-grams (an owner has one posting per n-gram)
-            own_counts = np.zeros(len(vector.ids))
-            if owners is not None:
-                mine = owners == exclude[0]
-                own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
+            pinned = vector.own_counts if exclude[1] is vector else None
+            if pinned is not None and pinned[0] == exclude[0]:
+                own_counts = pinned[1]
+            else:
+                own_counts = self._own_counts(vector, exclude[0], owners, take, lengths)
             score = self._left_out_score(score, vector, exclude, own_counts, mass)
         return score
+
+    def _own_counts(
+        self, vector: _Vector, owner: int, owners: np.ndarray | None, take: np.ndarray | None, lengths: np.ndarray
+    ) -> np.ndarray:
+        """The owner's count of each of the message's n-grams (an owner has one posting per n-gram), read in
+        the postings ``take`` of the message's n-grams (``lengths`` of them each, their ``owners``)."""
+        own_counts = np.zeros(len(vector.ids))
+        if owners is not None and take is not None:
+            mine = owners == owner
+            own_counts[np.repeat(np.arange(len(vector.ids)), lengths)[mine]] = self.counts[take[mine]]
+        return own_counts
+
+    def pin_own_counts(self, removed: Iterable[Removed]) -> None:
+        """Each vector's owner's counts of its n-grams, read now and kept on the vector (as :meth:`scores`
+        reads them when that vector is the example left out): training on a model read through its postings
+        then leaves its examples out without the leave-one-out counts alive beside the features it computes
+        (5.4 MB at 50k examples, during a /reload after an edit). The same values as read at each message."""
+        for owner, vector in removed:
+            starts = self.bounds[vector.ids]
+            ends = self.bounds[vector.ids + 1]
+            lengths = ends - starts
+            size = int(lengths.sum())
+            owners = take = None
+            if size:
+                take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
+                owners = self.posting_owner[take]
+            vector.own_counts = (owner, self._own_counts(vector, owner, owners, take, lengths))
 
     def _left_out_score(
         self, score: np.ndarray, vector: _Vector, exclude: Removed, own_counts: np.ndarray, mass: float

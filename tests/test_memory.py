@@ -250,6 +250,27 @@ def test_two_engines_of_the_same_examples_share_their_ngram_model(tmp_path: Path
     assert other.matcher.ngrams is matcher.ngrams  # the same examples elsewhere: the same model
 
 
+def test_pruning_gives_the_same_vocabulary_and_entries_when_hashes_share_their_low_bits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first pass keeps a hash's low bits only: n-grams sharing them enter the vocabulary and are dropped by
+    the exact count. With 8 bits most n-grams share them; runs of 7 examples end inside the knowledge base."""
+    from faq import ngrams
+
+    matcher = Engine.load(DEFAULT_KB_PATH).matcher
+    texts = [matcher._ngram_text(e) for e in matcher.examples]
+    exact = ngrams._counted(texts, matcher.token_lists, prune=True)  # (below PREFILTER_FROM: no first pass)
+    monkeypatch.setattr(ngrams, "PREFILTER_FROM", 0)
+    monkeypatch.setattr(ngrams, "_HASH_MASK", 0xFF)
+    monkeypatch.setattr(ngrams, "_COUNT_RUN", 7)
+    handed_over = list(texts)
+    collided = ngrams._counted(handed_over, matcher.token_lists, prune=True, consume=True)
+    assert handed_over == []  # (each text let go as it was read)
+    assert isinstance(exact[0], list) and exact[0] == collided[0]
+    for mine, theirs in zip(map(np.asarray, exact[1:]), map(np.asarray, collided[1:]), strict=True):
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+
+
 def test_examples_are_normalised_as_messages_are_without_filling_the_message_caches() -> None:
     texts = [
         "逾期會被起訴嗎？？",
@@ -279,7 +300,7 @@ def test_pruning_without_the_hash_pass_gives_the_same_vocabulary_and_entries(mon
     two_passes = ngrams._counted(texts, matcher.token_lists, prune=True)
     assert isinstance(one_pass[0], list) and one_pass[0] == two_passes[0]  # (pruned: the n-grams in id order)
     assert len(one_pass[0]) < len(ngrams._counted(texts, matcher.token_lists, prune=False)[0])
-    for mine, theirs in zip(one_pass[1:], two_passes[1:], strict=True):
+    for mine, theirs in zip(map(np.asarray, one_pass[1:]), map(np.asarray, two_passes[1:]), strict=True):
         assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
 
 
