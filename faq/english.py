@@ -250,6 +250,11 @@ WORDS: Final[dict[str, str]] = {
     "company": "公司",
     "recommend": "推荐",
     "emergencycontact": "紧急联系人",
+    # acc21: a debt that lapses with time (the knowledge base says 过期 / 作废 / 失效 of a debt left for years)
+    "expire": "过期",
+    "expiry": "过期",
+    "lapse": "失效",
+    "void": "作废",
 }
 
 #: Several words read as one (each word also matches its inflections: "calling my parents", "got sued").
@@ -371,6 +376,12 @@ PHRASES: Final[dict[str, str]] = {
     "loan from another": "以贷养贷",
     "another loan to cover": "以贷养贷",
     "not allowed": "违法",
+    # acc21: a debt barred by time, a rumour checked
+    "time barred": "过时效",
+    "time bar": "过时效",
+    "written off": "作废",
+    "write off": "作废",
+    "is it true": "是真的吗",
     # contractions (the apostrophe normalised to a space): "i m" is no stage M1
     "i m": "",
     "i d": "",

@@ -71,6 +71,8 @@ def test_every_chinese_target_is_a_word_the_examples_use(engine: Engine) -> None
         ("they threatened to visit my hometown", {"威胁", "上门", "老家"}, {"they", "to"}),
         ("can my statute of limitations still run out", {"诉讼时效"}, {"statute", "of"}),
         ("i m late on a payment plan", {"逾期", "分期"}, {"m", "i"}),
+        ("will the old loan expire if they never chase it", {"贷款", "过期"}, {"will", "they", "expire"}),
+        ("is it true an unpaid card gets time barred", {"真的吗", "时效"}, {"is", "true", "barred"}),
     ],
 )
 def test_english_messages_read_as_the_knowledge_bases_words(
