@@ -450,7 +450,7 @@ class Engine:
             if self._only_day_words(question):
                 question = ""
             elif asks_only_what_it_means(question):
-                question = plain  # "晚了两天 有影响吗": what those two days mean, the whole message's topic
+                question = plain  # "迟了三天 要紧吗": what those days mean, the whole message's topic
         if paid_off or (day_count is not None and (day_count.hypothetical or day_count.days >= LONG_PERIOD_DAYS)):
             # "结清一个月了": no day count; "网贷拖三年 就不用还了吗": the period imagined is part of the question;
             # "已经四年没人联系我了 还要还吗": a period of years is what the message asks about (time limits,
