@@ -695,15 +695,8 @@ class NgramModel:
             # values as its postings', 0 where it has none)
             own_counts = held[vector.ids, exclude[0]].astype(np.float64)
             return self._left_out_score(score, vector, exclude, own_counts, mass)
-        starts = self.bounds[vector.ids]
-        ends = self.bounds[vector.ids + 1]
-        lengths = ends - starts
-        size = int(lengths.sum())
-        owners = take = None
-        if size:
-            # the postings of every n-gram of the message, one after the other
-            take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
-            owners = self.posting_owner[take]
+        lengths, owners, take = self._postings_of(vector.ids)
+        if owners is not None and take is not None:
             gains = self.posting_gain[take] * np.repeat(vector.weights, lengths)
             gain: np.ndarray = np.bincount(owners, weights=gains, minlength=n_owners)
         else:
@@ -718,6 +711,18 @@ class NgramModel:
                 own_counts = self._own_counts(vector, exclude[0], owners, take, lengths)
             score = self._left_out_score(score, vector, exclude, own_counts, mass)
         return score
+
+    def _postings_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """The postings of the n-grams ``ids``, one n-gram's after the other's: how many each n-gram has, and
+        (None when there are none) their owners and their places in the posting arrays."""
+        starts = self.bounds[ids]
+        ends = self.bounds[ids + 1]
+        lengths = ends - starts
+        size = int(lengths.sum())
+        if not size:
+            return lengths, None, None
+        take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
+        return lengths, self.posting_owner[take], take
 
     def _own_counts(
         self, vector: _Vector, owner: int, owners: np.ndarray | None, take: np.ndarray | None, lengths: np.ndarray
@@ -736,14 +741,7 @@ class NgramModel:
         then leaves its examples out without the leave-one-out counts alive beside the features it computes
         (5.4 MB at 50k examples, during a /reload after an edit). The same values as read at each message."""
         for owner, vector in removed:
-            starts = self.bounds[vector.ids]
-            ends = self.bounds[vector.ids + 1]
-            lengths = ends - starts
-            size = int(lengths.sum())
-            owners = take = None
-            if size:
-                take = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(size)
-                owners = self.posting_owner[take]
+            lengths, owners, take = self._postings_of(vector.ids)
             vector.own_counts = (owner, self._own_counts(vector, owner, owners, take, lengths))
 
     def _left_out_score(
