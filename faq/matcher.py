@@ -1352,7 +1352,6 @@ class Matcher:
                 )
             return None
         unsure = match.confidence < self.config.confident
-        likeliest = [c for c in match.ranking if not c.is_out_of_scope][:FOCUS_RANK]
         # What a question could bring forward (below, its parts being clear and none the whole message's intent):
         # with two or more parts, one of the three likeliest intents (at least SUGGESTION_FLOOR when sure);
         # unless the story is asked about, one of the FOCUS_RANK likeliest with at least FOCUS_FLOOR.
@@ -1369,6 +1368,7 @@ class Matcher:
             # (a sure whole message gives way only to a question whose topic it would at least offer)
             if unsure or first.score >= SUGGESTION_FLOOR:
                 return replace(match, intent=first.owner, confidence=first.score, ambiguous=False)
+        likeliest = match.intents_ranked(FOCUS_RANK)
         for m in clear if not story_asked else ():
             seen = next((c for c in likeliest if c.owner == m.intent), None)
             if seen is not None and seen.score >= FOCUS_FLOOR and (
