@@ -35,6 +35,7 @@ of CPU at 10k), besides loading the converter, as any reply that needs one does.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
@@ -100,7 +101,9 @@ class Stored:
             return
         object.__setattr__(self, "pending", None)
         engine = pending.engine()
-        if engine is not None:
+        if engine is None:
+            return
+        with contextlib.suppress(OSError, RuntimeError):  # (only a later start's memory is at stake, never a reply)
             store(engine, self)
 
     def line(self, line: str, key: str) -> str | None:

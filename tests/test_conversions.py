@@ -255,3 +255,21 @@ def test_without_a_cache_directory_nothing_is_left_to_store(
     with analysis_file.reading(engine.kb.path):
         stored = conversions.load(engine)
     assert stored is not None and stored.pending is None and stored.parts
+
+
+def test_a_failure_to_store_what_was_lacking_never_fails_the_reply(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    with cache.shipped(None, "none"):
+        stored = conversions.load(engine)
+    assert stored is not None and stored.pending is not None
+
+    def failing(*_: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(conversions, "store", failing)
+    normalize.use_stored(stored)
+    line = "一行不在知识库里的说明"
+    assert to_traditional(line, "tw") == normalize.convert_line(line, "tw")
+    assert stored.pending is None
