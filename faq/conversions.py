@@ -24,13 +24,14 @@ knowledge base, :mod:`faq.analysis_file`, which ``faq train`` fills with :func:`
 is keyed by its own text, so an edited line's old conversion is never read for it.
 
 A build converts nothing (:func:`load`): a part it does not find is converted by OpenCC when a reply first
-needs it, and only then, with a converter loaded anyway, are all the parts it lacked converted and stored
-(when a cache directory can keep them), so that later starts find them. Converting them while the engine
-was built loaded OpenCC at every such start, Traditional reader or not: at 10k examples with no shipped
-analysis (a first start, or a start after an edit that was not trained) ~1 s of a first start (its
-dictionaries' keys read and merged dictionaries built with ``opencc_dict``, the converters loaded, ~2,900
-parts converted three times). The first reply that loads a converter pays the conversions instead (~0.14 s
-of CPU at 10k), besides loading the converter, as any reply that needs one does.
+needs it, and only then, with a converter loaded anyway, are all the parts it lacked converted (the three
+readers' converters loaded) and stored, when a cache directory can keep them, so that later starts find
+them. Converting them while the engine was built loaded OpenCC at every such start, Traditional reader or
+not: with no shipped analysis beside a knowledge base of 10k examples, ~0.6-0.9 s of CPU of its first start
+(OpenCC's dictionaries' keys read with ``opencc_dict`` for the separators, the merged dictionaries built, the
+converters loaded, ~2,900 parts converted three times). The first reply that loads a converter pays it
+instead: 0.39-0.43 s of CPU at 10k where the merged dictionaries are built already
+(:func:`faq.converters.prepare`), 0.83-1.23 s in an empty cache directory (paired runs of 2026-11-28).
 """
 
 from __future__ import annotations
@@ -94,8 +95,7 @@ class Stored:
 
     def store_missing(self) -> None:
         """Convert the parts that were not stored and store them for later starts (:func:`store`), once:
-        called when a reply has loaded a converter (then this costs only the conversions, ~0.14 s of CPU
-        for the ~2,900 parts of a knowledge base of 10k examples with no shipped analysis)."""
+        called when a reply has loaded a converter (see the module docstring for what it costs then)."""
         pending = self.pending
         if pending is None:
             return
