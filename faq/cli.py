@@ -342,12 +342,13 @@ def run_train(args: argparse.Namespace) -> int:
     directory of the command's own: nothing is read from the user's cache or the shipped files."""
     import tempfile
 
-    from faq import analysis_file, cache, scorer_file
+    from faq import analysis_file, cache, conversions, scorer_file
     from faq.kb import load_knowledge_base
     from faq.matcher import FEATURES
 
     with tempfile.TemporaryDirectory(prefix="faq-train-") as fresh, cache.redirected(Path(fresh)):
         engine = Engine(load_knowledge_base(args.path))  # (not Engine.load: no shipped analysis read)
+        conversions.store(engine)  # (a build converts none of its reply texts: those a start reads)
         matcher = engine.matcher
         key = matcher.scorer_key()
         target = scorer_file.path_for(engine.kb.path)

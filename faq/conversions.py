@@ -19,19 +19,28 @@ line of the dev sets and on random joins); a line with a part not stored is conv
 The stored parts are those of the knowledge base's reply texts (:func:`reply_texts`), each converted for the
 three readers (no region, Taiwan, Hong Kong), in the cache directory (:mod:`faq.cache`) under a key that
 names OpenCC's version and dictionaries and the fixes (:func:`faq.converters.stock_digest`), not the
-knowledge base: a build after an edit reads the parts it already has (from the cache directory, else from
-the analysis shipped beside the knowledge base, :mod:`faq.analysis_file`, which ``faq train`` fills) and
-converts only new ones. A part is keyed by its own text, so an edited line's old conversion is never read
-for it. Parts are converted while an engine is built only when a cache directory can keep them (else the
-converters would be loaded at every start, reply or not): without one, a part the shipped analysis lacks is
-converted when a reply first needs it, as before.
+knowledge base: the parts a build finds (in the cache directory, else in the analysis shipped beside the
+knowledge base, :mod:`faq.analysis_file`, which ``faq train`` fills with :func:`store`) are read back. A part
+is keyed by its own text, so an edited line's old conversion is never read for it.
+
+A build converts nothing (:func:`load`): a part it does not find is converted by OpenCC when a reply first
+needs it, and only then, with a converter loaded anyway, are all the parts it lacked converted (the three
+readers' converters loaded) and stored, when a cache directory can keep them, so that later starts find
+them. Converting them while the engine was built loaded OpenCC at every such start, Traditional reader or
+not: with no shipped analysis beside a knowledge base of 10k examples, ~0.6-0.9 s of CPU of its first start
+(OpenCC's dictionaries' keys read with ``opencc_dict`` for the separators, the merged dictionaries built, the
+converters loaded, ~2,900 parts converted three times). The first reply that loads a converter pays it
+instead: 0.39-0.43 s of CPU at 10k where the merged dictionaries are built already
+(:func:`faq.converters.prepare`), 0.83-1.23 s in an empty cache directory (paired runs of 2026-11-28).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,15 +73,38 @@ _DESCRIPTION = re.compile("[\u2ff0-\u2fff\u31ef]")
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """Parts of an engine's reply texts that were not stored when it was built (:func:`load`): the engine,
+    held weakly (a /reload lets it go), whose texts are read again when they are converted."""
+
+    engine: weakref.ref[Engine]
+
+
+@dataclass(frozen=True)
 class Stored:
-    """Stored conversions: the separators' ranges and each part's conversion for :data:`VARIANTS`."""
+    """Stored conversions: the separators' ranges and each part's conversion for :data:`VARIANTS`; with
+    ``pending``, the parts that were not stored, converted and stored on :meth:`store_missing`."""
 
     separators: tuple[tuple[int, int], ...]
     parts: Mapping[str, tuple[str, str, str]]
+    pending: _Pending | None = dataclasses.field(default=None, repr=False, compare=False)
     _cut: re.Pattern[str] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_cut", cutter(self.separators))
+
+    def store_missing(self) -> None:
+        """Convert the parts that were not stored and store them for later starts (:func:`store`), once:
+        called when a reply has loaded a converter (see the module docstring for what it costs then)."""
+        pending = self.pending
+        if pending is None:
+            return
+        object.__setattr__(self, "pending", None)
+        engine = pending.engine()
+        if engine is None:
+            return
+        with contextlib.suppress(OSError, RuntimeError):  # (only a later start's memory is at stake, never a reply)
+            store(engine, self)
 
     def line(self, line: str, key: str) -> str | None:
         """``line`` (no newline) converted for the reader ``key`` from stored parts, as
@@ -171,46 +203,81 @@ def _strings(node: Any) -> Iterator[str]:
 
 
 def load(engine: Engine) -> Stored | None:
-    """The stored conversions of ``engine``'s reply texts: read from the cache directory and the shipped
-    analysis (within :func:`faq.analysis_file.reading`), the parts neither has converted now and stored
-    when a cache directory can keep them; None when there are none (OpenCC converts every reply, as before),
-    or when a converter is loaded already (they would save nothing: a later start stores what it lacks)."""
+    """The stored conversions of ``engine``'s reply texts, read from the cache directory and the shipped
+    analysis (within :func:`faq.analysis_file.reading`); nothing is converted here. When parts are not
+    stored and a cache directory can keep them, the conversions carry a note of it (:meth:`Stored.store_missing`):
+    once a reply has loaded a converter, the parts they lack are converted and stored then, for later starts.
+    None when there are none and none can be stored (OpenCC converts every reply, as before), or when a
+    converter is loaded already (they would save nothing)."""
     key = _key()
     if key is None or normalize.converter_loaded():
         return None
     texts = list(reply_texts(engine))
-    digest = hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
-    separators: tuple[tuple[int, int], ...] | None = None
-    known: dict[str, tuple[str, str, str]] = {}
-    for value in cache.load_marshal_all(KIND, key):  # (the cache directory's first, then the shipped one)
-        found = _read(value)
-        if found is None:
-            continue
-        if found[2] == digest:  # stored for these very texts
-            return Stored(found[0], found[1])
-        if separators is None or found[0] == separators:
-            separators = found[0]
-            for part, converted in found[1].items():
-                known.setdefault(part, converted)
-    can_store = cache.directory() is not None
+    separators, known, exact = _read_stored(key, _digest(texts))
+    if exact:
+        return Stored(separators or (), known)
+    pending = _Pending(weakref.ref(engine)) if cache.directory() is not None else None
     if separators is None:
-        if not can_store:
-            return None
+        return None if pending is None else Stored((), {}, pending)
+    needed = parts_of(texts, cutter(separators))
+    kept = {part: known[part] for part in needed if part in known}
+    return Stored(separators, kept, pending if len(kept) < len(needed) else None)
+
+
+def store(engine: Engine, stored: Stored | None = None) -> Stored | None:
+    """Convert the parts of ``engine``'s reply texts that neither the cache directory nor the shipped
+    analysis (nor ``stored``, conversions read before) holds, now, and store them all in the cache directory
+    (``faq train`` packs them from there, :mod:`faq.analysis_file`). The conversions; None when they cannot
+    be stored (no cache directory, OpenCC's files unreadable)."""
+    key = _key()
+    if key is None or cache.directory() is None:
+        return None
+    texts = list(reply_texts(engine))
+    digest = _digest(texts)
+    separators, known, exact = _read_stored(key, digest)
+    if exact:
+        return Stored(separators or (), known)
+    if stored is not None and stored.parts and separators in (None, stored.separators):
+        separators = stored.separators
+        known = {**stored.parts, **known}
+    if separators is None:
         characters = converters.key_characters()
         if characters is None:
             return None
         separators = separator_ranges(characters)
     needed = parts_of(texts, cutter(separators))
-    missing = needed.difference(known)
-    if not missing or not can_store:
-        return Stored(separators, {part: known[part] for part in needed if part in known})
-    for part in sorted(missing):
+    for part in sorted(needed.difference(known)):
         known[part] = _converted(part)
     kept = {part: known[part] for part in sorted(needed)}
     # (the parts of other knowledge bases too, up to a bound: tests and tools build engines of several)
-    stored = {**kept, **known} if len(known) <= KEPT else kept
-    cache.save_marshal(KIND, key, _stored_value(separators, dict(sorted(stored.items())), digest))
+    stored_now = {**kept, **known} if len(known) <= KEPT else kept
+    cache.save_marshal(KIND, key, _stored_value(separators, dict(sorted(stored_now.items())), digest))
     return Stored(separators, kept)
+
+
+def _digest(texts: list[str]) -> str:
+    return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_stored(
+    key: str, digest: str
+) -> tuple[tuple[tuple[int, int], ...] | None, dict[str, tuple[str, str, str]], bool]:
+    """What is stored under ``key`` (the cache directory's first, then the shipped one's): the separators
+    (None: nothing stored), the parts' conversions, and whether an entry was stored for these very texts
+    (``digest``; then the parts are that entry's)."""
+    separators: tuple[tuple[int, int], ...] | None = None
+    known: dict[str, tuple[str, str, str]] = {}
+    for value in cache.load_marshal_all(KIND, key):
+        found = _read(value)
+        if found is None:
+            continue
+        if found[2] == digest:  # stored for these very texts
+            return found[0], found[1], True
+        if separators is None or found[0] == separators:
+            separators = found[0]
+            for part, converted in found[1].items():
+                known.setdefault(part, converted)
+    return separators, known, False
 
 
 def _key() -> str | None:

@@ -105,9 +105,16 @@ def to_traditional(text: str, variant: str | None = None) -> str:
 def _line_to_traditional(line: str, key: str) -> str:
     """One line (no newline) of :func:`to_traditional` with the converter ``key``: from the stored
     conversions of the knowledge base's texts when they hold all of it (:mod:`faq.conversions`), else
-    converted by OpenCC (the converter is loaded then)."""
-    stored = _stored.line(line, key) if _stored is not None else None
-    return stored if stored is not None else convert_line(line, key)
+    converted by OpenCC (the converter is loaded then, and the texts the stored conversions lacked are
+    converted and stored for later starts: with a converter loaded, that costs only the conversions)."""
+    stored = _stored
+    found = stored.line(line, key) if stored is not None else None
+    if found is not None:
+        return found
+    converted = convert_line(line, key)
+    if stored is not None:
+        stored.store_missing()
+    return converted
 
 
 def convert_line(line: str, key: str) -> str:
@@ -122,6 +129,8 @@ class StoredConversions(Protocol):
     """Conversions made ahead of time (:class:`faq.conversions.Stored`)."""
 
     def line(self, line: str, key: str) -> str | None: ...
+
+    def store_missing(self) -> None: ...
 
 
 #: The stored conversions of the knowledge base's texts of the engine loaded last (:func:`use_stored`).

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from faq import cache, conversions, converters, normalize
+from faq import analysis_file, cache, conversions, converters, normalize
 from faq.engine import Engine
 from faq.normalize import to_traditional
 
@@ -40,8 +40,9 @@ def _load(engine: Any) -> conversions.Stored | None:
 
 
 def _stored_for(engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> conversions.Stored:
+    """The conversions of ``engine``'s texts, made and stored now (as ``faq train`` makes them)."""
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
-    stored = _load(engine)
+    stored = conversions.store(engine)
     assert stored is not None
     return stored
 
@@ -134,7 +135,7 @@ def test_an_edited_text_is_converted_anew_and_the_others_are_read_back(
     converted: list[str] = []
     real = conversions._converted
     monkeypatch.setattr(conversions, "_converted", lambda part: converted.append(part) or real(part))
-    after = _load(edited)
+    after = conversions.store(edited)
     assert after is not None
     assert converted == [new_part]  # only the new line is converted; the others are read back
     assert old_part not in after.parts  # the stale line's conversion is not kept for the edited knowledge base
@@ -166,3 +167,109 @@ def test_once_a_converter_is_loaded_the_stored_conversions_are_let_go(
     normalize.use_stored(stored)  # (a later build: not installed, and none is made)
     assert normalize._stored is None
     assert conversions.load(engine) is None
+
+
+class _Built:
+    """What faq/conversions.py reads of an engine (an engine of an edited knowledge base, without building it)."""
+
+    def __init__(self, engine: Engine, kb: Any) -> None:
+        self.kb, self.rates, self.complaints, self.composed_texts = kb, engine.rates, engine.complaints, engine.composed_texts
+
+
+def test_a_build_converts_nothing_and_the_first_reply_that_loads_a_converter_stores_what_it_lacked(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
+) -> None:
+    """An empty cache directory and no shipped analysis (a first start of a knowledge base never trained): the
+    build loads no converter and converts nothing; the first line that needs OpenCC loads it, and then every
+    part is converted once and stored, so that the next start reads them all back and loads no converter."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    converted: list[str] = []
+    real = conversions._converted
+    monkeypatch.setattr(conversions, "_converted", lambda part: converted.append(part) or real(part))
+    with cache.shipped(None, "none"):
+        stored = conversions.load(engine)
+    assert stored is not None and stored.pending is not None and not stored.parts
+    assert converted == [] and not normalize.converter_loaded()
+    assert not list(tmp_path.glob("conversions*"))
+    normalize.use_stored(stored)
+    assert to_traditional(engine.kb.intents[0].title, "tw") == normalize.convert_line(engine.kb.intents[0].title, "tw")
+    assert normalize.converter_loaded() and normalize._stored is None
+    assert list(tmp_path.glob("conversions*"))
+    texts = list(conversions.reply_texts(engine))
+    assert len(converted) == len(set(converted)) > 100  # every part once
+    count = len(converted)
+    normalize.use_stored(stored)  # (let go: a converter is loaded)
+    to_traditional("另一行从来没有写进知识库", "hk")
+    assert len(converted) == count  # (stored once, not again)
+    # the next start reads them all back: a reply from them loads no converter and is OpenCC's
+    converted.clear()
+    normalize._converter.cache_clear()
+    normalize._line_to_traditional.cache_clear()
+    with cache.shipped(None, "none"):
+        again = conversions.load(engine)
+    assert again is not None and again.pending is None and converted == []
+    lines = [line for text in texts for line in text.split("\n")]
+    for key in conversions.VARIANTS:
+        assert all(again.line(line, key) is not None for line in lines if not conversions._DESCRIPTION.search(line))
+    assert not normalize.converter_loaded()
+    sample = lines[::7]
+    for key in conversions.VARIANTS:
+        assert [again.line(line, key) for line in sample] == [normalize.convert_line(line, key) for line in sample]
+
+
+def test_after_an_edit_only_the_new_part_is_converted_when_a_converter_loads(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
+) -> None:
+    """A build of an edited knowledge base serves the parts it finds (here from the shipped analysis, which
+    cannot be read once the build is over) and converts none; when a converter loads, only the new part is
+    converted, and the entry then stored holds every part of the edited texts."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    first = engine.kb.intents[0]
+    new_part = "这句话是改过以后才写进去的新说明"
+    edited_intent = dataclasses.replace(first, answer=first.answer + "\n" + new_part)
+    edited = _Built(engine, dataclasses.replace(engine.kb, intents=(edited_intent, *engine.kb.intents[1:])))
+    converted: list[str] = []
+    real = conversions._converted
+    monkeypatch.setattr(conversions, "_converted", lambda part: converted.append(part) or real(part))
+    with analysis_file.reading(engine.kb.path):
+        stored = conversions.load(edited)  # type: ignore[arg-type]
+    assert stored is not None and stored.pending is not None and converted == []
+    assert stored.line(new_part, "tw") is None
+    assert stored.line(first.title, "tw") is not None  # (read from the shipped analysis)
+    normalize.use_stored(stored)
+    assert to_traditional(new_part, "tw") == normalize.convert_line(new_part, "tw")
+    assert converted == [new_part]
+    normalize._converter.cache_clear()
+    with cache.shipped(None, "none"):  # (the cache directory alone now holds them all)
+        again = conversions.load(edited)  # type: ignore[arg-type]
+    assert again is not None and again.pending is None
+    assert again.line(new_part, "hk") == normalize.convert_line(new_part, "hk")
+    assert again.line(first.title, "t") == normalize.convert_line(first.title, "t")
+
+
+def test_without_a_cache_directory_nothing_is_left_to_store(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
+) -> None:
+    """Stored conversions read from the shipped analysis with no cache directory carry nothing to store."""
+    monkeypatch.setenv("FAQ_CACHE_DIR", "off")
+    with analysis_file.reading(engine.kb.path):
+        stored = conversions.load(engine)
+    assert stored is not None and stored.pending is None and stored.parts
+
+
+def test_a_failure_to_store_what_was_lacking_never_fails_the_reply(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_converters: None
+) -> None:
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
+    with cache.shipped(None, "none"):
+        stored = conversions.load(engine)
+    assert stored is not None and stored.pending is not None
+
+    def failing(*_: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(conversions, "store", failing)
+    normalize.use_stored(stored)
+    line = "一行不在知识库里的说明"
+    assert to_traditional(line, "tw") == normalize.convert_line(line, "tw")
+    assert stored.pending is None
