@@ -85,9 +85,20 @@ Which quantities are overdue durations
     * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经四天不接了``), time since graduating,
       at work, sleepless, juggling loans (``拆东墙补西墙大半年``), a holiday (``七天假``), someone not chasing
       (``好几个月没人催``), calls in a day (``一天换二十个号打过来``), a threat within days (``三天内上门``);
+    * time since a breakup or a wedding (分手半年了), loans juggled (ydyd), the time limit in English (statute of
+      limitations 是三年), 上半年/下半年, an app that no longer opens (两个月打不开了), wages owed to the reader
+      (工资被拖欠三个月) or not paid (两个月没发工资), money per period (一个月两千出头), a term per instalment
+      (7天一期, 一周期的) or a short loan (7天的借款), the stages from day one (第一天到第90天), hearsay from a
+      friend or colleague (朋友说逾期不到90天...), a threshold with its subject before 就 (满五年征信就清了);
     * the reader is the lender further back in the sentence (``借给表姐的那笔钱 她拖了大半年也不还``), unless the words
       after it speak of the reader or the reader's own loans; something else falls due (``租约还有3个月到期``).
+Also read
+    ``一个来月`` (about a month, 30), ``俩月``/``仨月`` (no month of the calendar), ``迟缴过三个月`` (过 after an overdue
+    verb), ``还款日当天`` -> 0, Cantonese ``寻日`` (yesterday), ``today``/``tomorrow``/``yesterday`` as due days,
+    ``截止日是昨天``, ``a 7-day late payment``, ``after 25 days late``, and the day paid beside the due date
+    (``还款日是15号 我16号才还的`` -> 1).
 Choosing
+    A count of days overdue beats a countdown to a due date (``借呗逾期6天 花呗还有三天到期`` is 6).
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
     quantities; among equals the last one wins. A period the reader imagines after 如果/要是/万一/假如/到时候
     counts as bare and says so (``hypothetical``): it is the count only when nothing else is stated
