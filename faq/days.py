@@ -85,9 +85,20 @@ Which quantities are overdue durations
     * the phone off or calls unanswered (``关机一个月``, ``失联半个月``, ``已经四天不接了``), time since graduating,
       at work, sleepless, juggling loans (``拆东墙补西墙大半年``), a holiday (``七天假``), someone not chasing
       (``好几个月没人催``), calls in a day (``一天换二十个号打过来``), a threat within days (``三天内上门``);
+    * time since a breakup or a wedding (分手半年了), loans juggled (ydyd), the time limit in English (statute of
+      limitations 是三年), 上半年/下半年, an app that no longer opens (两个月打不开了), wages owed to the reader
+      (工资被拖欠三个月) or not paid (两个月没发工资), money per period (一个月两千出头), a term per instalment
+      (7天一期, 一周期的) or a short loan (7天的借款), the stages from day one (第一天到第90天), hearsay from a
+      friend or colleague (朋友说逾期不到90天...), a threshold with its subject before 就 (满五年征信就清了);
     * the reader is the lender further back in the sentence (``借给表姐的那笔钱 她拖了大半年也不还``), unless the words
       after it speak of the reader or the reader's own loans; something else falls due (``租约还有3个月到期``).
+Also read
+    ``一个来月`` (about a month, 30), ``俩月``/``仨月`` (no month of the calendar), ``迟缴过三个月`` (过 after an overdue
+    verb), ``还款日当天`` -> 0, Cantonese ``寻日`` (yesterday), ``today``/``tomorrow``/``yesterday`` as due days,
+    ``截止日是昨天``, ``a 7-day late payment``, ``after 25 days late``, and the day paid beside the due date
+    (``还款日是15号 我16号才还的`` -> 1).
 Choosing
+    A count of days overdue beats a countdown to a due date (``借呗逾期6天 花呗还有三天到期`` is 6).
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
     quantities; among equals the last one wins. A period the reader imagines after 如果/要是/万一/假如/到时候
     counts as bare and says so (``hypothetical``): it is the count only when nothing else is stated
@@ -149,7 +160,10 @@ MAX_SCAN: Final = 5_000  # characters searched; a Telegram message holds at most
 _MAX_YEARS: Final = 10
 _WINDOW: Final = 12  # characters of context looked at on each side of a quantity
 
-_STRONG: Final = 3  # attached to an overdue verb, or an explicit due-date phrase
+_STRONG: Final = 4  # attached to an overdue verb, or an explicit due-date phrase
+#: Days left until a due date (还有五天到期): beaten by a count of days overdue, which is what the stage tables need
+#: ("分期乐逾期10天 白条还有五天到期" is 10).
+_COUNTDOWN: Final = 3
 _STATUS: Final = 2  # 还没逾期 / 还没到期 without a number
 _BARE: Final = 1  # a duration with no verb around it
 
@@ -186,7 +200,7 @@ _FOLD: Final = _build_fold_table()
 
 _CN: Final = "零〇一二两俩仨三四五六七八九十百千几"
 #: The days a due date is named by (Cantonese 琴日 yesterday, 听日 tomorrow) and the due date's names (Taiwan's 缴款日).
-_DUE_DAYS: Final = "大后天|后天|明天|明日|听日|今天|今日|大前天|前天|昨天|昨日|琴日"
+_DUE_DAYS: Final = "大后天|后天|明天|明日|听日|今天|今日|大前天|前天|昨天|昨日|琴日|寻日|尋日|当天|today|tomorrow|yesterday"
 _DUE_DATE: Final = "(?:还款|缴款|缴费)日"
 _SP: Final = r"\s{0,2}"
 #: Numbers written in English ("two months behind", "a week late", "a few days overdue"): the count, and whether it is
@@ -207,9 +221,10 @@ _MASTER: Final = re.compile(
     rf"""
     (?P<due>
         (?P<due_day>{_DUE_DAYS}){_SP}(?:[0-9]{{1,2}}{_SP}[号日]{_SP})?
-        (?:就是|就到|才到|就|才|是|系|为|也|到)?{_SP}
-        (?:(?:最后)?{_DUE_DATE}|到期日?|截止|最后一天|最后期限|(?:要|需要|得|该)还)
-      | (?:最后{_DUE_DATE}|{_DUE_DATE}|到期日|到期时间|到期|due{_SP}date){_SP}(?:是|系|在|就是|为|就在)?{_SP}
+        (?:就是|就到|才到|就|才|是|系|为|也|到|is{_SP}(?:the|my))?{_SP}
+        (?:(?:最后)?{_DUE_DATE}|到期日?|截止|最后一天|最后期限|(?:要|需要|得|该)还|due{_SP}date)
+      | (?:最后{_DUE_DATE}|{_DUE_DATE}|到期日|到期时间|到期|截止日|due{_SP}date)
+        {_SP}(?:是|系|在|就是|为|就在|is|was)?{_SP}
         (?P<due_day2>{_DUE_DAYS})
       | (?P<due_day3>昨天|昨日|琴日){_SP}(?:忘了|忘记了?|忘咗|迟了|迟咗|晚了|没有?|冇)(?:还|缴|交)
     )
@@ -227,11 +242,11 @@ _MASTER: Final = re.compile(
           | (?P<geba>个把)
           | (?P<en>(?<![a-z])(?:{_EN_NUMBERS})(?![a-z]))
         )
-        {_SP}(?P<suf>多|余|来)?{_SP}
+        {_SP}(?P<suf>多|余|来)?(?:{_SP}|-(?=[a-z]))
         (?P<unit>
             (?P<day>天|日|tian(?![a-z])|days?(?![a-z]))
-          | (?P<week>个?(?P<wmore>多)?(?:星期|礼拜|周|weeks?(?![a-z])))
-          | (?P<month>(?P<mge>个)?(?P<mmore>多)?(?P<mhalf>半)?月|months?(?![a-z]))
+          | (?P<week>个?(?:(?P<wmore>多)|(?P<wlai>来))?(?:星期|礼拜|周|weeks?(?![a-z])))
+          | (?P<month>(?P<mge>个)?(?:(?P<mmore>多)|(?P<mlai>来))?(?P<mhalf>半)?月|months?(?![a-z]))
           | (?P<year>年|years?(?![a-z]))
         )
         (?P<after_half>半)?
@@ -250,10 +265,16 @@ _DUE_DATE_NAMED: Final = re.compile(
 )
 #: Today's date: 今天17号, 今天都20号了, 现在3月19号.
 _TODAY_DATE: Final = re.compile(rf"(?:今天|今日|现在)(?:是|都|已经|都已经)?{_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]")
+#: The day the reader paid, which counts like today's date: 还款日是15号 我16号才还的 (1 day late).
+_PAID_ON_DATE: Final = re.compile(
+    rf"(?:我|是|^|(?<=[\s,，])){_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]{_SP}(?:早上|上午|中午|下午|晚上|凌晨)?{_SP}(?:才|就)?"
+    r"(?:还|缴|交)(?:的|了|上|清)"
+)
 
 _DUE_OFFSETS: Final = {
     "今天": 0, "今日": 0, "明天": -1, "明日": -1, "听日": -1, "后天": -2, "大后天": -3,
     "昨天": 1, "昨日": 1, "琴日": 1, "前天": 2, "大前天": 3,  # 昨天到期 / 还款日是前天: a day or two late
+    "寻日": 1, "尋日": 1, "当天": 0, "today": 0, "tomorrow": -1, "yesterday": 1,
 }  # fmt: skip
 
 _LEFT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*$")
@@ -272,7 +293,7 @@ _FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过
 #: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
 _COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
-    r"(?:这|那|(?<![目当])前|(?<![超经])过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分"
+    r"(?:这|那|(?<![目当])前|(?<![超经缴期])(?<!迟还)(?<!晚还)过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分"
     # in English: a term, a wait or a rule ("back in 14 days", "within 3 days", "after 90 days", "every two weeks")
     r"|(?<![a-z])(?:in|within|every|per|after|next|until|till))\s{0,2}$"
 )
@@ -306,7 +327,11 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     # 刚毕业一年 / 上班两个月才拿三千八 / 失眠一周了 / 独自扛了好几个月: other spans of the reader's life
     r"|毕业|工作|上班|打工|失眠|扛了|扛着|harass|borrow"
     # 拆东墙补西墙大半年 / 以贷养贷快三年: how long the reader has juggled loans, not how long one is overdue
-    r"|补西墙|以贷养贷|借新还旧"
+    r"|补西墙|以贷养贷|借新还旧|ydyd"
+    # 分手半年了 / 结婚三年: how long since the reader's life changed
+    r"|分手|离婚|结婚|在一起|认识"
+    # "statute of limitations 是三年": the length of the time limit, in English
+    r"|statute|imitations?"
     # 骂了我大半个月 / 恐吓了我三天 / 爆通讯录一周了: how long the collectors' harassment went on
     r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"
 )
@@ -314,6 +339,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
 _LENDER: Final = re.compile(
     r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|我借给|借出"
     rf"|借了我(?=[0-9{_CN}])"  # 表弟借了我八千
+    r"|(?:工资|薪水|工钱|薪资)(?:被|让)?(?:老板|公司|厂里)?(?:拖欠|欠)(?:了|着)?"  # 工资被拖欠三个月: owed to the reader
 )
 #: Further back in the sentence (借给表姐的那笔钱 她拖了大半年也不还), the reader is still the lender unless the words after it
 #: speak of the reader (我) or of the reader's own loans (逾期, 网贷 ...).
@@ -324,7 +350,9 @@ _READERS_OWN_DEBT: Final = re.compile(
 )
 #: 据说逾期满两个月就会上门 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
 #: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
-_HEARSAY: Final = re.compile(r"听说|听讲|听人说|听人讲|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说")
+_HEARSAY: Final = re.compile(
+    r"听说|听讲|听人说|听人讲|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说|(?:朋友|同事|网友|亲戚)(?:跟我)?(?:说|讲)"
+)
 _SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|今天")
 
 # right context, anchored right after the quantity
@@ -338,6 +366,7 @@ _EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期(?!乐)|停催|停息|挂账"
     rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下"  # 三天没睡: how long the reader has not slept
     rf"|的?长?假(?!的)"  # 七天假 / 十天长假: a holiday
+    rf"|为?一期|期的"  # 7天一期 / 一周期的借款: the term of one instalment
     rf")"
 )
 #: 一个月工资 / 一个月底薪三千五: a monthly amount, not a duration (directly after the quantity: "逾期第3天 工资下个月才发"
@@ -349,16 +378,18 @@ _OTHER_PERIOD_AFTER: Final = re.compile(
     r"(?:(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存))"
     # or asked for: 一个月多少 / 一年多少钱
     r"|多少"
+    # or named: 一个月两千出头 / 干活一个月五千多 / 一天200块
+    rf"|(?:{_SP}(?:[0-9]{{3,}}|[0-9.]+{_SP}[块元千万kKwW]|[{_CN}]+(?:块|元|千|万)))"
     # how long the reader has been out of work or in hospital: 三个月没找到工作 / 半个月没收入 / 住了一个月的院
     # (directly after the number: "逾期三到五个月 没有工作" keeps its count)
-    r"|(?:没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|的院)"
+    r"|(?:没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|没(?:有)?发(?:工资|钱|薪)|的院)"
     # how long something else has kept the reader waiting: 客服三天没回复 / 一周都没人理 / 半个月了还没到账
     rf"|(?:{_SP}(?:了{_SP})?(?:都|也|还|一直)?{_SP}"
     r"(?:(?:没有?|没人|不)(?:回复|回音|回应|回我|答复)|没有?(?:消息|结果|到账|动静|反应|下文|进展|通过|退)|没人(?:理|管|催|找)))"
 )
 #: How long the reader has not answered or had the phone off (三天没接了 / 一周不接电话 / 半个月没开机): not overdue time,
 #: even right after 已经.
-_UNANSWERED_AFTER: Final = re.compile(rf"{_SP}(?:了{_SP})?(?:都|也|一直)?{_SP}(?:没有?接|不接|没开机|关机|没上线)")
+_UNANSWERED_AFTER: Final = re.compile(rf"{_SP}(?:了{_SP})?(?:都|也|一直)?{_SP}(?:没有?接|不接|没开机|关机|没上线|打不开|登不上|登录不了|用不了|打不通|联系不上)")
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
 _OTHER_CLOCK: Final = (
@@ -371,7 +402,7 @@ _OTHER_CLOCK_RIGHT_AFTER: Final = re.compile(rf"的?{_OTHER_CLOCK}")
 _TERM_AFTER: Final = re.compile(
     rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该|能|可以){_SP}(?:还|扣|交|付)|到期|还款(?!日)|还钱"
     # 7天借1500 / 7天期的借款: a short loan's term
-    rf"|期的?{_SP}借|借{_SP}[0-9{_CN}])"
+    rf"|期的?{_SP}借|借{_SP}[0-9{_CN}]|的{_SP}(?:借款|贷款|网贷|小贷|口子))"
 )
 #: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
 #: an overdue verb comes before it (逾期近两个月 = nearly two months).
@@ -395,8 +426,12 @@ _HYPOTHETICAL_AFTER: Final = re.compile(
 #: "晚一天算逾期吗", "迟两日还会点", "晚还一天会上征信吗": being late (no 了: not yet) asked about, not a count.
 _LATE_ASK_BEFORE: Final = re.compile(r"(?:晚|迟)(?:还款?|缴款?|交)?\s{0,2}$")
 _LATE_ASK_AFTER: Final = re.compile(
-    rf"{_SP}(?:还款?|缴款?|交)?{_SP}(?:的话|就|也|会|算|还算|有|能|要|可以|是否|是不是|行|没事|影响|上征信|[吗吧呢?？]|$)"
+    rf"{_SP}(?:还款?|缴款?|交)?{_SP}(?:的话|就|也|会|算|还算|有|能|要|可以|是否|是不是|行|没事|影响|上征信|才到|[吗吧呢?？]|$)"
 )
+#: "after 25 days late": the English words for being late right after the quantity outweigh a word before it.
+_LATE_IN_ENGLISH_AFTER: Final = re.compile(rf"{_SP}(?:overdue|late(?!r)|behind|past\s?due)", re.IGNORECASE)
+#: 上半年 / 下半年: a half of the calendar year.
+_CALENDAR_HALF_BEFORE: Final = re.compile(r"[上下]$")
 #: "逾期一天还收两百", "晚一天要另外收200": a charge per period late, not a count.
 _CHARGE_AFTER: Final = re.compile(
     rf"{_SP}(?:还|就|要|都|会)*{_SP}(?:另外|额外|再)?{_SP}(?:收|罚|扣)(?:取|我)?{_SP}(?:[0-9{_CN}]|多少)"
@@ -408,16 +443,17 @@ _LISTED: Final = re.compile(
     rf"{_NUM}{_SP}(?P<u>天|个月|年|周)(?:(?:{_SP}[、/和或跟]{_SP}|\s{{1,2}}){_NUM}{_SP}(?P=u)){{2,}}"
     rf"|{_NUM}{_SP}(?P<v>天|个月|年|周){_SP}[、/和或跟]{_SP}{_NUM}{_SP}(?P=v)"
     rf"|(?<![0-9.])[01]{_SP}(?:-|~|到|至|—){_SP}[0-9]{{2,4}}{_SP}天"
+    rf"|第{_SP}[1一]{_SP}天?{_SP}(?:-|~|到|至|—){_SP}第?{_SP}{_NUM}{_SP}天"
 )
 #: "他们一天换二十个号打过来", "同一个号一天打来七八次": a day with calls in it, how often, not a count.
 _CALLS_IN_A_DAY_AFTER: Final = re.compile(r"[^,，。.!！?？;；\n]{0,10}?(?:打|催|call)", re.IGNORECASE)
 #: A threshold someone names ("说逾期超过90天就移交法院", "满三个月以后就会起诉"): what happens past it, not where
 #: the reader stands ("我现在第85天" is).
 _THRESHOLD_BEFORE: Final = re.compile(r"(?:(?P<firm>超过|超出|满|达到)|到了|过了)\s*$")
-_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}(?:就|(?P<only>才))")
+_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}(?P<what>[^\s了,，。?？!！]{{1,4}}?)??(?:就|(?P<only>才))")
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
 _QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
-_AGO_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前")
+_AGO_AFTER: Final = re.compile(r"(?:以|之)?前")
 _AGO_OVERDUE_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
 _BARE_EXCLUDED_AFTER: Final = re.compile(
     rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间"
@@ -442,7 +478,7 @@ _OTHER_THING_DUE: Final = re.compile(r"合同|租约|房租|签证|护照|身份
 #: "Today is" before an ordinal day (Cantonese 今日系第二日, 而家系第五日): the reader counts the days of the
 #: debt, as 今天是第二天 does, though a bare 日 is otherwise a date.
 _TODAY_IS_BEFORE: Final = re.compile(rf"(?:今日|今天|而家|现在){_SP}(?:已经)?{_SP}(?:系|是)?{_SP}$")
-_DATE_AFTER_YEAR: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]{{1,3}}{_SP}月|底|初|中|末|份|级)")
+_DATE_AFTER_YEAR: Final = re.compile(rf"(?:{_SP}[0-9{_CN}]{{1,3}}{_SP}月|底|初|中(?!间)|末|份|级)")
 _DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
 #: 两个月零五天, 一年三个月: directly adjacent or joined by 零/又/加. A space alone separates two phrases
 #: ("逾期一个月 一天打十几次": a month overdue, then a frequency), never one compound.
@@ -555,6 +591,8 @@ class _Quantity(NamedTuple):
     single_day: bool  # "一天": usually "some day" / "per day"
     ordinal: bool  # 第X天
     article: bool = False  # "a month": a count only beside an overdue word
+    vague: bool = False  # 几天 / 好几年: gives way to a precise count
+    half: bool = False  # 半年 / 半个月 (no number before it)
 
 
 class _Candidate(NamedTuple):
@@ -631,12 +669,15 @@ def _measure(match: re.Match[str]) -> _Quantity | None:
         if match["wmore"] or match["mmore"] or match["after_more"]:
             total += _MORE_UNIT_DAYS[unit]
             approximate = True
+        if match["wlai"] or match["mlai"]:
+            approximate = True  # 一个来月: about a month
         days = int(total + 0.5)
     if match["asuf"]:
         approximate = True
     if days > MAX_DAYS:
         return None
-    bare_month = unit == "month" and match["month"] == "月" and match["geba"] is None
+    # 仨月 / 俩月 / 两月 name no month of the calendar (三月 and 二月 do)
+    bare_month = unit == "month" and match["month"] == "月" and match["geba"] is None and match["cn"] not in ("俩", "仨", "两")
     return _Quantity(
         start=match.start("dur"),
         end=match.end("dur"),
@@ -646,6 +687,8 @@ def _measure(match: re.Match[str]) -> _Quantity | None:
         bare_month=bare_month,
         ri=match["day"] == "日",
         ji_only=match["cn"] == "几",
+        vague=match["cn"] in ("几", "好几"),
+        half=match["half"] is not None and match["halfmod"] is None,
         single_day=unit == "day" and count == 1 and not approximate and not match["ord"],
         ordinal=bool(match["ord"]),
         article=(match["en"] or "").lower() in _EN_ARTICLES,
@@ -742,7 +785,9 @@ def _names_a_threshold(left: str, right: str) -> bool:
     """"超过90天就起诉", "满三个月才上征信", "过了60天就转委外": what happens past a period, not where the reader is."""
     before = _THRESHOLD_BEFORE.search(left)
     after = _THRESHOLD_AFTER.match(right) if before is not None else None
-    return after is not None and (before["firm"] is not None or after["only"] is None)  # type: ignore[index]
+    if after is None or (after["what"] and before["firm"] is None):  # type: ignore[index]
+        return False  # (a subject before 就, "满五年征信就清了", only after 超过 / 满 / 达到)
+    return before["firm"] is not None or after["only"] is None  # type: ignore[index]
 
 
 def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
@@ -794,12 +839,16 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
             if _OTHER_THING_DUE.search(left):
                 return None
             if _DUE_AFTER.match(right) or _COUNTDOWN_WORDS.search(_left_clause(text, start, 2 * _WINDOW)):
-                return candidate(-quantity.days, _STRONG)
+                return candidate(-quantity.days, _COUNTDOWN)
             return None  # 还有2天 / 还剩一周: time left, never time overdue
         if _AFTER_THEN_DUE.match(right):
-            return candidate(-quantity.days, _STRONG)
-    if _EXCLUDED_BEFORE.search(left) or (quantity.single_day and _YOU_BEFORE.search(left)):
-        return None
+            return candidate(-quantity.days, _COUNTDOWN)
+    if (_EXCLUDED_BEFORE.search(left) and not _LATE_IN_ENGLISH_AFTER.match(right)) or (
+        quantity.single_day and _YOU_BEFORE.search(left)
+    ):
+        return None  # (but "after 25 days late" is 25)
+    if quantity.half and _CALENDAR_HALF_BEFORE.search(left):
+        return None  # 下半年要领证: the second half of the year
     verb = _attachment(left, right)
     if _EXCLUDED_AFTER.match(right) or _lent_by_reader(left, text, start) or _heard_of(text, start):
         return None
@@ -840,9 +889,11 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
         return None  # 一天打了六个电话 / 三天打十几次
     if verb.blocked and not strong_after:
         return None
+    if quantity.ji_only and verb.attached and not verb.adjacent and not right.strip():
+        return None  # "逾期 联系家人 几天": a query asking how many days, the verb far back
     if verb.attached or strong_after:
         # A vague 几天 ("晚几天还") gives way to anything precise, such as a due date (明天到期).
-        return candidate(quantity.days, _BARE if quantity.ji_only else _STRONG)
+        return candidate(quantity.days, _BARE if quantity.vague else _STRONG)
     if _BARE_EXCLUDED_AFTER.match(right):
         return None
     if quantity.single_day and not _LE_AFTER.match(right):
@@ -881,7 +932,7 @@ def _by_the_calendar(text: str) -> _Candidate | None:
     """"还款日是12号 今天15号" is 3, "6月5号的还款 今天7月5号了" 30, "还款日20号 今天18号" -2: a due date and today's
     date, both named (in the same month unless months are given)."""
     due = _DUE_DATE_NAMED.search(text)
-    today = _TODAY_DATE.search(text)
+    today = _TODAY_DATE.search(text) or _PAID_ON_DATE.search(text)
     if due is None or today is None:
         return None
     due_month, due_day = due["m1"] or due["m2"], int(due["d1"] or due["d2"])
@@ -911,8 +962,6 @@ def _days_between(due_month: int, due_day: int, month: int, day: int) -> int | N
 def _candidates(text: str) -> list[_Candidate]:
     found: list[_Candidate] = []
     by_the_calendar = _by_the_calendar(text) if "号" in text or "日" in text else None
-    if by_the_calendar is not None:
-        found.append(by_the_calendar)
     listed = [match.span() for match in _LISTED.finditer(text)]
     for token in _tokens(text):
         if isinstance(token, _Quantity):
@@ -926,6 +975,8 @@ def _candidates(text: str) -> list[_Candidate]:
             found.append(_Candidate(token.start(), token.end(), _DUE_OFFSETS[day], False, _STRONG))
         else:
             found.append(_Candidate(token.start(), token.end(), 0, False, _STATUS))
+    if by_the_calendar is not None:
+        found.append(by_the_calendar)  # both dates named: the count wins over "到期 今天" read on its own
     return found
 
 

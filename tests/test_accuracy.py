@@ -267,7 +267,11 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: plan, English for no longer answering, examples for a fake warrant, for article 313 and for uninstalling).
 KNOWN_REFUSALS = {
     "everyday_holdout12b.yaml": 1,  # acc20: 2 -> 1 (a how-to question closed by 啊, then the story, is that question)
-    "everyday_holdout13b.yaml": 1,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意)
+    "everyday_holdout13b.yaml": 2,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意); read22: 1 -> 2
+    # and 15b 0 -> 1: two messages that got a false crisis reply from the model before crisis_train_12 (no answer
+    # either) now reach the matcher, which refuses one (whether to keep putting a debt off as a friend did) and offers
+    # "did you mean" for the other (evidence first: whether to keep something for later); matcher work left open
+    "everyday_holdout15b.yaml": 1,
     # everyday_holdout15b (3) and 15c (1), round 15 as promoted, answered by acc21: a platform disowning the firm
     # it hired (撇清/甩锅 as 撇清), a debt that grew from one sum to another asked how it was worked out, a named
     # app asked whether it is a regular lender, English for a debt that expires or is time barred

@@ -1556,7 +1556,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout12c.yaml": 0,  # 2 before crisis_train_11 (crisisfa3: every loan unpayable, changing one's number)
     "queries_holdout12.yaml": 0,
     "everyday_holdout13.yaml": 0,  # round 13 (the same brief), after crisis_train_11: one rule cue, no model alarm
-    "everyday_holdout13b.yaml": 3,  # three false alarms of the model on stories with no word of dying
+    "everyday_holdout13b.yaml": 2,  # false alarms of the model on stories with no word of dying (3 before crisis_train_12, read22)
     "everyday_holdout13c.yaml": 0,
     "queries_holdout13.yaml": 0,
     "everyday_holdout14.yaml": 1,  # round 14 (the same brief): one false alarm of the model (0.62), a short wish to change an emergency contact
@@ -1564,7 +1564,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout14c.yaml": 0,
     "queries_holdout14.yaml": 0,
     "everyday_holdout15.yaml": 0,  # round 15 (the same brief)
-    "everyday_holdout15b.yaml": 1,  # one false alarm of the model (0.80): a story that wonders whether to keep something
+    "everyday_holdout15b.yaml": 0,  # 1 before crisis_train_12 (read22: a story that wonders whether to keep something)
     "everyday_holdout15c.yaml": 0,
     "queries_holdout15.yaml": 0,
     "dev.yaml": 0,

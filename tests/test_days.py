@@ -889,3 +889,126 @@ def test_a_count_found_only_without_the_distress_words_is_none(engine: Engine) -
     the distress ("整宿睡不着半个月了" is how long the reader has not slept)."""
     assert engine.reply("心里好慌 已经失眠十来天了 有人能聊聊吗").days is None
     assert engine.reply("逾期25天 天天失眠 怎么办").days == 25
+
+
+# ------------------------------------------------------------------------------ read22: issue 9's families
+
+# Durations that are not the reader's overdue time, and overdue counts written in ways not read before.
+READ22_NOT_OVERDUE = [
+    # time since a breakup, a wedding; juggling loans in initials
+    ("跟前女友分开 分手一年多了 紧急联系人还是她", None),
+    ("结婚五年了 老婆不知道我有网贷", None),
+    ("ydyd快两年了 现在一个都还不上", None),
+    # the time limit in English, a half of the calendar year, the stages from the first day
+    ("听说 statute of limitations 是两年?", None),
+    ("上半年借的 会不会影响考编", None),
+    ("第1天到第60天催收都会做什么", None),
+    # a threshold with what it applies to before 就; hearsay from a friend or colleague
+    ("是不是超过两年法院就不受理了", None),
+    ("同事说逾期不到一个月不会上门 真的假的", None),
+    # an app that no longer opens, wages owed to the reader, wages not paid
+    ("那个平台已经三周登不上了 钱还给谁", None),
+    ("工资被公司拖欠了四个月 我该找谁", None),
+    ("单位半年没发工资了 房贷都快还不上", None),
+    # money per period, a short loan's term, the term of an instalment
+    ("打零工一个月三千出头 网贷每个月要还两千", None),
+    ("14天的借款 到手只有七成", None),
+    ("逾期第六天 那个口子10天一期", 6),
+    # a count of hours, a count in English before a rule
+    ("the app says I'm 12 days late and they added a fee", 12),
+]
+READ22_OVERDUE_FORMS = [
+    ("逾期一个来月了 会不会上门", 30),
+    ("俩月没还了 会怎么样", 60),
+    ("拖了仨星期了", 21),
+    ("信用卡晚缴过两个月 现在能办房贷吗", 60),
+    ("拍拍贷逾期三年 中间没还过一分", 1095),
+    ("逾期第五十天 之前还好 这周开始打我同事", 50),
+    ("逾期七年了 好几年都没人找过我", 2555),
+    ("I've been 9 days late on 借呗, after 9 days late do they call family?", 9),
+    ("a 15-day late payment on my card, will it hurt my credit?", 15),
+    # the due date's own day; yesterday in Cantonese; English due days; a deadline named
+    ("还款日当天下午才还上 算逾期吗", 0),
+    ("寻日到期 今日先还得唔得", 1),
+    ("due date is tomorrow, can I get more time", -1),
+    ("today is my due date on 花呗 and I only have half", 0),
+    ("最后缴款截止日是昨天 今天一早补上了", 1),
+    # both dates named, the later one the day paid; the count beats a countdown of another loan
+    ("还款日是8号 我10号才还上的 会上征信吗", 2),
+    ("还款日是20号 今天22号 到期今天才发现", 2),
+    ("借呗逾期6天 花呗还有三天到期 先还哪个", 6),
+    # the money will be late: asked about, a due date stated wins
+    ("后天就是还款日 工资得晚两天才到", -2),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), READ22_NOT_OVERDUE + READ22_OVERDUE_FORMS)
+def test_read22_families(text: str, expected: int | None) -> None:
+    assert _days(text) == expected, parse_days(text)
+
+
+_MONEY = st.sampled_from(["两千", "三千出头", "五千多", "2000", "4500块", "一万"])
+
+
+@given(
+    st.sampled_from(["", "退休金", "送外卖 ", "在厂里上班 ", "我老公 "]),
+    st.sampled_from(["一个月", "一天", "一年", "一周"]),
+    _MONEY,
+)
+def test_money_per_period_is_no_overdue_count(lead: str, period: str, money: str) -> None:
+    text = f"{lead}{period}{money}"
+    assert parse_days(text) is None, text
+
+
+@given(
+    st.sampled_from(["分手", "离婚", "结婚", "毕业"]),
+    st.sampled_from(["", "快", "都", "差不多"]),
+    _numbers,
+    _written,
+    st.sampled_from(list(_UNITS)),
+    st.sampled_from(["", "了", "了 网贷的事她不知道"]),
+)
+def test_time_since_a_life_event_is_no_overdue_count(
+    event: str, about: str, n: int, written: str, unit: str, tail: str
+) -> None:
+    text = f"{event}{about}{_numeral(n, written)}{unit}{tail}"
+    assert parse_days(text) is None, text
+
+
+@given(
+    st.integers(min_value=1, max_value=90),
+    st.integers(min_value=1, max_value=30),
+    st.sampled_from(["还有{}天到期", "还有{}天就到还款日", "{}天后到期"]),
+)
+def test_an_overdue_count_beats_another_loans_countdown(overdue: int, left: int, countdown: str) -> None:
+    for text in (f"借呗逾期{overdue}天 白条{countdown.format(left)}", f"白条{countdown.format(left)} 借呗逾期{overdue}天"):
+        found = parse_days(text)
+        assert found is not None and found.days == overdue, (text, found)
+
+
+@given(
+    st.sampled_from(["俩", "仨"]),
+    st.sampled_from(["个月", "月", "天", "星期", "周"]),
+    st.sampled_from(["逾期", "拖了", ""]),
+    st.sampled_from(["没还了", "了 怎么办"]),
+)
+def test_colloquial_two_and_three_are_counts(numeral: str, unit: str, verb: str, tail: str) -> None:
+    n = {"俩": 2, "仨": 3}[numeral]
+    per = {"个月": 30, "月": 30, "天": 1, "星期": 7, "周": 7}[unit]
+    text = f"{verb}{numeral}{unit}{tail}"
+    found = parse_days(text)
+    assert found is not None and found.days == n * per, (text, found)
+
+
+@given(st.integers(min_value=1, max_value=27), st.integers(min_value=1, max_value=3), st.sampled_from(["我", ""]))
+def test_the_day_paid_counts_like_todays_date(due: int, late: int, who: str) -> None:
+    text = f"还款日是{due}号 {who}{due + late}号才还的 算逾期吗"
+    found = parse_days(text)
+    assert found is not None and found.days == late, (text, found)
+
+
+@given(st.integers(min_value=2, max_value=120), st.sampled_from(["late", "overdue", "past due"]))
+def test_english_counts_after_a_rule_word_or_with_a_hyphen(n: int, late: str) -> None:
+    for text in (f"what happens after {n} days {late}", f"a {n}-day {late} payment"):
+        found = parse_days(text)
+        assert found is not None and found.days == n, (text, found)
