@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import time
 
 import cn2an
 import pytest
@@ -427,21 +426,15 @@ def test_result_type() -> None:
     assert parse_days("逾期4天") == DayCount(days=4, approximate=False, span=(2, 4))
 
 
-def test_long_garbage_is_fast() -> None:
+def test_long_garbage_is_read_only_within_the_scanned_prefix() -> None:
+    # What bounds the parser's work on any input: it reads only the first MAX_SCAN characters (the time it
+    # takes is the benchmark's business, `python -m faq bench`, never a timed assertion here).
     for text in ("十天" * 50_000, "1" * 100_000, "一" * 100_000, "逾期3天" * 20_000, " " * 100_000):
-        started = time.perf_counter()
         result = parse_days(text)
-        assert time.perf_counter() - started < 1.0
+        assert result == parse_days(text[:MAX_SCAN])
         assert result is None or result.span[1] <= min(len(text), MAX_SCAN)
-
-
-def test_typical_message_is_fast() -> None:
-    parse_days("借了5000逾期十天了怎么办")  # warm the numeral cache
-    runs = 2_000
-    started = time.perf_counter()
-    for _ in range(runs):
-        parse_days("借了5000逾期十天了怎么办")
-    assert (time.perf_counter() - started) / runs < 1e-3  # ~20 µs in practice; loose for slow CI
+    assert parse_days("好" * MAX_SCAN + "逾期3天") is None  # a count past the scanned prefix is never looked for
+    assert parse_days("好" * (MAX_SCAN - 10) + "逾期3天") is not None
 
 
 # ---------------------------------------------------------------------------------------------
