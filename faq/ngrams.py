@@ -632,29 +632,30 @@ class NgramModel:
 
     def vector(self, normalized: str, tokens: list[str]) -> _Vector:
         """A message's TF-IDF vector over the known n-grams (the same weighting as the examples')."""
+        idf = self._idf
+        log, sqrt = math.log, math.sqrt
         ids: list[int] = []
-        counts: list[int] = []
-        sizes: list[int] = []
+        weights: list[float] = []
         for channel in (_char_grams(normalized), [_WORD + t for t in tokens if t.strip()]):
-            # each known n-gram's count, in the order of its first occurrence
-            counted = Counter(self._ids(channel))
+            found = self._ids(channel)
+            # each known n-gram's count, in the order of its first occurrence (what Counter gives)
+            counted = dict.fromkeys(found, 0)
+            once = len(counted) == len(found)  # each n-gram once (the unknown ones too)
+            if not once:
+                for k in found:
+                    counted[k] += 1
             counted.pop(-1, None)
+            if not counted:
+                continue
+            # (1 + log(1)) x idf is the idf itself: the logarithm only for an n-gram seen more than once
+            if once:
+                values = [idf[k] for k in counted]
+            else:
+                values = [idf[k] if tf == 1 else (1.0 + log(tf)) * idf[k] for k, tf in counted.items()]
+            norm = sqrt(sum([w * w for w in values]))
             ids += counted
-            counts += counted.values()
-            sizes.append(len(counted))
-        at = np.array(ids, dtype=np.int64)
-        weights = np.frombuffer(self._idf, dtype=np.float64)[at]  # (the floats the model's idf reads as Python's)
-        if sum(counts) != len(counts):  # an n-gram seen more than once: (1 + log(tf)) x idf (x 1.0 is exact)
-            log = math.log
-            weights *= np.array([1.0 if tf == 1 else 1.0 + log(tf) for tf in counts], dtype=np.float64)
-        # Each channel L2-normalised: its squares (the same products as Python's) summed by Python's sum in
-        # their order (numpy's sum adds in pairs: other last digits), each weight divided by the norm.
-        squares = (weights * weights).tolist()
-        cut = sizes[0]
-        for part, summed in ((weights[:cut], squares[:cut]), (weights[cut:], squares[cut:])):
-            if summed:
-                part /= math.sqrt(sum(summed))
-        return _Vector(at, weights)
+            weights += [w / norm for w in values]
+        return _Vector(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64))
 
     def _ids(self, keys: list[str]) -> list[int]:
         """The vocabulary id of each n-gram, -1 for one the examples never use."""

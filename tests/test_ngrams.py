@@ -1,5 +1,5 @@
-"""The n-gram model's per-message reading: the same n-grams and the same TF-IDF vector, to the last bit, as the
-plain computations they replaced."""
+"""The n-gram model's per-message reading: the character n-grams (built by joining characters) are every slice in
+order, and the TF-IDF vector is the plain n-gram-by-n-gram computation's, to the last bit."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_the_vector_is_the_plain_computations_to_the_last_bit(engine: Engine) ->
     """Over the bench's messages (a day count added: n-grams seen twice), a few with several chunks or nothing
     known, and some examples of the knowledge base."""
     analyzer, model = engine.analyzer, engine.matcher.ngrams
-    texts = bench.batch_messages(engine, 400) + ["", "   ", "zzzz qqqq", "逾期 逾期 逾期 三天", "催收 催收"]
+    texts = [*bench.batch_messages(engine, 400), "", "   ", "zzzz qqqq", "逾期 逾期 逾期 三天", "催收 催收"]
     texts += list(engine.matcher.examples[::50])
     repeated = 0
     for text in texts:
