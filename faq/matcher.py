@@ -896,7 +896,12 @@ class Matcher:
         # Each owner's examples read are a run of ``at`` (the examples are grouped by owner); an owner with
         # none starts where the next one does (or at the 0.0 column) and gets 0.0.
         bounds = at.searchsorted(self._bounds_of_owners)  # (the last: m)
-        maxima = np.maximum.reduceat(rows, bounds[:-1], axis=1)
+        # The maxima of the values' bit patterns read as int64: for floats >= +0.0 (none is -0.0 or NaN: sums,
+        # products and quotients of weights > 0) the order of the patterns is the order of the values, so that
+        # each maximum is the same float to the last bit, in about half the time of a float maximum (numpy's
+        # reduceat pays per run, and there is a run per owner and row: ~60 ns a run for floats, ~30 for
+        # integers).
+        maxima = np.maximum.reduceat(rows.view(np.int64), bounds[:-1], axis=1).view(np.float64)
         # (maxima are >= 0 and finite: times 1 they stay, times 0 they are 0.0)
         maxima *= bounds[1:] > bounds[:-1]
         return maxima

@@ -95,10 +95,12 @@ def _char_grams(normalized: str) -> list[str]:
     out: list[str] = []
     for chunk in normalized.split():
         padded = f" {chunk} "
-        size = len(padded)
         out += chunk  # the 1-grams (the padding spaces are no 1-gram)
-        out += [padded[k : k + 2] for k in range(size - 1)]
-        out += [padded[k : k + 3] for k in range(size - 2)]
+        # each character joined to the next, then each pair to the character after it: the same strings as
+        # slicing at every position, in the same order, in about half the time
+        pairs = list(map(operator.add, padded, padded[1:]))
+        out += pairs
+        out += map(operator.add, pairs, padded[2:])
     return out
 
 

@@ -154,7 +154,13 @@ def test_probabilities_are_probabilities(engine: Engine) -> None:
 
 
 def _maxima_over_every_example(
-    matcher: Matcher, tokens: list[str], shared: np.ndarray, char_shared: np.ndarray, query_mass: float, char_mass: float
+    matcher: Matcher,
+    tokens: list[str],
+    shared: np.ndarray,
+    char_shared: np.ndarray,
+    query_mass: float,
+    char_mass: float,
+    in_example: np.ndarray,
 ) -> tuple[np.ndarray, bool]:
     """What Matcher._example_maxima computes, over every example (the computation it replaced), and whether
     the examples RapidFuzz compares had a tie at their boundary."""
@@ -174,14 +180,15 @@ def _maxima_over_every_example(
     choices = [matcher.sorted_strings[i] for i in top.tolist()]
     fuzzy[top] = process.cdist([" ".join(sorted(tokens))], choices, scorer=fuzz.ratio, dtype=np.float64)[0] / 100.0
     together = overlap * fuzzy + chars * fuzzy + overlap * chars
-    rows = np.vstack([overlap, containment, chars, fuzzy, together, shared])
+    rows = np.vstack([overlap, containment, chars, fuzzy, together, shared, in_example])
     return np.maximum.reduceat(rows, matcher.starts, axis=1), tie
 
 
 def test_the_examples_read_give_every_owner_its_maxima_to_the_last_bit(engine: Engine) -> None:
     """Matcher._example_maxima reads only the examples that share a character with the message; the maxima are
-    the same as over every example, bit for bit, also when the examples RapidFuzz compares tie at their
-    boundary (a few compared: the knowledge base's near-duplicate examples tie) and for an example left out."""
+    the same as over every example, bit for bit (the domain words' too; taken over the values' bit patterns),
+    also when the examples RapidFuzz compares tie at their boundary (a few compared: the knowledge base's
+    near-duplicate examples tie) and for an example left out."""
     matcher = engine.matcher
     config = matcher.config
     messages = ["会不会爆通讯录", "拖了三个多月 会不会被告", "催收天天打电话给我同事怎么办", "征信", "网贷", "明天下雨吗"]
@@ -197,13 +204,15 @@ def test_the_examples_read_give_every_owner_its_maxima_to_the_last_bit(engine: E
                 char_mass = sum(matcher.char_idf.get(c, 0.0) for c in letters)
                 shared = matcher_module._gather(matcher._weighted_tokens, ordered, len(matcher.examples))
                 char_shared = matcher_module._gather(matcher._weighted_chars, letters, len(matcher.examples))
+                domain = sorted(matcher.domain_words & set(tokens))
+                in_example = matcher_module._gather(matcher._weighted_tokens, domain, len(matcher.examples))
                 for left_out in (None, int(np.argmax(shared))):
-                    s, c = shared.copy(), char_shared.copy()
+                    s, c, d = shared.copy(), char_shared.copy(), in_example.copy()
                     if left_out is not None:
-                        s[left_out] = c[left_out] = 0.0
-                    expected, tie = _maxima_over_every_example(matcher, tokens, s, c, query_mass, char_mass)
+                        s[left_out] = c[left_out] = d[left_out] = 0.0
+                    expected, tie = _maxima_over_every_example(matcher, tokens, s, c, query_mass, char_mass, d)
                     ties += tie
-                    got = matcher._example_maxima(tokens, s, c, query_mass, char_mass)
+                    got = matcher._example_maxima(tokens, s, c, query_mass, char_mass, d.copy())
                     assert got.shape == expected.shape and np.array_equal(got, expected), (text, fuzzy_examples)
     finally:
         matcher.config = config
