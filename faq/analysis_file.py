@@ -33,13 +33,14 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from faq import analyze, cache, screens
+from faq import analyze, cache, regexes, screens
 
 #: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
 #: every start (``conversions``: its reply texts in Traditional characters, :mod:`faq.conversions`, keyed by
 #: OpenCC's dictionaries and read only with them; ``crisis-screens``: :data:`faq.screens.KIND`, keyed by
-#: the crisis patterns, faq/screens.py and the regex parser, and read only with them).
-KINDS = ("analyzer", "tokens", "ngrams", "conversions", screens.KIND)
+#: the crisis patterns, faq/screens.py and the regex parser, and read only with them; ``regexes-checked``:
+#: :data:`faq.regexes.KIND`, that the crisis patterns all compiled, keyed by them and by Python's ``re``).
+KINDS = ("analyzer", "tokens", "ngrams", "conversions", screens.KIND, regexes.KIND)
 #: The code and tables that compute those entries, and their digest: the file is read only with the very code
 #: that wrote it (see :func:`faq.analyze.code_version`).
 CODE = analyze.ANALYSIS_CODE

@@ -25,6 +25,7 @@ Pure functions, no I/O except :func:`load_rate_texts` (the maintainer-editable `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, fields, replace
@@ -233,66 +234,71 @@ def parse_rate(text: str) -> float | None:
 
 _TERM = rf"(?:半个?月|下个?月|半年|下个?星期|下周|[\d.{_CN}]+\s*(?:天|日|个?周|个?星期|个?礼拜|个月|月|年))"
 #: (field, pattern) in the order they are tried; each match's text is blanked so later patterns do not
-#: read the same figure again ("每期还500" is no single repayment, "砍头息扣了500" no principal).
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        (
-            "monthly_rate",
-            rf"(?:月息|月利率|月利|月费率|每月利率|月费)\s*(?:是|为|才|只有|按)?\s*(?P<rate>{_RATE_VALUE})",
-        ),
-        (
-            "daily_rate",
-            rf"(?:日息|日利率|日利|日费率|每天利息|每日利息|天息)\s*(?:是|为|才|只有|按)?\s*(?P<rate>{_RATE_VALUE})",
-        ),
-        ("interest", rf"(?:每个?月|一个月|月)\s*(?:的)?\s*利?息\s*(?:是|为|要|收|交|付)?\s*{_AMT}"),
-        (
-            "instalment",
-            rf"(?P<per>每期|每个?月|每周|每星期|每礼拜|月供|周供|一期|一个月|一月)\s*(?:要|需要|需|得|都)?\s*"
-            rf"(?:还款?|还|供|扣款?|交|付)?\s*(?:了|的)?\s*(?:金额|是|为)?\s*{_AMT}",
-        ),
-        (
-            "single",
-            rf"(?P<term>{_TERM})\s*(?:后|之后|以后|到期|内)?\s*(?:就|要|需要|得|需|必须)?\s*"
-            rf"(?:一次性|连本带息|全部)?\s*(?:还款?|归还|还了|还)\s*(?:了)?\s*{_AMT}",
-        ),
-        (
-            "total",
-            rf"(?:总共|一共|共计|合计|总计|总|连本带息|本息)\s*(?:要|需要|得|需)?\s*(?:还款?|还了|还|归还)?\s*"
-            rf"(?:金额)?\s*(?:是|为)?\s*{_AMT}",
-        ),
-        ("due", rf"到期\s*(?:要|需要|得|需)?\s*(?:一次性|连本带息)?\s*(?:还款?|还|归还)\s*{_AMT}"),
-        ("term", rf"(?:期限|借期|周期|借款期限|借了?)\s*(?:是|为)?\s*(?P<term>{_TERM})"),
-        (
-            "fees",
-            rf"(?:{_FEE_WORDS})\s*(?:先|被|就|直接|又)?\s*(?:扣|收|要|交|付|拿)?\s*(?:了|掉|走)?\s*"
-            rf"(?:是|为|有)?\s*{_AMT}",
-        ),
-        (
-            "fees",
-            rf"(?:先|提前|预先|直接|被)?\s*(?<!催)(?:扣|收)\s*(?:了|掉|走)?\s*(?:我)?\s*{_AMT}",
-        ),
-        (
-            "received",
-            r"(?:实际|实)?\s*(?:到手|到账|拿到手?|收到|下款|放款|打款|只给了?我?|只到了?|只下了?|实到)\s*"
-            rf"(?:了|只有|只|才|就|的)*\s*(?:是|为|有)?\s*{_AMT}",
-        ),
-        (
-            "principal",
-            rf"(?:借款?|贷款?|本金|合同金额|合同上?写?的?|额度)\s*(?:了|钱|金额|本金)*\s*(?:是|为|写的是)?\s*{_AMT}",
-        ),
-        ("instalments", rf"(?<!第)(?:分|共|一共|总共)?\s*(?P<n>[\d{_CN}]+)\s*期(?!限)"),
-        ("instalments", rf"分\s*(?P<n>[\d{_CN}]+)\s*个?月"),
-        ("weeks", rf"分\s*(?P<n>[\d{_CN}]+)\s*(?:个?周|个?星期|个?礼拜)"),
-        ("instalments", rf"还\s*(?P<n>[\d{_CN}]+)\s*个月"),
-        # Last resorts: "还2000" with no term before it, a bare term ("期限" unsaid: "借3000 7天 到期还3500").
-        ("due", rf"(?<!每)(?:要|需要|得|需)?\s*还(?:款|了)?\s*{_AMT}(?!\s*(?:个|期|天|周|星期|礼拜|年|月))"),
-        (
-            "bare_term",
-            rf"(?<![\d.{_CN}])(?<!逾期)(?<!逾期 )(?<!拖了)(?<!逾)(?<!拖)(?<!超)(?<!晚)(?<!第)(?P<term>{_TERM})",
-        ),
-    )
+#: read the same figure again ("每期还500" is no single repayment, "砍头息扣了500" no principal). Compiled by
+#: :func:`_patterns` when a message first needs them (most messages state no money: ~0.03 s of a start).
+_PATTERN_SOURCES: tuple[tuple[str, str], ...] = (
+    (
+        "monthly_rate",
+        rf"(?:月息|月利率|月利|月费率|每月利率|月费)\s*(?:是|为|才|只有|按)?\s*(?P<rate>{_RATE_VALUE})",
+    ),
+    (
+        "daily_rate",
+        rf"(?:日息|日利率|日利|日费率|每天利息|每日利息|天息)\s*(?:是|为|才|只有|按)?\s*(?P<rate>{_RATE_VALUE})",
+    ),
+    ("interest", rf"(?:每个?月|一个月|月)\s*(?:的)?\s*利?息\s*(?:是|为|要|收|交|付)?\s*{_AMT}"),
+    (
+        "instalment",
+        rf"(?P<per>每期|每个?月|每周|每星期|每礼拜|月供|周供|一期|一个月|一月)\s*(?:要|需要|需|得|都)?\s*"
+        rf"(?:还款?|还|供|扣款?|交|付)?\s*(?:了|的)?\s*(?:金额|是|为)?\s*{_AMT}",
+    ),
+    (
+        "single",
+        rf"(?P<term>{_TERM})\s*(?:后|之后|以后|到期|内)?\s*(?:就|要|需要|得|需|必须)?\s*"
+        rf"(?:一次性|连本带息|全部)?\s*(?:还款?|归还|还了|还)\s*(?:了)?\s*{_AMT}",
+    ),
+    (
+        "total",
+        rf"(?:总共|一共|共计|合计|总计|总|连本带息|本息)\s*(?:要|需要|得|需)?\s*(?:还款?|还了|还|归还)?\s*"
+        rf"(?:金额)?\s*(?:是|为)?\s*{_AMT}",
+    ),
+    ("due", rf"到期\s*(?:要|需要|得|需)?\s*(?:一次性|连本带息)?\s*(?:还款?|还|归还)\s*{_AMT}"),
+    ("term", rf"(?:期限|借期|周期|借款期限|借了?)\s*(?:是|为)?\s*(?P<term>{_TERM})"),
+    (
+        "fees",
+        rf"(?:{_FEE_WORDS})\s*(?:先|被|就|直接|又)?\s*(?:扣|收|要|交|付|拿)?\s*(?:了|掉|走)?\s*"
+        rf"(?:是|为|有)?\s*{_AMT}",
+    ),
+    (
+        "fees",
+        rf"(?:先|提前|预先|直接|被)?\s*(?<!催)(?:扣|收)\s*(?:了|掉|走)?\s*(?:我)?\s*{_AMT}",
+    ),
+    (
+        "received",
+        r"(?:实际|实)?\s*(?:到手|到账|拿到手?|收到|下款|放款|打款|只给了?我?|只到了?|只下了?|实到)\s*"
+        rf"(?:了|只有|只|才|就|的)*\s*(?:是|为|有)?\s*{_AMT}",
+    ),
+    (
+        "principal",
+        rf"(?:借款?|贷款?|本金|合同金额|合同上?写?的?|额度)\s*(?:了|钱|金额|本金)*\s*(?:是|为|写的是)?\s*{_AMT}",
+    ),
+    ("instalments", rf"(?<!第)(?:分|共|一共|总共)?\s*(?P<n>[\d{_CN}]+)\s*期(?!限)"),
+    ("instalments", rf"分\s*(?P<n>[\d{_CN}]+)\s*个?月"),
+    ("weeks", rf"分\s*(?P<n>[\d{_CN}]+)\s*(?:个?周|个?星期|个?礼拜)"),
+    ("instalments", rf"还\s*(?P<n>[\d{_CN}]+)\s*个月"),
+    # Last resorts: "还2000" with no term before it, a bare term ("期限" unsaid: "借3000 7天 到期还3500").
+    ("due", rf"(?<!每)(?:要|需要|得|需)?\s*还(?:款|了)?\s*{_AMT}(?!\s*(?:个|期|天|周|星期|礼拜|年|月))"),
+    (
+        "bare_term",
+        rf"(?<![\d.{_CN}])(?<!逾期)(?<!逾期 )(?<!拖了)(?<!逾)(?<!拖)(?<!超)(?<!晚)(?<!第)(?P<term>{_TERM})",
+    ),
 )
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, re.compile(pattern)) for name, pattern in _PATTERN_SOURCES)
+
+
 _WEEKLY = ("每周", "每星期", "每礼拜", "周供")
 
 
@@ -303,7 +309,7 @@ def parse_loan(message: str | bytes | None) -> LoanFigures:
 
 def _parse_folded(text: str) -> LoanFigures:
     found: dict[str, Any] = {}
-    for name, pattern in _PATTERNS:
+    for name, pattern in _patterns():
         for m in pattern.finditer(text):
             if _store(found, name, m):
                 text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
@@ -844,7 +850,7 @@ def rate_figures(message: str | bytes | None) -> LoanFigures | None:
 _NUMERAL_RUN = re.compile(rf"[\d{_CN}][\d.{_CN}kw]*")
 _PLAIN_RUN = re.compile(rf"[\d{_CN}]+")
 #: What may follow a count ("逾期15天", "打了3次", "两个星期") where it is no amount (_AMT's exclusions) and no
-#: pattern of _PATTERNS starts: not 周 (周期, a term's lead) nor 分 (分N期); 天 and 日 lead only the rates' words.
+#: pattern of _PATTERN_SOURCES starts: not 周 (周期, a term's lead) nor 分 (分N期); 天 and 日 lead only the rates' words.
 _AFTER_A_COUNT = frozenset("天日次个星礼年号点小条通笔半")
 #: Every rate pattern's lead word holds one of these (月息, 月利率, 月费, 日息, 天息, 每天利息 ...).
 _RATE_LEAD_CHARS = ("息", "利", "费")

@@ -268,16 +268,15 @@ def run_complaint(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from faq import analysis_file
     from faq.evaluate import misplaced_examples
 
-    kb, problems = check_knowledge_base(args.path)
+    with analysis_file.reading(args.path) as shipped:  # (as a start reads it: which entries it asks for)
+        kb, problems = check_knowledge_base(args.path)
+        engine = Engine(kb) if kb is not None else None
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
-    if kb is not None:
-        from faq import analysis_file
-
-        with analysis_file.reading(kb.path) as shipped:  # (as a start reads it: which entries it asks for)
-            engine = Engine(kb)
+    if kb is not None and engine is not None:
         lines = {
             (intent.id, question): line
             for intent in kb.intents

@@ -39,7 +39,7 @@ from enum import StrEnum
 from functools import lru_cache, partial
 from pathlib import Path
 
-from faq import pinyin, screens
+from faq import pinyin, regexes, screens
 from faq.crisis_model import CrisisModel, Scores, Settings, TranslationTable, han_reading, train, windows
 from faq.normalize import is_traditional, normalize, safe_text, to_simplified, to_traditional
 from faq.screens import Screen, Source, required_sets
@@ -313,8 +313,9 @@ class CompiledNet:
     """A :class:`SafetyNet` with its regexes compiled (built once per knowledge base)."""
 
     net: SafetyNet
-    ending: tuple[re.Pattern[str], ...]
-    farewell: tuple[re.Pattern[str], ...]
+    #: (compiled by :func:`faq.regexes.compiled` when a message first lets one through its screen)
+    ending: tuple[Source, ...]
+    farewell: tuple[Source, ...]
     others: re.Pattern[str] | None
     general: re.Pattern[str] | None
     #: which of ``ending`` / ``farewell`` can match a text, by its characters
@@ -323,8 +324,8 @@ class CompiledNet:
 
     @classmethod
     def build(cls, net: SafetyNet) -> CompiledNet:
-        ending = tuple(re.compile(p) for p in net.ending if p)
-        farewell = tuple(re.compile(p) for p in net.farewell if p)
+        ending = tuple(Source(p) for p in net.ending if p)
+        farewell = tuple(Source(p) for p in net.farewell if p)
         screens.prepare([*ending, *farewell])
         return cls(
             net,
@@ -380,7 +381,7 @@ def safety_net_cue(compiled: CompiledNet, text: str, raw: str | None = None) -> 
         ("ending", compiled.ending, compiled.ending_screen),
         ("farewell", compiled.farewell, compiled.farewell_screen),
     ):
-        for pattern in map(patterns.__getitem__, screen.candidates(chars)):
+        for pattern in (regexes.compiled(patterns[i].pattern) for i in screen.candidates(chars)):
             # Every match, overlapping ones too; whose clause is the one where the match ends (its act).
             match = pattern.search(text)
             while match is not None:
@@ -589,10 +590,13 @@ class Found:
 @dataclass
 class _Compiled:
     cues: list[tuple[str, str]] = field(default_factory=list)  # (kind, compact cue)
-    patterns: list[re.Pattern[str]] = field(default_factory=list)
-    not_crisis: re.Pattern[str] | None = None
+    #: ``patterns`` (compiled by :func:`faq.regexes.compiled` when a message first lets one through its screen)
+    patterns: list[Source] = field(default_factory=list)
+    #: the phrases of hyperbole and others' threats as one regex (None: none), compiled by
+    #: :func:`faq.regexes.compiled` when a clause first needs it (most first messages do not: ~0.02 s)
+    not_crisis: Source | None = None
     distress: list[str] = field(default_factory=list)
-    distress_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    distress_patterns: list[Source] = field(default_factory=list)  # (as ``patterns``)
     #: ``bereaved_patterns`` as one pattern (None: none)
     bereaved: re.Pattern[str] | None = None
     whole_pinyin: dict[str, str] = field(default_factory=dict)  # short fuzzy key -> cue
@@ -668,7 +672,7 @@ class CrisisDetector:
                 c.homophone_keys = re.compile(
                     "|".join(sorted(re.escape("".join(map(stand_in.__getitem__, key))) for key in c.homophones))
                 )
-        c.patterns = [re.compile(p) for p in rules.patterns]
+        c.patterns = [Source(p) for p in rules.patterns]
         # A hyperbole ending in 死 is not hyperbole when the writer is its object (饿死自己, 淹死我自己).
         negatives = [
             re.escape(_compact(p)) + ("(?!我?自己)" if _compact(p).endswith("死") else "")
@@ -676,11 +680,13 @@ class CrisisDetector:
             if p
         ]
         negatives += [f"(?:{p})" for p in rules.not_crisis_patterns]
-        c.not_crisis = re.compile("|".join(negatives)) if negatives else None
+        c.not_crisis = Source("|".join(negatives)) if negatives else None
+        if c.not_crisis is not None and "(?P<" in c.not_crisis.pattern:
+            re.compile(c.not_crisis.pattern)  # two parts naming a group alike: an error now, not at a message
         screened_negatives = (
             [Source(n) for n in negatives] if negatives and not _NUMBERED_GROUP.search("".join(negatives)) else []
         )
-        c.distress_patterns = [re.compile(p) for p in rules.distress_patterns]
+        c.distress_patterns = [Source(p) for p in rules.distress_patterns]
         # every pattern screened below: their screens read from the cache (or the shipped analysis) at once
         joined = [c.not_crisis] if c.not_crisis is not None else []
         screens.prepare([*c.patterns, *c.distress_patterns, *screened_negatives, *joined])
@@ -850,7 +856,7 @@ class CrisisDetector:
 
     @property
     def distress_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(self._c.distress_patterns)
+        return tuple(regexes.compiled(p.pattern) for p in self._c.distress_patterns)
 
     def help_for(self, region: Region) -> RegionHelp:
         return self.rules.help.get(region) or self.rules.help[Region.MAINLAND]
@@ -870,7 +876,7 @@ class CrisisDetector:
             # None of the alternatives tried only where their characters are can match anywhere in the clause:
             # at every position the first alternative that matches is one of the others (in their order).
             return compact if c.not_crisis_always is None else c.not_crisis_always.sub("|", compact)
-        return c.not_crisis.sub("|", compact)
+        return regexes.compiled(c.not_crisis.pattern).sub("|", compact)
 
     def _crisis_cue(self, cleared: str, spaced: str, chars: set[str] | None = None) -> Found | None:
         """The first crisis cue in ``cleared`` (the compact text without hyperbole) and where it matched;
@@ -884,7 +890,7 @@ class CrisisDetector:
             if at >= 0:
                 return Found(f"{kind}:{cue}", (at, at + len(cue)), text=cue)
         for i in c.pattern_screen.candidates(chars):
-            pattern = c.patterns[i]
+            pattern = regexes.compiled(c.patterns[i].pattern)
             match = pattern.search(cleared)
             if match:
                 return Found(f"pattern:{pattern.pattern}", match.span(), pattern=pattern)
@@ -969,9 +975,9 @@ class CrisisDetector:
             if c.distress[i] in cleared:
                 return f"distress:{c.distress[i]}"
         for i in c.distress_pattern_screen.candidates(chars):
-            pattern = c.distress_patterns[i]
-            if pattern.search(cleared):
-                return f"distress:{pattern.pattern}"
+            source = c.distress_patterns[i].pattern
+            if regexes.compiled(source).search(cleared):
+                return f"distress:{source}"
         return None
 
 

@@ -342,11 +342,13 @@ class Engine:
         builds its engine on top of what this one keeps, not of what building it took."""
         if cls._loaded_before:  # (a process's first load has nothing to give back: ~0.01 s of a first start)
             memory.release()  # first what serving left behind, as a /reload starts beside a serving engine
-        kb = load_knowledge_base(path or DEFAULT_KB_PATH)
-        if cls._loaded_before:  # (reading the file leaves free pages the engine's arrays do not reuse)
-            memory.release()
-        # the analysis shipped beside the knowledge base, where the cache has none (used only while current)
-        with analysis_file.reading(kb.path):
+        kb_path = path or DEFAULT_KB_PATH
+        # the analysis shipped beside the knowledge base, where the cache has none (used only while current),
+        # from the check of the file on (which crisis regexes compiled, faq.regexes)
+        with analysis_file.reading(kb_path):
+            kb = load_knowledge_base(kb_path)
+            if cls._loaded_before:  # (reading the file leaves free pages the engine's arrays do not reuse)
+                memory.release()
             engine = cls(kb, config)
         memory.release()
         Engine._loaded_before = True

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from faq import regexes
 from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, SafetyNet, normalize_cues
 from faq.crisis_model import CrisisModel
 from faq.normalize import normalize, normalize_example
@@ -727,12 +728,10 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         key: out.strings(node, key, "crisis")
         for key in ("patterns", "not_crisis_patterns", "distress_patterns", "bereaved_patterns", "offer_withheld")
     }
-    for key, sources in patterns.items():
-        for source in sources:
-            try:
-                re.compile(source)
-            except re.error as exc:
-                out.error(_line(node, key), f"crisis.{key}: bad regex {source!r} ({exc})")
+    keyed = [(key, source) for key, sources in patterns.items() for source in sources]
+    for i, exc in regexes.errors([source for _, source in keyed]):
+        key, source = keyed[i]
+        out.error(_line(node, key), f"crisis.{key}: bad regex {source!r} ({exc})")
     regions = node.get("regions") or {}
     region_words: dict[str, tuple[str, ...]] = {}
     if not isinstance(regions, dict):
@@ -793,13 +792,11 @@ def _read_safety_net(node: _LineDict, out: _Collector) -> SafetyNet | None:
         return None
     out.unknown_keys(section, SAFETY_NET_KEYS, "crisis.safety_net")
     lists = {key: out.strings(section, key, "crisis.safety_net") for key in SAFETY_NET_KEYS - {"particles"}}
-    for key in SAFETY_NET_REGEX_KEYS:
-        for source in lists[key]:
-            try:
-                re.compile(source)
-            except re.error as exc:
-                out.error(_line(section, key), f"crisis.safety_net.{key}: bad regex {source!r} ({exc})")
-                return None
+    keyed = [(key, source) for key in SAFETY_NET_REGEX_KEYS for source in lists[key]]
+    for i, exc in regexes.errors([source for _, source in keyed])[:1]:
+        key, source = keyed[i]
+        out.error(_line(section, key), f"crisis.safety_net.{key}: bad regex {source!r} ({exc})")
+        return None
     return SafetyNet(
         death=normalize_cues(lists["death"]),
         hyperbole_before=normalize_cues(lists["hyperbole_before"]),

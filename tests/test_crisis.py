@@ -866,7 +866,7 @@ def test_screened_rules_find_what_every_rule_finds(detector: CrisisDetector, lab
         for text in labelled.get(key) or ():
             cleared = detector.model_text(text).replace(" ", "")
             brute = next((f"{k}:{cue}" for k, cue in c.cues if cue in cleared), None) or next(
-                (f"pattern:{p.pattern}" for p in c.patterns if p.search(cleared)), None
+                (f"pattern:{p.pattern}" for p in c.patterns if re.search(p.pattern, cleared)), None
             )
             found = detector._crisis_cue(cleared, "")
             screened = found.label if found is not None else None
@@ -874,7 +874,7 @@ def test_screened_rules_find_what_every_rule_finds(detector: CrisisDetector, lab
                 assert found.locate(cleared) == found.span
             assert screened == brute or (brute is None and screened is not None and screened.startswith(("pinyin", "homophone")))
             brute_distress = next((f"distress:{d}" for d in c.distress if d in cleared), None) or next(
-                (f"distress:{p.pattern}" for p in c.distress_patterns if p.search(cleared)), None
+                (f"distress:{p.pattern}" for p in c.distress_patterns if re.search(p.pattern, cleared)), None
             )
             assert detector._distress_cue(cleared) == brute_distress
             checked += 1
