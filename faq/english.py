@@ -255,6 +255,17 @@ WORDS: Final[dict[str, str]] = {
     "expiry": "过期",
     "lapse": "失效",
     "void": "作废",
+    # acc22: owing, paying, harm to the record, a lender's app or site gone (the words of a debt asked about in
+    # English, which the tables above did not know: "owes", "pay", "hurt", "vanished")
+    "owe": "欠款",
+    "pay": "还钱",
+    "money": "钱",
+    "hurt": "影响",
+    "ruin": "影响",
+    "vanish": "跑路",
+    "website": "平台",
+    "site": "平台",
+    "considered": "算",
 }
 
 #: Several words read as one (each word also matches its inflections: "calling my parents", "got sued").
@@ -387,6 +398,51 @@ PHRASES: Final[dict[str, str]] = {
     "i d": "",
     "i ve": "",
     "i ll": "",
+    # acc22: which debt first, more time, a court case, whether a delay counts, a lender's app gone, a duty to pay
+    # (a card's own terms are a banking question: "credit card" is no credit record)
+    "credit card": "信用卡",
+    "annual fee": "年费",
+    "minimum payment": "最低还款",
+    "min payment": "最低还款",
+    "pay first": "先还",
+    "repay first": "先还",
+    "pay back first": "先还",
+    "pay off first": "先还",
+    "which first": "先还",
+    "which one first": "先还",
+    "keep up": "还不上",
+    "can t keep up": "还不上",
+    "cannot keep up": "还不上",
+    "more time": "延期",
+    "extra time": "延期",
+    "few more day": "宽限",
+    "get paid": "",
+    "take me to court": "起诉",
+    "take to court": "起诉",
+    "count as": "算",
+    "count as late": "算逾期",
+    "count as overdue": "算逾期",
+    "considered late": "算逾期",
+    "considered overdue": "算逾期",
+    "come to my door": "上门",
+    "come to my place": "上门",
+    "app is gone": "平台没了",
+    "app gone": "平台没了",
+    "app disappear": "平台没了",
+    "app vanish": "平台没了",
+    "app is down": "平台没了",
+    "app close": "平台没了",
+    "website is down": "平台没了",
+    "site is down": "平台没了",
+    "hurt me": "威胁",
+    "hurt my family": "威胁",
+    "beat me": "威胁",
+    "beat me up": "威胁",
+    "hurt my credit": "影响征信",
+    "have to pay": "还钱",
+    "need to pay": "还钱",
+    "must pay": "还钱",
+    "still owe": "欠款",
     "what should i do": "怎么办",
     "what do i do": "怎么办",
     "what can i do": "怎么办",
@@ -406,6 +462,7 @@ FUNCTION_WORDS: Final = frozenset(
     get got gets getting go going gone went come came coming say said says tell told ask asked know think
     want need like let make made keep kept time times one someone something anything everything thing stuff way lot bit
     guy guys people person now today tomorrow yesterday week weeks day days month months year years
+    weekend several few ago
     """.split()
 )
 

@@ -73,6 +73,13 @@ def test_every_chinese_target_is_a_word_the_examples_use(engine: Engine) -> None
         ("i m late on a payment plan", {"逾期", "分期"}, {"m", "i"}),
         ("will the old loan expire if they never chase it", {"贷款", "过期"}, {"will", "they", "expire"}),
         ("is it true an unpaid card gets time barred", {"真的吗", "时效"}, {"is", "true", "barred"}),
+        # acc22: owing, paying first, more time, court, a lender's app gone, a card's own terms
+        ("my dad owes three lenders, which one first", {"家人", "平台", "先还"}, {"which", "one", "first"}),
+        ("could they give me more time before payday", {"延期"}, {"more", "time"}),
+        ("they want to take me to court", {"起诉"}, {"take", "court"}),
+        ("the app is gone, must i pay", {"平台没了"}, {"gone", "must", "pay"}),
+        ("does a late payment hurt my credit", {"影响", "征信"}, {"hurt", "credit"}),
+        ("credit card minimum payment rules", {"信用卡", "最低", "还款"}, {"征信", "credit"}),
     ],
 )
 def test_english_messages_read_as_the_knowledge_bases_words(
