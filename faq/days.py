@@ -86,19 +86,19 @@ Which quantities are overdue durations
       at work, sleepless, juggling loans (``拆东墙补西墙大半年``), a holiday (``七天假``), someone not chasing
       (``好几个月没人催``), calls in a day (``一天换二十个号打过来``), a threat within days (``三天内上门``);
     * time since a breakup or a wedding (分手半年了), loans juggled (ydyd), the time limit in English (statute of
-      limitations 是三年), 上半年/下半年, an app that no longer opens (两个月打不开了), wages owed to the reader
-      (工资被拖欠三个月) or not paid (两个月没发工资), money per period (一个月两千出头), a term per instalment
-      (7天一期, 一周期的) or a short loan (7天的借款), the stages from day one (第一天到第90天), hearsay from a
-      friend or colleague (朋友说逾期不到90天...), a threshold with its subject before 就 (满五年征信就清了);
+      limitations 是三年), 上半年/下半年, an app that no longer opens (那个app半年前就打不开了), wages owed to the reader
+      (工钱被老板欠着两个月) or not paid (厂里仨月没开工资), money per period (一个月挣三千来块), a term per instalment
+      (7天一期, 一周期的) or a short loan (7天的借款), the stages from day one (从第1天到第30天), hearsay from a
+      friend or colleague (同事讲逾期没到60天...), a threshold with its subject before 就 (满五年征信就清了);
     * the reader is the lender further back in the sentence (``借给表姐的那笔钱 她拖了大半年也不还``), unless the words
       after it speak of the reader or the reader's own loans; something else falls due (``租约还有3个月到期``).
 Also read
     ``一个来月`` (about a month, 30), ``俩月``/``仨月`` (no month of the calendar), ``迟缴过三个月`` (过 after an overdue
     verb), ``还款日当天`` -> 0, Cantonese ``寻日`` (yesterday), ``today``/``tomorrow``/``yesterday`` as due days,
-    ``截止日是昨天``, ``a 7-day late payment``, ``after 25 days late``, and the day paid beside the due date
-    (``还款日是15号 我16号才还的`` -> 1).
+    ``截止日是昨天 我今天补缴了``, ``a 7-day late payment``, ``after 25 days late``, and the day paid beside the due date
+    (``到期日是20号 我21号才还的`` -> 1).
 Choosing
-    A count of days overdue beats a countdown to a due date (``借呗逾期6天 花呗还有三天到期`` is 6).
+    A count of days overdue beats a countdown to a due date (``A贷逾期9天 B贷还有两天到期`` is 9).
     Attached quantities and explicit due-date phrases beat a bare ``还没逾期``, which beats bare
     quantities; among equals the last one wins. A period the reader imagines after 如果/要是/万一/假如/到时候
     counts as bare and says so (``hypothetical``): it is the count only when nothing else is stated
@@ -162,7 +162,7 @@ _WINDOW: Final = 12  # characters of context looked at on each side of a quantit
 
 _STRONG: Final = 4  # attached to an overdue verb, or an explicit due-date phrase
 #: Days left until a due date (还有五天到期): beaten by a count of days overdue, which is what the stage tables need
-#: ("分期乐逾期10天 白条还有五天到期" is 10).
+#: ("A贷逾期9天 B贷还有两天到期" is 9).
 _COUNTDOWN: Final = 3
 _STATUS: Final = 2  # 还没逾期 / 还没到期 without a number
 _BARE: Final = 1  # a duration with no verb around it
@@ -265,7 +265,7 @@ _DUE_DATE_NAMED: Final = re.compile(
 )
 #: Today's date: 今天17号, 今天都20号了, 现在3月19号.
 _TODAY_DATE: Final = re.compile(rf"(?:今天|今日|现在)(?:是|都|已经|都已经)?{_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]")
-#: The day the reader paid, which counts like today's date: 还款日是15号 我16号才还的 (1 day late).
+#: The day the reader paid, which counts like today's date: 到期日是20号 我21号才还的 (1 day late).
 _PAID_ON_DATE: Final = re.compile(
     rf"(?:我|是|^|(?<=[\s,，])){_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]{_SP}(?:早上|上午|中午|下午|晚上|凌晨)?{_SP}(?:才|就)?"
     r"(?:还|缴|交)(?:的|了|上|清)"
@@ -339,7 +339,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
 _LENDER: Final = re.compile(
     r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|我借给|借出"
     rf"|借了我(?=[0-9{_CN}])"  # 表弟借了我八千
-    r"|(?:工资|薪水|工钱|薪资)(?:被|让)?(?:老板|公司|厂里)?(?:拖欠|欠)(?:了|着)?"  # 工资被拖欠三个月: owed to the reader
+    r"|(?:工资|薪水|工钱|薪资)(?:被|让)?(?:老板|公司|厂里)?(?:拖欠|欠)(?:了|着)?"  # 工钱被老板欠着: owed to the reader
 )
 #: Further back in the sentence (借给表姐的那笔钱 她拖了大半年也不还), the reader is still the lender unless the words after it
 #: speak of the reader (我) or of the reader's own loans (逾期, 网贷 ...).
@@ -378,7 +378,7 @@ _OTHER_PERIOD_AFTER: Final = re.compile(
     r"(?:(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存))"
     # or asked for: 一个月多少 / 一年多少钱
     r"|多少"
-    # or named: 一个月两千出头 / 干活一个月五千多 / 一天200块
+    # or named: 一个月挣三千来块 / 打工一个月六千多 / 一天300块
     rf"|(?:{_SP}(?:[0-9]{{3,}}|[0-9.]+{_SP}[块元千万kKwW]|[{_CN}]+(?:块|元|千|万)))"
     # how long the reader has been out of work or in hospital: 三个月没找到工作 / 半个月没收入 / 住了一个月的院
     # (directly after the number: "逾期三到五个月 没有工作" keeps its count)
@@ -848,7 +848,7 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     ):
         return None  # (but "after 25 days late" is 25)
     if quantity.half and _CALENDAR_HALF_BEFORE.search(left):
-        return None  # 下半年要领证: the second half of the year
+        return None  # 下半年打算结婚: the second half of the year
     verb = _attachment(left, right)
     if _EXCLUDED_AFTER.match(right) or _lent_by_reader(left, text, start) or _heard_of(text, start):
         return None
@@ -890,7 +890,7 @@ def _judge(quantity: _Quantity, text: str) -> _Candidate | None:
     if verb.blocked and not strong_after:
         return None
     if quantity.ji_only and verb.attached and not verb.adjacent and not right.strip():
-        return None  # "逾期 联系家人 几天": a query asking how many days, the verb far back
+        return None  # a bare query such as "逾期后几天找亲属": how many days is asked, the verb far back
     if verb.attached or strong_after:
         # A vague 几天 ("晚几天还") gives way to anything precise, such as a due date (明天到期).
         return candidate(quantity.days, _BARE if quantity.vague else _STRONG)
