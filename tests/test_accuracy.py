@@ -186,6 +186,11 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: 98.5 -> 98.5 %; rejection 94.3 -> 97.1, 94.3 -> 100, 88.6 -> 94.3, 94.3 -> 97.1 % (here, without the texts an
 #: example equals: 214/219, 155/165, 155/165, 188/191; rejection 30/31, 34/34, 33/35, 33/34). Dev sets since;
 #: floors just under. They join the never-refused test with the refusals they had when promoted (KNOWN_REFUSALS).
+#: everyday_holdout16 / 16b / 16c / queries_holdout16 (the sixteenth round, the same brief) were measured on main
+#: 4c8e59b and once more on the merged engine 2a1bbba (README): in scope 96.9 -> 96.9, 95.8 -> 95.8, 95.8 -> 97.0,
+#: 97.4 -> 97.9 %; rejection 94.3 -> 94.3, 94.3 -> 94.3, 82.9 -> 80.0, 100 -> 100 % (here, without the texts an
+#: example equals: 215/222, 158/165, 160/165, 188/192; rejection 32/34, 32/34, 28/35, 29/29). Dev sets since;
+#: floors just under. They join the never-refused test with the refusals they had when promoted (KNOWN_REFUSALS).
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -232,6 +237,10 @@ HELD_OUT = {
     "everyday_holdout15b": (0.935, 0.99),
     "everyday_holdout15c": (0.935, 0.94),
     "queries_holdout15": (0.98, 0.97),
+    "everyday_holdout16": (0.965, 0.94),
+    "everyday_holdout16b": (0.955, 0.94),
+    "everyday_holdout16c": (0.965, 0.79),
+    "queries_holdout16": (0.975, 0.99),
 }
 
 
@@ -275,6 +284,8 @@ KNOWN_REFUSALS = {
     # everyday_holdout15b (3) and 15c (1), round 15 as promoted, answered by acc21: a platform disowning the firm
     # it hired (撇清/甩锅 as 撇清), a debt that grew from one sum to another asked how it was worked out, a named
     # app asked whether it is a regular lender, English for a debt that expires or is time barred
+    "everyday_holdout16.yaml": 2,  # round 16 as promoted: one not understood, one answered as out of scope
+    "everyday_holdout16b.yaml": 1,  # round 16 as promoted: a "did you mean" with no answer
 }
 
 
@@ -296,6 +307,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout13.yaml", "everyday_holdout13b.yaml", "everyday_holdout13c.yaml", "queries_holdout13.yaml",
             "everyday_holdout14.yaml", "everyday_holdout14b.yaml", "everyday_holdout14c.yaml", "queries_holdout14.yaml",
             "everyday_holdout15.yaml", "everyday_holdout15b.yaml", "everyday_holdout15c.yaml", "queries_holdout15.yaml",
+            "everyday_holdout16.yaml", "everyday_holdout16b.yaml", "everyday_holdout16c.yaml", "queries_holdout16.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

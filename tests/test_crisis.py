@@ -1568,6 +1568,10 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout15b.yaml": 0,  # 1 before crisis_train_12 (read22: a story that wonders whether to keep something)
     "everyday_holdout15c.yaml": 0,
     "queries_holdout15.yaml": 0,
+    "everyday_holdout16.yaml": 1,  # round 16 as promoted: one false alarm of the model (0.81)
+    "everyday_holdout16b.yaml": 3,  # round 16 as promoted: three false alarms of the model (0.60, 0.69, 0.93)
+    "everyday_holdout16c.yaml": 0,
+    "queries_holdout16.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

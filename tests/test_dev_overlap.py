@@ -74,6 +74,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout15b.yaml": 7,
     "everyday_holdout15c.yaml": 1,
     "queries_holdout15.yaml": 23,
+    "everyday_holdout16.yaml": 22,  # round 16, counted after the round's work
+    "everyday_holdout16b.yaml": 2,
+    "everyday_holdout16c.yaml": 1,
+    "queries_holdout16.yaml": 32,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
