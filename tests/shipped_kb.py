@@ -25,3 +25,9 @@ def copy_shipped_kb(tmp_path: Path, edit: bool) -> Path:
         if (REPO / name).exists():
             shutil.copy(REPO / name, tmp_path / name)
     return kb
+
+
+def written_question(text: str, question: str) -> str:
+    """The line of ``text`` (a knowledge base's YAML) that lists the example ``question``, as it is written
+    there: plain (``- 问题``) or in double quotes (``- "a question: in English"``)."""
+    return next(line for line in (f"- {question}\n", f'- "{question}"\n') if line in text)

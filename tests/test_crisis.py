@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import yaml
 from kb_fixtures import minimal_crisis
+from shipped_kb import written_question
 
 from bot.conversations import from_row, offered_buttons, to_row
 from bot.service import Assistant, EngineHolder
@@ -491,8 +492,7 @@ def test_editing_the_example_questions_needs_no_retrain(engine: Engine, tmp_path
     assert shipped is not None
     text = (Path(__file__).resolve().parent.parent / "intents.yaml").read_text(encoding="utf-8")
     question = engine.kb.intents[0].questions[0]
-    written = next(line for line in (f"- {question}\n", f'- "{question}"\n') if line in text)  # (plain or quoted)
-    edited = text.replace(written, "- 这是一个改过的例句,逾期了怎么办\n", 1)
+    edited = text.replace(written_question(text, question), "- 这是一个改过的例句,逾期了怎么办\n", 1)
     assert edited != text
     (tmp_path / "intents.yaml").write_text(edited, encoding="utf-8")
     kb = load_knowledge_base(tmp_path / "intents.yaml")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shipped_kb import written_question
 
 from faq import matcher as matcher_module
 from faq import memory
@@ -172,7 +173,7 @@ def test_a_knowledge_base_read_again_holds_the_questions_of_the_one_still_alive(
     text = DEFAULT_KB_PATH.read_text(encoding="utf-8")
     question = first.intents[0].questions[0]
     edited = tmp_path / "intents.yaml"
-    edited.write_text(text.replace(f"- {question}\n", f"- {question}呢\n", 1), encoding="utf-8")
+    edited.write_text(text.replace(written_question(text, question), f"- {question}呢\n", 1), encoding="utf-8")
     shutil.copy(DEFAULT_KB_PATH.with_name("crisis_model.json"), tmp_path / "crisis_model.json")
     changed = load_knowledge_base(edited)
     assert changed.intents[0].questions[0] == question + "呢"
