@@ -41,6 +41,15 @@ from faq import analyze, cache, regexes, screens
 #: the crisis patterns, faq/screens.py and the regex parser, and read only with them; ``regexes-checked``:
 #: :data:`faq.regexes.KIND`, that the crisis patterns all compiled, keyed by them and by Python's ``re``).
 KINDS = ("analyzer", "tokens", "ngrams", "conversions", screens.KIND, regexes.KIND)
+#: The kinds among them whose keys name all their values were computed from, whatever the knowledge base's
+#: examples: the crisis patterns' screens and the verdict that they all compile (keyed by the pattern texts, the
+#: code and Python's regex parser). A knowledge base whose own file lacks one (none beside it, or packed for
+#: other examples: a knowledge base grown elsewhere) reads it from the file shipped with the package (beside
+#: its own ``intents.yaml``, :data:`PACKAGE_ANALYSIS`) when its crisis section is the shipped one, instead of
+#: computing it (~0.1-0.2 s of CPU of such a first start); another section's patterns have other keys.
+SHARED_KINDS = frozenset((screens.KIND, regexes.KIND))
+#: The analysis shipped with the package, beside its knowledge base (``faq.engine.DEFAULT_KB_PATH``).
+PACKAGE_ANALYSIS = Path(__file__).resolve().parent.parent / "intents.analysis.pack"
 #: The code and tables that compute those entries, and their digest: the file is read only with the very code
 #: that wrote it (see :func:`faq.analyze.code_version`).
 CODE = analyze.ANALYSIS_CODE
@@ -57,8 +66,10 @@ def path_for(kb_path: str | Path) -> Path:
 @contextlib.contextmanager
 def reading(kb_path: str | Path) -> Iterator[cache.Shipped]:
     """Within: the entries the cache directory lacks are read from the analysis shipped beside the
-    knowledge base at ``kb_path``, when this code packed it (:func:`faq.cache.shipped`)."""
-    with cache.shipped(path_for(kb_path), code_version()) as shipped:
+    knowledge base at ``kb_path``, when this code packed it (:func:`faq.cache.shipped`); those of
+    :data:`SHARED_KINDS` it lacks too, from the package's (:data:`PACKAGE_ANALYSIS`)."""
+    own = path_for(kb_path)
+    with cache.shipped(own, code_version(), also=PACKAGE_ANALYSIS, also_kinds=SHARED_KINDS) as shipped:
         yield shipped
 
 

@@ -284,6 +284,10 @@ class Shipped:
     version: str
     asked: set[str] = field(default_factory=set)
     _names: set[str] | None = None
+    #: A second file of entries packed for the same ``version``, read for the entries of :attr:`also_kinds` that
+    #: ``path`` lacks (kinds whose keys name all they were computed from, whichever knowledge base asks).
+    also: Shipped | None = None
+    also_kinds: frozenset[str] = frozenset()
 
     def names(self) -> set[str]:
         if self._names is None:
@@ -300,11 +304,15 @@ _shipped: ContextVar[Shipped | None] = ContextVar("faq_cache_shipped", default=N
 
 
 @contextlib.contextmanager
-def shipped(path: Path | None, version: str) -> Iterator[Shipped]:
+def shipped(
+    path: Path | None, version: str, also: Path | None = None, also_kinds: frozenset[str] = frozenset()
+) -> Iterator[Shipped]:
     """Within: an entry the cache directory does not have is read from the file of packed entries at
-    ``path`` (None: none) when it was packed for ``version``, in this thread or task (a context variable).
-    Yields the :class:`Shipped`, whose ``asked`` collects the names looked up."""
-    reading = Shipped(path, version)
+    ``path`` (None: none) when it was packed for ``version``, in this thread or task (a context variable);
+    an entry of ``also_kinds`` that file does not give, from the file at ``also`` (packed for ``version``
+    too). Yields the :class:`Shipped`, whose ``asked`` collects the names looked up."""
+    second = Shipped(also, version) if also is not None and also_kinds and also != path else None
+    reading = Shipped(path, version, also=second, also_kinds=also_kinds if second is not None else frozenset())
     token = _shipped.set(reading)
     try:
         yield reading
@@ -329,3 +337,7 @@ def _sources(name: str) -> Iterator[io.BufferedIOBase]:
         data = reading.read(name)
         if data is not None:
             yield io.BytesIO(data)
+        if reading.also is not None and kind_of(name) in reading.also_kinds:
+            data = reading.also.read(name)
+            if data is not None:
+                yield io.BytesIO(data)

@@ -171,6 +171,50 @@ def test_a_pack_is_read_only_by_the_code_that_wrote_it_and_the_cache_directory_c
         assert cache.load_marshal("tokens", "k" * 64) == ("newer",)
 
 
+def test_a_second_pack_gives_only_the_kinds_named_and_only_what_the_first_lacks(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    with cache.redirected(folder):
+        cache.save_marshal("tokens", "k" * 64, ("tokens of the second",))
+        cache.save_marshal(screens.KIND, "s" * 64, ("screens of the second",))
+        cache.save_marshal(screens.KIND, "t" * 64, ("screens of the second, also in the first",))
+        second = {entry.name: entry.read_bytes() for entry in folder.iterdir()}
+    with cache.redirected(tmp_path / "first"):
+        cache.save_marshal(screens.KIND, "t" * 64, ("screens of the first",))
+        first = {entry.name: entry.read_bytes() for entry in (tmp_path / "first").iterdir()}
+    assert cache.pack(tmp_path / "second.pack", second, "code 1")
+    assert cache.pack(tmp_path / "first.pack", first, "code 1")
+    kinds = frozenset({screens.KIND})
+    with cache.redirected(None), cache.shipped(tmp_path / "first.pack", "code 1", tmp_path / "second.pack", kinds):
+        assert cache.load_marshal(screens.KIND, "s" * 64) == ("screens of the second",)
+        assert cache.load_marshal(screens.KIND, "t" * 64) == ("screens of the first",)  # (the first file first)
+        assert cache.load_marshal("tokens", "k" * 64) is None  # (a kind not named: never from the second)
+    with cache.redirected(None), cache.shipped(None, "code 1", tmp_path / "second.pack", kinds):
+        assert cache.load_marshal(screens.KIND, "s" * 64) == ("screens of the second",)  # (no first file)
+    with cache.redirected(None), cache.shipped(None, "code 2", tmp_path / "second.pack", kinds):
+        assert cache.load_marshal(screens.KIND, "s" * 64) is None  # (packed by other code)
+
+
+def test_a_knowledge_base_elsewhere_reads_the_crisis_patterns_analysis_from_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A knowledge base with no analysis beside it (grown elsewhere, with the shipped crisis section) reads
+    the screens of the crisis patterns and the verdict that they compile from the package's file: its first
+    start computes, and so writes, none of them; what depends on its examples it computes (never read from
+    the package's file, even for the same examples)."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    kb_path = copy_shipped_kb(folder, edit=False)
+    (folder / "intents.analysis.pack").unlink(missing_ok=True)
+    assert analysis_file.PACKAGE_ANALYSIS == SHIPPED_ANALYSIS
+    monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
+    _own_ngram_models(monkeypatch)
+    monkeypatch.setattr(screens, "_REQUIRED", {})
+    Engine.load(kb_path)
+    written = {cache.kind_of(entry.name) for entry in (tmp_path / "cache").iterdir()}
+    assert not written & analysis_file.SHARED_KINDS
+    assert {"analyzer", "tokens", "ngrams"} <= written
+
+
 def test_the_cached_analysis_is_keyed_by_the_analysis_code_not_only_by_its_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
