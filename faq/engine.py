@@ -345,7 +345,8 @@ class Engine:
         kb_path = path or DEFAULT_KB_PATH
         # the analysis shipped beside the knowledge base, where the cache has none (used only while current),
         # from the check of the file on (which crisis regexes compiled, faq.regexes)
-        with analysis_file.reading(kb_path):
+        # (no automatic garbage collection while it is built: collected once, after)
+        with memory.collection_paused(), analysis_file.reading(kb_path):
             kb = load_knowledge_base(kb_path)
             if cls._loaded_before:  # (reading the file leaves free pages the engine's arrays do not reuse)
                 memory.release()

@@ -9,12 +9,14 @@ glibc to return its free pages (``malloc_trim``); elsewhere (macOS, musl) it onl
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
 import gc
 import platform
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 
 @functools.cache
@@ -46,3 +48,29 @@ def release() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+_pauses = 0
+_pauses_lock = threading.Lock()
+_enabled_before = False
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """Within: no automatic garbage collection (``gc.disable``), then as before (on again if it was on when the
+    first of overlapping pauses began). For an engine's build: the objects it makes mostly live on, and the
+    collector traversed them ~180 times for nothing (~0.07 s of CPU of a first start at 10k examples, 185
+    collections); the caller collects once when the build is over (:func:`release`)."""
+    global _pauses, _enabled_before
+    with _pauses_lock:
+        if _pauses == 0:
+            _enabled_before = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _enabled_before:
+                gc.enable()

@@ -334,3 +334,23 @@ def test_the_ngram_entries_counted_by_sorting_are_each_segments_counter(monkeypa
     assert flat_ids.tolist() == expected_ids and tf.tolist() == expected_tf and bounds.tolist() == expected_bounds
     assert df.tolist() == [float(n) for n in np.bincount(expected_ids, minlength=len(numbering)).tolist()]
     assert Counter(expected_tf)[300] == 1
+
+
+def test_garbage_collection_is_paused_while_an_engine_is_built_and_restored_after() -> None:
+    assert gc.isenabled()
+    with memory.collection_paused():
+        assert not gc.isenabled()
+        with memory.collection_paused():  # (overlapping builds: on again when the last one ends)
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), memory.collection_paused():
+        raise RuntimeError("a build that fails")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with memory.collection_paused():
+            pass
+        assert not gc.isenabled()  # (off before: left off)
+    finally:
+        gc.enable()
