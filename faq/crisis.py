@@ -313,9 +313,9 @@ class OldAgeInheritance:
     speaks of their own old age (a clause of ``age``: 年纪大了, 我都七十多了, 百年之后) and asks who repays or
     inherits (``heir`` anywhere), and nothing in the message speaks of choosing to die or of what dying would
     solve (``unless`` anywhere: 拖累, 解脱, 就不用还了, 准备, 药 ...). Then the clauses' ``death`` phrases (the
-    reader's own death as the time of the question: 万一以后我不在了, 等我走了以后) are blanked like hyperbole,
+    reader's own death as the time of the question: 哪天我没了, 等我走了以后) are blanked like hyperbole,
     for the rules and the model alike; the rest of the message is read as ever. Without the old age, the same
-    question stays a crisis ("如果我死了 家里人要替我还吗" is labelled one in the crisis files). All regexes
+    question stays a crisis (the crisis files label it one). All regexes
     over each clause (Simplified, lower case, no spaces, before hyperbole is blanked)."""
 
     age: tuple[str, ...] = ()

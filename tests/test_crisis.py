@@ -1696,7 +1696,7 @@ def test_set_asides_that_would_excuse_these_crises_are_not_kept(detector: Crisis
     "message",
     [
         "我七十三了 身体一年不如一年 哪天我走了 欠银行的钱要闺女来还吗",
-        "岁数大了 要是哪天我没了 信用卡的欠款会不会落到孩子身上",
+        "岁数大了 要是哪天我没了 信用卡欠的钱孩子得背吗",
         "俺都六十多了 将来我去世了 这笔贷款儿女得接着还吗",
         "我们老两口都七十多了 以后我们都不在了 欠的钱会找孙子吗",
         "我是退休工人 等我百年之后 借呗的钱由谁来还",
@@ -1718,9 +1718,9 @@ def test_an_old_readers_question_of_who_repays_after_their_death_is_no_crisis(
         "岁数这么大了 活着就是拖累 要是我不在了 女儿就不用替我还了吧",
         "我都七十多了 药我已经准备好了 我走了以后孩子要还吗",
         # no old age: the same question stays a crisis (the crisis files label it one)
-        "要是我不在了 这些网贷家里人要替我还吗",
+        "要是我不在了 网贷那几笔是不是归我老婆还",
         # someone else's old age, the reader's own death
-        "我妈年纪大了 万一我走了 她要替我还吗",
+        "我妈岁数大了 等我走了 欠款会找她吗",
     ],
 )
 def test_old_age_does_not_excuse_a_plan_or_anyone_elses_age(detector: CrisisDetector, message: str) -> None:
