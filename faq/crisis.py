@@ -160,6 +160,8 @@ class CrisisRules:
     #: the time or condition of what it asks ("我走了以后 网贷会找我爸妈吗", "想先弄清楚再走", "问这些也没用了")
     #: gets ``offer_intent``'s button, whatever it asks: its answer would serve the plan.
     offer_withheld: tuple[str, ...] = ()
+    #: An old reader's question of who repays after their death (see :class:`OldAgeInheritance`); None: none.
+    old_age_inheritance: OldAgeInheritance | None = None
 
     @property
     def answer(self) -> str:
@@ -301,6 +303,44 @@ class SafetyNet:
     farewell: tuple[str, ...] = ()
     others: tuple[str, ...] = ()
     general_questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OldAgeInheritance:
+    """``crisis.old_age_inheritance``: an old reader who asks who repays the debt once they have died of age.
+
+    "When I am gone, does my son repay this?" is a question of inheritance (family_liability) when the reader
+    speaks of their own old age (a clause of ``age``: 年纪大了, 我都七十多了, 百年之后) and asks who repays or
+    inherits (``heir`` anywhere), and nothing in the message speaks of choosing to die or of what dying would
+    solve (``unless`` anywhere: 拖累, 解脱, 就不用还了, 准备, 药 ...). Then the clauses' ``death`` phrases (the
+    reader's own death as the time of the question: 哪天我没了, 等我走了以后) are blanked like hyperbole,
+    for the rules and the model alike; the rest of the message is read as ever. Without the old age, the same
+    question stays a crisis (the crisis files label it one). All regexes
+    over each clause (Simplified, lower case, no spaces, before hyperbole is blanked)."""
+
+    age: tuple[str, ...] = ()
+    death: tuple[str, ...] = ()
+    heir: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+    def pattern(self, key: str) -> re.Pattern[str] | None:
+        """One of the lists as one regex (compiled once per process; None: an empty list)."""
+        sources: tuple[str, ...] = getattr(self, key)
+        return regexes.compiled("|".join(f"(?:{p})" for p in sources)) if sources else None
+
+
+def set_aside_natural_death(rules: OldAgeInheritance | None, clauses: Sequence[str], cleared: list[str]) -> list[str]:
+    """``cleared`` (the clauses with hyperbole blanked) with the reader's own death blanked out where the
+    message is an old reader's question of inheritance (see :class:`OldAgeInheritance`); else ``cleared``."""
+    if rules is None:
+        return cleared
+    age, death, heir, unless = (rules.pattern(key) for key in ("age", "death", "heir", "unless"))
+    if age is None or death is None or heir is None or not any(age.search(clause) for clause in clauses):
+        return cleared
+    whole = "|".join(clauses)
+    if not heir.search(whole) or (unless is not None and unless.search(whole)):
+        return cleared
+    return [death.sub("|", clause) for clause in cleared]
 
 
 def _any(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -733,7 +773,7 @@ class CrisisDetector:
             return Reading(region, also), None
         # Hyperbole is blanked clause by clause: 好想死,撑不住 is not the 死撑 of hyperbole.
         clauses = [_compact(clause) for clause in text.split(" ")]
-        cleared_clauses = [self._clear_negatives(clause) for clause in clauses]
+        cleared_clauses = self._cleared(clauses)
         cleared = "".join(cleared_clauses)
         chars = set(cleared)
         found = self._crisis_cue(cleared, text, chars)
@@ -852,7 +892,13 @@ class CrisisDetector:
     def model_text(self, message: str) -> str:
         """What the model reads: the normalised message, each clause with hyperbole blanked out."""
         text = normalize(safe_text(message, limit=SCAN_CHARS), limit=SCAN_CHARS)
-        return " ".join(self._clear_negatives(_compact(clause)) for clause in text.split(" "))
+        return " ".join(self._cleared([_compact(clause) for clause in text.split(" ")]))
+
+    def _cleared(self, clauses: list[str]) -> list[str]:
+        """The clauses (compact) with hyperbole and others' threats blanked, and an old reader's own death
+        when the message asks who repays after it (:func:`set_aside_natural_death`)."""
+        cleared = [self._clear_negatives(clause) for clause in clauses]
+        return set_aside_natural_death(self.rules.old_age_inheritance, clauses, cleared)
 
     @property
     def distress_patterns(self) -> tuple[re.Pattern[str], ...]:

@@ -17,7 +17,16 @@ from typing import Any
 import yaml
 
 from faq import regexes
-from faq.crisis import CUE_KINDS, CrisisRules, HelpLine, Region, RegionHelp, SafetyNet, normalize_cues
+from faq.crisis import (
+    CUE_KINDS,
+    CrisisRules,
+    HelpLine,
+    OldAgeInheritance,
+    Region,
+    RegionHelp,
+    SafetyNet,
+    normalize_cues,
+)
 from faq.crisis_model import CrisisModel
 from faq.normalize import normalize, normalize_example
 from faq.yamlfile import SAFE_LOADER
@@ -105,6 +114,7 @@ CRISIS_KEYS = {
     "distress",
     "distress_patterns",
     "bereaved_patterns",
+    "old_age_inheritance",
     "regions",
     "offer_intent",
     "offer_never",
@@ -769,7 +779,30 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
         safety_net=_read_safety_net(node, out),
         model_alone_at=_read_probability(node, "model_alone_at", out),
+        old_age_inheritance=_read_old_age_inheritance(node, out),
     )
+
+
+OLD_AGE_INHERITANCE_KEYS = {"age", "death", "heir", "unless"}
+
+
+def _read_old_age_inheritance(node: _LineDict, out: _Collector) -> OldAgeInheritance | None:
+    """``crisis.old_age_inheritance`` (see faq/crisis.py :class:`OldAgeInheritance`); regexes are checked here."""
+    section = node.get("old_age_inheritance")
+    if section is None:
+        return None
+    what = "crisis.old_age_inheritance"
+    if not isinstance(section, dict):
+        out.error(_line(node, "old_age_inheritance"), f"{what} must be a mapping")
+        return None
+    out.unknown_keys(section, OLD_AGE_INHERITANCE_KEYS, what)
+    lists = {key: tuple(str(p) for p in out.strings(section, key, what)) for key in sorted(OLD_AGE_INHERITANCE_KEYS)}
+    keyed = [(key, source) for key, sources in lists.items() for source in sources]
+    for i, exc in regexes.errors([source for _, source in keyed]):
+        key, source = keyed[i]
+        out.error(_line(section, key), f"{what}.{key}: bad regex {source!r} ({exc})")
+        return None
+    return OldAgeInheritance(age=lists["age"], death=lists["death"], heir=lists["heir"], unless=lists["unless"])
 
 
 def _read_probability(node: _LineDict, key: str, out: _Collector) -> float | None:

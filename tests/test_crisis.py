@@ -1569,7 +1569,7 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout15c.yaml": 0,
     "queries_holdout15.yaml": 0,
     "everyday_holdout16.yaml": 1,  # round 16 as promoted: one false alarm of the model (0.81)
-    "everyday_holdout16b.yaml": 3,  # round 16 as promoted: three false alarms of the model (0.60, 0.69, 0.93)
+    "everyday_holdout16b.yaml": 2,  # round 16 as promoted: 3 false alarms (0.60, 0.69, 0.93); the 0.93 (an old reader asking who repays after their death) set aside by old_age_inheritance (crisis23)
     "everyday_holdout16c.yaml": 0,
     "queries_holdout16.yaml": 0,
     "dev.yaml": 0,
@@ -1687,3 +1687,54 @@ def test_an_everyday_sense_of_a_cue_is_set_aside_and_the_crisis_of_its_shape_is_
 )
 def test_set_asides_that_would_excuse_these_crises_are_not_kept(detector: CrisisDetector, message: str) -> None:
     assert detector.detect(message).crisis, message
+
+
+# ------------------------------------------------- an old reader's question of inheritance (crisis23)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "我七十三了 身体一年不如一年 哪天我走了 欠银行的钱要闺女来还吗",
+        "岁数大了 要是哪天我没了 信用卡欠的钱孩子得背吗",
+        "俺都六十多了 将来我去世了 这笔贷款儿女得接着还吗",
+        "我们老两口都七十多了 以后我们都不在了 欠的钱会找孙子吗",
+        "我是退休工人 等我百年之后 借呗的钱由谁来还",
+    ],
+)
+def test_an_old_readers_question_of_who_repays_after_their_death_is_no_crisis(
+    detector: CrisisDetector, message: str
+) -> None:
+    signal = detector.detect(message)
+    assert not signal.crisis, (message, signal.cue)
+    assert "|" in detector.model_text(message)  # the reader's death as a time is set aside, the rest is read
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # old age with a plan, with what dying would solve, or with the wish: still a crisis, from the rules alone too
+        "我六十八了 不想活了 等我走了以后 网贷会不会找我儿子",
+        "岁数这么大了 活着就是拖累 要是我不在了 女儿就不用替我还了吧",
+        "我都七十多了 药我已经准备好了 我走了以后孩子要还吗",
+        # no old age: the same question stays a crisis (the crisis files label it one)
+        "要是我不在了 网贷那几笔是不是归我老婆还",
+        # someone else's old age, the reader's own death
+        "我妈岁数大了 等我走了 欠款会找她吗",
+    ],
+)
+def test_old_age_does_not_excuse_a_plan_or_anyone_elses_age(detector: CrisisDetector, message: str) -> None:
+    assert detector.detect(message).crisis, message
+    rules_only = CrisisDetector(replace(detector.rules, model=None))
+    assert rules_only.detect(message).crisis, message
+
+
+def test_old_age_inheritance_regexes_are_checked(tmp_path: Path) -> None:
+    crisis = minimal_crisis()
+    crisis["old_age_inheritance"] = {"age": ["(unclosed"], "death": ["走了"], "heir": ["儿子"]}
+    errors = _kb_with(tmp_path, crisis)
+    assert any("old_age_inheritance.age" in e and "bad regex" in e for e in errors), errors
+    crisis["old_age_inheritance"] = {"age": ["老了"], "death": ["走了"], "heir": ["儿子"], "nope": []}
+    assert any("old_age_inheritance" in e for e in _kb_with(tmp_path, crisis))
+    crisis["old_age_inheritance"] = {"age": ["老了"], "death": ["走了"], "heir": ["儿子"]}
+    assert _kb_with(tmp_path, crisis) == []
