@@ -558,8 +558,8 @@ class Engine:
             # "房贷担保费怎么收", "车贷想提前结清 违约金怎么算": a mortgage's or car loan's ordinary terms, with no
             # sign of trouble with a debt (late, unpaid, collected, sued, the credit record ...): the knowledge
             # base's out-of-scope banking questions, though a fee's words resemble the fees topic. So are a credit
-            # card's terms ("信用卡账单分期手续费多少", "花呗额度怎么提") and repaying a loan that is not late
-            # ("还款日还有一周 能先还一半吗": a day count before the due date is no trouble, and gets no stage block).
+            # card's terms ("交行卡账单分十二期 手续费几个点", "白条的额度为啥一直不涨") and repaying a loan that is not late
+            # ("离还款日还有一礼拜 先还掉一千行吗": a day count before the due date is no trouble, and gets no stage block).
             match, day_count = match.refused("unrelated"), None
         elif question and not signal.distress and day_count is None and asks_to_calculate_a_loan(normalized):
             # "借2万 年化12% 算算一年利息多少": a loan whose rate is given, its interest or payments to work out,

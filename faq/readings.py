@@ -87,7 +87,7 @@ _DEBT_TROUBLE = re.compile(
     r"|credit\s+(?:report|record|score|history))(?![a-z])",
     re.IGNORECASE,
 )
-#: The reader says the debt is not late, or not yet due ("我没逾期", "从来没迟缴过", "还款日还有5天", "还没到期",
+#: The reader says the debt is not late, or not yet due ("我一期都没逾期", "从未迟还过", "还款日还有九天", "离到期还早",
 #: "not overdue"): no trouble, whatever the word 逾期 in it suggests.
 _NOT_LATE = re.compile(
     r"(?:没|未|沒|冇|从没|從沒|从未|從未|从来没|從來沒|并没|並沒|还没|還沒|都没)有?(?:逾期|过期|迟还|晚还|迟缴|遲繳|迟交)过?"
@@ -99,7 +99,7 @@ _NOT_LATE = re.compile(
 
 def _in_trouble(normalized: str) -> bool:
     """Whether the message shows trouble with a debt (_DEBT_TROUBLE), once what denies lateness is set aside
-    ("房贷没逾期 提前还有违约金吗" shows none)."""
+    ("房贷一期没逾期过 想一次还掉二十万 罚不罚钱" shows none)."""
     return _DEBT_TROUBLE.search(_NOT_LATE.sub(" ", normalized)) is not None
 
 #: Someone (a stranger, an agent, an advert) offering to wipe or repair a credit record, or to "optimise" debts:
@@ -154,7 +154,7 @@ _CARD_TERMS = re.compile(
     re.IGNORECASE,
 )
 #: What a borrower whose loan is not yet due may ask about its terms: repaying early or in part, moving the due
-#: date, paying with a card, its fees ("提前还有违约金吗", "先还一半行不行", "还款日能不能改到20号").
+#: date, paying with a card, its fees ("提前结掉罚不罚息", "先还一半行不行", "还款日能不能调到发薪那天").
 _EARLY_OR_TERMS = re.compile(
     r"提前还|提前结清|先还|还一部分|还一半|部分还款|还款日\S{0,4}(?:改|换|调)|(?:改|换|调)\S{0,3}还款日|用信用卡还|手续费|违约金"
     r"|(?<![a-z])(?:pay\s+(?:it\s+)?(?:off\s+)?early|prepay\w*|repay\w*\s+early)(?![a-z])",
@@ -164,9 +164,9 @@ _EARLY_OR_TERMS = re.compile(
 
 def asks_about_ordinary_card_or_loan_terms(normalized: str) -> bool:
     """Whether the message asks about a credit card's (or shopping credit's) ordinary terms, or about repaying a
-    loan that is not late ("信用卡年费能免吗", "花呗分期手续费多少", "白条额度怎么提", "还款日还有一周 能提前还吗",
-    "我没逾期 还款日能改吗"), with no sign of trouble with a debt: a banking question, not a borrower's trouble.
-    "信用卡还不上 能分期吗", "信用卡逾期了 年费还收吗" and "想申请个性化分期" are troubles."""
+    loan that is not late ("农行那张卡的年费能不能不扣", "花呗分期买手机 6期要多付多少", "白条的额度为啥一直不涨",
+    "离还款日还有一礼拜 现在结清收手续费不", "从未晚还过 还款日能调一调吗"), with no sign of trouble with a debt: a banking question, not a borrower's trouble.
+    "卡刷爆了还不上 能拆几期吗", "卡已经晚还两期 年费照扣吗" and "打算找银行谈个性化分期" are troubles."""
     if _in_trouble(normalized):
         return False
     if _CARD.search(normalized) is not None and _CARD_TERMS.search(normalized) is not None:
@@ -293,12 +293,12 @@ _BORROWER_PEOPLE = (
     r"(?:个|位|嘅)?(?:旧|老|前)?(?:他|她|佢|朋友|别人|同事|亲戚|表[哥弟姐妹]|堂[哥弟姐妹]|同学|邻居|老乡|室友|舍友|发小|闺蜜|兄弟|老友"
     r"|前男友|前女友|男朋友|女朋友|客户)"
 )
-#: An amount as written between a verb and its object ("借了三千给同事", "借咗2000俾佢"): a short number with its
+#: An amount as written between a verb and its object ("借了三千二给发小", "借咗2000俾佢"): a short number with its
 #: unit.
 _LENT_AMOUNT = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万几]+)(?:块钱?|元|蚊|万|千|k|w)?(?:钱)?"
 #: The reader is the lender: someone owes the reader ("同学欠我两千", "前女友借了我一万", "佢借咗我三千"), borrowed from
 #: the reader ("表姐跟我借了五千"), or the reader lent ("借给老同学的钱", "借了八百给室友", "放款给朋友"), or a friend
-#: or colleague who owes and will not pay (the reader's own debt is never told so: "室友借钱不还"); in English,
+#: or colleague who owes and will not pay (the reader's own debt is never told so: "舍友借钱老是赖账"); in English,
 #: "my cousin owes me 2k", "I lent my roommate 500", "he borrowed 300 from me", "she never paid me back". Not a
 #: collector's words to the reader ("你欠我们的钱", "you owe me"), nor a bare 跟我借钱 (it may be the reader's own
 #: borrowing: "与我借钱何干"), only 跟我借了 / 借过.
@@ -316,7 +316,7 @@ _OWED_TO_THE_READER = re.compile(
 )
 #: The reader's own debt or its collection beside it ("我也欠了网贷", "我实在还不起", "催收找我", "说要起诉我", "上了
 #: 征信", "我给他做了担保"): the reader may be a borrower too (a debtor's wages owed to them, say), and the message is
-#: read as usual. Not the reader asking how to collect what they lent ("我能怎么催收", "找催收公司帮我要").
+#: read as usual. Not the reader asking how to collect what they lent ("自己要怎样催收才不犯法", "请催收公司替我讨").
 _READERS_OWN_DEBT = re.compile(
     r"(?<![借跟找向问])我(?:自己|也|还|都|才|又){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期)(?!我|给|俾|畀)"
     r"|我\S{0,3}还(?:不上|不起|不了|唔到|唔起)"

@@ -142,8 +142,8 @@ def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
         # trouble with the debt: a borrower's question
         ("信用卡欠了四万多还不起 能分期吗", False),
         ("白条逾期一周了 手续费还要交吗", False),
-        ("想跟银行申请个性化分期 要准备什么", False),
-        ("还款日还有两天 可钱凑不齐 能先还一半吗", False),
+        ("打算和银行谈个性化分期 需要哪些材料", False),
+        ("还款日还有两天 可钱凑不齐 先还掉两千可以吗", False),
         ("credit card is late and the collector keeps calling, can I split the bill", False),
         ("借呗提前还款怎么操作", False),  # not said to be on time: left to the matcher
     ],
@@ -262,7 +262,7 @@ def test_asks_for_a_loan(text: str, expected: bool) -> None:
         # an amount between lending and the borrower; Cantonese; a friend who will not pay; the reader collecting
         ("借了六百块给舍友 他毕业就消失了", True),
         ("借咗八千俾個舊同事 佢而家唔覆我", True),
-        ("闺蜜借钱不还 还把我删了", True),
+        ("闺蜜借钱一直不还 电话也换了", True),
         ("我把钱放款给别人 他拖着不还 我可以怎样催收", True),
         ("我给同学担保 他借钱不还 银行找我要", False),  # a guarantor: the reader's own liability
         # English: someone owes the reader, the reader lent, never paid back
