@@ -79,6 +79,7 @@ _DEBT_TROUBLE = re.compile(
     r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来"
     r"|优先|几笔|网贷"  # other debts beside it: juggling several ("车贷 还有两家网贷 好几笔 怎么排优先")
     r"|凑不|拿不出|手头紧|钱紧|差(?!不多)[^ ]{0,3}(?:钱|块|千|万|一半|一点)"  # short of the money
+    r"|过了?还款日|过了?到期日|顺延|推迟|往后推"  # past the due date, or asking to move a payment later
     r"|个性化"  # a personalised instalment plan: the relief a borrower in hardship asks the bank for
     # the same signs in English ("car loan 2 months overdue", "the collector keeps calling", "can they sue me")
     r"|(?<![a-z])(?:overdue|late|behind|collect\w*|harass\w*|sue[ds]?|suing|court|lawsuit|police|jail|prison"
@@ -147,9 +148,10 @@ def asks_about_a_home_or_car_loan(normalized: str) -> bool:
 
 #: A credit card or a shopping-credit account by name (信用卡, 花呗, 白条, "credit card"), and a card bill.
 _CARD = re.compile(r"信用卡|信用咭|花呗|白条|卡的?(?:账单|年费|额度)|账单分期|(?<![a-z])(?:credit\s*card|huabei)", re.IGNORECASE)
-#: A card's ordinary terms: its instalments, fee, limit, points, statement and payment dates, applying for one.
+#: A card's ordinary terms: its instalments, fee, limit, points, statement date, applying for one (not its due
+#: date alone: what happens around it is the grace period's question).
 _CARD_TERMS = re.compile(
-    r"分期|年费|申请|办卡|开卡|办理|开通|额度|提额|积分|里程|账单日|还款日|手续费|利息|免息|零利率|划算|区别"
+    r"分期|年费|申请|办卡|开卡|办理|开通|额度|提额|积分|里程|账单日|手续费|利息|免息|零利率|划算|区别"
     r"|(?<![a-z])(?:apply\w*|application|annual\s+fee|limit|points|instal+ments?)(?![a-z])",
     re.IGNORECASE,
 )
