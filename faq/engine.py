@@ -61,6 +61,7 @@ from faq.questions import (
 )
 from faq.readings import (
     asks_about_a_home_or_car_loan,
+    asks_about_ordinary_card_or_loan_terms,
     asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
@@ -549,14 +550,18 @@ class Engine:
         if (
             question
             and not signal.distress
-            and day_count is None
-            and match.intent is not None
-            and asks_about_a_home_or_car_loan(normalized)
+            and (day_count is None or day_count.days <= 0)
+            and (
+                (match.intent is not None and asks_about_a_home_or_car_loan(normalized))
+                or (match.out_of_scope is None and asks_about_ordinary_card_or_loan_terms(normalized))
+            )
         ):
             # "房贷担保费怎么收", "车贷想提前结清 违约金怎么算": a mortgage's or car loan's ordinary terms, with no
             # sign of trouble with a debt (late, unpaid, collected, sued, the credit record ...): the knowledge
-            # base's out-of-scope banking questions, though a fee's words resemble the fees topic.
-            match = match.refused("unrelated")
+            # base's out-of-scope banking questions, though a fee's words resemble the fees topic. So are a credit
+            # card's terms ("交行卡账单分十二期 手续费几个点", "白条的额度为啥一直不涨") and repaying a loan that is not late
+            # ("离还款日还有一礼拜 先还掉一千行吗": a day count before the due date is no trouble, and gets no stage block).
+            match, day_count = match.refused("unrelated"), None
         elif question and not signal.distress and day_count is None and asks_to_calculate_a_loan(normalized):
             # "借2万 年化12% 算算一年利息多少": a loan whose rate is given, its interest or payments to work out,
             # nothing owed or doubted. A calculator's errand (out of scope, as the dev sets label it), though its

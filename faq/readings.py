@@ -28,6 +28,16 @@ _ASKS_WHERE_TO_BORROW = re.compile(
     r"|哪里(?:还)?(?:能|可以)(?:借|贷)|去哪(?:里|儿)?借"
     r"|(?:哪个|哪家|哪间|边间)\S{0,3}(?:更|比较|最)?(?:容易|好)(?:下款|批|借|过)"  # which lender approves more easily
 )
+#: The same request in English: which app or lender will lend, where to get a loan, a need to borrow ("which app
+#: can lend me 3000", "where can I get a loan with bad credit", "I need to borrow 2000 by Friday"). Read only
+#: when the message shows no trouble with a debt ("I need to borrow to pay my overdue loan" is that trouble).
+_ASKS_TO_BE_LENT_EN = re.compile(
+    r"(?<![a-z])(?:(?:which|what|any|an?)\s+(?:loan\s+|lending\s+)?(?:apps?|platforms?|lenders?|websites?|sites?|banks?)"
+    r"\s+(?:that\s+|can\s+|will\s+|to\s+|would\s+)?(?:lends?|loans?|borrow|approves?|gives?\s+(?:me\s+)?(?:a\s+)?loans?)"
+    r"|where\s+(?:can|do|could|should)\s+i\s+(?:get\s+a\s+loan|borrow)"
+    r"|(?:i\s+)?(?:need|want|have)\s+to\s+borrow|(?:can|could|would)\s+you\s+lend\s+me|lend\s+me\s+\d)(?![a-z])",
+    re.IGNORECASE,
+)
 #: What may follow a request for a lender within its question: particles, 钱, 到 ("哪里能借到钱啊").
 _AFTER_BORROWING = re.compile(r"[到钱啊呀呢吗么嘛吧啦的了哦喔\s]*")
 #: Asking where or whether one can borrow, anywhere in a message ("哪家不查联征也能借", "边间财务公司肯借俾我").
@@ -53,7 +63,11 @@ _COLLECTION_JOB = re.compile(
 _SETTLED = re.compile(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
 
 #: A mortgage or a car loan, by name (房贷, 按揭, 车贷, 汽车贷款, 买房贷款 ...).
-_HOME_OR_CAR_LOAN = re.compile(r"房贷|按揭|车贷|(?:汽车|买车|购车|买房|购房|住房|房屋|公积金)贷款")
+_HOME_OR_CAR_LOAN = re.compile(
+    r"房贷|按揭|车贷|(?:汽车|买车|购车|买房|购房|住房|房屋|公积金)贷款"
+    r"|(?<![a-z])(?:mortgages?|(?:car|auto|home|housing)\s+loans?)(?![a-z])",
+    re.IGNORECASE,
+)
 #: Any sign of trouble with a debt: late, unpaid, collected, sued, the credit record, fear of the law, a fee
 #: disputed, a hard choice between debts ("车贷逾期会打给我父母吗", "房贷有冇宽限期", "该先缴哪一个").
 _DEBT_TROUBLE = re.compile(
@@ -63,9 +77,31 @@ _DEBT_TROUBLE = re.compile(
     r"|起诉|告|法院|判|执行|失信|征信|联征|环联|(?<![a-z])tu(?![a-z])|坐牢|抓|警|宽限|减免|协商|分期还|罚息|滞纳"
     r"|合法|违法|违规|合理|高利|骗|套路|投诉|举报|威胁|上门|收车|扣车|拖车|拍卖|收楼|收房|电话|短信|打给|找我"
     r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来"
-    r"|优先|几笔|网贷",  # other debts beside it: juggling several ("车贷 还有两家网贷 好几笔 怎么排优先")
+    r"|优先|几笔|网贷"  # other debts beside it: juggling several ("车贷 还有两家网贷 好几笔 怎么排优先")
+    r"|凑不|拿不出|手头紧|钱紧|差(?!不多)[^ ]{0,3}(?:钱|块|千|万|一半|一点)"  # short of the money
+    r"|过了?还款日|过了?到期日|顺延|推迟|往后推"  # past the due date, or asking to move a payment later
+    r"|个性化"  # a personalised instalment plan: the relief a borrower in hardship asks the bank for
+    # the same signs in English ("car loan 2 months overdue", "the collector keeps calling", "can they sue me")
+    r"|(?<![a-z])(?:overdue|late|behind|collect\w*|harass\w*|sue[ds]?|suing|court|lawsuit|police|jail|prison"
+    r"|arrest\w*|threat\w*|can'?t pay|cannot pay|unable to pay|miss(?:ed)?\s+(?:a\s+)?payments?|default\w*"
+    r"|owe[ds]?|owing|debts?|calls?|calling|contacts?|family|parents|hardship|unemployed|illegal|legal|scam\w*"
+    r"|credit\s+(?:report|record|score|history))(?![a-z])",
     re.IGNORECASE,
 )
+#: The reader says the debt is not late, or not yet due ("我一期都没逾期", "从未迟还过", "还款日还有九天", "离到期还早",
+#: "not overdue"): no trouble, whatever the word 逾期 in it suggests.
+_NOT_LATE = re.compile(
+    r"(?:没|未|沒|冇|从没|從沒|从未|從未|从来没|從來沒|并没|並沒|还没|還沒|都没)有?(?:逾期|过期|迟还|晚还|迟缴|遲繳|迟交)过?"
+    r"|还没到期|未到期|没到期|没到还款日|还没到还款日|还款日还有|离还款日还有|还有\S{0,4}(?:天|日)才?(?:到期|还款)"
+    r"|(?<![a-z])(?:not|never|isn'?t|wasn'?t|haven'?t been|not yet)\s+(?:been\s+)?(?:overdue|late|due)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _in_trouble(normalized: str) -> bool:
+    """Whether the message shows trouble with a debt (_DEBT_TROUBLE), once what denies lateness is set aside
+    ("房贷一期没逾期过 想一次还掉二十万 罚不罚钱" shows none)."""
+    return _DEBT_TROUBLE.search(_NOT_LATE.sub(" ", normalized)) is not None
 
 #: Someone (a stranger, an agent, an advert) offering to wipe or repair a credit record, or to "optimise" debts:
 #: "有人说交钱能帮我修复征信", "中介称可以消除逾期记录", "网上说能把黑名单洗白".
@@ -107,7 +143,37 @@ def asks_about_a_home_or_car_loan(normalized: str) -> bool:
     with a debt ("房贷提前还款要手续费吗", "车贷首付几成", "按揭利率几多"): a banking question, not a borrower's
     trouble. "车贷晚还了几天 会上征信吗", "房贷断供了银行会找我家人吗", "房贷有冇宽限期", "以后还能办房贷吗" (after a
     bad record), "收入少了 车贷能申请延期吗" are troubles."""
-    return _HOME_OR_CAR_LOAN.search(normalized) is not None and _DEBT_TROUBLE.search(normalized) is None
+    return _HOME_OR_CAR_LOAN.search(normalized) is not None and not _in_trouble(normalized)
+
+
+#: A credit card or a shopping-credit account by name (信用卡, 花呗, 白条, "credit card"), and a card bill.
+_CARD = re.compile(r"信用卡|信用咭|花呗|白条|卡的?(?:账单|年费|额度)|账单分期|(?<![a-z])(?:credit\s*card|huabei)", re.IGNORECASE)
+#: A card's ordinary terms: its instalments, fee, limit, points, statement date, applying for one (not its due
+#: date alone: what happens around it is the grace period's question).
+_CARD_TERMS = re.compile(
+    r"分期|年费|申请|办卡|开卡|办理|开通|额度|提额|积分|里程|账单日|手续费|利息|免息|零利率|划算|区别"
+    r"|(?<![a-z])(?:apply\w*|application|annual\s+fee|limit|points|instal+ments?)(?![a-z])",
+    re.IGNORECASE,
+)
+#: What a borrower whose loan is not yet due may ask about its terms: repaying early or in part, moving the due
+#: date, paying with a card, its fees ("提前结掉罚不罚息", "先还一半行不行", "还款日能不能调到发薪那天").
+_EARLY_OR_TERMS = re.compile(
+    r"提前还|提前结清|先还|还一部分|还一半|部分还款|还款日\S{0,4}(?:改|换|调)|(?:改|换|调)\S{0,3}还款日|用信用卡还|手续费|违约金"
+    r"|(?<![a-z])(?:pay\s+(?:it\s+)?(?:off\s+)?early|prepay\w*|repay\w*\s+early)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def asks_about_ordinary_card_or_loan_terms(normalized: str) -> bool:
+    """Whether the message asks about a credit card's (or shopping credit's) ordinary terms, or about repaying a
+    loan that is not late ("农行那张卡的年费能不能不扣", "花呗分期买手机 6期要多付多少", "白条的额度为啥一直不涨",
+    "离还款日还有一礼拜 现在结清收手续费不", "从未晚还过 还款日能调一调吗"), with no sign of trouble with a debt: a banking question, not a borrower's trouble.
+    "卡刷爆了还不上 能拆几期吗", "卡已经晚还两期 年费照扣吗" and "打算找银行谈个性化分期" are troubles."""
+    if _in_trouble(normalized):
+        return False
+    if _CARD.search(normalized) is not None and _CARD_TERMS.search(normalized) is not None:
+        return True
+    return _NOT_LATE.search(normalized) is not None and _EARLY_OR_TERMS.search(normalized) is not None
 
 
 #: A loan's rate stated as a figure ("年化7.2%", "利率3.1%", "月息1.5%").
@@ -212,6 +278,8 @@ def only_asks_where_to_borrow(normalized: str) -> bool:
         rest_of_clause = (text[found.end() :].split(" ", 1)[0] for found in _ASKS_WHERE_TO_BORROW.finditer(text))
         return any(_AFTER_BORROWING.fullmatch(rest) for rest in rest_of_clause)
 
+    if _ASKS_TO_BE_LENT_EN.search(normalized) is not None and not _in_trouble(normalized):
+        return True  # "which app can lend me 3000 fast", "I need to borrow 2000 by Friday, any app?"
     if _ASKS_WHERE_TO_BORROW.search(normalized) is None:
         # (most messages) no request anywhere: none in any of its questions either, each a piece of the message
         # and the pattern without anchors or lookarounds; its questions need not be read
@@ -222,21 +290,43 @@ def only_asks_where_to_borrow(normalized: str) -> bool:
     return ends_with_request(normalized)
 
 
+#: The people a reader lends to (a friend, a colleague, a relative ...), by the words they are named with.
+_BORROWER_PEOPLE = (
+    r"(?:个|位|嘅)?(?:旧|老|前)?(?:他|她|佢|朋友|别人|同事|亲戚|表[哥弟姐妹]|堂[哥弟姐妹]|同学|邻居|老乡|室友|舍友|发小|闺蜜|兄弟|老友"
+    r"|前男友|前女友|男朋友|女朋友|客户)"
+)
+#: An amount as written between a verb and its object ("借了三千二给发小", "借咗2000俾佢"): a short number with its
+#: unit.
+_LENT_AMOUNT = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万几]+)(?:块钱?|元|蚊|万|千|k|w)?(?:钱)?"
 #: The reader is the lender: someone owes the reader ("同学欠我两千", "前女友借了我一万", "佢借咗我三千"), borrowed from
-#: the reader ("表姐跟我借了五千"), or the reader lent ("借给老同学的钱", "放款给朋友"); not a collector's words to
-#: the reader ("你欠我们的钱"), nor a bare 跟我借钱 (it may be the reader's own borrowing: "与我借钱何干"), only 跟我借了 / 借过.
+#: the reader ("表姐跟我借了五千"), or the reader lent ("借给老同学的钱", "借了八百给室友", "放款给朋友"), or a friend
+#: or colleague who owes and will not pay (the reader's own debt is never told so: "舍友借钱老是赖账"); in English,
+#: "my cousin owes me 2k", "I lent my roommate 500", "he borrowed 300 from me", "she never paid me back". Not a
+#: collector's words to the reader ("你欠我们的钱", "you owe me"), nor a bare 跟我借钱 (it may be the reader's own
+#: borrowing: "与我借钱何干"), only 跟我借了 / 借过.
 _OWED_TO_THE_READER = re.compile(
     r"(?<![你您])(?:欠|借了|借咗|借走了?|借走咗)(?:我|咗我)(?![们哋司])"
     r"|(?<![你您])(?:跟|找|向|问)我借(?:了|咗|过|走)"
     r"|放(?:贷|款|数)(?:给|俾|畀)(?:别人|朋友|他|她|人)"
-    r"|(?<![要想])借(?:钱)?(?:给|俾|畀)(?:了|咗)?(?:他|她|佢|朋友|别人|同事|亲戚|表[哥弟姐妹]|堂[哥弟姐妹]|同学|邻居)"
+    r"|(?<![要想])借(?:了|咗)?(?:" + _LENT_AMOUNT + r")?(?:钱)?(?:给|俾|畀)(?:了|咗)?" + _BORROWER_PEOPLE
+    + r"|(?<!我)(?:朋友|同学|同事|邻居|老乡|室友|舍友|发小|闺蜜|前男友|前女友)(?:欠钱|借钱|借了钱|欠债)(?:一直|总是|老是)?(?:不还|唔还|赖账|不给)"
+    r"|(?<![a-z])(?<!you\s)(?:owes?|owed|owing)\s+me(?![a-z])"
+    r"|(?<![a-z])(?:i\s+)?(?:lent|loaned)\s+(?:my|his|her|him|them|a\s+friend|some|money|\d|\$)"
+    r"|(?<![a-z])borrowed\s+(?:\S+\s+){0,3}from\s+me(?![a-z])"
+    r"|(?<![a-z])(?:pay|pays|paid|paying|give|gives|gave)\s+me\s+(?:my\s+money\s+)?back(?![a-z])",
+    re.IGNORECASE,
 )
 #: The reader's own debt or its collection beside it ("我也欠了网贷", "我实在还不起", "催收找我", "说要起诉我", "上了
-#: 征信"): the reader may be a borrower too (a debtor's wages owed to them, say), and the message is read as usual.
+#: 征信", "我给他做了担保"): the reader may be a borrower too (a debtor's wages owed to them, say), and the message is
+#: read as usual. Not the reader asking how to collect what they lent ("自己要怎样催收才不犯法", "请催收公司替我讨").
 _READERS_OWN_DEBT = re.compile(
     r"(?<![借跟找向问])我(?:自己|也|还|都|才|又){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期)(?!我|给|俾|畀)"
     r"|我\S{0,3}还(?:不上|不起|不了|唔到|唔起)"
-    r"|(?:告|起诉|抓|催|追|逼)我|打给我|打我|找我(?!借)|上门|征信|紧急联系人|通讯录|催收"
+    r"|(?:告|起诉|抓|催|追|逼)我|打给我|打我|找我(?!借)|上门|征信|紧急联系人|通讯录|担保|连带"
+    r"|(?<!怎么)(?<!怎样)(?<!如何)(?<!咋)(?<!找)(?<!请)(?<!委托)催收"
+    r"|(?<![a-z])(?:i\s+(?:also\s+|still\s+|too\s+)?(?:owe|borrowed|am\s+overdue)|collectors?|calling\s+me|sue\s+me"
+    r"|my\s+(?:credit|loans?|debts?))(?![a-z])",
+    re.IGNORECASE,
 )
 
 

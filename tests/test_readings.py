@@ -7,6 +7,7 @@ import pytest
 from faq.normalize import normalize
 from faq.readings import (
     asks_about_a_home_or_car_loan,
+    asks_about_ordinary_card_or_loan_terms,
     asks_for_a_loan,
     asks_to_borrow,
     asks_to_calculate_a_loan,
@@ -51,6 +52,10 @@ def test_names_other_bureau(text: str, expected: bool) -> None:
         # a second question that is not a request for a lender
         ("哪里能借到钱 逾期了会坐牢吗", False),
         ("逾期十天会上征信吗", False),
+        # in English
+        ("which app can lend me 3000 by tonight", True),
+        ("I need to borrow 2000 for rent, any lender that approves fast?", True),
+        ("I need to borrow again to pay my overdue loans, is that smart", False),  # a trouble: managing debts
     ],
 )
 def test_only_asks_where_to_borrow(text: str, expected: bool) -> None:
@@ -112,10 +117,39 @@ def test_courtesy_with_good_news(text: str, expected: str | None) -> None:
         ("征信花了怎么办", False),  # no mortgage or car loan named
         ("车贷加上三个网贷 一共好几笔 该按什么顺序还", False),  # juggling several debts
         ("房贷和两张信用卡 每月钱不多 怎么排优先级", False),
+        # lateness denied is no trouble; English names and troubles too
+        ("房贷从来没逾期过 提前还一部分要违约金吗", True),
+        ("mortgage of 900k, can I pay a chunk of it early", True),
+        ("car loan two months overdue, will they take the car", False),
     ],
 )
 def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
     assert asks_about_a_home_or_car_loan(normalize(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a card's or shopping credit's ordinary terms
+        ("农行信用卡年费三百 可以不交吗", True),
+        ("白条分9期 手续费一共多少", True),
+        ("花唄額度只有一千五 點樣加", True),
+        ("how do I get the annual fee on my credit card waived", True),
+        # a loan that is not late: repaying early, in part, moving the due date
+        ("借呗离还款日还有六天 现在还清要违约金吗", True),
+        ("我从没迟还过 微粒贷还款日可以换到月底吗", True),
+        ("the loan is not due yet, can I repay early without a fee", True),
+        # trouble with the debt: a borrower's question
+        ("信用卡欠了四万多还不起 能分期吗", False),
+        ("白条逾期一周了 手续费还要交吗", False),
+        ("打算和银行谈个性化分期 需要哪些材料", False),
+        ("还款日还有两天 可钱凑不齐 先还掉两千可以吗", False),
+        ("credit card is late and the collector keeps calling, can I split the bill", False),
+        ("借呗提前还款怎么操作", False),  # not said to be on time: left to the matcher
+    ],
+)
+def test_asks_about_ordinary_card_or_loan_terms(text: str, expected: bool) -> None:
+    assert asks_about_ordinary_card_or_loan_terms(normalize(text)) is expected
 
 
 @pytest.mark.parametrize(
@@ -225,6 +259,19 @@ def test_asks_for_a_loan(text: str, expected: bool) -> None:
         ("朋友欠我钱 我自己也借了三笔网贷", False),  # the reader owes too
         ("我借给朋友的钱他拿去还网贷了 现在催收打给我", False),  # collection from the reader
         ("装修队拖欠我工钱 我这才还不起信用卡 银行讲要告我", False),  # wages owed, the reader's own debt
+        # an amount between lending and the borrower; Cantonese; a friend who will not pay; the reader collecting
+        ("借了六百块给舍友 他毕业就消失了", True),
+        ("借咗八千俾個舊同事 佢而家唔覆我", True),
+        ("闺蜜借钱一直不还 电话也换了", True),
+        ("我把钱放款给别人 他拖着不还 我可以怎样催收", True),
+        ("我给同学担保 他借钱不还 银行找我要", False),  # a guarantor: the reader's own liability
+        # English: someone owes the reader, the reader lent, never paid back
+        ("my uncle owes me 4000 and stopped replying", True),
+        ("I lent my roommate 700 and she moved out", True),
+        ("a classmate borrowed 1200 from me last year", True),
+        ("he never paid me back, can I take him to court", True),
+        ("the collector said you owe me money, pay today", False),  # a collector's words
+        ("my friend owes me 500 but I also owe 3 loan apps and they call me daily", False),  # the reader owes too
     ],
 )
 def test_speaks_of_money_owed_to_the_reader(text: str, expected: bool) -> None:
