@@ -239,7 +239,7 @@ HELD_OUT = {
     "queries_holdout15": (0.98, 0.97),
     "everyday_holdout16": (0.965, 0.94),
     "everyday_holdout16b": (0.955, 0.94),
-    "everyday_holdout16c": (0.965, 0.79),
+    "everyday_holdout16c": (0.965, 0.77),  # refuse23: 28 -> 27/35 (a clear lead answers a rate comparison)
     "queries_holdout16": (0.975, 0.99),
 }
 
@@ -280,7 +280,7 @@ KNOWN_REFUSALS = {
     # and 15b 0 -> 1: two messages that got a false crisis reply from the model before crisis_train_12 (no answer
     # either) now reach the matcher, which refuses one (whether to keep putting a debt off as a friend did) and offers
     # "did you mean" for the other (evidence first: whether to keep something for later); matcher work left open
-    "everyday_holdout15b.yaml": 1,
+    # 15b 1 -> 0 (refuse23): the "did you mean" for keeping something for later answers its clearly leading topic
     # everyday_holdout15b (3) and 15c (1), round 15 as promoted, answered by acc21: a platform disowning the firm
     # it hired (撇清/甩锅 as 撇清), a debt that grew from one sum to another asked how it was worked out, a named
     # app asked whether it is a regular lender, English for a debt that expires or is time barred

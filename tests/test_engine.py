@@ -598,3 +598,30 @@ def test_a_lenders_name_alone_is_no_debt_told(engine: Engine) -> None:
     assert not engine._names_only("花呗 借呗 白条都有 怎么理顺")
     assert engine.reply("白条的短信提醒号码要怎么换").kind is not ReplyKind.ANSWER
     assert engine.reply("借呗会打给我家人吗").intent == "family_contact"
+
+
+def test_an_unsure_match_answers_only_a_topic_that_leads_clearly() -> None:
+    """refuse23: a "did you mean" (loan context, no intent over its bar) answers its first topic when that topic
+    shares a word with the message and is at least LEAD_ODDS times as probable as every other owner, out-of-scope
+    groups included; otherwise it stays a "did you mean"."""
+    from faq.engine import LEAD_ODDS
+    from faq.matcher import Candidate, Match
+
+    def unsure(*ranking: Candidate) -> Match:
+        return Match(intent=next(c.owner for c in ranking if not c.is_out_of_scope), confidence=ranking[0].score,
+                     ranking=ranking, ambiguous=True)
+
+    lead = 0.08
+    clear = unsure(Candidate("evidence", lead), Candidate("threats", lead / LEAD_ODDS), Candidate("oos:unrelated", 0.02))
+    assert Engine._clear_lead(clear) == "evidence"
+    close = unsure(Candidate("evidence", lead), Candidate("threats", lead / LEAD_ODDS + 0.001))
+    assert Engine._clear_lead(close) is None
+    group_near = unsure(Candidate("evidence", lead), Candidate("oos:unrelated", lead * 0.6))
+    assert Engine._clear_lead(group_near) is None
+    group_first = unsure(Candidate("oos:loan_request", 0.03), Candidate("evidence", 0.025))
+    assert Engine._clear_lead(group_first) is None
+    no_word = unsure(Candidate("evidence", lead, False), Candidate("threats", 0.01))
+    assert Engine._clear_lead(no_word) is None
+    answered = Match(intent="evidence", confidence=0.6, ranking=(Candidate("evidence", 0.6),))
+    assert Engine._clear_lead(answered) is None
+
