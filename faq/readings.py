@@ -78,6 +78,8 @@ _DEBT_TROUBLE = re.compile(
     r"|合法|违法|违规|合理|高利|骗|套路|投诉|举报|威胁|上门|收车|扣车|拖车|拍卖|收楼|收房|电话|短信|打给|找我"
     r"|家人|家里|父母|爸妈|亲戚|朋友|同事|单位|通讯录|联系人|压力|负债|先(?:还|缴|交|保)哪|哪(?:一)?个先|还不过来"
     r"|优先|几笔|网贷"  # other debts beside it: juggling several ("车贷 还有两家网贷 好几笔 怎么排优先")
+    r"|先还\S{0,12}还是|还是先还"  # which of them to repay first ("先还卡还是先还借的那笔")
+    r"|(?:工资|月薪|薪水)(?:才|只有|就|都不够)"  # payments beside a wage that cannot meet them ("工资才三千")
     r"|凑不|拿不出|手头紧|钱紧|差(?!不多)[^ ]{0,3}(?:钱|块|千|万|一半|一点)"  # short of the money
     r"|过了?还款日|过了?到期日|顺延|推迟|往后推"  # past the due date, or asking to move a payment later
     r"|个性化"  # a personalised instalment plan: the relief a borrower in hardship asks the bank for

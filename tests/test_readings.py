@@ -146,6 +146,9 @@ def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
         ("还款日还有两天 可钱凑不齐 先还掉两千可以吗", False),
         ("credit card is late and the collector keeps calling, can I split the bill", False),
         ("借呗提前还款怎么操作", False),  # not said to be on time: left to the matcher
+        # several debts and which to repay first, or payments a wage cannot meet: a borrower's trouble
+        ("花呗白条都出了账单 先还利息高的还是先还额度大的", False),
+        ("信用卡加上两笔分期 每月要还六千 工资才四千 利息怎么这么多", False),
     ],
 )
 def test_asks_about_ordinary_card_or_loan_terms(text: str, expected: bool) -> None:
