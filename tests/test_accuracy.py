@@ -191,6 +191,12 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: 97.4 -> 97.9 %; rejection 94.3 -> 94.3, 94.3 -> 94.3, 82.9 -> 80.0, 100 -> 100 % (here, without the texts an
 #: example equals: 215/222, 158/165, 160/165, 188/192; rejection 32/34, 32/34, 28/35, 29/29). Dev sets since;
 #: floors just under. They join the never-refused test with the refusals they had when promoted (KNOWN_REFUSALS).
+#: everyday_holdout17 / 17b / 17c / queries_holdout17 (the seventeenth round, the same brief) were measured on main
+#: 9b1f135 and once more on the merged engine 1ba90ac (README): in scope 96.4 -> 96.4, 92.1 -> 91.5, 95.8 -> 95.8,
+#: 97.4 -> 97.4 %; rejection 97.1 -> 97.1, 94.3 -> 94.3, 91.4 -> 94.3, 100 -> 100 %. The one loss (a reader asking
+#: which of several debts to repay first, refused as a card's terms by oos23's reading) was mended before the
+#: promotion (a choice between debts, or a wage that cannot meet them, is trouble); here, without the texts an example
+#: equals: 212/220, 152/165, 158/165, 185/190; rejection 31/32, 33/35, 33/35, 32/32. Dev sets since; floors just under.
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -241,6 +247,10 @@ HELD_OUT = {
     "everyday_holdout16b": (0.955, 0.94),
     "everyday_holdout16c": (0.965, 0.77),  # refuse23: 28 -> 27/35 (a clear lead answers a rate comparison)
     "queries_holdout16": (0.975, 0.99),
+    "everyday_holdout17": (0.96, 0.96),
+    "everyday_holdout17b": (0.92, 0.94),
+    "everyday_holdout17c": (0.955, 0.94),
+    "queries_holdout17": (0.97, 0.99),
 }
 
 
@@ -286,6 +296,8 @@ KNOWN_REFUSALS = {
     # app asked whether it is a regular lender, English for a debt that expires or is time barred
     "everyday_holdout16.yaml": 2,  # round 16 as promoted: one not understood, one answered as out of scope
     "everyday_holdout16b.yaml": 1,  # round 16 as promoted: a "did you mean" with no answer
+    "everyday_holdout17.yaml": 1,  # round 17 as promoted: one not understood
+    "everyday_holdout17b.yaml": 1,  # round 17 as promoted: one not understood
 }
 
 
@@ -308,6 +320,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout14.yaml", "everyday_holdout14b.yaml", "everyday_holdout14c.yaml", "queries_holdout14.yaml",
             "everyday_holdout15.yaml", "everyday_holdout15b.yaml", "everyday_holdout15c.yaml", "queries_holdout15.yaml",
             "everyday_holdout16.yaml", "everyday_holdout16b.yaml", "everyday_holdout16c.yaml", "queries_holdout16.yaml",
+            "everyday_holdout17.yaml", "everyday_holdout17b.yaml", "everyday_holdout17c.yaml", "queries_holdout17.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

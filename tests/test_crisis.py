@@ -1572,6 +1572,10 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout16b.yaml": 2,  # round 16 as promoted: 3 false alarms (0.60, 0.69, 0.93); the 0.93 (an old reader asking who repays after their death) set aside by old_age_inheritance (crisis23)
     "everyday_holdout16c.yaml": 0,
     "queries_holdout16.yaml": 0,
+    "everyday_holdout17.yaml": 0,
+    "everyday_holdout17b.yaml": 2,  # round 17 as promoted: two false alarms of the model (0.59, 0.69)
+    "everyday_holdout17c.yaml": 0,
+    "queries_holdout17.yaml": 0,
     "dev.yaml": 0,
     "dev2.yaml": 0,
 }

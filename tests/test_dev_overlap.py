@@ -78,6 +78,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout16b.yaml": 2,
     "everyday_holdout16c.yaml": 1,
     "queries_holdout16.yaml": 32,
+    "everyday_holdout17.yaml": 26,  # round 17, counted after the round's work
+    "everyday_holdout17b.yaml": 0,
+    "everyday_holdout17c.yaml": 1,
+    "queries_holdout17.yaml": 28,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
