@@ -198,7 +198,7 @@ _FOLD: Final = _build_fold_table()
 # Patterns
 # --------------------------------------------------------------------------------------------------
 
-_CN: Final = "零〇一二两俩仨三四五六七八九十百千几"
+_CN: Final = "零〇一二两俩仨三四五六七八九十百千几廿卅"  # 廿 20, 卅 30 (Cantonese and written forms)
 #: The days a due date is named by (Cantonese 琴日 yesterday, 听日 tomorrow) and the due date's names (Taiwan's 缴款日).
 _DUE_DAYS: Final = "大后天|后天|明天|明日|听日|今天|今日|大前天|前天|昨天|昨日|琴日|寻日|尋日|当天|today|tomorrow|yesterday"
 _DUE_DATE: Final = "(?:还款|缴款|缴费)日"
@@ -289,7 +289,7 @@ _APPROX_BEFORE: Final = re.compile(
 _RANGE_BEFORE: Final = re.compile(
     rf"(?:(?<![0-9.])[0-9]{{1,4}}|(?<![{_CN}])[{_CN}]{{1,4}}){_SP}(?:-|~|到|至|—){_SP}$"
 )
-_FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|只剩下?|剩下?|再过|还差|差){_SP}$")
+_FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|仲有|仲剩|只剩下?|剩下?|再过|还差|差){_SP}$")  # 仲有: Cantonese 还有
 #: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
 _COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
 _EXCLUDED_BEFORE: Final = re.compile(
@@ -357,7 +357,7 @@ _SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|�
 
 # right context, anchored right after the quantity
 _DUE_AFTER: Final = re.compile(
-    rf"{_SP}(?:就|才|后|之后|以后)?{_SP}(?:就|才|要)?{_SP}(?:到期|还款|要还|到还款日|逾期|截止)"
+    rf"{_SP}(?:就|才|先|后|之后|以后)?{_SP}(?:就|才|先|要)?{_SP}(?:到期|还款|要还|到还款日|逾期|截止)"  # 先: Cantonese 才
 )
 _AFTER_THEN_DUE: Final = re.compile(
     rf"{_SP}(?:后|之后|以后){_SP}(?:就|才|要)?{_SP}(?:到期|到还款日|逾期|截止)"
@@ -558,7 +558,7 @@ def _ji_number(token: str) -> float | None:
 def _chinese_number(token: str) -> tuple[float, bool] | None:
     """Value of a Chinese numeral token and whether it is approximate, or None if malformed."""
     approximate = token.startswith("好")  # 好几
-    token = token.removeprefix("好").replace("两", "二").lstrip("零〇")
+    token = token.removeprefix("好").replace("两", "二").replace("廿", "二十").replace("卅", "三十").lstrip("零〇")
     if token in _SPECIAL_NUMBERS:
         return _SPECIAL_NUMBERS[token], False
     if not token or "俩" in token or "仨" in token:

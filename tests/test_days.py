@@ -158,6 +158,13 @@ TRADITIONAL_AND_FULL_WIDTH = [
     ("還有3天到期", -3),
     ("逾期１５天", 15),
     ("逾期４天", 4),
+    # 廿 (20) and 卅 (30), as Hong Kong and older writers put them
+    ("已經遲咗廿日", 20),
+    ("逾期廿三天 佢哋日日打嚟", 23),
+    ("拖咗卅日未還", 30),
+    # Cantonese countdowns: 仲有 (还有), 先 (才), even beside 欠咗
+    ("借咗兩千 仲有四日先到期 可唔可以遲啲還", -4),
+    ("仲有兩日到期 會唔會打俾屋企人", -2),
 ]
 
 NOT_YET_DUE = [
