@@ -25,9 +25,11 @@ Approximations (``approximate=True``)
     prefixes 快/将近/差不多/大概/不到 ... and suffixes 左右/上下/出头, ranges ``3-5天`` -> 5.
 Not yet overdue (never approximate)
     ``今天到期``/``今天是还款日``/``今天就是缴款日``/``今日系最后还款日`` -> 0, ``明天(才)到期``/``明天就到还款日`` -> -1,
-    ``后天到期`` -> -2, ``昨天没还``/``琴日忘咗还`` -> 1, ``due date是昨天`` -> 1; a due date and today's date both
+    ``后天到期`` -> -2, ``昨天没还``/``琴日忘咗还`` -> 1, ``due date是昨天``/``due yesterday`` -> 1, ``due tomorrow`` -> -1 (a date still ahead is beaten by a count of days
+    overdue, like a countdown); a due date and today's date both
     named (``还款日是12号 今天15号`` -> 3, ``6月5号的还款 今天7月5号`` -> 30, ``还款日20号 今天18号`` -> -2);
-    ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天`` -> -3; a bare
+    ``大后天`` -> -3; ``昨天到期``/``还款日是昨天`` -> 1, ``前天`` -> 2, ``大前天`` -> 3; ``还有3天(才)到期/还款``, ``3天后到期``, ``(离)还款日还有3天``, Cantonese
+    ``仲有3日先到期`` -> -3; a bare
     ``还没逾期``/``还没到期``/``未逾期``/``没逾期`` -> 0. Time left with no due date named (``还有2天``, ``还剩一周``)
     is no count at all: never a positive one. Neither is a record of never having been late (``从没逾期过``,
     ``从来没有逾期过``), a question (``算不算逾期``) or a word about some of the debts (``有的还没到期``).
@@ -227,6 +229,7 @@ _MASTER: Final = re.compile(
         {_SP}(?:是|系|在|就是|为|就在|is|was)?{_SP}
         (?P<due_day2>{_DUE_DAYS})
       | (?P<due_day3>昨天|昨日|琴日){_SP}(?:忘了|忘记了?|忘咗|迟了|迟咗|晚了|没有?|冇)(?:还|缴|交)
+      | (?<![a-z])due\s{{1,2}}(?P<due_day4>today|tomorrow|yesterday)(?![a-z])
     )
   | (?P<status>
         (?<!有)(?<!有的)(?<!有些)(?<!从)(?<!从来)(?<!向来)(?<!一直)
@@ -971,8 +974,10 @@ def _candidates(text: str) -> list[_Candidate]:
             if judged is not None:
                 found.append(judged)
         elif token["due"] is not None:
-            day = token["due_day"] or token["due_day2"] or token["due_day3"]
-            found.append(_Candidate(token.start(), token.end(), _DUE_OFFSETS[day], False, _STRONG))
+            offset = _DUE_OFFSETS[(token["due_day"] or token["due_day2"] or token["due_day3"] or token["due_day4"]).lower()]
+            # 明天到期 / due tomorrow counts down to a due date: a count of days overdue beats it, as it beats
+            # 还有3天到期 ("A贷逾期5天 B贷明天到期" is 5); a due date today or already past is a strong reading.
+            found.append(_Candidate(token.start(), token.end(), offset, False, _COUNTDOWN if offset < 0 else _STRONG))
         else:
             found.append(_Candidate(token.start(), token.end(), 0, False, _STATUS))
     if by_the_calendar is not None:

@@ -187,6 +187,14 @@ NOT_YET_DUE = [
     ("未逾期", 0),
     ("还没逾期 还有3天到期", -3),
     ("今天到期 逾期会怎样", 0),
+    # in English, in any case (a capital once raised KeyError: the offsets table is keyed in lower case)
+    ("the loan is due today, what happens if I miss it", 0),
+    ("Due Tomorrow and I am short", -1),
+    ("my due date is Tomorrow", -1),
+    ("it was due yesterday", 1),
+    # a count of days overdue beats a due date still ahead, as it beats 还有3天到期
+    ("一笔逾期6天了 另一笔明天到期", 6),
+    ("6 days overdue on one, the other is due tomorrow", 6),
 ]
 
 EXCLUSIONS = [
