@@ -302,7 +302,12 @@ _EXCLUDED_BEFORE: Final = re.compile(
 )
 _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 #: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
-OVERDUE_TYPOS: Final = r"逾其|愈期|渝期|鱼期|(?<![关由对属终至基等处])于期|(?<![剩盈有])余期|yu\s?期|逾\s?qi"
+OVERDUE_TYPOS: Final = (
+    r"逾其|愈期|渝期|鱼期|(?<![关由对属终至基等处])于期|(?<![剩盈有])余期|yu\s?期|逾\s?qi"
+    # 预期 (yùqī, "expected"), the input method's first guess for yuqi ("借呗预期四十天了"); a count after it that
+    # a loan's progress follows is no overdue count (_EXCLUDED_AFTER: "预期3天到账")
+    r"|(?<![超出于过不])预期"
+)
 _VERB: Final = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late(?!r)|behind|past\s?due"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚缴了?|晚交了?|晚了|晚(?!上)"
@@ -370,6 +375,7 @@ _EXCLUDED_AFTER: Final = re.compile(
     rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下"  # 三天没睡: how long the reader has not slept
     rf"|的?长?假(?!的)"  # 七天假 / 十天长假: a holiday
     rf"|为?一期|期的"  # 7天一期 / 一周期的借款: the term of one instalment
+    rf"|内?(?:到账|放款|下款|审核|审批|批下来|出结果)"  # 3天到账 / 两周内放款: how long a loan takes to arrive
     rf")"
 )
 #: 一个月工资 / 一个月底薪三千五: a monthly amount, not a duration (directly after the quantity: "逾期第3天 工资下个月才发"

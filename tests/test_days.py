@@ -158,6 +158,12 @@ TRADITIONAL_AND_FULL_WIDTH = [
     ("還有3天到期", -3),
     ("逾期１５天", 15),
     ("逾期４天", 4),
+    # 预期 (the input method's first guess for yuqi) before a count, but not a loan's arrival
+    ("借的钱预期二十天 会不会打给我妈", 20),
+    ("借呗那笔预期十二天 催收说要上门", 12),
+    ("网贷预期3天 会上征信吗", 3),
+    ("申请的贷款预期3天到账", None),
+    ("预期两周内放款吗", None),
     # 廿 (20) and 卅 (30), as Hong Kong and older writers put them
     ("已經遲咗廿日", 20),
     ("逾期廿三天 佢哋日日打嚟", 23),
