@@ -124,6 +124,9 @@ def test_a_question_of_its_own_beside_reported_speech_is_answered(engine: Engine
         ("会被送进去吗", "坐牢"),
         ("上zx了吗", "征信"),
         ("txl会不会爆", "通讯录"),
+        ("会被qs吗", "起诉"),
+        ("想ts他们", "投诉"),
+        ("佢哋入咗稟告我", "起诉"),  # Cantonese 咗 splits 入禀 (to file a suit)
     ],
 )
 def test_everyday_and_abbreviated_words_are_read_as_the_knowledge_bases(
