@@ -296,7 +296,7 @@ KNOWN_REFUSALS = {
     # app asked whether it is a regular lender, English for a debt that expires or is time barred
     "everyday_holdout16.yaml": 2,  # round 16 as promoted: one not understood, one answered as out of scope
     "everyday_holdout16b.yaml": 1,  # round 16 as promoted: a "did you mean" with no answer
-    "everyday_holdout17.yaml": 1,  # round 17 as promoted: one not understood
+    "everyday_holdout17.yaml": 0,  # round 17 as promoted: 1 (a Cantonese 入咗稟, answered since by the synonym)
     "everyday_holdout17b.yaml": 1,  # round 17 as promoted: one not understood
 }
 
