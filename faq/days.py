@@ -304,7 +304,7 @@ _YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some da
 #: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
 OVERDUE_TYPOS: Final = (
     r"逾其|愈期|渝期|鱼期|(?<![关由对属终至基等处])于期|(?<![剩盈有])余期|yu\s?期|逾\s?qi"
-    # 预期 (yùqī, "expected"), the input method's first guess for yuqi ("借呗预期四十天了"); a count after it that
+    # 预期 (yùqī, "expected"), the input method's first guess for yuqi ("白条那边预期五十来天"); a count after it that
     # a loan's progress follows is no overdue count (_EXCLUDED_AFTER: "预期3天到账")
     r"|(?<![超出于过不])预期"
 )
