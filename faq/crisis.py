@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 from faq import pinyin, regexes, screens
@@ -323,10 +323,14 @@ class OldAgeInheritance:
     heir: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
 
-    def pattern(self, key: str) -> re.Pattern[str] | None:
-        """One of the lists as one regex (compiled once per process; None: an empty list)."""
-        sources: tuple[str, ...] = getattr(self, key)
-        return regexes.compiled("|".join(f"(?:{p})" for p in sources)) if sources else None
+    @cached_property
+    def patterns(self) -> tuple[re.Pattern[str] | None, ...]:
+        """``age``, ``death``, ``heir`` and ``unless``, each list as one regex (None: an empty list), joined and
+        compiled at the first message that needs them, not again for every message."""
+        return tuple(
+            regexes.compiled(joined) if (joined := _joined(sources)) else None
+            for sources in (self.age, self.death, self.heir, self.unless)
+        )
 
 
 def set_aside_natural_death(rules: OldAgeInheritance | None, clauses: Sequence[str], cleared: list[str]) -> list[str]:
@@ -334,7 +338,7 @@ def set_aside_natural_death(rules: OldAgeInheritance | None, clauses: Sequence[s
     message is an old reader's question of inheritance (see :class:`OldAgeInheritance`); else ``cleared``."""
     if rules is None:
         return cleared
-    age, death, heir, unless = (rules.pattern(key) for key in ("age", "death", "heir", "unless"))
+    age, death, heir, unless = rules.patterns
     if age is None or death is None or heir is None or not any(age.search(clause) for clause in clauses):
         return cleared
     whole = "|".join(clauses)
@@ -343,8 +347,13 @@ def set_aside_natural_death(rules: OldAgeInheritance | None, clauses: Sequence[s
     return [death.sub("|", clause) for clause in cleared]
 
 
+def _joined(patterns: Iterable[str]) -> str:
+    """The patterns as one alternation ("" for none)."""
+    return "|".join(f"(?:{p})" for p in patterns if p)
+
+
 def _any(patterns: Iterable[str]) -> re.Pattern[str] | None:
-    joined = "|".join(f"(?:{p})" for p in patterns if p)
+    joined = _joined(patterns)
     return re.compile(joined) if joined else None
 
 
