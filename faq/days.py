@@ -388,7 +388,9 @@ _OTHER_PERIOD_AFTER: Final = re.compile(
     # or asked for: 一个月多少 / 一年多少钱
     r"|多少"
     # or named: 一个月挣三千来块 / 打工一个月六千多 / 一天300块
-    rf"|(?:{_SP}(?:[0-9]{{3,}}|[0-9.]+{_SP}[块元千万kKwW]|[{_CN}]+(?:块|元|千|万)))"
+    # (一个月才两千多块 / 一个月多五百: after a word of how much)
+    rf"|(?:{_SP}(?:就|才|只|只有|也就|大概|大约|差不多|不到|还不到|多)?{_SP}"
+    rf"(?:[0-9]{{3,}}|[0-9.]+{_SP}[块元千万kKwW]|[{_CN}]+(?:块|元|百|千|万)))"
     # how long the reader has been out of work or in hospital: 三个月没找到工作 / 半个月没收入 / 住了一个月的院
     # (directly after the number: "逾期三到五个月 没有工作" keeps its count)
     r"|(?:没(?:有|能)?(?:找到|找着)?(?:工作|活干?|上班|收入)|没(?:有)?发(?:工资|钱|薪)|的院)"

@@ -145,7 +145,15 @@ DAY_WORDS = frozenset(
 
 
 #: Words that say the debt is already paid: no stage block then ("结清一个月了" is no day count).
-_PAID_OFF = re.compile(r"结清|还清|已还款|已经还了|已经还上|全部还了|都还了|还完了|已还完|还咗")
+_PAID_OFF = re.compile(
+    r"结清|还清|已还款|已经还了|已经还上|全部还了|都还了|还完了|已还完|还咗"
+    # 现在还上了 / 补上了: repaid since (not 还不上了, 能还上了吗)
+    r"|(?<![没不能要想])还上了|补上了|补还了"
+    # 逾期十天还了 / 两天之后就还上了: a time late, then repaid (not 还了一半, 还了吗)
+    r"|(?:天|日|周|月|礼拜|星期)(?:之后|以后|后)?(?:就|才)?(?:还上|还|补上)了(?![0-9一二三四五六七八九十两几半部些点吗没么])"
+    # 晚了三天才还: repaid late (not 才还款日, 才还得上)
+    r"|(?:天|日|周|礼拜|星期)才(?:还上|还|补上)(?![得不款])"
+)
 #: A follow-up marker: "那20天呢", "如果是极融", "换成30天".
 _FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.

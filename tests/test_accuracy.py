@@ -285,7 +285,10 @@ def test_held_out_sets_keep_their_measured_figures(engine: Engine, name: str) ->
 #: distress plea's leftover particle, words for taking a grievance somewhere and for a lender going along with a
 #: plan, English for no longer answering, examples for a fake warrant, for article 313 and for uninstalling).
 KNOWN_REFUSALS = {
-    "everyday_holdout12b.yaml": 1,  # acc20: 2 -> 1 (a how-to question closed by 啊, then the story, is that question)
+    # acc20: 2 -> 1 (a how-to question closed by 啊, then the story, is that question); 1 -> 2 when 才还 came to mean
+    # repaid (no stage block): a hint about a mortgage after a payment ten days late, answered with the wrong topic
+    # before, is now a "did you mean" for that same topic (wrong either way)
+    "everyday_holdout12b.yaml": 2,
     "everyday_holdout13b.yaml": 2,  # acc19: 3 -> 1 (说理/讨说法 read as complaining, 接受/答应 as 同意); read22: 1 -> 2
     # and 15b 0 -> 1: two messages that got a false crisis reply from the model before crisis_train_12 (no answer
     # either) now reach the matcher, which refuses one (whether to keep putting a debt off as a friend did) and offers

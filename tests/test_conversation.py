@@ -271,6 +271,24 @@ def test_no_stage_block_once_paid_off(engine: Engine) -> None:
     assert chat.say("会打给我家人吗").days is None
 
 
+@pytest.mark.parametrize(
+    ("message", "days"),
+    [("借呗晚了四天才还 会上征信吗", 4), ("逾期一周之后还上了 有记录吗", 7), ("yq五天还了 影响大不大", 5), ("逾期半个月 前天补上了 会怎样", 15)],
+)
+def test_repaid_late_reports_the_count_without_a_stage(engine: Engine, message: str, days: int) -> None:
+    # Late, then repaid (还上了 / 才还 / 补上了 / N天还了): the count is reported, no stage block follows.
+    reply = engine.reply(message)
+    assert reply.days == days and reply.followup == "paid_off", message
+    assert "【" not in reply.text, message
+
+
+@pytest.mark.parametrize("message", ["逾期五天还了一半 会怎样", "逾期十天了 实在还不上了", "逾期三天了 能还上了吗"])
+def test_still_owed_keeps_its_stage(engine: Engine, message: str) -> None:
+    # Part repaid, unable to repay, or asking whether one can: still overdue, the stage block stays.
+    reply = engine.reply(message)
+    assert reply.followup != "paid_off" and "【" in reply.text, message
+
+
 # ------------------------------------------------------------------------------------------ Traditional
 
 

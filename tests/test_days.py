@@ -735,6 +735,10 @@ OTHER_DURATIONS = [
     ("一个月就挣三千五 怎么还得起", None),
     ("一年赚不到六万 网贷欠了二十万", None),
     ("一个月能拿多少底薪", None),
+    ("养老金一个月才一千八 拿什么还", None),  # how much, after 才 / 只有 / 多
+    ("低保一个月只有九百块", None),
+    ("物业费一个月多两百 不想交", None),
+    ("逾期一个月才两千块的债 会起诉吗", 30),  # the overdue verb right before it keeps the count
     ("逾期两个月拿什么还", 60),
     ("逾期两到四个月 没有工作 在家待着", 120),  # the count, then a separate phrase about work
     ("逾期三个月没工作", 90),
