@@ -319,6 +319,8 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求|还要|还得"
+    # 定期三年 / 交了3年保费 / 找了三个月工作: a deposit's term, what was paid in, how long a search went on
+    r"|定期|交了|找了"
     # 结清一个月了 / 还完半年了: time since the debt was settled, not overdue
     r"|结清|还清|还完|还上了|已还款?|上岸"
     # 违约金一天要多少 / 罚息一天几十块: a charge per unit of time; 骚扰了好几个月: how long the calls went on;
@@ -347,14 +349,14 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
 _LENDER: Final = re.compile(
     r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|我借给|借出"
     rf"|借了我(?=[0-9{_CN}])"  # 表弟借了我八千
-    r"|(?:工资|薪水|工钱|薪资)(?:被|让)?(?:老板|公司|厂里)?(?:拖欠|欠)(?:了|着)?"  # 工钱被老板欠着: owed to the reader
+    r"|(?:工资|薪水|工钱|薪资)(?:被|让)?(?:老板|公司|厂里)?(?:拖欠|欠|拖)(?:了|着)?"  # 工钱被老板欠着 / 工资被拖了: owed to the reader
 )
 #: Further back in the sentence (借给表姐的那笔钱 她拖了大半年也不还), the reader is still the lender unless the words after it
 #: speak of the reader (我) or of the reader's own loans (逾期, 网贷 ...).
 _LENDER_WIDTH: Final = 30
 _SENTENCE_START: Final = re.compile(r"[^。.!！?？\n]*$")
 _READERS_OWN_DEBT: Final = re.compile(
-    rf"我|俺|逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|overdue|超期|晚还|迟还|迟缴|晚缴|网贷|信用卡|平台|征信", re.IGNORECASE
+    rf"我|俺|逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|overdue|超期|晚还|迟还|迟缴|晚缴|网贷|贷款|信用卡|平台|征信", re.IGNORECASE
 )
 #: 据说逾期满两个月就会上门 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
 #: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
@@ -445,7 +447,7 @@ _LATE_IN_ENGLISH_AFTER: Final = re.compile(rf"{_SP}(?:overdue|late(?!r)|behind|p
 _CALENDAR_HALF_BEFORE: Final = re.compile(r"[上下]$")
 #: "逾期一天还收两百", "晚一天要另外收200": a charge per period late, not a count.
 _CHARGE_AFTER: Final = re.compile(
-    rf"{_SP}(?:还|就|要|都|会)*{_SP}(?:另外|额外|再)?{_SP}(?:收|罚|扣)(?:取|我)?{_SP}(?:[0-9{_CN}]|多少)"
+    rf"{_SP}(?:还|就|要|得|都|会)*{_SP}(?:另外|额外|再|多)?{_SP}(?:收|罚|扣|付|加)(?:取|我)?{_SP}(?:[0-9{_CN}]|多少)"
 )
 #: "逾期30天、60天、90天 分别...", "30天和60天": periods listed (three or more of one unit, or two joined by 、/和/或), and
 #: "1到90天", "0-30天" (a stretch of the timeline from its start): the stages asked about, not the reader's count.

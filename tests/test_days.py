@@ -861,6 +861,8 @@ NOT_THE_READERS_OVERDUE_TIME = [
     # a charge per period, a short loan's term, an amount per period
     ("逾期一天收三十块 合理吗", None),
     ("晚一天要罚多少", None),
+    ("逾期一天就得多付八十 正常吗", None),
+    ("迟还一天要加一百五", None),
     ("14天借3000 到手2500", None),
     ("一年要交两百年费", None),
     ("一个月能还三千那种活 哪里找", None),
@@ -927,6 +929,11 @@ READ22_NOT_OVERDUE = [
     # an app that no longer opens, wages owed to the reader, wages not paid
     ("那个平台已经三周登不上了 钱还给谁", None),
     ("工资被公司拖欠了四个月 我该找谁", None),
+    ("工资被拖了两个月 花呗也快还不上了", None),
+    ("工资拖着没发 分期乐的贷款拖了十天了", 10),  # the reader's own loan named after the wages
+    ("银行定期两年的利率是多少", None),
+    ("养老保险交了八年 能取出来吗", None),
+    ("找了两个月工作都没回音", None),
     ("单位半年没发工资了 房贷都快还不上", None),
     # money per period, a short loan's term, the term of an instalment
     ("打零工一个月三千出头 网贷每个月要还两千", None),
