@@ -378,6 +378,7 @@ _EXCLUDED_AFTER: Final = re.compile(
     rf"|的?长?假(?!的)"  # 七天假 / 十天长假: a holiday
     rf"|为?一期|期的"  # 7天一期 / 一周期的借款: the term of one instalment
     rf"|内?(?:到账|放款|下款|审核|审批|批下来|出结果)"  # 3天到账 / 两周内放款: how long a loan takes to arrive
+    rf"|(?:[Ll]oan\s)?[Tt]erms?(?![a-z])"  # "a 14-day term", "12 months loan term": the loan's length
     rf")"
 )
 #: 一个月工资 / 一个月底薪三千五: a monthly amount, not a duration (directly after the quantity: "逾期第3天 工资下个月才发"

@@ -941,6 +941,10 @@ READ22_NOT_OVERDUE = [
     ("逾期第六天 那个口子10天一期", 6),
     # a count of hours, a count in English before a rule
     ("the app says I'm 12 days late and they added a fee", 12),
+    # a loan's term in English is no count; a count beside it is
+    ("they lent me 3000 on a 14-day term", None),
+    ("a 9 months loan term, is that legal", None),
+    ("3 weeks overdue on a 6 months term loan", 21),
 ]
 READ22_OVERDUE_FORMS = [
     ("一个来月没还了 家里会知道吗", 30),
