@@ -162,6 +162,14 @@ class CrisisRules:
     offer_withheld: tuple[str, ...] = ()
     #: An old reader's question of who repays after their death (see :class:`OldAgeInheritance`); None: none.
     old_age_inheritance: OldAgeInheritance | None = None
+    #: A crisis of the model alone (no cue, no net) under this probability is doubted when the message says no
+    #: word of ``model_question_unless``: the engine then reads it as distress (the help line before the answer)
+    #: when it asks an in-scope question the matcher answers clearly (:meth:`CrisisDetector.doubted`,
+    #: ``Engine.understand``). Chosen on cross-validation (``crisis.model_question_at``); None: never.
+    model_question_at: float | None = None
+    #: Words of dying, ending, leaving and means (as the detector compares cues): a message with one of them keeps
+    #: every crisis of the model, whatever else it asks.
+    model_question_unless: tuple[str, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -211,6 +219,8 @@ class Signal:
     #: the same reading (see :meth:`CrisisDetector.detect`); the engine reads what else a crisis message
     #: asks without those clauses. Empty otherwise.
     clauses: tuple[tuple[str, bool], ...] = field(default=(), compare=False, repr=False)
+    #: For a crisis of the model alone (no cue, no net): the model's crisis probability. None otherwise.
+    model_crisis: float | None = field(default=None, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------------------------ pinyin
@@ -515,10 +525,12 @@ def combine(reading: Reading, policy: Policy) -> Signal:
     scores = reading.scores
     if cue is not None and scores is not None and policy.veto_below is not None and scores.crisis < policy.veto_below:
         cue = None  # the model, trained on every author, is sure this is not a crisis
+    model_crisis = None
     if cue is None and scores is not None and policy.crisis_at is not None:
         gated = policy.gate and not reading.needed and (policy.alone_at is None or scores.crisis < policy.alone_at)
         if not gated and scores.crisis >= policy.crisis_at:
             cue = f"model:{scores.crisis:.2f}"
+            model_crisis = scores.crisis
         # distress is not gated: despair without a word of dying is what distress is
         elif policy.distress_at is not None and scores.despair >= policy.distress_at and distress is None:
             distress = f"model:{scores.despair:.2f}"
@@ -531,6 +543,7 @@ def combine(reading: Reading, policy: Policy) -> Signal:
         cue=cue or distress or bereaved,
         someone_else=cue is not None and cue == reading.cue and reading.someone_else,
         bereaved=bereaved is not None,
+        model_crisis=model_crisis,
     )
 
 
@@ -842,6 +855,21 @@ class CrisisDetector:
         ``offer_intent``, never the question asked."""
         pattern = self._offer_withheld
         return pattern is not None and pattern.search(_compact(normalized)) is not None
+
+    def doubted(self, signal: Signal, message: str | bytes | None) -> Signal | None:
+        """The distress reading to try instead of a crisis the model alone found under ``model_question_at`` in a
+        message (raw or normalised) with no word of ``model_question_unless``; None for any other signal. The
+        engine keeps it only when the message asks an in-scope question the matcher answers clearly: an everyday
+        question that the model, reading its first-person story, took for despair (on cross-validation no crisis
+        of that kind scored under the threshold). The help line still comes first (distress), never nothing."""
+        at = self.rules.model_question_at
+        score = signal.model_crisis
+        if at is None or score is None or not signal.crisis or score >= at:
+            return None
+        text = _compact(normalize(safe_text(message, limit=SCAN_CHARS), limit=SCAN_CHARS))
+        if any(word in text for word in self.rules.model_question_unless):
+            return None
+        return replace(signal, crisis=False, distress=True, someone_else=False, cue=f"doubted-{signal.cue}", clauses=())
 
     def decide(self, reading: Reading) -> Signal:
         """The layer's verdict on a reading (see :func:`combine`)."""

@@ -422,7 +422,11 @@ class Engine:
         whole = safe_text(message, limit=CRISIS_SCAN_CHARS)
         raw = whole[:MAX_INPUT_CHARS]
         normalized = normalize(question_marks_as_particles(_EMOTICON_CODE.sub(" ", raw), normalize))
-        signal = self.crisis.detect(whole) if signal is None else signal
+        if signal is None:
+            signal = self.crisis.detect(whole)
+            practical = self._practical_question(message, traditional, signal)
+            if practical is not None:
+                return practical
         # Distress is answered first (see reply); what else the message asks is read without it.
         asked = self._without_distress_words(normalized) if signal.distress else normalized
         day_count = parse_days(asked) if asked and not signal.crisis else None
@@ -1629,6 +1633,28 @@ class Engine:
             distress=signal.distress,
             help_region=help.region.value,
         )
+
+    def _practical_question(
+        self, message: str | bytes | None, traditional: bool | None, signal: Signal
+    ) -> Understanding | None:
+        """A crisis the model alone found, under ``crisis.model_question_at`` and with no word of dying, ending,
+        leaving or means (:meth:`faq.crisis.CrisisDetector.doubted`), in a message that asks an in-scope question
+        the matcher answers clearly (its calibrated threshold; not the support topic, nor one of
+        ``crisis.offer_never``): the message read as distress (the help line, then the answer). None otherwise:
+        the crisis reply stands. ("想把紧急联系人换成我另一个号 可以吗" is a question, not despair; a crisis that
+        asks something too scored higher on cross-validation, or said a word of dying.)"""
+        doubted = self.crisis.doubted(signal, message)
+        if doubted is None:
+            return None
+        read = self.understand(message, traditional, signal=doubted)
+        match, rules = read.match, self.kb.crisis
+        if (
+            match.is_clear(self.matcher.threshold)
+            and match.out_of_scope is None
+            and match.intent not in (rules.distress_intent, *rules.offer_never)
+        ):
+            return read
+        return None
 
     def _asked_beside_crisis(self, u: Understanding) -> str | None:
         """The intent of the in-scope question a crisis message also asks ("...不想活了 会打给我爸妈吗", or an

@@ -124,6 +124,8 @@ CRISIS_KEYS = {
     "model",
     "model_needs",
     "model_alone_at",
+    "model_question_at",
+    "model_question_unless",
     "safety_net",
 }
 SAFETY_NET_KEYS = {
@@ -779,6 +781,8 @@ def _read_crisis(doc: _LineDict, out: _Collector) -> Crisis | None:
         model_needs=normalize_cues(out.strings(node, "model_needs", "crisis")),
         safety_net=_read_safety_net(node, out),
         model_alone_at=_read_probability(node, "model_alone_at", out),
+        model_question_at=_read_probability(node, "model_question_at", out),
+        model_question_unless=normalize_cues(out.strings(node, "model_question_unless", "crisis")),
         old_age_inheritance=_read_old_age_inheritance(node, out),
     )
 

@@ -1557,10 +1557,10 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout12c.yaml": 0,  # 2 before crisis_train_11 (crisisfa3: every loan unpayable, changing one's number)
     "queries_holdout12.yaml": 0,
     "everyday_holdout13.yaml": 0,  # round 13 (the same brief), after crisis_train_11: one rule cue, no model alarm
-    "everyday_holdout13b.yaml": 2,  # false alarms of the model on stories with no word of dying (3 before crisis_train_12, read22)
+    "everyday_holdout13b.yaml": 1,  # false alarms of the model on stories with no word of dying (3 before crisis_train_12, read22; 2 before model_question_at, crisis24: a threat to a child's school, 0.63, now distress and the answer)
     "everyday_holdout13c.yaml": 0,
     "queries_holdout13.yaml": 0,
-    "everyday_holdout14.yaml": 1,  # round 14 (the same brief): one false alarm of the model (0.62), a short wish to change an emergency contact
+    "everyday_holdout14.yaml": 0,  # round 14: one false alarm of the model (0.62, 0.59 since crisis_train_12), a short wish to change an emergency contact, until model_question_at (crisis24)
     "everyday_holdout14b.yaml": 0,
     "everyday_holdout14c.yaml": 0,
     "queries_holdout14.yaml": 0,
@@ -1569,11 +1569,11 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout15c.yaml": 0,
     "queries_holdout15.yaml": 0,
     "everyday_holdout16.yaml": 1,  # round 16 as promoted: one false alarm of the model (0.81)
-    "everyday_holdout16b.yaml": 2,  # round 16 as promoted: 3 false alarms (0.60, 0.69, 0.93); the 0.93 (an old reader asking who repays after their death) set aside by old_age_inheritance (crisis23)
+    "everyday_holdout16b.yaml": 1,  # round 16 as promoted: 3 false alarms (0.60, 0.69, 0.93); the 0.93 (an old reader asking who repays after their death) set aside by old_age_inheritance (crisis23); the 0.69 (a grace period) by model_question_at (crisis24)
     "everyday_holdout16c.yaml": 0,
     "queries_holdout16.yaml": 0,
     "everyday_holdout17.yaml": 0,
-    "everyday_holdout17b.yaml": 2,  # round 17 as promoted: two false alarms of the model (0.59, 0.69)
+    "everyday_holdout17b.yaml": 1,  # round 17 as promoted: two false alarms of the model (0.59, 0.69); the 0.69 (a debt of years ago) by model_question_at (crisis24)
     "everyday_holdout17c.yaml": 0,
     "queries_holdout17.yaml": 0,
     "dev.yaml": 0,
@@ -1582,11 +1582,12 @@ EVERYDAY_MODEL_ALARMS = {
 
 
 @pytest.mark.parametrize("name", sorted(EVERYDAY_MODEL_ALARMS))
-def test_everyday_dev_sets_get_few_crisis_replies_from_the_model_alone(detector: CrisisDetector, name: str) -> None:
+def test_everyday_dev_sets_get_few_crisis_replies_from_the_model_alone(engine: Engine, name: str) -> None:
     from faq.evaluate import load_dataset
 
     examples = [e for e in load_dataset(DEV_SET.parent / name) if e.intent is not None]
-    alarms = [s.cue for s in map(detector.detect, (e.text for e in examples)) if s.crisis and s.cue.startswith("model:")]
+    signals = [engine.understand(e.text).signal for e in examples]  # (the engine's reading: model_question_at)
+    alarms = [s.cue for s in signals if s.crisis and s.model_crisis is not None]
     print(f"\n{name}: {len(alarms)}/{len(examples)} in-scope messages got the crisis reply from the model alone")
     assert len(alarms) <= EVERYDAY_MODEL_ALARMS[name], alarms
 
@@ -1608,6 +1609,50 @@ def test_everyday_command_counts_crisis_replies_by_what_fired(tmp_path: Path, ca
     out = capsys.readouterr().out
     assert "2 messages, crisis replies 1 (the model alone 0, a rule 1)" in out
     assert "direct:" in out and "我真的不想活了" in out
+
+
+# ------------------------------------ a practical question the model alone took for a crisis (model_question_at)
+
+
+def _model_crisis(score: float) -> Signal:
+    """A crisis the model alone found, at ``score`` (the engine's doubt reads only these fields)."""
+    return Signal(crisis=True, distress=False, region=Region.MAINLAND, cue=f"model:{score:.2f}", model_crisis=score)
+
+
+def test_a_clear_practical_question_under_model_question_at_is_read_as_distress(engine: Engine) -> None:
+    read = engine._practical_question("紧急联系人能改成我同事的号码吗", None, _model_crisis(0.62))
+    assert read is not None and not read.crisis
+    assert read.signal.distress and read.signal.cue == "doubted-model:0.62"  # the help line still comes first
+    assert read.match.intent == "change_emergency_contact"
+
+
+@pytest.mark.parametrize(
+    ("message", "score"),
+    [
+        ("紧急联系人能改成我同事的号码吗", 0.75),  # the model surer than model_question_at
+        ("反正以后我也不在了 紧急联系人能改成我同事的号码吗", 0.62),  # a word of leaving (不在)
+        ("明天我就disappear了 紧急联系人能改成我同事的号码吗", 0.62),  # in English too
+        ("最近总是睡不好 心里很乱", 0.62),  # no in-scope question answered clearly
+    ],
+)
+def test_a_crisis_of_the_model_stands_otherwise(engine: Engine, message: str, score: float) -> None:
+    assert engine._practical_question(message, None, _model_crisis(score)) is None
+
+
+def test_a_crisis_of_a_rule_is_never_doubted(engine: Engine) -> None:
+    message = "紧急联系人能改成我同事的号码吗 我不想活了"
+    signal = engine.crisis.detect(message)
+    assert signal.crisis and signal.model_crisis is None
+    assert engine.crisis.doubted(signal, message) is None
+    assert engine.understand(message).crisis
+
+
+def test_model_question_at_is_read_from_the_crisis_section(engine: Engine) -> None:
+    rules = engine.kb.crisis
+    model = rules.model
+    assert rules.model_question_at is not None and model is not None and model.crisis_at is not None
+    assert model.crisis_at < rules.model_question_at < 1
+    assert {"死", "不在", "endit", "disappear"} <= set(rules.model_question_unless)  # compared as the detector reads
 
 
 # ------------------------------------------------------- greetings, announcing words, leaving a job (crisis10)
