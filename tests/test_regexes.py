@@ -78,6 +78,8 @@ def test_a_lazy_pattern_compiles_at_its_first_use_and_answers_as_compiled(monkey
     assert [m.span() for m in pattern.finditer("1天2天")] == [m.span() for m in real.finditer("1天2天")]
     assert pattern.flags == real.flags and pattern.groupindex == real.groupindex
     assert asked == [r"(?P<n>\d+)\s*天"]  # compiled once
+    # once compiled, read without a __getattr__ hook (a class with one is read more slowly at every call)
+    assert not hasattr(type(pattern), "__getattr__") and "search" in vars(pattern)
 
 
 def test_every_lazy_pattern_of_the_engine_compiles() -> None:
