@@ -24,8 +24,11 @@ pattern's matches hold, read with the regex parser; parsing the ~360 patterns to
 first start at the shipped size, paired medians of building the crisis detector). Their key is a digest of
 the pattern texts themselves and of faq/screens.py and the parser, not of faq/crisis.py: an edit of the
 detector leaves them current, an edit of a pattern makes them stale (and a pattern is never served
-another's screens). The file holds no decoded crisis model (it does not depend on the knowledge base; the
-cache keeps it) and no leave-one-out counts (only training reads them).
+another's screens). It also holds the crisis model decoded from the file the knowledge base names
+(:func:`faq.crisis_model._save_decoded`: ~3.5 MB, keyed by a digest of that file's bytes and of the decoded
+format): decoding its JSON, indexing its features and packing them took ~0.1 s of CPU of every first start,
+whatever the knowledge base (another model file has another key and is decoded as before). It holds no
+leave-one-out counts (only training reads them).
 """
 from __future__ import annotations
 
@@ -33,21 +36,23 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from faq import analyze, cache, regexes, screens
+from faq import analyze, cache, crisis_model, regexes, screens
 
 #: The kinds of cache entries the file holds: what a build computes from the knowledge base and reads at
 #: every start (``conversions``: its reply texts in Traditional characters, :mod:`faq.conversions`, keyed by
 #: OpenCC's dictionaries and read only with them; ``crisis-screens``: :data:`faq.screens.KIND`, keyed by
 #: the crisis patterns, faq/screens.py and the regex parser, and read only with them; ``regexes-checked``:
-#: :data:`faq.regexes.KIND`, that the crisis patterns all compiled, keyed by them and by Python's ``re``).
-KINDS = ("analyzer", "tokens", "ngrams", "conversions", screens.KIND, regexes.KIND)
+#: :data:`faq.regexes.KIND`, that the crisis patterns all compiled, keyed by them and by Python's ``re``;
+#: ``crisis-model``: :data:`faq.crisis_model.KIND`, the decoded crisis model, keyed by its file's bytes).
+KINDS = ("analyzer", "tokens", "ngrams", "conversions", screens.KIND, regexes.KIND, crisis_model.KIND)
 #: The kinds among them whose keys name all their values were computed from, whatever the knowledge base's
 #: examples: the crisis patterns' screens and the verdict that they all compile (keyed by the pattern texts, the
-#: code and Python's regex parser). A knowledge base whose own file lacks one (none beside it, or packed for
-#: other examples: a knowledge base grown elsewhere) reads it from the file shipped with the package (beside
-#: its own ``intents.yaml``, :data:`PACKAGE_ANALYSIS`) when its crisis section is the shipped one, instead of
-#: computing it (~0.1-0.2 s of CPU of such a first start); another section's patterns have other keys.
-SHARED_KINDS = frozenset((screens.KIND, regexes.KIND))
+#: code and Python's regex parser), and the decoded crisis model (keyed by its file's bytes). A knowledge base
+#: whose own file lacks one (none beside it, or packed for other examples: a knowledge base grown elsewhere)
+#: reads it from the file shipped with the package (beside its own ``intents.yaml``, :data:`PACKAGE_ANALYSIS`)
+#: when its crisis section and model are the shipped ones, instead of computing it (~0.1-0.2 s of CPU of such
+#: a first start, ~0.1 s more for the model); another section's patterns and another model file have other keys.
+SHARED_KINDS = frozenset((screens.KIND, regexes.KIND, crisis_model.KIND))
 #: The analysis shipped with the package, beside its knowledge base (``faq.engine.DEFAULT_KB_PATH``).
 PACKAGE_ANALYSIS = Path(__file__).resolve().parent.parent / "intents.analysis.pack"
 #: The code and tables that compute those entries, and their digest: the file is read only with the very code

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from faq import cache, english, jieba_words, pinyin
+from faq import cache, english, jieba_words, pinyin, regexes
 from faq.compact import COMPACT_FROM, TokenLists
 
 # jieba 0.42 imports pkg_resources (about 0.15 s and several MB at every start) only to open its own data
@@ -201,12 +201,12 @@ STOP_WORDS = frozenset(
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十几]+[十百]?)"
 #: An amount of money: a number with a money unit (两千块, 5万, 3000元, 2w, 一万多块; Hong Kong's 蚊, 五千蚊).
-AMOUNT = re.compile(
+AMOUNT = regexes.lazy(
     rf"{_NUMBER}\s*(?:[万千百]多?(?:块钱|块|元|rmb|蚊)?|多?(?:块钱|块|元|rmb|蚊)|[wk](?![a-z]))", re.IGNORECASE
 )
 #: A borrowing verb in the past, with the bare amount after it: who owes, not what is asked (借了5000,
 #: 欠了 / 贷了 / 借的 / 欠下; Cantonese 借咗 / 欠咗; English owed / borrowed). Not the 贷 that ends a loan's name ("车贷下周到期", "网贷的").
-BORROWING_VERB = re.compile(
+BORROWING_VERB = regexes.lazy(
     r"(?:借款|贷款|借|欠|(?<![房车网信])贷)(?:了|的|过|下|咗)(?:\s*\d+(?:\.\d+)?(?![\d.万千百块元wk]))?"
     r"|(?:借钱|借款|贷款)(?=\S{0,4}(?:逾期|不还|没还|未还|还不上|还不起))"  # 网上借钱逾期: borrowed, not asking
     # in English: "owe 360 about 5k", "borrowed 2000 from ..."
@@ -215,30 +215,30 @@ BORROWING_VERB = re.compile(
 )
 #: A year (2025年, 2026, 2021年度): when a rule came or a debt began, never what is asked. Not an amount
 #: (2000块, 2020元: the amount pattern reads those first) nor part of a longer number.
-YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.%万千百块元wk])(?:\s*年度?)?", re.IGNORECASE)
+YEAR = regexes.lazy(r"(?<![\d.])(?:19|20)\d\d(?![\d.%万千百块元wk])(?:\s*年度?)?", re.IGNORECASE)
 #: A contact detail given with its label ("电话13812345678", "身份证号是1101..."): who is writing, not what
 #: is asked (the label alone, "打电话", stays a word).
-CONTACT_DETAIL = re.compile(r"(?:电话|手机|手机号|电话号码|手机号码|身份证|身份证号)(?:码|是|为|[:：])?\s*\d{6,}[\dxX]*")
+CONTACT_DETAIL = regexes.lazy(r"(?:电话|手机|手机号|电话号码|手机号码|身份证|身份证号)(?:码|是|为|[:：])?\s*\d{6,}[\dxX]*")
 #: A bulk-SMS sender number (1069..., 10655...): "1068开头的催收短信" says the same as "106开头的" (the examples'
 #: word); not a law's article ("民法典1064条").
-SMS_SENDER = re.compile(r"(?<![\d.])106\d{1,14}(?![\d.]|\s*条)")
+SMS_SENDER = regexes.lazy(r"(?<![\d.])106\d{1,14}(?![\d.]|\s*条)")
 #: Words naming a rule or a law: with one of them, "什么时候" asks when the rule came or applies.
 _RULES = frozenset(("催收新规", "新规", "指引", "规定", "法规", "条例", "法律", "办法"))
-_LATIN = re.compile(r"[a-z]+")
-_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+_LATIN = regexes.lazy(r"[a-z]+")
+_LATIN_RUN = regexes.lazy(r"[a-z]+(?: [a-z]+)*")
 #: One Han character glued to a run of Latin letters, either way round ("网dai", "cui收"): maybe one word
 #: written half in pinyin (see Analyzer._mixed_word).
-_MIXED_WORD = re.compile(
+_MIXED_WORD = regexes.lazy(
     r"(?P<han1>[\u4e00-\u9fff])(?P<latin1>[a-z]{1,6})(?![a-z])|(?<![a-z])(?P<latin2>[a-z]{1,6})(?P<han2>[\u4e00-\u9fff])"
 )
-_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
-_DIGITS = re.compile(r"^[\d.:%+\-]+$")
+_HAN_ONLY = regexes.lazy(r"^[\u3400-\u9fff]+$")
+_DIGITS = regexes.lazy(r"^[\d.:%+\-]+$")
 
 
 MAX_READINGS = 16
 #: One toneless pinyin syllable typed alone ("jin", "lian", "zhuang"); a syllable with no initial opens with a, e
 #: or o (yi, wu, yu are spelt with y / w), so English "i", "in", "but" are none.
-_SYLLABLE = re.compile(
+_SYLLABLE = regexes.lazy(
     r"(?:(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)(?:[aeiouv]|ai|an|ang|ao|ei|en|eng|ia|ian|iang|iao|ie|in|ing|iong|iu"
     r"|ong|ou|ua|uai|uan|uang|ue|ui|un|uo|ve)|a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)"
 )
@@ -411,7 +411,7 @@ def _dictionary() -> tuple[dict[str, int], int]:
 
 #: A line of jieba's dictionary (``word count [tag]``) whose count is at least 5 (MIN_WORD_FREQUENCY): the
 #: word and the count's digits.
-_FREQUENT_LINE = re.compile(r"^([^ \n]+) 0*([5-9]|[1-9][0-9]+)(?=[ \n]|$)", re.MULTILINE)
+_FREQUENT_LINE = regexes.lazy(r"^([^ \n]+) 0*([5-9]|[1-9][0-9]+)(?=[ \n]|$)", re.MULTILINE)
 
 
 def read_dictionary(text: str) -> tuple[dict[str, int], int]:

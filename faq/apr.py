@@ -166,9 +166,9 @@ class LoanFigures:
         return replace(self, **changes)
 
 
-_THOUSANDS = re.compile(r"(?<=\d)[,,](?=\d{3}(?!\d))")
-_NOT_READ = re.compile(r"[^\w\u3400-\u9fff.%‰]+")
-_NO_DECIMAL_POINT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_THOUSANDS = regexes.lazy(r"(?<=\d)[,,](?=\d{3}(?!\d))")
+_NOT_READ = regexes.lazy(r"[^\w\u3400-\u9fff.%‰]+")
+_NO_DECIMAL_POINT = regexes.lazy(r"(?<!\d)\.|\.(?!\d)")
 
 
 def _fold(message: str | bytes | None) -> str:
@@ -328,8 +328,8 @@ def _leading_amount(text: str) -> float | None:
 
 #: One Chinese digit with no unit after it is a quantity word's head, not money ("还了一截", "一部分",
 #: "一大半", "一些钱"), unless 元 or 块 follows ("还了五块").
-_LONE_NUMERAL = re.compile(r"[零〇一二两俩三四五六七八九]")
-_CURRENCY_NEXT = re.compile(r"\s*(?:元|块)")
+_LONE_NUMERAL = regexes.lazy(r"[零〇一二两俩三四五六七八九]")
+_CURRENCY_NEXT = regexes.lazy(r"\s*(?:元|块)")
 
 
 def _store(found: dict[str, Any], name: str, m: re.Match[str]) -> bool:
@@ -800,7 +800,7 @@ def ask_for(missing: Missing, texts: RateTexts) -> str:
 
 #: Words that ask about a loan's cost: with a figure, a message is a rate question even when figures
 #: are missing ("借了10000 这个利息合法吗").
-_RATE_WORDS = re.compile(r"利息|利率|年化|息|高利贷|合法吗|砍头|手续费|服务费|贵不贵|划算|多少钱利|irr|apr")
+_RATE_WORDS = regexes.lazy(r"利息|利率|年化|息|高利贷|合法吗|砍头|手续费|服务费|贵不贵|划算|多少钱利|irr|apr")
 
 
 def asks_about_cost(text: str) -> bool:
@@ -810,16 +810,16 @@ def asks_about_cost(text: str) -> bool:
 
 #: Words of a collection question: computable figures in such a message without words about the cost
 #: ("借了1万 分12期 每期还1000 逾期30天会怎样") are background, not the question.
-_OVERDUE_WORDS = re.compile(r"逾期|催收|拖了|拖欠|还不上|还不起|没还|爆通讯录|起诉|上门|征信")
+_OVERDUE_WORDS = regexes.lazy(r"逾期|催收|拖了|拖欠|还不上|还不起|没还|爆通讯录|起诉|上门|征信")
 
 
 #: Charges for paying late: "逾期10天 罚息已经500了 这么高合法吗" asks about the penalty of being overdue
 #: (answered with the day count), not for the loan's rate.
-_PENALTY_WORDS = re.compile(r"罚息|违约金|滞纳金|逾期费|逾期利息")
+_PENALTY_WORDS = regexes.lazy(r"罚息|违约金|滞纳金|逾期费|逾期利息")
 
 
 #: A loan request or a comparison of lenders: never answered with a rate (the bot recommends no lender).
-_LOAN_REQUEST = re.compile(
+_LOAN_REQUEST = regexes.lazy(
     r"哪个平台|哪家|哪个app|推荐|哪里(?:能)?借|去哪借|能借到|想借|口子|下款快|好下款|利息最低"
 )
 
@@ -833,7 +833,7 @@ def is_rate_message(message: str | bytes | None, figures: LoanFigures | None = N
 
 
 #: A numeral: every amount (``_AMT``) starts with one, so a message without any states no money.
-_NUMERAL = re.compile(rf"[\d{_CN}]")
+_NUMERAL = regexes.lazy(rf"[\d{_CN}]")
 
 
 def rate_figures(message: str | bytes | None) -> LoanFigures | None:
@@ -847,14 +847,14 @@ def rate_figures(message: str | bytes | None) -> LoanFigures | None:
 
 
 #: A run of an amount's characters (see _NUM), and one of digits and Chinese numerals only.
-_NUMERAL_RUN = re.compile(rf"[\d{_CN}][\d.{_CN}kw]*")
-_PLAIN_RUN = re.compile(rf"[\d{_CN}]+")
+_NUMERAL_RUN = regexes.lazy(rf"[\d{_CN}][\d.{_CN}kw]*")
+_PLAIN_RUN = regexes.lazy(rf"[\d{_CN}]+")
 #: What may follow a count ("逾期15天", "打了3次", "两个星期") where it is no amount (_AMT's exclusions) and no
 #: pattern of _PATTERN_SOURCES starts: not 周 (周期, a term's lead) nor 分 (分N期); 天 and 日 lead only the rates' words.
 _AFTER_A_COUNT = frozenset("天日次个星礼年号点小条通笔半")
 #: Every rate pattern's lead word holds one of these (月息, 月利率, 月费, 日息, 天息, 每天利息 ...).
 _RATE_LEAD_CHARS = ("息", "利", "费")
-_AMOUNT = re.compile(_AMT)
+_AMOUNT = regexes.lazy(_AMT)
 
 
 def _states_no_money(text: str) -> bool:

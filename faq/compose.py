@@ -20,13 +20,15 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from faq import regexes
+
 #: The first message (summary + answer + stage block) stays within this many characters.
 FIRST_MESSAGE_BUDGET = 480
 MAX_SUMMARY_CHARS = 80
-_SENTENCE_END = re.compile(r"[。!?!?\n]")
-_CLAUSE_END = re.compile(r"[,,;;::]")
-_BULLET = re.compile(r"^\s*(?:[•·\-*]|\d+[.、)])\s*")
-_SOURCE_NOTE = re.compile(r"[((][^()()]*(?:文章|条)[^()()]*[))]")
+_SENTENCE_END = regexes.lazy(r"[。!?!?\n]")
+_CLAUSE_END = regexes.lazy(r"[,,;;::]")
+_BULLET = regexes.lazy(r"^\s*(?:[•·\-*]|\d+[.、)])\s*")
+_SOURCE_NOTE = regexes.lazy(r"[((][^()()]*(?:文章|条)[^()()]*[))]")
 
 
 @lru_cache(maxsize=1024)

@@ -16,13 +16,13 @@ True
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from faq import regexes
 from faq.reply import Suggestion
 
 #: A conversation is remembered for 30 minutes after its last message.
@@ -37,10 +37,10 @@ OFFERED_MATCH = 72
 MAX_FOLLOWUP_CHARS = 14
 
 # Words that open or close a follow-up without asking anything: "那", "那么", "如果", "要是" ... "呢".
-_LEADING = re.compile(r"^(?:那么|那要是|那如果|那|如果是?|要是|假如|换成|换了|改成|咁|噉)\s*")
-_TRAILING = re.compile(r"\s*(?:的话|会怎样|会怎么样|怎么样|呢|嘞|啦|咧|呀|啊|吗|嘛|咧|\?)+$")
+_LEADING = regexes.lazy(r"^(?:那么|那要是|那如果|那|如果是?|要是|假如|换成|换了|改成|咁|噉)\s*")
+_TRAILING = regexes.lazy(r"\s*(?:的话|会怎样|会怎么样|怎么样|呢|嘞|啦|咧|呀|啊|吗|嘛|咧|\?)+$")
 # "Same topic" follow-ups: what now, anything else, is it true (Simplified; Cantonese after synonyms too).
-_SAME_TOPIC = re.compile(
+_SAME_TOPIC = regexes.lazy(
     r"^(?:那|那么|所以|咁|噉)?\s*(?:我)?\s*(?:"
     r"(?:应该|该|要|能|可以)?(?:怎么办|咋办|怎么做|咋做|点算|点做|点算好|做什么|怎么处理)"
     r"|还有(?:别的|其他|其它|什么)?(?:办法|方法|招|路)?|别的办法|其他办法|有没有别的办法|还能怎么办"
@@ -48,8 +48,8 @@ _SAME_TOPIC = re.compile(
     r"|然后呢|接下来呢|接下来怎么办|之后呢|还有呢|具体呢|详细点|说详细点|展开说说"
     r")\s*(?:呢|啊|呀|吗|嘛|㗎|啦)*$"
 )
-_VERIFY = re.compile(r"真|系咪|靠谱|可信")
-_WHAT_NOW = re.compile(r"怎么办|咋办|怎么做|咋做|点算|点做|做什么|怎么处理|接下来")
+_VERIFY = regexes.lazy(r"真|系咪|靠谱|可信")
+_WHAT_NOW = regexes.lazy(r"怎么办|咋办|怎么做|咋做|点算|点做|做什么|怎么处理|接下来")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ def match_offered(normalized: str, offered: Sequence[Suggestion], simplify: bool
     return best[1] if best else None
 
 
-_PUNCTUATION = re.compile(r"[\s??!!,,。.、::;;\"“”'‘’()()]+")
+_PUNCTUATION = regexes.lazy(r"[\s??!!,,。.、::;;\"“”'‘’()()]+")
 
 
 def _compact(text: str) -> str:

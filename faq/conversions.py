@@ -45,7 +45,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from faq import cache, converters, normalize
+from faq import cache, converters, normalize, regexes
 
 if TYPE_CHECKING:
     from faq.engine import Engine
@@ -69,7 +69,7 @@ CANDIDATES = (
     (0x1F000, 0x1FAFF),
 )
 #: Ideographic description operators: OpenCC keeps a sequence they start whole (see the module docstring).
-_DESCRIPTION = re.compile("[\u2ff0-\u2fff\u31ef]")
+_DESCRIPTION = regexes.lazy("[\u2ff0-\u2fff\u31ef]")
 
 
 @dataclass(frozen=True)

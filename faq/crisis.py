@@ -226,26 +226,26 @@ class Signal:
 # ------------------------------------------------------------------------------------------ pinyin
 
 
-_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
-_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_RUN = regexes.lazy(r"[a-z]+(?: [a-z]+)*")
+_HAN = regexes.lazy(r"[\u3400-\u9fff]")
 #: One Han character, a run of Latin letters, or any other character (the homophone scan's units).
-_TOKEN = re.compile(r"[\u3400-\u9fff]|[a-z]+|.")
+_TOKEN = regexes.lazy(r"[\u3400-\u9fff]|[a-z]+|.")
 #: Words around a short pinyin cue typed as one run ("woxiangsi", "zhendexiangsile").
 #: (The run is compared with zh/ch/sh and ang/eng/ing collapsed, so the words are listed in both spellings;
 #: the core is tried shortest and longest, so that "zisha" keeps its final "a".)
 _PINYIN_AROUND_WORDS = r"(?:wo|zhende|zende|zhen|zen|hao|hen|jiu|ye|zhishi|zisi|zhenshi|zensi|shizai|sizai)*"
 _PINYIN_AROUND = (
-    re.compile(rf"^{_PINYIN_AROUND_WORDS}(.+?)(?:le|a|ya|ba|la|ne)*$"),
-    re.compile(rf"^{_PINYIN_AROUND_WORDS}(.+)$"),
+    regexes.lazy(rf"^{_PINYIN_AROUND_WORDS}(.+?)(?:le|a|ya|ba|la|ne)*$"),
+    regexes.lazy(rf"^{_PINYIN_AROUND_WORDS}(.+)$"),
     # a word of intent before the cue, typed as one run: "woxiangqusi", "woyaozisha"
-    re.compile(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+?)(?:le|a|ya|ba|la|ne)*$"),
-    re.compile(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+)$"),
+    regexes.lazy(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+?)(?:le|a|ya|ba|la|ne)*$"),
+    regexes.lazy(rf"^{_PINYIN_AROUND_WORDS}(?:xian|yao|zunbei|dasuan)(.+)$"),
 )
 #: Pinyin words after a short cue that make it hyperbole: "xiang si ni le" (想死你了, missing someone).
 _PINYIN_OBJECTS = frozenset({"ni", "nimen", "ta", "tamen", "nile", "nia"})
 #: Words of intent before which a two-syllable cue typed with homophones counts (想跳娄, 要紫砂, 想轻声).
 _INTENT_BEFORE = frozenset({"想", "要", "去", "备", "算", "定"})
-_LATIN_LETTER = re.compile("[a-z\n]")
+_LATIN_LETTER = regexes.lazy("[a-z\n]")
 #: The homophone keys' syllables stand in a text as characters of the private use area from here.
 _STAND_IN_BASE = 0xE000
 
@@ -559,17 +559,17 @@ _OTHER_PERSON = (
 #: The reader as the subject (我的 / 我们 / 我家 are not the reader alone).
 _SELF = r"我(?!的|们|哋|家)|自己|本人|俺"
 #: A person followed by 的 is a possessor (我妈的安眠药), not the subject.
-_PERSONS = re.compile(f"(?P<other>{_OTHER_PERSON})(?!的|生日)|(?P<self>{_SELF})")
+_PERSONS = regexes.lazy(f"(?P<other>{_OTHER_PERSON})(?!的|生日)|(?P<self>{_SELF})")
 #: Words before a person that make them an object, not the one who speaks of dying: 对不起爸妈, 为了孩子,
 #: 跟我妈说, 带着孩子; before the reader: 威胁我, 跟我说 (the other person is still the subject).
-_AS_OBJECT = re.compile(
+_AS_OBJECT = regexes.lazy(
     r"(?:对不起|对唔住|为了|舍不得|连累|拖累|告诉|跟|和|同|给|俾|让|替|对|把|被|帮|陪|叫|问|带着|带|"
     r"威胁|恐吓|吓唬|骂|求|逼|打给|找)(?:[一二两三四五六七八九十几]个|这个|那个)?$"
 )
 #: What names no subject: an oath (我他妈的想死) and a time clause (我想在他们来之前...).
-_NOT_A_SUBJECT = re.compile(r"他妈的?|特么|tmd|在[^在]{1,10}?(?:之前|以前|之后|以后|的时候)")
+_NOT_A_SUBJECT = regexes.lazy(r"他妈的?|特么|tmd|在[^在]{1,10}?(?:之前|以前|之后|以后|的时候)")
 #: A clause that goes on with the previous one's subject: "我老公欠了网贷 说不想活了".
-_CONTINUES = re.compile(
+_CONTINUES = regexes.lazy(
     r"(?:昨天|昨晚|今天|今晚|刚才|刚刚|前几天|最近|这几天)?(?:还|又|也|一直|天天|总是|整天|老是)?(?:说|讲|话|留|发)"
 )
 
@@ -589,12 +589,12 @@ def last_person(text: str) -> str | None:
 
 #: Before a cue of relief (解脱, 轻松): the people named are the ones relieved by the reader's absence
 #: ("我不在了他们就解脱了"), not the ones at risk.
-_RELIEVED = re.compile(r"(?:就|也|都|会|就会|也会|都会)$")
+_RELIEVED = regexes.lazy(r"(?:就|也|都|会|就会|也会|都会)$")
 #: A cue that itself names the reader (没有我会更好; not the 我 of 自我了断) or speaks to someone (不能陪你).
-_READER_IN_CUE = re.compile(r"(?<!自)我|你")
+_READER_IN_CUE = regexes.lazy(r"(?<!自)我|你")
 #: Someone's words about themself (男朋友说他欠了太多钱): a clause without a subject after it goes on with
 #: their words (..., 不想活了). Not "老公说要离婚, 不想活了", whose second clause may be the reader's.
-_SAYING = re.compile(r"(?:说|讲|话|写|留言|发消息|发短信|发微信|告诉我|跟我讲)(?:他|她|佢)")
+_SAYING = regexes.lazy(r"(?:说|讲|话|写|留言|发消息|发短信|发微信|告诉我|跟我讲)(?:他|她|佢)")
 
 
 def about_someone_else(clauses: Sequence[str], cue_at: Callable[[str], tuple[int, int] | None]) -> bool:
@@ -690,7 +690,7 @@ class _Compiled:
 
 
 #: A group referred to by its number (or name) in a regex: its alternatives are not run apart then.
-_NUMBERED_GROUP = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+_NUMBERED_GROUP = regexes.lazy(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _compact(text: str) -> str:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faq import cache, pinyin
+from faq import cache, pinyin, regexes
 from faq.compact import StringIndex
 
 #: Bumped whenever features change (a model of another version is refused: retrain).
@@ -80,12 +80,12 @@ _MAX_SYLLABLE = max(map(len, SYLLABLES))
 #: "nong yao"; faq/crisis.py NO_HOMOPHONE_PAIRS for the rules): no sound feature holds them; the characters
 #: still do.
 AMBIGUOUS_SOUNDS = ("san diao", "nong yao")
-_AMBIGUOUS = re.compile("|".join(map(re.escape, AMBIGUOUS_SOUNDS)))
-_FUZZY_INITIALS = re.compile(r"^(zh|ch|sh)")
-_FUZZY_FINALS = re.compile(r"(an|en|in)g$")
+_AMBIGUOUS = regexes.lazy("|".join(map(re.escape, AMBIGUOUS_SOUNDS)))
+_FUZZY_INITIALS = regexes.lazy(r"^(zh|ch|sh)")
+_FUZZY_FINALS = regexes.lazy(r"(an|en|in)g$")
 #: A Han character, a Latin word, or one other character.
-_UNIT = re.compile(r"[\u3400-\u9fff]|[a-z]+|.")
-_LATIN_WORD = re.compile(r"[a-z]+")
+_UNIT = regexes.lazy(r"[\u3400-\u9fff]|[a-z]+|.")
+_LATIN_WORD = regexes.lazy(r"[a-z]+")
 
 
 def fuzzy(syllable: str) -> str:
@@ -241,7 +241,7 @@ SOUND_BASE = 0xE000
 _PRIVATE_END = 0xF8FF
 #: What a window must not hold to be read as integers: the separator, the sound channel's mark, a character
 #: of the private use area (the syllables' stand-ins) or one outside the Basic Multilingual Plane (and U+FFFF).
-_NOT_PACKED = re.compile("[\0~\ue000-\uf8ff\uffff-\U0010ffff]")
+_NOT_PACKED = regexes.lazy("[\0~\ue000-\uf8ff\uffff-\U0010ffff]")
 #: At most this many characters' stand-ins are remembered (see TranslationTable).
 STAND_INS_REMEMBERED = 20_000
 #: A window's text and its syllables' stand-ins, read 4 code units from each position (as one integer, the
@@ -249,7 +249,7 @@ STAND_INS_REMEMBERED = 20_000
 _GRAM_MASKS = np.array([((1 << 16 * k) - 1) << 16 * (4 - k) for k in CHAR_NGRAMS], dtype=np.uint64)[:, None]
 #: A window with Latin letters (words cut into pinyin syllables) or a newline (read as no character) has
 #: its syllables read by :func:`syllables`, not character by character.
-_SPELLED = re.compile("[A-Za-z\n]")
+_SPELLED = regexes.lazy("[A-Za-z\n]")
 #: How many syllable n-grams :meth:`PackedFeatures.of` packs at a time.
 _PACK_RUN = 8192
 #: What a run of syllable n-grams ("~a b~c") cannot hold: an empty name or syllable.
@@ -769,20 +769,23 @@ def train(texts: Sequence[str], labels: Sequence[int], settings: Settings | None
 
 #: How a decoded crisis model is kept in the on-disk cache (part of its key).
 _DECODED_FORMAT = "crisis-model-2"
+#: The kind of its cache entries (also shipped in the package's analysis file, :mod:`faq.analysis_file`).
+KIND = "crisis-model"
 
 
 def _save_decoded(digest: str, model: CrisisModel) -> None:
     """The decoded model and its packed features (:class:`PackedFeatures`) in one entry of the on-disk cache
     (:mod:`faq.cache`), keyed by the digest of its file: reading it back skips the JSON, the vocabulary's
-    index and the packing (~0.1 s of every start, whatever the knowledge base). Only models loaded from
-    a file are kept (:meth:`CrisisModel.load`); models trained in the process never are."""
+    index and the packing (~0.1 s of every start, whatever the knowledge base; ``faq train`` ships it in the
+    analysis file, read at a first start, :mod:`faq.analysis_file`). Only models loaded from a file are kept
+    (:meth:`CrisisModel.load`); models trained in the process never are."""
     if not isinstance(model.vocabulary, StringIndex):
         return
     text, bounds = model.vocabulary.joined()
     weights = np.ascontiguousarray(model.weights, dtype=np.float32)
     packed = model._packed
     cache.save_marshal(
-        "crisis-model",
+        KIND,
         _digest_key(digest),
         (
             text,
@@ -808,7 +811,7 @@ def _digest_key(digest: str) -> str:
 def _decoded(digest: str) -> CrisisModel | None:
     """The model :func:`_save_decoded` kept for the file of this digest, or None (nothing kept, or anything
     unexpected in it: the file is decoded again)."""
-    stored = cache.load_marshal("crisis-model", _digest_key(digest))
+    stored = cache.load_marshal(KIND, _digest_key(digest))
     if not (isinstance(stored, tuple) and len(stored) == 11):
         return None
     text, raw_bounds, raw_weights, columns, raw_bias, crisis_at, distress_at, veto, trained_on, settings = stored[:10]

@@ -117,6 +117,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Final, NamedTuple
 
+from faq import regexes
+
 __all__ = ["MAX_DAYS", "MAX_SCAN", "OVERDUE_TYPOS", "DayCount", "StatedDays", "as_said", "parse_days", "stated"]
 
 
@@ -219,7 +221,7 @@ _EN_NUMBERS: Final = "|".join(
     sorted((word.replace(" ", r"\s+") for word in _EN_COUNTS), key=lambda w: (-len(w), w))
 )
 
-_MASTER: Final = re.compile(
+_MASTER: Final = regexes.lazy(
     rf"""
     (?P<due>
         (?P<due_day>{_DUE_DAYS}){_SP}(?:[0-9]{{1,2}}{_SP}[号日]{_SP})?
@@ -262,14 +264,14 @@ _MASTER: Final = re.compile(
 
 _DATE_OF: Final = r"(?:(?P<{m}>[0-9]{{1,2}})[月.])?(?P<{d}>[0-9]{{1,2}})[号日]"
 #: A due date named by the day of the month: 还款日是15号, 3月8号该还的, 6月5号的还款, 12.3号到期.
-_DUE_DATE_NAMED: Final = re.compile(
+_DUE_DATE_NAMED: Final = regexes.lazy(
     rf"(?:(?:还款|缴款|到期)日{_SP}(?:是|在|为)?{_SP}{_DATE_OF.format(m='m1', d='d1')})"
     rf"|{_DATE_OF.format(m='m2', d='d2')}{_SP}(?:的还款|到期|该还|要还|是还款日)"
 )
 #: Today's date: 今天17号, 今天都20号了, 现在3月19号.
-_TODAY_DATE: Final = re.compile(rf"(?:今天|今日|现在)(?:是|都|已经|都已经)?{_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]")
+_TODAY_DATE: Final = regexes.lazy(rf"(?:今天|今日|现在)(?:是|都|已经|都已经)?{_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]")
 #: The day the reader paid, which counts like today's date: 到期日是20号 我21号才还的 (1 day late).
-_PAID_ON_DATE: Final = re.compile(
+_PAID_ON_DATE: Final = regexes.lazy(
     rf"(?:我|是|^|(?<=[\s,，])){_SP}(?:(?P<m>[0-9]{{1,2}})月)?(?P<d>[0-9]{{1,2}})[号日]{_SP}(?:早上|上午|中午|下午|晚上|凌晨)?{_SP}(?:才|就)?"
     r"(?:还|缴|交)(?:的|了|上|清)"
 )
@@ -280,27 +282,27 @@ _DUE_OFFSETS: Final = {
     "寻日": 1, "尋日": 1, "当天": 0, "today": 0, "tomorrow": -1, "yesterday": 1,
 }  # fmt: skip
 
-_LEFT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*$")
-_RIGHT_CLAUSE: Final = re.compile(r"[^,，。.!！?？;；\n、…]*")
+_LEFT_CLAUSE: Final = regexes.lazy(r"[^,，。.!！?？;；\n、…]*$")
+_RIGHT_CLAUSE: Final = regexes.lazy(r"[^,，。.!！?？;；\n、…]*")
 
 # left context, anchored at the quantity
-_APPROX_BEFORE: Final = re.compile(
+_APPROX_BEFORE: Final = regexes.lazy(
     r"(?:快要|都快|快|将近|接近|差不多|大概|大约|约莫|约|估计|可能|几乎|大致|不到|没有到|没到|不足|(?<!最)近"
     r"|(?<![a-z])(?:nearly|almost|about|around|roughly|approximately|close\s+to))"
     r"(?:有|是|要|到)?\s{0,2}$"
 )
-_RANGE_BEFORE: Final = re.compile(
+_RANGE_BEFORE: Final = regexes.lazy(
     rf"(?:(?<![0-9.])[0-9]{{1,4}}|(?<![{_CN}])[{_CN}]{{1,4}}){_SP}(?:-|~|到|至|—){_SP}$"
 )
-_FUTURE_BEFORE: Final = re.compile(rf"(?:还有|还剩|仲有|仲剩|只剩下?|剩下?|再过|还差|差){_SP}$")  # 仲有: Cantonese 还有
+_FUTURE_BEFORE: Final = regexes.lazy(rf"(?:还有|还剩|仲有|仲剩|只剩下?|剩下?|再过|还差|差){_SP}$")  # 仲有: Cantonese 还有
 #: 离/距 还款日还有3天, 还款日还有3天, 到期日还剩两天: a countdown to the due date, not overdue.
-_COUNTDOWN_WORDS: Final = re.compile(r"离|距|还款日|到期日|账单日|最后还款|到期")
-_EXCLUDED_BEFORE: Final = re.compile(
+_COUNTDOWN_WORDS: Final = regexes.lazy(r"离|距|还款日|到期日|账单日|最后还款|到期")
+_EXCLUDED_BEFORE: Final = regexes.lazy(
     r"(?:这|那|(?<![目当])前|(?<![超经缴期])(?<!迟还)(?<!晚还)过|再|每|隔|头|最近|同|某|哪|要|需要|还要|等|给|宽限|缓|延|分"
     # in English: a term, a wait or a rule ("back in 14 days", "within 3 days", "after 90 days", "every two weeks")
     r"|(?<![a-z])(?:in|within|every|per|after|next|until|till))\s{0,2}$"
 )
-_YOU_BEFORE: Final = re.compile(r"有\s{0,2}$")  # 有一天 = "one day, some day"
+_YOU_BEFORE: Final = regexes.lazy(r"有\s{0,2}$")  # 有一天 = "one day, some day"
 #: The ways people mistype 逾期 (engine.py removes them with a day count, like 逾期 itself).
 OVERDUE_TYPOS: Final = (
     r"逾其|愈期|渝期|鱼期|(?<![关由对属终至基等处])于期|(?<![剩盈有])余期|yu\s?期|逾\s?qi"
@@ -308,14 +310,14 @@ OVERDUE_TYPOS: Final = (
     # a loan's progress follows is no overdue count (_EXCLUDED_AFTER: "预期3天到账")
     r"|(?<![超出于过不])预期"
 )
-_VERB: Final = re.compile(
+_VERB: Final = regexes.lazy(
     rf"(?:逾期|{OVERDUE_TYPOS})了?|yu\s?qi|(?<![a-z])yq(?![a-z])|overdue|late(?!r)|behind|past\s?due"
     r"|拖欠了?|拖了?|欠(?:款|了)?|超期了?|超过了?|过期了?|晚还了?|晚缴了?|晚交了?|晚了|晚(?!上)"
     r"|迟还了?|迟缴了?|迟了|迟|(?P<ext>延期|展期)(?P<ext_le>了)?|没还款?|未还款?|还不上了?|还不起了?|已经|过咗期|过了期|过了|过咗"
     r"|超了|到期(?=\s{0,2}$)",
     re.IGNORECASE,
 )
-_NOT_OVERDUE_MARKER: Final = re.compile(
+_NOT_OVERDUE_MARKER: Final = regexes.lazy(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求|还要|还得"
@@ -346,7 +348,7 @@ _NOT_OVERDUE_MARKER: Final = re.compile(
     r"|骂|恐吓|威胁|侮辱|羞辱|轰炸|爆"
 )
 #: 表哥欠我钱三年多了 / 朋友借我的钱一年多没还 / 借给他三万: the reader is the lender, whatever follows.
-_LENDER: Final = re.compile(
+_LENDER: Final = regexes.lazy(
     r"欠了?我(?!们)|借了?我的|(?:跟|向|找|问|从)我(?:这里?|这儿)?借|借(?:钱)?给(?!我)|我借给|借出"
     rf"|借了我(?=[0-9{_CN}])"  # 表弟借了我八千
     r"|(?:工资|薪水|工钱|薪资)(?:被|让)?(?:老板|公司|厂里)?(?:拖欠|欠|拖)(?:了|着)?"  # 工钱被老板欠着 / 工资被拖了: owed to the reader
@@ -354,25 +356,25 @@ _LENDER: Final = re.compile(
 #: Further back in the sentence (借给表姐的那笔钱 她拖了大半年也不还), the reader is still the lender unless the words after it
 #: speak of the reader (我) or of the reader's own loans (逾期, 网贷 ...).
 _LENDER_WIDTH: Final = 30
-_SENTENCE_START: Final = re.compile(r"[^。.!！?？\n]*$")
-_READERS_OWN_DEBT: Final = re.compile(
+_SENTENCE_START: Final = regexes.lazy(r"[^。.!！?？\n]*$")
+_READERS_OWN_DEBT: Final = regexes.lazy(
     rf"我|俺|逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|overdue|超期|晚还|迟还|迟缴|晚缴|网贷|贷款|信用卡|平台|征信", re.IGNORECASE
 )
 #: 据说逾期满两个月就会上门 / 据说逾期三个月以上才上门: a rule the reader heard of, not their own count (unless
 #: the reader speaks of themselves before the number: "听说 我已经逾期三个月了").
-_HEARSAY: Final = re.compile(
+_HEARSAY: Final = regexes.lazy(
     r"听说|听讲|听人说|听人讲|听别人说|听朋友说|据说|网上说|网上看到|有人说|别人说|传言|传说|(?:朋友|同事|网友|亲戚)(?:跟我)?(?:说|讲)"
 )
-_SELF_AFTER_HEARSAY: Final = re.compile(r"我|俺|本人|现在|目前|已经|今天")
+_SELF_AFTER_HEARSAY: Final = regexes.lazy(r"我|俺|本人|现在|目前|已经|今天")
 
 # right context, anchored right after the quantity
-_DUE_AFTER: Final = re.compile(
+_DUE_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:就|才|先|后|之后|以后)?{_SP}(?:就|才|先|要)?{_SP}(?:到期|还款|要还|到还款日|逾期|截止)"  # 先: Cantonese 才
 )
-_AFTER_THEN_DUE: Final = re.compile(
+_AFTER_THEN_DUE: Final = regexes.lazy(
     rf"{_SP}(?:后|之后|以后){_SP}(?:就|才|要)?{_SP}(?:到期|到还款日|逾期|截止)"
 )
-_EXCLUDED_AFTER: Final = re.compile(
+_EXCLUDED_AFTER: Final = regexes.lazy(
     rf"{_SP}的?{_SP}(?:缓冲|宽限|延期|展期|延长|免息|期限|还款期|账期|周期|分期(?!乐)|停催|停息|挂账"
     rf"|没睡|没合眼|没怎么睡|睡不|失眠|没吃饭?|吃不下"  # 三天没睡: how long the reader has not slept
     rf"|的?长?假(?!的)"  # 七天假 / 十天长假: a holiday
@@ -383,9 +385,9 @@ _EXCLUDED_AFTER: Final = re.compile(
 )
 #: 一个月工资 / 一个月底薪三千五: a monthly amount, not a duration (directly after the quantity: "逾期第3天 工资下个月才发"
 #: keeps its count).
-_AMOUNT_RIGHT_AFTER: Final = re.compile(r"的?(?:工资|底薪|收入|薪水|月薪|年薪|房租|租金|生活费|开销|提成|绩效)")
+_AMOUNT_RIGHT_AFTER: Final = regexes.lazy(r"的?(?:工资|底薪|收入|薪水|月薪|年薪|房租|租金|生活费|开销|提成|绩效)")
 #: Right after a quantity, a period that is not overdue time, in three kinds (one pattern):
-_OTHER_PERIOD_AFTER: Final = re.compile(
+_OTHER_PERIOD_AFTER: Final = regexes.lazy(
     # an amount earned or spent per period: 一个月才挣三千出头 / 一年赚不到五万 / 一个月能拿多少提成 / 一个月刷两万
     r"(?:(?:就|才|只|只能|能|可以|大概|大约|也就|最多|顶多|差不多|至少)?(?:挣|赚|拿(?!什么|啥)|领|刷|花(?!呗)|消费|开销|存))"
     # or asked for: 一个月多少 / 一年多少钱
@@ -403,100 +405,100 @@ _OTHER_PERIOD_AFTER: Final = re.compile(
 )
 #: How long the reader has not answered or had the phone off (三天没接了 / 一周不接电话 / 半个月没开机): not overdue time,
 #: even right after 已经.
-_UNANSWERED_AFTER: Final = re.compile(rf"{_SP}(?:了{_SP})?(?:都|也|一直)?{_SP}(?:没有?接|不接|没开机|关机|没上线|打不开|登不上|登录不了|用不了|打不通|联系不上)")
+_UNANSWERED_AFTER: Final = regexes.lazy(rf"{_SP}(?:了{_SP})?(?:都|也|一直)?{_SP}(?:没有?接|不接|没开机|关机|没上线|打不开|登不上|登录不了|用不了|打不通|联系不上)")
 #: 3年诉讼时效, 5年自动消除, 几年能恢复: the length of a period the message asks about, not a state. After
 #: a space it is a new phrase when an overdue verb stands right before the quantity ("逾期超过三年 时效过了").
 _OTHER_CLOCK: Final = (
     r"(?:诉讼时效|时效|有效期|保存期|保留期|(?:是|要)?从(?:什么时候|何时|哪天|哪一天)(?:开始|起)?算|起算"
     rf"|(?:就|会|能|才|可以|自动|以后|之后|后){{0,3}}{_SP}(?:消除|清除|消失|恢复|洗白|作废|失效|清零))"
 )
-_OTHER_CLOCK_AFTER: Final = re.compile(rf"{_SP}的?{_SP}{_OTHER_CLOCK}")
-_OTHER_CLOCK_RIGHT_AFTER: Final = re.compile(rf"的?{_OTHER_CLOCK}")
+_OTHER_CLOCK_AFTER: Final = regexes.lazy(rf"{_SP}的?{_SP}{_OTHER_CLOCK}")
+_OTHER_CLOCK_RIGHT_AFTER: Final = regexes.lazy(rf"的?{_OTHER_CLOCK}")
 #: 一周就要还, 7天到期, 三个月还款: the loan's term (when it falls due), not a time overdue.
-_TERM_AFTER: Final = re.compile(
+_TERM_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:就|才|便)?{_SP}(?:(?:要|得|需要|必须|该|应该|能|可以){_SP}(?:还|扣|交|付)|到期|还款(?!日)|还钱"
     # 7天借1500 / 7天期的借款: a short loan's term
     rf"|期的?{_SP}借|借{_SP}[0-9{_CN}]|的{_SP}(?:借款|贷款|网贷|小贷|口子))"
 )
 #: 近五年 / 近3个月 at the head of a clause: the period looked back over ("in the last five years"), unless
 #: an overdue verb comes before it (逾期近两个月 = nearly two months).
-_LOOK_BACK: Final = re.compile(r"近(?:有|是|要|到)?\s{0,2}$")
+_LOOK_BACK: Final = regexes.lazy(r"近(?:有|是|要|到)?\s{0,2}$")
 #: 过期 of something that is not a debt: 身份证过期3天了, 优惠券过期一周.
-_EXPIRES: Final = re.compile(
+_EXPIRES: Final = regexes.lazy(
     r"(?:身份证|驾照|驾驶证|护照|签证|通行证|居住证|证件|执照|优惠券|券|会员|套餐|流量|食品|食物|牛奶|面包|零食|药品?"
     r"|化妆品|罐头|饮料|密码|验证码|二维码|链接|快递|包裹|车险|保险|年检|合同)\s{0,2}(?:已经|都|早就|已)?\s{0,2}过期了?\s{0,2}$"
 )
 #: A period imagined, not lived: 如果/要是/万一 ..., 躲三年, 再拖半年, 拖到一个月, 拖够三年, 熬到, 等到.
-_HYPOTHETICAL_BEFORE: Final = re.compile(
+_HYPOTHETICAL_BEFORE: Final = regexes.lazy(
     r"(?P<cond>如果|要是|假如|假设|万一|到时候?(?=\s{0,2}$))"
     r"|躲(?![了咗过])|再拖|拖到|拖够|拖夠|拖个|拖個|等到|等过|熬到|熬过|挺过|撑过|再过|再熬|再等|再躲|再撑|打算拖|准备拖|想拖"
 )
 #: ... followed by what the reader hopes follows it: 三年就不用还了, 拖三年就唔使还, 三年后就没事了, 三年不还
 #: 就不用还了吗 (not paying in between).
-_HYPOTHETICAL_AFTER: Final = re.compile(
+_HYPOTHETICAL_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:后|以后|之后)?{_SP}(?:不还|没还|唔还|不管|不理)?{_SP}(?:是不是|是否|系咪|是咪)?{_SP}就{_SP}"
     r"(?:不用|唔使|可以不|能不|没事|冇事|不会|自动|没了|冇了)"
 )
 #: "晚一天算逾期吗", "迟两日还会点", "晚还一天会上征信吗": being late (no 了: not yet) asked about, not a count.
-_LATE_ASK_BEFORE: Final = re.compile(r"(?:晚|迟)(?:还款?|缴款?|交)?\s{0,2}$")
-_LATE_ASK_AFTER: Final = re.compile(
+_LATE_ASK_BEFORE: Final = regexes.lazy(r"(?:晚|迟)(?:还款?|缴款?|交)?\s{0,2}$")
+_LATE_ASK_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:还款?|缴款?|交)?{_SP}(?:的话|就|也|会|算|还算|有|能|要|可以|是否|是不是|行|没事|影响|上征信|才到|[吗吧呢?？]|$)"
 )
 #: "after 25 days late": the English words for being late right after the quantity outweigh a word before it.
-_LATE_IN_ENGLISH_AFTER: Final = re.compile(rf"{_SP}(?:overdue|late(?!r)|behind|past\s?due)", re.IGNORECASE)
+_LATE_IN_ENGLISH_AFTER: Final = regexes.lazy(rf"{_SP}(?:overdue|late(?!r)|behind|past\s?due)", re.IGNORECASE)
 #: 上半年 / 下半年: a half of the calendar year.
-_CALENDAR_HALF_BEFORE: Final = re.compile(r"[上下]$")
+_CALENDAR_HALF_BEFORE: Final = regexes.lazy(r"[上下]$")
 #: "逾期一天还收两百", "晚一天要另外收200": a charge per period late, not a count.
-_CHARGE_AFTER: Final = re.compile(
+_CHARGE_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:还|就|要|得|都|会)*{_SP}(?:另外|额外|再|多)?{_SP}(?:收|罚|扣|付|加)(?:取|我)?{_SP}(?:[0-9{_CN}]|多少)"
 )
 #: "逾期30天、60天、90天 分别...", "30天和60天": periods listed (three or more of one unit, or two joined by 、/和/或), and
 #: "1到90天", "0-30天" (a stretch of the timeline from its start): the stages asked about, not the reader's count.
 _NUM: Final = rf"(?:[0-9]{{1,4}}|[{_CN}]{{1,4}})"
-_LISTED: Final = re.compile(
+_LISTED: Final = regexes.lazy(
     rf"{_NUM}{_SP}(?P<u>天|个月|年|周)(?:(?:{_SP}[、/和或跟]{_SP}|\s{{1,2}}){_NUM}{_SP}(?P=u)){{2,}}"
     rf"|{_NUM}{_SP}(?P<v>天|个月|年|周){_SP}[、/和或跟]{_SP}{_NUM}{_SP}(?P=v)"
     rf"|(?<![0-9.])[01]{_SP}(?:-|~|到|至|—){_SP}[0-9]{{2,4}}{_SP}天"
     rf"|第{_SP}[1一]{_SP}天?{_SP}(?:-|~|到|至|—){_SP}第?{_SP}{_NUM}{_SP}天"
 )
 #: "他们一天换二十个号打过来", "同一个号一天打来七八次": a day with calls in it, how often, not a count.
-_CALLS_IN_A_DAY_AFTER: Final = re.compile(r"[^,，。.!！?？;；\n]{0,10}?(?:打|催|call)", re.IGNORECASE)
+_CALLS_IN_A_DAY_AFTER: Final = regexes.lazy(r"[^,，。.!！?？;；\n]{0,10}?(?:打|催|call)", re.IGNORECASE)
 #: A threshold someone names ("说逾期超过90天就移交法院", "满三个月以后就会起诉"): what happens past it, not where
 #: the reader stands ("我现在第85天" is).
-_THRESHOLD_BEFORE: Final = re.compile(r"(?:(?P<firm>超过|超出|满|达到)|到了|过了)\s*$")
-_THRESHOLD_AFTER: Final = re.compile(rf"{_SP}(?:以上|之后|以后|后)?{_SP}(?P<what>[^\s了,，。?？!！]{{1,4}}?)??(?:就|(?P<only>才))")
+_THRESHOLD_BEFORE: Final = regexes.lazy(r"(?:(?P<firm>超过|超出|满|达到)|到了|过了)\s*$")
+_THRESHOLD_AFTER: Final = regexes.lazy(rf"{_SP}(?:以上|之后|以后|后)?{_SP}(?P<what>[^\s了,，。?？!！]{{1,4}}?)??(?:就|(?P<only>才))")
 #: 会保留几年 / 要等几天: a vague 几 after a modal verb asks how long; it states nothing.
-_QUESTION_BEFORE: Final = re.compile(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
-_AGO_AFTER: Final = re.compile(r"(?:以|之)?前")
-_AGO_OVERDUE_AFTER: Final = re.compile(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
-_BARE_EXCLUDED_AFTER: Final = re.compile(
+_QUESTION_BEFORE: Final = regexes.lazy(rf"(?:会|要|能|可以|需要|得|多){_SP}[^,,。!!??\s]{{0,6}}$")
+_AGO_AFTER: Final = regexes.lazy(r"(?:以|之)?前")
+_AGO_OVERDUE_AFTER: Final = regexes.lazy(rf"{_SP}(?:以|之)?前{_SP}(?:就|已经|已)?{_SP}(?:逾期|到期|过期|该还)")
+_BARE_EXCLUDED_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:内|以内|之内|里|后|之后|以后|到账|的?利息|利率|一期|为一期|审核|就能|才能|两头|到晚|的?时间"
     r"|早上|上午|中午|下午|晚上|一早|夜里)"  # 第二天早上才还: the next day, not day 2 overdue
 )
-_FREQUENCY_AFTER: Final = re.compile(
+_FREQUENCY_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:就|都|要|会|能|可以|最多|至少|能够)?{_SP}"
     rf"(?:打|催|发|接(?!下来|着)|来|call|给我打|[0-9{_CN}好]{{1,4}}{_SP}(?:个|次|通|条|遍|回))",
     re.IGNORECASE,
 )
-_QUESTION_AFTER: Final = re.compile(rf"{_SP}(?:会|就|算|能|才|开始|后|以后|之后|内|以内|可以|[?？吗呢])")
-_STRONG_AFTER: Final = re.compile(
+_QUESTION_AFTER: Final = regexes.lazy(rf"{_SP}(?:会|就|算|能|才|开始|后|以后|之后|内|以内|可以|[?？吗呢])")
+_STRONG_AFTER: Final = regexes.lazy(
     rf"{_SP}(?:了{_SP})?(?:还没有?还|没有?还|未还|还不上|还不起|没钱还|都没还|逾期|没处理"
     r"|(?:now\s+)?(?:overdue|late(?!r)|behind|past\s?due))"
 )
-_LE_AFTER: Final = re.compile(rf"{_SP}了")
-_WITHIN_AFTER: Final = re.compile(rf"{_SP}(?:内|以内|之内)")
-_FROM_BEFORE: Final = re.compile(rf"(?:从|自){_SP}$")
-_FROM_AFTER: Final = re.compile(rf"{_SP}(?:开始|起)")
+_LE_AFTER: Final = regexes.lazy(rf"{_SP}了")
+_WITHIN_AFTER: Final = regexes.lazy(rf"{_SP}(?:内|以内|之内)")
+_FROM_BEFORE: Final = regexes.lazy(rf"(?:从|自){_SP}$")
+_FROM_AFTER: Final = regexes.lazy(rf"{_SP}(?:开始|起)")
 #: 租约还有3个月到期 / 签证还剩一周: something else falls due.
-_OTHER_THING_DUE: Final = re.compile(r"合同|租约|房租|签证|护照|身份证|驾照|会员|套餐|保险|押金")
+_OTHER_THING_DUE: Final = regexes.lazy(r"合同|租约|房租|签证|护照|身份证|驾照|会员|套餐|保险|押金")
 #: "Today is" before an ordinal day (Cantonese 今日系第二日, 而家系第五日): the reader counts the days of the
 #: debt, as 今天是第二天 does, though a bare 日 is otherwise a date.
-_TODAY_IS_BEFORE: Final = re.compile(rf"(?:今日|今天|而家|现在){_SP}(?:已经)?{_SP}(?:系|是)?{_SP}$")
-_DATE_AFTER_YEAR: Final = re.compile(rf"(?:{_SP}[0-9{_CN}]{{1,3}}{_SP}月|底|初|中(?!间)|末|份|级)")
-_DATE_AFTER_MONTH: Final = re.compile(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
+_TODAY_IS_BEFORE: Final = regexes.lazy(rf"(?:今日|今天|而家|现在){_SP}(?:已经)?{_SP}(?:系|是)?{_SP}$")
+_DATE_AFTER_YEAR: Final = regexes.lazy(rf"(?:{_SP}[0-9{_CN}]{{1,3}}{_SP}月|底|初|中(?!间)|末|份|级)")
+_DATE_AFTER_MONTH: Final = regexes.lazy(rf"{_SP}(?:[0-9{_CN}]|号|日|份|初|底|中|末|旬)")
 #: 两个月零五天, 一年三个月: directly adjacent or joined by 零/又/加. A space alone separates two phrases
 #: ("逾期一个月 一天打十几次": a month overdue, then a frequency), never one compound.
-_COMPOUND_GAP: Final = re.compile(rf"(?:{_SP}(?:零|又|加){_SP})?")
+_COMPOUND_GAP: Final = regexes.lazy(rf"(?:{_SP}(?:零|又|加){_SP})?")
 
 # --------------------------------------------------------------------------------------------------
 # Numbers
@@ -1004,7 +1006,7 @@ def parse_days(text: str) -> DayCount | None:
 
 
 #: Cantonese "a whole month / week" (过期咗成个月, 迟咗成个礼拜) reads as one (same length: spans stay valid).
-_A_WHOLE: Final = re.compile(r"(?<![一二两三四五六七八九十\d])成个(?=月|礼拜|星期)")
+_A_WHOLE: Final = regexes.lazy(r"(?<![一二两三四五六七八九十\d])成个(?=月|礼拜|星期)")
 
 
 @lru_cache(maxsize=1024)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from faq import analysis_file, apr, complaint, compose, conversions, memory
+from faq import analysis_file, apr, complaint, compose, conversions, memory, regexes
 from faq import normalize as normalize_module
 from faq.analyze import STOP_WORDS, Analyzer
 from faq.context import (
@@ -100,13 +100,13 @@ _DEBT_NAMING = frozenset(
     {"欠", "欠款", "欠债", "债", "负债", "卡债", "网贷", "信用卡", "贷款", "借款", "平台", "口子", "钱", "账"}
 )
 #: A count or an amount's words ("好多", "太多", "一堆", "几个", "5万").
-_COUNT = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多好很太一堆个家笔张]+")
+_COUNT = regexes.lazy(r"[\d零〇一二两三四五六七八九十百千万亿几半多好很太一堆个家笔张]+")
 #: An amount or a word of owing or borrowing beside a lender's name: a debt is told (see Engine._names_only).
-_OWING_OR_AMOUNT = re.compile(r"\d|欠|借了|借咗|贷了|借过|逾期|[一两二三四五六七八九十几][十百千万]|[万千][块元]?")
+_OWING_OR_AMOUNT = regexes.lazy(r"\d|欠|借了|借咗|贷了|借过|逾期|[一两二三四五六七八九十几][十百千万]|[万千][块元]?")
 #: The reader's own not-knowing opening a question ("我不知道", "我真的不知道"): a hedge, not a topic's words.
-_HEDGE = re.compile(r"^(?:我|我也|我都|我真的|真的)?(?:不知道|唔知)\s*")
+_HEDGE = regexes.lazy(r"^(?:我|我也|我都|我真的|真的)?(?:不知道|唔知)\s*")
 #: A chat app's emoticon written as its code ("[捂脸]", "[流泪]", "[笑哭]", "[Facepalm]"): no words of the question.
-_EMOTICON_CODE = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
+_EMOTICON_CODE = regexes.lazy(r"\[(?:[\u4e00-\u9fff]{1,4}|[A-Za-z]{2,12})\]")
 #: An answer's runner-up this close (and the answer below the matcher's ``confident``) is its first button.
 CLOSE_RUNNER_UP = 0.04
 #: A message of distress that asks nothing ("欠的钱太多 整夜整夜睡不着觉", "心里好慌 一直想哭 几个平台都逾期了"): the
@@ -115,7 +115,7 @@ CLOSE_RUNNER_UP = 0.04
 DISTRESS_STATEMENT_BAR = 0.9
 #: A question particle left standing alone once the words of distress are out (a plea for someone to talk to,
 #: ending in 吗, leaves only "吗" once the plea is taken out): the question was the plea's, not the leftover words'.
-_LONE_PARTICLE = re.compile(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
+_LONE_PARTICLE = regexes.lazy(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
 #: A message is matched on its first MAX_INPUT_CHARS characters, but read whole (Telegram's limit) for
 #: words of despair.
 CRISIS_SCAN_CHARS = 4096
@@ -131,7 +131,7 @@ ERRAND_GROUPS = frozenset({LOAN_REQUEST, "unrelated"})
 #: "怎么办", "现在怎么办", "怎么申请" and "能还吗" name none and ask about the story told before them.
 ERRAND_TOPIC_CHARS = 3
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
-_OVERDUE_VERB_BEFORE = re.compile(
+_OVERDUE_VERB_BEFORE = regexes.lazy(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
     r"|迟还[了咗]?|迟[了咗]|欠了|延期了?|迟缴了?|过了?(?:最后)?(?:还款|缴款)(?:日|期限)了?)"
     r"\s*(?:第\s*)?$"
@@ -145,7 +145,7 @@ DAY_WORDS = frozenset(
 
 
 #: Words that say the debt is already paid: no stage block then ("结清一个月了" is no day count).
-_PAID_OFF = re.compile(
+_PAID_OFF = regexes.lazy(
     r"结清|还清|已还款|已经还了|已经还上|全部还了|都还了|还完了|已还完|还咗"
     # 现在还上了 / 补上了: repaid since (not 还不上了, 能还上了吗)
     r"|(?<![没不能要想])还上了|补上了|补还了"
@@ -155,9 +155,9 @@ _PAID_OFF = re.compile(
     r"|(?:天|日|周|礼拜|星期)才(?:还上|还|补上)(?![得不款])"
 )
 #: A follow-up marker: "那20天呢", "如果是极融", "换成30天".
-_FOLLOWUP_MARK = re.compile(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
+_FOLLOWUP_MARK = regexes.lazy(r"^(?:那|如果|要是|假如|换成|换了|改成|咁)|呢\s*$")
 #: Replies that mention these are mainland-specific (hotlines, 征信): readers of Traditional are told so.
-_MAINLAND = re.compile(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
+_MAINLAND = regexes.lazy(r"(?<!\d)(?:12378|12348|12368|12356|12345|12315|110|120)(?!\d)|征信")
 #: Topics a message with a loan's figures may ask besides the rate itself: the rate reply is given with that
 #: topic's details and buttons ("借两千 七天后还三千 是不是714高炮": the rate, and what a 714 loan is).
 RATE_TOPICS = frozenset({"illegal_lending"})
@@ -184,7 +184,7 @@ _QUOTE = "\ue000"
 QUOTE_CHARS = 24
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
+_HAN = regexes.lazy(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)

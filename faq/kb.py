@@ -149,7 +149,7 @@ HELP_KEYS = {
 #: Optional help texts (the crisis reply, the distress sentence, or ``offer_button`` is used without them).
 OPTIONAL_HELP_KEYS = {"someone_else", "bereaved", "offer_topic_button"}
 HELP_LINE_KEYS = {"number", "name", "hours", "source"}
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = regexes.lazy(r"^[a-z][a-z0-9_]*$")
 
 
 # --------------------------------------------------------------------------------------------- data

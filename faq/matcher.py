@@ -78,7 +78,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-import re
 import threading
 import weakref
 from array import array
@@ -93,7 +92,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq import cache, memory, questions, scorer_file
+from faq import cache, memory, questions, regexes, scorer_file
 from faq.analyze import DOMAIN_WORDS, Analyzer
 from faq.analyze import code_version as analysis_code_version
 from faq.compact import COMPACT_FROM, Strings, TokenLists, strings_at
@@ -2215,7 +2214,7 @@ SPLIT_RANK = 2
 OUT_OF_SCOPE_ODDS = 1.0
 
 
-_NUMERAL = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿几半多]+")
+_NUMERAL = regexes.lazy(r"[\d零〇一二两三四五六七八九十百千万亿几半多]+")
 
 #: The intent about threats and intimidation: a reported threat to sue or to call the police is about
 #: being sued or arrested (see Matcher._reported).
@@ -2246,11 +2245,11 @@ DEBT_WORDS = frozenset({"欠款", "欠钱", "欠债", "债", "债务", "负债",
 COLLECTION_WORD = "催收"
 
 #: A bare doubt about what was just told ("真的会吗", "是真的吗", "真会这样吗", "会吗"), normalised and without spaces.
-_BARE_DOUBT = re.compile(r"(?:那|这|他们|佢哋)?(?:是|係)?(?:真的|真系|真係|真)?(?:会|會|要|能|敢)?(?:这样|咁做)?[吗嗎么嘛咩呢啊吧]?[??]?")
+_BARE_DOUBT = regexes.lazy(r"(?:那|这|他们|佢哋)?(?:是|係)?(?:真的|真系|真係|真)?(?:会|會|要|能|敢)?(?:这样|咁做)?[吗嗎么嘛咩呢啊吧]?[??]?")
 #: A question closed by its final particle ("...会上征信吗", "...係咪真㗎?").
-_CLOSED_QUESTION = re.compile(r"[吗呢嘛?咩啊呀]\s*$")
+_CLOSED_QUESTION = regexes.lazy(r"[吗呢嘛?咩啊呀]\s*$")
 #: A message that opens by asking how, where or to whom to do something ("怎么投诉...", "去哪里举报...", "找谁...").
-_HOW_TO_OPENER = re.compile(r"^(?:我|那我)?(?:要|该|应该|可以|能)?(?:怎么|怎样|如何|去哪里?|到哪里?|哪里|找谁|向谁|点样)\S{2,}")
+_HOW_TO_OPENER = regexes.lazy(r"^(?:我|那我)?(?:要|该|应该|可以|能)?(?:怎么|怎样|如何|去哪里?|到哪里?|哪里|找谁|向谁|点样)\S{2,}")
 #: With loan context, an intent at least this probable is offered ("did you mean") when none is accepted.
 SUGGESTION_FLOOR = 0.02
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import opencc
 
-from faq import converters
+from faq import converters, regexes
 
 #: Messages are cut to this many characters before any work (Telegram allows 4096; people never need more
 #: than a few hundred to ask a question, and the matcher's cost grows with length).
@@ -57,17 +57,17 @@ READER_WORDS: tuple[tuple[str, ...], ...] = (
     ("平台", "平臺"),
 )
 # Cantonese particles and Hong Kong vocabulary: a reader who writes them gets Hong Kong forms.
-_CANTONESE = re.compile(
+_CANTONESE = regexes.lazy(
     r"[咗嘅唔佢冇㗎哋嚟喺嘢畀噉啲咩]|係咪|係唔係|點算|點樣|點做|點解|咁點|屋企|老細|信貸評級|財務公司|私隱|搵"
 )
 
 # Anything that is not a letter, a digit, a CJK ideograph or one of the few signs that carry meaning for
 # day counts and amounts (%, :, ., -, +) becomes a space: punctuation, emoji, symbols, control characters.
-_NOISE = re.compile(r"[^\w\u3400-\u9fff%:.+\-]+", re.UNICODE)
-_SPACES = re.compile(r"\s+")
-_HAN = re.compile(r"[\u3400-\u9fff]")
+_NOISE = regexes.lazy(r"[^\w\u3400-\u9fff%:.+\-]+", re.UNICODE)
+_SPACES = regexes.lazy(r"\s+")
+_HAN = regexes.lazy(r"[\u3400-\u9fff]")
 #: A lone surrogate (no valid text holds one): what UTF-8 cannot encode.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = regexes.lazy("[\ud800-\udfff]")
 
 
 def safe_text(text: str | bytes | None, limit: int = MAX_INPUT_CHARS) -> str:

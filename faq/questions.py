@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from faq import regexes
+
 #: What ends a question: the message is cut after these (and at spaces, punctuation once normalised).
 QUESTION_END = ("吗", "呢", "么", "嘛", "㗎", "?", "?")
 
@@ -43,7 +45,7 @@ PLAIN_ASKS = (
 #: is no particle of its own).
 _INDEFINITE = r"(?![都也])"
 
-ASKS = re.compile(
+ASKS = regexes.lazy(
     r"[吗呢嘛?]|(?<![怎什那这多要])么|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|为什么|多久|多少|几|如何|怎样"
     rf"|(?:怎么|什么|啥|咋|哪儿|哪|谁){_INDEFINITE}"
     + CANTONESE_ASKS
@@ -53,14 +55,14 @@ ASKS = re.compile(
 
 #: A question about what the story just told ("这样合法吗", "他们这么说是违法的吧", "咁样算唔算骚扰", "可以咁做咩":
 #: Cantonese 咁做/噉做 is "do so"); not a degree ("利息这么高合法吗", "那么多"), which says how much, not what.
-REFERS_BACK = re.compile(
+REFERS_BACK = regexes.lazy(
     r"[这這那][样樣种種些]|[这這那][么麼](?![高多贵貴大狠少久长長快重凶])|咁样|咁樣|[咁噉]做|呢啲|[这這]是|[这這][属屬算]"
 )
 
 
 #: A condition on what the story told, opening a question of its own ("他们真这么搞了 我能要求赔偿吗", "如果真这样做了
 #: 我可以告他们吗", "佢哋真系咁做嘅话"): the question after it asks its own topic, not about the story.
-_CONDITION_ON_STORY = re.compile(
+_CONDITION_ON_STORY = regexes.lazy(
     r"^(?:如果|要是|万一|假如|若)?\S{0,4}?(?:要|真|真的|真系|敢|再)*(?:这么|这样|咁样?|噉)(?:做|干|搞|弄|整)?"
     r"(?:了|咗|的话|嘅话)\s*"
 )
@@ -81,7 +83,7 @@ PARTICLES = frozenset("吗呢嘛咩??")
 
 #: Asking plainly: a question particle or a question phrase (a bare 几 or 哪 may be a statement's
 #: "借了几个口子"; how long, as 多久 or 多少天 / 多长时间 / Cantonese 几耐, asks).
-ASKS_PLAINLY = re.compile(
+ASKS_PLAINLY = regexes.lazy(
     r"[吗呢嘛?]|(?<![怎什那这多要])么|会不会|能不能|可不可以|是不是|有没有|要不要|算不算|为什么|怎样|多久|如何|哪家|找谁"
     r"|多少天|多长时间|多少个月|几耐"
     rf"|(?:怎么|什么|啥|咋|哪个|哪里){_INDEFINITE}"
@@ -92,7 +94,7 @@ ASKS_PLAINLY = re.compile(
 
 #: A part of a message closed by a question mark, as written (before normalisation turns the mark into a space),
 #: from the last space or punctuation before it.
-_MARKED_PART = re.compile(r"[^?？。，,.!！;；\s]+[?？]")
+_MARKED_PART = regexes.lazy(r"[^?？。，,.!！;；\s]+[?？]")
 
 
 #: A terse question: a part of at most this many characters ("坐牢?", "上征信?").
@@ -133,22 +135,22 @@ MO_IN_A_WORD = frozenset("怎什那这多要为干")
 
 #: What opens a question glued to one asked the same way: A-不-A or A-唔-A ("...会不会上征信会不会打给我爸妈",
 #: "會唔會坐監㗎會唔會搵我屋企人"), 有没有, 系咪 (not an 有没有 that a 怎么查 asks about).
-GLUED_OPENER = re.compile(r"(.)[不唔]\1|有没有|系咪")
+GLUED_OPENER = regexes.lazy(r"(.)[不唔]\1|有没有|系咪")
 
 
 #: Where a part may end (after a question particle or at a space) and where a glued question may open (every
 #: position at which GLUED_OPENER matches, overlapping ones too): split_questions visits only these places. A
 #: space between two words in Latin letters is no pause ("会留在credit file里吗" is one question, not "file里吗";
 #: "hui bu hui shang zheng xin" one phrase).
-_CUT = re.compile("[" + re.escape("".join(QUESTION_END)) + "]|(?<![a-z]) | (?![a-z])")
-_GLUED_AT = re.compile(f"(?=(?:{GLUED_OPENER.pattern}))")
+_CUT = regexes.lazy("[" + re.escape("".join(QUESTION_END)) + "]|(?<![a-z]) | (?![a-z])")
+_GLUED_AT = regexes.lazy(f"(?=(?:{GLUED_OPENER.pattern}))")
 
 
 #: A story at least this long before the first of two glued questions ("...催收天天打电话给我我想知道他们会不会起诉我
 #: 还有会不会打给我家里人", voice input without pauses) is cut from it: the question begins at its opener.
 STORY_BEFORE_GLUED = 8
 #: Words joining one question to the next, said without a pause ("...会不会起诉我还有会不会..."): they open the next.
-_JOINER_AT_END = re.compile(r"(?:还有|另外|而且|以及|然后|同埋|仲有)$")
+_JOINER_AT_END = regexes.lazy(r"(?:还有|另外|而且|以及|然后|同埋|仲有)$")
 
 
 def split_questions(normalized: str) -> list[str]:
@@ -216,7 +218,7 @@ def _split_questions(normalized: str) -> tuple[str, ...]:
 #: question); a question someone else put to the reader about who or whether (他问我是不是..., 来电问她认不认得我;
 #: not 请问 or 想问, nor 问你, which asks us, nor "爸爸问我会不会坐牢 会吗", a question the reader goes on to ask),
 #: and a collector's taunt reported with the reader as "you" (骂我怎么不去上班..., 吼你怎么不...).
-NOT_ASKING = re.compile(
+NOT_ASKING = regexes.lazy(
     r"[十好了咗前这那]几|几[天年](?:前|以前|之前)|(?:^|\s)几个(?!月|小时|钟|星期|礼拜|工作日|人)|住哪"
     r"|(?:自称|号称|说是|说自己是)是?什么"
     r"|(?:说|讲|告诉|把)(?:了|给|过)?\S{0,3}?我(?:欠(?:了|咗)?|\s+)多少"
@@ -227,17 +229,17 @@ NOT_ASKING = re.compile(
 
 
 #: A part that says what the reader means to do ("想换手机号躲起来", "打算不还了"): a question in all but form.
-MEANS_TO = re.compile(r"^(?:我|现在|所以)?(?:想|打算|准备)")
+MEANS_TO = regexes.lazy(r"^(?:我|现在|所以)?(?:想|打算|准备)")
 
 
 #: A question that goes on from the one before ("改了以后还会打给原来的人吗", "来了我能报警吗", "以后还会打给他吗"):
 #: what happens once the thing just asked about has happened (also closed by 以后 / 之后: "整理好之后交给哪个部门投诉").
-FOLLOWS_ON = re.compile(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话|以后|之后)|以后|之后|到时)")
+FOLLOWS_ON = regexes.lazy(r"^(?:如果|要是|那)?(?:\S{1,4}?(?:了|咗|完|过|嘅话|的话|以后|之后)|以后|之后|到时)")
 
 
 #: Words that open a further question and ask nothing themselves: "另外想问下具体怎么投诉", "还有会不会被起诉",
 #: "那征信会不会有问题" (not the 那 of 那个), "顺便问一下...", "仲有...", "請問..." (normalised to Simplified).
-LEAD_IN = re.compile(
+LEAD_IN = regexes.lazy(
     r"^(?:(?:(?:另外|还有|还想|然后|以及|其次|而且|所以|那么|那(?![个些种样边里么])|顺便|对了|仲有|同埋|请问|我?想问|再问|请教)(?:一下|下)?|问一?下)\s*)+"
 )
 
@@ -245,19 +247,19 @@ LEAD_IN = re.compile(
 #: Words that say a further question follows ("还有他们凭什么找我哥", "另外...", "顺便问下...", "仲有..."): the part
 #: asks something besides what was asked before it (not 那 or 所以, which may go on with the same question; 还有 only
 #: before who or what is asked about, a question word or a pause, not the 还有 of "还有用吗", is it still any use).
-ANOTHER_QUESTION = re.compile(
+ANOTHER_QUESTION = regexes.lazy(
     r"^(?:另外|还想问|顺便|对了|仲有|同埋|再问|其次|以及|还有(?=\s|就是|一个|一点|个|问|想|我|你|他|她|佢|会|能|可以|是|要|这|那|如果|万一|家))"
 )
 
 
 #: Asking whether one can still borrow (a mortgage, a car loan, a card, any loan: "以后买车还批得下来吗", "还能按揭吗")
 #: about the reader's own record, with no one else named (not "女儿以后贷款会受影响吗", whose record is another's).
-BORROWING_AGAIN = re.compile(r"(?<![网借])贷款|房贷|车贷|按揭|信用卡|办卡|批(?:下来|得下来|不下来|得了|吗)")
-_SOMEONE_ELSE = re.compile(r"孩子|儿子|女儿|子女|小孩|家人|家里|老婆|老公|配偶|对象|父母|爸|妈")
+BORROWING_AGAIN = regexes.lazy(r"(?<![网借])贷款|房贷|车贷|按揭|信用卡|办卡|批(?:下来|得下来|不下来|得了|吗)")
+_SOMEONE_ELSE = regexes.lazy(r"孩子|儿子|女儿|子女|小孩|家人|家里|老婆|老公|配偶|对象|父母|爸|妈")
 #: Asking from when a period counts or how long it lasts ("这几年从哪天起算", "得熬上好多年吗"), not naming the
 #: courts' limitation period (时效, 诉讼, 起诉) or whether the debt lapses (不用还).
-PERIOD_COUNTED = re.compile(r"(?:从|打)\S{0,10}算|(?:等|熬)\S{0,3}(?:几|多少|好多|好几)年")
-_LIMITATION_WORDS = re.compile(r"时效|诉讼|起诉|告|不用还|不还")
+PERIOD_COUNTED = regexes.lazy(r"(?:从|打)\S{0,10}算|(?:等|熬)\S{0,3}(?:几|多少|好多|好几)年")
+_LIMITATION_WORDS = regexes.lazy(r"时效|诉讼|起诉|告|不用还|不还")
 
 
 def asks_borrowing_again(part: str) -> bool:
@@ -273,7 +275,7 @@ def asks_when_period_counts(part: str) -> bool:
 
 #: A question about the legality of what was just told, naming nothing else ("那样犯法吗", "这也合规吗", "咁做犯唔犯法"
 #: in Cantonese): it asks about the story before it, whatever topic the bare words resemble (calls, most often).
-ONLY_LEGALITY = re.compile(
+ONLY_LEGALITY = regexes.lazy(
     r"^(?:这|那|这样|那样|这种|这个|这么做|那么做|咁样|咁做|咁|他们|佢哋)?(?:也|都|还)?(?:是|算|算不算|是不是|属于|有没有)?"
     r"(?:合法|违法|违规|合规|犯法|合唔合法|合不合法|违不违法|违不违规|犯唔犯法|犯不犯法)(?:的)?(?:吗|吧|么|嘛|咩|㗎|呢)?$"
 )
@@ -287,7 +289,7 @@ def asks_only_legality(part: str) -> bool:
 #: Asking only for help in general or with coping ("该怎么办", "我要怎么调适", "怎么熬过去", "点算好"): beside distress
 #: and words that only say what is owed, the reader asks how to bear it, not a debt topic (see
 #: Engine._distress_first; HELP_THEN_ANOTHER below is such a plea followed by another question).
-HELP_ONLY = re.compile(
+HELP_ONLY = regexes.lazy(
     r"(?:我|那我|现在)?(?:该|应该|要|能|可以)?(?:怎么|咋|如何|怎样)(?:办|整|弄|调适|调整|面对|熬|撑|过|走出来)\S{0,3}"
     r"|(?:咁)?点算好?|点办|怎么是好|如何是好"
 )
@@ -295,7 +297,7 @@ HELP_ONLY = re.compile(
 
 #: A plea for help with how the reader feels, then another question announced ("心里乱成一团 咋办 另外...",
 #: "人都快垮了 要怎么熬下去 对了分期的事"): the reader asks two things, how to cope and the question after it.
-HELP_THEN_ANOTHER = re.compile(
+HELP_THEN_ANOTHER = regexes.lazy(
     r"(?:怎么办|咋办|怎么撑(?:过去|下去)?|怎么熬(?:过去|下去)?|怎么调整|怎么面对|点算|点办)\s*(?:啊|呀|呢)?\s*"
     r"(?:还有|另外|顺便|对了|仲有|同埋)"
 )
@@ -304,7 +306,7 @@ HELP_THEN_ANOTHER = re.compile(
 #: A question that asks only whether to call the police ("可以报警吗", "要不要报警", "可唔可以报警", "报警有用吗",
 #: "能去派出所报案吗"): the police are the step for several topics (threats, illegal lending, a visit at the door,
 #: a scam), so it asks about the matter told or asked before it and names no topic of its own.
-ONLY_POLICE = re.compile(
+ONLY_POLICE = regexes.lazy(
     r"^(?:我|那|那我|这样|这种|这个|这种情况|咁|咁我)?(?:能不能|可不可以|可唔可以|要不要|该不该|应不应该|应唔应该|能|可以|要|该|应该|"
     r"是不是只能先)?(?:去)?(?:派出所|警察局|公安局)?(?:报警|报案)(?:吗|呢|么|嘛|㗎|有用吗|有没有用|有冇用|得唔得)?$"
 )
@@ -313,7 +315,7 @@ ONLY_POLICE = re.compile(
 #: A question that names no topic and asks only what the day count told means ("有影响吗", "会有事吗", "要紧不",
 #: "严重吗", "靠谱吗", "是真的吗"): with a day count, what it asks is the whole message's topic, not life's
 #: consequences in general (a day or two late is the grace period, a reported promise is the story's topic).
-ONLY_WHAT_IT_MEANS = re.compile(
+ONLY_WHAT_IT_MEANS = regexes.lazy(
     r"^(?:那|这|这样|这个)?(?:会|会不会)?(?:有没有|有冇|有)?(?:什么|啥)?(?:影响|事|问题|后果)(?:吗|么|嘛|不|没|没有|冇)?$"
     r"|^(?:那|这|这样)?(?:靠谱|可靠|真的|是真的|可信|要紧|要不要紧|严重|严不严重|严唔严重)(?:吗|么|嘛|不|唔)?$"
 )
@@ -351,8 +353,8 @@ def ends_a_question(part: str) -> bool:
 
 #: Words that carry no topic in a question: particles, pronouns, modal verbs and time words ("现在怎么办",
 #: "怎么才能...", "能还吗"), taken out with the question words (ASKS) by :func:`topic_words`.
-_TOPICLESS = re.compile(r"才能|可以|应该|现在|一下|到底|究竟|[啊呀吧了呢吗嘛么哦喔啦的我你他她它们能会要该还去不就都也再又先有]")
-_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_TOPICLESS = regexes.lazy(r"才能|可以|应该|现在|一下|到底|究竟|[啊呀吧了呢吗嘛么哦喔啦的我你他她它们能会要该还去不就都也再又先有]")
+_HAN_CHAR = regexes.lazy(r"[\u4e00-\u9fff]")
 
 
 def topic_words(part: str) -> str:
@@ -395,12 +397,12 @@ def asking_units(normalized: str) -> list[tuple[str, str]]:
 
 
 #: What a collector said they would do: "说要起诉我", "扬言要上门", "威胁我说要把我送进去", "说会爆通讯录".
-REPORTED = re.compile(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
+REPORTED = regexes.lazy(r"(?:扬言|声称|(?:说|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算))")
 
 
 #: "是吓唬我的吗" / "是不是在吓我": whether what was said is true, the reader's doubt, not a threat of its own
 #: (not the 吓 of 恐吓 or 惊吓: "这算恐吓吧" asks whether it is a threat).
-BLUFF = re.compile(
+BLUFF = regexes.lazy(
     r"(?:是不是|是|只是|就是)?(?:在)?(?<![恐惊])(?:吓唬|吓|唬|忽悠)(?:我|人|我们)?(?:的|而已|一下)?(?:吗|呢|吧|么|嘛)"
 )
 
@@ -418,12 +420,12 @@ def bluff_as_doubt(normalized: str) -> str:
 
 #: Where a collector's words are reported ("说要", "扬言", "话要", or 说 then when: "说后天来", "说过两天"; not 听说 or
 #: 据说, a rumour): the first threat told begins after it.
-_TOLD = re.compile(
+_TOLD = regexes.lazy(
     r"(?:扬言|声称|(?<![听据电])(?:说|讲|话|威胁|恐吓)(?:我|你|我们)?(?:说)?(?:要|会|准备|马上|已经|打算|明天|后天|下周|下礼拜|下星期|今天|今晚|过几天|过两天))"
 )
 #: A further threat told after the first, with no pause needed ("说要去我单位 还说要报警抓我",
 #: "讲要发朋友圈还要打给我舅", "扬言曝光我 又说要找我房东"): 还 or 又 with a verb of saying, or 还要 / 还会 once a collector has been reported.
-FURTHER_THREAT = re.compile(r"(?:还|又|而且|并且)(?:说|扬言|威胁|讲|话)(?:要|会)?|(?<![不没])还(?:要(?![还多是])|会(?![不吗]))")
+FURTHER_THREAT = regexes.lazy(r"(?:还|又|而且|并且)(?:说|扬言|威胁|讲|话)(?:要|会)?|(?<![不没])还(?:要(?![还多是])|会(?![不吗]))")
 
 
 def threats_told(normalized: str) -> list[str]:

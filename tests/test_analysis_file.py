@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from shipped_kb import copy_shipped_kb
 
-from faq import analysis_file, analyze, cache, conversions, normalize, regexes, screens
+from faq import analysis_file, analyze, cache, conversions, crisis_model, normalize, regexes, screens
 from faq import matcher as matcher_module
 from faq.engine import Engine
 from faq.kb import load_knowledge_base
@@ -45,6 +45,11 @@ def test_the_analysis_file_sits_beside_its_knowledge_base() -> None:
     assert analysis_file.path_for("/x/other.yaml") == Path("/x/other.analysis.pack")
 
 
+def _no_crisis_model_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a fresh process: no crisis model loaded (a build then reads its decoded form, or decodes it)."""
+    monkeypatch.setattr(crisis_model, "_last_loaded", {})
+
+
 def _no_converter_loaded() -> None:
     """As in a fresh process: no Traditional converter loaded (a build then reads or makes its conversions,
     faq/conversions.py)."""
@@ -59,6 +64,7 @@ def test_the_shipped_analysis_is_current_and_read_instead_of_computed(
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path))
     _own_ngram_models(monkeypatch)
     _no_converter_loaded()
+    _no_crisis_model_loaded(monkeypatch)
     with analysis_file.reading(SHIPPED_KB) as shipped:  # (from the check on, as Engine.load reads it)
         Engine(load_knowledge_base(SHIPPED_KB))
     assert {cache.kind_of(name) for name in shipped.asked} >= set(analysis_file.KINDS)
@@ -73,6 +79,7 @@ def test_computing_again_gives_the_shipped_analysis(tmp_path: Path, monkeypatch:
     packed = cache.packed_names(SHIPPED_ANALYSIS, analysis_file.code_version())
     assert packed, STALE
     _no_converter_loaded()
+    _no_crisis_model_loaded(monkeypatch)
     with cache.redirected(tmp_path):
         engine = Engine(load_knowledge_base(SHIPPED_KB))  # (not Engine.load: nothing read from the shipped file)
         conversions.store(engine)  # (as `faq train` does: a build converts none of its reply texts)
@@ -90,13 +97,14 @@ def test_after_an_edit_nothing_is_read_from_the_file_and_a_damaged_one_is_no_err
     _own_ngram_models(monkeypatch)
     kb_path = copy_shipped_kb(tmp_path, edit=True)
     _no_converter_loaded()
+    _no_crisis_model_loaded(monkeypatch)
     with analysis_file.reading(kb_path) as shipped:  # (from the check on, as Engine.load reads it)
         edited = Engine(load_knowledge_base(kb_path))
     asked = {name for name in shipped.asked if cache.kind_of(name) in analysis_file.KINDS}
     assert {cache.kind_of(name) for name in asked} == set(analysis_file.KINDS)
     # (an example added: the reply texts are those of the file, so are their conversions, faq/conversions.py,
-    # and the crisis patterns, so are their screens and that they compiled)
-    kept = ("conversions", screens.KIND, regexes.KIND)
+    # and the crisis patterns, so are their screens and that they compiled; the crisis model is the same file)
+    kept = ("conversions", screens.KIND, regexes.KIND, crisis_model.KIND)
     analysis = sorted(name for name in asked if cache.kind_of(name) not in kept)
     assert analysis_file.stale(shipped.asked, kb_path.with_name(SHIPPED_ANALYSIS.name)) == analysis
     assert "逾期了催收天天打电话到底怎么办才好呢" in edited.matcher.examples
@@ -198,9 +206,9 @@ def test_a_knowledge_base_elsewhere_reads_the_crisis_patterns_analysis_from_the_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A knowledge base with no analysis beside it (grown elsewhere, with the shipped crisis section) reads
-    the screens of the crisis patterns and the verdict that they compile from the package's file: its first
-    start computes, and so writes, none of them; what depends on its examples it computes (never read from
-    the package's file, even for the same examples)."""
+    the screens of the crisis patterns, the verdict that they compile and the decoded crisis model from the
+    package's file: its first start computes, and so writes, none of them; what depends on its examples it
+    computes (never read from the package's file, even for the same examples)."""
     folder = tmp_path / "kb"
     folder.mkdir()
     kb_path = copy_shipped_kb(folder, edit=False)
@@ -209,9 +217,11 @@ def test_a_knowledge_base_elsewhere_reads_the_crisis_patterns_analysis_from_the_
     monkeypatch.setenv("FAQ_CACHE_DIR", str(tmp_path / "cache"))
     _own_ngram_models(monkeypatch)
     monkeypatch.setattr(screens, "_REQUIRED", {})
+    _no_crisis_model_loaded(monkeypatch)
     Engine.load(kb_path)
     written = {cache.kind_of(entry.name) for entry in (tmp_path / "cache").iterdir()}
     assert not written & analysis_file.SHARED_KINDS
+    assert crisis_model.KIND not in written  # (the model read decoded, not decoded from its JSON)
     assert {"analyzer", "tokens", "ngrams"} <= written
 
 

@@ -64,3 +64,28 @@ def test_the_key_reads_every_text_and_its_place() -> None:
 def test_compiled_is_the_same_object_for_the_same_text() -> None:
     assert regexes.compiled("丁戊|己") is regexes.compiled("丁戊|己")
     assert regexes.compiled("丁戊|己").pattern == "丁戊|己"
+
+
+def test_a_lazy_pattern_compiles_at_its_first_use_and_answers_as_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = re.compile(r"(?P<n>\d+)\s*天", re.IGNORECASE)
+    asked = _counting(monkeypatch)
+    pattern = regexes.lazy(r"(?P<n>\d+)\s*天", re.IGNORECASE)
+    assert pattern.pattern == r"(?P<n>\d+)\s*天" and asked == []  # (its text is there before it compiles)
+    found = pattern.search("逾期 12 天了")
+    assert found is not None and found["n"] == "12"
+    assert asked == [r"(?P<n>\d+)\s*天"]
+    assert pattern.sub("#", "3天和4 天") == real.sub("#", "3天和4 天")
+    assert [m.span() for m in pattern.finditer("1天2天")] == [m.span() for m in real.finditer("1天2天")]
+    assert pattern.flags == real.flags and pattern.groupindex == real.groupindex
+    assert asked == [r"(?P<n>\d+)\s*天"]  # compiled once
+    # once compiled, read without a __getattr__ hook (a class with one is read more slowly at every call)
+    assert not hasattr(type(pattern), "__getattr__") and "search" in vars(pattern)
+
+
+def test_every_lazy_pattern_of_the_engine_compiles() -> None:
+    import faq.engine  # noqa: F401  (imports every module whose patterns are lazy)
+
+    made = regexes.lazy_patterns()
+    assert len(made) >= 150
+    for text, flags in made:
+        re.compile(text, flags)
