@@ -136,6 +136,8 @@ DISTRESS_QUESTION_CHARS = 2
 #: How many characters an opening of distress needs before a question to ask for support too: "好焦虑 会坐牢吗"
 #: asks about jail (its answer opens with a warm sentence), "压力大到整夜睡不着 会坐牢吗" dwells on it first.
 DISTRESS_LEAD_CHARS = 5
+#: The topic of not answering the calls: the fear told before it is its own story, not a second question.
+AVOIDING_INTENT = "avoid_contact"
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = re.compile(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
@@ -838,7 +840,10 @@ class Engine:
         :meth:`_tells_only_distress`); a question that is itself the story ("催收说要上门 好怕 怎么办") keeps
         its one answer, and so does a match already answering two questions or none clearly."""
         topic = self.kb.crisis.distress_intent
-        if match.intent in (None, topic) or match.ambiguous or match.second is not None or not self.kb.intent(topic):
+        if match.intent in (None, topic, AVOIDING_INTENT) or match.ambiguous or match.second is not None:
+            # (fear of the ringing phone before "can I just stop answering" is that question's own story)
+            return match
+        if not self.kb.intent(topic):
             return match
         clauses = normalized.split()
         told = 0
