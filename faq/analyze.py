@@ -178,6 +178,7 @@ EVERYDAY_WORDS = (
     "备忘录",
     "到期",  # (下周到期 would split into 下 / 周到 / 期; a due date, no loan context by itself: 会员到期)
     "到账",  # (实际到账 would split into 到 / 账, and the 账 of money paid out read as a bill to work out)
+    "找人",  # (找 / 人 would be read as a typo of 华人 by 找's rare reading hua: "说要找人收拾我" is a threat)
 )
 
 #: Ways of announcing a question ("我想问下", "想问问", "求大佬指点"): no topic of their own. Kept whole (jieba
@@ -242,6 +243,22 @@ _SYLLABLE = regexes.lazy(
     r"(?:(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)(?:[aeiouv]|ai|an|ang|ao|ei|en|eng|ia|ian|iang|iao|ie|in|ing|iong|iu"
     r"|ong|ou|ua|uai|uan|uang|ue|ui|un|uo|ve)|a|ai|an|ang|ao|e|ei|en|eng|er|o|ou)"
 )
+#: A word of one or more toneless syllables ("hui", "zhengxin", "xiakuan").
+_SYLLABLES = re.compile(f"(?:{_SYLLABLE.pattern})+")
+#: One syllable typed as a word of a pinyin phrase ("shang zhengxin le ma", "hui bu hui da gei wo ba ma"): the
+#: character it most often stands for in a borrower's message (function words, which the stop words then drop,
+#: and the few verbs and nouns the questions turn on). Read only inside a phrase mostly in pinyin
+#: (:meth:`Analyzer._words_to_chinese`), never a lone word among English ones.
+SYLLABLE_WORDS: dict[str, str] = {
+    "wo": "我", "ni": "你", "ta": "他", "men": "们", "de": "的", "le": "了", "ma": "吗", "ne": "呢",
+    "ba": "吧", "a": "啊", "ya": "呀", "la": "啦", "shi": "是", "bu": "不", "mei": "没", "you": "有",
+    "hui": "会", "yao": "要", "neng": "能", "ke": "可", "hai": "还", "huan": "还", "jiu": "就", "zai": "在",
+    "dou": "都", "ye": "也", "hen": "很", "cai": "才", "bei": "被", "gei": "给", "da": "打", "shuo": "说",
+    "qian": "钱", "jie": "借", "tian": "天", "yue": "月", "nian": "年", "shang": "上", "jia": "家",
+    "ren": "人", "zuo": "坐", "lao": "牢", "zhua": "抓", "gao": "告", "fa": "法", "ban": "办", "zen": "怎",
+    "me": "么", "duo": "多", "shao": "少", "ji": "几", "ci": "次", "suan": "算", "li": "里", "kan": "看",
+    "wen": "问", "zhao": "找", "qu": "去", "lai": "来",
+}
 #: How many looked-up windows an analyser remembers (a few MB at most; cleared when full).
 HOMOPHONE_CACHE = 50_000
 
@@ -300,7 +317,7 @@ class _Overlay(dict[str, int]):
 
 _ABSENT: Any = object()
 #: Bump when tokens() changes, so that cached analyses are not reused.
-ANALYZER_VERSION = "16"
+ANALYZER_VERSION = "17"
 #: The code and tables that compute the knowledge base's analysis (beside this module): the analyser's
 #: vocabulary and tokens and the n-gram model read from them. Every cache entry of the analysis is keyed by
 #: their digest (:func:`code_version`) as well as by ANALYZER_VERSION and faq.ngrams.VERSION, so that an edit
@@ -694,17 +711,20 @@ class Analyzer:
         #: Numbers the knowledge base itself asks about (12378, 110, 12356): kept as words; other numbers
         #: (amounts, days, times) are dropped.
         self.known_numbers = set()
+        uses: dict[str, int] = {}
         for text in vocabulary:
             for token in self.tokenizer.words(text.lower()):
                 if len(token) >= 2 and _HAN_ONLY.match(token):
                     self.vocabulary.add(sys.intern(token))  # (as remembered runs' words are: one per process)
+                    uses[token] = uses.get(token, 0) + 1
                 elif len(token) >= 3 and token.isdigit():
                     self.known_numbers.add(token)
         self.by_pinyin = {}
         self.by_fuzzy_pinyin = {}
         # Every word's usual reading first (pypinyin lists a character's readings most common first),
-        # so that a rare reading (读 dou) never takes the key of a word's usual one (投 tou).
-        words = sorted(self.vocabulary, key=lambda w: (-len(w), w))
+        # so that a rare reading (读 dou) never takes the key of a word's usual one (投 tou); among words
+        # that sound the same, the one the examples use most (yuqi is 逾期, not 语气; a tie by code point).
+        words = sorted(self.vocabulary, key=lambda w: (-len(w), -uses.get(w, 0), w))
         keys_of = {word: _pinyin_keys(word) for word in words}
         for usual_only in (True, False):
             for word in words:
@@ -831,16 +851,39 @@ class Analyzer:
                 words[-1] += word
             else:
                 words.append(word)
+        if self._pinyin_phrase(words):
+            # A phrase in pinyin, word by word as the reader spaced it ("yuqi 2 tian hui zenyang" is 天 会 怎样,
+            # not a word glued across the space): words several syllables long, one syllable a character.
+            return " ".join(self._pinyin_word(w) for w in self._syllables_joined(words, phrase=True))
         if len(words) > 1 and not any(self._english_word(w) is not None for w in words):
             joined = self._latin_to_chinese("".join(words))
             if not _LATIN.search(joined):
                 return joined
         return " ".join(self._latin_to_chinese(w) for w in self._syllables_joined(words))
 
-    def _syllables_joined(self, words: list[str]) -> list[str]:
+    def _is_english(self, word: str) -> bool:
+        return word in english.FUNCTION_WORDS or self._english_word(word) is not None
+
+    def _pinyin_phrase(self, words: list[str]) -> bool:
+        """Whether a run of Latin words is mostly pinyin: two or more words spelt wholly as syllables that are
+        no English word, and no fewer of them than of the others."""
+        pinyin_words = sum(1 for w in words if _SYLLABLES.fullmatch(w) and not self._is_english(w))
+        return pinyin_words >= 2 and 2 * pinyin_words >= len(words)
+
+    def _pinyin_word(self, word: str) -> str:
+        """A word of a pinyin phrase: an English or known word as :meth:`_latin_to_chinese` reads it, a lone
+        syllable as :data:`SYLLABLE_WORDS` does."""
+        if word in SYLLABLE_WORDS and not self._is_english(word) and word not in self.by_pinyin:
+            return SYLLABLE_WORDS[word]
+        return self._latin_to_chinese(word)
+
+    def _syllables_joined(self, words: list[str], phrase: bool = False) -> list[str]:
         """Pinyin typed syllable by syllable inside English ("how to change zhi fu bao"): the longest stretch of
         two or more short words that reads wholly as the knowledge base's words in pinyin is one word; every
-        other word stays as it is."""
+        other word stays as it is. In a pinyin ``phrase`` a stretch of syllables that each read as a word of
+        their own (:data:`SYLLABLE_WORDS`) is joined only into those characters ("zuo lao" 坐牢) or a word the
+        knowledge base maps ("ba ma" 爸妈), not into another word that sounds the same ("hui da" is 会打, not
+        回答)."""
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -848,7 +891,12 @@ class Analyzer:
                 stretch = words[i:j]
                 if any(not _SYLLABLE.fullmatch(w) or self._english_word(w) is not None for w in stretch):
                     continue
-                if not _LATIN.search(self._latin_to_chinese("".join(stretch))):
+                reading = self._latin_to_chinese("".join(stretch))
+                if phrase and all(w in SYLLABLE_WORDS for w in stretch):
+                    own = "".join(SYLLABLE_WORDS[w] for w in stretch)
+                    if reading != own and not all(p in self.synonyms for p in reading.split()):
+                        continue
+                if not _LATIN.search(reading):
                     out.append("".join(stretch))
                     i = j
                     break

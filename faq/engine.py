@@ -130,6 +130,14 @@ ERRAND_GROUPS = frozenset({LOAN_REQUEST, "unrelated"})
 #: An errand's question names a topic of its own in at least this many characters (questions.topic_words):
 #: "怎么办", "现在怎么办", "怎么申请" and "能还吗" name none and ask about the story told before them.
 ERRAND_TOPIC_CHARS = 3
+#: How many characters naming a topic the words after an opening of distress need to be a question of their own
+#: (Engine._distress_told_first): "会被起诉吗" names 起诉, "怎么办" nothing.
+DISTRESS_QUESTION_CHARS = 2
+#: How many characters an opening of distress needs before a question to ask for support too: "好焦虑 会坐牢吗"
+#: asks about jail (its answer opens with a warm sentence), "压力大到整夜睡不着 会坐牢吗" dwells on it first.
+DISTRESS_LEAD_CHARS = 5
+#: The topic of not answering the calls: the fear told before it is its own story, not a second question.
+AVOIDING_INTENT = "avoid_contact"
 #: The overdue verb right before a day count ("晚还了" in "晚还了1天"): removed with the count.
 _OVERDUE_VERB_BEFORE = regexes.lazy(
     rf"(?:逾期|{OVERDUE_TYPOS}|yu\s?qi|yq|拖欠了?|拖[了咗]?|晚还[了咗]?|晚[了咗]|超期了?|过期了?|过咗期|过了期"
@@ -506,6 +514,7 @@ class Engine:
         if signal.distress and question:
             match = self._distress_first(question, match)
             match = self._coping_asked_too(normalized, match)
+            match = self._distress_told_first(normalized, match)
         other_bureau = names_other_bureau(normalized)
         if (
             other_bureau
@@ -834,6 +843,52 @@ class Engine:
         if len(topic_words(self.analyzer.strip_incidental(rest))) >= ERRAND_TOPIC_CHARS:
             return match  # besides its distress the plea tells a topic of its own ("电话响个不停 好慌 咋办")
         return replace(match, intent=topic, second=match.intent)
+
+    def _distress_told_first(self, normalized: str, match: Match) -> Match:
+        """A message that opens with how the reader feels and only then asks ("压力大到整夜睡不着 家里人会被催吗",
+        "天天失眠 欠了好几万 能跟平台商量吗"): the reader asks for support first and the question second, as a
+        plea followed by an announced question does (_coping_asked_too). The opening clauses must hold words of
+        distress and tell nothing else of substance (what is owed, a day count and a plea for help aside:
+        :meth:`_tells_only_distress`); a question that is itself the story ("催收说要上门 好怕 怎么办") keeps
+        its one answer, and so does a match already answering two questions or none clearly."""
+        topic = self.kb.crisis.distress_intent
+        if match.intent in (None, topic, AVOIDING_INTENT) or match.ambiguous or match.second is not None:
+            # (fear of the ringing phone before "can I just stop answering" is that question's own story)
+            return match
+        if not self.kb.intent(topic):
+            return match
+        clauses = normalized.split()
+        told = 0
+        distress = False
+        for clause in clauses:
+            if asks_something(HELP_ONLY.sub(" ", clause)) or not self._tells_only_distress(clause):
+                break  # (the question itself, or a clause that tells more than how the reader feels)
+            distress = distress or self._has_distress_words(clause)
+            told += 1
+        if not distress or told == len(clauses):
+            return match
+        lead = self._day_words.sub("", "".join(clauses[:told]))
+        if len(_HAN.findall(lead)) < DISTRESS_LEAD_CHARS:
+            return match  # a word of fear before the question ("好怕 会坐牢吗") is how it is asked
+        rest = " ".join(clauses[told:])
+        if len(topic_words(self.analyzer.strip_incidental(rest))) < DISTRESS_QUESTION_CHARS:
+            return match  # (what is left names too little to be a question of its own)
+        return replace(match, intent=topic, second=match.intent)
+
+    def _has_distress_words(self, text: str) -> bool:
+        return any(p.search(text) for p in self.crisis.distress_patterns) or bool(self._distress_words.search(text))
+
+    def _tells_only_distress(self, clause: str) -> bool:
+        """Whether a clause tells nothing but how the reader feels, what they owe, a day count or a plea for
+        help: fewer than ``ERRAND_TOPIC_CHARS`` characters naming anything else once those are out."""
+        rest = self._without_distress_words(clause)
+        rest = self._day_words.sub(" ", HELP_ONLY.sub(" ", rest))
+        if not rest.strip():
+            return True
+        tokens = self.analyzer.tokens(rest)
+        if all(t in _DEBT_NAMING or _COUNT.fullmatch(t) for t in tokens):
+            return True
+        return len(topic_words(self.analyzer.strip_incidental(rest))) < ERRAND_TOPIC_CHARS
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage

@@ -183,3 +183,21 @@ def test_english_words_for_due_dates_jail_and_an_emergency_contact(engine: Engin
     assert "到期" in tokens("两笔 loan 同一天 due")
     assert "坐牢" in tokens("会 go to jail 吗")
     assert "紧急联系人" in tokens("他把我填成 emergency contact 了")
+
+
+def test_a_phrase_in_pinyin_reads_word_by_word(engine: Engine) -> None:
+    """A message typed in pinyin: one syllable is the character it usually stands for ("hui bu hui da gei"), a
+    longer word the knowledge base's word most of its examples use ("yuqi" is 逾期, not 语气); syllables join
+    into another word only when that word is theirs ("zuo lao" 坐牢, "ba ma" 爸妈, never "hui da" 回答); a run
+    of English words that are also syllables stays English."""
+    tokens = engine.matcher.analyzer.tokens
+    assert tokens("yuqi le hui bu hui bei qisu")[:1] == ["逾期"] and "起诉" in tokens("yuqi le hui bu hui bei qisu")
+    read = tokens("ta men hui da gei wo ba ma ma")
+    assert "回答" not in read and "家人" in read and not any(t.isascii() for t in read)
+    assert "坐牢" in tokens("huan bu qi hui zuo lao ma")
+    assert tokens("can he call me") == ["电话"]
+
+
+def test_finding_someone_is_no_homophone_typo(engine: Engine) -> None:
+    """找人 stays itself (找's rare reading hua made it 华人)."""
+    assert "找人" in engine.matcher.analyzer.tokens("说要找人来收拾我")

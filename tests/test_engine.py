@@ -315,6 +315,24 @@ def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, t
 
 
 @pytest.mark.parametrize(
+    ("text", "intents"),
+    [
+        # an opening that dwells on how the reader feels, then a question: support first, then that answer
+        ("每天都失眠 压力太大了 他们会起诉我吗", ("emotional", "lawsuit")),
+        ("整晚整晚睡不着 压力太大 能跟平台商量分期吗", ("emotional", "negotiate")),
+        # a word of fear before the question, or fear at what the story tells: the question's answer alone
+        ("好焦虑 逾期了会坐牢吗", ("jail",)),
+        ("催收说要叫人来砸我的店 我好害怕 该怎么办", ("threats",)),
+    ],
+)
+def test_distress_told_before_a_question_asks_for_support_too(
+    engine: Engine, text: str, intents: tuple[str, ...]
+) -> None:
+    reply = engine.reply(text)
+    assert (reply.intents or (reply.intent,)) == intents
+
+
+@pytest.mark.parametrize(
     ("text", "intent"),
     [("房贷逾期四个月银行会怎么做", "collection_process"), ("房贷逾期半年了 银行会怎么做", "collection_process")],
 )
