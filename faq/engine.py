@@ -113,6 +113,10 @@ CLOSE_RUNNER_UP = 0.04
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9
+#: How surely a story told before a complaint question must name its topic to be answered second (see
+#: Engine._violation_told_before_a_complaint): four in five, well above the matcher's threshold, since a
+#: statement asks nothing of its own.
+STORY_TOPIC_BAR = 0.8
 #: A question particle left standing alone once the words of distress are out (a plea for someone to talk to,
 #: ending in 吗, leaves only "吗" once the plea is taken out): the question was the plea's, not the leftover words'.
 _LONE_PARTICLE = re.compile(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
@@ -164,6 +168,7 @@ GENERAL_TOPICS = (STAGE_INTENT, DEBT_INTENT)
 CONTACTS_INTENT = "contact_list"
 CALLS_INTENT = "call_legality"
 SCAM_INTENT = "scam"
+COMPLAINT_INTENT = "complain"
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -494,6 +499,9 @@ class Engine:
         if signal.distress and question:
             match = self._distress_first(question, match)
             match = self._coping_asked_too(normalized, match)
+            match = self._support_beside_a_question(match)
+        if question:
+            match = self._violation_told_before_a_complaint(question, match, context)
         other_bureau = names_other_bureau(normalized)
         if (
             other_bureau
@@ -822,6 +830,41 @@ class Engine:
         if len(topic_words(self.analyzer.strip_incidental(rest))) >= ERRAND_TOPIC_CHARS:
             return match  # besides its distress the plea tells a topic of its own ("电话响个不停 好慌 咋办")
         return replace(match, intent=topic, second=match.intent)
+
+    def _support_beside_a_question(self, match: Match) -> Match:
+        """A message of distress that also asks a practical question ("整夜睡不着 会不会被起诉"): the question
+        is answered first, as asked, and the emotional-support topic second (its title and direct sentence),
+        since the reader told of the distress too. A match that already answers two questions, support
+        itself, or no clear answer is left as it is."""
+        topic = self.kb.crisis.distress_intent
+        if match.intent in (None, topic) or match.ambiguous or match.second is not None or not self.kb.intent(topic):
+            return match
+        return replace(match, second=topic)
+
+    def _violation_told_before_a_complaint(self, question: str, match: Match, context: bool) -> Match:
+        """A story of what the collectors did, then a question how to complain about it ("凌晨两点还在打 去哪里
+        投诉"): the complaint answers first, as asked, and the topic the story alone names clearly
+        (``STORY_TOPIC_BAR``: the calls, the contacts told, a threat) second, since that is what the reader
+        complains of (which rule it breaks). A story naming no topic that surely, a second question already
+        found, or a complaint asked with nothing told before it is left as it is."""
+        if match.intent != COMPLAINT_INTENT or match.second is not None or match.ambiguous:
+            return match
+        units = asking_units(question)
+        if not units:
+            return match
+        part, with_story = units[0]
+        story = with_story[: len(with_story) - len(part)].strip()
+        if not story or asks_something(story):
+            return match
+        told = self.matcher.match(story, context=context)
+        if (
+            told.intent in (None, COMPLAINT_INTENT)
+            or told.ambiguous
+            or told.out_of_scope is not None
+            or told.confidence < STORY_TOPIC_BAR
+        ):
+            return match
+        return replace(match, second=told.intent)
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage
