@@ -113,6 +113,12 @@ CLOSE_RUNNER_UP = 0.04
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9
+#: A reader breaking down under the debt, not merely afraid of one threat: collapse, unbearable pressure,
+#: crying every day, not holding on ("快崩溃了", "压力山大", "撑不下去", "天天哭"), Cantonese and Taiwanese too.
+OVERWHELMED = re.compile(
+    r"崩溃|崩潰|压力\S{0,4}(?:大|重)|压力山大|撑不(?:住|下去)|扛不(?:住|下去)|顶不(?:住|顺)|熬不(?:住|下去)"
+    r"|(?:好|很|太|真的|特别)难受|(?:天天|每天|每晚|一直|整天|成日)\S{0,3}(?:哭|喊)|想哭|以泪洗面|绝望|心好累|心累|顶唔顺|捱唔住"
+)
 #: How surely a story told before a complaint question must name its topic to be answered second (see
 #: Engine._violation_told_before_a_complaint): four in five, well above the matcher's threshold, since a
 #: statement asks nothing of its own.
@@ -499,7 +505,7 @@ class Engine:
         if signal.distress and question:
             match = self._distress_first(question, match)
             match = self._coping_asked_too(normalized, match)
-            match = self._support_beside_a_question(match)
+            match = self._support_beside_a_question(normalized, match, staged=day_count is not None)
         if question:
             match = self._violation_told_before_a_complaint(question, match, context)
         other_bureau = names_other_bureau(normalized)
@@ -831,13 +837,19 @@ class Engine:
             return match  # besides its distress the plea tells a topic of its own ("电话响个不停 好慌 咋办")
         return replace(match, intent=topic, second=match.intent)
 
-    def _support_beside_a_question(self, match: Match) -> Match:
-        """A message of distress that also asks a practical question ("整夜睡不着 会不会被起诉"): the question
-        is answered first, as asked, and the emotional-support topic second (its title and direct sentence),
-        since the reader told of the distress too. A match that already answers two questions, support
-        itself, or no clear answer is left as it is."""
+    def _support_beside_a_question(self, normalized: str, match: Match, staged: bool) -> Match:
+        """A reader who says they are breaking down (OVERWHELMED: "人快垮了", "压力大得喘不过气", "天天以泪洗面") and
+        also asks a practical question: the question is answered first, as asked, and the emotional-support topic
+        second (its title and direct sentence). Fear of what the collectors said ("好怕", "心慌") belongs to the
+        question's own topic (a threat, a visit) and adds nothing; a match that already answers two questions,
+        support itself, or no clear answer is left as it is, and so is what happens next beside a day count
+        (``staged``: the stage block answers it, and a second answer would lead in its place)."""
         topic = self.kb.crisis.distress_intent
         if match.intent in (None, topic) or match.ambiguous or match.second is not None or not self.kb.intent(topic):
+            return match
+        if staged and match.intent == STAGE_INTENT:
+            return match
+        if OVERWHELMED.search(normalized) is None:
             return match
         return replace(match, second=topic)
 
