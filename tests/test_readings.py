@@ -78,8 +78,8 @@ def test_asks_to_borrow(text: str, expected: bool) -> None:
         ("想开一家催收公司 要什么手续", True),
         # acc24: the trade's own future, a career in debt law
         ("催收这一行将来还吃香吗 会不会被淘汰", True),
-        ("我打算毕业以后当专打借贷官司的律师", True),
-        ("当执业律师需要考哪些证", True),
+        ("当了律师得先读几年书", True),
+        ("以后想成为一名律师 专门打借贷官司", True),
         ("我想找个律师帮我应诉", False),  # a borrower hiring one
         ("催收行业有没有规定不能骂人", False),  # the trade's rules, asked by the one collected from
         ("催收人员有没有资格这样骂我", False),
