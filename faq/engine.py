@@ -119,10 +119,6 @@ OVERWHELMED = re.compile(
     r"崩溃|崩潰|压力\S{0,4}(?:大|重)|压力山大|撑不(?:住|下去)|扛不(?:住|下去)|顶不(?:住|顺)|熬不(?:住|下去)"
     r"|(?:好|很|太|真的|特别)难受|(?:天天|每天|每晚|一直|整天|成日)\S{0,3}(?:哭|喊)|想哭|以泪洗面|绝望|心好累|心累|顶唔顺|捱唔住"
 )
-#: How surely a story told before a complaint question must name its topic to be answered second (see
-#: Engine._violation_told_before_a_complaint): four in five, well above the matcher's threshold, since a
-#: statement asks nothing of its own.
-STORY_TOPIC_BAR = 0.8
 #: A question particle left standing alone once the words of distress are out (a plea for someone to talk to,
 #: ending in 吗, leaves only "吗" once the plea is taken out): the question was the plea's, not the leftover words'.
 _LONE_PARTICLE = re.compile(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
@@ -174,7 +170,6 @@ GENERAL_TOPICS = (STAGE_INTENT, DEBT_INTENT)
 CONTACTS_INTENT = "contact_list"
 CALLS_INTENT = "call_legality"
 SCAM_INTENT = "scam"
-COMPLAINT_INTENT = "complain"
 #: A stated period this long (two years) stays in the text the matcher reads: it is what such a message asks
 #: about (the three-year time limit, how long a record is kept), though it still sets the stage block.
 LONG_PERIOD_DAYS = 730
@@ -506,8 +501,6 @@ class Engine:
             match = self._distress_first(question, match)
             match = self._coping_asked_too(normalized, match)
             match = self._support_beside_a_question(normalized, match, staged=day_count is not None)
-        if question:
-            match = self._violation_told_before_a_complaint(question, match, context)
         other_bureau = names_other_bureau(normalized)
         if (
             other_bureau
@@ -852,31 +845,6 @@ class Engine:
         if OVERWHELMED.search(normalized) is None:
             return match
         return replace(match, second=topic)
-
-    def _violation_told_before_a_complaint(self, question: str, match: Match, context: bool) -> Match:
-        """A story of what the collectors did, then a question how to complain about it ("凌晨两点还在打 去哪里
-        投诉"): the complaint answers first, as asked, and the topic the story alone names clearly
-        (``STORY_TOPIC_BAR``: the calls, the contacts told, a threat) second, since that is what the reader
-        complains of (which rule it breaks). A story naming no topic that surely, a second question already
-        found, or a complaint asked with nothing told before it is left as it is."""
-        if match.intent != COMPLAINT_INTENT or match.second is not None or match.ambiguous:
-            return match
-        units = asking_units(question)
-        if not units:
-            return match
-        part, with_story = units[0]
-        story = with_story[: len(with_story) - len(part)].strip()
-        if not story or asks_something(story):
-            return match
-        told = self.matcher.match(story, context=context)
-        if (
-            told.intent in (None, COMPLAINT_INTENT)
-            or told.ambiguous
-            or told.out_of_scope is not None
-            or told.confidence < STORY_TOPIC_BAR
-        ):
-            return match
-        return replace(match, second=told.intent)
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage

@@ -447,8 +447,6 @@ def test_a_guess_asked_for_confirmation_asks(part: str) -> None:
         ("整晚睡不着 好焦虑 该怎么熬过去 另外能跟平台谈分期吗", {"emotional", "negotiate"}),
         # acc24: a reader breaking down, with a practical question: that question, and support second
         ("这几个月精神都要崩溃掉 会不会真闹到法院去", {"lawsuit", "emotional"}),
-        # acc24: a story of what the collectors did, then how to complain: the complaint, and what it is about
-        ("后半夜两点钟手机还在响 打算投诉他们 该找哪个部门", {"complain", "call_legality"}),
     ],
 )
 def test_families_of_two_questions(engine: Engine, text: str, both: set[str]) -> None:
