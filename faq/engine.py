@@ -113,6 +113,12 @@ CLOSE_RUNNER_UP = 0.04
 #: support topic answers, unless its other words name a topic almost surely, as a collector's announced
 #: visit does (see Engine._distress_first); the loan words beside the distress only tell whose distress it is.
 DISTRESS_STATEMENT_BAR = 0.9
+#: A reader breaking down under the debt, not merely afraid of one threat: collapse, unbearable pressure,
+#: crying every day, not holding on ("快崩溃了", "压力山大", "撑不下去", "天天哭"), Cantonese and Taiwanese too.
+OVERWHELMED = regexes.lazy(
+    r"崩溃|崩潰|压力\S{0,4}(?:大|重)|压力山大|撑不(?:住|下去)|扛不(?:住|下去)|顶不(?:住|顺)|熬不(?:住|下去)"
+    r"|(?:好|很|太|真的|特别)难受|(?:天天|每天|每晚|一直|整天|成日)\S{0,3}(?:哭|喊)|想哭|以泪洗面|绝望|心好累|心累|顶唔顺|捱唔住"
+)
 #: A question particle left standing alone once the words of distress are out (a plea for someone to talk to,
 #: ending in 吗, leaves only "吗" once the plea is taken out): the question was the plea's, not the leftover words'.
 _LONE_PARTICLE = regexes.lazy(r"(?:^|(?<=\s))[吗呢嘛么啊吧]+(?=\s|$)")
@@ -515,6 +521,7 @@ class Engine:
             match = self._distress_first(question, match)
             match = self._coping_asked_too(normalized, match)
             match = self._distress_told_first(normalized, match)
+            match = self._support_beside_a_question(normalized, match, staged=day_count is not None)
         other_bureau = names_other_bureau(normalized)
         if (
             other_bureau
@@ -889,6 +896,22 @@ class Engine:
         if all(t in _DEBT_NAMING or _COUNT.fullmatch(t) for t in tokens):
             return True
         return len(topic_words(self.analyzer.strip_incidental(rest))) < ERRAND_TOPIC_CHARS
+
+    def _support_beside_a_question(self, normalized: str, match: Match, staged: bool) -> Match:
+        """A reader who says they are breaking down (OVERWHELMED: "人快垮了", "压力大得喘不过气", "天天以泪洗面") and
+        also asks a practical question: the question is answered first, as asked, and the emotional-support topic
+        second (its title and direct sentence). Fear of what the collectors said ("好怕", "心慌") belongs to the
+        question's own topic (a threat, a visit) and adds nothing; a match that already answers two questions,
+        support itself, or no clear answer is left as it is, and so is what happens next beside a day count
+        (``staged``: the stage block answers it, and a second answer would lead in its place)."""
+        topic = self.kb.crisis.distress_intent
+        if match.intent in (None, topic) or match.ambiguous or match.second is not None or not self.kb.intent(topic):
+            return match
+        if staged and match.intent == STAGE_INTENT:
+            return match
+        if OVERWHELMED.search(normalized) is None:
+            return match
+        return replace(match, second=topic)
 
     def _answered_by_stage(self, part: str) -> bool:
         """A part of a message that asks nothing but what its day count means ("逾期15天会怎样"): the stage

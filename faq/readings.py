@@ -59,6 +59,10 @@ _COLLECTION_JOB = regexes.lazy(
     r"|(?:应聘|应征|招聘|面试|入职|想当|去当|想做|转行做?)\S{0,2}催收|成为\S{0,4}催收(?:员|人员|专员)"
     r"|催收(?:员|人员|专员|行业)\S{0,3}(?:工资|待遇|薪水|提成|学历|前途|招人)"
     r"|(?:开|办|注册|成立)(?:一家|一个|间)?催收公司"
+    # the trade's own future, or a career in debt law ("催收这行还有没有前途", "以后想当专打债务官司的律师")
+    r"|催收(?:(?:这个|这一?)(?:行业|行当|行)|行业|行当)\S{0,6}(?:前景|前途|未来|以后|将来|消失|淘汰|发展|好不好干|好做吗)"
+    r"|(?:想|打算|准备|立志)\S{0,6}(?:当(?![地面时天场])|做|成为)\S{0,10}律师(?!咨询|函|费|帮|来|给)"
+    r"|当(?![地面时天场])\S{0,10}律师(?:要|需要|得)\S{0,2}(?:考|读|学)"
 )
 #: Good news about a debt: repaid, settled, an agreement reached, relief (not "还没还清", "未解决").
 _SETTLED = regexes.lazy(r"(?<![没未不冇])(?:上岸|还清|结清|还完|还上|还晒|解决|搞定|谈好|谈妥|倾好|松了|松咗|轻松|好多了)")
@@ -125,7 +129,7 @@ def offers_to_clean_a_record(normalized: str) -> bool:
 _WORK_LANDLINE = regexes.lazy(r"(?:单位|公司|工作单位|厂|办公室)的?(?:座机|总机|固话|固定电话)")
 #: Calls that already happen again and again, or a question whether they may: what makes calls a question of
 #: their frequency and legality ("一直打", "一上午打了8次", "这样合法吗", "能不能让他们别打").
-_CALLS_AGAIN = regexes.lazy(r"一直|不停|天天|每天|日日|成日|老是|总是|反复|(?:\d+|[一二两三四五六七八九十几]+)次|好多次|合法|违规|违法|骚扰|别再?打|不要再?打|唔好再?打")
+_CALLS_AGAIN = regexes.lazy(r"一直|不停|天天|每天|日日|成日|老是|总是|反复|(?:\d+|[一二两三四五六七八九十几]+)[次回遍]|好多[次回遍]|合法|违规|违法|骚扰|别再?打|不要再?打|唔好再?打")
 #: The debt told to someone at work: the contacts topic ("跟我同事说我欠钱", "透露").
 _DEBT_TOLD = regexes.lazy(r"(?:说|讲|话|告诉)[^ ]{0,6}(?:欠|爭|争)|透露|曝光|欠钱的事|欠款的事")
 
@@ -154,7 +158,7 @@ _CARD = regexes.lazy(r"信用卡|信用咭|花呗|白条|卡的?(?:账单|年费
 #: A card's ordinary terms: its instalments, fee, limit, points, statement date, applying for one (not its due
 #: date alone: what happens around it is the grace period's question).
 _CARD_TERMS = regexes.lazy(
-    r"分期|年费|申请|办卡|开卡|办理|开通|额度|提额|积分|里程|账单日|手续费|利息|免息|零利率|划算|区别"
+    r"分期|年费|申请|办卡|开卡|办理|开通|额度|提额|积分|里程|账单日|手续费|利息|免息|零利率|划算|区别|最低还|还最低"
     r"|(?<![a-z])(?:apply\w*|application|annual\s+fee|limit|points|instal+ments?)(?![a-z])",
     re.IGNORECASE,
 )

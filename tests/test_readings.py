@@ -76,6 +76,12 @@ def test_asks_to_borrow(text: str, expected: bool) -> None:
         ("我在催收公司上班 想问问提成怎么算", True),
         ("应聘催收员要什么证", True),
         ("想开一家催收公司 要什么手续", True),
+        # acc24: the trade's own future, a career in debt law
+        ("催收这一行将来还吃香吗 会不会被淘汰", True),
+        ("当了律师得先读几年书", True),
+        ("以后想成为一名律师 专门打借贷官司", True),
+        ("我想找个律师帮我应诉", False),  # a borrower hiring one
+        ("催收行业有没有规定不能骂人", False),  # the trade's rules, asked by the one collected from
         ("催收人员有没有资格这样骂我", False),
         ("催收天天打我电话", False),
     ],
@@ -135,6 +141,7 @@ def test_asks_about_a_home_or_car_loan(text: str, expected: bool) -> None:
         ("白条分9期 手续费一共多少", True),
         ("花唄額度只有一千五 點樣加", True),
         ("how do I get the annual fee on my credit card waived", True),
+        ("招行信用卡这期账单能只还最低吗 还款日在下周", True),  # acc24: the minimum payment
         # a loan that is not late: repaying early, in part, moving the due date
         ("借呗离还款日还有六天 现在还清要违约金吗", True),
         ("我从没迟还过 微粒贷还款日可以换到月底吗", True),
@@ -177,6 +184,7 @@ def test_offers_to_clean_a_record(text: str, expected: bool) -> None:
     [
         ("催收天天往我单位座机上打 违法吗", True),
         ("他们一下午打了五次公司总机找我", True),
+        ("催收往我单位座机打了好几回", True),  # acc24: 回 / 遍 count calls as 次 does
         ("催收打到公司总机 跟前台说我欠钱不还", False),  # the debt told: the contacts topic
         ("会不会打到我单位座机", False),  # not happening yet, nothing asked about their calls
         ("催收一直打我手机 合法吗", False),  # no work landline

@@ -445,6 +445,8 @@ def test_a_guess_asked_for_confirmation_asks(part: str) -> None:
         ("短信说我欠款被立案了 应该是骗局吧 被起诉了怎么查真假", {"scam", "lawsuit"}),
         # a plea about how the reader feels, then another question announced
         ("整晚睡不着 好焦虑 该怎么熬过去 另外能跟平台谈分期吗", {"emotional", "negotiate"}),
+        # acc24: a reader breaking down, with a practical question: that question, and support second
+        ("这几个月精神都要崩溃掉 会不会真闹到法院去", {"lawsuit", "emotional"}),
     ],
 )
 def test_families_of_two_questions(engine: Engine, text: str, both: set[str]) -> None:
@@ -462,6 +464,8 @@ def test_families_of_two_questions(engine: Engine, text: str, both: set[str]) ->
         "他们找到我表哥讲了欠款的事 那样犯法吗",
         # distress with a question beside it and no plea: one answer, with a calming first clause
         "好焦虑 会坐牢吗",
+        # acc24: fear of a threat belongs to the threat's topic (no support answer beside it)
+        "催收说要找人堵我家门口 我好怕 能报警吗",
     ],
 )
 def test_one_topic_in_other_words_gets_one_answer(engine: Engine, text: str) -> None:
