@@ -300,7 +300,7 @@ def only_asks_where_to_borrow(normalized: str) -> bool:
 #: The people a reader lends to (a friend, a colleague, a relative ...), by the words they are named with.
 _BORROWER_PEOPLE = (
     r"(?:个|位|嘅)?(?:旧|老|前)?(?:他|她|佢|朋友|别人|同事|亲戚|表[哥弟姐妹]|堂[哥弟姐妹]|同学|邻居|老乡|室友|舍友|发小|闺蜜|兄弟|老友"
-    r"|前男友|前女友|男朋友|女朋友|客户)"
+    r"|前男友|前女友|男朋友|女朋友|客户|friend|朋友仔)"
 )
 #: An amount as written between a verb and its object ("借了三千二给发小", "借咗2000俾佢"): a short number with its
 #: unit.
@@ -315,6 +315,8 @@ _OWED_TO_THE_READER = regexes.lazy(
     r"(?<![你您])(?:欠|借了|借咗|借走了?|借走咗)(?:我|咗我)(?![们哋司])"
     r"|(?<![你您])(?:跟|找|向|问)我借(?:了|咗|过|走)"
     r"|放(?:贷|款|数)(?:给|俾|畀)(?:别人|朋友|他|她|人)"
+    # the reader lends for a living ("我是放贷的", "我系做放数嘅")
+    r"|我(?:是|系|做)(?:做|个)?(?:放贷|放款|放数|民间借贷)(?:的|嘅|生意)"
     r"|(?<![要想])借(?:了|咗)?(?:" + _LENT_AMOUNT + r")?(?:钱)?(?:给|俾|畀)(?:了|咗)?" + _BORROWER_PEOPLE
     + r"|(?<!我)(?:朋友|同学|同事|邻居|老乡|室友|舍友|发小|闺蜜|前男友|前女友)(?:欠钱|借钱|借了钱|欠债)(?:一直|总是|老是)?(?:不还|唔还|赖账|不给)"
     r"|(?<![a-z])(?<!you\s)(?:owes?|owed|owing)\s+me(?![a-z])"
@@ -327,7 +329,8 @@ _OWED_TO_THE_READER = regexes.lazy(
 #: 征信", "我给他做了担保"): the reader may be a borrower too (a debtor's wages owed to them, say), and the message is
 #: read as usual. Not the reader asking how to collect what they lent ("自己要怎样催收才不犯法", "请催收公司替我讨").
 _READERS_OWN_DEBT = regexes.lazy(
-    r"(?<![借跟找向问])我(?:自己|也|还|都|才|又){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期)(?!我|给|俾|畀)"
+    # (not "不是我欠钱": the reader says the debt is not theirs)
+    r"(?<![借跟找向问])(?<!不是)(?<!唔系)(?<!又不是)我(?:自己|也|还|都|才|又){0,3}(?:欠|借了|借咗|的网贷|网贷|逾期)(?!我|[^\s给俾畀]{0,6}(?:给|俾|畀))"
     r"|我\S{0,3}还(?:不上|不起|不了|唔到|唔起)"
     r"|(?:告|起诉|抓|催|追|逼)我|打给我|打我|找我(?!借)|上门|征信|紧急联系人|通讯录|担保|连带"
     r"|(?<!怎么)(?<!怎样)(?<!如何)(?<!咋)(?<!找)(?<!请)(?<!委托)催收"

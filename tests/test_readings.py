@@ -276,6 +276,12 @@ def test_asks_for_a_loan(text: str, expected: bool) -> None:
         ("闺蜜借钱一直不还 电话也换了", True),
         ("我把钱放款给别人 他拖着不还 我可以怎样催收", True),
         ("我给同学担保 他借钱不还 银行找我要", False),  # a guarantor: the reader's own liability
+        # the reader lends for a living; "I lent" with the amount first (借了/借咗 N 给/俾); "not that I owe"
+        ("我系做放数嘅 有个客走佬咗 点搵佢", True),
+        ("我借了两万五给发小 他说年底还", True),
+        ("我借咗五千蚊俾個friend 佢唔覆我", True),
+        ("不是我欠钱 是我堂哥欠我的 能告他吗", True),
+        ("我借了两万五网贷 逾期了", False),  # the reader's own loan, no one lent to
         # English: someone owes the reader, the reader lent, never paid back
         ("my uncle owes me 4000 and stopped replying", True),
         ("I lent my roommate 700 and she moved out", True),
