@@ -197,6 +197,11 @@ def test_any_label_accepts_every_intent_and_oos_label_rejects(tmp_path: Path) ->
 #: which of several debts to repay first, refused as a card's terms by oos23's reading) was mended before the
 #: promotion (a choice between debts, or a wage that cannot meet them, is trouble); here, without the texts an example
 #: equals: 212/220, 152/165, 158/165, 185/190; rejection 31/32, 33/35, 33/35, 32/32. Dev sets since; floors just under.
+#: everyday_holdout18 / 18b / 18c / queries_holdout18 (the eighteenth round, the same brief) were measured on main
+#: 6aae829 and once more on the merged engine c9e6942 (README): in scope 97.3 -> 97.3, 95.8 -> 95.2, 95.8 -> 96.4,
+#: 97.4 -> 97.4 %; rejection 97.1, 97.1, 91.4, 94.3 % before and after. Promoted after two synonyms (Cantonese 闩咗,
+#: toushu) and a creditor reading; here, without the texts an example equals: 214/220, 157/165, 160/165, 190/193;
+#: rejection 31/31, 34/35, 33/35, 33/34. Dev sets since; floors just under.
 HELD_OUT = {
     "everyday_holdout": (0.985, None),  # corpus10: 206/209 (was 208)
     "search_holdout": (0.95, 0.97),
@@ -251,6 +256,10 @@ HELD_OUT = {
     "everyday_holdout17b": (0.92, 0.94),
     "everyday_holdout17c": (0.955, 0.94),
     "queries_holdout17": (0.97, 0.99),
+    "everyday_holdout18": (0.97, 0.99),
+    "everyday_holdout18b": (0.95, 0.97),
+    "everyday_holdout18c": (0.965, 0.94),
+    "queries_holdout18": (0.98, 0.97),
 }
 
 
@@ -300,7 +309,10 @@ KNOWN_REFUSALS = {
     "everyday_holdout16.yaml": 2,  # round 16 as promoted: one not understood, one answered as out of scope
     "everyday_holdout16b.yaml": 1,  # round 16 as promoted: a "did you mean" with no answer
     "everyday_holdout17.yaml": 0,  # round 17 as promoted: 1 (a Cantonese 入咗稟, answered since by the synonym)
-    "everyday_holdout17b.yaml": 1,  # round 17 as promoted: one not understood
+    # round 17 as promoted: one not understood; 1 -> 2 once wages held back (工资被拖了三个月) stopped reading as 90 days
+    # overdue: a hint with no question, answered through that false count before, is now a "did you mean" for its topic
+    "everyday_holdout17b.yaml": 2,
+    "everyday_holdout18c.yaml": 1,  # round 18 as promoted: 2 (a Cantonese app that shut down, answered since by 闩咗)
 }
 
 
@@ -324,6 +336,7 @@ def test_everyday_messages_with_loan_details_are_never_refused(engine: Engine) -
             "everyday_holdout15.yaml", "everyday_holdout15b.yaml", "everyday_holdout15c.yaml", "queries_holdout15.yaml",
             "everyday_holdout16.yaml", "everyday_holdout16b.yaml", "everyday_holdout16c.yaml", "queries_holdout16.yaml",
             "everyday_holdout17.yaml", "everyday_holdout17b.yaml", "everyday_holdout17c.yaml", "queries_holdout17.yaml",
+            "everyday_holdout18.yaml", "everyday_holdout18b.yaml", "everyday_holdout18c.yaml", "queries_holdout18.yaml",
             "dev.yaml", "dev2.yaml", "forum_holdout3.yaml",
         )
         for ex in load_dataset(DATA / name)

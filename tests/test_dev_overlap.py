@@ -82,6 +82,10 @@ KNOWN_COINCIDENCES = {
     "everyday_holdout17b.yaml": 0,
     "everyday_holdout17c.yaml": 1,
     "queries_holdout17.yaml": 28,
+    "everyday_holdout18.yaml": 19,  # round 18, counted after the round's work
+    "everyday_holdout18b.yaml": 0,
+    "everyday_holdout18c.yaml": 0,
+    "queries_holdout18.yaml": 14,
     "search_holdout.yaml": 34,
     "search_holdout2.yaml": 29,
     "search_holdout3.yaml": 22,
