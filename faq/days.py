@@ -321,7 +321,7 @@ _NOT_OVERDUE_MARKER: Final = regexes.lazy(
     r"借(?:了|款)?|贷款?|期限|分期|账期|周期|免息|申请|协商|办理|宽限|缓冲|提前|给我|再给|多给|还了|打了|打"
     r"|时效|有效期|保留|保存"  # 诉讼时效是3年: the length of something else
     r"|催了|连续|连着|等了?|用了|每|能不能|可不可以|能否|可否|想|希望|打算|准备|需要|要求|还要|还得"
-    # 定期三年 / 交了3年保费 / 找了三个月工作: a deposit's term, what was paid in, how long a search went on
+    # 定期三年 / 交了3年保费 / 找了两个月活: a deposit's term, what was paid in, how long a search went on
     r"|定期|交了|找了"
     # 结清一个月了 / 还完半年了: time since the debt was settled, not overdue
     r"|结清|还清|还完|还上了|已还款?|上岸"
@@ -393,7 +393,7 @@ _OTHER_PERIOD_AFTER: Final = regexes.lazy(
     # or asked for: 一个月多少 / 一年多少钱
     r"|多少"
     # or named: 一个月挣三千来块 / 打工一个月六千多 / 一天300块
-    # (一个月才两千多块 / 一个月多五百: after a word of how much)
+    # (一个月才一千八 / 一个月多三百: after a word of how much)
     rf"|(?:{_SP}(?:就|才|只|只有|也就|大概|大约|差不多|不到|还不到|多)?{_SP}"
     rf"(?:[0-9]{{3,}}|[0-9.]+{_SP}[块元千万kKwW]|[{_CN}]+(?:块|元|百|千|万)))"
     # how long the reader has been out of work or in hospital: 三个月没找到工作 / 半个月没收入 / 住了一个月的院

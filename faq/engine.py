@@ -852,11 +852,11 @@ class Engine:
         return replace(match, intent=topic, second=match.intent)
 
     def _distress_told_first(self, normalized: str, match: Match) -> Match:
-        """A message that opens with how the reader feels and only then asks ("压力大到整夜睡不着 家里人会被催吗",
+        """A message that opens with how the reader feels and only then asks ("整宿合不上眼 心里堵得慌 爸妈会接到电话吗",
         "天天失眠 欠了好几万 能跟平台商量吗"): the reader asks for support first and the question second, as a
         plea followed by an announced question does (_coping_asked_too). The opening clauses must hold words of
         distress and tell nothing else of substance (what is owed, a day count and a plea for help aside:
-        :meth:`_tells_only_distress`); a question that is itself the story ("催收说要上门 好怕 怎么办") keeps
+        :meth:`_tells_only_distress`); a question that is itself the story ("讲好明天来家里 心慌 咋整") keeps
         its one answer, and so does a match already answering two questions or none clearly."""
         topic = self.kb.crisis.distress_intent
         if match.intent in (None, topic, AVOIDING_INTENT) or match.ambiguous or match.second is not None:
@@ -1719,7 +1719,7 @@ class Engine:
         leaving or means (:meth:`faq.crisis.CrisisDetector.doubted`), in a message that asks an in-scope question
         the matcher answers clearly (its calibrated threshold; not the support topic, nor one of
         ``crisis.offer_never``): the message read as distress (the help line, then the answer). None otherwise:
-        the crisis reply stands. ("想把紧急联系人换成我另一个号 可以吗" is a question, not despair; a crisis that
+        the crisis reply stands. ("联系人那一栏能不能改填我的备用号" is a question, not despair; a crisis that
         asks something too scored higher on cross-validation, or said a word of dying.)"""
         doubted = self.crisis.doubted(signal, message)
         if doubted is None:

@@ -309,7 +309,7 @@ KNOWN_REFUSALS = {
     "everyday_holdout16.yaml": 2,  # round 16 as promoted: one not understood, one answered as out of scope
     "everyday_holdout16b.yaml": 1,  # round 16 as promoted: a "did you mean" with no answer
     "everyday_holdout17.yaml": 0,  # round 17 as promoted: 1 (a Cantonese 入咗稟, answered since by the synonym)
-    # round 17 as promoted: one not understood; 1 -> 2 once wages held back (工资被拖了三个月) stopped reading as 90 days
+    # round 17 as promoted: one not understood; 1 -> 2 once wages held back (工资被拖了 N 个月) stopped reading as 90 days
     # overdue: a hint with no question, answered through that false count before, is now a "did you mean" for its topic
     "everyday_holdout17b.yaml": 2,
     "everyday_holdout18c.yaml": 1,  # round 18 as promoted: 2 (a Cantonese app that shut down, answered since by 闩咗)

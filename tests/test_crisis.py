@@ -1576,8 +1576,8 @@ EVERYDAY_MODEL_ALARMS = {
     "everyday_holdout17b.yaml": 1,  # round 17 as promoted: two false alarms of the model (0.59, 0.69); the 0.69 (a debt of years ago) by model_question_at (crisis24)
     "everyday_holdout17c.yaml": 0,
     "queries_holdout17.yaml": 0,
-    # round 18 as promoted, after model_question_at: a story of a visit the model reads at 0.98 (我人不在家, "I am not
-    # home", is near 人不在了); the rest stay crises because they hold one of model_question_unless's words in
+    # round 18 as promoted, after model_question_at: a story of a visit the model reads at 0.98 (the reader's words for not
+    # being at home read near 人不在了); the rest stay crises because they hold one of model_question_unless's words in
     # another sense (出差不在: away on a trip; 自动没了: the debt gone; English "disappearing" from collectors)
     "everyday_holdout18.yaml": 1,
     "everyday_holdout18b.yaml": 1,

@@ -306,7 +306,7 @@ def test_half_of_a_repayment_is_no_amount(engine: Engine) -> None:
         # acc16: distress, what is owed and a plea for help in general (怎么办, how to cope): support, not debt
         # management; a threat told beside the same plea keeps its topic
         ("网贷欠了十几万 逾期 压力好大 该怎么办", "emotional"),  # (debt management before acc16)
-        ("催收说要叫人来砸我的店 我好害怕 该怎么办", "threats"),
+        ("对方扬言要带人把我摊子掀了 我好害怕 该怎么办", "threats"),
     ],
 )
 def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, text: str, intent: str) -> None:
@@ -322,7 +322,7 @@ def test_distress_with_nothing_else_clearly_asked_gets_support(engine: Engine, t
         ("整晚整晚睡不着 压力太大 能跟平台商量分期吗", ("emotional", "negotiate")),
         # a word of fear before the question, or fear at what the story tells: the question's answer alone
         ("好焦虑 逾期了会坐牢吗", ("jail",)),
-        ("催收说要叫人来砸我的店 我好害怕 该怎么办", ("threats",)),
+        ("对方扬言要带人把我摊子掀了 我好害怕 该怎么办", ("threats",)),
     ],
 )
 def test_distress_told_before_a_question_asks_for_support_too(

@@ -127,7 +127,7 @@ def test_a_question_of_its_own_beside_reported_speech_is_answered(engine: Engine
         ("会被qs吗", "起诉"),
         ("想ts他们", "投诉"),
         ("佢哋入咗稟告我", "起诉"),  # Cantonese 咗 splits 入禀 (to file a suit)
-        ("借錢嗰個app閂咗", "倒闭"),  # Cantonese 閂咗: closed down
+        ("嗰個借錢app閂咗", "倒闭"),  # Cantonese 閂咗: closed down
         ("我閂埋門唔開", "关门"),  # ... but a door bolted is a door
         ("想toushu佢哋", "投诉"),  # pinyin with 平翘舌 mixed up
     ],
