@@ -178,7 +178,7 @@ EVERYDAY_WORDS = (
     "备忘录",
     "到期",  # (下周到期 would split into 下 / 周到 / 期; a due date, no loan context by itself: 会员到期)
     "到账",  # (实际到账 would split into 到 / 账, and the 账 of money paid out read as a bill to work out)
-    "找人",  # (找 / 人 would be read as a typo of 华人 by 找's rare reading hua: "叫人来收拾你" is a threat)
+    "找人",  # (找 / 人 would be read as a typo of 华人 by 找's rare reading hua: "扬言找人上门收拾你" is a threat)
 )
 
 #: Ways of announcing a question ("我想问下", "想问问", "求大佬指点"): no topic of their own. Kept whole (jieba

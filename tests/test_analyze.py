@@ -200,4 +200,4 @@ def test_a_phrase_in_pinyin_reads_word_by_word(engine: Engine) -> None:
 
 def test_finding_someone_is_no_homophone_typo(engine: Engine) -> None:
     """找人 stays itself (找's rare reading hua made it 华人)."""
-    assert "找人" in engine.matcher.analyzer.tokens("讲要叫人来收拾你")
+    assert "找人" in engine.matcher.analyzer.tokens("扬言找人上门收拾你")
